@@ -1,0 +1,44 @@
+"""mlops-lab: a notebook-centric MLOps workbench inside JupyterLab.
+
+Open the workspace you are in with :func:`open_workspace`; its ``catalog``
+and ``artifacts`` are the storage core every feature builds on.
+"""
+
+from typing import Any
+
+from mlops_lab._version import __version__
+from mlops_lab.artifacts import Artifact, ArtifactStore, BlobLocation
+from mlops_lab.catalog import Catalog
+from mlops_lab.errors import MlopsLabError
+from mlops_lab.status import WorkspaceStatus, workspace_status
+from mlops_lab.workspace import Workspace, find_workspace, init_workspace, open_workspace
+
+__all__ = [
+    "Artifact",
+    "ArtifactStore",
+    "BlobLocation",
+    "Catalog",
+    "MlopsLabError",
+    "Workspace",
+    "WorkspaceStatus",
+    "__version__",
+    "find_workspace",
+    "init_workspace",
+    "open_workspace",
+    "workspace_status",
+]
+
+
+def _jupyter_labextension_paths() -> list[dict[str, str]]:
+    return [{"src": "labextension", "dest": "mlops-lab"}]
+
+
+def _jupyter_server_extension_points() -> list[dict[str, str]]:
+    return [{"module": "mlops_lab"}]
+
+
+def _load_jupyter_server_extension(server_app: Any) -> None:
+    """Register the REST routes with the Jupyter server."""
+    from mlops_lab.server import setup_handlers
+
+    setup_handlers(server_app)

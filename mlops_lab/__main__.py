@@ -1,0 +1,3 @@
+from mlops_lab.cli import main
+
+main()

@@ -1,0 +1,124 @@
+"""Where blobs live: a folder or object-store prefix addressed through fsspec.
+
+:class:`BlobLocation` is the only place that touches the storage backend. It
+takes any fsspec URL (a plain path, ``file://``, ``memory://``, ``s3://`` with
+s3fs installed, ...), so an object store can be plugged in through the
+workspace setting ``artifact_store`` without touching callers.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterable
+from pathlib import Path
+from typing import IO, Any
+
+import fsspec
+from fsspec.implementations.local import LocalFileSystem
+
+__all__ = ["BlobLocation"]
+
+_TEMP_DIR = "tmp"
+
+
+class BlobLocation:
+    """Keys (``ab/abcdef...``) mapped to objects under one root URL."""
+
+    def __init__(self, url: str, **storage_options: Any) -> None:
+        self.url = url
+        fs, root = fsspec.core.url_to_fs(url, **storage_options)
+        self.fs: fsspec.AbstractFileSystem = fs
+        self.root: str = root.rstrip("/")
+        self.is_local = isinstance(fs, LocalFileSystem)
+
+    def __repr__(self) -> str:
+        return f"BlobLocation({self.url!r})"
+
+    def _full(self, key: str) -> str:
+        return f"{self.root}/{key}"
+
+    def exists(self, key: str) -> bool:
+        return bool(self.fs.exists(self._full(key)))
+
+    def size(self, key: str) -> int:
+        return int(self.fs.size(self._full(key)))
+
+    def open_read(self, key: str) -> IO[bytes]:
+        return self.fs.open(self._full(key), "rb")  # type: ignore[no-any-return]
+
+    def local_path(self, key: str) -> Path | None:
+        """The file's path when the location is a local folder, else None."""
+        return Path(self._full(key)) if self.is_local else None
+
+    def begin_write(self) -> _TempBlob:
+        """Start writing a new blob under a temporary, never-read name."""
+        return _TempBlob(self)
+
+    def remove_stale_temps(self, older_than: float) -> int:
+        """Delete temporary files left by killed writers; return how many."""
+        import time
+
+        temp_root = self._full(_TEMP_DIR)
+        if not self.fs.exists(temp_root):
+            return 0
+        removed = 0
+        now = time.time()
+        for info in self.fs.ls(temp_root, detail=True):
+            modified = info.get("mtime") or info.get("created") or now
+            if hasattr(modified, "timestamp"):
+                modified = modified.timestamp()
+            if now - float(modified) >= older_than:
+                self.fs.rm(info["name"])
+                removed += 1
+        return removed
+
+
+class _TempBlob:
+    """A blob being written: chunks go to a temp name, :meth:`publish` renames it.
+
+    Readers only ever look at final keys, so a writer killed at any point
+    leaves nothing visible but a temp file, removed later by
+    :meth:`BlobLocation.remove_stale_temps`.
+    """
+
+    def __init__(self, location: BlobLocation) -> None:
+        self._location = location
+        self._fs = location.fs
+        temp_root = location._full(_TEMP_DIR)
+        self._fs.makedirs(temp_root, exist_ok=True)
+        self.temp_path = f"{temp_root}/{uuid.uuid4().hex}.part"
+        self._handle: IO[bytes] = self._fs.open(self.temp_path, "wb")
+
+    def write(self, chunks: Iterable[bytes]) -> None:
+        for chunk in chunks:
+            self._handle.write(chunk)
+
+    def publish(self, key: str) -> bool:
+        """Move the finished blob to ``key``; return False if it was already there."""
+        self._flush_and_close()
+        final = self._location._full(key)
+        if self._fs.exists(final):
+            self.discard()
+            return False
+        self._fs.makedirs(final.rsplit("/", 1)[0], exist_ok=True)
+        if self._location.is_local:
+            # os.replace is atomic on one filesystem: the key appears whole or not at all.
+            # Content is addressed by hash, so replacing a racing writer's identical blob is safe.
+            os.replace(self.temp_path, final)
+        else:
+            self._fs.mv(self.temp_path, final)
+        return True
+
+    def discard(self) -> None:
+        if not self._handle.closed:
+            self._handle.close()
+        if self._fs.exists(self.temp_path):
+            self._fs.rm(self.temp_path)
+
+    def _flush_and_close(self) -> None:
+        self._handle.flush()
+        fileno = getattr(self._handle, "fileno", None)
+        if self._location.is_local and fileno is not None:
+            os.fsync(fileno())
+        self._handle.close()

@@ -1,0 +1,244 @@
+"""The content-addressed artifact store.
+
+A blob's id is the SHA-256 of its bytes, stored at ``<hash[:2]>/<hash>``
+under the workspace's artifact location, with one catalog row each (hash,
+size, media type, created at, producing run). Identical content is stored
+once; blobs are written atomically and never overwritten; reads verify the
+hash.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import mimetypes
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from mlops_lab.artifacts.location import BlobLocation
+from mlops_lab.catalog import Catalog
+from mlops_lab.errors import (
+    ArtifactCorruptError,
+    ArtifactNotFoundError,
+    InvalidArtifactIdError,
+    InvalidInputError,
+)
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["PARQUET", "Artifact", "ArtifactStore", "validate_hash"]
+
+PARQUET = "application/vnd.apache.parquet"
+OCTET_STREAM = "application/octet-stream"
+_CHUNK = 1 << 20
+_HASH = re.compile(r"[0-9a-f]{64}")
+_MEDIA_TYPE = re.compile(r"[A-Za-z0-9][\w.+-]*/[A-Za-z0-9][\w.+-]*(;[\w .=+-]*)?")
+_COLUMNS = "hash, size, media_type, created_at, run_id"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Artifact:
+    """One stored blob's catalog record."""
+
+    hash: str
+    size: int
+    media_type: str
+    created_at: datetime
+    run_id: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["created_at"] = self.created_at.isoformat()
+        return data
+
+
+def validate_hash(value: str) -> str:
+    """Return ``value`` if it is a lowercase hex SHA-256 digest, else raise."""
+    if not isinstance(value, str) or not _HASH.fullmatch(value):
+        raise InvalidArtifactIdError(str(value))
+    return value
+
+
+def _key(digest: str) -> str:
+    return f"{digest[:2]}/{digest}"
+
+
+def _check_media_type(media_type: str) -> str:
+    if not _MEDIA_TYPE.fullmatch(media_type):
+        raise InvalidInputError(
+            f"Invalid media type {media_type!r}: expected 'type/subtype', e.g. 'text/csv'."
+        )
+    return media_type
+
+
+class ArtifactStore:
+    """Put and get content-addressed blobs; every blob has a catalog row."""
+
+    def __init__(self, location: BlobLocation, catalog: Catalog) -> None:
+        self.location = location
+        self.catalog = catalog
+
+    def __repr__(self) -> str:
+        return f"ArtifactStore({self.location.url!r})"
+
+    # -- writing ----------------------------------------------------------------
+
+    def put_stream(
+        self,
+        chunks: Iterable[bytes],
+        *,
+        media_type: str = OCTET_STREAM,
+        run_id: str | None = None,
+    ) -> Artifact:
+        """Store the concatenation of ``chunks`` (hashed while written, in one pass)."""
+        _check_media_type(media_type)
+        digest = hashlib.sha256()
+        size = 0
+        temp = self.location.begin_write()
+        try:
+
+            def counted() -> Iterator[bytes]:
+                nonlocal size
+                for chunk in chunks:
+                    digest.update(chunk)
+                    size += len(chunk)
+                    yield chunk
+
+            temp.write(counted())
+            temp.publish(_key(digest.hexdigest()))
+        except BaseException:
+            temp.discard()
+            raise
+        return self._record(digest.hexdigest(), size, media_type, run_id)
+
+    def put_bytes(
+        self, data: bytes, *, media_type: str = OCTET_STREAM, run_id: str | None = None
+    ) -> Artifact:
+        """Store ``data``; identical bytes are stored once."""
+        if not isinstance(data, bytes | bytearray | memoryview):
+            raise InvalidInputError(f"put_bytes takes bytes, got {type(data).__name__}.")
+        return self.put_stream([bytes(data)], media_type=media_type, run_id=run_id)
+
+    def put_file(
+        self, path: Path | str, *, media_type: str | None = None, run_id: str | None = None
+    ) -> Artifact:
+        """Store a local file's content; the media type is guessed from its name if not given."""
+        source = Path(path)
+        if not source.is_file():
+            raise InvalidInputError(f"Cannot store {source}: it is not a readable file.")
+        guessed = media_type or mimetypes.guess_type(source.name)[0] or OCTET_STREAM
+        with source.open("rb") as handle:
+            return self.put_stream(
+                iter(lambda: handle.read(_CHUNK), b""), media_type=guessed, run_id=run_id
+            )
+
+    def put_dataframe(self, frame: pd.DataFrame, *, run_id: str | None = None) -> Artifact:
+        """Store a DataFrame as Parquet (zstd); equal frames give the same artifact."""
+        import pandas as pd
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        if not isinstance(frame, pd.DataFrame):
+            raise InvalidInputError(f"put_dataframe takes a pandas DataFrame, got {type(frame).__name__}.")
+        buffer = io.BytesIO()
+        pq.write_table(pa.Table.from_pandas(frame), buffer, compression="zstd")
+        return self.put_bytes(buffer.getvalue(), media_type=PARQUET, run_id=run_id)
+
+    def _record(self, digest: str, size: int, media_type: str, run_id: str | None) -> Artifact:
+        self.catalog.write(
+            "INSERT INTO artifacts (hash, size, media_type, run_id) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (hash) DO NOTHING",
+            [digest, size, media_type, run_id],
+        )
+        return self.info(digest)
+
+    # -- reading ----------------------------------------------------------------
+
+    def info(self, digest: str) -> Artifact:
+        """The catalog record of an artifact."""
+        rows = self.catalog.read(
+            f"SELECT {_COLUMNS} FROM artifacts WHERE hash = ?", [validate_hash(digest)]
+        )
+        if not rows:
+            raise ArtifactNotFoundError(digest)
+        return _artifact(rows[0])
+
+    def exists(self, digest: str) -> bool:
+        """True when the artifact has a catalog row and its blob is present."""
+        validate_hash(digest)
+        known = self.catalog.read_value("SELECT count(*) FROM artifacts WHERE hash = ?", [digest])
+        return bool(known) and self.location.exists(_key(digest))
+
+    def get_bytes(self, digest: str) -> bytes:
+        """The artifact's bytes, after checking they still hash to ``digest``."""
+        self.info(digest)
+        key = _key(digest)
+        if not self.location.exists(key):
+            raise ArtifactNotFoundError(digest)
+        with self.location.open_read(key) as handle:
+            data = handle.read()
+        actual = hashlib.sha256(data).hexdigest()
+        if actual != digest:
+            raise ArtifactCorruptError(digest, actual)
+        return data
+
+    def get_dataframe(self, digest: str) -> pd.DataFrame:
+        """A Parquet artifact read back as a DataFrame (hash verified)."""
+        import pyarrow.parquet as pq
+
+        frame: pd.DataFrame = pq.read_table(io.BytesIO(self.get_bytes(digest))).to_pandas()
+        return frame
+
+    def verify(self, digest: str) -> Artifact:
+        """Re-hash the stored blob in chunks; raise if it is missing or corrupted."""
+        artifact = self.info(digest)
+        key = _key(digest)
+        if not self.location.exists(key):
+            raise ArtifactNotFoundError(digest)
+        hasher = hashlib.sha256()
+        with self.location.open_read(key) as handle:
+            for chunk in iter(lambda: handle.read(_CHUNK), b""):
+                hasher.update(chunk)
+        if hasher.hexdigest() != digest:
+            raise ArtifactCorruptError(digest, hasher.hexdigest())
+        return artifact
+
+    def local_path(self, digest: str) -> Path:
+        """The blob's file path for tools that read files (DuckDB ``read_parquet``).
+
+        Only for local locations; the hash is not re-checked here (use :meth:`verify`).
+        """
+        self.info(digest)
+        path = self.location.local_path(_key(digest))
+        if path is None:
+            raise InvalidInputError(
+                f"The artifact store {self.location.url} is not a local folder; "
+                "read the artifact with get_bytes() instead."
+            )
+        return path
+
+    def list(self, *, limit: int = 100, offset: int = 0) -> list[Artifact]:
+        """Artifacts, newest first, one page at a time."""
+        if limit < 1 or offset < 0:
+            raise InvalidInputError("limit must be at least 1 and offset at least 0.")
+        rows = self.catalog.read(
+            f"SELECT {_COLUMNS} FROM artifacts ORDER BY created_at DESC, hash LIMIT ? OFFSET ?",
+            [limit, offset],
+        )
+        return [_artifact(row) for row in rows]
+
+    def clean_temp(self, *, older_than: float = 3600.0) -> int:
+        """Remove temp files that killed writers left behind; return how many."""
+        return self.location.remove_stale_temps(older_than)
+
+
+def _artifact(row: tuple[Any, ...]) -> Artifact:
+    digest, size, media_type, created_at, run_id = row
+    return Artifact(
+        hash=digest, size=int(size), media_type=media_type, created_at=created_at, run_id=run_id
+    )

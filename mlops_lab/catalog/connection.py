@@ -1,0 +1,124 @@
+"""Short-lived DuckDB connections with retry on lock conflicts.
+
+DuckDB lets one process at a time open a database file read-write. Kernels,
+the Jupyter server, the CLI and parallel pipeline stages all share the
+catalog, so every operation opens the file, runs one short transaction and
+closes it again; while another process holds the file, opening is retried
+with jittered exponential backoff until a deadline. Within one process,
+concurrent write-write conflicts (``TransactionException``) are retried the
+same way by :func:`run_with_retry`.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+import duckdb
+
+from mlops_lab.errors import CatalogBusyError, NotACatalogError
+
+__all__ = ["RetryPolicy", "open_connection", "run_with_retry"]
+
+T = TypeVar("T")
+
+_LOCK_MARKERS = ("Could not set lock", "Conflicting lock", "database is locked")
+
+
+@dataclass(frozen=True, kw_only=True)
+class RetryPolicy:
+    """How long to keep trying when the catalog is busy.
+
+    ``timeout`` defaults to the ``MLOPS_LAB_CATALOG_TIMEOUT`` environment
+    variable (seconds), else 60 s.
+    """
+
+    timeout: float = float(os.environ.get("MLOPS_LAB_CATALOG_TIMEOUT", "60"))
+    first_delay: float = 0.002
+    max_delay: float = 0.2
+
+    def delays(self) -> Iterator[float]:
+        """Full-jitter exponential backoff: random sleeps in growing windows."""
+        window = self.first_delay
+        while True:
+            yield random.uniform(0, window)
+            window = min(window * 2, self.max_delay)
+
+
+def _is_lock_error(exc: BaseException) -> bool:
+    return isinstance(exc, duckdb.IOException) and any(m in str(exc) for m in _LOCK_MARKERS)
+
+
+def _is_not_duckdb(exc: BaseException) -> bool:
+    text = str(exc)
+    return isinstance(exc, duckdb.IOException) and (
+        "not a valid DuckDB database file" in text or "invalid database header" in text.lower()
+    )
+
+
+@contextmanager
+def open_connection(path: Path, policy: RetryPolicy) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Open ``path`` read-write, waiting while another process holds it; always close."""
+    start = time.monotonic()
+    delays = policy.delays()
+    while True:
+        try:
+            con = duckdb.connect(str(path))
+            break
+        except duckdb.Error as exc:
+            if _is_not_duckdb(exc):
+                raise NotACatalogError(path, "not a valid DuckDB database file") from exc
+            if not _is_lock_error(exc):
+                raise
+            waited = time.monotonic() - start
+            if waited >= policy.timeout:
+                raise CatalogBusyError(path, waited, str(exc).split(". See also")[0]) from exc
+            time.sleep(next(delays))
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def run_with_retry(
+    path: Path,
+    policy: RetryPolicy,
+    work: Callable[[duckdb.DuckDBPyConnection], T],
+) -> T:
+    """Run ``work(con)`` in one transaction; retry the whole of it on a write conflict.
+
+    ``work`` must only touch the catalog (no side effects outside the
+    transaction), since it can run more than once.
+    """
+    start = time.monotonic()
+    delays = policy.delays()
+    while True:
+        with open_connection(path, policy) as con:
+            con.execute("BEGIN TRANSACTION")
+            try:
+                result = work(con)
+                con.execute("COMMIT")
+                return result
+            except duckdb.TransactionException as exc:
+                _rollback(con)
+                waited = time.monotonic() - start
+                if waited >= policy.timeout:
+                    raise CatalogBusyError(path, waited, str(exc)) from exc
+            except BaseException:
+                _rollback(con)
+                raise
+        time.sleep(next(delays))
+
+
+def _rollback(con: duckdb.DuckDBPyConnection) -> None:
+    # A failed COMMIT has already ended the transaction; nothing to undo then.
+    try:
+        con.execute("ROLLBACK")
+    except duckdb.TransactionException:
+        pass

@@ -1,0 +1,41 @@
+"""The ``mlops-lab`` command line: thin commands over the same services as the API."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from mlops_lab._version import __version__
+from mlops_lab.cli._output import ErrorHandlingGroup
+from mlops_lab.cli.artifacts import artifacts
+from mlops_lab.cli.workspace import init, status
+
+__all__ = ["cli", "main"]
+
+
+@click.group(cls=ErrorHandlingGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "-w",
+    "--workspace",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Workspace folder (default: MLOPS_LAB_HOME, else the nearest folder upwards "
+    "holding mlops_lab.yaml).",
+)
+@click.version_option(__version__, prog_name="mlops-lab")
+@click.pass_context
+def cli(ctx: click.Context, workspace: Path | None) -> None:
+    """mlops-lab: features, models, evaluations and pipelines for notebooks.
+
+    Start with `mlops-lab init` in a folder, then `mlops-lab status`.
+    """
+    ctx.obj = workspace
+
+
+cli.add_command(init)
+cli.add_command(status)
+cli.add_command(artifacts)
+
+
+def main() -> None:
+    cli(prog_name="mlops-lab")

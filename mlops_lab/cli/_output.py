@@ -1,0 +1,75 @@
+"""Shared CLI plumbing: the ``--json`` flag, error rendering, number formatting."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+import click
+
+from mlops_lab.errors import MlopsLabError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_JSON_KEY = "mlops_lab.json"
+
+
+def json_option(func: F) -> F:
+    """Add ``--json``; the group's error handler then answers errors in JSON too."""
+
+    def remember(ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
+        ctx.meta[_JSON_KEY] = value
+        return value
+
+    return click.option(
+        "--json",
+        "as_json",
+        is_flag=True,
+        callback=remember,
+        expose_value=True,
+        is_eager=True,
+        help="Print machine-readable JSON instead of text.",
+    )(func)
+
+
+def emit_json(payload: Any) -> None:
+    click.echo(json.dumps(payload, indent=2, default=str))
+
+
+def human_size(size: int) -> str:
+    value = float(size)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if value < 1024 or unit == "TiB":
+            return f"{int(value)} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    raise AssertionError("unreachable")
+
+
+def print_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    cells = [[str(c) for c in headers], *[[str(c) for c in row] for row in rows]]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    for index, row in enumerate(cells):
+        click.echo("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+        if index == 0:
+            click.echo("  ".join("-" * w for w in widths))
+
+
+class ErrorHandlingGroup(click.Group):
+    """Turn :class:`MlopsLabError` into a clear message and exit code 1, in one place."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except MlopsLabError as exc:
+            if _wants_json(ctx):
+                emit_json({"error": exc.to_dict()})
+            else:
+                click.echo(f"Error: {exc.message}", err=True)
+            sys.exit(1)
+
+
+def _wants_json(ctx: click.Context) -> bool:
+    # ``meta`` is shared by the whole context chain, so a subcommand's flag is visible here.
+    return bool(ctx.meta.get(_JSON_KEY))

@@ -1,0 +1,68 @@
+"""``mlops-lab init`` and ``mlops-lab status``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from mlops_lab.cli._context import current_workspace
+from mlops_lab.cli._output import emit_json, human_size, json_option
+from mlops_lab.status import workspace_status
+from mlops_lab.workspace import CONFIG_FILE, init_workspace
+
+_LABELS = {
+    "datasets": "Datasets",
+    "feature_views": "Feature views",
+    "models": "Models",
+    "evaluations": "Evaluations",
+    "runs": "Runs",
+    "artifacts": "Artifacts",
+}
+
+
+@click.command()
+@click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--name", help="Workspace name (default: the folder's name).")
+@json_option
+def init(directory: Path | None, name: str | None, as_json: bool) -> None:
+    """Create a workspace in DIRECTORY (default: the current folder).
+
+    Writes mlops_lab.yaml and the .mlops_lab/ state folder with its catalog.
+    An existing mlops_lab.yaml is kept, so running it again is safe.
+    """
+    target = directory or Path.cwd()
+    existed = (target / CONFIG_FILE).is_file()
+    workspace = init_workspace(target, name=name)
+    version = workspace.catalog.schema_version()
+    if as_json:
+        emit_json(
+            {
+                "workspace": {"path": str(workspace.root), "name": workspace.name},
+                "created": not existed,
+                "schema_version": version,
+            }
+        )
+        return
+    verb = "Already a workspace" if existed else "Created workspace"
+    click.echo(f"{verb} {workspace.name!r} in {workspace.root}")
+    click.echo(f"Catalog: {workspace.catalog_path} (schema v{version})")
+    click.echo("Next: `mlops-lab status`, or start JupyterLab here and open the MLOps panel.")
+
+
+@click.command()
+@json_option
+@click.pass_context
+def status(ctx: click.Context, as_json: bool) -> None:
+    """Show the workspace, catalog schema version and what is registered."""
+    result = workspace_status(current_workspace(ctx))
+    if as_json:
+        emit_json(result.to_dict())
+        return
+    click.echo(f"Workspace      {result.workspace_name} ({result.workspace_path})")
+    click.echo(f"Catalog        {result.catalog_path} (schema v{result.schema_version})")
+    for key, label in _LABELS.items():
+        line = f"{label:<14} {result.counts[key]}"
+        if key == "artifacts":
+            line += f" ({human_size(result.artifacts_bytes)})"
+        click.echo(line)

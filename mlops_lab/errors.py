@@ -1,0 +1,180 @@
+"""Errors raised by mlops-lab.
+
+Every error derives from :class:`MlopsLabError`, carries the HTTP status the
+REST API answers with, and says what went wrong and what to do next::
+
+    MlopsLabError (500)
+    ├── InvalidInputError (400)
+    │   └── InvalidArtifactIdError (400)
+    ├── NotFoundError (404)
+    │   ├── WorkspaceNotFoundError (404)
+    │   └── ArtifactNotFoundError (404)
+    ├── WorkspaceConfigError (422)
+    ├── CatalogError (500)
+    │   ├── NotACatalogError (500)
+    │   ├── SchemaVersionError (409)
+    │   └── CatalogBusyError (503)
+    └── ArtifactCorruptError (500)
+
+Services raise these; the server's base handler and the CLI turn them into
+an HTTP error body or a message and exit code, once, in one place each.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, ClassVar
+
+__all__ = [
+    "ArtifactCorruptError",
+    "ArtifactNotFoundError",
+    "CatalogBusyError",
+    "CatalogError",
+    "InvalidArtifactIdError",
+    "InvalidInputError",
+    "MlopsLabError",
+    "NotACatalogError",
+    "NotFoundError",
+    "SchemaVersionError",
+    "WorkspaceConfigError",
+    "WorkspaceNotFoundError",
+]
+
+
+class MlopsLabError(Exception):
+    """Base class of every mlops-lab error."""
+
+    http_status: ClassVar[int] = 500
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON error body used by the REST API and ``--json`` output."""
+        return {
+            "type": type(self).__name__,
+            "status": self.http_status,
+            "message": self.message,
+        }
+
+
+class InvalidInputError(MlopsLabError):
+    """The caller passed a value that cannot be used."""
+
+    http_status = 400
+
+
+class InvalidArtifactIdError(InvalidInputError):
+    """An artifact id that is not a lowercase hex SHA-256 digest."""
+
+    def __init__(self, value: str) -> None:
+        shown = value if len(value) <= 80 else value[:77] + "..."
+        super().__init__(
+            f"Invalid artifact id {shown!r}: expected 64 lowercase hexadecimal characters "
+            "(a SHA-256 digest), e.g. the 'hash' field of `mlops-lab artifacts list --json`."
+        )
+        self.value = value
+
+
+class NotFoundError(MlopsLabError):
+    """Something that was asked for does not exist."""
+
+    http_status = 404
+
+
+class WorkspaceNotFoundError(NotFoundError):
+    """No ``mlops_lab.yaml`` was found."""
+
+    def __init__(self, start: Path, *, from_env: bool = False) -> None:
+        if from_env:
+            where = f"MLOPS_LAB_HOME points at {start}, which has no mlops_lab.yaml"
+        else:
+            where = f"no mlops_lab.yaml in {start} or any parent folder"
+        super().__init__(
+            f"No mlops-lab workspace found: {where}. "
+            "Create one with `mlops-lab init [DIR]`, or set MLOPS_LAB_HOME to a workspace folder."
+        )
+        self.start = start
+
+
+class ArtifactNotFoundError(NotFoundError):
+    """No artifact with that hash is stored."""
+
+    def __init__(self, digest: str) -> None:
+        super().__init__(
+            f"No artifact {digest} in this workspace. "
+            "List what is stored with `mlops-lab artifacts list`."
+        )
+        self.digest = digest
+
+
+class WorkspaceConfigError(MlopsLabError):
+    """``mlops_lab.yaml`` cannot be read or is not valid."""
+
+    http_status = 422
+
+    def __init__(self, path: Path, problem: str) -> None:
+        super().__init__(f"Invalid workspace file {path}: {problem}")
+        self.path = path
+        self.problem = problem
+
+
+class CatalogError(MlopsLabError):
+    """The catalog database cannot be used."""
+
+
+class NotACatalogError(CatalogError):
+    """The catalog path holds a file that is not a DuckDB database."""
+
+    def __init__(self, path: Path, detail: str) -> None:
+        super().__init__(
+            f"{path} is not a DuckDB catalog ({detail}). It was left untouched: "
+            "move it aside (e.g. to catalog.duckdb.bad) and run `mlops-lab init` to create "
+            "a new catalog, or restore it from a backup."
+        )
+        self.path = path
+
+
+class SchemaVersionError(CatalogError):
+    """The catalog was written by a newer mlops-lab."""
+
+    http_status = 409
+
+    def __init__(self, path: Path, found: int, supported: int) -> None:
+        super().__init__(
+            f"The catalog {path} has schema version {found}, but this mlops-lab "
+            f"understands versions up to {supported}. It was written by a newer mlops-lab: "
+            "upgrade with `pip install -U mlops_lab`. The catalog was not modified."
+        )
+        self.path = path
+        self.found = found
+        self.supported = supported
+
+
+class CatalogBusyError(CatalogError):
+    """Another process kept the catalog locked past every retry."""
+
+    http_status = 503
+
+    def __init__(self, path: Path, waited: float, detail: str) -> None:
+        super().__init__(
+            f"The catalog {path} stayed locked by another process for {waited:.1f} s "
+            f"({detail}). Nothing was written. Close long-running sessions that hold it "
+            "open (a DuckDB connection in a notebook, for example) and try again."
+        )
+        self.path = path
+        self.waited = waited
+
+
+class ArtifactCorruptError(MlopsLabError):
+    """A stored blob no longer matches its content hash."""
+
+    def __init__(self, digest: str, actual: str) -> None:
+        super().__init__(
+            f"Artifact {digest} is corrupted: its stored bytes hash to {actual}. "
+            "The blob was left in place for inspection; re-create it from its producing run "
+            "or restore `.mlops_lab/artifacts` from a backup."
+        )
+        self.digest = digest
+        self.actual = actual

@@ -1,0 +1,87 @@
+"""REST handlers: parse the request, call one service, write JSON.
+
+Errors become HTTP in one place, :meth:`BaseHandler.write_error`:
+an :class:`~mlops_lab.errors.MlopsLabError` answers with its ``http_status``
+and ``{"error": {"type", "status", "message"}}``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from collections.abc import Callable
+from importlib.resources import files
+from pathlib import Path
+from typing import Any, TypeVar
+
+import tornado.web
+from jupyter_server.base.handlers import APIHandler
+
+from mlops_lab.errors import MlopsLabError
+from mlops_lab.status import workspace_status
+from mlops_lab.workspace import ENV_HOME, Workspace, open_workspace
+
+__all__ = ["BaseHandler", "OpenAPIHandler", "StatusHandler"]
+
+T = TypeVar("T")
+
+
+class BaseHandler(APIHandler):  # type: ignore[misc]
+    """Shared behaviour of every mlops-lab route."""
+
+    @property
+    def server_root(self) -> Path:
+        return Path(self.settings["mlops_lab_root_dir"])
+
+    def workspace(self) -> Workspace:
+        """The workspace the server was started in (found anew on every request)."""
+        return open_workspace_for_server(self.server_root)
+
+    async def call(self, service: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+        """Run a blocking service off the event loop (catalog retries may sleep)."""
+        return await asyncio.to_thread(service, *args, **kwargs)
+
+    def write_json(self, payload: Any, status: int = 200) -> None:
+        self.set_status(status)
+        self.set_header("Content-Type", "application/json")
+        self.finish(json.dumps(payload, default=str))
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        exc = kwargs.get("exc_info", (None, None, None))[1]
+        if isinstance(exc, MlopsLabError):
+            self.set_status(exc.http_status)
+            self.set_header("Content-Type", "application/json")
+            self.finish(json.dumps({"error": exc.to_dict()}))
+            return
+        super().write_error(status_code, **kwargs)
+
+    def log_exception(self, typ: Any, value: Any, tb: Any) -> None:
+        if isinstance(value, MlopsLabError) and value.http_status < 500:
+            self.log.info("mlops-lab %s: %s", type(value).__name__, value.message)
+            return
+        super().log_exception(typ, value, tb)
+
+
+def open_workspace_for_server(root: Path) -> Workspace:
+    """MLOPS_LAB_HOME if set, else the workspace holding the server's root folder."""
+    return open_workspace(None if os.environ.get(ENV_HOME) else root)
+
+
+class StatusHandler(BaseHandler):
+    @tornado.web.authenticated
+    async def get(self) -> None:
+        workspace = await self.call(self.workspace)
+        status = await self.call(workspace_status, workspace)
+        self.write_json(status.to_dict())
+
+
+class OpenAPIHandler(BaseHandler):
+    @tornado.web.authenticated
+    def get(self) -> None:
+        self.set_header("Content-Type", "application/yaml")
+        self.finish(openapi_text())
+
+
+def openapi_text() -> str:
+    return files("mlops_lab.server").joinpath("openapi.yaml").read_text(encoding="utf-8")

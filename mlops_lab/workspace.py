@@ -1,0 +1,183 @@
+"""Workspaces: the folder holding ``mlops_lab.yaml`` and the ``.mlops_lab/`` state.
+
+A workspace is found by, in order: an explicit path, the ``MLOPS_LAB_HOME``
+environment variable, or walking up from the current directory to the first
+folder holding ``mlops_lab.yaml``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from mlops_lab.artifacts import ArtifactStore, BlobLocation
+from mlops_lab.catalog import Catalog
+from mlops_lab.errors import WorkspaceConfigError, WorkspaceNotFoundError
+
+__all__ = [
+    "CONFIG_FILE",
+    "ENV_HOME",
+    "STATE_DIR",
+    "Workspace",
+    "WorkspaceConfig",
+    "find_workspace",
+    "init_workspace",
+    "open_workspace",
+]
+
+CONFIG_FILE = "mlops_lab.yaml"
+STATE_DIR = ".mlops_lab"
+ENV_HOME = "MLOPS_LAB_HOME"
+CONFIG_VERSION = 1
+
+_TEMPLATE = """\
+# mlops-lab workspace. Docs: README.md of the mlops_lab package.
+version: {version}
+name: {name}
+# Settings shared by every notebook, stage and panel of this workspace.
+settings: {{}}
+# Pipelines of papermill stages (see `mlops-lab run --help`).
+pipelines: {{}}
+"""
+
+_STATE_GITIGNORE = "# mlops-lab state: catalog and artifacts are not versioned by git\n*\n"
+
+
+@dataclass(frozen=True, kw_only=True)
+class WorkspaceConfig:
+    """The parsed contents of ``mlops_lab.yaml``."""
+
+    version: int
+    name: str
+    settings: dict[str, Any] = field(default_factory=dict)
+    pipelines: dict[str, Any] = field(default_factory=dict)
+
+
+def _load_config(path: Path) -> WorkspaceConfig:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise WorkspaceConfigError(path, f"cannot be read ({exc.strerror})") from exc
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise WorkspaceConfigError(path, f"malformed YAML{where}: {problem}") from exc
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise WorkspaceConfigError(path, f"expected a mapping at the top, got {type(data).__name__}")
+    version = data.get("version", CONFIG_VERSION)
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise WorkspaceConfigError(path, f"'version' must be an integer, got {version!r}")
+    if version > CONFIG_VERSION:
+        raise WorkspaceConfigError(
+            path,
+            f"'version: {version}' is newer than this mlops-lab understands ({CONFIG_VERSION}); "
+            "upgrade mlops_lab",
+        )
+    name = data.get("name", path.parent.name)
+    if not isinstance(name, str) or not name:
+        raise WorkspaceConfigError(path, f"'name' must be a non-empty string, got {name!r}")
+    sections: dict[str, dict[str, Any]] = {}
+    for key in ("settings", "pipelines"):
+        value = data.get(key) or {}
+        if not isinstance(value, dict):
+            raise WorkspaceConfigError(path, f"'{key}' must be a mapping, got {type(value).__name__}")
+        sections[key] = value
+    return WorkspaceConfig(version=version, name=name, **sections)
+
+
+class Workspace:
+    """An opened workspace: its folder, configuration, catalog and artifact store.
+
+    Opening is cheap: the catalog file is only touched by the first service
+    call, and no connection is held between calls.
+    """
+
+    def __init__(self, root: Path | str) -> None:
+        self.root = Path(root).resolve()
+        self.config = _load_config(self.root / CONFIG_FILE)
+
+    def __repr__(self) -> str:
+        return f"Workspace({str(self.root)!r})"
+
+    @property
+    def name(self) -> str:
+        return self.config.name
+
+    @property
+    def state_dir(self) -> Path:
+        return self.root / STATE_DIR
+
+    @property
+    def catalog_path(self) -> Path:
+        return self.state_dir / "catalog.duckdb"
+
+    @cached_property
+    def catalog(self) -> Catalog:
+        return Catalog(self.catalog_path)
+
+    @cached_property
+    def artifacts(self) -> ArtifactStore:
+        url = self.config.settings.get("artifact_store") or str(self.state_dir / "artifacts")
+        return ArtifactStore(BlobLocation(str(url)), self.catalog)
+
+
+def _search_start(start: Path | str | None) -> tuple[Path, bool]:
+    if start is not None:
+        return Path(start).resolve(), False
+    env = os.environ.get(ENV_HOME)
+    if env:
+        return Path(env).expanduser().resolve(), True
+    return Path.cwd().resolve(), False
+
+
+def find_workspace(start: Path | str | None = None) -> Path:
+    """Return the workspace root for ``start`` (see the module docstring for the order)."""
+    origin, from_env = _search_start(start)
+    if from_env:
+        if (origin / CONFIG_FILE).is_file():
+            return origin
+        raise WorkspaceNotFoundError(origin, from_env=True)
+    for folder in (origin, *origin.parents):
+        if (folder / CONFIG_FILE).is_file():
+            return folder
+    raise WorkspaceNotFoundError(origin)
+
+
+def open_workspace(start: Path | str | None = None) -> Workspace:
+    """Find and open the workspace that holds ``start`` (default: the current one)."""
+    return Workspace(find_workspace(start))
+
+
+def init_workspace(directory: Path | str = ".", *, name: str | None = None) -> Workspace:
+    """Create (or complete) a workspace in ``directory`` and its catalog.
+
+    An existing ``mlops_lab.yaml`` is never overwritten, so running this twice is safe.
+    """
+    root = Path(directory).expanduser().resolve()
+    root.mkdir(parents=True, exist_ok=True)
+    config = root / CONFIG_FILE
+    if not config.exists():
+        workspace_name = name or root.name or "workspace"
+        config.write_text(
+            _TEMPLATE.format(version=CONFIG_VERSION, name=json.dumps(workspace_name)),
+            encoding="utf-8",
+        )
+    state = root / STATE_DIR
+    state.mkdir(exist_ok=True)
+    ignore = state / ".gitignore"
+    if not ignore.exists():
+        ignore.write_text(_STATE_GITIGNORE, encoding="utf-8")
+    workspace = Workspace(root)
+    workspace.catalog.ensure_schema()
+    return workspace
