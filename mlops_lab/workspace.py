@@ -74,7 +74,9 @@ def _load_config(path: Path) -> WorkspaceConfig:
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise WorkspaceConfigError(path, f"expected a mapping at the top, got {type(data).__name__}")
+        raise WorkspaceConfigError(
+            path, f"expected a mapping at the top, got {type(data).__name__}"
+        )
     version = data.get("version", CONFIG_VERSION)
     if not isinstance(version, int) or isinstance(version, bool):
         raise WorkspaceConfigError(path, f"'version' must be an integer, got {version!r}")
@@ -91,7 +93,9 @@ def _load_config(path: Path) -> WorkspaceConfig:
     for key in ("settings", "pipelines"):
         value = data.get(key) or {}
         if not isinstance(value, dict):
-            raise WorkspaceConfigError(path, f"'{key}' must be a mapping, got {type(value).__name__}")
+            raise WorkspaceConfigError(
+                path, f"'{key}' must be a mapping, got {type(value).__name__}"
+            )
         sections[key] = value
     return WorkspaceConfig(version=version, name=name, **sections)
 

@@ -34,7 +34,9 @@ def test_name_with_yaml_special_characters_round_trips(tmp_path: Path) -> None:
     assert ws.name == 'churn: "v2" # test'
 
 
-def test_found_by_walking_up_from_a_subfolder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_found_by_walking_up_from_a_subfolder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     init_workspace(tmp_path)
     deep = tmp_path / "notebooks" / "exploration"
     deep.mkdir(parents=True)
@@ -53,7 +55,9 @@ def test_mlops_lab_home_wins_over_cwd(tmp_path: Path, monkeypatch: pytest.Monkey
     assert find_workspace() == home.resolve()
 
 
-def test_mlops_lab_home_without_config_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_mlops_lab_home_without_config_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv(ENV_HOME, str(tmp_path))
     with pytest.raises(WorkspaceNotFoundError, match="MLOPS_LAB_HOME points at") as info:
         find_workspace()

@@ -144,7 +144,9 @@ class ArtifactStore:
         import pyarrow.parquet as pq
 
         if not isinstance(frame, pd.DataFrame):
-            raise InvalidInputError(f"put_dataframe takes a pandas DataFrame, got {type(frame).__name__}.")
+            raise InvalidInputError(
+                f"put_dataframe takes a pandas DataFrame, got {type(frame).__name__}."
+            )
         buffer = io.BytesIO()
         pq.write_table(pa.Table.from_pandas(frame), buffer, compression="zstd")
         return self.put_bytes(buffer.getvalue(), media_type=PARQUET, run_id=run_id)

@@ -35,8 +35,13 @@ def list_(ctx: click.Context, limit: int, offset: int, as_json: bool) -> None:
     print_table(
         ["hash", "size", "media type", "created", "run"],
         [
-            [a.hash, human_size(a.size), a.media_type, f"{a.created_at:%Y-%m-%d %H:%M:%S}",
-             a.run_id or "-"]
+            [
+                a.hash,
+                human_size(a.size),
+                a.media_type,
+                f"{a.created_at:%Y-%m-%d %H:%M:%S}",
+                a.run_id or "-",
+            ]
             for a in found
         ],
     )
@@ -72,8 +77,12 @@ def put(ctx: click.Context, path: Path, media_type: str | None, as_json: bool) -
 
 @artifacts.command()
 @click.argument("digest", metavar="HASH")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write to this file instead of standard output.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to this file instead of standard output.",
+)
 @click.pass_context
 def get(ctx: click.Context, digest: str, output: Path | None) -> None:
     """Write an artifact's bytes (hash verified) to a file or standard output."""

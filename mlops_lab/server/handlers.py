@@ -27,7 +27,7 @@ __all__ = ["BaseHandler", "OpenAPIHandler", "StatusHandler"]
 T = TypeVar("T")
 
 
-class BaseHandler(APIHandler):  # type: ignore[misc]
+class BaseHandler(APIHandler):
     """Shared behaviour of every mlops-lab route."""
 
     @property

@@ -1,0 +1,153 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from mlops_lab import Workspace
+from mlops_lab.cli import cli
+
+
+def _run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, list(args))
+    if result.exception and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result.exit_code, result.stdout, result.stderr
+
+
+def _commands(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    found = [prefix]
+    for name, command in group.commands.items():
+        if isinstance(command, click.Group):
+            found += _commands(command, (*prefix, name))
+        else:
+            found.append((*prefix, name))
+    return found
+
+
+ALL_COMMANDS = _commands(cli)
+
+
+def test_init_then_status_json(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    code, out, _ = _run("init", str(tmp_path / "ws"), "--name", "demo")
+    assert code == 0
+    assert "Created workspace 'demo'" in out
+    monkeypatch.chdir(tmp_path / "ws")
+    code, out, _ = _run("status", "--json")
+    assert code == 0
+    status = json.loads(out)
+    assert status["workspace"]["name"] == "demo"
+    assert status["counts"] == {
+        "datasets": 0,
+        "feature_views": 0,
+        "models": 0,
+        "evaluations": 0,
+        "runs": 0,
+        "artifacts": 0,
+    }
+    assert status["catalog"]["schema_version"] >= 1
+
+
+def test_init_again_says_so_and_keeps_the_workspace(tmp_path: Path) -> None:
+    _run("init", str(tmp_path))
+    code, out, _ = _run("init", str(tmp_path), "--json")
+    assert code == 0
+    assert json.loads(out)["created"] is False
+
+
+def test_status_text_shows_counts_and_sizes(in_workspace: Workspace) -> None:
+    in_workspace.artifacts.put_bytes(b"x" * 2048)
+    code, out, _ = _run("status")
+    assert code == 0
+    assert "Artifacts      1 (2.0 KiB)" in out
+    assert f"schema v{in_workspace.catalog.supported_version}" in out
+
+
+@pytest.mark.parametrize("args", [("status",), ("artifacts", "list")])
+def test_outside_a_workspace_the_error_is_clear(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: tuple[str, ...]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    code, out, err = _run(*args)
+    assert code == 1
+    assert "No mlops-lab workspace found" in err
+    assert "mlops-lab init" in err
+    code, out, _ = _run(*args, "--json")
+    assert code == 1
+    assert json.loads(out)["error"]["type"] == "WorkspaceNotFoundError"
+
+
+def test_workspace_option_points_anywhere(workspace: Workspace, tmp_path: Path) -> None:
+    code, out, _ = _run("--workspace", str(workspace.root), "status", "--json")
+    assert code == 0
+    assert json.loads(out)["workspace"]["path"] == str(workspace.root)
+
+
+def test_artifacts_put_show_get_list(in_workspace: Workspace, tmp_path: Path) -> None:
+    source = tmp_path / "notes.txt"
+    source.write_text("hello artifacts")
+    code, out, _ = _run("artifacts", "put", str(source))
+    assert code == 0
+    digest = out.strip()
+    code, out, _ = _run("artifacts", "show", digest, "--json")
+    assert json.loads(out)["media_type"] == "text/plain"
+    target = tmp_path / "copy.txt"
+    assert _run("artifacts", "get", digest, "-o", str(target))[0] == 0
+    assert target.read_text() == "hello artifacts"
+    code, out, _ = _run("artifacts", "list", "--json")
+    assert [a["hash"] for a in json.loads(out)] == [digest]
+    assert digest in _run("artifacts", "list")[1]
+
+
+def test_artifacts_verify_reports_corruption(in_workspace: Workspace) -> None:
+    good = in_workspace.artifacts.put_bytes(b"good")
+    bad = in_workspace.artifacts.put_bytes(b"bad")
+    blob = in_workspace.state_dir / "artifacts" / bad.hash[:2] / bad.hash
+    blob.write_bytes(b"bad!")
+    code, out, _ = _run("artifacts", "verify", "--json")
+    assert code == 1
+    report = json.loads(out)
+    assert report["checked"] == 2
+    assert list(report["problems"]) == [bad.hash]
+    assert _run("artifacts", "verify", good.hash)[0] == 0
+
+
+@pytest.mark.parametrize("digest", ["../../etc/passwd", "nothex"])
+def test_artifacts_show_rejects_malformed_ids(in_workspace: Workspace, digest: str) -> None:
+    code, _, err = _run("artifacts", "show", digest)
+    assert code == 1
+    assert "Invalid artifact id" in err
+
+
+def test_artifacts_get_unknown_is_not_found(in_workspace: Workspace) -> None:
+    code, _, err = _run("artifacts", "get", "0" * 64)
+    assert code == 1
+    assert "No artifact" in err
+
+
+@pytest.mark.parametrize("path", ALL_COMMANDS, ids=lambda p: " ".join(p) or "mlops-lab")
+def test_every_command_has_help(path: tuple[str, ...]) -> None:
+    code, out, _ = _run(*path, "--help")
+    assert code == 0
+    assert "Usage: " in out
+    command: click.Command = cli
+    for name in path:
+        assert isinstance(command, click.Group)
+        command = command.commands[name]
+    assert command.help and len(command.help.strip()) > 10
+
+
+def test_read_commands_all_take_json() -> None:
+    read_commands = [
+        ("status",),
+        ("init",),
+        ("artifacts", "list"),
+        ("artifacts", "show"),
+        ("artifacts", "verify"),
+        ("artifacts", "put"),
+    ]
+    for path in read_commands:
+        assert "--json" in _run(*path, "--help")[1], path
