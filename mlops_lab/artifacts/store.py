@@ -19,6 +19,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import duckdb
+
 from mlops_lab.artifacts.location import BlobLocation
 from mlops_lab.catalog import Catalog
 from mlops_lab.errors import (
@@ -152,12 +154,19 @@ class ArtifactStore:
         return self.put_bytes(buffer.getvalue(), media_type=PARQUET, run_id=run_id)
 
     def _record(self, digest: str, size: int, media_type: str, run_id: str | None) -> Artifact:
-        self.catalog.write(
-            "INSERT INTO artifacts (hash, size, media_type, run_id) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT (hash) DO NOTHING",
-            [digest, size, media_type, run_id],
-        )
-        return self.info(digest)
+        def insert_and_read(con: duckdb.DuckDBPyConnection) -> tuple[Any, ...]:
+            con.execute(
+                "INSERT INTO artifacts (hash, size, media_type, run_id) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (hash) DO NOTHING",
+                [digest, size, media_type, run_id],
+            )
+            row = con.execute(
+                f"SELECT {_COLUMNS} FROM artifacts WHERE hash = ?", [digest]
+            ).fetchone()
+            assert row is not None
+            return row
+
+        return _artifact(self.catalog.transaction(insert_and_read))
 
     # -- reading ----------------------------------------------------------------
 

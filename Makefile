@@ -1,0 +1,57 @@
+# mlops-lab: the two commands are `make demo` and `make test` (see README.md).
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8888
+DEMO_DIR ?= demo-workspace
+# Reinstall when any packaged source changes (the build hook rebuilds the frontend).
+SOURCES := pyproject.toml package.json yarn.lock tsconfig.json install.json \
+	$(shell find mlops_lab labextension jupyter-config -type f \
+	  -not -path 'mlops_lab/labextension/*' -not -name '*.pyc' 2>/dev/null)
+INSTALLED := $(VENV)/.installed
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
+
+.PHONY: demo test lint typecheck pytest install chromium clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(INSTALLED): $(BIN)/python $(SOURCES)
+	$(BIN)/python -m pip install --quiet ".[test]"
+	$(BIN)/jupyter labextension list 2>&1 | grep -q "mlops-lab.*enabled.*OK"
+	$(BIN)/jupyter server extension list 2>&1 | grep -q "mlops_lab.*enabled"
+	touch $@
+
+install: $(INSTALLED)
+
+## demo: create .venv, install with the built extension, set up a demo workspace, start JupyterLab
+demo: $(INSTALLED)
+	$(BIN)/mlops-lab init $(DEMO_DIR) --name demo
+	cp -n notebooks/*.ipynb $(DEMO_DIR)/
+	cd $(DEMO_DIR) && ../$(BIN)/papermill --log-level WARNING 01_generate_data.ipynb \
+	  .mlops_lab/01_generate_data.executed.ipynb
+	$(BIN)/mlops-lab --workspace $(DEMO_DIR) status
+	@echo "Starting JupyterLab on http://127.0.0.1:$(PORT)/lab (the URL with its token follows)"
+	$(BIN)/jupyter lab --ip 127.0.0.1 --port $(PORT) --no-browser $(ROOT_FLAG) \
+	  --ServerApp.root_dir=$(DEMO_DIR)
+
+chromium:
+	@command -v chromium >/dev/null || { apt-get update -q && apt-get install -y -q chromium; }
+
+lint: $(INSTALLED)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(INSTALLED)
+	$(BIN)/mypy
+
+pytest: $(INSTALLED) chromium
+	$(BIN)/python -m pytest
+
+## test: create .venv if needed, install test extras and chromium, run lint, types and all tests
+test: lint typecheck pytest
+
+clean:
+	rm -rf $(VENV) node_modules lib mlops_lab/labextension .pytest_cache .mypy_cache .ruff_cache
