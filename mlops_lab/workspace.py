@@ -49,6 +49,21 @@ pipelines: {{}}
 _STATE_GITIGNORE = "# mlops-lab state: catalog and artifacts are not versioned by git\n*\n"
 
 
+class _StrictLoader(yaml.SafeLoader):
+    """Safe YAML that refuses duplicate keys (PyYAML silently keeps the last one)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r}", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
 @dataclass(frozen=True, kw_only=True)
 class WorkspaceConfig:
     """The parsed contents of ``mlops_lab.yaml``."""
@@ -65,7 +80,7 @@ def _load_config(path: Path) -> WorkspaceConfig:
     except OSError as exc:
         raise WorkspaceConfigError(path, f"cannot be read ({exc.strerror})") from exc
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_StrictLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""

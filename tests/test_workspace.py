@@ -94,3 +94,9 @@ def test_invalid_config_is_refused_and_left_as_is(tmp_path: Path, text: str, pro
         open_workspace(tmp_path)
     assert info.value.http_status == 422
     assert config.read_text() == text
+
+
+def test_duplicate_keys_are_refused_with_their_line(tmp_path: Path) -> None:
+    (tmp_path / "mlops_lab.yaml").write_text("version: 1\nname: a\nsettings: {}\nname: b\n")
+    with pytest.raises(WorkspaceConfigError, match=r"line 4.*duplicate key 'name'"):
+        open_workspace(tmp_path)
