@@ -43,6 +43,8 @@ chromium:
 lint: $(INSTALLED)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	PATH=$(abspath $(BIN)):$$PATH jlpm install --immutable >/dev/null
+	PATH=$(abspath $(BIN)):$$PATH jlpm lint:check
 
 typecheck: $(INSTALLED)
 	$(BIN)/mypy
@@ -54,4 +56,4 @@ pytest: $(INSTALLED) chromium
 test: lint typecheck pytest
 
 clean:
-	rm -rf $(VENV) node_modules lib mlops_lab/labextension .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) node_modules labextension/lib mlops_lab/labextension tsconfig.tsbuildinfo .pytest_cache .mypy_cache .ruff_cache

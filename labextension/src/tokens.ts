@@ -1,0 +1,56 @@
+/**
+ * Shapes of the mlops-lab REST payloads (`{base}/mlops-lab/api/...`).
+ *
+ * These mirror the Python server extension; keep them in step with
+ * `openapi.yaml`.
+ */
+
+/**
+ * The workspace the server resolved (`mlops_lab.yaml` or `MLOPS_LAB_HOME`).
+ */
+export interface IWorkspaceInfo {
+  path: string;
+  name: string;
+}
+
+/**
+ * The DuckDB catalog of the workspace.
+ */
+export interface ICatalogInfo {
+  path: string;
+  schema_version: number;
+}
+
+/**
+ * Number of catalog entries of each kind.
+ */
+export interface IStatusCounts {
+  datasets: number;
+  feature_views: number;
+  models: number;
+  evaluations: number;
+  runs: number;
+  artifacts: number;
+}
+
+/**
+ * The payload of `GET mlops-lab/api/status`.
+ */
+export interface IStatus {
+  version: string;
+  workspace: IWorkspaceInfo;
+  catalog: ICatalogInfo;
+  counts: IStatusCounts;
+  artifacts_bytes: number;
+}
+
+/**
+ * The body of every error response of the mlops-lab API.
+ */
+export interface IErrorBody {
+  error: {
+    type: string;
+    status: number;
+    message: string;
+  };
+}

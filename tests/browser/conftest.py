@@ -1,0 +1,251 @@
+"""Fixtures for the real-browser tests: a JupyterLab server and Debian Chromium.
+
+Each server runs as a subprocess on 127.0.0.1 with a throw-away HOME, config,
+data, runtime, settings and workspaces folder, so nothing touches the real
+home. Chromium is driven through PyPI playwright, never a downloaded browser.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+
+CHROMIUM = Path("/usr/bin/chromium")
+ALLOW_SKIP_ENV = "MLOPS_LAB_ALLOW_BROWSER_SKIP"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SERVER_START_TIMEOUT = 90.0
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def _unavailable(reason: str) -> None:
+    """Skip when the developer allowed it, fail otherwise (CI has Chromium)."""
+    if os.environ.get(ALLOW_SKIP_ENV) == "1":
+        pytest.skip(reason)
+    pytest.fail(f"{reason} (set {ALLOW_SKIP_ENV}=1 to skip browser tests instead)")
+
+
+@dataclass(frozen=True, kw_only=True)
+class LabServer:
+    """A running `jupyter lab` subprocess."""
+
+    port: int
+    token: str
+    root: Path
+    env: dict[str, str]
+    log_path: Path
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def lab_url(self) -> str:
+        return f"{self.base_url}/lab?token={self.token}"
+
+    def log_tail(self, chars: int = 4000) -> str:
+        return self.log_path.read_text(encoding="utf-8", errors="replace")[-chars:]
+
+    def python(self, code: str, *args: str) -> str:
+        """Run Python in the server's folder and environment, as a notebook would."""
+        return _run([sys.executable, "-c", code, *args], cwd=self.root, env=self.env)
+
+
+def _run(command: list[str], *, cwd: Path, env: dict[str, str]) -> str:
+    result = subprocess.run(
+        command, cwd=cwd, env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert result.returncode == 0, f"{command} failed:\n{result.stdout}{result.stderr}"
+    return result.stdout
+
+
+def mlops_lab_cli() -> list[str]:
+    """The `mlops-lab` command of the running interpreter's environment."""
+    script = Path(sys.executable).parent / "mlops-lab"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "mlops_lab"]
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _write_settings(settings_dir: Path, theme: str | None) -> None:
+    """User settings: no news or update checks, and the requested theme."""
+    apputils = settings_dir / "@jupyterlab" / "apputils-extension"
+    apputils.mkdir(parents=True, exist_ok=True)
+    (apputils / "notification.jupyterlab-settings").write_text(
+        json.dumps({"fetchNews": "false", "checkForUpdates": False}), encoding="utf-8"
+    )
+    if theme:
+        (apputils / "themes.jupyterlab-settings").write_text(
+            json.dumps({"theme": theme}), encoding="utf-8"
+        )
+
+
+def _isolated_env(home: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MLOPS_LAB_")}
+    for name in ("config", "data", "runtime"):
+        (home / name).mkdir(parents=True, exist_ok=True)
+    env.update(
+        HOME=str(home),
+        JUPYTER_CONFIG_DIR=str(home / "config"),
+        JUPYTER_DATA_DIR=str(home / "data"),
+        JUPYTER_RUNTIME_DIR=str(home / "runtime"),
+        PYTHONUNBUFFERED="1",
+    )
+    return env
+
+
+def _wait_until_ready(server: LabServer, process: subprocess.Popen[bytes]) -> None:
+    url = f"{server.base_url}/api/status?token={server.token}"
+    deadline = time.monotonic() + SERVER_START_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(
+                f"jupyter lab exited with {process.returncode}:\n{server.log_tail()}"
+            )
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.25)
+    raise RuntimeError(
+        f"jupyter lab did not answer in {SERVER_START_TIMEOUT}s:\n{server.log_tail()}"
+    )
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=15)
+
+
+LabFactory = Callable[..., LabServer]
+
+
+@pytest.fixture
+def start_lab(tmp_path: Path) -> Iterator[LabFactory]:
+    """Start `jupyter lab` on a folder; every server is stopped at teardown."""
+    processes: list[subprocess.Popen[bytes]] = []
+
+    def start(
+        root: Path, *, init: bool = True, theme: str | None = None, server_extension: bool = True
+    ) -> LabServer:
+        """Serve `root`, first made a workspace with `mlops-lab init` if `init`.
+
+        `server_extension=False` disables the mlops_lab server extension (as if
+        it had never been enabled) while the frontend extension stays loaded.
+        """
+        scratch = tmp_path / f"lab-{len(processes)}"
+        env = _isolated_env(scratch / "home")
+        root.mkdir(parents=True, exist_ok=True)
+        if init:
+            _run([*mlops_lab_cli(), "init", str(root)], cwd=root, env=env)
+        _write_settings(scratch / "settings", theme)
+        (scratch / "workspaces").mkdir(parents=True)
+        server = LabServer(
+            port=_free_port(),
+            token=secrets.token_hex(16),
+            root=root,
+            env=env,
+            log_path=scratch / "server.log",
+        )
+        command = [
+            sys.executable,
+            "-m",
+            "jupyterlab",
+            "--no-browser",
+            "--allow-root",
+            "--ip=127.0.0.1",
+            f"--port={server.port}",
+            "--ServerApp.port_retries=0",
+            f"--IdentityProvider.token={server.token}",
+            f"--ServerApp.root_dir={root}",
+            f"--LabApp.user_settings_dir={scratch / 'settings'}",
+            f"--LabApp.workspaces_dir={scratch / 'workspaces'}",
+        ]
+        if not server_extension:
+            command.append("--ServerApp.jpserver_extensions=mlops_lab=False")
+        with server.log_path.open("wb") as log:
+            process = subprocess.Popen(
+                command, cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT
+            )
+        processes.append(process)
+        _wait_until_ready(server, process)
+        return server
+
+    yield start
+    for process in processes:
+        _stop(process)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Debian Chromium, headless, through PyPI playwright.
+
+    Module-scoped: playwright's sync API runs an asyncio loop while it is
+    open, which would break the pytest-jupyter tests that run after these.
+    """
+    if not CHROMIUM.exists():
+        _unavailable(f"{CHROMIUM} is missing (apt-get install chromium)")
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    """A fresh browser page, 1280x800."""
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    context.set_default_timeout(30_000)
+    page = context.new_page()
+    try:
+        yield page
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def screenshots_dir() -> Path:
+    """Where panel screenshots go: test-results/ (git-ignored), to look at after a run.
+
+    With MLOPS_LAB_UPDATE_DOCS_IMAGES=1 they replace the README's images in docs/images.
+    """
+    if os.environ.get("MLOPS_LAB_UPDATE_DOCS_IMAGES") == "1":
+        folder = REPO_ROOT / "docs" / "images"
+    else:
+        folder = REPO_ROOT / "test-results" / "screenshots"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
