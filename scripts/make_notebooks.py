@@ -6,6 +6,8 @@ are committed without outputs so they diff cleanly.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
@@ -73,6 +75,8 @@ def write(name: str, cells: list[nbformat.NotebookNode]) -> None:
     notebook.metadata["language_info"] = {"name": "python"}
     nbformat.validate(notebook)
     nbformat.write(notebook, HERE / name)
+    # The sources above are kept short; ruff gives them the project's formatting.
+    subprocess.run([sys.executable, "-m", "ruff", "format", "-q", str(HERE / name)], check=True)
 
 
 if __name__ == "__main__":
