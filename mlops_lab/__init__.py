@@ -10,6 +10,7 @@ from mlops_lab._version import __version__
 from mlops_lab.artifacts import Artifact, ArtifactStore, BlobLocation
 from mlops_lab.catalog import Catalog
 from mlops_lab.errors import MlopsLabError
+from mlops_lab.run_context import RunContext, context
 from mlops_lab.status import WorkspaceStatus, workspace_status
 from mlops_lab.workspace import Workspace, find_workspace, init_workspace, open_workspace
 
@@ -19,9 +20,11 @@ __all__ = [
     "BlobLocation",
     "Catalog",
     "MlopsLabError",
+    "RunContext",
     "Workspace",
     "WorkspaceStatus",
     "__version__",
+    "context",
     "find_workspace",
     "init_workspace",
     "open_workspace",

@@ -8,8 +8,12 @@ REST API answers with, and says what went wrong and what to do next::
     │   └── InvalidArtifactIdError (400)
     ├── NotFoundError (404)
     │   ├── WorkspaceNotFoundError (404)
-    │   └── ArtifactNotFoundError (404)
+    │   ├── ArtifactNotFoundError (404)
+    │   ├── PipelineNotFoundError (404)
+    │   └── RunNotFoundError (404)
+    ├── ConflictError (409)
     ├── WorkspaceConfigError (422)
+    ├── PipelineSpecError (422)
     ├── CatalogError (500)
     │   ├── NotACatalogError (500)
     │   ├── SchemaVersionError (409)
@@ -30,11 +34,15 @@ __all__ = [
     "ArtifactNotFoundError",
     "CatalogBusyError",
     "CatalogError",
+    "ConflictError",
     "InvalidArtifactIdError",
     "InvalidInputError",
     "MlopsLabError",
     "NotACatalogError",
     "NotFoundError",
+    "PipelineNotFoundError",
+    "PipelineSpecError",
+    "RunNotFoundError",
     "SchemaVersionError",
     "WorkspaceConfigError",
     "WorkspaceNotFoundError",
@@ -109,6 +117,12 @@ class ArtifactNotFoundError(NotFoundError):
         self.digest = digest
 
 
+class ConflictError(MlopsLabError):
+    """The request is valid but not possible in the current state (e.g. cancel a finished run)."""
+
+    http_status = 409
+
+
 class WorkspaceConfigError(MlopsLabError):
     """``mlops_lab.yaml`` cannot be read or is not valid."""
 
@@ -118,6 +132,39 @@ class WorkspaceConfigError(MlopsLabError):
         super().__init__(f"Invalid workspace file {path}: {problem}")
         self.path = path
         self.problem = problem
+
+
+class PipelineSpecError(MlopsLabError):
+    """A pipeline in ``mlops_lab.yaml`` (or one of its notebooks) is not valid.
+
+    Every problem found is listed, each naming the pipeline, stage and field.
+    """
+
+    http_status = 422
+
+    def __init__(self, *problems: str) -> None:
+        self.problems = list(problems)
+        if len(problems) == 1:
+            text = f"Invalid pipeline: {problems[0]}."
+        else:
+            text = "Invalid pipelines:\n" + "\n".join(f"  - {p}" for p in problems)
+        super().__init__(text)
+
+
+class PipelineNotFoundError(NotFoundError):
+    def __init__(self, name: str, known: list[str]) -> None:
+        listed = ", ".join(sorted(known)) if known else "none are defined"
+        super().__init__(
+            f"No pipeline {name!r} in mlops_lab.yaml (pipelines: {listed}). "
+            "Add it under 'pipelines:' or run one of those."
+        )
+        self.name = name
+
+
+class RunNotFoundError(NotFoundError):
+    def __init__(self, run_id: str) -> None:
+        super().__init__(f"No run {run_id!r}. List runs with `mlops-lab runs list`.")
+        self.run_id = run_id
 
 
 class CatalogError(MlopsLabError):

@@ -86,14 +86,18 @@ async def test_mlops_lab_home_overrides_the_server_root(
     assert body["workspace"]["name"] == "elsewhere"
 
 
-@pytest.mark.parametrize(("path", "_handler"), ROUTES)
+@pytest.mark.parametrize(
+    ("path", "method"),
+    [(path, method.upper()) for path, ops in SPEC["paths"].items() for method in ops],
+)
 async def test_every_route_refuses_unauthenticated_requests(
-    jp_fetch: Any, jp_root_dir: Path, path: str, _handler: type
+    jp_fetch: Any, jp_root_dir: Path, path: str, method: str
 ) -> None:
     init_workspace(jp_root_dir)
     parts = (API_PREFIX + path).strip("/").split("/")
+    body = {"body": "{}"} if method == "POST" else {}
     with pytest.raises(HTTPClientError) as info:
-        await jp_fetch(*parts, headers={"Authorization": ""})
+        await jp_fetch(*parts, method=method, headers={"Authorization": ""}, **body)
     assert info.value.code in (401, 403)
 
 

@@ -33,7 +33,14 @@ from mlops_lab.errors import (
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["PARQUET", "Artifact", "ArtifactStore", "validate_hash"]
+__all__ = [
+    "PARQUET",
+    "Artifact",
+    "ArtifactStore",
+    "dataframe_to_parquet",
+    "register_artifact",
+    "validate_hash",
+]
 
 PARQUET = "application/vnd.apache.parquet"
 OCTET_STREAM = "application/octet-stream"
@@ -99,6 +106,24 @@ class ArtifactStore:
     ) -> Artifact:
         """Store the concatenation of ``chunks`` (hashed while written, in one pass)."""
         _check_media_type(media_type)
+        digest, size = self.write_blob(chunks)
+
+        def insert_and_read(con: duckdb.DuckDBPyConnection) -> tuple[Any, ...]:
+            register_artifact(con, digest, size=size, media_type=media_type, run_id=run_id)
+            query = f"SELECT {_COLUMNS} FROM artifacts WHERE hash = ?"
+            row = con.execute(query, [digest]).fetchone()
+            assert row is not None
+            return row
+
+        return _artifact(self.catalog.transaction(insert_and_read))
+
+    def write_blob(self, chunks: Iterable[bytes]) -> tuple[str, int]:
+        """Store a blob without a catalog row; return its hash and size.
+
+        For writers that register the row later in a transaction of their own
+        (a pipeline stage's outputs are committed only when the stage succeeds)
+        with :func:`register_artifact`.
+        """
         digest = hashlib.sha256()
         size = 0
         temp = self.location.begin_write()
@@ -116,7 +141,7 @@ class ArtifactStore:
         except BaseException:
             temp.discard()
             raise
-        return self._record(digest.hexdigest(), size, media_type, run_id)
+        return digest.hexdigest(), size
 
     def put_bytes(
         self, data: bytes, *, media_type: str = OCTET_STREAM, run_id: str | None = None
@@ -141,32 +166,7 @@ class ArtifactStore:
 
     def put_dataframe(self, frame: pd.DataFrame, *, run_id: str | None = None) -> Artifact:
         """Store a DataFrame as Parquet (zstd); equal frames give the same artifact."""
-        import pandas as pd
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-
-        if not isinstance(frame, pd.DataFrame):
-            raise InvalidInputError(
-                f"put_dataframe takes a pandas DataFrame, got {type(frame).__name__}."
-            )
-        buffer = io.BytesIO()
-        pq.write_table(pa.Table.from_pandas(frame), buffer, compression="zstd")
-        return self.put_bytes(buffer.getvalue(), media_type=PARQUET, run_id=run_id)
-
-    def _record(self, digest: str, size: int, media_type: str, run_id: str | None) -> Artifact:
-        def insert_and_read(con: duckdb.DuckDBPyConnection) -> tuple[Any, ...]:
-            con.execute(
-                "INSERT INTO artifacts (hash, size, media_type, run_id) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT (hash) DO NOTHING",
-                [digest, size, media_type, run_id],
-            )
-            row = con.execute(
-                f"SELECT {_COLUMNS} FROM artifacts WHERE hash = ?", [digest]
-            ).fetchone()
-            assert row is not None
-            return row
-
-        return _artifact(self.catalog.transaction(insert_and_read))
+        return self.put_bytes(dataframe_to_parquet(frame), media_type=PARQUET, run_id=run_id)
 
     # -- reading ----------------------------------------------------------------
 
@@ -246,6 +246,35 @@ class ArtifactStore:
     def clean_temp(self, *, older_than: float = 3600.0) -> int:
         """Remove temp files that killed writers left behind; return how many."""
         return self.location.remove_stale_temps(older_than)
+
+
+def dataframe_to_parquet(frame: pd.DataFrame) -> bytes:
+    """Parquet bytes of ``frame``; equal frames give equal bytes (same library versions)."""
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    if not isinstance(frame, pd.DataFrame):
+        raise InvalidInputError(f"Expected a pandas DataFrame, got {type(frame).__name__}.")
+    buffer = io.BytesIO()
+    pq.write_table(pa.Table.from_pandas(frame), buffer, compression="zstd")
+    return buffer.getvalue()
+
+
+def register_artifact(
+    con: duckdb.DuckDBPyConnection,
+    digest: str,
+    *,
+    size: int,
+    media_type: str,
+    run_id: str | None = None,
+) -> None:
+    """Insert an artifact's catalog row in the caller's transaction (no-op if present)."""
+    con.execute(
+        "INSERT INTO artifacts (hash, size, media_type, run_id) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (hash) DO NOTHING",
+        [validate_hash(digest), size, _check_media_type(media_type), run_id],
+    )
 
 
 def _artifact(row: tuple[Any, ...]) -> Artifact:

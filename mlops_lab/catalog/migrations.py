@@ -78,4 +78,113 @@ MIGRATIONS: tuple[Migration, ...] = (
             """,
         ),
     ),
+    Migration(
+        version=3,
+        description="pipelines: runs, stage runs, dataset versions, metrics, lineage, alerts",
+        statements=(
+            "ALTER TABLE runs ADD COLUMN kind VARCHAR NOT NULL DEFAULT 'pipeline'",
+            "ALTER TABLE runs ADD COLUMN trigger VARCHAR NOT NULL DEFAULT 'manual'",
+            "ALTER TABLE runs ADD COLUMN reason VARCHAR NOT NULL DEFAULT ''",
+            "ALTER TABLE runs ADD COLUMN parameters JSON",
+            "ALTER TABLE runs ADD COLUMN git_commit VARCHAR",
+            "ALTER TABLE runs ADD COLUMN git_dirty BOOLEAN",
+            "ALTER TABLE runs ADD COLUMN notebook VARCHAR",
+            "ALTER TABLE runs ADD COLUMN runner_host VARCHAR",
+            "ALTER TABLE runs ADD COLUMN runner_pid INTEGER",
+            "ALTER TABLE runs ADD COLUMN cancel_requested BOOLEAN NOT NULL DEFAULT false",
+            "ALTER TABLE runs ADD COLUMN error VARCHAR",
+            """
+            CREATE TABLE stage_runs (
+                run_id            VARCHAR NOT NULL,
+                stage             VARCHAR NOT NULL,
+                position          INTEGER NOT NULL,
+                needs             JSON NOT NULL,
+                notebook          VARCHAR NOT NULL,
+                source_hash       VARCHAR NOT NULL,
+                parameters        JSON NOT NULL,
+                inputs            JSON,
+                cache_key         VARCHAR,
+                status            VARCHAR NOT NULL,
+                cached_from       VARCHAR,
+                started_at        TIMESTAMPTZ,
+                ended_at          TIMESTAMPTZ,
+                duration_s        DOUBLE,
+                cells_total       INTEGER,
+                cells_done        INTEGER,
+                executed_notebook VARCHAR,
+                outputs           JSON,
+                outputs_hash      VARCHAR,
+                error_cell        INTEGER,
+                error_name        VARCHAR,
+                error_value       VARCHAR,
+                traceback         VARCHAR,
+                PRIMARY KEY (run_id, stage)
+            )
+            """,
+            """
+            CREATE TABLE dataset_versions (
+                name          VARCHAR NOT NULL,
+                version       INTEGER NOT NULL,
+                artifact_hash VARCHAR NOT NULL,
+                row_count     BIGINT NOT NULL,
+                columns       JSON NOT NULL,
+                run_id        VARCHAR,
+                stage         VARCHAR,
+                created_at    TIMESTAMPTZ NOT NULL DEFAULT current_timestamp,
+                PRIMARY KEY (name, version)
+            )
+            """,
+            """
+            CREATE TABLE metrics (
+                run_id    VARCHAR NOT NULL,
+                stage     VARCHAR NOT NULL,
+                name      VARCHAR NOT NULL,
+                step      BIGINT,
+                value     DOUBLE NOT NULL,
+                logged_at TIMESTAMPTZ NOT NULL DEFAULT current_timestamp
+            )
+            """,
+            """
+            CREATE TABLE params (
+                run_id VARCHAR NOT NULL,
+                stage  VARCHAR NOT NULL,
+                name   VARCHAR NOT NULL,
+                value  JSON,
+                PRIMARY KEY (run_id, stage, name)
+            )
+            """,
+            """
+            CREATE TABLE run_artifacts (
+                run_id        VARCHAR NOT NULL,
+                stage         VARCHAR NOT NULL,
+                name          VARCHAR NOT NULL,
+                kind          VARCHAR NOT NULL,
+                artifact_hash VARCHAR NOT NULL,
+                PRIMARY KEY (run_id, stage, name)
+            )
+            """,
+            """
+            CREATE TABLE lineage_edges (
+                src_kind   VARCHAR NOT NULL,
+                src_id     VARCHAR NOT NULL,
+                dst_kind   VARCHAR NOT NULL,
+                dst_id     VARCHAR NOT NULL,
+                created_at TIMESTAMPTZ NOT NULL DEFAULT current_timestamp
+            )
+            """,
+            """
+            CREATE TABLE alerts (
+                id         VARCHAR PRIMARY KEY,
+                pipeline   VARCHAR NOT NULL,
+                kind       VARCHAR NOT NULL,
+                message    VARCHAR NOT NULL,
+                status     VARCHAR NOT NULL DEFAULT 'open',
+                data       JSON,
+                created_at TIMESTAMPTZ NOT NULL DEFAULT current_timestamp,
+                closed_at  TIMESTAMPTZ,
+                closed_by_run VARCHAR
+            )
+            """,
+        ),
+    ),
 )

@@ -2,26 +2,52 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from jupyter_server.utils import url_path_join
 
 from mlops_lab.server.handlers import OpenAPIHandler, StatusHandler
+from mlops_lab.server.runs_handlers import (
+    CancelRunHandler,
+    CompareRunsHandler,
+    ExecutedNotebookHandler,
+    OpenNotebookHandler,
+    PipelinesHandler,
+    RunHandler,
+    RunsHandler,
+)
 
 __all__ = ["API_PREFIX", "ROUTES", "setup_handlers"]
 
 API_PREFIX = "/mlops-lab/api"
 
-# Paths relative to API_PREFIX, as written in openapi.yaml.
+# Paths relative to API_PREFIX, as written in openapi.yaml ({name} is a path segment).
 ROUTES: list[tuple[str, type]] = [
     ("/status", StatusHandler),
     ("/openapi.yaml", OpenAPIHandler),
+    ("/pipelines", PipelinesHandler),
+    ("/runs", RunsHandler),
+    ("/runs/compare", CompareRunsHandler),
+    ("/runs/{run_id}", RunHandler),
+    ("/runs/{run_id}/cancel", CancelRunHandler),
+    ("/runs/{run_id}/stages/{stage}/notebook", ExecutedNotebookHandler),
+    ("/runs/{run_id}/stages/{stage}/open", OpenNotebookHandler),
 ]
+
+_SEGMENT = re.compile(r"\{\w+\}")
+
+
+def _pattern(path: str) -> str:
+    """``/runs/{run_id}`` -> a tornado pattern with one capture group per segment."""
+    return _SEGMENT.sub(r"([^/]+)", path) + "$"
 
 
 def setup_handlers(server_app: Any) -> None:
     web_app = server_app.web_app
     web_app.settings["mlops_lab_root_dir"] = str(server_app.root_dir)
     base_url = web_app.settings["base_url"]
-    handlers = [(url_path_join(base_url, API_PREFIX + path), handler) for path, handler in ROUTES]
+    handlers = [
+        (url_path_join(base_url, API_PREFIX + _pattern(path)), handler) for path, handler in ROUTES
+    ]
     web_app.add_handlers(".*$", handlers)

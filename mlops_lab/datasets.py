@@ -1,0 +1,207 @@
+"""Datasets: named, versioned, immutable snapshots stored as Parquet artifacts.
+
+Registering content identical to an existing version of the same name
+returns that version instead of creating a new one.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import duckdb
+
+from mlops_lab.errors import InvalidInputError, NotFoundError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from mlops_lab.workspace import Workspace
+
+__all__ = [
+    "DatasetVersion",
+    "describe_columns",
+    "get_dataset_version",
+    "list_dataset_versions",
+    "load_dataset",
+    "register_dataset_version",
+    "save_dataset",
+    "validate_name",
+]
+
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,127}")
+_COLUMNS = "name, version, artifact_hash, row_count, columns, run_id, stage, created_at"
+
+
+class DatasetNotFoundError(NotFoundError):
+    def __init__(self, name: str, version: int | None, known: list[str]) -> None:
+        what = f"{name!r}" if version is None else f"{name!r} version {version}"
+        listed = ", ".join(known) if known else "none"
+        super().__init__(
+            f"No dataset {what} (known {'versions' if version is not None else 'datasets'}: "
+            f"{listed}). Save one with ctx.save_dataset(name, df)."
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class DatasetVersion:
+    name: str
+    version: int | None  # None while a pipeline stage's output is not yet committed
+    artifact_hash: str
+    row_count: int
+    columns: list[dict[str, str]]
+    run_id: str | None = None
+    stage: str | None = None
+    created_at: datetime | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "version": self.version,
+            "artifact_hash": self.artifact_hash,
+            "row_count": self.row_count,
+            "columns": self.columns,
+            "run_id": self.run_id,
+            "stage": self.stage,
+            "created_at": self.created_at.isoformat() if self.created_at else None,
+        }
+
+
+def validate_name(name: str, what: str = "dataset") -> str:
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
+        raise InvalidInputError(
+            f"Invalid {what} name {name!r}: use letters, digits, '_', '.' or '-', "
+            "starting with a letter or '_' (at most 128 characters)."
+        )
+    return name
+
+
+def describe_columns(frame: pd.DataFrame) -> list[dict[str, str]]:
+    return [{"name": str(c), "dtype": str(t)} for c, t in frame.dtypes.items()]
+
+
+def _version(row: tuple[Any, ...]) -> DatasetVersion:
+    name, version, digest, rows, columns, run_id, stage, created_at = row
+    return DatasetVersion(
+        name=name,
+        version=int(version),
+        artifact_hash=digest,
+        row_count=int(rows),
+        columns=json.loads(columns) if isinstance(columns, str) else list(columns),
+        run_id=run_id,
+        stage=stage,
+        created_at=created_at,
+    )
+
+
+def register_dataset_version(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    name: str,
+    artifact_hash: str,
+    row_count: int,
+    columns: list[dict[str, str]],
+    run_id: str | None = None,
+    stage: str | None = None,
+) -> DatasetVersion:
+    """Add a version inside the caller's transaction (or return the identical existing one)."""
+    validate_name(name)
+    same = con.execute(
+        f"SELECT {_COLUMNS} FROM dataset_versions WHERE name = ? AND artifact_hash = ? "
+        "ORDER BY version LIMIT 1",
+        [name, artifact_hash],
+    ).fetchone()
+    if same is not None:
+        return _version(same)
+    con.execute("INSERT INTO datasets (name) VALUES (?) ON CONFLICT DO NOTHING", [name])
+    row = con.execute(
+        "SELECT coalesce(max(version), 0) + 1 FROM dataset_versions WHERE name = ?", [name]
+    ).fetchone()
+    assert row is not None
+    con.execute(
+        f"INSERT INTO dataset_versions ({_COLUMNS}) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, current_timestamp)",
+        [name, row[0], artifact_hash, row_count, json.dumps(columns), run_id, stage],
+    )
+    created = con.execute(
+        f"SELECT {_COLUMNS} FROM dataset_versions WHERE name = ? AND version = ?", [name, row[0]]
+    ).fetchone()
+    assert created is not None
+    return _version(created)
+
+
+def save_dataset(
+    workspace: Workspace,
+    name: str,
+    frame: pd.DataFrame,
+    *,
+    run_id: str | None = None,
+    stage: str | None = None,
+) -> DatasetVersion:
+    """Store ``frame`` as Parquet and register it as the next version of ``name``."""
+    validate_name(name)
+    artifact = workspace.artifacts.put_dataframe(frame, run_id=run_id)
+    columns = describe_columns(frame)
+    return workspace.catalog.transaction(
+        lambda con: register_dataset_version(
+            con,
+            name=name,
+            artifact_hash=artifact.hash,
+            row_count=len(frame),
+            columns=columns,
+            run_id=run_id,
+            stage=stage,
+        )
+    )
+
+
+def get_dataset_version(
+    workspace: Workspace, name: str, version: int | None = None
+) -> DatasetVersion:
+    """A dataset version (the latest when ``version`` is None)."""
+    validate_name(name)
+
+    def read(con: duckdb.DuckDBPyConnection) -> DatasetVersion:
+        if version is None:
+            row = con.execute(
+                f"SELECT {_COLUMNS} FROM dataset_versions WHERE name = ? "
+                "ORDER BY version DESC LIMIT 1",
+                [name],
+            ).fetchone()
+        else:
+            row = con.execute(
+                f"SELECT {_COLUMNS} FROM dataset_versions WHERE name = ? AND version = ?",
+                [name, version],
+            ).fetchone()
+        if row is not None:
+            return _version(row)
+        if version is None:
+            known = [
+                r[0] for r in con.execute("SELECT name FROM datasets ORDER BY name").fetchall()
+            ]
+        else:
+            known = [
+                str(r[0])
+                for r in con.execute(
+                    "SELECT version FROM dataset_versions WHERE name = ? ORDER BY version", [name]
+                ).fetchall()
+            ]
+        raise DatasetNotFoundError(name, version, known)
+
+    return workspace.catalog.transaction(read)
+
+
+def list_dataset_versions(workspace: Workspace, name: str) -> list[DatasetVersion]:
+    rows = workspace.catalog.read(
+        f"SELECT {_COLUMNS} FROM dataset_versions WHERE name = ? ORDER BY version", [name]
+    )
+    return [_version(r) for r in rows]
+
+
+def load_dataset(workspace: Workspace, name: str, version: int | None = None) -> pd.DataFrame:
+    """A dataset version's rows (hash verified on read)."""
+    found = get_dataset_version(workspace, name, version)
+    return workspace.artifacts.get_dataframe(found.artifact_hash)

@@ -1,0 +1,287 @@
+"""The runner's writes to the catalog: each a short transaction of its own."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from mlops_lab.artifacts import register_artifact
+from mlops_lab.catalog import Catalog
+from mlops_lab.pipelines.records import apply_entries, outputs_hash
+from mlops_lab.pipelines.spec import PipelineSpec
+
+__all__ = [
+    "CachedResult",
+    "GitState",
+    "create_run",
+    "find_cached",
+    "finish_run",
+    "git_state",
+    "interrupt_dead_runs",
+    "record_stage_failure",
+    "record_stage_success",
+    "update_stage",
+]
+
+
+@dataclass(frozen=True, kw_only=True)
+class GitState:
+    commit: str | None
+    dirty: bool | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class CachedResult:
+    run_id: str
+    outputs: dict[str, Any]
+    outputs_hash: str
+    executed_notebook: str | None
+
+
+def git_state(root: Path) -> GitState:
+    """HEAD and whether the work tree has changes, when ``root`` is in a git repository."""
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=10
+        )
+        if commit.returncode != 0:
+            return GitState(commit=None, dirty=None)
+        status = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return GitState(commit=None, dirty=None)
+    return GitState(commit=commit.stdout.strip(), dirty=bool(status.stdout.strip()))
+
+
+def create_run(
+    catalog: Catalog,
+    *,
+    run_id: str,
+    pipeline: PipelineSpec,
+    trigger: str,
+    reason: str,
+    parameters: dict[str, Any],
+    git: GitState,
+) -> None:
+    """The run row and a pending row per stage, in one transaction."""
+
+    def write(con: duckdb.DuckDBPyConnection) -> None:
+        con.execute(
+            "INSERT INTO runs (id, pipeline, kind, trigger, reason, status, parameters, "
+            "git_commit, git_dirty, runner_host, runner_pid) "
+            "VALUES (?, ?, 'pipeline', ?, ?, 'running', ?, ?, ?, ?, ?)",
+            [
+                run_id, pipeline.name, trigger, reason, json.dumps(parameters), git.commit,
+                git.dirty, socket.gethostname(), os.getpid(),
+            ],
+        )  # fmt: skip
+        for position, stage in enumerate(pipeline.stages):
+            con.execute(
+                "INSERT INTO stage_runs (run_id, stage, position, needs, notebook, source_hash, "
+                "parameters, status) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending')",
+                [
+                    run_id, stage.name, position, json.dumps(list(stage.needs)), stage.notebook,
+                    stage.source_hash, json.dumps(stage.parameters),
+                ],
+            )  # fmt: skip
+
+    catalog.transaction(write)
+
+
+def update_stage(catalog: Catalog, run_id: str, stage: str, **fields: Any) -> None:
+    sets = ", ".join(f"{name} = ?" for name in fields)
+    values = [json.dumps(v) if isinstance(v, dict | list) else v for v in fields.values()]
+    catalog.write(
+        f"UPDATE stage_runs SET {sets} WHERE run_id = ? AND stage = ?", [*values, run_id, stage]
+    )
+
+
+def find_cached(catalog: Catalog, cache_key: str) -> CachedResult | None:
+    """The newest successful execution with this key, if any."""
+    row = catalog.read(
+        "SELECT run_id, outputs, outputs_hash, executed_notebook FROM stage_runs "
+        "WHERE cache_key = ? AND status = 'succeeded' ORDER BY ended_at DESC LIMIT 1",
+        [cache_key],
+    )
+    if not row:
+        return None
+    run_id, outputs, digest, notebook = row[0]
+    return CachedResult(
+        run_id=run_id,
+        outputs=json.loads(outputs) if isinstance(outputs, str) else outputs,
+        outputs_hash=digest,
+        executed_notebook=notebook,
+    )
+
+
+def _store_executed(
+    con: duckdb.DuckDBPyConnection, executed: tuple[str, int] | None, run_id: str
+) -> str | None:
+    if executed is None:
+        return None
+    register_artifact(
+        con, executed[0], size=executed[1], media_type="application/x-ipynb+json", run_id=run_id
+    )
+    return executed[0]
+
+
+def record_stage_success(
+    catalog: Catalog,
+    *,
+    run_id: str,
+    stage: str,
+    entries: list[dict[str, Any]],
+    executed: tuple[str, int] | None,
+    duration_s: float,
+    cells_total: int,
+) -> dict[str, Any]:
+    """Register every output of the stage and mark it succeeded, in one transaction."""
+
+    def write(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+        outputs, _ = apply_entries(con, run_id, stage, entries)
+        notebook = _store_executed(con, executed, run_id)
+        con.execute(
+            "UPDATE stage_runs SET status = 'succeeded', ended_at = current_timestamp, "
+            "duration_s = ?, cells_total = ?, executed_notebook = ?, outputs = ?, "
+            "outputs_hash = ? WHERE run_id = ? AND stage = ?",
+            [
+                duration_s, cells_total, notebook, json.dumps(outputs), outputs_hash(outputs),
+                run_id, stage,
+            ],
+        )  # fmt: skip
+        return outputs
+
+    return catalog.transaction(write)
+
+
+def record_stage_failure(
+    catalog: Catalog,
+    *,
+    run_id: str,
+    stage: str,
+    status: str,
+    executed: tuple[str, int] | None,
+    duration_s: float | None,
+    cells_total: int | None,
+    error_cell: int | None,
+    error_name: str | None,
+    error_value: str | None,
+    traceback: str | None,
+) -> None:
+    """Mark the stage failed (or cancelled) with its error; only the executed notebook is kept."""
+
+    def write(con: duckdb.DuckDBPyConnection) -> None:
+        notebook = _store_executed(con, executed, run_id)
+        con.execute(
+            "UPDATE stage_runs SET status = ?, ended_at = current_timestamp, duration_s = ?, "
+            "cells_total = ?, executed_notebook = ?, error_cell = ?, error_name = ?, "
+            "error_value = ?, traceback = ? WHERE run_id = ? AND stage = ?",
+            [
+                status, duration_s, cells_total, notebook, error_cell, error_name, error_value,
+                traceback, run_id, stage,
+            ],
+        )  # fmt: skip
+
+    catalog.transaction(write)
+
+
+def finish_run(catalog: Catalog, run_id: str, status: str, error: str | None = None) -> None:
+    def write(con: duckdb.DuckDBPyConnection) -> None:
+        con.execute(
+            "UPDATE runs SET status = ?, ended_at = current_timestamp, error = ? WHERE id = ?",
+            [status, error, run_id],
+        )
+        # Stages never reached (a cancel, or a crash in the runner itself).
+        con.execute(
+            "UPDATE stage_runs SET status = ? "
+            "WHERE run_id = ? AND status IN ('pending', 'running')",
+            ["cancelled" if status == "cancelled" else "skipped", run_id],
+        )
+
+    catalog.transaction(write)
+
+
+def cancel_requested(catalog: Catalog, run_id: str) -> bool:
+    return bool(catalog.read_value("SELECT cancel_requested FROM runs WHERE id = ?", [run_id]))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def interrupt_dead_runs(catalog: Catalog) -> list[str]:
+    """Mark runs whose runner process is gone (killed) as interrupted; return their ids."""
+    host = socket.gethostname()
+    candidates = catalog.read(
+        "SELECT id, runner_pid FROM runs WHERE status = 'running' AND runner_host = ?", [host]
+    )
+    dead = [run_id for run_id, pid in candidates if pid is None or not _alive(int(pid))]
+    if not dead:
+        return []
+
+    def write(con: duckdb.DuckDBPyConnection) -> None:
+        for run_id in dead:
+            con.execute(
+                "UPDATE runs SET status = 'interrupted', ended_at = current_timestamp, "
+                "error = 'the runner stopped before the run finished (killed?)' "
+                "WHERE id = ? AND status = 'running'",
+                [run_id],
+            )
+            con.execute(
+                "UPDATE stage_runs SET status = 'interrupted', ended_at = current_timestamp "
+                "WHERE run_id = ? AND status = 'running'",
+                [run_id],
+            )
+            con.execute(
+                "UPDATE stage_runs SET status = 'skipped' WHERE run_id = ? AND status = 'pending'",
+                [run_id],
+            )
+
+    catalog.transaction(write)
+    return dead
+
+
+def claim_run(catalog: Catalog, run_id: str) -> None:
+    """Take over a run recorded by someone else (the REST API) as this process's."""
+    catalog.write(
+        "UPDATE runs SET runner_host = ?, runner_pid = ? WHERE id = ?",
+        [socket.gethostname(), os.getpid(), run_id],
+    )
+
+
+def mark_cached(
+    catalog: Catalog,
+    run_id: str,
+    stage: str,
+    key: str,
+    inputs: dict[str, str],
+    cached: CachedResult,
+) -> None:
+    catalog.write(
+        "UPDATE stage_runs SET status = 'cached', cache_key = ?, inputs = ?, cached_from = ?, "
+        "outputs = ?, outputs_hash = ?, executed_notebook = ?, duration_s = 0, "
+        "started_at = current_timestamp, ended_at = current_timestamp "
+        "WHERE run_id = ? AND stage = ?",
+        [
+            key, json.dumps(inputs), cached.run_id, json.dumps(cached.outputs),
+            cached.outputs_hash, cached.executed_notebook, run_id, stage,
+        ],
+    )  # fmt: skip

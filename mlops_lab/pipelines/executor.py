@@ -1,0 +1,198 @@
+"""Execute one stage's notebook with papermill in a fresh kernel.
+
+The kernel gets the stage's identity in its environment (so
+``mlops_lab.context()`` knows the run, stage and manifest), starts in the
+notebook's folder, and is shut down immediately after the last cell: a
+graceful shutdown sometimes waits seconds for a kernel that does not exit.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from collections.abc import Callable
+from contextlib import suppress
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mlops_lab._stage_env import ENV_MANIFEST, ENV_PARAMETERS, ENV_RUN_ID, ENV_STAGE
+from mlops_lab.workspace import ENV_HOME
+
+__all__ = ["CellProgress", "StageJob", "StageOutcome", "execute_stage"]
+
+CellProgress = Callable[[int, int], None]  # (cells done, cells total)
+
+
+@dataclass(frozen=True, kw_only=True)
+class StageJob:
+    """Everything a worker needs to run a stage (plain data: it may cross to a Dask worker)."""
+
+    workspace_root: str
+    run_id: str
+    stage: str
+    notebook: str  # relative to the workspace root
+    parameters: dict[str, Any]
+    output_path: str  # where the executed notebook is written
+    manifest_path: str  # where the context API records outputs
+    timeout: float | None = None
+    kernel_name: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class StageOutcome:
+    ok: bool
+    duration_s: float
+    cells_total: int
+    cancelled: bool = False
+    error_cell: int | None = None
+    error_name: str | None = None
+    error_value: str | None = None
+    traceback: str | None = None
+    entries: list[dict[str, Any]] = field(default_factory=list)
+
+
+class KernelRegistry:
+    """Kernels of running stages, so a cancel can stop them mid-cell."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._kernels: dict[str, Any] = {}
+        self.cancelled: set[str] = set()
+
+    def add(self, key: str, manager: Any) -> None:
+        with self._lock:
+            self._kernels[key] = manager
+
+    def remove(self, key: str) -> None:
+        with self._lock:
+            self._kernels.pop(key, None)
+
+    def cancel(self, key: str) -> None:
+        with self._lock:
+            self.cancelled.add(key)
+            manager = self._kernels.get(key)
+        if manager is not None:
+            # Killing the kernel makes papermill raise in the runner thread at once.
+            with suppress(Exception):  # the kernel may already be gone
+                manager.provisioner.process.kill()
+
+
+def _kernel_manager_class(env: dict[str, str], key: str, registry: KernelRegistry | None) -> type:
+    from jupyter_client.manager import AsyncKernelManager
+
+    class StageKernelManager(AsyncKernelManager):
+        async def _async_pre_start_kernel(self, **kw: Any) -> Any:
+            merged = dict(kw.pop("env", None) or os.environ)
+            merged.update(env)
+            kw["env"] = merged
+            return await super()._async_pre_start_kernel(**kw)
+
+        async def _async_post_start_kernel(self, **kw: Any) -> None:
+            await super()._async_post_start_kernel(**kw)
+            if registry is not None:
+                registry.add(key, self)
+
+    return StageKernelManager
+
+
+def _count_code_cells(path: Path) -> int:
+    cells = json.loads(path.read_text(encoding="utf-8")).get("cells", [])
+    return sum(1 for c in cells if c.get("cell_type") == "code")
+
+
+def _error_cell(executed: Path, fallback: int) -> int:
+    """Index of the failing cell in the *executed* notebook (papermill inserts error cells)."""
+    try:
+        cells = json.loads(executed.read_text(encoding="utf-8"))["cells"]
+    except (OSError, ValueError, KeyError):
+        return fallback
+    for index, cell in enumerate(cells):
+        if any(o.get("output_type") == "error" for o in cell.get("outputs", ())):
+            return index
+    return fallback
+
+
+def read_manifest(path: Path) -> list[dict[str, Any]]:
+    if not path.exists():
+        return []
+    with path.open(encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.strip()]
+
+
+def execute_stage(
+    job: StageJob,
+    *,
+    on_progress: CellProgress | None = None,
+    registry: KernelRegistry | None = None,
+) -> StageOutcome:
+    """Run the notebook; never raises for a notebook error (it is in the outcome)."""
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    root = Path(job.workspace_root)
+    source = root / job.notebook
+    total = _count_code_cells(source) + 1  # papermill adds the injected-parameters cell
+    env = {
+        ENV_HOME: str(root),
+        ENV_RUN_ID: job.run_id,
+        ENV_STAGE: job.stage,
+        ENV_PARAMETERS: json.dumps(job.parameters),
+        ENV_MANIFEST: job.manifest_path,
+    }
+    key = f"{job.run_id}/{job.stage}"
+    done = 0
+
+    def cell_done(**_: Any) -> None:
+        nonlocal done
+        done += 1
+        if on_progress is not None:
+            on_progress(done, total)
+
+    Path(job.manifest_path).parent.mkdir(parents=True, exist_ok=True)
+    Path(job.manifest_path).write_text("", encoding="utf-8")
+    start = time.perf_counter()
+    try:
+        papermill.execute_notebook(
+            str(source),
+            job.output_path,
+            parameters=job.parameters,
+            cwd=str(source.parent),
+            kernel_name=job.kernel_name,
+            progress_bar=False,
+            execution_timeout=job.timeout,
+            kernel_manager_class=_kernel_manager_class(env, key, registry),
+            shutdown_kernel="immediate",
+            on_cell_executed=cell_done,
+        )
+    except PapermillExecutionError as exc:
+        return StageOutcome(
+            ok=False,
+            duration_s=time.perf_counter() - start,
+            cells_total=total,
+            cancelled=registry is not None and key in registry.cancelled,
+            error_cell=_error_cell(Path(job.output_path), exc.cell_index),
+            error_name=exc.ename,
+            error_value=exc.evalue,
+            traceback="\n".join(exc.traceback) if exc.traceback else None,
+        )
+    except Exception as exc:  # kernel died, timeout, bad kernel name...
+        return StageOutcome(
+            ok=False,
+            duration_s=time.perf_counter() - start,
+            cells_total=total,
+            cancelled=registry is not None and key in registry.cancelled,
+            error_name=type(exc).__name__,
+            error_value=str(exc),
+        )
+    finally:
+        if registry is not None:
+            registry.remove(key)
+    return StageOutcome(
+        ok=True,
+        duration_s=time.perf_counter() - start,
+        cells_total=total,
+        entries=read_manifest(Path(job.manifest_path)),
+    )

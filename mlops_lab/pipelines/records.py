@@ -1,0 +1,338 @@
+"""Runs, stage runs and what they produced, in the catalog.
+
+Run statuses: running, succeeded, failed, cancelled, interrupted (and
+``interactive`` for runs recorded from a notebook outside any pipeline).
+Stage statuses: pending, running, succeeded, cached, failed, skipped,
+cancelled, interrupted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import secrets
+import socket
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import duckdb
+
+from mlops_lab.artifacts import register_artifact
+from mlops_lab.catalog import Catalog
+from mlops_lab.datasets import DatasetVersion, register_dataset_version
+from mlops_lab.errors import InvalidInputError, RunNotFoundError
+
+__all__ = [
+    "RUN_STATUSES",
+    "RunRecord",
+    "StageRecord",
+    "commit_entries",
+    "get_run",
+    "list_runs",
+    "new_run_id",
+    "outputs_hash",
+    "start_interactive_run",
+]
+
+RUN_STATUSES = ("running", "succeeded", "failed", "cancelled", "interrupted", "interactive")
+FINAL_STAGE_STATUSES = ("succeeded", "cached", "failed", "skipped", "cancelled", "interrupted")
+
+_RUN_COLUMNS = (
+    "id, pipeline, kind, trigger, reason, status, parameters, git_commit, git_dirty, notebook, "
+    "started_at, ended_at, error, runner_host, runner_pid, cancel_requested"
+)
+_STAGE_COLUMNS = (
+    "run_id, stage, position, needs, notebook, source_hash, parameters, inputs, cache_key, status, "
+    "cached_from, started_at, ended_at, duration_s, cells_total, cells_done, executed_notebook, "
+    "outputs, "
+    "outputs_hash, error_cell, error_name, error_value, traceback"
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class StageRecord:
+    run_id: str
+    stage: str
+    position: int
+    needs: list[str]
+    notebook: str
+    source_hash: str
+    parameters: dict[str, Any]
+    inputs: dict[str, Any] | None
+    cache_key: str | None
+    status: str
+    cached_from: str | None
+    started_at: datetime | None
+    ended_at: datetime | None
+    duration_s: float | None
+    cells_total: int | None
+    cells_done: int | None
+    executed_notebook: str | None
+    outputs: dict[str, Any] | None
+    outputs_hash: str | None
+    error_cell: int | None
+    error_name: str | None
+    error_value: str | None
+    traceback: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        data = dict(self.__dict__)
+        for key in ("started_at", "ended_at"):
+            data[key] = data[key].isoformat() if data[key] else None
+        return data
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunRecord:
+    id: str
+    pipeline: str | None
+    kind: str
+    trigger: str
+    reason: str
+    status: str
+    parameters: dict[str, Any]
+    git_commit: str | None
+    git_dirty: bool | None
+    notebook: str | None
+    started_at: datetime
+    ended_at: datetime | None
+    error: str | None
+    runner_host: str | None
+    runner_pid: int | None
+    cancel_requested: bool
+    stages: list[StageRecord] = field(default_factory=list)
+    metrics: dict[str, dict[str, float]] = field(default_factory=dict)
+
+    @property
+    def duration_s(self) -> float | None:
+        end = self.ended_at or (datetime.now(UTC) if self.status == "running" else None)
+        return (end - self.started_at).total_seconds() if end else None
+
+    def to_dict(self, *, with_stages: bool = True) -> dict[str, Any]:
+        data = {k: v for k, v in self.__dict__.items() if k not in ("stages", "metrics")}
+        data["started_at"] = self.started_at.isoformat()
+        data["ended_at"] = self.ended_at.isoformat() if self.ended_at else None
+        data["duration_s"] = self.duration_s
+        if with_stages:
+            data["stages"] = [s.to_dict() for s in self.stages]
+            data["metrics"] = self.metrics
+        return data
+
+
+def _json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def _run(row: Sequence[Any]) -> RunRecord:
+    (id_, pipeline, kind, trigger, reason, status, parameters, git_commit, git_dirty, notebook,
+     started_at, ended_at, error, host, pid, cancel) = row  # fmt: skip
+    return RunRecord(
+        id=id_, pipeline=pipeline, kind=kind, trigger=trigger, reason=reason, status=status,
+        parameters=_json(parameters) or {}, git_commit=git_commit, git_dirty=git_dirty,
+        notebook=notebook, started_at=started_at, ended_at=ended_at, error=error,
+        runner_host=host, runner_pid=pid, cancel_requested=bool(cancel),
+    )  # fmt: skip
+
+
+def _stage(row: Sequence[Any]) -> StageRecord:
+    names = [c.strip() for c in _STAGE_COLUMNS.split(",")]
+    data = dict(zip(names, row, strict=True))
+    for key in ("needs", "parameters", "inputs", "outputs"):
+        data[key] = _json(data[key])
+    return StageRecord(**data)
+
+
+def new_run_id() -> str:
+    return f"r{datetime.now(UTC):%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
+
+
+def start_interactive_run(catalog: Catalog, *, notebook: str | None) -> str:
+    run_id = new_run_id()
+    catalog.write(
+        "INSERT INTO runs (id, pipeline, kind, trigger, reason, status, notebook, runner_host, "
+        "runner_pid) VALUES (?, NULL, 'interactive', 'interactive', '', 'interactive', ?, ?, ?)",
+        [run_id, notebook, socket.gethostname(), os.getpid()],
+    )
+    return run_id
+
+
+def outputs_hash(outputs: dict[str, Any]) -> str:
+    """Hash of what downstream stages can consume: dataset and artifact contents."""
+    content = {
+        kind: {name: item["hash"] for name, item in sorted(outputs.get(kind, {}).items())}
+        for kind in ("datasets", "artifacts")
+    }
+    return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
+
+
+def apply_entries(
+    con: duckdb.DuckDBPyConnection, run_id: str, stage: str, entries: Iterable[dict[str, Any]]
+) -> tuple[dict[str, Any], dict[str, DatasetVersion]]:
+    """Register a stage's recorded outputs in the caller's transaction.
+
+    Returns the outputs summary (stored on the stage run) and the dataset
+    versions created, by name.
+    """
+    outputs: dict[str, Any] = {"datasets": {}, "artifacts": {}, "metrics": {}, "params": {}}
+    versions: dict[str, DatasetVersion] = {}
+    stage_id = f"{run_id}/{stage}"
+    for entry in entries:
+        kind = entry.get("type")
+        if kind == "metric":
+            con.execute(
+                "INSERT INTO metrics (run_id, stage, name, step, value) VALUES (?, ?, ?, ?, ?)",
+                [run_id, stage, entry["name"], entry.get("step"), entry["value"]],
+            )
+            outputs["metrics"][entry["name"]] = entry["value"]
+        elif kind == "params":
+            for name, value in entry["values"].items():
+                con.execute(
+                    "INSERT OR REPLACE INTO params (run_id, stage, name, value) "
+                    "VALUES (?, ?, ?, ?)",
+                    [run_id, stage, name, json.dumps(value)],
+                )
+                outputs["params"][name] = value
+        elif kind == "dataset":
+            register_artifact(
+                con, entry["hash"], size=entry["size"], media_type="application/vnd.apache.parquet",
+                run_id=run_id,
+            )  # fmt: skip
+            version = register_dataset_version(
+                con, name=entry["name"], artifact_hash=entry["hash"], row_count=entry["row_count"],
+                columns=entry["columns"], run_id=run_id, stage=stage,
+            )  # fmt: skip
+            versions[entry["name"]] = version
+            outputs["datasets"][entry["name"]] = {"version": version.version, "hash": entry["hash"]}
+            _edge(
+                con, "stage_run", stage_id, "dataset_version", f"{entry['name']}@{version.version}"
+            )
+        elif kind == "artifact":
+            register_artifact(
+                con,
+                entry["hash"],
+                size=entry["size"],
+                media_type=entry["media_type"],
+                run_id=run_id,
+            )
+            con.execute(
+                "INSERT OR REPLACE INTO run_artifacts (run_id, stage, name, kind, artifact_hash) "
+                "VALUES (?, ?, ?, ?, ?)",
+                [run_id, stage, entry["name"], entry["kind"], entry["hash"]],
+            )
+            outputs["artifacts"][entry["name"]] = {
+                "hash": entry["hash"], "kind": entry["kind"], "media_type": entry["media_type"],
+            }  # fmt: skip
+            _edge(con, "stage_run", stage_id, "artifact", entry["hash"])
+        elif kind == "input":
+            _edge(
+                con, "dataset_version", f"{entry['name']}@{entry['version']}", "stage_run", stage_id
+            )
+        else:
+            raise InvalidInputError(f"Unknown manifest entry type {kind!r} in stage {stage!r}.")
+    return outputs, versions
+
+
+def _edge(con: duckdb.DuckDBPyConnection, sk: str, sid: str, dk: str, did: str) -> None:
+    exists = con.execute(
+        "SELECT 1 FROM lineage_edges WHERE src_kind=? AND src_id=? AND dst_kind=? AND dst_id=?",
+        [sk, sid, dk, did],
+    ).fetchone()
+    if exists is None:
+        con.execute(
+            "INSERT INTO lineage_edges (src_kind, src_id, dst_kind, dst_id) VALUES (?, ?, ?, ?)",
+            [sk, sid, dk, did],
+        )
+
+
+def commit_entries(
+    catalog: Catalog, run_id: str, stage: str, entries: list[dict[str, Any]]
+) -> dict[str, DatasetVersion]:
+    """Register entries at once (interactive runs); returns dataset versions by name."""
+    return catalog.transaction(lambda con: apply_entries(con, run_id, stage, entries)[1])
+
+
+# -- reading -------------------------------------------------------------------------
+
+
+def list_runs(
+    catalog: Catalog,
+    *,
+    pipeline: str | None = None,
+    status: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[RunRecord], int]:
+    """One page of runs, newest first, and the total matching."""
+    if status is not None and status not in RUN_STATUSES:
+        raise InvalidInputError(
+            f"Unknown run status {status!r} (one of {', '.join(RUN_STATUSES)})."
+        )
+    if not 1 <= limit <= 1000 or offset < 0:
+        raise InvalidInputError("limit must be between 1 and 1000 and offset at least 0.")
+    where, params = [], []
+    if pipeline is not None:
+        where.append("pipeline = ?")
+        params.append(pipeline)
+    if status is not None:
+        where.append("status = ?")
+        params.append(status)
+    clause = f"WHERE {' AND '.join(where)}" if where else ""
+
+    def read(con: duckdb.DuckDBPyConnection) -> tuple[list[RunRecord], int]:
+        rows = con.execute(
+            f"SELECT {_RUN_COLUMNS} FROM runs {clause} ORDER BY started_at DESC, id DESC "
+            "LIMIT ? OFFSET ?",
+            [*params, limit, offset],
+        ).fetchall()
+        total = con.execute(f"SELECT count(*) FROM runs {clause}", params).fetchone()
+        assert total is not None
+        runs = [_run(r) for r in rows]
+        if runs:
+            stage_rows = con.execute(
+                f"SELECT {_STAGE_COLUMNS} FROM stage_runs WHERE run_id IN "
+                f"({', '.join('?' for _ in runs)}) ORDER BY position",
+                [r.id for r in runs],
+            ).fetchall()
+            by_run: dict[str, list[StageRecord]] = {}
+            for row in stage_rows:
+                record = _stage(row)
+                by_run.setdefault(record.run_id, []).append(record)
+            runs = [_with(r, stages=by_run.get(r.id, [])) for r in runs]
+        return runs, int(total[0])
+
+    return catalog.transaction(read)
+
+
+def _with(run: RunRecord, **changes: Any) -> RunRecord:
+    data = dict(run.__dict__)
+    data.update(changes)
+    return RunRecord(**data)
+
+
+def get_run(catalog: Catalog, run_id: str) -> RunRecord:
+    """One run with its stage runs and metrics (last value per stage and name)."""
+
+    def read(con: duckdb.DuckDBPyConnection) -> RunRecord:
+        row = con.execute(f"SELECT {_RUN_COLUMNS} FROM runs WHERE id = ?", [run_id]).fetchone()
+        if row is None:
+            raise RunNotFoundError(run_id)
+        stages = [
+            _stage(r)
+            for r in con.execute(
+                f"SELECT {_STAGE_COLUMNS} FROM stage_runs WHERE run_id = ? ORDER BY position",
+                [run_id],
+            ).fetchall()
+        ]
+        metrics: dict[str, dict[str, float]] = {}
+        for stage, name, value in con.execute(
+            "SELECT stage, name, arg_max(value, coalesce(step, 0)) FROM metrics WHERE run_id = ? "
+            "GROUP BY stage, name ORDER BY stage, name",
+            [run_id],
+        ).fetchall():
+            metrics.setdefault(stage, {})[name] = value
+        return _with(_run(row), stages=stages, metrics=metrics)
+
+    return catalog.transaction(read)

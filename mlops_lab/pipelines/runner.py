@@ -1,0 +1,356 @@
+"""The pipeline runner: resolve the DAG, skip what is cached, run the rest in parallel.
+
+Cache key of a stage = SHA-256 of its notebook's code hash, its parameters,
+the output hashes of the stages it needs, the content hashes of its declared
+inputs and the mlops_lab version. A key that already has a successful stage
+run is reused (status ``cached``); no kernel is started for it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mlops_lab._version import __version__
+from mlops_lab.datasets import get_dataset_version
+from mlops_lab.errors import InvalidInputError, NotFoundError
+from mlops_lab.pipelines import bookkeeping as books
+from mlops_lab.pipelines.executor import KernelRegistry, StageJob, StageOutcome, execute_stage
+from mlops_lab.pipelines.records import RunRecord, get_run, new_run_id
+from mlops_lab.pipelines.spec import PipelineSpec, StageSpec
+from mlops_lab.workspace import Workspace
+
+__all__ = ["RunEvent", "RunOptions", "Runner", "cache_key"]
+
+_DONE_OK = ("succeeded", "cached")
+_PROGRESS_WRITE_EVERY = 1.0  # seconds between cells_done updates in the catalog
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunOptions:
+    jobs: int = field(default_factory=lambda: os.cpu_count() or 1)
+    force: bool = False
+    only: str | None = None
+    from_stage: str | None = None
+    trigger: str = "manual"
+    reason: str = ""
+    run_id: str | None = None  # a run already recorded (by the REST API) to carry out
+    parameters: dict[str, Any] = field(default_factory=dict)  # the overrides, for the record
+    force_stages: frozenset[str] = frozenset()  # run these even if cached (ci trigger)
+    stage_runner: Callable[[StageJob], StageOutcome] | None = None  # e.g. a Dask submitter
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunEvent:
+    run_id: str
+    stage: str | None
+    status: str
+    cells_done: int | None = None
+    cells_total: int | None = None
+    message: str = ""
+
+
+def cache_key(stage: StageSpec, upstream: dict[str, str], inputs: dict[str, str]) -> str:
+    payload = {
+        "notebook": stage.source_hash,
+        "parameters": stage.parameters,
+        "upstream": upstream,
+        "inputs": inputs,
+        "mlops_lab": __version__,
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+
+
+class _StageError(Exception):
+    """A stage cannot start (e.g. a declared input has no version)."""
+
+
+class Runner:
+    """Carry out one run of a pipeline; :meth:`run` blocks until it ends."""
+
+    def __init__(
+        self,
+        workspace: Workspace,
+        pipeline: PipelineSpec,
+        options: RunOptions | None = None,
+        *,
+        on_event: Callable[[RunEvent], None] | None = None,
+    ) -> None:
+        self.workspace = workspace
+        self.pipeline = pipeline
+        self.options = options or RunOptions()
+        if self.options.jobs < 1:
+            raise InvalidInputError("--jobs must be at least 1.")
+        self._on_event = on_event
+        self._status: dict[str, str] = {s.name: "pending" for s in pipeline.stages}
+        self._outputs_hash: dict[str, str] = {}
+        self._registry = KernelRegistry()
+        self._lock = threading.Lock()
+        self._last_progress_write: dict[str, float] = {}
+        self.run_id = self.options.run_id or new_run_id()
+        self._scratch = workspace.state_dir / "runs" / self.run_id
+        self._selected = self._selection()
+
+    # -- selection and keys -----------------------------------------------------
+
+    def _selection(self) -> set[str]:
+        names = {s.name for s in self.pipeline.stages}
+        if self.options.only and self.options.from_stage:
+            raise InvalidInputError("Use either --only or --from, not both.")
+        if self.options.only:
+            self.pipeline.stage(self.options.only)
+            return {self.options.only}
+        if self.options.from_stage:
+            self.pipeline.stage(self.options.from_stage)
+            return self.pipeline.downstream(self.options.from_stage)
+        return names
+
+    def _input_hashes(self, stage: StageSpec) -> dict[str, str]:
+        hashes: dict[str, str] = {}
+        for name in stage.inputs.get("datasets", ()):
+            try:
+                hashes[f"dataset:{name}"] = get_dataset_version(self.workspace, name).artifact_hash
+            except NotFoundError as exc:
+                raise _StageError(
+                    f"declared input dataset {name!r} has no version yet; add the stage that "
+                    "saves it to this stage's 'needs', or save it first"
+                ) from exc
+        for name in stage.inputs.get("feature_views", ()):
+            hashes[f"feature_view:{name}"] = name
+        return hashes
+
+    def _key(self, stage: StageSpec) -> tuple[str, dict[str, str]]:
+        inputs = self._input_hashes(stage)
+        upstream = {need: self._outputs_hash[need] for need in stage.needs}
+        return cache_key(stage, upstream, inputs), inputs
+
+    # -- events -----------------------------------------------------------------
+
+    def _emit(self, stage: str | None, status: str, **extra: Any) -> None:
+        if stage is not None:
+            with self._lock:
+                self._status[stage] = status
+        if self._on_event is not None:
+            self._on_event(RunEvent(run_id=self.run_id, stage=stage, status=status, **extra))
+
+    def _progress(self, stage: str, done: int, total: int) -> None:
+        self._emit(stage, "running", cells_done=done, cells_total=total)
+        now = time.monotonic()
+        if now - self._last_progress_write.get(stage, 0.0) >= _PROGRESS_WRITE_EVERY:
+            self._last_progress_write[stage] = now
+            books.update_stage(self.workspace.catalog, self.run_id, stage, cells_done=done)
+
+    # -- the run ------------------------------------------------------------------
+
+    def run(self) -> RunRecord:
+        catalog = self.workspace.catalog
+        books.interrupt_dead_runs(catalog)
+        if self.options.run_id is None:
+            books.create_run(
+                catalog,
+                run_id=self.run_id,
+                pipeline=self.pipeline,
+                trigger=self.options.trigger,
+                reason=self.options.reason,
+                parameters=self.options.parameters,
+                git=books.git_state(self.workspace.root),
+            )
+        else:
+            books.claim_run(catalog, self.run_id)
+        self._emit(None, "running")
+        error: str | None = None
+        cancelled = False
+        try:
+            cancelled = self._schedule()
+        except KeyboardInterrupt:
+            cancelled = True
+            self._cancel_running()
+        except Exception as exc:
+            error = f"{type(exc).__name__}: {exc}"
+            raise
+        finally:
+            failed = any(s == "failed" for s in self._status.values())
+            status = "cancelled" if cancelled else "failed" if failed or error else "succeeded"
+            books.finish_run(catalog, self.run_id, status, error)
+            shutil.rmtree(self._scratch, ignore_errors=True)
+            self._emit(None, status)
+        return get_run(catalog, self.run_id)
+
+    def _schedule(self) -> bool:
+        """Start stages as their needs finish; return True if the run was cancelled."""
+        running: dict[Future[None], str] = {}
+        last_cancel_check = 0.0
+        with ThreadPoolExecutor(max_workers=self.options.jobs, thread_name_prefix="stage") as pool:
+            while True:
+                for stage in self._ready():
+                    if len(running) >= self.options.jobs:
+                        break  # stays pending (not queued) until a slot frees
+                    future = self._start(stage, pool)
+                    if future is not None:
+                        running[future] = stage.name
+                if not running:
+                    if not self._ready():
+                        return False
+                    continue
+                done, _ = wait(running, timeout=0.5, return_when=FIRST_COMPLETED)
+                for future in done:
+                    running.pop(future)
+                    future.result()  # a bug in the runner itself must not pass silently
+                if time.monotonic() - last_cancel_check > 0.5:
+                    last_cancel_check = time.monotonic()
+                    if books.cancel_requested(self.workspace.catalog, self.run_id):
+                        self._cancel_running()
+                        wait(running)
+                        return True
+
+    def _ready(self) -> list[StageSpec]:
+        with self._lock:
+            status = dict(self._status)
+        ready = []
+        for stage in self.pipeline.stages:
+            if status[stage.name] != "pending":
+                continue
+            needs = [status[n] for n in stage.needs]
+            if any(n not in _DONE_OK and n not in ("pending", "running") for n in needs):
+                self._skip(stage, "an upstream stage did not succeed")
+                continue
+            if all(n in _DONE_OK for n in needs):
+                ready.append(stage)
+        return ready
+
+    def _skip(self, stage: StageSpec, why: str) -> None:
+        books.update_stage(self.workspace.catalog, self.run_id, stage.name, status="skipped")
+        self._emit(stage.name, "skipped", message=why)
+
+    def _start(self, stage: StageSpec, pool: ThreadPoolExecutor) -> Future[None] | None:
+        catalog = self.workspace.catalog
+        try:
+            key, inputs = self._key(stage)
+        except _StageError as exc:
+            self._fail_before_start(stage, str(exc))
+            return None
+        selected = stage.name in self._selected
+        forced = selected and (self.options.force or stage.name in self.options.force_stages)
+        cached = None if forced else books.find_cached(catalog, key)
+        if cached is not None:
+            books.mark_cached(catalog, self.run_id, stage.name, key, inputs, cached)
+            self._outputs_hash[stage.name] = cached.outputs_hash
+            self._emit(stage.name, "cached", message=f"from run {cached.run_id}")
+            return None
+        if not selected:
+            self._fail_before_start(
+                stage,
+                "not selected by --only/--from and no cached result matches its current code, "
+                "parameters and inputs; run it first",
+            )
+            return None
+        books.update_stage(
+            catalog, self.run_id, stage.name, status="running", cache_key=key, inputs=inputs,
+            started_at=_now(),
+        )  # fmt: skip
+        self._emit(stage.name, "running", cells_done=0)
+        return pool.submit(self._execute, stage)
+
+    def _fail_before_start(self, stage: StageSpec, message: str) -> None:
+        books.record_stage_failure(
+            self.workspace.catalog, run_id=self.run_id, stage=stage.name, status="failed",
+            executed=None, duration_s=None, cells_total=None, error_cell=None,
+            error_name="StageNotStarted", error_value=message, traceback=None,
+        )  # fmt: skip
+        self._emit(stage.name, "failed", message=message)
+
+    def _job(self, stage: StageSpec) -> StageJob:
+        folder = self._scratch / stage.name
+        folder.mkdir(parents=True, exist_ok=True)
+        return StageJob(
+            workspace_root=str(self.workspace.root),
+            run_id=self.run_id,
+            stage=stage.name,
+            notebook=stage.notebook,
+            parameters=stage.parameters,
+            output_path=str(folder / "executed.ipynb"),
+            manifest_path=str(folder / "manifest.jsonl"),
+            timeout=stage.timeout,
+        )
+
+    def _execute(self, stage: StageSpec) -> None:
+        job = self._job(stage)
+        if self.options.stage_runner is not None:
+            outcome = self.options.stage_runner(job)
+        else:
+            outcome = execute_stage(
+                job,
+                on_progress=lambda done, total: self._progress(stage.name, done, total),
+                registry=self._registry,
+            )
+        executed = self._store_executed(Path(job.output_path))
+        missing = _missing_outputs(stage, outcome) if outcome.ok else []
+        if outcome.ok and not missing:
+            outputs = books.record_stage_success(
+                self.workspace.catalog, run_id=self.run_id, stage=stage.name,
+                entries=outcome.entries, executed=executed, duration_s=outcome.duration_s,
+                cells_total=outcome.cells_total,
+            )  # fmt: skip
+            from mlops_lab.pipelines.records import outputs_hash
+
+            self._outputs_hash[stage.name] = outputs_hash(outputs)
+            self._emit(stage.name, "succeeded", message=f"{outcome.duration_s:.1f} s")
+            return
+        status = "cancelled" if outcome.cancelled else "failed"
+        books.record_stage_failure(
+            self.workspace.catalog, run_id=self.run_id, stage=stage.name, status=status,
+            executed=executed, duration_s=outcome.duration_s, cells_total=outcome.cells_total,
+            error_cell=outcome.error_cell,
+            error_name="MissingOutputError" if missing else outcome.error_name,
+            error_value=(
+                f"declared outputs not saved by the notebook: {', '.join(missing)}"
+                if missing else outcome.error_value
+            ),
+            traceback=outcome.traceback,
+        )  # fmt: skip
+        where = f" in cell {outcome.error_cell}" if outcome.error_cell is not None else ""
+        self._emit(
+            stage.name, status, message=f"{outcome.error_name}{where}: {outcome.error_value}"
+        )
+
+    def _store_executed(self, path: Path) -> tuple[str, int] | None:
+        if not path.exists():
+            return None
+        with path.open("rb") as handle:
+            return self.workspace.artifacts.write_blob(iter(lambda: handle.read(1 << 20), b""))
+
+    def _cancel_running(self) -> None:
+        with self._lock:
+            running = [name for name, status in self._status.items() if status == "running"]
+        for name in running:
+            self._registry.cancel(f"{self.run_id}/{name}")
+
+
+def _missing_outputs(stage: StageSpec, outcome: StageOutcome) -> list[str]:
+    saved = {
+        (e["type"], e["name"]) for e in outcome.entries if e.get("type") in ("dataset", "artifact")
+    }
+    metrics = {e["name"] for e in outcome.entries if e.get("type") == "metric"}
+    missing = [
+        f"dataset {n}" for n in stage.outputs.get("datasets", ()) if ("dataset", n) not in saved
+    ]
+    missing += [
+        f"artifact {n}" for n in stage.outputs.get("artifacts", ()) if ("artifact", n) not in saved
+    ]
+    missing += [f"metric {n}" for n in stage.outputs.get("metrics", ()) if n not in metrics]
+    return missing
+
+
+def _now() -> Any:
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC)

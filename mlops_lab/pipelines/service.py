@@ -1,0 +1,266 @@
+"""Run-level operations shared by the CLI and the REST API."""
+
+from __future__ import annotations
+
+import json
+import re
+import stat
+import subprocess
+import sys
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from mlops_lab.errors import ConflictError, InvalidInputError, NotFoundError, PipelineSpecError
+from mlops_lab.pipelines import bookkeeping as books
+from mlops_lab.pipelines.notebook import read_notebook
+from mlops_lab.pipelines.records import RunRecord, get_run, new_run_id
+from mlops_lab.pipelines.runner import RunEvent, Runner, RunOptions
+from mlops_lab.pipelines.spec import (
+    PipelineSpec,
+    StageSpec,
+    check_parameter,
+    load_pipeline,
+)
+from mlops_lab.pipelines.triggers import ci_decision, close_alerts, ct_decision
+from mlops_lab.workspace import Workspace
+
+__all__ = [
+    "compare_runs",
+    "executed_notebook",
+    "launch_run",
+    "notebook_pipeline",
+    "open_executed_notebook",
+    "request_cancel",
+    "resolve_pipeline",
+    "run_pipeline",
+    "run_trigger",
+]
+
+NOTEBOOK_PREFIX = "notebook:"
+OPEN_FOLDER = "mlops-lab-runs"
+
+
+def notebook_pipeline(
+    workspace: Workspace, notebook: str, overrides: Mapping[str, Any] | None = None
+) -> PipelineSpec:
+    """A one-stage pipeline running ``notebook`` (workspace-relative), for ad-hoc runs."""
+    path = (workspace.root / notebook).resolve()
+    if not path.is_relative_to(workspace.root) or path.suffix != ".ipynb" or not path.is_file():
+        raise InvalidInputError(
+            f"Notebook {notebook!r} is not an .ipynb file inside the workspace {workspace.root}."
+        )
+    info = read_notebook(path)
+    parameters = {p.name: p.default for p in info.parameters.values()}
+    problems = []
+    for key, value in (overrides or {}).items():
+        spec = info.parameters.get(key)
+        if spec is None:
+            problems.append(
+                f"parameter {key!r} is not defined in the parameters cell of {notebook}"
+            )
+            continue
+        try:
+            parameters[key] = check_parameter(spec, value)
+        except TypeError as exc:
+            problems.append(f"parameter {key!r} {exc}")
+    if problems:
+        raise PipelineSpecError(*problems)
+    relative = str(path.relative_to(workspace.root))
+    stage_name = re.sub(r"\W", "_", path.stem) or "notebook"
+    stage = StageSpec(
+        name=stage_name,
+        notebook=relative,
+        parameters=parameters,
+        source_hash=info.source_hash,
+        parameter_specs=info.parameters,
+    )
+    return PipelineSpec(name=NOTEBOOK_PREFIX + relative, description="", stages=(stage,))
+
+
+def resolve_pipeline(
+    workspace: Workspace,
+    *,
+    pipeline: str | None = None,
+    notebook: str | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> PipelineSpec:
+    if pipeline and notebook:
+        raise InvalidInputError("Give either a pipeline or a notebook, not both.")
+    if notebook:
+        return notebook_pipeline(workspace, notebook, overrides)
+    if pipeline and pipeline.startswith(NOTEBOOK_PREFIX):
+        return notebook_pipeline(workspace, pipeline.removeprefix(NOTEBOOK_PREFIX), overrides)
+    return load_pipeline(workspace, pipeline, overrides=overrides)
+
+
+def run_pipeline(
+    workspace: Workspace,
+    spec: PipelineSpec,
+    options: RunOptions,
+    *,
+    on_event: Callable[[RunEvent], None] | None = None,
+) -> RunRecord:
+    """Run to the end in this process (blocking)."""
+    return Runner(workspace, spec, options, on_event=on_event).run()
+
+
+def run_trigger(
+    workspace: Workspace,
+    spec: PipelineSpec,
+    trigger: str,
+    options: RunOptions,
+    *,
+    on_event: Callable[[RunEvent], None] | None = None,
+) -> tuple[dict[str, Any], RunRecord | None]:
+    """Decide (ci or ct) and run if needed; alerts that caused a successful run are closed."""
+    decide = ci_decision if trigger == "ci" else ct_decision
+    decision = decide(workspace, spec)
+    if not decision.run:
+        return decision.to_dict(), None
+    opts = RunOptions(
+        **{
+            **options.__dict__,
+            "trigger": trigger,
+            "reason": decision.reason,
+            "force_stages": decision.force_stages,
+        }
+    )
+    record = run_pipeline(workspace, spec, opts, on_event=on_event)
+    if record.status == "succeeded" and decision.alerts:
+        close_alerts(workspace.catalog, decision.alerts, record.id)
+    return decision.to_dict(), record
+
+
+def launch_run(
+    workspace: Workspace,
+    *,
+    pipeline: str | None = None,
+    notebook: str | None = None,
+    parameters: Mapping[str, Any] | None = None,
+    force: bool = False,
+    only: str | None = None,
+    from_stage: str | None = None,
+    trigger: str = "api",
+) -> str:
+    """Validate and record a run, then carry it out in a background runner process."""
+    spec = resolve_pipeline(workspace, pipeline=pipeline, notebook=notebook, overrides=parameters)
+    # Validate the selection here so a bad request is a 4xx, not a failed run.
+    Runner(workspace, spec, RunOptions(only=only, from_stage=from_stage))
+    run_id = new_run_id()
+    books.create_run(
+        workspace.catalog, run_id=run_id, pipeline=spec, trigger=trigger, reason="",
+        parameters=dict(parameters or {}), git=books.git_state(workspace.root),
+    )  # fmt: skip
+    command = [
+        sys.executable, "-m", "mlops_lab", "--workspace", str(workspace.root), "run",
+        spec.name, "--run-id", run_id,
+    ]  # fmt: skip
+    for key, value in (parameters or {}).items():
+        command += ["-p", f"{key}={json.dumps(value)}"]
+    if force:
+        command.append("--force")
+    if only:
+        command += ["--only", only]
+    if from_stage:
+        command += ["--from", from_stage]
+    log_dir = workspace.state_dir / "logs"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    with (log_dir / f"{run_id}.log").open("wb") as log:
+        process = subprocess.Popen(
+            command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True, cwd=workspace.root,
+        )  # fmt: skip
+    # Until the runner claims the run, a crash of the child must still be noticed.
+    workspace.catalog.write("UPDATE runs SET runner_pid = ? WHERE id = ?", [process.pid, run_id])
+    return run_id
+
+
+def request_cancel(workspace: Workspace, run_id: str) -> str:
+    record = get_run(workspace.catalog, run_id)
+    if record.status != "running":
+        raise ConflictError(
+            f"Run {run_id} is {record.status}; only a running run can be cancelled."
+        )
+    workspace.catalog.write("UPDATE runs SET cancel_requested = true WHERE id = ?", [run_id])
+    return "cancelling"
+
+
+def _stage_record(workspace: Workspace, run_id: str, stage: str) -> Any:
+    record = get_run(workspace.catalog, run_id)
+    for item in record.stages:
+        if item.stage == stage:
+            return item
+    known = ", ".join(s.stage for s in record.stages)
+    raise NotFoundError(f"Run {run_id} has no stage {stage!r} (stages: {known}).")
+
+
+def executed_notebook(workspace: Workspace, run_id: str, stage: str) -> bytes:
+    """The executed notebook of a stage run (for a cached stage: the run it reused)."""
+    item = _stage_record(workspace, run_id, stage)
+    if not item.executed_notebook:
+        raise NotFoundError(
+            f"Stage {stage!r} of run {run_id} has no executed notebook (status {item.status})."
+        )
+    return workspace.artifacts.get_bytes(item.executed_notebook)
+
+
+def open_executed_notebook(
+    workspace: Workspace, run_id: str, stage: str, server_root: Path
+) -> dict[str, Any]:
+    """Write a read-only copy where JupyterLab can open it; return its path and failing cell."""
+    item = _stage_record(workspace, run_id, stage)
+    data = executed_notebook(workspace, run_id, stage)
+    folder = workspace.root / OPEN_FOLDER / run_id
+    folder.mkdir(parents=True, exist_ok=True)
+    ignore = workspace.root / OPEN_FOLDER / ".gitignore"
+    if not ignore.exists():
+        ignore.write_text(
+            "# read-only copies of executed notebooks opened from the Runs panel\n*\n"
+        )
+    target = folder / f"{stage}.ipynb"
+    if target.exists():
+        target.chmod(stat.S_IRUSR | stat.S_IWUSR)
+    target.write_bytes(data)
+    target.chmod(stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
+    try:
+        relative = target.relative_to(server_root.resolve())
+    except ValueError as exc:
+        raise InvalidInputError(
+            f"The workspace {workspace.root} is not under the server's folder {server_root}."
+        ) from exc
+    return {"path": relative.as_posix(), "cell": item.error_cell}
+
+
+def compare_runs(workspace: Workspace, a: str, b: str) -> dict[str, Any]:
+    """Parameters and metrics that differ between two runs (per stage)."""
+    first, second = get_run(workspace.catalog, a), get_run(workspace.catalog, b)
+
+    def params(run: RunRecord) -> dict[tuple[str, str], Any]:
+        return {(s.stage, k): v for s in run.stages for k, v in s.parameters.items()}
+
+    def metrics(run: RunRecord) -> dict[tuple[str, str], float]:
+        return {(stage, k): v for stage, values in run.metrics.items() for k, v in values.items()}
+
+    pa, pb = params(first), params(second)
+    ma, mb = metrics(first), metrics(second)
+    return {
+        "a": a,
+        "b": b,
+        "parameters": [
+            {"stage": s, "name": n, "a": pa.get((s, n)), "b": pb.get((s, n))}
+            for s, n in sorted(pa.keys() | pb.keys())
+            if pa.get((s, n)) != pb.get((s, n))
+        ],
+        "metrics": [
+            {
+                "stage": s,
+                "name": n,
+                "a": ma.get((s, n)),
+                "b": mb.get((s, n)),
+                "delta": (mb[(s, n)] - ma[(s, n)]) if (s, n) in ma and (s, n) in mb else None,
+            }
+            for s, n in sorted(ma.keys() | mb.keys())
+            if ma.get((s, n)) != mb.get((s, n))
+        ],
+    }

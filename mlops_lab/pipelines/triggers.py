@@ -1,0 +1,145 @@
+"""Why a pipeline should run again: CI (code changed) and CT (new data, or an open alert).
+
+Each decision names its reason, which the run records next to its trigger.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from mlops_lab.catalog import Catalog
+from mlops_lab.datasets import get_dataset_version
+from mlops_lab.errors import NotFoundError
+from mlops_lab.pipelines.spec import PipelineSpec
+from mlops_lab.workspace import Workspace
+
+__all__ = ["Decision", "ci_decision", "close_alerts", "ct_decision", "open_alert", "open_alerts"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Decision:
+    pipeline: str
+    trigger: str
+    run: bool
+    reason: str
+    force_stages: frozenset[str] = frozenset()
+    alerts: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "pipeline": self.pipeline,
+            "trigger": self.trigger,
+            "run": self.run,
+            "reason": self.reason,
+            "force_stages": sorted(self.force_stages),
+            "alerts": list(self.alerts),
+        }
+
+
+def _last_success(catalog: Catalog, pipeline: str) -> tuple[str, dict[str, dict[str, Any]]] | None:
+    rows = catalog.read(
+        "SELECT id FROM runs WHERE pipeline = ? AND kind = 'pipeline' AND status = 'succeeded' "
+        "ORDER BY started_at DESC LIMIT 1",
+        [pipeline],
+    )
+    if not rows:
+        return None
+    run_id = rows[0][0]
+    stages = {
+        stage: {"source_hash": source, "inputs": json.loads(inputs) if inputs else {}}
+        for stage, source, inputs in catalog.read(
+            "SELECT stage, source_hash, inputs FROM stage_runs WHERE run_id = ?", [run_id]
+        )
+    }
+    return run_id, stages
+
+
+def ci_decision(workspace: Workspace, pipeline: PipelineSpec) -> Decision:
+    """Rerun stages whose code changed since the last successful run, and their downstream."""
+    last = _last_success(workspace.catalog, pipeline.name)
+    if last is None:
+        return Decision(
+            pipeline=pipeline.name, trigger="ci", run=True,
+            reason="no successful run of this pipeline yet",
+            force_stages=frozenset(s.name for s in pipeline.stages),
+        )  # fmt: skip
+    run_id, before = last
+    changed = [
+        s.name
+        for s in pipeline.stages
+        if s.name not in before or before[s.name]["source_hash"] != s.source_hash
+    ]
+    if not changed:
+        return Decision(
+            pipeline=pipeline.name, trigger="ci", run=False,
+            reason=f"no stage's code changed since run {run_id}",
+        )  # fmt: skip
+    force: set[str] = set()
+    for name in changed:
+        force |= pipeline.downstream(name)
+    return Decision(
+        pipeline=pipeline.name, trigger="ci", run=True,
+        reason=f"code changed since run {run_id}: {', '.join(changed)}",
+        force_stages=frozenset(force),
+    )  # fmt: skip
+
+
+def open_alerts(catalog: Catalog, pipeline: str) -> list[dict[str, Any]]:
+    return catalog.read_dicts(
+        "SELECT id, kind, message, created_at FROM alerts WHERE pipeline = ? AND status = 'open' "
+        "ORDER BY created_at",
+        [pipeline],
+    )
+
+
+def ct_decision(workspace: Workspace, pipeline: PipelineSpec) -> Decision:
+    """Rerun on a new version of a declared input dataset, or an alert naming the pipeline."""
+    reasons: list[str] = []
+    alerts = open_alerts(workspace.catalog, pipeline.name)
+    if alerts:
+        reasons.append(
+            "open alert(s): " + "; ".join(f"{a['kind']}: {a['message']}" for a in alerts)
+        )
+    last = _last_success(workspace.catalog, pipeline.name)
+    seen = last[1] if last else {}
+    for stage in pipeline.stages:
+        used = seen.get(stage.name, {}).get("inputs", {})
+        for name in stage.inputs.get("datasets", ()):
+            try:
+                latest = get_dataset_version(workspace, name)
+            except NotFoundError:
+                continue
+            if last is not None and used.get(f"dataset:{name}") != latest.artifact_hash:
+                reasons.append(f"dataset {name} has a new version ({latest.version})")
+    if not reasons:
+        why = "no new input data and no open alert"
+        return Decision(pipeline=pipeline.name, trigger="ct", run=False, reason=why)
+    force = frozenset(s.name for s in pipeline.stages) if alerts else frozenset()
+    return Decision(
+        pipeline=pipeline.name, trigger="ct", run=True, reason="; ".join(dict.fromkeys(reasons)),
+        force_stages=force, alerts=tuple(a["id"] for a in alerts),
+    )  # fmt: skip
+
+
+def open_alert(
+    catalog: Catalog, *, pipeline: str, kind: str, message: str, data: dict[str, Any] | None = None
+) -> str:
+    """Open an alert asking for ``pipeline`` to be retrained (the monitoring side calls this)."""
+    alert_id = f"a{secrets.token_hex(6)}"
+    catalog.write(
+        "INSERT INTO alerts (id, pipeline, kind, message, data) VALUES (?, ?, ?, ?, ?)",
+        [alert_id, pipeline, kind, message, json.dumps(data or {})],
+    )
+    return alert_id
+
+
+def close_alerts(catalog: Catalog, alert_ids: tuple[str, ...], run_id: str) -> None:
+    for alert_id in alert_ids:
+        catalog.write(
+            "UPDATE alerts SET status = 'closed', closed_at = current_timestamp, "
+            "closed_by_run = ? WHERE id = ? AND status = 'open'",
+            [run_id, alert_id],
+        )

@@ -1,0 +1,246 @@
+"""``mlops_lab.context()``: the same calls in a pipeline stage and in an interactive notebook.
+
+In a stage (the runner sets ``MLOPS_LAB_RUN_ID`` and friends in the kernel's
+environment) every output is written as a blob at once but *recorded* in the
+stage's manifest; the runner registers them all in one catalog transaction
+after the notebook succeeds, so a failed stage leaves nothing half-registered.
+
+Anywhere else the calls are recorded at once, under an interactive run
+created on first use (one per kernel), naming the notebook when JupyterLab
+tells the kernel which one it is (``JPY_SESSION_NAME``).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from mlops_lab._stage_env import ENV_MANIFEST, ENV_PARAMETERS, ENV_RUN_ID, ENV_STAGE
+from mlops_lab.artifacts import Artifact, dataframe_to_parquet
+from mlops_lab.datasets import (
+    DatasetVersion,
+    describe_columns,
+    get_dataset_version,
+    validate_name,
+)
+from mlops_lab.errors import InvalidInputError
+from mlops_lab.pipelines import records
+from mlops_lab.workspace import Workspace, open_workspace
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["RunContext", "context"]
+
+FIGURE_MEDIA_TYPE = "application/vnd.plotly.v1+json"
+
+_lock = threading.Lock()
+_current: RunContext | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Identity:
+    run_id: str
+    stage: str
+    parameters: dict[str, Any]
+    manifest: Path | None  # None: interactive, record at once
+
+
+class RunContext:
+    """What a notebook records about its run: metrics, params, datasets, artifacts, figures."""
+
+    def __init__(self, workspace: Workspace, identity: _Identity) -> None:
+        self.workspace = workspace
+        self._id = identity
+        self._pending_datasets: dict[str, DatasetVersion] = {}
+
+    def __repr__(self) -> str:
+        mode = "interactive" if self.interactive else "stage"
+        return f"RunContext(run_id={self.run_id!r}, stage={self.stage!r}, {mode})"
+
+    @property
+    def run_id(self) -> str:
+        return self._id.run_id
+
+    @property
+    def stage(self) -> str:
+        return self._id.stage
+
+    @property
+    def parameters(self) -> dict[str, Any]:
+        return dict(self._id.parameters)
+
+    @property
+    def interactive(self) -> bool:
+        return self._id.manifest is None
+
+    # -- recording ----------------------------------------------------------------
+
+    def _record(self, entry: dict[str, Any]) -> None:
+        if self._id.manifest is not None:
+            with self._id.manifest.open("a", encoding="utf-8") as handle:
+                handle.write(json.dumps(entry) + "\n")
+            return
+        records.commit_entries(self.workspace.catalog, self.run_id, self.stage, [entry])
+
+    def log_metric(self, name: str, value: float, step: int | None = None) -> None:
+        """Record a numeric metric (optionally one point of a series, by ``step``)."""
+        validate_name(name, "metric")
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            try:
+                value = float(value)  # numpy scalars
+            except (TypeError, ValueError):
+                raise InvalidInputError(
+                    f"Metric {name!r} must be a number, got {type(value).__name__}."
+                ) from None
+        if not math.isfinite(float(value)):
+            raise InvalidInputError(f"Metric {name!r} must be finite, got {value!r}.")
+        if step is not None and (isinstance(step, bool) or not isinstance(step, int)):
+            raise InvalidInputError(f"Metric {name!r}: step must be an integer, got {step!r}.")
+        self._record({"type": "metric", "name": name, "value": float(value), "step": step})
+
+    def log_params(self, params: dict[str, Any]) -> None:
+        """Record parameters (JSON-serialisable values)."""
+        if not isinstance(params, dict):
+            raise InvalidInputError(f"log_params takes a dict, got {type(params).__name__}.")
+        for key, value in params.items():
+            validate_name(str(key), "parameter")
+            try:
+                json.dumps(value)
+            except TypeError:
+                raise InvalidInputError(
+                    f"Parameter {key!r} is not JSON-serialisable ({type(value).__name__})."
+                ) from None
+        self._record({"type": "params", "values": params})
+
+    def save_dataset(self, name: str, frame: pd.DataFrame) -> DatasetVersion:
+        """Store ``frame`` as the next version of dataset ``name`` (Parquet artifact)."""
+        validate_name(name)
+        data = dataframe_to_parquet(frame)
+        digest, size = self.workspace.artifacts.write_blob([data])
+        columns = describe_columns(frame)
+        entry = {
+            "type": "dataset",
+            "name": name,
+            "hash": digest,
+            "size": size,
+            "row_count": len(frame),
+            "columns": columns,
+        }
+        if self._id.manifest is not None:
+            self._record(entry)
+            pending = DatasetVersion(
+                name=name,
+                version=None,
+                artifact_hash=digest,
+                row_count=len(frame),
+                columns=columns,
+                run_id=self.run_id,
+                stage=self.stage,
+            )
+            self._pending_datasets[name] = pending
+            return pending
+        versions = records.commit_entries(self.workspace.catalog, self.run_id, self.stage, [entry])
+        return versions[name]
+
+    def load_dataset(self, name: str, version: int | None = None) -> pd.DataFrame:
+        """A dataset's rows (latest version unless ``version`` is given), recorded as an input."""
+        pending = self._pending_datasets.get(name)
+        if pending is not None and version is None:
+            return self.workspace.artifacts.get_dataframe(pending.artifact_hash)
+        found = get_dataset_version(self.workspace, name, version)
+        self._record(
+            {"type": "input", "name": name, "version": found.version, "hash": found.artifact_hash}
+        )
+        return self.workspace.artifacts.get_dataframe(found.artifact_hash)
+
+    def save_artifact(
+        self, name: str, path_or_bytes: str | Path | bytes, *, media_type: str | None = None
+    ) -> Artifact:
+        """Store a file or bytes under ``name`` for this run."""
+        validate_name(name, "artifact")
+        if isinstance(path_or_bytes, bytes | bytearray):
+            data = bytes(path_or_bytes)
+            media = media_type or "application/octet-stream"
+        else:
+            path = Path(path_or_bytes)
+            if not path.is_file():
+                raise InvalidInputError(f"save_artifact({name!r}): {path} is not a file.")
+            data = path.read_bytes()
+            import mimetypes
+
+            media = media_type or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        return self._save_blob(name, data, media, kind="artifact")
+
+    def log_figure(self, name: str, figure: Any) -> Artifact:
+        """Store a plotly figure (as its JSON) under ``name``."""
+        to_json = getattr(figure, "to_json", None)
+        if to_json is None:
+            raise InvalidInputError(
+                f"log_figure({name!r}) takes a plotly figure, got {type(figure).__name__}."
+            )
+        validate_name(name, "figure")
+        return self._save_blob(name, to_json().encode(), FIGURE_MEDIA_TYPE, kind="figure")
+
+    def _save_blob(self, name: str, data: bytes, media_type: str, *, kind: str) -> Artifact:
+        digest, size = self.workspace.artifacts.write_blob([data])
+        entry = {
+            "type": "artifact",
+            "kind": kind,
+            "name": name,
+            "hash": digest,
+            "size": size,
+            "media_type": media_type,
+        }
+        self._record(entry)
+        if self.interactive:
+            return self.workspace.artifacts.info(digest)
+        from datetime import UTC, datetime
+
+        return Artifact(
+            hash=digest,
+            size=size,
+            media_type=media_type,
+            created_at=datetime.now(UTC),
+            run_id=self.run_id,
+        )
+
+
+def _stage_identity() -> _Identity | None:
+    run_id = os.environ.get(ENV_RUN_ID)
+    if not run_id:
+        return None
+    manifest = os.environ.get(ENV_MANIFEST)
+    return _Identity(
+        run_id=run_id,
+        stage=os.environ.get(ENV_STAGE, "stage"),
+        parameters=json.loads(os.environ.get(ENV_PARAMETERS, "{}")),
+        manifest=Path(manifest) if manifest else None,
+    )
+
+
+def context() -> RunContext:
+    """The run this code belongs to: the pipeline stage it runs in, else an interactive run."""
+    global _current
+    with _lock:
+        if _current is not None:
+            return _current
+        workspace = open_workspace()
+        identity = _stage_identity()
+        if identity is None:
+            notebook = os.environ.get("JPY_SESSION_NAME") or None
+            run_id = records.start_interactive_run(workspace.catalog, notebook=notebook)
+            stage = Path(notebook).stem if notebook else "interactive"
+            identity = _Identity(run_id=run_id, stage=stage, parameters={}, manifest=None)
+        _current = RunContext(workspace, identity)
+        return _current
+
+
+def _reset_for_tests() -> None:
+    global _current
+    _current = None
