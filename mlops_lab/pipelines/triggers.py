@@ -104,6 +104,8 @@ def ct_decision(workspace: Workspace, pipeline: PipelineSpec) -> Decision:
             "open alert(s): " + "; ".join(f"{a['kind']}: {a['message']}" for a in alerts)
         )
     last = _last_success(workspace.catalog, pipeline.name)
+    if last is None:
+        reasons.append("no successful run of this pipeline yet")
     seen = last[1] if last else {}
     for stage in pipeline.stages:
         used = seen.get(stage.name, {}).get("inputs", {})

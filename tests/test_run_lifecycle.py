@@ -1,0 +1,166 @@
+"""Killed runners, cancels, CI/CT triggers and the Dask executor, with real kernels."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+
+import pytest
+
+from mlops_lab import Workspace
+from mlops_lab.datasets import save_dataset
+from mlops_lab.errors import ConflictError, InvalidInputError, PipelineSpecError
+from mlops_lab.pipelines import Runner, RunOptions, get_run, load_pipeline
+from mlops_lab.pipelines.service import launch_run, request_cancel, run_trigger
+from mlops_lab.pipelines.triggers import open_alert, open_alerts
+from tests.notebooks import two_stage_workspace, write_notebook, write_pipelines
+
+SLOW = """
+pipelines:
+  slow:
+    stages:
+      - {name: nap, notebook: nap.ipynb}
+      - {name: after, notebook: after.ipynb, needs: [nap]}
+"""
+NAP = "import time\ntime.sleep(seconds)"
+
+
+def _slow_workspace(workspace: Workspace, seconds: int = 60) -> Workspace:
+    write_notebook(workspace.root / "nap.ipynb", f"seconds = {seconds}", NAP)
+    write_notebook(workspace.root / "after.ipynb", "x = 1", "y = x")
+    return write_pipelines(workspace, SLOW)
+
+
+def _wait_for(predicate: Callable[[], bool], timeout: float = 90.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.2)
+    raise AssertionError("condition not reached in time")
+
+
+def _stage_status(ws: Workspace, run_id: str, stage: str) -> str:
+    return next(s.status for s in get_run(ws.catalog, run_id).stages if s.stage == stage)
+
+
+def _running_stages(ws: Workspace) -> int:
+    return int(ws.catalog.read_value("SELECT count(*) FROM stage_runs WHERE status = 'running'"))
+
+
+def test_a_killed_runner_is_marked_interrupted_by_the_next_run(workspace: Workspace) -> None:
+    ws = _slow_workspace(workspace)
+    command = [sys.executable, "-m", "mlops_lab", "--workspace", str(ws.root), "run", "slow"]
+    runner = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
+    try:
+        _wait_for(lambda: _running_stages(ws) == 1)
+        run_id = ws.catalog.read_value("SELECT id FROM runs")
+        os.killpg(runner.pid, signal.SIGKILL)  # the runner and its kernel
+        runner.wait(30)
+    finally:
+        if runner.poll() is None:
+            runner.kill()
+    assert get_run(ws.catalog, run_id).status == "running"  # nobody could say otherwise yet
+    write_notebook(ws.root / "nap.ipynb", "seconds = 0", NAP)
+    ws = Workspace(ws.root)
+    Runner(ws, load_pipeline(ws, "slow")).run()
+    killed = get_run(ws.catalog, run_id)
+    assert killed.status == "interrupted"
+    assert killed.error and "killed" in killed.error
+    assert {s.stage: s.status for s in killed.stages} == {"nap": "interrupted", "after": "skipped"}
+
+
+def test_cancel_stops_a_running_stage_and_the_rest(workspace: Workspace) -> None:
+    ws = _slow_workspace(workspace)
+    run_id = launch_run(ws, pipeline="slow")
+    _wait_for(lambda: _stage_status(ws, run_id, "nap") == "running")
+    assert request_cancel(ws, run_id) == "cancelling"
+    _wait_for(lambda: get_run(ws.catalog, run_id).status != "running", timeout=60)
+    record = get_run(ws.catalog, run_id)
+    assert record.status == "cancelled"
+    assert {s.stage: s.status for s in record.stages} == {"nap": "cancelled", "after": "cancelled"}
+    with pytest.raises(ConflictError, match="only a running run can be cancelled"):
+        request_cancel(ws, run_id)
+
+
+def test_launch_validates_before_recording_anything(workspace: Workspace) -> None:
+    ws = two_stage_workspace(workspace)
+    with pytest.raises(PipelineSpecError, match="expects int"):
+        launch_run(ws, pipeline="demo", parameters={"n": "many"})
+    with pytest.raises(PipelineSpecError, match="has no stage 'ghost'"):
+        launch_run(ws, pipeline="demo", only="ghost")
+    with pytest.raises(InvalidInputError, match="inside the workspace"):
+        launch_run(ws, notebook="../elsewhere.ipynb")
+    assert ws.catalog.read_value("SELECT count(*) FROM runs") == 0
+
+
+def test_ci_reruns_changed_code_and_downstream_only(workspace: Workspace) -> None:
+    ws = two_stage_workspace(workspace)
+    spec = load_pipeline(ws)
+    decision, first = run_trigger(ws, spec, "ci", RunOptions())
+    assert decision["reason"] == "no successful run of this pipeline yet"
+    assert first is not None and first.status == "succeeded" and first.trigger == "ci"
+    decision, none = run_trigger(ws, load_pipeline(ws), "ci", RunOptions())
+    assert none is None and "no stage's code changed" in decision["reason"]
+    write_notebook(
+        ws.root / "total.ipynb", "factor = 2.0",
+        "import mlops_lab\nmlops_lab.context().log_metric('total', factor)",
+    )  # fmt: skip
+    decision, second = run_trigger(ws, load_pipeline(Workspace(ws.root)), "ci", RunOptions())
+    assert decision["force_stages"] == ["total"]
+    assert second is not None
+    assert {s.stage: s.status for s in second.stages} == {"make": "cached", "total": "succeeded"}
+    assert second.reason == f"code changed since run {first.id}: total"
+
+
+def test_ct_reruns_on_new_input_data_and_on_alerts(workspace: Workspace) -> None:
+    import pandas as pd
+
+    ws = two_stage_workspace(workspace)
+    ws = write_pipelines(ws, """
+        pipelines:
+          demo:
+            stages:
+              - {name: total, notebook: total.ipynb, inputs: {datasets: [numbers]}}
+    """)  # fmt: skip
+    save_dataset(ws, "numbers", pd.DataFrame({"x": [1, 2]}))
+    spec = load_pipeline(ws)
+    decision, first = run_trigger(ws, spec, "ct", RunOptions())
+    assert decision["reason"] == "no successful run of this pipeline yet"
+    assert first is not None and first.metrics["total"] == {"total": 6.0}
+    decision, none = run_trigger(ws, spec, "ct", RunOptions())
+    assert none is None and decision["reason"] == "no new input data and no open alert"
+    save_dataset(ws, "numbers", pd.DataFrame({"x": [1, 2, 3]}))
+    decision, second = run_trigger(ws, spec, "ct", RunOptions())
+    assert decision["reason"] == "dataset numbers has a new version (2)"
+    assert second is not None and second.metrics["total"] == {"total": 12.0}
+    alert = open_alert(ws.catalog, pipeline="demo", kind="drift", message="amount drifted")
+    decision, third = run_trigger(ws, spec, "ct", RunOptions())
+    assert decision["alerts"] == [alert] and "drift: amount drifted" in decision["reason"]
+    assert third is not None and third.stages[0].status == "succeeded"  # forced, not cached
+    assert open_alerts(ws.catalog, "demo") == []
+    closed = ws.catalog.read("SELECT status, closed_by_run FROM alerts WHERE id = ?", [alert])
+    assert closed == [("closed", third.id)]
+
+
+def test_dask_executor_runs_stages_on_a_local_cluster(workspace: Workspace) -> None:
+    distributed = pytest.importorskip("distributed")
+    from mlops_lab.pipelines.dask_executor import dask_stage_runner
+
+    ws = two_stage_workspace(workspace)
+    cluster = distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    )
+    with cluster, distributed.Client(cluster) as client:
+        options = RunOptions(stage_runner=dask_stage_runner(client), jobs=2)
+        record = Runner(ws, load_pipeline(ws), options).run()
+        workers = client.run(os.getpid)
+    assert record.status == "succeeded", [(s.stage, s.error_value) for s in record.stages]
+    assert record.metrics == {"make": {"n": 3.0}, "total": {"total": 6.0}}
+    assert len(workers) == 2
