@@ -105,7 +105,7 @@ class Runner:
     def _selection(self) -> set[str]:
         names = {s.name for s in self.pipeline.stages}
         if self.options.only and self.options.from_stage:
-            raise InvalidInputError("Use either --only or --from, not both.")
+            raise InvalidInputError("Choose either only (--only) or from (--from), not both.")
         if self.options.only:
             self.pipeline.stage(self.options.only)
             return {self.options.only}
