@@ -7,7 +7,7 @@ PORT ?= 8888
 DEMO_DIR ?= demo-workspace
 # Reinstall when any packaged source changes (the build hook rebuilds the frontend).
 SOURCES := pyproject.toml package.json yarn.lock tsconfig.json install.json \
-	$(shell find mlops_lab labextension jupyter-config -type f \
+	$(shell find mlops_lab labextension jupyter-config notebooks -type f \
 	  -not -path 'mlops_lab/labextension/*' -not -name '*.pyc' 2>/dev/null)
 INSTALLED := $(VENV)/.installed
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
@@ -26,12 +26,11 @@ $(INSTALLED): $(BIN)/python $(SOURCES)
 
 install: $(INSTALLED)
 
-## demo: create .venv, install with the built extension, set up a demo workspace, start JupyterLab
+## demo: create .venv, install with the built extension, create the demo workspace, run its
+## pipeline, start JupyterLab
 demo: $(INSTALLED)
-	$(BIN)/mlops-lab init $(DEMO_DIR) --name demo
-	cp -n notebooks/*.ipynb $(DEMO_DIR)/
-	cd $(DEMO_DIR) && ../$(BIN)/papermill --log-level WARNING 01_generate_data.ipynb \
-	  .mlops_lab/01_generate_data.executed.ipynb
+	$(BIN)/mlops-lab init --demo $(DEMO_DIR) --name demo
+	$(BIN)/mlops-lab --workspace $(DEMO_DIR) run churn
 	$(BIN)/mlops-lab --workspace $(DEMO_DIR) status
 	@echo "Starting JupyterLab on http://127.0.0.1:$(PORT)/lab (the URL with its token follows)"
 	$(BIN)/jupyter lab --ip 127.0.0.1 --port $(PORT) --no-browser $(ROOT_FLAG) \

@@ -16,11 +16,17 @@ import json
 import math
 import os
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mlops_lab._stage_env import ENV_MANIFEST, ENV_PARAMETERS, ENV_RUN_ID, ENV_STAGE
+from mlops_lab._stage_env import (
+    ENV_MANIFEST,
+    ENV_PARAMETERS,
+    ENV_RUN_ID,
+    ENV_STAGE,
+    ENV_UPSTREAM,
+)
 from mlops_lab.artifacts import Artifact, dataframe_to_parquet
 from mlops_lab.datasets import (
     DatasetVersion,
@@ -28,7 +34,7 @@ from mlops_lab.datasets import (
     get_dataset_version,
     validate_name,
 )
-from mlops_lab.errors import InvalidInputError
+from mlops_lab.errors import InvalidInputError, NotFoundError
 from mlops_lab.pipelines import records
 from mlops_lab.workspace import Workspace, open_workspace
 
@@ -49,6 +55,7 @@ class _Identity:
     stage: str
     parameters: dict[str, Any]
     manifest: Path | None  # None: interactive, record at once
+    upstream: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 class RunContext:
@@ -58,6 +65,7 @@ class RunContext:
         self.workspace = workspace
         self._id = identity
         self._pending_datasets: dict[str, DatasetVersion] = {}
+        self._pending_artifacts: dict[str, str] = {}
 
     def __repr__(self) -> str:
         mode = "interactive" if self.interactive else "stage"
@@ -149,15 +157,44 @@ class RunContext:
         return versions[name]
 
     def load_dataset(self, name: str, version: int | None = None) -> pd.DataFrame:
-        """A dataset's rows (latest version unless ``version`` is given), recorded as an input."""
+        """A dataset's rows, recorded as an input of this run.
+
+        Without ``version``: in a pipeline stage, the version that the stages it
+        needs produced (even when they came from the cache); else the latest.
+        """
         pending = self._pending_datasets.get(name)
         if pending is not None and version is None:
             return self.workspace.artifacts.get_dataframe(pending.artifact_hash)
-        found = get_dataset_version(self.workspace, name, version)
-        self._record(
-            {"type": "input", "name": name, "version": found.version, "hash": found.artifact_hash}
-        )
-        return self.workspace.artifacts.get_dataframe(found.artifact_hash)
+        upstream = self._id.upstream.get("datasets", {}).get(name)
+        if upstream is not None and version is None:
+            found_version, digest = upstream["version"], upstream["hash"]
+        else:
+            found = get_dataset_version(self.workspace, name, version)
+            found_version, digest = found.version, found.artifact_hash
+        self._record({"type": "input", "name": name, "version": found_version, "hash": digest})
+        return self.workspace.artifacts.get_dataframe(digest)
+
+    def load_artifact(self, name: str) -> bytes:
+        """The bytes of artifact ``name``: saved earlier in this stage, by the stages it
+        needs, else the latest saved under that name by any run (hash verified)."""
+        validate_name(name, "artifact")
+        digest = self._pending_artifacts.get(name)
+        if digest is None:
+            upstream = self._id.upstream.get("artifacts", {}).get(name)
+            digest = upstream["hash"] if upstream else None
+        if digest is None:
+            digest = self.workspace.catalog.read_value(
+                "SELECT r.artifact_hash FROM run_artifacts r JOIN artifacts a "
+                "ON a.hash = r.artifact_hash WHERE r.name = ? "
+                "ORDER BY a.created_at DESC LIMIT 1",
+                [name],
+            )
+        if digest is None:
+            raise NotFoundError(
+                f"No artifact named {name!r} in this workspace. Save one with "
+                "ctx.save_artifact(name, path_or_bytes)."
+            )
+        return self.workspace.artifacts.get_bytes(digest)
 
     def save_artifact(
         self, name: str, path_or_bytes: str | Path | bytes, *, media_type: str | None = None
@@ -189,6 +226,7 @@ class RunContext:
 
     def _save_blob(self, name: str, data: bytes, media_type: str, *, kind: str) -> Artifact:
         digest, size = self.workspace.artifacts.write_blob([data])
+        self._pending_artifacts[name] = digest
         entry = {
             "type": "artifact",
             "kind": kind,
@@ -221,6 +259,7 @@ def _stage_identity() -> _Identity | None:
         stage=os.environ.get(ENV_STAGE, "stage"),
         parameters=json.loads(os.environ.get(ENV_PARAMETERS, "{}")),
         manifest=Path(manifest) if manifest else None,
+        upstream=json.loads(os.environ.get(ENV_UPSTREAM, "{}")),
     )
 
 

@@ -43,8 +43,7 @@ name: {name}
 # Settings shared by every notebook, stage and panel of this workspace.
 settings: {{}}
 # Pipelines of papermill stages (see `mlops-lab run --help`).
-pipelines: {{}}
-"""
+{pipelines}"""
 
 _STATE_GITIGNORE = "# mlops-lab state: catalog and artifacts are not versioned by git\n*\n"
 
@@ -178,9 +177,12 @@ def open_workspace(start: Path | str | None = None) -> Workspace:
     return Workspace(find_workspace(start))
 
 
-def init_workspace(directory: Path | str = ".", *, name: str | None = None) -> Workspace:
+def init_workspace(
+    directory: Path | str = ".", *, name: str | None = None, pipelines: str | None = None
+) -> Workspace:
     """Create (or complete) a workspace in ``directory`` and its catalog.
 
+    ``pipelines`` is the YAML of a ``pipelines:`` section for a new configuration.
     An existing ``mlops_lab.yaml`` is never overwritten, so running this twice is safe.
     """
     root = Path(directory).expanduser().resolve()
@@ -189,7 +191,11 @@ def init_workspace(directory: Path | str = ".", *, name: str | None = None) -> W
     if not config.exists():
         workspace_name = name or root.name or "workspace"
         config.write_text(
-            _TEMPLATE.format(version=CONFIG_VERSION, name=json.dumps(workspace_name)),
+            _TEMPLATE.format(
+                version=CONFIG_VERSION,
+                name=json.dumps(workspace_name),
+                pipelines=pipelines or "pipelines: {}\n",
+            ),
             encoding="utf-8",
         )
     state = root / STATE_DIR

@@ -1,7 +1,9 @@
-"""Write the demo notebooks in notebooks/ from the cell sources below.
+"""Write the demo pipeline's notebooks in notebooks/ from the cell sources below.
 
 Run after editing: `.venv/bin/python scripts/make_notebooks.py`. The notebooks
-are committed without outputs so they diff cleanly.
+are committed without outputs so they diff cleanly; ruff formats their code.
+Each uses `mlops_lab.context()`, so it runs the same interactively and as a
+pipeline stage (`mlops-lab init --demo DIR` wires them into a pipeline).
 """
 
 from __future__ import annotations
@@ -15,52 +17,176 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 HERE = Path(__file__).resolve().parents[1] / "notebooks"
 
+
+def params(source: str) -> nbformat.NotebookNode:
+    return new_code_cell(source, metadata={"tags": ["parameters"]})
+
+
 GENERATE = [
     new_markdown_cell(
-        "# Churn demo: generate customer data\n\n"
-        "Generates a synthetic customer table (no download needed) and stores it in the "
-        "workspace's content-addressed artifact store as Parquet. Run it again with the same "
-        "parameters and the artifact is the same: identical content is stored once."
+        "# 1. Generate customers and transactions\n\n"
+        "Synthetic data (no download): customers with a segment and a signup date, and "
+        "their card transactions over `days` days. Customers who churn slow down and stop "
+        "buying towards the end of the period. Saved as the datasets `customers` and "
+        "`transactions` (Parquet artifacts, versioned)."
     ),
-    new_code_cell(
-        "# Parameters (papermill overrides these)\nn_customers = 2000\nseed = 7",
-        metadata={"tags": ["parameters"]},
-    ),
+    params("n_customers = 2000\ndays = 180\nseed = 7"),
     new_code_cell(
         "import numpy as np\n"
         "import pandas as pd\n"
         "\n"
+        "import mlops_lab\n"
+        "\n"
+        "ctx = mlops_lab.context()\n"
         "rng = np.random.default_rng(seed)\n"
-        "segments = ['consumer', 'smb', 'enterprise']\n"
-        "segment = rng.choice(segments, size=n_customers, p=[0.6, 0.3, 0.1])\n"
-        "tenure_months = rng.integers(1, 72, size=n_customers)\n"
-        "monthly_spend = np.round(rng.gamma(2.0, 30.0, size=n_customers), 2)\n"
-        "support_calls = rng.poisson(1.5, size=n_customers)\n"
-        "logit = -1.0 - 0.04 * tenure_months + 0.5 * support_calls - 0.005 * monthly_spend\n"
-        "churned = rng.random(n_customers) < 1 / (1 + np.exp(-logit))\n"
+        "end = pd.Timestamp('2026-06-30', tz='UTC')\n"
+        "start = end - pd.Timedelta(days=days)"
+    ),
+    new_code_cell(
+        "segments = rng.choice(['consumer', 'smb', 'enterprise'], n_customers, p=[0.6, 0.3, 0.1])\n"
+        "churned = rng.random(n_customers) < np.where(segments == 'enterprise', 0.1, 0.3)\n"
         "customers = pd.DataFrame({\n"
         "    'customer_id': [f'c{i:05d}' for i in range(n_customers)],\n"
-        "    'segment': segment,\n"
-        "    'tenure_months': tenure_months,\n"
-        "    'monthly_spend': monthly_spend,\n"
-        "    'support_calls': support_calls,\n"
+        "    'segment': segments,\n"
+        "    'signup_at': start - pd.to_timedelta(rng.integers(0, 720, n_customers), unit='D'),\n"
         "    'churned': churned,\n"
         "})\n"
         "customers.head()"
     ),
     new_code_cell(
-        "import mlops_lab\n"
-        "\n"
-        "workspace = mlops_lab.open_workspace()\n"
-        "artifact = workspace.artifacts.put_dataframe(customers)\n"
-        "print(f'stored {artifact.size} bytes as {artifact.hash}')\n"
-        "assert workspace.artifacts.get_dataframe(artifact.hash).equals(customers)"
+        "rate = rng.gamma(2.0, 0.06, n_customers)  # purchases per day\n"
+        "rows = []\n"
+        "for i, customer in enumerate(customers.itertuples()):\n"
+        "    count = rng.poisson(rate[i] * days)\n"
+        "    offsets = np.sort(rng.random(count))\n"
+        "    if customer.churned:  # churners fade out in the last third\n"
+        "        offsets = offsets * rng.uniform(0.55, 0.85)\n"
+        "    amounts = np.round(rng.lognormal(3.2, 0.6, count), 2)\n"
+        "    rows.append(pd.DataFrame({\n"
+        "        'customer_id': customer.customer_id,\n"
+        "        'event_at': start + pd.to_timedelta(offsets * days, unit='D'),\n"
+        "        'amount': amounts,\n"
+        "    }))\n"
+        "transactions = pd.concat(rows, ignore_index=True)\n"
+        "transactions = transactions.sort_values('event_at', ignore_index=True)\n"
+        "transactions.describe()"
     ),
     new_code_cell(
-        "import plotly.express as px\n"
+        "ctx.save_dataset('customers', customers)\n"
+        "ctx.save_dataset('transactions', transactions)\n"
+        "ctx.log_metric('customers', len(customers))\n"
+        "ctx.log_metric('transactions', len(transactions))\n"
+        "ctx.log_metric('churn_rate', float(customers.churned.mean()))"
+    ),
+]
+
+FEATURES = [
+    new_markdown_cell(
+        "# 2. Features\n\n"
+        "Per customer, as of the end of the period: transaction count, total, average, "
+        "maximum and minimum amount over the last `window_days` days, days since the last "
+        "transaction, tenure and segment. Saved as the dataset `training_frame`."
+    ),
+    params("window_days = 30"),
+    new_code_cell(
+        "import pandas as pd\n"
         "\n"
-        "px.histogram(customers, x='tenure_months', color='churned', barmode='overlay',\n"
-        "             title='Tenure by churn')"
+        "import mlops_lab\n"
+        "\n"
+        "ctx = mlops_lab.context()\n"
+        "customers = ctx.load_dataset('customers')\n"
+        "transactions = ctx.load_dataset('transactions')\n"
+        "as_of = transactions.event_at.max()"
+    ),
+    new_code_cell(
+        "recent = transactions[transactions.event_at > as_of - pd.Timedelta(days=window_days)]\n"
+        "stats = ['count', 'sum', 'mean', 'max', 'min']\n"
+        "window = recent.groupby('customer_id').amount.agg(stats)\n"
+        "window.columns = [f'amount_{c}_{window_days}d' for c in window.columns]\n"
+        "last_seen = transactions.groupby('customer_id').event_at.max()\n"
+        "frame = customers.set_index('customer_id').join(window).fillna(0.0)\n"
+        "frame['days_since_last'] = (as_of - last_seen.reindex(frame.index)).dt.days.fillna(999)\n"
+        "frame['tenure_days'] = (as_of - frame.signup_at).dt.days\n"
+        "frame = frame.drop(columns=['signup_at'])\n"
+        "frame = pd.get_dummies(frame, columns=['segment'], dtype=float)\n"
+        "frame = frame.reset_index()\n"
+        "frame.head()"
+    ),
+    new_code_cell(
+        "ctx.save_dataset('training_frame', frame)\n"
+        "ctx.log_metric('features', frame.shape[1] - 2)\n"
+        "ctx.log_params({'window_days': window_days})"
+    ),
+]
+
+TRAIN = [
+    new_markdown_cell(
+        "# 3. Train\n\n"
+        "A scikit-learn gradient-boosting classifier on the training frame, with a held-out "
+        "split saved as the dataset `holdout`. The model is stored with skops (a safe format, "
+        "not pickle)."
+    ),
+    params("learning_rate = 0.1\nmax_depth = 3\nn_estimators = 150\ntest_size = 0.25\nseed = 7"),
+    new_code_cell(
+        "import skops.io as sio\n"
+        "from sklearn.ensemble import GradientBoostingClassifier\n"
+        "from sklearn.model_selection import train_test_split\n"
+        "\n"
+        "import mlops_lab\n"
+        "\n"
+        "ctx = mlops_lab.context()\n"
+        "frame = ctx.load_dataset('training_frame')\n"
+        "features = [c for c in frame.columns if c not in ('customer_id', 'churned')]\n"
+        "train, holdout = train_test_split(\n"
+        "    frame, test_size=test_size, random_state=seed, stratify=frame.churned\n"
+        ")"
+    ),
+    new_code_cell(
+        "model = GradientBoostingClassifier(\n"
+        "    learning_rate=learning_rate, max_depth=max_depth, n_estimators=n_estimators,\n"
+        "    random_state=seed,\n"
+        ")\n"
+        "model.fit(train[features], train.churned)\n"
+        "ctx.log_metric('train_accuracy', model.score(train[features], train.churned))"
+    ),
+    new_code_cell(
+        "ctx.save_dataset('holdout', holdout.reset_index(drop=True))\n"
+        "ctx.save_artifact('model', sio.dumps(model), media_type='application/x-skops')\n"
+        "ctx.log_params({'features': features})"
+    ),
+]
+
+EVALUATE = [
+    new_markdown_cell(
+        "# 4. Evaluate\n\n"
+        "Scores the trained model on the holdout set: accuracy, ROC AUC and log loss, plus a "
+        "ROC curve figure."
+    ),
+    params("threshold = 0.5"),
+    new_code_cell(
+        "import plotly.express as px\n"
+        "import skops.io as sio\n"
+        "from sklearn.metrics import accuracy_score, log_loss, roc_auc_score, roc_curve\n"
+        "\n"
+        "import mlops_lab\n"
+        "\n"
+        "ctx = mlops_lab.context()\n"
+        "blob = ctx.load_artifact('model')  # the one the train stage saved\n"
+        "model = sio.loads(blob, trusted=sio.get_untrusted_types(data=blob))\n"
+        "holdout = ctx.load_dataset('holdout')\n"
+        "features = list(model.feature_names_in_)"
+    ),
+    new_code_cell(
+        "scores = model.predict_proba(holdout[features])[:, 1]\n"
+        "predicted = scores >= threshold\n"
+        "ctx.log_metric('accuracy', accuracy_score(holdout.churned, predicted))\n"
+        "ctx.log_metric('roc_auc', roc_auc_score(holdout.churned, scores))\n"
+        "ctx.log_metric('log_loss', log_loss(holdout.churned, scores))\n"
+        "fpr, tpr, _ = roc_curve(holdout.churned, scores)\n"
+        "axes = {'x': 'false positive rate', 'y': 'true positive rate'}\n"
+        "figure = px.area(x=fpr, y=tpr, labels=axes, title='ROC curve on the holdout set')\n"
+        "ctx.log_figure('roc', figure)\n"
+        "figure"
     ),
 ]
 
@@ -81,4 +207,9 @@ def write(name: str, cells: list[nbformat.NotebookNode]) -> None:
 
 if __name__ == "__main__":
     HERE.mkdir(exist_ok=True)
+    for old in HERE.glob("*.ipynb"):
+        old.unlink()
     write("01_generate_data.ipynb", GENERATE)
+    write("02_features.ipynb", FEATURES)
+    write("03_train.ipynb", TRAIN)
+    write("04_evaluate.ipynb", EVALUATE)

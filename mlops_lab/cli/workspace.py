@@ -24,8 +24,9 @@ _LABELS = {
 @click.command()
 @click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
 @click.option("--name", help="Workspace name (default: the folder's name).")
+@click.option("--demo", is_flag=True, help="Add the churn demo pipeline and its notebooks.")
 @json_option
-def init(directory: Path | None, name: str | None, as_json: bool) -> None:
+def init(directory: Path | None, name: str | None, demo: bool, as_json: bool) -> None:
     """Create a workspace in DIRECTORY (default: the current folder).
 
     Writes mlops_lab.yaml and the .mlops_lab/ state folder with its catalog.
@@ -33,7 +34,12 @@ def init(directory: Path | None, name: str | None, as_json: bool) -> None:
     """
     target = directory or Path.cwd()
     existed = (target / CONFIG_FILE).is_file()
-    workspace = init_workspace(target, name=name)
+    if demo:
+        from mlops_lab.demo import init_demo_workspace
+
+        workspace = init_demo_workspace(target, name=name)
+    else:
+        workspace = init_workspace(target, name=name)
     version = workspace.catalog.schema_version()
     if as_json:
         emit_json(
@@ -47,6 +53,8 @@ def init(directory: Path | None, name: str | None, as_json: bool) -> None:
     verb = "Already a workspace" if existed else "Created workspace"
     click.echo(f"{verb} {workspace.name!r} in {workspace.root}")
     click.echo(f"Catalog: {workspace.catalog_path} (schema v{version})")
+    if demo:
+        click.echo("Demo pipeline 'churn' added: run it with `mlops-lab run churn`.")
     click.echo("Next: `mlops-lab status`, or start JupyterLab here and open the MLOps panel.")
 
 

@@ -18,7 +18,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mlops_lab._stage_env import ENV_MANIFEST, ENV_PARAMETERS, ENV_RUN_ID, ENV_STAGE
+from mlops_lab._stage_env import (
+    ENV_MANIFEST,
+    ENV_PARAMETERS,
+    ENV_RUN_ID,
+    ENV_STAGE,
+    ENV_UPSTREAM,
+)
 from mlops_lab.workspace import ENV_HOME
 
 __all__ = ["CellProgress", "StageJob", "StageOutcome", "execute_stage"]
@@ -39,6 +45,9 @@ class StageJob:
     manifest_path: str  # where the context API records outputs
     timeout: float | None = None
     kernel_name: str | None = None
+    # Datasets and artifacts produced by the stages this one needs (transitively), so
+    # load_dataset / load_artifact read exactly those, even when they came from the cache.
+    upstream: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -141,6 +150,7 @@ def execute_stage(
         ENV_STAGE: job.stage,
         ENV_PARAMETERS: json.dumps(job.parameters),
         ENV_MANIFEST: job.manifest_path,
+        ENV_UPSTREAM: json.dumps(job.upstream),
     }
     key = f"{job.run_id}/{job.stage}"
     done = 0

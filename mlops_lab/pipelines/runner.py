@@ -93,6 +93,7 @@ class Runner:
         self._on_event = on_event
         self._status: dict[str, str] = {s.name: "pending" for s in pipeline.stages}
         self._outputs_hash: dict[str, str] = {}
+        self._outputs: dict[str, dict[str, Any]] = {}
         self._registry = KernelRegistry()
         self._lock = threading.Lock()
         self._last_progress_write: dict[str, float] = {}
@@ -244,6 +245,7 @@ class Runner:
         if cached is not None:
             books.mark_cached(catalog, self.run_id, stage.name, key, inputs, cached)
             self._outputs_hash[stage.name] = cached.outputs_hash
+            self._outputs[stage.name] = cached.outputs
             self._emit(stage.name, "cached", message=f"from run {cached.run_id}")
             return None
         if not selected:
@@ -280,7 +282,23 @@ class Runner:
             output_path=str(folder / "executed.ipynb"),
             manifest_path=str(folder / "manifest.jsonl"),
             timeout=stage.timeout,
+            upstream=self._upstream_outputs(stage),
         )
+
+    def _upstream_outputs(self, stage: StageSpec) -> dict[str, dict[str, Any]]:
+        """Datasets and artifacts of every stage ``stage`` needs, nearest needs last (win)."""
+        ancestors: list[str] = []
+        pending = list(stage.needs)
+        while pending:
+            name = pending.pop()
+            if name not in ancestors:
+                ancestors.append(name)
+                pending.extend(self.pipeline.stage(name).needs)
+        merged: dict[str, dict[str, Any]] = {"datasets": {}, "artifacts": {}}
+        for name in reversed(ancestors):
+            for kind in merged:
+                merged[kind].update(self._outputs.get(name, {}).get(kind, {}))
+        return merged
 
     def _execute(self, stage: StageSpec) -> None:
         job = self._job(stage)
@@ -303,6 +321,7 @@ class Runner:
             from mlops_lab.pipelines.records import outputs_hash
 
             self._outputs_hash[stage.name] = outputs_hash(outputs)
+            self._outputs[stage.name] = outputs
             self._emit(stage.name, "succeeded", message=f"{outcome.duration_s:.1f} s")
             return
         status = "cancelled" if outcome.cancelled else "failed"

@@ -1,0 +1,82 @@
+"""The demo workspace: the churn pipeline over the notebooks in the repository's notebooks/."""
+
+from __future__ import annotations
+
+import shutil
+from importlib.resources import files
+from pathlib import Path
+
+from mlops_lab.errors import MlopsLabError, WorkspaceConfigError
+from mlops_lab.workspace import CONFIG_FILE, Workspace, init_workspace
+
+__all__ = ["DEMO_PIPELINE", "init_demo_workspace", "install_demo"]
+
+NOTEBOOKS = (
+    "01_generate_data.ipynb",
+    "02_features.ipynb",
+    "03_train.ipynb",
+    "04_evaluate.ipynb",
+)
+
+DEMO_PIPELINE = """\
+pipelines:
+  churn:
+    description: Churn model from synthetic customers and transactions
+    stages:
+      - name: generate
+        notebook: notebooks/01_generate_data.ipynb
+        outputs: {datasets: [customers, transactions]}
+      - name: features
+        notebook: notebooks/02_features.ipynb
+        needs: [generate]
+        inputs: {datasets: [customers, transactions]}
+        outputs: {datasets: [training_frame]}
+      - name: train
+        notebook: notebooks/03_train.ipynb
+        needs: [features]
+        inputs: {datasets: [training_frame]}
+        outputs: {datasets: [holdout], artifacts: [model]}
+      - name: evaluate
+        notebook: notebooks/04_evaluate.ipynb
+        needs: [train]
+        inputs: {datasets: [holdout]}
+        outputs: {metrics: [accuracy, roc_auc]}
+"""
+
+
+def _source_folder() -> Path:
+    """Packaged notebooks in an installed wheel; the repository's notebooks/ from a checkout."""
+    packaged = Path(str(files("mlops_lab.demo"))) / "notebooks"
+    if packaged.is_dir():
+        return packaged
+    checkout = Path(__file__).resolve().parents[2] / "notebooks"
+    if checkout.is_dir():
+        return checkout
+    raise MlopsLabError("The demo notebooks are missing from this installation of mlops_lab.")
+
+
+def install_demo(root: Path) -> list[Path]:
+    """Copy the demo notebooks into ``root/notebooks`` (keeping edited copies) and return them."""
+    source = _source_folder()
+    target = root / "notebooks"
+    target.mkdir(parents=True, exist_ok=True)
+    copied = []
+    for name in NOTEBOOKS:
+        destination = target / name
+        if not destination.exists():
+            shutil.copyfile(source / name, destination)
+        copied.append(destination)
+    return copied
+
+
+def init_demo_workspace(directory: Path, *, name: str | None = None) -> Workspace:
+    """A workspace holding the churn demo pipeline and its notebooks."""
+    workspace = init_workspace(directory, name=name, pipelines=DEMO_PIPELINE)
+    if "churn" not in workspace.config.pipelines:
+        raise WorkspaceConfigError(
+            workspace.root / CONFIG_FILE,
+            "it exists without the demo's 'churn' pipeline and is left as it is; "
+            "run `mlops-lab init --demo` in a new folder instead",
+        )
+    install_demo(workspace.root)
+    return workspace

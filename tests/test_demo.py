@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from mlops_lab.cli import cli
+from mlops_lab.datasets import list_dataset_versions
+from mlops_lab.demo import init_demo_workspace
+from mlops_lab.pipelines import Runner, RunOptions, load_pipeline
+
+
+def test_the_demo_pipeline_runs_end_to_end_then_is_cached(tmp_path: Path) -> None:
+    ws = init_demo_workspace(tmp_path / "demo")
+    spec = load_pipeline(ws, "churn")
+    assert [s.name for s in spec.stages] == ["generate", "features", "train", "evaluate"]
+    first = Runner(ws, spec, RunOptions(jobs=2)).run()
+    assert first.status == "succeeded", [(s.stage, s.error_value) for s in first.stages]
+    metrics = first.metrics["evaluate"]
+    assert 0.5 < metrics["roc_auc"] <= 1.0 and 0.5 < metrics["accuracy"] <= 1.0
+    assert first.metrics["generate"]["customers"] == 2000.0
+    for name in ("customers", "transactions", "training_frame", "holdout"):
+        assert len(list_dataset_versions(ws, name)) == 1, name
+    assert first.stages[2].outputs is not None
+    assert first.stages[2].outputs["artifacts"]["model"]["media_type"] == "application/x-skops"
+    second = Runner(ws, load_pipeline(ws, "churn"), RunOptions()).run()
+    assert {s.status for s in second.stages} == {"cached"}
+
+
+def test_init_demo_keeps_a_foreign_config(tmp_path: Path) -> None:
+    runner = CliRunner()
+    assert runner.invoke(cli, ["init", str(tmp_path)]).exit_code == 0
+    result = runner.invoke(cli, ["init", "--demo", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "without the demo's 'churn' pipeline" in result.stderr
+    assert not (tmp_path / "notebooks").exists()
