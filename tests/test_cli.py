@@ -148,6 +148,58 @@ def test_read_commands_all_take_json() -> None:
         ("artifacts", "show"),
         ("artifacts", "verify"),
         ("artifacts", "put"),
+        ("run",),
+        ("ci",),
+        ("ct",),
+        ("runs", "list"),
+        ("runs", "show"),
+        ("pipelines", "list"),
     ]
     for path in read_commands:
         assert "--json" in _run(*path, "--help")[1], path
+
+
+def test_run_prints_where_to_look_and_exits_1_on_failure(in_workspace: Workspace) -> None:
+    from tests.notebooks import two_stage_workspace, write_notebook
+
+    ws = two_stage_workspace(in_workspace)
+    write_notebook(ws.root / "total.ipynb", "factor = 2.0", "raise KeyError('amount')")
+    code, out, err = _run("run", "demo", "-p", "n=2")
+    assert code == 1
+    assert "total: failed" in err
+    assert "KeyError in cell" in err
+    run_id = json.loads(_run("runs", "list", "--json")[1])["runs"][0]["id"]
+    assert f"mlops-lab runs notebook {run_id} total" in err
+    code, out, _ = _run("runs", "show", run_id, "--json")
+    shown = json.loads(out)
+    assert shown["status"] == "failed" and shown["parameters"] == {"n": 2}
+    assert [s["status"] for s in shown["stages"]] == ["succeeded", "failed"]
+    target = ws.root / "failed.ipynb"
+    assert _run("runs", "notebook", run_id, "total", "-o", str(target))[0] == 0
+    assert "KeyError" in target.read_text()
+    code, out, _ = _run("pipelines", "list", "--json")
+    assert [s["name"] for s in json.loads(out)["pipelines"][0]["stages"]] == ["make", "total"]
+
+
+def test_run_json_and_ci_nothing_to_do(in_workspace: Workspace) -> None:
+    from tests.notebooks import two_stage_workspace
+
+    two_stage_workspace(in_workspace)
+    code, out, _ = _run("run", "--json")
+    assert code == 0 and json.loads(out)["status"] == "succeeded"
+    code, out, _ = _run("ci", "--json")
+    assert code == 0
+    assert json.loads(out)["run"] is None
+    code, out, _ = _run("ct")
+    assert code == 0 and "Nothing to run for demo: no new input data" in out
+
+
+def test_run_refuses_bad_overrides_without_recording(in_workspace: Workspace) -> None:
+    from tests.notebooks import two_stage_workspace
+
+    two_stage_workspace(in_workspace)
+    code, _, err = _run("run", "-p", "n=lots")
+    assert code == 1 and "parameter 'n' expects int" in err
+    code, _, err = _run("run", "-p", "oops")
+    assert code == 1 and "must look like name=value" in err
+    assert json.loads(_run("runs", "list", "--json")[1])["total"] == 0
