@@ -14,8 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import nbformat
-
 from mlops_lab.errors import PipelineSpecError
 
 __all__ = ["NotebookInfo", "ParameterSpec", "read_notebook", "source_hash"]
@@ -46,13 +44,22 @@ class NotebookInfo:
 
 
 def _cells_of(path: Path) -> list[Any]:
+    # Plain JSON, not nbformat: importing nbformat (jsonschema) costs about a second,
+    # which every CLI call would pay.
     try:
-        notebook = nbformat.read(path, as_version=4)  # type: ignore[no-untyped-call]
+        document = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
         raise PipelineSpecError(f"notebook {path} does not exist") from exc
-    except (OSError, ValueError, nbformat.reader.NotJSONError) as exc:
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
         raise PipelineSpecError(f"notebook {path} cannot be read as a notebook: {exc}") from exc
-    return list(notebook.cells)
+    if not isinstance(document, dict) or document.get("nbformat") != 4:
+        raise PipelineSpecError(
+            f"notebook {path} is not in nbformat 4 (open and save it in JupyterLab to convert it)"
+        )
+    cells = document.get("cells")
+    if not isinstance(cells, list) or not all(isinstance(c, dict) for c in cells):
+        raise PipelineSpecError(f"notebook {path} has no valid 'cells' list")
+    return cells
 
 
 def source_hash(cells: list[Any]) -> str:
