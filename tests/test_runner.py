@@ -193,3 +193,18 @@ def test_interactive_context_records_at_once(
         assert run.metrics == {"explore": {"auc": 0.9}}
     finally:
         context_module._reset_for_tests()
+
+
+def test_stages_read_what_their_upstream_produced_not_the_latest(workspace: Workspace) -> None:
+    import pandas as pd
+
+    from mlops_lab.datasets import save_dataset
+
+    ws = two_stage_workspace(workspace)
+    _run(ws)
+    save_dataset(ws, "numbers", pd.DataFrame({"x": [100]}))  # someone else's newer version
+    again = _run(ws)
+    assert _statuses(again) == {"make": "cached", "total": "cached"}
+    forced = _run(ws, only="total", force=True)
+    assert forced.metrics["total"] == {"total": 6.0}  # version 1, from the make stage
+    assert forced.stages[1].inputs == again.stages[1].inputs

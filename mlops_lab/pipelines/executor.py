@@ -16,7 +16,7 @@ from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from mlops_lab._stage_env import (
     ENV_MANIFEST,
@@ -48,6 +48,7 @@ class StageJob:
     # Datasets and artifacts produced by the stages this one needs (transitively), so
     # load_dataset / load_artifact read exactly those, even when they came from the cache.
     upstream: dict[str, dict[str, Any]] = field(default_factory=dict)
+    kernel_log: str | None = None  # where the kernel process's stdout and stderr go
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -89,7 +90,9 @@ class KernelRegistry:
                 manager.provisioner.process.kill()
 
 
-def _kernel_manager_class(env: dict[str, str], key: str, registry: KernelRegistry | None) -> type:
+def _kernel_manager_class(
+    env: dict[str, str], key: str, registry: KernelRegistry | None, log: IO[bytes] | None
+) -> type:
     from jupyter_client.manager import AsyncKernelManager
 
     class StageKernelManager(AsyncKernelManager):
@@ -97,6 +100,8 @@ def _kernel_manager_class(env: dict[str, str], key: str, registry: KernelRegistr
             merged = dict(kw.pop("env", None) or os.environ)
             merged.update(env)
             kw["env"] = merged
+            if log is not None:  # keep the kernel's own chatter out of the progress display
+                kw["stdout"] = kw["stderr"] = log
             return await super()._async_pre_start_kernel(**kw)
 
         async def _async_post_start_kernel(self, **kw: Any) -> None:
@@ -163,6 +168,7 @@ def execute_stage(
 
     Path(job.manifest_path).parent.mkdir(parents=True, exist_ok=True)
     Path(job.manifest_path).write_text("", encoding="utf-8")
+    kernel_log = Path(job.kernel_log).open("ab") if job.kernel_log else None  # noqa: SIM115
     start = time.perf_counter()
     try:
         papermill.execute_notebook(
@@ -173,7 +179,7 @@ def execute_stage(
             kernel_name=job.kernel_name,
             progress_bar=False,
             execution_timeout=job.timeout,
-            kernel_manager_class=_kernel_manager_class(env, key, registry),
+            kernel_manager_class=_kernel_manager_class(env, key, registry, kernel_log),
             shutdown_kernel="immediate",
             on_cell_executed=cell_done,
         )
@@ -200,6 +206,8 @@ def execute_stage(
     finally:
         if registry is not None:
             registry.remove(key)
+        if kernel_log is not None:
+            kernel_log.close()
     return StageOutcome(
         ok=True,
         duration_s=time.perf_counter() - start,

@@ -99,6 +99,7 @@ class Runner:
         self._last_progress_write: dict[str, float] = {}
         self.run_id = self.options.run_id or new_run_id()
         self._scratch = workspace.state_dir / "runs" / self.run_id
+        self._log_dir = workspace.state_dir / "logs" / self.run_id
         self._selected = self._selection()
 
     # -- selection and keys -----------------------------------------------------
@@ -116,8 +117,14 @@ class Runner:
         return names
 
     def _input_hashes(self, stage: StageSpec) -> dict[str, str]:
+        """Content hash of each declared input: the version an upstream stage produced in
+        this run (fresh or cached), else the latest version in the catalog."""
         hashes: dict[str, str] = {}
+        produced = self._upstream_outputs(stage)["datasets"]
         for name in stage.inputs.get("datasets", ()):
+            if name in produced:
+                hashes[f"dataset:{name}"] = produced[name]["hash"]
+                continue
             try:
                 hashes[f"dataset:{name}"] = get_dataset_version(self.workspace, name).artifact_hash
             except NotFoundError as exc:
@@ -273,6 +280,7 @@ class Runner:
     def _job(self, stage: StageSpec) -> StageJob:
         folder = self._scratch / stage.name
         folder.mkdir(parents=True, exist_ok=True)
+        self._log_dir.mkdir(parents=True, exist_ok=True)
         return StageJob(
             workspace_root=str(self.workspace.root),
             run_id=self.run_id,
@@ -283,6 +291,7 @@ class Runner:
             manifest_path=str(folder / "manifest.jsonl"),
             timeout=stage.timeout,
             upstream=self._upstream_outputs(stage),
+            kernel_log=str(self._log_dir / f"{stage.name}.kernel.log"),
         )
 
     def _upstream_outputs(self, stage: StageSpec) -> dict[str, dict[str, Any]]:
