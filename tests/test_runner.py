@@ -208,3 +208,23 @@ def test_stages_read_what_their_upstream_produced_not_the_latest(workspace: Work
     forced = _run(ws, only="total", force=True)
     assert forced.metrics["total"] == {"total": 6.0}  # version 1, from the make stage
     assert forced.stages[1].inputs == again.stages[1].inputs
+
+
+def test_runs_record_the_git_commit_and_dirty_flag(workspace: Workspace) -> None:
+    import subprocess
+
+    ws = two_stage_workspace(workspace)
+
+    def git(*args: str) -> str:
+        return subprocess.run(
+            ["git", *args], cwd=ws.root, check=True, capture_output=True, text=True
+        ).stdout.strip()
+
+    git("init", "-q")
+    git("add", "make.ipynb", "total.ipynb", "mlops_lab.yaml")
+    git("-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "stages")
+    clean = _run(ws)
+    assert clean.git_commit == git("rev-parse", "HEAD") and clean.git_dirty is False
+    (ws.root / "mlops_lab.yaml").write_text((ws.root / "mlops_lab.yaml").read_text() + "\n")
+    dirty = _run(ws)
+    assert dirty.git_dirty is True
