@@ -12,13 +12,16 @@ import os
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from mlops_lab.artifacts import ArtifactStore, BlobLocation
 from mlops_lab.catalog import Catalog
 from mlops_lab.errors import WorkspaceConfigError, WorkspaceNotFoundError
+
+if TYPE_CHECKING:
+    from mlops_lab.features import FeatureStore
 
 __all__ = [
     "CONFIG_FILE",
@@ -143,6 +146,12 @@ class Workspace:
     @cached_property
     def catalog(self) -> Catalog:
         return Catalog(self.catalog_path)
+
+    @cached_property
+    def features(self) -> FeatureStore:
+        from mlops_lab.features import FeatureStore
+
+        return FeatureStore(self)
 
     @cached_property
     def artifacts(self) -> ArtifactStore:

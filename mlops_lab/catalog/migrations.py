@@ -187,4 +187,59 @@ MIGRATIONS: tuple[Migration, ...] = (
             """,
         ),
     ),
+    Migration(
+        version=4,
+        description="feature store: entities, feature view versions, consumers, materializations",
+        statements=(
+            """
+            CREATE TABLE entities (
+                name        VARCHAR PRIMARY KEY,
+                join_keys   JSON NOT NULL,
+                description VARCHAR NOT NULL DEFAULT '',
+                created_at  TIMESTAMPTZ NOT NULL DEFAULT current_timestamp
+            )
+            """,
+            """
+            CREATE TABLE feature_view_versions (
+                name           VARCHAR NOT NULL,
+                version        INTEGER NOT NULL,
+                digest         VARCHAR NOT NULL,
+                definition     JSON NOT NULL,
+                entity         VARCHAR NOT NULL,
+                source_dataset VARCHAR NOT NULL,
+                source_version INTEGER NOT NULL,
+                table_artifact VARCHAR NOT NULL,
+                row_count      BIGINT NOT NULL,
+                features       JSON NOT NULL,
+                owner          VARCHAR NOT NULL DEFAULT '',
+                tags           JSON NOT NULL,
+                description    VARCHAR NOT NULL DEFAULT '',
+                ttl_seconds    BIGINT,
+                run_id         VARCHAR,
+                created_at     TIMESTAMPTZ NOT NULL DEFAULT current_timestamp,
+                PRIMARY KEY (name, version)
+            )
+            """,
+            """
+            CREATE TABLE feature_consumers (
+                view          VARCHAR NOT NULL,
+                version       INTEGER NOT NULL,
+                feature       VARCHAR NOT NULL,
+                consumer_kind VARCHAR NOT NULL,
+                consumer_id   VARCHAR NOT NULL,
+                created_at    TIMESTAMPTZ NOT NULL DEFAULT current_timestamp
+            )
+            """,
+            """
+            CREATE TABLE materializations (
+                view            VARCHAR NOT NULL,
+                version         INTEGER NOT NULL,
+                store           VARCHAR NOT NULL,
+                last_event_at   TIMESTAMPTZ,
+                rows_written    BIGINT NOT NULL,
+                materialized_at TIMESTAMPTZ NOT NULL DEFAULT current_timestamp
+            )
+            """,
+        ),
+    ),
 )

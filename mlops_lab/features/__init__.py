@@ -1,0 +1,135 @@
+"""The feature store: entities, versioned feature views with window aggregations,
+point-in-time training frames and an online store for serving.
+
+Get one from a workspace: ``store = mlops_lab.open_workspace().features``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from mlops_lab.datasets import DatasetVersion, save_dataset
+from mlops_lab.features.definitions import Aggregation, Entity, FeatureViewDefinition
+from mlops_lab.features.registry import (
+    FeatureViewVersion,
+    consumers,
+    get_view,
+    list_views,
+    record_consumers,
+    register_entity,
+    register_view,
+    view_versions,
+)
+from mlops_lab.features.training import get_training_frame
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from mlops_lab.workspace import Workspace
+
+__all__ = ["Aggregation", "Entity", "FeatureStore", "FeatureViewDefinition", "FeatureViewVersion"]
+
+
+class FeatureStore:
+    """Register, discover and serve features of one workspace."""
+
+    def __init__(self, workspace: Workspace) -> None:
+        self.workspace = workspace
+
+    def __repr__(self) -> str:
+        return f"FeatureStore({str(self.workspace.root)!r})"
+
+    # -- registration -------------------------------------------------------------------
+
+    def register_entity(
+        self, name: str, join_keys: Sequence[str], *, description: str = ""
+    ) -> Entity:
+        keys = (join_keys,) if isinstance(join_keys, str) else tuple(join_keys)
+        return register_entity(
+            self.workspace, Entity(name=name, join_keys=keys, description=description)
+        )
+
+    def register_feature_view(
+        self,
+        name: str,
+        *,
+        entity: str,
+        source: str,
+        timestamp: str = "event_timestamp",
+        aggregations: Sequence[Aggregation | dict[str, Any]] = (),
+        run_id: str | None = None,
+        **options: Any,
+    ) -> FeatureViewVersion:
+        """Register (or re-register) a view; see :class:`FeatureViewDefinition` for options.
+
+        ``source`` is a dataset name, or ``"name@3"`` to pin a version.
+        """
+        source_name, _, pinned = source.partition("@")
+        aggs = tuple(
+            a if isinstance(a, Aggregation)
+            else Aggregation(column=a["column"], functions=tuple(a["functions"]),
+                             windows=tuple(a["windows"]))
+            for a in aggregations
+        )  # fmt: skip
+        for key in ("tags", "features"):
+            if options.get(key) is not None:
+                options[key] = tuple(options[key])
+        definition = FeatureViewDefinition(
+            name=name, entity=entity, source=source_name,
+            source_version=int(pinned) if pinned else None, timestamp=timestamp,
+            aggregations=aggs, **options,
+        )  # fmt: skip
+        return register_view(self.workspace, definition, run_id=run_id)
+
+    # -- discovery ------------------------------------------------------------------------
+
+    def get_feature_view(self, name: str, version: int | None = None) -> FeatureViewVersion:
+        return get_view(self.workspace, name, version)
+
+    def versions(self, name: str) -> list[FeatureViewVersion]:
+        return view_versions(self.workspace, name)
+
+    def list_feature_views(self, **filters: Any) -> list[dict[str, Any]]:
+        return list_views(self.workspace, **filters)[0]
+
+    def search(self, query: str, **filters: Any) -> list[dict[str, Any]]:
+        return list_views(self.workspace, query=query, **filters)[0]
+
+    def consumers(self, view: str) -> list[dict[str, Any]]:
+        return consumers(self.workspace, view)
+
+    # -- training -------------------------------------------------------------------------
+
+    def get_training_frame(
+        self, entity_df: pd.DataFrame, features: Sequence[str], **options: Any
+    ) -> pd.DataFrame:
+        return get_training_frame(self.workspace, entity_df, features, **options)
+
+    def save_training_frame(self, name: str, frame: pd.DataFrame) -> DatasetVersion:
+        """Save a frame from :meth:`get_training_frame` as a dataset version, recording
+        which feature view versions and features it consumed."""
+        used = frame.attrs.get("mlops_lab_features")
+        if not used:
+            from mlops_lab.errors import InvalidInputError
+
+            raise InvalidInputError(
+                "This frame does not come from get_training_frame (no feature lineage); "
+                "save it with mlops_lab.datasets.save_dataset instead."
+            )
+        version = save_dataset(self.workspace, name, frame)
+        uses = {
+            (ref.split("@")[0], int(ref.split("@")[1])): features for ref, features in used.items()
+        }
+
+        def write(con: Any) -> None:
+            record_consumers(con, uses, kind="training_frame", consumer=f"{name}@{version.version}")
+            for view, view_version in uses:
+                con.execute(
+                    "INSERT INTO lineage_edges (src_kind, src_id, dst_kind, dst_id) "
+                    "VALUES ('feature_view_version', ?, 'dataset_version', ?)",
+                    [f"{view}@{view_version}", f"{name}@{version.version}"],
+                )
+
+        self.workspace.catalog.transaction(write)
+        return version

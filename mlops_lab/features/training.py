@@ -1,0 +1,176 @@
+"""Point-in-time correct training frames.
+
+For every row of the entity frame and every requested feature: the value of
+the latest feature row of the same entity whose event time is at or before
+the row's timestamp (ties on event time broken by the latest created
+timestamp), or null when that value is older than the view's TTL (or the
+TTL given at query time) or there is none. Every entity row is kept, in its
+order. Computed with DuckDB's ASOF JOIN over the views' Parquet tables.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import duckdb
+
+from mlops_lab.errors import InvalidInputError
+from mlops_lab.features.compute import memory_connection
+from mlops_lab.features.definitions import parse_duration, validate_identifier
+from mlops_lab.features.registry import (
+    FeatureNotFoundError,
+    FeatureViewVersion,
+    get_entity,
+    get_view,
+)
+from mlops_lab.workspace import Workspace
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["FeatureRef", "get_training_frame", "parse_features"]
+
+FeatureRef = tuple[str, int | None, str]  # view, pinned version, feature
+
+
+def parse_features(features: Sequence[str]) -> list[FeatureRef]:
+    """'view:feature' or 'view@3:feature' (a pinned version)."""
+    if isinstance(features, str) or not features:
+        raise InvalidInputError("features must be a non-empty list like ['view:feature', ...].")
+    refs = []
+    for text in features:
+        view, sep, feature = str(text).partition(":")
+        if not sep:
+            raise InvalidInputError(f"Feature {text!r} must be written 'view:feature'.")
+        version: int | None = None
+        if "@" in view:
+            view, _, pinned = view.partition("@")
+            if not pinned.isdigit():
+                raise InvalidInputError(f"Feature {text!r}: the version after '@' is a number.")
+            version = int(pinned)
+        refs.append((validate_identifier(view, "feature view name"), version,
+                     validate_identifier(feature, "feature name")))  # fmt: skip
+    return refs
+
+
+def resolve_features(
+    workspace: Workspace, refs: list[FeatureRef]
+) -> dict[tuple[str, int], tuple[FeatureViewVersion, list[str]]]:
+    """Group by view version, checking every feature exists (with close-name suggestions)."""
+    grouped: dict[tuple[str, int], tuple[FeatureViewVersion, list[str]]] = {}
+    for view_name, version, feature in refs:
+        view = get_view(workspace, view_name, version)
+        if feature not in view.feature_names:
+            raise FeatureNotFoundError(
+                f"feature in view {view_name!r}", feature, view.feature_names
+            )
+        key = (view.name, view.version)
+        grouped.setdefault(key, (view, []))[1].append(feature)
+    return grouped
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def get_training_frame(
+    workspace: Workspace,
+    entity_df: pd.DataFrame,
+    features: Sequence[str],
+    *,
+    timestamp: str = "event_timestamp",
+    ttl: str | dict[str, str] | None = None,
+) -> pd.DataFrame:
+    """``entity_df`` with one column per feature, point-in-time correct (see module doc)."""
+    import pandas as pd
+
+    if not isinstance(entity_df, pd.DataFrame):
+        raise InvalidInputError(
+            f"entity_df must be a pandas DataFrame, got {type(entity_df).__name__}."
+        )
+    grouped = resolve_features(workspace, parse_features(features))
+    if timestamp not in entity_df.columns:
+        raise InvalidInputError(
+            f"The entity frame has no timestamp column {timestamp!r} "
+            f"(columns: {', '.join(map(str, entity_df.columns))}); pass timestamp=..."
+        )
+    if not pd.api.types.is_datetime64_any_dtype(entity_df[timestamp]):
+        raise InvalidInputError(
+            f"The entity frame's {timestamp!r} is {entity_df[timestamp].dtype}, not a datetime; "
+            "convert it with pd.to_datetime(...)."
+        )
+    wanted = [f for _, names in grouped.values() for f in names]
+    out_names = {}
+    for (view_name, _), (_, names) in grouped.items():
+        for feature in names:
+            clash = wanted.count(feature) > 1 or feature in entity_df.columns
+            out_names[(view_name, feature)] = f"{view_name}__{feature}" if clash else feature
+    con = memory_connection()
+    try:
+        con.register("entity_input", entity_df.reset_index(drop=True))
+        con.execute(
+            "CREATE TEMP TABLE entity_rows AS SELECT row_number() OVER () - 1 AS __row, *, "
+            f"{_q(timestamp)}::TIMESTAMPTZ AS __ts FROM entity_input"
+        )
+        selects, joins = [], []
+        for index, ((view_name, _), (view, names)) in enumerate(grouped.items()):
+            keys = list(get_entity(workspace, view.entity).join_keys)
+            missing = [k for k in keys if k not in entity_df.columns]
+            if missing:
+                raise InvalidInputError(
+                    f"The entity frame lacks join key(s) {', '.join(missing)} of entity "
+                    f"{view.entity!r} (needed by view {view_name!r})."
+                )
+            seconds = _ttl(view, ttl)
+            path = str(workspace.artifacts.local_path(view.table_artifact)).replace("'", "''")
+            key_list = ", ".join(_q(k) for k in keys)
+            con.execute(
+                f"CREATE TEMP TABLE f{index} AS SELECT {key_list}, event_timestamp, "
+                f"{', '.join(_q(n) for n in names)} FROM read_parquet('{path}') "
+                f"QUALIFY row_number() OVER (PARTITION BY {key_list}, event_timestamp "
+                "ORDER BY created_timestamp DESC) = 1"
+            )
+            on = " AND ".join(f"e.{_q(k)} = f.{_q(k)}" for k in keys)
+            fresh = (
+                "TRUE"
+                if seconds is None
+                else f"e.__ts - f.event_timestamp <= to_seconds({seconds})"
+            )
+            columns = ", ".join(
+                f"CASE WHEN {fresh} THEN f.{_q(n)} END AS {_q(out_names[(view_name, n)])}"
+                for n in names
+            )
+            con.execute(
+                f"CREATE TEMP TABLE j{index} AS SELECT e.__row, {columns} FROM entity_rows e "
+                f"ASOF LEFT JOIN f{index} f ON {on} AND e.__ts >= f.event_timestamp"
+            )
+            selects.append(", ".join(f"j{index}.{_q(out_names[(view_name, n)])}" for n in names))
+            joins.append(f"JOIN j{index} USING (__row)")
+        result = con.sql(
+            f"SELECT {', '.join(selects)} FROM entity_rows {' '.join(joins)} ORDER BY __row"
+        ).df()
+    except duckdb.BinderException as exc:
+        raise InvalidInputError(
+            f"The entity frame's join keys do not match the views' key types: "
+            f"{str(exc).splitlines()[0]}"
+        ) from exc
+    finally:
+        con.close()
+    frame = entity_df.reset_index(drop=True).copy()
+    for column in result.columns:
+        frame[column] = result[column].to_numpy()
+    frame.attrs["mlops_lab_features"] = {
+        f"{name}@{version}": list(names) for (name, version), (_, names) in grouped.items()
+    }
+    return frame
+
+
+def _ttl(view: FeatureViewVersion, ttl: str | dict[str, str] | None) -> int | None:
+    if isinstance(ttl, dict):
+        chosen: Any = ttl.get(view.name)
+    else:
+        chosen = ttl
+    if chosen is None:
+        return view.ttl_seconds
+    return parse_duration(chosen, "ttl")

@@ -1,0 +1,212 @@
+"""Feature store: versions, windows and point-in-time frames against brute-force pandas."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mlops_lab import Workspace
+from mlops_lab.datasets import save_dataset
+from mlops_lab.errors import InvalidInputError, NotFoundError
+
+DAY = pd.Timedelta(days=1)
+START = pd.Timestamp("2026-01-01", tz="UTC")
+
+
+def _events(seed: int = 3, customers: int = 12, events: int = 400) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    at = START + pd.to_timedelta(rng.integers(0, 60 * 24, events), unit="h")  # hour grid: ties
+    frame = pd.DataFrame({
+        "customer_id": rng.choice([f"c{i}" for i in range(customers)], events),
+        "event_at": at,
+        "amount": np.round(rng.gamma(2.0, 20.0, events), 2),
+        # late events: recorded up to 3 days after they happened
+        "recorded_at": at + pd.to_timedelta(rng.integers(0, 72, events), unit="h"),
+    })  # fmt: skip
+    return frame.sort_values("event_at", ignore_index=True)
+
+
+def _store(workspace: Workspace, events: pd.DataFrame, **options: object):  # type: ignore[no-untyped-def]
+    save_dataset(workspace, "transactions", events)
+    store = workspace.features
+    store.register_entity("customer", ["customer_id"], description="a paying customer")
+    view = store.register_feature_view(
+        "customer_spend", entity="customer", source="transactions", timestamp="event_at",
+        created_timestamp="recorded_at",
+        aggregations=[{"column": "amount", "functions": ["avg", "max", "min", "sum", "count"],
+                       "windows": ["7d", "30d"]}],
+        owner="growth", tags=["spend", "customer"], description="Spend per customer",
+        **options,
+    )  # fmt: skip
+    return store, view
+
+
+def _brute_windows(events: pd.DataFrame) -> pd.DataFrame:
+    rows = []
+    for (customer, at), _ in events.groupby(["customer_id", "event_at"]):
+        mine = events[(events.customer_id == customer) & (events.event_at <= at)]
+        row = {"customer_id": customer, "event_timestamp": at}
+        for label, days in (("7d", 7), ("30d", 30)):
+            window = mine[mine.event_at > at - days * DAY].amount
+            row |= {f"amount_avg_{label}": window.mean(), f"amount_max_{label}": window.max(),
+                    f"amount_min_{label}": window.min(), f"amount_sum_{label}": window.sum(),
+                    f"amount_count_{label}": len(window)}  # fmt: skip
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def test_window_aggregations_match_a_brute_force_reference(workspace: Workspace) -> None:
+    events = _events()
+    _, view = _store(workspace, events)
+    table = workspace.artifacts.get_dataframe(view.table_artifact)
+    expected = _brute_windows(events).sort_values(["customer_id", "event_timestamp"])
+    got = table.sort_values(["customer_id", "event_timestamp"])[expected.columns]
+    pd.testing.assert_frame_equal(
+        got.reset_index(drop=True), expected.reset_index(drop=True),
+        check_dtype=False, check_exact=False, rtol=1e-9,
+    )  # fmt: skip
+    assert view.feature_names[:5] == [
+        "amount_avg_7d", "amount_max_7d", "amount_min_7d", "amount_sum_7d", "amount_count_7d",
+    ]  # fmt: skip
+
+
+def _brute_pit(
+    table: pd.DataFrame, entity: pd.DataFrame, features: list[str], ttl: pd.Timedelta | None
+) -> pd.DataFrame:
+    out = []
+    for row in entity.itertuples():
+        mine = table[(table.customer_id == row.customer_id)
+                     & (table.event_timestamp <= row.event_timestamp)]  # fmt: skip
+        if mine.empty:
+            out.append({f: np.nan for f in features})
+            continue
+        best = mine.sort_values(["event_timestamp", "created_timestamp"]).iloc[-1]
+        if ttl is not None and row.event_timestamp - best.event_timestamp > ttl:
+            out.append({f: np.nan for f in features})
+        else:
+            out.append({f: best[f] for f in features})
+    return pd.DataFrame(out)
+
+
+@pytest.mark.parametrize("ttl", [None, "5d"])
+def test_training_frame_is_point_in_time_correct(workspace: Workspace, ttl: str | None) -> None:
+    events = _events(seed=11)
+    store, view = _store(workspace, events, ttl=ttl)
+    rng = np.random.default_rng(5)
+    entity = pd.DataFrame({
+        "customer_id": rng.choice([f"c{i}" for i in range(14)], 300),  # c12, c13: no features
+        "event_timestamp": START - 2 * DAY
+        + pd.to_timedelta(rng.integers(0, 70 * 24, 300), unit="h"),
+        "label": rng.integers(0, 2, 300),
+    })  # fmt: skip
+    # Rows exactly at event times (ties with the feature rows) too.
+    entity.loc[:40, "event_timestamp"] = events.event_at.iloc[:41].to_numpy()
+    entity.loc[:40, "customer_id"] = events.customer_id.iloc[:41].to_numpy()
+    features = ["amount_avg_7d", "amount_count_30d", "amount_max_30d"]
+    frame = store.get_training_frame(entity, [f"customer_spend:{f}" for f in features])
+    assert len(frame) == len(entity)
+    assert frame["label"].tolist() == entity["label"].tolist()  # every row kept, in order
+    table = workspace.artifacts.get_dataframe(view.table_artifact)
+    expected = _brute_pit(table, entity, features, pd.Timedelta(days=5) if ttl else None)
+    pd.testing.assert_frame_equal(
+        frame[features].astype(float), expected.astype(float), check_exact=False, rtol=1e-9
+    )
+    assert frame.loc[entity.customer_id.isin(["c12", "c13"]), features].isna().all().all()
+
+
+def test_no_returned_value_comes_from_the_future(workspace: Workspace) -> None:
+    events = _events(seed=2)
+    store, view = _store(workspace, events)
+    entity = events[["customer_id"]].copy()
+    entity["event_timestamp"] = events.event_at - pd.Timedelta(minutes=1)  # just before each event
+    frame = store.get_training_frame(entity, ["customer_spend:amount_sum_30d"])
+    table = workspace.artifacts.get_dataframe(view.table_artifact)
+    for row, value in zip(entity.itertuples(), frame.amount_sum_30d, strict=True):
+        known = table[(table.customer_id == row.customer_id)
+                      & (table.event_timestamp <= row.event_timestamp)]  # fmt: skip
+        if known.empty:
+            assert np.isnan(value)
+        else:
+            assert value == known.sort_values("event_timestamp").amount_sum_30d.iloc[-1]
+
+
+def test_query_time_ttl_overrides_the_view(workspace: Workspace) -> None:
+    events = _events()
+    store, _ = _store(workspace, events, ttl="1d")
+    last = events[events.customer_id == "c1"].event_at.max()
+    entity = pd.DataFrame({"customer_id": ["c1"], "event_timestamp": [last + 2 * DAY]})
+    feature = ["customer_spend:amount_sum_7d"]
+    assert store.get_training_frame(entity, feature).amount_sum_7d.isna().all()  # view: 1d
+    assert store.get_training_frame(entity, feature, ttl="30d").amount_sum_7d.notna().all()
+    per_view = store.get_training_frame(entity, feature, ttl={"customer_spend": "3d"})
+    assert per_view.amount_sum_7d.notna().all()
+
+
+def test_versions_stats_search_and_consumers(workspace: Workspace) -> None:
+    events = _events()
+    store, first = _store(workspace, events)
+    assert first.version == 1
+    same = store.register_feature_view(
+        "customer_spend", entity="customer", source="transactions", timestamp="event_at",
+        created_timestamp="recorded_at",
+        aggregations=[{"column": "amount", "functions": ["avg", "max", "min", "sum", "count"],
+                       "windows": ["7d", "30d"]}],
+        owner="growth", tags=["spend", "customer"], description="Spend per customer",
+    )  # fmt: skip
+    assert same.version == 1  # identical definition and data: a no-op
+    changed = store.register_feature_view(
+        "customer_spend", entity="customer", source="transactions", timestamp="event_at",
+        aggregations=[{"column": "amount", "functions": ["avg"], "windows": ["14d"]}],
+        owner="growth", tags=["spend"],
+    )  # fmt: skip
+    assert changed.version == 2 and changed.feature_names == ["amount_avg_14d"]
+    stats = {f["name"]: f for f in first.features}["amount_count_7d"]
+    assert stats["null_share"] == 0.0 and stats["min"] >= 1 and stats["distinct"] > 1
+    assert sum(stats["histogram"]["counts"]) == first.row_count
+    assert [v["name"] for v in store.search("spend")] == ["customer_spend"]
+    assert store.search("nothing-like-this") == []
+    assert store.search("'; DROP TABLE feature_views; --") == []
+    assert [v["name"] for v in store.list_feature_views(tag="spend", owner="growth")] == [
+        "customer_spend"
+    ]
+    entity = pd.DataFrame({"customer_id": ["c1", "c2"], "event_timestamp": [START + 40 * DAY] * 2})
+    frame = store.get_training_frame(entity, ["customer_spend@1:amount_avg_7d"])
+    saved = store.save_training_frame("train_set", frame)
+    used = store.consumers("customer_spend")
+    assert [{k: v for k, v in u.items() if k != "first_used"} for u in used] == [
+        {"version": 1, "feature": "amount_avg_7d", "kind": "training_frame",
+         "id": f"train_set@{saved.version}"}
+    ]  # fmt: skip
+
+
+def test_bad_input_is_named(workspace: Workspace) -> None:
+    store, _ = _store(workspace, _events())
+    entity = pd.DataFrame({"customer_id": ["c1"], "event_timestamp": [START]})
+    with pytest.raises(
+        NotFoundError,
+        match=r"No feature in view 'customer_spend' 'amount_avg_7days'.*mean 'amount_avg_7d'",
+    ):
+        store.get_training_frame(entity, ["customer_spend:amount_avg_7days"])
+    with pytest.raises(NotFoundError, match="Did you mean 'customer_spend'"):
+        store.get_training_frame(entity, ["customer_spnd:amount_avg_7d"])
+    with pytest.raises(InvalidInputError, match="lacks join key"):
+        store.get_training_frame(entity.drop(columns="customer_id").assign(id=1),
+                                 ["customer_spend:amount_avg_7d"])  # fmt: skip
+    with pytest.raises(InvalidInputError, match="no timestamp column 'event_timestamp'"):
+        store.get_training_frame(entity.rename(columns={"event_timestamp": "t"}),
+                                 ["customer_spend:amount_avg_7d"])  # fmt: skip
+    with pytest.raises(InvalidInputError, match="not a datetime"):
+        store.get_training_frame(entity.assign(event_timestamp="2026-01-01"),
+                                 ["customer_spend:amount_avg_7d"])  # fmt: skip
+    with pytest.raises(InvalidInputError, match="transform of feature view 'broken' failed"):
+        store.register_feature_view(
+            "broken", entity="customer", source="transactions", timestamp="event_at",
+            transform="SELECT nope FROM source",
+        )  # fmt: skip
+    with pytest.raises(InvalidInputError, match="Invalid feature view name"):
+        store.register_feature_view("x; DROP TABLE runs", entity="customer", source="transactions")
+    with pytest.raises(InvalidInputError, match="Invalid tag"):
+        store.register_feature_view("t", entity="customer", source="transactions",
+                                    timestamp="event_at", tags=["ok", "no spaces"])  # fmt: skip
+    assert workspace.catalog.read_value("SELECT count(*) FROM feature_view_versions") == 1
