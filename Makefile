@@ -12,7 +12,7 @@ SOURCES := pyproject.toml package.json yarn.lock tsconfig.json install.json \
 INSTALLED := $(VENV)/.installed
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: demo test lint typecheck pytest install chromium clean
+.PHONY: demo test lint typecheck pytest install chromium redis-server clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,9 @@ demo: $(INSTALLED)
 chromium:
 	@command -v chromium >/dev/null || { apt-get update -q && apt-get install -y -q chromium; }
 
+redis-server:
+	@command -v redis-server >/dev/null || { apt-get update -q && apt-get install -y -q redis-server; }
+
 lint: $(INSTALLED)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -48,7 +51,7 @@ lint: $(INSTALLED)
 typecheck: $(INSTALLED)
 	$(BIN)/mypy
 
-pytest: $(INSTALLED) chromium
+pytest: $(INSTALLED) chromium redis-server
 	$(BIN)/python -m pytest
 
 ## test: create .venv if needed, install test extras and chromium, run lint, types and all tests

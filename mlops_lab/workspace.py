@@ -74,6 +74,7 @@ class WorkspaceConfig:
     name: str
     settings: dict[str, Any] = field(default_factory=dict)
     pipelines: dict[str, Any] = field(default_factory=dict)
+    online_store: str | None = None  # None: the embedded DuckDB store; else a redis:// URL
 
 
 def _load_config(path: Path) -> WorkspaceConfig:
@@ -114,7 +115,10 @@ def _load_config(path: Path) -> WorkspaceConfig:
                 path, f"'{key}' must be a mapping, got {type(value).__name__}"
             )
         sections[key] = value
-    return WorkspaceConfig(version=version, name=name, **sections)
+    online = data.get("online_store", sections["settings"].get("online_store"))
+    if online is not None and not isinstance(online, str):
+        raise WorkspaceConfigError(path, f"'online_store' must be a URL string, got {online!r}")
+    return WorkspaceConfig(version=version, name=name, online_store=online, **sections)
 
 
 class Workspace:

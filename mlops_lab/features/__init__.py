@@ -21,14 +21,24 @@ from mlops_lab.features.registry import (
     register_view,
     view_versions,
 )
+from mlops_lab.features.serving import OnlineFeatureReader, freshness, materialize
 from mlops_lab.features.training import get_training_frame
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     import pandas as pd
 
     from mlops_lab.workspace import Workspace
 
-__all__ = ["Aggregation", "Entity", "FeatureStore", "FeatureViewDefinition", "FeatureViewVersion"]
+__all__ = [
+    "Aggregation",
+    "Entity",
+    "FeatureStore",
+    "FeatureViewDefinition",
+    "FeatureViewVersion",
+    "OnlineFeatureReader",
+]
 
 
 class FeatureStore:
@@ -133,3 +143,25 @@ class FeatureStore:
 
         self.workspace.catalog.transaction(write)
         return version
+
+    # -- online -----------------------------------------------------------------------------
+
+    def materialize(
+        self, view: str, *, start: datetime | None = None, end: datetime | None = None
+    ) -> dict[str, Any]:
+        """Copy what is new of ``view`` into the online store (see serving.materialize)."""
+        return materialize(self.workspace, view, start=start, end=end)
+
+    def freshness(self) -> dict[str, str | None]:
+        return freshness(self.workspace)
+
+    def online_reader(self, features: Sequence[str]) -> OnlineFeatureReader:
+        """Resolve ``features`` once for repeated fast lookups (serving)."""
+        return OnlineFeatureReader(self.workspace, features)
+
+    def get_online_features(
+        self, entity_rows: Sequence[dict[str, Any]], features: Sequence[str]
+    ) -> list[dict[str, Any]]:
+        """Latest values per entity row (resolves the features on every call: for many
+        calls keep an :meth:`online_reader`)."""
+        return self.online_reader(features).get_many(entity_rows)
