@@ -18,11 +18,11 @@ from typing import Any, TypeVar
 import tornado.web
 from jupyter_server.base.handlers import APIHandler
 
-from mlops_lab.errors import MlopsLabError
+from mlops_lab.errors import InvalidInputError, MlopsLabError
 from mlops_lab.status import workspace_status
 from mlops_lab.workspace import ENV_HOME, Workspace, open_workspace
 
-__all__ = ["BaseHandler", "OpenAPIHandler", "StatusHandler"]
+__all__ = ["BaseHandler", "OpenAPIHandler", "StatusHandler", "int_argument"]
 
 T = TypeVar("T")
 
@@ -61,6 +61,19 @@ class BaseHandler(APIHandler):
             self.log.info("mlops-lab %s: %s", type(value).__name__, value.message)
             return
         super().log_exception(typ, value, tb)
+
+
+def int_argument(handler: BaseHandler, name: str, default: int) -> int:
+    """An integer query argument, or a 400 naming it."""
+    raw = handler.get_query_argument(name, None)
+    if raw is None:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise InvalidInputError(
+            f"Query parameter {name!r} must be an integer, got {raw!r}."
+        ) from None
 
 
 def open_workspace_for_server(root: Path) -> Workspace:

@@ -7,6 +7,11 @@ from typing import Any
 
 from jupyter_server.utils import url_path_join
 
+from mlops_lab.server.features_handlers import (
+    FeatureViewDiffHandler,
+    FeatureViewHandler,
+    FeatureViewsHandler,
+)
 from mlops_lab.server.handlers import OpenAPIHandler, StatusHandler
 from mlops_lab.server.runs_handlers import (
     CancelRunHandler,
@@ -33,6 +38,9 @@ ROUTES: list[tuple[str, type]] = [
     ("/runs/{run_id}/cancel", CancelRunHandler),
     ("/runs/{run_id}/stages/{stage}/notebook", ExecutedNotebookHandler),
     ("/runs/{run_id}/stages/{stage}/open", OpenNotebookHandler),
+    ("/features/views", FeatureViewsHandler),
+    ("/features/views/{name}", FeatureViewHandler),
+    ("/features/views/{name}/diff", FeatureViewDiffHandler),
 ]
 
 _SEGMENT = re.compile(r"\{\w+\}")

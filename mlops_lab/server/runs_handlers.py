@@ -17,7 +17,7 @@ from mlops_lab.pipelines.service import (
     request_cancel,
 )
 from mlops_lab.pipelines.spec import load_pipelines
-from mlops_lab.server.handlers import BaseHandler
+from mlops_lab.server.handlers import BaseHandler, int_argument
 
 __all__ = [
     "CancelRunHandler",
@@ -30,18 +30,6 @@ __all__ = [
 ]
 
 _START_FIELDS = {"pipeline", "notebook", "parameters", "force", "only", "from"}
-
-
-def _int_arg(handler: BaseHandler, name: str, default: int) -> int:
-    raw = handler.get_query_argument(name, None)
-    if raw is None:
-        return default
-    try:
-        return int(raw)
-    except ValueError:
-        raise InvalidInputError(
-            f"Query parameter {name!r} must be an integer, got {raw!r}."
-        ) from None
 
 
 def _json_body(handler: BaseHandler) -> dict[str, Any]:
@@ -65,8 +53,8 @@ class PipelinesHandler(BaseHandler):
 class RunsHandler(BaseHandler):
     @tornado.web.authenticated
     async def get(self) -> None:
-        limit = _int_arg(self, "limit", 50)
-        offset = _int_arg(self, "offset", 0)
+        limit = int_argument(self, "limit", 50)
+        offset = int_argument(self, "offset", 0)
         workspace = await self.call(self.workspace)
         runs, total = await self.call(
             list_runs,

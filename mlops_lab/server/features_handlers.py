@@ -1,0 +1,49 @@
+"""REST handlers for the feature store (see openapi.yaml)."""
+
+from __future__ import annotations
+
+import tornado.web
+
+from mlops_lab.errors import InvalidInputError
+from mlops_lab.features.discovery import diff_versions, view_detail
+from mlops_lab.features.registry import list_views
+from mlops_lab.server.handlers import BaseHandler, int_argument
+
+__all__ = ["FeatureViewDiffHandler", "FeatureViewHandler", "FeatureViewsHandler"]
+
+
+class FeatureViewsHandler(BaseHandler):
+    @tornado.web.authenticated
+    async def get(self) -> None:
+        limit = int_argument(self, "limit", 50)
+        offset = int_argument(self, "offset", 0)
+        workspace = await self.call(self.workspace)
+        views, total = await self.call(
+            list_views,
+            workspace,
+            query=self.get_query_argument("q", None),
+            tag=self.get_query_argument("tag", None),
+            owner=self.get_query_argument("owner", None),
+            limit=limit,
+            offset=offset,
+        )
+        self.write_json({"views": views, "total": total, "limit": limit, "offset": offset})
+
+
+class FeatureViewHandler(BaseHandler):
+    @tornado.web.authenticated
+    async def get(self, name: str) -> None:
+        version = self.get_query_argument("version", None)
+        pinned = int_argument(self, "version", 0) if version is not None else None
+        workspace = await self.call(self.workspace)
+        self.write_json(await self.call(view_detail, workspace, name, pinned))
+
+
+class FeatureViewDiffHandler(BaseHandler):
+    @tornado.web.authenticated
+    async def get(self, name: str) -> None:
+        if self.get_query_argument("a", None) is None or self.get_query_argument("b", None) is None:
+            raise InvalidInputError("Give the two versions to compare as ?a=1&b=2.")
+        a, b = int_argument(self, "a", 0), int_argument(self, "b", 0)
+        workspace = await self.call(self.workspace)
+        self.write_json(await self.call(diff_versions, workspace, name, a, b))
