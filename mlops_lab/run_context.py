@@ -140,6 +140,9 @@ class RunContext:
             "row_count": len(frame),
             "columns": columns,
         }
+        features = frame.attrs.get("mlops_lab_features")
+        if features:  # a training frame: note which feature view versions it consumed
+            entry["features"] = features
         if self._id.manifest is not None:
             self._record(entry)
             pending = DatasetVersion(
@@ -155,6 +158,16 @@ class RunContext:
             return pending
         versions = records.commit_entries(self.workspace.catalog, self.run_id, self.stage, [entry])
         return versions[name]
+
+    def dataset_version(self, name: str) -> DatasetVersion:
+        """The version :meth:`load_dataset` would read (upstream's in a stage, else latest)."""
+        pending = self._pending_datasets.get(name)
+        if pending is not None:
+            return pending
+        upstream = self._id.upstream.get("datasets", {}).get(name)
+        if upstream is not None:
+            return get_dataset_version(self.workspace, name, upstream["version"])
+        return get_dataset_version(self.workspace, name)
 
     def load_dataset(self, name: str, version: int | None = None) -> pd.DataFrame:
         """A dataset's rows, recorded as an input of this run.

@@ -83,39 +83,64 @@ GENERATE = [
 FEATURES = [
     new_markdown_cell(
         "# 2. Features\n\n"
-        "Per customer, as of the end of the period: transaction count, total, average, "
-        "maximum and minimum amount over the last `window_days` days, days since the last "
-        "transaction, tenure and segment. Saved as the dataset `training_frame`."
+        "Registers the `customer` entity and the feature view `customer_spend`: average, "
+        "maximum, minimum, total and count of transaction amounts over 7 and 30 days, as of "
+        "every transaction. The training frame takes each customer's values as of the end of "
+        "the period (point-in-time correct), adds recency, tenure and segment, and is saved as "
+        "the dataset `training_frame`. The online store is materialized for serving."
     ),
-    params("window_days = 30"),
+    params("windows = ['7d', '30d']"),
     new_code_cell(
-        "import pandas as pd\n"
-        "\n"
         "import mlops_lab\n"
         "\n"
         "ctx = mlops_lab.context()\n"
+        "store = ctx.workspace.features\n"
         "customers = ctx.load_dataset('customers')\n"
         "transactions = ctx.load_dataset('transactions')\n"
-        "as_of = transactions.event_at.max()"
+        "source = ctx.dataset_version('transactions')"
     ),
     new_code_cell(
-        "recent = transactions[transactions.event_at > as_of - pd.Timedelta(days=window_days)]\n"
-        "stats = ['count', 'sum', 'mean', 'max', 'min']\n"
-        "window = recent.groupby('customer_id').amount.agg(stats)\n"
-        "window.columns = [f'amount_{c}_{window_days}d' for c in window.columns]\n"
-        "last_seen = transactions.groupby('customer_id').event_at.max()\n"
-        "frame = customers.set_index('customer_id').join(window).fillna(0.0)\n"
-        "frame['days_since_last'] = (as_of - last_seen.reindex(frame.index)).dt.days.fillna(999)\n"
-        "frame['tenure_days'] = (as_of - frame.signup_at).dt.days\n"
-        "frame = frame.drop(columns=['signup_at'])\n"
-        "frame = pd.get_dummies(frame, columns=['segment'], dtype=float)\n"
-        "frame = frame.reset_index()\n"
+        "store.register_entity('customer', ['customer_id'], description='A card customer')\n"
+        "view = store.register_feature_view(\n"
+        "    'customer_spend',\n"
+        "    entity='customer',\n"
+        "    source=f'transactions@{source.version}',\n"
+        "    timestamp='event_at',\n"
+        "    aggregations=[\n"
+        "        {'column': 'amount', 'functions': ['avg', 'max', 'min', 'sum', 'count'],\n"
+        "         'windows': windows}\n"
+        "    ],\n"
+        "    ttl='90d',\n"
+        "    owner='growth-analytics',\n"
+        "    tags=['spend', 'customer'],\n"
+        "    description='Card spend per customer over sliding windows',\n"
+        "    run_id=ctx.run_id,\n"
+        ")\n"
+        "view.feature_names"
+    ),
+    new_code_cell(
+        "as_of = transactions.event_at.max()\n"
+        "entity_df = customers[['customer_id', 'churned']].assign(event_timestamp=as_of)\n"
+        "frame = store.get_training_frame(\n"
+        "    entity_df, [f'customer_spend:{name}' for name in view.feature_names]\n"
+        ")\n"
+        "# Columns are assigned in place: the frame keeps its feature lineage (frame.attrs).\n"
+        "frame[view.feature_names] = frame[view.feature_names].fillna(0.0)  # no purchase\n"
+        "last_seen = frame.customer_id.map(transactions.groupby('customer_id').event_at.max())\n"
+        "frame['days_since_last'] = (as_of - last_seen).dt.days.fillna(999)\n"
+        "signup = frame.customer_id.map(customers.set_index('customer_id').signup_at)\n"
+        "frame['tenure_days'] = (as_of - signup).dt.days\n"
+        "for segment in sorted(customers.segment.unique()):\n"
+        "    is_segment = customers.segment == segment\n"
+        "    frame[f'segment_{segment}'] = is_segment.astype(float).to_numpy()\n"
+        "frame = frame.drop(columns=['event_timestamp'])\n"
         "frame.head()"
     ),
     new_code_cell(
         "ctx.save_dataset('training_frame', frame)\n"
         "ctx.log_metric('features', frame.shape[1] - 2)\n"
-        "ctx.log_params({'window_days': window_days})"
+        "ctx.log_params({'windows': windows, 'feature_view_version': view.version})\n"
+        "store.materialize('customer_spend')"
     ),
 ]
 

@@ -16,13 +16,13 @@ from mlops_lab.features.registry import (
     consumers,
     get_view,
     list_views,
-    record_consumers,
     register_entity,
     register_view,
     view_versions,
 )
 from mlops_lab.features.serving import OnlineFeatureReader, freshness, materialize
 from mlops_lab.features.training import get_training_frame
+from mlops_lab.pipelines.records import record_feature_use
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -128,18 +128,9 @@ class FeatureStore:
                 "save it with mlops_lab.datasets.save_dataset instead."
             )
         version = save_dataset(self.workspace, name, frame)
-        uses = {
-            (ref.split("@")[0], int(ref.split("@")[1])): features for ref, features in used.items()
-        }
 
         def write(con: Any) -> None:
-            record_consumers(con, uses, kind="training_frame", consumer=f"{name}@{version.version}")
-            for view, view_version in uses:
-                con.execute(
-                    "INSERT INTO lineage_edges (src_kind, src_id, dst_kind, dst_id) "
-                    "VALUES ('feature_view_version', ?, 'dataset_version', ?)",
-                    [f"{view}@{view_version}", f"{name}@{version.version}"],
-                )
+            record_feature_use(con, {"features": used}, f"{name}@{version.version}")
 
         self.workspace.catalog.transaction(write)
         return version

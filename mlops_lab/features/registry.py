@@ -317,23 +317,6 @@ def search_views(workspace: Workspace, query: str, **filters: Any) -> list[dict[
     return list_views(workspace, query=query, **filters)[0]
 
 
-def record_consumers(
-    con: duckdb.DuckDBPyConnection,
-    uses: dict[tuple[str, int], list[str]],
-    *,
-    kind: str,
-    consumer: str,
-) -> None:
-    """Note, in the caller's transaction, which features ``consumer`` used."""
-    for (view, version), features in uses.items():
-        for feature in features:
-            con.execute(
-                "INSERT INTO feature_consumers (view, version, feature, consumer_kind, "
-                "consumer_id) VALUES (?, ?, ?, ?, ?)",
-                [view, version, feature, kind, consumer],
-            )
-
-
 def consumers(workspace: Workspace, view: str) -> list[dict[str, Any]]:
     return workspace.catalog.read_dicts(
         "SELECT version, feature, consumer_kind AS kind, consumer_id AS id, "

@@ -209,6 +209,7 @@ def apply_entries(
             _edge(
                 con, "stage_run", stage_id, "dataset_version", f"{entry['name']}@{version.version}"
             )
+            record_feature_use(con, entry, f"{entry['name']}@{version.version}")
         elif kind == "artifact":
             register_artifact(
                 con,
@@ -233,6 +234,19 @@ def apply_entries(
         else:
             raise InvalidInputError(f"Unknown manifest entry type {kind!r} in stage {stage!r}.")
     return outputs, versions
+
+
+def record_feature_use(con: duckdb.DuckDBPyConnection, entry: dict[str, Any], dataset: str) -> None:
+    """A training frame's feature lineage: consumers and feature view -> dataset edges."""
+    for ref, features in (entry.get("features") or {}).items():
+        view, _, version = ref.partition("@")
+        for feature in features:
+            con.execute(
+                "INSERT INTO feature_consumers (view, version, feature, consumer_kind, "
+                "consumer_id) VALUES (?, ?, ?, 'training_frame', ?)",
+                [view, int(version), feature, dataset],
+            )
+        _edge(con, "feature_view_version", ref, "dataset_version", dataset)
 
 
 def _edge(con: duckdb.DuckDBPyConnection, sk: str, sid: str, dk: str, did: str) -> None:
