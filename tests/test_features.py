@@ -210,3 +210,21 @@ def test_bad_input_is_named(workspace: Workspace) -> None:
         store.register_feature_view("t", entity="customer", source="transactions",
                                     timestamp="event_at", tags=["ok", "no spaces"])  # fmt: skip
     assert workspace.catalog.read_value("SELECT count(*) FROM feature_view_versions") == 1
+
+
+def test_browser_widget_and_histogram_figure(workspace: Workspace) -> None:
+    from mlops_lab.widgets import feature_histogram
+
+    store, view = _store(workspace, _events())
+    browser = store.browse("spend")
+    assert list(browser.views.options) == ["customer_spend"]
+    browser.views.value = "customer_spend"
+    assert list(browser.features.options) == view.feature_names
+    browser.features.value = "amount_max_30d"
+    assert "customer_spend v1" in browser.details.value and "DOUBLE" in browser.details.value
+    browser.search.value = "no-such-thing"
+    assert list(browser.views.options) == []
+    feature = next(f for f in view.features if f["name"] == "amount_max_30d")
+    figure = feature_histogram(feature)
+    assert list(figure.data[0].y) == feature["histogram"]["counts"]
+    assert "amount_max_30d" in figure.layout.title.text
