@@ -1,10 +1,10 @@
 """Computing a feature view's table and its statistics in DuckDB (in memory, off the catalog).
 
 The table has the entity's join keys, ``event_timestamp``, ``created_timestamp``
-and one column per feature. Window aggregations are computed as of every
-event time with a range self-join (an event at ``t`` aggregates the same
-entity's events in ``(t - window, t]``), which is several times faster here
-than a ``RANGE`` window frame on the same data.
+and one column per feature, with one row per entity and event time. Window
+aggregations are computed as of every event time with a range self-join (an
+event at ``t`` aggregates the same entity's events in ``(t - window, t]``),
+several times faster here than a ``RANGE`` window frame on the same data.
 """
 
 from __future__ import annotations
@@ -97,7 +97,11 @@ def build_feature_table(
             f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT {key_list}, "
             f"{_quote(ts)}::TIMESTAMPTZ AS event_timestamp, "
             f"{created_expr}::TIMESTAMPTZ AS created_timestamp"
-            f"{', ' + select if select else ''} FROM base"
+            f"{', ' + select if select else ''} FROM base "
+            # One row per entity and event time: the latest recorded wins (ties broken by the
+            # created timestamp once, here, so point-in-time joins need no dedupe).
+            f"QUALIFY row_number() OVER (PARTITION BY {key_list}, {_quote(ts)} "
+            f"ORDER BY {created_expr} DESC) = 1"
         )
         return plain
     widest = max(parse_duration(w) for a in definition.aggregations for w in a.windows)

@@ -137,17 +137,20 @@ class EmbeddedOnlineStore:
              features: Sequence[str]) -> list[dict[str, Any] | None]:  # fmt: skip
         width = len(key_values[0]) if key_values else 1
         columns, index = self._index(view, version, width)
-        positions = [columns.index(f) for f in features] if columns else []
-        ts = columns.index("event_timestamp") if columns else -1
+        if not columns:
+            return [None] * len(key_values)
+        positions = [columns.index(f) for f in features]
+        ts = columns.index("event_timestamp")
+        names = [*features, "event_timestamp"]
+        picks = [*positions, ts]
+        get = index.get
         out: list[dict[str, Any] | None] = []
         for key in key_values:
-            row = index.get(key)
+            row = get(key)
             if row is None:
                 out.append(None)
-                continue
-            values = {f: _clean(row[p]) for f, p in zip(features, positions, strict=True)}
-            values["event_timestamp"] = row[ts]
-            out.append(values)
+            else:
+                out.append(dict(zip(names, [_clean(row[p]) for p in picks], strict=True)))
         return out
 
 

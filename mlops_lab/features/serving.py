@@ -143,16 +143,20 @@ class OnlineFeatureReader:
         out = [dict(row) for row in entity_rows]
         for view, version, keys, names in self._groups:
             try:
-                key_values = [tuple(row[k] for k in keys) for row in entity_rows]
+                key_values = [tuple([row[k] for k in keys]) for row in entity_rows]
             except KeyError as exc:
                 raise InvalidInputError(
                     f"Entity row lacks join key {exc.args[0]!r} (view {view!r} needs {keys})."
                 ) from None
+            stamp = f"{view}__event_timestamp"
+            empty = dict.fromkeys([*names, stamp])
             for target, found in zip(out, self.store.read(view, version, key_values, names),
                                      strict=True):  # fmt: skip
-                for name in names:
-                    target[name] = found.get(name) if found else None
-                target[f"{view}__event_timestamp"] = found["event_timestamp"] if found else None
+                if found is None:
+                    target.update(empty)
+                else:
+                    found[stamp] = found.pop("event_timestamp")
+                    target.update(found)
         return out
 
     def get(self, entity_row: Mapping[str, Any]) -> dict[str, Any]:

@@ -124,31 +124,25 @@ def get_training_frame(
                 )
             seconds = _ttl(view, ttl)
             path = str(workspace.artifacts.local_path(view.table_artifact)).replace("'", "''")
-            key_list = ", ".join(_q(k) for k in keys)
-            con.execute(
-                f"CREATE TEMP TABLE f{index} AS SELECT {key_list}, event_timestamp, "
-                f"{', '.join(_q(n) for n in names)} FROM read_parquet('{path}') "
-                f"QUALIFY row_number() OVER (PARTITION BY {key_list}, event_timestamp "
-                "ORDER BY created_timestamp DESC) = 1"
+            alias = f"f{index}"
+            # View tables hold one row per entity and event time (see compute.py), so the
+            # ASOF JOIN reads the Parquet file directly.
+            on = " AND ".join(f"e.{_q(k)} = {alias}.{_q(k)}" for k in keys)
+            joins.append(
+                f"ASOF LEFT JOIN read_parquet('{path}') {alias} "
+                f"ON {on} AND e.__ts >= {alias}.event_timestamp"
             )
-            on = " AND ".join(f"e.{_q(k)} = f.{_q(k)}" for k in keys)
             fresh = (
-                "TRUE"
+                None
                 if seconds is None
-                else f"e.__ts - f.event_timestamp <= to_seconds({seconds})"
+                else f"e.__ts - {alias}.event_timestamp <= to_seconds({seconds})"
             )
-            columns = ", ".join(
-                f"CASE WHEN {fresh} THEN f.{_q(n)} END AS {_q(out_names[(view_name, n)])}"
-                for n in names
-            )
-            con.execute(
-                f"CREATE TEMP TABLE j{index} AS SELECT e.__row, {columns} FROM entity_rows e "
-                f"ASOF LEFT JOIN f{index} f ON {on} AND e.__ts >= f.event_timestamp"
-            )
-            selects.append(", ".join(f"j{index}.{_q(out_names[(view_name, n)])}" for n in names))
-            joins.append(f"JOIN j{index} USING (__row)")
+            for name in names:
+                value = f"{alias}.{_q(name)}"
+                expression = value if fresh is None else f"CASE WHEN {fresh} THEN {value} END"
+                selects.append(f"{expression} AS {_q(out_names[(view_name, name)])}")
         result = con.sql(
-            f"SELECT {', '.join(selects)} FROM entity_rows {' '.join(joins)} ORDER BY __row"
+            f"SELECT {', '.join(selects)} FROM entity_rows e {' '.join(joins)} ORDER BY e.__row"
         ).df()
     except duckdb.BinderException as exc:
         raise InvalidInputError(
