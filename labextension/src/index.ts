@@ -6,39 +6,42 @@ import {
 import { ICommandPalette } from '@jupyterlab/apputils';
 import { refreshIcon } from '@jupyterlab/ui-components';
 
+import { CommandIDs } from './commands';
 import { mlopsIcon } from './icons';
 import { StatusModel } from './model';
 import { MlopsPanel } from './panel';
+import { runsPlugin } from './runs/plugin';
+import { IMlopsSidebar, MlopsSidebar } from './sidebar';
+
+export { CommandIDs } from './commands';
+export { IMlopsSidebar } from './sidebar';
 
 /**
- * Command ids of the extension.
+ * The MLOps sidebar with its Overview; other plugins add their views to it
+ * through `IMlopsSidebar`.
  */
-export namespace CommandIDs {
-  export const refresh = 'mlops-lab:refresh';
-}
-
-/**
- * The MLOps sidebar and its commands.
- */
-const plugin: JupyterFrontEndPlugin<void> = {
+const sidebarPlugin: JupyterFrontEndPlugin<IMlopsSidebar> = {
   id: 'mlops-lab:plugin',
   description: 'A notebook-centric MLOps workbench: the MLOps sidebar panel.',
   autoStart: true,
+  provides: IMlopsSidebar,
   optional: [ICommandPalette, ILayoutRestorer],
   activate: (
     app: JupyterFrontEnd,
     palette: ICommandPalette | null,
     restorer: ILayoutRestorer | null
-  ): void => {
+  ): IMlopsSidebar => {
+    const sidebar = new MlopsSidebar();
+    sidebar.id = 'mlops-lab-panel';
+    sidebar.title.icon = mlopsIcon;
+    sidebar.title.caption = 'MLOps';
+
     const model = new StatusModel({
       serverSettings: app.serviceManager.serverSettings
     });
-
-    const panel = new MlopsPanel(model);
-    panel.id = 'mlops-lab-panel';
-    panel.title.icon = mlopsIcon;
-    panel.title.caption = 'MLOps';
-    panel.disposed.connect(() => model.dispose());
+    const overview = new MlopsPanel(model, sidebar);
+    overview.disposed.connect(() => model.dispose());
+    sidebar.addView('overview', overview, 0);
 
     app.commands.addCommand(CommandIDs.refresh, {
       label: 'MLOps: Refresh',
@@ -48,9 +51,10 @@ const plugin: JupyterFrontEndPlugin<void> = {
     });
     palette?.addItem({ command: CommandIDs.refresh, category: 'MLOps' });
 
-    app.shell.add(panel, 'left', { rank: 600 });
-    restorer?.add(panel, 'mlops-lab-panel');
+    app.shell.add(sidebar, 'left', { rank: 600 });
+    restorer?.add(sidebar, 'mlops-lab-panel');
+    return sidebar;
   }
 };
 
-export default plugin;
+export default [sidebarPlugin, runsPlugin];

@@ -2,7 +2,7 @@ import { ServerConnection } from '@jupyterlab/services';
 import { IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
 
-import { MlopsApiError, requestAPI } from './request';
+import { asApiError, MlopsApiError, requestAPI } from './request';
 import { IStatus } from './tokens';
 
 /**
@@ -102,18 +102,4 @@ export namespace StatusModel {
      */
     fetchStatus?: () => Promise<IStatus>;
   }
-}
-
-/**
- * Make sure whatever was thrown is reported as an `MlopsApiError`.
- */
-function asApiError(reason: unknown): MlopsApiError {
-  if (reason instanceof MlopsApiError) {
-    return reason;
-  }
-  return new MlopsApiError({
-    status: 0,
-    code: 'ClientError',
-    message: reason instanceof Error ? reason.message : String(reason)
-  });
 }

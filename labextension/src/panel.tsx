@@ -1,6 +1,7 @@
 import { ReactWidget } from '@jupyterlab/apputils';
 import {
   buildIcon,
+  caretRightIcon,
   codeCheckIcon,
   fileIcon,
   LabIcon,
@@ -13,15 +14,11 @@ import {
 import { Message } from '@lumino/messaging';
 import * as React from 'react';
 
+import { ErrorNotice, plural } from './components';
 import { formatBytes } from './format';
 import { StatusModel, StatusState } from './model';
-import { EXTENSION_MISSING, MlopsApiError, NETWORK_ERROR } from './request';
+import { IViewNavigator, ViewId } from './sidebar';
 import { IStatus, IStatusCounts } from './tokens';
-
-/**
- * The command that enables the server extension, shown when it is missing.
- */
-const ENABLE_COMMAND = 'jupyter server extension enable mlops_lab';
 
 /**
  * What each count counts, for tooltips.
@@ -36,16 +33,26 @@ const NOUNS: Record<keyof IStatusCounts, string> = {
 };
 
 /**
- * The MLOps sidebar panel: a view of a `StatusModel`.
+ * The Overview of the MLOps sidebar: a view of a `StatusModel`.
  *
  * The panel never talks to the server itself; it asks the model to refresh
- * when it is shown and when the refresh button is pressed.
+ * when it is shown and when the refresh button is pressed. Sections that
+ * have a view of their own (e.g. Runs) link to it through `navigator`.
  */
 export class MlopsPanel extends ReactWidget {
-  constructor(model: StatusModel) {
+  constructor(model: StatusModel, navigator?: IViewNavigator) {
     super();
     this._model = model;
+    this._navigator = navigator ?? null;
     this.addClass('jp-mlops-panel');
+    this.title.label = 'Overview';
+  }
+
+  protected onAfterAttach(msg: Message): void {
+    super.onAfterAttach(msg);
+    if (this.isVisible) {
+      void this._model.refresh();
+    }
   }
 
   protected onAfterShow(msg: Message): void {
@@ -61,6 +68,7 @@ export class MlopsPanel extends ReactWidget {
           <StatusView
             state={state ?? model.state}
             onRefresh={() => void model.refresh()}
+            navigator={this._navigator}
           />
         )}
       </UseSignal>
@@ -68,6 +76,7 @@ export class MlopsPanel extends ReactWidget {
   }
 
   private _model: StatusModel;
+  private _navigator: IViewNavigator | null;
 }
 
 /**
@@ -76,6 +85,7 @@ export class MlopsPanel extends ReactWidget {
 export function StatusView(props: {
   state: StatusState;
   onRefresh: () => void;
+  navigator?: IViewNavigator | null;
 }): JSX.Element {
   const { state, onRefresh } = props;
   const loading = state.phase === 'loading' || state.phase === 'idle';
@@ -87,7 +97,7 @@ export function StatusView(props: {
       aria-busy={loading}
     >
       <div className="jp-mlops-header">
-        <h2 className="jp-mlops-title">MLOps</h2>
+        <h2 className="jp-mlops-title">Workspace</h2>
         <ToolbarButtonComponent
           className="jp-mlops-refresh"
           icon={refreshIcon}
@@ -98,7 +108,12 @@ export function StatusView(props: {
         />
       </div>
       {state.error && <ErrorNotice error={state.error} />}
-      {state.status && <StatusDetails status={state.status} />}
+      {state.status && (
+        <StatusDetails
+          status={state.status}
+          navigator={props.navigator ?? null}
+        />
+      )}
       {loading && !state.status && (
         <p className="jp-mlops-placeholder" data-testid="mlops-loading">
           Loading…
@@ -111,8 +126,12 @@ export function StatusView(props: {
 /**
  * Workspace facts and the catalog counts.
  */
-function StatusDetails(props: { status: IStatus }): JSX.Element {
+function StatusDetails(props: {
+  status: IStatus;
+  navigator: IViewNavigator | null;
+}): JSX.Element {
   const { workspace, catalog, counts } = props.status;
+  const { navigator } = props;
   return (
     <>
       <section className="jp-mlops-workspace" aria-label="Workspace">
@@ -163,7 +182,14 @@ function StatusDetails(props: { status: IStatus }): JSX.Element {
           kind="evaluations"
           counts={counts}
         />
-        <SectionRow title="Runs" icon={runIcon} kind="runs" counts={counts} />
+        <SectionRow
+          title="Runs"
+          icon={runIcon}
+          kind="runs"
+          counts={counts}
+          view="runs"
+          navigator={navigator}
+        />
         <SectionRow
           title="Artifacts"
           icon={fileIcon}
@@ -182,6 +208,7 @@ function StatusDetails(props: { status: IStatus }): JSX.Element {
 
 /**
  * One catalog section: icon, title, optional detail line and count badge.
+ * When the sidebar has a view for it, the whole row opens that view.
  */
 function SectionRow(props: {
   title: string;
@@ -189,17 +216,46 @@ function SectionRow(props: {
   kind: keyof IStatusCounts;
   counts: IStatusCounts;
   detail?: React.ReactNode;
+  view?: ViewId;
+  navigator?: IViewNavigator | null;
 }): JSX.Element {
-  return (
-    <li className="jp-mlops-section" data-section={props.kind}>
+  const { view, navigator } = props;
+  const linked = view !== undefined && !!navigator?.hasView(view);
+  const content = (
+    <>
       <props.icon.react className="jp-mlops-section-icon" tag="span" />
       <div className="jp-mlops-section-text">
-        <div className="jp-mlops-section-title">{props.title}</div>
+        <div className="jp-mlops-section-title">
+          {props.title}
+          {linked && (
+            <caretRightIcon.react
+              className="jp-mlops-section-caret"
+              tag="span"
+            />
+          )}
+        </div>
         {props.detail && (
           <div className="jp-mlops-section-detail">{props.detail}</div>
         )}
       </div>
       <Count kind={props.kind} counts={props.counts} badge />
+    </>
+  );
+  return (
+    <li className="jp-mlops-section" data-section={props.kind}>
+      {linked ? (
+        <button
+          type="button"
+          className="jp-mlops-section-link"
+          title={`Show ${props.title}`}
+          data-testid={`mlops-open-${view}`}
+          onClick={() => navigator?.showView(view)}
+        >
+          {content}
+        </button>
+      ) : (
+        content
+      )}
     </li>
   );
 }
@@ -225,56 +281,4 @@ function Count(props: {
       {n}
     </span>
   );
-}
-
-/**
- * Explain an error and what to do about it.
- */
-function ErrorNotice(props: { error: MlopsApiError }): JSX.Element {
-  const { error } = props;
-  let title: string;
-  let body: React.ReactNode;
-  if (error.code === EXTENSION_MISSING) {
-    title = 'Server extension not enabled';
-    body = (
-      <>
-        <p>The mlops_lab server extension is not enabled. Run:</p>
-        <pre className="jp-mlops-command">{ENABLE_COMMAND}</pre>
-        <p>then restart JupyterLab.</p>
-      </>
-    );
-  } else if (error.code === NETWORK_ERROR) {
-    title = 'Jupyter server unreachable';
-    body = <p>{error.message}</p>;
-  } else if (error.code === 'WorkspaceNotFoundError') {
-    title = 'No workspace';
-    body = <p>{withCode(error.message)}</p>;
-  } else {
-    title = `Error ${error.status || ''} ${error.code}`.replace(/\s+/g, ' ');
-    body = <p>{withCode(error.message)}</p>;
-  }
-  return (
-    <div
-      className="jp-mlops-error"
-      role="alert"
-      data-testid="mlops-error"
-      data-code={error.code}
-    >
-      <div className="jp-mlops-error-title">{title}</div>
-      {body}
-    </div>
-  );
-}
-
-/**
- * Render `backticked` parts of a server message as code.
- */
-function withCode(message: string): React.ReactNode[] {
-  return message
-    .split('`')
-    .map((part, i) => (i % 2 === 1 ? <code key={i}>{part}</code> : part));
-}
-
-function plural(n: number, noun: string): string {
-  return n === 1 ? noun : `${noun}s`;
 }

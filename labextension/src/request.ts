@@ -156,3 +156,28 @@ function toApiError(
         : `HTTP ${status}: ${text.slice(0, 200) || 'no response body'}`
   });
 }
+
+/**
+ * Make sure whatever was thrown is reported as an `MlopsApiError`.
+ */
+export function asApiError(reason: unknown): MlopsApiError {
+  if (reason instanceof MlopsApiError) {
+    return reason;
+  }
+  return new MlopsApiError({
+    status: 0,
+    code: 'ClientError',
+    message: reason instanceof Error ? reason.message : String(reason)
+  });
+}
+
+/**
+ * `init` for a request that sends `body` as JSON.
+ */
+export function jsonBody(method: 'POST' | 'PUT', body: unknown): RequestInit {
+  return {
+    method,
+    body: JSON.stringify(body),
+    headers: { 'Content-Type': 'application/json' }
+  };
+}

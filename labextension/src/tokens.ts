@@ -54,3 +54,215 @@ export interface IErrorBody {
     message: string;
   };
 }
+
+/**
+ * Status of a run (`GET mlops-lab/api/runs`).
+ */
+export type RunStatus =
+  | 'running'
+  | 'succeeded'
+  | 'failed'
+  | 'cancelled'
+  | 'interrupted'
+  | 'interactive';
+
+/**
+ * Every run status, in the order the filter offers them.
+ */
+export const RUN_STATUSES: readonly RunStatus[] = [
+  'running',
+  'succeeded',
+  'failed',
+  'cancelled',
+  'interrupted',
+  'interactive'
+];
+
+/**
+ * Status of one stage of a run.
+ */
+export type StageStatus =
+  | 'pending'
+  | 'running'
+  | 'succeeded'
+  | 'cached'
+  | 'failed'
+  | 'skipped'
+  | 'cancelled'
+  | 'interrupted';
+
+/**
+ * A JSON value, as stored for parameters.
+ */
+export type JSONValue =
+  null | boolean | number | string | JSONValue[] | { [key: string]: JSONValue };
+
+/**
+ * One stage of a pipeline specification.
+ */
+export interface IStageSpec {
+  name: string;
+  notebook: string;
+  /**
+   * Every parameter of the notebook's `parameters` cell with the value the
+   * pipeline gives it (the notebook default or the pipeline's override).
+   */
+  parameters: Record<string, JSONValue>;
+  needs: string[];
+  inputs: Record<string, string[]>;
+  outputs: Record<string, string[]>;
+  timeout?: number | null;
+}
+
+/**
+ * A pipeline of `mlops_lab.yaml`, stages in dependency order.
+ */
+export interface IPipeline {
+  name: string;
+  description: string;
+  stages: IStageSpec[];
+}
+
+/**
+ * The payload of `GET mlops-lab/api/pipelines`.
+ */
+export interface IPipelineList {
+  pipelines: IPipeline[];
+}
+
+/**
+ * One stage of a run.
+ */
+export interface IStageRun {
+  run_id: string;
+  stage: string;
+  position: number;
+  needs: string[];
+  notebook: string;
+  status: StageStatus;
+  source_hash?: string;
+  parameters?: Record<string, JSONValue>;
+  cache_key?: string | null;
+  cached_from?: string | null;
+  started_at?: string | null;
+  ended_at?: string | null;
+  duration_s?: number | null;
+  cells_total?: number | null;
+  cells_done?: number | null;
+  executed_notebook?: string | null;
+  error_cell?: number | null;
+  error_name?: string | null;
+  error_value?: string | null;
+  traceback?: string | null;
+}
+
+/**
+ * A pipeline run (or an interactive run recorded from a notebook).
+ */
+export interface IRun {
+  id: string;
+  pipeline?: string | null;
+  kind: 'pipeline' | 'interactive';
+  trigger: string;
+  reason?: string;
+  status: RunStatus;
+  parameters?: Record<string, JSONValue>;
+  git_commit?: string | null;
+  git_dirty?: boolean | null;
+  notebook?: string | null;
+  started_at: string;
+  ended_at?: string | null;
+  duration_s?: number | null;
+  error?: string | null;
+  cancel_requested?: boolean;
+  stages?: IStageRun[];
+  /**
+   * stage -> metric name -> last value (`GET runs/{id}` only).
+   */
+  metrics?: Record<string, Record<string, number>>;
+}
+
+/**
+ * The payload of `GET mlops-lab/api/runs`.
+ */
+export interface IRunPage {
+  runs: IRun[];
+  total: number;
+  limit: number;
+  offset: number;
+}
+
+/**
+ * The body of `POST mlops-lab/api/runs`: give `pipeline` or `notebook`.
+ */
+export interface IStartRunRequest {
+  pipeline?: string;
+  notebook?: string;
+  parameters?: Record<string, JSONValue>;
+  force?: boolean;
+  only?: string;
+  from?: string;
+}
+
+/**
+ * One parameter that differs between two runs.
+ */
+export interface IParameterDifference {
+  stage: string;
+  name: string;
+  a: JSONValue | undefined;
+  b: JSONValue | undefined;
+}
+
+/**
+ * One metric that differs between two runs.
+ */
+export interface IMetricDifference {
+  stage: string;
+  name: string;
+  a: number | null;
+  b: number | null;
+  delta: number | null;
+}
+
+/**
+ * The payload of `GET mlops-lab/api/runs/compare?a=&b=`.
+ */
+export interface IRunComparison {
+  a: string;
+  b: string;
+  parameters: IParameterDifference[];
+  metrics: IMetricDifference[];
+}
+
+/**
+ * The payload of `POST mlops-lab/api/runs/{id}/stages/{stage}/open`.
+ */
+export interface IOpenedNotebook {
+  /**
+   * Relative to the Jupyter server's root.
+   */
+  path: string;
+  /**
+   * The cell to scroll to (the failing cell), if any.
+   */
+  cell?: number | null;
+}
+
+/**
+ * The mlops-lab runs REST API, as the runs model uses it.
+ */
+export interface IRunsApi {
+  listPipelines(): Promise<IPipelineList>;
+  listRuns(query: {
+    pipeline?: string | null;
+    status?: RunStatus | null;
+    limit: number;
+    offset: number;
+  }): Promise<IRunPage>;
+  getRun(runId: string): Promise<IRun>;
+  startRun(request: IStartRunRequest): Promise<{ run_id: string }>;
+  cancelRun(runId: string): Promise<{ run_id: string; status: string }>;
+  compareRuns(a: string, b: string): Promise<IRunComparison>;
+  openStage(runId: string, stage: string): Promise<IOpenedNotebook>;
+}

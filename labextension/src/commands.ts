@@ -1,0 +1,9 @@
+/**
+ * Command ids of the extension.
+ */
+export namespace CommandIDs {
+  export const refresh = 'mlops-lab:refresh';
+  export const showRuns = 'mlops-lab:show-runs';
+  export const runPipeline = 'mlops-lab:run-pipeline';
+  export const runNotebook = 'mlops-lab:run-notebook';
+}

@@ -1,0 +1,81 @@
+import { closeIcon, ToolbarButtonComponent } from '@jupyterlab/ui-components';
+import * as React from 'react';
+
+import { EXTENSION_MISSING, MlopsApiError, NETWORK_ERROR } from './request';
+
+/**
+ * The command that enables the server extension, shown when it is missing.
+ */
+const ENABLE_COMMAND = 'jupyter server extension enable mlops_lab';
+
+/**
+ * Explain an error and what to do about it.
+ *
+ * `title` replaces the generic "Error <status> <type>" heading (e.g. "Could
+ * not cancel the run"); `onDismiss` adds a close button.
+ */
+export function ErrorNotice(props: {
+  error: MlopsApiError;
+  title?: string;
+  testid?: string;
+  onDismiss?: () => void;
+}): JSX.Element {
+  const { error } = props;
+  let title: string;
+  let body: React.ReactNode;
+  if (error.code === EXTENSION_MISSING) {
+    title = 'Server extension not enabled';
+    body = (
+      <>
+        <p>The mlops_lab server extension is not enabled. Run:</p>
+        <pre className="jp-mlops-command">{ENABLE_COMMAND}</pre>
+        <p>then restart JupyterLab.</p>
+      </>
+    );
+  } else if (error.code === NETWORK_ERROR) {
+    title = 'Jupyter server unreachable';
+    body = <p>{error.message}</p>;
+  } else if (error.code === 'WorkspaceNotFoundError') {
+    title = 'No workspace';
+    body = <p>{withCode(error.message)}</p>;
+  } else {
+    title =
+      props.title ??
+      `Error ${error.status || ''} ${error.code}`.replace(/\s+/g, ' ');
+    body = <p>{withCode(error.message)}</p>;
+  }
+  return (
+    <div
+      className="jp-mlops-error"
+      role="alert"
+      data-testid={props.testid ?? 'mlops-error'}
+      data-code={error.code}
+    >
+      <div className="jp-mlops-error-title">
+        <span>{title}</span>
+        {props.onDismiss && (
+          <ToolbarButtonComponent
+            className="jp-mlops-error-dismiss"
+            icon={closeIcon}
+            tooltip="Dismiss"
+            onClick={props.onDismiss}
+          />
+        )}
+      </div>
+      {body}
+    </div>
+  );
+}
+
+/**
+ * Render `backticked` parts of a server message as code.
+ */
+function withCode(message: string): React.ReactNode[] {
+  return message
+    .split('`')
+    .map((part, i) => (i % 2 === 1 ? <code key={i}>{part}</code> : part));
+}
+
+export function plural(n: number, noun: string): string {
+  return n === 1 ? noun : `${noun}s`;
+}

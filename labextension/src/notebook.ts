@@ -1,0 +1,89 @@
+import { IDocumentManager } from '@jupyterlab/docmanager';
+import { DocumentRegistry } from '@jupyterlab/docregistry';
+import { INotebookModel, NotebookPanel } from '@jupyterlab/notebook';
+import { ToolbarButton } from '@jupyterlab/ui-components';
+import { IDisposable } from '@lumino/disposable';
+
+import { mlopsIcon } from './icons';
+
+/**
+ * Open a notebook (path relative to the server root) and, if `cell` is
+ * given, make that cell active and scroll it into view.
+ *
+ * No kernel is started: the notebooks opened from runs are read-only
+ * records; the kernel picker is there to start one.
+ */
+export async function openNotebookAt(
+  docManager: IDocumentManager,
+  path: string,
+  cell: number | null
+): Promise<void> {
+  const widget = docManager.openOrReveal(
+    path,
+    undefined,
+    undefined,
+    undefined,
+    {
+      shouldStart: false
+    }
+  );
+  if (!widget) {
+    throw new Error(`JupyterLab could not open ${path}.`);
+  }
+  await widget.context.ready;
+  await widget.revealed;
+  if (cell === null || !(widget instanceof NotebookPanel)) {
+    return;
+  }
+  const notebook = widget.content;
+  if (cell < 0 || cell >= notebook.widgets.length) {
+    return;
+  }
+  notebook.activeCellIndex = cell;
+  const active = notebook.activeCell;
+  if (active) {
+    await notebook.scrollToCell(active, 'center');
+  }
+  notebook.mode = 'command';
+}
+
+/**
+ * Save a notebook and return its path relative to the server root (no
+ * drive prefix), ready to be run.
+ */
+export async function savedNotebookPath(panel: NotebookPanel): Promise<string> {
+  await panel.context.ready;
+  if (panel.context.model.dirty) {
+    await panel.context.save();
+  }
+  return panel.context.localPath;
+}
+
+/**
+ * Adds the "Run notebook as pipeline stage" button to every notebook's
+ * toolbar; `run` gets the notebook whose button was pressed.
+ */
+export class RunNotebookButton implements DocumentRegistry.IWidgetExtension<
+  NotebookPanel,
+  INotebookModel
+> {
+  constructor(run: (panel: NotebookPanel) => void) {
+    this._run = run;
+  }
+
+  createNew(panel: NotebookPanel): IDisposable {
+    const button = new ToolbarButton({
+      className: 'jp-mlops-run-notebook',
+      icon: mlopsIcon,
+      tooltip: 'MLOps: Run notebook as pipeline stage',
+      onClick: () => this._run(panel)
+    });
+    button.node.dataset.testid = 'mlops-run-notebook';
+    if (!panel.toolbar.insertAfter('cellType', 'mlops-run-notebook', button)) {
+      panel.toolbar.addItem('mlops-run-notebook', button);
+    }
+    return button;
+  }
+
+  private _run: (panel: NotebookPanel) => void;
+}

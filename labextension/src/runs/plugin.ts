@@ -1,0 +1,105 @@
+import {
+  JupyterFrontEnd,
+  JupyterFrontEndPlugin
+} from '@jupyterlab/application';
+import { ICommandPalette, showErrorMessage } from '@jupyterlab/apputils';
+import { IDocumentManager } from '@jupyterlab/docmanager';
+import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
+import { runIcon } from '@jupyterlab/ui-components';
+
+import { CommandIDs } from '../commands';
+import { mlopsIcon } from '../icons';
+import {
+  openNotebookAt,
+  RunNotebookButton,
+  savedNotebookPath
+} from '../notebook';
+import { asApiError } from '../request';
+import { IMlopsSidebar } from '../sidebar';
+import { RunsApi } from './api';
+import { RunsModel } from './model';
+import { RunsPanel } from './view';
+
+/**
+ * The Runs view of the MLOps sidebar, its commands and the notebook
+ * toolbar button that runs a notebook as a one-stage pipeline.
+ */
+export const runsPlugin: JupyterFrontEndPlugin<void> = {
+  id: 'mlops-lab:runs',
+  description: 'Pipeline runs: list, start, follow, cancel and compare them.',
+  autoStart: true,
+  requires: [IMlopsSidebar, IDocumentManager],
+  optional: [ICommandPalette, INotebookTracker],
+  activate: (
+    app: JupyterFrontEnd,
+    sidebar: IMlopsSidebar,
+    docManager: IDocumentManager,
+    palette: ICommandPalette | null,
+    notebooks: INotebookTracker | null
+  ): void => {
+    const model = new RunsModel({
+      api: new RunsApi(app.serviceManager.serverSettings),
+      openNotebook: (path, cell) => openNotebookAt(docManager, path, cell)
+    });
+    const panel = new RunsPanel(model);
+    panel.disposed.connect(() => model.dispose());
+    sidebar.addView('runs', panel, 500);
+
+    const reveal = () => {
+      sidebar.showView('runs');
+      app.shell.activateById(sidebar.id);
+    };
+
+    const runNotebook = async (notebook: NotebookPanel) => {
+      try {
+        const path = await savedNotebookPath(notebook);
+        await model.startRun({ notebook: path });
+        reveal();
+      } catch (reason) {
+        await showErrorMessage(
+          'The notebook was not run',
+          asApiError(reason).message
+        );
+      }
+    };
+
+    app.commands.addCommand(CommandIDs.showRuns, {
+      label: 'MLOps: Show Runs',
+      caption: 'Show the pipeline runs in the MLOps sidebar',
+      execute: reveal
+    });
+    app.commands.addCommand(CommandIDs.runPipeline, {
+      label: 'MLOps: Run Pipeline…',
+      caption: 'Choose a pipeline, set its parameters and start a run',
+      icon: runIcon,
+      execute: () => {
+        reveal();
+        panel.openLauncher();
+      }
+    });
+    app.commands.addCommand(CommandIDs.runNotebook, {
+      label: 'MLOps: Run notebook as pipeline stage',
+      caption:
+        'Save the current notebook and run it as a one-stage pipeline, ' +
+        'recorded in the Runs view',
+      icon: mlopsIcon,
+      isEnabled: () => !!notebooks?.currentWidget,
+      execute: () => {
+        const current = notebooks?.currentWidget;
+        return current ? runNotebook(current) : undefined;
+      }
+    });
+    for (const command of [
+      CommandIDs.showRuns,
+      CommandIDs.runPipeline,
+      CommandIDs.runNotebook
+    ]) {
+      palette?.addItem({ command, category: 'MLOps' });
+    }
+
+    app.docRegistry.addWidgetExtension(
+      'Notebook',
+      new RunNotebookButton(notebook => void runNotebook(notebook))
+    );
+  }
+};
