@@ -62,6 +62,7 @@ def test_second_run_is_fully_cached_and_resaving_keeps_the_cache(workspace: Work
     assert second.status == "succeeded"
     assert _statuses(second) == {"make": "cached", "total": "cached"}
     assert {s.cached_from for s in second.stages} == {first.id}
+    assert second.metrics == first.metrics  # a cached stage shows the metrics it reused
     assert [s.executed_notebook for s in second.stages] == [
         s.executed_notebook for s in first.stages
     ]

@@ -61,6 +61,7 @@ async def test_start_follow_compare_and_open_runs(jp_fetch: Any, jp_root_dir: Pa
 
     listing = await _get(jp_fetch, "runs", limit="1")
     assert listing["total"] == 2 and [r["id"] for r in listing["runs"]] == [second["id"]]
+    assert listing["runs"][0]["metrics"] == {"make": {"n": 4.0}, "total": {"total": 12.0}}
     assert (await _get(jp_fetch, "runs", status="failed"))["runs"] == []
 
     diff = await _get(jp_fetch, "runs", "compare", a=first["id"], b=second["id"])
@@ -100,7 +101,9 @@ async def test_run_a_single_notebook(jp_fetch: Any, jp_root_dir: Path) -> None:
     run = await _until_done(jp_fetch, started["run_id"])
     assert run["status"] == "succeeded"
     assert run["pipeline"] == "notebook:nb/explore.ipynb"
+    assert run["notebook"] == "nb/explore.ipynb"
     assert run["metrics"] == {"explore": {"rows": 10.0}}
+    assert run["stages"][0]["cells_done"] == run["stages"][0]["cells_total"] == 2
 
 
 @pytest.mark.parametrize(

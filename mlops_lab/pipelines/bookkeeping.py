@@ -76,15 +76,17 @@ def create_run(
     git: GitState,
 ) -> None:
     """The run row and a pending row per stage, in one transaction."""
+    # A one-notebook run ("notebook:<path>") names its notebook on the run too.
+    notebook = pipeline.stages[0].notebook if pipeline.name.startswith("notebook:") else None
 
     def write(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(
             "INSERT INTO runs (id, pipeline, kind, trigger, reason, status, parameters, "
-            "git_commit, git_dirty, runner_host, runner_pid) "
-            "VALUES (?, ?, 'pipeline', ?, ?, 'running', ?, ?, ?, ?, ?)",
+            "git_commit, git_dirty, notebook, runner_host, runner_pid) "
+            "VALUES (?, ?, 'pipeline', ?, ?, 'running', ?, ?, ?, ?, ?, ?)",
             [
                 run_id, pipeline.name, trigger, reason, json.dumps(parameters), git.commit,
-                git.dirty, socket.gethostname(), os.getpid(),
+                git.dirty, notebook, socket.gethostname(), os.getpid(),
             ],
         )  # fmt: skip
         for position, stage in enumerate(pipeline.stages):
@@ -106,6 +108,20 @@ def update_stage(catalog: Catalog, run_id: str, stage: str, **fields: Any) -> No
     catalog.write(
         f"UPDATE stage_runs SET {sets} WHERE run_id = ? AND stage = ?", [*values, run_id, stage]
     )
+
+
+def update_cells_done(catalog: Catalog, run_id: str, done: dict[str, int]) -> None:
+    """Cell progress of running stages, in one transaction."""
+
+    def write(con: duckdb.DuckDBPyConnection) -> None:
+        for stage, cells in done.items():
+            con.execute(
+                "UPDATE stage_runs SET cells_done = ? WHERE run_id = ? AND stage = ? "
+                "AND status = 'running'",
+                [cells, run_id, stage],
+            )
+
+    catalog.transaction(write)
 
 
 def find_cached(catalog: Catalog, cache_key: str) -> CachedResult | None:
@@ -154,11 +170,11 @@ def record_stage_success(
         notebook = _store_executed(con, executed, run_id)
         con.execute(
             "UPDATE stage_runs SET status = 'succeeded', ended_at = current_timestamp, "
-            "duration_s = ?, cells_total = ?, executed_notebook = ?, outputs = ?, "
-            "outputs_hash = ? WHERE run_id = ? AND stage = ?",
+            "duration_s = ?, cells_total = ?, cells_done = ?, executed_notebook = ?, "
+            "outputs = ?, outputs_hash = ? WHERE run_id = ? AND stage = ?",
             [
-                duration_s, cells_total, notebook, json.dumps(outputs), outputs_hash(outputs),
-                run_id, stage,
+                duration_s, cells_total, cells_total, notebook, json.dumps(outputs),
+                outputs_hash(outputs), run_id, stage,
             ],
         )  # fmt: skip
         return outputs

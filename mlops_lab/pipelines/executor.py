@@ -27,7 +27,13 @@ from mlops_lab._stage_env import (
 )
 from mlops_lab.workspace import ENV_HOME
 
-__all__ = ["CellProgress", "StageJob", "StageOutcome", "execute_stage"]
+__all__ = [
+    "CellProgress",
+    "StageJob",
+    "StageOutcome",
+    "count_cells",
+    "execute_stage",
+]
 
 CellProgress = Callable[[int, int], None]  # (cells done, cells total)
 
@@ -112,9 +118,10 @@ def _kernel_manager_class(
     return StageKernelManager
 
 
-def _count_code_cells(path: Path) -> int:
+def count_cells(path: Path) -> int:
+    """Cells papermill will execute: the code cells plus its injected-parameters cell."""
     cells = json.loads(path.read_text(encoding="utf-8")).get("cells", [])
-    return sum(1 for c in cells if c.get("cell_type") == "code")
+    return sum(1 for c in cells if c.get("cell_type") == "code") + 1
 
 
 def _error_cell(executed: Path, fallback: int) -> int:
@@ -148,7 +155,7 @@ def execute_stage(
 
     root = Path(job.workspace_root)
     source = root / job.notebook
-    total = _count_code_cells(source) + 1  # papermill adds the injected-parameters cell
+    total = count_cells(source)
     env = {
         ENV_HOME: str(root),
         ENV_RUN_ID: job.run_id,

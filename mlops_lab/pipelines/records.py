@@ -315,6 +315,8 @@ def list_runs(
                 record = _stage(row)
                 by_run.setdefault(record.run_id, []).append(record)
             runs = [_with(r, stages=by_run.get(r.id, [])) for r in runs]
+            metrics = _metrics(con, runs)
+            runs = [_with(r, metrics=metrics[r.id]) for r in runs]
         return runs, int(total[0])
 
     return catalog.transaction(read)
@@ -324,6 +326,34 @@ def _with(run: RunRecord, **changes: Any) -> RunRecord:
     data = dict(run.__dict__)
     data.update(changes)
     return RunRecord(**data)
+
+
+def _metrics(
+    con: duckdb.DuckDBPyConnection, runs: list[RunRecord]
+) -> dict[str, dict[str, dict[str, float]]]:
+    """Last value per run, stage and metric; a cached stage shows the metrics of the run it
+    reused, so cached runs compare like any other."""
+    sources: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    for run in runs:
+        for stage in run.stages:
+            origin = (stage.cached_from or run.id, stage.stage)
+            sources.setdefault(origin, []).append((run.id, stage.stage))
+        if not run.stages:  # interactive runs: metrics under their own id
+            sources.setdefault((run.id, ""), []).append((run.id, ""))
+    found: dict[str, dict[str, dict[str, float]]] = {run.id: {} for run in runs}
+    run_ids = sorted({origin for origin, _ in sources})
+    if not run_ids:
+        return found
+    rows = con.execute(
+        "SELECT run_id, stage, name, arg_max(value, coalesce(step, 0)) FROM metrics "
+        f"WHERE run_id IN ({', '.join('?' for _ in run_ids)}) GROUP BY ALL ORDER BY ALL",
+        run_ids,
+    ).fetchall()
+    for origin_run, stage, name, value in rows:
+        targets = sources.get((origin_run, stage)) or sources.get((origin_run, ""), [])
+        for run_id, _ in targets:
+            found[run_id].setdefault(stage, {})[name] = value
+    return found
 
 
 def get_run(catalog: Catalog, run_id: str) -> RunRecord:
@@ -340,13 +370,7 @@ def get_run(catalog: Catalog, run_id: str) -> RunRecord:
                 [run_id],
             ).fetchall()
         ]
-        metrics: dict[str, dict[str, float]] = {}
-        for stage, name, value in con.execute(
-            "SELECT stage, name, arg_max(value, coalesce(step, 0)) FROM metrics WHERE run_id = ? "
-            "GROUP BY stage, name ORDER BY stage, name",
-            [run_id],
-        ).fetchall():
-            metrics.setdefault(stage, {})[name] = value
-        return _with(_run(row), stages=stages, metrics=metrics)
+        record = _with(_run(row), stages=stages)
+        return _with(record, metrics=_metrics(con, [record])[run_id])
 
     return catalog.transaction(read)

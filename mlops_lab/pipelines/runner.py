@@ -24,7 +24,13 @@ from mlops_lab._version import __version__
 from mlops_lab.datasets import get_dataset_version
 from mlops_lab.errors import InvalidInputError, NotFoundError
 from mlops_lab.pipelines import bookkeeping as books
-from mlops_lab.pipelines.executor import KernelRegistry, StageJob, StageOutcome, execute_stage
+from mlops_lab.pipelines.executor import (
+    KernelRegistry,
+    StageJob,
+    StageOutcome,
+    count_cells,
+    execute_stage,
+)
 from mlops_lab.pipelines.records import RunRecord, get_run, new_run_id
 from mlops_lab.pipelines.spec import PipelineSpec, StageSpec
 from mlops_lab.workspace import Workspace
@@ -32,7 +38,6 @@ from mlops_lab.workspace import Workspace
 __all__ = ["RunEvent", "RunOptions", "Runner", "cache_key"]
 
 _DONE_OK = ("succeeded", "cached")
-_PROGRESS_WRITE_EVERY = 1.0  # seconds between cells_done updates in the catalog
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -96,7 +101,7 @@ class Runner:
         self._outputs: dict[str, dict[str, Any]] = {}
         self._registry = KernelRegistry()
         self._lock = threading.Lock()
-        self._last_progress_write: dict[str, float] = {}
+        self._progress_pending: dict[str, int] = {}  # cells done, not yet in the catalog
         self.run_id = self.options.run_id or new_run_id()
         self._scratch = workspace.state_dir / "runs" / self.run_id
         self._log_dir = workspace.state_dir / "logs" / self.run_id
@@ -151,11 +156,17 @@ class Runner:
             self._on_event(RunEvent(run_id=self.run_id, stage=stage, status=status, **extra))
 
     def _progress(self, stage: str, done: int, total: int) -> None:
+        """Called by papermill's thread after each cell: never waits for the catalog."""
         self._emit(stage, "running", cells_done=done, cells_total=total)
-        now = time.monotonic()
-        if now - self._last_progress_write.get(stage, 0.0) >= _PROGRESS_WRITE_EVERY:
-            self._last_progress_write[stage] = now
-            books.update_stage(self.workspace.catalog, self.run_id, stage, cells_done=done)
+        with self._lock:
+            self._progress_pending[stage] = done
+
+    def _flush_progress(self) -> None:
+        """Write the latest cell counts (the scheduler does this every half second)."""
+        with self._lock:
+            pending, self._progress_pending = self._progress_pending, {}
+        if pending:
+            books.update_cells_done(self.workspace.catalog, self.run_id, pending)
 
     # -- the run ------------------------------------------------------------------
 
@@ -210,6 +221,7 @@ class Runner:
                         return False
                     continue
                 done, _ = wait(running, timeout=0.5, return_when=FIRST_COMPLETED)
+                self._flush_progress()
                 for future in done:
                     running.pop(future)
                     future.result()  # a bug in the runner itself must not pass silently
@@ -262,11 +274,12 @@ class Runner:
                 "parameters and inputs; run it first",
             )
             return None
+        total = count_cells(self.workspace.root / stage.notebook)
         books.update_stage(
             catalog, self.run_id, stage.name, status="running", cache_key=key, inputs=inputs,
-            started_at=_now(),
+            started_at=_now(), cells_total=total, cells_done=0,
         )  # fmt: skip
-        self._emit(stage.name, "running", cells_done=0)
+        self._emit(stage.name, "running", cells_done=0, cells_total=total)
         return pool.submit(self._execute, stage)
 
     def _fail_before_start(self, stage: StageSpec, message: str) -> None:

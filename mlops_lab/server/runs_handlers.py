@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import tornado.web
@@ -40,6 +41,15 @@ def _json_body(handler: BaseHandler) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise InvalidInputError("The request body must be a JSON object.")
     return body
+
+
+def _workspace_relative(workspace_root: Path, server_root: Path, notebook: str) -> str:
+    path = (server_root / notebook).resolve()
+    if not path.is_relative_to(workspace_root):
+        raise InvalidInputError(
+            f"Notebook {notebook!r} is not an .ipynb file inside the workspace {workspace_root}."
+        )
+    return path.relative_to(workspace_root).as_posix()
 
 
 class PipelinesHandler(BaseHandler):
@@ -84,11 +94,14 @@ class RunsHandler(BaseHandler):
         if not isinstance(body.get("force", False), bool):
             raise InvalidInputError("'force' must be true or false.")
         workspace = await self.call(self.workspace)
+        notebook = body.get("notebook")
+        if notebook is not None:  # the panel sends paths relative to the server's root
+            notebook = _workspace_relative(workspace.root, self.server_root, notebook)
         run_id = await self.call(
             launch_run,
             workspace,
             pipeline=body.get("pipeline"),
-            notebook=body.get("notebook"),
+            notebook=notebook,
             parameters=parameters,
             force=body.get("force", False),
             only=body.get("only"),
