@@ -59,8 +59,11 @@ def resolve_features(
 ) -> dict[tuple[str, int], tuple[FeatureViewVersion, list[str]]]:
     """Group by view version, checking every feature exists (with close-name suggestions)."""
     grouped: dict[tuple[str, int], tuple[FeatureViewVersion, list[str]]] = {}
+    views: dict[tuple[str, int | None], FeatureViewVersion] = {}  # one catalog read per view
     for view_name, version, feature in refs:
-        view = get_view(workspace, view_name, version)
+        view = views.get((view_name, version))
+        if view is None:
+            view = views[(view_name, version)] = get_view(workspace, view_name, version)
         if feature not in view.feature_names:
             raise FeatureNotFoundError(
                 f"feature in view {view_name!r}", feature, view.feature_names
@@ -108,20 +111,24 @@ def get_training_frame(
             out_names[(view_name, feature)] = f"{view_name}__{feature}" if clash else feature
     con = memory_connection()
     try:
-        con.register("entity_input", entity_df.reset_index(drop=True))
-        con.execute(
-            "CREATE TEMP TABLE entity_rows AS SELECT row_number() OVER () - 1 AS __row, *, "
-            f"{_q(timestamp)}::TIMESTAMPTZ AS __ts FROM entity_input"
-        )
-        selects, joins = [], []
+        # Only the columns the joins need go into DuckDB; the row number restores the order.
+        view_keys = {
+            name: list(get_entity(workspace, view.entity).join_keys)
+            for (name, _), (view, _) in grouped.items()
+        }
+        needed = list(dict.fromkeys([*(k for ks in view_keys.values() for k in ks), timestamp]))
+        missing = [k for k in needed if k not in entity_df.columns]
+        if missing:
+            raise InvalidInputError(
+                f"The entity frame lacks join key(s) {', '.join(missing)} needed by "
+                f"{', '.join(name for name, _ in grouped)}."
+            )
+        keys_only = entity_df[needed].reset_index(drop=True)
+        keys_only["__row"] = range(len(keys_only))
+        con.register("entity_input", keys_only)
+        selects, joins = ["e.__row"], []
         for index, ((view_name, _), (view, names)) in enumerate(grouped.items()):
-            keys = list(get_entity(workspace, view.entity).join_keys)
-            missing = [k for k in keys if k not in entity_df.columns]
-            if missing:
-                raise InvalidInputError(
-                    f"The entity frame lacks join key(s) {', '.join(missing)} of entity "
-                    f"{view.entity!r} (needed by view {view_name!r})."
-                )
+            keys = view_keys[view_name]
             seconds = _ttl(view, ttl)
             path = str(workspace.artifacts.local_path(view.table_artifact)).replace("'", "''")
             alias = f"f{index}"
@@ -142,8 +149,10 @@ def get_training_frame(
                 expression = value if fresh is None else f"CASE WHEN {fresh} THEN {value} END"
                 selects.append(f"{expression} AS {_q(out_names[(view_name, name)])}")
         result = con.sql(
-            f"SELECT {', '.join(selects)} FROM entity_rows e {' '.join(joins)} ORDER BY e.__row"
+            f"SELECT {', '.join(selects)} FROM (SELECT *, {_q(timestamp)}::TIMESTAMPTZ AS __ts "
+            f"FROM entity_input) e {' '.join(joins)}"
         ).df()
+        result = result.set_index("__row").sort_index()
     except duckdb.BinderException as exc:
         raise InvalidInputError(
             f"The entity frame's join keys do not match the views' key types: "
