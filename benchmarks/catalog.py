@@ -22,6 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
+from _table import print_table
 
 from mlops_lab import init_workspace
 
@@ -43,23 +44,14 @@ def main() -> None:
         rows = _run(root, args.rows, args.blobs, args.big_mib)
     finally:
         shutil.rmtree(root)
-    header = ("operation", "n", "mlops-lab", "baseline", "ratio", "baseline is")
-    table = [header] + [
-        (
-            name,
-            str(n),
-            f"{ours / n * 1e3:.3f} ms",
-            f"{base / n * 1e3:.3f} ms",
-            f"{ours / base:.2f}x",
-            what,
-        )
-        for name, n, ours, base, what in rows
-    ]
-    widths = [max(len(r[i]) for r in table) for i in range(len(header))]
-    for index, row in enumerate(table):
-        print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)))
-        if index == 0:
-            print("  ".join("-" * w for w in widths))
+    print_table(
+        ("operation", "n", "mlops-lab", "baseline", "ratio", "baseline is"),
+        [
+            (name, str(n), f"{ours / n * 1e3:.3f} ms", f"{base / n * 1e3:.3f} ms",
+             f"{ours / base:.2f}x", what)
+            for name, n, ours, base, what in rows
+        ],
+    )  # fmt: skip
 
 
 def _run(

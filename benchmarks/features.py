@@ -26,6 +26,7 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pandas as pd
+from _table import print_table
 
 from mlops_lab import init_workspace
 from mlops_lab.datasets import save_dataset
@@ -205,13 +206,7 @@ def main() -> None:
                          f"p99 {b99:.2f} ms", "-", "50 batches"))  # fmt: skip
     finally:
         shutil.rmtree(root, ignore_errors=True)
-    header = ("measure", "mlops-lab", "baseline", "ratio", "notes")
-    table_rows = [header, *rows]
-    widths = [max(len(r[i]) for r in table_rows) for i in range(len(header))]
-    for index, row in enumerate(table_rows):
-        print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)))
-        if index == 0:
-            print("  ".join("-" * w for w in widths))
+    print_table(("measure", "mlops-lab", "baseline", "ratio", "notes"), rows)
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import nbformat
 import papermill
+from _table import print_table
 from nbformat.v4 import new_code_cell, new_notebook
 
 from mlops_lab import Workspace, init_workspace
@@ -128,13 +129,7 @@ def main() -> None:
                      f"{max(raw_times):.2f} s", "-", "same runs"))  # fmt: skip
     finally:
         shutil.rmtree(root, ignore_errors=True)
-    header = ("measure", "mlops-lab", "baseline", "ratio", "baseline is")
-    table = [header, *rows]
-    widths = [max(len(r[i]) for r in table) for i in range(len(header))]
-    for index, row in enumerate(table):
-        print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)))
-        if index == 0:
-            print("  ".join("-" * w for w in widths))
+    print_table(("measure", "mlops-lab", "baseline", "ratio", "baseline is"), rows)
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ from mlops_lab.pipelines.runner import RunEvent, Runner, RunOptions
 from mlops_lab.pipelines.spec import (
     PipelineSpec,
     StageSpec,
-    check_parameter,
+    apply_parameters,
     load_pipeline,
 )
 from mlops_lab.pipelines.triggers import ci_decision, close_alerts, ct_decision
@@ -51,19 +51,8 @@ def notebook_pipeline(
             f"Notebook {notebook!r} is not an .ipynb file inside the workspace {workspace.root}."
         )
     info = read_notebook(path)
-    parameters = {p.name: p.default for p in info.parameters.values()}
-    problems = []
-    for key, value in (overrides or {}).items():
-        spec = info.parameters.get(key)
-        if spec is None:
-            problems.append(
-                f"parameter {key!r} is not defined in the parameters cell of {notebook}"
-            )
-            continue
-        try:
-            parameters[key] = check_parameter(spec, value)
-        except TypeError as exc:
-            problems.append(f"parameter {key!r} {exc}")
+    problems: list[str] = []
+    parameters = apply_parameters(info, overrides or {}, notebook=notebook, problems=problems)
     if problems:
         raise PipelineSpecError(*problems)
     relative = str(path.relative_to(workspace.root))

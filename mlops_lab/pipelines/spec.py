@@ -38,6 +38,7 @@ __all__ = [
     "OUTPUT_KINDS",
     "PipelineSpec",
     "StageSpec",
+    "apply_parameters",
     "check_parameter",
     "load_pipeline",
     "load_pipelines",
@@ -156,6 +157,32 @@ def check_parameter(spec: ParameterSpec, value: Any) -> Any:
     return value
 
 
+def apply_parameters(
+    info: NotebookInfo,
+    values: Mapping[str, Any],
+    *,
+    notebook: str,
+    where: str = "",
+    problems: list[str],
+) -> dict[str, Any]:
+    """The notebook's defaults with ``values`` applied; each bad value adds a problem."""
+    parameters = {p.name: p.default for p in info.parameters.values()}
+    for key, value in values.items():
+        spec = info.parameters.get(key)
+        if spec is None:
+            defined = ", ".join(info.parameters) or "none"
+            problems.append(
+                f"{where}parameter {key!r} is not defined in the parameters cell of {notebook} "
+                f"(defined: {defined})"
+            )
+            continue
+        try:
+            parameters[key] = check_parameter(spec, value)
+        except TypeError as exc:
+            problems.append(f"{where}parameter {key!r} {exc}")
+    return parameters
+
+
 def parse_override(text: str) -> tuple[str, Any]:
     """Parse ``key=value`` (the value as YAML: 3 -> int, true -> bool, [1, 2] -> list)."""
     key, sep, raw = text.partition("=")
@@ -216,20 +243,9 @@ def _stage(
     if not isinstance(given, Mapping):
         problems.append(f"{where}: 'parameters' must be a mapping")
         given = {}
-    parameters = {p.name: p.default for p in info.parameters.values()}
-    for key, value in {**given, **overrides}.items():
-        spec = info.parameters.get(key)
-        if spec is None:
-            defined = ", ".join(info.parameters) or "none"
-            problems.append(
-                f"{where}: parameter {key!r} is not defined in the parameters cell of {notebook} "
-                f"(defined: {defined})"
-            )
-            continue
-        try:
-            parameters[key] = check_parameter(spec, value)
-        except TypeError as exc:
-            problems.append(f"{where}: parameter {key!r} {exc}")
+    parameters = apply_parameters(
+        info, {**given, **overrides}, notebook=notebook, where=f"{where}: ", problems=problems
+    )
     timeout = raw.get("timeout")
     if timeout is not None and (not isinstance(timeout, int | float) or timeout <= 0):
         problems.append(f"{where}: 'timeout' must be a positive number of seconds")
