@@ -228,3 +228,37 @@ def test_browser_widget_and_histogram_figure(workspace: Workspace) -> None:
     figure = feature_histogram(feature)
     assert list(figure.data[0].y) == feature["histogram"]["counts"]
     assert "amount_max_30d" in figure.layout.title.text
+
+
+def test_pandas_transform(workspace: Workspace) -> None:
+    from mlops_lab.features.compute import FeatureTransformError
+
+    save_dataset(workspace, "transactions", _events())
+    store = workspace.features
+    store.register_entity("customer", ["customer_id"])
+
+    def in_euros(frame: pd.DataFrame) -> pd.DataFrame:
+        return frame.assign(amount_eur=frame.amount * 0.5)
+
+    def register(transform: object):  # type: ignore[no-untyped-def]
+        return store.register_feature_view(
+            "euros", entity="customer", source="transactions", timestamp="event_at",
+            transform=transform,
+            aggregations=[{"column": "amount_eur", "functions": ["sum"], "windows": ["7d"]}],
+        )  # fmt: skip
+
+    view = register(in_euros)
+    assert view.feature_names == ["amount_eur_sum_7d"]
+    assert "frame.amount * 0.5" in (view.definition.python_transform or "")
+    assert register(in_euros).version == 1  # same code and data: no new version
+    table = workspace.artifacts.get_dataframe(view.table_artifact)
+    _, plain = _store(workspace, _events())  # the same data without the transform
+    reference = workspace.artifacts.get_dataframe(plain.table_artifact)
+    assert table.amount_eur_sum_7d.sum() == pytest.approx(reference.amount_sum_7d.sum() * 0.5)
+
+    def broken(frame: pd.DataFrame) -> pd.DataFrame:
+        raise KeyError("no such column")
+
+    with pytest.raises(FeatureTransformError, match="transform of feature view 'euros' failed"):
+        register(broken)
+    assert store.get_feature_view("euros").version == 1

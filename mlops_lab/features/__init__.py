@@ -73,7 +73,9 @@ class FeatureStore:
     ) -> FeatureViewVersion:
         """Register (or re-register) a view; see :class:`FeatureViewDefinition` for options.
 
-        ``source`` is a dataset name, or ``"name@3"`` to pin a version.
+        ``source`` is a dataset name, or ``"name@3"`` to pin a version. ``transform`` is
+        SQL over the relation ``source``, or a Python function from the source DataFrame to
+        a DataFrame (its source code is recorded with the version).
         """
         source_name, _, pinned = source.partition("@")
         aggs = tuple(
@@ -85,12 +87,18 @@ class FeatureStore:
         for key in ("tags", "features"):
             if options.get(key) is not None:
                 options[key] = tuple(options[key])
+        python_transform = None
+        if callable(options.get("transform")):
+            python_transform = options.pop("transform")
+            options["python_transform"] = _source_of(python_transform)
         definition = FeatureViewDefinition(
             name=name, entity=entity, source=source_name,
             source_version=int(pinned) if pinned else None, timestamp=timestamp,
             aggregations=aggs, **options,
         )  # fmt: skip
-        return register_view(self.workspace, definition, run_id=run_id)
+        return register_view(
+            self.workspace, definition, run_id=run_id, python_transform=python_transform
+        )
 
     # -- discovery ------------------------------------------------------------------------
 
@@ -162,3 +170,14 @@ class FeatureStore:
         """Latest values per entity row (resolves the features on every call: for many
         calls keep an :meth:`online_reader`)."""
         return self.online_reader(features).get_many(entity_rows)
+
+
+def _source_of(function: Any) -> str:
+    import inspect
+    import textwrap
+
+    try:
+        return textwrap.dedent(inspect.getsource(function))
+    except (OSError, TypeError):
+        name = getattr(function, "__qualname__", repr(function))
+        return f"# source not available: {name}"

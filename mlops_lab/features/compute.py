@@ -9,10 +9,12 @@ several times faster here than a ``RANGE`` window frame on the same data.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import duckdb
+import pandas as pd
 
 from mlops_lab.errors import InvalidInputError
 from mlops_lab.features.definitions import (
@@ -56,11 +58,25 @@ def build_feature_table(
     definition: FeatureViewDefinition,
     entity: Entity,
     table: str = "feature_table",
+    python_transform: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
 ) -> list[str]:
     """Create ``table`` in ``con`` from the source Parquet; return the feature names."""
     view = definition.name
     parquet = _literal(str(source_path))
-    con.execute(f"CREATE OR REPLACE TEMP VIEW source AS SELECT * FROM read_parquet({parquet})")
+    if python_transform is None:
+        con.execute(f"CREATE OR REPLACE TEMP VIEW source AS SELECT * FROM read_parquet({parquet})")
+    else:
+        frame = con.sql(f"SELECT * FROM read_parquet({parquet})").df()
+        try:
+            transformed = python_transform(frame)
+        except Exception as exc:
+            raise FeatureTransformError(view, f"{type(exc).__name__}: {exc}") from exc
+        if not isinstance(transformed, pd.DataFrame):
+            raise FeatureTransformError(
+                view, f"the pandas transform returned {type(transformed).__name__}, not a DataFrame"
+            )
+        con.register("python_source", transformed)
+        con.execute("CREATE OR REPLACE TEMP TABLE source AS SELECT * FROM python_source")
     query = definition.transform or "SELECT * FROM source"
     try:
         con.execute(f"CREATE OR REPLACE TEMP TABLE base AS {query}")

@@ -114,6 +114,10 @@ class FeatureViewDefinition:
     timestamp: str = "event_timestamp"
     created_timestamp: str | None = None
     transform: str | None = None  # SQL over the relation `source`
+    # Source code of a pandas transform (DataFrame -> DataFrame) applied before `transform`;
+    # kept for the record, the diff and the version digest: the function itself is passed
+    # to register_view, never loaded from this text.
+    python_transform: str | None = None
     aggregations: tuple[Aggregation, ...] = ()
     features: tuple[str, ...] | None = None  # plain columns kept (default: all others)
     ttl: str | None = None

@@ -5,9 +5,10 @@ from __future__ import annotations
 import difflib
 import io
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import pyarrow.parquet as pq
@@ -18,6 +19,9 @@ from mlops_lab.errors import InvalidInputError, NotFoundError
 from mlops_lab.features.compute import build_feature_table, feature_stats, memory_connection
 from mlops_lab.features.definitions import Entity, FeatureViewDefinition, validate_identifier
 from mlops_lab.workspace import Workspace
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     "FeatureViewVersion",
@@ -147,13 +151,23 @@ def get_entity(workspace: Workspace, name: str) -> Entity:
 
 
 def register_view(
-    workspace: Workspace, definition: FeatureViewDefinition, *, run_id: str | None = None
+    workspace: Workspace,
+    definition: FeatureViewDefinition,
+    *,
+    run_id: str | None = None,
+    python_transform: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
 ) -> FeatureViewVersion:
     """Compute the view's table and statistics and register it as a version.
 
     An identical definition over identical source content returns the latest
-    version unchanged; anything else becomes version N+1.
+    version unchanged; anything else becomes version N+1. A ``python_transform``
+    must match ``definition.python_transform`` (its source code).
     """
+    if (python_transform is None) != (definition.python_transform is None):
+        raise InvalidInputError(
+            "Pass the pandas transform function together with its source (the feature "
+            "store's register_feature_view(transform=callable) does both)."
+        )
     entity = get_entity(workspace, definition.entity)
     source = get_dataset_version(workspace, definition.source, definition.source_version)
     digest = definition.digest(source.artifact_hash)
@@ -164,7 +178,7 @@ def register_view(
     try:
         names = build_feature_table(
             con, source_path=workspace.artifacts.local_path(source.artifact_hash),
-            definition=definition, entity=entity,
+            definition=definition, entity=entity, python_transform=python_transform,
         )  # fmt: skip
         stats = feature_stats(con, "feature_table", names)
         table = con.sql(
