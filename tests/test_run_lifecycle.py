@@ -164,3 +164,21 @@ def test_dask_executor_runs_stages_on_a_local_cluster(workspace: Workspace) -> N
     assert record.status == "succeeded", [(s.stage, s.error_value) for s in record.stages]
     assert record.metrics == {"make": {"n": 3.0}, "total": {"total": 6.0}}
     assert len(workers) == 2
+
+
+def test_a_cancel_during_kernel_start_kills_the_kernel_once_it_exists() -> None:
+    from types import SimpleNamespace
+
+    from mlops_lab.pipelines.executor import KernelRegistry
+
+    killed: list[str] = []
+    manager = SimpleNamespace(
+        provisioner=SimpleNamespace(process=SimpleNamespace(kill=lambda: killed.append("k")))
+    )
+    registry = KernelRegistry()
+    registry.cancel("run/stage")  # before the kernel is registered
+    assert killed == []
+    registry.add("run/stage", manager)
+    assert killed == ["k"]
+    registry.add("run/other", manager)  # not cancelled: left alone
+    assert killed == ["k"]

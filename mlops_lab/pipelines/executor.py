@@ -81,6 +81,9 @@ class KernelRegistry:
     def add(self, key: str, manager: Any) -> None:
         with self._lock:
             self._kernels[key] = manager
+            cancelled = key in self.cancelled
+        if cancelled:  # the cancel came while the kernel was starting
+            _kill(manager)
 
     def remove(self, key: str) -> None:
         with self._lock:
@@ -91,9 +94,13 @@ class KernelRegistry:
             self.cancelled.add(key)
             manager = self._kernels.get(key)
         if manager is not None:
-            # Killing the kernel makes papermill raise in the runner thread at once.
-            with suppress(Exception):  # the kernel may already be gone
-                manager.provisioner.process.kill()
+            _kill(manager)
+
+
+def _kill(manager: Any) -> None:
+    # Killing the kernel makes papermill raise in the runner thread at once.
+    with suppress(Exception):  # the kernel may already be gone
+        manager.provisioner.process.kill()
 
 
 def _kernel_manager_class(
