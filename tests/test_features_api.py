@@ -56,12 +56,17 @@ async def test_list_search_detail_and_diff(jp_fetch: Any, jp_root_dir: Path) -> 
     assert (await get(q="AVG_30"))["total"] == 1  # a feature name, any case
     assert (await get(q="' OR 1=1 --"))["total"] == 0
     assert (await get(tag="money", owner="nobody"))["total"] == 0
+    assert listing["facets"] == {"tags": ["money"], "owners": ["growth"]}
+    assert (await get(q="amount%sum"))["total"] == 0  # % is a literal character, not a wildcard
+    assert (await get(q="amount_sum"))["total"] == 1
     detail = await get("spend")
     assert detail["entity"]["join_keys"] == ["customer_id"]
     assert [v["version"] for v in detail["versions"]] == [1, 2]
     feature = next(f for f in detail["features"] if f["name"] == "amount_sum_30d")
     assert sum(feature["histogram"]["counts"]) == detail["row_count"]
     assert "store.get_training_frame(entity_df" in detail["snippet"]
+    assert all(f'"spend:{f["name"]}"' in detail["snippet"] for f in detail["features"])
+    assert all(c["first_used"].endswith("+00:00") for c in detail["consumers"])
     assert (await get("spend", version="1"))["version"] == 1
     diff = await get("spend", "diff", a="1", b="2")
     assert diff["features"]["added"] == ["amount_avg_30d", "amount_sum_30d"]

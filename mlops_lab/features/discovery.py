@@ -20,13 +20,14 @@ def view_detail(workspace: Workspace, name: str, version: int | None = None) -> 
     fresh = workspace.catalog.read_value(
         "SELECT max(last_event_at) FROM materializations WHERE view = ?", [name]
     )
-    refs = ", ".join(f'"{view.name}:{f}"' for f in view.feature_names[:4])
+    refs = "".join(f'    "{view.name}:{f}",\n' for f in view.feature_names)
     snippet = (
         "import mlops_lab\n\n"
         "store = mlops_lab.open_workspace().features\n"
         f"# entity_df: one row per example, with {', '.join(entity.join_keys)} and "
         "event_timestamp\n"
-        f"frame = store.get_training_frame(entity_df, [{refs}])"
+        f"features = [\n{refs}]\n"
+        "frame = store.get_training_frame(entity_df, features)"
     )
     return {
         **view.to_dict(),

@@ -288,10 +288,13 @@ def list_views(
     where, params = ["v.version = (SELECT max(version) FROM feature_view_versions w "
                      "WHERE w.name = v.name)"], []  # fmt: skip
     if query:
-        pattern = f"%{query.lower()}%"
+        # The text is matched literally: LIKE's wildcards in it are escaped.
+        escaped = query.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        pattern = f"%{escaped}%"
         where.append(
-            "(lower(v.name) LIKE ? OR lower(v.description) LIKE ? OR lower(v.features::VARCHAR) "
-            "LIKE ? OR lower(v.tags::VARCHAR) LIKE ? OR lower(v.owner) LIKE ?)"
+            "(lower(v.name) LIKE ? ESCAPE '\\' OR lower(v.description) LIKE ? ESCAPE '\\' "
+            "OR lower(v.features::VARCHAR) LIKE ? ESCAPE '\\' "
+            "OR lower(v.tags::VARCHAR) LIKE ? ESCAPE '\\' OR lower(v.owner) LIKE ? ESCAPE '\\')"
         )
         params += [pattern] * 5
     if tag:
@@ -327,6 +330,21 @@ def list_views(
     return workspace.catalog.transaction(read)
 
 
+def facets(workspace: Workspace) -> dict[str, list[str]]:
+    """Every tag and owner of the latest view versions (for the panel's filters)."""
+    latest = (
+        "FROM feature_view_versions v WHERE v.version = "
+        "(SELECT max(version) FROM feature_view_versions w WHERE w.name = v.name)"
+    )
+    tags = workspace.catalog.read(
+        f"SELECT DISTINCT unnest(v.tags::VARCHAR[]) AS tag {latest} ORDER BY tag"
+    )
+    owners = workspace.catalog.read(
+        f"SELECT DISTINCT v.owner {latest} AND v.owner <> '' ORDER BY v.owner"
+    )
+    return {"tags": [t[0] for t in tags], "owners": [o[0] for o in owners]}
+
+
 def search_views(workspace: Workspace, query: str, **filters: Any) -> list[dict[str, Any]]:
     return list_views(workspace, query=query, **filters)[0]
 
@@ -334,7 +352,7 @@ def search_views(workspace: Workspace, query: str, **filters: Any) -> list[dict[
 def consumers(workspace: Workspace, view: str) -> list[dict[str, Any]]:
     return workspace.catalog.read_dicts(
         "SELECT version, feature, consumer_kind AS kind, consumer_id AS id, "
-        "min(created_at)::VARCHAR AS first_used FROM feature_consumers WHERE view = ? "
-        "GROUP BY ALL ORDER BY kind, id, feature",
+        "strftime(min(created_at), '%Y-%m-%dT%H:%M:%S.%f+00:00') AS first_used "
+        "FROM feature_consumers WHERE view = ? GROUP BY ALL ORDER BY kind, id, feature",
         [view],
     )

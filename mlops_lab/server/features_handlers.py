@@ -6,7 +6,7 @@ import tornado.web
 
 from mlops_lab.errors import InvalidInputError
 from mlops_lab.features.discovery import diff_versions, view_detail
-from mlops_lab.features.registry import list_views
+from mlops_lab.features.registry import facets, list_views
 from mlops_lab.server.handlers import BaseHandler, int_argument
 
 __all__ = ["FeatureViewDiffHandler", "FeatureViewHandler", "FeatureViewsHandler"]
@@ -27,7 +27,10 @@ class FeatureViewsHandler(BaseHandler):
             limit=limit,
             offset=offset,
         )
-        self.write_json({"views": views, "total": total, "limit": limit, "offset": offset})
+        found = await self.call(facets, workspace)
+        self.write_json(
+            {"views": views, "total": total, "limit": limit, "offset": offset, "facets": found}
+        )
 
 
 class FeatureViewHandler(BaseHandler):
