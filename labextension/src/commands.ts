@@ -3,6 +3,7 @@
  */
 export namespace CommandIDs {
   export const refresh = 'mlops-lab:refresh';
+  export const showFeatures = 'mlops-lab:show-features';
   export const showRuns = 'mlops-lab:show-runs';
   export const runPipeline = 'mlops-lab:run-pipeline';
   export const runNotebook = 'mlops-lab:run-notebook';

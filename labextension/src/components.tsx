@@ -79,3 +79,40 @@ function withCode(message: string): React.ReactNode[] {
 export function plural(n: number, noun: string): string {
   return n === 1 ? noun : `${noun}s`;
 }
+
+/**
+ * "12 of 340 runs" under a server-paginated list, with a button loading the
+ * next page while there is one.
+ */
+export function Pager(props: {
+  shown: number;
+  total: number;
+  noun: string;
+  loading: boolean;
+  onMore: () => void;
+  countTestid: string;
+  moreTestid: string;
+}): JSX.Element | null {
+  const { shown, total } = props;
+  if (shown === 0) {
+    return null;
+  }
+  return (
+    <div className="jp-mlops-pager">
+      <span data-testid={props.countTestid}>
+        {shown} of {total} {plural(total, props.noun)}
+      </span>
+      {shown < total && (
+        <button
+          type="button"
+          className="jp-Button jp-mod-small jp-mlops-button"
+          data-testid={props.moreTestid}
+          disabled={props.loading}
+          onClick={props.onMore}
+        >
+          Load more
+        </button>
+      )}
+    </div>
+  );
+}

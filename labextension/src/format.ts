@@ -100,3 +100,76 @@ export function formatNumber(value: number | null | undefined): string {
   }
   return Number(value.toPrecision(6)).toString();
 }
+
+/**
+ * How long ago something happened: `just now`, `5 min ago`, `3 h ago`,
+ * `12 d ago`, else the date; `–` when unknown.
+ */
+export function formatAge(
+  iso: string | null | undefined,
+  now: Date = new Date()
+): string {
+  if (!iso) {
+    return '–';
+  }
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) {
+    return iso;
+  }
+  const seconds = (now.getTime() - date.getTime()) / 1000;
+  if (seconds < 60) {
+    return seconds < -60 ? date.toLocaleDateString() : 'just now';
+  }
+  if (seconds < 3600) {
+    return `${Math.floor(seconds / 60)} min ago`;
+  }
+  if (seconds < 86400) {
+    return `${Math.floor(seconds / 3600)} h ago`;
+  }
+  if (seconds < 86400 * 60) {
+    return `${Math.floor(seconds / 86400)} d ago`;
+  }
+  return date.toLocaleDateString();
+}
+
+/**
+ * A time-to-live in seconds: `30 s`, `15 min`, `6 h`, `7 d`, `1 d 12 h`;
+ * `none` when there is none.
+ */
+export function formatTtl(seconds: number | null | undefined): string {
+  if (seconds === null || seconds === undefined || seconds <= 0) {
+    return 'none';
+  }
+  const units: [number, string][] = [
+    [86400, 'd'],
+    [3600, 'h'],
+    [60, 'min'],
+    [1, 's']
+  ];
+  const parts: string[] = [];
+  let rest = Math.round(seconds);
+  for (const [size, unit] of units) {
+    if (rest >= size && parts.length < 2) {
+      parts.push(`${Math.floor(rest / size)} ${unit}`);
+      rest %= size;
+    } else if (parts.length) {
+      break;
+    }
+  }
+  return parts.join(' ');
+}
+
+/**
+ * A share in [0, 1] as a percentage: `0%`, `0.4%`, `12%`, `100%`.
+ */
+export function formatShare(share: number | null | undefined): string {
+  if (share === null || share === undefined || !Number.isFinite(share)) {
+    return '–';
+  }
+  const percent = share * 100;
+  if (percent === 0 || percent === 100 || (percent >= 10 && percent < 99.5)) {
+    return `${Math.round(percent)}%`;
+  }
+  // Keep 0.4% and 99.7% apart from 0% and 100%.
+  return `${Number(percent.toPrecision(percent < 10 ? 2 : 3))}%`;
+}

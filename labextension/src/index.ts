@@ -7,6 +7,7 @@ import { ICommandPalette } from '@jupyterlab/apputils';
 import { refreshIcon } from '@jupyterlab/ui-components';
 
 import { CommandIDs } from './commands';
+import { featuresPlugin } from './features/plugin';
 import { mlopsIcon } from './icons';
 import { StatusModel } from './model';
 import { MlopsPanel } from './panel';
@@ -57,4 +58,4 @@ const sidebarPlugin: JupyterFrontEndPlugin<IMlopsSidebar> = {
   }
 };
 
-export default [sidebarPlugin, runsPlugin];
+export default [sidebarPlugin, featuresPlugin, runsPlugin];

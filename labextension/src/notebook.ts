@@ -87,3 +87,33 @@ export class RunNotebookButton implements DocumentRegistry.IWidgetExtension<
 
   private _run: (panel: NotebookPanel) => void;
 }
+
+/**
+ * Insert a code cell holding `source` below a notebook's active cell (at
+ * the end when no cell is active), make it the active cell and scroll to
+ * it. The cell is not run.
+ */
+export async function insertCodeCellBelow(
+  panel: NotebookPanel,
+  source: string
+): Promise<void> {
+  await panel.context.ready;
+  const notebook = panel.content;
+  const model = notebook.model;
+  if (!model) {
+    throw new Error(`${panel.title.label} is not loaded yet.`);
+  }
+  if (model.readOnly) {
+    throw new Error(`${panel.title.label} is read-only.`);
+  }
+  const active = notebook.activeCellIndex;
+  const index = active < 0 ? model.cells.length : active + 1;
+  model.sharedModel.insertCell(index, { cell_type: 'code', source });
+  notebook.activeCellIndex = index;
+  notebook.deselectAll();
+  const cell = notebook.activeCell;
+  if (cell) {
+    await notebook.scrollToCell(cell);
+  }
+  notebook.mode = 'command';
+}

@@ -163,6 +163,8 @@ function StatusDetails(props: {
           icon={tableRowsIcon}
           kind="feature_views"
           counts={counts}
+          view="features"
+          navigator={navigator}
           detail={
             <>
               <Count kind="datasets" counts={counts} />{' '}

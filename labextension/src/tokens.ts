@@ -266,3 +266,165 @@ export interface IRunsApi {
   compareRuns(a: string, b: string): Promise<IRunComparison>;
   openStage(runId: string, stage: string): Promise<IOpenedNotebook>;
 }
+
+/**
+ * A feature view, latest version (`GET mlops-lab/api/features/views`).
+ */
+export interface IFeatureViewSummary {
+  name: string;
+  version: number;
+  entity: string;
+  owner?: string;
+  tags?: string[];
+  description?: string;
+  row_count?: number;
+  feature_count: number;
+  created_at?: string;
+  /**
+   * Newest event time in the online store, `null` when never materialized.
+   */
+  freshness?: string | null;
+}
+
+/**
+ * The payload of `GET mlops-lab/api/features/views`.
+ */
+export interface IFeatureViewPage {
+  views: IFeatureViewSummary[];
+  total: number;
+  limit: number;
+  offset: number;
+}
+
+/**
+ * Distribution of a feature: numeric features have `edges` (one more than
+ * `counts`), others `labels` (their top values).
+ */
+export interface IHistogram {
+  edges?: number[];
+  labels?: string[];
+  counts: number[];
+}
+
+/**
+ * A scalar statistic: numbers for numeric features, strings (e.g. dates or
+ * the first and last label) for others.
+ */
+export type StatValue = number | string | boolean | null;
+
+/**
+ * One feature of a view version, with its statistics.
+ */
+export interface IFeature {
+  name: string;
+  description?: string;
+  dtype: string;
+  null_share?: number;
+  min?: StatValue;
+  max?: StatValue;
+  mean?: number | null;
+  distinct?: number;
+  histogram?: IHistogram | null;
+}
+
+/**
+ * One version of a feature view.
+ */
+export interface IFeatureViewVersion {
+  version: number;
+  created_at?: string;
+  digest?: string;
+  source?: { dataset: string; version: number };
+}
+
+/**
+ * One feature one consumer used (a row per feature).
+ */
+export interface IFeatureConsumer {
+  version: number;
+  feature: string;
+  /**
+   * `training_frame` (models later).
+   */
+  kind: string;
+  /**
+   * E.g. the training frame's `dataset@version`.
+   */
+  id: string;
+  first_used?: string;
+}
+
+/**
+ * The payload of `GET mlops-lab/api/features/views/{name}?version=`.
+ */
+export interface IFeatureViewDetail {
+  name: string;
+  version: number;
+  /**
+   * The registered definition (entity, source, aggregations, ttl, ...).
+   */
+  definition: { [key: string]: JSONValue };
+  entity?: { name: string; join_keys: string[]; description?: string };
+  source?: { dataset: string; version: number };
+  row_count?: number;
+  features: IFeature[];
+  owner?: string;
+  tags?: string[];
+  description?: string;
+  ttl_seconds?: number | null;
+  created_at?: string;
+  versions: IFeatureViewVersion[];
+  consumers: IFeatureConsumer[];
+  freshness?: string | null;
+  /**
+   * Python code loading these features into a training frame.
+   */
+  snippet?: string;
+}
+
+/**
+ * A feature whose type or mean changed between two versions.
+ */
+export interface IChangedFeature {
+  name: string;
+  a?: { dtype?: string; mean?: number | null };
+  b?: { dtype?: string; mean?: number | null };
+}
+
+/**
+ * The payload of `GET mlops-lab/api/features/views/{name}/diff?a=&b=`.
+ */
+export interface IFeatureViewDiff {
+  name: string;
+  a: number;
+  b: number;
+  /**
+   * Unified diff lines of the two definitions (pretty JSON).
+   */
+  definition: string[];
+  features: {
+    added?: string[];
+    removed?: string[];
+    changed?: IChangedFeature[];
+  };
+}
+
+/**
+ * The server-side filter of the feature view list.
+ */
+export interface IFeatureViewQuery {
+  q?: string;
+  tag?: string;
+  owner?: string;
+  limit: number;
+  offset: number;
+}
+
+/**
+ * The mlops-lab feature store REST API, as the features model uses it.
+ */
+export interface IFeaturesApi {
+  listViews(query: IFeatureViewQuery): Promise<IFeatureViewPage>;
+  getView(name: string, version?: number | null): Promise<IFeatureViewDetail>;
+  diffView(name: string, a: number, b: number): Promise<IFeatureViewDiff>;
+}

@@ -12,7 +12,7 @@ import {
 import { Message } from '@lumino/messaging';
 import * as React from 'react';
 
-import { ErrorNotice, plural } from '../components';
+import { ErrorNotice, Pager } from '../components';
 import { formatDuration, formatStarted, formatValue } from '../format';
 import { IRun, RUN_STATUSES, RunStatus } from '../tokens';
 import { ComparisonView } from './compare';
@@ -177,24 +177,15 @@ function RunsView(props: {
           ))}
         </ul>
       )}
-      {state.runs.length > 0 && (
-        <div className="jp-mlops-pager">
-          <span data-testid="mlops-runs-count">
-            {state.runs.length} of {state.total} {plural(state.total, 'run')}
-          </span>
-          {state.runs.length < state.total && (
-            <button
-              type="button"
-              className="jp-Button jp-mod-small jp-mlops-button"
-              data-testid="mlops-load-more"
-              disabled={state.loading}
-              onClick={() => void model.loadMore()}
-            >
-              Load more
-            </button>
-          )}
-        </div>
-      )}
+      <Pager
+        shown={state.runs.length}
+        total={state.total}
+        noun="run"
+        loading={state.loading}
+        onMore={() => void model.loadMore()}
+        countTestid="mlops-runs-count"
+        moreTestid="mlops-load-more"
+      />
     </div>
   );
 }

@@ -1,0 +1,54 @@
+import { ServerConnection } from '@jupyterlab/services';
+
+import { requestAPI } from '../request';
+import {
+  IFeaturesApi,
+  IFeatureViewDetail,
+  IFeatureViewDiff,
+  IFeatureViewPage,
+  IFeatureViewQuery
+} from '../tokens';
+
+/**
+ * The feature store routes of the mlops-lab REST API.
+ */
+export class FeaturesApi implements IFeaturesApi {
+  constructor(settings?: ServerConnection.ISettings) {
+    this._settings = settings;
+  }
+
+  listViews(query: IFeatureViewQuery): Promise<IFeatureViewPage> {
+    const params = new URLSearchParams({
+      limit: String(query.limit),
+      offset: String(query.offset)
+    });
+    for (const key of ['q', 'tag', 'owner'] as const) {
+      const value = query[key]?.trim();
+      if (value) {
+        params.set(key, value);
+      }
+    }
+    return this._get(`features/views?${params}`);
+  }
+
+  getView(name: string, version?: number | null): Promise<IFeatureViewDetail> {
+    const query =
+      version === null || version === undefined ? '' : `?version=${version}`;
+    return this._get(`${viewPath(name)}${query}`);
+  }
+
+  diffView(name: string, a: number, b: number): Promise<IFeatureViewDiff> {
+    const params = new URLSearchParams({ a: String(a), b: String(b) });
+    return this._get(`${viewPath(name)}/diff?${params}`);
+  }
+
+  private _get<T>(endPoint: string): Promise<T> {
+    return requestAPI<T>(endPoint, {}, this._settings);
+  }
+
+  private _settings: ServerConnection.ISettings | undefined;
+}
+
+function viewPath(name: string): string {
+  return `features/views/${encodeURIComponent(name)}`;
+}

@@ -1,0 +1,461 @@
+import { Clipboard } from '@jupyterlab/apputils';
+import {
+  addBelowIcon,
+  caretLeftIcon,
+  closeIcon,
+  copyIcon,
+  HTMLSelect,
+  refreshIcon,
+  ToolbarButtonComponent
+} from '@jupyterlab/ui-components';
+import * as React from 'react';
+
+import { ErrorNotice } from '../components';
+import {
+  formatAge,
+  formatNumber,
+  formatShare,
+  formatStarted,
+  formatTtl
+} from '../format';
+import { IFeature, IFeatureViewDetail, StatValue } from '../tokens';
+import { Consumers, groupConsumers } from './consumers';
+import { VersionsDiff } from './diff';
+import { Histogram } from './histogram';
+import { FeaturesModel, IFeaturesState } from './model';
+
+/**
+ * One feature view in detail: facts, features with statistics and
+ * histograms, versions and their diff, consumers, definition and code.
+ */
+export function ViewDetail(props: {
+  model: FeaturesModel;
+  state: IFeaturesState;
+}): JSX.Element {
+  const { model, state } = props;
+  const { detail, selected } = state;
+  return (
+    <div
+      className="jp-mlops-body jp-mlops-fv-detail"
+      data-testid="mlops-fv-detail"
+      data-view={selected?.name}
+      aria-busy={state.detailLoading}
+    >
+      <div className="jp-mlops-header jp-mlops-fv-toolbar">
+        <ToolbarButtonComponent
+          icon={caretLeftIcon}
+          label="Features"
+          tooltip="Back to the list of feature views"
+          dataset={{ testid: 'mlops-fv-back' }}
+          onClick={() => void model.select(null)}
+        />
+        <ToolbarButtonComponent
+          icon={refreshIcon}
+          tooltip="Refresh"
+          dataset={{ testid: 'mlops-fv-refresh' }}
+          onClick={() => void model.refresh()}
+        />
+      </div>
+      {state.detailError && (
+        <ErrorNotice
+          error={state.detailError}
+          title="The feature view could not be loaded"
+          testid="mlops-fv-error"
+        />
+      )}
+      {!detail && state.detailLoading && (
+        <p className="jp-mlops-placeholder">Loading…</p>
+      )}
+      {detail && <DetailBody detail={detail} model={model} state={state} />}
+    </div>
+  );
+}
+
+function DetailBody(props: {
+  detail: IFeatureViewDetail;
+  model: FeaturesModel;
+  state: IFeaturesState;
+}): JSX.Element {
+  const { detail, model, state } = props;
+  const latest = Math.max(
+    ...detail.versions.map(v => v.version),
+    detail.version
+  );
+  const canCompare = detail.versions.length >= 2;
+  const compareLatest = () => {
+    if (state.diff.phase === 'none' && canCompare) {
+      const older = detail.versions
+        .map(v => v.version)
+        .filter(v => v < detail.version);
+      const a = older.length ? Math.max(...older) : detail.version;
+      const b = older.length ? detail.version : latest;
+      if (a !== b) {
+        void model.compare(a, b);
+      }
+    }
+  };
+  return (
+    <>
+      <section className="jp-mlops-fv-head" aria-label="Feature view">
+        <div className="jp-mlops-fv-title">
+          <h3 data-testid="mlops-fv-name" title={detail.name}>
+            {detail.name}
+          </h3>
+          <HTMLSelect
+            aria-label="Version"
+            data-testid="mlops-fv-version"
+            value={String(detail.version)}
+            onChange={event =>
+              void model.setVersion(Number(event.currentTarget.value))
+            }
+            options={[...detail.versions]
+              .sort((x, y) => y.version - x.version)
+              .map(v => ({
+                value: String(v.version),
+                label: `v${v.version}${v.version === latest ? ' (latest)' : ''}`
+              }))}
+          />
+        </div>
+        <p
+          className={
+            detail.description
+              ? 'jp-mlops-fv-description'
+              : 'jp-mlops-fv-description jp-mlops-placeholder'
+          }
+          data-testid="mlops-fv-description"
+        >
+          {detail.description || 'No description.'}
+        </p>
+        <CodeActions detail={detail} model={model} />
+        {state.notice && (
+          <div
+            className="jp-mlops-notice"
+            role="status"
+            data-kind={state.notice.kind}
+            data-testid="mlops-fv-notice"
+          >
+            <span>{state.notice.message}</span>
+            <ToolbarButtonComponent
+              icon={closeIcon}
+              tooltip="Dismiss"
+              onClick={() => model.notify(null)}
+            />
+          </div>
+        )}
+        <Facts detail={detail} />
+      </section>
+      <details className="jp-mlops-fv-section" open>
+        <summary>
+          Features
+          <span className="jp-mlops-badge">{detail.features.length}</span>
+        </summary>
+        <ul className="jp-mlops-features" aria-label="Features">
+          {detail.features.map(feature => (
+            <FeatureCard key={feature.name} feature={feature} />
+          ))}
+        </ul>
+      </details>
+      <details
+        className="jp-mlops-fv-section"
+        data-testid="mlops-fv-versions"
+        onToggle={event => event.currentTarget.open && compareLatest()}
+      >
+        <summary>
+          Versions
+          <span className="jp-mlops-badge">{detail.versions.length}</span>
+        </summary>
+        <VersionList
+          detail={detail}
+          onSelect={version => void model.setVersion(version)}
+        />
+        <VersionsDiff
+          versions={detail.versions}
+          diff={state.diff}
+          onCompare={(a, b) => void model.compare(a, b)}
+        />
+      </details>
+      <details className="jp-mlops-fv-section" data-testid="mlops-fv-consumers">
+        <summary>
+          Consumers
+          <span className="jp-mlops-badge">
+            {groupConsumers(detail.consumers).length}
+          </span>
+        </summary>
+        <Consumers consumers={detail.consumers} />
+      </details>
+      <details
+        className="jp-mlops-fv-section"
+        data-testid="mlops-fv-definition"
+      >
+        <summary>Definition</summary>
+        <pre className="jp-mlops-code">
+          {JSON.stringify(detail.definition, null, 2)}
+        </pre>
+      </details>
+    </>
+  );
+}
+
+/**
+ * Insert the view's snippet into the active notebook, or copy it; the
+ * snippet itself is shown folded.
+ */
+function CodeActions(props: {
+  detail: IFeatureViewDetail;
+  model: FeaturesModel;
+}): JSX.Element | null {
+  const { detail, model } = props;
+  const snippet = detail.snippet;
+  if (!snippet) {
+    return null;
+  }
+  const copy = () => {
+    Clipboard.copyToSystem(snippet);
+    model.notify({
+      kind: 'success',
+      message: 'Code copied to the clipboard.'
+    });
+  };
+  return (
+    <div className="jp-mlops-fv-code">
+      <div className="jp-mlops-fv-actions">
+        <button
+          type="button"
+          className="jp-Button jp-mod-small jp-mlops-button"
+          data-testid="mlops-insert-code"
+          title="Insert code loading these features into a training frame, below the active cell of the current notebook"
+          onClick={() => void model.insertCode()}
+        >
+          <addBelowIcon.react tag="span" className="jp-mlops-button-icon" />
+          Insert code
+        </button>
+        <button
+          type="button"
+          className="jp-Button jp-mod-small jp-mlops-button"
+          data-testid="mlops-copy-code"
+          title="Copy the code to the clipboard"
+          onClick={copy}
+        >
+          <copyIcon.react tag="span" className="jp-mlops-button-icon" />
+          Copy
+        </button>
+      </div>
+      <details className="jp-mlops-fv-snippet">
+        <summary>Code</summary>
+        <pre className="jp-mlops-code" data-testid="mlops-fv-snippet">
+          {snippet}
+        </pre>
+      </details>
+    </div>
+  );
+}
+
+/**
+ * Entity, source, timestamp, TTL, owner, tags, rows and freshness.
+ */
+function Facts(props: { detail: IFeatureViewDetail }): JSX.Element {
+  const { detail } = props;
+  const definition = detail.definition;
+  const source =
+    detail.source ??
+    (typeof definition.source === 'string'
+      ? {
+          dataset: definition.source,
+          version: Number(definition.source_version)
+        }
+      : null);
+  const timestamp =
+    typeof definition.timestamp === 'string' ? definition.timestamp : null;
+  const joinKeys = detail.entity?.join_keys ?? [];
+  return (
+    <dl className="jp-mlops-facts" data-testid="mlops-fv-facts">
+      <dt>Entity</dt>
+      <dd data-fact="entity">
+        {detail.entity?.name ?? String(definition.entity ?? '–')}
+        {joinKeys.length > 0 && (
+          <span className="jp-mlops-fv-keys" title="Join keys">
+            {' '}
+            on{' '}
+            {joinKeys.map(key => (
+              <code key={key}>{key}</code>
+            ))}
+          </span>
+        )}
+      </dd>
+      {source && (
+        <>
+          <dt>Source</dt>
+          <dd data-fact="source">
+            <code>
+              {source.dataset}@{source.version}
+            </code>
+          </dd>
+        </>
+      )}
+      {timestamp && (
+        <>
+          <dt>Timestamp</dt>
+          <dd data-fact="timestamp">
+            <code>{timestamp}</code>
+          </dd>
+        </>
+      )}
+      <dt>TTL</dt>
+      <dd data-fact="ttl">{formatTtl(detail.ttl_seconds)}</dd>
+      {detail.owner && (
+        <>
+          <dt>Owner</dt>
+          <dd data-fact="owner">{detail.owner}</dd>
+        </>
+      )}
+      {detail.tags && detail.tags.length > 0 && (
+        <>
+          <dt>Tags</dt>
+          <dd data-fact="tags" className="jp-mlops-tags">
+            {detail.tags.map(tag => (
+              <span key={tag} className="jp-mlops-tag">
+                {tag}
+              </span>
+            ))}
+          </dd>
+        </>
+      )}
+      {detail.row_count !== undefined && (
+        <>
+          <dt>Rows</dt>
+          <dd data-fact="rows">{detail.row_count.toLocaleString()}</dd>
+        </>
+      )}
+      <dt>Freshness</dt>
+      <dd data-fact="freshness">
+        <Freshness freshness={detail.freshness} />
+      </dd>
+    </dl>
+  );
+}
+
+/**
+ * When the online store last got new events, or that it never did.
+ */
+export function Freshness(props: {
+  freshness: string | null | undefined;
+}): JSX.Element {
+  const { freshness } = props;
+  if (!freshness) {
+    return (
+      <span
+        className="jp-mlops-freshness"
+        data-fresh="never"
+        title="Not materialized into the online store"
+      >
+        not materialized
+      </span>
+    );
+  }
+  return (
+    <time
+      className="jp-mlops-freshness"
+      data-fresh="yes"
+      dateTime={freshness}
+      title={`Newest event in the online store: ${new Date(freshness).toLocaleString()}`}
+    >
+      {formatAge(freshness)}
+    </time>
+  );
+}
+
+/**
+ * One feature: its type, statistics and histogram.
+ */
+function FeatureCard(props: { feature: IFeature }): JSX.Element {
+  const { feature } = props;
+  const stats: [string, string, string][] = [
+    ['min', 'Minimum', formatStat(feature.min)],
+    ['max', 'Maximum', formatStat(feature.max)],
+    ['mean', 'Mean', formatNumber(feature.mean)],
+    ['nulls', 'Share of missing values', formatShare(feature.null_share)],
+    ['distinct', 'Distinct values', formatNumber(feature.distinct)]
+  ];
+  return (
+    <li
+      className="jp-mlops-feature"
+      data-testid="mlops-feature"
+      data-feature={feature.name}
+    >
+      <div className="jp-mlops-feature-head">
+        <code className="jp-mlops-feature-name" title={feature.name}>
+          {feature.name}
+        </code>
+        <span className="jp-mlops-dtype" data-testid="mlops-feature-dtype">
+          {feature.dtype}
+        </span>
+      </div>
+      {feature.description && (
+        <p className="jp-mlops-feature-description">{feature.description}</p>
+      )}
+      <dl className="jp-mlops-stats">
+        {stats.map(([key, title, value]) => (
+          <div key={key} data-stat={key} title={title}>
+            <dt>{key}</dt>
+            <dd>{value}</dd>
+          </div>
+        ))}
+      </dl>
+      <Histogram histogram={feature.histogram} feature={feature.name} />
+    </li>
+  );
+}
+
+/**
+ * A min or max: numbers compactly, dates as dates, other values as text.
+ */
+function formatStat(value: StatValue | undefined): string {
+  if (typeof value === 'number') {
+    return formatNumber(value);
+  }
+  if (value === null || value === undefined) {
+    return '–';
+  }
+  return String(value);
+}
+
+/**
+ * The versions of the view; the one shown is marked, others open on click.
+ */
+function VersionList(props: {
+  detail: IFeatureViewDetail;
+  onSelect: (version: number) => void;
+}): JSX.Element {
+  const { detail, onSelect } = props;
+  const versions = [...detail.versions].sort((x, y) => y.version - x.version);
+  return (
+    <ul className="jp-mlops-fv-versions" aria-label="Versions">
+      {versions.map(v => {
+        const current = v.version === detail.version;
+        return (
+          <li key={v.version} data-version={v.version} data-current={current}>
+            <button
+              type="button"
+              className="jp-mlops-fv-version"
+              disabled={current}
+              title={current ? 'Shown' : `Show v${v.version}`}
+              onClick={() => onSelect(v.version)}
+            >
+              <span className="jp-mlops-fv-version-number">v{v.version}</span>
+              {v.source && (
+                <code>
+                  {v.source.dataset}@{v.source.version}
+                </code>
+              )}
+              {v.created_at && (
+                <time dateTime={v.created_at}>
+                  {formatStarted(v.created_at)}
+                </time>
+              )}
+            </button>
+          </li>
+        );
+      })}
+    </ul>
+  );
+}

@@ -1,0 +1,65 @@
+import {
+  JupyterFrontEnd,
+  JupyterFrontEndPlugin
+} from '@jupyterlab/application';
+import { ICommandPalette } from '@jupyterlab/apputils';
+import { INotebookTracker } from '@jupyterlab/notebook';
+
+import { CommandIDs } from '../commands';
+import { insertCodeCellBelow } from '../notebook';
+import { IMlopsSidebar } from '../sidebar';
+import { FeaturesApi } from './api';
+import { FeaturesModel } from './model';
+import { FeaturesPanel } from './view';
+
+/**
+ * What to say when "Insert code" has no notebook to insert into.
+ */
+export const NO_NOTEBOOK =
+  'No notebook is open. Open or create a notebook, click the cell to ' +
+  'insert below, then press Insert code again (or use Copy).';
+
+/**
+ * The Features view of the MLOps sidebar: search feature views, inspect
+ * their features, versions and consumers, and insert the code using them
+ * into a notebook.
+ */
+export const featuresPlugin: JupyterFrontEndPlugin<void> = {
+  id: 'mlops-lab:features',
+  description: 'Feature store: search, inspect and use feature views.',
+  autoStart: true,
+  requires: [IMlopsSidebar],
+  optional: [ICommandPalette, INotebookTracker],
+  activate: (
+    app: JupyterFrontEnd,
+    sidebar: IMlopsSidebar,
+    palette: ICommandPalette | null,
+    notebooks: INotebookTracker | null
+  ): void => {
+    const model = new FeaturesModel({
+      api: new FeaturesApi(app.serviceManager.serverSettings),
+      insertCode: async code => {
+        const notebook = notebooks?.currentWidget;
+        if (!notebook || notebook.isDisposed) {
+          throw new Error(NO_NOTEBOOK);
+        }
+        await insertCodeCellBelow(notebook, code);
+        app.shell.activateById(notebook.id);
+        return notebook.title.label;
+      }
+    });
+    const panel = new FeaturesPanel(model);
+    panel.disposed.connect(() => model.dispose());
+    sidebar.addView('features', panel, 100);
+
+    app.commands.addCommand(CommandIDs.showFeatures, {
+      label: 'MLOps: Show Features',
+      caption: 'Search the feature views in the MLOps sidebar',
+      execute: () => {
+        sidebar.showView('features');
+        app.shell.activateById(sidebar.id);
+      }
+    });
+    palette?.addItem({ command: CommandIDs.showFeatures, category: 'MLOps' });
+  }
+};

@@ -1,0 +1,292 @@
+import { ReactWidget } from '@jupyterlab/apputils';
+import {
+  InputGroup,
+  refreshIcon,
+  ToolbarButtonComponent,
+  UseSignal
+} from '@jupyterlab/ui-components';
+import { Message } from '@lumino/messaging';
+import * as React from 'react';
+
+import { ErrorNotice, Pager, plural } from '../components';
+import { IFeatureViewSummary } from '../tokens';
+import { Freshness, ViewDetail } from './detail';
+import { FeaturesModel, IFeaturesState } from './model';
+
+/**
+ * The Features view of the MLOps sidebar: a view of a `FeaturesModel`.
+ *
+ * The list is searched and paginated on the server; selecting a view
+ * shows it in detail, and Back returns to the list where it was.
+ */
+export class FeaturesPanel extends ReactWidget {
+  constructor(model: FeaturesModel) {
+    super();
+    this._model = model;
+    this.addClass('jp-mlops-panel');
+    this.title.label = 'Features';
+  }
+
+  protected onAfterAttach(msg: Message): void {
+    super.onAfterAttach(msg);
+    if (this.isVisible) {
+      void this._model.refresh();
+    }
+  }
+
+  protected onAfterShow(msg: Message): void {
+    super.onAfterShow(msg);
+    void this._model.refresh();
+  }
+
+  protected render(): JSX.Element {
+    const model = this._model;
+    return (
+      <UseSignal signal={model.stateChanged} initialArgs={model.state}>
+        {(_, state) => (
+          <FeaturesView
+            model={model}
+            state={state ?? model.state}
+            scroller={this.node}
+          />
+        )}
+      </UseSignal>
+    );
+  }
+
+  private _model: FeaturesModel;
+}
+
+/**
+ * The list, or the selected view in detail; the list's scroll position is
+ * kept while a view is shown.
+ */
+function FeaturesView(props: {
+  model: FeaturesModel;
+  state: IFeaturesState;
+  scroller: HTMLElement;
+}): JSX.Element {
+  const { model, state, scroller } = props;
+  const listScroll = React.useRef(0);
+  const selected = state.selected?.name ?? null;
+  React.useLayoutEffect(() => {
+    scroller.scrollTop = selected === null ? listScroll.current : 0;
+  }, [selected]);
+  if (selected !== null) {
+    return <ViewDetail model={model} state={state} />;
+  }
+  const open = (name: string) => {
+    listScroll.current = scroller.scrollTop;
+    void model.select(name);
+  };
+  return <ViewList model={model} state={state} onOpen={open} />;
+}
+
+/**
+ * The search, the filters and one page after another of feature views.
+ */
+function ViewList(props: {
+  model: FeaturesModel;
+  state: IFeaturesState;
+  onOpen: (name: string) => void;
+}): JSX.Element {
+  const { model, state, onOpen } = props;
+  const { filter } = state;
+  const filtered = !!(filter.q || filter.tag || filter.owner);
+  return (
+    <div
+      className="jp-mlops-body jp-mlops-features-list"
+      data-testid="mlops-features"
+      aria-busy={state.loading}
+    >
+      <div className="jp-mlops-header">
+        <h2 className="jp-mlops-title">Feature views</h2>
+        <ToolbarButtonComponent
+          icon={refreshIcon}
+          tooltip="Refresh"
+          dataset={{ testid: 'mlops-features-refresh' }}
+          onClick={() => void model.refresh()}
+        />
+      </div>
+      <Filters model={model} state={state} />
+      {state.error && (
+        <ErrorNotice
+          error={state.error}
+          title="The feature views could not be loaded"
+          testid="mlops-features-error"
+        />
+      )}
+      {state.loading && !state.loaded && (
+        <p className="jp-mlops-placeholder">Loading…</p>
+      )}
+      {state.loaded && state.views.length === 0 && (
+        <p className="jp-mlops-placeholder" data-testid="mlops-features-empty">
+          {filtered ? (
+            'No feature views match.'
+          ) : (
+            <>
+              No feature views yet. Register one from a notebook with{' '}
+              <code>ws.features.register_feature_view(…)</code>.
+            </>
+          )}
+        </p>
+      )}
+      {state.views.length > 0 && (
+        <ul className="jp-mlops-fv-list" aria-label="Feature views">
+          {state.views.map(view => (
+            <ViewRow
+              key={view.name}
+              view={view}
+              onOpen={onOpen}
+              onTag={tag => model.setFilter({ tag })}
+              onOwner={owner => model.setFilter({ owner })}
+            />
+          ))}
+        </ul>
+      )}
+      <Pager
+        shown={state.views.length}
+        total={state.total}
+        noun="view"
+        loading={state.loading}
+        onMore={() => void model.loadMore()}
+        countTestid="mlops-features-count"
+        moreTestid="mlops-features-more"
+      />
+    </div>
+  );
+}
+
+/**
+ * Search (as you type, on the server) and exact tag and owner filters,
+ * suggesting the tags and owners of the views loaded so far.
+ */
+function Filters(props: {
+  model: FeaturesModel;
+  state: IFeaturesState;
+}): JSX.Element {
+  const { model, state } = props;
+  const tags = new Set(state.views.flatMap(v => v.tags ?? []));
+  const owners = new Set(state.views.map(v => v.owner ?? '').filter(Boolean));
+  return (
+    <div
+      className="jp-mlops-fv-filters"
+      role="search"
+      aria-label="Search feature views"
+    >
+      <InputGroup
+        type="text"
+        placeholder="Search views and features"
+        title="Searches names, features, descriptions, tags and owners"
+        aria-label="Search"
+        data-testid="mlops-features-search"
+        rightIcon="ui-components:search"
+        value={state.filter.q}
+        onChange={event => model.setFilter({ q: event.target.value }, true)}
+      />
+      <div className="jp-mlops-filters">
+        <InputGroup
+          type="search"
+          placeholder="Tag"
+          aria-label="Tag"
+          list="jp-mlops-fv-tags"
+          data-testid="mlops-features-tag"
+          value={state.filter.tag}
+          onChange={event => model.setFilter({ tag: event.target.value }, true)}
+        />
+        <InputGroup
+          type="search"
+          placeholder="Owner"
+          aria-label="Owner"
+          list="jp-mlops-fv-owners"
+          data-testid="mlops-features-owner"
+          value={state.filter.owner}
+          onChange={event =>
+            model.setFilter({ owner: event.target.value }, true)
+          }
+        />
+      </div>
+      <datalist id="jp-mlops-fv-tags">
+        {[...tags].sort().map(tag => (
+          <option key={tag} value={tag} />
+        ))}
+      </datalist>
+      <datalist id="jp-mlops-fv-owners">
+        {[...owners].sort().map(owner => (
+          <option key={owner} value={owner} />
+        ))}
+      </datalist>
+    </div>
+  );
+}
+
+/**
+ * One view: name and latest version, entity, owner, tags and freshness.
+ * Its tags and owner filter the list.
+ */
+function ViewRow(props: {
+  view: IFeatureViewSummary;
+  onOpen: (name: string) => void;
+  onTag: (tag: string) => void;
+  onOwner: (owner: string) => void;
+}): JSX.Element {
+  const { view, onOpen } = props;
+  return (
+    <li
+      className="jp-mlops-fv-row"
+      data-testid="mlops-fv-row"
+      data-view={view.name}
+    >
+      <button
+        type="button"
+        className="jp-mlops-fv-open"
+        title={view.description || `Show ${view.name}`}
+        onClick={() => onOpen(view.name)}
+      >
+        <span className="jp-mlops-fv-row-main">
+          <span className="jp-mlops-fv-row-name">{view.name}</span>
+          <span className="jp-mlops-fv-row-version" title="Latest version">
+            v{view.version}
+          </span>
+        </span>
+        <span className="jp-mlops-fv-row-meta">
+          <span title="Entity" data-testid="mlops-fv-row-entity">
+            {view.entity}
+          </span>
+          <span className="jp-mlops-meta-sep">·</span>
+          <span>
+            {view.feature_count} {plural(view.feature_count, 'feature')}
+          </span>
+        </span>
+        <span className="jp-mlops-fv-row-side">
+          <Freshness freshness={view.freshness} />
+        </span>
+      </button>
+      {(view.owner || (view.tags?.length ?? 0) > 0) && (
+        <div className="jp-mlops-fv-row-labels">
+          {view.owner && (
+            <button
+              type="button"
+              className="jp-mlops-owner"
+              title={`Only views owned by ${view.owner}`}
+              onClick={() => props.onOwner(view.owner ?? '')}
+            >
+              @{view.owner}
+            </button>
+          )}
+          {view.tags?.map(tag => (
+            <button
+              type="button"
+              key={tag}
+              className="jp-mlops-tag"
+              title={`Only views tagged ${tag}`}
+              onClick={() => props.onTag(tag)}
+            >
+              {tag}
+            </button>
+          ))}
+        </div>
+      )}
+    </li>
+  );
+}
