@@ -219,18 +219,23 @@ class ArtifactStore:
             raise ArtifactCorruptError(digest, hasher.hexdigest())
         return artifact
 
-    def local_path(self, digest: str) -> Path:
+    def local_path(self, digest: str, *, check_catalog: bool = True) -> Path:
         """The blob's file path for tools that read files (DuckDB ``read_parquet``).
 
         Only for local locations; the hash is not re-checked here (use :meth:`verify`).
+        ``check_catalog=False`` skips the catalog lookup (one session) for callers that
+        just read the hash from the catalog themselves; the file must still exist.
         """
-        self.info(digest)
-        path = self.location.local_path(_key(digest))
+        if check_catalog:
+            self.info(digest)
+        path = self.location.local_path(_key(validate_hash(digest)))
         if path is None:
             raise InvalidInputError(
                 f"The artifact store {self.location.url} is not a local folder; "
                 "read the artifact with get_bytes() instead."
             )
+        if not check_catalog and not path.is_file():
+            raise ArtifactNotFoundError(digest)
         return path
 
     def list(self, *, limit: int = 100, offset: int = 0) -> list[Artifact]:

@@ -50,7 +50,8 @@ def materialize(
     lower = start if start is not None else last
     if lower is not None and end is not None and end <= lower:
         raise InvalidInputError(f"end ({end}) must be after the start ({lower}).")
-    path = str(workspace.artifacts.local_path(view.table_artifact)).replace("'", "''")
+    table = workspace.artifacts.local_path(view.table_artifact, check_catalog=False)
+    path = str(table).replace("'", "''")
     where, params = [], []
     if lower is not None:
         where.append("event_timestamp >= ?" if start is not None else "event_timestamp > ?")

@@ -112,10 +112,9 @@ def get_training_frame(
     con = memory_connection()
     try:
         # Only the columns the joins need go into DuckDB; the row number restores the order.
-        view_keys = {
-            name: list(get_entity(workspace, view.entity).join_keys)
-            for (name, _), (view, _) in grouped.items()
-        }
+        entities = {view.entity for view, _ in grouped.values()}
+        join_keys = {e: list(get_entity(workspace, e).join_keys) for e in entities}
+        view_keys = {name: join_keys[view.entity] for (name, _), (view, _) in grouped.items()}
         needed = list(dict.fromkeys([*(k for ks in view_keys.values() for k in ks), timestamp]))
         missing = [k for k in needed if k not in entity_df.columns]
         if missing:
@@ -130,7 +129,8 @@ def get_training_frame(
         for index, ((view_name, _), (view, names)) in enumerate(grouped.items()):
             keys = view_keys[view_name]
             seconds = _ttl(view, ttl)
-            path = str(workspace.artifacts.local_path(view.table_artifact)).replace("'", "''")
+            table = workspace.artifacts.local_path(view.table_artifact, check_catalog=False)
+            path = str(table).replace("'", "''")
             alias = f"f{index}"
             # View tables hold one row per entity and event time (see compute.py), so the
             # ASOF JOIN reads the Parquet file directly.
@@ -160,9 +160,9 @@ def get_training_frame(
         ) from exc
     finally:
         con.close()
-    frame = entity_df.reset_index(drop=True).copy()
-    for column in result.columns:
-        frame[column] = result[column].to_numpy()
+    result.index = pd.RangeIndex(len(result))
+    frame: pd.DataFrame = pd.concat([entity_df.reset_index(drop=True), result], axis=1)
+    frame.attrs = dict(entity_df.attrs)
     frame.attrs["mlops_lab_features"] = {
         f"{name}@{version}": list(names) for (name, version), (_, names) in grouped.items()
     }
