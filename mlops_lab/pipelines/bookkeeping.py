@@ -20,10 +20,11 @@ from mlops_lab.pipelines.spec import PipelineSpec
 __all__ = [
     "CachedResult",
     "GitState",
+    "begin_stage",
     "create_run",
-    "find_cached",
     "finish_run",
     "git_state",
+    "heartbeat",
     "interrupt_dead_runs",
     "record_stage_failure",
     "record_stage_success",
@@ -110,27 +111,13 @@ def update_stage(catalog: Catalog, run_id: str, stage: str, **fields: Any) -> No
     )
 
 
-def update_cells_done(catalog: Catalog, run_id: str, done: dict[str, int]) -> None:
-    """Cell progress of running stages, in one transaction."""
-
-    def write(con: duckdb.DuckDBPyConnection) -> None:
-        for stage, cells in done.items():
-            con.execute(
-                "UPDATE stage_runs SET cells_done = ? WHERE run_id = ? AND stage = ? "
-                "AND status = 'running'",
-                [cells, run_id, stage],
-            )
-
-    catalog.transaction(write)
-
-
-def find_cached(catalog: Catalog, cache_key: str) -> CachedResult | None:
+def _find_cached(con: duckdb.DuckDBPyConnection, cache_key: str) -> CachedResult | None:
     """The newest successful execution with this key, if any."""
-    row = catalog.read(
+    row = con.execute(
         "SELECT run_id, outputs, outputs_hash, executed_notebook FROM stage_runs "
         "WHERE cache_key = ? AND status = 'succeeded' ORDER BY ended_at DESC LIMIT 1",
         [cache_key],
-    )
+    ).fetchall()
     if not row:
         return None
     run_id, outputs, digest, notebook = row[0]
@@ -140,6 +127,66 @@ def find_cached(catalog: Catalog, cache_key: str) -> CachedResult | None:
         outputs_hash=digest,
         executed_notebook=notebook,
     )
+
+
+def begin_stage(
+    catalog: Catalog,
+    *,
+    run_id: str,
+    stage: str,
+    key: str,
+    inputs: dict[str, str],
+    reuse: bool,
+    may_run: bool,
+    cells_total: int,
+) -> tuple[str, CachedResult | None]:
+    """In one transaction: reuse a cached result, or mark the stage running.
+
+    Returns ("cached", result), ("running", None), or ("missing", None) when the
+    stage may not run (not selected) and nothing cached matches.
+    """
+
+    def write(con: duckdb.DuckDBPyConnection) -> tuple[str, CachedResult | None]:
+        cached = _find_cached(con, key) if reuse else None
+        if cached is not None:
+            con.execute(
+                "UPDATE stage_runs SET status = 'cached', cache_key = ?, inputs = ?, "
+                "cached_from = ?, outputs = ?, outputs_hash = ?, executed_notebook = ?, "
+                "duration_s = 0, started_at = current_timestamp, ended_at = current_timestamp "
+                "WHERE run_id = ? AND stage = ?",
+                [
+                    key, json.dumps(inputs), cached.run_id, json.dumps(cached.outputs),
+                    cached.outputs_hash, cached.executed_notebook, run_id, stage,
+                ],
+            )  # fmt: skip
+            return "cached", cached
+        if not may_run:
+            return "missing", None
+        con.execute(
+            "UPDATE stage_runs SET status = 'running', cache_key = ?, inputs = ?, "
+            "started_at = current_timestamp, cells_total = ?, cells_done = 0 "
+            "WHERE run_id = ? AND stage = ?",
+            [key, json.dumps(inputs), cells_total, run_id, stage],
+        )
+        return "running", None
+
+    return catalog.transaction(write)
+
+
+def heartbeat(catalog: Catalog, run_id: str, cells_done: dict[str, int]) -> bool:
+    """Write running stages' cell progress and read whether a cancel was asked for."""
+
+    def sync(con: duckdb.DuckDBPyConnection) -> bool:
+        for stage, cells in cells_done.items():
+            con.execute(
+                "UPDATE stage_runs SET cells_done = ? WHERE run_id = ? AND stage = ? "
+                "AND status = 'running'",
+                [cells, run_id, stage],
+            )
+        row = con.execute("SELECT cancel_requested FROM runs WHERE id = ?", [run_id]).fetchall()
+        return bool(row and row[0][0])
+
+    return catalog.transaction(sync)
 
 
 def _store_executed(
@@ -229,10 +276,6 @@ def finish_run(catalog: Catalog, run_id: str, status: str, error: str | None = N
     catalog.transaction(write)
 
 
-def cancel_requested(catalog: Catalog, run_id: str) -> bool:
-    return bool(catalog.read_value("SELECT cancel_requested FROM runs WHERE id = ?", [run_id]))
-
-
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -281,23 +324,3 @@ def claim_run(catalog: Catalog, run_id: str) -> None:
         "UPDATE runs SET runner_host = ?, runner_pid = ? WHERE id = ?",
         [socket.gethostname(), os.getpid(), run_id],
     )
-
-
-def mark_cached(
-    catalog: Catalog,
-    run_id: str,
-    stage: str,
-    key: str,
-    inputs: dict[str, str],
-    cached: CachedResult,
-) -> None:
-    catalog.write(
-        "UPDATE stage_runs SET status = 'cached', cache_key = ?, inputs = ?, cached_from = ?, "
-        "outputs = ?, outputs_hash = ?, executed_notebook = ?, duration_s = 0, "
-        "started_at = current_timestamp, ended_at = current_timestamp "
-        "WHERE run_id = ? AND stage = ?",
-        [
-            key, json.dumps(inputs), cached.run_id, json.dumps(cached.outputs),
-            cached.outputs_hash, cached.executed_notebook, run_id, stage,
-        ],
-    )  # fmt: skip

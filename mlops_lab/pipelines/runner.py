@@ -161,12 +161,11 @@ class Runner:
         with self._lock:
             self._progress_pending[stage] = done
 
-    def _flush_progress(self) -> None:
-        """Write the latest cell counts (the scheduler does this every half second)."""
+    def _heartbeat(self) -> bool:
+        """Every half second: write cell progress, read the cancel flag (one transaction)."""
         with self._lock:
             pending, self._progress_pending = self._progress_pending, {}
-        if pending:
-            books.update_cells_done(self.workspace.catalog, self.run_id, pending)
+        return books.heartbeat(self.workspace.catalog, self.run_id, pending)
 
     # -- the run ------------------------------------------------------------------
 
@@ -207,7 +206,7 @@ class Runner:
     def _schedule(self) -> bool:
         """Start stages as their needs finish; return True if the run was cancelled."""
         running: dict[Future[None], str] = {}
-        last_cancel_check = 0.0
+        last_beat = time.monotonic()
         with ThreadPoolExecutor(max_workers=self.options.jobs, thread_name_prefix="stage") as pool:
             while True:
                 for stage in self._ready():
@@ -221,13 +220,12 @@ class Runner:
                         return False
                     continue
                 done, _ = wait(running, timeout=0.5, return_when=FIRST_COMPLETED)
-                self._flush_progress()
                 for future in done:
                     running.pop(future)
                     future.result()  # a bug in the runner itself must not pass silently
-                if time.monotonic() - last_cancel_check > 0.5:
-                    last_cancel_check = time.monotonic()
-                    if books.cancel_requested(self.workspace.catalog, self.run_id):
+                if running and time.monotonic() - last_beat >= 0.5:
+                    last_beat = time.monotonic()
+                    if self._heartbeat():
                         self._cancel_running()
                         wait(running)
                         return True
@@ -260,25 +258,23 @@ class Runner:
             return None
         selected = stage.name in self._selected
         forced = selected and (self.options.force or stage.name in self.options.force_stages)
-        cached = None if forced else books.find_cached(catalog, key)
+        total = count_cells(self.workspace.root / stage.notebook)
+        outcome, cached = books.begin_stage(
+            catalog, run_id=self.run_id, stage=stage.name, key=key, inputs=inputs,
+            reuse=not forced, may_run=selected, cells_total=total,
+        )  # fmt: skip
         if cached is not None:
-            books.mark_cached(catalog, self.run_id, stage.name, key, inputs, cached)
             self._outputs_hash[stage.name] = cached.outputs_hash
             self._outputs[stage.name] = cached.outputs
             self._emit(stage.name, "cached", message=f"from run {cached.run_id}")
             return None
-        if not selected:
+        if outcome == "missing":
             self._fail_before_start(
                 stage,
                 "not selected by --only/--from and no cached result matches its current code, "
                 "parameters and inputs; run it first",
             )
             return None
-        total = count_cells(self.workspace.root / stage.notebook)
-        books.update_stage(
-            catalog, self.run_id, stage.name, status="running", cache_key=key, inputs=inputs,
-            started_at=_now(), cells_total=total, cells_done=0,
-        )  # fmt: skip
         self._emit(stage.name, "running", cells_done=0, cells_total=total)
         return pool.submit(self._execute, stage)
 
@@ -389,9 +385,3 @@ def _missing_outputs(stage: StageSpec, outcome: StageOutcome) -> list[str]:
     ]
     missing += [f"metric {n}" for n in stage.outputs.get("metrics", ()) if n not in metrics]
     return missing
-
-
-def _now() -> Any:
-    from datetime import UTC, datetime
-
-    return datetime.now(UTC)
