@@ -1,4 +1,3 @@
-import { ReactWidget } from '@jupyterlab/apputils';
 import {
   buildIcon,
   caretRightIcon,
@@ -11,12 +10,12 @@ import {
   ToolbarButtonComponent,
   UseSignal
 } from '@jupyterlab/ui-components';
-import { Message } from '@lumino/messaging';
 import * as React from 'react';
 
 import { ErrorNotice, plural } from './components';
 import { formatBytes } from './format';
 import { StatusModel, StatusState } from './model';
+import { ShownReactWidget } from './shown';
 import { IViewNavigator, ViewId } from './sidebar';
 import { IStatus, IStatusCounts } from './tokens';
 
@@ -39,7 +38,7 @@ const NOUNS: Record<keyof IStatusCounts, string> = {
  * when it is shown and when the refresh button is pressed. Sections that
  * have a view of their own (e.g. Runs) link to it through `navigator`.
  */
-export class MlopsPanel extends ReactWidget {
+export class MlopsPanel extends ShownReactWidget {
   constructor(model: StatusModel, navigator?: IViewNavigator) {
     super();
     this._model = model;
@@ -48,15 +47,7 @@ export class MlopsPanel extends ReactWidget {
     this.title.label = 'Overview';
   }
 
-  protected onAfterAttach(msg: Message): void {
-    super.onAfterAttach(msg);
-    if (this.isVisible) {
-      void this._model.refresh();
-    }
-  }
-
-  protected onAfterShow(msg: Message): void {
-    super.onAfterShow(msg);
+  protected onShown(): void {
     void this._model.refresh();
   }
 

@@ -1,14 +1,13 @@
-import { ReactWidget } from '@jupyterlab/apputils';
 import {
   InputGroup,
   refreshIcon,
   ToolbarButtonComponent,
   UseSignal
 } from '@jupyterlab/ui-components';
-import { Message } from '@lumino/messaging';
 import * as React from 'react';
 
 import { ErrorNotice, Pager, plural } from '../components';
+import { ShownReactWidget } from '../shown';
 import { IFeatureViewSummary } from '../tokens';
 import { Freshness, ViewDetail } from './detail';
 import { FeaturesModel, IFeaturesState } from './model';
@@ -19,7 +18,7 @@ import { FeaturesModel, IFeaturesState } from './model';
  * The list is searched and paginated on the server; selecting a view
  * shows it in detail, and Back returns to the list where it was.
  */
-export class FeaturesPanel extends ReactWidget {
+export class FeaturesPanel extends ShownReactWidget {
   constructor(model: FeaturesModel) {
     super();
     this._model = model;
@@ -27,15 +26,7 @@ export class FeaturesPanel extends ReactWidget {
     this.title.label = 'Features';
   }
 
-  protected onAfterAttach(msg: Message): void {
-    super.onAfterAttach(msg);
-    if (this.isVisible) {
-      void this._model.refresh();
-    }
-  }
-
-  protected onAfterShow(msg: Message): void {
-    super.onAfterShow(msg);
+  protected onShown(): void {
     void this._model.refresh();
   }
 

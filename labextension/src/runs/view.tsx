@@ -1,4 +1,3 @@
-import { ReactWidget } from '@jupyterlab/apputils';
 import {
   caretDownIcon,
   caretRightIcon,
@@ -9,11 +8,11 @@ import {
   ToolbarButtonComponent,
   UseSignal
 } from '@jupyterlab/ui-components';
-import { Message } from '@lumino/messaging';
 import * as React from 'react';
 
 import { ErrorNotice, Pager } from '../components';
 import { formatDuration, formatStarted, formatValue } from '../format';
+import { ShownReactWidget } from '../shown';
 import { IRun, RUN_STATUSES, RunStatus } from '../tokens';
 import { ComparisonView } from './compare';
 import { LaunchForm } from './launcher';
@@ -27,7 +26,7 @@ import { StatusIcon } from './status';
  * While shown, the model is active: it reloads on show and follows
  * running runs live.
  */
-export class RunsPanel extends ReactWidget {
+export class RunsPanel extends ShownReactWidget {
   constructor(model: RunsModel) {
     super();
     this._model = model;
@@ -42,26 +41,12 @@ export class RunsPanel extends ReactWidget {
     this._setLaunching(true);
   }
 
-  protected onAfterAttach(msg: Message): void {
-    super.onAfterAttach(msg);
-    if (this.isVisible) {
-      this._model.setActive(true);
-    }
-  }
-
-  protected onAfterShow(msg: Message): void {
-    super.onAfterShow(msg);
+  protected onShown(): void {
     this._model.setActive(true);
   }
 
-  protected onAfterHide(msg: Message): void {
-    super.onAfterHide(msg);
+  protected onHidden(): void {
     this._model.setActive(false);
-  }
-
-  protected onBeforeDetach(msg: Message): void {
-    this._model.setActive(false);
-    super.onBeforeDetach(msg);
   }
 
   protected render(): JSX.Element {
