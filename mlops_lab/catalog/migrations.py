@@ -242,4 +242,49 @@ MIGRATIONS: tuple[Migration, ...] = (
             """,
         ),
     ),
+    Migration(
+        version=5,
+        description="model store: versions, aliases and alias history",
+        statements=(
+            """
+            CREATE TABLE model_versions (
+                name             VARCHAR NOT NULL,
+                version          INTEGER NOT NULL,
+                flavor           VARCHAR NOT NULL,
+                artifact_hash    VARCHAR NOT NULL,
+                trusted          BOOLEAN NOT NULL DEFAULT false,
+                signature        JSON,
+                run_id           VARCHAR,
+                stage            VARCHAR,
+                training_dataset VARCHAR,
+                feature_views    JSON,
+                parameters       JSON,
+                description      VARCHAR NOT NULL DEFAULT '',
+                tags             JSON NOT NULL,
+                created_at       TIMESTAMPTZ NOT NULL DEFAULT current_timestamp,
+                PRIMARY KEY (name, version)
+            )
+            """,
+            """
+            CREATE TABLE model_aliases (
+                name       VARCHAR NOT NULL,
+                alias      VARCHAR NOT NULL,
+                version    INTEGER NOT NULL,
+                updated_at TIMESTAMPTZ NOT NULL DEFAULT current_timestamp,
+                PRIMARY KEY (name, alias)
+            )
+            """,
+            """
+            CREATE TABLE alias_history (
+                name         VARCHAR NOT NULL,
+                alias        VARCHAR NOT NULL,
+                from_version INTEGER,
+                to_version   INTEGER NOT NULL,
+                changed_by   VARCHAR NOT NULL,
+                reason       VARCHAR NOT NULL,
+                changed_at   TIMESTAMPTZ NOT NULL DEFAULT current_timestamp
+            )
+            """,
+        ),
+    ),
 )
