@@ -4,7 +4,7 @@ Open the workspace you are in with :func:`open_workspace`; its ``catalog``
 and ``artifacts`` are the storage core every feature builds on.
 """
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mlops_lab._version import __version__
 from mlops_lab.artifacts import Artifact, ArtifactStore, BlobLocation
@@ -24,12 +24,43 @@ __all__ = [
     "Workspace",
     "WorkspaceStatus",
     "__version__",
+    "ab_test",
+    "check_drift",
+    "compare",
     "context",
+    "evaluate",
     "find_workspace",
     "init_workspace",
+    "load_model",
     "open_workspace",
+    "promote",
+    "register_model",
     "workspace_status",
 ]
+
+
+if TYPE_CHECKING:
+    from mlops_lab.evaluation import ab_test, check_drift, compare, evaluate
+    from mlops_lab.models.tracking import load_model, promote, register_model
+
+_LAZY = {
+    "ab_test": "mlops_lab.evaluation",
+    "check_drift": "mlops_lab.evaluation",
+    "compare": "mlops_lab.evaluation",
+    "evaluate": "mlops_lab.evaluation",
+    "load_model": "mlops_lab.models.tracking",
+    "promote": "mlops_lab.models.tracking",
+    "register_model": "mlops_lab.models.tracking",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """The model and evaluation calls load scikit-learn and scipy: import them on first use."""
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'mlops_lab' has no attribute {name!r}")
 
 
 def _jupyter_labextension_paths() -> list[dict[str, str]]:

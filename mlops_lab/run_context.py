@@ -22,8 +22,10 @@ from typing import TYPE_CHECKING, Any
 
 from mlops_lab._stage_env import (
     ENV_MANIFEST,
+    ENV_NOTEBOOK,
     ENV_PARAMETERS,
     ENV_RUN_ID,
+    ENV_SOURCE_HASH,
     ENV_STAGE,
     ENV_UPSTREAM,
 )
@@ -56,6 +58,8 @@ class _Identity:
     parameters: dict[str, Any]
     manifest: Path | None  # None: interactive, record at once
     upstream: dict[str, dict[str, Any]] = field(default_factory=dict)
+    notebook: str | None = None  # relative to the workspace root in a stage
+    notebook_hash: str | None = None
 
 
 class RunContext:
@@ -66,6 +70,9 @@ class RunContext:
         self._id = identity
         self._pending_datasets: dict[str, DatasetVersion] = {}
         self._pending_artifacts: dict[str, str] = {}
+        self._logged_params: dict[str, Any] = {}
+        # Objects registered in this stage but not committed yet, by kind and name.
+        self.pending: dict[str, dict[str, Any]] = {"models": {}}
 
     def __repr__(self) -> str:
         mode = "interactive" if self.interactive else "stage"
@@ -86,6 +93,39 @@ class RunContext:
     @property
     def interactive(self) -> bool:
         return self._id.manifest is None
+
+    @property
+    def notebook(self) -> tuple[str | None, str | None]:
+        """(path, content hash) of the notebook this run executes, when known."""
+        if self._id.notebook_hash or not self._id.notebook:
+            return self._id.notebook, self._id.notebook_hash
+        from mlops_lab.pipelines.notebook import read_notebook
+
+        path = Path(self._id.notebook)
+        for candidate in (path, Path.cwd() / path.name):  # kernels start in its folder
+            try:
+                return self._id.notebook, read_notebook(candidate).source_hash
+            except Exception:
+                continue
+        return self._id.notebook, None
+
+    @property
+    def all_parameters(self) -> dict[str, Any]:
+        """The stage's parameters and everything logged with :meth:`log_params` so far."""
+        return {**self._id.parameters, **self._logged_params}
+
+    def upstream(self, kind: str, name: str) -> dict[str, Any] | None:
+        """What the stages this one needs produced: ``upstream("models", "churn")``."""
+        found = self._id.upstream.get(kind, {}).get(name)
+        return dict(found) if found else None
+
+    def commit_or_defer(self, entry: dict[str, Any]) -> Any:
+        """Record one entry: at once (returns what it created) or at the stage's commit (None)."""
+        if self._id.manifest is not None:
+            self._record(entry)
+            return None
+        state = records.commit_state(self.workspace.catalog, self.run_id, self.stage, [entry])
+        return state.created[0] if state.created else None
 
     # -- recording ----------------------------------------------------------------
 
@@ -125,6 +165,7 @@ class RunContext:
                     f"Parameter {key!r} is not JSON-serialisable ({type(value).__name__})."
                 ) from None
         self._record({"type": "params", "values": params})
+        self._logged_params.update(params)
 
     def save_dataset(self, name: str, frame: pd.DataFrame) -> DatasetVersion:
         """Store ``frame`` as the next version of dataset ``name`` (Parquet artifact)."""
@@ -177,7 +218,11 @@ class RunContext:
         """
         pending = self._pending_datasets.get(name)
         if pending is not None and version is None:
-            return self.workspace.artifacts.get_dataframe(pending.artifact_hash)
+            frame = self.workspace.artifacts.get_dataframe(
+                pending.artifact_hash, check_catalog=False
+            )
+            frame.attrs["mlops_lab_dataset"] = _origin(name, None, pending.artifact_hash, frame)
+            return frame
         upstream = self._id.upstream.get("datasets", {}).get(name)
         if upstream is not None and version is None:
             found_version, digest = upstream["version"], upstream["hash"]
@@ -185,13 +230,17 @@ class RunContext:
             found = get_dataset_version(self.workspace, name, version)
             found_version, digest = found.version, found.artifact_hash
         self._record({"type": "input", "name": name, "version": found_version, "hash": digest})
-        return self.workspace.artifacts.get_dataframe(digest)
+        frame = self.workspace.artifacts.get_dataframe(digest)
+        frame.attrs["mlops_lab_dataset"] = _origin(name, found_version, digest, frame)
+        return frame
 
     def load_artifact(self, name: str) -> bytes:
         """The bytes of artifact ``name``: saved earlier in this stage, by the stages it
         needs, else the latest saved under that name by any run (hash verified)."""
         validate_name(name, "artifact")
         digest = self._pending_artifacts.get(name)
+        if digest is not None:  # saved by this stage, registered when it commits
+            return self.workspace.artifacts.get_bytes(digest, check_catalog=False)
         if digest is None:
             upstream = self._id.upstream.get("artifacts", {}).get(name)
             digest = upstream["hash"] if upstream else None
@@ -262,6 +311,21 @@ class RunContext:
         )
 
 
+def _origin(name: str, version: int | None, digest: str, frame: pd.DataFrame) -> dict[str, Any]:
+    """Where a loaded frame came from (pandas carries ``attrs`` to derived frames too,
+    so the shape is kept to tell the dataset itself from a frame derived from it)."""
+    return {"name": name, "version": version, "hash": digest, "rows": len(frame),
+            "columns": [str(c) for c in frame.columns]}  # fmt: skip
+
+
+def loaded_from(frame: pd.DataFrame) -> dict[str, Any] | None:
+    """The dataset version ``frame`` is, unchanged in shape, or None."""
+    origin = frame.attrs.get("mlops_lab_dataset")
+    if not origin or origin.get("rows") != len(frame):
+        return None
+    return origin if origin.get("columns") == [str(c) for c in frame.columns] else None
+
+
 def _stage_identity() -> _Identity | None:
     run_id = os.environ.get(ENV_RUN_ID)
     if not run_id:
@@ -273,6 +337,8 @@ def _stage_identity() -> _Identity | None:
         parameters=json.loads(os.environ.get(ENV_PARAMETERS, "{}")),
         manifest=Path(manifest) if manifest else None,
         upstream=json.loads(os.environ.get(ENV_UPSTREAM, "{}")),
+        notebook=os.environ.get(ENV_NOTEBOOK) or None,
+        notebook_hash=os.environ.get(ENV_SOURCE_HASH) or None,
     )
 
 
@@ -288,7 +354,9 @@ def context() -> RunContext:
             notebook = os.environ.get("JPY_SESSION_NAME") or None
             run_id = records.start_interactive_run(workspace.catalog, notebook=notebook)
             stage = Path(notebook).stem if notebook else "interactive"
-            identity = _Identity(run_id=run_id, stage=stage, parameters={}, manifest=None)
+            identity = _Identity(
+                run_id=run_id, stage=stage, parameters={}, manifest=None, notebook=notebook
+            )
         _current = RunContext(workspace, identity)
         return _current
 

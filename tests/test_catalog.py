@@ -135,3 +135,25 @@ def test_lock_held_past_the_deadline_gives_a_clear_busy_error(workspace: Workspa
         assert patient.read_value("SELECT count(*) FROM runs") == 0
     finally:
         holder.join(30)
+
+
+def test_generation_counts_writes_not_reads_and_sessions_reuse_one_connection(
+    tmp_path: Path,
+) -> None:
+    catalog = Catalog(tmp_path / "catalog.duckdb")
+    catalog.ensure_schema()
+    before = catalog.generation()
+    catalog.read("SELECT count(*) FROM artifacts")
+    assert catalog.generation() == before
+    catalog.write("INSERT INTO datasets (name) VALUES ('a')")
+    assert catalog.generation() == before + 1
+    # Another process's write is seen too (the counter is a file beside the catalog).
+    other = Catalog(tmp_path / "catalog.duckdb")
+    other.write("INSERT INTO datasets (name) VALUES ('b')")
+    assert catalog.generation() == before + 2
+    with catalog.session():
+        for name in "cdef":
+            catalog.write("INSERT INTO datasets (name) VALUES (?)", [name])
+        assert catalog.read_value("SELECT count(*) FROM datasets") == 6
+    assert catalog.generation() == before + 6
+    assert other.read_value("SELECT count(*) FROM datasets") == 6

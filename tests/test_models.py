@@ -41,7 +41,7 @@ def test_register_load_and_predict_with_a_safe_format(workspace: Workspace) -> N
     assert first.signature == {
         "inputs": [{"name": "tenure", "kind": "int", "dtype": "int64"},
                    {"name": "spend", "kind": "float", "dtype": "float64"}],
-        "output": "classes and probabilities",
+        "output": {"kind": "classification", "classes": [0, 1]},
     }  # fmt: skip
     loaded = load_model(workspace, "churn/1")
     expected = _pipeline().predict_proba(X)

@@ -185,9 +185,16 @@ class ArtifactStore:
         known = self.catalog.read_value("SELECT count(*) FROM artifacts WHERE hash = ?", [digest])
         return bool(known) and self.location.exists(_key(digest))
 
-    def get_bytes(self, digest: str) -> bytes:
-        """The artifact's bytes, after checking they still hash to ``digest``."""
-        self.info(digest)
+    def get_bytes(self, digest: str, *, check_catalog: bool = True) -> bytes:
+        """The artifact's bytes, after checking they still hash to ``digest``.
+
+        ``check_catalog=False`` reads a blob written but not registered yet (an
+        output of the pipeline stage that is still running).
+        """
+        if check_catalog:
+            self.info(digest)
+        else:
+            validate_hash(digest)
         key = _key(digest)
         if not self.location.exists(key):
             raise ArtifactNotFoundError(digest)
@@ -198,11 +205,12 @@ class ArtifactStore:
             raise ArtifactCorruptError(digest, actual)
         return data
 
-    def get_dataframe(self, digest: str) -> pd.DataFrame:
+    def get_dataframe(self, digest: str, *, check_catalog: bool = True) -> pd.DataFrame:
         """A Parquet artifact read back as a DataFrame (hash verified)."""
         import pyarrow.parquet as pq
 
-        frame: pd.DataFrame = pq.read_table(io.BytesIO(self.get_bytes(digest))).to_pandas()
+        data = self.get_bytes(digest, check_catalog=check_catalog)
+        frame: pd.DataFrame = pq.read_table(io.BytesIO(data)).to_pandas()
         return frame
 
     def verify(self, digest: str) -> Artifact:

@@ -10,7 +10,14 @@ from typing import Any, TypeVar
 
 import duckdb
 
-from mlops_lab.catalog.connection import RetryPolicy, open_connection, run_with_retry
+from mlops_lab.catalog.connection import (
+    RetryPolicy,
+    bump_generation,
+    open_connection,
+    read_generation,
+    run_transaction,
+    run_with_retry,
+)
 from mlops_lab.catalog.migrations import MIGRATIONS, Migration
 from mlops_lab.errors import SchemaVersionError
 
@@ -33,7 +40,10 @@ class Catalog:
     No connection is kept between calls: :meth:`read` and :meth:`write` each
     open the file, run one short transaction and close it, so other processes
     (kernels, the Jupyter server, the CLI, pipeline stages) get their turn.
-    Use :meth:`transaction` to batch many statements in one transaction.
+    Use :meth:`transaction` to batch many statements in one transaction, and
+    :meth:`session` to run many transactions on one open connection (bulk
+    work; other processes wait meanwhile). :meth:`generation` counts committed
+    writes, for in-process caches.
     """
 
     def __init__(
@@ -48,6 +58,7 @@ class Catalog:
         self._migrations = tuple(migrations)
         self._checked = False
         self._lock = threading.Lock()
+        self._local = threading.local()
 
     def __repr__(self) -> str:
         return f"Catalog({str(self.path)!r})"
@@ -112,16 +123,51 @@ class Catalog:
         """
         self._ready()
         with open_connection(self.path, self.retry) as con:
-            yield con
+            try:
+                yield con
+            finally:
+                bump_generation(self.path)
 
-    def transaction(self, work: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
-        """Run ``work(con)`` in one transaction, retried whole on a write conflict."""
+    @contextmanager
+    def session(self) -> Iterator[None]:
+        """Keep one connection open for this thread's transactions inside the block.
+
+        Saves the ~20 ms of opening DuckDB per call when registering many
+        things in a loop; other processes wait until the block ends, so keep
+        it to bulk work. Nested sessions reuse the outer one.
+        """
+        if getattr(self._local, "con", None) is not None:
+            yield
+            return
         self._ready()
-        return run_with_retry(self.path, self.retry, work)
+        with open_connection(self.path, self.retry) as con:
+            self._local.con = con
+            try:
+                yield
+            finally:
+                self._local.con = None
+
+    def transaction(
+        self, work: Callable[[duckdb.DuckDBPyConnection], T], *, write: bool = True
+    ) -> T:
+        """Run ``work(con)`` in one transaction, retried whole on a write conflict.
+
+        Pass ``write=False`` for reads, so caches keyed on :meth:`generation`
+        stay valid.
+        """
+        held = getattr(self._local, "con", None)
+        if held is not None:
+            return run_transaction(held, self.path, work, write=write)
+        self._ready()
+        return run_with_retry(self.path, self.retry, work, write=write)
+
+    def generation(self) -> int:
+        """A counter bumped after every committed write to this catalog, by any process."""
+        return read_generation(self.path)
 
     def read(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
         """Run one query and return all rows."""
-        return self.transaction(lambda con: con.execute(sql, params or []).fetchall())
+        return self.transaction(lambda con: con.execute(sql, params or []).fetchall(), write=False)
 
     def read_dicts(self, sql: str, params: Sequence[Any] | None = None) -> list[dict[str, Any]]:
         """Run one query and return rows as dictionaries keyed by column name."""
@@ -131,7 +177,7 @@ class Catalog:
             names = [d[0] for d in cursor.description or []]
             return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
-        return self.transaction(work)
+        return self.transaction(work, write=False)
 
     def read_value(self, sql: str, params: Sequence[Any] | None = None) -> Any:
         """Run one query and return the first column of its first row (or None)."""

@@ -32,7 +32,14 @@ import duckdb
 
 from mlops_lab.errors import CatalogBusyError, NotACatalogError
 
-__all__ = ["RetryPolicy", "open_connection", "run_with_retry"]
+__all__ = [
+    "RetryPolicy",
+    "bump_generation",
+    "open_connection",
+    "read_generation",
+    "run_transaction",
+    "run_with_retry",
+]
 
 T = TypeVar("T")
 
@@ -122,10 +129,58 @@ def open_connection(path: Path, policy: RetryPolicy) -> Iterator[duckdb.DuckDBPy
             con.close()
 
 
+def read_generation(path: Path) -> int:
+    """The catalog's write counter (``<catalog>.gen``), bumped after every committed write.
+
+    Reading it costs a few microseconds, so in-process caches can check it
+    on every lookup instead of opening the catalog.
+    """
+    try:
+        fd = os.open(f"{path}.gen", os.O_RDONLY)
+    except FileNotFoundError:
+        return 0
+    try:
+        return int.from_bytes(os.pread(fd, 8, 0) or b"\0", "little")
+    finally:
+        os.close(fd)
+
+
+def bump_generation(path: Path) -> None:
+    """Count a committed write; call while holding the session lock."""
+    fd = os.open(f"{path}.gen", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        current = int.from_bytes(os.pread(fd, 8, 0) or b"\0", "little")
+        os.pwrite(fd, (current + 1).to_bytes(8, "little"), 0)
+    finally:
+        os.close(fd)
+
+
+def run_transaction(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    work: Callable[[duckdb.DuckDBPyConnection], T],
+    *,
+    write: bool = True,
+) -> T:
+    """``work(con)`` in one transaction on an open session; counts the write on commit."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        result = work(con)
+        con.execute("COMMIT")
+    except BaseException:
+        _rollback(con)
+        raise
+    if write:
+        bump_generation(path)
+    return result
+
+
 def run_with_retry(
     path: Path,
     policy: RetryPolicy,
     work: Callable[[duckdb.DuckDBPyConnection], T],
+    *,
+    write: bool = True,
 ) -> T:
     """Run ``work(con)`` in one transaction; retry the whole of it on a write conflict.
 
@@ -136,19 +191,12 @@ def run_with_retry(
     delays = policy.delays()
     while True:
         with open_connection(path, policy) as con:
-            con.execute("BEGIN TRANSACTION")
             try:
-                result = work(con)
-                con.execute("COMMIT")
-                return result
+                return run_transaction(con, path, work, write=write)
             except duckdb.TransactionException as exc:
-                _rollback(con)
                 waited = time.monotonic() - start
                 if waited >= policy.timeout:
                     raise CatalogBusyError(path, waited, str(exc)) from exc
-            except BaseException:
-                _rollback(con)
-                raise
         time.sleep(next(delays))
 
 

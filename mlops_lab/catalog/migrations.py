@@ -287,4 +287,81 @@ MIGRATIONS: tuple[Migration, ...] = (
             """,
         ),
     ),
+    Migration(
+        version=6,
+        description="model lineage; evaluation store: evaluations, comparisons, drift, A/B tests",
+        statements=(
+            "ALTER TABLE model_versions ADD COLUMN notebook VARCHAR",
+            "ALTER TABLE model_versions ADD COLUMN notebook_hash VARCHAR",
+            "ALTER TABLE evaluations ADD COLUMN model VARCHAR",
+            "ALTER TABLE evaluations ADD COLUMN version INTEGER",
+            "ALTER TABLE evaluations ADD COLUMN dataset VARCHAR",
+            "ALTER TABLE evaluations ADD COLUMN dataset_version INTEGER",
+            "ALTER TABLE evaluations ADD COLUMN task VARCHAR",
+            "ALTER TABLE evaluations ADD COLUMN label VARCHAR",
+            "ALTER TABLE evaluations ADD COLUMN row_count BIGINT",
+            "ALTER TABLE evaluations ADD COLUMN metrics JSON",
+            "ALTER TABLE evaluations ADD COLUMN slices JSON",
+            "ALTER TABLE evaluations ADD COLUMN details_artifact VARCHAR",
+            "ALTER TABLE evaluations ADD COLUMN run_id VARCHAR",
+            "ALTER TABLE evaluations ADD COLUMN stage VARCHAR",
+            """
+            CREATE TABLE comparisons (
+                id              VARCHAR PRIMARY KEY,
+                model           VARCHAR NOT NULL,
+                baseline        INTEGER NOT NULL,
+                candidate       INTEGER NOT NULL,
+                dataset         VARCHAR NOT NULL,
+                dataset_version INTEGER NOT NULL,
+                metric          VARCHAR NOT NULL,
+                result          JSON NOT NULL,
+                decision        VARCHAR NOT NULL,
+                reason          VARCHAR NOT NULL,
+                run_id          VARCHAR,
+                created_at      TIMESTAMPTZ NOT NULL DEFAULT current_timestamp
+            )
+            """,
+            """
+            CREATE TABLE drift_profiles (
+                dataset_hash     VARCHAR NOT NULL,
+                columns_key      VARCHAR NOT NULL,
+                profile_artifact VARCHAR NOT NULL,
+                created_at       TIMESTAMPTZ NOT NULL DEFAULT current_timestamp,
+                PRIMARY KEY (dataset_hash, columns_key)
+            )
+            """,
+            """
+            CREATE TABLE drift_reports (
+                id              VARCHAR PRIMARY KEY,
+                reference       VARCHAR NOT NULL,
+                current         VARCHAR NOT NULL,
+                model           VARCHAR,
+                columns_checked INTEGER NOT NULL,
+                drifted         JSON NOT NULL,
+                drifted_share   DOUBLE NOT NULL,
+                verdict         VARCHAR NOT NULL,
+                report_artifact VARCHAR NOT NULL,
+                settings        JSON NOT NULL,
+                alert_id        VARCHAR,
+                run_id          VARCHAR,
+                created_at      TIMESTAMPTZ NOT NULL DEFAULT current_timestamp
+            )
+            """,
+            """
+            CREATE TABLE ab_tests (
+                id              VARCHAR PRIMARY KEY,
+                name            VARCHAR NOT NULL,
+                dataset         VARCHAR NOT NULL,
+                dataset_version INTEGER NOT NULL,
+                variant_column  VARCHAR NOT NULL,
+                outcome         VARCHAR NOT NULL,
+                kind            VARCHAR NOT NULL,
+                control         VARCHAR NOT NULL,
+                result          JSON NOT NULL,
+                run_id          VARCHAR,
+                created_at      TIMESTAMPTZ NOT NULL DEFAULT current_timestamp
+            )
+            """,
+        ),
+    ),
 )

@@ -22,7 +22,7 @@ from mlops_lab.features.registry import (
 )
 from mlops_lab.features.serving import OnlineFeatureReader, freshness, materialize
 from mlops_lab.features.training import get_training_frame
-from mlops_lab.pipelines.records import record_feature_use
+from mlops_lab.lineage import record_feature_use
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -138,7 +138,7 @@ class FeatureStore:
         version = save_dataset(self.workspace, name, frame)
 
         def write(con: Any) -> None:
-            record_feature_use(con, {"features": used}, f"{name}@{version.version}")
+            record_feature_use(con, used, f"{name}@{version.version}")
 
         self.workspace.catalog.transaction(write)
         return version

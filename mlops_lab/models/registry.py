@@ -10,21 +10,20 @@ import difflib
 import getpass
 import json
 import re
-from dataclasses import dataclass
-from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
 
 import duckdb
+import pandas as pd
 
 from mlops_lab.artifacts import register_artifact
 from mlops_lab.datasets import validate_name
 from mlops_lab.errors import InvalidInputError, NotFoundError
+from mlops_lab.lineage import add_edge, record_feature_use
 from mlops_lab.models.formats import dump_model, load_model_bytes
 from mlops_lab.models.signature import check_frame, infer_signature
 from mlops_lab.workspace import Workspace
-
-if TYPE_CHECKING:
-    import pandas as pd
 
 __all__ = [
     "LoadedModel",
@@ -39,7 +38,7 @@ __all__ = [
 
 _COLUMNS = (
     "name, version, flavor, artifact_hash, trusted, signature, run_id, stage, training_dataset, "
-    "feature_views, parameters, description, tags, created_at"
+    "feature_views, parameters, description, tags, created_at, notebook, notebook_hash"
 )
 _REF = re.compile(r"^(?P<name>[A-Za-z_][\w.-]*)(?:(?P<sep>[@/])(?P<tail>[\w.-]+))?$")
 
@@ -47,7 +46,7 @@ _REF = re.compile(r"^(?P<name>[A-Za-z_][\w.-]*)(?:(?P<sep>[@/])(?P<tail>[\w.-]+)
 @dataclass(frozen=True, kw_only=True)
 class ModelVersion:
     name: str
-    version: int
+    version: int | None  # None: registered in a pipeline stage that has not committed yet
     flavor: str
     artifact_hash: str
     trusted: bool
@@ -60,7 +59,13 @@ class ModelVersion:
     description: str
     tags: list[str]
     created_at: datetime
+    notebook: str | None = None
+    notebook_hash: str | None = None
     aliases: tuple[str, ...] = ()
+
+    @property
+    def ref(self) -> str:
+        return f"{self.name}/{self.version}"
 
     def to_dict(self) -> dict[str, Any]:
         data = dict(self.__dict__)
@@ -71,14 +76,15 @@ class ModelVersion:
 
 def _version(row: tuple[Any, ...], aliases: tuple[str, ...] = ()) -> ModelVersion:
     (name, version, flavor, digest, trusted, signature, run_id, stage, dataset, views, params,
-     description, tags, created_at) = row  # fmt: skip
+     description, tags, created_at, notebook, notebook_hash) = row  # fmt: skip
     return ModelVersion(
         name=name, version=int(version), flavor=flavor, artifact_hash=digest,
         trusted=bool(trusted), signature=json.loads(signature) if signature else None,
         run_id=run_id, stage=stage, training_dataset=dataset,
         feature_views=json.loads(views) if views else [],
         parameters=json.loads(params) if params else {}, description=description,
-        tags=json.loads(tags), created_at=created_at, aliases=aliases,
+        tags=json.loads(tags), created_at=created_at, notebook=notebook,
+        notebook_hash=notebook_hash, aliases=aliases,
     )  # fmt: skip
 
 
@@ -105,6 +111,27 @@ class LoadedModel:
         return self.model.predict_proba(self._checked(frame))
 
 
+@dataclass(frozen=True, kw_only=True)
+class VersionSpec:
+    """What one new model version records (its blob is already stored)."""
+
+    name: str
+    flavor: str
+    artifact_hash: str
+    size: int
+    trusted: bool = False
+    signature: dict[str, Any] | None = None
+    run_id: str | None = None
+    stage: str | None = None
+    training_dataset: str | None = None
+    feature_views: dict[str, list[str]] | None = None  # None: from the training frame
+    parameters: dict[str, Any] = field(default_factory=dict)
+    description: str = ""
+    tags: list[str] = field(default_factory=list)
+    notebook: str | None = None
+    notebook_hash: str | None = None
+
+
 def register_model(
     workspace: Workspace,
     name: str,
@@ -112,48 +139,113 @@ def register_model(
     *,
     X_sample: pd.DataFrame | None = None,
     training_dataset: str | None = None,
-    feature_views: list[str] | None = None,
+    feature_views: dict[str, list[str]] | None = None,
     parameters: dict[str, Any] | None = None,
     description: str = "",
     tags: list[str] | None = None,
     trusted: bool = False,
     run_id: str | None = None,
     stage: str | None = None,
+    notebook: str | None = None,
+    notebook_hash: str | None = None,
 ) -> ModelVersion:
-    """Store ``model`` (skops for scikit-learn; pickle only if ``trusted``) as version N+1."""
+    """Store ``model`` (skops for scikit-learn; pickle only if ``trusted``) as version N+1.
+
+    ``training_dataset`` is a dataset version reference (``"train@3"``); the
+    feature views it was built from are found through its lineage unless
+    ``feature_views`` (``{"view@1": [feature, ...]}``) says otherwise. In a
+    notebook, prefer :func:`mlops_lab.register_model`, which fills in the
+    run, stage, notebook and parameters.
+    """
+    spec = prepare_version(
+        workspace, name, model, X_sample=X_sample, trusted=trusted,
+        training_dataset=training_dataset, feature_views=feature_views,
+        parameters=parameters or {}, description=description, tags=tags or [],
+        run_id=run_id, stage=stage, notebook=notebook, notebook_hash=notebook_hash,
+    )  # fmt: skip
+    return workspace.catalog.transaction(lambda con: insert_versions(con, [spec])[0])
+
+
+def prepare_version(
+    workspace: Workspace, name: str, model: Any, *, X_sample: pd.DataFrame | None,
+    trusted: bool, **fields: Any,
+) -> VersionSpec:  # fmt: skip
+    """Validate, serialise and store the model's blob; the catalog rows come later."""
     validate_name(name, "model")
     flavor, data = dump_model(model, trusted=trusted)
     digest, size = workspace.artifacts.write_blob([data])
     signature = infer_signature(model, X_sample)
-    signature_json = json.dumps(signature) if signature else None
+    return VersionSpec(name=name, flavor=flavor, artifact_hash=digest, size=size,
+                       trusted=trusted, signature=signature, **fields)  # fmt: skip
 
-    def write(con: duckdb.DuckDBPyConnection) -> ModelVersion:
-        register_artifact(con, digest, size=size, media_type=f"application/x-{flavor}",
-                          run_id=run_id)  # fmt: skip
-        con.execute(
-            "INSERT INTO models (name, description) VALUES (?, ?) ON CONFLICT (name) DO NOTHING",
-            [name, description],
-        )
-        row = con.execute(
-            "SELECT coalesce(max(version), 0) + 1 FROM model_versions WHERE name = ?", [name]
-        ).fetchall()
-        version = int(row[0][0])
-        con.execute(
-            f"INSERT INTO model_versions ({_COLUMNS}) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, current_timestamp)",
-            [
-                name, version, flavor, digest, trusted, signature_json,
-                run_id, stage, training_dataset, json.dumps(feature_views or []),
-                json.dumps(parameters or {}, default=str), description, json.dumps(tags or []),
-            ],
-        )  # fmt: skip
-        created = con.execute(
-            f"SELECT {_COLUMNS} FROM model_versions WHERE name = ? AND version = ?",
-            [name, version],
-        ).fetchall()
-        return _version(created[0])
 
-    return workspace.catalog.transaction(write)
+def register_versions(workspace: Workspace, specs: list[VersionSpec]) -> list[ModelVersion]:
+    """Register many versions (blobs already stored) in one catalog transaction."""
+    return workspace.catalog.transaction(lambda con: insert_versions(con, specs))
+
+
+def insert_versions(con: duckdb.DuckDBPyConnection, specs: list[VersionSpec]) -> list[ModelVersion]:
+    """Insert versions in the caller's transaction, numbering them per model, with lineage."""
+    for spec in specs:
+        validate_name(spec.name, "model")
+    names = sorted({s.name for s in specs})
+    latest = dict(
+        con.execute(
+            "SELECT name, max(version) FROM model_versions WHERE name IN "
+            "(SELECT unnest(?::VARCHAR[])) GROUP BY name",
+            [names],
+        ).fetchall()
+    )
+    con.executemany(
+        "INSERT INTO models (name, description) VALUES (?, ?) ON CONFLICT (name) DO NOTHING",
+        [[n, next(s.description for s in specs if s.name == n)] for n in names],
+    )
+    for digest, size, flavor in {(s.artifact_hash, s.size, s.flavor) for s in specs}:
+        register_artifact(con, digest, size=size, media_type=f"application/x-{flavor}")
+    rows, created = [], []
+    now = datetime.now(UTC)
+    for spec in specs:
+        version = int(latest.get(spec.name) or 0) + 1
+        latest[spec.name] = version
+        views = spec.feature_views
+        if views is None:
+            views = _training_features(con, spec.training_dataset)
+        rows.append((
+            spec.name, version, spec.flavor, spec.artifact_hash, spec.trusted,
+            json.dumps(spec.signature) if spec.signature else None, spec.run_id, spec.stage,
+            spec.training_dataset, json.dumps(sorted(views)),
+            json.dumps(spec.parameters, default=str), spec.description,
+            json.dumps(spec.tags), now, spec.notebook, spec.notebook_hash,
+        ))  # fmt: skip
+        ref = f"{spec.name}/{version}"
+        record_feature_use(con, views, ref, kind="model")
+        if spec.training_dataset:
+            add_edge(con, "dataset_version", spec.training_dataset, "model_version", ref)
+        if spec.run_id and spec.stage:
+            add_edge(con, "stage_run", f"{spec.run_id}/{spec.stage}", "model_version", ref)
+    frame = pd.DataFrame.from_records(rows, columns=[c.strip() for c in _COLUMNS.split(",")])
+    con.register("new_versions", frame)
+    try:
+        con.execute(f"INSERT INTO model_versions ({_COLUMNS}) SELECT {_COLUMNS} FROM new_versions")
+    finally:
+        con.unregister("new_versions")
+    for row in rows:
+        created.append(_version(row))
+    return created
+
+
+def _training_features(con: duckdb.DuckDBPyConnection, dataset: str | None) -> dict[str, list[str]]:
+    """The feature view versions (and features) a training dataset version was built from."""
+    if not dataset:
+        return {}
+    found: dict[str, list[str]] = {}
+    for view, version, feature in con.execute(
+        "SELECT view, version, feature FROM feature_consumers WHERE consumer_kind = "
+        "'training_frame' AND consumer_id = ? ORDER BY view, version, feature",
+        [dataset],
+    ).fetchall():
+        found.setdefault(f"{view}@{version}", []).append(feature)
+    return found
 
 
 def _parse_ref(ref: str) -> tuple[str, str | None, str | None]:
@@ -170,8 +262,30 @@ def _parse_ref(ref: str) -> tuple[str, str | None, str | None]:
     return name, sep, tail
 
 
+# Resolved references, valid while the catalog's write generation is unchanged.
+_resolved: dict[tuple[str, str], tuple[int, ModelVersion]] = {}
+_RESOLVED_MAX = 4096
+
+
 def get_model_version(workspace: Workspace, ref: str) -> ModelVersion:
-    """Resolve ``name``, ``name/3`` or ``name@alias``; unknown parts list what exists."""
+    """Resolve ``name``, ``name/3`` or ``name@alias``; unknown parts list what exists.
+
+    Answers from an in-process cache while no process has written to the
+    catalog since (checked through :meth:`Catalog.generation`, a file read).
+    """
+    key = (str(workspace.catalog.path), ref)
+    generation = workspace.catalog.generation()
+    hit = _resolved.get(key)
+    if hit is not None and hit[0] == generation:
+        return hit[1]
+    found = _resolve(workspace, ref)
+    if len(_resolved) >= _RESOLVED_MAX:
+        _resolved.clear()
+    _resolved[key] = (generation, found)
+    return found
+
+
+def _resolve(workspace: Workspace, ref: str) -> ModelVersion:
     name, sep, tail = _parse_ref(ref)
 
     def read(con: duckdb.DuckDBPyConnection) -> ModelVersion:
@@ -206,7 +320,7 @@ def get_model_version(workspace: Workspace, ref: str) -> ModelVersion:
         )
         return _version(found[0], aliases)
 
-    return workspace.catalog.transaction(read)
+    return workspace.catalog.transaction(read, write=False)
 
 
 def _raise_unknown(
@@ -250,36 +364,46 @@ def promote(
     by: str | None = None,
 ) -> dict[str, Any]:  # fmt: skip
     """Point ``alias`` at ``version``, appending to the alias history."""
+    check_promotion(alias, reason)
+    who = by or getpass.getuser()
+    return workspace.catalog.transaction(
+        lambda con: apply_promotion(con, name, version, alias=alias, reason=reason, by=who)
+    )
+
+
+def check_promotion(alias: str, reason: str) -> None:
     if not re.fullmatch(r"[A-Za-z_][\w-]{0,63}", alias or ""):
         raise InvalidInputError(f"Invalid alias {alias!r}: letters, digits, '_' or '-'.")
     if not reason or not reason.strip():
         raise InvalidInputError("Give a reason for moving the alias (it is kept in its history).")
-    who = by or getpass.getuser()
 
-    def write(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
-        exists = con.execute(
-            "SELECT 1 FROM model_versions WHERE name = ? AND version = ?", [name, version]
-        ).fetchall()
-        if not exists:
-            _raise_unknown(con, name, version=version)
-        before = con.execute(
-            "SELECT version FROM model_aliases WHERE name = ? AND alias = ?", [name, alias]
-        ).fetchall()
-        previous = int(before[0][0]) if before else None
-        con.execute(
-            "INSERT INTO model_aliases (name, alias, version) VALUES (?, ?, ?) "
-            "ON CONFLICT (name, alias) DO UPDATE SET version = excluded.version, "
-            "updated_at = now()",
-            [name, alias, version],
-        )
-        con.execute(
-            "INSERT INTO alias_history (name, alias, from_version, to_version, changed_by, "
-            "reason) VALUES (?, ?, ?, ?, ?, ?)",
-            [name, alias, previous, version, who, reason.strip()],
-        )
-        return {"name": name, "alias": alias, "from": previous, "to": version, "by": who}
 
-    return workspace.catalog.transaction(write)
+def apply_promotion(
+    con: duckdb.DuckDBPyConnection, name: str, version: int, *, alias: str, reason: str, by: str
+) -> dict[str, Any]:
+    """Move the alias in the caller's transaction, appending to its history."""
+    check_promotion(alias, reason)
+    exists = con.execute(
+        "SELECT 1 FROM model_versions WHERE name = ? AND version = ?", [name, version]
+    ).fetchall()
+    if not exists:
+        _raise_unknown(con, name, version=version)
+    before = con.execute(
+        "SELECT version FROM model_aliases WHERE name = ? AND alias = ?", [name, alias]
+    ).fetchall()
+    previous = int(before[0][0]) if before else None
+    con.execute(
+        "INSERT INTO model_aliases (name, alias, version) VALUES (?, ?, ?) "
+        "ON CONFLICT (name, alias) DO UPDATE SET version = excluded.version, "
+        "updated_at = now()",
+        [name, alias, version],
+    )
+    con.execute(
+        "INSERT INTO alias_history (name, alias, from_version, to_version, changed_by, "
+        "reason) VALUES (?, ?, ?, ?, ?, ?)",
+        [name, alias, previous, version, by, reason.strip()],
+    )
+    return {"name": name, "alias": alias, "from": previous, "to": version, "by": by}
 
 
 def alias_history(workspace: Workspace, name: str) -> list[dict[str, Any]]:

@@ -9,7 +9,13 @@ from mlops_lab.errors import InvalidInputError
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["SignatureMismatchError", "check_frame", "infer_signature"]
+__all__ = [
+    "SignatureMismatchError",
+    "check_frame",
+    "infer_signature",
+    "output_kind",
+    "task_of",
+]
 
 _KINDS = {"b": "bool", "i": "int", "u": "int", "f": "float", "M": "datetime", "O": "object",
           "U": "str", "S": "bytes", "m": "timedelta", "c": "complex"}  # fmt: skip
@@ -32,17 +38,41 @@ def _kind(dtype: Any) -> str:
 def infer_signature(model: Any, sample: pd.DataFrame | None) -> dict[str, Any] | None:
     if sample is None:
         return None
-    try:
-        from sklearn.base import is_classifier
-
-        output = "classes and probabilities" if is_classifier(model) else "values"
-    except ImportError:  # pragma: no cover
-        output = "values"
     return {
         "inputs": [{"name": str(c), "kind": _kind(t), "dtype": str(t)}
                    for c, t in sample.dtypes.items()],
-        "output": output,
+        "output": output_kind(model),
     }  # fmt: skip
+
+
+def output_kind(model: Any) -> dict[str, Any]:
+    """``{"kind": "classification", "classes": [...]}`` or ``{"kind": "regression"}``."""
+    from sklearn.base import is_classifier, is_regressor
+
+    if is_classifier(model):
+        classes = getattr(model, "classes_", None)
+        listed = (
+            [c.item() if hasattr(c, "item") else c for c in classes]
+            if classes is not None
+            else None
+        )
+        return {"kind": "classification", "classes": listed}
+    if is_regressor(model):
+        return {"kind": "regression"}
+    return {"kind": "unknown"}
+
+
+def task_of(signature: dict[str, Any] | None) -> str | None:
+    """The task a stored signature records (older catalogs stored a phrase)."""
+    if not signature:
+        return None
+    output = signature.get("output")
+    if isinstance(output, dict):
+        kind = output.get("kind")
+        return kind if kind in ("classification", "regression") else None
+    if output == "classes and probabilities":
+        return "classification"
+    return "regression" if output == "values" else None
 
 
 def check_frame(signature: dict[str, Any] | None, frame: pd.DataFrame) -> None:

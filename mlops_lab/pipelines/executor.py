@@ -20,8 +20,10 @@ from typing import IO, Any
 
 from mlops_lab._stage_env import (
     ENV_MANIFEST,
+    ENV_NOTEBOOK,
     ENV_PARAMETERS,
     ENV_RUN_ID,
+    ENV_SOURCE_HASH,
     ENV_STAGE,
     ENV_UPSTREAM,
 )
@@ -55,6 +57,7 @@ class StageJob:
     # load_dataset / load_artifact read exactly those, even when they came from the cache.
     upstream: dict[str, dict[str, Any]] = field(default_factory=dict)
     kernel_log: str | None = None  # where the kernel process's stdout and stderr go
+    source_hash: str = ""  # the notebook's content hash, recorded by models it registers
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -170,6 +173,8 @@ def execute_stage(
         ENV_PARAMETERS: json.dumps(job.parameters),
         ENV_MANIFEST: job.manifest_path,
         ENV_UPSTREAM: json.dumps(job.upstream),
+        ENV_NOTEBOOK: job.notebook,
+        ENV_SOURCE_HASH: job.source_hash,
     }
     key = f"{job.run_id}/{job.stage}"
     done = 0

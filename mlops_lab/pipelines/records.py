@@ -13,7 +13,7 @@ import json
 import os
 import secrets
 import socket
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -24,12 +24,15 @@ from mlops_lab.artifacts import register_artifact
 from mlops_lab.catalog import Catalog
 from mlops_lab.datasets import DatasetVersion, register_dataset_version
 from mlops_lab.errors import InvalidInputError, RunNotFoundError
+from mlops_lab.lineage import add_edge, record_feature_use
 
 __all__ = [
     "RUN_STATUSES",
+    "CommitState",
     "RunRecord",
     "StageRecord",
     "commit_entries",
+    "commit_state",
     "get_run",
     "list_runs",
     "new_run_id",
@@ -160,10 +163,11 @@ def start_interactive_run(catalog: Catalog, *, notebook: str | None) -> str:
 
 
 def outputs_hash(outputs: dict[str, Any]) -> str:
-    """Hash of what downstream stages can consume: dataset and artifact contents."""
+    """Hash of what downstream stages can consume: dataset, artifact and model contents."""
     content = {
         kind: {name: item["hash"] for name, item in sorted(outputs.get(kind, {}).items())}
-        for kind in ("datasets", "artifacts")
+        for kind in ("datasets", "artifacts", "models")
+        if kind != "models" or outputs.get(kind)  # hashes from before models stay valid
     }
     return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
 
@@ -178,10 +182,22 @@ def apply_entries(
     """
     outputs: dict[str, Any] = {"datasets": {}, "artifacts": {}, "metrics": {}, "params": {}}
     versions: dict[str, DatasetVersion] = {}
+    state = CommitState(run_id=run_id, stage=stage, outputs=outputs, datasets=versions)
+    apply_to_state(con, state, entries)
+    return outputs, versions
+
+
+def apply_to_state(
+    con: duckdb.DuckDBPyConnection, state: CommitState, entries: Iterable[dict[str, Any]]
+) -> None:
+    run_id, stage, outputs, versions = state.run_id, state.stage, state.outputs, state.datasets
     stage_id = f"{run_id}/{stage}"
+    appliers = _domain_appliers()
     for entry in entries:
         kind = entry.get("type")
-        if kind == "metric":
+        if kind in appliers:
+            appliers[kind](con, state, entry)
+        elif kind == "metric":
             con.execute(
                 "INSERT INTO metrics (run_id, stage, name, step, value) VALUES (?, ?, ?, ?, ?)",
                 [run_id, stage, entry["name"], entry.get("step"), entry["value"]],
@@ -206,10 +222,12 @@ def apply_entries(
             )  # fmt: skip
             versions[entry["name"]] = version
             outputs["datasets"][entry["name"]] = {"version": version.version, "hash": entry["hash"]}
-            _edge(
+            add_edge(
                 con, "stage_run", stage_id, "dataset_version", f"{entry['name']}@{version.version}"
             )
-            record_feature_use(con, entry, f"{entry['name']}@{version.version}")
+            record_feature_use(
+                con, entry.get("features") or {}, f"{entry['name']}@{version.version}"
+            )
         elif kind == "artifact":
             register_artifact(
                 con,
@@ -226,46 +244,73 @@ def apply_entries(
             outputs["artifacts"][entry["name"]] = {
                 "hash": entry["hash"], "kind": entry["kind"], "media_type": entry["media_type"],
             }  # fmt: skip
-            _edge(con, "stage_run", stage_id, "artifact", entry["hash"])
+            add_edge(con, "stage_run", stage_id, "artifact", entry["hash"])
         elif kind == "input":
-            _edge(
+            add_edge(
                 con, "dataset_version", f"{entry['name']}@{entry['version']}", "stage_run", stage_id
             )
         else:
             raise InvalidInputError(f"Unknown manifest entry type {kind!r} in stage {stage!r}.")
-    return outputs, versions
 
 
-def record_feature_use(con: duckdb.DuckDBPyConnection, entry: dict[str, Any], dataset: str) -> None:
-    """A training frame's feature lineage: consumers and feature view -> dataset edges."""
-    for ref, features in (entry.get("features") or {}).items():
-        view, _, version = ref.partition("@")
-        for feature in features:
-            con.execute(
-                "INSERT INTO feature_consumers (view, version, feature, consumer_kind, "
-                "consumer_id) VALUES (?, ?, ?, 'training_frame', ?)",
-                [view, int(version), feature, dataset],
-            )
-        _edge(con, "feature_view_version", ref, "dataset_version", dataset)
+@dataclass(kw_only=True)
+class CommitState:
+    """What a stage's commit has registered so far, for entries that refer back to it
+    (a model registered and evaluated in the same stage)."""
+
+    run_id: str
+    stage: str
+    outputs: dict[str, Any]
+    datasets: dict[str, DatasetVersion]
+    models: dict[str, int] = field(default_factory=dict)
+    created: list[Any] = field(default_factory=list)  # what the appliers made, in order
+
+    def dataset_version(self, name: str, version: int | None) -> int:
+        """A recorded version, or the one this commit just created (``None``)."""
+        if version is not None:
+            return version
+        if name not in self.datasets:
+            raise InvalidInputError(f"Dataset {name!r} was not saved in this stage.")
+        return int(self.datasets[name].version or 0)
+
+    def model_version(self, name: str, version: int | None) -> int:
+        if version is not None:
+            return version
+        if name not in self.models:
+            raise InvalidInputError(f"Model {name!r} was not registered in this stage.")
+        return self.models[name]
 
 
-def _edge(con: duckdb.DuckDBPyConnection, sk: str, sid: str, dk: str, did: str) -> None:
-    exists = con.execute(
-        "SELECT 1 FROM lineage_edges WHERE src_kind=? AND src_id=? AND dst_kind=? AND dst_id=?",
-        [sk, sid, dk, did],
-    ).fetchone()
-    if exists is None:
-        con.execute(
-            "INSERT INTO lineage_edges (src_kind, src_id, dst_kind, dst_id) VALUES (?, ?, ?, ?)",
-            [sk, sid, dk, did],
-        )
+Applier = Callable[[duckdb.DuckDBPyConnection, CommitState, dict[str, Any]], None]
+
+
+def _domain_appliers() -> dict[str, Applier]:
+    """Entry types the model and evaluation stores record (imported late: they import us)."""
+    from mlops_lab.evaluation.entries import APPLIERS as evaluation_appliers
+    from mlops_lab.models.entries import APPLIERS as model_appliers
+
+    return {**model_appliers, **evaluation_appliers}
 
 
 def commit_entries(
     catalog: Catalog, run_id: str, stage: str, entries: list[dict[str, Any]]
 ) -> dict[str, DatasetVersion]:
     """Register entries at once (interactive runs); returns dataset versions by name."""
-    return catalog.transaction(lambda con: apply_entries(con, run_id, stage, entries)[1])
+    return commit_state(catalog, run_id, stage, entries).datasets
+
+
+def commit_state(
+    catalog: Catalog, run_id: str, stage: str, entries: list[dict[str, Any]]
+) -> CommitState:
+    """Register entries at once; the state says what was created."""
+
+    def work(con: duckdb.DuckDBPyConnection) -> CommitState:
+        empty: dict[str, Any] = {"datasets": {}, "artifacts": {}, "metrics": {}, "params": {}}
+        state = CommitState(run_id=run_id, stage=stage, outputs=empty, datasets={})
+        apply_to_state(con, state, entries)
+        return state
+
+    return catalog.transaction(work)
 
 
 # -- reading -------------------------------------------------------------------------

@@ -295,6 +295,7 @@ class Runner:
             run_id=self.run_id,
             stage=stage.name,
             notebook=stage.notebook,
+            source_hash=stage.source_hash,
             parameters=stage.parameters,
             output_path=str(folder / "executed.ipynb"),
             manifest_path=str(folder / "manifest.jsonl"),
@@ -304,7 +305,7 @@ class Runner:
         )
 
     def _upstream_outputs(self, stage: StageSpec) -> dict[str, dict[str, Any]]:
-        """Datasets and artifacts of every stage ``stage`` needs, nearest needs last (win)."""
+        """Datasets, artifacts and models of every stage ``stage`` needs (nearest wins)."""
         ancestors: list[str] = []
         pending = list(stage.needs)
         while pending:
@@ -312,7 +313,7 @@ class Runner:
             if name not in ancestors:
                 ancestors.append(name)
                 pending.extend(self.pipeline.stage(name).needs)
-        merged: dict[str, dict[str, Any]] = {"datasets": {}, "artifacts": {}}
+        merged: dict[str, dict[str, Any]] = {"datasets": {}, "artifacts": {}, "models": {}}
         for name in reversed(ancestors):
             for kind in merged:
                 merged[kind].update(self._outputs.get(name, {}).get(kind, {}))

@@ -22,7 +22,7 @@ from mlops_lab.errors import InvalidInputError, MlopsLabError
 from mlops_lab.status import workspace_status
 from mlops_lab.workspace import ENV_HOME, Workspace, open_workspace
 
-__all__ = ["BaseHandler", "OpenAPIHandler", "StatusHandler", "int_argument"]
+__all__ = ["BaseHandler", "OpenAPIHandler", "StatusHandler", "int_argument", "json_body"]
 
 T = TypeVar("T")
 
@@ -74,6 +74,17 @@ def int_argument(handler: BaseHandler, name: str, default: int) -> int:
         raise InvalidInputError(
             f"Query parameter {name!r} must be an integer, got {raw!r}."
         ) from None
+
+
+def json_body(handler: BaseHandler) -> dict[str, Any]:
+    """The request's JSON object, or a 400 saying what is wrong with it."""
+    try:
+        body = json.loads(handler.request.body or b"{}")
+    except ValueError as exc:
+        raise InvalidInputError(f"The request body is not valid JSON: {exc}.") from None
+    if not isinstance(body, dict):
+        raise InvalidInputError("The request body must be a JSON object.")
+    return body
 
 
 def open_workspace_for_server(root: Path) -> Workspace:

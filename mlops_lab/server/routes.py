@@ -7,12 +7,28 @@ from typing import Any
 
 from jupyter_server.utils import url_path_join
 
+from mlops_lab.server.evaluations_handlers import (
+    ABTestHandler,
+    ABTestsHandler,
+    AlertsHandler,
+    ComparisonsHandler,
+    DriftReportHandler,
+    DriftReportsHandler,
+    EvaluationHandler,
+    EvaluationsHandler,
+)
 from mlops_lab.server.features_handlers import (
     FeatureViewDiffHandler,
     FeatureViewHandler,
     FeatureViewsHandler,
 )
 from mlops_lab.server.handlers import OpenAPIHandler, StatusHandler
+from mlops_lab.server.models_handlers import (
+    ModelAliasesHandler,
+    ModelHandler,
+    ModelsHandler,
+    ModelVersionHandler,
+)
 from mlops_lab.server.runs_handlers import (
     CancelRunHandler,
     CompareRunsHandler,
@@ -41,6 +57,18 @@ ROUTES: list[tuple[str, type]] = [
     ("/features/views", FeatureViewsHandler),
     ("/features/views/{name}", FeatureViewHandler),
     ("/features/views/{name}/diff", FeatureViewDiffHandler),
+    ("/models", ModelsHandler),
+    ("/models/{name}", ModelHandler),
+    ("/models/{name}/versions/{version}", ModelVersionHandler),
+    ("/models/{name}/aliases", ModelAliasesHandler),
+    ("/evaluations", EvaluationsHandler),
+    ("/evaluations/{evaluation_id}", EvaluationHandler),
+    ("/comparisons", ComparisonsHandler),
+    ("/drift", DriftReportsHandler),
+    ("/drift/{report_id}", DriftReportHandler),
+    ("/ab-tests", ABTestsHandler),
+    ("/ab-tests/{test_id}", ABTestHandler),
+    ("/alerts", AlertsHandler),
 ]
 
 _SEGMENT = re.compile(r"\{\w+\}")

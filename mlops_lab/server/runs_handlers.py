@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Any
 
 import tornado.web
 
@@ -18,7 +16,7 @@ from mlops_lab.pipelines.service import (
     request_cancel,
 )
 from mlops_lab.pipelines.spec import load_pipelines
-from mlops_lab.server.handlers import BaseHandler, int_argument
+from mlops_lab.server.handlers import BaseHandler, int_argument, json_body
 
 __all__ = [
     "CancelRunHandler",
@@ -31,16 +29,6 @@ __all__ = [
 ]
 
 _START_FIELDS = {"pipeline", "notebook", "parameters", "force", "only", "from"}
-
-
-def _json_body(handler: BaseHandler) -> dict[str, Any]:
-    try:
-        body = json.loads(handler.request.body or b"{}")
-    except ValueError as exc:
-        raise InvalidInputError(f"The request body is not valid JSON: {exc}.") from None
-    if not isinstance(body, dict):
-        raise InvalidInputError("The request body must be a JSON object.")
-    return body
 
 
 def _workspace_relative(workspace_root: Path, server_root: Path, notebook: str) -> str:
@@ -80,7 +68,7 @@ class RunsHandler(BaseHandler):
 
     @tornado.web.authenticated
     async def post(self) -> None:
-        body = _json_body(self)
+        body = json_body(self)
         unknown = sorted(set(body) - _START_FIELDS)
         if unknown:
             expected = ", ".join(sorted(_START_FIELDS))

@@ -1,0 +1,33 @@
+"""The evaluation store: metrics per model version x dataset version, comparisons with a
+gate, drift reports with alerts, and A/B tests."""
+
+from mlops_lab.evaluation.drift import ColumnRule
+from mlops_lab.evaluation.report import DriftReport
+from mlops_lab.evaluation.store import (
+    Evaluation,
+    get_drift_report,
+    get_evaluation,
+    list_ab_tests,
+    list_alerts,
+    list_comparisons,
+    list_drift_reports,
+    list_evaluations,
+)
+from mlops_lab.evaluation.tracking import ab_test, check_drift, compare, evaluate
+
+__all__ = [
+    "ColumnRule",
+    "DriftReport",
+    "Evaluation",
+    "ab_test",
+    "check_drift",
+    "compare",
+    "evaluate",
+    "get_drift_report",
+    "get_evaluation",
+    "list_ab_tests",
+    "list_alerts",
+    "list_comparisons",
+    "list_drift_reports",
+    "list_evaluations",
+]

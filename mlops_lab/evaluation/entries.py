@@ -1,0 +1,191 @@
+"""How a run's evaluation-store entries are committed (see :mod:`mlops_lab.pipelines.records`).
+
+Computing happens in the notebook; the rows (and any alert they open) are
+written in the run's commit: in a stage, with everything else the stage
+produced, so model versions and dataset versions saved in the same stage
+are numbered by then.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from typing import TYPE_CHECKING, Any
+
+import duckdb
+
+from mlops_lab.artifacts import register_artifact
+from mlops_lab.evaluation.store import _evaluation, evaluation_id, find_evaluation
+from mlops_lab.lineage import add_edge
+
+if TYPE_CHECKING:
+    from mlops_lab.pipelines.records import Applier, CommitState
+
+__all__ = ["APPLIERS", "open_alert_in"]
+
+
+def _dataset_ref(state: CommitState, ref: dict[str, Any]) -> tuple[str, int]:
+    return ref["name"], state.dataset_version(ref["name"], ref.get("version"))
+
+
+def _pipeline(con: duckdb.DuckDBPyConnection, state: CommitState, named: str | None) -> str | None:
+    if named:
+        return named
+    rows = con.execute("SELECT pipeline FROM runs WHERE id = ?", [state.run_id]).fetchall()
+    return rows[0][0] if rows and rows[0][0] else None
+
+
+def open_alert_in(
+    con: duckdb.DuckDBPyConnection, *, pipeline: str, kind: str, message: str,
+    data: dict[str, Any],
+) -> str:  # fmt: skip
+    """Open an alert asking for ``pipeline`` to be retrained (read by ``mlops-lab ct``)."""
+    alert_id = f"a{secrets.token_hex(6)}"
+    con.execute(
+        "INSERT INTO alerts (id, pipeline, kind, message, data) VALUES (?, ?, ?, ?, ?)",
+        [alert_id, pipeline, kind, message, json.dumps(data, default=str)],
+    )
+    return alert_id
+
+
+def _evaluation_entry(
+    con: duckdb.DuckDBPyConnection, state: CommitState, entry: dict[str, Any]
+) -> None:
+    model = entry["model"]
+    version = state.model_version(model, entry.get("version"))
+    dataset, dataset_version = _dataset_ref(state, entry["dataset"])
+    eid = evaluation_id(model, version, dataset, dataset_version, entry["task"], entry["label"],
+                        entry["slices"])  # fmt: skip
+    existing = find_evaluation(con, eid)
+    if existing is None:
+        register_artifact(con, entry["details_hash"], size=entry["details_size"],
+                          media_type="application/json", run_id=state.run_id)  # fmt: skip
+        con.execute(
+            "INSERT INTO evaluations (id, model, version, dataset, dataset_version, task, label, "
+            "row_count, metrics, slices, details_artifact, run_id, stage) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [eid, model, version, dataset, dataset_version, entry["task"], entry["label"],
+             entry["rows"], json.dumps(entry["metrics"]), json.dumps(entry["slices"]),
+             entry["details_hash"], state.run_id, state.stage],
+        )  # fmt: skip
+        add_edge(con, "model_version", f"{model}/{version}", "evaluation", eid)
+        add_edge(con, "dataset_version", f"{dataset}@{dataset_version}", "evaluation", eid)
+        existing = find_evaluation(con, eid)
+    assert existing is not None
+    evaluation = _evaluation(existing, entry.get("details"))
+    crossed = _crossed(entry["metrics"], entry.get("thresholds") or {})
+    pipeline = _pipeline(con, state, entry.get("pipeline")) if crossed else None
+    if crossed and pipeline:
+        open_alert_in(
+            con, pipeline=pipeline, kind="metric",
+            message=f"{model}/{version} on {dataset}@{dataset_version}: " + "; ".join(crossed),
+            data={"evaluation": eid, "crossed": crossed},
+        )  # fmt: skip
+    state.created.append(evaluation)
+
+
+def _crossed(metrics: dict[str, Any], thresholds: dict[str, dict[str, float]]) -> list[str]:
+    crossed = []
+    for name, bounds in thresholds.items():
+        value = metrics.get(name)
+        if value is None:
+            continue
+        if "min" in bounds and value < bounds["min"]:
+            crossed.append(f"{name} {value:.4g} < {bounds['min']}")
+        if "max" in bounds and value > bounds["max"]:
+            crossed.append(f"{name} {value:.4g} > {bounds['max']}")
+    return crossed
+
+
+def _comparison(con: duckdb.DuckDBPyConnection, state: CommitState, entry: dict[str, Any]) -> None:
+    from mlops_lab.models.registry import apply_promotion
+
+    model = entry["model"]
+    baseline = state.model_version(model, entry["baseline"])
+    candidate = state.model_version(model, entry["candidate"])
+    dataset, dataset_version = _dataset_ref(state, entry["dataset"])
+    cid = f"c{secrets.token_hex(6)}"
+    result = {**entry["result"], "min_improvement": entry["min_improvement"]}
+    con.execute(
+        "INSERT INTO comparisons (id, model, baseline, candidate, dataset, dataset_version, "
+        "metric, result, decision, reason, run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [cid, model, baseline, candidate, dataset, dataset_version, entry["metric"],
+         json.dumps(result), entry["decision"], entry["reason"], state.run_id],
+    )  # fmt: skip
+    promoted = None
+    if entry["decision"] == "promote" and entry.get("promote_to"):
+        promoted = apply_promotion(
+            con, model, candidate, alias=entry["promote_to"], by=entry["by"],
+            reason=f"gate {cid}: {entry['reason']}",
+        )  # fmt: skip
+    state.created.append({
+        "id": cid, "model": model, "baseline": baseline, "candidate": candidate,
+        "dataset": dataset, "dataset_version": dataset_version, "metric": entry["metric"],
+        "decision": entry["decision"], "reason": entry["reason"], "promoted": promoted, **result,
+    })  # fmt: skip
+
+
+def _drift(con: duckdb.DuckDBPyConnection, state: CommitState, entry: dict[str, Any]) -> None:
+    reference = "{}@{}".format(*_dataset_ref(state, entry["reference"]))
+    current = "{}@{}".format(*_dataset_ref(state, entry["current"]))
+    model = entry.get("model")
+    if isinstance(model, dict):
+        model = f"{model['name']}/{state.model_version(model['name'], model.get('version'))}"
+    register_artifact(con, entry["report_hash"], size=entry["report_size"],
+                      media_type="application/json", run_id=state.run_id)  # fmt: skip
+    if entry.get("profile"):
+        profile = entry["profile"]
+        register_artifact(con, profile["hash"], size=profile["size"],
+                          media_type="application/x-npz", run_id=state.run_id)  # fmt: skip
+        con.execute(
+            "INSERT INTO drift_profiles (dataset_hash, columns_key, profile_artifact) "
+            "VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+            [profile["dataset_hash"], profile["columns_key"], profile["hash"]],
+        )
+    settings = dict(entry["settings"])
+    alert_id = None
+    if entry["alert"]:
+        pipeline = _pipeline(con, state, entry.get("pipeline"))
+        if pipeline:
+            alert_id = open_alert_in(
+                con, pipeline=pipeline, kind="drift",
+                message=f"{current} drifted from {reference}: {entry['alert']}",
+                data={"drifted": entry["drifted"], "share": entry["drifted_share"]},
+            )  # fmt: skip
+        else:
+            settings["alert_skipped"] = "no pipeline to retrain: pass pipeline='NAME'"
+    rid = f"d{secrets.token_hex(6)}"
+    con.execute(
+        "INSERT INTO drift_reports (id, reference, current, model, columns_checked, drifted, "
+        "drifted_share, verdict, report_artifact, settings, alert_id, run_id) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [rid, reference, current, model, entry["columns_checked"], json.dumps(entry["drifted"]),
+         entry["drifted_share"], entry["verdict"], entry["report_hash"], json.dumps(settings),
+         alert_id, state.run_id],
+    )  # fmt: skip
+    add_edge(con, "dataset_version", reference, "drift_report", rid)
+    add_edge(con, "dataset_version", current, "drift_report", rid)
+    state.created.append({"id": rid, "reference": reference, "current": current,
+                          "model": model, "alert_id": alert_id, "settings": settings})  # fmt: skip
+
+
+def _ab_test(con: duckdb.DuckDBPyConnection, state: CommitState, entry: dict[str, Any]) -> None:
+    dataset, dataset_version = _dataset_ref(state, entry["dataset"])
+    tid = f"t{secrets.token_hex(6)}"
+    result = entry["result"]
+    con.execute(
+        "INSERT INTO ab_tests (id, name, dataset, dataset_version, variant_column, outcome, "
+        "kind, control, result, run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [tid, entry["name"], dataset, dataset_version, entry["variant_column"], entry["outcome"],
+         result["kind"], result["control"], json.dumps(result), state.run_id],
+    )  # fmt: skip
+    state.created.append({"id": tid, "name": entry["name"], "dataset": dataset,
+                          "dataset_version": dataset_version, **result})  # fmt: skip
+
+
+APPLIERS: dict[str, Applier] = {
+    "evaluation": _evaluation_entry,
+    "comparison": _comparison,
+    "drift_report": _drift,
+    "ab_test": _ab_test,
+}
