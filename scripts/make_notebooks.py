@@ -130,6 +130,7 @@ FEATURES = [
         "frame['days_since_last'] = (as_of - last_seen).dt.days.fillna(999)\n"
         "signup = frame.customer_id.map(customers.set_index('customer_id').signup_at)\n"
         "frame['tenure_days'] = (as_of - signup).dt.days\n"
+        "frame['segment'] = customers.segment.to_numpy()  # for per-segment evaluation\n"
         "for segment in sorted(customers.segment.unique()):\n"
         "    is_segment = customers.segment == segment\n"
         "    frame[f'segment_{segment}'] = is_segment.astype(float).to_numpy()\n"
@@ -148,12 +149,13 @@ TRAIN = [
     new_markdown_cell(
         "# 3. Train\n\n"
         "A scikit-learn gradient-boosting classifier on the training frame, with a held-out "
-        "split saved as the dataset `holdout`. The model is stored with skops (a safe format, "
-        "not pickle)."
+        "split saved as the dataset `holdout`. The model is registered as the next version of "
+        "`churn` in the model store, stored with skops (a safe format, not pickle), with its "
+        "lineage: this run and notebook, the parameters, the training frame and the feature "
+        "views behind it."
     ),
     params("learning_rate = 0.1\nmax_depth = 3\nn_estimators = 150\ntest_size = 0.25\nseed = 7"),
     new_code_cell(
-        "import skops.io as sio\n"
         "from sklearn.ensemble import GradientBoostingClassifier\n"
         "from sklearn.model_selection import train_test_split\n"
         "\n"
@@ -161,7 +163,7 @@ TRAIN = [
         "\n"
         "ctx = mlops_lab.context()\n"
         "frame = ctx.load_dataset('training_frame')\n"
-        "features = [c for c in frame.columns if c not in ('customer_id', 'churned')]\n"
+        "features = [c for c in frame.columns if c not in ('customer_id', 'churned', 'segment')]\n"
         "train, holdout = train_test_split(\n"
         "    frame, test_size=test_size, random_state=seed, stratify=frame.churned\n"
         ")"
@@ -176,42 +178,102 @@ TRAIN = [
     ),
     new_code_cell(
         "ctx.save_dataset('holdout', holdout.reset_index(drop=True))\n"
-        "ctx.save_artifact('model', sio.dumps(model), media_type='application/x-skops')\n"
-        "ctx.log_params({'features': features})"
+        "ctx.log_params({'features': features})\n"
+        "mlops_lab.register_model(\n"
+        "    'churn', model, X_sample=train[features].head(), training_frame='training_frame',\n"
+        "    description='Gradient-boosted churn classifier', tags=['demo', 'churn'],\n"
+        ")"
     ),
 ]
 
 EVALUATE = [
     new_markdown_cell(
-        "# 4. Evaluate\n\n"
-        "Scores the trained model on the holdout set: accuracy, ROC AUC and log loss, plus a "
-        "ROC curve figure."
+        "# 4. Evaluate and promote\n\n"
+        "Evaluates the version the train stage registered on the holdout set, overall and per "
+        "segment (stored in the evaluation store). The first version becomes `champion`; a "
+        "later one must beat the champion on ROC AUC by `min_improvement`, judged by a paired "
+        "bootstrap interval, to take its place."
     ),
-    params("threshold = 0.5"),
+    params("min_improvement = 0.0"),
     new_code_cell(
-        "import plotly.express as px\n"
-        "import skops.io as sio\n"
-        "from sklearn.metrics import accuracy_score, log_loss, roc_auc_score, roc_curve\n"
+        "import mlops_lab\n"
+        "from mlops_lab.errors import NotFoundError\n"
+        "from mlops_lab.models import get_model_version\n"
+        "\n"
+        "ctx = mlops_lab.context()\n"
+        "model = mlops_lab.load_model('churn')  # the version the train stage registered\n"
+        "version = model.version.version\n"
+        "holdout = ctx.load_dataset('holdout')\n"
+        "evaluation = mlops_lab.evaluate(\n"
+        "    f'churn/{version}', 'holdout', label='churned', slices=['segment']\n"
+        ")\n"
+        "for name in ('accuracy', 'roc_auc', 'log_loss', 'f1'):\n"
+        "    ctx.log_metric(name, evaluation.metrics[name])\n"
+        "evaluation"
+    ),
+    new_code_cell(
+        "try:\n"
+        "    champion = get_model_version(ctx.workspace, 'churn@champion').version\n"
+        "except NotFoundError:\n"
+        "    champion = None\n"
+        "if champion is None:\n"
+        "    decision = mlops_lab.promote(\n"
+        "        'churn', version, alias='champion', reason='first model of the demo pipeline'\n"
+        "    )\n"
+        "elif champion != version:\n"
+        "    decision = mlops_lab.compare(\n"
+        "        'churn', 'holdout', label='churned', baseline='champion',\n"
+        "        candidate=str(version), metric='roc_auc', min_improvement=min_improvement,\n"
+        "        promote_to='champion',\n"
+        "    )\n"
+        "else:\n"
+        "    decision = 'already champion'\n"
+        "decision"
+    ),
+    new_code_cell("figure = evaluation.plot('roc')\nctx.log_figure('roc', figure)\nfigure"),
+]
+
+MONITOR = [
+    new_markdown_cell(
+        "# 5. Monitor\n\n"
+        "Simulates a batch of current customers whose spending has shifted (amounts up by "
+        "`spend_shift`, fewer recent purchases) and checks it for drift against the training "
+        "frame, with the model's predictions. Drifted columns open an alert asking the `churn` "
+        "pipeline to retrain: `mlops-lab ct churn` picks it up. Also stores the result of a "
+        "simulated A/B test of a retention offer."
+    ),
+    params("spend_shift = 1.3\nbatch = 1000\nseed = 11"),
+    new_code_cell(
+        "import numpy as np\n"
+        "import pandas as pd\n"
         "\n"
         "import mlops_lab\n"
         "\n"
         "ctx = mlops_lab.context()\n"
-        "blob = ctx.load_artifact('model')  # the one the train stage saved\n"
-        "model = sio.loads(blob, trusted=sio.get_untrusted_types(data=blob))\n"
-        "holdout = ctx.load_dataset('holdout')\n"
-        "features = list(model.feature_names_in_)"
+        "rng = np.random.default_rng(seed)\n"
+        "reference = ctx.load_dataset('training_frame')\n"
+        "current = reference.sample(batch, random_state=seed).reset_index(drop=True)\n"
+        "spend = [c for c in current.columns if c.startswith('amount_') and 'count' not in c]\n"
+        "current[spend] = current[spend] * spend_shift\n"
+        "current['days_since_last'] = current.days_since_last + rng.integers(0, 30, batch)\n"
+        "ctx.save_dataset('current_batch', current)"
     ),
     new_code_cell(
-        "scores = model.predict_proba(holdout[features])[:, 1]\n"
-        "predicted = scores >= threshold\n"
-        "ctx.log_metric('accuracy', accuracy_score(holdout.churned, predicted))\n"
-        "ctx.log_metric('roc_auc', roc_auc_score(holdout.churned, scores))\n"
-        "ctx.log_metric('log_loss', log_loss(holdout.churned, scores))\n"
-        "fpr, tpr, _ = roc_curve(holdout.churned, scores)\n"
-        "axes = {'x': 'false positive rate', 'y': 'true positive rate'}\n"
-        "figure = px.area(x=fpr, y=tpr, labels=axes, title='ROC curve on the holdout set')\n"
-        "ctx.log_figure('roc', figure)\n"
-        "figure"
+        "features = [c for c in reference.columns if c not in ('customer_id', 'churned')]\n"
+        "report = mlops_lab.check_drift(\n"
+        "    'training_frame', 'current_batch', columns=features, model='churn', pipeline='churn'\n"
+        ")\n"
+        "ctx.log_metric('drifted_columns', len(report.drifted))\n"
+        "report"
+    ),
+    new_code_cell(
+        "offer = pd.DataFrame({'variant': rng.choice(['control', 'offer'], 4000)})\n"
+        "offer['retained'] = (rng.random(4000) < np.where(offer.variant == 'offer', 0.78, 0.74))\n"
+        "offer['retained'] = offer.retained.astype(int)\n"
+        "ctx.save_dataset('retention_test', offer)\n"
+        "mlops_lab.ab_test(\n"
+        "    'retention_test', variant='variant', outcome='retained', name='retention offer'\n"
+        ")"
     ),
 ]
 
@@ -238,3 +300,4 @@ if __name__ == "__main__":
     write("02_features.ipynb", FEATURES)
     write("03_train.ipynb", TRAIN)
     write("04_evaluate.ipynb", EVALUATE)
+    write("05_monitor.ipynb", MONITOR)

@@ -7,13 +7,17 @@ from click.testing import CliRunner
 from mlops_lab.cli import cli
 from mlops_lab.datasets import list_dataset_versions
 from mlops_lab.demo import init_demo_workspace
+from mlops_lab.evaluation import list_ab_tests, list_alerts, list_drift_reports, list_evaluations
+from mlops_lab.models import get_model_version
 from mlops_lab.pipelines import Runner, RunOptions, load_pipeline
 
 
 def test_the_demo_pipeline_runs_end_to_end_then_is_cached(tmp_path: Path) -> None:
     ws = init_demo_workspace(tmp_path / "demo")
     spec = load_pipeline(ws, "churn")
-    assert [s.name for s in spec.stages] == ["generate", "features", "train", "evaluate"]
+    assert [s.name for s in spec.stages] == [
+        "generate", "features", "train", "evaluate", "monitor"
+    ]  # fmt: skip
     first = Runner(ws, spec, RunOptions(jobs=2)).run()
     assert first.status == "succeeded", [(s.stage, s.error_value) for s in first.stages]
     metrics = first.metrics["evaluate"]
@@ -22,12 +26,25 @@ def test_the_demo_pipeline_runs_end_to_end_then_is_cached(tmp_path: Path) -> Non
     for name in ("customers", "transactions", "training_frame", "holdout"):
         assert len(list_dataset_versions(ws, name)) == 1, name
     assert first.stages[2].outputs is not None
-    assert first.stages[2].outputs["artifacts"]["model"]["media_type"] == "application/x-skops"
+    assert first.stages[2].outputs["models"]["churn"]["version"] == 1
+    champion = get_model_version(ws, "churn@champion")
+    assert champion.version == 1 and champion.flavor == "sklearn-skops"
+    assert champion.training_dataset == "training_frame@1"
+    assert champion.feature_views == ["customer_spend@1"]
+    assert champion.notebook == "notebooks/03_train.ipynb" and champion.notebook_hash
+    evaluations, _ = list_evaluations(ws, model="churn")
+    assert [e["dataset"] for e in evaluations] == ["holdout"]
+    assert evaluations[0]["metrics"]["roc_auc"] == metrics["roc_auc"]
+    reports, _ = list_drift_reports(ws)
+    assert reports[0]["verdict"] == "drift" and "amount_avg_30d" in reports[0]["drifted"]
+    assert "segment_smb" not in reports[0]["drifted"]  # not shifted: no false alarm
+    assert [a["pipeline"] for a in list_alerts(ws)] == ["churn"]
+    assert list_ab_tests(ws)[0]["name"] == "retention offer"
     view = ws.features.get_feature_view("customer_spend")
     assert "amount_avg_7d" in view.feature_names and "amount_max_30d" in view.feature_names
     # The holdout split of the training frame carries its lineage (Parquet keeps frame.attrs).
     used_by = {c["id"] for c in ws.features.consumers("customer_spend")}
-    assert used_by == {"training_frame@1", "holdout@1"}
+    assert used_by == {"training_frame@1", "holdout@1", "current_batch@1", "churn/1"}
     assert ws.features.freshness()["customer_spend"] is not None
     online = ws.features.online_reader(["customer_spend:amount_count_30d"]).get(
         {"customer_id": "c00001"}

@@ -269,6 +269,9 @@ def dataframe_to_parquet(frame: pd.DataFrame) -> bytes:
 
     if not isinstance(frame, pd.DataFrame):
         raise InvalidInputError(f"Expected a pandas DataFrame, got {type(frame).__name__}.")
+    if "mlops_lab_dataset" in frame.attrs:  # where it was loaded from: not part of the data
+        frame = frame.copy(deep=False)
+        frame.attrs = {k: v for k, v in frame.attrs.items() if k != "mlops_lab_dataset"}
     buffer = io.BytesIO()
     pq.write_table(pa.Table.from_pandas(frame), buffer, compression="zstd")
     return buffer.getvalue()

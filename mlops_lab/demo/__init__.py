@@ -16,6 +16,7 @@ NOTEBOOKS = (
     "02_features.ipynb",
     "03_train.ipynb",
     "04_evaluate.ipynb",
+    "05_monitor.ipynb",
 )
 
 DEMO_PIPELINE = """\
@@ -35,12 +36,17 @@ pipelines:
         notebook: notebooks/03_train.ipynb
         needs: [features]
         inputs: {datasets: [training_frame]}
-        outputs: {datasets: [holdout], artifacts: [model]}
+        outputs: {datasets: [holdout], models: [churn]}
       - name: evaluate
         notebook: notebooks/04_evaluate.ipynb
         needs: [train]
         inputs: {datasets: [holdout]}
         outputs: {metrics: [accuracy, roc_auc]}
+      - name: monitor
+        notebook: notebooks/05_monitor.ipynb
+        needs: [evaluate]
+        inputs: {datasets: [training_frame]}
+        outputs: {datasets: [current_batch], metrics: [drifted_columns]}
 """
 
 

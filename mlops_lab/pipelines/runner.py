@@ -375,7 +375,9 @@ class Runner:
 
 def _missing_outputs(stage: StageSpec, outcome: StageOutcome) -> list[str]:
     saved = {
-        (e["type"], e["name"]) for e in outcome.entries if e.get("type") in ("dataset", "artifact")
+        (e["type"], e["name"])
+        for e in outcome.entries
+        if e.get("type") in ("dataset", "artifact", "model")
     }
     metrics = {e["name"] for e in outcome.entries if e.get("type") == "metric"}
     missing = [
@@ -384,5 +386,6 @@ def _missing_outputs(stage: StageSpec, outcome: StageOutcome) -> list[str]:
     missing += [
         f"artifact {n}" for n in stage.outputs.get("artifacts", ()) if ("artifact", n) not in saved
     ]
+    missing += [f"model {n}" for n in stage.outputs.get("models", ()) if ("model", n) not in saved]
     missing += [f"metric {n}" for n in stage.outputs.get("metrics", ()) if n not in metrics]
     return missing
