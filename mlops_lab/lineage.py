@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import duckdb
 
-__all__ = ["add_edge", "record_feature_use"]
+__all__ = ["add_edge", "add_edges", "record_feature_use"]
 
 
 def add_edge(con: duckdb.DuckDBPyConnection, sk: str, sid: str, dk: str, did: str) -> None:
@@ -22,6 +22,25 @@ def add_edge(con: duckdb.DuckDBPyConnection, sk: str, sid: str, dk: str, did: st
             "INSERT INTO lineage_edges (src_kind, src_id, dst_kind, dst_id) VALUES (?, ?, ?, ?)",
             [sk, sid, dk, did],
         )
+
+
+def add_edges(con: duckdb.DuckDBPyConnection, edges: list[tuple[str, str, str, str]]) -> None:
+    """Add many edges in one statement, skipping those already there (and duplicates)."""
+    if not edges:
+        return
+    import pandas as pd
+
+    frame = pd.DataFrame(sorted(set(edges)), columns=["sk", "sid", "dk", "did"])
+    con.register("new_edges", frame)
+    try:
+        con.execute(
+            "INSERT INTO lineage_edges (src_kind, src_id, dst_kind, dst_id) "
+            "SELECT sk, sid, dk, did FROM new_edges n WHERE NOT EXISTS (SELECT 1 FROM "
+            "lineage_edges e WHERE e.src_kind = n.sk AND e.src_id = n.sid AND "
+            "e.dst_kind = n.dk AND e.dst_id = n.did)"
+        )
+    finally:
+        con.unregister("new_edges")
 
 
 def record_feature_use(

@@ -20,7 +20,7 @@ import pandas as pd
 from mlops_lab.artifacts import register_artifact
 from mlops_lab.datasets import validate_name
 from mlops_lab.errors import InvalidInputError, NotFoundError
-from mlops_lab.lineage import add_edge, record_feature_use
+from mlops_lab.lineage import add_edges
 from mlops_lab.models.formats import dump_model, load_model_bytes
 from mlops_lab.models.signature import check_frame, infer_signature
 from mlops_lab.workspace import Workspace
@@ -185,7 +185,11 @@ def register_versions(workspace: Workspace, specs: list[VersionSpec]) -> list[Mo
 
 
 def insert_versions(con: duckdb.DuckDBPyConnection, specs: list[VersionSpec]) -> list[ModelVersion]:
-    """Insert versions in the caller's transaction, numbering them per model, with lineage."""
+    """Insert versions in the caller's transaction, numbering them per model, with lineage.
+
+    A constant number of statements whatever the count: registering 2,000
+    versions is one bulk insert per table.
+    """
     for spec in specs:
         validate_name(spec.name, "model")
     names = sorted({s.name for s in specs})
@@ -196,20 +200,26 @@ def insert_versions(con: duckdb.DuckDBPyConnection, specs: list[VersionSpec]) ->
             [names],
         ).fetchall()
     )
-    con.executemany(
-        "INSERT INTO models (name, description) VALUES (?, ?) ON CONFLICT (name) DO NOTHING",
-        [[n, next(s.description for s in specs if s.name == n)] for n in names],
-    )
+    descriptions = {s.name: s.description for s in reversed(specs)}  # the first one's
+    _bulk_insert(con, "models", "name, description",
+                 pd.DataFrame({"name": names, "description": [descriptions[n] for n in names]}),
+                 "ON CONFLICT (name) DO NOTHING")  # fmt: skip
     for digest, size, flavor in {(s.artifact_hash, s.size, s.flavor) for s in specs}:
         register_artifact(con, digest, size=size, media_type=f"application/x-{flavor}")
-    rows, created = [], []
+    derived = _training_features(
+        con,
+        sorted(
+            {s.training_dataset for s in specs if s.feature_views is None and s.training_dataset}
+        ),
+    )
+    rows, consumers, edges = [], [], []
     now = datetime.now(UTC)
     for spec in specs:
         version = int(latest.get(spec.name) or 0) + 1
         latest[spec.name] = version
         views = spec.feature_views
         if views is None:
-            views = _training_features(con, spec.training_dataset)
+            views = derived.get(spec.training_dataset or "", {})
         rows.append((
             spec.name, version, spec.flavor, spec.artifact_hash, spec.trusted,
             json.dumps(spec.signature) if spec.signature else None, spec.run_id, spec.stage,
@@ -218,33 +228,48 @@ def insert_versions(con: duckdb.DuckDBPyConnection, specs: list[VersionSpec]) ->
             json.dumps(spec.tags), now, spec.notebook, spec.notebook_hash,
         ))  # fmt: skip
         ref = f"{spec.name}/{version}"
-        record_feature_use(con, views, ref, kind="model")
+        for view_ref, features in views.items():
+            view, _, view_version = view_ref.partition("@")
+            consumers += [(view, int(view_version), f, "model", ref) for f in features]
+            edges.append(("feature_view_version", view_ref, "model_version", ref))
         if spec.training_dataset:
-            add_edge(con, "dataset_version", spec.training_dataset, "model_version", ref)
+            edges.append(("dataset_version", spec.training_dataset, "model_version", ref))
         if spec.run_id and spec.stage:
-            add_edge(con, "stage_run", f"{spec.run_id}/{spec.stage}", "model_version", ref)
-    frame = pd.DataFrame.from_records(rows, columns=[c.strip() for c in _COLUMNS.split(",")])
-    con.register("new_versions", frame)
+            edges.append(("stage_run", f"{spec.run_id}/{spec.stage}", "model_version", ref))
+    columns = [c.strip() for c in _COLUMNS.split(",")]
+    _bulk_insert(con, "model_versions", _COLUMNS, pd.DataFrame.from_records(rows, columns=columns))
+    if consumers:
+        _bulk_insert(con, "feature_consumers", "view, version, feature, consumer_kind, consumer_id",
+                     pd.DataFrame.from_records(consumers, columns=["view", "version", "feature",
+                                                                   "kind", "id"]))  # fmt: skip
+    add_edges(con, edges)
+    return [_version(row) for row in rows]
+
+
+def _bulk_insert(
+    con: duckdb.DuckDBPyConnection, table: str, columns: str, frame: pd.DataFrame, tail: str = ""
+) -> None:
+    con.register("bulk_rows", frame)
     try:
-        con.execute(f"INSERT INTO model_versions ({_COLUMNS}) SELECT {_COLUMNS} FROM new_versions")
+        con.execute(f"INSERT INTO {table} ({columns}) SELECT * FROM bulk_rows {tail}")
     finally:
-        con.unregister("new_versions")
-    for row in rows:
-        created.append(_version(row))
-    return created
+        con.unregister("bulk_rows")
 
 
-def _training_features(con: duckdb.DuckDBPyConnection, dataset: str | None) -> dict[str, list[str]]:
-    """The feature view versions (and features) a training dataset version was built from."""
-    if not dataset:
-        return {}
-    found: dict[str, list[str]] = {}
-    for view, version, feature in con.execute(
-        "SELECT view, version, feature FROM feature_consumers WHERE consumer_kind = "
-        "'training_frame' AND consumer_id = ? ORDER BY view, version, feature",
-        [dataset],
+def _training_features(
+    con: duckdb.DuckDBPyConnection, datasets: list[str]
+) -> dict[str, dict[str, list[str]]]:
+    """Per training dataset version: the feature view versions (and features) it was built from."""
+    found: dict[str, dict[str, list[str]]] = {}
+    if not datasets:
+        return found
+    for consumer, view, version, feature in con.execute(
+        "SELECT consumer_id, view, version, feature FROM feature_consumers WHERE consumer_kind = "
+        "'training_frame' AND consumer_id IN (SELECT unnest(?::VARCHAR[])) "
+        "ORDER BY consumer_id, view, version, feature",
+        [datasets],
     ).fetchall():
-        found.setdefault(f"{view}@{version}", []).append(feature)
+        found.setdefault(consumer, {}).setdefault(f"{view}@{version}", []).append(feature)
     return found
 
 
