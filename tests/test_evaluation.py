@@ -294,3 +294,59 @@ def test_ab_tests_equal_scipy(ctx) -> None:  # type: ignore[no-untyped-def]
     assert mean["comparisons"][0]["ci_low"] == pytest.approx(ci.low)
     with pytest.raises(InvalidInputError, match="No variant 'B'"):
         mlops_lab.ab_test("outcomes", variant="variant", outcome="converted", control="B")
+
+
+def test_notebook_browsers_show_models_versions_and_evaluations(ctx) -> None:  # type: ignore[no-untyped-def]
+    from mlops_lab.widgets import EvaluationBrowser, ModelBrowser, metric_over_versions
+
+    frame = _frame()
+    ctx.save_dataset("train", frame)
+    _classifier(ctx, frame)
+    _classifier(ctx, frame, c=0.1)
+    mlops_lab.promote("churn", 2, alias="champion", reason="better")
+    for version in (1, 2):
+        mlops_lab.evaluate(f"churn/{version}", "train", label="churned")
+    mlops_lab.check_drift("train", frame.assign(tenure=frame.tenure + 5), columns=FEATURES)
+    models = ModelBrowser(ctx.workspace)
+    assert list(models.models.options) == ["churn"]
+    models.models.value = "churn"
+    assert [label for label, _ in models.versions.options] == ["2 (champion)", "1"]
+    assert "better" in models.details.value
+    models.versions.value = 2
+    assert "train@1" in models.details.value and "tenure" in models.details.value
+    browser = EvaluationBrowser(ctx.workspace, "churn")
+    assert browser.metric.value == "roc_auc" and len(browser.chosen.options) == 2
+    assert "tenure" in browser.drift.value and "drifted" in browser.drift.value
+    trend = metric_over_versions(browser.evaluations, "roc_auc")
+    assert [list(t.x) for t in trend.data] == [[1, 2]] and trend.data[0].name == "train"
+
+
+def test_evaluation_cli(ctx) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    from click.testing import CliRunner
+
+    from mlops_lab.cli import cli
+
+    frame = _frame()
+    ctx.save_dataset("train", frame)
+    _classifier(ctx, frame)
+    evaluation = mlops_lab.evaluate("churn", "train", label="churned")
+    report = mlops_lab.check_drift("train", frame.assign(tenure=frame.tenure + 5),
+                                   columns=FEATURES, pipeline="churn")  # fmt: skip
+    runner = CliRunner()
+
+    def run(*args: str) -> str:
+        result = runner.invoke(cli, ["--workspace", str(ctx.workspace.root), *args])
+        assert result.exit_code == 0, result.output
+        return result.stdout
+
+    listed = json.loads(run("evaluations", "list", "--model", "churn", "--json"))
+    assert listed["evaluations"][0]["id"] == evaluation.id
+    assert f"{evaluation.metrics['roc_auc']:.4f}" in run("evaluations", "list")
+    assert report.id in run("drift", "list")
+    shown = run("drift", "show", report.id or "")
+    assert shown.splitlines()[3].startswith("tenure") and "yes" in shown.splitlines()[3]
+    assert report.alert_id in run("alerts", "list")
+    assert "No closed alerts." in run("alerts", "list", "--status", "closed")
+    assert "training data train@1" in run("models", "show", "churn")

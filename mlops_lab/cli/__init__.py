@@ -9,6 +9,7 @@ import click
 from mlops_lab._version import __version__
 from mlops_lab.cli._output import ErrorHandlingGroup
 from mlops_lab.cli.artifacts import artifacts
+from mlops_lab.cli.evaluations import alerts, drift, evaluations
 from mlops_lab.cli.features import features
 from mlops_lab.cli.models import models
 from mlops_lab.cli.runs import ci, ct, pipelines, run, runs
@@ -38,7 +39,7 @@ def cli(ctx: click.Context, workspace: Path | None) -> None:
 cli.add_command(init)
 cli.add_command(status)
 cli.add_command(artifacts)
-for _command in (run, runs, pipelines, ci, ct, features, models):
+for _command in (run, runs, pipelines, ci, ct, features, models, evaluations, drift, alerts):
     cli.add_command(_command)
 
 

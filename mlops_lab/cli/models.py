@@ -53,9 +53,16 @@ def show(ctx: click.Context, ref: str, as_json: bool) -> None:
                f"{' (trusted)' if version.trusted else ''}  aliases: {aliases}")  # fmt: skip
     if version.signature:
         inputs = ", ".join(f"{c['name']}:{c['dtype']}" for c in version.signature["inputs"])
-        click.echo(f"inputs: {inputs} -> {version.signature['output']}")
+        output = version.signature["output"]
+        click.echo(
+            f"inputs: {inputs} -> {output.get('kind') if isinstance(output, dict) else output}"
+        )
     click.echo(f"run {version.run_id or '-'}, stage {version.stage or '-'}, training data "
                f"{version.training_dataset or '-'}")  # fmt: skip
+    click.echo(f"notebook {version.notebook or '-'} ({(version.notebook_hash or '-')[:12]}), "
+               f"feature views {', '.join(version.feature_views) or '-'}")  # fmt: skip
+    if version.parameters:
+        click.echo("parameters: " + ", ".join(f"{k}={v}" for k, v in version.parameters.items()))
     for entry in history:
         moved = f"{entry['from_version'] or '-'} -> {entry['to_version']}"
         click.echo(
