@@ -350,3 +350,19 @@ def test_evaluation_cli(ctx) -> None:  # type: ignore[no-untyped-def]
     assert report.alert_id in run("alerts", "list")
     assert "No closed alerts." in run("alerts", "list", "--status", "closed")
     assert "training data train@1" in run("models", "show", "churn")
+
+
+def test_a_monitored_metric_below_its_threshold_opens_an_alert(ctx) -> None:  # type: ignore[no-untyped-def]
+    frame = _frame()
+    ctx.save_dataset("train", frame)
+    _classifier(ctx, frame)
+    fine = mlops_lab.evaluate("churn", "train", label="churned",
+                              thresholds={"roc_auc": {"min": 0.5}}, pipeline="churn")  # fmt: skip
+    assert list_alerts(ctx.workspace) == []
+    ctx.save_dataset("later", _frame(seed=9).assign(churned=lambda f: 1 - f.churned))
+    worse = mlops_lab.evaluate("churn", "later", label="churned",
+                               thresholds={"roc_auc": {"min": 0.5}}, pipeline="churn")  # fmt: skip
+    assert fine.metrics["roc_auc"] > 0.5 > (worse.metrics["roc_auc"] or 1)
+    alerts = list_alerts(ctx.workspace)
+    assert [(a["pipeline"], a["kind"]) for a in alerts] == [("churn", "metric")]
+    assert "roc_auc" in alerts[0]["message"] and "later@1" in alerts[0]["message"]

@@ -98,7 +98,7 @@ def _crossed(metrics: dict[str, Any], thresholds: dict[str, dict[str, float]]) -
 
 
 def _comparison(con: duckdb.DuckDBPyConnection, state: CommitState, entry: dict[str, Any]) -> None:
-    from mlops_lab.models.registry import apply_promotion
+    from mlops_lab.models.aliases import apply_promotion
 
     model = entry["model"]
     baseline = state.model_version(model, entry["baseline"])

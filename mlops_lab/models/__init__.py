@@ -1,14 +1,14 @@
 """The model store: safe formats, versions, aliases with history, signatures."""
 
+from mlops_lab.models.aliases import alias_history, promote
 from mlops_lab.models.registry import (
     LoadedModel,
     ModelVersion,
-    alias_history,
     get_model_version,
     list_models,
     load_model,
-    promote,
     register_model,
+    register_versions,
 )
 
 __all__ = [
@@ -20,4 +20,5 @@ __all__ = [
     "load_model",
     "promote",
     "register_model",
+    "register_versions",
 ]

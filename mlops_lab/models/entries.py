@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 
 from mlops_lab.artifacts import register_artifact
-from mlops_lab.models.registry import VersionSpec, apply_promotion, insert_versions
+from mlops_lab.models.aliases import apply_promotion
+from mlops_lab.models.registry import VersionSpec, insert_versions
 
 if TYPE_CHECKING:
     from mlops_lab.pipelines.records import Applier, CommitState

@@ -7,7 +7,6 @@ References: ``"churn"`` (latest version), ``"churn/3"`` (a version) or
 from __future__ import annotations
 
 import difflib
-import getpass
 import json
 import re
 from dataclasses import dataclass, field
@@ -28,11 +27,9 @@ from mlops_lab.workspace import Workspace
 __all__ = [
     "LoadedModel",
     "ModelVersion",
-    "alias_history",
     "get_model_version",
     "list_models",
     "load_model",
-    "promote",
     "register_model",
 ]
 
@@ -382,62 +379,6 @@ def load_model(workspace: Workspace, ref: str) -> LoadedModel:
     version = get_model_version(workspace, ref)
     data = workspace.artifacts.get_bytes(version.artifact_hash)
     return LoadedModel(version, load_model_bytes(version.flavor, data, trusted=version.trusted))
-
-
-def promote(
-    workspace: Workspace, name: str, version: int, *, alias: str, reason: str,
-    by: str | None = None,
-) -> dict[str, Any]:  # fmt: skip
-    """Point ``alias`` at ``version``, appending to the alias history."""
-    check_promotion(alias, reason)
-    who = by or getpass.getuser()
-    return workspace.catalog.transaction(
-        lambda con: apply_promotion(con, name, version, alias=alias, reason=reason, by=who)
-    )
-
-
-def check_promotion(alias: str, reason: str) -> None:
-    if not re.fullmatch(r"[A-Za-z_][\w-]{0,63}", alias or ""):
-        raise InvalidInputError(f"Invalid alias {alias!r}: letters, digits, '_' or '-'.")
-    if not reason or not reason.strip():
-        raise InvalidInputError("Give a reason for moving the alias (it is kept in its history).")
-
-
-def apply_promotion(
-    con: duckdb.DuckDBPyConnection, name: str, version: int, *, alias: str, reason: str, by: str
-) -> dict[str, Any]:
-    """Move the alias in the caller's transaction, appending to its history."""
-    check_promotion(alias, reason)
-    exists = con.execute(
-        "SELECT 1 FROM model_versions WHERE name = ? AND version = ?", [name, version]
-    ).fetchall()
-    if not exists:
-        _raise_unknown(con, name, version=version)
-    before = con.execute(
-        "SELECT version FROM model_aliases WHERE name = ? AND alias = ?", [name, alias]
-    ).fetchall()
-    previous = int(before[0][0]) if before else None
-    con.execute(
-        "INSERT INTO model_aliases (name, alias, version) VALUES (?, ?, ?) "
-        "ON CONFLICT (name, alias) DO UPDATE SET version = excluded.version, "
-        "updated_at = now()",
-        [name, alias, version],
-    )
-    con.execute(
-        "INSERT INTO alias_history (name, alias, from_version, to_version, changed_by, "
-        "reason) VALUES (?, ?, ?, ?, ?, ?)",
-        [name, alias, previous, version, by, reason.strip()],
-    )
-    return {"name": name, "alias": alias, "from": previous, "to": version, "by": by}
-
-
-def alias_history(workspace: Workspace, name: str) -> list[dict[str, Any]]:
-    return workspace.catalog.read_dicts(
-        "SELECT alias, from_version, to_version, changed_by, reason, "
-        "strftime(changed_at, '%Y-%m-%dT%H:%M:%S.%f+00:00') AS changed_at "
-        "FROM alias_history WHERE name = ? ORDER BY changed_at, alias",
-        [name],
-    )
 
 
 def list_models(workspace: Workspace) -> list[dict[str, Any]]:

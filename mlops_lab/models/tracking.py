@@ -14,15 +14,9 @@ from typing import TYPE_CHECKING, Any
 
 from mlops_lab.datasets import DatasetVersion
 from mlops_lab.errors import InvalidInputError
-from mlops_lab.models.registry import (
-    LoadedModel,
-    ModelVersion,
-    check_promotion,
-    prepare_version,
-)
-from mlops_lab.models.registry import (
-    load_model as load_stored_model,
-)
+from mlops_lab.models.aliases import check_promotion
+from mlops_lab.models.registry import LoadedModel, ModelVersion, prepare_version
+from mlops_lab.models.registry import load_model as load_stored_model
 from mlops_lab.run_context import context
 
 if TYPE_CHECKING:

@@ -7,8 +7,8 @@ import getpass
 import tornado.web
 
 from mlops_lab.errors import InvalidInputError
+from mlops_lab.models.aliases import promote
 from mlops_lab.models.browse import list_models_page, model_detail, version_detail
-from mlops_lab.models.registry import promote
 from mlops_lab.server.handlers import BaseHandler, int_argument, json_body
 
 __all__ = ["ModelAliasesHandler", "ModelHandler", "ModelVersionHandler", "ModelsHandler"]
