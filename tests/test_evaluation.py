@@ -176,6 +176,7 @@ def _shifted(n: int, seed: int, *, shift: bool) -> pd.DataFrame:
         "moved": rng.normal(0.3 if shift else 0.0, 1, n),
         "plan": rng.choice(["a", "b", "c", "d"], n, p=p),
         "tiny": rng.normal(0.02 if shift else 0.0, 1, n),  # real but too small to matter
+        "visits": rng.poisson(3.0, n),  # integers: many ties
     })  # fmt: skip
 
 
@@ -184,7 +185,7 @@ def test_drift_statistics_equal_scipy(n: int) -> None:
     reference, current = _shifted(n, 1, shift=False), _shifted(n // 2 + 7, 2, shift=True)
     profile = build_profile(reference, list(reference.columns))
     results = {r.column: r for r in compare_to_profile(profile, current)}
-    for column in ("stable", "moved", "tiny"):
+    for column in ("stable", "moved", "tiny", "visits"):
         ks = stats.ks_2samp(reference[column], current[column])
         assert results[column].statistic == pytest.approx(ks.statistic, abs=1e-12)
         assert results[column].p_value == pytest.approx(ks.pvalue, rel=1e-9, abs=1e-300)
@@ -199,9 +200,9 @@ def test_drift_statistics_equal_scipy(n: int) -> None:
     assert results["plan"].p_value == pytest.approx(chi2.pvalue, rel=1e-9, abs=1e-300)
     js = jensenshannon(table[0] / table[0].sum(), table[1] / table[1].sum(), base=2)
     assert results["plan"].effect_size == pytest.approx(js)
-    raw = [results[c].p_value for c in ("stable", "moved", "tiny", "plan")]
-    adjusted = stats.false_discovery_control(raw, method="bh")
-    got = [results[c].p_adjusted for c in ("stable", "moved", "tiny", "plan")]
+    names = ("stable", "moved", "tiny", "visits", "plan")
+    adjusted = stats.false_discovery_control([results[c].p_value for c in names], method="bh")
+    got = [results[c].p_adjusted for c in names]
     assert got == pytest.approx(list(adjusted))
 
 
@@ -243,7 +244,7 @@ def test_drift_report_is_stored_reuses_the_profile_and_opens_an_alert_for_ct(
     assert report.plot("plan").data[0].name == "reference"
     alerts = list_alerts(workspace)
     assert [a["id"] for a in alerts] == [report.alert_id]
-    assert alerts[0]["pipeline"] == "churn" and "2 of 4 columns drifted" in alerts[0]["message"]
+    assert alerts[0]["pipeline"] == "churn" and "2 of 5 columns drifted" in alerts[0]["message"]
     decision = ct_decision(workspace, load_pipeline(workspace, "churn"))
     assert decision.run and report.alert_id in decision.alerts
     # The reference profile is stored once and reused, even by a fresh process.

@@ -273,12 +273,14 @@ def _merged_cdfs(ref: np.ndarray, cur: np.ndarray) -> tuple[np.ndarray, ...]:
     order = np.argsort(both, kind="stable")
     merged = both[order]
     from_ref = np.cumsum(order < ref.size)
-    last_of_run = np.flatnonzero(np.append(merged[1:] != merged[:-1], True))
-    run = np.repeat(np.arange(last_of_run.size), np.diff(np.append(-1, last_of_run)))
-    at_end = last_of_run[run]
-    count_ref = from_ref[at_end]
-    count_cur = at_end + 1 - count_ref
-    return merged, count_ref / ref.size, count_cur / cur.size
+    position = np.arange(1, merged.size + 1)
+    new_value = merged[1:] != merged[:-1]
+    if not new_value.all():  # ties: every equal value takes the counts at its last copy
+        last_of_run = np.flatnonzero(np.append(new_value, True))
+        at_end = last_of_run[np.repeat(np.arange(last_of_run.size),
+                                       np.diff(np.append(-1, last_of_run)))]  # fmt: skip
+        from_ref, position = from_ref[at_end], at_end + 1
+    return merged, from_ref / ref.size, (position - from_ref) / cur.size
 
 
 def _categorical(name: str, ref: CategoricalProfile, series: pd.Series) -> dict[str, Any]:
