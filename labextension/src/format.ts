@@ -173,3 +173,24 @@ export function formatShare(share: number | null | undefined): string {
   // Keep 0.4% and 99.7% apart from 0% and 100%.
   return `${Number(percent.toPrecision(percent < 10 ? 2 : 3))}%`;
 }
+
+/**
+ * The metrics people look at first, in this order; the rest by name.
+ */
+const PREFERRED_METRICS = [
+  'roc_auc',
+  'accuracy',
+  'f1',
+  'pr_auc',
+  'r2',
+  'rmse',
+  'mae'
+];
+
+export function byMetric(a: string, b: string): number {
+  const rank = (name: string) => {
+    const at = PREFERRED_METRICS.indexOf(name);
+    return at < 0 ? PREFERRED_METRICS.length : at;
+  };
+  return rank(a) - rank(b) || a.localeCompare(b);
+}

@@ -7,9 +7,11 @@ import { ICommandPalette } from '@jupyterlab/apputils';
 import { refreshIcon } from '@jupyterlab/ui-components';
 
 import { CommandIDs } from './commands';
+import { evaluationsPlugin } from './evaluations/plugin';
 import { featuresPlugin } from './features/plugin';
 import { mlopsIcon } from './icons';
 import { StatusModel } from './model';
+import { modelsPlugin } from './models/plugin';
 import { MlopsPanel } from './panel';
 import { runsPlugin } from './runs/plugin';
 import { IMlopsSidebar, MlopsSidebar } from './sidebar';
@@ -58,4 +60,10 @@ const sidebarPlugin: JupyterFrontEndPlugin<IMlopsSidebar> = {
   }
 };
 
-export default [sidebarPlugin, featuresPlugin, runsPlugin];
+export default [
+  sidebarPlugin,
+  featuresPlugin,
+  modelsPlugin,
+  evaluationsPlugin,
+  runsPlugin
+];

@@ -2,3 +2,5 @@ import './base.css';
 import './sidebar.css';
 import './runs.css';
 import './features.css';
+import './models.css';
+import './evaluations.css';

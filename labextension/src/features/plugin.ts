@@ -55,9 +55,13 @@ export const featuresPlugin: JupyterFrontEndPlugin<void> = {
     app.commands.addCommand(CommandIDs.showFeatures, {
       label: 'MLOps: Show Features',
       caption: 'Search the feature views in the MLOps sidebar',
-      execute: () => {
+      execute: args => {
         sidebar.showView('features');
         app.shell.activateById(sidebar.id);
+        // Other views link here with the view to show: {name}.
+        if (typeof args.name === 'string') {
+          void model.select(args.name);
+        }
       }
     });
     palette?.addItem({ command: CommandIDs.showFeatures, category: 'MLOps' });

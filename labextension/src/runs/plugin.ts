@@ -66,7 +66,15 @@ export const runsPlugin: JupyterFrontEndPlugin<void> = {
     app.commands.addCommand(CommandIDs.showRuns, {
       label: 'MLOps: Show Runs',
       caption: 'Show the pipeline runs in the MLOps sidebar',
-      execute: reveal
+      execute: args => {
+        reveal();
+        // Other views link here with the run to show: {runId, pipeline}.
+        if (typeof args.runId === 'string') {
+          const pipeline =
+            typeof args.pipeline === 'string' ? args.pipeline : null;
+          model.revealRun(args.runId, pipeline);
+        }
+      }
     });
     app.commands.addCommand(CommandIDs.runPipeline, {
       label: 'MLOps: Run Pipeline…',

@@ -1,0 +1,310 @@
+import {
+  HTMLSelect,
+  refreshIcon,
+  ToolbarButtonComponent,
+  UseSignal
+} from '@jupyterlab/ui-components';
+import { ISignal } from '@lumino/signaling';
+import * as React from 'react';
+
+import { ErrorNotice } from '../components';
+import { ShownReactWidget } from '../shown';
+import { EvaluationCharts, MetricOverVersions } from './charts';
+import { AbTests, Alerts, Comparisons } from './decisions';
+import { DriftReport } from './drift';
+import { EvaluationsModel, IEvaluationsState, IRemote } from './model';
+import { ThemeStamp } from './plot';
+import { ConfusionMatrix, MetricsTable, SliceTable, When } from './tables';
+import { IEvaluationDetail } from './types';
+
+/**
+ * The Evaluations view of the MLOps sidebar: a view of an
+ * `EvaluationsModel`. Charts redraw in the new colours when the theme
+ * changes.
+ */
+export class EvaluationsPanel extends ShownReactWidget {
+  constructor(
+    model: EvaluationsModel,
+    themeChanged?: ISignal<unknown, unknown> | null
+  ) {
+    super();
+    this._model = model;
+    this.addClass('jp-mlops-panel');
+    this.title.label = 'Evaluations';
+    themeChanged?.connect(this._onTheme, this);
+  }
+
+  protected onShown(): void {
+    void this._model.refresh();
+  }
+
+  protected render(): JSX.Element {
+    const model = this._model;
+    return (
+      <ThemeStamp.Provider value={this._stamp}>
+        <UseSignal signal={model.stateChanged} initialArgs={model.state}>
+          {(_, state) => (
+            <EvaluationsView model={model} state={state ?? model.state} />
+          )}
+        </UseSignal>
+      </ThemeStamp.Provider>
+    );
+  }
+
+  private _onTheme(): void {
+    this._stamp += 1;
+    this.update();
+  }
+
+  private _model: EvaluationsModel;
+  private _stamp = 0;
+}
+
+function EvaluationsView(props: {
+  model: EvaluationsModel;
+  state: IEvaluationsState;
+}): JSX.Element {
+  const { model, state } = props;
+  return (
+    <div
+      className="jp-mlops-body jp-mlops-evaluations"
+      data-testid="mlops-evaluations"
+    >
+      <div className="jp-mlops-header">
+        <h2 className="jp-mlops-title">Evaluations</h2>
+        <ToolbarButtonComponent
+          icon={refreshIcon}
+          tooltip="Refresh"
+          dataset={{ testid: 'mlops-evaluations-refresh' }}
+          onClick={() => void model.refresh()}
+        />
+      </div>
+      <Problem remote={state.models} title="The models could not be loaded" />
+      {state.models.error?.extensionMissing ? null : (
+        <Sections model={model} state={state} />
+      )}
+    </div>
+  );
+}
+
+/**
+ * Everything below the header (left out when the server extension is
+ * missing: the header's notice says so once).
+ */
+function Sections(props: {
+  model: EvaluationsModel;
+  state: IEvaluationsState;
+}): JSX.Element {
+  const { model, state } = props;
+  const models = state.models.value ?? [];
+  const evaluations = state.evaluations.value ?? [];
+  const alerts = state.alerts.value ?? [];
+  return (
+    <>
+      {state.models.value && models.length === 0 && (
+        <p className="jp-mlops-placeholder" data-testid="mlops-eval-no-models">
+          No models yet: register and evaluate one to see its metrics here.
+        </p>
+      )}
+      {models.length > 0 && (
+        <label className="jp-mlops-eval-pick">
+          <span>Model</span>
+          <HTMLSelect
+            aria-label="Model"
+            data-testid="mlops-eval-model"
+            value={state.model ?? ''}
+            onChange={event => void model.setModel(event.currentTarget.value)}
+            options={models.map(m => m.name)}
+          />
+        </label>
+      )}
+      {state.model && (
+        <Section
+          title="Metrics"
+          testid="mlops-eval-metrics-section"
+          count={evaluations.length}
+        >
+          <Problem
+            remote={state.evaluations}
+            title="The evaluations could not be loaded"
+          />
+          {state.evaluations.value && evaluations.length === 0 ? (
+            <p className="jp-mlops-placeholder">
+              {state.model} has not been evaluated yet.
+            </p>
+          ) : (
+            <>
+              <MetricsTable
+                evaluations={evaluations}
+                selected={state.evaluationId}
+                onSelect={id => void model.selectEvaluation(id)}
+              />
+              <MetricOverVersions
+                evaluations={evaluations}
+                metric={state.metric}
+                onMetric={metric => model.setMetric(metric)}
+              />
+            </>
+          )}
+        </Section>
+      )}
+      {state.evaluationId && <EvaluationSection remote={state.evaluation} />}
+      {state.model && (
+        <Section
+          title="Gate decisions"
+          testid="mlops-eval-comparisons-section"
+          count={state.comparisons.value?.length}
+        >
+          <Problem
+            remote={state.comparisons}
+            title="The comparisons could not be loaded"
+          />
+          {state.comparisons.value?.length === 0 && (
+            <p className="jp-mlops-placeholder">
+              No version of {state.model} was compared with another yet.
+            </p>
+          )}
+          {!!state.comparisons.value?.length && (
+            <Comparisons comparisons={state.comparisons.value} />
+          )}
+        </Section>
+      )}
+      <Section
+        title="Drift"
+        testid="mlops-eval-drift-section"
+        count={state.drift.value?.drifted.length}
+      >
+        <Problem
+          remote={state.driftReports}
+          title="The drift reports could not be loaded"
+        />
+        <Problem
+          remote={state.drift}
+          title="The drift report could not be loaded"
+        />
+        {state.driftReports.value?.length === 0 && (
+          <p className="jp-mlops-placeholder">No drift check has run yet.</p>
+        )}
+        {state.drift.value && (
+          <DriftReport
+            reports={state.driftReports.value ?? []}
+            report={state.drift.value}
+            column={state.driftColumn}
+            onReport={id => void model.selectDrift(id)}
+            onColumn={column => model.selectDriftColumn(column)}
+          />
+        )}
+      </Section>
+      <Section
+        title="A/B tests"
+        testid="mlops-eval-ab-section"
+        count={state.abTests.value?.length}
+        open={false}
+      >
+        <Problem
+          remote={state.abTests}
+          title="The A/B tests could not be loaded"
+        />
+        {state.abTests.value?.length === 0 && (
+          <p className="jp-mlops-placeholder">No A/B test results yet.</p>
+        )}
+        {!!state.abTests.value?.length && (
+          <AbTests tests={state.abTests.value} />
+        )}
+      </Section>
+      <Section
+        title="Open alerts"
+        testid="mlops-eval-alerts-section"
+        count={alerts.length}
+      >
+        <Problem remote={state.alerts} title="The alerts could not be loaded" />
+        {state.alerts.value && alerts.length === 0 && (
+          <p className="jp-mlops-placeholder">No open alerts.</p>
+        )}
+        {alerts.length > 0 && <Alerts alerts={alerts} />}
+      </Section>
+    </>
+  );
+}
+
+/**
+ * The selected evaluation: its curves or residuals, confusion matrix and
+ * per-slice metrics.
+ */
+function EvaluationSection(props: {
+  remote: IRemote<IEvaluationDetail>;
+}): JSX.Element {
+  const { remote } = props;
+  const evaluation = remote.value;
+  const title = evaluation
+    ? `v${evaluation.version} on ${evaluation.dataset}@${evaluation.dataset_version}`
+    : 'Evaluation';
+  return (
+    <Section title={title} testid="mlops-eval-detail">
+      <Problem remote={remote} title="The evaluation could not be loaded" />
+      {!evaluation && remote.loading && (
+        <p className="jp-mlops-placeholder">Loading…</p>
+      )}
+      {evaluation && (
+        <div
+          className="jp-mlops-eval-detail"
+          data-evaluation={evaluation.id}
+          data-task={evaluation.task}
+          aria-busy={remote.loading}
+        >
+          <p className="jp-mlops-meta">
+            {evaluation.task} of <code>{evaluation.label}</code> ·{' '}
+            {evaluation.rows} rows · <When iso={evaluation.created_at} />
+          </p>
+          <EvaluationCharts evaluation={evaluation} />
+          {evaluation.confusion_matrix && (
+            <>
+              <h4 className="jp-mlops-eval-subtitle">Confusion matrix</h4>
+              <ConfusionMatrix matrix={evaluation.confusion_matrix} />
+            </>
+          )}
+          {evaluation.slice_metrics.length > 0 && (
+            <>
+              <h4 className="jp-mlops-eval-subtitle">
+                By {evaluation.slices.join(', ') || 'slice'}
+              </h4>
+              <SliceTable slices={evaluation.slice_metrics} />
+            </>
+          )}
+        </div>
+      )}
+    </Section>
+  );
+}
+
+function Section(props: {
+  title: string;
+  testid: string;
+  count?: number;
+  open?: boolean;
+  children: React.ReactNode;
+}): JSX.Element {
+  return (
+    <details
+      className="jp-mlops-fv-section jp-mlops-eval-section"
+      data-testid={props.testid}
+      open={props.open ?? true}
+    >
+      <summary>
+        {props.title}
+        {props.count !== undefined && (
+          <span className="jp-mlops-badge">{props.count}</span>
+        )}
+      </summary>
+      {props.children}
+    </details>
+  );
+}
+
+function Problem(props: {
+  remote: IRemote<unknown>;
+  title: string;
+}): JSX.Element | null {
+  const { error } = props.remote;
+  return error ? <ErrorNotice error={error} title={props.title} /> : null;
+}

@@ -1,0 +1,75 @@
+import { ServerConnection } from '@jupyterlab/services';
+
+import { jsonBody, requestAPI } from '../request';
+import { IOpenedNotebook } from '../tokens';
+import {
+  IModelDetail,
+  IModelPage,
+  IModelQuery,
+  IModelsApi,
+  IModelVersionDetail,
+  IPromoteRequest,
+  IPromoteResult
+} from './types';
+
+/**
+ * The model registry routes of the mlops-lab REST API (and the route
+ * opening a stage's executed notebook, for a version's lineage).
+ */
+export class ModelsApi implements IModelsApi {
+  constructor(settings?: ServerConnection.ISettings) {
+    this._settings = settings;
+  }
+
+  listModels(query: IModelQuery): Promise<IModelPage> {
+    const params = new URLSearchParams({
+      limit: String(query.limit),
+      offset: String(query.offset)
+    });
+    const q = query.q?.trim();
+    if (q) {
+      params.set('q', q);
+    }
+    return this._get(`models?${params}`);
+  }
+
+  getModel(
+    name: string,
+    page: { limit: number; offset: number }
+  ): Promise<IModelDetail> {
+    const params = new URLSearchParams({
+      limit: String(page.limit),
+      offset: String(page.offset)
+    });
+    return this._get(`${modelPath(name)}?${params}`);
+  }
+
+  getVersion(name: string, version: number): Promise<IModelVersionDetail> {
+    return this._get(`${modelPath(name)}/versions/${version}`);
+  }
+
+  promote(name: string, request: IPromoteRequest): Promise<IPromoteResult> {
+    return requestAPI(
+      `${modelPath(name)}/aliases`,
+      jsonBody('POST', request),
+      this._settings
+    );
+  }
+
+  openStage(runId: string, stage: string): Promise<IOpenedNotebook> {
+    const path =
+      `runs/${encodeURIComponent(runId)}` +
+      `/stages/${encodeURIComponent(stage)}/open`;
+    return requestAPI(path, jsonBody('POST', {}), this._settings);
+  }
+
+  private _get<T>(endPoint: string): Promise<T> {
+    return requestAPI<T>(endPoint, {}, this._settings);
+  }
+
+  private _settings: ServerConnection.ISettings | undefined;
+}
+
+function modelPath(name: string): string {
+  return `models/${encodeURIComponent(name)}`;
+}

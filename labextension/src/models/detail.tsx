@@ -1,0 +1,251 @@
+import {
+  caretLeftIcon,
+  refreshIcon,
+  ToolbarButtonComponent
+} from '@jupyterlab/ui-components';
+import * as React from 'react';
+
+import { ErrorNotice, Pager } from '../components';
+import { formatAge, formatStarted } from '../format';
+import { IModelsState, ModelsModel } from './model';
+import { ActionFeedback, AliasBadges, Flavor, Metrics } from './parts';
+import { askPromotion } from './promote';
+import { IAliasChange, IModelDetail, IModelVersionSummary } from './types';
+
+/**
+ * A model: its aliases, its versions (paged) and the history of its
+ * aliases.
+ */
+export function ModelDetail(props: {
+  model: ModelsModel;
+  state: IModelsState;
+}): JSX.Element {
+  const { model, state } = props;
+  const { detail } = state;
+  return (
+    <div
+      className="jp-mlops-body jp-mlops-model-detail"
+      data-testid="mlops-model-detail"
+      data-model={state.selected}
+      aria-busy={state.detailLoading}
+    >
+      <div className="jp-mlops-header jp-mlops-fv-toolbar">
+        <ToolbarButtonComponent
+          icon={caretLeftIcon}
+          label="Models"
+          tooltip="Back to the list of models"
+          dataset={{ testid: 'mlops-model-back' }}
+          onClick={() => void model.select(null)}
+        />
+        <ToolbarButtonComponent
+          icon={refreshIcon}
+          tooltip="Refresh"
+          dataset={{ testid: 'mlops-model-refresh' }}
+          onClick={() => void model.refresh()}
+        />
+      </div>
+      {state.detailError && (
+        <ErrorNotice
+          error={state.detailError}
+          title="The model could not be loaded"
+          testid="mlops-model-error"
+        />
+      )}
+      {!detail && state.detailLoading && (
+        <p className="jp-mlops-placeholder">Loading…</p>
+      )}
+      {detail && (
+        <>
+          <section className="jp-mlops-model-head" aria-label="Model">
+            <h3 data-testid="mlops-model-name">{detail.name}</h3>
+            <AliasBadges
+              aliases={Object.keys(detail.aliases)}
+              versions={detail.aliases}
+            />
+            {detail.description && (
+              <p className="jp-mlops-model-description">{detail.description}</p>
+            )}
+          </section>
+          <ActionFeedback model={model} state={state} />
+          <VersionList model={model} state={state} detail={detail} />
+          <AliasHistory history={detail.history} />
+        </>
+      )}
+    </div>
+  );
+}
+
+/**
+ * Ask for an alias and a reason, then promote; shared by the version rows
+ * and the version detail.
+ */
+export async function promoteWithDialog(
+  model: ModelsModel,
+  detail: Pick<IModelDetail, 'name' | 'aliases'>,
+  version: number
+): Promise<void> {
+  const request = await askPromotion({
+    model: detail.name,
+    version,
+    aliases: detail.aliases
+  });
+  if (request) {
+    await model.promote(request);
+  }
+}
+
+function VersionList(props: {
+  model: ModelsModel;
+  state: IModelsState;
+  detail: IModelDetail;
+}): JSX.Element {
+  const { model, state, detail } = props;
+  const promoting = state.pending.has('promote');
+  return (
+    <section className="jp-mlops-model-section" aria-label="Versions">
+      <h4 className="jp-mlops-model-section-title">Versions</h4>
+      <ul className="jp-mlops-version-list" data-testid="mlops-versions">
+        {detail.versions.map(version => (
+          <VersionRow
+            key={version.version}
+            version={version}
+            promoting={promoting}
+            onOpen={() => void model.selectVersion(version.version)}
+            onPromote={() =>
+              void promoteWithDialog(model, detail, version.version)
+            }
+          />
+        ))}
+      </ul>
+      <Pager
+        shown={detail.versions.length}
+        total={detail.total}
+        noun="version"
+        loading={state.detailLoading}
+        onMore={() => void model.loadMoreVersions()}
+        countTestid="mlops-versions-count"
+        moreTestid="mlops-versions-more"
+      />
+    </section>
+  );
+}
+
+function VersionRow(props: {
+  version: IModelVersionSummary;
+  promoting: boolean;
+  onOpen: () => void;
+  onPromote: () => void;
+}): JSX.Element {
+  const { version } = props;
+  return (
+    <li
+      className="jp-mlops-version-row"
+      data-testid="mlops-version-row"
+      data-version={version.version}
+    >
+      <button
+        type="button"
+        className="jp-mlops-version-open"
+        title={version.description || `Show version ${version.version}`}
+        onClick={props.onOpen}
+      >
+        <span className="jp-mlops-version-row-main">
+          <span className="jp-mlops-version-number">v{version.version}</span>
+          <AliasBadges aliases={version.aliases} />
+        </span>
+        <span className="jp-mlops-version-row-meta">
+          <Flavor flavor={version.flavor} trusted={version.trusted} />
+          <span className="jp-mlops-meta-sep">·</span>
+          <time
+            dateTime={version.created_at}
+            title={formatStarted(version.created_at)}
+          >
+            {formatAge(version.created_at)}
+          </time>
+        </span>
+        {Object.keys(version.metrics).length > 0 ? (
+          <span
+            className="jp-mlops-version-row-metrics"
+            title={
+              version.evaluated_on ? `on ${version.evaluated_on}` : undefined
+            }
+          >
+            <Metrics metrics={version.metrics} />
+          </span>
+        ) : (
+          <span className="jp-mlops-version-row-metrics jp-mlops-placeholder">
+            not evaluated
+          </span>
+        )}
+      </button>
+      <button
+        type="button"
+        className="jp-Button jp-mod-small jp-mlops-button jp-mlops-promote-button"
+        data-testid="mlops-promote"
+        disabled={props.promoting}
+        title={`Point an alias (e.g. champion) at v${version.version}`}
+        onClick={props.onPromote}
+      >
+        Promote…
+      </button>
+    </li>
+  );
+}
+
+/**
+ * Every alias change, newest first: which alias, from and to which
+ * version, who, when and why.
+ */
+function AliasHistory(props: { history: IAliasChange[] }): JSX.Element {
+  const history = [...props.history].sort((a, b) =>
+    b.changed_at.localeCompare(a.changed_at)
+  );
+  return (
+    <section className="jp-mlops-model-section" aria-label="Alias history">
+      <h4 className="jp-mlops-model-section-title">Alias history</h4>
+      {history.length === 0 ? (
+        <p className="jp-mlops-placeholder" data-testid="mlops-history-empty">
+          No alias set yet: promote a version to name it champion.
+        </p>
+      ) : (
+        <ol className="jp-mlops-history" data-testid="mlops-history">
+          {history.map((change, i) => (
+            <li
+              key={`${change.changed_at}-${change.alias}-${i}`}
+              className="jp-mlops-history-row"
+              data-testid="mlops-history-row"
+              data-alias={change.alias}
+            >
+              <span className="jp-mlops-history-move">
+                <span className="jp-mlops-alias">{change.alias}</span>
+                <span data-testid="mlops-history-from">
+                  {change.from_version === null
+                    ? 'none'
+                    : `v${change.from_version}`}
+                </span>
+                <span aria-label="to">→</span>
+                <span data-testid="mlops-history-to">v{change.to_version}</span>
+              </span>
+              <span className="jp-mlops-history-meta">
+                <time
+                  dateTime={change.changed_at}
+                  title={formatStarted(change.changed_at)}
+                >
+                  {formatAge(change.changed_at)}
+                </time>
+                <span className="jp-mlops-meta-sep">·</span>
+                <span data-testid="mlops-history-by">{change.changed_by}</span>
+              </span>
+              <q
+                className="jp-mlops-history-reason"
+                data-testid="mlops-history-reason"
+              >
+                {change.reason}
+              </q>
+            </li>
+          ))}
+        </ol>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,79 @@
+import {
+  JupyterFrontEnd,
+  JupyterFrontEndPlugin
+} from '@jupyterlab/application';
+import { ICommandPalette } from '@jupyterlab/apputils';
+import { IDocumentManager } from '@jupyterlab/docmanager';
+
+import { CommandIDs } from '../commands';
+import { openNotebookAt } from '../notebook';
+import { IMlopsSidebar } from '../sidebar';
+import { ModelsApi } from './api';
+import { ModelsModel } from './model';
+import { ModelsPanel } from './view';
+
+/**
+ * Command ids of the Models view.
+ */
+export namespace ModelCommandIDs {
+  export const showModels = 'mlops-lab:show-models';
+}
+
+/**
+ * Rank of the Models view: after Features (100), before Runs (500).
+ */
+export const MODELS_RANK = 200;
+
+/**
+ * The Models view of the MLOps sidebar: registered models, their versions
+ * and alias history, a version's signature and lineage, and promotion.
+ */
+export const modelsPlugin: JupyterFrontEndPlugin<void> = {
+  id: 'mlops-lab:models',
+  description: 'Model registry: versions, aliases, lineage and promotion.',
+  autoStart: true,
+  requires: [IMlopsSidebar, IDocumentManager],
+  optional: [ICommandPalette],
+  activate: (
+    app: JupyterFrontEnd,
+    sidebar: IMlopsSidebar,
+    docManager: IDocumentManager,
+    palette: ICommandPalette | null
+  ): void => {
+    const { commands } = app;
+    const model = new ModelsModel({
+      api: new ModelsApi(app.serviceManager.serverSettings),
+      links: {
+        // The Features and Runs commands take the item to show as an
+        // argument; until they use it they show their list.
+        showFeatureView: ref => {
+          const [name, version] = ref.split('@');
+          void commands.execute(CommandIDs.showFeatures, {
+            name,
+            version: version ? Number(version) : null
+          });
+        },
+        showRun: (runId, pipeline) => {
+          void commands.execute(CommandIDs.showRuns, { runId, pipeline });
+        },
+        openNotebook: (path, cell) => openNotebookAt(docManager, path, cell)
+      }
+    });
+    const panel = new ModelsPanel(model);
+    panel.disposed.connect(() => model.dispose());
+    sidebar.addView('models', panel, MODELS_RANK);
+
+    commands.addCommand(ModelCommandIDs.showModels, {
+      label: 'MLOps: Show Models',
+      caption: 'Show the registered models in the MLOps sidebar',
+      execute: () => {
+        sidebar.showView('models');
+        app.shell.activateById(sidebar.id);
+      }
+    });
+    palette?.addItem({
+      command: ModelCommandIDs.showModels,
+      category: 'MLOps'
+    });
+  }
+};
