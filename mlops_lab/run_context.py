@@ -119,6 +119,26 @@ class RunContext:
         found = self._id.upstream.get(kind, {}).get(name)
         return dict(found) if found else None
 
+    def _record_environment(self) -> None:
+        """The interpreter and imported packages, for the handoff's comparison.
+
+        Interactive runs record it in the background (finding every package's
+        distribution takes a second or two); stages only when a handoff check
+        asks (``MLOPS_LAB_CAPTURE_ENV``), so pipelines do not pay for it.
+        """
+        from mlops_lab.environment import ENV_CAPTURE, capture_environment
+
+        def record() -> None:
+            try:
+                self._record({"type": "environment", "environment": capture_environment()})
+            except Exception:
+                return
+
+        if self.interactive:
+            threading.Thread(target=record, name="mlops-lab-environment", daemon=True).start()
+        elif os.environ.get(ENV_CAPTURE):
+            record()
+
     def commit_or_defer(self, entry: dict[str, Any]) -> Any:
         """Record one entry: at once (returns what it created) or at the stage's commit (None)."""
         if self._id.manifest is not None:
@@ -358,6 +378,7 @@ def context() -> RunContext:
                 run_id=run_id, stage=stage, parameters={}, manifest=None, notebook=notebook
             )
         _current = RunContext(workspace, identity)
+        _current._record_environment()
         return _current
 
 

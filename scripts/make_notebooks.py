@@ -278,8 +278,59 @@ MONITOR = [
 ]
 
 
+REPORT = [
+    new_markdown_cell(
+        "# Churn report (a notebook ready for handoff)\n\n"
+        "The `top_n` customers of the holdout set most likely to churn according to the "
+        "champion model, saved as the dataset `at_risk`. It reads only versioned data, runs "
+        "top to bottom, and passes `mlops-lab handoff notebooks/06_churn_report.ipynb`."
+    ),
+    params("top_n = 25"),
+    new_code_cell(
+        "import mlops_lab\n"
+        "\n"
+        "ctx = mlops_lab.context()\n"
+        "holdout = ctx.load_dataset('holdout')\n"
+        "model = mlops_lab.load_model('churn@champion')\n"
+        "scores = model.predict_proba(holdout)[:, 1]"
+    ),
+    new_code_cell(
+        "at_risk = holdout.assign(score=scores).nlargest(top_n, 'score')\n"
+        "at_risk = at_risk[['customer_id', 'segment', 'score']].reset_index(drop=True)\n"
+        "ctx.log_metric('mean_score', float(scores.mean()))\n"
+        "ctx.log_metric('at_risk', len(at_risk))\n"
+        "ctx.save_dataset('at_risk', at_risk)\n"
+        "at_risk.head()"
+    ),
+]
+
+EXPLORATION = [
+    new_markdown_cell(
+        "# Exploration (a notebook NOT ready for handoff)\n\n"
+        "Written the way exploration happens: it reads a file from the author's disk and "
+        "uses `cutoff_days`, which only a later cell defines (it worked in the author's "
+        "session because that cell had run before). `mlops-lab handoff "
+        "notebooks/07_exploration.ipynb` reports both, and the clean run fails."
+    ),
+    params("threshold = 0.5"),
+    new_code_cell(
+        "import pandas as pd\n"
+        "\n"
+        "import mlops_lab\n"
+        "\n"
+        "ctx = mlops_lab.context()\n"
+        "holdout = ctx.load_dataset('holdout')"
+    ),
+    new_code_cell("notes = pd.read_csv('exports/customer_notes.csv')  # only on the author's disk"),
+    new_code_cell("quiet = holdout[holdout.days_since_last > cutoff_days]\nlen(quiet)"),
+    new_code_cell("cutoff_days = 60"),
+]
+
+
 def write(name: str, cells: list[nbformat.NotebookNode]) -> None:
     notebook = new_notebook(cells=cells)
+    for index, cell in enumerate(notebook.cells):  # stable ids: regenerating changes nothing
+        cell.id = f"{Path(name).stem[:2]}-{index:02d}"
     notebook.metadata["kernelspec"] = {
         "name": "python3",
         "display_name": "Python 3 (ipykernel)",
@@ -301,3 +352,5 @@ if __name__ == "__main__":
     write("03_train.ipynb", TRAIN)
     write("04_evaluate.ipynb", EVALUATE)
     write("05_monitor.ipynb", MONITOR)
+    write("06_churn_report.ipynb", REPORT)
+    write("07_exploration.ipynb", EXPLORATION)

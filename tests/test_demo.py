@@ -4,10 +4,12 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
+from mlops_lab import Workspace
 from mlops_lab.cli import cli
 from mlops_lab.datasets import list_dataset_versions
 from mlops_lab.demo import init_demo_workspace
 from mlops_lab.evaluation import list_ab_tests, list_alerts, list_drift_reports, list_evaluations
+from mlops_lab.handoff import check_notebook
 from mlops_lab.models import get_model_version
 from mlops_lab.pipelines import Runner, RunOptions, load_pipeline
 
@@ -52,6 +54,14 @@ def test_the_demo_pipeline_runs_end_to_end_then_is_cached(tmp_path: Path) -> Non
     assert online["amount_count_30d"] is None or online["amount_count_30d"] >= 1
     second = Runner(ws, load_pipeline(ws, "churn"), RunOptions()).run()
     assert {s.status for s in second.stages} == {"cached"}
+    # The two handoff notebooks: one ready, one failing with its findings on their cells.
+    ready = check_notebook(ws, "notebooks/06_churn_report.ipynb", pipeline="reports")
+    assert ready["status"] == "ready", ready["findings"]
+    assert ready["contract"]["outputs"]["datasets"] == ["at_risk"]
+    failing = check_notebook(ws, "notebooks/07_exploration.ipynb", pipeline="reports")
+    found = {(f["check"], f["status"], f["cell"]) for f in failing["findings"]}
+    assert {("paths", "warn", 3), ("execution_order", "warn", 4), ("clean_run", "fail", 3)} <= found
+    assert load_pipeline(Workspace(ws.root), "reports").stages[0].name == "churn_report"
 
 
 def test_init_demo_keeps_a_foreign_config(tmp_path: Path) -> None:

@@ -364,4 +364,27 @@ MIGRATIONS: tuple[Migration, ...] = (
             """,
         ),
     ),
+    Migration(
+        version=7,
+        description="handoffs: checked contracts of notebooks; run environments",
+        statements=(
+            "ALTER TABLE runs ADD COLUMN environment JSON",
+            """
+            CREATE TABLE handoffs (
+                id                VARCHAR PRIMARY KEY,
+                notebook          VARCHAR NOT NULL,
+                notebook_hash     VARCHAR NOT NULL,
+                pipeline          VARCHAR NOT NULL,
+                stage             VARCHAR NOT NULL,
+                status            VARCHAR NOT NULL,
+                contract          JSON NOT NULL,
+                findings          JSON NOT NULL,
+                report_artifact   VARCHAR NOT NULL,
+                check_run         VARCHAR,
+                created_by        VARCHAR NOT NULL,
+                created_at        TIMESTAMPTZ NOT NULL DEFAULT current_timestamp
+            )
+            """,
+        ),
+    ),
 )

@@ -11,6 +11,7 @@ from mlops_lab.cli._output import ErrorHandlingGroup
 from mlops_lab.cli.artifacts import artifacts
 from mlops_lab.cli.evaluations import alerts, drift, evaluations
 from mlops_lab.cli.features import features
+from mlops_lab.cli.handoff import handoff, handoffs
 from mlops_lab.cli.models import models
 from mlops_lab.cli.runs import ci, ct, pipelines, run, runs
 from mlops_lab.cli.workspace import init, status
@@ -39,7 +40,20 @@ def cli(ctx: click.Context, workspace: Path | None) -> None:
 cli.add_command(init)
 cli.add_command(status)
 cli.add_command(artifacts)
-for _command in (run, runs, pipelines, ci, ct, features, models, evaluations, drift, alerts):
+for _command in (
+    run,
+    runs,
+    pipelines,
+    ci,
+    ct,
+    features,
+    models,
+    evaluations,
+    drift,
+    alerts,
+    handoff,
+    handoffs,
+):
     cli.add_command(_command)
 
 

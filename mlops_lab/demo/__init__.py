@@ -17,6 +17,8 @@ NOTEBOOKS = (
     "03_train.ipynb",
     "04_evaluate.ipynb",
     "05_monitor.ipynb",
+    "06_churn_report.ipynb",
+    "07_exploration.ipynb",
 )
 
 DEMO_PIPELINE = """\

@@ -245,6 +245,11 @@ def apply_to_state(
                 "hash": entry["hash"], "kind": entry["kind"], "media_type": entry["media_type"],
             }  # fmt: skip
             add_edge(con, "stage_run", stage_id, "artifact", entry["hash"])
+        elif kind == "environment":
+            con.execute(
+                "UPDATE runs SET environment = ? WHERE id = ?",
+                [json.dumps(entry["environment"]), run_id],
+            )
         elif kind == "input":
             add_edge(
                 con, "dataset_version", f"{entry['name']}@{entry['version']}", "stage_run", stage_id

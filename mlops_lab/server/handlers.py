@@ -103,8 +103,7 @@ class StatusHandler(BaseHandler):
 class OpenAPIHandler(BaseHandler):
     @tornado.web.authenticated
     def get(self) -> None:
-        self.set_header("Content-Type", "application/yaml")
-        self.finish(openapi_text())
+        self.finish(openapi_text(), set_content_type="application/yaml")
 
 
 def openapi_text() -> str:

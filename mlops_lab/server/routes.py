@@ -23,6 +23,11 @@ from mlops_lab.server.features_handlers import (
     FeatureViewsHandler,
 )
 from mlops_lab.server.handlers import OpenAPIHandler, StatusHandler
+from mlops_lab.server.handoff_handlers import (
+    HandoffHandler,
+    HandoffReportHandler,
+    HandoffsHandler,
+)
 from mlops_lab.server.models_handlers import (
     ModelAliasesHandler,
     ModelHandler,
@@ -69,6 +74,9 @@ ROUTES: list[tuple[str, type]] = [
     ("/ab-tests", ABTestsHandler),
     ("/ab-tests/{test_id}", ABTestHandler),
     ("/alerts", AlertsHandler),
+    ("/handoffs", HandoffsHandler),
+    ("/handoffs/{handoff_id}", HandoffHandler),
+    ("/handoffs/{handoff_id}/report", HandoffReportHandler),
 ]
 
 _SEGMENT = re.compile(r"\{\w+\}")

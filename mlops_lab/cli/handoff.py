@@ -1,0 +1,134 @@
+"""``mlops-lab handoff``: check a notebook for handoff; ``mlops-lab handoffs``: the records."""
+
+from __future__ import annotations
+
+import click
+
+from mlops_lab.cli._context import current_workspace
+from mlops_lab.cli._output import emit_json, json_option, print_table
+
+_MARK = {"pass": "pass", "warn": "WARN", "fail": "FAIL"}
+
+
+@click.command()
+@click.argument("notebook")
+@click.option("--pipeline", help="Pipeline to add the stage to (default: handoff).")
+@click.option("--stage", help="Stage name (default: the notebook's file name).")
+@click.option(
+    "--timeout",
+    type=float,
+    default=600.0,
+    show_default=True,
+    help="Seconds the clean run may take.",
+)
+@click.option(
+    "--rel-tol",
+    type=float,
+    default=1e-6,
+    show_default=True,
+    help="Relative tolerance for float metrics (integers must match exactly).",
+)
+@click.option("--by", hidden=True, help="Who asked (the Jupyter server passes its user).")
+@json_option
+@click.pass_context
+def handoff(
+    ctx: click.Context,
+    notebook: str,
+    pipeline: str | None,
+    stage: str | None,
+    timeout: float,
+    rel_tol: float,
+    by: str | None,
+    as_json: bool,
+) -> None:
+    """Check NOTEBOOK for handoff: parameters, order, paths, inputs, a clean run, outputs,
+    reproduced metrics, environment. Ready notebooks become a pipeline stage; exit 1 if failing."""
+    from mlops_lab.handoff import check_notebook
+
+    found = check_notebook(
+        current_workspace(ctx),
+        notebook,
+        pipeline=pipeline,
+        stage=stage,
+        timeout=timeout,
+        rel_tol=rel_tol,
+        by=by,
+    )
+    if as_json:
+        emit_json(found)
+    else:
+        _print(found)
+    if found["status"] == "failing":
+        ctx.exit(1)
+
+
+def _print(found: dict) -> None:  # type: ignore[type-arg]
+    print_table(
+        ["result", "check", "cell", "finding"],
+        [
+            [_MARK[f["status"]], f["check"], "-" if f["cell"] is None else f["cell"], f["message"]]
+            for f in found["findings"]
+        ],
+    )
+    contract = found["contract"]
+    click.echo(
+        f"\n{contract['notebook']}: {found['status'].upper()} (handoff {found['id']}); "
+        f"stage {contract['stage']} of pipeline {contract['pipeline']}"
+    )
+    if found["status"] == "ready":
+        click.echo(f"Run it with: mlops-lab run {contract['pipeline']} --only {contract['stage']}")
+
+
+@click.group()
+def handoffs() -> None:
+    """Handed-off notebooks: their status (ready, failing, stale), contract and report."""
+
+
+@handoffs.command("list")
+@json_option
+@click.pass_context
+def list_(ctx: click.Context, as_json: bool) -> None:
+    """The latest handoff of each notebook."""
+    from mlops_lab.handoff import list_handoffs
+
+    found = list_handoffs(current_workspace(ctx))
+    if as_json:
+        emit_json({"handoffs": found})
+        return
+    if not found:
+        click.echo("No handoffs. Check a notebook with `mlops-lab handoff NOTEBOOK`.")
+        return
+    print_table(
+        ["id", "notebook", "status", "pass/warn/fail", "stage", "checked"],
+        [
+            [
+                h["id"],
+                h["notebook"],
+                h["status"],
+                "/".join(str(h["counts"][s]) for s in ("pass", "warn", "fail")),
+                f"{h['pipeline']}.{h['stage']}",
+                h["created_at"][:19],
+            ]
+            for h in found
+        ],
+    )
+
+
+@handoffs.command()
+@click.argument("handoff_id")
+@click.option("--report", is_flag=True, help="Print the Markdown report.")
+@json_option
+@click.pass_context
+def show(ctx: click.Context, handoff_id: str, report: bool, as_json: bool) -> None:
+    """One handoff: its findings and contract (or its report)."""
+    from mlops_lab.handoff import get_handoff, handoff_report
+
+    workspace = current_workspace(ctx)
+    if report:
+        click.echo(handoff_report(workspace, handoff_id), nl=False)
+        return
+    found = get_handoff(workspace, handoff_id)
+    if as_json:
+        emit_json(found)
+    else:
+        _print(found)

@@ -1,0 +1,342 @@
+"""``check_notebook``: every handoff check in order, then the contract.
+
+A notebook whose checks have no failure is *ready*: its contract (content
+hash, parameters, pinned inputs, outputs, environment, findings, who and
+when) is stored with a Markdown report, and its stage is added to (or
+updated in) ``mlops_lab.yaml``. Warnings are listed but do not block. A later
+edit of the notebook's code makes the handoff *stale* until checked again.
+"""
+
+from __future__ import annotations
+
+import ast
+import getpass
+import json
+import re
+import secrets
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from mlops_lab.datasets import get_dataset_version
+from mlops_lab.errors import InvalidInputError, MlopsLabError, NotFoundError
+from mlops_lab.handoff import clean_run as dynamic
+from mlops_lab.handoff.findings import Finding
+from mlops_lab.handoff.report import render_report
+from mlops_lab.handoff.static import (
+    CellCode,
+    check_execution_order,
+    check_parameters,
+    check_paths,
+    parse_cells,
+)
+from mlops_lab.pipelines.notebook import _cells_of, read_notebook
+from mlops_lab.pipelines.service import notebook_pipeline
+from mlops_lab.workspace import CONFIG_FILE, Workspace
+
+__all__ = ["DEFAULT_PIPELINE", "check_in_subprocess", "check_notebook"]
+
+DEFAULT_PIPELINE = "handoff"
+
+
+def _relative(workspace: Workspace, notebook: str | Path) -> str:
+    path = Path(notebook)
+    path = (path if path.is_absolute() else workspace.root / path).resolve()
+    if not path.is_relative_to(workspace.root.resolve()):
+        raise InvalidInputError(f"{notebook} is outside the workspace {workspace.root}.")
+    if path.suffix != ".ipynb" or not path.is_file():
+        raise InvalidInputError(f"{notebook} is not a notebook (.ipynb file) in the workspace.")
+    return path.relative_to(workspace.root.resolve()).as_posix()
+
+
+def _kernel_problem(cells_doc: dict[str, Any]) -> str | None:
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    name = (cells_doc.get("metadata", {}).get("kernelspec") or {}).get("name")
+    if not name:
+        return None  # papermill falls back to the default kernel
+    installed = KernelSpecManager().find_kernel_specs()
+    if name in installed:
+        return None
+    return (
+        f"The notebook's kernel {name!r} is not installed (installed: "
+        f"{', '.join(sorted(installed)) or 'none'}); pick one of those in JupyterLab and save."
+    )
+
+
+def _loaded_datasets(cells: list[CellCode]) -> tuple[dict[str, int | None], list[Finding]]:
+    """``ctx.load_dataset('name'[, version])`` calls with literal names."""
+    found: dict[str, int | None] = {}
+    findings = []
+    for cell in cells:
+        for node in ast.walk(cell.tree) if cell.tree is not None else ():
+            if not (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr in ("load_dataset", "dataset_version")
+                and node.args
+            ):
+                continue
+            name = node.args[0]
+            if not (isinstance(name, ast.Constant) and isinstance(name.value, str)):
+                findings.append(
+                    Finding(
+                        check="inputs",
+                        status="warn",
+                        cell=cell.index,
+                        message=f"Cell {cell.index} loads a dataset whose name "
+                        "is computed: it cannot be pinned.",
+                    )
+                )
+                continue
+            version = node.args[1] if len(node.args) > 1 else None
+            pinned = version.value if isinstance(version, ast.Constant) else None
+            found.setdefault(name.value, pinned if isinstance(pinned, int) else None)
+    return found, findings
+
+
+def _check_inputs(
+    workspace: Workspace, loaded: dict[str, int | None], declared: dict[str, tuple[str, ...]]
+) -> tuple[list[Finding], dict[str, Any]]:
+    pinned: dict[str, Any] = {"datasets": {}, "feature_views": {}}
+    findings = []
+    for name in sorted(set(loaded) | set(declared.get("datasets", ()))):
+        try:
+            version = get_dataset_version(workspace, name, loaded.get(name))
+        except NotFoundError as exc:
+            findings.append(Finding(check="inputs", status="fail", message=str(exc)))
+            continue
+        pinned["datasets"][name] = {"version": version.version, "hash": version.artifact_hash}
+    for name in declared.get("feature_views", ()):
+        try:
+            view = workspace.features.get_feature_view(name)
+        except MlopsLabError as exc:
+            findings.append(Finding(check="inputs", status="fail", message=str(exc)))
+            continue
+        pinned["feature_views"][name] = {"version": view.version}
+    listed = ", ".join(f"{n}@{v['version']}" for kind in pinned.values() for n, v in kind.items())
+    if not findings:
+        findings.append(
+            Finding(
+                check="inputs",
+                status="pass",
+                message=f"Inputs pinned: {listed or 'none'}.",
+                details={"pinned": pinned},
+            )
+        )
+    return findings, pinned
+
+
+def _imports(cells: list[CellCode]) -> set[str]:
+    names: set[str] = set()
+    for cell in cells:
+        for node in ast.walk(cell.tree) if cell.tree is not None else ():
+            if isinstance(node, ast.Import):
+                names |= {a.name.split(".")[0] for a in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                names.add(node.module.split(".")[0])
+    return names
+
+
+def _declared_stage(workspace: Workspace, pipeline: str, stage: str) -> dict[str, Any] | None:
+    stages = (workspace.config.pipelines.get(pipeline) or {}).get("stages") or []
+    return next((s for s in stages if isinstance(s, dict) and s.get("name") == stage), None)
+
+
+def check_notebook(
+    workspace: Workspace,
+    notebook: str | Path,
+    *,
+    pipeline: str | None = None,
+    stage: str | None = None,
+    timeout: float = 600.0,
+    rel_tol: float = 1e-6,
+    by: str | None = None,
+) -> dict[str, Any]:
+    """Run every check on ``notebook`` and store the handoff (ready or failing)."""
+    relative = _relative(workspace, notebook)
+    path = workspace.root / relative
+    document = json.loads(path.read_text(encoding="utf-8"))
+    raw_cells = _cells_of(path)
+    info = read_notebook(path)
+    pipeline = pipeline or DEFAULT_PIPELINE
+    stage = stage or (re.sub(r"\W", "_", path.stem).lstrip("0123456789_") or "notebook")
+    for what, name in (("pipeline", pipeline), ("stage", stage)):
+        if not re.fullmatch(r"[A-Za-z_]\w*", name):
+            raise InvalidInputError(
+                f"The {what} name {name!r} must be an identifier (letters, digits, _)."
+            )
+    existing = _declared_stage(workspace, pipeline, stage)
+    declared_in = {k: tuple(v) for k, v in ((existing or {}).get("inputs") or {}).items()}
+    declared_out = {k: tuple(v) for k, v in ((existing or {}).get("outputs") or {}).items()}
+
+    cells = parse_cells(raw_cells)
+    findings = [check_parameters(info), *check_execution_order(cells)]
+    findings += check_paths(cells, path, workspace.root)
+    loaded, computed = _loaded_datasets(cells)
+    input_findings, pinned = _check_inputs(workspace, loaded, declared_in)
+    findings += computed + input_findings
+    environment: dict[str, Any] = {}
+    run_id = None
+    kernel = _kernel_problem(document)
+    if kernel:
+        findings.append(Finding(check="clean_run", status="fail", message=kernel))
+    elif findings[0].status == "fail":
+        findings.append(
+            Finding(
+                check="clean_run", status="fail", message="Not run: fix the parameters cell first."
+            )
+        )
+    else:
+        run, finding = dynamic.clean_run(
+            workspace, notebook_pipeline(workspace, relative), timeout=timeout
+        )
+        run_id = run.run_id
+        findings.append(finding)
+        if run.outcome.ok:
+            findings.append(dynamic.check_outputs(run, declared_out))
+            interactive = dynamic.last_interactive_metrics(workspace, relative)
+            findings.append(dynamic.check_reproduction(run, interactive, rel_tol=rel_tol))
+            env_finding, environment = dynamic.check_environment(
+                run, interactive[2], _imports(cells)
+            )
+            findings.append(env_finding)
+            if not any(declared_out.values()):
+                declared_out = {k: tuple(v) for k, v in run.produced.items() if v}
+    status = "failing" if any(f.status == "fail" for f in findings) else "ready"
+    contract = {
+        "notebook": relative,
+        "notebook_hash": info.source_hash,
+        "pipeline": pipeline,
+        "stage": stage,
+        "parameters": findings[0].details.get("contract", {}),
+        "inputs": pinned,
+        "outputs": {k: list(v) for k, v in declared_out.items()},
+        "environment": environment,
+        "timeout": timeout,
+        "rel_tol": rel_tol,
+    }
+    return _record(workspace, contract, findings, status, run_id, by or getpass.getuser())
+
+
+def check_in_subprocess(
+    workspace: Workspace, notebook: str, *, by: str, **options: Any
+) -> dict[str, Any]:
+    """:func:`check_notebook` in a child process (``mlops-lab handoff --json``).
+
+    The Jupyter server uses this: the clean run's kernel and papermill's event
+    loop stay out of the server's process.
+    """
+    import subprocess
+    import sys
+
+    relative = _relative(workspace, notebook)  # bad input is a 4xx before starting anything
+    command = [
+        sys.executable,
+        "-m",
+        "mlops_lab",
+        "--workspace",
+        str(workspace.root),
+        "handoff",
+        relative,
+        "--json",
+        "--by",
+        by,
+    ]
+    for name, value in options.items():
+        command += [f"--{name.replace('_', '-')}", str(value)]
+    done = subprocess.run(
+        command,
+        capture_output=True,
+        text=True,
+        cwd=workspace.root,
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
+    try:
+        found: dict[str, Any] = json.loads(done.stdout)
+    except ValueError:
+        raise MlopsLabError(
+            f"The handoff check stopped (exit {done.returncode}): "
+            f"{(done.stderr or done.stdout).strip()[-2000:]}"
+        ) from None
+    if "error" in found and "id" not in found:
+        raise MlopsLabError(found["error"].get("message", "The handoff check failed."))
+    return found
+
+
+def _record(
+    workspace: Workspace,
+    contract: dict[str, Any],
+    findings: list[Finding],
+    status: str,
+    run_id: str | None,
+    by: str,
+) -> dict[str, Any]:
+    handoff_id = f"ho{secrets.token_hex(5)}"
+    listed = [f.to_dict() for f in findings]
+    report = render_report(contract, listed, status=status, by=by, handoff_id=handoff_id)
+    digest, size = workspace.artifacts.write_blob([report.encode()])
+    if status == "ready":
+        _write_stage(workspace, contract)
+
+    def write(con: Any) -> None:
+        from mlops_lab.artifacts import register_artifact
+
+        register_artifact(con, digest, size=size, media_type="text/markdown", run_id=run_id)
+        con.execute(
+            "INSERT INTO handoffs (id, notebook, notebook_hash, pipeline, stage, status, "
+            "contract, findings, report_artifact, check_run, created_by) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                handoff_id,
+                contract["notebook"],
+                contract["notebook_hash"],
+                contract["pipeline"],
+                contract["stage"],
+                status,
+                json.dumps(contract, default=str),
+                json.dumps(listed),
+                digest,
+                run_id,
+                by,
+            ],
+        )
+
+    workspace.catalog.transaction(write)
+    from mlops_lab.handoff.store import get_handoff
+
+    return get_handoff(workspace, handoff_id)
+
+
+def _write_stage(workspace: Workspace, contract: dict[str, Any]) -> None:
+    """Add or update the stage in mlops_lab.yaml (comments there are not kept)."""
+    config = workspace.root / CONFIG_FILE
+    before = config.read_text(encoding="utf-8")
+    data = yaml.safe_load(before) or {}
+    pipelines = data.setdefault("pipelines", {}) or {}
+    data["pipelines"] = pipelines
+    pipeline = pipelines.setdefault(contract["pipeline"], {}) or {}
+    pipelines[contract["pipeline"]] = pipeline
+    stages = pipeline.setdefault("stages", []) or []
+    pipeline["stages"] = stages
+    entry = next((s for s in stages if s.get("name") == contract["stage"]), None)
+    if entry is None:
+        entry = {"name": contract["stage"]}
+        stages.append(entry)
+    entry["notebook"] = contract["notebook"]
+    inputs = {k: sorted(v) for k, v in contract["inputs"].items() if v}
+    if inputs:
+        entry["inputs"] = inputs
+    outputs = {k: v for k, v in contract["outputs"].items() if v}
+    if outputs:
+        entry["outputs"] = outputs
+    config.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    try:
+        from mlops_lab.pipelines.spec import load_pipeline
+
+        load_pipeline(Workspace(workspace.root), contract["pipeline"])
+    except MlopsLabError:
+        config.write_text(before, encoding="utf-8")  # leave the file as it was
+        raise

@@ -1,0 +1,299 @@
+"""Handoff checks that read the saved notebook without running it.
+
+Code is analysed with :mod:`ast` cell by cell (IPython magics and shell lines
+are blanked first); a cell that still does not parse is reported, not guessed.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import itertools
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mlops_lab.handoff.findings import Finding
+from mlops_lab.pipelines.notebook import PARAMETER_TYPES, NotebookInfo
+
+__all__ = ["CellCode", "check_execution_order", "check_parameters", "check_paths", "parse_cells"]
+
+SUPPORTED = set(PARAMETER_TYPES.values())
+_BUILTINS = set(dir(builtins)) | {"display", "get_ipython", "In", "Out", "__file__"}
+# Calls that read a file named by their first argument.
+_READERS = {
+    "open",
+    "read_csv",
+    "read_parquet",
+    "read_json",
+    "read_excel",
+    "read_table",
+    "read_feather",
+    "read_pickle",
+    "read_orc",
+    "read_sas",
+    "read_stata",
+    "read_hdf",
+    "loadtxt",
+    "genfromtxt",
+    "load",
+    "read_text",
+    "read_bytes",
+    "imread",
+    "read_file",
+}
+_WINDOWS_ABSOLUTE = re.compile(r"^[A-Za-z]:[\\/]")
+_MAGIC = re.compile(r"^\s*[%!]")
+
+
+@dataclass(frozen=True, kw_only=True)
+class CellCode:
+    index: int  # among all cells
+    source: str
+    execution_count: int | None
+    tree: ast.Module | None  # None: not Python (after blanking magics)
+    defines: set[str] = field(default_factory=set)
+    reads: dict[str, int] = field(default_factory=dict)  # name -> first line
+
+
+def parse_cells(cells: list[dict[str, Any]]) -> list[CellCode]:
+    parsed = []
+    for index, cell in enumerate(cells):
+        if cell.get("cell_type") != "code":
+            continue
+        source = cell.get("source", "")
+        source = "".join(source) if isinstance(source, list) else str(source)
+        cleaned = "\n".join("" if _MAGIC.match(line) else line for line in source.splitlines())
+        try:
+            tree: ast.Module | None = ast.parse(cleaned)
+        except SyntaxError:
+            tree = None
+        defines, reads = _names(tree) if tree is not None else (set(), {})
+        parsed.append(
+            CellCode(
+                index=index,
+                source=source,
+                tree=tree,
+                defines=defines,
+                reads=reads,
+                execution_count=cell.get("execution_count"),
+            )
+        )
+    return parsed
+
+
+def _names(tree: ast.Module) -> tuple[set[str], dict[str, int]]:
+    """Names a cell binds at top level (or anywhere by assignment), and names it reads first."""
+    defines: set[str] = set()
+    reads: dict[str, int] = {}
+    local_scopes: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+            for arg in ast.walk(node.args):
+                if isinstance(arg, ast.arg):
+                    local_scopes.add(id(arg))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            if isinstance(node.ctx, ast.Store | ast.Del):
+                defines.add(node.id)
+            elif node.id not in reads:
+                reads[node.id] = node.lineno
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            defines.add(node.name)
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            for alias in node.names:
+                defines.add((alias.asname or alias.name).split(".")[0])
+        elif isinstance(node, ast.arg):
+            defines.add(node.arg)  # parameters of functions defined here: not outside reads
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            defines.add(node.name)
+        elif isinstance(node, ast.alias):
+            pass
+    return defines, reads
+
+
+def check_parameters(info: NotebookInfo) -> Finding:
+    if info.parameters_cell is None:
+        return Finding(
+            check="parameters",
+            status="fail",
+            message="No cell is tagged 'parameters'. Put the values a run may change in one "
+            "cell (literal defaults) and tag it 'parameters' (Property Inspector > Cell Tags).",
+        )
+    bad = {n: p.type for n, p in info.parameters.items() if p.type not in SUPPORTED}
+    contract = {n: {"type": p.type, "default": p.default} for n, p in info.parameters.items()}
+    if bad:
+        listed = ", ".join(f"{n} ({t})" for n, t in bad.items())
+        return Finding(
+            check="parameters",
+            status="fail",
+            cell=info.parameters_cell,
+            message=f"Parameter default(s) that are not literals of a supported type "
+            f"(int, float, str, bool, list, dict): {listed}.",
+            details={"contract": contract, "unsupported": bad},
+        )
+    return Finding(
+        check="parameters",
+        status="pass",
+        cell=info.parameters_cell,
+        message=f"{len(contract)} parameter(s): "
+        + (
+            ", ".join(f"{n}: {c['type']} = {c['default']!r}" for n, c in contract.items()) or "none"
+        ),
+        details={"contract": contract},
+    )
+
+
+def check_execution_order(cells: list[CellCode]) -> list[Finding]:
+    findings = []
+    executed = [c for c in cells if c.execution_count is not None]
+    for earlier, later in itertools.pairwise(executed):
+        if (
+            later.execution_count is not None
+            and earlier.execution_count is not None
+            and (later.execution_count < earlier.execution_count)
+        ):
+            findings.append(
+                Finding(
+                    check="execution_order",
+                    status="warn",
+                    cell=later.index,
+                    message=f"Cell {later.index} ran (#{later.execution_count}) before cell "
+                    f"{earlier.index} above it (#{earlier.execution_count}): the saved outputs "
+                    "came from another order than top to bottom.",
+                )
+            )
+    if executed:
+        last_run = executed[-1].index
+        for cell in cells:
+            if cell.execution_count is None and cell.index < last_run and cell.source.strip():
+                findings.append(
+                    Finding(
+                        check="execution_order",
+                        status="warn",
+                        cell=cell.index,
+                        message=f"Cell {cell.index} was not run, although cells below it were.",
+                    )
+                )
+    defined_before: set[str] = set()
+    for position, cell in enumerate(cells):
+        if cell.tree is None:
+            findings.append(
+                Finding(
+                    check="execution_order",
+                    status="warn",
+                    cell=cell.index,
+                    message=f"Cell {cell.index} is not valid Python; it was not analysed.",
+                )
+            )
+            continue
+        defined_later = {name for c in cells[position + 1 :] for name in c.defines}
+        for name, line in cell.reads.items():
+            if name in defined_before or name in cell.defines or name in _BUILTINS:
+                continue
+            if name in defined_later:
+                where = next(c.index for c in cells[position + 1 :] if name in c.defines)
+                findings.append(
+                    Finding(
+                        check="execution_order",
+                        status="warn",
+                        cell=cell.index,
+                        message=f"Cell {cell.index} (line {line}) reads {name!r}, defined only "
+                        f"in cell {where} below it: hidden state from an earlier session.",
+                        details={"name": name, "defined_in": where},
+                    )
+                )
+        defined_before |= cell.defines
+    if not findings:
+        findings.append(
+            Finding(
+                check="execution_order",
+                status="pass",
+                message="Cells were run top to bottom; no name is read before "
+                "the cell that defines it.",
+            )
+        )
+    return findings
+
+
+def _call_name(node: ast.Call) -> str | None:
+    func = node.func
+    if isinstance(func, ast.Name):
+        return func.id
+    if isinstance(func, ast.Attribute):
+        return func.attr
+    return None
+
+
+def check_paths(cells: list[CellCode], notebook: Path, root: Path) -> list[Finding]:
+    findings = []
+    for cell in cells:
+        if cell.tree is None:
+            continue
+        reported: set[str] = set()
+        for node in ast.walk(cell.tree):
+            if isinstance(node, ast.Call) and _call_name(node) in _READERS and node.args:
+                first = node.args[0]
+                target = first.value if isinstance(first, ast.Constant) else None
+                if isinstance(target, str) and target not in reported:
+                    reported.add(target)
+                    findings.append(
+                        Finding(
+                            check="paths",
+                            status="warn",
+                            cell=cell.index,
+                            message=f"Cell {cell.index} (line {node.lineno}) reads the file "
+                            f"{target!r}, which is not a declared input: an engineer's run may "
+                            "not have it. Save it once as a dataset (ctx.save_dataset) and read "
+                            "it with ctx.load_dataset, which pins its version."
+                            + (
+                                f" Also, {problem}"
+                                if (problem := _path_problem(target, notebook, root))
+                                else ""
+                            ),
+                            details={"path": target, "line": node.lineno},
+                        )
+                    )
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                problem = _path_problem(node.value, notebook, root)
+                if problem and node.value not in reported:
+                    reported.add(node.value)
+                    findings.append(
+                        Finding(
+                            check="paths",
+                            status="warn",
+                            cell=cell.index,
+                            message=f"Cell {cell.index} (line {node.lineno}): {problem}",
+                            details={"path": node.value, "line": node.lineno},
+                        )
+                    )
+    if not findings:
+        findings.append(
+            Finding(
+                check="paths",
+                status="pass",
+                message="No absolute paths and no undeclared file reads.",
+            )
+        )
+    return findings
+
+
+def _path_problem(text: str, notebook: Path, root: Path) -> str | None:
+    if "\n" in text or " " in text or len(text) < 3 or "://" in text:
+        return None
+    if (
+        text.startswith("~/")
+        or _WINDOWS_ABSOLUTE.match(text)
+        or (text.startswith("/") and text.count("/") >= 2)
+    ):
+        return (
+            f"the absolute path {text!r} exists only on one machine; use a path in the "
+            "workspace or a dataset."
+        )
+    if text.startswith("..") and ("/" in text or os.sep in text):
+        resolved = (notebook.parent / text).resolve()
+        if not resolved.is_relative_to(root.resolve()):
+            return f"the path {text!r} points outside the workspace."
+    return None
