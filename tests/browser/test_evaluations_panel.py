@@ -2,8 +2,8 @@
 
 Real JupyterLab on a copy of the demo workspace after `mlops-lab run churn` (which
 evaluates `churn`, checks drift, opens an alert and stores an A/B test), another
-version evaluated and gated, and a regression model recorded through the Python API in a subprocess (as a
-notebook would), Debian Chromium drawing the plotly charts.
+version evaluated and gated, and a regression model recorded through the Python API
+in a subprocess (as a notebook would), Debian Chromium drawing the plotly charts.
 """
 
 from __future__ import annotations
@@ -83,9 +83,7 @@ def traces(plot: Locator, kind: str) -> Locator:
 
 
 def evaluation_row(panel: Locator, evaluation: dict[str, Any]) -> Locator:
-    return panel.locator(
-        f'[data-testid="mlops-eval-row"][data-evaluation="{evaluation["id"]}"]'
-    )
+    return panel.locator(f'[data-testid="mlops-eval-row"][data-evaluation="{evaluation["id"]}"]')
 
 
 def test_metrics_curves_gate_drift_and_alerts(
@@ -157,9 +155,7 @@ def test_metrics_curves_gate_drift_and_alerts(
     older = next(e for e in evaluations if e["id"] != newest["id"])
     evaluation_row(view, older).click()
     expect(evaluation_row(view, older)).to_have_attribute("aria-selected", "true")
-    expect(shown.locator(".jp-mlops-eval-detail")).to_have_attribute(
-        "data-evaluation", older["id"]
-    )
+    expect(shown.locator(".jp-mlops-eval-detail")).to_have_attribute("data-evaluation", older["id"])
     expect(traces(shown.get_by_test_id("mlops-plot-roc"), "scatter")).to_have_count(2)
 
     # The gate decision, as stored.
@@ -169,9 +165,7 @@ def test_metrics_curves_gate_drift_and_alerts(
     expect(card.get_by_test_id("mlops-decision")).to_have_text(comparison["decision"])
     expect(card.get_by_test_id("mlops-decision-reason")).to_have_text(comparison["reason"])
     expect(card.get_by_test_id("mlops-difference")).to_have_text(
-        "{} [{}, {}]".format(
-            *(signed3(comparison[k]) for k in ("difference", "ci_low", "ci_high"))
-        )
+        "{} [{}, {}]".format(*(signed3(comparison[k]) for k in ("difference", "ci_low", "ci_high")))
     )
 
     # The latest drift report: drifted columns first, a click shows a column's histograms.

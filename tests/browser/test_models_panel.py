@@ -343,7 +343,7 @@ def test_trusted_pickle_paging_and_dark_theme(
     version_row(detail, 1).locator(".jp-mlops-version-open").click()
     expect(version.get_by_test_id("mlops-flavor")).to_have_text("pickle (trusted)")
     expect(version.get_by_test_id("mlops-signature")).to_contain_text("No signature")
-    expect(fact(version, "run")).to_have_text("–")
+    expect(fact(version, "run")).to_have_text("\u2013")  # an en dash: no run
     expect(version.get_by_test_id("mlops-lineage-executed")).to_have_count(0)
     page.screenshot(path=screenshots_dir / "models-pickle-dark.png", clip=CLIP)
     assert re.search(r"pickle", api(server, "models/lookup/versions/1")["flavor"])
