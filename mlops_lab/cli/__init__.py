@@ -14,6 +14,7 @@ from mlops_lab.cli.features import features
 from mlops_lab.cli.handoff import handoff, handoffs
 from mlops_lab.cli.models import models
 from mlops_lab.cli.runs import ci, ct, pipelines, run, runs
+from mlops_lab.cli.serve import monitor, serve
 from mlops_lab.cli.workspace import init, status
 
 __all__ = ["cli", "main"]
@@ -53,6 +54,8 @@ for _command in (
     alerts,
     handoff,
     handoffs,
+    serve,
+    monitor,
 ):
     cli.add_command(_command)
 

@@ -1,0 +1,242 @@
+"""`mlops-lab serve` under load, from a second process on loopback (bounded in count and time).
+
+Run: .venv/bin/python benchmarks/serving.py [--rate 500 --seconds 5 --connections 16]
+
+Sets up the demo workspace (its pipeline trains and registers `churn`), starts
+`mlops-lab serve churn@champion` as a child process, and drives `POST /predict`
+for one entity per request (online features from the embedded store, the
+rest in the body) over keep-alive connections:
+- fixed rate (open loop: requests are sent on a schedule, latency counted from
+  the scheduled time, so a slow server cannot hide queueing), and
+- saturation (each connection sends its next request as soon as it has the answer),
+with prediction logging on and off. Baseline side by side: the same model's
+predict_proba called in this process on a prepared one-row frame (no HTTP, no
+features lookup): the floor the service adds to. After SIGTERM the server's
+count of logged predictions is compared with the 200 answers received.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from _table import print_table
+
+from mlops_lab.datasets import load_dataset
+from mlops_lab.demo import init_demo_workspace
+from mlops_lab.models import load_model
+from mlops_lab.pipelines import Runner, RunOptions, load_pipeline
+
+OFFLINE = [
+    "days_since_last",
+    "tenure_days",
+    "segment_consumer",
+    "segment_enterprise",
+    "segment_smb",
+]
+
+
+def _bodies(ws: Any, count: int) -> list[bytes]:
+    frame = load_dataset(ws, "training_frame").set_index("customer_id")
+    rng = random.Random(1)
+    ids = list(frame.index)
+    bodies = []
+    for _ in range(count):
+        customer = rng.choice(ids)
+        row = frame.loc[customer]
+        features = {c: (row[c].item() if hasattr(row[c], "item") else row[c]) for c in OFFLINE}
+        bodies.append(
+            json.dumps({"entity": {"customer_id": customer}, "features": features}).encode()
+        )
+    return bodies
+
+
+def _request(port: int, body: bytes) -> bytes:
+    return (
+        f"POST /predict HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    ).encode() + body
+
+
+async def _read_response(reader: asyncio.StreamReader) -> int:
+    head = await reader.readuntil(b"\r\n\r\n")
+    status = int(head.split(b" ", 2)[1])
+    length = int(re.search(rb"Content-Length: (\d+)", head, re.IGNORECASE).group(1))  # type: ignore[union-attr]
+    await reader.readexactly(length)
+    return status
+
+
+async def _drive(
+    port: int, bodies: list[bytes], *, rate: float | None, seconds: float, connections: int
+) -> dict[str, Any]:
+    """Open loop at ``rate`` (None: closed loop at saturation) for ``seconds``."""
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    start = time.perf_counter() + 0.2
+    total = int(rate * seconds) if rate else None
+    counter = iter(range(10**9))
+
+    async def worker() -> None:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        try:
+            while True:
+                index = next(counter)
+                if total is not None:
+                    if index >= total:
+                        return
+                    scheduled = start + index / rate  # type: ignore[operator]
+                    delay = scheduled - time.perf_counter()
+                    if delay > 0:
+                        await asyncio.sleep(delay)
+                else:
+                    if time.perf_counter() - start > seconds:
+                        return
+                    scheduled = time.perf_counter()
+                writer.write(_request(port, bodies[index % len(bodies)]))
+                status = await _read_response(reader)
+                latencies.append(time.perf_counter() - scheduled)
+                statuses[status] = statuses.get(status, 0) + 1
+        finally:
+            writer.close()
+
+    began = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(connections)))
+    elapsed = time.perf_counter() - max(began, start)
+    latencies.sort()
+    return {
+        "requests": len(latencies),
+        "statuses": statuses,
+        "rate": len(latencies) / elapsed,
+        "p50": 1000 * latencies[len(latencies) // 2],
+        "p99": 1000 * latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))],
+    }
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _serve(root: Path, port: int, *, log: bool) -> subprocess.Popen[str]:
+    command = [
+        sys.executable,
+        "-m",
+        "mlops_lab",
+        "--workspace",
+        str(root),
+        "serve",
+        "churn@champion",
+        "--port",
+        str(port),
+        *([] if log else ["--no-log"]),
+    ]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return process
+        except OSError:
+            time.sleep(0.2)
+    process.kill()
+    raise RuntimeError("the server did not start: " + process.communicate()[1][-2000:])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rate", type=float, default=500)
+    parser.add_argument("--seconds", type=float, default=5)
+    parser.add_argument("--connections", type=int, default=16)
+    args = parser.parse_args()
+    root = Path(tempfile.mkdtemp(prefix="mlops-bench-serving-")) / "demo"
+    rows = []
+    try:
+        ws = init_demo_workspace(root)
+        Runner(ws, load_pipeline(ws, "churn"), RunOptions(jobs=2)).run()
+        bodies = _bodies(ws, 2000)
+        model = load_model(ws, "churn@champion")
+        columns = [c["name"] for c in model.version.signature["inputs"]]
+        frame = load_dataset(ws, "training_frame")[columns].head(1)
+        samples = []
+        for _ in range(500):
+            t = time.perf_counter()
+            model.model.predict_proba(frame)
+            samples.append(time.perf_counter() - t)
+        samples.sort()
+        rows.append(
+            [
+                "baseline: predict_proba in process, 1 row",
+                "-",
+                "-",
+                f"{1000 * samples[250]:.2f}",
+                f"{1000 * samples[494]:.2f}",
+                "-",
+            ]
+        )
+        for log in (True, False):
+            port = _free_port()
+            process = _serve(root, port, log=log)
+            ok = 0
+            try:
+                for label, rate, connections in (
+                    (f"fixed {args.rate:g}/s", args.rate, args.connections),
+                    ("saturation", None, 8),
+                ):
+                    result = asyncio.run(
+                        _drive(
+                            port, bodies, rate=rate, seconds=args.seconds, connections=connections
+                        )
+                    )
+                    ok += result["statuses"].get(200, 0)
+                    errors = sum(v for k, v in result["statuses"].items() if k != 200)
+                    rows.append(
+                        [
+                            f"mlops-lab serve, logging {'on' if log else 'off'}",
+                            label,
+                            f"{result['rate']:.0f}/s",
+                            f"{result['p50']:.2f}",
+                            f"{result['p99']:.2f}",
+                            str(errors),
+                        ]
+                    )
+            finally:
+                process.send_signal(signal.SIGTERM)
+                _, stderr = process.communicate(timeout=60)
+            if log:
+                found = re.search(r"Predictions logged: (\d+) of (\d+)", stderr)
+                written = int(found.group(1)) if found else -1
+                rows.append(
+                    [
+                        "prediction log after SIGTERM",
+                        "200 answers vs records",
+                        f"{ok} / {written}",
+                        "-",
+                        "-",
+                        str(ok - written),
+                    ]
+                )
+    finally:
+        shutil.rmtree(root.parent, ignore_errors=True)
+    print_table(["server", "load", "throughput", "p50 ms", "p99 ms", "errors/lost"], rows)
+    print(
+        f"\n{os.cpu_count()} cores; load generator: this process, {args.connections} "
+        "keep-alive connections on 127.0.0.1."
+    )
+
+
+if __name__ == "__main__":
+    main()

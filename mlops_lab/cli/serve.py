@@ -1,0 +1,138 @@
+"""``mlops-lab serve``: a model alias over HTTP, with an optional canary challenger."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+
+import click
+
+from mlops_lab.cli._context import current_workspace
+
+
+@click.command()
+@click.argument("ref", metavar="NAME@ALIAS")
+@click.option("--challenger", metavar="NAME@ALIAS", help="A second version to route traffic to.")
+@click.option(
+    "--split",
+    type=float,
+    default=0.0,
+    show_default=True,
+    help="The challenger's share of traffic (sticky by entity).",
+)
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=int, default=8000, show_default=True)
+@click.option(
+    "--poll",
+    type=float,
+    default=1.0,
+    show_default=True,
+    help="Seconds between checks for an alias move.",
+)
+@click.option("--no-log", is_flag=True, help="Do not log predictions.")
+@click.pass_context
+def serve(
+    ctx: click.Context,
+    ref: str,
+    challenger: str | None,
+    split: float,
+    host: str,
+    port: int,
+    poll: float,
+    no_log: bool,
+) -> None:
+    """Serve REF (e.g. churn@champion): POST /predict, GET /health, /metadata, /metrics;
+    POST /rollout {"split": 0.5} and /rollback change the canary without a restart."""
+    from mlops_lab.serving.app import run_server
+    from mlops_lab.serving.predictor import Predictor
+    from mlops_lab.serving.predlog import PredictionLog
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    workspace = current_workspace(ctx)
+    folder = (
+        workspace.state_dir
+        / "predictions"
+        / (re.sub(r"[^\w.-]", "_", ref) + f"-{time.strftime('%Y%m%dT%H%M%S')}")
+    )
+    log = None if no_log else PredictionLog(folder)
+    predictor = Predictor(workspace, ref, challenger=challenger, split=split, log=log)
+    versions = ", ".join(f"{n} {s.ref} -> v{s.version}" for n, s in predictor.slots.items())
+    click.echo(f"Serving {versions} on http://{host}:{port} (split {split:g})", err=True)
+    counts = run_server(predictor, host=host, port=port, poll=poll)
+    if counts:
+        click.echo(
+            f"Stopped. Predictions logged: {counts['written']} of {counts['appended']} "
+            f"({counts['files']} files in {folder}).",
+            err=True,
+        )
+
+
+@click.command()
+@click.argument("ref", metavar="NAME@ALIAS")
+@click.option(
+    "--since-hours",
+    type=float,
+    default=24.0,
+    show_default=True,
+    help="Use the predictions logged in this window.",
+)
+@click.option("--outcomes", help="Dataset of labels that arrived (entity keys + label).")
+@click.option("--label", help="The label column of --outcomes.")
+@click.option(
+    "--min-auc",
+    type=float,
+    default=0.7,
+    show_default=True,
+    help="Open an alert when the live ROC AUC falls below this.",
+)
+@click.option("--pipeline", help="Pipeline to retrain (default: the one that trained REF).")
+@click.option("--max-drifted-share", type=float, default=0.2, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def monitor(
+    ctx: click.Context,
+    ref: str,
+    since_hours: float,
+    outcomes: str | None,
+    label: str | None,
+    min_auc: float,
+    pipeline: str | None,
+    max_drifted_share: float,
+    as_json: bool,
+) -> None:
+    """Drift of served features and predictions against REF's training data, and live
+    metrics where outcomes arrived; opens an alert that `mlops-lab ct` acts on."""
+    from mlops_lab.cli._output import emit_json
+    from mlops_lab.serving.monitor import monitor as check
+
+    result = check(
+        current_workspace(ctx),
+        ref,
+        since_hours=since_hours,
+        outcomes=outcomes,
+        label=label,
+        thresholds={"roc_auc": {"min": min_auc}},
+        pipeline=pipeline,
+        max_drifted_share=max_drifted_share,
+    )
+    if as_json:
+        emit_json(result)
+        return
+    drift = result["drift"]
+    click.echo(
+        f"{result['model']}: {result['predictions']} predictions; drift {drift['verdict']}"
+        f" ({', '.join(drift['drifted']) or 'no column'}); report {drift['id']}"
+    )
+    if result["evaluation"]:
+        metrics = result["evaluation"]["metrics"]
+        click.echo(
+            f"live metrics on {result['evaluation']['rows']} rows with outcomes: "
+            + ", ".join(f"{k} {v:.4f}" for k, v in metrics.items() if v is not None)
+        )
+    alert = drift["alert_id"]
+    click.echo(
+        f"alert {alert} opened for pipeline {result['pipeline']}: run `mlops-lab ct`"
+        if alert
+        else "no alert opened"
+    )

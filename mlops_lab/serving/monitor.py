@@ -1,0 +1,135 @@
+"""The monitoring loop: logged predictions against the training data, and live metrics.
+
+``monitor("churn@champion")``:
+1. reads the predictions the servers logged (the model's, in the window),
+2. checks drift of the features they used against the version's training
+   dataset, with the predictions themselves (prediction drift),
+3. where outcomes have arrived (a dataset of entity keys and the label),
+   joins them by entity and evaluates the model on the served rows,
+4. opens an alert for the pipeline that trained the model when drift or a
+   metric crosses its threshold; ``mlops-lab ct`` then retrains, and the new
+   version only replaces the champion through the evaluate stage's gate.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import pandas as pd
+
+from mlops_lab.errors import InvalidInputError, NotFoundError
+from mlops_lab.models.registry import get_model_version
+from mlops_lab.serving.predlog import read_predictions
+from mlops_lab.workspace import Workspace
+
+__all__ = ["monitor"]
+
+
+def _pipeline_of(workspace: Workspace, run_id: str | None) -> str | None:
+    if not run_id:
+        return None
+    value = workspace.catalog.read_value("SELECT pipeline FROM runs WHERE id = ?", [run_id])
+    return str(value) if value else None
+
+
+def monitor(
+    workspace: Workspace,
+    model: str,
+    *,
+    since_hours: float = 24.0,
+    outcomes: str | None = None,
+    label: str | None = None,
+    thresholds: dict[str, dict[str, float]] | None = None,
+    pipeline: str | None = None,
+    max_drifted_share: float = 0.2,
+    min_rows: int = 50,
+) -> dict[str, Any]:
+    import mlops_lab
+
+    version = get_model_version(workspace, model)
+    logged = read_predictions(
+        workspace.state_dir / "predictions", since=time.time() - since_hours * 3600
+    )
+    logged = logged[logged.model == version.name] if len(logged) else logged
+    if len(logged) < min_rows:
+        raise InvalidInputError(
+            f"Only {len(logged)} logged prediction(s) of {version.name} in the last "
+            f"{since_hours:g} h; need {min_rows} to judge drift."
+        )
+    if not version.training_dataset:
+        raise NotFoundError(f"{version.name}/{version.version} records no training dataset.")
+    features = pd.DataFrame([json.loads(f) for f in logged.features])
+    columns = [
+        c
+        for c in features.columns
+        if c in {i["name"] for i in (version.signature or {}).get("inputs", [])}
+    ]
+    pipeline = pipeline or _pipeline_of(workspace, version.run_id)
+    report = mlops_lab.check_drift(
+        version.training_dataset,
+        features[columns],
+        columns=columns,
+        model=f"{version.name}/{version.version}",
+        pipeline=pipeline,
+        max_drifted_share=max_drifted_share,
+    )
+    result: dict[str, Any] = {
+        "model": f"{version.name}/{version.version}",
+        "predictions": len(logged),
+        "drift": {
+            "id": report.id,
+            "verdict": report.verdict,
+            "drifted": report.drifted,
+            "alert_id": report.alert_id,
+        },
+        "pipeline": pipeline,
+        "evaluation": None,
+    }
+    if outcomes:
+        if not label:
+            raise InvalidInputError("Say which column of the outcomes is the label (--label).")
+        result["evaluation"] = _live_metrics(
+            workspace, version, logged, features, columns, outcomes, label, thresholds, pipeline
+        )
+    return result
+
+
+def _live_metrics(
+    workspace: Workspace,
+    version: Any,
+    logged: pd.DataFrame,
+    features: pd.DataFrame,
+    columns: list[str],
+    outcomes: str,
+    label: str,
+    thresholds: dict[str, dict[str, float]] | None,
+    pipeline: str | None,
+) -> dict[str, Any] | None:
+    import mlops_lab
+
+    arrived = mlops_lab.context().load_dataset(outcomes)
+    if label not in arrived.columns:
+        raise InvalidInputError(f"The outcomes have no column {label!r}.")
+    entities = pd.DataFrame([json.loads(e) for e in logged.entity])
+    keys = [k for k in entities.columns if k in arrived.columns]
+    if not keys:
+        raise InvalidInputError(
+            "The outcomes share no entity key with the predictions "
+            f"({', '.join(map(str, entities.columns))})."
+        )
+    served = pd.concat(
+        [entities.reset_index(drop=True), features[columns].reset_index(drop=True)], axis=1
+    ).drop_duplicates(keys, keep="last")
+    joined = served.merge(arrived[[*keys, label]], on=keys, how="inner")
+    if joined.empty:
+        return None
+    evaluation = mlops_lab.evaluate(
+        f"{version.name}/{version.version}",
+        joined[[*columns, label]],
+        label=label,
+        thresholds=thresholds or {"roc_auc": {"min": 0.7}},
+        pipeline=pipeline,
+    )
+    return {"id": evaluation.id, "rows": evaluation.rows, "metrics": evaluation.metrics}

@@ -1,0 +1,233 @@
+"""One prediction: route, fetch online features, check the signature, predict, log.
+
+Kept free of HTTP so it is tested directly; :mod:`mlops_lab.serving.app` only
+parses requests and writes what :meth:`Predictor.predict` answers.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import pandas as pd
+
+from mlops_lab.errors import InvalidInputError, MlopsLabError, NotFoundError
+from mlops_lab.features.serving import OnlineFeatureReader
+from mlops_lab.models.registry import LoadedModel
+from mlops_lab.serving.models import ModelSlot, TrafficSplit, variant_for
+from mlops_lab.serving.predlog import PredictionLog
+from mlops_lab.workspace import Workspace
+
+__all__ = ["OnlineStoreUnavailable", "Predictor", "UnknownEntityError"]
+
+
+class UnknownEntityError(NotFoundError):
+    pass
+
+
+class OnlineStoreUnavailable(MlopsLabError):
+    http_status = 503
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Inputs:
+    """How one model version gets its inputs: online features by view, and their TTLs."""
+
+    reader: OnlineFeatureReader | None
+    online: dict[str, list[str]]  # view -> features read from the online store
+    ttl: dict[str, int | None]  # view -> seconds
+    columns: list[str]  # the signature's input columns, in order
+
+
+def _inputs(workspace: Workspace, loaded: LoadedModel) -> _Inputs:
+    version = loaded.version
+    rows = workspace.catalog.read(
+        "SELECT view, feature FROM feature_consumers WHERE consumer_kind = 'model' "
+        "AND consumer_id = ? ORDER BY view, feature",
+        [f"{version.name}/{version.version}"],
+    )
+    online: dict[str, list[str]] = {}
+    for view, feature in rows:
+        online.setdefault(view, []).append(feature)
+    reader = None
+    ttl: dict[str, int | None] = {}
+    if online:
+        reader = OnlineFeatureReader(
+            workspace, [f"{v}:{f}" for v, fs in online.items() for f in fs]
+        )
+        for view in online:
+            ttl[view] = workspace.features.get_feature_view(view).definition.ttl_seconds
+    columns = [c["name"] for c in (version.signature or {}).get("inputs", [])]
+    return _Inputs(reader=reader, online=online, ttl=ttl, columns=columns)
+
+
+class Predictor:
+    """Champion (and optional challenger) behind a sticky traffic split."""
+
+    def __init__(
+        self,
+        workspace: Workspace,
+        champion: str,
+        *,
+        challenger: str | None = None,
+        split: float = 0.0,
+        log: PredictionLog | None = None,
+    ) -> None:
+        self.workspace = workspace
+        self.slots = {"champion": ModelSlot(workspace, champion, variant="champion")}
+        if challenger:
+            self.slots["challenger"] = ModelSlot(workspace, challenger, variant="challenger")
+        elif split:
+            raise InvalidInputError("A split needs a challenger (--challenger name@alias).")
+        self.split = TrafficSplit(split)
+        self.log = log
+        self._inputs: dict[tuple[str, int], _Inputs] = {}
+        for slot in self.slots.values():
+            self.inputs_of(slot.current)
+
+    def inputs_of(self, loaded: LoadedModel) -> _Inputs:
+        key = (loaded.version.name, int(loaded.version.version or 0))
+        if key not in self._inputs:
+            self._inputs[key] = _inputs(self.workspace, loaded)
+        return self._inputs[key]
+
+    def refresh(self) -> list[str]:
+        """Follow alias moves; the new version's inputs are resolved before it serves."""
+        moved = []
+        for name, slot in self.slots.items():
+            before = slot.current
+            if slot.refresh():
+                try:
+                    self.inputs_of(slot.current)
+                except Exception as exc:
+                    slot.current, slot.last_error = before, f"{type(exc).__name__}: {exc}"
+                    continue
+                moved.append(name)
+        return moved
+
+    def variant(self, entity: dict[str, Any]) -> str:
+        if "challenger" not in self.slots:
+            return "champion"
+        key = json.dumps(entity, sort_keys=True, default=str)
+        return variant_for(key, self.split.share)
+
+    def predict(
+        self, entity: dict[str, Any], features: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """Predict for one entity; raw ``features`` override or complete the online ones."""
+        if not isinstance(entity, dict):
+            raise InvalidInputError(
+                '\'entity\' must be an object of join keys, e.g. {"customer_id": "c00001"}.'
+            )
+        if features is not None and not isinstance(features, dict):
+            raise InvalidInputError("'features' must be an object of feature name -> value.")
+        variant = self.variant(entity)
+        loaded = self.slots[variant].current  # this request keeps this version
+        inputs = self.inputs_of(loaded)
+        row, stale = self._online(inputs, entity, features or {})
+        row.update(features or {})
+        missing = [c for c in inputs.columns if row.get(c) is None]
+        if missing:
+            raise InvalidInputError(
+                f"Missing feature(s) for {entity}: {', '.join(missing)} (neither in the online "
+                "store nor in 'features')."
+            )
+        frame = pd.DataFrame([{c: row[c] for c in inputs.columns}] if inputs.columns else [row])
+        answer = self._answer(loaded, frame)
+        request_id = secrets.token_hex(8)
+        if self.log is not None:
+            self.log.append(
+                request_id,
+                variant,
+                loaded.version.name,
+                int(loaded.version.version or 0),
+                entity,
+                {c: row[c] for c in inputs.columns},
+                answer["score"],
+            )
+        return {
+            "request_id": request_id,
+            "variant": variant,
+            "model": loaded.version.name,
+            "version": loaded.version.version,
+            **answer,
+            "stale_features": stale,
+        }
+
+    def _online(
+        self, inputs: _Inputs, entity: dict[str, Any], given: dict[str, Any]
+    ) -> tuple[dict[str, Any], dict[str, str]]:
+        if inputs.reader is None:
+            return {}, {}
+        needed = [f for fs in inputs.online.values() for f in fs if f not in given]
+        if not needed:
+            return {}, {}
+        try:
+            found = inputs.reader.get(entity)
+        except InvalidInputError:
+            raise
+        except Exception as exc:
+            raise OnlineStoreUnavailable(
+                f"The online store is unavailable ({type(exc).__name__}: {exc}); retry later."
+            ) from exc
+        now = datetime.now(UTC)
+        stale: dict[str, str] = {}
+        known = False
+        for view in inputs.online:
+            stamp = found.get(f"{view}__event_timestamp")
+            if stamp is not None:
+                known = True
+                ttl = inputs.ttl.get(view)
+                when = pd.Timestamp(stamp)
+                when = when.tz_localize(UTC) if when.tzinfo is None else when
+                if ttl is not None and (now - when.to_pydatetime()).total_seconds() > ttl:
+                    stale[view] = when.isoformat()
+        if not known:
+            raise UnknownEntityError(
+                f"Unknown entity {entity}: the online store has no features for it "
+                f"({', '.join(inputs.online)}). Pass them in 'features' or materialize the view."
+            )
+        return found, stale
+
+    @staticmethod
+    def _answer(loaded: LoadedModel, frame: pd.DataFrame) -> dict[str, Any]:
+        model = loaded.model
+        if hasattr(model, "predict_proba"):
+            proba = loaded.predict_proba(frame)[0]
+            classes = list(getattr(model, "classes_", range(len(proba))))
+            best = int(proba.argmax())
+            label = classes[best]
+            return {
+                "label": label.item() if hasattr(label, "item") else label,
+                "score": float(proba[-1]),  # the positive class's probability
+                "probabilities": {str(c): float(p) for c, p in zip(classes, proba, strict=True)},
+            }
+        value = float(loaded.predict(frame)[0])
+        return {"label": None, "score": value, "value": value}
+
+    def metadata(self) -> dict[str, Any]:
+        from mlops_lab.features.serving import freshness
+
+        served = {}
+        for name, slot in self.slots.items():
+            inputs = self.inputs_of(slot.current)
+            served[name] = {
+                "ref": slot.ref,
+                "model": slot.current.version.name,
+                "version": slot.version,
+                "signature": slot.current.version.signature,
+                "online_features": inputs.online,
+                "swaps": slot.swaps,
+                "last_error": slot.last_error,
+            }
+        return {
+            "served": served,
+            "split": self.split.share,
+            "split_history": self.split.history,
+            "feature_freshness": freshness(self.workspace),
+            "at": time.time(),
+        }

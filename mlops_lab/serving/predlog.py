@@ -1,0 +1,139 @@
+"""Prediction logging off the request path: buffered in memory, flushed to Parquet in batches.
+
+Each flush writes one part file ``<state>/predictions/<server>/part-<n>.parquet``
+(time, request id, variant, model, version, entity, features, prediction).
+``close()`` flushes what is left, so a clean shutdown loses nothing; the
+counts written are kept to prove it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+__all__ = ["PredictionLog", "read_predictions"]
+
+log = logging.getLogger("mlops_lab.serving")
+
+_COLUMNS = (
+    "logged_at",
+    "request_id",
+    "variant",
+    "model",
+    "version",
+    "entity",
+    "features",
+    "prediction",
+)
+
+
+class PredictionLog:
+    def __init__(self, folder: Path, *, batch: int = 2000, interval: float = 1.0) -> None:
+        self.folder = folder
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.batch = batch
+        self.interval = interval
+        self.appended = 0
+        self.written = 0
+        self.files = 0
+        self._buffer: list[tuple[Any, ...]] = []
+        self._lock = threading.Lock()
+        self._flush_lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="mlops-lab-predlog", daemon=True)
+        self._thread.start()
+
+    def append(
+        self,
+        request_id: str,
+        variant: str,
+        model: str,
+        version: int,
+        entity: dict[str, Any],
+        features: dict[str, Any],
+        prediction: Any,
+    ) -> None:
+        """O(1) on the request path: a tuple into a list under a lock."""
+        record = (time.time(), request_id, variant, model, version, entity, features, prediction)
+        with self._lock:
+            self._buffer.append(record)
+            self.appended += 1
+            full = len(self._buffer) >= self.batch
+        if full:
+            threading.Thread(target=self.flush, daemon=True).start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            self.flush()
+
+    def flush(self) -> int:
+        with self._flush_lock:
+            with self._lock:
+                records, self._buffer = self._buffer, []
+            if not records:
+                return 0
+            try:
+                self._write(records)
+            except Exception:
+                log.exception("mlops-lab serve: writing %d prediction records failed", len(records))
+                with self._lock:
+                    self._buffer[:0] = records
+                return 0
+            self.written += len(records)
+            return len(records)
+
+    def _write(self, records: list[tuple[Any, ...]]) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        columns = list(zip(*records, strict=True))
+        table = pa.table(
+            {
+                "logged_at": pa.array([t * 1_000_000 for t in columns[0]], pa.int64()).cast(
+                    pa.timestamp("us", tz="UTC")
+                ),
+                "request_id": pa.array(columns[1], pa.string()),
+                "variant": pa.array(columns[2], pa.string()),
+                "model": pa.array(columns[3], pa.string()),
+                "version": pa.array(columns[4], pa.int32()),
+                "entity": pa.array([json.dumps(e, default=str) for e in columns[5]], pa.string()),
+                "features": pa.array([json.dumps(f, default=str) for f in columns[6]], pa.string()),
+                "prediction": pa.array([float(p) for p in columns[7]], pa.float64()),
+            }
+        )
+        self.files += 1
+        target = self.folder / f"part-{time.time_ns()}-{self.files:06d}.parquet"
+        temporary = target.with_suffix(".tmp")
+        pq.write_table(table, temporary)
+        temporary.rename(target)  # readers never see a half-written part
+
+    def close(self) -> dict[str, int]:
+        """Stop the flusher and write everything still buffered."""
+        self._stop.set()
+        self._thread.join(timeout=5)
+        self.flush()
+        return {"appended": self.appended, "written": self.written, "files": self.files}
+
+
+def read_predictions(folder: Path, since: float | None = None) -> Any:
+    """Every logged prediction under ``folder`` (all servers) as a DataFrame, oldest first."""
+    import duckdb
+    import pandas as pd
+
+    parts = sorted(folder.glob("**/part-*.parquet"))
+    if not parts:
+        return pd.DataFrame(columns=list(_COLUMNS))
+    con = duckdb.connect()
+    try:
+        where = "WHERE logged_at >= to_timestamp(?)" if since is not None else ""
+        frame: pd.DataFrame = con.execute(
+            f"SELECT * FROM read_parquet(?) {where} ORDER BY logged_at",
+            [[str(p) for p in parts], *([since] if since is not None else [])],
+        ).df()
+    finally:
+        con.close()
+    return frame

@@ -1,0 +1,280 @@
+"""Serving a model alias: online features, signature checks, canary split, alias moves,
+prediction logging, and the HTTP service end to end (a real `mlops-lab serve` process)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mlops_lab import Workspace
+from mlops_lab.datasets import load_dataset
+from mlops_lab.demo import init_demo_workspace
+from mlops_lab.errors import InvalidInputError
+from mlops_lab.models import load_model, promote, register_model
+from mlops_lab.pipelines import Runner, RunOptions, load_pipeline
+from mlops_lab.serving.predictor import Predictor, UnknownEntityError
+from mlops_lab.serving.predlog import PredictionLog, read_predictions
+
+OFFLINE = [
+    "days_since_last",
+    "tenure_days",
+    "segment_consumer",
+    "segment_enterprise",
+    "segment_smb",
+]
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
+    ws = init_demo_workspace(tmp_path_factory.mktemp("serving") / "demo")
+    record = Runner(ws, load_pipeline(ws, "churn"), RunOptions(jobs=2)).run()
+    assert record.status == "succeeded"
+    return ws
+
+
+def _row(ws: Workspace, customer: str) -> pd.Series:
+    frame = load_dataset(ws, "training_frame")
+    return frame.set_index("customer_id").loc[customer]
+
+
+def _offline(ws: Workspace, customer: str) -> dict[str, Any]:
+    row = _row(ws, customer)
+    return {c: row[c].item() if hasattr(row[c], "item") else row[c] for c in OFFLINE}
+
+
+def test_predict_reads_online_features_and_checks_the_signature(demo: Workspace) -> None:
+    predictor = Predictor(demo, "churn@champion")
+    answer = predictor.predict({"customer_id": "c00001"}, _offline(demo, "c00001"))
+    model = load_model(demo, "churn@champion")
+    columns = [c["name"] for c in model.version.signature["inputs"]]
+    row = _row(demo, "c00001")
+    frame = pd.DataFrame(
+        [{c: row[c].item() if hasattr(row[c], "item") else row[c] for c in columns}]
+    )
+    expected = model.predict_proba(frame)[0, 1]
+    assert answer["score"] == pytest.approx(expected, rel=1e-9)
+    assert answer["variant"] == "champion" and answer["version"] == 1
+    assert set(answer["probabilities"]) == {"False", "True"}
+    # The demo's data ends 2026-06-30; the view's TTL is 90 days: reported, not refused.
+    assert "customer_spend" in answer["stale_features"]
+    with pytest.raises(UnknownEntityError, match="c99999"):
+        predictor.predict({"customer_id": "c99999"}, _offline(demo, "c00001"))
+    with pytest.raises(InvalidInputError, match="days_since_last, tenure_days"):
+        predictor.predict({"customer_id": "c00001"})
+    with pytest.raises(InvalidInputError, match="lacks join key 'customer_id'"):
+        predictor.predict({"id": "c00001"}, _offline(demo, "c00001"))
+    metadata = predictor.metadata()
+    assert metadata["served"]["champion"]["online_features"]["customer_spend"]
+
+
+@pytest.fixture
+def challenger(demo: Workspace) -> Iterator[int]:
+    frame = load_dataset(demo, "training_frame")
+    champion = load_model(demo, "churn@champion")
+    columns = [c["name"] for c in champion.version.signature["inputs"]]
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    model = make_pipeline(StandardScaler(), LogisticRegression())
+    model.fit(frame[columns].astype(float), frame.churned)
+    version = register_model(
+        demo, "churn", model, X_sample=frame[columns].head(), training_dataset="training_frame@1"
+    )
+    promote(demo, "churn", version.version, alias="challenger", reason="test", by="test")
+    yield int(version.version or 0)
+    promote(demo, "churn", 1, alias="champion", reason="restore", by="test")
+
+
+def test_the_canary_split_is_sticky_and_moves_without_restart(
+    demo: Workspace, challenger: int
+) -> None:
+    predictor = Predictor(demo, "churn@champion", challenger="churn@challenger", split=0.3)
+    entities = [{"customer_id": f"c{i:05d}"} for i in range(2000)]
+    shares = np.mean([predictor.variant(e) == "challenger" for e in entities])
+    assert 0.26 < shares < 0.34
+    assert {predictor.variant(entities[7]) for _ in range(20)} == {predictor.variant(entities[7])}
+    answer = predictor.predict({"customer_id": "c00002"}, _offline(demo, "c00002"))
+    assert answer["version"] == (challenger if answer["variant"] == "challenger" else 1)
+    predictor.split.set(1.0, reason="full rollout")
+    assert predictor.predict({"customer_id": "c00003"}, _offline(demo, "c00003"))["version"] == (
+        challenger
+    )
+    predictor.split.set(0.0, reason="rollback")
+    assert {predictor.variant(e) for e in entities[:100]} == {"champion"}
+    assert [h["reason"] for h in predictor.split.history] == ["start", "full rollout", "rollback"]
+
+
+def test_an_alias_move_is_picked_up_and_a_broken_version_keeps_the_old(
+    demo: Workspace, challenger: int
+) -> None:
+    predictor = Predictor(demo, "churn@champion")
+    promote(demo, "churn", challenger, alias="champion", reason="won", by="test")
+    assert predictor.refresh() == ["champion"]
+    assert predictor.slots["champion"].version == challenger
+    # A version whose blob is corrupted: refused by the hash check, the old one keeps serving.
+    bad = register_model(
+        demo,
+        "churn",
+        load_model(demo, f"churn/{challenger}").model,
+        training_dataset="training_frame@1",
+    )
+    blob = demo.state_dir / "artifacts" / bad.artifact_hash[:2] / bad.artifact_hash
+    blob.write_bytes(blob.read_bytes()[:-10] + b"0123456789")
+    promote(demo, "churn", int(bad.version or 0), alias="champion", reason="bad", by="test")
+    assert predictor.refresh() == []
+    assert predictor.slots["champion"].version == challenger
+    assert "ArtifactCorruptError" in (predictor.slots["champion"].last_error or "")
+
+
+def test_prediction_logging_loses_nothing_on_close(demo: Workspace, tmp_path: Path) -> None:
+    log = PredictionLog(tmp_path / "log", batch=50, interval=0.05)
+    predictor = Predictor(demo, "churn@champion", log=log)
+    for i in range(120):
+        predictor.predict({"customer_id": f"c{i:05d}"}, _offline(demo, f"c{i:05d}"))
+    counts = log.close()
+    assert counts["appended"] == counts["written"] == 120
+    frame = read_predictions(tmp_path / "log")
+    assert len(frame) == 120 and set(frame.variant) == {"champion"}
+    assert json.loads(frame.entity.iloc[0]) == {"customer_id": "c00000"}
+    assert "amount_avg_7d" in json.loads(frame.features.iloc[0])
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _call(url: str, body: dict[str, Any] | None = None) -> tuple[int, Any]:
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, method="POST" if data else "GET")
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            text = response.read().decode()
+            return response.status, json.loads(text) if text.startswith("{") else text
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read().decode())
+
+
+def test_the_http_service_end_to_end(demo: Workspace) -> None:
+    port = _free_port()
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])}
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "mlops_lab",
+            "--workspace",
+            str(demo.root),
+            "serve",
+            "churn@champion",
+            "--port",
+            str(port),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                if _call(base + "/health")[0] == 200:
+                    break
+            except OSError:
+                time.sleep(0.2)
+        status, answer = _call(
+            base + "/predict",
+            {"entity": {"customer_id": "c00001"}, "features": _offline(demo, "c00001")},
+        )
+        assert status == 200 and answer["model"] == "churn" and 0 <= answer["score"] <= 1
+        status, batch = _call(
+            base + "/predict",
+            {
+                "instances": [
+                    {
+                        "entity": {"customer_id": f"c0000{i}"},
+                        "features": _offline(demo, f"c0000{i}"),
+                    }
+                    for i in range(3)
+                ]
+            },
+        )
+        assert status == 200 and len(batch["predictions"]) == 3
+        assert (
+            _call(
+                base + "/predict",
+                {"entity": {"customer_id": "nobody"}, "features": _offline(demo, "c00001")},
+            )[0]
+            == 404
+        )
+        status, error = _call(base + "/predict", {"entity": {"customer_id": "c00001"}})
+        assert status == 422 and "days_since_last" in error["error"]["message"]
+        status, error = _call(base + "/predict", {"entiti": {}})
+        assert status == 422 and "entiti" in error["error"]["message"]
+        assert _call(base + "/rollout", {"split": 0.5})[0] == 422  # no challenger served
+        status, metadata = _call(base + "/metadata")
+        assert metadata["served"]["champion"]["version"] == 1
+        status, metrics = _call(base + "/metrics")
+        assert 'mlops_lab_requests_total{variant="champion",status="200"} 2' in metrics
+        assert 'mlops_lab_request_seconds_count{variant="champion"}' in metrics
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=30)
+    assert process.returncode == 0, stderr
+    assert "Predictions logged: 4 of 4" in stderr
+
+
+def test_monitoring_logged_predictions_opens_an_alert_for_ct(demo: Workspace) -> None:
+    from mlops_lab import run_context
+    from mlops_lab.datasets import save_dataset
+    from mlops_lab.evaluation import list_alerts
+    from mlops_lab.pipelines.triggers import ct_decision
+    from mlops_lab.serving.monitor import monitor
+
+    log = PredictionLog(demo.state_dir / "predictions" / "test-monitor")
+    predictor = Predictor(demo, "churn@champion", log=log)
+    frame = load_dataset(demo, "training_frame")
+    for customer in frame.customer_id.head(300):
+        features = _offline(demo, customer)
+        features["days_since_last"] = features["days_since_last"] + 45  # customers went quiet
+        predictor.predict({"customer_id": customer}, features)
+    log.close()
+    save_dataset(demo, "outcomes", frame[["customer_id", "churned"]].head(300))
+    before = {a["id"] for a in list_alerts(demo)}
+    cwd = os.getcwd()
+    os.chdir(demo.root)
+    run_context._reset_for_tests()
+    try:
+        result = monitor(demo, "churn@champion", outcomes="outcomes", label="churned")
+    finally:
+        run_context._reset_for_tests()
+        os.chdir(cwd)
+    assert result["predictions"] >= 300 and result["pipeline"] == "churn"  # + the HTTP test's
+    assert "days_since_last" in result["drift"]["drifted"]
+    assert "amount_avg_7d" not in result["drift"]["drifted"]  # served as stored: no drift
+    assert result["evaluation"]["rows"] == 300  # one row per entity with an outcome
+    assert 0 <= result["evaluation"]["metrics"]["roc_auc"] <= 1
+    opened = [a for a in list_alerts(demo) if a["id"] not in before]
+    assert {a["pipeline"] for a in opened} == {"churn"}
+    assert "drift" in {a["kind"] for a in opened}  # and "metric" when the live AUC fell < 0.7
+    if result["evaluation"]["metrics"]["roc_auc"] < 0.7:
+        assert "metric" in {a["kind"] for a in opened}
+    decision = ct_decision(demo, load_pipeline(demo, "churn"))
+    assert decision.run and {a["id"] for a in opened} <= set(decision.alerts)
