@@ -49,6 +49,9 @@ def serve(
     from mlops_lab.serving.predlog import PredictionLog
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    # Per-request access lines would cost latency at hundreds of requests a second; errors
+    # are still logged (and counted in /metrics).
+    logging.getLogger("tornado.access").setLevel(logging.WARNING)
     workspace = current_workspace(ctx)
     folder = (
         workspace.state_dir

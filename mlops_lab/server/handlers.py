@@ -22,7 +22,14 @@ from mlops_lab.errors import InvalidInputError, MlopsLabError
 from mlops_lab.status import workspace_status
 from mlops_lab.workspace import ENV_HOME, Workspace, open_workspace
 
-__all__ = ["BaseHandler", "OpenAPIHandler", "StatusHandler", "int_argument", "json_body"]
+__all__ = [
+    "BaseHandler",
+    "OpenAPIHandler",
+    "StatusHandler",
+    "int_argument",
+    "json_body",
+    "user_name",
+]
 
 T = TypeVar("T")
 
@@ -74,6 +81,19 @@ def int_argument(handler: BaseHandler, name: str, default: int) -> int:
         raise InvalidInputError(
             f"Query parameter {name!r} must be an integer, got {raw!r}."
         ) from None
+
+
+def user_name(handler: BaseHandler) -> str:
+    """Who is asking: the Jupyter user's name, or the server's OS user when the login is an
+    anonymous token (whose username is a random hex id)."""
+    import getpass
+    import re
+
+    user = handler.current_user
+    name = getattr(user, "username", None) or getattr(user, "name", None)
+    if not isinstance(name, str) or not name or re.fullmatch(r"[0-9a-f]{16,}", name):
+        return getpass.getuser()
+    return name
 
 
 def json_body(handler: BaseHandler) -> dict[str, Any]:

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import getpass
-
 import tornado.web
 
 from mlops_lab.errors import InvalidInputError
 from mlops_lab.handoff import get_handoff, handoff_report, list_handoffs
 from mlops_lab.handoff.contract import check_in_subprocess
-from mlops_lab.server.handlers import BaseHandler, json_body
+from mlops_lab.server.handlers import BaseHandler, json_body, user_name
 
 __all__ = ["HandoffHandler", "HandoffReportHandler", "HandoffsHandler"]
 
@@ -44,8 +42,7 @@ class HandoffsHandler(BaseHandler):
                 if isinstance(body[name], bool) or not isinstance(body[name], int | float):
                     raise InvalidInputError(f"'{name}' must be a number.")
                 options[name] = float(body[name])
-        user = self.current_user
-        by = getattr(user, "username", None) or getattr(user, "name", None) or getpass.getuser()
+        by = user_name(self)
         workspace = await self.call(self.workspace)
         found = await self.call(check_in_subprocess, workspace, notebook, by=str(by), **options)
         self.write_json(found)

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import getpass
-
 import tornado.web
 
 from mlops_lab.errors import InvalidInputError
 from mlops_lab.models.aliases import promote
 from mlops_lab.models.browse import list_models_page, model_detail, version_detail
-from mlops_lab.server.handlers import BaseHandler, int_argument, json_body
+from mlops_lab.server.handlers import BaseHandler, int_argument, json_body, user_name
 
 __all__ = ["ModelAliasesHandler", "ModelHandler", "ModelVersionHandler", "ModelsHandler"]
 
@@ -59,8 +57,7 @@ class ModelAliasesHandler(BaseHandler):
         alias, reason = body.get("alias"), body.get("reason")
         if not isinstance(alias, str) or not isinstance(reason, str):
             raise InvalidInputError("'alias' and 'reason' must be strings.")
-        user = self.current_user
-        by = getattr(user, "username", None) or getattr(user, "name", None) or getpass.getuser()
+        by = user_name(self)
         workspace = await self.call(self.workspace)
         moved = await self.call(promote, workspace, name, version, alias=alias, reason=reason,
                                 by=str(by))  # fmt: skip

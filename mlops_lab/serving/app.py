@@ -180,8 +180,14 @@ def make_app(
 
 def run_server(predictor: Predictor, *, host: str, port: int, poll: float = 1.0) -> dict[str, int]:
     """Serve until SIGINT/SIGTERM; then stop accepting, flush the prediction log, return counts."""
+    import gc
+
     app = make_app(predictor)
     server = tornado.httpserver.HTTPServer(app)
+    # Everything loaded so far (models, features, libraries) lives until the end: keep it
+    # out of the collector's work, so full collections stay short pauses.
+    gc.collect()
+    gc.freeze()
     server.listen(port, address=host)
     loop = tornado.ioloop.IOLoop.current()
     watcher = tornado.ioloop.PeriodicCallback(

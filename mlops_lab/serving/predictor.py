@@ -9,10 +9,12 @@ from __future__ import annotations
 import json
 import secrets
 import time
+import warnings
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from mlops_lab.errors import InvalidInputError, MlopsLabError, NotFoundError
@@ -41,6 +43,7 @@ class _Inputs:
     online: dict[str, list[str]]  # view -> features read from the online store
     ttl: dict[str, int | None]  # view -> seconds
     columns: list[str]  # the signature's input columns, in order
+    numeric: bool  # every input is a number (or bool): the numpy fast path applies
 
 
 def _inputs(workspace: Workspace, loaded: LoadedModel) -> _Inputs:
@@ -61,8 +64,10 @@ def _inputs(workspace: Workspace, loaded: LoadedModel) -> _Inputs:
         )
         for view in online:
             ttl[view] = workspace.features.get_feature_view(view).definition.ttl_seconds
-    columns = [c["name"] for c in (version.signature or {}).get("inputs", [])]
-    return _Inputs(reader=reader, online=online, ttl=ttl, columns=columns)
+    signature = (version.signature or {}).get("inputs", [])
+    columns = [c["name"] for c in signature]
+    numeric = bool(signature) and all(c["kind"] in ("int", "float", "bool") for c in signature)
+    return _Inputs(reader=reader, online=online, ttl=ttl, columns=columns, numeric=numeric)
 
 
 class Predictor:
@@ -86,6 +91,10 @@ class Predictor:
         self.split = TrafficSplit(split)
         self.log = log
         self._inputs: dict[tuple[str, int], _Inputs] = {}
+        self._fast: dict[tuple[str, int], bool] = {}
+        # The fast path feeds numpy rows in the fitted column order; scikit-learn would
+        # warn on every request that they carry no column names.
+        warnings.filterwarnings("ignore", message="X does not have valid feature names")
         for slot in self.slots.values():
             self.inputs_of(slot.current)
 
@@ -136,8 +145,14 @@ class Predictor:
                 f"Missing feature(s) for {entity}: {', '.join(missing)} (neither in the online "
                 "store nor in 'features')."
             )
-        frame = pd.DataFrame([{c: row[c] for c in inputs.columns}] if inputs.columns else [row])
-        answer = self._answer(loaded, frame)
+        answer = self._fast_answer(loaded, inputs, row)
+        if answer is None:  # the general path: a DataFrame, checked against the signature
+            frame = pd.DataFrame([{c: row[c] for c in inputs.columns}] if inputs.columns else [row])
+            answer = self._answer(
+                loaded,
+                loaded.predict_proba(frame)[0] if hasattr(loaded.model, "predict_proba") else None,
+                lambda: loaded.predict(frame),
+            )
         request_id = secrets.token_hex(8)
         if self.log is not None:
             self.log.append(
@@ -193,11 +208,35 @@ class Predictor:
             )
         return found, stale
 
+    def _fast_answer(
+        self, loaded: LoadedModel, inputs: _Inputs, row: dict[str, Any]
+    ) -> dict[str, Any] | None:
+        """Numeric inputs straight into a numpy row, in the order the model was fitted with:
+        skips building a DataFrame (about 1 ms of the 2 ms a request costs otherwise).
+        None when this model or this row needs the general path (which names any problem)."""
+        key = (loaded.version.name, int(loaded.version.version or 0))
+        if self._fast.get(key) is False or not inputs.numeric:
+            return None
+        order = getattr(loaded.model, "feature_names_in_", None)
+        names = list(order) if order is not None else inputs.columns
+        try:
+            values = [row[c] for c in names]
+            if not all(isinstance(v, int | float) for v in values):  # bool is an int too
+                return None
+            X = np.array([values], dtype=float)
+            model = loaded.model
+            proba = model.predict_proba(X)[0] if hasattr(model, "predict_proba") else None
+            answer = self._answer(loaded, proba, lambda: model.predict(X))
+        except Exception:  # e.g. a pipeline selecting columns by name
+            self._fast[key] = False
+            return None
+        self._fast[key] = True
+        return answer
+
     @staticmethod
-    def _answer(loaded: LoadedModel, frame: pd.DataFrame) -> dict[str, Any]:
+    def _answer(loaded: LoadedModel, proba: Any, predict: Any) -> dict[str, Any]:
         model = loaded.model
-        if hasattr(model, "predict_proba"):
-            proba = loaded.predict_proba(frame)[0]
+        if proba is not None:
             classes = list(getattr(model, "classes_", range(len(proba))))
             best = int(proba.argmax())
             label = classes[best]
@@ -206,7 +245,7 @@ class Predictor:
                 "score": float(proba[-1]),  # the positive class's probability
                 "probabilities": {str(c): float(p) for c, p in zip(classes, proba, strict=True)},
             }
-        value = float(loaded.predict(frame)[0])
+        value = float(predict()[0])
         return {"label": None, "score": value, "value": value}
 
     def metadata(self) -> dict[str, Any]:

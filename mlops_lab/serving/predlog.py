@@ -32,7 +32,9 @@ _COLUMNS = (
 
 
 class PredictionLog:
-    def __init__(self, folder: Path, *, batch: int = 2000, interval: float = 1.0) -> None:
+    def __init__(self, folder: Path, *, batch: int = 2000, interval: float = 0.25) -> None:
+        import pyarrow.parquet  # noqa: F401 - imported now, not in the first flush's GIL time
+
         self.folder = folder
         self.folder.mkdir(parents=True, exist_ok=True)
         self.batch = batch
