@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from tornado.httpclient import HTTPClientError
 
 from mlops_lab import Workspace
 from mlops_lab.datasets import load_dataset
@@ -28,6 +29,8 @@ from mlops_lab.models import load_model, promote, register_model
 from mlops_lab.pipelines import Runner, RunOptions, load_pipeline
 from mlops_lab.serving.predictor import Predictor, UnknownEntityError
 from mlops_lab.serving.predlog import PredictionLog, read_predictions
+
+pytest_plugins = ["pytest_jupyter.jupyter_server"]
 
 OFFLINE = [
     "days_since_last",
@@ -278,3 +281,97 @@ def test_monitoring_logged_predictions_opens_an_alert_for_ct(demo: Workspace) ->
         assert "metric" in {a["kind"] for a in opened}
     decision = ct_decision(demo, load_pipeline(demo, "churn"))
     assert decision.run and {a["id"] for a in opened} <= set(decision.alerts)
+
+
+@pytest.fixture
+def jp_server_config() -> dict[str, Any]:
+    return {"ServerApp": {"jpserver_extensions": {"mlops_lab": True}}}
+
+
+async def test_deployments_and_a_quick_try_through_the_jupyter_server(
+    demo: Workspace, jp_fetch: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MLOPS_LAB_HOME", str(demo.root))
+    port = _free_port()
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])}
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "mlops_lab",
+            "--workspace",
+            str(demo.root),
+            "serve",
+            "churn@champion",
+            "--challenger",
+            "churn@champion",
+            "--split",
+            "0.2",
+            "--port",
+            str(port),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env=env,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+
+    async def api(*parts: str, body: Any = None, **params: Any) -> Any:
+        options = {"method": "POST", "body": json.dumps(body)} if body is not None else {}
+        response = await jp_fetch("mlops-lab", "api", *parts, params=params, **options)
+        return json.loads(response.body)
+
+    try:
+        for _ in range(100):
+            try:
+                if _call(base + "/health")[0] == 200:
+                    break
+            except OSError:
+                time.sleep(0.2)
+        for i in range(20):
+            customer = f"c{i:05d}"
+            _call(
+                base + "/predict",
+                {"entity": {"customer_id": customer}, "features": _offline(demo, customer)},
+            )
+        listed = (await api("deployments"))["deployments"]
+        mine = next(d for d in listed if d["url"] == base)
+        assert mine["alive"] and mine["split"] == 0.2 and mine["challenger"] == "churn@champion"
+        served = sum(sum(v.values()) for v in mine["metrics"]["requests"].values())
+        assert served == 20
+        change = await api(
+            "deployments", mine["id"], "split", body={"split": 0.5, "reason": "healthy"}
+        )
+        assert (change["from"], change["to"]) == (0.2, 0.5)
+        assert _call(base + "/metadata")[1]["split"] == 0.5
+        with pytest.raises(HTTPClientError) as bad:
+            await api("deployments", mine["id"], "split", body={"split": 2})
+        assert bad.value.code == 400
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=30)
+    stopped = (await api("deployments", all="true"))["deployments"]
+    mine = next(d for d in stopped if d["url"] == base)
+    assert mine["status"] == "stopped" and not mine["alive"]
+    assert mine["counts"]["written"] == mine["counts"]["appended"] == 20
+    tried = await api(
+        "models",
+        "churn",
+        "predict",
+        body={
+            "ref": "churn/1",
+            "entity": {"customer_id": "c00001"},
+            "features": _offline(demo, "c00001"),
+        },
+    )
+    direct = Predictor(demo, "churn/1").predict({"customer_id": "c00001"}, _offline(demo, "c00001"))
+    assert tried["score"] == pytest.approx(direct["score"]) and tried["version"] == 1
+    with pytest.raises(HTTPClientError) as unknown:
+        await api(
+            "models",
+            "churn",
+            "predict",
+            body={"entity": {"customer_id": "zz"}, "features": _offline(demo, "c00001")},
+        )
+    assert unknown.value.code == 404 and "zz" in unknown.value.response.body.decode()

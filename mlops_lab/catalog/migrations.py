@@ -387,4 +387,26 @@ MIGRATIONS: tuple[Migration, ...] = (
             """,
         ),
     ),
+    Migration(
+        version=8,
+        description="deployments: model servers started with mlops-lab serve",
+        statements=(
+            """
+            CREATE TABLE deployments (
+                id          VARCHAR PRIMARY KEY,
+                ref         VARCHAR NOT NULL,
+                challenger  VARCHAR,
+                split       DOUBLE NOT NULL DEFAULT 0,
+                url         VARCHAR NOT NULL,
+                host        VARCHAR NOT NULL,
+                pid         INTEGER NOT NULL,
+                log_folder  VARCHAR,
+                status      VARCHAR NOT NULL DEFAULT 'running',
+                started_at  TIMESTAMPTZ NOT NULL DEFAULT current_timestamp,
+                stopped_at  TIMESTAMPTZ,
+                counts      JSON
+            )
+            """,
+        ),
+    ),
 )

@@ -62,7 +62,21 @@ def serve(
     predictor = Predictor(workspace, ref, challenger=challenger, split=split, log=log)
     versions = ", ".join(f"{n} {s.ref} -> v{s.version}" for n, s in predictor.slots.items())
     click.echo(f"Serving {versions} on http://{host}:{port} (split {split:g})", err=True)
-    counts = run_server(predictor, host=host, port=port, poll=poll)
+    from mlops_lab.serving.deployments import record_start, record_stop
+
+    deployment = record_start(
+        workspace,
+        ref=ref,
+        challenger=challenger,
+        split=split,
+        url=f"http://{host}:{port}",
+        log_folder=str(folder) if log else None,
+    )
+    counts: dict[str, int] = {}
+    try:
+        counts = run_server(predictor, host=host, port=port, poll=poll)
+    finally:
+        record_stop(workspace, deployment, counts)
     if counts:
         click.echo(
             f"Stopped. Predictions logged: {counts['written']} of {counts['appended']} "

@@ -43,6 +43,12 @@ from mlops_lab.server.runs_handlers import (
     RunHandler,
     RunsHandler,
 )
+from mlops_lab.server.serving_handlers import (
+    DeploymentHandler,
+    DeploymentsHandler,
+    DeploymentSplitHandler,
+    ModelPredictHandler,
+)
 
 __all__ = ["API_PREFIX", "ROUTES", "setup_handlers"]
 
@@ -66,6 +72,7 @@ ROUTES: list[tuple[str, type]] = [
     ("/models/{name}", ModelHandler),
     ("/models/{name}/versions/{version}", ModelVersionHandler),
     ("/models/{name}/aliases", ModelAliasesHandler),
+    ("/models/{name}/predict", ModelPredictHandler),
     ("/evaluations", EvaluationsHandler),
     ("/evaluations/{evaluation_id}", EvaluationHandler),
     ("/comparisons", ComparisonsHandler),
@@ -77,6 +84,9 @@ ROUTES: list[tuple[str, type]] = [
     ("/handoffs", HandoffsHandler),
     ("/handoffs/{handoff_id}", HandoffHandler),
     ("/handoffs/{handoff_id}/report", HandoffReportHandler),
+    ("/deployments", DeploymentsHandler),
+    ("/deployments/{deployment_id}", DeploymentHandler),
+    ("/deployments/{deployment_id}/split", DeploymentSplitHandler),
 ]
 
 _SEGMENT = re.compile(r"\{\w+\}")
