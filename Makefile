@@ -12,7 +12,7 @@ SOURCES := pyproject.toml package.json yarn.lock tsconfig.json install.json \
 INSTALLED := $(VENV)/.installed
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: demo test lint typecheck pytest install chromium redis-server clean
+.PHONY: demo demo-loop test lint typecheck pytest install chromium redis-server clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,10 @@ demo: $(INSTALLED)
 	@echo "Starting JupyterLab on http://127.0.0.1:$(PORT)/lab (the URL with its token follows)"
 	$(BIN)/jupyter lab --ip 127.0.0.1 --port $(PORT) --no-browser $(ROOT_FLAG) \
 	  --ServerApp.root_dir=$(DEMO_DIR)
+
+# After `make demo`: serve the champion, send shifted traffic, monitor, retrain (scripts/demo_loop.py).
+demo-loop: $(INSTALLED)
+	$(BIN)/python scripts/demo_loop.py $(DEMO_DIR)
 
 chromium:
 	@command -v chromium >/dev/null || { apt-get update -q && apt-get install -y -q chromium; }

@@ -1,0 +1,97 @@
+"""The monitoring loop end to end on the demo workspace (`make demo-loop` after `make demo`).
+
+1. serve churn@champion on loopback;
+2. send predictions for customers whose behaviour shifted (they went quiet:
+   45 more days since their last purchase than in the training data);
+3. stop the server (its prediction log is flushed);
+4. record the outcomes that "arrived" (a dataset of labels by customer);
+5. `mlops-lab monitor` finds the drift, measures live metrics and opens alerts;
+6. `mlops-lab ct churn` retrains because of the alerts; the evaluate stage promotes the
+   new version only if it passes the gate against the champion.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from mlops_lab import open_workspace
+from mlops_lab.datasets import load_dataset, save_dataset
+from mlops_lab.models import get_model_version
+
+OFFLINE = [
+    "days_since_last",
+    "tenure_days",
+    "segment_consumer",
+    "segment_enterprise",
+    "segment_smb",
+]
+
+
+def _cli(root: Path, *args: str) -> None:
+    print("$ mlops-lab " + " ".join(args), flush=True)
+    subprocess.run(
+        [sys.executable, "-m", "mlops_lab", "--workspace", str(root), *args], check=False
+    )
+
+
+def main(root: Path) -> None:
+    ws = open_workspace(root)
+    before = get_model_version(ws, "churn@champion").version
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "mlops_lab",
+            "--workspace",
+            str(root),
+            "serve",
+            "churn@champion",
+            "--port",
+            str(port),
+        ]
+    )
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.2)
+        frame = load_dataset(ws, "training_frame")
+        bought = set(load_dataset(ws, "transactions").customer_id)
+        served = frame[frame.customer_id.isin(bought)].head(500)
+        for row in served.itertuples():
+            features = {c: float(getattr(row, c)) for c in OFFLINE}
+            features["days_since_last"] += 45  # the injected shift
+            body = json.dumps(
+                {"entity": {"customer_id": row.customer_id}, "features": features}
+            ).encode()
+            request = urllib.request.Request(f"http://127.0.0.1:{port}/predict", data=body)
+            urllib.request.urlopen(request, timeout=5).read()
+        print(f"sent {len(served)} predictions with the injected shift", flush=True)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=60)
+    save_dataset(ws, "outcomes", served[["customer_id", "churned"]])
+    _cli(root, "monitor", "churn@champion", "--outcomes", "outcomes", "--label", "churned")
+    _cli(root, "alerts", "list")
+    _cli(root, "ct", "churn")
+    after = get_model_version(ws, "churn@champion").version
+    print(
+        f"champion: version {before} before the loop, version {after} after "
+        f"({'promoted by the gate' if after != before else 'kept: the gate did not pass'})"
+    )
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1] if len(sys.argv) > 1 else "demo-workspace").resolve())
