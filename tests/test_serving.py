@@ -375,3 +375,21 @@ async def test_deployments_and_a_quick_try_through_the_jupyter_server(
             body={"entity": {"customer_id": "zz"}, "features": _offline(demo, "c00001")},
         )
     assert unknown.value.code == 404 and "zz" in unknown.value.response.body.decode()
+
+
+def test_an_unreachable_online_store_is_a_503_and_the_predictor_stays_up(demo: Workspace) -> None:
+    from mlops_lab.features.online import RedisOnlineStore
+    from mlops_lab.serving.predictor import OnlineStoreUnavailable
+
+    predictor = Predictor(demo, "churn@champion")
+    inputs = predictor.inputs_of(predictor.slots["champion"].current)
+    assert inputs.reader is not None
+    working = inputs.reader.store
+    inputs.reader.store = RedisOnlineStore("redis://127.0.0.1:1/0")  # nothing listens there
+    try:
+        with pytest.raises(OnlineStoreUnavailable) as failed:
+            predictor.predict({"customer_id": "c00001"}, _offline(demo, "c00001"))
+        assert failed.value.http_status == 503 and "unavailable" in failed.value.message
+    finally:
+        inputs.reader.store = working
+    assert predictor.predict({"customer_id": "c00001"}, _offline(demo, "c00001"))["version"] == 1
