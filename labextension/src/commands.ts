@@ -7,4 +7,7 @@ export namespace CommandIDs {
   export const showRuns = 'mlops-lab:show-runs';
   export const runPipeline = 'mlops-lab:run-pipeline';
   export const runNotebook = 'mlops-lab:run-notebook';
+  export const showHandoffs = 'mlops-lab:show-handoffs';
+  export const checkHandoff = 'mlops-lab:check-handoff';
+  export const showDeployments = 'mlops-lab:show-deployments';
 }

@@ -7,8 +7,10 @@ import { ICommandPalette } from '@jupyterlab/apputils';
 import { refreshIcon } from '@jupyterlab/ui-components';
 
 import { CommandIDs } from './commands';
+import { deploymentsPlugin } from './deployments/plugin';
 import { evaluationsPlugin } from './evaluations/plugin';
 import { featuresPlugin } from './features/plugin';
+import { handoffsPlugin } from './handoffs/plugin';
 import { mlopsIcon } from './icons';
 import { StatusModel } from './model';
 import { modelsPlugin } from './models/plugin';
@@ -65,5 +67,7 @@ export default [
   featuresPlugin,
   modelsPlugin,
   evaluationsPlugin,
+  handoffsPlugin,
+  deploymentsPlugin,
   runsPlugin
 ];

@@ -6,7 +6,13 @@ import { TabPanel, Widget } from '@lumino/widgets';
  * same id when there is one.
  */
 export type ViewId =
-  'overview' | 'features' | 'models' | 'evaluations' | 'runs';
+  | 'overview'
+  | 'features'
+  | 'models'
+  | 'evaluations'
+  | 'handoffs'
+  | 'deployments'
+  | 'runs';
 
 /**
  * Shows one view of the sidebar, if it has it.

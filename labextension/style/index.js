@@ -4,3 +4,5 @@ import './runs.css';
 import './features.css';
 import './models.css';
 import './evaluations.css';
+import './handoffs.css';
+import './deployments.css';

@@ -8,6 +8,8 @@ import {
   IModelQuery,
   IModelsApi,
   IModelVersionDetail,
+  IPredictRequest,
+  IPrediction,
   IPromoteRequest,
   IPromoteResult
 } from './types';
@@ -61,6 +63,14 @@ export class ModelsApi implements IModelsApi {
       `runs/${encodeURIComponent(runId)}` +
       `/stages/${encodeURIComponent(stage)}/open`;
     return requestAPI(path, jsonBody('POST', {}), this._settings);
+  }
+
+  predict(name: string, request: IPredictRequest): Promise<IPrediction> {
+    return requestAPI(
+      `${modelPath(name)}/predict`,
+      jsonBody('POST', request),
+      this._settings
+    );
   }
 
   private _get<T>(endPoint: string): Promise<T> {

@@ -199,6 +199,10 @@ export class ModelsModel implements IDisposable {
     );
   }
 
+  /** Predict as the model's server would (a version's quick try). */
+  readonly predict: IModelsApi['predict'] = (name, request) =>
+    this._api.predict(name, request);
+
   dismiss(): void {
     this._update({ actionError: null, notice: null });
   }

@@ -198,6 +198,37 @@ export interface IPromoteResult {
 }
 
 /**
+ * A quick prediction from the panel (`POST models/{name}/predict`): the
+ * entity's join keys, and features given rather than read online.
+ */
+export interface IPredictRequest {
+  /**
+   * `name/version` or `name@alias`; the champion when absent.
+   */
+  ref?: string;
+  entity: Record<string, unknown>;
+  features?: Record<string, unknown>;
+}
+
+/**
+ * What the model answered, as a model server would.
+ */
+export interface IPrediction {
+  request_id: string;
+  variant: string;
+  model: string;
+  version: number;
+  label?: unknown;
+  score?: number | null;
+  probabilities?: Record<string, number>;
+  value?: unknown;
+  /**
+   * Feature view -> when the features read online were computed.
+   */
+  stale_features: Record<string, string>;
+}
+
+/**
  * The model registry REST API, as the Models view uses it.
  */
 export interface IModelsApi {
@@ -209,6 +240,7 @@ export interface IModelsApi {
   getVersion(name: string, version: number): Promise<IModelVersionDetail>;
   promote(name: string, request: IPromoteRequest): Promise<IPromoteResult>;
   openStage(runId: string, stage: string): Promise<IOpenedNotebook>;
+  predict(name: string, request: IPredictRequest): Promise<IPrediction>;
 }
 
 /**

@@ -10,6 +10,7 @@ import { formatAge, formatStarted, formatValue } from '../format';
 import { promoteWithDialog } from './detail';
 import { IModelsState, ModelsModel } from './model';
 import { ActionFeedback, AliasBadges, Flavor, Metrics } from './parts';
+import { TryPredict } from './trypredict';
 import { IModelVersionDetail, ISignature } from './types';
 
 /**
@@ -108,6 +109,12 @@ export function VersionDetail(props: {
           <ActionFeedback model={model} state={state} />
           <Lineage model={model} state={state} detail={detail} />
           <Signature signature={detail.signature} />
+          <TryPredict
+            key={`${detail.name}/${detail.version}`}
+            model={model}
+            name={detail.name}
+            version={detail.version}
+          />
           <Parameters parameters={detail.parameters} />
           <Evaluations detail={detail} />
         </>

@@ -1,0 +1,49 @@
+import { ServerConnection } from '@jupyterlab/services';
+
+import { jsonBody, requestAPI } from '../request';
+import {
+  IAlert,
+  IDeployment,
+  IDeploymentsApi,
+  ISplitChange,
+  ISplitRequest
+} from './types';
+
+/**
+ * The deployment routes of the mlops-lab REST API, and the open alerts.
+ */
+export class DeploymentsApi implements IDeploymentsApi {
+  constructor(settings?: ServerConnection.ISettings) {
+    this._settings = settings ?? ServerConnection.makeSettings();
+  }
+
+  listDeployments(all: boolean): Promise<{ deployments: IDeployment[] }> {
+    return this._get(all ? 'deployments?all=true' : 'deployments');
+  }
+
+  getDeployment(id: string): Promise<IDeployment> {
+    return this._get(deploymentPath(id));
+  }
+
+  setSplit(id: string, request: ISplitRequest): Promise<ISplitChange> {
+    return requestAPI(
+      `${deploymentPath(id)}/split`,
+      jsonBody('POST', request),
+      this._settings
+    );
+  }
+
+  listOpenAlerts(): Promise<{ alerts: IAlert[] }> {
+    return this._get('alerts?status=open');
+  }
+
+  private _get<T>(endPoint: string): Promise<T> {
+    return requestAPI<T>(endPoint, {}, this._settings);
+  }
+
+  private _settings: ServerConnection.ISettings;
+}
+
+function deploymentPath(id: string): string {
+  return `deployments/${encodeURIComponent(id)}`;
+}

@@ -1,0 +1,58 @@
+import {
+  JupyterFrontEnd,
+  JupyterFrontEndPlugin
+} from '@jupyterlab/application';
+import { ICommandPalette } from '@jupyterlab/apputils';
+
+import { CommandIDs } from '../commands';
+import { IMlopsSidebar } from '../sidebar';
+import { DeploymentsApi } from './api';
+import { DeploymentsModel } from './model';
+import { DeploymentsPanel } from './view';
+
+/**
+ * Rank of the Deployments view: after Handoffs (400), before Runs (500).
+ */
+export const DEPLOYMENTS_RANK = 450;
+
+/**
+ * The Deployments view of the MLOps sidebar: the model servers started
+ * with `mlops-lab serve`, their live traffic, the canary's split, and the
+ * open alerts.
+ */
+export const deploymentsPlugin: JupyterFrontEndPlugin<void> = {
+  id: 'mlops-lab:deployments',
+  description:
+    'Deployments: model servers, their traffic, canary split and alerts.',
+  autoStart: true,
+  requires: [IMlopsSidebar],
+  optional: [ICommandPalette],
+  activate: (
+    app: JupyterFrontEnd,
+    sidebar: IMlopsSidebar,
+    palette: ICommandPalette | null
+  ): void => {
+    const model = new DeploymentsModel({
+      api: new DeploymentsApi(app.serviceManager.serverSettings)
+    });
+    const panel = new DeploymentsPanel(model);
+    panel.disposed.connect(() => model.dispose());
+    sidebar.addView('deployments', panel, DEPLOYMENTS_RANK);
+
+    app.commands.addCommand(CommandIDs.showDeployments, {
+      label: 'MLOps: Show Deployments',
+      caption: 'Show the running model servers in the MLOps sidebar',
+      execute: args => {
+        sidebar.showView('deployments');
+        app.shell.activateById(sidebar.id);
+        if (typeof args.id === 'string') {
+          void model.select(args.id);
+        }
+      }
+    });
+    palette?.addItem({
+      command: CommandIDs.showDeployments,
+      category: 'MLOps'
+    });
+  }
+};

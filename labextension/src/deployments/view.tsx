@@ -1,0 +1,299 @@
+import {
+  refreshIcon,
+  ToolbarButtonComponent,
+  UseSignal
+} from '@jupyterlab/ui-components';
+import * as React from 'react';
+
+import { ErrorNotice } from '../components';
+import { formatAge, formatShare } from '../format';
+import { ShownReactWidget } from '../shown';
+import { DeploymentDetail, LogCounts } from './detail';
+import { DeploymentsModel, IDeploymentsState } from './model';
+import { Alerts, Feedback, LivenessBadge, SplitBar } from './parts';
+import { currentSplit, formatMs, trafficOf } from './traffic';
+import { IDeployment } from './types';
+
+/**
+ * The Deployments view of the MLOps sidebar: a view of a
+ * `DeploymentsModel`, reloading every few seconds while shown.
+ *
+ * The list holds the model servers started with `mlops-lab serve` (the
+ * stopped ones folded away) and the open alerts; one shows its variants,
+ * split, history and features, and moves its split.
+ */
+export class DeploymentsPanel extends ShownReactWidget {
+  constructor(model: DeploymentsModel) {
+    super();
+    this._model = model;
+    this.addClass('jp-mlops-panel');
+    this.title.label = 'Deployments';
+  }
+
+  protected onShown(): void {
+    this._model.startPolling();
+  }
+
+  protected onHidden(): void {
+    this._model.stopPolling();
+  }
+
+  protected render(): JSX.Element {
+    const model = this._model;
+    return (
+      <UseSignal signal={model.stateChanged} initialArgs={model.state}>
+        {(_, state) => (
+          <DeploymentsView
+            model={model}
+            state={state ?? model.state}
+            scroller={this.node}
+          />
+        )}
+      </UseSignal>
+    );
+  }
+
+  private _model: DeploymentsModel;
+}
+
+/**
+ * The list or a deployment; going back restores where the list was
+ * scrolled.
+ */
+function DeploymentsView(props: {
+  model: DeploymentsModel;
+  state: IDeploymentsState;
+  scroller: HTMLElement;
+}): JSX.Element {
+  const { model, state, scroller } = props;
+  const listScroll = React.useRef(0);
+  React.useLayoutEffect(() => {
+    scroller.scrollTop = state.selected === null ? listScroll.current : 0;
+  }, [state.selected]);
+  if (state.selected !== null) {
+    return <DeploymentDetail model={model} state={state} />;
+  }
+  const open = (id: string) => {
+    listScroll.current = scroller.scrollTop;
+    void model.select(id);
+  };
+  return <DeploymentList model={model} state={state} onOpen={open} />;
+}
+
+function DeploymentList(props: {
+  model: DeploymentsModel;
+  state: IDeploymentsState;
+  onOpen: (id: string) => void;
+}): JSX.Element {
+  const { model, state, onOpen } = props;
+  const running = state.deployments.filter(d => d.status === 'running');
+  const stopped = state.deployments.filter(d => d.status !== 'running');
+  return (
+    <div
+      className="jp-mlops-body jp-mlops-dp-list"
+      data-testid="mlops-deployments"
+      aria-busy={state.loading}
+    >
+      <div className="jp-mlops-header">
+        <h2 className="jp-mlops-title">Deployments</h2>
+        <ToolbarButtonComponent
+          icon={refreshIcon}
+          tooltip="Refresh (it refreshes every few seconds while shown)"
+          dataset={{ testid: 'mlops-deployments-refresh' }}
+          onClick={() => void model.refresh()}
+        />
+      </div>
+      {state.error && (
+        <ErrorNotice
+          error={state.error}
+          title="The deployments could not be loaded"
+          testid="mlops-deployments-error"
+        />
+      )}
+      <Feedback model={model} state={state} />
+      {state.loading && !state.loaded && (
+        <p className="jp-mlops-placeholder">Loading…</p>
+      )}
+      {state.loaded && running.length === 0 && (
+        <p
+          className="jp-mlops-placeholder"
+          data-testid="mlops-deployments-empty"
+        >
+          No model server running. Start one from a terminal with{' '}
+          <code>mlops-lab serve NAME@ALIAS</code>, e.g.{' '}
+          <code>mlops-lab serve churn@champion</code>.
+        </p>
+      )}
+      {running.length > 0 && (
+        <ul className="jp-mlops-dp-rows" aria-label="Running deployments">
+          {running.map(deployment => (
+            <RunningRow
+              key={deployment.id}
+              deployment={deployment}
+              onOpen={onOpen}
+            />
+          ))}
+        </ul>
+      )}
+      {stopped.length > 0 && (
+        <details
+          className="jp-mlops-fv-section"
+          data-testid="mlops-deployments-stopped"
+        >
+          <summary>
+            Stopped
+            <span className="jp-mlops-badge">{stopped.length}</span>
+          </summary>
+          <ul className="jp-mlops-dp-rows" aria-label="Stopped deployments">
+            {stopped.map(deployment => (
+              <StoppedRow
+                key={deployment.id}
+                deployment={deployment}
+                onOpen={onOpen}
+              />
+            ))}
+          </ul>
+        </details>
+      )}
+      <Alerts state={state} />
+    </div>
+  );
+}
+
+/**
+ * A running server: its ref, versions, split, requests, error rate and
+ * each variant's latency.
+ */
+function RunningRow(props: {
+  deployment: IDeployment;
+  onOpen: (id: string) => void;
+}): JSX.Element {
+  const { deployment, onOpen } = props;
+  const traffic = trafficOf(deployment);
+  const served = deployment.metadata?.served ?? {};
+  return (
+    <li
+      className="jp-mlops-dp-row"
+      data-testid="mlops-deployment-row"
+      data-deployment-id={deployment.id}
+      data-ref={deployment.ref}
+    >
+      <button
+        type="button"
+        className="jp-mlops-dp-open"
+        title={`Show ${deployment.ref} at ${deployment.url}`}
+        onClick={() => onOpen(deployment.id)}
+      >
+        <span className="jp-mlops-dp-row-main">
+          <span className="jp-mlops-dp-row-name">{deployment.ref}</span>
+          <LivenessBadge deployment={deployment} />
+          <code className="jp-mlops-dp-url">{deployment.url}</code>
+        </span>
+        <span
+          className="jp-mlops-dp-row-meta"
+          data-testid="mlops-deployment-versions"
+        >
+          {served.champion ? `champion v${served.champion.version}` : ''}
+          {deployment.challenger && (
+            <>
+              <span className="jp-mlops-meta-sep">·</span>
+              challenger <code>{deployment.challenger}</code>
+              {served.challenger && ` v${served.challenger.version}`}
+            </>
+          )}
+        </span>
+        <span className="jp-mlops-dp-row-traffic">
+          <SplitBar
+            split={currentSplit(deployment)}
+            challenger={deployment.challenger !== null}
+          />
+          {traffic ? (
+            <span
+              className="jp-mlops-dp-row-requests"
+              data-testid="mlops-deployment-requests"
+              data-requests={traffic.requests}
+              data-errors={traffic.errors}
+            >
+              {traffic.requests} requests
+              <span className="jp-mlops-meta-sep">·</span>
+              {traffic.errorRate === null
+                ? 'no errors'
+                : `${formatShare(traffic.errorRate)} errors`}
+            </span>
+          ) : (
+            <span className="jp-mlops-meta">
+              {deployment.error ?? 'not answering'}
+            </span>
+          )}
+        </span>
+        {traffic && (
+          <span className="jp-mlops-dp-row-latency">
+            {traffic.variants
+              .filter(v => v.served)
+              .map(v => (
+                <span
+                  key={v.variant}
+                  data-testid="mlops-deployment-latency"
+                  data-variant={v.variant}
+                >
+                  {v.variant} p50 {formatMs(v.latency?.p50_ms)} · p99{' '}
+                  {formatMs(v.latency?.p99_ms)}
+                </span>
+              ))}
+          </span>
+        )}
+      </button>
+    </li>
+  );
+}
+
+/**
+ * A stopped server: what it served, when it stopped and what it logged.
+ */
+function StoppedRow(props: {
+  deployment: IDeployment;
+  onOpen: (id: string) => void;
+}): JSX.Element {
+  const { deployment, onOpen } = props;
+  return (
+    <li
+      className="jp-mlops-dp-row"
+      data-testid="mlops-deployment-stopped-row"
+      data-deployment-id={deployment.id}
+      data-ref={deployment.ref}
+    >
+      <button
+        type="button"
+        className="jp-mlops-dp-open"
+        title={`Show ${deployment.ref}`}
+        onClick={() => onOpen(deployment.id)}
+      >
+        <span className="jp-mlops-dp-row-main">
+          <span className="jp-mlops-dp-row-name">{deployment.ref}</span>
+          <LivenessBadge deployment={deployment} />
+          <span className="jp-mlops-meta">
+            {formatAge(deployment.stopped_at)}
+          </span>
+        </span>
+        {deployment.challenger && (
+          <span className="jp-mlops-dp-row-meta">
+            challenger <code>{deployment.challenger}</code> at{' '}
+            {formatShare(deployment.split)}
+          </span>
+        )}
+        <span
+          className="jp-mlops-dp-row-meta"
+          data-testid="mlops-deployment-counts"
+        >
+          {deployment.counts ? (
+            <LogCounts counts={deployment.counts} />
+          ) : deployment.log_folder ? (
+            'no prediction-log counts recorded'
+          ) : (
+            'predictions not logged'
+          )}
+        </span>
+      </button>
+    </li>
+  );
+}

@@ -1,0 +1,126 @@
+import {
+  JupyterFrontEnd,
+  JupyterFrontEndPlugin
+} from '@jupyterlab/application';
+import { ICommandPalette, showErrorMessage } from '@jupyterlab/apputils';
+import { IDocumentManager } from '@jupyterlab/docmanager';
+import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
+import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
+import { checkIcon } from '@jupyterlab/ui-components';
+
+import { CommandIDs } from '../commands';
+import { openNotebookAt, savedNotebookPath } from '../notebook';
+import { asApiError } from '../request';
+import { IMlopsSidebar } from '../sidebar';
+import { HandoffsApi } from './api';
+import { HandoffsModel } from './model';
+import { CheckHandoffButton, openNotebookCell } from './toolbar';
+import { HandoffsPanel } from './view';
+
+/**
+ * Rank of the Handoffs view: after Evaluations (300), before Runs (500).
+ */
+export const HANDOFFS_RANK = 400;
+
+/**
+ * The Handoffs view of the MLOps sidebar (is a notebook ready to become a
+ * pipeline stage?) and the notebook toolbar button that checks one.
+ */
+export const handoffsPlugin: JupyterFrontEndPlugin<void> = {
+  id: 'mlops-lab:handoffs',
+  description:
+    'Handoffs: check that a notebook is ready to become a pipeline stage.',
+  autoStart: true,
+  requires: [IMlopsSidebar, IDocumentManager],
+  optional: [ICommandPalette, INotebookTracker, IRenderMimeRegistry],
+  activate: (
+    app: JupyterFrontEnd,
+    sidebar: IMlopsSidebar,
+    docManager: IDocumentManager,
+    palette: ICommandPalette | null,
+    notebooks: INotebookTracker | null,
+    rendermime: IRenderMimeRegistry | null
+  ): void => {
+    const { commands } = app;
+    const model = new HandoffsModel({
+      api: new HandoffsApi(app.serviceManager.serverSettings),
+      links: {
+        openNotebook: (path, cell, executed) =>
+          executed
+            ? openNotebookAt(docManager, path, cell)
+            : openNotebookCell(docManager, path, cell),
+        showRun: (runId, pipeline) => {
+          void commands.execute(CommandIDs.showRuns, { runId, pipeline });
+        }
+      }
+    });
+    const panel = new HandoffsPanel(model, rendermime);
+    panel.disposed.connect(() => model.dispose());
+    sidebar.addView('handoffs', panel, HANDOFFS_RANK);
+
+    const reveal = () => {
+      sidebar.showView('handoffs');
+      app.shell.activateById(sidebar.id);
+    };
+
+    const check = async (notebook: NotebookPanel) => {
+      let path: string;
+      try {
+        path = await savedNotebookPath(notebook);
+      } catch (reason) {
+        await showErrorMessage(
+          'The notebook was not saved, so not checked',
+          asApiError(reason).message
+        );
+        return;
+      }
+      reveal();
+      await model.check({ notebook: path }, { show: true });
+    };
+
+    commands.addCommand(CommandIDs.showHandoffs, {
+      label: 'MLOps: Show Handoffs',
+      caption: 'Show the handed-off notebooks in the MLOps sidebar',
+      execute: args => {
+        reveal();
+        // Other views link here with the notebook to show.
+        if (typeof args.notebook === 'string') {
+          const found = model.state.handoffs.find(
+            h => h.notebook === args.notebook
+          );
+          void model.select(found?.id ?? null);
+        }
+      }
+    });
+    commands.addCommand(CommandIDs.checkHandoff, {
+      label: 'MLOps: Check handoff',
+      caption:
+        'Save the current notebook and check that it is ready to become a ' +
+        'pipeline stage: parameters, hidden state, paths, inputs, a clean ' +
+        'run, outputs, metrics and environment',
+      icon: checkIcon,
+      isEnabled: () => !!notebooks?.currentWidget,
+      execute: () => {
+        const current = notebooks?.currentWidget;
+        return current ? check(current) : undefined;
+      }
+    });
+    for (const command of [CommandIDs.showHandoffs, CommandIDs.checkHandoff]) {
+      palette?.addItem({ command, category: 'MLOps' });
+    }
+
+    app.docRegistry.addWidgetExtension(
+      'Notebook',
+      new CheckHandoffButton(model, notebook => void check(notebook))
+    );
+
+    // A saved notebook may have made its handoff stale.
+    notebooks?.widgetAdded.connect((_, notebook) => {
+      notebook.context.saveState.connect((__, saved) => {
+        if (saved === 'completed' && panel.isVisible) {
+          void model.refresh();
+        }
+      });
+    });
+  }
+};

@@ -1,0 +1,404 @@
+"""The Deployments view of the MLOps sidebar, and the Models view's "Try a prediction".
+
+Real JupyterLab on a copy of the demo workspace after `mlops-lab run churn` (which
+registers and promotes `churn` and opens a drift alert), a real `mlops-lab serve`
+subprocess with a challenger on a free loopback port, predictions sent to it over
+HTTP, Debian Chromium.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from playwright.sync_api import Locator, Page, expect
+
+if TYPE_CHECKING:  # fixtures' types, from this folder's conftest.py
+    from conftest import LabFactory, LabServer
+
+pytestmark = pytest.mark.browser
+
+PANEL = "#mlops-lab-panel"
+# The sidebar and part of the main area.
+CLIP = {"x": 0, "y": 0, "width": 760, "height": 800}
+SIDEBAR_WIDTH = 520
+SENT = 50
+RAW = {
+    "days_since_last": 3,
+    "tenure_days": 400,
+    "segment_consumer": 1,
+    "segment_enterprise": 0,
+    "segment_smb": 0,
+}
+
+
+def _cli() -> list[str]:
+    script = Path(sys.executable).parent / "mlops-lab"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "mlops_lab"]
+
+
+def _isolated_env(home: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MLOPS_LAB_")}
+    home.mkdir(parents=True, exist_ok=True)
+    env.update(HOME=str(home), JUPYTER_CONFIG_DIR=str(home / "config"), PYTHONUNBUFFERED="1")
+    return env
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo workspace after one run of the churn pipeline, made once for the module."""
+    base = tmp_path_factory.mktemp("deployments-demo")
+    workspace = base / "ws"
+    env = _isolated_env(base / "home")
+    for args in (["init", "--demo", str(workspace)], ["run", "churn"]):
+        result = subprocess.run(
+            [*_cli(), *args],
+            cwd=workspace if args[0] == "run" else base,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
+        assert result.returncode == 0, f"mlops-lab {args}:\n{result.stdout}{result.stderr}"
+    return workspace
+
+
+def copy_demo(demo: Path, dest: Path) -> Path:
+    """A copy of the demo workspace, its online store filled again.
+
+    The catalog records materializations by the online store's absolute URL, so a
+    copy at another path has to materialize its own.
+    """
+    shutil.copytree(demo, dest)
+    result = subprocess.run(
+        [*_cli(), "features", "materialize", "customer_spend"],
+        cwd=dest,
+        env=_isolated_env(dest.parent / "materialize-home"),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return dest
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class ModelServer:
+    """A `mlops-lab serve` subprocess in the lab's workspace."""
+
+    def __init__(self, server: LabServer, log: Path) -> None:
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = log
+        with log.open("wb") as out:
+            self.process = subprocess.Popen(
+                [
+                    *_cli(),
+                    "serve",
+                    "churn@champion",
+                    "--challenger",
+                    "churn@champion",
+                    "--split",
+                    "0.2",
+                    "--port",
+                    str(self.port),
+                ],
+                cwd=server.root,
+                env=server.env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            assert self.process.poll() is None, log.read_text(errors="replace")
+            try:
+                with urllib.request.urlopen(f"{self.url}/health", timeout=2):
+                    return
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                time.sleep(0.25)
+        raise AssertionError(f"mlops-lab serve did not start:\n{log.read_text(errors='replace')}")
+
+    def call(self, path: str, body: dict[str, Any] | None = None) -> tuple[int, Any]:
+        request = urllib.request.Request(
+            f"{self.url}{path}",
+            data=json.dumps(body).encode() if body is not None else None,
+            headers={"Content-Type": "application/json"},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return response.status, json.loads(response.read())
+        except urllib.error.HTTPError as exc:
+            return exc.code, json.loads(exc.read())
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+
+
+@pytest.fixture
+def serve(tmp_path: Path) -> Iterator[Any]:
+    """Start model servers; each is stopped (SIGTERM) at teardown."""
+    started: list[ModelServer] = []
+
+    def start(server: LabServer) -> ModelServer:
+        model_server = ModelServer(server, tmp_path / f"serve-{len(started)}.log")
+        started.append(model_server)
+        return model_server
+
+    yield start
+    for model_server in started:
+        model_server.stop()
+
+
+def api(server: LabServer, path: str, body: dict[str, Any] | None = None) -> tuple[int, Any]:
+    """Call a route of the REST API as the view does: (status, JSON body)."""
+    request = urllib.request.Request(
+        f"{server.base_url}/mlops-lab/api/{path}",
+        data=json.dumps(body).encode() if body is not None else None,
+        headers={"Authorization": f"token {server.token}", "Content-Type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read())
+
+
+def open_view(page: Page, server: LabServer, view: str) -> Locator:
+    """Load JupyterLab, open the MLOps sidebar (made wider) and show one of its views."""
+    page.goto(server.lab_url)
+    tab = page.locator('.jp-SideBar .lm-TabBar-tab[data-id="mlops-lab-panel"]')
+    expect(tab).to_be_visible(timeout=60_000)
+    expect(page.locator(".jp-Launcher")).to_be_focused(timeout=60_000)
+    tab.click()
+    panel = page.locator(PANEL)
+    expect(panel).to_be_visible()
+    handle = page.locator("#jp-main-split-panel > .lm-SplitPanel-handle:not(.lm-mod-hidden)").first
+    box = handle.bounding_box()
+    assert box is not None
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(SIDEBAR_WIDTH + 33, box["y"] + box["height"] / 2, steps=4)
+    page.mouse.up()
+    panel.locator(".jp-mlops-tabs .lm-TabBar-tab", has_text=view).click()
+    return panel
+
+
+def send_predictions(model_server: ModelServer, count: int) -> dict[int, int]:
+    """Predict for `count` customers with raw features; how many answers by status."""
+    statuses: dict[int, int] = {}
+    for i in range(count):
+        body = {"entity": {"customer_id": f"c{i + 1:05d}"}, "features": RAW}
+        status, _ = model_server.call("/predict", body)
+        statuses[status] = statuses.get(status, 0) + 1
+    return statuses
+
+
+def test_deployment_traffic_split_rollback_stop_and_alerts(
+    start_lab: LabFactory,
+    serve: Any,
+    page: Page,
+    demo: Path,
+    tmp_path: Path,
+    screenshots_dir: Path,
+) -> None:
+    root = copy_demo(demo, tmp_path / "demo")
+    server = start_lab(root, init=False)
+    model_server = serve(server)
+    statuses = send_predictions(model_server, SENT)
+    assert statuses.get(200, 0) > 0, statuses
+    _, listed = api(server, "deployments")
+    (deployment,) = listed["deployments"]
+    assert deployment["alive"] and deployment["split"] == 0.2, deployment
+    _, alerts = api(server, "alerts?status=open")
+    drift = next(a for a in alerts["alerts"] if a["kind"] == "drift")
+
+    panel = open_view(page, server, "Deployments")
+    expect(panel.locator(".jp-mlops-tabs .lm-TabBar-tab")).to_have_text(
+        ["Overview", "Features", "Models", "Evaluations", "Handoffs", "Deployments", "Runs"]
+    )
+    row = panel.locator(
+        f'[data-testid="mlops-deployment-row"][data-deployment-id="{deployment["id"]}"]'
+    )
+    expect(row.locator(".jp-mlops-dp-row-name")).to_have_text("churn@champion")
+    expect(row.get_by_test_id("mlops-deployment-liveness")).to_have_text("alive")
+    expect(row.get_by_test_id("mlops-deployment-versions")).to_have_text(
+        "champion v1·challenger churn@champion v1"
+    )
+    expect(row.get_by_test_id("mlops-deployment-split-share")).to_have_text("20%")
+    requests = row.get_by_test_id("mlops-deployment-requests")
+    expect(requests).to_have_attribute("data-requests", str(SENT))
+    errors = SENT - statuses.get(200, 0)
+    expect(requests).to_have_attribute("data-errors", str(errors))
+    expect(requests).to_contain_text(f"{SENT} requests")
+    expect(row.get_by_test_id("mlops-deployment-latency")).to_have_count(2)
+    expect(row.locator(".jp-mlops-dp-url")).to_have_text(model_server.url)
+
+    # The open drift alert, with the columns that drifted.
+    alert = panel.locator(f'[data-testid="mlops-deployments-alert"][data-alert-id="{drift["id"]}"]')
+    expect(alert.get_by_test_id("mlops-alert-kind")).to_have_text("drift")
+    expect(alert.get_by_test_id("mlops-alert-pipeline")).to_have_text(drift["pipeline"])
+    expect(alert.get_by_test_id("mlops-alert-message")).to_have_text(drift["message"])
+    drifted = alert.locator('[data-key="drifted"] .jp-mlops-dp-chip')
+    expect(drifted).to_have_text(drift["data"]["drifted"])
+    page.screenshot(path=screenshots_dir / "deployments-list.png", clip=CLIP)
+
+    # The deployment: its variants, split history and features.
+    row.locator(".jp-mlops-dp-open").click()
+    detail = panel.get_by_test_id("mlops-deployment-detail")
+    expect(detail.get_by_test_id("mlops-deployment-ref")).to_have_text("churn@champion")
+    variants = detail.get_by_test_id("mlops-variant-row")
+    expect(variants.first).to_have_attribute("data-variant", "champion")
+    expect(detail.locator('[data-variant="champion"] [data-column="version"]')).to_have_text("v1")
+    expect(detail.get_by_test_id("mlops-deployment-total")).to_contain_text(f"{SENT} requests")
+    expect(detail.get_by_test_id("mlops-split-change")).to_have_count(1)
+    expect(detail.get_by_test_id("mlops-online-features-variant")).to_have_count(2)
+    expect(detail.get_by_test_id("mlops-feature-freshness")).to_contain_text("customer_spend")
+    expect(detail.locator('[data-fact="log_folder"]')).to_contain_text(".mlops_lab/predictions")
+
+    # 50% with a reason: the server itself takes it, and the history keeps the reason.
+    control = detail.get_by_test_id("mlops-split-control")
+    control.locator('[data-testid="mlops-split-preset"][data-split="0.5"]').click()
+    apply = control.get_by_test_id("mlops-split-apply")
+    expect(apply).to_be_disabled()
+    expect(control.get_by_test_id("mlops-split-hint")).to_be_visible()
+    control.get_by_test_id("mlops-split-reason").fill("Challenger holds up at 20%")
+    expect(apply).to_have_text("Set challenger to 50%")
+    apply.click()
+    expect(detail.get_by_test_id("mlops-deployments-notice")).to_have_text(
+        "Split: challenger 20% → 50%"
+    )
+    assert model_server.call("/metadata")[1]["split"] == 0.5
+    newest = detail.get_by_test_id("mlops-split-change").first
+    expect(newest.locator('[data-column="reason"]')).to_have_text("Challenger holds up at 20%")
+    expect(newest.locator('[data-column="to"]')).to_have_text("50%")
+    expect(control.get_by_test_id("mlops-deployment-split-share")).to_have_text("50%")
+    page.screenshot(path=screenshots_dir / "deployments-detail.png", clip=CLIP)
+
+    # Roll back: asks first; cancelling changes nothing.
+    control.get_by_test_id("mlops-rollback").click()
+    dialog = page.locator(".jp-Dialog")
+    expect(dialog).to_contain_text("Send all traffic back to the champion churn@champion (v1)")
+    dialog.locator(".jp-mod-reject").click()
+    expect(dialog).to_have_count(0)
+    assert model_server.call("/metadata")[1]["split"] == 0.5
+    control.get_by_test_id("mlops-rollback").click()
+    dialog.get_by_test_id("mlops-rollback-reason").fill("Latency regression")
+    page.screenshot(path=screenshots_dir / "deployments-rollback-dialog.png")
+    dialog.locator(".jp-mod-accept").click()
+    expect(dialog).to_have_count(0)
+    expect(detail.get_by_test_id("mlops-deployments-notice")).to_have_text(
+        "Rolled back: challenger 50% → 0%"
+    )
+    expect(control.get_by_test_id("mlops-deployment-split-share")).to_have_text("0%")
+    assert model_server.call("/metadata")[1]["split"] == 0
+    expect(newest.locator('[data-column="reason"]')).to_have_text("Latency regression")
+    expect(control.get_by_test_id("mlops-rollback")).to_be_disabled()
+
+    # Stopped: it leaves the running list (the view polls) for the Stopped section.
+    detail.get_by_test_id("mlops-deployment-back").click()
+    model_server.stop()
+    _, everything = api(server, "deployments?all=true")
+    (stopped,) = everything["deployments"]
+    assert stopped["status"] == "stopped" and stopped["counts"], stopped
+    list_ = panel.get_by_test_id("mlops-deployments")
+    expect(list_.get_by_test_id("mlops-deployments-empty")).to_be_visible(timeout=15_000)
+    expect(row).to_have_count(0)
+    section = list_.get_by_test_id("mlops-deployments-stopped")
+    section.locator("summary").click()
+    stopped_row = section.get_by_test_id("mlops-deployment-stopped-row")
+    expect(stopped_row.get_by_test_id("mlops-deployment-liveness")).to_have_text("stopped")
+    counts = stopped_row.locator(".jp-mlops-dp-counts")
+    for key in ("appended", "written", "files"):
+        expect(counts).to_have_attribute(f"data-{key}", str(stopped["counts"][key]))
+    assert stopped["counts"]["appended"] == statuses.get(200, 0)
+    page.screenshot(path=screenshots_dir / "deployments-stopped.png", clip=CLIP)
+
+
+def test_try_prediction_and_dark_theme(
+    start_lab: LabFactory,
+    serve: Any,
+    page: Page,
+    demo: Path,
+    tmp_path: Path,
+    screenshots_dir: Path,
+) -> None:
+    root = copy_demo(demo, tmp_path / "demo")
+    server = start_lab(root, init=False, theme="JupyterLab Dark")
+    model_server = serve(server)
+    send_predictions(model_server, 10)
+    body = {"ref": "churn/1", "entity": {"customer_id": "c00001"}, "features": RAW}
+    status, expected = api(server, "models/churn/predict", body)
+    assert status == 200, expected
+    status, unknown = api(server, "models/churn/predict", {"entity": {"customer_id": "nobody"}})
+    assert status == 404, unknown
+
+    panel = open_view(page, server, "Deployments")
+    row = panel.get_by_test_id("mlops-deployment-row")
+    expect(row.get_by_test_id("mlops-deployment-requests")).to_have_attribute("data-requests", "10")
+    page.screenshot(path=screenshots_dir / "deployments-list-dark.png", clip=CLIP)
+    row.locator(".jp-mlops-dp-open").click()
+    expect(panel.get_by_test_id("mlops-split-control")).to_be_visible()
+    page.screenshot(path=screenshots_dir / "deployments-detail-dark.png", clip=CLIP)
+
+    # Models: churn v1, try a prediction with raw features.
+    panel.locator(".jp-mlops-tabs .lm-TabBar-tab", has_text="Models").click()
+    panel.locator(
+        '[data-testid="mlops-model-row"][data-model="churn"] .jp-mlops-model-open'
+    ).click()
+    detail = panel.get_by_test_id("mlops-model-detail")
+    detail.locator(
+        '[data-testid="mlops-version-row"][data-version="1"] .jp-mlops-version-open'
+    ).click()
+    version = panel.get_by_test_id("mlops-version-detail")
+    tryout = version.get_by_test_id("mlops-try-predict")
+    tryout.locator("summary").click()
+    box = tryout.get_by_test_id("mlops-try-input")
+    expect(box).to_have_value('{\n  "entity": {},\n  "features": {}\n}')
+    box.fill(json.dumps({"entity": {"customer_id": "c00001"}, "features": RAW}, indent=2))
+    tryout.get_by_test_id("mlops-try-predict-button").click()
+    answer = tryout.get_by_test_id("mlops-try-answer")
+    score = answer.locator('[data-fact="score"]')
+    expect(score).to_be_visible()
+    assert float(score.get_attribute("data-value") or "nan") == expected["score"]
+    expect(answer.locator('[data-fact="version"]')).to_have_text("churn v1")
+    expect(answer.locator('[data-fact="label"]')).to_have_text(json.dumps(expected["label"]))
+    expect(answer.locator('[data-fact="stale_features"]')).to_contain_text("customer_spend")
+    tryout.scroll_into_view_if_needed()
+    page.screenshot(path=screenshots_dir / "models-try-predict-dark.png", clip=CLIP)
+
+    # An unknown entity: the server's 404 message, and no answer.
+    box.fill('{"entity": {"customer_id": "nobody"}}')
+    tryout.get_by_test_id("mlops-try-predict-button").click()
+    error = tryout.get_by_test_id("mlops-try-error")
+    expect(error).to_contain_text(unknown["error"]["message"])
+    expect(answer).to_have_count(0)
+
+    # Not JSON: said before anything is sent.
+    box.fill("{entity:")
+    tryout.get_by_test_id("mlops-try-predict-button").click()
+    expect(error).to_contain_text("The request is not valid JSON")
