@@ -393,3 +393,38 @@ def test_an_unreachable_online_store_is_a_503_and_the_predictor_stays_up(demo: W
     finally:
         inputs.reader.store = working
     assert predictor.predict({"customer_id": "c00001"}, _offline(demo, "c00001"))["version"] == 1
+
+
+def test_monitoring_a_canary_compares_the_variants_outcomes(demo: Workspace) -> None:
+    from mlops_lab import run_context
+    from mlops_lab.datasets import save_dataset
+    from mlops_lab.serving.monitor import monitor
+
+    log = PredictionLog(demo.state_dir / "predictions" / "test-canary")
+    predictor = Predictor(demo, "churn@champion", challenger="churn@champion", split=0.5, log=log)
+    frame = load_dataset(demo, "training_frame")
+    bought = set(load_dataset(demo, "transactions").customer_id)  # in the online store
+    customers = [c for c in frame.customer_id.iloc[400:800] if c in bought]
+    for customer in customers:
+        predictor.predict({"customer_id": customer}, _offline(demo, customer))
+    log.close()
+    save_dataset(
+        demo,
+        "canary_outcomes",
+        frame[frame.customer_id.isin(customers)][["customer_id", "churned"]],
+    )
+    cwd = os.getcwd()
+    os.chdir(demo.root)
+    run_context._reset_for_tests()
+    try:
+        result = monitor(demo, "churn@champion", outcomes="canary_outcomes", label="churned")
+    finally:
+        run_context._reset_for_tests()
+        os.chdir(cwd)
+    test = result["evaluation"]["ab_test"]
+    assert test is not None and [c["variant"] for c in test["comparisons"]] == ["challenger"]
+    from mlops_lab.evaluation.store import get_ab_test
+
+    stored = get_ab_test(demo, test["id"])
+    assert stored["control"] == "champion"
+    assert sum(v["n"] for v in stored["variants"]) == len(customers)

@@ -120,7 +120,12 @@ def _live_metrics(
             f"({', '.join(map(str, entities.columns))})."
         )
     served = pd.concat(
-        [entities.reset_index(drop=True), features[columns].reset_index(drop=True)], axis=1
+        [
+            entities.reset_index(drop=True),
+            features[columns].reset_index(drop=True),
+            logged[["variant", "version"]].reset_index(drop=True),
+        ],
+        axis=1,
     ).drop_duplicates(keys, keep="last")
     joined = served.merge(arrived[[*keys, label]], on=keys, how="inner")
     if joined.empty:
@@ -132,4 +137,19 @@ def _live_metrics(
         thresholds=thresholds or {"roc_auc": {"min": 0.7}},
         pipeline=pipeline,
     )
-    return {"id": evaluation.id, "rows": evaluation.rows, "metrics": evaluation.metrics}
+    result: dict[str, Any] = {
+        "id": evaluation.id,
+        "rows": evaluation.rows,
+        "metrics": evaluation.metrics,
+        "ab_test": None,
+    }
+    if joined.variant.nunique() > 1:  # a canary ran: compare the variants' outcomes
+        test = mlops_lab.ab_test(
+            joined[["variant", label]].assign(**{label: joined[label].astype(float)}),
+            variant="variant",
+            outcome=label,
+            control="champion",
+            name=f"{version.name}: {label} by serving variant",
+        )
+        result["ab_test"] = {"id": test["id"], "comparisons": test["comparisons"]}
+    return result
