@@ -21,7 +21,7 @@ from mlops_lab.catalog.connection import (
 from mlops_lab.catalog.migrations import MIGRATIONS, Migration
 from mlops_lab.errors import SchemaVersionError
 
-__all__ = ["Catalog"]
+__all__ = ["Catalog", "iso_utc"]
 
 T = TypeVar("T")
 
@@ -192,3 +192,9 @@ class Catalog:
 def _current_version(con: duckdb.DuckDBPyConnection) -> int:
     row = con.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()
     return int(row[0]) if row else 0
+
+
+def iso_utc(expression: str, name: str | None = None) -> str:
+    """SQL rendering a TIMESTAMPTZ as ISO 8601 text in UTC, ``AS name`` when given."""
+    sql = f"strftime({expression}, '%Y-%m-%dT%H:%M:%S.%f+00:00')"
+    return f"{sql} AS {name}" if name else sql

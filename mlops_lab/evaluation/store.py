@@ -13,6 +13,7 @@ from typing import Any
 
 import duckdb
 
+from mlops_lab.catalog import iso_utc
 from mlops_lab.errors import NotFoundError
 from mlops_lab.workspace import Workspace
 
@@ -31,7 +32,7 @@ __all__ = [
 
 _EVAL_COLUMNS = (
     "id, model, version, dataset, dataset_version, task, label, row_count, metrics, slices, "
-    "details_artifact, run_id, strftime(created_at, '%Y-%m-%dT%H:%M:%S.%f+00:00')"
+    f"details_artifact, run_id, {iso_utc('created_at')}"
 )
 
 
@@ -134,7 +135,7 @@ def _listing(
     return rows
 
 
-_TS = "strftime(created_at, '%Y-%m-%dT%H:%M:%S.%f+00:00') AS created_at"
+_TS = iso_utc("created_at", "created_at")
 
 
 def list_comparisons(workspace: Workspace, *, model: str | None = None) -> list[dict[str, Any]]:
@@ -206,7 +207,7 @@ def list_alerts(workspace: Workspace, *, status: str | None = "open") -> list[di
     return _listing(
         workspace,
         f"SELECT id, pipeline, kind, message, status, data, {_TS}, "
-        "strftime(closed_at, '%Y-%m-%dT%H:%M:%S.%f+00:00') AS closed_at, closed_by_run "
+        f"{iso_utc('closed_at', 'closed_at')}, closed_by_run "
         f"FROM alerts {where} ORDER BY created_at DESC",
         params,
         ("data",),

@@ -14,6 +14,7 @@ import duckdb
 import pyarrow.parquet as pq
 
 from mlops_lab.artifacts import PARQUET
+from mlops_lab.catalog import iso_utc
 from mlops_lab.datasets import get_dataset_version
 from mlops_lab.errors import InvalidInputError, NotFoundError
 from mlops_lab.features.compute import build_feature_table, feature_stats, memory_connection
@@ -352,7 +353,7 @@ def search_views(workspace: Workspace, query: str, **filters: Any) -> list[dict[
 def consumers(workspace: Workspace, view: str) -> list[dict[str, Any]]:
     return workspace.catalog.read_dicts(
         "SELECT version, feature, consumer_kind AS kind, consumer_id AS id, "
-        "strftime(min(created_at), '%Y-%m-%dT%H:%M:%S.%f+00:00') AS first_used "
+        f"{iso_utc('min(created_at)', 'first_used')} "
         "FROM feature_consumers WHERE view = ? GROUP BY ALL ORDER BY kind, id, feature",
         [view],
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from mlops_lab.catalog import iso_utc
 from mlops_lab.errors import NotFoundError
 from mlops_lab.pipelines.notebook import read_notebook
 from mlops_lab.workspace import Workspace
@@ -13,7 +14,7 @@ __all__ = ["get_handoff", "handoff_report", "list_handoffs"]
 
 _COLUMNS = (
     "id, notebook, notebook_hash, pipeline, stage, status, contract, findings, report_artifact, "
-    "check_run, created_by, strftime(created_at, '%Y-%m-%dT%H:%M:%S.%f+00:00') AS created_at"
+    f"check_run, created_by, {iso_utc('created_at', 'created_at')}"
 )
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import duckdb
 
+from mlops_lab.catalog import iso_utc
 from mlops_lab.errors import InvalidInputError
 from mlops_lab.models.registry import _raise_unknown
 from mlops_lab.workspace import Workspace
@@ -65,7 +66,7 @@ def apply_promotion(
 def alias_history(workspace: Workspace, name: str) -> list[dict[str, Any]]:
     return workspace.catalog.read_dicts(
         "SELECT alias, from_version, to_version, changed_by, reason, "
-        "strftime(changed_at, '%Y-%m-%dT%H:%M:%S.%f+00:00') AS changed_at "
+        f"{iso_utc('changed_at', 'changed_at')} "
         "FROM alias_history WHERE name = ? ORDER BY changed_at, alias",
         [name],
     )

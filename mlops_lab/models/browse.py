@@ -10,6 +10,7 @@ from typing import Any
 
 import duckdb
 
+from mlops_lab.catalog import iso_utc
 from mlops_lab.models.registry import _COLUMNS, _raise_unknown, _version
 from mlops_lab.workspace import Workspace
 
@@ -17,7 +18,6 @@ __all__ = ["HEADLINE_METRICS", "list_models_page", "model_detail", "version_deta
 
 # The metric a model's row shows: the first its latest evaluation has.
 HEADLINE_METRICS = ("roc_auc", "accuracy", "r2", "rmse", "mae")
-_TS = "strftime({}, '%Y-%m-%dT%H:%M:%S.%f+00:00')"
 
 
 def _headline(metrics: dict[str, Any]) -> tuple[str, Any] | None:
@@ -46,7 +46,7 @@ def list_models_page(
         rows = con.execute(
             "WITH v AS (SELECT name, max(version) AS latest, count(*) AS versions, "
             "max(created_at) AS updated_at FROM model_versions GROUP BY name) "
-            f"SELECT m.name, m.description, v.latest, v.versions, {_TS.format('v.updated_at')}, "
+            f"SELECT m.name, m.description, v.latest, v.versions, {iso_utc('v.updated_at')}, "
             "(SELECT list(a.alias || '=' || a.version ORDER BY a.alias) FROM model_aliases a "
             " WHERE a.name = m.name), "
             "(SELECT list([e.metrics::VARCHAR, e.version::VARCHAR, "
@@ -117,7 +117,7 @@ def model_detail(
         }
         history = con.execute(
             "SELECT alias, from_version, to_version, changed_by, reason, "
-            f"{_TS.format('changed_at')} FROM alias_history WHERE name = ? "
+            f"{iso_utc('changed_at')} FROM alias_history WHERE name = ? "
             "ORDER BY changed_at DESC",
             [name],
         ).fetchall()

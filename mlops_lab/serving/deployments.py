@@ -18,6 +18,7 @@ import urllib.error
 import urllib.request
 from typing import Any
 
+from mlops_lab.catalog import iso_utc
 from mlops_lab.errors import ConflictError, InvalidInputError, MlopsLabError, NotFoundError
 from mlops_lab.workspace import Workspace
 
@@ -32,8 +33,7 @@ __all__ = [
 
 _COLUMNS = (
     "id, ref, challenger, split, url, host, pid, log_folder, status, "
-    "strftime(started_at, '%Y-%m-%dT%H:%M:%S.%f+00:00') AS started_at, "
-    "strftime(stopped_at, '%Y-%m-%dT%H:%M:%S.%f+00:00') AS stopped_at, counts"
+    f"{iso_utc('started_at', 'started_at')}, {iso_utc('stopped_at', 'stopped_at')}, counts"
 )
 
 
