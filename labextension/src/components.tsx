@@ -1,7 +1,12 @@
 import { closeIcon, ToolbarButtonComponent } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
-import { EXTENSION_MISSING, MlopsApiError, NETWORK_ERROR } from './request';
+import {
+  EXTENSION_MISSING,
+  IActionError,
+  MlopsApiError,
+  NETWORK_ERROR
+} from './request';
 
 /**
  * The command that enables the server extension, shown when it is missing.
@@ -115,4 +120,45 @@ export function Pager(props: {
       )}
     </div>
   );
+}
+
+/**
+ * The outcome of a view's last action: why it failed, or what it did. Test
+ * ids are `<testid>-action-error` and `<testid>-notice`.
+ */
+export function ActionFeedback(props: {
+  actionError: IActionError | null;
+  notice: string | null;
+  testid: string;
+  onDismiss: () => void;
+}): JSX.Element | null {
+  const { actionError, notice, testid, onDismiss } = props;
+  if (actionError) {
+    return (
+      <ErrorNotice
+        error={actionError.error}
+        title={actionError.title}
+        testid={`${testid}-action-error`}
+        onDismiss={onDismiss}
+      />
+    );
+  }
+  if (notice) {
+    return (
+      <div
+        className="jp-mlops-notice"
+        role="status"
+        data-kind="success"
+        data-testid={`${testid}-notice`}
+      >
+        <span>{notice}</span>
+        <ToolbarButtonComponent
+          icon={closeIcon}
+          tooltip="Dismiss"
+          onClick={onDismiss}
+        />
+      </div>
+    );
+  }
+  return null;
 }

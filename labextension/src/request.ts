@@ -181,3 +181,12 @@ export function jsonBody(method: 'POST' | 'PUT', body: unknown): RequestInit {
     headers: { 'Content-Type': 'application/json' }
   };
 }
+
+/**
+ * A failed user action (promote, change a split, check a notebook), as a view
+ * shows it: what was being done, and the error.
+ */
+export interface IActionError {
+  title: string;
+  error: MlopsApiError;
+}

@@ -2,21 +2,13 @@ import { IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
 
 import { formatShare } from '../format';
-import { asApiError, MlopsApiError } from '../request';
+import { asApiError, IActionError, MlopsApiError } from '../request';
 import { IAlert, IDeployment, IDeploymentsApi } from './types';
 
 /**
  * How often the view reloads while it is shown, in ms.
  */
 export const POLL_INTERVAL = 5000;
-
-/**
- * An action that failed (a split change), shown until dismissed.
- */
-export interface IActionError {
-  title: string;
-  error: MlopsApiError;
-}
 
 /**
  * Everything the Deployments view shows. A new object on every change.

@@ -1,7 +1,6 @@
-import { closeIcon, ToolbarButtonComponent } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
-import { ErrorNotice } from '../components';
+import { ActionFeedback as SharedFeedback, ErrorNotice } from '../components';
 import { formatAge, formatShare, formatStarted } from '../format';
 import { DeploymentsModel, IDeploymentsState } from './model';
 import { IAlert, IDeployment } from './types';
@@ -89,34 +88,14 @@ export function Feedback(props: {
   state: IDeploymentsState;
 }): JSX.Element | null {
   const { model, state } = props;
-  if (state.actionError) {
-    return (
-      <ErrorNotice
-        error={state.actionError.error}
-        title={state.actionError.title}
-        testid="mlops-deployments-action-error"
-        onDismiss={() => model.dismiss()}
-      />
-    );
-  }
-  if (state.notice) {
-    return (
-      <div
-        className="jp-mlops-notice"
-        role="status"
-        data-kind="success"
-        data-testid="mlops-deployments-notice"
-      >
-        <span>{state.notice}</span>
-        <ToolbarButtonComponent
-          icon={closeIcon}
-          tooltip="Dismiss"
-          onClick={() => model.dismiss()}
-        />
-      </div>
-    );
-  }
-  return null;
+  return (
+    <SharedFeedback
+      actionError={state.actionError}
+      notice={state.notice}
+      testid="mlops-deployments"
+      onDismiss={() => model.dismiss()}
+    />
+  );
 }
 
 /**

@@ -1,7 +1,6 @@
 import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import {
   caretLeftIcon,
-  closeIcon,
   notebookIcon,
   refreshIcon,
   runIcon,
@@ -9,7 +8,7 @@ import {
 } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
-import { ErrorNotice } from '../components';
+import { ActionFeedback as SharedFeedback, ErrorNotice } from '../components';
 import { formatAge, formatStarted } from '../format';
 import { Contract, Report } from './contract';
 import { Counts, Findings, MetricsComparison, StatusBadge } from './findings';
@@ -200,32 +199,12 @@ export function Feedback(props: {
   state: IHandoffsState;
 }): JSX.Element | null {
   const { model, state } = props;
-  if (state.actionError) {
-    return (
-      <ErrorNotice
-        error={state.actionError.error}
-        title={state.actionError.title}
-        testid="mlops-handoffs-action-error"
-        onDismiss={() => model.dismiss()}
-      />
-    );
-  }
-  if (state.notice) {
-    return (
-      <div
-        className="jp-mlops-notice"
-        role="status"
-        data-kind="success"
-        data-testid="mlops-handoffs-notice"
-      >
-        <span>{state.notice}</span>
-        <ToolbarButtonComponent
-          icon={closeIcon}
-          tooltip="Dismiss"
-          onClick={() => model.dismiss()}
-        />
-      </div>
-    );
-  }
-  return null;
+  return (
+    <SharedFeedback
+      actionError={state.actionError}
+      notice={state.notice}
+      testid="mlops-handoffs"
+      onDismiss={() => model.dismiss()}
+    />
+  );
 }

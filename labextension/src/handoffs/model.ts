@@ -1,7 +1,7 @@
 import { IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
 
-import { asApiError, MlopsApiError } from '../request';
+import { asApiError, IActionError, MlopsApiError } from '../request';
 import {
   ICheckRequest,
   IFinding,
@@ -9,15 +9,6 @@ import {
   IHandoffLinks,
   IHandoffsApi
 } from './types';
-
-/**
- * An action that failed (check, run, open a notebook), shown until
- * dismissed.
- */
-export interface IActionError {
-  title: string;
-  error: MlopsApiError;
-}
 
 /**
  * Everything the Handoffs view shows. A new object on every change.

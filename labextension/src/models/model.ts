@@ -1,7 +1,7 @@
 import { IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
 
-import { asApiError, MlopsApiError } from '../request';
+import { asApiError, IActionError, MlopsApiError } from '../request';
 import { pageLimit, SEARCH_DELAY, unique } from './paging';
 import {
   ILineageLinks,
@@ -12,14 +12,6 @@ import {
   IModelVersionSummary,
   IPromoteRequest
 } from './types';
-
-/**
- * An action that failed (promote, open a notebook), shown until dismissed.
- */
-export interface IActionError {
-  title: string;
-  error: MlopsApiError;
-}
 
 /**
  * Everything the Models view shows. A new object on every change.

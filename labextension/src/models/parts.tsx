@@ -1,7 +1,6 @@
-import { closeIcon, ToolbarButtonComponent } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
-import { ErrorNotice } from '../components';
+import { ActionFeedback as SharedFeedback } from '../components';
 import { byMetric, formatNumber } from '../format';
 import { IModelsState, ModelsModel } from './model';
 
@@ -125,32 +124,12 @@ export function ActionFeedback(props: {
   state: IModelsState;
 }): JSX.Element | null {
   const { model, state } = props;
-  if (state.actionError) {
-    return (
-      <ErrorNotice
-        error={state.actionError.error}
-        title={state.actionError.title}
-        testid="mlops-models-action-error"
-        onDismiss={() => model.dismiss()}
-      />
-    );
-  }
-  if (state.notice) {
-    return (
-      <div
-        className="jp-mlops-notice"
-        role="status"
-        data-kind="success"
-        data-testid="mlops-models-notice"
-      >
-        <span>{state.notice}</span>
-        <ToolbarButtonComponent
-          icon={closeIcon}
-          tooltip="Dismiss"
-          onClick={() => model.dismiss()}
-        />
-      </div>
-    );
-  }
-  return null;
+  return (
+    <SharedFeedback
+      actionError={state.actionError}
+      notice={state.notice}
+      testid="mlops-models"
+      onDismiss={() => model.dismiss()}
+    />
+  );
 }
