@@ -1,4 +1,5 @@
-"""Feature store: versions, windows and point-in-time frames against brute-force pandas."""
+"""Feature store: versions, statistics, search, plain point-in-time frames against brute-force
+pandas (window features: test_windows.py)."""
 
 from __future__ import annotations
 
@@ -42,33 +43,44 @@ def _store(workspace: Workspace, events: pd.DataFrame, **options: object):  # ty
     return store, view
 
 
-def _brute_windows(events: pd.DataFrame) -> pd.DataFrame:
-    rows = []
-    for (customer, at), _ in events.groupby(["customer_id", "event_at"]):
-        mine = events[(events.customer_id == customer) & (events.event_at <= at)]
-        row = {"customer_id": customer, "event_timestamp": at}
-        for label, days in (("7d", 7), ("30d", 30)):
-            window = mine[mine.event_at > at - days * DAY].amount
-            row |= {f"amount_avg_{label}": window.mean(), f"amount_max_{label}": window.max(),
-                    f"amount_min_{label}": window.min(), f"amount_sum_{label}": window.sum(),
-                    f"amount_count_{label}": len(window)}  # fmt: skip
-        rows.append(row)
-    return pd.DataFrame(rows)
-
-
-def test_window_aggregations_match_a_brute_force_reference(workspace: Workspace) -> None:
+def test_a_window_view_keeps_its_events(workspace: Workspace) -> None:
     events = _events()
     _, view = _store(workspace, events)
     table = workspace.artifacts.get_dataframe(view.table_artifact)
-    expected = _brute_windows(events).sort_values(["customer_id", "event_timestamp"])
-    got = table.sort_values(["customer_id", "event_timestamp"])[expected.columns]
-    pd.testing.assert_frame_equal(
-        got.reset_index(drop=True), expected.reset_index(drop=True),
-        check_dtype=False, check_exact=False, rtol=1e-9,
-    )  # fmt: skip
+    assert view.table_format == "events" and len(table) == view.row_count == len(events)
+    assert sorted(table.columns) == sorted(
+        ["customer_id", "event_timestamp", "created_timestamp", "__seq", "amount"]
+    )
+    assert table.__seq.tolist() == list(range(len(events)))  # in key and event order
+    ordered = table.sort_values(["customer_id", "event_timestamp", "created_timestamp"],
+                                kind="stable")  # fmt: skip
+    assert ordered.__seq.tolist() == table.__seq.tolist()
     assert view.feature_names[:5] == [
         "amount_avg_7d", "amount_max_7d", "amount_min_7d", "amount_sum_7d", "amount_count_7d",
     ]  # fmt: skip
+
+
+def _balances(seed: int = 3, customers: int = 12, rows: int = 400) -> pd.DataFrame:
+    """A plain (non-window) source: balance snapshots, some recorded late, with ties."""
+    rng = np.random.default_rng(seed)
+    at = START + pd.to_timedelta(rng.integers(0, 60 * 24, rows), unit="h")
+    return pd.DataFrame({
+        "customer_id": rng.choice([f"c{i}" for i in range(customers)], rows),
+        "as_of": at,
+        "balance": np.round(rng.normal(100, 30, rows), 2),
+        "recorded_at": at + pd.to_timedelta(rng.integers(0, 72, rows), unit="h"),
+    })  # fmt: skip
+
+
+def _plain(workspace: Workspace, source: pd.DataFrame, **options: object):  # type: ignore[no-untyped-def]
+    save_dataset(workspace, "balances", source)
+    store = workspace.features
+    store.register_entity("customer", ["customer_id"])
+    view = store.register_feature_view(
+        "balance", entity="customer", source="balances", timestamp="as_of",
+        created_timestamp="recorded_at", **options,
+    )  # fmt: skip
+    return store, view
 
 
 def _brute_pit(
@@ -91,8 +103,8 @@ def _brute_pit(
 
 @pytest.mark.parametrize("ttl", [None, "5d"])
 def test_training_frame_is_point_in_time_correct(workspace: Workspace, ttl: str | None) -> None:
-    events = _events(seed=11)
-    store, view = _store(workspace, events, ttl=ttl)
+    events = _balances(seed=11)
+    store, view = _plain(workspace, events, ttl=ttl)
     rng = np.random.default_rng(5)
     entity = pd.DataFrame({
         "customer_id": rng.choice([f"c{i}" for i in range(14)], 300),  # c12, c13: no features
@@ -101,10 +113,10 @@ def test_training_frame_is_point_in_time_correct(workspace: Workspace, ttl: str 
         "label": rng.integers(0, 2, 300),
     })  # fmt: skip
     # Rows exactly at event times (ties with the feature rows) too.
-    entity.loc[:40, "event_timestamp"] = events.event_at.iloc[:41].to_numpy()
+    entity.loc[:40, "event_timestamp"] = events.as_of.iloc[:41].to_numpy()
     entity.loc[:40, "customer_id"] = events.customer_id.iloc[:41].to_numpy()
-    features = ["amount_avg_7d", "amount_count_30d", "amount_max_30d"]
-    frame = store.get_training_frame(entity, [f"customer_spend:{f}" for f in features])
+    features = ["balance"]
+    frame = store.get_training_frame(entity, [f"balance:{f}" for f in features])
     assert len(frame) == len(entity)
     assert frame["label"].tolist() == entity["label"].tolist()  # every row kept, in order
     table = workspace.artifacts.get_dataframe(view.table_artifact)
@@ -116,31 +128,32 @@ def test_training_frame_is_point_in_time_correct(workspace: Workspace, ttl: str 
 
 
 def test_no_returned_value_comes_from_the_future(workspace: Workspace) -> None:
-    events = _events(seed=2)
-    store, view = _store(workspace, events)
+    events = _balances(seed=2)
+    store, view = _plain(workspace, events)
     entity = events[["customer_id"]].copy()
-    entity["event_timestamp"] = events.event_at - pd.Timedelta(minutes=1)  # just before each event
-    frame = store.get_training_frame(entity, ["customer_spend:amount_sum_30d"])
+    entity["event_timestamp"] = events.as_of - pd.Timedelta(minutes=1)  # just before each row
+    frame = store.get_training_frame(entity, ["balance:balance"])
     table = workspace.artifacts.get_dataframe(view.table_artifact)
-    for row, value in zip(entity.itertuples(), frame.amount_sum_30d, strict=True):
+    for row, value in zip(entity.itertuples(), frame.balance, strict=True):
         known = table[(table.customer_id == row.customer_id)
                       & (table.event_timestamp <= row.event_timestamp)]  # fmt: skip
         if known.empty:
             assert np.isnan(value)
         else:
-            assert value == known.sort_values("event_timestamp").amount_sum_30d.iloc[-1]
+            ordered = known.sort_values(["event_timestamp", "created_timestamp"])
+            assert value == ordered.balance.iloc[-1]
 
 
 def test_query_time_ttl_overrides_the_view(workspace: Workspace) -> None:
-    events = _events()
-    store, _ = _store(workspace, events, ttl="1d")
-    last = events[events.customer_id == "c1"].event_at.max()
+    events = _balances()
+    store, _ = _plain(workspace, events, ttl="1d")
+    last = events[events.customer_id == "c1"].as_of.max()
     entity = pd.DataFrame({"customer_id": ["c1"], "event_timestamp": [last + 2 * DAY]})
-    feature = ["customer_spend:amount_sum_7d"]
-    assert store.get_training_frame(entity, feature).amount_sum_7d.isna().all()  # view: 1d
-    assert store.get_training_frame(entity, feature, ttl="30d").amount_sum_7d.notna().all()
-    per_view = store.get_training_frame(entity, feature, ttl={"customer_spend": "3d"})
-    assert per_view.amount_sum_7d.notna().all()
+    feature = ["balance:balance"]
+    assert store.get_training_frame(entity, feature).balance.isna().all()  # view: 1d
+    assert store.get_training_frame(entity, feature, ttl="30d").balance.notna().all()
+    per_view = store.get_training_frame(entity, feature, ttl={"balance": "3d"})
+    assert per_view.balance.notna().all()
 
 
 def test_versions_stats_search_and_consumers(workspace: Workspace) -> None:
@@ -162,8 +175,9 @@ def test_versions_stats_search_and_consumers(workspace: Workspace) -> None:
     )  # fmt: skip
     assert changed.version == 2 and changed.feature_names == ["amount_avg_14d"]
     stats = {f["name"]: f for f in first.features}["amount_count_7d"]
-    assert stats["null_share"] == 0.0 and stats["min"] >= 1 and stats["distinct"] > 1
-    assert sum(stats["histogram"]["counts"]) == first.row_count
+    assert stats["null_share"] == 0.0 and stats["min"] >= 0 and stats["distinct"] > 1
+    customers = events.customer_id.nunique()  # statistics: one value per entity, at the end
+    assert sum(stats["histogram"]["counts"]) == customers
     assert [v["name"] for v in store.search("spend")] == ["customer_spend"]
     assert store.search("nothing-like-this") == []
     assert store.search("'; DROP TABLE feature_views; --") == []
@@ -251,10 +265,14 @@ def test_pandas_transform(workspace: Workspace) -> None:
     assert view.feature_names == ["amount_eur_sum_7d"]
     assert "frame.amount * 0.5" in (view.definition.python_transform or "")
     assert register(in_euros).version == 1  # same code and data: no new version
-    table = workspace.artifacts.get_dataframe(view.table_artifact)
-    _, plain = _store(workspace, _events())  # the same data without the transform
-    reference = workspace.artifacts.get_dataframe(plain.table_artifact)
-    assert table.amount_eur_sum_7d.sum() == pytest.approx(reference.amount_sum_7d.sum() * 0.5)
+    _store(workspace, _events())  # the same data without the transform
+    entity = pd.DataFrame({"customer_id": [f"c{i}" for i in range(12)],
+                           "event_timestamp": [START + 40 * DAY] * 12})  # fmt: skip
+    frame = store.get_training_frame(
+        entity, ["euros:amount_eur_sum_7d", "customer_spend:amount_sum_7d"]
+    )
+    assert frame.amount_eur_sum_7d.sum() == pytest.approx(frame.amount_sum_7d.sum() * 0.5)
+    assert frame.amount_sum_7d.notna().sum() >= 6
 
     def broken(frame: pd.DataFrame) -> pd.DataFrame:
         raise KeyError("no such column")

@@ -409,4 +409,29 @@ MIGRATIONS: tuple[Migration, ...] = (
             """,
         ),
     ),
+    Migration(
+        version=9,
+        description="window views keep their events; online/offline consistency reports",
+        statements=(
+            # 'rows': one row per entity and event time (plain views); 'events': a window
+            # view's events, aggregated as of the time asked for; 'event_windows': a window
+            # view computed before version 9 (as of each event), recomputed on first use.
+            "ALTER TABLE feature_view_versions ADD COLUMN table_format VARCHAR DEFAULT 'rows'",
+            "UPDATE feature_view_versions SET table_format = 'event_windows' "
+            "WHERE json_array_length(definition->'aggregations') > 0",
+            "ALTER TABLE feature_view_versions ADD COLUMN rebuilt_from VARCHAR",
+            "ALTER TABLE materializations ADD COLUMN horizon TIMESTAMPTZ",
+            """
+            CREATE TABLE feature_consistency (
+                id          VARCHAR PRIMARY KEY,
+                view        VARCHAR NOT NULL,
+                since       TIMESTAMPTZ,
+                rows_checked BIGINT NOT NULL,
+                mismatches  BIGINT NOT NULL,
+                report      JSON NOT NULL,
+                created_at  TIMESTAMPTZ NOT NULL DEFAULT current_timestamp
+            )
+            """,
+        ),
+    ),
 )

@@ -1,10 +1,10 @@
 """Computing a feature view's table and its statistics in DuckDB (in memory, off the catalog).
 
-The table has the entity's join keys, ``event_timestamp``, ``created_timestamp``
-and one column per feature, with one row per entity and event time. Window
-aggregations are computed as of every event time with a range self-join (an
-event at ``t`` aggregates the same entity's events in ``(t - window, t]``),
-several times faster here than a ``RANGE`` window frame on the same data.
+A plain view's table has the entity's join keys, ``event_timestamp``,
+``created_timestamp`` and one column per feature, with one row per entity and
+event time. A window view's table holds its events (see :mod:`windows`): the
+window values are computed as of the time asked for, by training frames and the
+online store; its statistics are computed as of the source's last event.
 """
 
 from __future__ import annotations
@@ -23,11 +23,16 @@ from mlops_lab.features.definitions import (
     duration_label,
     parse_duration,
 )
+from mlops_lab.features.windows import SEQ, STATS_AS_OF, window_features, window_sql
 
-__all__ = ["FeatureTransformError", "build_feature_table", "feature_stats", "memory_connection"]
+__all__ = [
+    "FeatureTransformError",
+    "build_feature_table",
+    "feature_stats",
+    "memory_connection",
+    "window_stats_table",
+]
 
-_SQL_FUNCTION = {"avg": "avg", "sum": "sum", "min": "min", "max": "max", "count": "count",
-                 "stddev": "stddev_samp"}  # fmt: skip
 HISTOGRAM_BINS = 20
 
 
@@ -120,42 +125,55 @@ def build_feature_table(
             f"ORDER BY {created_expr} DESC) = 1"
         )
         return plain
-    widest = max(parse_duration(w) for a in definition.aggregations for w in a.windows)
-    parts, names = [], []
-    for aggregation in definition.aggregations:
-        for window in aggregation.windows:
-            seconds = parse_duration(window)
-            for function in aggregation.functions:
-                name = f"{aggregation.column}_{function}_{duration_label(seconds)}"
-                parts.append(
-                    f"{_SQL_FUNCTION[function]}(b.{_quote(aggregation.column)}) FILTER "
-                    f"(WHERE b.ts > a.ts - to_seconds({seconds})) AS {_quote(name)}"
-                )
-                names.append(name)
-    for column in plain:
-        parts.append(f"arg_max(b.{_quote(column)}, b.created) FILTER (WHERE b.ts = a.ts) "
-                     f"AS {_quote(column)}")  # fmt: skip
-        names.append(column)
-    a_keys = ", ".join(f"a.{_quote(k)}" for k in keys)
-    join = " AND ".join(f"a.{_quote(k)} = b.{_quote(k)}" for k in keys)
+    # A window view keeps its events (see windows.py): values are computed as of the time
+    # asked for, never per event. Ties are ordered by created time, then source row order.
     columns_needed = ", ".join(
-        dict.fromkeys([*(_quote(k) for k in keys), *(_quote(c) for c in sorted(aggregated)),
-                       *(_quote(c) for c in plain)])
-    )  # fmt: skip
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE events AS SELECT {columns_needed}, "
-        f"{_quote(ts)}::TIMESTAMPTZ AS ts, {created_expr}::TIMESTAMPTZ AS created FROM base"
+        dict.fromkeys([*(_quote(k) for k in keys), *(_quote(c) for c in sorted(aggregated))])
     )
+    order = f"{key_list}, {_quote(ts)}, {created_expr}, rowid"
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT {columns_needed}, "
+        f"{_quote(ts)}::TIMESTAMPTZ AS event_timestamp, "
+        f"{created_expr}::TIMESTAMPTZ AS created_timestamp, "
+        f"(row_number() OVER (ORDER BY {order}) - 1)::BIGINT AS {SEQ} "
+        f"FROM base WHERE {_quote(ts)} IS NOT NULL ORDER BY {SEQ}"
+    )
+    return [name for name, *_ in window_features(definition)]
+
+
+def window_stats_table(
+    con: duckdb.DuckDBPyConnection,
+    definition: FeatureViewDefinition,
+    entity: Entity,
+    *,
+    events: str = "feature_table",
+    table: str = "stats_table",
+) -> dict[str, Any]:
+    """The window features as of the events' last time, one row per entity (see
+    windows.STATS_AS_OF), in ``table``; returns what the statistics are as of."""
+    keys = list(entity.join_keys)
+    key_list = ", ".join(_quote(k) for k in keys)
+    row = con.execute(f"SELECT min(event_timestamp), max(event_timestamp) FROM {events}").fetchone()
+    first, last = row if row else (None, None)
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE stats_rows AS SELECT row_number() OVER () AS __row, "
+        f"{key_list}, ?::TIMESTAMPTZ AS __ts FROM (SELECT DISTINCT {key_list} FROM {events})",
+        [last],
+    )
+    features = window_features(definition)
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {table} AS "
-        f"SELECT {a_keys}, a.ts AS event_timestamp, any_value(a.created) AS created_timestamp, "
-        f"{', '.join(parts)} "
-        f"FROM (SELECT {key_list}, ts, max(created) AS created FROM events "
-        f"GROUP BY {key_list}, ts) a "
-        f"JOIN events b ON {join} AND b.ts <= a.ts AND b.ts > a.ts - to_seconds({widest}) "
-        f"GROUP BY {a_keys}, a.ts"
+        + window_sql(rows="stats_rows", events=events, keys=keys, features=features)
     )
-    return names
+    span = (last - first).total_seconds() if first is not None and last is not None else 0
+    longer = sorted({duration_label(s) for *_, s in features if s > span}, key=parse_duration)
+    return {
+        "as_of": last.isoformat() if last is not None else None,
+        "rows": "one per entity with events in the source",
+        "note": STATS_AS_OF,
+        "span_seconds": span,
+        "longer_than_span": longer,
+    }
 
 
 def feature_stats(

@@ -20,7 +20,7 @@ __all__ = [
     "validate_identifier",
 ]
 
-AGGREGATE_FUNCTIONS = ("avg", "sum", "min", "max", "count", "stddev")
+AGGREGATE_FUNCTIONS = ("avg", "sum", "min", "max", "count", "stddev", "last", "count_distinct")
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
 _DURATION = re.compile(r"(\d+)\s*([smhdw])")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -38,7 +38,7 @@ def validate_identifier(value: Any, what: str) -> str:
 
 def parse_duration(value: Any, what: str = "duration") -> int:
     """'7d', '12h', '30m', '90s', '2w' or a number of seconds -> seconds."""
-    if isinstance(value, timedelta):
+    if isinstance(value, timedelta) and value.total_seconds() >= 1:
         return int(value.total_seconds())
     if isinstance(value, int) and not isinstance(value, bool) and value > 0:
         return value
@@ -74,7 +74,11 @@ class Entity:
 
 @dataclass(frozen=True, kw_only=True)
 class Aggregation:
-    """``functions`` of ``column`` over each window, as of every event time."""
+    """``functions`` of ``column`` over each window, as of the time asked for.
+
+    The semantics (one rule, used by training frames, online reads and statistics) are
+    in :mod:`mlops_lab.features.windows`.
+    """
 
     column: str
     functions: tuple[str, ...]
@@ -92,15 +96,24 @@ class Aggregation:
                     f"Unknown aggregate function {function!r} "
                     f"(one of {', '.join(AGGREGATE_FUNCTIONS)})."
                 )
+        if len(set(self.functions)) != len(self.functions):
+            raise InvalidInputError(f"Aggregation of {self.column!r} repeats a function.")
+        seconds = [parse_duration(window, "window") for window in self.windows]
+        if len(set(seconds)) != len(seconds):
+            raise InvalidInputError(f"Aggregation of {self.column!r} repeats a window.")
+
+    def features(self) -> list[tuple[str, str, int]]:
+        """(feature name, function, window seconds) for every window and function."""
+        out = []
         for window in self.windows:
-            parse_duration(window, "window")
+            seconds = parse_duration(window)
+            for function in self.functions:
+                name = f"{self.column}_{function}_{duration_label(seconds)}"
+                out.append((name, function, seconds))
+        return out
 
     def feature_names(self) -> list[str]:
-        return [
-            f"{self.column}_{function}_{duration_label(parse_duration(window))}"
-            for window in self.windows
-            for function in self.functions
-        ]
+        return [name for name, _, _ in self.features()]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -141,6 +154,28 @@ class FeatureViewDefinition:
             parse_duration(self.ttl, "ttl")
         if self.transform is not None and not self.transform.strip():
             raise InvalidInputError(f"Feature view {self.name!r}: the transform is empty.")
+        if self.aggregations and self.features:
+            raise InvalidInputError(
+                f"Feature view {self.name!r} mixes window aggregations with plain features "
+                f"({', '.join(self.features)}): a window view's values are aggregates as of the "
+                "time asked for. Use the 'last' function for the latest value in a window, or "
+                "register the plain columns as a view of their own."
+            )
+        names = [name for a in self.aggregations for name in a.feature_names()]
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        if repeated:
+            raise InvalidInputError(
+                f"Feature view {self.name!r} defines {', '.join(repeated)} more than once."
+            )
+
+    @property
+    def windowed(self) -> bool:
+        """A window view: its values are aggregates of events as of the time asked for."""
+        return bool(self.aggregations)
+
+    @property
+    def widest_window_seconds(self) -> int:
+        return max((s for a in self.aggregations for _, _, s in a.features()), default=0)
 
     @property
     def ttl_seconds(self) -> int | None:

@@ -1,21 +1,32 @@
-"""The online store: the latest feature values per entity, for low-latency serving.
+"""The online store: what serving needs to answer feature lookups fast.
+
+For a plain view: the latest feature values per entity. For a window view: the
+entity's events since the store's *horizon* (the events of the widest window
+before the time materialized up to), from which each window is computed as of
+the request time (see :mod:`mlops_lab.features.windows`); an entity whose
+windows emptied reads count 0 / null without any write.
 
 Two backends behind one small interface:
 
 - embedded (default): a DuckDB file ``.mlops_lab/online.duckdb``, one table per
   view version; readers load it into an in-memory index (a dict from entity
-  key to row) that is reloaded when a materialization bumps the generation
-  file, because one SQL query per lookup costs far more than 0.1 ms;
+  key to row, or to its events per column) that is reloaded when a
+  materialization bumps the generation file, because one SQL query per lookup
+  costs far more than 0.1 ms;
 - Redis (``online_store: redis://host:port/db`` in mlops_lab.yaml): one hash per
-  entity and view version.
+  entity and plain view version; one sorted set of events (scored by event
+  time) per entity and window view version.
 
 Materialization streams record batches from the view's Parquet table (it
-never loads the table into memory) and only writes a row when it is newer than
-what the store holds, so backfills cannot move a value back in time.
+never loads the table into memory). A plain row is only written when it is
+newer than what the store holds, so backfills cannot move a value back in
+time; an event is written once (keyed by its ``__seq``), so repeating a
+materialization changes nothing.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import os
@@ -25,12 +36,17 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from mlops_lab.catalog.connection import RetryPolicy, open_connection
 from mlops_lab.errors import MlopsLabError
 
-__all__ = ["EmbeddedOnlineStore", "OnlineStore", "OnlineStoreUnavailableError", "RedisOnlineStore",
-           "open_online_store"]  # fmt: skip
+__all__ = ["EmbeddedOnlineStore", "EntityEvents", "OnlineStore", "OnlineStoreUnavailableError",
+           "RedisOnlineStore", "open_online_store"]  # fmt: skip
+
+# One entity's events per aggregated column: event times (microseconds) and the
+# matching non-null values, in event order.
+EntityEvents = dict[str, tuple[list[int], list[Any]]]
 
 _BATCH = 50_000
 
@@ -50,6 +66,47 @@ def _table(view: str, version: int) -> str:
     return f"fv_{view}_v{version}"
 
 
+def _events_table(view: str, version: int) -> str:
+    return f"fw_{view}_v{version}"
+
+
+def _micros(stamp: datetime) -> int:
+    return int(stamp.timestamp()) * 1_000_000 + stamp.microsecond
+
+
+def _group_events(
+    table: pa.Table, keys: list[str], columns: Sequence[str]
+) -> dict[tuple[Any, ...], EntityEvents]:
+    """Rows sorted by key and event order -> per entity key, per column, its events."""
+    n = table.num_rows
+    if n == 0:
+        return {}
+    change = None
+    for key in keys:
+        column = table.column(key)
+        differs = pc.fill_null(pc.not_equal(column.slice(1), column.slice(0, n - 1)), True)
+        change = differs if change is None else pc.or_(change, differs)
+    assert change is not None
+    starts = [0, *(i + 1 for i in pc.indices_nonzero(change).to_pylist()), n]
+    key_values = list(zip(*(table.column(k).to_pylist() for k in keys), strict=True))
+    times: list[int] = table.column("__us").to_pylist()
+    values = {c: table.column(c).to_pylist() for c in columns}
+    has_nulls = {c: table.column(c).null_count > 0 for c in columns}
+    index: dict[tuple[Any, ...], EntityEvents] = {}
+    for lo, hi in itertools.pairwise(starts):
+        entity_times = times[lo:hi]
+        events: EntityEvents = {}
+        for column in columns:
+            picked = values[column][lo:hi]
+            if has_nulls[column]:
+                kept = [(t, v) for t, v in zip(entity_times, picked, strict=True) if v is not None]
+                events[column] = ([t for t, _ in kept], [v for _, v in kept])
+            else:
+                events[column] = (entity_times, picked)
+        index[key_values[lo]] = events
+    return index
+
+
 def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
@@ -63,6 +120,21 @@ class OnlineStore(Protocol):
     def read(self, view: str, version: int, key_values: Sequence[tuple[Any, ...]],
              features: Sequence[str]) -> list[dict[str, Any] | None]: ...  # fmt: skip
 
+    def write_events(self, view: str, version: int, keys: list[str],
+                     batches: Iterator[pa.RecordBatch], schema: pa.Schema,
+                     horizon: datetime) -> int: ...  # fmt: skip
+
+    def read_events(
+        self,
+        view: str,
+        version: int,
+        keys: list[str],
+        key_values: Sequence[tuple[Any, ...]],
+        columns: Sequence[str],
+        since: int,
+        until: int,
+    ) -> tuple[int | None, list[EntityEvents | None]]: ...  # fmt: skip
+
 
 class EmbeddedOnlineStore:
     """The DuckDB-file online store with an in-memory read index."""
@@ -74,6 +146,9 @@ class EmbeddedOnlineStore:
         self._generation_file = path.with_suffix(".generation")
         self._indexes: dict[
             tuple[str, int], tuple[int, list[str], dict[tuple[Any, ...], tuple[Any, ...]]]
+        ] = {}
+        self._event_indexes: dict[
+            tuple[str, int], tuple[int, int | None, dict[tuple[Any, ...], EntityEvents]]
         ] = {}
 
     def _generation(self) -> int:
@@ -153,6 +228,94 @@ class EmbeddedOnlineStore:
                 out.append(dict(zip(names, [_clean(row[p]) for p in picks], strict=True)))
         return out
 
+    def write_events(self, view: str, version: int, keys: list[str],
+                     batches: Iterator[pa.RecordBatch], schema: pa.Schema,
+                     horizon: datetime) -> int:  # fmt: skip
+        """Insert events (once each, keyed by ``__seq``) and record the horizon."""
+        table = _events_table(view, version)
+        columns = [f.name for f in schema if f.name != "created_timestamp"]
+        written = 0
+        with open_connection(self.path, self._retry) as con:
+            con.execute("SET TimeZone = 'UTC'")
+            con.execute(
+                "CREATE TABLE IF NOT EXISTS window_horizons (view VARCHAR, version INTEGER, "
+                "horizon TIMESTAMPTZ, PRIMARY KEY (view, version))"
+            )
+            for batch in batches:
+                con.register("incoming", pa.Table.from_batches([batch], schema=schema))
+                con.execute(
+                    f"CREATE TABLE IF NOT EXISTS {_q(table)} AS SELECT "
+                    f"{', '.join(_q(c) for c in columns)} FROM incoming LIMIT 0"
+                )
+                con.execute(
+                    f"CREATE UNIQUE INDEX IF NOT EXISTS {_q(table + '_seq')} ON {_q(table)} (__seq)"
+                )
+                row = con.execute(
+                    f"INSERT INTO {_q(table)} SELECT {', '.join(_q(c) for c in columns)} "
+                    "FROM incoming ON CONFLICT (__seq) DO NOTHING"
+                ).fetchone()
+                written += int(row[0]) if row and row[0] is not None else batch.num_rows
+                con.unregister("incoming")
+            con.execute(
+                "INSERT INTO window_horizons VALUES (?, ?, ?) ON CONFLICT (view, version) "
+                "DO UPDATE SET horizon = least(window_horizons.horizon, excluded.horizon)",
+                [view, version, horizon],
+            )
+        self._generation_file.touch()
+        os.utime(self._generation_file)
+        return written
+
+    def _event_index(
+        self, view: str, version: int, keys: list[str], columns: Sequence[str]
+    ) -> tuple[int | None, dict[tuple[Any, ...], EntityEvents]]:
+        generation = self._generation()
+        cached = self._event_indexes.get((view, version))
+        if cached is not None and cached[0] == generation:
+            return cached[1], cached[2]
+        table = _events_table(view, version)
+        horizon: int | None = None
+        index: dict[tuple[Any, ...], EntityEvents] = {}
+        with open_connection(self.path, self._retry) as con:
+            names = {
+                r[0]
+                for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
+            }
+            if "window_horizons" in names and table in names:
+                row = con.execute(
+                    "SELECT epoch_us(horizon) FROM window_horizons WHERE view = ? AND version = ?",
+                    [view, version],
+                ).fetchone()
+                horizon = int(row[0]) if row and row[0] is not None else None
+                key_list = ", ".join(_q(k) for k in keys)
+                held = [
+                    r[0] for r in con.execute(f"DESCRIBE {_q(table)}").fetchall()
+                    if r[0] not in (*keys, "event_timestamp", "__seq")
+                ]  # fmt: skip
+                arrow = con.sql(
+                    f"SELECT {key_list}, epoch_us(event_timestamp) AS __us"
+                    f"{''.join(', ' + _q(c) for c in held)} FROM {_q(table)} "
+                    f"ORDER BY {key_list}, __seq"
+                ).to_arrow_table()
+                index = _group_events(arrow, keys, held)
+        self._event_indexes[(view, version)] = (generation, horizon, index)
+        return horizon, index
+
+    def read_events(
+        self,
+        view: str,
+        version: int,
+        keys: list[str],
+        key_values: Sequence[tuple[Any, ...]],
+        columns: Sequence[str],
+        since: int,
+        until: int,
+    ) -> tuple[int | None, list[EntityEvents | None]]:
+        """The horizon, and each entity's events per column (all it holds: the caller picks
+        the window)."""  # fmt: skip
+        horizon, index = self._event_index(view, version, keys, columns)
+        get = index.get
+        return horizon, [get(key) for key in key_values]
+
 
 def _clean(value: Any) -> Any:
     if isinstance(value, float) and math.isnan(value):
@@ -229,6 +392,79 @@ class RedisOnlineStore:
             row["event_timestamp"] = datetime.fromtimestamp(int(values[0]) / 1e6, UTC)
             out.append(row)
         return out
+
+    # -- window views: one sorted set of events per entity, scored by event time -------
+
+    @staticmethod
+    def _events_key(view: str, version: int, key: tuple[Any, ...]) -> str:
+        return f"mlops:w:{view}:v{version}:" + "|".join(str(k) for k in key)
+
+    @staticmethod
+    def _horizon_key(view: str, version: int) -> str:
+        return f"mlops:w:{view}:v{version}:__horizon__"
+
+    def write_events(self, view: str, version: int, keys: list[str],
+                     batches: Iterator[pa.RecordBatch], schema: pa.Schema,
+                     horizon: datetime) -> int:  # fmt: skip
+        """ZADD each event as the JSON ``[seq, value...]`` (so each is held once)."""
+        skip = (*keys, "event_timestamp", "created_timestamp", "__seq")
+        columns = [f.name for f in schema if f.name not in skip]
+        written = 0
+        for batch in batches:
+            data = batch.to_pydict()
+            pipe = self._client.pipeline(transaction=False)
+            for i, stamp in enumerate(data["event_timestamp"]):
+                key = self._events_key(view, version, tuple(data[k][i] for k in keys))
+                member = json.dumps([data["__seq"][i], *(data[c][i] for c in columns)],
+                                    default=str)  # fmt: skip
+                pipe.zadd(key, {member: _micros(stamp)})
+            written += sum(int(r) for r in self._call(pipe.execute))
+        stamp = _micros(horizon)
+        # The horizon only moves back (a backfill); one HSET of the column names too.
+        script = self._client.register_script(
+            "local h = redis.call('HGET', KEYS[1], 'horizon') "
+            "if (not h) or tonumber(h) > tonumber(ARGV[1]) then "
+            "redis.call('HSET', KEYS[1], 'horizon', ARGV[1]) end "
+            "redis.call('HSET', KEYS[1], 'columns', ARGV[2]) return 1"
+        )
+        self._call(lambda: script(keys=[self._horizon_key(view, version)],
+                                  args=[stamp, json.dumps(columns)]))  # fmt: skip
+        return written
+
+    def read_events(
+        self,
+        view: str,
+        version: int,
+        keys: list[str],
+        key_values: Sequence[tuple[Any, ...]],
+        columns: Sequence[str],
+        since: int,
+        until: int,
+    ) -> tuple[int | None, list[EntityEvents | None]]:
+        """The horizon, and the events in ``(since, until]`` of each entity, per column."""
+        pipe = self._client.pipeline(transaction=False)
+        pipe.hmget(self._horizon_key(view, version), ["horizon", "columns"])
+        for key in key_values:
+            pipe.zrangebyscore(self._events_key(view, version, key), f"({since}", until,
+                               withscores=True)  # fmt: skip
+        replies = self._call(pipe.execute)
+        horizon, held_text = replies[0]
+        held = json.loads(held_text) if held_text else []
+        positions = {c: held.index(c) + 1 for c in columns if c in held}
+        out: list[EntityEvents | None] = []
+        for members in replies[1:]:
+            if not members:
+                out.append(None)
+                continue
+            decoded = sorted(
+                (int(score), (row := json.loads(member))[0], row) for member, score in members
+            )
+            events: EntityEvents = {}
+            for column, position in positions.items():
+                kept = [(t, row[position]) for t, _, row in decoded if row[position] is not None]
+                events[column] = ([t for t, _ in kept], [v for _, v in kept])
+            out.append(events)
+        return (int(horizon) if horizon is not None else None), out
 
 
 def open_online_store(url: str | None, state_dir: Path) -> EmbeddedOnlineStore | RedisOnlineStore:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import io
 import json
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,8 +18,14 @@ from mlops_lab.artifacts import PARQUET
 from mlops_lab.catalog import iso_utc
 from mlops_lab.datasets import get_dataset_version
 from mlops_lab.errors import InvalidInputError, NotFoundError
-from mlops_lab.features.compute import build_feature_table, feature_stats, memory_connection
+from mlops_lab.features.compute import (
+    build_feature_table,
+    feature_stats,
+    memory_connection,
+    window_stats_table,
+)
 from mlops_lab.features.definitions import Entity, FeatureViewDefinition, validate_identifier
+from mlops_lab.features.windows import EVENTS_FORMAT, SEQ, describe, window_features
 from mlops_lab.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -26,9 +33,11 @@ if TYPE_CHECKING:
 
 __all__ = [
     "FeatureViewVersion",
+    "current_view",
     "get_entity",
     "get_view",
     "list_views",
+    "rebuild_view",
     "register_entity",
     "register_view",
     "search_views",
@@ -36,8 +45,10 @@ __all__ = [
 
 _VIEW_COLUMNS = (
     "name, version, digest, definition, entity, source_dataset, source_version, table_artifact, "
-    "row_count, features, owner, tags, description, ttl_seconds, run_id, created_at"
+    "row_count, features, owner, tags, description, ttl_seconds, run_id, created_at, "
+    "table_format"
 )
+LEGACY_WINDOWS = "event_windows"  # window views computed before catalog version 9
 
 
 class FeatureNotFoundError(NotFoundError):
@@ -67,10 +78,15 @@ class FeatureViewVersion:
     ttl_seconds: int | None
     run_id: str | None
     created_at: datetime
+    table_format: str = "rows"  # 'rows' (plain), 'events' (window), 'event_windows' (legacy)
 
     @property
     def feature_names(self) -> list[str]:
         return [f["name"] for f in self.features]
+
+    @property
+    def windowed(self) -> bool:
+        return self.definition.windowed
 
     def to_dict(self, *, histograms: bool = True) -> dict[str, Any]:
         features = [
@@ -93,18 +109,21 @@ class FeatureViewVersion:
             "ttl_seconds": self.ttl_seconds,
             "run_id": self.run_id,
             "created_at": self.created_at.isoformat(),
+            "table_format": self.table_format,
+            "windowed": self.windowed,
         }
 
 
 def _view(row: tuple[Any, ...]) -> FeatureViewVersion:
     (name, version, digest, definition, entity, source, source_version, table, rows, features,
-     owner, tags, description, ttl, run_id, created_at) = row  # fmt: skip
+     owner, tags, description, ttl, run_id, created_at, table_format) = row  # fmt: skip
     return FeatureViewVersion(
         name=name, version=int(version), digest=digest,
         definition=FeatureViewDefinition.from_dict(json.loads(definition)), entity=entity,
         source_dataset=source, source_version=int(source_version), table_artifact=table,
         row_count=int(rows), features=json.loads(features), owner=owner, tags=json.loads(tags),
         description=description, ttl_seconds=ttl, run_id=run_id, created_at=created_at,
+        table_format=table_format or "rows",
     )  # fmt: skip
 
 
@@ -174,28 +193,12 @@ def register_view(
     digest = definition.digest(source.artifact_hash)
     latest = _latest(workspace, definition.name)
     if latest is not None and latest.digest == digest:
+        if latest.table_format == LEGACY_WINDOWS:
+            return rebuild_view(workspace, latest.name, latest.version,
+                                python_transform=python_transform)  # fmt: skip
         return latest
-    con = memory_connection()
-    try:
-        names = build_feature_table(
-            con, source_path=workspace.artifacts.local_path(source.artifact_hash),
-            definition=definition, entity=entity, python_transform=python_transform,
-        )  # fmt: skip
-        stats = feature_stats(con, "feature_table", names)
-        table = con.sql(
-            "SELECT * FROM feature_table ORDER BY event_timestamp, created_timestamp"
-        ).to_arrow_table()
-        assert table is not None
-    finally:
-        con.close()
-    buffer = io.BytesIO()
-    pq.write_table(table, buffer, compression="zstd")
-    artifact = workspace.artifacts.put_bytes(buffer.getvalue(), media_type=PARQUET, run_id=run_id)
-    features = [
-        {"name": name, "description": definition.feature_descriptions.get(name, ""),
-         **stats[name]}
-        for name in names
-    ]  # fmt: skip
+    computed = _compute(workspace, definition, entity, source.artifact_hash, run_id=run_id,
+                        python_transform=python_transform)  # fmt: skip
     pinned = FeatureViewDefinition.from_dict(
         {**definition.to_dict(), "source_version": source.version}
     )
@@ -213,13 +216,13 @@ def register_view(
         assert row is not None
         con.execute(
             f"INSERT INTO feature_view_versions ({_VIEW_COLUMNS}) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, current_timestamp)",
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, current_timestamp, ?)",
             [
                 definition.name, row[0], digest, json.dumps(pinned.to_dict()), entity.name,
-                source.name, source.version, artifact.hash, table.num_rows,
-                json.dumps(features, default=str), definition.owner,
+                source.name, source.version, computed.artifact, computed.rows,
+                json.dumps(computed.features, default=str), definition.owner,
                 json.dumps(list(definition.tags)), definition.description,
-                definition.ttl_seconds, run_id,
+                definition.ttl_seconds, run_id, computed.table_format,
             ],
         )  # fmt: skip
         created = con.execute(
@@ -230,6 +233,120 @@ def register_view(
         return _view(created)
 
     return workspace.catalog.transaction(write)
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Computed:
+    artifact: str
+    rows: int
+    features: list[dict[str, Any]]
+    table_format: str
+
+
+def _compute(
+    workspace: Workspace,
+    definition: FeatureViewDefinition,
+    entity: Entity,
+    source_hash: str,
+    *,
+    run_id: str | None,
+    python_transform: Callable[[pd.DataFrame], pd.DataFrame] | None,
+) -> _Computed:
+    """The view's table as a Parquet artifact, and its features with statistics."""
+    con = memory_connection()
+    try:
+        names = build_feature_table(
+            con, source_path=workspace.artifacts.local_path(source_hash),
+            definition=definition, entity=entity, python_transform=python_transform,
+        )  # fmt: skip
+        extra: dict[str, dict[str, Any]] = {}
+        if definition.windowed:
+            about = window_stats_table(con, definition, entity)
+            stats = feature_stats(con, "stats_table", names)
+            for name, function, column, seconds in window_features(definition):
+                extra[name] = {"function": function, "column": column,
+                               "window_seconds": seconds,
+                               "definition": describe(function, column, seconds),
+                               "stats_as_of": about}  # fmt: skip
+            order = SEQ
+        else:
+            stats = feature_stats(con, "feature_table", names)
+            order = "event_timestamp, created_timestamp"
+        table = con.sql(f"SELECT * FROM feature_table ORDER BY {order}").to_arrow_table()
+        assert table is not None
+    finally:
+        con.close()
+    buffer = io.BytesIO()
+    pq.write_table(table, buffer, compression="zstd")
+    artifact = workspace.artifacts.put_bytes(buffer.getvalue(), media_type=PARQUET, run_id=run_id)
+    features = [
+        {"name": name, "description": definition.feature_descriptions.get(name, ""),
+         **stats[name], **extra.get(name, {})}
+        for name in names
+    ]  # fmt: skip
+    return _Computed(
+        artifact=artifact.hash, rows=table.num_rows, features=features,
+        table_format=EVENTS_FORMAT if definition.windowed else "rows",
+    )  # fmt: skip
+
+
+def rebuild_view(
+    workspace: Workspace,
+    name: str,
+    version: int | None = None,
+    *,
+    python_transform: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
+) -> FeatureViewVersion:
+    """Recompute a version's table and statistics from its pinned source and definition.
+
+    For window views registered before window values were computed as of the time asked
+    for (``table_format`` 'event_windows'). The version keeps its number and digest; the
+    old table stays in the artifact store (``rebuilt_from``). A view with a pandas transform
+    cannot be recomputed without the function (it is not stored): register it again.
+    """
+    view = get_view(workspace, name, version)
+    definition = view.definition
+    if definition.python_transform is not None and python_transform is None:
+        raise InvalidInputError(
+            f"Feature view {name!r} v{view.version} uses a pandas transform, which is not "
+            "stored: register the view again with the function "
+            "(store.register_feature_view(..., transform=function))."
+        )
+    entity = get_entity(workspace, view.entity)
+    source = get_dataset_version(workspace, view.source_dataset, view.source_version)
+    computed = _compute(workspace, definition, entity, source.artifact_hash, run_id=view.run_id,
+                        python_transform=python_transform)  # fmt: skip
+
+    def write(con: duckdb.DuckDBPyConnection) -> FeatureViewVersion:
+        con.execute(
+            "UPDATE feature_view_versions SET table_artifact = ?, row_count = ?, features = ?, "
+            "table_format = ?, rebuilt_from = coalesce(rebuilt_from, ?) "
+            "WHERE name = ? AND version = ?",
+            [computed.artifact, computed.rows, json.dumps(computed.features, default=str),
+             computed.table_format, view.table_artifact, view.name, view.version],
+        )  # fmt: skip
+        row = con.execute(
+            f"SELECT {_VIEW_COLUMNS} FROM feature_view_versions WHERE name = ? AND version = ?",
+            [view.name, view.version],
+        ).fetchone()
+        assert row is not None
+        return _view(row)
+
+    return workspace.catalog.transaction(write)
+
+
+def current_view(workspace: Workspace, view: FeatureViewVersion) -> FeatureViewVersion:
+    """``view``, recomputed first when it is a window view of the old format (see
+    :func:`rebuild_view`), with a warning that says so."""
+    if view.table_format != LEGACY_WINDOWS:
+        return view
+    warnings.warn(
+        f"Feature view {view.name!r} v{view.version} was computed with the old window "
+        "semantics (values as of each event); recomputing it now as of the time asked for "
+        f"(`mlops-lab features rebuild {view.name}` does this ahead of time).",
+        stacklevel=3,
+    )
+    return rebuild_view(workspace, view.name, view.version)
 
 
 def _latest(workspace: Workspace, name: str) -> FeatureViewVersion | None:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from mlops_lab.errors import InvalidInputError, NotFoundError
@@ -13,13 +14,15 @@ from mlops_lab.features.online import (
     RedisOnlineStore,
     open_online_store,
 )
-from mlops_lab.features.registry import get_entity, get_view
+from mlops_lab.features.registry import FeatureViewVersion, current_view, get_entity, get_view
 from mlops_lab.features.training import parse_features, resolve_features
+from mlops_lab.features.windows import WindowAggregator, micros, window_features
 from mlops_lab.workspace import Workspace
 
 __all__ = ["OnlineFeatureReader", "freshness", "materialize", "online_store_of"]
 
 _BATCH_ROWS = 50_000
+_BEGINNING = datetime(1, 1, 2, tzinfo=UTC)  # a horizon before every event
 
 
 def online_store_of(workspace: Workspace) -> EmbeddedOnlineStore | RedisOnlineStore:
@@ -39,9 +42,11 @@ def materialize(
     Without ``start``, only feature rows newer than the last materialization of
     this view version into this store are read; ``end`` bounds the event time.
     """
-    view = get_view(workspace, view_name)
+    view = current_view(workspace, get_view(workspace, view_name))
     keys = list(get_entity(workspace, view.entity).join_keys)
     online = store or online_store_of(workspace)
+    if view.windowed:
+        return _materialize_events(workspace, view, keys, online, start=start, end=end)
     last = workspace.catalog.read_value(
         "SELECT max(last_event_at) FROM materializations WHERE view = ? AND version = ? "
         "AND store = ?",
@@ -93,6 +98,93 @@ def materialize(
     }
 
 
+def _materialize_events(
+    workspace: Workspace,
+    view: FeatureViewVersion,
+    keys: list[str],
+    online: EmbeddedOnlineStore | RedisOnlineStore,
+    *,
+    start: datetime | None,
+    end: datetime | None,
+) -> dict[str, Any]:
+    """Copy a window view's events into the online store, incrementally.
+
+    The store must answer every window as of any time from ``start`` on (default: the
+    newest event materialized, ``end`` or the view's last event), so it needs the events
+    after its *horizon* ``start - widest window``. Events already held (between the
+    previous horizon and the last materialized event) are not read again; any gap is filled.
+    """
+    for name, moment in (("start", start), ("end", end)):
+        if moment is not None:
+            micros(moment, name)  # timezone-aware, or a clear error
+    widest = timedelta(seconds=view.definition.widest_window_seconds)
+    table = workspace.artifacts.local_path(view.table_artifact, check_catalog=False)
+    path = str(table).replace("'", "''")
+    previous = workspace.catalog.read(
+        "SELECT min(horizon), max(last_event_at) FROM materializations WHERE view = ? "
+        "AND version = ? AND store = ? AND horizon IS NOT NULL",
+        [view.name, view.version, online.url],
+    )[0]
+    old_horizon, old_last = previous
+    con = memory_connection()
+    try:
+        bound = "WHERE event_timestamp <= ?" if end is not None else ""
+        newest = con.execute(
+            f"SELECT max(event_timestamp) FROM read_parquet('{path}') {bound}",
+            [end] if end is not None else [],
+        ).fetchall()[0][0]
+        anchor = start or end or newest or old_last
+        if anchor is None:  # no events at all
+            anchor = datetime.now(UTC)
+        horizon = anchor - widest
+        if end is not None and start is not None and end <= start:
+            raise InvalidInputError(f"end ({end}) must be after the start ({start}).")
+        older = con.execute(
+            f"SELECT count(*) FROM read_parquet('{path}') WHERE event_timestamp <= ?", [horizon]
+        ).fetchall()[0][0]
+        if not older:  # every event of the view is held: any as_of can be answered
+            horizon = _BEGINNING
+        lower = horizon if old_last is None else min(horizon, old_last)
+        where, params = ["event_timestamp > ?"], [lower]
+        if end is not None:
+            where.append("event_timestamp <= ?")
+            params.append(end)
+        if old_horizon is not None and old_last is not None:  # already held
+            where.append("NOT (event_timestamp > ? AND event_timestamp <= ?)")
+            params += [old_horizon, old_last]
+        clause = " AND ".join(where)
+        count_row = con.execute(
+            f"SELECT count(*), max(event_timestamp) FROM read_parquet('{path}') WHERE {clause}",
+            params,
+        ).fetchall()[0]
+        reader = con.sql(
+            f"SELECT * FROM read_parquet('{path}') WHERE {clause} ORDER BY __seq", params=params
+        ).to_arrow_reader(_BATCH_ROWS)
+        assert reader is not None
+        effective = horizon if old_horizon is None else min(horizon, old_horizon)
+        written = online.write_events(view.name, view.version, keys, iter(reader), reader.schema,
+                                      effective)  # fmt: skip
+    finally:
+        con.close()
+    candidates = [t for t in (count_row[1], old_last) if t is not None]
+    last_event = max(candidates) if candidates else None
+    workspace.catalog.write(
+        "INSERT INTO materializations (view, version, store, last_event_at, rows_written, "
+        "horizon) VALUES (?, ?, ?, ?, ?, ?)",
+        [view.name, view.version, online.url, last_event, written, effective],
+    )
+    return {
+        "view": view.name,
+        "version": view.version,
+        "store": online.url,
+        "rows_read": int(count_row[0]),
+        "rows_written": written,
+        "from": lower.isoformat(),
+        "horizon": effective.isoformat(),
+        "last_event_at": last_event.isoformat() if last_event else None,
+    }
+
+
 def freshness(workspace: Workspace) -> dict[str, str | None]:
     """Per view: the newest event time materialized into the configured online store."""
     url = online_store_of(workspace).url
@@ -103,10 +195,20 @@ def freshness(workspace: Workspace) -> dict[str, str | None]:
     return {view: last.isoformat() if last else None for view, last in rows}
 
 
+@dataclass(frozen=True, kw_only=True)
+class _Group:
+    view: str
+    version: int
+    keys: list[str]
+    names: list[str]
+    windows: WindowAggregator | None  # None: a plain view
+
+
 class OnlineFeatureReader:
     """Resolve features once, then look entities up fast (for serving).
 
-    Reads the latest materialized version of each view (or the pinned one).
+    Reads the latest materialized version of each view (or the pinned one). Window
+    features are computed as of the request time: now, or an explicit ``as_of``.
     """
 
     def __init__(
@@ -117,14 +219,24 @@ class OnlineFeatureReader:
         store: EmbeddedOnlineStore | RedisOnlineStore | None = None,
     ) -> None:
         self.store = store or online_store_of(workspace)
-        self._groups: list[tuple[str, int, list[str], list[str]]] = []
+        self._groups: list[_Group] = []
         refs = parse_features(features)
         for (name, _version), (view, names) in resolve_features(workspace, refs).items():
             pinned = any(v is not None for n, v, _ in refs if n == name)
             version = view.version if pinned else self._materialized(workspace, name, view.version)
+            if version != view.version:
+                view = current_view(workspace, get_view(workspace, name, version))
             keys = list(get_entity(workspace, view.entity).join_keys)
-            self._groups.append((name, version, keys, names))
-        self.join_keys = sorted({k for _, _, keys, _ in self._groups for k in keys})
+            windows = None
+            if view.windowed:
+                wanted = set(names)
+                windows = WindowAggregator(
+                    [f for f in window_features(view.definition) if f[0] in wanted]
+                )
+            self._groups.append(_Group(view=name, version=version, keys=keys, names=names,
+                                       windows=windows))  # fmt: skip
+        self.join_keys = sorted({k for g in self._groups for k in g.keys})
+        self.versions = {g.view: g.version for g in self._groups}
 
     def _materialized(self, workspace: Workspace, view: str, latest: int) -> int:
         version = workspace.catalog.read_value(
@@ -138,21 +250,34 @@ class OnlineFeatureReader:
             )
         return int(version) if version is not None else latest
 
-    def get_many(self, entity_rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-        """One dict per entity row: its keys, each feature (None when unknown), and the
-        event time of each view's values as ``<view>__event_timestamp``."""
+    def get_many(
+        self, entity_rows: Sequence[Mapping[str, Any]], *, as_of: datetime | None = None
+    ) -> list[dict[str, Any]]:
+        """One dict per entity row: its keys, each feature, and ``<view>__event_timestamp``.
+
+        A plain feature is the latest materialized value (None when the entity is unknown),
+        its event time in ``<view>__event_timestamp``. A window feature is the window as of
+        ``as_of`` (default: now; a timezone-aware time), ``<view>__event_timestamp`` being
+        that time: an entity without events in a window reads count 0 / null.
+        """
+        moment = datetime.now(UTC) if as_of is None else as_of
+        at = micros(moment)
         out = [dict(row) for row in entity_rows]
-        for view, version, keys, names in self._groups:
+        for group in self._groups:
             try:
-                key_values = [tuple([row[k] for k in keys]) for row in entity_rows]
+                key_values = [tuple([row[k] for k in group.keys]) for row in entity_rows]
             except KeyError as exc:
                 raise InvalidInputError(
-                    f"Entity row lacks join key {exc.args[0]!r} (view {view!r} needs {keys})."
+                    f"Entity row lacks join key {exc.args[0]!r} "
+                    f"(view {group.view!r} needs {group.keys})."
                 ) from None
-            stamp = f"{view}__event_timestamp"
-            empty = dict.fromkeys([*names, stamp])
-            for target, found in zip(out, self.store.read(view, version, key_values, names),
-                                     strict=True):  # fmt: skip
+            stamp = f"{group.view}__event_timestamp"
+            if group.windows is not None:
+                self._read_windows(group, group.windows, key_values, at, moment, out)
+                continue
+            empty = dict.fromkeys([*group.names, stamp])
+            found_rows = self.store.read(group.view, group.version, key_values, group.names)
+            for target, found in zip(out, found_rows, strict=True):
                 if found is None:
                     target.update(empty)
                 else:
@@ -160,5 +285,34 @@ class OnlineFeatureReader:
                     target.update(found)
         return out
 
-    def get(self, entity_row: Mapping[str, Any]) -> dict[str, Any]:
-        return self.get_many([entity_row])[0]
+    def _read_windows(
+        self, group: _Group, windows: WindowAggregator, key_values: list[tuple[Any, ...]],
+        at: int, moment: datetime, out: list[dict[str, Any]],
+    ) -> None:  # fmt: skip
+        columns = list(dict.fromkeys(column for _, _, column, _ in windows.features))
+        horizon, found = self.store.read_events(
+            group.view, group.version, group.keys, key_values, columns, at - windows.widest, at
+        )
+        if horizon is None:
+            raise NotFoundError(
+                f"The online store {self.store.url} holds no events of window view "
+                f"{group.view!r} v{group.version}; run `mlops-lab features materialize "
+                f"{group.view}`."
+            )
+        if at - windows.widest < horizon:
+            since = datetime.fromtimestamp(horizon / 1e6, UTC).isoformat()
+            raise InvalidInputError(
+                f"The online store holds {group.view!r} v{group.version}'s events after "
+                f"{since}: windows as of {moment.isoformat()} need older ones. Materialize "
+                "with start= that time (or earlier), or use a training frame."
+            )
+        stamp = f"{group.view}__event_timestamp"
+        aggregate = windows.aggregate
+        for target, events in zip(out, found, strict=True):
+            target.update(aggregate(events, at))
+            target[stamp] = moment
+
+    def get(
+        self, entity_row: Mapping[str, Any], *, as_of: datetime | None = None
+    ) -> dict[str, Any]:
+        return self.get_many([entity_row], as_of=as_of)[0]

@@ -1,11 +1,18 @@
 """Point-in-time correct training frames.
 
-For every row of the entity frame and every requested feature: the value of
-the latest feature row of the same entity whose event time is at or before
-the row's timestamp (ties on event time broken by the latest created
-timestamp), or null when that value is older than the view's TTL (or the
-TTL given at query time) or there is none. Every entity row is kept, in its
-order. Computed with DuckDB's ASOF JOIN over the views' Parquet tables.
+For every row of the entity frame and every requested feature:
+
+- a window feature is the window as of the row's own timestamp ``t``: the
+  entity's events with ``t - window < event_time <= t`` (the rule in
+  :mod:`mlops_lab.features.windows`), computed with a range join of the entity
+  rows against the view's events;
+- a plain feature is the value of the latest feature row of the same entity
+  whose event time is at or before ``t`` (ties on event time broken by the
+  latest created timestamp), or null when that value is older than the view's
+  TTL (or the TTL given at query time) or there is none, computed with
+  DuckDB's ASOF JOIN over the view's Parquet table.
+
+Every entity row is kept, in its order.
 """
 
 from __future__ import annotations
@@ -21,9 +28,11 @@ from mlops_lab.features.definitions import parse_duration, validate_identifier
 from mlops_lab.features.registry import (
     FeatureNotFoundError,
     FeatureViewVersion,
+    current_view,
     get_entity,
     get_view,
 )
+from mlops_lab.features.windows import window_features, window_sql
 from mlops_lab.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -63,7 +72,8 @@ def resolve_features(
     for view_name, version, feature in refs:
         view = views.get((view_name, version))
         if view is None:
-            view = views[(view_name, version)] = get_view(workspace, view_name, version)
+            view = get_view(workspace, view_name, version)
+            view = views[(view_name, version)] = current_view(workspace, view)
         if feature not in view.feature_names:
             raise FeatureNotFoundError(
                 f"feature in view {view_name!r}", feature, view.feature_names
@@ -125,13 +135,22 @@ def get_training_frame(
         keys_only = entity_df[needed].reset_index(drop=True)
         keys_only["__row"] = range(len(keys_only))
         con.register("entity_input", keys_only)
-        selects, joins = ["e.__row"], []
+        selects, joins, windowed = ["e.__row"], [], []
         for index, ((view_name, _), (view, names)) in enumerate(grouped.items()):
             keys = view_keys[view_name]
-            seconds = _ttl(view, ttl)
             table = workspace.artifacts.local_path(view.table_artifact, check_catalog=False)
             path = str(table).replace("'", "''")
             alias = f"f{index}"
+            if view.windowed:
+                wanted_here = set(names)
+                specs = [f for f in window_features(view.definition) if f[0] in wanted_here]
+                query = window_sql(rows="entity_rows", events=f"read_parquet('{path}')",
+                                   keys=keys, features=specs)  # fmt: skip
+                windowed.append(f"LEFT JOIN ({query}) {alias} ON {alias}.__row = e.__row")
+                for name in names:
+                    selects.append(f"{alias}.{_q(name)} AS {_q(out_names[(view_name, name)])}")
+                continue
+            seconds = _ttl(view, ttl)
             # View tables hold one row per entity and event time (see compute.py), so the
             # ASOF JOIN reads the Parquet file directly.
             on = " AND ".join(f"e.{_q(k)} = {alias}.{_q(k)}" for k in keys)
@@ -148,11 +167,15 @@ def get_training_frame(
                 value = f"{alias}.{_q(name)}"
                 expression = value if fresh is None else f"CASE WHEN {fresh} THEN {value} END"
                 selects.append(f"{expression} AS {_q(out_names[(view_name, name)])}")
+        con.execute(
+            f"CREATE TEMP TABLE entity_rows AS SELECT *, {_q(timestamp)}::TIMESTAMPTZ AS __ts "
+            "FROM entity_input"
+        )
         result = con.sql(
-            f"SELECT {', '.join(selects)} FROM (SELECT *, {_q(timestamp)}::TIMESTAMPTZ AS __ts "
-            f"FROM entity_input) e {' '.join(joins)}"
+            f"SELECT {', '.join(selects)} FROM entity_rows e {' '.join(joins)} "
+            f"{' '.join(windowed)} ORDER BY e.__row"
         ).df()
-        result = result.set_index("__row").sort_index()
+        result = result.drop(columns="__row")
     except duckdb.BinderException as exc:
         raise InvalidInputError(
             f"The entity frame's join keys do not match the views' key types: "
