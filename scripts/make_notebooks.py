@@ -39,7 +39,9 @@ GENERATE = [
         "\n"
         "ctx = mlops_lab.context()\n"
         "rng = np.random.default_rng(seed)\n"
-        "end = pd.Timestamp('2026-06-30', tz='UTC')\n"
+        "# The data ends now, so that the model server's windows (as of the request time)\n"
+        "# see the same recent history the training frame saw.\n"
+        "end = pd.Timestamp.now(tz='UTC').floor('h')\n"
         "start = end - pd.Timedelta(days=days)"
     ),
     new_code_cell(
@@ -83,11 +85,13 @@ GENERATE = [
 FEATURES = [
     new_markdown_cell(
         "# 2. Features\n\n"
-        "Registers the `customer` entity and the feature view `customer_spend`: average, "
-        "maximum, minimum, total and count of transaction amounts over 7 and 30 days, as of "
-        "every transaction. The training frame takes each customer's values as of the end of "
-        "the period (point-in-time correct), adds recency, tenure and segment, and is saved as "
-        "the dataset `training_frame`. The online store is materialized for serving."
+        "Registers the `customer` entity and the window feature view `customer_spend`: "
+        "average, maximum, minimum, total and count of transaction amounts over the 7 and 30 "
+        "days up to the time asked for. The training frame takes each customer's windows as "
+        "of the end of the period (point-in-time correct: a customer who stopped buying has an "
+        "empty 7-day window, count 0 and null amounts), adds recency, tenure and segment, and "
+        "is saved as the dataset `training_frame`. The online store is materialized for "
+        "serving, where the same windows are computed as of each request."
     ),
     params("windows = ['7d', '30d']"),
     new_code_cell(
@@ -110,7 +114,6 @@ FEATURES = [
         "        {'column': 'amount', 'functions': ['avg', 'max', 'min', 'sum', 'count'],\n"
         "         'windows': windows}\n"
         "    ],\n"
-        "    ttl='90d',\n"
         "    owner='growth-analytics',\n"
         "    tags=['spend', 'customer'],\n"
         "    description='Card spend per customer over sliding windows',\n"
@@ -124,8 +127,8 @@ FEATURES = [
         "frame = store.get_training_frame(\n"
         "    entity_df, [f'customer_spend:{name}' for name in view.feature_names]\n"
         ")\n"
+        "# Empty windows stay null (count 0): the model imputes them, in training and serving.\n"
         "# Columns are assigned in place: the frame keeps its feature lineage (frame.attrs).\n"
-        "frame[view.feature_names] = frame[view.feature_names].fillna(0.0)  # no purchase\n"
         "last_seen = frame.customer_id.map(transactions.groupby('customer_id').event_at.max())\n"
         "frame['days_since_last'] = (as_of - last_seen).dt.days.fillna(999)\n"
         "signup = frame.customer_id.map(customers.set_index('customer_id').signup_at)\n"
@@ -148,7 +151,9 @@ FEATURES = [
 TRAIN = [
     new_markdown_cell(
         "# 3. Train\n\n"
-        "A scikit-learn gradient-boosting classifier on the training frame, with a held-out "
+        "A scikit-learn gradient-boosting classifier on the training frame (behind an imputer "
+        "that reads an empty window's null amounts as 0, so the model server does the same), "
+        "with a held-out "
         "split saved as the dataset `holdout`. The model is registered as the next version of "
         "`churn` in the model store, stored with skops (a safe format, not pickle), with its "
         "lineage: this run and notebook, the parameters, the training frame and the feature "
@@ -157,7 +162,9 @@ TRAIN = [
     params("learning_rate = 0.1\nmax_depth = 3\nn_estimators = 150\ntest_size = 0.25\nseed = 7"),
     new_code_cell(
         "from sklearn.ensemble import GradientBoostingClassifier\n"
+        "from sklearn.impute import SimpleImputer\n"
         "from sklearn.model_selection import train_test_split\n"
+        "from sklearn.pipeline import make_pipeline\n"
         "\n"
         "import mlops_lab\n"
         "\n"
@@ -169,9 +176,12 @@ TRAIN = [
         ")"
     ),
     new_code_cell(
-        "model = GradientBoostingClassifier(\n"
-        "    learning_rate=learning_rate, max_depth=max_depth, n_estimators=n_estimators,\n"
-        "    random_state=seed,\n"
+        "model = make_pipeline(\n"
+        "    SimpleImputer(strategy='constant', fill_value=0.0, keep_empty_features=True),\n"
+        "    GradientBoostingClassifier(\n"
+        "        learning_rate=learning_rate, max_depth=max_depth, n_estimators=n_estimators,\n"
+        "        random_state=seed,\n"
+        "    ),\n"
         ")\n"
         "model.fit(train[features], train.churned)\n"
         "ctx.log_metric('train_accuracy', model.score(train[features], train.churned))"

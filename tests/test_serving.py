@@ -27,7 +27,7 @@ from mlops_lab.demo import init_demo_workspace
 from mlops_lab.errors import InvalidInputError
 from mlops_lab.models import load_model, promote, register_model
 from mlops_lab.pipelines import Runner, RunOptions, load_pipeline
-from mlops_lab.serving.predictor import Predictor, UnknownEntityError
+from mlops_lab.serving.predictor import Predictor
 from mlops_lab.serving.predlog import PredictionLog, read_predictions
 
 pytest_plugins = ["pytest_jupyter.jupyter_server"]
@@ -72,10 +72,14 @@ def test_predict_reads_online_features_and_checks_the_signature(demo: Workspace)
     assert answer["score"] == pytest.approx(expected, rel=1e-9)
     assert answer["variant"] == "champion" and answer["version"] == 1
     assert set(answer["probabilities"]) == {"False", "True"}
-    # The demo's data ends 2026-06-30; the view's TTL is 90 days: reported, not refused.
-    assert "customer_spend" in answer["stale_features"]
-    with pytest.raises(UnknownEntityError, match="c99999"):
-        predictor.predict({"customer_id": "c99999"}, _offline(demo, "c00001"))
+    # Windows are computed as of the request time: never stale.
+    assert answer["stale_features"] == {}
+    # A customer without purchases has empty windows (count 0, null amounts): the model's
+    # imputer reads them as 0, as in training; predicted, not refused.
+    quiet = predictor.predict({"customer_id": "c99999"}, _offline(demo, "c00001"))
+    frame = pd.DataFrame([{c: _offline(demo, "c00001").get(c, np.nan) for c in columns}])
+    frame["amount_count_7d"] = frame["amount_count_30d"] = 0
+    assert quiet["score"] == pytest.approx(model.predict_proba(frame)[0, 1], rel=1e-9)
     with pytest.raises(InvalidInputError, match="days_since_last, tenure_days"):
         predictor.predict({"customer_id": "c00001"})
     with pytest.raises(InvalidInputError, match="lacks join key 'customer_id'"):
@@ -89,11 +93,13 @@ def challenger(demo: Workspace) -> Iterator[int]:
     frame = load_dataset(demo, "training_frame")
     champion = load_model(demo, "churn@champion")
     columns = [c["name"] for c in champion.version.signature["inputs"]]
+    from sklearn.impute import SimpleImputer
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    model = make_pipeline(StandardScaler(), LogisticRegression())
+    imputer = SimpleImputer(strategy="constant", fill_value=0.0, keep_empty_features=True)
+    model = make_pipeline(imputer, StandardScaler(), LogisticRegression())
     model.fit(frame[columns].astype(float), frame.churned)
     version = register_model(
         demo, "churn", model, X_sample=frame[columns].head(), training_dataset="training_frame@1"
@@ -155,6 +161,46 @@ def test_prediction_logging_loses_nothing_on_close(demo: Workspace, tmp_path: Pa
     assert len(frame) == 120 and set(frame.variant) == {"champion"}
     assert json.loads(frame.entity.iloc[0]) == {"customer_id": "c00000"}
     assert "amount_avg_7d" in json.loads(frame.features.iloc[0])
+
+
+def test_served_windows_match_the_offline_store(demo: Workspace) -> None:
+    """Consistency: the served values, recomputed offline as of their logged times."""
+    import shutil
+
+    from mlops_lab.serving.consistency import check_consistency, consistency_reports
+
+    folder = demo.state_dir / "predictions" / "consistency-test"
+    log = PredictionLog(folder, batch=25, interval=0.05)
+    predictor = Predictor(demo, "churn@champion", log=log)
+    customers = [f"c{i:05d}" for i in range(40)] + ["c99999"]  # one without purchases
+    for customer in customers:
+        predictor.predict({"customer_id": customer}, _offline(demo, "c00001"))
+    log.close()
+    frame = read_predictions(folder)
+    served = json.loads(frame.online.iloc[0])
+    assert "customer_spend@1:amount_avg_7d" in served and frame.features_at.notna().all()
+    try:
+        since = frame.logged_at.min().to_pydatetime()
+        report = check_consistency(demo, "customer_spend", since=since)
+        assert report["verdict"] == "consistent" and report["mismatches"] == 0
+        assert report["rows_checked"] == len(customers)
+        checked = {f["feature"]: f["checked"] for f in report["features"]}
+        assert checked["amount_count_7d"] == len(customers) and len(checked) == 10
+        # A served value the offline store disagrees with is found, with its example.
+        bad = PredictionLog(folder, batch=10, interval=0.05)
+        at = frame.features_at.iloc[0].to_pydatetime()
+        bad.append("r1", "champion", "churn", 1, {"customer_id": "c00001"}, {}, 0.5,
+                   online={"customer_spend@1:amount_count_7d": 999}, features_at=at)  # fmt: skip
+        bad.close()
+        report = check_consistency(demo, "customer_spend", since=since, alert_pipeline="churn")
+        wrong = {f["feature"]: f for f in report["features"]}["amount_count_7d"]
+        assert report["verdict"] == "mismatch" and report["mismatches"] == wrong["mismatches"] == 1
+        assert wrong["examples"][0]["online"] == 999 and report["alert"]
+        stored = consistency_reports(demo, "customer_spend")
+        assert stored[0]["id"] == report["id"] and stored[0]["mismatches"] == 1
+    finally:
+        shutil.rmtree(folder)
+        demo.catalog.write("UPDATE alerts SET status = 'closed' WHERE kind = 'consistency'")
 
 
 def _free_port() -> int:
@@ -220,13 +266,12 @@ def test_the_http_service_end_to_end(demo: Workspace) -> None:
             },
         )
         assert status == 200 and len(batch["predictions"]) == 3
-        assert (
-            _call(
-                base + "/predict",
-                {"entity": {"customer_id": "nobody"}, "features": _offline(demo, "c00001")},
-            )[0]
-            == 404
+        # No purchases known: empty windows (count 0), predicted as in training.
+        status, quiet = _call(
+            base + "/predict",
+            {"entity": {"customer_id": "nobody"}, "features": _offline(demo, "c00001")},
         )
+        assert status == 200 and 0 <= quiet["score"] <= 1
         status, error = _call(base + "/predict", {"entity": {"customer_id": "c00001"}})
         assert status == 422 and "days_since_last" in error["error"]["message"]
         status, error = _call(base + "/predict", {"entiti": {}})
@@ -235,13 +280,13 @@ def test_the_http_service_end_to_end(demo: Workspace) -> None:
         status, metadata = _call(base + "/metadata")
         assert metadata["served"]["champion"]["version"] == 1
         status, metrics = _call(base + "/metrics")
-        assert 'mlops_lab_requests_total{variant="champion",status="200"} 2' in metrics
+        assert 'mlops_lab_requests_total{variant="champion",status="200"} 3' in metrics
         assert 'mlops_lab_request_seconds_count{variant="champion"}' in metrics
     finally:
         process.send_signal(signal.SIGTERM)
         _, stderr = process.communicate(timeout=30)
     assert process.returncode == 0, stderr
-    assert "Predictions logged: 4 of 4" in stderr
+    assert "Predictions logged: 5 of 5" in stderr
 
 
 def test_monitoring_logged_predictions_opens_an_alert_for_ct(demo: Workspace) -> None:
@@ -367,14 +412,16 @@ async def test_deployments_and_a_quick_try_through_the_jupyter_server(
     )
     direct = Predictor(demo, "churn/1").predict({"customer_id": "c00001"}, _offline(demo, "c00001"))
     assert tried["score"] == pytest.approx(direct["score"]) and tried["version"] == 1
-    with pytest.raises(HTTPClientError) as unknown:
-        await api(
-            "models",
-            "churn",
-            "predict",
-            body={"entity": {"customer_id": "zz"}, "features": _offline(demo, "c00001")},
-        )
-    assert unknown.value.code == 404 and "zz" in unknown.value.response.body.decode()
+    quiet = await api(
+        "models",
+        "churn",
+        "predict",
+        body={"entity": {"customer_id": "zz"}, "features": _offline(demo, "c00001")},
+    )  # no purchases known: empty windows, predicted as in training
+    assert 0 <= quiet["score"] <= 1
+    with pytest.raises(HTTPClientError) as bad:
+        await api("models", "churn", "predict", body={"entity": {"customer_id": "zz"}})
+    assert bad.value.code == 400 and "days_since_last" in bad.value.response.body.decode()
 
 
 def test_an_unreachable_online_store_is_a_503_and_the_predictor_stays_up(demo: Workspace) -> None:

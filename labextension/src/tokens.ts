@@ -325,7 +325,49 @@ export interface IFeature {
   mean?: number | null;
   distinct?: number;
   histogram?: IHistogram | null;
+  /**
+   * Window features: the aggregate (avg, sum, min, max, count, stddev, last,
+   * count_distinct), its source column and the window's length.
+   */
+  function?: string;
+  column?: string;
+  window_seconds?: number;
+  /**
+   * Window features: the feature in words, e.g. "sum of amount over the 7
+   * days up to and including the row's time (...)".
+   */
+  definition?: string;
+  /**
+   * Window features: what the statistics and histogram are computed as of.
+   */
+  stats_as_of?: IStatsAsOf;
 }
+
+/**
+ * The statistics of a window feature are its values as of the source's last
+ * event time (`as_of`), one per entity with events in the source.
+ */
+export interface IStatsAsOf {
+  as_of?: string | null;
+  rows?: string;
+  note?: string;
+  /**
+   * The source's span of event times, in seconds.
+   */
+  span_seconds?: number;
+  /**
+   * Windows longer than that span, e.g. `["400d"]` (allowed).
+   */
+  longer_than_span?: string[];
+}
+
+/**
+ * How a view version's table is stored: `rows` (a plain view), `events` (a
+ * window view: its events, aggregated as of the time asked for),
+ * `event_windows` (a window view of an older mlops-lab, recomputed on first
+ * use).
+ */
+export type FeatureTableFormat = 'rows' | 'events' | 'event_windows';
 
 /**
  * One version of a feature view.
@@ -380,6 +422,11 @@ export interface IFeatureViewDetail {
    * Python code loading these features into a training frame.
    */
   snippet?: string;
+  table_format?: FeatureTableFormat;
+  /**
+   * Whether the view's features are windows over its source's events.
+   */
+  windowed?: boolean;
 }
 
 /**
@@ -410,6 +457,61 @@ export interface IFeatureViewDiff {
 }
 
 /**
+ * Whether the values model servers served match the offline store.
+ */
+export type ConsistencyVerdict = 'consistent' | 'mismatch' | 'no data';
+
+/**
+ * A served value the offline store, recomputed as of the same time,
+ * disagrees with.
+ */
+export interface IConsistencyExample {
+  entity: { [key: string]: JSONValue };
+  as_of: string;
+  version: number;
+  online: JSONValue;
+  offline: JSONValue;
+}
+
+/**
+ * One feature's served values checked against the offline store.
+ */
+export interface IFeatureConsistency {
+  feature: string;
+  checked: number;
+  mismatches: number;
+  /**
+   * `mismatches / checked`, 0 when nothing was checked.
+   */
+  rate: number;
+  examples: IConsistencyExample[];
+}
+
+/**
+ * An online/offline consistency check of a view: the values model servers
+ * logged, recomputed offline as of the logged times
+ * (`GET|POST mlops-lab/api/features/views/{name}/consistency`).
+ */
+export interface IConsistencyReport {
+  id?: string;
+  view: string;
+  /**
+   * Only predictions logged from this time were checked.
+   */
+  since?: string | null;
+  created_at?: string;
+  rows_checked: number;
+  versions?: number[];
+  mismatches: number;
+  verdict: ConsistencyVerdict;
+  /**
+   * The alert opened for a mismatch.
+   */
+  alert?: string;
+  features: IFeatureConsistency[];
+}
+
+/**
  * The server-side filter of the feature view list.
  */
 export interface IFeatureViewQuery {
@@ -427,4 +529,12 @@ export interface IFeaturesApi {
   listViews(query: IFeatureViewQuery): Promise<IFeatureViewPage>;
   getView(name: string, version?: number | null): Promise<IFeatureViewDetail>;
   diffView(name: string, a: number, b: number): Promise<IFeatureViewDiff>;
+  /**
+   * The view's stored consistency reports, newest first.
+   */
+  listConsistency(name: string, limit?: number): Promise<IConsistencyReport[]>;
+  /**
+   * Check now: recompute what was served (logged from `since`) offline.
+   */
+  checkConsistency(name: string, since?: string): Promise<IConsistencyReport>;
 }

@@ -1,4 +1,5 @@
-"""``mlops-lab features``: list, show, search and materialize feature views."""
+"""``mlops-lab features``: list, show, search, materialize and rebuild feature views; check
+online/offline consistency."""
 
 from __future__ import annotations
 
@@ -137,7 +138,82 @@ def materialize(
         emit_json({"materialized": results})
         return
     for result in results:
+        if "horizon" in result:
+            click.echo(
+                f"{result['view']} v{result['version']}: {result['rows_written']} events written "
+                f"to {result['store']} (held since {result['horizon']}, fresh up to "
+                f"{result['last_event_at']})"
+            )
+            continue
         click.echo(
             f"{result['view']} v{result['version']}: {result['rows_written']} entities written "
             f"to {result['store']} (fresh up to {result['last_event_at']})"
         )
+
+
+@features.command()
+@click.argument("view")
+@click.option("--version", type=int, help="A version (default: the latest).")
+@json_option
+@click.pass_context
+def rebuild(ctx: click.Context, view: str, version: int | None, as_json: bool) -> None:
+    """Recompute VIEW's table and statistics from its pinned source and definition.
+
+    Window views registered before window values were computed as of the time asked for
+    are rebuilt on first use; this does it ahead of time. The old table is kept.
+    """
+    from mlops_lab.features.registry import rebuild_view
+
+    rebuilt = rebuild_view(current_workspace(ctx), view, version)
+    if as_json:
+        emit_json(rebuilt.to_dict(histograms=False))
+        return
+    click.echo(
+        f"{rebuilt.name} v{rebuilt.version} rebuilt: {rebuilt.row_count} rows "
+        f"({rebuilt.table_format}), artifact {rebuilt.table_artifact[:12]}"
+    )
+
+
+@features.command()
+@click.argument("view")
+@click.option("--since", type=click.DateTime(), help="Only predictions logged from (UTC).")
+@click.option("--pipeline", help="Pipeline an alert is opened for (default: the view's own).")
+@json_option
+@click.pass_context
+def consistency(
+    ctx: click.Context, view: str, since: datetime | None, pipeline: str | None, as_json: bool
+) -> None:
+    """Recompute the VIEW values model servers served, offline as of the logged times.
+
+    Reports the mismatch rate per feature with examples; stores the report and opens an
+    alert when any value differs. Exits 1 on a mismatch.
+    """
+    from datetime import UTC
+
+    from mlops_lab.serving.consistency import check_consistency
+
+    report = check_consistency(
+        current_workspace(ctx), view, since=since.replace(tzinfo=UTC) if since else None,
+        alert_pipeline=pipeline,
+    )  # fmt: skip
+    if as_json:
+        emit_json(report)
+    else:
+        click.echo(
+            f"{view}: {report['rows_checked']} served row(s) checked, "
+            f"{report['mismatches']} mismatch(es): {report['verdict']}"
+        )
+        if report["features"]:
+            print_table(
+                ["feature", "checked", "mismatches", "rate"],
+                [[f["feature"], f["checked"], f["mismatches"], f"{f['rate']:.2%}"]
+                 for f in report["features"]],
+            )  # fmt: skip
+        for feature in report["features"]:
+            for example in feature["examples"]:
+                click.echo(
+                    f"  {feature['feature']}: {example['entity']} as of {example['as_of']}: "
+                    f"online {example['online']!r}, offline {example['offline']!r}"
+                )
+    if report["mismatches"]:
+        ctx.exit(1)

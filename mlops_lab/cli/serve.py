@@ -147,6 +147,11 @@ def monitor(
             f"live metrics on {result['evaluation']['rows']} rows with outcomes: "
             + ", ".join(f"{k} {v:.4f}" for k, v in metrics.items() if v is not None)
         )
+    for view, consistent in result.get("consistency", {}).items():
+        click.echo(
+            f"consistency of {view}: {consistent['rows_checked']} served rows, "
+            f"{consistent['mismatches']} mismatch(es) ({consistent['verdict']})"
+        )
     alert = drift["alert_id"]
     click.echo(
         f"alert {alert} opened for pipeline {result['pipeline']}: run `mlops-lab ct`"

@@ -131,13 +131,19 @@ def build_feature_table(
         dict.fromkeys([*(_quote(k) for k in keys), *(_quote(c) for c in sorted(aggregated))])
     )
     order = f"{key_list}, {_quote(ts)}, {created_expr}, rowid"
+    # One sort; the table keeps that order (DuckDB preserves insertion order), and __seq
+    # is the row's position in it.
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT {columns_needed}, "
+        f"CREATE OR REPLACE TEMP TABLE sorted_events AS SELECT {columns_needed}, "
         f"{_quote(ts)}::TIMESTAMPTZ AS event_timestamp, "
-        f"{created_expr}::TIMESTAMPTZ AS created_timestamp, "
-        f"(row_number() OVER (ORDER BY {order}) - 1)::BIGINT AS {SEQ} "
-        f"FROM base WHERE {_quote(ts)} IS NOT NULL ORDER BY {SEQ}"
+        f"{created_expr}::TIMESTAMPTZ AS created_timestamp "
+        f"FROM base WHERE {_quote(ts)} IS NOT NULL ORDER BY {order}"
     )
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {table} AS "
+        f"SELECT *, rowid::BIGINT AS {SEQ} FROM sorted_events"
+    )
+    con.execute("DROP TABLE sorted_events")
     return [name for name, *_ in window_features(definition)]
 
 

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import difflib
-import io
 import json
+import tempfile
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import duckdb
-import pyarrow.parquet as pq
 
 from mlops_lab.artifacts import PARQUET
 from mlops_lab.catalog import iso_utc
@@ -25,7 +25,7 @@ from mlops_lab.features.compute import (
     window_stats_table,
 )
 from mlops_lab.features.definitions import Entity, FeatureViewDefinition, validate_identifier
-from mlops_lab.features.windows import EVENTS_FORMAT, SEQ, describe, window_features
+from mlops_lab.features.windows import EVENTS_FORMAT, describe, window_features
 from mlops_lab.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -268,24 +268,29 @@ def _compute(
                                "window_seconds": seconds,
                                "definition": describe(function, column, seconds),
                                "stats_as_of": about}  # fmt: skip
-            order = SEQ
+            order = ""  # already in __seq order
         else:
             stats = feature_stats(con, "feature_table", names)
-            order = "event_timestamp, created_timestamp"
-        table = con.sql(f"SELECT * FROM feature_table ORDER BY {order}").to_arrow_table()
-        assert table is not None
+            order = "ORDER BY event_timestamp, created_timestamp"
+        rows_row = con.execute("SELECT count(*) FROM feature_table").fetchone()
+        rows = int(rows_row[0]) if rows_row else 0
+        with tempfile.TemporaryDirectory(prefix="mlops-lab-view-") as folder:
+            target = Path(folder) / "table.parquet"
+            quoted = str(target).replace("'", "''")
+            con.execute(
+                f"COPY (SELECT * FROM feature_table {order}) TO '{quoted}' "
+                "(FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1)"
+            )
+            artifact = workspace.artifacts.put_file(target, media_type=PARQUET, run_id=run_id)
     finally:
         con.close()
-    buffer = io.BytesIO()
-    pq.write_table(table, buffer, compression="zstd")
-    artifact = workspace.artifacts.put_bytes(buffer.getvalue(), media_type=PARQUET, run_id=run_id)
     features = [
         {"name": name, "description": definition.feature_descriptions.get(name, ""),
          **stats[name], **extra.get(name, {})}
         for name in names
     ]  # fmt: skip
     return _Computed(
-        artifact=artifact.hash, rows=table.num_rows, features=features,
+        artifact=artifact.hash, rows=rows, features=features,
         table_format=EVENTS_FORMAT if definition.windowed else "rows",
     )  # fmt: skip
 

@@ -145,49 +145,71 @@ class WindowAggregator:
 
     ``columns`` maps an aggregated column to its events: a sorted list of event
     times (microseconds) and the matching non-null values, in ``__seq`` order.
+    The plan (per column, per window, the functions) is made once, so a lookup
+    bisects once per column and window and slices once per window.
     """
 
     def __init__(self, features: Sequence[WindowFeature]) -> None:
         self.features = list(features)
         self.widest = max((s for *_, s in features), default=0) * 1_000_000
-        self._columns = list(dict.fromkeys(column for _, _, column, _ in features))
+        plan: dict[str, dict[int, list[tuple[str, str]]]] = {}
+        for name, function, column, seconds in features:
+            plan.setdefault(column, {}).setdefault(seconds * 1_000_000, []).append((name, function))
+        self._plan = [
+            (column, [(width, funcs, _empty(funcs)) for width, funcs in windows.items()])
+            for column, windows in plan.items()
+        ]
+        self._all_empty = {
+            name: (0 if function.startswith("count") else None) for name, function, _, _ in features
+        }
 
     def aggregate(
         self, columns: dict[str, tuple[list[int], list[Any]]] | None, at: int
     ) -> dict[str, Any]:
+        if not columns:
+            return dict(self._all_empty)
         out: dict[str, Any] = {}
-        empty: tuple[list[int], list[Any]] = ([], [])
-        ends: dict[str, int] = {}
-        for name, function, column, seconds in self.features:
-            times, values = (columns or {}).get(column, empty)
-            hi = ends.get(column)
-            if hi is None:
-                hi = ends[column] = bisect_right(times, at)
-            lo = bisect_right(times, at - seconds * 1_000_000, 0, hi)
-            out[name] = _apply(function, values, lo, hi)
+        for column, windows in self._plan:
+            events = columns.get(column)
+            if events is None:
+                for _, _, empty in windows:
+                    out.update(empty)
+                continue
+            times, values = events
+            hi = bisect_right(times, at)
+            for width, funcs, empty in windows:
+                lo = bisect_right(times, at - width, 0, hi)
+                if lo == hi:
+                    out.update(empty)
+                    continue
+                window = values[lo:hi]
+                for name, function in funcs:
+                    out[name] = _apply(function, window)
         return out
 
 
-def _apply(function: str, values: list[Any], lo: int, hi: int) -> Any:
-    n = hi - lo
+def _empty(funcs: list[tuple[str, str]]) -> dict[str, Any]:
+    return {name: (0 if function.startswith("count") else None) for name, function in funcs}
+
+
+def _apply(function: str, window: list[Any]) -> Any:
+    """One function over a non-empty window (see the module doc)."""
     if function == "count":
-        return n
-    if function == "count_distinct":
-        return len(set(values[lo:hi]))
-    if n == 0:
-        return None
-    if function == "last":
-        return values[hi - 1]
-    window = values[lo:hi]
+        return len(window)
+    if function == "sum":
+        return sum(window)
+    if function == "avg":
+        return sum(window) / len(window)
     if function == "min":
         return min(window)
     if function == "max":
         return max(window)
-    if function == "sum":
-        return math.fsum(window) if isinstance(window[0], float) else sum(window)
-    mean = math.fsum(window) / n
-    if function == "avg":
-        return mean
-    if n < 2:  # stddev
+    if function == "last":
+        return window[-1]
+    if function == "count_distinct":
+        return len(set(window))
+    n = len(window)  # stddev: sample, null below two values
+    if n < 2:
         return None
+    mean = math.fsum(window) / n
     return math.sqrt(math.fsum((v - mean) ** 2 for v in window) / (n - 1))

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import tornado.web
 
 from mlops_lab.errors import InvalidInputError
 from mlops_lab.features.discovery import diff_versions, view_detail
-from mlops_lab.features.registry import facets, list_views
-from mlops_lab.server.handlers import BaseHandler, int_argument
+from mlops_lab.features.registry import facets, get_view, list_views
+from mlops_lab.server.handlers import BaseHandler, int_argument, json_body
+from mlops_lab.serving.consistency import check_consistency, consistency_reports
 
-__all__ = ["FeatureViewDiffHandler", "FeatureViewHandler", "FeatureViewsHandler"]
+__all__ = [
+    "FeatureConsistencyHandler",
+    "FeatureViewDiffHandler",
+    "FeatureViewHandler",
+    "FeatureViewsHandler",
+]
 
 
 class FeatureViewsHandler(BaseHandler):
@@ -50,3 +58,32 @@ class FeatureViewDiffHandler(BaseHandler):
         a, b = int_argument(self, "a", 0), int_argument(self, "b", 0)
         workspace = await self.call(self.workspace)
         self.write_json(await self.call(diff_versions, workspace, name, a, b))
+
+
+class FeatureConsistencyHandler(BaseHandler):
+    @tornado.web.authenticated
+    async def get(self, name: str) -> None:
+        limit = int_argument(self, "limit", 20)
+        if not 1 <= limit <= 1000:
+            raise InvalidInputError("limit must be between 1 and 1000.")
+        workspace = await self.call(self.workspace)
+        await self.call(get_view, workspace, name)  # 404 for an unknown view
+        self.write_json({"reports": await self.call(consistency_reports, workspace, name,
+                                                    limit=limit)})  # fmt: skip
+
+    @tornado.web.authenticated
+    async def post(self, name: str) -> None:
+        body = json_body(self)
+        unknown = sorted(set(body) - {"since"})
+        if unknown:
+            raise InvalidInputError(f"Unknown field(s) {', '.join(unknown)}; expected since.")
+        since = None
+        if body.get("since") is not None:
+            try:
+                since = datetime.fromisoformat(str(body["since"]))
+            except ValueError:
+                raise InvalidInputError(f"since {body['since']!r} is not an ISO time.") from None
+            if since.tzinfo is None:
+                since = since.replace(tzinfo=UTC)
+        workspace = await self.call(self.workspace)
+        self.write_json(await self.call(check_consistency, workspace, name, since=since))

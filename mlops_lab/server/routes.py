@@ -18,6 +18,7 @@ from mlops_lab.server.evaluations_handlers import (
     EvaluationsHandler,
 )
 from mlops_lab.server.features_handlers import (
+    FeatureConsistencyHandler,
     FeatureViewDiffHandler,
     FeatureViewHandler,
     FeatureViewsHandler,
@@ -68,6 +69,7 @@ ROUTES: list[tuple[str, type]] = [
     ("/features/views", FeatureViewsHandler),
     ("/features/views/{name}", FeatureViewHandler),
     ("/features/views/{name}/diff", FeatureViewDiffHandler),
+    ("/features/views/{name}/consistency", FeatureConsistencyHandler),
     ("/models", ModelsHandler),
     ("/models/{name}", ModelHandler),
     ("/models/{name}/versions/{version}", ModelVersionHandler),

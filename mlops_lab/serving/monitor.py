@@ -8,7 +8,9 @@
    joins them by entity and evaluates the model on the served rows,
 4. opens an alert for the pipeline that trained the model when drift or a
    metric crosses its threshold; ``mlops-lab ct`` then retrains, and the new
-   version only replaces the champion through the evaluate stage's gate.
+   version only replaces the champion through the evaluate stage's gate;
+5. checks online/offline consistency of every feature view the predictions
+   read online (:mod:`mlops_lab.serving.consistency`; a mismatch opens an alert).
 """
 
 from __future__ import annotations
@@ -86,6 +88,7 @@ def monitor(
         },
         "pipeline": pipeline,
         "evaluation": None,
+        "consistency": _consistency(workspace, logged, since_hours, pipeline),
     }
     if outcomes:
         if not label:
@@ -94,6 +97,26 @@ def monitor(
             workspace, version, logged, features, columns, outcomes, label, thresholds, pipeline
         )
     return result
+
+
+def _consistency(
+    workspace: Workspace, logged: pd.DataFrame, since_hours: float, pipeline: str | None
+) -> dict[str, Any]:
+    """Online/offline consistency of every view the logged predictions read online."""
+    from datetime import UTC, datetime, timedelta
+
+    from mlops_lab.serving.consistency import check_consistency
+
+    views: set[str] = set()
+    for served in logged.get("online", pd.Series(dtype=object)).dropna():
+        views |= {key.split("@", 1)[0] for key in json.loads(served)}
+    since = datetime.now(UTC) - timedelta(hours=since_hours)
+    out = {}
+    for view in sorted(views):
+        report = check_consistency(workspace, view, since=since, alert_pipeline=pipeline)
+        out[view] = {k: report.get(k) for k in ("id", "rows_checked", "mismatches", "verdict",
+                                                 "alert")}  # fmt: skip
+    return out
 
 
 def _live_metrics(

@@ -7,10 +7,11 @@ parses requests and writes what :meth:`Predictor.predict` answers.
 from __future__ import annotations
 
 import json
+import math
 import secrets
 import time
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -41,9 +42,21 @@ class _Inputs:
 
     reader: OnlineFeatureReader | None
     online: dict[str, list[str]]  # view -> features read from the online store
-    ttl: dict[str, int | None]  # view -> seconds
+    ttl: dict[str, int | None]  # view -> seconds (plain views)
+    windowed: frozenset[str]  # window views: values as of the request time, never stale
     columns: list[str]  # the signature's input columns, in order
     numeric: bool  # every input is a number (or bool): the numpy fast path applies
+
+
+@dataclass(kw_only=True)
+class _Served:
+    """What the online store answered for one request."""
+
+    row: dict[str, Any] = field(default_factory=dict)  # features (and event times) read
+    stale: dict[str, str] = field(default_factory=dict)  # plain view -> event time past TTL
+    values: dict[str, Any] = field(default_factory=dict)  # window feature -> value (None: empty)
+    logged: dict[str, Any] | None = None  # "view@version:feature" -> value, for consistency
+    as_of: datetime | None = None  # the time the windows were computed as of
 
 
 def _inputs(workspace: Workspace, loaded: LoadedModel) -> _Inputs:
@@ -58,16 +71,21 @@ def _inputs(workspace: Workspace, loaded: LoadedModel) -> _Inputs:
         online.setdefault(view, []).append(feature)
     reader = None
     ttl: dict[str, int | None] = {}
+    windowed = set()
     if online:
         reader = OnlineFeatureReader(
             workspace, [f"{v}:{f}" for v, fs in online.items() for f in fs]
         )
         for view in online:
-            ttl[view] = workspace.features.get_feature_view(view).definition.ttl_seconds
+            definition = workspace.features.get_feature_view(view).definition
+            ttl[view] = definition.ttl_seconds
+            if definition.windowed:
+                windowed.add(view)
     signature = (version.signature or {}).get("inputs", [])
     columns = [c["name"] for c in signature]
     numeric = bool(signature) and all(c["kind"] in ("int", "float", "bool") for c in signature)
-    return _Inputs(reader=reader, online=online, ttl=ttl, columns=columns, numeric=numeric)
+    return _Inputs(reader=reader, online=online, ttl=ttl, windowed=frozenset(windowed),
+                   columns=columns, numeric=numeric)  # fmt: skip
 
 
 class Predictor:
@@ -137,22 +155,40 @@ class Predictor:
         variant = self.variant(entity)
         loaded = self.slots[variant].current  # this request keeps this version
         inputs = self.inputs_of(loaded)
-        row, stale = self._online(inputs, entity, features or {})
+        served = self._online(inputs, entity, features or {})
+        row = served.row
         row.update(features or {})
+        # A window feature may be null (no events in the window): a value, passed as NaN.
+        empty = {c for c in served.values if served.values[c] is None and c not in (features or {})}
+        for column in empty:
+            row[column] = math.nan
         missing = [c for c in inputs.columns if row.get(c) is None]
         if missing:
             raise InvalidInputError(
                 f"Missing feature(s) for {entity}: {', '.join(missing)} (neither in the online "
                 "store nor in 'features')."
             )
-        answer = self._fast_answer(loaded, inputs, row)
-        if answer is None:  # the general path: a DataFrame, checked against the signature
-            frame = pd.DataFrame([{c: row[c] for c in inputs.columns}] if inputs.columns else [row])
-            answer = self._answer(
-                loaded,
-                loaded.predict_proba(frame)[0] if hasattr(loaded.model, "predict_proba") else None,
-                lambda: loaded.predict(frame),
-            )
+        try:
+            answer = self._fast_answer(loaded, inputs, row)
+            if answer is None:  # the general path: a DataFrame, checked against the signature
+                frame = pd.DataFrame(
+                    [{c: row[c] for c in inputs.columns}] if inputs.columns else [row]
+                )
+                proba = (
+                    loaded.predict_proba(frame)[0]
+                    if hasattr(loaded.model, "predict_proba")
+                    else None
+                )
+                answer = self._answer(loaded, proba, lambda: loaded.predict(frame))
+        except ValueError as exc:
+            if not empty or "NaN" not in str(exc):
+                raise
+            raise InvalidInputError(
+                f"Window feature(s) {', '.join(sorted(empty))} are empty for {entity} (no events "
+                "in the window: null) and the model does not accept missing values. Train it "
+                "with missing values handled (an imputer in a Pipeline, or a model that takes "
+                "NaN), or pass the values in 'features'."
+            ) from None
         request_id = secrets.token_hex(8)
         if self.log is not None:
             self.log.append(
@@ -161,8 +197,10 @@ class Predictor:
                 loaded.version.name,
                 int(loaded.version.version or 0),
                 entity,
-                {c: row[c] for c in inputs.columns},
+                {c: None if c in empty else row[c] for c in inputs.columns},
                 answer["score"],
+                online=served.logged,
+                features_at=served.as_of,
             )
         return {
             "request_id": request_id,
@@ -170,29 +208,41 @@ class Predictor:
             "model": loaded.version.name,
             "version": loaded.version.version,
             **answer,
-            "stale_features": stale,
+            "stale_features": served.stale,
         }
 
-    def _online(
-        self, inputs: _Inputs, entity: dict[str, Any], given: dict[str, Any]
-    ) -> tuple[dict[str, Any], dict[str, str]]:
+    def _online(self, inputs: _Inputs, entity: dict[str, Any], given: dict[str, Any]) -> _Served:
         if inputs.reader is None:
-            return {}, {}
+            return _Served()
         needed = [f for fs in inputs.online.values() for f in fs if f not in given]
         if not needed:
-            return {}, {}
+            return _Served()
+        now = datetime.now(UTC)
         try:
-            found = inputs.reader.get(entity)
-        except InvalidInputError:
+            found = inputs.reader.get(entity, as_of=now)
+        except (InvalidInputError, NotFoundError):
             raise
         except Exception as exc:
             raise OnlineStoreUnavailable(
                 f"The online store is unavailable ({type(exc).__name__}: {exc}); retry later."
             ) from exc
-        now = datetime.now(UTC)
         stale: dict[str, str] = {}
-        known = False
+        # Window views know every entity: one without events has count 0 / null windows.
+        known = bool(inputs.windowed)
+        versions = inputs.reader.versions
+        logged = {
+            f"{view}@{versions[view]}:{feature}": found.get(feature)
+            for view, features in inputs.online.items()
+            for feature in features
+        }
+        values = {
+            feature: found.get(feature)
+            for view in inputs.windowed
+            for feature in inputs.online[view]
+        }
         for view in inputs.online:
+            if view in inputs.windowed:
+                continue
             stamp = found.get(f"{view}__event_timestamp")
             if stamp is not None:
                 known = True
@@ -206,7 +256,7 @@ class Predictor:
                 f"Unknown entity {entity}: the online store has no features for it "
                 f"({', '.join(inputs.online)}). Pass them in 'features' or materialize the view."
             )
-        return found, stale
+        return _Served(row=found, stale=stale, values=values, logged=logged, as_of=now)
 
     def _fast_answer(
         self, loaded: LoadedModel, inputs: _Inputs, row: dict[str, Any]
@@ -222,6 +272,8 @@ class Predictor:
         try:
             values = [row[c] for c in names]
             if not all(isinstance(v, int | float) for v in values):  # bool is an int too
+                return None
+            if any(v != v for v in values):  # NaN (an empty window): the checked path
                 return None
             X = np.array([values], dtype=float)
             model = loaded.model

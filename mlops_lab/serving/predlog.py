@@ -1,7 +1,10 @@
 """Prediction logging off the request path: buffered in memory, flushed to Parquet in batches.
 
 Each flush writes one part file ``<state>/predictions/<server>/part-<n>.parquet``
-(time, request id, variant, model, version, entity, features, prediction).
+(time, request id, variant, model, version, entity, features, prediction, and the
+online feature values served with the time they were computed as of: ``online``
+maps ``view@version:feature`` to the value, ``features_at`` is the request time
+the windows were computed as of; the consistency check recomputes them offline).
 ``close()`` flushes what is left, so a clean shutdown loses nothing; the
 counts written are kept to prove it.
 """
@@ -12,6 +15,7 @@ import json
 import logging
 import threading
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +32,8 @@ _COLUMNS = (
     "entity",
     "features",
     "prediction",
+    "online",
+    "features_at",
 )
 
 
@@ -58,9 +64,13 @@ class PredictionLog:
         entity: dict[str, Any],
         features: dict[str, Any],
         prediction: Any,
+        *,
+        online: dict[str, Any] | None = None,
+        features_at: datetime | None = None,
     ) -> None:
         """O(1) on the request path: a tuple into a list under a lock."""
-        record = (time.time(), request_id, variant, model, version, entity, features, prediction)
+        record = (time.time(), request_id, variant, model, version, entity, features, prediction,
+                  online, features_at)  # fmt: skip
         with self._lock:
             self._buffer.append(record)
             self.appended += 1
@@ -105,6 +115,11 @@ class PredictionLog:
                 "entity": pa.array([json.dumps(e, default=str) for e in columns[5]], pa.string()),
                 "features": pa.array([json.dumps(f, default=str) for f in columns[6]], pa.string()),
                 "prediction": pa.array([float(p) for p in columns[7]], pa.float64()),
+                "online": pa.array(
+                    [None if o is None else json.dumps(o, default=str) for o in columns[8]],
+                    pa.string(),
+                ),
+                "features_at": pa.array(columns[9], pa.timestamp("us", tz="UTC")),
             }
         )
         self.files += 1
@@ -133,7 +148,7 @@ def read_predictions(folder: Path, since: float | None = None) -> Any:
     try:
         where = "WHERE logged_at >= to_timestamp(?)" if since is not None else ""
         frame: pd.DataFrame = con.execute(
-            f"SELECT * FROM read_parquet(?) {where} ORDER BY logged_at",
+            f"SELECT * FROM read_parquet(?, union_by_name = true) {where} ORDER BY logged_at",
             [[str(p) for p in parts], *([since] if since is not None else [])],
         ).df()
     finally:

@@ -1,7 +1,8 @@
 import { ServerConnection } from '@jupyterlab/services';
 
-import { requestAPI } from '../request';
+import { jsonBody, requestAPI } from '../request';
 import {
+  IConsistencyReport,
   IFeaturesApi,
   IFeatureViewDetail,
   IFeatureViewDiff,
@@ -40,6 +41,25 @@ export class FeaturesApi implements IFeaturesApi {
   diffView(name: string, a: number, b: number): Promise<IFeatureViewDiff> {
     const params = new URLSearchParams({ a: String(a), b: String(b) });
     return this._get(`${viewPath(name)}/diff?${params}`);
+  }
+
+  async listConsistency(
+    name: string,
+    limit = 20
+  ): Promise<IConsistencyReport[]> {
+    const params = new URLSearchParams({ limit: String(limit) });
+    const page = await this._get<{ reports: IConsistencyReport[] }>(
+      `${viewPath(name)}/consistency?${params}`
+    );
+    return page.reports;
+  }
+
+  checkConsistency(name: string, since?: string): Promise<IConsistencyReport> {
+    return requestAPI<IConsistencyReport>(
+      `${viewPath(name)}/consistency`,
+      jsonBody('POST', since ? { since } : {}),
+      this._settings
+    );
   }
 
   private _get<T>(endPoint: string): Promise<T> {

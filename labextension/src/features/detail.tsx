@@ -19,14 +19,17 @@ import {
   formatTtl
 } from '../format';
 import { IFeature, IFeatureViewDetail, StatValue } from '../tokens';
+import { Consistency, VerdictBadge } from './consistency';
 import { Consumers, groupConsumers } from './consumers';
 import { VersionsDiff } from './diff';
 import { Histogram } from './histogram';
 import { FeaturesModel, IFeaturesState } from './model';
+import { LegacyWindowsNotice, StatsAsOf, WindowDefinition } from './windows';
 
 /**
  * One feature view in detail: facts, features with statistics and
- * histograms, versions and their diff, consumers, definition and code.
+ * histograms (window features in words), online/offline consistency,
+ * versions and their diff, consumers, definition and code.
  */
 export function ViewDetail(props: {
   model: FeaturesModel;
@@ -82,6 +85,7 @@ function DetailBody(props: {
     detail.version
   );
   const canCompare = detail.versions.length >= 2;
+  const latestCheck = state.consistency.reports[0];
   const compareLatest = () => {
     if (state.diff.phase === 'none' && canCompare) {
       const older = detail.versions
@@ -126,6 +130,7 @@ function DetailBody(props: {
         >
           {detail.description || 'No description.'}
         </p>
+        <LegacyWindowsNotice detail={detail} />
         <CodeActions detail={detail} model={model} />
         {state.notice && (
           <div
@@ -149,11 +154,27 @@ function DetailBody(props: {
           Features
           <span className="jp-mlops-badge">{detail.features.length}</span>
         </summary>
+        <StatsAsOf features={detail.features} />
         <ul className="jp-mlops-features" aria-label="Features">
           {detail.features.map(feature => (
             <FeatureCard key={feature.name} feature={feature} />
           ))}
         </ul>
+      </details>
+      <details
+        className="jp-mlops-fv-section"
+        data-testid="mlops-fv-consistency"
+      >
+        <summary>
+          Consistency
+          {latestCheck && (
+            <VerdictBadge
+              verdict={latestCheck.verdict}
+              testid="mlops-fv-consistency-verdict"
+            />
+          )}
+        </summary>
+        <Consistency model={model} consistency={state.consistency} />
       </details>
       <details
         className="jp-mlops-fv-section"
@@ -322,7 +343,15 @@ function Facts(props: { detail: IFeatureViewDetail }): JSX.Element {
       )}
       {detail.row_count !== undefined && (
         <>
-          <dt>Rows</dt>
+          <dt
+            title={
+              detail.windowed
+                ? 'A window view keeps its events; values are computed as of the time asked for'
+                : undefined
+            }
+          >
+            {detail.windowed ? 'Events' : 'Rows'}
+          </dt>
           <dd data-fact="rows">{detail.row_count.toLocaleString()}</dd>
         </>
       )}
@@ -365,7 +394,8 @@ export function Freshness(props: {
 }
 
 /**
- * One feature: its type, statistics and histogram.
+ * One feature: its type, what it is in words (window features), its
+ * statistics and histogram.
  */
 function FeatureCard(props: { feature: IFeature }): JSX.Element {
   const { feature } = props;
@@ -390,6 +420,9 @@ function FeatureCard(props: { feature: IFeature }): JSX.Element {
           {feature.dtype}
         </span>
       </div>
+      {feature.definition && (
+        <WindowDefinition definition={feature.definition} />
+      )}
       {feature.description && (
         <p className="jp-mlops-feature-description">{feature.description}</p>
       )}

@@ -1,8 +1,9 @@
 import { IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
 
-import { asApiError, MlopsApiError } from '../request';
+import { asApiError, IActionError, MlopsApiError } from '../request';
 import {
+  IConsistencyReport,
   IFeaturesApi,
   IFeatureViewDetail,
   IFeatureViewDiff,
@@ -18,6 +19,11 @@ export const PAGE_SIZE = 50;
  * How long typing pauses before the list is searched, in ms.
  */
 export const SEARCH_DELAY = 300;
+
+/**
+ * Stored consistency reports shown per view (the latest and older ones).
+ */
+export const CONSISTENCY_REPORTS = 10;
 
 /**
  * The server-side filter of the list: `q` searches names, features,
@@ -45,6 +51,32 @@ export type DiffState =
   | { phase: 'loading'; a: number; b: number }
   | { phase: 'ok'; a: number; b: number; diff: IFeatureViewDiff }
   | { phase: 'error'; a: number; b: number; error: MlopsApiError };
+
+/**
+ * The online/offline consistency reports of the selected view, and the
+ * check running now.
+ */
+export interface IConsistencyState {
+  /**
+   * The view the reports are of (reports are per view, not per version).
+   */
+  view: string | null;
+  /**
+   * Newest first.
+   */
+  reports: readonly IConsistencyReport[];
+  loaded: boolean;
+  loading: boolean;
+  error: MlopsApiError | null;
+  /**
+   * A check ("Check now") is running.
+   */
+  checking: boolean;
+  /**
+   * Why the last check failed, shown until dismissed.
+   */
+  actionError: IActionError | null;
+}
 
 /**
  * The outcome of an action (insert, copy), shown until dismissed.
@@ -92,6 +124,7 @@ export interface IFeaturesState {
   detailError: MlopsApiError | null;
   diff: DiffState;
   notice: INotice | null;
+  consistency: IConsistencyState;
 }
 
 /**
@@ -102,7 +135,8 @@ export type CodeInserter = (code: string) => Promise<string>;
 
 /**
  * The feature views of the workspace: a searchable, paginated list and
- * the detail of one view (features, versions and their diff, consumers).
+ * the detail of one view (features, versions and their diff, consumers,
+ * online/offline consistency).
  *
  * The model does the I/O; views read `state` and call its methods.
  */
@@ -132,7 +166,11 @@ export class FeaturesModel implements IDisposable {
    * Reload the loaded pages of the list and the selected view.
    */
   async refresh(): Promise<void> {
-    await Promise.all([this._loadViews('reload'), this._loadDetail()]);
+    await Promise.all([
+      this._loadViews('reload'),
+      this._loadDetail(),
+      this._loadConsistency()
+    ]);
   }
 
   /**
@@ -169,9 +207,10 @@ export class FeaturesModel implements IDisposable {
       detail: same ? this._state.detail : null,
       detailError: null,
       diff: { phase: 'none' },
-      notice: null
+      notice: null,
+      consistency: same ? this._state.consistency : noConsistency(name)
     });
-    await this._loadDetail();
+    await Promise.all([this._loadDetail(), this._loadConsistency()]);
   }
 
   /**
@@ -220,6 +259,49 @@ export class FeaturesModel implements IDisposable {
       this.notify({ kind: 'success', message: `Code inserted in ${where}.` });
     } catch (reason) {
       this.notify({ kind: 'error', message: asApiError(reason).message });
+    }
+  }
+
+  /**
+   * Check the selected view's consistency now (the server recomputes the
+   * served values offline), then reload its reports.
+   */
+  async checkConsistency(): Promise<void> {
+    const { view, checking, reports } = this._state.consistency;
+    if (view === null || checking) {
+      return;
+    }
+    this._setConsistency(view, { checking: true, actionError: null });
+    try {
+      const report = await this._api.checkConsistency(view);
+      if (report.id && report.alert) {
+        this._alerts.set(report.id, report.alert);
+      }
+      // Shown at once; the stored list (with its time) replaces it.
+      this._setConsistency(view, {
+        reports: [report, ...reports.filter(r => r.id !== report.id)],
+        loaded: true
+      });
+      await this._loadConsistency();
+    } catch (reason) {
+      this._setConsistency(view, {
+        actionError: {
+          title: `The consistency of ${view} could not be checked`,
+          error: asApiError(reason)
+        }
+      });
+    } finally {
+      this._setConsistency(view, { checking: false });
+    }
+  }
+
+  /**
+   * Hide why the last consistency check failed.
+   */
+  dismissConsistencyError(): void {
+    const { view } = this._state.consistency;
+    if (view !== null) {
+      this._setConsistency(view, { actionError: null });
     }
   }
 
@@ -296,6 +378,58 @@ export class FeaturesModel implements IDisposable {
     }
   }
 
+  /**
+   * Load the selected view's stored consistency reports.
+   */
+  private async _loadConsistency(): Promise<void> {
+    const ticket = ++this._consistencyTicket;
+    const { view } = this._state.consistency;
+    if (view === null) {
+      return;
+    }
+    this._setConsistency(view, { loading: true });
+    try {
+      const reports = await this._api.listConsistency(
+        view,
+        CONSISTENCY_REPORTS
+      );
+      if (ticket === this._consistencyTicket) {
+        // A stored report does not keep the alert its check opened.
+        const withAlerts = reports.map(r =>
+          r.id && !r.alert && this._alerts.has(r.id)
+            ? { ...r, alert: this._alerts.get(r.id) }
+            : r
+        );
+        this._setConsistency(view, {
+          reports: withAlerts,
+          loaded: true,
+          loading: false,
+          error: null
+        });
+      }
+    } catch (reason) {
+      if (ticket === this._consistencyTicket) {
+        this._setConsistency(view, {
+          loading: false,
+          error: asApiError(reason)
+        });
+      }
+    }
+  }
+
+  /**
+   * Change the consistency state, unless another view is shown meanwhile.
+   */
+  private _setConsistency(
+    view: string,
+    patch: Partial<IConsistencyState>
+  ): void {
+    const consistency = this._state.consistency;
+    if (consistency.view === view) {
+      this._update({ consistency: { ...consistency, ...patch } });
+    }
+  }
+
   private _update(patch: Partial<IFeaturesState>): void {
     if (this._isDisposed) {
       return;
@@ -304,7 +438,9 @@ export class FeaturesModel implements IDisposable {
     this._stateChanged.emit(this._state);
   }
 
+  private _alerts = new Map<string, string>();
   private _api: IFeaturesApi;
+  private _consistencyTicket = 0;
   private _detailTicket = 0;
   private _diffTicket = 0;
   private _insertCode: CodeInserter;
@@ -324,7 +460,8 @@ export class FeaturesModel implements IDisposable {
     detailLoading: false,
     detailError: null,
     diff: { phase: 'none' },
-    notice: null
+    notice: null,
+    consistency: noConsistency(null)
   };
   private _stateChanged = new Signal<this, IFeaturesState>(this);
 }
@@ -344,6 +481,18 @@ export namespace FeaturesModel {
      */
     searchDelay?: number;
   }
+}
+
+function noConsistency(view: string | null): IConsistencyState {
+  return {
+    view,
+    reports: [],
+    loaded: false,
+    loading: false,
+    error: null,
+    checking: false,
+    actionError: null
+  };
 }
 
 function withoutDuplicates(
