@@ -63,7 +63,14 @@ async def test_list_search_detail_and_diff(jp_fetch: Any, jp_root_dir: Path) -> 
     assert detail["entity"]["join_keys"] == ["customer_id"]
     assert [v["version"] for v in detail["versions"]] == [1, 2]
     feature = next(f for f in detail["features"] if f["name"] == "amount_sum_30d")
-    assert sum(feature["histogram"]["counts"]) == detail["row_count"]
+    # A window view: statistics as of the last event (day 3), one value per customer.
+    assert detail["windowed"] and detail["table_format"] == "events" and detail["row_count"] == 4
+    assert sum(feature["histogram"]["counts"]) == 3
+    assert feature["stats_as_of"]["as_of"] == (T0 + pd.Timedelta(days=3)).isoformat()
+    assert feature["definition"].startswith("sum of amount over the 30 days")
+    assert feature["min"] == 1.0 and feature["max"] == 14.0  # c: 1.0; a: 5 + 9; b: 7
+    reports = await get("spend", "consistency")
+    assert reports == {"reports": []}
     assert "store.get_training_frame(entity_df" in detail["snippet"]
     assert all(f'"spend:{f["name"]}"' in detail["snippet"] for f in detail["features"])
     assert all(c["first_used"].endswith("+00:00") for c in detail["consumers"])
@@ -104,7 +111,7 @@ def test_features_cli(tmp_path: Path) -> None:
     assert shown["version"] == 2 and "histogram" not in shown["features"][0]
     assert "amount_sum_30d" in run("show", "spend")
     done = json.loads(run("materialize", "spend", "--json"))["materialized"][0]
-    assert done["rows_written"] == 3 and done["last_event_at"].startswith("2026-03-04")
+    assert done["rows_written"] == 4 and done["last_event_at"].startswith("2026-03-04")  # events
     assert "2026-03-04" in run("list")
     failed = runner.invoke(cli, ["--workspace", str(tmp_path), "features", "show", "nope"])
     assert failed.exit_code == 1 and "No feature view 'nope'" in failed.stderr

@@ -285,12 +285,21 @@ def test_bad_window_definitions_are_named(workspace: Workspace) -> None:
 
 
 def test_views_of_the_old_semantics_are_recomputed_on_first_use(workspace: Workspace) -> None:
+    from mlops_lab.catalog.migrations import MIGRATIONS
+
     events = _events(seed=8)
     view = _register(workspace, events)
-    # What an older mlops-lab left: a per-event table, marked by the migration.
-    workspace.catalog.write(
-        "UPDATE feature_view_versions SET table_format = 'event_windows' WHERE name = 'spend'"
+    plain = workspace.features.register_feature_view(
+        "last_amount", entity="customer", source="tx", timestamp="event_at", features=["amount"]
     )
+    assert plain.table_format == "rows"
+    # What an older mlops-lab left, as the migration to version 9 finds it: every version
+    # 'rows' (the column's default); the migration marks the window views.
+    workspace.catalog.write("UPDATE feature_view_versions SET table_format = 'rows'")
+    marking = next(m for m in MIGRATIONS if m.version == 9).statements[1]
+    workspace.catalog.write(marking)
+    formats = dict(workspace.catalog.read("SELECT name, table_format FROM feature_view_versions"))
+    assert formats == {"spend": "event_windows", "last_amount": "rows"}
     rows = _query_rows(events, seed=3, n=40)
     with pytest.warns(UserWarning, match="old window semantics.*features rebuild spend"):
         frame = workspace.features.get_training_frame(rows, ["spend:amount_count_7d"])

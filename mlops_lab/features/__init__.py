@@ -1,6 +1,9 @@
 """The feature store: entities, versioned feature views with window aggregations,
 point-in-time training frames and an online store for serving.
 
+Window features follow one rule everywhere (see :mod:`mlops_lab.features.windows`):
+a window ``w`` as of time ``t`` covers the events with ``t - w < event_time <= t``.
+
 Get one from a workspace: ``store = mlops_lab.open_workspace().features``.
 """
 
@@ -16,6 +19,7 @@ from mlops_lab.features.registry import (
     consumers,
     get_view,
     list_views,
+    rebuild_view,
     register_entity,
     register_view,
     view_versions,
@@ -165,11 +169,20 @@ class FeatureStore:
         return OnlineFeatureReader(self.workspace, features)
 
     def get_online_features(
-        self, entity_rows: Sequence[dict[str, Any]], features: Sequence[str]
+        self,
+        entity_rows: Sequence[dict[str, Any]],
+        features: Sequence[str],
+        *,
+        as_of: datetime | None = None,
     ) -> list[dict[str, Any]]:
-        """Latest values per entity row (resolves the features on every call: for many
-        calls keep an :meth:`online_reader`)."""
-        return self.online_reader(features).get_many(entity_rows)
+        """Per entity row: plain features' latest values, window features as of ``as_of``
+        (default now; a timezone-aware time). Resolves the features on every call: for
+        many calls keep an :meth:`online_reader`."""
+        return self.online_reader(features).get_many(entity_rows, as_of=as_of)
+
+    def rebuild_feature_view(self, name: str, version: int | None = None) -> FeatureViewVersion:
+        """Recompute a view version's table from its pinned source (see rebuild_view)."""
+        return rebuild_view(self.workspace, name, version)
 
 
 def _source_of(function: Any) -> str:

@@ -82,20 +82,39 @@ def materialize(
         con.close()
     assert newest is not None
     last_event = newest[0] or last
+    return _record(workspace, view, online, rows_read=int(newest[1]), written=written,
+                   lower=lower, last_event=last_event)  # fmt: skip
+
+
+def _record(
+    workspace: Workspace,
+    view: FeatureViewVersion,
+    online: EmbeddedOnlineStore | RedisOnlineStore,
+    *,
+    rows_read: int,
+    written: int,
+    lower: datetime | None,
+    last_event: datetime | None,
+    horizon: datetime | None = None,
+) -> dict[str, Any]:
+    """Record a materialization in the catalog; what it did, for the caller."""
     workspace.catalog.write(
-        "INSERT INTO materializations (view, version, store, last_event_at, rows_written) "
-        "VALUES (?, ?, ?, ?, ?)",
-        [view.name, view.version, online.url, last_event, written],
+        "INSERT INTO materializations (view, version, store, last_event_at, rows_written, "
+        "horizon) VALUES (?, ?, ?, ?, ?, ?)",
+        [view.name, view.version, online.url, last_event, written, horizon],
     )
-    return {
+    result = {
         "view": view.name,
         "version": view.version,
         "store": online.url,
-        "rows_read": int(newest[1]),
+        "rows_read": rows_read,
         "rows_written": written,
         "from": lower.isoformat() if lower else None,
         "last_event_at": last_event.isoformat() if last_event else None,
     }
+    if horizon is not None:
+        result["horizon"] = horizon.isoformat()
+    return result
 
 
 def _materialize_events(
@@ -168,21 +187,8 @@ def _materialize_events(
         con.close()
     candidates = [t for t in (count_row[1], old_last) if t is not None]
     last_event = max(candidates) if candidates else None
-    workspace.catalog.write(
-        "INSERT INTO materializations (view, version, store, last_event_at, rows_written, "
-        "horizon) VALUES (?, ?, ?, ?, ?, ?)",
-        [view.name, view.version, online.url, last_event, written, effective],
-    )
-    return {
-        "view": view.name,
-        "version": view.version,
-        "store": online.url,
-        "rows_read": int(count_row[0]),
-        "rows_written": written,
-        "from": lower.isoformat(),
-        "horizon": effective.isoformat(),
-        "last_event_at": last_event.isoformat() if last_event else None,
-    }
+    return _record(workspace, view, online, rows_read=int(count_row[0]), written=written,
+                   lower=lower, last_event=last_event, horizon=effective)  # fmt: skip
 
 
 def freshness(workspace: Workspace) -> dict[str, str | None]:

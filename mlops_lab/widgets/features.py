@@ -25,9 +25,12 @@ def feature_histogram(feature: dict[str, Any], *, title: str | None = None) -> A
         bars = go.Bar(x=histogram.get("labels", []), y=counts, name=feature["name"])
     figure = go.Figure(bars)
     nulls = feature.get("null_share", 0.0)
+    about = feature.get("stats_as_of") or {}
+    when = f", as of {about['as_of'][:16].replace('T', ' ')}" if about.get("as_of") else ""
     figure.update_layout(
-        title=title or f"{feature['name']} ({feature.get('dtype', '')}, {nulls:.1%} null)",
-        xaxis_title=feature["name"], yaxis_title="rows", bargap=0.02, height=320,
+        title=title or f"{feature['name']} ({feature.get('dtype', '')}, {nulls:.1%} null{when})",
+        xaxis_title=feature["name"], yaxis_title="entities" if about else "rows", bargap=0.02,
+        height=320,
         margin={"l": 40, "r": 10, "t": 40, "b": 40},
     )  # fmt: skip
     return figure
@@ -79,9 +82,17 @@ class FeatureBrowser:
             f"<td>{escape(str(feature.get(k)))}</td>"
             for k in ("dtype", "null_share", "min", "max", "mean", "distinct")
         )
+        about = feature.get("stats_as_of") or {}
+        window = (
+            f"<div>{escape(feature.get('definition', ''))}</div>"
+            f"<div><i>Statistics as of {escape(str(about.get('as_of')))} (the source's last "
+            "event), one value per entity with events.</i></div>"
+            if about
+            else ""
+        )
         self.details.value = (
             f"<b>{escape(self._view.name)} v{self._view.version}</b> "
-            f"({escape(self._view.entity)}) &mdash; {escape(self._view.description)}"
+            f"({escape(self._view.entity)}) &mdash; {escape(self._view.description)}{window}"
             "<table><tr><th>dtype</th><th>null share</th><th>min</th><th>max</th><th>mean</th>"
             f"<th>distinct</th></tr><tr>{cells}</tr></table>"
         )

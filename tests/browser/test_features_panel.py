@@ -6,14 +6,20 @@ Real JupyterLab, feature views registered through the Python API in a subprocess
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import subprocess
+import sys
+import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
-from playwright.sync_api import Locator, Page, Request, expect
+from playwright.sync_api import ConsoleMessage, Locator, Page, Request, expect
 
 if TYPE_CHECKING:  # fixtures' types, from this folder's conftest.py
     from conftest import LabFactory, LabServer
@@ -369,3 +375,249 @@ def test_many_views_page_and_search_in_dark_theme(
     expect(versions.get_by_test_id("mlops-diff")).to_have_attribute("data-phase", "ok")
     versions.scroll_into_view_if_needed()
     page.screenshot(path=screenshots_dir / "features-diff-dark.png", clip=CLIP)
+
+
+# A second window view of the demo's transactions whose 400-day window is longer than the
+# source's span (allowed).
+REGISTER_LONG_WINDOW = """
+import sys
+import mlops_lab
+
+store = mlops_lab.open_workspace(sys.argv[1]).features
+store.register_feature_view(
+    "spend_400d", entity="customer", source="transactions", timestamp="event_at",
+    aggregations=[{"column": "amount", "functions": ["sum"], "windows": ["400d"]}],
+)
+"""
+
+# What migration 9 does to a window view computed before it: recomputed on first use.
+MARK_OLD_WINDOWS = """
+import sys
+import mlops_lab
+
+mlops_lab.open_workspace(sys.argv[1]).catalog.write(
+    "UPDATE feature_view_versions SET table_format = 'event_windows' WHERE name = ?",
+    [sys.argv[2]],
+)
+"""
+
+# A model server's work: predict for the first customers of the training frame with the
+# champion, logging the online values served (customer_spend's windows as of now).
+SERVE = """
+import sys
+import mlops_lab
+from mlops_lab.datasets import load_dataset
+from mlops_lab.serving.predictor import Predictor
+from mlops_lab.serving.predlog import PredictionLog
+
+OFFLINE = ["days_since_last", "tenure_days", "segment_consumer", "segment_enterprise",
+           "segment_smb"]
+ws = mlops_lab.open_workspace(sys.argv[1])
+frame = load_dataset(ws, "training_frame").set_index("customer_id")
+log = PredictionLog(ws.state_dir / "predictions" / "browser-test")
+predictor = Predictor(ws, "churn@champion", log=log)
+for customer in frame.index[: int(sys.argv[2])]:
+    row = frame.loc[customer]
+    predictor.predict({"customer_id": customer}, {c: row[c].item() for c in OFFLINE})
+log.close()
+"""
+
+# A served value the offline store disagrees with (as a stale online store would give).
+SERVE_WRONG = """
+import sys
+from datetime import UTC, datetime
+import mlops_lab
+from mlops_lab.serving.predlog import PredictionLog
+
+ws = mlops_lab.open_workspace(sys.argv[1])
+log = PredictionLog(ws.state_dir / "predictions" / "browser-test-wrong")
+log.append("wrong-1", "champion", "churn", 1, {"customer_id": "c00001"}, {}, 0.5,
+           online={"customer_spend@1:amount_count_7d": 999}, features_at=datetime.now(UTC))
+log.close()
+"""
+
+SERVED = 12
+# The elements of a detail sticking out of the sidebar on the right.
+WIDER_THAN_SIDEBAR = """node => {
+    const right = node.closest(".jp-mlops-panel").getBoundingClientRect().right;
+    return [...node.querySelectorAll("*")]
+        .filter(e => e.getClientRects().length && e.getBoundingClientRect().right > right + 1)
+        .filter(e => !e.closest(".jp-mlops-table-scroll"))
+        .map(e => e.className || e.tagName);
+}"""
+AMOUNT_SUM_7D = (
+    "sum of amount over the 7 days up to and including the row's time "
+    "(events with time in (t - 7d, t]; null when there are none)"
+)
+
+
+def make_demo(root: Path, home: Path) -> None:
+    """`mlops-lab init --demo` and one run of the churn pipeline (features, a champion)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MLOPS_LAB_")}
+    home.mkdir(parents=True, exist_ok=True)
+    env.update(HOME=str(home), JUPYTER_CONFIG_DIR=str(home / "config"), PYTHONUNBUFFERED="1")
+    for args, cwd in ((["init", "--demo", str(root)], home), (["run", "churn"], root)):
+        command = [sys.executable, "-m", "mlops_lab", *args]
+        result = subprocess.run(
+            command, cwd=cwd, env=env, capture_output=True, text=True, timeout=600, check=False
+        )
+        assert result.returncode == 0, f"mlops-lab {args}:\n{result.stdout}{result.stderr}"
+
+
+def open_view(panel: Locator, name: str) -> Locator:
+    """Open a view of the list in detail."""
+    panel.locator(f'[data-testid="mlops-fv-row"][data-view="{name}"] .jp-mlops-fv-open').click()
+    return panel.get_by_test_id("mlops-fv-detail")
+
+
+def get_api(server: LabServer, path: str) -> Any:
+    request = urllib.request.Request(
+        f"{server.base_url}/mlops-lab/api/{path}",
+        headers={"Authorization": f"token {server.token}"},
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read())
+
+
+@pytest.fixture
+def console_errors(page: Page) -> Iterator[list[str]]:
+    """The page's console errors and uncaught exceptions; the test fails on any."""
+    errors: list[str] = []
+
+    def on_console(message: ConsoleMessage) -> None:
+        if message.type == "error":
+            errors.append(f"console: {message.text}")
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda error: errors.append(f"page error: {error}"))
+    yield errors
+    assert errors == [], errors
+
+
+def switch_theme(page: Page, theme: str) -> None:
+    """Settings > Theme > `theme`, as a user would."""
+
+    def item(label: str) -> Locator:
+        exact = page.locator(".lm-Menu-itemLabel", has_text=re.compile(f"^{re.escape(label)}$"))
+        return page.locator(".lm-Menu-item").filter(has=exact)
+
+    page.locator(".lm-MenuBar-item", has_text="Settings").click()
+    item("Theme").hover()
+    item(theme).click()
+
+
+def test_window_view_definitions_statistics_and_consistency(
+    start_lab: LabFactory,
+    page: Page,
+    tmp_path: Path,
+    screenshots_dir: Path,
+    console_errors: list[str],
+) -> None:
+    root = tmp_path / "demo"
+    make_demo(root, tmp_path / "home")
+    server = start_lab(root, init=False)
+    server.python(REGISTER_LONG_WINDOW, str(root))
+    about = get_api(server, "features/views/customer_spend")["features"][0]["stats_as_of"]
+
+    panel = open_features(page, server)
+    expect(rows(panel)).to_have_count(2)
+    detail = open_view(panel, "customer_spend")
+    expect(detail.get_by_test_id("mlops-fv-name")).to_have_text("customer_spend")
+    expect(detail.get_by_test_id("mlops-fv-legacy")).to_have_count(0)
+    # A window view keeps its events.
+    facts = detail.get_by_test_id("mlops-fv-facts")
+    expect(facts.locator('dt:has-text("Events")')).to_have_count(1)
+
+    # Each window feature in words; the statistics are as of the source's last event.
+    expect(detail.get_by_test_id("mlops-feature")).to_have_count(10)
+    expect(detail.get_by_test_id("mlops-feature-definition")).to_have_count(10)
+    card = feature(detail, "amount_sum_7d")
+    expect(card.get_by_test_id("mlops-feature-definition")).to_have_text(AMOUNT_SUM_7D)
+    count = feature(detail, "amount_count_30d").get_by_test_id("mlops-feature-definition")
+    expect(count).to_contain_text("number of non-null values of amount over the 30 days")
+    label = detail.get_by_test_id("mlops-fv-stats-as-of")
+    expect(label).to_have_text(
+        re.compile(r"^Statistics as of .+ \(the source's last event\), one value per entity$")
+    )
+    expect(label.locator("time")).to_have_attribute("datetime", about["as_of"])
+    expect(detail.get_by_test_id("mlops-fv-long-windows")).to_have_count(0)
+    expect(card.get_by_test_id("mlops-histogram")).to_have_attribute("data-kind", "numeric")
+    page.screenshot(path=screenshots_dir / "features-windows.png", clip=CLIP)
+
+    # No check yet: say what a check does.
+    consistency = open_section(detail, "mlops-fv-consistency")
+    expect(consistency.get_by_test_id("mlops-consistency-empty")).to_have_text(
+        "No consistency check yet: model servers log the values they serve; "
+        "Check now compares them with the offline store."
+    )
+    check = consistency.get_by_test_id("mlops-consistency-check")
+
+    # Nothing served yet: no data.
+    check.click()
+    latest = consistency.get_by_test_id("mlops-consistency-latest")
+    expect(latest).to_have_attribute("data-verdict", "no data")
+    expect(check).to_be_enabled()
+    expect(latest.locator('[data-fact="rows_checked"]')).to_have_text("0")
+    expect(consistency.get_by_test_id("mlops-consistency-empty")).to_have_count(0)
+
+    # Served by the champion, then checked: every value matches the offline store.
+    server.python(SERVE, str(root), str(SERVED))
+    check.click()
+    expect(latest).to_have_attribute("data-verdict", "consistent")
+    expect(detail.get_by_test_id("mlops-fv-consistency-verdict")).to_have_text("consistent")
+    expect(latest.locator('[data-fact="rows_checked"]')).to_have_text(str(SERVED))
+    expect(latest.locator('[data-fact="mismatches"]')).to_have_text("0")
+    expect(latest.locator('[data-fact="versions"]')).to_have_text("v1")
+    table = latest.get_by_test_id("mlops-consistency-features")
+    expect(table.locator("tbody tr")).to_have_count(10)
+    row = table.locator('tr[data-feature="amount_sum_7d"] td')
+    expect(row).to_have_text([str(SERVED), "0", "0%"])
+    expect(latest.get_by_test_id("mlops-consistency-examples")).to_have_count(0)
+    older = consistency.get_by_test_id("mlops-consistency-older").locator("li")
+    expect(older).to_have_count(1)
+    expect(older.first).to_have_attribute("data-verdict", "no data")
+    expect(older.first).to_contain_text("0 rows, 0 mismatches")
+
+    # A served value the offline store disagrees with: a mismatch, with its example.
+    server.python(SERVE_WRONG, str(root))
+    check.click()
+    expect(latest).to_have_attribute("data-verdict", "mismatch")
+    expect(latest.locator('[data-fact="rows_checked"]')).to_have_text(str(SERVED + 1))
+    expect(latest.locator('[data-fact="mismatches"]')).to_have_text("1")
+    expect(latest.locator('[data-fact="alert"]')).not_to_be_empty()
+    wrong = table.locator("tbody tr").first
+    expect(wrong).to_have_attribute("data-feature", "amount_count_7d")
+    expect(wrong.locator("td")).to_have_text([str(SERVED + 1), "1", "7.7%"])
+    example = latest.get_by_test_id("mlops-consistency-example")
+    expect(example).to_have_count(1)
+    expect(example).to_contain_text("customer_id=c00001")
+    expect(example.locator('[data-side="online"]')).to_have_text("online 999")
+    expect(example.locator('[data-side="offline"]')).to_have_text("offline 0")
+    expect(older).to_have_count(2)
+    stored = get_api(server, "features/views/customer_spend/consistency")["reports"]
+    assert [r["verdict"] for r in stored] == ["mismatch", "consistent", "no data"]
+
+    # Nothing overflows the narrow sidebar, nor the table its box; the same in the dark theme.
+    assert detail.evaluate(WIDER_THAN_SIDEBAR) == [], "overflows the sidebar"
+    table_box = latest.locator(".jp-mlops-table-scroll")
+    assert table_box.evaluate("node => node.scrollWidth <= node.clientWidth")
+    switch_theme(page, "JupyterLab Dark")
+    expect(page.locator("body")).to_have_attribute("data-jp-theme-light", "false")
+    consistency.evaluate("node => node.scrollIntoView()")
+    page.screenshot(path=screenshots_dir / "features-consistency-dark.png", clip=CLIP)
+
+    # The view whose window is longer than its source's span says it is allowed; once
+    # marked as computed with the old windows, it says it is recomputed on first use.
+    detail.get_by_test_id("mlops-fv-back").click()
+    open_view(panel, "spend_400d")
+    expect(detail.get_by_test_id("mlops-fv-name")).to_have_text("spend_400d")
+    expect(detail.get_by_test_id("mlops-fv-long-windows")).to_have_text(
+        re.compile(r"^Window 400d longer than the source's span of \d+ days: allowed$")
+    )
+    expect(detail.get_by_test_id("mlops-fv-consistency-verdict")).to_have_count(0)
+    server.python(MARK_OLD_WINDOWS, str(root), "spend_400d")
+    detail.get_by_test_id("mlops-fv-refresh").click()
+    expect(detail.get_by_test_id("mlops-fv-legacy")).to_have_text(
+        "Computed with the old per-event windows; recomputed on first use "
+        "(mlops-lab features rebuild spend_400d)"
+    )
