@@ -14,8 +14,8 @@ Two backends behind one small interface:
   materialization bumps the generation file, because one SQL query per lookup
   costs far more than 0.1 ms;
 - Redis (``online_store: redis://host:port/db`` in mlops_lab.yaml): one hash per
-  entity and plain view version; one sorted set of events (scored by event
-  time) per entity and window view version.
+  entity and plain view version; one value per entity and window view version
+  holding its events (read for a whole batch with one MGET).
 
 Materialization streams record batches from the view's Parquet table (it
 never loads the table into memory). A plain row is only written when it is
@@ -393,7 +393,7 @@ class RedisOnlineStore:
             out.append(row)
         return out
 
-    # -- window views: one sorted set of events per entity, scored by event time -------
+    # -- window views: one value per entity holding its events ----------------------------
 
     @staticmethod
     def _events_key(view: str, version: int, key: tuple[Any, ...]) -> str:
@@ -406,29 +406,66 @@ class RedisOnlineStore:
     def write_events(self, view: str, version: int, keys: list[str],
                      batches: Iterator[pa.RecordBatch], schema: pa.Schema,
                      horizon: datetime) -> int:  # fmt: skip
-        """ZADD each event as the JSON ``[seq, value...]`` (so each is held once)."""
+        """Merge each entity's new events into its value: JSON ``{"t": [event times in
+        microseconds], "s": [__seq], "v": {column: [values]}}`` in event order. An event
+        already held (same ``__seq``) is not added again. One writer at a time (the
+        materialization job); readers always see a whole value."""
         skip = (*keys, "event_timestamp", "created_timestamp", "__seq")
         columns = [f.name for f in schema if f.name not in skip]
         written = 0
         for batch in batches:
-            data = batch.to_pydict()
+            stamps = pc.cast(batch.column("event_timestamp"), pa.timestamp("us", tz="UTC"))
+            times = pc.cast(stamps, pa.int64()).to_pylist()
+            seqs = batch.column("__seq").to_pylist()
+            values = {c: batch.column(c).to_pylist() for c in columns}
+            prefix = f"mlops:w:{view}:v{version}:"
+            names = [
+                prefix + "|".join(str(k) for k in key)
+                for key in zip(*(batch.column(k).to_pylist() for k in keys), strict=True)
+            ]
+            grouped: dict[str, list[int]] = {}
+            for i, name in enumerate(names):
+                grouped.setdefault(name, []).append(i)
+            unique = list(grouped)
+            held = self._call(lambda unique=unique: self._client.mget(unique))
             pipe = self._client.pipeline(transaction=False)
-            for i, stamp in enumerate(data["event_timestamp"]):
-                key = self._events_key(view, version, tuple(data[k][i] for k in keys))
-                member = json.dumps([data["__seq"][i], *(data[c][i] for c in columns)],
-                                    default=str)  # fmt: skip
-                pipe.zadd(key, {member: _micros(stamp)})
-            written += sum(int(r) for r in self._call(pipe.execute))
-        stamp = _micros(horizon)
-        # The horizon only moves back (a backfill); one HSET of the column names too.
+            for name, current in zip(unique, held, strict=True):
+                rows = grouped[name]
+                if current is None:  # new: the batch is in __seq (= event) order already
+                    written += len(rows)
+                    value = {"t": [times[i] for i in rows], "s": [seqs[i] for i in rows],
+                             "v": {c: [values[c][i] for i in rows] for c in columns}}  # fmt: skip
+                    pipe.set(name, json.dumps(value, default=str))
+                    continue
+                events = json.loads(current)
+                count = len(events["s"])
+                known = set(events["s"])
+                merged = [
+                    (t, s, [events["v"].get(c, [None] * count)[j] for c in columns])
+                    for j, (t, s) in enumerate(zip(events["t"], events["s"], strict=True))
+                ]
+                for i in rows:
+                    if seqs[i] in known:
+                        continue
+                    known.add(seqs[i])
+                    written += 1
+                    merged.append((times[i], seqs[i], [values[c][i] for c in columns]))
+                merged.sort(key=lambda event: (event[0], event[1]))
+                value = {
+                    "t": [t for t, _, _ in merged],
+                    "s": [s for _, s, _ in merged],
+                    "v": {c: [row[j] for _, _, row in merged] for j, c in enumerate(columns)},
+                }
+                pipe.set(name, json.dumps(value, default=str))
+            self._call(pipe.execute)
+        # The horizon only moves back (a backfill).
         script = self._client.register_script(
             "local h = redis.call('HGET', KEYS[1], 'horizon') "
             "if (not h) or tonumber(h) > tonumber(ARGV[1]) then "
-            "redis.call('HSET', KEYS[1], 'horizon', ARGV[1]) end "
-            "redis.call('HSET', KEYS[1], 'columns', ARGV[2]) return 1"
+            "redis.call('HSET', KEYS[1], 'horizon', ARGV[1]) end return 1"
         )
         self._call(lambda: script(keys=[self._horizon_key(view, version)],
-                                  args=[stamp, json.dumps(columns)]))  # fmt: skip
+                                  args=[_micros(horizon)]))  # fmt: skip
         return written
 
     def read_events(
@@ -441,29 +478,30 @@ class RedisOnlineStore:
         since: int,
         until: int,
     ) -> tuple[int | None, list[EntityEvents | None]]:
-        """The horizon, and the events in ``(since, until]`` of each entity, per column."""
+        """The horizon, and each entity's events per column (one MGET for the batch)."""
+        names = [self._events_key(view, version, key) for key in key_values]
         pipe = self._client.pipeline(transaction=False)
-        pipe.hmget(self._horizon_key(view, version), ["horizon", "columns"])
-        for key in key_values:
-            pipe.zrangebyscore(self._events_key(view, version, key), f"({since}", until,
-                               withscores=True)  # fmt: skip
-        replies = self._call(pipe.execute)
-        horizon, held_text = replies[0]
-        held = json.loads(held_text) if held_text else []
-        positions = {c: held.index(c) + 1 for c in columns if c in held}
+        pipe.hget(self._horizon_key(view, version), "horizon")
+        pipe.mget(names)
+        horizon, values = self._call(pipe.execute)
         out: list[EntityEvents | None] = []
-        for members in replies[1:]:
-            if not members:
+        for value in values:
+            if value is None:
                 out.append(None)
                 continue
-            decoded = sorted(
-                (int(score), (row := json.loads(member))[0], row) for member, score in members
-            )
-            events: EntityEvents = {}
-            for column, position in positions.items():
-                kept = [(t, row[position]) for t, _, row in decoded if row[position] is not None]
-                events[column] = ([t for t, _ in kept], [v for _, v in kept])
-            out.append(events)
+            held = json.loads(value)
+            times = held["t"]
+            found: EntityEvents = {}
+            for column in columns:
+                picked = held["v"].get(column)
+                if picked is None:
+                    continue
+                if None in picked:
+                    kept = [(t, v) for t, v in zip(times, picked, strict=True) if v is not None]
+                    found[column] = ([t for t, _ in kept], [v for _, v in kept])
+                else:
+                    found[column] = (times, picked)
+            out.append(found)
         return (int(horizon) if horizon is not None else None), out
 
 
