@@ -198,6 +198,7 @@ def test_served_windows_match_the_offline_store(demo: Workspace) -> None:
         assert wrong["examples"][0]["online"] == 999 and report["alert"]
         stored = consistency_reports(demo, "customer_spend")
         assert stored[0]["id"] == report["id"] and stored[0]["mismatches"] == 1
+        assert stored[0]["alert"] == report["alert"]
     finally:
         shutil.rmtree(folder)
         demo.catalog.write("UPDATE alerts SET status = 'closed' WHERE kind = 'consistency'")

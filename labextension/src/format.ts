@@ -66,6 +66,21 @@ export function formatStarted(iso: string, now: Date = new Date()): string {
 }
 
 /**
+ * A date and time to the minute, in the browser's locale, e.g. "Jun 30,
+ * 2026, 11:59 PM".
+ */
+export function formatDateTime(iso: string): string {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) {
+    return iso;
+  }
+  return date.toLocaleString(undefined, {
+    dateStyle: 'medium',
+    timeStyle: 'short'
+  });
+}
+
+/**
  * ANSI escape sequences: CSI (ESC [ ... final byte, e.g. colours), OSC
  * (ESC ] ... BEL or ESC \\) and two-byte escapes.
  */

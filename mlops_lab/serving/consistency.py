@@ -17,8 +17,7 @@ from __future__ import annotations
 import json
 import math
 import secrets
-import time
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import pandas as pd
@@ -126,7 +125,7 @@ def check_consistency(
         "mismatches": mismatches,
         "features": sorted(features.values(), key=lambda e: e["feature"]),
         "verdict": "no data" if not rows else ("consistent" if not mismatches else "mismatch"),
-        "checked_at": time.time(),
+        "created_at": datetime.now(UTC).isoformat(),
     }
     if save:
         report["id"] = _save(workspace, report, definition.run_id, alert_pipeline)
@@ -139,12 +138,6 @@ def _save(
     from mlops_lab.pipelines.triggers import open_alert
 
     report_id = f"fc{secrets.token_hex(6)}"
-    workspace.catalog.write(
-        "INSERT INTO feature_consistency (id, view, since, rows_checked, mismatches, report) "
-        "VALUES (?, ?, ?, ?, ?, ?)",
-        [report_id, report["view"], report["since"], report["rows_checked"],
-         report["mismatches"], json.dumps(report, default=str)],
-    )  # fmt: skip
     if report["mismatches"]:
         if pipeline is None and run_id:
             value = workspace.catalog.read_value("SELECT pipeline FROM runs WHERE id = ?", [run_id])
@@ -161,6 +154,12 @@ def _save(
             ),
             data={"report": report_id, "view": report["view"]},
         )
+    workspace.catalog.write(
+        "INSERT INTO feature_consistency (id, view, since, rows_checked, mismatches, report) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        [report_id, report["view"], report["since"], report["rows_checked"],
+         report["mismatches"], json.dumps(report, default=str)],
+    )  # fmt: skip
     return report_id
 
 

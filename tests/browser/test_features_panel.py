@@ -202,23 +202,34 @@ def test_search_inspect_diff_and_insert_code(
     expect(facts.locator('[data-fact="owner"]')).to_have_text("growth")
     expect(facts.locator('[data-fact="rows"]')).to_have_text("3")
 
-    # Every feature with its type, statistics and a histogram.
+    # Every feature with its type, what it is in words, statistics and a histogram. The
+    # statistics of a window are as of the source's last event (2026-01-05), one value per
+    # customer: a 1 + 3 = 4, b 2.
     expect(detail.get_by_test_id("mlops-feature")).to_have_count(4)
     card = feature(detail, "amount_sum_30d")
     expect(card.get_by_test_id("mlops-feature-dtype")).to_have_text("DOUBLE")
+    expect(card.get_by_test_id("mlops-feature-definition")).to_contain_text(
+        "sum of amount over the 30 days up to and including the row's time"
+    )
+    expect(detail.get_by_test_id("mlops-fv-stats-as-of").locator("time")).to_have_attribute(
+        "datetime", "2026-01-05T00:00:00+00:00"
+    )
+    expect(detail.get_by_test_id("mlops-fv-long-windows")).to_have_text(
+        "Windows 7d, 30d longer than the source's span of 4 days: allowed"
+    )
     expect(stat(card, "nulls")).to_have_text("0%")
-    expect(stat(card, "min")).to_have_text("1")
+    expect(stat(card, "min")).to_have_text("2")
     expect(stat(card, "max")).to_have_text("4")
-    expect(stat(card, "mean")).to_have_text("2.33333")
-    expect(stat(card, "distinct")).to_have_text("3")
+    expect(stat(card, "mean")).to_have_text("3")
+    expect(stat(card, "distinct")).to_have_text("2")
     histogram = card.get_by_test_id("mlops-histogram")
     expect(histogram).to_have_attribute("data-kind", "numeric")
     expect(histogram).to_have_attribute("data-bins", "20")
     bars = histogram.locator("rect.jp-mlops-histogram-bar")
     expect(bars).to_have_count(20)
     heights = [float(bars.nth(i).get_attribute("height") or 0) for i in range(20)]
-    assert [i for i, h in enumerate(heights) if h > 0] == [0, 6, 19], heights
-    expect(histogram.locator("figcaption span")).to_have_text(["1", "4"])
+    assert [i for i, h in enumerate(heights) if h > 0] == [0, 19], heights
+    expect(histogram.locator("figcaption span")).to_have_text(["2", "4"])
     page.screenshot(path=screenshots_dir / "features-detail.png", clip=CLIP)
 
     # Versions: opening them compares the shown version with the one before.
@@ -355,6 +366,9 @@ def test_many_views_page_and_search_in_dark_theme(
         "30 d"
     )
     tier = feature(detail, "tier")
+    # A plain view: no windows in words, statistics over all its rows.
+    expect(tier.get_by_test_id("mlops-feature-definition")).to_have_count(0)
+    expect(detail.get_by_test_id("mlops-fv-stats-as-of")).to_have_count(0)
     expect(stat(tier, "nulls")).to_have_text("25%")
     expect(stat(tier, "min")).to_have_text("gold")
     expect(stat(tier, "mean")).to_have_text("\u2013")  # no mean for text
@@ -603,6 +617,7 @@ def test_window_view_definitions_statistics_and_consistency(
     assert table_box.evaluate("node => node.scrollWidth <= node.clientWidth")
     switch_theme(page, "JupyterLab Dark")
     expect(page.locator("body")).to_have_attribute("data-jp-theme-light", "false")
+    expect(page.locator("#jupyterlab-splash")).to_have_count(0)
     consistency.evaluate("node => node.scrollIntoView()")
     page.screenshot(path=screenshots_dir / "features-consistency-dark.png", clip=CLIP)
 
@@ -621,3 +636,4 @@ def test_window_view_definitions_statistics_and_consistency(
         "Computed with the old per-event windows; recomputed on first use "
         "(mlops-lab features rebuild spend_400d)"
     )
+    page.screenshot(path=screenshots_dir / "features-old-windows-dark.png", clip=CLIP)

@@ -1,7 +1,7 @@
 import * as React from 'react';
 
 import { ActionFeedback, ErrorNotice, plural } from '../components';
-import { formatShare, formatStarted } from '../format';
+import { formatDateTime, formatShare, formatStarted } from '../format';
 import {
   ConsistencyVerdict,
   IConsistencyExample,
@@ -101,7 +101,11 @@ export function Consistency(props: {
  */
 function Report(props: { report: IConsistencyReport }): JSX.Element {
   const { report } = props;
-  const examples = report.features
+  // Features with mismatches first, then by name.
+  const features = [...report.features].sort(
+    (a, b) => b.mismatches - a.mismatches || a.feature.localeCompare(b.feature)
+  );
+  const examples = features
     .flatMap(f => f.examples.map(example => ({ feature: f.feature, example })))
     .slice(0, MAX_EXAMPLES);
   return (
@@ -113,12 +117,12 @@ function Report(props: { report: IConsistencyReport }): JSX.Element {
       <div className="jp-mlops-fv-report-head">
         <VerdictBadge verdict={report.verdict} />
         {report.created_at && (
-          <time
-            dateTime={report.created_at}
-            title={new Date(report.created_at).toLocaleString()}
-          >
-            {formatStarted(report.created_at)}
-          </time>
+          <span className="jp-mlops-fv-report-when">
+            checked{' '}
+            <time dateTime={report.created_at} title={report.created_at}>
+              {formatStarted(report.created_at)}
+            </time>
+          </span>
         )}
       </div>
       <dl className="jp-mlops-facts" data-testid="mlops-consistency-facts">
@@ -156,7 +160,7 @@ function Report(props: { report: IConsistencyReport }): JSX.Element {
           serve with <code>mlops-lab serve</code>.
         </p>
       )}
-      {report.features.length > 0 && (
+      {features.length > 0 && (
         <div className="jp-mlops-table-scroll">
           <table
             className="jp-mlops-table jp-mlops-fv-report-table"
@@ -177,13 +181,15 @@ function Report(props: { report: IConsistencyReport }): JSX.Element {
               </tr>
             </thead>
             <tbody>
-              {report.features.map(f => (
+              {features.map(f => (
                 <tr
                   key={f.feature}
                   data-feature={f.feature}
                   data-mismatch={f.mismatches > 0}
                 >
-                  <th scope="row">{f.feature}</th>
+                  <th scope="row" title={f.feature}>
+                    {breakable(f.feature)}
+                  </th>
                   <td className="jp-mlops-num">{f.checked.toLocaleString()}</td>
                   <td className="jp-mlops-num">
                     {f.mismatches.toLocaleString()}
@@ -230,8 +236,8 @@ function Example(props: {
       </div>
       <div className="jp-mlops-fv-example-at">
         as of{' '}
-        <time dateTime={example.as_of}>
-          {new Date(example.as_of).toLocaleString()}
+        <time dateTime={example.as_of} title={example.as_of}>
+          {formatDateTime(example.as_of)}
         </time>
       </div>
       <div className="jp-mlops-fv-example-values">
@@ -271,6 +277,22 @@ function OlderReports(props: { reports: IConsistencyReport[] }): JSX.Element {
       ))}
     </ul>
   );
+}
+
+/**
+ * A feature name that may wrap after its underscores in a narrow table.
+ */
+function breakable(name: string): React.ReactNode[] {
+  return name.split('_').map((part, i, parts) => (
+    <React.Fragment key={i}>
+      {part}
+      {i < parts.length - 1 && (
+        <>
+          _<wbr />
+        </>
+      )}
+    </React.Fragment>
+  ));
 }
 
 function showValue(value: JSONValue): string {

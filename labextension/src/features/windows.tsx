@@ -1,7 +1,7 @@
 import * as React from 'react';
 
 import { plural } from '../components';
-import { formatNumber } from '../format';
+import { formatDateTime, formatNumber } from '../format';
 import { IFeature, IFeatureViewDetail, IStatsAsOf } from '../tokens';
 
 /**
@@ -50,11 +50,14 @@ export function StatsAsOf(props: { features: IFeature[] }): JSX.Element | null {
       <p data-testid="mlops-fv-stats-as-of" title={about.note}>
         Statistics as of{' '}
         {about.as_of ? (
-          <time dateTime={about.as_of}>{formatMoment(about.as_of)}</time>
+          <>
+            <time dateTime={about.as_of}>{formatDateTime(about.as_of)}</time>{' '}
+            (the source's last event)
+          </>
         ) : (
-          'the last event'
-        )}{' '}
-        (the source's last event), one value per entity
+          "the source's last event"
+        )}
+        , one value per entity
       </p>
       {longer.length > 0 && (
         <p data-testid="mlops-fv-long-windows">
@@ -83,20 +86,6 @@ export function LegacyWindowsNotice(props: {
       <code>mlops-lab features rebuild {detail.name}</code>)
     </p>
   );
-}
-
-/**
- * A date and time, e.g. "Jun 30, 2026, 23:59".
- */
-function formatMoment(iso: string): string {
-  const date = new Date(iso);
-  if (Number.isNaN(date.getTime())) {
-    return iso;
-  }
-  return date.toLocaleString(undefined, {
-    dateStyle: 'medium',
-    timeStyle: 'short'
-  });
 }
 
 /**
