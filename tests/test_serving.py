@@ -204,6 +204,28 @@ def test_served_windows_match_the_offline_store(demo: Workspace) -> None:
         demo.catalog.write("UPDATE alerts SET status = 'closed' WHERE kind = 'consistency'")
 
 
+def test_an_empty_window_for_a_model_without_imputation_is_a_clear_error(
+    demo: Workspace,
+) -> None:
+    from sklearn.linear_model import LogisticRegression
+
+    frame = load_dataset(demo, "training_frame")
+    champion = load_model(demo, "churn@champion")
+    columns = [c["name"] for c in champion.version.signature["inputs"]]
+    model = LogisticRegression(max_iter=500).fit(frame[columns].fillna(0.0), frame.churned)
+    version = register_model(
+        demo, "churn_no_nan", model, X_sample=frame[columns].head(),
+        training_dataset="training_frame@1",
+    )  # fmt: skip
+    predictor = Predictor(demo, f"churn_no_nan/{version.version}")
+    with pytest.raises(InvalidInputError, match=r"amount_avg_7d.*does not accept missing"):
+        predictor.predict({"customer_id": "c99999"}, _offline(demo, "c00001"))
+    active = frame[frame.amount_count_7d > 0].customer_id.iloc[0]  # every window has events
+    answer = predictor.predict({"customer_id": active}, _offline(demo, active))
+    assert 0 <= answer["score"] <= 1
+    assert predictor._fast[("churn_no_nan", int(version.version or 0))] is True  # still on
+
+
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

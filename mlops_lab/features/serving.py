@@ -315,7 +315,7 @@ class OnlineFeatureReader:
         stamp = f"{group.view}__event_timestamp"
         aggregate = windows.aggregate
         for target, events in zip(out, found, strict=True):
-            target.update(aggregate(events, at))
+            aggregate(events, at, target)
             target[stamp] = moment
 
     def get(

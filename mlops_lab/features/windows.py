@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_right
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -156,19 +156,27 @@ class WindowAggregator:
         for name, function, column, seconds in features:
             plan.setdefault(column, {}).setdefault(seconds * 1_000_000, []).append((name, function))
         self._plan = [
-            (column, [(width, funcs, _empty(funcs)) for width, funcs in windows.items()])
+            (column, [(width, [(name, _FUNCTIONS[f]) for name, f in funcs], _empty(funcs))
+                      for width, funcs in windows.items()])
             for column, windows in plan.items()
-        ]
+        ]  # fmt: skip
         self._all_empty = {
             name: (0 if function.startswith("count") else None) for name, function, _, _ in features
         }
 
     def aggregate(
-        self, columns: dict[str, tuple[list[int], list[Any]]] | None, at: int
+        self,
+        columns: dict[str, tuple[list[int], list[Any]]] | None,
+        at: int,
+        out: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
+        """The features as of ``at`` (microseconds), written into ``out`` (a new dict by
+        default)."""
+        if out is None:
+            out = {}
         if not columns:
-            return dict(self._all_empty)
-        out: dict[str, Any] = {}
+            out.update(self._all_empty)
+            return out
         for column, windows in self._plan:
             events = columns.get(column)
             if events is None:
@@ -177,14 +185,14 @@ class WindowAggregator:
                 continue
             times, values = events
             hi = bisect_right(times, at)
-            for width, funcs, empty in windows:
+            for width, calls, empty in windows:
                 lo = bisect_right(times, at - width, 0, hi)
                 if lo == hi:
                     out.update(empty)
                     continue
                 window = values[lo:hi]
-                for name, function in funcs:
-                    out[name] = _apply(function, window)
+                for name, function in calls:
+                    out[name] = function(window)
         return out
 
 
@@ -192,24 +200,28 @@ def _empty(funcs: list[tuple[str, str]]) -> dict[str, Any]:
     return {name: (0 if function.startswith("count") else None) for name, function in funcs}
 
 
-def _apply(function: str, window: list[Any]) -> Any:
-    """One function over a non-empty window (see the module doc)."""
-    if function == "count":
-        return len(window)
-    if function == "sum":
-        return sum(window)
-    if function == "avg":
-        return sum(window) / len(window)
-    if function == "min":
-        return min(window)
-    if function == "max":
-        return max(window)
-    if function == "last":
-        return window[-1]
-    if function == "count_distinct":
-        return len(set(window))
-    n = len(window)  # stddev: sample, null below two values
+def _avg(window: list[Any]) -> Any:
+    return sum(window) / len(window)
+
+
+def _last(window: list[Any]) -> Any:
+    return window[-1]
+
+
+def _count_distinct(window: list[Any]) -> int:
+    return len(set(window))
+
+
+def _stddev(window: list[Any]) -> float | None:
+    n = len(window)  # the sample standard deviation: null below two values
     if n < 2:
         return None
     mean = math.fsum(window) / n
     return math.sqrt(math.fsum((v - mean) ** 2 for v in window) / (n - 1))
+
+
+# Each function over a non-empty window (see the module doc); builtins where they fit.
+_FUNCTIONS: dict[str, Callable[[list[Any]], Any]] = {
+    "count": len, "sum": sum, "avg": _avg, "min": min, "max": max, "last": _last,
+    "count_distinct": _count_distinct, "stddev": _stddev,
+}  # fmt: skip

@@ -269,18 +269,21 @@ class Predictor:
             return None
         order = getattr(loaded.model, "feature_names_in_", None)
         names = list(order) if order is not None else inputs.columns
+        finite = True
         try:
             values = [row[c] for c in names]
             if not all(isinstance(v, int | float) for v in values):  # bool is an int too
                 return None
-            if any(v != v for v in values):  # NaN (an empty window): the checked path
-                return None
+            # NaN (an empty window) is fine for a model that imputes it; a model that cannot
+            # take it fails here, and this row alone goes the checked path.
+            finite = all(math.isfinite(v) for v in values)
             X = np.array([values], dtype=float)
             model = loaded.model
             proba = model.predict_proba(X)[0] if hasattr(model, "predict_proba") else None
             answer = self._answer(loaded, proba, lambda: model.predict(X))
         except Exception:  # e.g. a pipeline selecting columns by name
-            self._fast[key] = False
+            if finite:  # the model, not this row's values: no fast path for it
+                self._fast[key] = False
             return None
         self._fast[key] = True
         return answer
