@@ -57,6 +57,14 @@ class _Served:
     values: dict[str, Any] = field(default_factory=dict)  # window feature -> value (None: empty)
     logged: dict[str, Any] | None = None  # "view@version:feature" -> value, for consistency
     as_of: datetime | None = None  # the time the windows were computed as of
+    views: dict[str, str | None] = field(default_factory=dict)  # view -> its values' time
+
+
+def _iso(stamp: Any) -> str | None:
+    if stamp is None:
+        return None
+    when = pd.Timestamp(stamp)
+    return (when.tz_localize(UTC) if when.tzinfo is None else when).isoformat()
 
 
 def _inputs(workspace: Workspace, loaded: LoadedModel) -> _Inputs:
@@ -208,6 +216,7 @@ class Predictor:
             "model": loaded.version.name,
             "version": loaded.version.version,
             **answer,
+            "online_features": served.views,
             "stale_features": served.stale,
         }
 
@@ -256,7 +265,13 @@ class Predictor:
                 f"Unknown entity {entity}: the online store has no features for it "
                 f"({', '.join(inputs.online)}). Pass them in 'features' or materialize the view."
             )
-        return _Served(row=found, stale=stale, values=values, logged=logged, as_of=now)
+        views = {
+            view: (now.isoformat() if view in inputs.windowed
+                   else _iso(found.get(f"{view}__event_timestamp")))
+            for view in inputs.online
+        }  # fmt: skip
+        return _Served(row=found, stale=stale, values=values, logged=logged, as_of=now,
+                       views=views)  # fmt: skip
 
     def _fast_answer(
         self, loaded: LoadedModel, inputs: _Inputs, row: dict[str, Any]

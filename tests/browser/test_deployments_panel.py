@@ -354,8 +354,9 @@ def test_try_prediction_and_dark_theme(
     body = {"ref": "churn/1", "entity": {"customer_id": "c00001"}, "features": RAW}
     status, expected = api(server, "models/churn/predict", body)
     assert status == 200, expected
+    # No purchases known: empty windows, but the offline features are missing (not sent).
     status, unknown = api(server, "models/churn/predict", {"entity": {"customer_id": "nobody"}})
-    assert status == 404, unknown
+    assert status == 400 and "days_since_last" in unknown["error"]["message"], unknown
 
     panel = open_view(page, server, "Deployments")
     row = panel.get_by_test_id("mlops-deployment-row")
@@ -387,11 +388,13 @@ def test_try_prediction_and_dark_theme(
     assert float(score.get_attribute("data-value") or "nan") == expected["score"]
     expect(answer.locator('[data-fact="version"]')).to_have_text("churn v1")
     expect(answer.locator('[data-fact="label"]')).to_have_text(json.dumps(expected["label"]))
-    expect(answer.locator('[data-fact="stale_features"]')).to_contain_text("customer_spend")
+    online = answer.locator('[data-fact="stale_features"]')
+    expect(online).to_contain_text("customer_spend")  # a window view: as of the request
+    expect(online.locator('[data-stale="true"]')).to_have_count(0)
     tryout.scroll_into_view_if_needed()
     page.screenshot(path=screenshots_dir / "models-try-predict-dark.png", clip=CLIP)
 
-    # An unknown entity: the server's 404 message, and no answer.
+    # Missing features: the server's message, and no answer.
     box.fill('{"entity": {"customer_id": "nobody"}}')
     tryout.get_by_test_id("mlops-try-predict-button").click()
     error = tryout.get_by_test_id("mlops-try-error")

@@ -24,12 +24,17 @@ pytestmark = pytest.mark.browser
 # the champion.
 RECORD = """
 from sklearn.ensemble import GradientBoostingClassifier
+from sklearn.impute import SimpleImputer
+from sklearn.pipeline import make_pipeline
 import mlops_lab
 
 ctx = mlops_lab.context()
 frame = ctx.load_dataset("training_frame")
 features = [c for c in frame.columns if c not in ("customer_id", "churned", "segment")]
-model = GradientBoostingClassifier(n_estimators=10, max_depth=1, random_state=0)
+model = make_pipeline(  # empty windows are null: imputed as the demo's model does
+    SimpleImputer(strategy="constant", fill_value=0.0, keep_empty_features=True),
+    GradientBoostingClassifier(n_estimators=10, max_depth=1, random_state=0),
+)
 model.fit(frame[features], frame.churned)
 mlops_lab.register_model("churn", model, X_sample=frame[features].head(5),
                          training_frame="training_frame", description="Stumps")
@@ -41,13 +46,19 @@ mlops_lab.compare("churn", "holdout", label="churned", baseline="champion", cand
 # A regression model (spend from the other features), evaluated: residuals.
 REGRESSION = """
 import mlops_lab
+from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LinearRegression
+from sklearn.pipeline import make_pipeline
 
 ctx = mlops_lab.context()
 holdout = ctx.load_dataset("holdout")
 numeric = [c for c in holdout.select_dtypes("number").columns if c != "churned"]
-target, inputs = numeric[0], numeric[1:]
-model = LinearRegression().fit(holdout[inputs], holdout[target])
+target = "tenure_days"  # never null (window features are null for empty windows)
+inputs = [c for c in numeric if c != target]
+model = make_pipeline(
+    SimpleImputer(strategy="constant", fill_value=0.0, keep_empty_features=True),
+    LinearRegression(),
+).fit(holdout[inputs], holdout[target])
 mlops_lab.register_model("spend", model, X_sample=holdout[inputs].head(5), training_frame=holdout)
 mlops_lab.evaluate("spend/1", "holdout", label=target, task="regression")
 print(target)

@@ -148,7 +148,8 @@ export function TryPredict(props: {
 function Answer(props: { answer: IPrediction }): JSX.Element {
   const { answer } = props;
   const probabilities = Object.entries(answer.probabilities ?? {});
-  const stale = Object.entries(answer.stale_features ?? {});
+  const stale = answer.stale_features ?? {};
+  const online = Object.entries(answer.online_features ?? {});
   return (
     <dl
       className="jp-mlops-facts jp-mlops-try-answer"
@@ -201,11 +202,18 @@ function Answer(props: { answer: IPrediction }): JSX.Element {
       )}
       <dt>Online features</dt>
       <dd data-fact="stale_features">
-        {stale.length === 0
+        {online.length === 0
           ? 'none read'
-          : stale.map(([view, at]) => (
-              <span key={view} className="jp-mlops-try-prob" title={at}>
-                <code>{view}</code> as of {formatAge(at)}
+          : online.map(([view, at]) => (
+              <span
+                key={view}
+                className="jp-mlops-try-prob"
+                title={at ?? undefined}
+                data-stale={view in stale ? 'true' : 'false'}
+              >
+                <code>{view}</code>{' '}
+                {at === null ? 'unknown entity' : `as of ${formatAge(at)}`}
+                {view in stale ? ' (stale: older than its TTL)' : ''}
               </span>
             ))}
       </dd>

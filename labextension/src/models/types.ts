@@ -226,6 +226,8 @@ export interface IPrediction {
    * Feature view -> when the features read online were computed.
    */
   stale_features: Record<string, string>;
+  /** Views read online -> the time their values are as of (window views: the request). */
+  online_features?: Record<string, string | null>;
 }
 
 /**
