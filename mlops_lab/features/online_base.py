@@ -1,0 +1,58 @@
+"""What both online stores share: the interface, the error, and the event shape."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from typing import Any, Protocol
+
+import pyarrow as pa
+
+from mlops_lab.errors import MlopsLabError
+
+__all__ = ["EntityEvents", "OnlineStore", "OnlineStoreUnavailableError", "micros_of"]
+
+# One entity's events per aggregated column: event times (microseconds) and the
+# matching non-null values, in event order.
+EntityEvents = dict[str, tuple[list[int], list[Any]]]
+
+
+class OnlineStoreUnavailableError(MlopsLabError):
+    http_status = 503
+
+    def __init__(self, url: str, detail: str) -> None:
+        super().__init__(
+            f"The online store {url} cannot be reached ({detail}). The offline store and "
+            "training frames still work; start the server or fix online_store in mlops_lab.yaml."
+        )
+        self.url = url
+
+
+def micros_of(stamp: datetime) -> int:
+    """A timezone-aware event time as microseconds since the epoch."""
+    return int(stamp.timestamp()) * 1_000_000 + stamp.microsecond
+
+
+class OnlineStore(Protocol):
+    url: str
+
+    def write(self, view: str, version: int, keys: list[str], batches: Iterator[pa.RecordBatch],
+              schema: pa.Schema) -> int: ...  # fmt: skip
+
+    def read(self, view: str, version: int, key_values: Sequence[tuple[Any, ...]],
+             features: Sequence[str]) -> list[dict[str, Any] | None]: ...  # fmt: skip
+
+    def write_events(self, view: str, version: int, keys: list[str],
+                     batches: Iterator[pa.RecordBatch], schema: pa.Schema,
+                     horizon: datetime) -> int: ...  # fmt: skip
+
+    def read_events(
+        self,
+        view: str,
+        version: int,
+        keys: list[str],
+        key_values: Sequence[tuple[Any, ...]],
+        columns: Sequence[str],
+        since: int,
+        until: int,
+    ) -> tuple[int | None, list[EntityEvents | None]]: ...  # fmt: skip

@@ -1,0 +1,251 @@
+"""The embedded online store: a DuckDB file read through an in-memory index (see online.py)."""
+
+from __future__ import annotations
+
+import itertools
+import math
+import os
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from mlops_lab.catalog.connection import RetryPolicy, open_connection
+from mlops_lab.features.online_base import EntityEvents
+
+__all__ = ["EmbeddedOnlineStore"]
+
+
+def _table(view: str, version: int) -> str:
+    return f"fv_{view}_v{version}"
+
+
+def _events_table(view: str, version: int) -> str:
+    return f"fw_{view}_v{version}"
+
+
+def _group_events(
+    table: pa.Table, keys: list[str], columns: Sequence[str]
+) -> dict[tuple[Any, ...], EntityEvents]:
+    """Rows sorted by key and event order -> per entity key, per column, its events."""
+    n = table.num_rows
+    if n == 0:
+        return {}
+    change = None
+    for key in keys:
+        column = table.column(key)
+        differs = pc.fill_null(pc.not_equal(column.slice(1), column.slice(0, n - 1)), True)
+        change = differs if change is None else pc.or_(change, differs)
+    assert change is not None
+    starts = [0, *(i + 1 for i in pc.indices_nonzero(change).to_pylist()), n]
+    key_values = list(zip(*(table.column(k).to_pylist() for k in keys), strict=True))
+    times: list[int] = table.column("__us").to_pylist()
+    values = {c: table.column(c).to_pylist() for c in columns}
+    has_nulls = {c: table.column(c).null_count > 0 for c in columns}
+    index: dict[tuple[Any, ...], EntityEvents] = {}
+    for lo, hi in itertools.pairwise(starts):
+        entity_times = times[lo:hi]
+        events: EntityEvents = {}
+        for column in columns:
+            picked = values[column][lo:hi]
+            if has_nulls[column]:
+                kept = [(t, v) for t, v in zip(entity_times, picked, strict=True) if v is not None]
+                events[column] = ([t for t, _ in kept], [v for _, v in kept])
+            else:
+                events[column] = (entity_times, picked)
+        index[key_values[lo]] = events
+    return index
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+class EmbeddedOnlineStore:
+    """The DuckDB-file online store with an in-memory read index."""
+
+    def __init__(self, path: Path, retry: RetryPolicy | None = None) -> None:
+        self.path = path
+        self.url = f"duckdb://{path}"
+        self._retry = retry or RetryPolicy()
+        self._generation_file = path.with_suffix(".generation")
+        self._indexes: dict[
+            tuple[str, int], tuple[int, list[str], dict[tuple[Any, ...], tuple[Any, ...]]]
+        ] = {}
+        self._event_indexes: dict[
+            tuple[str, int], tuple[int, int | None, dict[tuple[Any, ...], EntityEvents]]
+        ] = {}
+
+    def _generation(self) -> int:
+        try:
+            return os.stat(self._generation_file).st_mtime_ns
+        except FileNotFoundError:
+            return 0
+
+    def write(self, view: str, version: int, keys: list[str], batches: Iterator[pa.RecordBatch],
+              schema: pa.Schema) -> int:  # fmt: skip
+        table = _table(view, version)
+        columns = [f.name for f in schema if f.name != "created_timestamp"]
+        written = 0
+        with open_connection(self.path, self._retry) as con:
+            con.execute("SET TimeZone = 'UTC'")
+            for batch in batches:
+                con.register("incoming", pa.Table.from_batches([batch], schema=schema))
+                con.execute(
+                    f"CREATE TABLE IF NOT EXISTS {_q(table)} AS SELECT "
+                    f"{', '.join(_q(c) for c in columns)} FROM incoming LIMIT 0"
+                )
+                con.execute(
+                    f"CREATE UNIQUE INDEX IF NOT EXISTS {_q(table + '_key')} ON {_q(table)} "
+                    f"({', '.join(_q(k) for k in keys)})"
+                )
+                updates = ", ".join(f"{_q(c)} = excluded.{_q(c)}" for c in columns if c not in keys)
+                row = con.execute(
+                    f"INSERT INTO {_q(table)} SELECT {', '.join(_q(c) for c in columns)} "
+                    f"FROM incoming ON CONFLICT ({', '.join(_q(k) for k in keys)}) DO UPDATE SET "
+                    f"{updates} WHERE excluded.event_timestamp >= {_q(table)}.event_timestamp"
+                ).fetchone()
+                written += int(row[0]) if row and row[0] is not None else batch.num_rows
+                con.unregister("incoming")
+        self._generation_file.touch()
+        os.utime(self._generation_file)
+        return written
+
+    def _index(
+        self, view: str, version: int, keys: int
+    ) -> tuple[list[str], dict[tuple[Any, ...], tuple[Any, ...]]]:
+        generation = self._generation()
+        cached = self._indexes.get((view, version))
+        if cached is not None and cached[0] == generation:
+            return cached[1], cached[2]
+        table = _table(view, version)
+        with open_connection(self.path, self._retry) as con:
+            exists = con.execute(
+                "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [table]
+            ).fetchone()
+            if not exists or not exists[0]:
+                columns: list[str] = []
+                index: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+            else:
+                cursor = con.execute(f"SELECT * FROM {_q(table)}")
+                columns = [d[0] for d in cursor.description or []]
+                index = {tuple(row[:keys]): row for row in cursor.fetchall()}
+        self._indexes[(view, version)] = (generation, columns, index)
+        return columns, index
+
+    def read(self, view: str, version: int, key_values: Sequence[tuple[Any, ...]],
+             features: Sequence[str]) -> list[dict[str, Any] | None]:  # fmt: skip
+        width = len(key_values[0]) if key_values else 1
+        columns, index = self._index(view, version, width)
+        if not columns:
+            return [None] * len(key_values)
+        positions = [columns.index(f) for f in features]
+        ts = columns.index("event_timestamp")
+        names = [*features, "event_timestamp"]
+        picks = [*positions, ts]
+        get = index.get
+        out: list[dict[str, Any] | None] = []
+        for key in key_values:
+            row = get(key)
+            if row is None:
+                out.append(None)
+            else:
+                out.append(dict(zip(names, [_clean(row[p]) for p in picks], strict=True)))
+        return out
+
+    def write_events(self, view: str, version: int, keys: list[str],
+                     batches: Iterator[pa.RecordBatch], schema: pa.Schema,
+                     horizon: datetime) -> int:  # fmt: skip
+        """Insert events (once each, keyed by ``__seq``) and record the horizon."""
+        table = _events_table(view, version)
+        columns = [f.name for f in schema if f.name != "created_timestamp"]
+        written = 0
+        with open_connection(self.path, self._retry) as con:
+            con.execute("SET TimeZone = 'UTC'")
+            con.execute(
+                "CREATE TABLE IF NOT EXISTS window_horizons (view VARCHAR, version INTEGER, "
+                "horizon TIMESTAMPTZ, PRIMARY KEY (view, version))"
+            )
+            for batch in batches:
+                con.register("incoming", pa.Table.from_batches([batch], schema=schema))
+                con.execute(
+                    f"CREATE TABLE IF NOT EXISTS {_q(table)} AS SELECT "
+                    f"{', '.join(_q(c) for c in columns)} FROM incoming LIMIT 0"
+                )
+                con.execute(
+                    f"CREATE UNIQUE INDEX IF NOT EXISTS {_q(table + '_seq')} ON {_q(table)} (__seq)"
+                )
+                row = con.execute(
+                    f"INSERT INTO {_q(table)} SELECT {', '.join(_q(c) for c in columns)} "
+                    "FROM incoming ON CONFLICT (__seq) DO NOTHING"
+                ).fetchone()
+                written += int(row[0]) if row and row[0] is not None else batch.num_rows
+                con.unregister("incoming")
+            con.execute(
+                "INSERT INTO window_horizons VALUES (?, ?, ?) ON CONFLICT (view, version) "
+                "DO UPDATE SET horizon = least(window_horizons.horizon, excluded.horizon)",
+                [view, version, horizon],
+            )
+        self._generation_file.touch()
+        os.utime(self._generation_file)
+        return written
+
+    def _event_index(
+        self, view: str, version: int, keys: list[str], columns: Sequence[str]
+    ) -> tuple[int | None, dict[tuple[Any, ...], EntityEvents]]:
+        generation = self._generation()
+        cached = self._event_indexes.get((view, version))
+        if cached is not None and cached[0] == generation:
+            return cached[1], cached[2]
+        table = _events_table(view, version)
+        horizon: int | None = None
+        index: dict[tuple[Any, ...], EntityEvents] = {}
+        with open_connection(self.path, self._retry) as con:
+            names = {
+                r[0]
+                for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
+            }
+            if "window_horizons" in names and table in names:
+                row = con.execute(
+                    "SELECT epoch_us(horizon) FROM window_horizons WHERE view = ? AND version = ?",
+                    [view, version],
+                ).fetchone()
+                horizon = int(row[0]) if row and row[0] is not None else None
+                key_list = ", ".join(_q(k) for k in keys)
+                held = [
+                    r[0] for r in con.execute(f"DESCRIBE {_q(table)}").fetchall()
+                    if r[0] not in (*keys, "event_timestamp", "__seq")
+                ]  # fmt: skip
+                arrow = con.sql(
+                    f"SELECT {key_list}, epoch_us(event_timestamp) AS __us"
+                    f"{''.join(', ' + _q(c) for c in held)} FROM {_q(table)} "
+                    f"ORDER BY {key_list}, __seq"
+                ).to_arrow_table()
+                index = _group_events(arrow, keys, held)
+        self._event_indexes[(view, version)] = (generation, horizon, index)
+        return horizon, index
+
+    def read_events(
+        self,
+        view: str,
+        version: int,
+        keys: list[str],
+        key_values: Sequence[tuple[Any, ...]],
+        columns: Sequence[str],
+        since: int,
+        until: int,
+    ) -> tuple[int | None, list[EntityEvents | None]]:
+        """The horizon, and each entity's events per column (all it holds: the caller picks
+        the window)."""  # fmt: skip
+        horizon, index = self._event_index(view, version, keys, columns)
+        get = index.get
+        return horizon, [get(key) for key in key_values]
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value

@@ -1,0 +1,201 @@
+"""The Redis online store (see online.py)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from mlops_lab.features.online_base import (
+    EntityEvents,
+    OnlineStoreUnavailableError,
+    micros_of,
+)
+
+__all__ = ["RedisOnlineStore"]
+
+
+class RedisOnlineStore:
+    """Redis hashes ``mlops:<view>:v<version>:<key>`` holding JSON values per feature."""
+
+    _WRITE_IF_NEWER = """
+    local current = redis.call('HGET', KEYS[1], '__ts')
+    if current and tonumber(current) > tonumber(ARGV[1]) then return 0 end
+    redis.call('HSET', KEYS[1], '__ts', ARGV[1], unpack(ARGV, 2))
+    return 1
+    """
+
+    def __init__(self, url: str) -> None:
+        try:
+            import redis
+        except ImportError as exc:
+            from mlops_lab.errors import InvalidInputError
+
+            raise InvalidInputError(
+                f"online_store {url} needs the redis client: pip install 'mlops_lab[redis]'."
+            ) from exc
+
+        self.url = url
+        self._client = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5)
+        self._script = self._client.register_script(self._WRITE_IF_NEWER)
+
+    def _call(self, operation: Any) -> Any:
+        import redis
+
+        try:
+            return operation()
+        except redis.exceptions.ConnectionError as exc:
+            raise OnlineStoreUnavailableError(self.url, str(exc)) from exc
+
+    @staticmethod
+    def _key(view: str, version: int, key: tuple[Any, ...]) -> str:
+        return f"mlops:{view}:v{version}:" + "|".join(str(k) for k in key)
+
+    def write(self, view: str, version: int, keys: list[str], batches: Iterator[pa.RecordBatch],
+              schema: pa.Schema) -> int:  # fmt: skip
+        features = [f.name for f in schema if f.name not in (*keys, "created_timestamp")]
+        written = 0
+        for batch in batches:
+            rows = batch.to_pylist()
+            pipe = self._client.pipeline(transaction=False)
+            for row in rows:
+                stamp = row["event_timestamp"]
+                micros = int(stamp.timestamp() * 1_000_000)
+                fields: list[Any] = []
+                for name in features:
+                    fields += [name, json.dumps(row[name], default=str)]
+                self._script(keys=[self._key(view, version, tuple(row[k] for k in keys))],
+                             args=[micros, *fields], client=pipe)  # fmt: skip
+            written += sum(int(r) for r in self._call(pipe.execute))
+        return written
+
+    def read(self, view: str, version: int, key_values: Sequence[tuple[Any, ...]],
+             features: Sequence[str]) -> list[dict[str, Any] | None]:  # fmt: skip
+        pipe = self._client.pipeline(transaction=False)
+        for key in key_values:
+            pipe.hmget(self._key(view, version, key), ["__ts", *features])
+        out: list[dict[str, Any] | None] = []
+        for values in self._call(pipe.execute):
+            if values[0] is None:
+                out.append(None)
+                continue
+            row = {f: json.loads(v) if v is not None else None
+                   for f, v in zip(features, values[1:], strict=True)}  # fmt: skip
+            row["event_timestamp"] = datetime.fromtimestamp(int(values[0]) / 1e6, UTC)
+            out.append(row)
+        return out
+
+    # -- window views: one value per entity holding its events ----------------------------
+
+    @staticmethod
+    def _events_key(view: str, version: int, key: tuple[Any, ...]) -> str:
+        return f"mlops:w:{view}:v{version}:" + "|".join(str(k) for k in key)
+
+    @staticmethod
+    def _horizon_key(view: str, version: int) -> str:
+        return f"mlops:w:{view}:v{version}:__horizon__"
+
+    def write_events(self, view: str, version: int, keys: list[str],
+                     batches: Iterator[pa.RecordBatch], schema: pa.Schema,
+                     horizon: datetime) -> int:  # fmt: skip
+        """Merge each entity's new events into its value: JSON ``{"t": [event times in
+        microseconds], "s": [__seq], "v": {column: [values]}}`` in event order. An event
+        already held (same ``__seq``) is not added again. One writer at a time (the
+        materialization job); readers always see a whole value."""
+        skip = (*keys, "event_timestamp", "created_timestamp", "__seq")
+        columns = [f.name for f in schema if f.name not in skip]
+        written = 0
+        for batch in batches:
+            stamps = pc.cast(batch.column("event_timestamp"), pa.timestamp("us", tz="UTC"))
+            times = pc.cast(stamps, pa.int64()).to_pylist()
+            seqs = batch.column("__seq").to_pylist()
+            values = {c: batch.column(c).to_pylist() for c in columns}
+            prefix = f"mlops:w:{view}:v{version}:"
+            names = [
+                prefix + "|".join(str(k) for k in key)
+                for key in zip(*(batch.column(k).to_pylist() for k in keys), strict=True)
+            ]
+            grouped: dict[str, list[int]] = {}
+            for i, name in enumerate(names):
+                grouped.setdefault(name, []).append(i)
+            unique = list(grouped)
+            held = self._call(lambda unique=unique: self._client.mget(unique))
+            pipe = self._client.pipeline(transaction=False)
+            for name, current in zip(unique, held, strict=True):
+                rows = grouped[name]
+                if current is None:  # new: the batch is in __seq (= event) order already
+                    written += len(rows)
+                    value = {"t": [times[i] for i in rows], "s": [seqs[i] for i in rows],
+                             "v": {c: [values[c][i] for i in rows] for c in columns}}  # fmt: skip
+                    pipe.set(name, json.dumps(value, default=str))
+                    continue
+                events = json.loads(current)
+                count = len(events["s"])
+                known = set(events["s"])
+                merged = [
+                    (t, s, [events["v"].get(c, [None] * count)[j] for c in columns])
+                    for j, (t, s) in enumerate(zip(events["t"], events["s"], strict=True))
+                ]
+                for i in rows:
+                    if seqs[i] in known:
+                        continue
+                    known.add(seqs[i])
+                    written += 1
+                    merged.append((times[i], seqs[i], [values[c][i] for c in columns]))
+                merged.sort(key=lambda event: (event[0], event[1]))
+                value = {
+                    "t": [t for t, _, _ in merged],
+                    "s": [s for _, s, _ in merged],
+                    "v": {c: [row[j] for _, _, row in merged] for j, c in enumerate(columns)},
+                }
+                pipe.set(name, json.dumps(value, default=str))
+            self._call(pipe.execute)
+        # The horizon only moves back (a backfill).
+        script = self._client.register_script(
+            "local h = redis.call('HGET', KEYS[1], 'horizon') "
+            "if (not h) or tonumber(h) > tonumber(ARGV[1]) then "
+            "redis.call('HSET', KEYS[1], 'horizon', ARGV[1]) end return 1"
+        )
+        self._call(lambda: script(keys=[self._horizon_key(view, version)],
+                                  args=[micros_of(horizon)]))  # fmt: skip
+        return written
+
+    def read_events(
+        self,
+        view: str,
+        version: int,
+        keys: list[str],
+        key_values: Sequence[tuple[Any, ...]],
+        columns: Sequence[str],
+        since: int,
+        until: int,
+    ) -> tuple[int | None, list[EntityEvents | None]]:
+        """The horizon, and each entity's events per column (one MGET for the batch)."""
+        names = [self._events_key(view, version, key) for key in key_values]
+        pipe = self._client.pipeline(transaction=False)
+        pipe.hget(self._horizon_key(view, version), "horizon")
+        pipe.mget(names)
+        horizon, values = self._call(pipe.execute)
+        out: list[EntityEvents | None] = []
+        for value in values:
+            if value is None:
+                out.append(None)
+                continue
+            held = json.loads(value)
+            times = held["t"]
+            found: EntityEvents = {}
+            for column in columns:
+                picked = held["v"].get(column)
+                if picked is None:
+                    continue
+                if None in picked:
+                    kept = [(t, v) for t, v in zip(times, picked, strict=True) if v is not None]
+                    found[column] = ([t for t, _ in kept], [v for _, v in kept])
+                else:
+                    found[column] = (times, picked)
+            out.append(found)
+        return (int(horizon) if horizon is not None else None), out
