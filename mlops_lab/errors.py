@@ -217,11 +217,34 @@ class CatalogBusyError(CatalogError):
 class ArtifactCorruptError(MlopsLabError):
     """A stored blob no longer matches its content hash."""
 
-    def __init__(self, digest: str, actual: str) -> None:
+    def __init__(
+        self,
+        digest: str,
+        actual: str,
+        *,
+        path: str | None = None,
+        references: list[tuple[str, str, str]] | None = None,  # kind, name, how to re-create
+    ) -> None:
+        used = references or []
+        what = "; ".join(f"{kind} {name}" for kind, name, _ in used)
+        where = path or "`.mlops_lab/artifacts`"
+        redo = "; ".join(dict.fromkeys(how for *_, how in used)) or "re-create it from its run"
         super().__init__(
-            f"Artifact {digest} is corrupted: its stored bytes hash to {actual}. "
-            "The blob was left in place for inspection; re-create it from its producing run "
-            "or restore `.mlops_lab/artifacts` from a backup."
+            f"Artifact {digest}{f' ({what})' if what else ''} is corrupted: its stored bytes "
+            f"at {where} hash to {actual}. The blob was left in place for inspection. "
+            f"To recover, restore it from a backup, or {redo} (storing the same bytes again "
+            "repairs the blob); `mlops-lab artifacts verify` checks every blob."
         )
         self.digest = digest
         self.actual = actual
+        self.path = path
+        self.references = used
+
+    def to_dict(self) -> dict[str, Any]:
+        body = super().to_dict()
+        body["artifact"] = {
+            "hash": self.digest,
+            "path": self.path,
+            "used_by": [{"kind": k, "name": n} for k, n, _ in self.references],
+        }
+        return body

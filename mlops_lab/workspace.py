@@ -160,7 +160,7 @@ class Workspace:
     @cached_property
     def artifacts(self) -> ArtifactStore:
         url = self.config.settings.get("artifact_store") or str(self.state_dir / "artifacts")
-        return ArtifactStore(BlobLocation(str(url)), self.catalog)
+        return ArtifactStore.opened(BlobLocation(str(url)), self.catalog)  # sweeps stale temps
 
 
 def _search_start(start: Path | str | None) -> tuple[Path, bool]:

@@ -8,6 +8,7 @@ import sys
 import textwrap
 import time
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -23,6 +24,12 @@ from mlops_lab.errors import (
 
 def _blob(workspace: Workspace, digest: str) -> Path:
     return workspace.state_dir / "artifacts" / digest[:2] / digest
+
+
+def _blob_files(workspace: Workspace) -> list[Path]:
+    """Published blobs only: not temp files, not verified-at stamps."""
+    root = workspace.state_dir / "artifacts"
+    return [p for p in root.glob("??/*") if p.is_file() and p.parent.name != "tmp"]
 
 
 def test_put_and_get_bytes(workspace: Workspace) -> None:
@@ -43,8 +50,7 @@ def test_identical_content_is_stored_once(workspace: Workspace) -> None:
     second = store.put_bytes(b"same", run_id="run-2")
     assert first == second  # the first producer is kept
     assert workspace.catalog.read_value("SELECT count(*) FROM artifacts") == 1
-    blobs = [p for p in (workspace.state_dir / "artifacts").rglob("*") if p.is_file()]
-    assert len(blobs) == 1
+    assert len(_blob_files(workspace)) == 1
 
 
 def test_put_file_streams_and_guesses_media_type(workspace: Workspace, tmp_path: Path) -> None:
@@ -155,7 +161,7 @@ def test_failing_stream_leaves_no_blob_and_no_row(workspace: Workspace) -> None:
     with pytest.raises(OSError, match="disk went away"):
         workspace.artifacts.put_stream(chunks())
     assert workspace.catalog.read_value("SELECT count(*) FROM artifacts") == 0
-    assert [p for p in (workspace.state_dir / "artifacts").rglob("*") if p.is_file()] == []
+    assert _blob_files(workspace) == []
 
 
 _SLOW_WRITER = textwrap.dedent(
@@ -188,12 +194,7 @@ def test_killed_writer_leaves_no_visible_partial_blob(workspace: Workspace) -> N
         writer.send_signal(signal.SIGKILL)
     finally:
         writer.wait(30)
-    blobs = [
-        p
-        for p in (workspace.state_dir / "artifacts").rglob("*")
-        if p.is_file() and p.parent != temp_dir
-    ]
-    assert blobs == []
+    assert _blob_files(workspace) == []
     assert workspace.catalog.read_value("SELECT count(*) FROM artifacts") == 0
     # The temp file is invisible to readers and swept once stale.
     assert workspace.artifacts.clean_temp(older_than=3600) == 0
@@ -236,3 +237,85 @@ def test_parallel_processes_putting_overlapping_content(workspace: Workspace) ->
     for digest in distinct:
         workspace.artifacts.verify(digest)
     assert list((workspace.state_dir / "artifacts" / "tmp").glob("*.part")) == []
+
+
+# -- housekeeping: stale temp files and orphan blobs ------------------------------
+
+
+def _temp_file(workspace: Workspace, name: str, *, age: float) -> Path:
+    temp_dir = workspace.state_dir / "artifacts" / "tmp"
+    temp_dir.mkdir(parents=True, exist_ok=True)
+    path = temp_dir / f"{name}.part"
+    path.write_bytes(b"half a blob")
+    then = time.time() - age
+    os.utime(path, (then, then))
+    return path
+
+
+def test_stale_temp_files_are_swept_when_the_workspace_is_opened(
+    workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import fcntl
+
+    from mlops_lab.artifacts import store as store_module
+
+    monkeypatch.setattr(store_module, "_swept_at", {})  # as in a new process
+    stale = _temp_file(workspace, "killed", age=7200)
+    fresh = _temp_file(workspace, "writing", age=10)
+    held = _temp_file(workspace, "slow-writer", age=7200)
+    with held.open("ab") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)  # a live writer holds its temp file
+        Workspace(workspace.root).artifacts.put_bytes(b"opened")
+        assert not stale.exists()
+        assert fresh.exists() and held.exists()
+    # Once the writer is gone its file is stale too.
+    assert workspace.artifacts.clean_temp() == 1
+    assert not held.exists() and fresh.exists()
+
+
+def _gc(workspace: Workspace, *args: str) -> tuple[int, dict[str, Any], str]:
+    import json
+
+    from click.testing import CliRunner
+
+    from mlops_lab.cli import cli
+
+    result = CliRunner().invoke(cli, ["-w", str(workspace.root), "gc", *args])
+    data = json.loads(result.stdout) if "--json" in args else {}
+    return result.exit_code, data, result.stdout
+
+
+def test_gc_sweeps_temp_files_and_reports_and_removes_orphan_blobs(workspace: Workspace) -> None:
+    kept = workspace.artifacts.put_bytes(b"registered")
+    orphan, _ = workspace.artifacts.write_blob([b"written by a killed stage, never registered"])
+    gone = workspace.artifacts.put_bytes(b"deleted by hand")
+    _blob(workspace, gone.hash).unlink()
+    stale = _temp_file(workspace, "killed", age=7200)
+
+    code, report, _ = _gc(workspace, "--json")
+    assert code == 0
+    assert report["temp_files_removed"] == 1 and not stale.exists()
+    assert [(o["hash"], o["removed"]) for o in report["orphans"]] == [(orphan, False)]
+    assert report["orphan_bytes"] == len(b"written by a killed stage, never registered")
+    assert report["missing"] == [gone.hash]
+    # Without an age limit the orphan is young: kept, even with --remove-orphans.
+    assert _gc(workspace, "--remove-orphans", "--json")[1]["orphans"][0]["removed"] is False
+    assert _blob(workspace, orphan).exists()
+
+    code, _, text = _gc(workspace)
+    assert "1 orphan blob(s)" in text and "--remove-orphans" in text
+
+    # An orphan newer than a running run may still be registered by it: kept.
+    workspace.catalog.write(
+        "INSERT INTO runs (id, status, started_at) VALUES "
+        "('r1', 'running', current_timestamp - INTERVAL 1 HOUR)"
+    )
+    report = _gc(workspace, "--remove-orphans", "--older-than", "0", "--json")[1]
+    assert report["orphans"][0]["removed"] is False
+    workspace.catalog.write("UPDATE runs SET status = 'failed'")
+    report = _gc(workspace, "--remove-orphans", "--older-than", "0", "--json")[1]
+    assert report["orphans"][0]["removed"] is True
+    assert not _blob(workspace, orphan).exists()
+    assert _blob(workspace, kept.hash).exists()
+    assert workspace.artifacts.get_bytes(kept.hash) == b"registered"
+    assert _gc(workspace, "--json")[1]["orphans"] == []

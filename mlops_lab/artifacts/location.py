@@ -9,17 +9,26 @@ workspace setting ``artifact_store`` without touching callers.
 from __future__ import annotations
 
 import os
+import re
+import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
 import fsspec
 from fsspec.implementations.local import LocalFileSystem
 
+try:
+    import fcntl
+except ImportError:  # Windows: stale temp files are recognised by age alone
+    fcntl = None  # type: ignore[assignment]
+
 __all__ = ["BlobLocation"]
 
 _TEMP_DIR = "tmp"
+_PREFIX = re.compile(r"[0-9a-f]{2}")
+_NAME = re.compile(r"[0-9a-f]{64}")
 
 
 class BlobLocation:
@@ -56,9 +65,11 @@ class BlobLocation:
         return _TempBlob(self)
 
     def remove_stale_temps(self, older_than: float) -> int:
-        """Delete temporary files left by killed writers; return how many."""
-        import time
+        """Delete temp files left by killed writers; return how many.
 
+        A temp file counts as stale once unchanged for ``older_than`` seconds; on a
+        local folder one that a live writer still holds locked is kept whatever its age.
+        """
         temp_root = self._full(_TEMP_DIR)
         if not self.fs.exists(temp_root):
             return 0
@@ -68,10 +79,46 @@ class BlobLocation:
             modified = info.get("mtime") or info.get("created") or now
             if hasattr(modified, "timestamp"):
                 modified = modified.timestamp()
-            if now - float(modified) >= older_than:
+            if now - float(modified) < older_than or _held_by_writer(self, info["name"]):
+                continue
+            try:
                 self.fs.rm(info["name"])
-                removed += 1
+            except FileNotFoundError:  # published or swept meanwhile
+                continue
+            removed += 1
         return removed
+
+    def blob_keys(self) -> Iterator[str]:
+        """Every blob key (``ab/abcdef...``) present, temp files and stamps excluded."""
+        if not self.fs.exists(self.root):
+            return
+        for folder in self.fs.ls(self.root, detail=True):
+            prefix = folder["name"].rstrip("/").rsplit("/", 1)[-1]
+            if folder["type"] != "directory" or not _PREFIX.fullmatch(prefix):
+                continue
+            for entry in self.fs.ls(folder["name"], detail=False):
+                name = entry.rstrip("/").rsplit("/", 1)[-1]
+                if _NAME.fullmatch(name) and name.startswith(prefix):
+                    yield f"{prefix}/{name}"
+
+    def remove(self, key: str) -> None:
+        self.fs.rm(self._full(key))
+
+
+def _held_by_writer(location: BlobLocation, path: str) -> bool:
+    """True when a live writer holds the local temp file's lock (see :class:`_TempBlob`)."""
+    if not location.is_local or fcntl is None:
+        return False
+    try:
+        with open(path, "rb") as handle:
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return True
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+    except FileNotFoundError:
+        return False
+    return False
 
 
 class _TempBlob:
@@ -79,7 +126,9 @@ class _TempBlob:
 
     Readers only ever look at final keys, so a writer killed at any point
     leaves nothing visible but a temp file, removed later by
-    :meth:`BlobLocation.remove_stale_temps`.
+    :meth:`BlobLocation.remove_stale_temps`. On a local folder the writer holds
+    an advisory lock on its temp file while it lives, so a slow writer's file is
+    never swept; the kernel drops the lock of a killed one.
     """
 
     def __init__(self, location: BlobLocation) -> None:
@@ -88,17 +137,26 @@ class _TempBlob:
         temp_root = location._full(_TEMP_DIR)
         self._fs.makedirs(temp_root, exist_ok=True)
         self.temp_path = f"{temp_root}/{uuid.uuid4().hex}.part"
-        self._handle: IO[bytes] = self._fs.open(self.temp_path, "wb")
+        self._handle: IO[bytes]
+        if location.is_local:
+            self._handle = open(self.temp_path, "wb")  # noqa: SIM115 - closed by publish/discard
+            if fcntl is not None:
+                fcntl.flock(self._handle.fileno(), fcntl.LOCK_EX)
+        else:
+            self._handle = self._fs.open(self.temp_path, "wb")
 
     def write(self, chunks: Iterable[bytes]) -> None:
         for chunk in chunks:
             self._handle.write(chunk)
 
-    def publish(self, key: str) -> bool:
-        """Move the finished blob to ``key``; return False if it was already there."""
+    def publish(self, key: str, *, overwrite: bool = False) -> bool:
+        """Move the finished blob to ``key``; return False if it was already there.
+
+        ``overwrite`` replaces a blob already there (one found damaged).
+        """
         self._flush_and_close()
         final = self._location._full(key)
-        if self._fs.exists(final):
+        if not overwrite and self._fs.exists(final):
             self.discard()
             return False
         self._fs.makedirs(final.rsplit("/", 1)[0], exist_ok=True)
@@ -118,7 +176,6 @@ class _TempBlob:
 
     def _flush_and_close(self) -> None:
         self._handle.flush()
-        fileno = getattr(self._handle, "fileno", None)
-        if self._location.is_local and fileno is not None:
-            os.fsync(fileno())
+        if self._location.is_local:
+            os.fsync(self._handle.fileno())
         self._handle.close()

@@ -3,16 +3,25 @@
 A blob's id is the SHA-256 of its bytes, stored at ``<hash[:2]>/<hash>``
 under the workspace's artifact location, with one catalog row each (hash,
 size, media type, created at, producing run). Identical content is stored
-once; blobs are written atomically and never overwritten; reads verify the
-hash.
+once; blobs are written atomically and never overwritten (except to repair one
+found damaged by writing the same bytes again).
+
+Every read is verified: the bytes are hashed, or (on a local folder) the blob's
+stat matches a verified-at stamp taken since it last changed (see
+:mod:`~mlops_lab.artifacts.verified`). Tools that read files themselves (DuckDB's
+``read_parquet``) take the path from :meth:`ArtifactStore.verified_path`. A
+damaged blob raises :class:`ArtifactCorruptError` naming what uses it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import mimetypes
+import os
 import re
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from datetime import datetime
@@ -22,6 +31,8 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 
 from mlops_lab.artifacts.location import BlobLocation
+from mlops_lab.artifacts.references import references
+from mlops_lab.artifacts.verified import StampBook, hash_file
 from mlops_lab.catalog import Catalog
 from mlops_lab.errors import (
     ArtifactCorruptError,
@@ -48,6 +59,8 @@ _CHUNK = 1 << 20
 _HASH = re.compile(r"[0-9a-f]{64}")
 _MEDIA_TYPE = re.compile(r"[A-Za-z0-9][\w.+-]*/[A-Za-z0-9][\w.+-]*(;[\w .=+-]*)?")
 _COLUMNS = "hash, size, media_type, created_at, run_id"
+STALE_TEMP_SECONDS = 3600.0
+_swept_at: dict[str, float] = {}  # location URL -> when this process last swept its temps
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -91,6 +104,19 @@ class ArtifactStore:
     def __init__(self, location: BlobLocation, catalog: Catalog) -> None:
         self.location = location
         self.catalog = catalog
+        root = location.local_path("")
+        self.stamps = StampBook(root) if root is not None else None  # local folders only
+
+    @classmethod
+    def opened(cls, location: BlobLocation, catalog: Catalog) -> ArtifactStore:
+        """The store of an opened workspace: stale temp files are swept (once an hour)."""
+        store = cls(location, catalog)
+        last = _swept_at.get(location.url)
+        if last is None or time.monotonic() - last > STALE_TEMP_SECONDS:
+            _swept_at[location.url] = time.monotonic()
+            with contextlib.suppress(OSError):  # read-only or unreachable: reads still work
+                store.clean_temp()
+        return store
 
     def __repr__(self) -> str:
         return f"ArtifactStore({self.location.url!r})"
@@ -137,7 +163,12 @@ class ArtifactStore:
                     yield chunk
 
             temp.write(counted())
-            temp.publish(_key(digest.hexdigest()))
+            key = _key(digest.hexdigest())
+            # Writing the same bytes again repairs a damaged blob.
+            damaged = self.stamps is not None and self.location.exists(key)
+            damaged = damaged and not self._intact(digest.hexdigest())
+            if temp.publish(key, overwrite=damaged):
+                self._stamp(digest.hexdigest())  # hashed while written: verified now
         except BaseException:
             temp.discard()
             raise
@@ -186,7 +217,7 @@ class ArtifactStore:
         return bool(known) and self.location.exists(_key(digest))
 
     def get_bytes(self, digest: str, *, check_catalog: bool = True) -> bytes:
-        """The artifact's bytes, after checking they still hash to ``digest``.
+        """The artifact's bytes, verified (hashed, or unchanged since last verified).
 
         ``check_catalog=False`` reads a blob written but not registered yet (an
         output of the pipeline stage that is still running).
@@ -196,13 +227,23 @@ class ArtifactStore:
         else:
             validate_hash(digest)
         key = _key(digest)
-        if not self.location.exists(key):
-            raise ArtifactNotFoundError(digest)
-        with self.location.open_read(key) as handle:
-            data = handle.read()
-        actual = hashlib.sha256(data).hexdigest()
-        if actual != digest:
-            raise ArtifactCorruptError(digest, actual)
+        path = self.location.local_path(key)
+        if path is None or self.stamps is None:
+            if not self.location.exists(key):
+                raise ArtifactNotFoundError(digest)
+            with self.location.open_read(key) as handle:
+                data = handle.read()
+            self._check(digest, hashlib.sha256(data).hexdigest())
+            return data
+        try:
+            with path.open("rb") as local:
+                st = os.fstat(local.fileno())
+                data = local.read()
+        except FileNotFoundError:
+            raise ArtifactNotFoundError(digest) from None
+        if not self.stamps.trusted(digest, st):
+            self._check(digest, hashlib.sha256(data).hexdigest())
+            self.stamps.record(digest, st)
         return data
 
     def get_dataframe(self, digest: str, *, check_catalog: bool = True) -> pd.DataFrame:
@@ -214,23 +255,42 @@ class ArtifactStore:
         return frame
 
     def verify(self, digest: str) -> Artifact:
-        """Re-hash the stored blob in chunks; raise if it is missing or corrupted."""
+        """Re-hash the stored blob in chunks (stamps ignored); raise if missing or corrupted."""
         artifact = self.info(digest)
         key = _key(digest)
         if not self.location.exists(key):
             raise ArtifactNotFoundError(digest)
+        if self.stamps is not None:
+            self._hash_and_stamp(digest)
+            return artifact
         hasher = hashlib.sha256()
         with self.location.open_read(key) as handle:
             for chunk in iter(lambda: handle.read(_CHUNK), b""):
                 hasher.update(chunk)
-        if hasher.hexdigest() != digest:
-            raise ArtifactCorruptError(digest, hasher.hexdigest())
+        self._check(digest, hasher.hexdigest())
         return artifact
 
-    def local_path(self, digest: str, *, check_catalog: bool = True) -> Path:
-        """The blob's file path for tools that read files (DuckDB ``read_parquet``).
+    def verified_path(self, digest: str, *, check_catalog: bool = False) -> Path:
+        """The blob's file path, for tools that read files (DuckDB ``read_parquet``),
+        after checking it: re-hashed unless unchanged since last verified.
 
-        Only for local locations; the hash is not re-checked here (use :meth:`verify`).
+        Only for local locations. Skips the catalog lookup by default (callers read the
+        hash from the catalog themselves); the file must exist.
+        """
+        path = self.local_path(digest, check_catalog=check_catalog)
+        try:
+            st = path.stat()
+        except FileNotFoundError:
+            raise ArtifactNotFoundError(digest) from None
+        assert self.stamps is not None  # local_path succeeded: a local folder
+        if not self.stamps.trusted(digest, st):
+            self._hash_and_stamp(digest)
+        return path
+
+    def local_path(self, digest: str, *, check_catalog: bool = True) -> Path:
+        """The blob's file path, *not* verified: read through :meth:`verified_path`.
+
+        Only for local locations.
         ``check_catalog=False`` skips the catalog lookup (one session) for callers that
         just read the hash from the catalog themselves; the file must still exist.
         """
@@ -256,9 +316,45 @@ class ArtifactStore:
         )
         return [_artifact(row) for row in rows]
 
-    def clean_temp(self, *, older_than: float = 3600.0) -> int:
+    def clean_temp(self, *, older_than: float = STALE_TEMP_SECONDS) -> int:
         """Remove temp files that killed writers left behind; return how many."""
         return self.location.remove_stale_temps(older_than)
+
+    # -- verification -----------------------------------------------------------
+
+    def _check(self, digest: str, actual: str) -> None:
+        if actual != digest:
+            path = self.location.local_path(_key(digest))
+            shown = str(path) if path is not None else f"{self.location.url}/{_key(digest)}"
+            raise ArtifactCorruptError(
+                digest, actual, path=shown, references=references(self.catalog, digest)
+            )
+
+    def _hash_and_stamp(self, digest: str) -> None:
+        """Hash a local blob; stamp it if it matched and did not change meanwhile."""
+        path = self.location.local_path(_key(digest))
+        assert path is not None and self.stamps is not None
+        before = path.stat()
+        self._check(digest, hash_file(path))
+        after = path.stat()
+        if (before.st_mtime_ns, before.st_ctime_ns, before.st_ino) == (
+            after.st_mtime_ns, after.st_ctime_ns, after.st_ino,
+        ):  # fmt: skip
+            self.stamps.record(digest, after)
+
+    def _intact(self, digest: str) -> bool:
+        """Whether the stored local blob ``digest`` is undamaged (or gone)."""
+        path = self.location.local_path(_key(digest))
+        assert path is not None and self.stamps is not None
+        try:
+            return self.stamps.trusted(digest, path.stat()) or hash_file(path) == digest
+        except FileNotFoundError:
+            return True  # nothing to repair: publishing puts it back
+
+    def _stamp(self, digest: str) -> None:
+        path = self.location.local_path(_key(digest))
+        if path is not None and self.stamps is not None:
+            self.stamps.record(digest, path.stat())
 
 
 def dataframe_to_parquet(frame: pd.DataFrame) -> bytes:

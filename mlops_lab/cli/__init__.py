@@ -8,7 +8,7 @@ import click
 
 from mlops_lab._version import __version__
 from mlops_lab.cli._output import ErrorHandlingGroup
-from mlops_lab.cli.artifacts import artifacts
+from mlops_lab.cli.artifacts import artifacts, gc
 from mlops_lab.cli.evaluations import alerts, drift, evaluations
 from mlops_lab.cli.features import features
 from mlops_lab.cli.handoff import handoff, handoffs
@@ -41,6 +41,7 @@ def cli(ctx: click.Context, workspace: Path | None) -> None:
 cli.add_command(init)
 cli.add_command(status)
 cli.add_command(artifacts)
+cli.add_command(gc)
 for _command in (
     run,
     runs,

@@ -1,4 +1,4 @@
-"""``mlops-lab artifacts``: list, show, put, get and verify stored blobs."""
+"""``mlops-lab artifacts``: list, show, put, get and verify stored blobs; ``mlops-lab gc``."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ from pathlib import Path
 import click
 
 from mlops_lab.artifacts import Artifact, ArtifactStore
+from mlops_lab.artifacts.housekeeping import collect_garbage
+from mlops_lab.artifacts.store import STALE_TEMP_SECONDS
 from mlops_lab.cli._context import current_workspace
 from mlops_lab.cli._output import emit_json, human_size, json_option, print_table
 from mlops_lab.errors import ArtifactCorruptError, ArtifactNotFoundError
@@ -125,3 +127,46 @@ def _all(store: ArtifactStore) -> list[Artifact]:
         found.extend(batch)
         offset += page
     return found
+
+
+@click.command()
+@click.option(
+    "--remove-orphans",
+    is_flag=True,
+    help="Delete orphan blobs older than --older-than (and older than any running run).",
+)
+@click.option(
+    "--older-than",
+    default=STALE_TEMP_SECONDS,
+    show_default=True,
+    type=click.FloatRange(min=0),
+    help="Seconds a temp file or orphan must be unchanged before it is removed.",
+)
+@json_option
+@click.pass_context
+def gc(ctx: click.Context, remove_orphans: bool, older_than: float, as_json: bool) -> None:
+    """Sweep temp files killed writers left; report blobs no catalog row records.
+
+    Orphan blobs (on disk, not in the catalog) are listed, and deleted with
+    --remove-orphans. Catalog rows whose blob is gone are listed as missing.
+    """
+    report = collect_garbage(
+        current_workspace(ctx).artifacts, remove_orphans=remove_orphans, older_than=older_than
+    )
+    if as_json:
+        emit_json(report.to_dict())
+        return
+    click.echo(f"Removed {report.temp_files_removed} stale temp file(s).")
+    removed = [o for o in report.orphans if o.removed]
+    kept = [o for o in report.orphans if not o.removed]
+    for orphan in kept:
+        click.echo(
+            f"orphan  {orphan.hash}  {human_size(orphan.size)}  {orphan.age_seconds:.0f} s old"
+        )
+    click.echo(
+        f"{len(report.orphans)} orphan blob(s), {human_size(report.orphan_bytes)}; "
+        f"{len(removed)} removed."
+        + ("" if remove_orphans or not kept else " Remove them with --remove-orphans.")
+    )
+    for digest in report.missing:
+        click.echo(f"missing {digest}: in the catalog, not on disk", err=True)

@@ -256,7 +256,7 @@ def _compute(
     con = memory_connection()
     try:
         names = build_feature_table(
-            con, source_path=workspace.artifacts.local_path(source_hash),
+            con, source_path=workspace.artifacts.verified_path(source_hash),
             definition=definition, entity=entity, python_transform=python_transform,
         )  # fmt: skip
         extra: dict[str, dict[str, Any]] = {}

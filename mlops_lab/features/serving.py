@@ -55,7 +55,7 @@ def materialize(
     lower = start if start is not None else last
     if lower is not None and end is not None and end <= lower:
         raise InvalidInputError(f"end ({end}) must be after the start ({lower}).")
-    table = workspace.artifacts.local_path(view.table_artifact, check_catalog=False)
+    table = workspace.artifacts.verified_path(view.table_artifact)
     path = str(table).replace("'", "''")
     where, params = [], []
     if lower is not None:
@@ -137,7 +137,7 @@ def _materialize_events(
         if moment is not None:
             micros(moment, name)  # timezone-aware, or a clear error
     widest = timedelta(seconds=view.definition.widest_window_seconds)
-    table = workspace.artifacts.local_path(view.table_artifact, check_catalog=False)
+    table = workspace.artifacts.verified_path(view.table_artifact)
     path = str(table).replace("'", "''")
     previous = workspace.catalog.read(
         "SELECT min(horizon), max(last_event_at) FROM materializations WHERE view = ? "

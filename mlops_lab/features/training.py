@@ -138,7 +138,7 @@ def get_training_frame(
         selects, joins, windowed = ["e.__row"], [], []
         for index, ((view_name, _), (view, names)) in enumerate(grouped.items()):
             keys = view_keys[view_name]
-            table = workspace.artifacts.local_path(view.table_artifact, check_catalog=False)
+            table = workspace.artifacts.verified_path(view.table_artifact)
             path = str(table).replace("'", "''")
             alias = f"f{index}"
             if view.windowed:
