@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import signal
 import subprocess
@@ -10,11 +12,14 @@ import time
 from collections.abc import Callable
 
 import pytest
+from click.testing import CliRunner
 
 from mlops_lab import Workspace
+from mlops_lab.cli import cli
 from mlops_lab.datasets import save_dataset
 from mlops_lab.errors import ConflictError, InvalidInputError, PipelineSpecError
-from mlops_lab.pipelines import Runner, RunOptions, get_run, load_pipeline
+from mlops_lab.pipelines import Runner, RunOptions, get_run, list_runs, liveness, load_pipeline
+from mlops_lab.pipelines import bookkeeping as books
 from mlops_lab.pipelines.service import launch_run, request_cancel, run_trigger
 from mlops_lab.pipelines.triggers import open_alert, open_alerts
 from tests.notebooks import two_stage_workspace, write_notebook, write_pipelines
@@ -52,7 +57,24 @@ def _running_stages(ws: Workspace) -> int:
     return int(ws.catalog.read_value("SELECT count(*) FROM stage_runs WHERE status = 'running'"))
 
 
-def test_a_killed_runner_is_marked_interrupted_by_the_next_run(workspace: Workspace) -> None:
+def _kill_runner(pid: int) -> None:
+    """SIGKILL a runner and its kernels (which run in sessions of their own)."""
+    import psutil  # type: ignore[import-untyped]
+
+    kernels = psutil.Process(pid).children(recursive=True)
+    os.killpg(pid, signal.SIGKILL)
+    for kernel in kernels:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            kernel.kill()
+
+
+def _cli(*args: str) -> str:
+    result = CliRunner().invoke(cli, list(args))
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+def test_a_killed_runner_shows_interrupted_at_once(workspace: Workspace) -> None:
     ws = _slow_workspace(workspace)
     command = [sys.executable, "-m", "mlops_lab", "--workspace", str(ws.root), "run", "slow"]
     runner = subprocess.Popen(
@@ -61,19 +83,79 @@ def test_a_killed_runner_is_marked_interrupted_by_the_next_run(workspace: Worksp
     try:
         _wait_for(lambda: _running_stages(ws) == 1)
         run_id = ws.catalog.read_value("SELECT id FROM runs")
-        os.killpg(runner.pid, signal.SIGKILL)  # the runner and its kernel
+        # While its runner lives, every read shows it running (no false positive).
+        (alive,), _ = list_runs(ws.catalog)
+        assert (alive.id, alive.status) == (run_id, "running")
+        assert get_run(ws.catalog, run_id).status == "running"
+        _kill_runner(runner.pid)
         runner.wait(30)
     finally:
         if runner.poll() is None:
             runner.kill()
-    assert get_run(ws.catalog, run_id).status == "running"  # nobody could say otherwise yet
-    write_notebook(ws.root / "nap.ipynb", "seconds = 0", NAP)
-    ws = Workspace(ws.root)
-    Runner(ws, load_pipeline(ws, "slow")).run()
+    # No other run starts: reading the runs is enough to see it died.
+    listed = json.loads(_cli("--workspace", str(ws.root), "runs", "list", "--json"))["runs"]
+    assert [(r["id"], r["status"]) for r in listed] == [(run_id, "interrupted")]
     killed = get_run(ws.catalog, run_id)
-    assert killed.status == "interrupted"
+    assert killed.status == "interrupted" and killed.ended_at is not None
     assert killed.error and "killed" in killed.error
     assert {s.stage: s.status for s in killed.stages} == {"nap": "interrupted", "after": "skipped"}
+    assert list_runs(ws.catalog, status="running")[1] == 0
+    with pytest.raises(ConflictError, match="is interrupted"):
+        request_cancel(ws, run_id)
+
+
+def test_cancel_of_a_run_whose_runner_died_marks_it_cancelled_at_once(
+    workspace: Workspace,
+) -> None:
+    ws = _slow_workspace(workspace)
+    run_id = launch_run(ws, pipeline="slow")  # as the REST API starts runs
+    _wait_for(lambda: _running_stages(ws) == 1)
+    pid = int(ws.catalog.read_value("SELECT runner_pid FROM runs WHERE id = ?", [run_id]))
+    _kill_runner(pid)
+    # Dead but not reaped (a zombie), as the Jupyter server leaves its runner children.
+    os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT)
+    try:
+        output = _cli("--workspace", str(ws.root), "runs", "cancel", run_id)
+    finally:
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, 0)
+    assert "cancelled" in output and "requested" not in output
+    record = get_run(ws.catalog, run_id)
+    assert record.status == "cancelled" and record.cancel_requested and record.ended_at
+    assert {s.stage: s.status for s in record.stages} == {"nap": "cancelled", "after": "cancelled"}
+    with pytest.raises(ConflictError, match="is cancelled"):
+        request_cancel(ws, run_id)
+
+
+def test_a_reused_pid_or_a_zombie_is_a_dead_runner(workspace: Workspace) -> None:
+    ws = _slow_workspace(workspace)
+    spec = load_pipeline(ws, "slow")
+    no_git = books.GitState(commit=None, dirty=None)
+    for run_id in ("r-reused", "r-zombie"):
+        books.create_run(
+            ws.catalog, run_id=run_id, pipeline=spec, trigger="manual", reason="",
+            parameters={}, git=no_git,
+        )  # fmt: skip
+    sleeper = subprocess.Popen(["sleep", "60"])
+    try:
+        books.record_runner(ws.catalog, "r-zombie", sleeper.pid)
+        # This process runs r-reused, the sleeper r-zombie: both alive, both running.
+        assert {r.id: r.status for r in list_runs(ws.catalog)[0]} == {
+            "r-reused": "running", "r-zombie": "running",
+        }  # fmt: skip
+        # r-reused's PID now belongs to another process: same PID, another start time.
+        lease = liveness.runners_dir(ws.catalog) / "r-reused.json"
+        recorded = json.loads(lease.read_text())
+        assert recorded["pid"] == os.getpid()
+        lease.write_text(json.dumps({**recorded, "start": recorded["start"] + "1"}))
+        assert get_run(ws.catalog, "r-reused").status == "interrupted"
+        assert get_run(ws.catalog, "r-zombie").status == "running"
+        sleeper.kill()
+        os.waitid(os.P_PID, sleeper.pid, os.WEXITED | os.WNOWAIT)  # a zombie now
+        assert list_runs(ws.catalog, status="interrupted")[1] == 2
+    finally:
+        sleeper.kill()
+        sleeper.wait()
 
 
 def test_cancel_stops_a_running_stage_and_the_rest(workspace: Workspace) -> None:

@@ -204,9 +204,14 @@ def show(ctx: click.Context, run_id: str, as_json: bool) -> None:
 @click.argument("run_id")
 @click.pass_context
 def cancel(ctx: click.Context, run_id: str) -> None:
-    """Ask a running run to stop (its running stages' kernels are killed)."""
-    request_cancel(current_workspace(ctx), run_id)
-    click.echo(f"Cancel requested for {run_id}.")
+    """Ask a running run to stop (its running stages' kernels are killed).
+
+    A run whose runner is gone (killed) is marked cancelled at once.
+    """
+    if request_cancel(current_workspace(ctx), run_id) == "cancelled":
+        click.echo(f"Run {run_id} cancelled (its runner had already stopped).")
+    else:
+        click.echo(f"Cancel requested for {run_id}.")
 
 
 @runs.command()

@@ -14,6 +14,7 @@ import duckdb
 
 from mlops_lab.artifacts import register_artifact
 from mlops_lab.catalog import Catalog
+from mlops_lab.pipelines import liveness
 from mlops_lab.pipelines.records import apply_entries, outputs_hash
 from mlops_lab.pipelines.spec import PipelineSpec
 
@@ -21,11 +22,14 @@ __all__ = [
     "CachedResult",
     "GitState",
     "begin_stage",
+    "claim_run",
+    "close_run",
     "create_run",
     "finish_run",
     "git_state",
     "heartbeat",
     "interrupt_dead_runs",
+    "record_runner",
     "record_stage_failure",
     "record_stage_success",
     "update_stage",
@@ -100,6 +104,7 @@ def create_run(
                 ],
             )  # fmt: skip
 
+    liveness.record_runner(catalog, run_id, os.getpid())  # before the row names this process
     catalog.transaction(write)
 
 
@@ -261,66 +266,39 @@ def record_stage_failure(
 
 
 def finish_run(catalog: Catalog, run_id: str, status: str, error: str | None = None) -> None:
-    def write(con: duckdb.DuckDBPyConnection) -> None:
-        con.execute(
-            "UPDATE runs SET status = ?, ended_at = current_timestamp, error = ? WHERE id = ?",
-            [status, error, run_id],
-        )
-        # Stages never reached (a cancel, or a crash in the runner itself).
-        con.execute(
-            "UPDATE stage_runs SET status = ? "
-            "WHERE run_id = ? AND status IN ('pending', 'running')",
-            ["cancelled" if status == "cancelled" else "skipped", run_id],
-        )
-
-    catalog.transaction(write)
+    catalog.transaction(lambda con: close_run(con, run_id, status, error))
+    liveness.forget_runner(catalog, run_id)
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+def close_run(
+    con: duckdb.DuckDBPyConnection, run_id: str, status: str, error: str | None = None
+) -> None:
+    """Record the run's end in the caller's transaction; stages never reached (a cancel, or
+    a crash in the runner itself) become cancelled or skipped."""
+    con.execute(
+        "UPDATE runs SET status = ?, ended_at = current_timestamp, error = ? WHERE id = ?",
+        [status, error, run_id],
+    )
+    con.execute(
+        "UPDATE stage_runs SET status = ? WHERE run_id = ? AND status IN ('pending', 'running')",
+        ["cancelled" if status == "cancelled" else "skipped", run_id],
+    )
 
 
 def interrupt_dead_runs(catalog: Catalog) -> list[str]:
     """Mark runs whose runner process is gone (killed) as interrupted; return their ids."""
-    host = socket.gethostname()
-    candidates = catalog.read(
-        "SELECT id, runner_pid FROM runs WHERE status = 'running' AND runner_host = ?", [host]
-    )
-    dead = [run_id for run_id, pid in candidates if pid is None or not _alive(int(pid))]
-    if not dead:
-        return []
-
-    def write(con: duckdb.DuckDBPyConnection) -> None:
-        for run_id in dead:
-            con.execute(
-                "UPDATE runs SET status = 'interrupted', ended_at = current_timestamp, "
-                "error = 'the runner stopped before the run finished (killed?)' "
-                "WHERE id = ? AND status = 'running'",
-                [run_id],
-            )
-            con.execute(
-                "UPDATE stage_runs SET status = 'interrupted', ended_at = current_timestamp "
-                "WHERE run_id = ? AND status = 'running'",
-                [run_id],
-            )
-            con.execute(
-                "UPDATE stage_runs SET status = 'skipped' WHERE run_id = ? AND status = 'pending'",
-                [run_id],
-            )
-
-    catalog.transaction(write)
-    return dead
+    return liveness.settle_dead_runs(catalog)
 
 
 def claim_run(catalog: Catalog, run_id: str) -> None:
     """Take over a run recorded by someone else (the REST API) as this process's."""
+    record_runner(catalog, run_id, os.getpid())
+
+
+def record_runner(catalog: Catalog, run_id: str, pid: int) -> None:
+    """Name process ``pid`` of this host as the run's runner (its lease, then the catalog)."""
+    liveness.record_runner(catalog, run_id, pid)
     catalog.write(
         "UPDATE runs SET runner_host = ?, runner_pid = ? WHERE id = ?",
-        [socket.gethostname(), os.getpid(), run_id],
+        [socket.gethostname(), pid, run_id],
     )

@@ -14,9 +14,9 @@ import os
 import secrets
 import socket
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import duckdb
 
@@ -25,6 +25,7 @@ from mlops_lab.catalog import Catalog
 from mlops_lab.datasets import DatasetVersion, register_dataset_version
 from mlops_lab.errors import InvalidInputError, RunNotFoundError
 from mlops_lab.lineage import add_edge, record_feature_use
+from mlops_lab.pipelines import liveness
 
 __all__ = [
     "RUN_STATUSES",
@@ -39,6 +40,8 @@ __all__ = [
     "outputs_hash",
     "start_interactive_run",
 ]
+
+T = TypeVar("T")
 
 RUN_STATUSES = ("running", "succeeded", "failed", "cancelled", "interrupted", "interactive")
 FINAL_STAGE_STATUSES = ("succeeded", "cached", "failed", "skipped", "cancelled", "interrupted")
@@ -329,23 +332,29 @@ def list_runs(
     limit: int = 50,
     offset: int = 0,
 ) -> tuple[list[RunRecord], int]:
-    """One page of runs, newest first, and the total matching."""
+    """One page of runs, newest first, and the total matching.
+
+    A run whose runner process is gone shows as ``interrupted`` (see
+    :mod:`mlops_lab.pipelines.liveness`).
+    """
     if status is not None and status not in RUN_STATUSES:
         raise InvalidInputError(
             f"Unknown run status {status!r} (one of {', '.join(RUN_STATUSES)})."
         )
     if not 1 <= limit <= 1000 or offset < 0:
         raise InvalidInputError("limit must be between 1 and 1000 and offset at least 0.")
-    where, params = [], []
-    if pipeline is not None:
-        where.append("pipeline = ?")
-        params.append(pipeline)
-    if status is not None:
-        where.append("status = ?")
-        params.append(status)
-    clause = f"WHERE {' AND '.join(where)}" if where else ""
 
-    def read(con: duckdb.DuckDBPyConnection) -> tuple[list[RunRecord], int]:
+    def read(
+        con: duckdb.DuckDBPyConnection, shown_dead: frozenset[str]
+    ) -> tuple[list[RunRecord], int]:
+        where, params = [], []
+        if pipeline is not None:
+            where.append("pipeline = ?")
+            params.append(pipeline)
+        if status is not None:
+            where.append(f"{_status_sql(shown_dead)} = ?")
+            params.extend([*sorted(shown_dead), status])
+        clause = f"WHERE {' AND '.join(where)}" if where else ""
         rows = con.execute(
             f"SELECT {_RUN_COLUMNS} FROM runs {clause} ORDER BY started_at DESC, id DESC "
             "LIMIT ? OFFSET ?",
@@ -366,10 +375,46 @@ def list_runs(
                 by_run.setdefault(record.run_id, []).append(record)
             runs = [_with(r, stages=by_run.get(r.id, [])) for r in runs]
             metrics = _metrics(con, runs)
-            runs = [_with(r, metrics=metrics[r.id]) for r in runs]
+            runs = [_shown(_with(r, metrics=metrics[r.id]), shown_dead) for r in runs]
         return runs, int(total[0])
 
-    return catalog.transaction(read)
+    return _settled(catalog, read)
+
+
+def _settled(catalog: Catalog, read: Callable[[duckdb.DuckDBPyConnection, frozenset[str]], T]) -> T:
+    """``read(con, shown_dead)`` once running runs are checked for a live runner.
+
+    Runs whose runner is gone are recorded interrupted first, then read again
+    (rare: once per dead run). When the catalog cannot be written (a read-only
+    workspace) they are only shown interrupted: ``shown_dead``.
+    """
+    folder = liveness.runners_dir(catalog)
+
+    def first(con: duckdb.DuckDBPyConnection) -> tuple[list[str], T | None]:
+        dead = liveness.dead_runs(con, folder)
+        return dead, None if dead else read(con, frozenset())
+
+    dead, result = catalog.transaction(first, write=False)
+    if result is not None:
+        return result
+    shown = frozenset(dead) - set(liveness.settle_dead_runs(catalog, dead))
+    return catalog.transaction(lambda con: read(con, shown), write=False)
+
+
+def _status_sql(shown_dead: frozenset[str]) -> str:
+    if not shown_dead:
+        return "status"
+    marks = ", ".join("?" for _ in shown_dead)
+    return f"(CASE WHEN id IN ({marks}) AND status = 'running' THEN 'interrupted' ELSE status END)"
+
+
+def _shown(run: RunRecord, shown_dead: frozenset[str]) -> RunRecord:
+    """A dead run as it would be recorded, for a catalog that cannot be written."""
+    if run.id not in shown_dead or run.status != "running":
+        return run
+    after = {"running": "interrupted", "pending": "skipped"}
+    stages = [replace(s, status=after.get(s.status, s.status)) for s in run.stages]
+    return _with(run, status="interrupted", error=liveness.INTERRUPTED_ERROR, stages=stages)
 
 
 def _with(run: RunRecord, **changes: Any) -> RunRecord:
@@ -407,9 +452,12 @@ def _metrics(
 
 
 def get_run(catalog: Catalog, run_id: str) -> RunRecord:
-    """One run with its stage runs and metrics (last value per stage and name)."""
+    """One run with its stage runs and metrics (last value per stage and name).
 
-    def read(con: duckdb.DuckDBPyConnection) -> RunRecord:
+    A run whose runner process is gone shows as ``interrupted``.
+    """
+
+    def read(con: duckdb.DuckDBPyConnection, shown_dead: frozenset[str]) -> RunRecord:
         row = con.execute(f"SELECT {_RUN_COLUMNS} FROM runs WHERE id = ?", [run_id]).fetchone()
         if row is None:
             raise RunNotFoundError(run_id)
@@ -421,6 +469,6 @@ def get_run(catalog: Catalog, run_id: str) -> RunRecord:
             ).fetchall()
         ]
         record = _with(_run(row), stages=stages)
-        return _with(record, metrics=_metrics(con, [record])[run_id])
+        return _shown(_with(record, metrics=_metrics(con, [record])[run_id]), shown_dead)
 
-    return catalog.transaction(read)
+    return _settled(catalog, read)

@@ -11,8 +11,17 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from mlops_lab.errors import ConflictError, InvalidInputError, NotFoundError, PipelineSpecError
+import duckdb
+
+from mlops_lab.errors import (
+    ConflictError,
+    InvalidInputError,
+    NotFoundError,
+    PipelineSpecError,
+    RunNotFoundError,
+)
 from mlops_lab.pipelines import bookkeeping as books
+from mlops_lab.pipelines import liveness
 from mlops_lab.pipelines.notebook import read_notebook
 from mlops_lab.pipelines.records import RunRecord, get_run, new_run_id
 from mlops_lab.pipelines.runner import RunEvent, Runner, RunOptions
@@ -39,6 +48,7 @@ __all__ = [
 
 NOTEBOOK_PREFIX = "notebook:"
 OPEN_FOLDER = "mlops-lab-runs"
+_CANCELLED_DEAD = "cancelled after its runner had stopped (killed?)"
 
 
 def notebook_pipeline(
@@ -161,18 +171,35 @@ def launch_run(
             start_new_session=True, cwd=workspace.root,
         )  # fmt: skip
     # Until the runner claims the run, a crash of the child must still be noticed.
-    workspace.catalog.write("UPDATE runs SET runner_pid = ? WHERE id = ?", [process.pid, run_id])
+    books.record_runner(workspace.catalog, run_id, process.pid)
     return run_id
 
 
 def request_cancel(workspace: Workspace, run_id: str) -> str:
-    record = get_run(workspace.catalog, run_id)
-    if record.status != "running":
-        raise ConflictError(
-            f"Run {run_id} is {record.status}; only a running run can be cancelled."
-        )
-    workspace.catalog.write("UPDATE runs SET cancel_requested = true WHERE id = ?", [run_id])
-    return "cancelling"
+    """Ask a running run to stop: "cancelling" while its runner stops it, or "cancelled"
+    at once when its runner is gone (killed)."""
+    catalog = workspace.catalog
+    folder = liveness.runners_dir(catalog)
+
+    def work(con: duckdb.DuckDBPyConnection) -> str:
+        row = con.execute(
+            "SELECT status, runner_host, runner_pid FROM runs WHERE id = ?", [run_id]
+        ).fetchone()
+        if row is None:
+            raise RunNotFoundError(run_id)
+        status, host, pid = row
+        if status != "running":
+            raise ConflictError(f"Run {run_id} is {status}; only a running run can be cancelled.")
+        con.execute("UPDATE runs SET cancel_requested = true WHERE id = ?", [run_id])
+        if liveness.runner_alive(folder, run_id, host, pid):
+            return "cancelling"
+        books.close_run(con, run_id, "cancelled", _CANCELLED_DEAD)
+        return "cancelled"
+
+    outcome = catalog.transaction(work)
+    if outcome == "cancelled":
+        liveness.forget_runner(catalog, run_id)
+    return outcome
 
 
 def _stage_record(workspace: Workspace, run_id: str, stage: str) -> Any:
