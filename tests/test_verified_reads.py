@@ -316,3 +316,16 @@ def test_a_read_only_store_still_reads_and_verifies(workspace: Workspace) -> Non
         assert workspace.artifacts.verify(artifact.hash).hash == artifact.hash
     finally:
         stamps.chmod(0o700)
+
+
+def test_a_damaged_drift_profile_cache_is_computed_again(ctx) -> None:  # type: ignore[no-untyped-def]
+    X, _ = _training()
+    ctx.save_dataset("reference", X)
+    first = mlops_lab.check_drift("reference", X.assign(tenure=X.tenure + 5))
+    workspace = ctx.workspace
+    stored = workspace.catalog.read_value("SELECT profile_artifact FROM drift_profiles")
+    _flip(_blob(workspace, stored))
+    tracking_module._profiles.clear()  # as in a new process
+    again = mlops_lab.check_drift("reference", X.assign(tenure=X.tenure + 5))
+    assert again.columns == first.columns
+    assert workspace.artifacts.get_bytes(stored)  # the same profile repaired the blob

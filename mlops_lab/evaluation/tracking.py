@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from mlops_lab.errors import InvalidInputError, NotFoundError
+from mlops_lab.errors import ArtifactCorruptError, InvalidInputError, NotFoundError
 from mlops_lab.evaluation import metrics as _metrics
 from mlops_lab.evaluation.abtest import ab_results
 from mlops_lab.evaluation.compare import paired_bootstrap
@@ -252,9 +252,13 @@ def _profile(
         [source.hash, columns_key],
     )
     if stored:
-        profile = Profile.from_bytes(ctx.workspace.artifacts.get_bytes(stored))
-        _profiles[key] = profile
-        return profile, None
+        try:
+            profile = Profile.from_bytes(ctx.workspace.artifacts.get_bytes(stored))
+        except ArtifactCorruptError:
+            pass  # a cache: computed again below (writing the same bytes repairs the blob)
+        else:
+            _profiles[key] = profile
+            return profile, None
     profile = build_profile(source.frame, columns)
     digest, size = ctx.workspace.artifacts.write_blob([profile.to_bytes()])
     _profiles[key] = profile
