@@ -24,6 +24,7 @@ from mlops_lab._version import __version__
 from mlops_lab.datasets import get_dataset_version
 from mlops_lab.errors import InvalidInputError, NotFoundError
 from mlops_lab.pipelines import bookkeeping as books
+from mlops_lab.pipelines.entries import outputs_hash
 from mlops_lab.pipelines.executor import (
     KernelRegistry,
     StageJob,
@@ -337,8 +338,6 @@ class Runner:
                 entries=outcome.entries, executed=executed, duration_s=outcome.duration_s,
                 cells_total=outcome.cells_total,
             )  # fmt: skip
-            from mlops_lab.pipelines.records import outputs_hash
-
             self._outputs_hash[stage.name] = outputs_hash(outputs)
             self._outputs[stage.name] = outputs
             self._emit(stage.name, "succeeded", message=f"{outcome.duration_s:.1f} s")
