@@ -14,6 +14,13 @@ at 200/s. Baseline side by side: the same model's
 predict_proba called in this process on a prepared one-row frame (no HTTP, no
 features lookup): the floor the service adds to. After SIGTERM the server's
 count of logged predictions is compared with the 200 answers received.
+
+At the edge (logging on): the p50 of one request at a time (the fast path)
+before and after 100 poison bodies (valid but for one value: NaN, Infinity,
+1e400 or a boolean for a number; each must be refused and change nothing),
+`/health` latency while a 1,000-instance batch is predicted, and the time to
+refuse a 250,000-instance body (413; `--skip-big` leaves it out, for servers
+without the cap).
 """
 
 from __future__ import annotations
@@ -127,6 +134,83 @@ async def _drive(
     }
 
 
+def _poison(bodies: list[bytes]) -> list[bytes]:
+    """Valid bodies but for one value: NaN, Infinity, 1e400 or a boolean for a number."""
+    out = []
+    for index, literal in enumerate([b"NaN", b"Infinity", b"-Infinity", b"1e400", b"true"]):
+        body = json.loads(bodies[index])
+        body["features"]["tenure_days"] = "@POISON@"
+        out.append(json.dumps(body).encode().replace(b'"@POISON@"', literal))
+    return out
+
+
+def _post(port: int, path: str, body: bytes) -> tuple[int, float]:
+    import urllib.error
+    import urllib.request
+
+    start = time.perf_counter()
+    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=body or None)
+    try:
+        with urllib.request.urlopen(request, timeout=120) as response:
+            response.read()
+            status = response.status
+    except urllib.error.HTTPError as exc:
+        exc.read()
+        status = exc.code
+    except OSError:
+        status = 0
+    return status, time.perf_counter() - start
+
+
+def _edge(port: int, bodies: list[bytes], *, big: bool) -> tuple[list[list[str]], int]:
+    """Poison bodies, /health during a large batch, and the largest body refused; the rows,
+    and the predictions answered 200 (to compare with the log)."""
+    import threading
+
+    answers = [0]
+
+    def one_at_a_time(label: str) -> list[str]:
+        result = asyncio.run(_drive(port, bodies, rate=None, seconds=3, connections=1))
+        answers[0] += result["statuses"].get(200, 0)
+        return [label, "1 connection, sequential", f"{result['rate']:.0f}/s",
+                f"{result['p50']:.2f}", f"{result['p99']:.2f}",
+                str(sum(v for k, v in result["statuses"].items() if k != 200))]  # fmt: skip
+
+    rows = [one_at_a_time("fast path, before poison")]
+    poison = asyncio.run(_drive(port, _poison(bodies), rate=1000, seconds=0.1, connections=1))
+    refused = sum(v for k, v in poison["statuses"].items() if 400 <= k < 500)
+    rows.append(["100 poison bodies", f"{refused} refused 4xx", "-", "-", "-",
+                 str(poison["requests"] - refused)])  # fmt: skip
+    rows.append(one_at_a_time("fast path, after poison"))
+    batch = b'{"instances": [' + b", ".join(bodies[:1000]) + b"]}"
+    done = threading.Event()
+    answered: list[tuple[int, float]] = []
+
+    def send() -> None:
+        answered.append(_post(port, "/predict", batch))
+        done.set()
+
+    threading.Thread(target=send, daemon=True).start()
+    time.sleep(0.05)
+    health = []
+    while not done.is_set():
+        health.append(_post(port, "/health", b"")[1])
+        time.sleep(0.005)
+    health.sort()
+    rows.append(["/health during a 1,000-instance batch", f"batch {answered[0][1]:.2f} s",
+                 f"{len(health)} calls", f"{1000 * health[len(health) // 2]:.2f}" if health
+                 else "-", f"{1000 * health[-1]:.2f} (max)" if health else "-",
+                 str(answered[0][0]) if answered[0][0] != 200 else "0"])  # fmt: skip
+    if big:
+        huge = b'{"instances": [' + b", ".join(bodies[i % len(bodies)] for i in range(250_000))
+        huge += b"]}"
+        status, seconds = _post(port, "/predict", huge)
+        rows.append([f"250,000-instance body ({len(huge) / 1e6:.0f} MB)", f"answered {status}",
+                     "-", f"{1000 * seconds:.0f}", "-", "0" if status == 413 else "1"])  # fmt: skip
+    answers[0] += 1000 if answered[0][0] == 200 else 0
+    return rows, answers[0]
+
+
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -163,6 +247,7 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=500)
     parser.add_argument("--seconds", type=float, default=5)
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--skip-big", action="store_true", help="No 250,000-instance body.")
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="mlops-bench-serving-")) / "demo"
     rows = []
@@ -220,6 +305,10 @@ def main() -> None:
                             str(errors),
                         ]
                     )
+                if log:
+                    edge, answered = _edge(port, bodies, big=not args.skip_big)
+                    rows += edge
+                    ok += answered
             finally:
                 process.send_signal(signal.SIGTERM)
                 process.wait(timeout=60)

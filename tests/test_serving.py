@@ -226,6 +226,29 @@ def test_an_empty_window_for_a_model_without_imputation_is_a_clear_error(
     assert predictor._fast[("churn_no_nan", int(version.version or 0))] is True  # still on
 
 
+def test_entity_keys_and_feature_types_are_checked_by_name(demo: Workspace) -> None:
+    from mlops_lab.serving.limits import InvalidFieldError
+
+    predictor = Predictor(demo, "churn@champion")
+    # A list as a join key used to reach the online store and come back as a 503.
+    with pytest.raises(InvalidFieldError, match=r"entity\.customer_id: .* got a list") as bad:
+        predictor.predict({"customer_id": ["x"]}, _offline(demo, "c00001"))
+    assert bad.value.http_status == 422
+    with pytest.raises(InvalidFieldError, match=r"features\.tenure_days: .*bool"):
+        predictor.predict({"customer_id": "c00001"}, {**_offline(demo, "c00001"),
+                                                      "tenure_days": True})  # fmt: skip
+    # JSON's 400.0 for an integer column is 400, on the checked path too (it was a 422).
+    key = ("churn", 1)
+    predictor._fast[key] = False
+    answer = predictor.predict(
+        {"customer_id": "c00001"}, {**_offline(demo, "c00001"), "tenure_days": 400.0}
+    )
+    fast = Predictor(demo, "churn@champion").predict(
+        {"customer_id": "c00001"}, {**_offline(demo, "c00001"), "tenure_days": 400}
+    )
+    assert answer["score"] == pytest.approx(fast["score"], rel=1e-9)
+
+
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

@@ -10,6 +10,8 @@ import click
 
 from mlops_lab.cli._context import current_workspace
 
+_MAX_REF = 256
+
 
 @click.command()
 @click.argument("ref", metavar="NAME@ALIAS")
@@ -31,6 +33,27 @@ from mlops_lab.cli._context import current_workspace
     help="Seconds between checks for an alias move.",
 )
 @click.option("--no-log", is_flag=True, help="Do not log predictions.")
+@click.option(
+    "--max-instances",
+    type=click.IntRange(min=1),
+    default=1000,
+    show_default=True,
+    help="Most instances in one /predict batch (more: 413).",
+)
+@click.option(
+    "--max-body-bytes",
+    type=click.IntRange(min=1024),
+    default=4 * 1024 * 1024,
+    show_default=True,
+    help="Largest request body (more: 413, refused before it is read).",
+)
+@click.option(
+    "--drain-seconds",
+    type=click.FloatRange(min=0),
+    default=10.0,
+    show_default=True,
+    help="On SIGTERM, how long to answer the requests in flight before exiting.",
+)
 @click.pass_context
 def serve(
     ctx: click.Context,
@@ -41,25 +64,40 @@ def serve(
     port: int,
     poll: float,
     no_log: bool,
+    max_instances: int,
+    max_body_bytes: int,
+    drain_seconds: float,
 ) -> None:
     """Serve REF (e.g. churn@champion): POST /predict, GET /health, /metadata, /metrics;
     POST /rollout {"split": 0.5} and /rollback change the canary without a restart."""
-    from mlops_lab.serving.app import run_server
+    from mlops_lab.errors import InvalidInputError
+    from mlops_lab.serving.lifecycle import bind, run_server
+    from mlops_lab.serving.limits import ServingLimits
     from mlops_lab.serving.predictor import Predictor
     from mlops_lab.serving.predlog import PredictionLog
 
+    for option, value in (("REF", ref), ("--challenger", challenger or "")):
+        if len(value) > _MAX_REF:
+            raise InvalidInputError(
+                f"{option} is {len(value)} characters long: a model reference is 'name', "
+                f"'name/3' or 'name@alias', at most {_MAX_REF} characters."
+            )
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     # Per-request access lines would cost latency at hundreds of requests a second; errors
     # are still logged (and counted in /metrics).
     logging.getLogger("tornado.access").setLevel(logging.WARNING)
     workspace = current_workspace(ctx)
+    limits = ServingLimits(max_instances=max_instances, max_body_bytes=max_body_bytes)
+    # Everything that can fail comes first (the models, the port): a failed start leaves
+    # nothing behind. The log's folder appears with its first part.
+    predictor = Predictor(workspace, ref, challenger=challenger, split=split)
+    sockets = bind(host, port)
     folder = (
         workspace.state_dir
         / "predictions"
         / (re.sub(r"[^\w.-]", "_", ref) + f"-{time.strftime('%Y%m%dT%H%M%S')}")
     )
-    log = None if no_log else PredictionLog(folder)
-    predictor = Predictor(workspace, ref, challenger=challenger, split=split, log=log)
+    predictor.log = None if no_log else PredictionLog(folder)
     versions = ", ".join(f"{n} {s.ref} -> v{s.version}" for n, s in predictor.slots.items())
     click.echo(f"Serving {versions} on http://{host}:{port} (split {split:g})", err=True)
     from mlops_lab.serving.deployments import record_start, record_stop
@@ -70,11 +108,19 @@ def serve(
         challenger=challenger,
         split=split,
         url=f"http://{host}:{port}",
-        log_folder=str(folder) if log else None,
+        log_folder=str(folder) if predictor.log else None,
     )
     counts: dict[str, int] = {}
     try:
-        counts = run_server(predictor, host=host, port=port, poll=poll)
+        counts = run_server(
+            predictor,
+            host=host,
+            port=port,
+            poll=poll,
+            limits=limits,
+            drain_seconds=drain_seconds,
+            sockets=sockets,
+        )
     finally:
         record_stop(workspace, deployment, counts)
     if counts:

@@ -4,11 +4,31 @@ Routes:
   POST /predict          {"entity": {...}, "features": {...}} or {"instances": [...]}
   GET  /health           200 while a model is loaded
   GET  /metadata         served versions, signatures, online features, split, freshness
-  GET  /metrics          Prometheus text: requests by variant and status, latency histogram
+  GET  /metrics          Prometheus text: requests by variant and status, latency histogram,
+                         requests in flight
   POST /rollout          {"split": 0.5} moves the challenger's share, no restart
   POST /rollback         the challenger's share back to 0
-Errors answer ``{"error": {"type", "status", "message"}}``: 404 unknown entity,
-422 malformed body or features, 503 online store unreachable.
+
+Errors answer ``{"error": {"type", "status", "message"}}``, naming the field:
+
+- 400 the body is not strict JSON, or is nested deeper than 32 levels;
+- 404 unknown entity (or route);
+- 413 the body is over ``--max-body-bytes`` (default 4 MiB; refused on its
+  ``Content-Length`` before it is read) or ``instances`` holds more than
+  ``--max-instances`` (default 1,000);
+- 422 a field is wrong: unknown, mistyped (a boolean is not a number; a join
+  key is a string or an integer), ``NaN``/``Infinity``/beyond the float range,
+  a string over 4,096 characters, features missing, or values the model
+  refuses;
+- 503 the online store is unreachable.
+
+A bad request changes nothing: it is refused before any prediction, and a
+prediction is logged if and only if it was answered 200 (a batch is scored
+whole before any of it is logged). A request body over 2 KiB (a batch) is
+parsed and predicted on a worker thread, so ``/health`` and small requests
+keep answering meanwhile. SIGTERM/SIGINT stops accepting connections,
+answers the requests in flight (at most ``--drain-seconds``, default 10; a
+second signal cuts the wait), flushes the prediction log and returns.
 """
 
 from __future__ import annotations
@@ -16,108 +36,257 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import signal
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-import tornado.httpserver
-import tornado.ioloop
 import tornado.web
 
-from mlops_lab.errors import InvalidInputError, MlopsLabError
+from mlops_lab.errors import InvalidInputError, MlopsLabError, NotFoundError
+from mlops_lab.serving.limits import (
+    MalformedBodyError,
+    PayloadTooLargeError,
+    ServingLimits,
+    parse_body,
+    predict_items,
+)
 from mlops_lab.serving.metrics import ServingMetrics
 from mlops_lab.serving.predictor import Predictor
+from mlops_lab.serving.predlog import Record
 
-__all__ = ["make_app", "run_server"]
+__all__ = ["ServerState", "ServerStoppingError", "make_app"]
 
 log = logging.getLogger("mlops_lab.serving")
 
+_INLINE_BYTES = 2048  # a body up to this size (one prediction) is answered on the loop
+_LINGER_BYTES = 64 * 1024 * 1024  # an oversized body up to this size is read and dropped
 
-class _Handler(tornado.web.RequestHandler):
-    def initialize(self, predictor: Predictor, metrics: ServingMetrics) -> None:
+
+class ServerStoppingError(MlopsLabError):
+    http_status = 503
+
+
+class ServerState:
+    """What the handlers share: predictor, metrics, limits, the worker threads, and the
+    requests in flight (a shutdown waits for them)."""
+
+    def __init__(self, predictor: Predictor, metrics: ServingMetrics, limits: ServingLimits):
         self.predictor = predictor
         self.metrics = metrics
+        self.limits = limits
+        self.executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="mlops-lab-predict")
+        self.in_flight = 0  # every request (touched on the loop thread only)
+        self.predicting = 0  # /predict requests
+        self.closing = False  # past the drain: nothing more is answered or logged
+        self._idle: asyncio.Future[None] | None = None
+
+    def enter(self, predict: bool) -> None:
+        self.in_flight += 1
+        self.predicting += predict
+
+    def leave(self, predict: bool) -> None:
+        self.in_flight -= 1
+        self.predicting -= predict
+        if self.in_flight == 0 and self._idle is not None and not self._idle.done():
+            self._idle.set_result(None)
+
+    async def drain(self, seconds: float) -> bool:
+        """Wait until no request is in flight (True), or ``seconds`` pass (False)."""
+        deadline = time.monotonic() + seconds
+        while self.in_flight > 0 and not self.closing:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            self._idle = asyncio.get_running_loop().create_future()
+            try:
+                await asyncio.wait_for(asyncio.shield(self._idle), left)
+            except TimeoutError:
+                return False
+        return self.in_flight == 0
+
+    def cut(self) -> None:
+        """A second signal: stop waiting for the requests in flight."""
+        self.closing = True
+        if self._idle is not None and not self._idle.done():
+            self._idle.set_result(None)
+
+
+def _status(exc: MlopsLabError) -> int:
+    if isinstance(exc, MalformedBodyError):
+        return 400
+    if isinstance(exc, InvalidInputError) and exc.http_status == 400:
+        return 422
+    return exc.http_status
+
+
+class _Handler(tornado.web.RequestHandler):
+    _predict = False
+
+    def initialize(self, service: ServerState) -> None:
+        self.service = service
+        self.predictor = service.predictor
+        self.metrics = service.metrics
+        self._counted = False
+
+    def prepare(self) -> None:
+        self.service.enter(self._predict)
+        self._counted = True
+
+    def on_finish(self) -> None:
+        self._leave()
+
+    def _leave(self) -> None:
+        if self._counted:
+            self._counted = False
+            self.service.leave(self._predict)
 
     def write_json(self, payload: Any, status: int = 200) -> None:
         self.set_status(status)
         self.set_header("Content-Type", "application/json")
         self.finish(json.dumps(payload, default=str))
 
-    def body(self) -> dict[str, Any]:
-        try:
-            data = json.loads(self.request.body or b"{}")
-        except ValueError as exc:
-            raise _Unprocessable(f"The body is not valid JSON: {exc}.") from None
-        if not isinstance(data, dict):
-            raise _Unprocessable("The body must be a JSON object.")
-        return data
-
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         exc = kwargs.get("exc_info", (None, None, None))[1]
         if isinstance(exc, MlopsLabError):
-            status = (
-                422
-                if isinstance(exc, InvalidInputError) and exc.http_status == 400
-                else (exc.http_status)
-            )
+            status = _status(exc)
             self.write_json({"error": {**exc.to_dict(), "status": status}}, status)
             return
-        self.write_json(
-            {
-                "error": {
-                    "type": "InternalError",
-                    "status": status_code,
-                    "message": "The server failed; see its log.",
-                }
-            },
-            status_code,
-        )
+        if isinstance(exc, tornado.web.HTTPError) and status_code < 500:
+            error = {"type": "HTTPError", "status": status_code, "message": self._reason}
+        else:
+            error = {"type": "InternalError", "status": status_code,
+                     "message": "The server failed; see its log."}  # fmt: skip
+        self.write_json({"error": error}, status_code)
 
     def log_exception(self, typ: Any, value: Any, tb: Any) -> None:
-        if isinstance(value, MlopsLabError) and value.http_status < 500:
+        if isinstance(value, MlopsLabError) and _status(value) < 500:
             return
         super().log_exception(typ, value, tb)
 
 
-class _Unprocessable(InvalidInputError):
-    pass
+class _NotFound(_Handler):
+    def prepare(self) -> None:
+        raise NotFoundError(
+            f"No route {self.request.path[:200]!r}: POST /predict, /rollout, /rollback; "
+            "GET /health, /metadata, /metrics."
+        )
 
 
-class PredictHandler(_Handler):
-    def post(self) -> None:
-        start = time.perf_counter()
-        variant, status = "none", 200
-        try:
-            data = self.body()
-            unknown = sorted(set(data) - {"entity", "features", "instances"})
-            if unknown:
-                raise _Unprocessable(
-                    f"Unknown field(s) {', '.join(unknown)}; expected "
-                    "entity and features, or instances."
-                )
-            if "instances" in data:
-                instances = data["instances"]
-                if not isinstance(instances, list) or not instances:
-                    raise _Unprocessable("'instances' must be a non-empty list.")
-                answers = [self._one(i) for i in instances]
-                variant = answers[0]["variant"]
-                self.write_json({"predictions": answers})
-            else:
-                if "entity" not in data and "features" not in data:
-                    raise _Unprocessable("Give 'entity' (join keys) and/or 'features'.")
-                answer = self._one(data)
-                variant = answer["variant"]
-                self.write_json(answer)
-        except MlopsLabError as exc:
-            status = 422 if exc.http_status == 400 else exc.http_status
-            raise
-        finally:
-            self.metrics.observe(variant, status, time.perf_counter() - start)
+@tornado.web.stream_request_body
+class _BodyHandler(_Handler):
+    """A POST whose body is received in chunks, refused at once when it is too large."""
 
-    def _one(self, item: Any) -> dict[str, Any]:
-        if not isinstance(item, dict):
-            raise _Unprocessable("Each instance is an object with 'entity' and/or 'features'.")
-        return self.predictor.predict(item.get("entity") or {}, item.get("features"))
+    def prepare(self) -> None:
+        super().prepare()
+        self._chunks: list[bytes] = []
+        self._size = 0
+        self._in_post = False
+        self._refused: PayloadTooLargeError | None = None
+        limit = self.service.limits.max_body_bytes
+        declared = self.request.headers.get("Content-Length")
+        size = int(declared) if declared is not None and declared.isdigit() else None
+        set_max = getattr(self.request.connection, "set_max_body_size", None)
+        if size is None or size <= limit:
+            if size is None and set_max is not None:  # chunked: counted as it arrives
+                set_max(_LINGER_BYTES)
+            return
+        # Decided now, on the header, before anything is read. A client that waits for
+        # "100 Continue", or a body too large to drop, gets the answer at once (and the
+        # connection closes); otherwise what arrives is dropped unread, so a client still
+        # sending can read the answer instead of a reset connection.
+        self._refused = PayloadTooLargeError(
+            f"The body is {size} bytes; this server takes at most {limit} "
+            "(`mlops-lab serve --max-body-bytes`). Split the batch."
+        )
+        if set_max is not None:
+            set_max(size)
+        expects = self.request.headers.get("Expect", "").lower() == "100-continue"
+        if expects or size > _LINGER_BYTES or set_max is None:
+            raise self._refused
+
+    def data_received(self, chunk: bytes) -> None:
+        if self._refused is not None:
+            return
+        self._size += len(chunk)
+        limit = self.service.limits.max_body_bytes
+        if self._size <= limit:
+            self._chunks.append(chunk)
+        else:  # a chunked body past the limit
+            self._chunks = []
+            self._refused = PayloadTooLargeError(
+                f"The body is over {limit} bytes, the most this server takes "
+                "(`mlops-lab serve --max-body-bytes`). Split the batch."
+            )
+
+    def on_connection_close(self) -> None:
+        if not self._in_post:  # the body never arrived: post() will not run
+            self._leave()
+
+    def raw_body(self) -> bytes:
+        self._in_post = True
+        if self._refused is not None:
+            raise self._refused
+        return b"".join(self._chunks)
+
+    def gone(self) -> bool:
+        """The client went away (or the drain ended): not answered, so not logged."""
+        stream = getattr(self.request.connection, "stream", None)
+        return self.service.closing or (stream is not None and stream.closed())
+
+    async def off_loop(self, work: Any, *args: Any) -> Any:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.service.executor, work, *args)
+
+
+class PredictHandler(_BodyHandler):
+    _predict = True
+
+    def prepare(self) -> None:
+        self._start = time.perf_counter()
+        self._variant = "none"
+        super().prepare()
+
+    async def post(self) -> None:
+        raw = self.raw_body()
+        if len(raw) <= _INLINE_BYTES:
+            payload, records, variant = self._predict_body(raw, False)
+        else:  # a batch: parsed and predicted on a worker thread, the loop keeps answering
+            payload, records, variant = await self.off_loop(self._predict_body, raw, True)
+        if self.gone():
+            raise ServerStoppingError(
+                "The server stopped before this answer was ready; not logged. Retry."
+            )
+        self._variant = variant
+        self.predictor.commit(records)  # logged iff answered: nothing can fail from here
+        self.set_header("Content-Type", "application/json")
+        self.finish(payload)
+
+    def _predict_body(self, raw: bytes, worker: bool) -> tuple[bytes, list[Record | None], str]:
+        """Parse, check every instance, then score them all; log records are returned,
+        not written, so a batch with one bad instance logs nothing."""
+        items, batch = predict_items(parse_body(raw, self.service.limits), self.service.limits)
+        scored = []
+        for index, (entity, features) in enumerate(items):
+            try:
+                scored.append(self.predictor.score(entity, features))
+            except MlopsLabError as exc:
+                if batch:  # name the instance
+                    exc.message = f"instances[{index}]: {exc.message}"
+                    exc.args = (exc.message,)
+                raise
+            if worker:
+                time.sleep(0)  # hand the GIL to the loop between instances: /health stays quick
+        answers = [answer for answer, _ in scored]
+        payload = {"predictions": answers} if batch else answers[0]
+        return (
+            json.dumps(payload, default=str).encode(),
+            [r for _, r in scored],
+            answers[0]["variant"],
+        )
+
+    def on_finish(self) -> None:
+        super().on_finish()
+        self.metrics.observe(self._variant, self.get_status(), time.perf_counter() - self._start)
 
 
 class HealthHandler(_Handler):
@@ -138,7 +307,10 @@ class MetadataHandler(_Handler):
 class MetricsHandler(_Handler):
     def get(self) -> None:
         self.set_header("Content-Type", "text/plain; version=0.0.4")
-        extra = {"split": self.predictor.split.share}
+        extra: dict[str, float] = {
+            "split": self.predictor.split.share,
+            "requests_in_flight": self.service.predicting,
+        }
         for name, slot in self.predictor.slots.items():
             extra[f"{name}_version"] = slot.version
         if self.predictor.log is not None:
@@ -146,26 +318,43 @@ class MetricsHandler(_Handler):
         self.finish(self.metrics.render(extra))
 
 
-class RolloutHandler(_Handler):
+def _reason(data: dict[str, Any], default: str) -> str:
+    reason = data.get("reason", default)
+    if not isinstance(reason, str):
+        raise InvalidInputError("'reason' must be a string.")
+    return reason
+
+
+class RolloutHandler(_BodyHandler):
     def post(self) -> None:
-        data = self.body()
+        data = parse_body(self.raw_body(), self.service.limits)
+        unknown = sorted(set(data) - {"split", "reason"})
+        if unknown:
+            raise InvalidInputError(f"Unknown field(s) {', '.join(unknown)[:200]}; give split.")
         if "challenger" not in self.predictor.slots:
             raise InvalidInputError("No challenger is served: start with --challenger.")
         if "split" not in data:
-            raise _Unprocessable("Give the challenger's share as {'split': 0.5}.")
-        self.write_json(self.predictor.split.set(data["split"], reason=str(data.get("reason", ""))))
+            raise InvalidInputError("Give the challenger's share as {'split': 0.5}.")
+        self.write_json(self.predictor.split.set(data["split"], reason=_reason(data, "")))
 
 
-class RollbackHandler(_Handler):
+class RollbackHandler(_BodyHandler):
     def post(self) -> None:
-        data = self.body()
-        self.write_json(self.predictor.split.set(0.0, reason=str(data.get("reason", "rollback"))))
+        data = parse_body(self.raw_body(), self.service.limits)
+        unknown = sorted(set(data) - {"reason"})
+        if unknown:
+            raise InvalidInputError(f"Unknown field(s) {', '.join(unknown)[:200]}; give reason.")
+        self.write_json(self.predictor.split.set(0.0, reason=_reason(data, "rollback")))
 
 
 def make_app(
-    predictor: Predictor, metrics: ServingMetrics | None = None
+    predictor: Predictor,
+    metrics: ServingMetrics | None = None,
+    *,
+    limits: ServingLimits | None = None,
 ) -> tornado.web.Application:
-    context = {"predictor": predictor, "metrics": metrics or ServingMetrics()}
+    service = ServerState(predictor, metrics or ServingMetrics(), limits or ServingLimits())
+    context = {"service": service}
     return tornado.web.Application(
         [
             (r"/predict", PredictHandler, context),
@@ -174,41 +363,8 @@ def make_app(
             (r"/metrics", MetricsHandler, context),
             (r"/rollout", RolloutHandler, context),
             (r"/rollback", RollbackHandler, context),
-        ]
+        ],
+        default_handler_class=_NotFound,
+        default_handler_args=context,
+        service=service,
     )
-
-
-def run_server(predictor: Predictor, *, host: str, port: int, poll: float = 1.0) -> dict[str, int]:
-    """Serve until SIGINT/SIGTERM; then stop accepting, flush the prediction log, return counts."""
-    import gc
-
-    app = make_app(predictor)
-    server = tornado.httpserver.HTTPServer(app)
-    # Everything loaded so far (models, features, libraries) lives until the end: keep it
-    # out of the collector's work, so full collections stay short pauses.
-    gc.collect()
-    gc.freeze()
-    server.listen(port, address=host)
-    loop = tornado.ioloop.IOLoop.current()
-    watcher = tornado.ioloop.PeriodicCallback(
-        lambda: loop.run_in_executor(None, predictor.refresh), poll * 1000
-    )
-    watcher.start()
-    stopping = asyncio.Event()
-
-    def stop(*_: Any) -> None:
-        loop.asyncio_loop.call_soon_threadsafe(stopping.set)  # type: ignore[attr-defined]
-
-    signal.signal(signal.SIGINT, stop)
-    signal.signal(signal.SIGTERM, stop)
-    log.info("mlops-lab serve: listening on http://%s:%d", host, port)
-
-    async def main() -> None:
-        await stopping.wait()
-        server.stop()
-        watcher.stop()
-        await server.close_all_connections()
-
-    loop.run_sync(main)
-    counts = predictor.log.close() if predictor.log is not None else {}
-    return counts

@@ -24,6 +24,8 @@ from mlops_lab.workspace import Workspace
 
 __all__ = ["ModelSlot", "TrafficSplit", "variant_for"]
 
+_HISTORY = 1000
+
 log = logging.getLogger("mlops_lab.serving")
 
 
@@ -99,4 +101,5 @@ class TrafficSplit:
             self.share = float(share)
             change = {"from": previous, "to": self.share, "reason": reason, "at": time.time()}
             self.history.append(change)
+            del self.history[:-_HISTORY]  # the latest changes: /metadata stays small
             return change

@@ -21,8 +21,9 @@ import pandas as pd
 from mlops_lab.errors import InvalidInputError, MlopsLabError, NotFoundError
 from mlops_lab.features.serving import OnlineFeatureReader
 from mlops_lab.models.registry import LoadedModel
+from mlops_lab.serving.limits import InvalidFieldError, check_entity, check_features
 from mlops_lab.serving.models import ModelSlot, TrafficSplit, variant_for
-from mlops_lab.serving.predlog import PredictionLog
+from mlops_lab.serving.predlog import PredictionLog, Record, make_record
 from mlops_lab.workspace import Workspace
 
 __all__ = ["OnlineStoreUnavailable", "Predictor", "UnknownEntityError"]
@@ -45,6 +46,7 @@ class _Inputs:
     ttl: dict[str, int | None]  # view -> seconds (plain views)
     windowed: frozenset[str]  # window views: values as of the request time, never stale
     columns: list[str]  # the signature's input columns, in order
+    kinds: dict[str, str]  # column -> its signature kind (int, float, bool, object...)
     numeric: bool  # every input is a number (or bool): the numpy fast path applies
 
 
@@ -91,9 +93,49 @@ def _inputs(workspace: Workspace, loaded: LoadedModel) -> _Inputs:
                 windowed.add(view)
     signature = (version.signature or {}).get("inputs", [])
     columns = [c["name"] for c in signature]
+    kinds = {c["name"]: c["kind"] for c in signature}
     numeric = bool(signature) and all(c["kind"] in ("int", "float", "bool") for c in signature)
     return _Inputs(reader=reader, online=online, ttl=ttl, windowed=frozenset(windowed),
-                   columns=columns, numeric=numeric)  # fmt: skip
+                   columns=columns, kinds=kinds, numeric=numeric)  # fmt: skip
+
+
+def _check_given(inputs: _Inputs, features: dict[str, Any]) -> dict[str, Any]:
+    """Raw features against the signature, named, before any work: numbers for numeric
+    columns (a boolean is not one), finite; an integral number for an integer column (JSON's
+    400.0 is 400); booleans (or 0/1) for boolean columns. Returns them ready for the model."""
+    checked = features
+    for name, value in features.items():
+        kind = inputs.kinds.get(name)
+        if value is None or kind is None:
+            continue
+        if kind in ("int", "float"):
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise InvalidFieldError(
+                    f"features.{name}", f"expected a number ({kind}), got {type(value).__name__}."
+                )
+            try:
+                finite = math.isfinite(value)
+            except OverflowError:
+                finite = False
+            if not finite:
+                raise InvalidFieldError(
+                    f"features.{name}", f"expected a finite number ({kind}), got {value!r}."
+                )
+            if kind == "int" and isinstance(value, float):
+                if not value.is_integer() or abs(value) >= 2**63:
+                    raise InvalidFieldError(
+                        f"features.{name}", f"expected an integer (64-bit), got {value!r}."
+                    )
+                if checked is features:
+                    checked = dict(features)  # the caller's dict is left as it was
+                checked[name] = int(value)
+        elif kind == "bool" and not (
+            isinstance(value, bool) or (isinstance(value, int) and value in (0, 1))
+        ):
+            raise InvalidFieldError(
+                f"features.{name}", f"expected a boolean (or 0/1), got {value!r}."
+            )
+    return checked
 
 
 class Predictor:
@@ -117,7 +159,7 @@ class Predictor:
         self.split = TrafficSplit(split)
         self.log = log
         self._inputs: dict[tuple[str, int], _Inputs] = {}
-        self._fast: dict[tuple[str, int], bool] = {}
+        self._fast: dict[tuple[str, int], bool | str] = {}
         # The fast path feeds numpy rows in the fitted column order; scikit-learn would
         # warn on every request that they carry no column names.
         warnings.filterwarnings("ignore", message="X does not have valid feature names")
@@ -153,21 +195,31 @@ class Predictor:
     def predict(
         self, entity: dict[str, Any], features: dict[str, Any] | None = None
     ) -> dict[str, Any]:
-        """Predict for one entity; raw ``features`` override or complete the online ones."""
-        if not isinstance(entity, dict):
-            raise InvalidInputError(
-                '\'entity\' must be an object of join keys, e.g. {"customer_id": "c00001"}.'
-            )
-        if features is not None and not isinstance(features, dict):
-            raise InvalidInputError("'features' must be an object of feature name -> value.")
+        """Predict for one entity and log it; raw ``features`` override or complete the
+        online ones."""
+        entity = check_entity(entity)
+        answer, record = self.score(entity, check_features(features))
+        self.commit([record])
+        return answer
+
+    def commit(self, records: list[Record | None]) -> None:
+        """Log answered predictions: called once the answer is certain (all of a batch)."""
+        if self.log is not None:
+            self.log.extend([r for r in records if r is not None])
+
+    def score(
+        self, entity: dict[str, Any], features: dict[str, Any] | None = None
+    ) -> tuple[dict[str, Any], Record | None]:
+        """The answer for one checked entity, and its log record; nothing is logged yet."""
         variant = self.variant(entity)
         loaded = self.slots[variant].current  # this request keeps this version
         inputs = self.inputs_of(loaded)
-        served = self._online(inputs, entity, features or {})
+        given = _check_given(inputs, features or {})
+        served = self._online(inputs, entity, given)
         row = served.row
-        row.update(features or {})
+        row.update(given)
         # A window feature may be null (no events in the window): a value, passed as NaN.
-        empty = {c for c in served.values if served.values[c] is None and c not in (features or {})}
+        empty = {c for c in served.values if served.values[c] is None and c not in given}
         for column in empty:
             row[column] = math.nan
         missing = [c for c in inputs.columns if row.get(c) is None]
@@ -178,19 +230,14 @@ class Predictor:
             )
         try:
             answer = self._fast_answer(loaded, inputs, row)
-            if answer is None:  # the general path: a DataFrame, checked against the signature
-                frame = pd.DataFrame(
-                    [{c: row[c] for c in inputs.columns}] if inputs.columns else [row]
-                )
-                proba = (
-                    loaded.predict_proba(frame)[0]
-                    if hasattr(loaded.model, "predict_proba")
-                    else None
-                )
-                answer = self._answer(loaded, proba, lambda: loaded.predict(frame))
-        except ValueError as exc:
+            if answer is None:
+                answer = self._general_answer(loaded, inputs, row)
+        except ValueError as exc:  # the model refused the values it was given
             if not empty or "NaN" not in str(exc):
-                raise
+                raise InvalidInputError(
+                    f"The model cannot predict for these inputs ({str(exc)[:300]}); check the "
+                    "features' values against the training data's ranges."
+                ) from None
             raise InvalidInputError(
                 f"Window feature(s) {', '.join(sorted(empty))} are empty for {entity} (no events "
                 "in the window: null) and the model does not accept missing values. Train it "
@@ -198,8 +245,9 @@ class Predictor:
                 "NaN), or pass the values in 'features'."
             ) from None
         request_id = secrets.token_hex(8)
+        record = None
         if self.log is not None:
-            self.log.append(
+            record = make_record(
                 request_id,
                 variant,
                 loaded.version.name,
@@ -210,7 +258,7 @@ class Predictor:
                 online=served.logged,
                 features_at=served.as_of,
             )
-        return {
+        answer = {
             "request_id": request_id,
             "variant": variant,
             "model": loaded.version.name,
@@ -219,6 +267,21 @@ class Predictor:
             "online_features": served.views,
             "stale_features": served.stale,
         }
+        return answer, record
+
+    def _general_answer(
+        self, loaded: LoadedModel, inputs: _Inputs, row: dict[str, Any]
+    ) -> dict[str, Any]:
+        """A DataFrame, checked against the signature (names any problem)."""
+        frame = pd.DataFrame([{c: row[c] for c in inputs.columns}] if inputs.columns else [row])
+        proba = loaded.predict_proba(frame)[0] if hasattr(loaded.model, "predict_proba") else None
+        answer = self._answer(loaded, proba, lambda: loaded.predict(frame))
+        key = (loaded.version.name, int(loaded.version.version or 0))
+        if self._fast.get(key) == "failed":
+            # The numpy row failed where the checked frame works, and it never worked before:
+            # this model needs the frame (e.g. a pipeline selecting columns by name).
+            self._fast[key] = False
+        return answer
 
     def _online(self, inputs: _Inputs, entity: dict[str, Any], given: dict[str, Any]) -> _Served:
         if inputs.reader is None:
@@ -278,27 +341,29 @@ class Predictor:
     ) -> dict[str, Any] | None:
         """Numeric inputs straight into a numpy row, in the order the model was fitted with:
         skips building a DataFrame (about 1 ms of the 2 ms a request costs otherwise).
-        None when this model or this row needs the general path (which names any problem)."""
+        None when this model or this row needs the general path (which names any problem).
+
+        A row never turns the fast path off: it is off for a model only when the general
+        path answers a row the fast one failed, and the fast one never answered before."""
         key = (loaded.version.name, int(loaded.version.version or 0))
-        if self._fast.get(key) is False or not inputs.numeric:
+        state = self._fast.get(key)
+        if state is False or not inputs.numeric:
             return None
         order = getattr(loaded.model, "feature_names_in_", None)
         names = list(order) if order is not None else inputs.columns
-        finite = True
         try:
             values = [row[c] for c in names]
             if not all(isinstance(v, int | float) for v in values):  # bool is an int too
                 return None
             # NaN (an empty window) is fine for a model that imputes it; a model that cannot
-            # take it fails here, and this row alone goes the checked path.
-            finite = all(math.isfinite(v) for v in values)
+            # take it fails here, and this row goes the checked path.
             X = np.array([values], dtype=float)
             model = loaded.model
             proba = model.predict_proba(X)[0] if hasattr(model, "predict_proba") else None
             answer = self._answer(loaded, proba, lambda: model.predict(X))
-        except Exception:  # e.g. a pipeline selecting columns by name
-            if finite:  # the model, not this row's values: no fast path for it
-                self._fast[key] = False
+        except Exception:
+            if state is None:
+                self._fast[key] = "failed"  # decided by the general path (see above)
             return None
         self._fast[key] = True
         return answer

@@ -19,7 +19,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-__all__ = ["PredictionLog", "read_predictions"]
+__all__ = ["PredictionLog", "Record", "make_record", "read_predictions"]
 
 log = logging.getLogger("mlops_lab.serving")
 
@@ -37,18 +37,38 @@ _COLUMNS = (
 )
 
 
+Record = tuple[Any, ...]  # one row, in the order of _COLUMNS
+
+
+def make_record(
+    request_id: str,
+    variant: str,
+    model: str,
+    version: int,
+    entity: dict[str, Any],
+    features: dict[str, Any],
+    prediction: Any,
+    *,
+    online: dict[str, Any] | None = None,
+    features_at: datetime | None = None,
+) -> Record:
+    """One prediction's row, built while the request is answered and logged once it is."""
+    return (time.time(), request_id, variant, model, version, entity, features, prediction,
+            online, features_at)  # fmt: skip
+
+
 class PredictionLog:
     def __init__(self, folder: Path, *, batch: int = 2000, interval: float = 0.25) -> None:
         import pyarrow.parquet  # noqa: F401 - imported now, not in the first flush's GIL time
 
-        self.folder = folder
-        self.folder.mkdir(parents=True, exist_ok=True)
+        self.folder = folder  # created with the first part written: no empty folders
         self.batch = batch
         self.interval = interval
         self.appended = 0
         self.written = 0
         self.files = 0
-        self._buffer: list[tuple[Any, ...]] = []
+        self._buffer: list[Record] = []
+        self._closed = False
         self._lock = threading.Lock()
         self._flush_lock = threading.Lock()
         self._stop = threading.Event()
@@ -69,11 +89,19 @@ class PredictionLog:
         features_at: datetime | None = None,
     ) -> None:
         """O(1) on the request path: a tuple into a list under a lock."""
-        record = (time.time(), request_id, variant, model, version, entity, features, prediction,
-                  online, features_at)  # fmt: skip
+        self.extend([make_record(request_id, variant, model, version, entity, features,
+                                 prediction, online=online, features_at=features_at)])  # fmt: skip
+
+    def extend(self, records: list[Record]) -> None:
+        """Buffer answered predictions (a whole batch at once); refused once closed, so a
+        count returned by :meth:`close` is final."""
+        if not records:
+            return
         with self._lock:
-            self._buffer.append(record)
-            self.appended += 1
+            if self._closed:
+                raise RuntimeError("The prediction log is closed.")
+            self._buffer.extend(records)
+            self.appended += len(records)
             full = len(self._buffer) >= self.batch
         if full:
             threading.Thread(target=self.flush, daemon=True).start()
@@ -123,6 +151,7 @@ class PredictionLog:
             }
         )
         self.files += 1
+        self.folder.mkdir(parents=True, exist_ok=True)
         target = self.folder / f"part-{time.time_ns()}-{self.files:06d}.parquet"
         temporary = target.with_suffix(".tmp")
         pq.write_table(table, temporary)
@@ -130,6 +159,8 @@ class PredictionLog:
 
     def close(self) -> dict[str, int]:
         """Stop the flusher and write everything still buffered."""
+        with self._lock:
+            self._closed = True
         self._stop.set()
         self._thread.join(timeout=5)
         self.flush()
