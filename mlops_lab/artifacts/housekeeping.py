@@ -57,18 +57,14 @@ def collect_garbage(
     now = time.time()
     orphans = []
     for digest in sorted(set(on_disk) - known):
-        info = store.location.fs.info(store.location._full(on_disk[digest]))
-        modified = info.get("mtime") or info.get("created") or now
-        if hasattr(modified, "timestamp"):
-            modified = modified.timestamp()
-        age = max(0.0, now - float(modified))
-        old = age >= older_than and (active_since is None or float(modified) < active_since)
+        size, modified = store.location.stat(on_disk[digest])
+        age = max(0.0, now - modified)
+        old = age >= older_than and (active_since is None or modified < active_since)
         # A row may have been committed since the listing: check again just before.
         removed = remove_orphans and old and not _registered(store, digest)
         if removed:
             store.location.remove(on_disk[digest])
-        orphans.append(Orphan(hash=digest, size=int(info.get("size") or 0),
-                              age_seconds=round(age, 1), removed=removed))  # fmt: skip
+        orphans.append(Orphan(hash=digest, size=size, age_seconds=round(age, 1), removed=removed))
     stamps = store.stamps
     stale_stamps = []
     if stamps is not None:

@@ -76,10 +76,7 @@ class BlobLocation:
         removed = 0
         now = time.time()
         for info in self.fs.ls(temp_root, detail=True):
-            modified = info.get("mtime") or info.get("created") or now
-            if hasattr(modified, "timestamp"):
-                modified = modified.timestamp()
-            if now - float(modified) < older_than or _held_by_writer(self, info["name"]):
+            if now - _modified(info, now) < older_than or _held_by_writer(self, info["name"]):
                 continue
             try:
                 self.fs.rm(info["name"])
@@ -101,8 +98,21 @@ class BlobLocation:
                 if _NAME.fullmatch(name) and name.startswith(prefix):
                     yield f"{prefix}/{name}"
 
+    def stat(self, key: str) -> tuple[int, float]:
+        """The blob's size and when it was last modified (seconds since the epoch)."""
+        info = self.fs.info(self._full(key))
+        return int(info.get("size") or 0), _modified(info, time.time())
+
     def remove(self, key: str) -> None:
         self.fs.rm(self._full(key))
+
+
+def _modified(info: dict[str, Any], default: float) -> float:
+    """An fsspec listing entry's modification time (backends name and type it differently)."""
+    modified = info.get("mtime") or info.get("created") or default
+    if hasattr(modified, "timestamp"):
+        modified = modified.timestamp()
+    return float(modified)
 
 
 def _held_by_writer(location: BlobLocation, path: str) -> bool:
