@@ -354,7 +354,8 @@ class ArtifactStore:
     def _stamp(self, digest: str) -> None:
         path = self.location.local_path(_key(digest))
         if path is not None and self.stamps is not None:
-            self.stamps.record(digest, path.stat())
+            with contextlib.suppress(OSError):  # a stamp is an optimisation; never fail a write
+                self.stamps.record(digest, path.stat())
 
 
 def dataframe_to_parquet(frame: pd.DataFrame) -> bytes:
