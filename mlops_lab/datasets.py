@@ -9,16 +9,18 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, cast
 
 import duckdb
 
+from mlops_lab.artifacts import PARQUET, dataframe_to_parquet, register_artifact
 from mlops_lab.errors import InvalidInputError, NotFoundError
 
 if TYPE_CHECKING:
     import pandas as pd
 
+    from mlops_lab.catalog.journal import Memo, Recorder
     from mlops_lab.workspace import Workspace
 
 __all__ = [
@@ -27,6 +29,7 @@ __all__ = [
     "get_dataset_version",
     "list_dataset_versions",
     "load_dataset",
+    "record_dataset_version",
     "register_dataset_version",
     "save_dataset",
     "validate_name",
@@ -141,21 +144,57 @@ def save_dataset(
     run_id: str | None = None,
     stage: str | None = None,
 ) -> DatasetVersion:
-    """Store ``frame`` as Parquet and register it as the next version of ``name``."""
+    """Store ``frame`` as Parquet and register it as the next version of ``name``.
+
+    The catalog part (the artifact's row and the version's) goes through the
+    catalog journal: an fsync, not a DuckDB transaction.
+    """
     validate_name(name)
-    artifact = workspace.artifacts.put_dataframe(frame, run_id=run_id)
-    columns = describe_columns(frame)
-    return workspace.catalog.transaction(
-        lambda con: register_dataset_version(
-            con,
-            name=name,
-            artifact_hash=artifact.hash,
-            row_count=len(frame),
-            columns=columns,
-            run_id=run_id,
-            stage=stage,
+    digest, size = workspace.artifacts.write_blob([dataframe_to_parquet(frame)])
+    return record_dataset_version(
+        workspace, name, digest, size=size, row_count=len(frame),
+        columns=describe_columns(frame), run_id=run_id, stage=stage,
+    )  # fmt: skip
+
+
+def record_dataset_version(
+    workspace: Workspace, name: str, digest: str, *, size: int, row_count: int,
+    columns: list[dict[str, str]], run_id: str | None = None, stage: str | None = None,
+) -> DatasetVersion:  # fmt: skip
+    """The catalog part of :func:`save_dataset` for a Parquet blob already stored."""
+    validate_name(name)
+
+    def plan(memo: Memo, rec: Recorder) -> DatasetVersion:
+        known: dict[int, DatasetVersion] = memo.get(
+            ("dataset_versions", name), lambda con: _versions_by_number(con, name)
         )
-    )
+        same = [v for v in known.values() if v.artifact_hash == digest]
+        if same:
+            return min(same, key=lambda v: v.version or 0)
+        writer = cast("duckdb.DuckDBPyConnection", rec)
+        register_artifact(writer, digest, size=size, media_type=PARQUET, run_id=run_id)
+        created = DatasetVersion(
+            name=name, version=max(known, default=0) + 1, artifact_hash=digest,
+            row_count=row_count, columns=columns, run_id=run_id, stage=stage,
+            created_at=datetime.now(UTC),
+        )  # fmt: skip
+        rec.execute("INSERT INTO datasets (name) VALUES (?) ON CONFLICT DO NOTHING", [name])
+        rec.execute(
+            f"INSERT INTO dataset_versions ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [name, created.version, digest, created.row_count, json.dumps(columns), run_id,
+             stage, created.created_at],
+        )  # fmt: skip
+        known[created.version or 0] = created  # the memo's own dictionary
+        return created
+
+    return workspace.catalog.journaled(plan)
+
+
+def _versions_by_number(con: duckdb.DuckDBPyConnection, name: str) -> dict[int, DatasetVersion]:
+    rows = con.execute(
+        f"SELECT {_COLUMNS} FROM dataset_versions WHERE name = ? ORDER BY version", [name]
+    ).fetchall()
+    return {int(row[1]): _version(row) for row in rows}
 
 
 def get_dataset_version(

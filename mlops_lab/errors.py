@@ -5,7 +5,8 @@ REST API answers with, and says what went wrong and what to do next::
 
     MlopsLabError (500)
     ├── InvalidInputError (400)
-    │   └── InvalidArtifactIdError (400)
+    │   ├── InvalidArtifactIdError (400)
+    │   └── PayloadTooLargeError (413)
     ├── NotFoundError (404)
     │   ├── WorkspaceNotFoundError (404)
     │   ├── ArtifactNotFoundError (404)
@@ -17,7 +18,11 @@ REST API answers with, and says what went wrong and what to do next::
     ├── CatalogError (500)
     │   ├── NotACatalogError (500)
     │   ├── SchemaVersionError (409)
-    │   └── CatalogBusyError (503)
+    │   ├── CatalogBusyError (503)
+    │   ├── CatalogDamagedError (500)
+    │   ├── CatalogMissingError (409)
+    │   ├── ReadOnlyCatalogError (409)
+    │   └── DiskFullError (507)
     └── ArtifactCorruptError (500)
 
 Services raise these; the server's base handler and the CLI turn them into
@@ -33,20 +38,32 @@ __all__ = [
     "ArtifactCorruptError",
     "ArtifactNotFoundError",
     "CatalogBusyError",
+    "CatalogDamagedError",
     "CatalogError",
+    "CatalogMissingError",
     "ConflictError",
+    "DiskFullError",
     "InvalidArtifactIdError",
     "InvalidInputError",
     "MlopsLabError",
     "NotACatalogError",
     "NotFoundError",
+    "PayloadTooLargeError",
     "PipelineNotFoundError",
     "PipelineSpecError",
+    "ReadOnlyCatalogError",
     "RunNotFoundError",
     "SchemaVersionError",
     "WorkspaceConfigError",
     "WorkspaceNotFoundError",
 ]
+
+
+def _rebuild(cls: type[MlopsLabError], message: str, state: dict[str, Any]) -> MlopsLabError:
+    error = cls.__new__(cls)
+    Exception.__init__(error, message)
+    error.__dict__.update(state)
+    return error
 
 
 class MlopsLabError(Exception):
@@ -57,6 +74,11 @@ class MlopsLabError(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Subclasses take their own arguments; rebuild from the attributes instead, so an
+        # error crosses process boundaries (multiprocessing, dask workers) intact.
+        return (_rebuild, (type(self), self.message, self.__dict__))
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON error body used by the REST API and ``--json`` output."""
@@ -214,6 +236,59 @@ class CatalogBusyError(CatalogError):
         self.waited = waited
 
 
+class CatalogDamagedError(CatalogError):
+    """The catalog file is a DuckDB database but cannot be read (truncated, damaged)."""
+
+    def __init__(self, path: Path, detail: str) -> None:
+        super().__init__(
+            f"The catalog {path} is damaged and cannot be read ({detail}). Nothing was written. "
+            "Restore it from a backup, or move it aside and run `mlops-lab init --repair` to "
+            "start a new catalog that keeps the artifacts on disk."
+        )
+        self.path = path
+
+
+class CatalogMissingError(CatalogError):
+    """The catalog file is gone although the workspace still holds artifacts."""
+
+    http_status = 409
+
+    def __init__(self, path: Path, blobs: int) -> None:
+        super().__init__(
+            f"The catalog {path} is missing, but the workspace still holds {blobs} stored "
+            "artifact(s). It was not recreated empty: restore it from a backup, or run "
+            "`mlops-lab init --repair` to start a new catalog that keeps those artifacts."
+        )
+        self.path = path
+        self.blobs = blobs
+
+
+class ReadOnlyCatalogError(CatalogError):
+    """A write to a catalog this process may only read."""
+
+    http_status = 409
+
+    def __init__(self, path: Path, detail: str) -> None:
+        super().__init__(
+            f"The catalog {path} is read-only here ({detail}). Reading works; to write, "
+            "use an account that may write to the workspace folder, or copy the workspace."
+        )
+        self.path = path
+
+
+class DiskFullError(CatalogError):
+    """The disk holding the workspace has no space left."""
+
+    http_status = 507
+
+    def __init__(self, path: Path, detail: str) -> None:
+        super().__init__(
+            f"The disk holding {path} is full ({detail}). Nothing was written. Free some "
+            "space (`mlops-lab gc` removes unused artifacts) and try again."
+        )
+        self.path = path
+
+
 class ArtifactCorruptError(MlopsLabError):
     """A stored blob no longer matches its content hash."""
 
@@ -248,3 +323,17 @@ class ArtifactCorruptError(MlopsLabError):
             "used_by": [{"kind": k, "name": n} for k, n, _ in self.references],
         }
         return body
+
+
+class PayloadTooLargeError(InvalidInputError):
+    """A request body larger than the API accepts."""
+
+    http_status = 413
+
+    def __init__(self, size: int, limit: int) -> None:
+        super().__init__(
+            f"The request body is {size} bytes; at most {limit} bytes are accepted. "
+            "Send less at once (for example, fewer instances per request)."
+        )
+        self.size = size
+        self.limit = limit

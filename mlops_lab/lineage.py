@@ -30,17 +30,31 @@ def add_edges(con: duckdb.DuckDBPyConnection, edges: list[tuple[str, str, str, s
         return
     import pandas as pd
 
-    frame = pd.DataFrame(sorted(set(edges)), columns=["sk", "sid", "dk", "did"])
+    unique = sorted(set(edges))
+    if len(unique) <= 16:
+        # A few edges (one registration): bound parameters, no frame to register.
+        values = ", ".join(["(?, ?, ?, ?)"] * len(unique))
+        con.execute(
+            "INSERT INTO lineage_edges (src_kind, src_id, dst_kind, dst_id) "
+            f"SELECT sk, sid, dk, did FROM (VALUES {values}) n(sk, sid, dk, did) {_NEW_ONLY}",
+            [value for edge in unique for value in edge],
+        )
+        return
+    frame = pd.DataFrame(unique, columns=["sk", "sid", "dk", "did"])
     con.register("new_edges", frame)
     try:
         con.execute(
             "INSERT INTO lineage_edges (src_kind, src_id, dst_kind, dst_id) "
-            "SELECT sk, sid, dk, did FROM new_edges n WHERE NOT EXISTS (SELECT 1 FROM "
-            "lineage_edges e WHERE e.src_kind = n.sk AND e.src_id = n.sid AND "
-            "e.dst_kind = n.dk AND e.dst_id = n.did)"
+            f"SELECT sk, sid, dk, did FROM new_edges n {_NEW_ONLY}"
         )
     finally:
         con.unregister("new_edges")
+
+
+_NEW_ONLY = (
+    "WHERE NOT EXISTS (SELECT 1 FROM lineage_edges e WHERE e.src_kind = n.sk AND "
+    "e.src_id = n.sid AND e.dst_kind = n.dk AND e.dst_id = n.did)"
+)
 
 
 def record_feature_use(

@@ -49,7 +49,7 @@ def workspace_status(workspace: Workspace) -> WorkspaceStatus:
         version, *counts, size = row
         return int(version), dict(zip(COUNTED, map(int, counts), strict=True)), int(size)
 
-    schema_version, counts, size = workspace.catalog.transaction(read)
+    schema_version, counts, size = workspace.catalog.transaction(read, write=False)
     return WorkspaceStatus(
         version=__version__,
         workspace_path=str(workspace.root),

@@ -10,15 +10,24 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from mlops_lab.artifacts import ArtifactStore, BlobLocation
+from mlops_lab.artifacts import PARQUET, ArtifactStore, BlobLocation, register_artifact
+from mlops_lab.artifacts.store import OCTET_STREAM
 from mlops_lab.catalog import Catalog
-from mlops_lab.errors import WorkspaceConfigError, WorkspaceNotFoundError
+from mlops_lab.catalog.connection import release
+from mlops_lab.errors import (
+    CatalogDamagedError,
+    CatalogMissingError,
+    NotACatalogError,
+    WorkspaceConfigError,
+    WorkspaceNotFoundError,
+)
 
 if TYPE_CHECKING:
     from mlops_lab.features import FeatureStore
@@ -32,6 +41,7 @@ __all__ = [
     "find_workspace",
     "init_workspace",
     "open_workspace",
+    "repair_catalog",
 ]
 
 CONFIG_FILE = "mlops_lab.yaml"
@@ -149,7 +159,13 @@ class Workspace:
 
     @cached_property
     def catalog(self) -> Catalog:
-        return Catalog(self.catalog_path)
+        return Catalog(self.catalog_path, on_missing=self._refuse_missing_catalog)
+
+    def _refuse_missing_catalog(self, path: Path) -> None:
+        """A workspace whose catalog vanished while its artifacts remain is not silently emptied."""
+        blobs = len(_local_blobs(self.state_dir / "artifacts"))
+        if blobs:
+            raise CatalogMissingError(path, blobs)
 
     @cached_property
     def features(self) -> FeatureStore:
@@ -191,12 +207,18 @@ def open_workspace(start: Path | str | None = None) -> Workspace:
 
 
 def init_workspace(
-    directory: Path | str = ".", *, name: str | None = None, pipelines: str | None = None
+    directory: Path | str = ".",
+    *,
+    name: str | None = None,
+    pipelines: str | None = None,
+    repair: bool = False,
 ) -> Workspace:
     """Create (or complete) a workspace in ``directory`` and its catalog.
 
     ``pipelines`` is the YAML of a ``pipelines:`` section for a new configuration.
     An existing ``mlops_lab.yaml`` is never overwritten, so running this twice is safe.
+    ``repair`` starts a new catalog for a workspace whose catalog is missing or
+    damaged (see :func:`repair_catalog`).
     """
     root = Path(directory).expanduser().resolve()
     root.mkdir(parents=True, exist_ok=True)
@@ -217,5 +239,56 @@ def init_workspace(
     if not ignore.exists():
         ignore.write_text(_STATE_GITIGNORE, encoding="utf-8")
     workspace = Workspace(root)
+    if repair:
+        repair_catalog(workspace)
     workspace.catalog.ensure_schema()
     return workspace
+
+
+def repair_catalog(workspace: Workspace) -> dict[str, Any]:
+    """Start a new catalog that keeps the workspace's stored artifacts.
+
+    A damaged catalog (and its write-ahead log) is moved aside, never
+    deleted. Every blob under the local artifact folder is registered again
+    as an artifact (Parquet or bytes), so `mlops-lab gc` does not count it as
+    an orphan; names and versions of what the old catalog held cannot be
+    recovered from the blobs. A healthy catalog is left alone.
+    """
+    path = workspace.catalog_path
+    moved: list[str] = []
+    if path.exists():
+        try:
+            Catalog(path).ensure_schema()
+            return {"repaired": False, "moved_aside": [], "artifacts_kept": 0}
+        except (CatalogDamagedError, NotACatalogError):
+            release(path)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    for suffix in ("", ".wal"):
+        old = Path(f"{path}{suffix}")
+        if old.exists():
+            aside = old.with_name(f"{old.name}.damaged-{stamp}")
+            old.rename(aside)
+            moved.append(str(aside))
+    catalog = Catalog(path)
+    catalog.ensure_schema()
+    blobs = _local_blobs(workspace.state_dir / "artifacts")
+
+    def adopt(con: Any) -> None:
+        for blob in blobs:
+            with blob.open("rb") as handle:
+                media = PARQUET if handle.read(4) == b"PAR1" else OCTET_STREAM
+            register_artifact(con, blob.name, size=blob.stat().st_size, media_type=media)
+
+    catalog.transaction(adopt)
+    return {"repaired": True, "moved_aside": moved, "artifacts_kept": len(blobs)}
+
+
+def _local_blobs(folder: Path) -> list[Path]:
+    """The blob files (``ab/abcdef...``) under a local artifact folder."""
+    if not folder.is_dir():
+        return []
+    return sorted(
+        blob
+        for blob in folder.glob("??/*")
+        if blob.is_file() and len(blob.name) == 64 and blob.name.startswith(blob.parent.name)
+    )

@@ -7,7 +7,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from mlops_lab.catalog import MIGRATIONS, Catalog, RetryPolicy
+from mlops_lab.catalog import MIGRATIONS, Catalog, RetryPolicy, connection
 from mlops_lab.errors import CatalogBusyError, NotACatalogError, SchemaVersionError
 from mlops_lab.workspace import Workspace
 
@@ -70,17 +70,48 @@ def test_failed_transaction_leaves_nothing(workspace: Workspace) -> None:
     assert workspace.catalog.read_value("SELECT count(*) FROM models") == 0
 
 
-def test_no_connection_is_held_between_calls(workspace: Workspace) -> None:
+def test_an_idle_holder_hands_the_catalog_over_to_another_process(workspace: Workspace) -> None:
+    # This process keeps its connection after the call (the lease) ...
     workspace.catalog.read("SELECT 1")
-    # Another process must be able to open the file right away.
+    assert connection._lease(workspace.catalog_path).con is not None
+    # ... yet another mlops-lab process gets the catalog as soon as it asks.
     ctx = multiprocessing.get_context("spawn")
     with ctx.Pool(1) as pool:
-        assert pool.apply(_count_models, (str(workspace.catalog_path),)) == 0
+        count, waited = pool.apply(_count_models_through_catalog, (str(workspace.catalog_path),))
+    assert count == 0
+    assert waited < connection.HOLD_SECONDS / 2
+    assert connection._lease(workspace.catalog_path).con is None
 
 
-def _count_models(path: str) -> int:
+def test_an_outside_tool_can_open_the_catalog_once_the_lease_is_given_back(
+    workspace: Workspace,
+) -> None:
+    workspace.catalog.write("INSERT INTO runs (id, pipeline, status) VALUES ('r', 'p', 'ok')")
+    connection.release_all()
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Pool(1) as pool:
+        assert pool.apply(_count_runs_raw, (str(workspace.catalog_path),)) == 1
+
+
+def test_an_idle_lease_is_given_back_after_the_hold_time(workspace: Workspace) -> None:
+    workspace.catalog.read("SELECT 1")
+    lease = connection._lease(workspace.catalog_path)
+    deadline = time.monotonic() + connection.HOLD_SECONDS + 5
+    while lease.con is not None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert lease.con is None
+
+
+def _count_models_through_catalog(path: str) -> tuple[int, float]:
+    catalog = Catalog(path)
+    start = time.monotonic()
+    count = catalog.read_value("SELECT count(*) FROM models")
+    return int(count), time.monotonic() - start
+
+
+def _count_runs_raw(path: str) -> int:
     with duckdb.connect(path) as con:
-        row = con.execute("SELECT count(*) FROM models").fetchone()
+        row = con.execute("SELECT count(*) FROM runs").fetchone()
         assert row is not None
         return int(row[0])
 
@@ -119,6 +150,7 @@ def _hold_open(path: str, seconds: float, ready: object) -> None:
 
 
 def test_lock_held_past_the_deadline_gives_a_clear_busy_error(workspace: Workspace) -> None:
+    connection.release_all()  # let the outside tool (raw DuckDB) in
     ctx = multiprocessing.get_context("spawn")
     ready = ctx.Event()
     holder = ctx.Process(target=_hold_open, args=(str(workspace.catalog_path), 3.0, ready))

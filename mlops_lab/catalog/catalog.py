@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -13,17 +14,25 @@ import duckdb
 from mlops_lab.catalog.connection import (
     RetryPolicy,
     bump_generation,
+    forget_memo,
+    is_read_only,
+    journaled_write,
     open_connection,
     read_generation,
     run_transaction,
     run_with_retry,
 )
+from mlops_lab.catalog.journal import Memo, Recorder
 from mlops_lab.catalog.migrations import MIGRATIONS, Migration
-from mlops_lab.errors import SchemaVersionError
+from mlops_lab.errors import ReadOnlyCatalogError, SchemaVersionError
 
 __all__ = ["Catalog", "iso_utc"]
 
 T = TypeVar("T")
+
+CATALOG_THREADS = 1
+"""DuckDB worker threads for the catalog: its statements are small, and one thread answers
+them fastest (no task hand-offs between threads on a busy machine)."""
 
 _VERSION_TABLE = """
 CREATE TABLE IF NOT EXISTS schema_version (
@@ -37,13 +46,15 @@ CREATE TABLE IF NOT EXISTS schema_version (
 class Catalog:
     """Metadata of a workspace in one DuckDB file.
 
-    No connection is kept between calls: :meth:`read` and :meth:`write` each
-    open the file, run one short transaction and close it, so other processes
-    (kernels, the Jupyter server, the CLI, pipeline stages) get their turn.
-    Use :meth:`transaction` to batch many statements in one transaction, and
-    :meth:`session` to run many transactions on one open connection (bulk
-    work; other processes wait meanwhile). :meth:`generation` counts committed
-    writes, for in-process caches.
+    Each call (:meth:`read`, :meth:`write`, :meth:`transaction`) runs one
+    short transaction on this process's lease of the file (see
+    :mod:`mlops_lab.catalog.connection`): the connection stays open between
+    calls while nobody else wants it and is handed over as soon as another
+    process (kernels, the Jupyter server, the CLI, pipeline stages) asks.
+    :meth:`journaled` makes a small write durable without running it yet;
+    :meth:`session` keeps the file for a block of bulk work (other processes
+    wait meanwhile). :meth:`generation` counts committed writes, for
+    in-process caches.
     """
 
     def __init__(
@@ -52,9 +63,11 @@ class Catalog:
         *,
         retry: RetryPolicy | None = None,
         migrations: Sequence[Migration] = MIGRATIONS,
+        on_missing: Callable[[Path], None] | None = None,
     ) -> None:
         self.path = Path(path)
         self.retry = retry or RetryPolicy()
+        self._on_missing = on_missing
         self._migrations = tuple(migrations)
         self._checked = False
         self._lock = threading.Lock()
@@ -73,15 +86,26 @@ class Catalog:
         """Create or upgrade the schema; return the catalog's schema version.
 
         A catalog written by a newer mlops-lab is refused and left untouched.
+        A missing file is created, unless ``on_missing`` (given by the
+        workspace) refuses because the workspace still holds artifacts.
         """
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if not self.path.exists() and self._on_missing is not None:
+            self._on_missing(self.path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            if exc.errno not in (errno.EACCES, errno.EPERM, errno.EROFS):
+                raise
+            raise ReadOnlyCatalogError(self.path, "its folder cannot be created") from exc
         with self._lock:
             version = self._migrate()
             self._checked = True
             return version
 
     def _migrate(self) -> int:
-        with open_connection(self.path, self.retry) as con:
+        with open_connection(self.path, self.retry, threads=CATALOG_THREADS) as con:
+            if is_read_only(self.path):
+                return self._check_read_only(con)
             con.execute(_VERSION_TABLE)
             current = _current_version(con)
             if current > self.supported_version:
@@ -104,6 +128,23 @@ class Catalog:
                 current = migration.version
             return current
 
+    def _check_read_only(self, con: duckdb.DuckDBPyConnection) -> int:
+        """A catalog this process can only read: usable if its schema is the current one."""
+        tables = con.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'schema_version'"
+        ).fetchone()
+        current = _current_version(con) if tables and tables[0] else 0
+        if current > self.supported_version:
+            raise SchemaVersionError(self.path, current, self.supported_version)
+        if current < self.supported_version:
+            raise ReadOnlyCatalogError(
+                self.path,
+                f"its schema (version {current}) needs an upgrade to version "
+                f"{self.supported_version}, which needs write access; open it once with "
+                "write access",
+            )
+        return current
+
     def schema_version(self) -> int:
         """The schema version recorded in the catalog file."""
         return self.read_value("SELECT coalesce(max(version), 0) FROM schema_version")  # type: ignore[no-any-return]
@@ -116,31 +157,32 @@ class Catalog:
 
     @contextmanager
     def connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A raw connection for a short piece of work; closed on exit.
+        """A raw connection for a short piece of work (no transaction of its own).
 
         Keep the block short: the whole catalog is locked for other processes
         while it runs.
         """
         self._ready()
-        with open_connection(self.path, self.retry) as con:
+        with open_connection(self.path, self.retry, threads=CATALOG_THREADS) as con:
             try:
                 yield con
             finally:
+                forget_memo(self.path)
                 bump_generation(self.path)
 
     @contextmanager
     def session(self) -> Iterator[None]:
         """Keep one connection open for this thread's transactions inside the block.
 
-        Saves the ~20 ms of opening DuckDB per call when registering many
-        things in a loop; other processes wait until the block ends, so keep
-        it to bulk work. Nested sessions reuse the outer one.
+        Other processes wait until the block ends (they are not handed the
+        file between transactions), so keep it to bulk work. Nested sessions
+        reuse the outer one.
         """
         if getattr(self._local, "con", None) is not None:
             yield
             return
         self._ready()
-        with open_connection(self.path, self.retry) as con:
+        with open_connection(self.path, self.retry, threads=CATALOG_THREADS) as con:
             self._local.con = con
             try:
                 yield
@@ -159,7 +201,17 @@ class Catalog:
         if held is not None:
             return run_transaction(held, self.path, work, write=write)
         self._ready()
-        return run_with_retry(self.path, self.retry, work, write=write)
+        return run_with_retry(self.path, self.retry, work, write=write, threads=CATALOG_THREADS)
+
+    def journaled(self, plan: Callable[[Memo, Recorder], T]) -> T:
+        """A small durable write at the cost of an fsync, its statements applied later.
+
+        See :mod:`mlops_lab.catalog.journal` for what ``plan`` may do. Every
+        reader (any process) sees the write: pending statements run before
+        any other work on the catalog.
+        """
+        self._ready()
+        return journaled_write(self.path, self.retry, plan, threads=CATALOG_THREADS)
 
     def generation(self) -> int:
         """A counter bumped after every committed write to this catalog, by any process."""

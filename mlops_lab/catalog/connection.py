@@ -1,27 +1,48 @@
-"""Short-lived DuckDB connections with retry on lock conflicts.
+"""DuckDB connections shared between processes: a lease per process, retries on conflict.
 
 DuckDB lets one process at a time open a database file read-write. Kernels,
 the Jupyter server, the CLI and parallel pipeline stages all share the
-catalog, so every operation opens the file, runs one short transaction and
-closes it again.
+catalog, so no process may keep it for long; but opening the file costs
+~20 ms, which would make every small write (registering a model version,
+moving an alias) slow.
 
-DuckDB's own file lock is not enough to serialise processes that open and
-close the file in quick succession: measured here with 4 processes x 60
-open-insert-close cycles, a writer could read a half-checkpointed file
-("Could not read enough bytes") or lose a committed row. So every session
-first takes an exclusive ``flock`` on a sidecar ``<catalog>.lock`` file, held
-from before ``duckdb.connect`` until after ``close`` returns; waiting for it
+So each process holds a *lease* on a database file:
+
+* Every session first takes an exclusive ``flock`` on the sidecar
+  ``<file>.lock``. DuckDB's own lock is not enough on its own to serialise
+  processes that open and close the file in quick succession (measured: 4
+  processes x 60 open-insert-close cycles could read a half-checkpointed
+  file or lose a committed row), so the flock is held from before
+  ``duckdb.connect`` until after ``close`` returns.
+* After a session ends, the process keeps the flock and the open connection
+  for up to :data:`HOLD_SECONDS` of idleness, so the next call costs
+  microseconds instead of a reconnect.
+* A process that wants the file while another one holds it announces itself
+  with a shared ``flock`` on ``<file>.wait`` while it waits. The holder
+  checks for such waiters after each session and, while idle, every
+  :data:`POLL_SECONDS` on a background thread, and hands the file over
+  (closes, which checkpoints, and unlocks) as soon as one appears.
+
+Within a process, threads take turns on one lease. Waiting for the lease
 (and for any outside tool that has the file open) uses jittered exponential
-backoff up to a deadline. Within one process, write-write conflicts
-(``TransactionException``) are retried the same way by :func:`run_with_retry`.
+backoff up to a deadline. Write-write conflicts (``TransactionException``)
+are retried the same way by :func:`run_with_retry`.
+
+A workspace the user cannot write (a read-only mount, another user's files)
+is opened read-only: reads work, writes raise :class:`ReadOnlyCatalogError`.
 """
 
 from __future__ import annotations
 
+import atexit
+import errno
 import fcntl
+import logging
 import os
 import random
+import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -30,20 +51,56 @@ from typing import TypeVar
 
 import duckdb
 
-from mlops_lab.errors import CatalogBusyError, NotACatalogError
+from mlops_lab.catalog.journal import Journal, Memo, Recorder
+from mlops_lab.errors import (
+    CatalogBusyError,
+    CatalogDamagedError,
+    DiskFullError,
+    NotACatalogError,
+    ReadOnlyCatalogError,
+)
 
 __all__ = [
+    "HOLD_SECONDS",
+    "POLL_SECONDS",
     "RetryPolicy",
     "bump_generation",
+    "forget_memo",
+    "journaled_write",
     "open_connection",
     "read_generation",
+    "release",
+    "release_all",
     "run_transaction",
     "run_with_retry",
 ]
 
 T = TypeVar("T")
 
+HOLD_SECONDS = float(os.environ.get("MLOPS_LAB_CATALOG_HOLD", "1.0"))
+"""How long an idle process keeps a database file open when nobody else wants it."""
+
+POLL_SECONDS = 0.002
+"""How often an idle holder looks for processes waiting for the file."""
+
 _LOCK_MARKERS = ("Could not set lock", "Conflicting lock", "database is locked")
+_DAMAGE_MARKERS = (
+    "Could not read enough bytes",
+    "database file is corrupt",
+    "Corrupt database file",
+    "block checksum",
+    "Checksum mismatch",
+    "Failed to load metadata",
+    "INTERNAL Error",
+)
+_READ_ONLY_ERRNOS = (errno.EACCES, errno.EPERM, errno.EROFS)
+
+QUANTUM_SECONDS = 0.02
+"""A busy holder keeps the file at least this long (or twice what opening it cost, if more)
+before handing it to a waiting process: a hand-over costs ~25 ms (checkpoint, close, open),
+so writers take turns in batches."""
+
+log = logging.getLogger("mlops_lab.catalog")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -66,6 +123,10 @@ class RetryPolicy:
             window = min(window * 2, self.max_delay)
 
 
+_WAITER_POLICY = RetryPolicy(first_delay=0.0005, max_delay=0.005)
+"""How often a process waiting for another mlops-lab process's flock tries again."""
+
+
 def _is_lock_error(exc: BaseException) -> bool:
     return isinstance(exc, duckdb.IOException) and any(m in str(exc) for m in _LOCK_MARKERS)
 
@@ -77,56 +138,467 @@ def _is_not_duckdb(exc: BaseException) -> bool:
     )
 
 
-@contextmanager
-def _session_lock(path: Path, policy: RetryPolicy, start: float) -> Iterator[None]:
-    """Hold an exclusive flock on ``<path>.lock`` (threads and processes alike)."""
-    fd = os.open(f"{path}.lock", os.O_RDWR | os.O_CREAT, 0o644)
-    try:
+def _is_disk_full(exc: BaseException) -> bool:
+    if isinstance(exc, OSError):
+        return exc.errno in (errno.ENOSPC, errno.EDQUOT)
+    return isinstance(exc, duckdb.Error) and "No space left on device" in str(exc)
+
+
+def _is_damage(exc: BaseException) -> bool:
+    if isinstance(exc, duckdb.InternalException | duckdb.SerializationException):
+        return True
+    return isinstance(exc, duckdb.Error) and any(m in str(exc) for m in _DAMAGE_MARKERS)
+
+
+def _is_read_only_write(exc: BaseException) -> bool:
+    return isinstance(exc, duckdb.Error) and "read-only mode" in str(exc)
+
+
+def translate_error(path: Path, exc: BaseException) -> BaseException | None:
+    """The mlops-lab error for a low-level failure on ``path``, or None to re-raise as is."""
+    if _is_disk_full(exc):
+        return DiskFullError(path, str(exc).splitlines()[0])
+    if _is_not_duckdb(exc):
+        return NotACatalogError(path, "not a valid DuckDB database file")
+    if _is_damage(exc):
+        return CatalogDamagedError(path, str(exc).splitlines()[0])
+    return None
+
+
+# -- the lease ------------------------------------------------------------------
+
+
+class _Lease:
+    """This process's hold on one database file: its flock and an open connection."""
+
+    def __init__(self, path: Path, threads: int | None) -> None:
+        self.path = path
+        self.threads = threads
+        self.mutex = threading.RLock()
+        self.lock_fd: int | None = None
+        self.wait_fd: int | None = None
+        self.con: duckdb.DuckDBPyConnection | None = None
+        self.read_only = False
+        self.identity: tuple[int, int] | None = None
+        self.last_used = 0.0
+        self.taken_at = 0.0
+        self.quantum = QUANTUM_SECONDS
+        self.depth = 0
+        self.journal = Journal(path)
+        self.memo = Memo(self._read_for_memo)
+
+    def _read_for_memo(self, read: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
+        assert self.con is not None, "the memo is only read while the lease is held"
+        self.apply_journal()
+        return read(self.con)
+
+    def apply_journal(self) -> None:
+        """Run the journal's pending writes (this process's or a dead one's) now."""
+        if self.con is not None and not self.read_only and self.journal.pending():
+            try:
+                self.journal.apply(self.con)
+            except (duckdb.Error, OSError) as exc:
+                translated = translate_error(self.path, exc)
+                if translated is not None:
+                    raise translated from exc
+                raise
+
+    # Waiters -----------------------------------------------------------------
+
+    def _wait_file(self) -> int | None:
+        if self.wait_fd is None:
+            try:
+                self.wait_fd = os.open(f"{self.path}.wait", os.O_RDWR | os.O_CREAT, 0o666)
+            except OSError:
+                try:
+                    self.wait_fd = os.open(f"{self.path}.wait", os.O_RDONLY)
+                except OSError:
+                    return None
+        return self.wait_fd
+
+    def someone_waits(self) -> bool:
+        """True while another process holds a shared lock on ``<file>.wait``."""
+        fd = self._wait_file()
+        if fd is None:
+            return False
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return False
+
+    # Taking and giving back --------------------------------------------------
+
+    def _open_lock_file(self) -> int | None:
+        try:
+            return os.open(f"{self.path}.lock", os.O_RDWR | os.O_CREAT, 0o666)
+        except OSError as exc:
+            if _is_disk_full(exc):
+                raise DiskFullError(self.path, exc.strerror or str(exc)) from exc
+            if exc.errno not in _READ_ONLY_ERRNOS:
+                raise
+        self.read_only = True
+        try:
+            return os.open(f"{self.path}.lock", os.O_RDONLY)
+        except OSError:
+            return None  # nobody can write here, so nobody to keep out
+
+    def _flock(self, fd: int, policy: RetryPolicy, start: float) -> None:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            pass
+        wait_fd = self._wait_file()
+        if wait_fd is not None:
+            fcntl.flock(wait_fd, fcntl.LOCK_SH)  # announce: the holder hands over
+        try:
+            delays = _WAITER_POLICY.delays()
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    return
+                except BlockingIOError:
+                    waited = time.monotonic() - start
+                    if waited >= policy.timeout:
+                        raise CatalogBusyError(
+                            self.path, waited, "another mlops-lab session"
+                        ) from None
+                    time.sleep(next(delays))
+        finally:
+            if wait_fd is not None:
+                fcntl.flock(wait_fd, fcntl.LOCK_UN)
+
+    def _connect(self, policy: RetryPolicy, start: float) -> duckdb.DuckDBPyConnection:
+        if not self.read_only and not os.access(self.path.parent, os.W_OK):
+            self.read_only = True
+        if self.read_only and not self.path.exists():
+            raise ReadOnlyCatalogError(self.path, "it does not exist and cannot be created")
         delays = policy.delays()
         while True:
+            replays = _has_wal(self.path)
             try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
+                con = duckdb.connect(str(self.path), read_only=self.read_only)
+                con.execute("SET TimeZone = 'UTC'")
+                if self.threads:
+                    # A setting, not connect() config: a notebook may connect() to the same
+                    # file in this process, which DuckDB refuses when configurations differ.
+                    con.execute(f"SET threads = {int(self.threads)}")
+                if not replays:
+                    _check_complete(self.path, con)
+                return con
+            except duckdb.Error as exc:
+                if not self.read_only and _is_permission_error(exc):
+                    self.read_only = True
+                    continue
+                translated = translate_error(self.path, exc)
+                if translated is not None:
+                    raise translated from exc
+                if not _is_lock_error(exc):
+                    raise
+                # Another program (not going through mlops-lab) has the file open.
                 waited = time.monotonic() - start
                 if waited >= policy.timeout:
-                    raise CatalogBusyError(path, waited, "another mlops-lab session") from None
+                    raise CatalogBusyError(
+                        self.path, waited, str(exc).split(". See also")[0]
+                    ) from exc
                 time.sleep(next(delays))
+
+    def take(self, policy: RetryPolicy, start: float) -> duckdb.DuckDBPyConnection:
+        """The open connection; call with ``mutex`` held."""
+        if self.con is not None and self.identity != _identity(self.path):
+            self.give_back()  # the file was replaced or removed behind our back
+        if self.con is not None:
+            return self.con
+        self.read_only = False
+        fd = self._open_lock_file()
         try:
-            yield
+            if fd is not None:
+                self._flock(fd, policy, start)
+            opening = time.monotonic()
+            self.con = self._connect(policy, start)
+            # Hand over no sooner than twice what taking the file cost: at most a third of a
+            # busy catalog's time goes to hand-overs, however slow the machine is.
+            self.quantum = max(QUANTUM_SECONDS, 2 * (time.monotonic() - opening))
+        except BaseException:
+            if fd is not None:
+                os.close(fd)  # closing the only descriptor releases a held flock
+            self.con = None
+            raise
+        self.lock_fd = fd
+        self.identity = _identity(self.path)
+        self.taken_at = time.monotonic()
+        self.memo.clear()
+        _keeper.watch(self)
+        return self.con
+
+    def give_back(self) -> None:
+        """Close the connection (a checkpoint) and release the flock; call with ``mutex`` held."""
+        try:
+            self.apply_journal()
+        except Exception as exc:  # kept on disk: the next holder applies it
+            log.warning("catalog %s: journal left for the next session (%s)", self.path, exc)
+        self.memo.clear()
+        self.journal.close()
+        con, fd = self.con, self.lock_fd
+        self.con, self.lock_fd, self.identity = None, None, None
+        try:
+            if con is not None:
+                with suppress(duckdb.Error):
+                    con.close()
         finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
-    finally:
-        os.close(fd)
+            if fd is not None:
+                os.close(fd)
+
+    def forget(self) -> None:
+        """In a forked child: drop the parent's connection and lock without touching them."""
+        if self.con is not None:
+            _ORPHANS.append(self.con)  # never closed here: closing would checkpoint the file
+        if self.lock_fd is not None:
+            with suppress(OSError):
+                os.close(self.lock_fd)  # the parent's descriptor keeps the flock
+        if self.wait_fd is not None:
+            with suppress(OSError):
+                os.close(self.wait_fd)
+        self.journal.forget()
+        self.memo.clear()
+        self.con, self.lock_fd, self.wait_fd, self.identity = None, None, None, None
+        self.mutex = threading.RLock()
+        self.depth = 0
 
 
-def _connect(path: Path, policy: RetryPolicy, start: float) -> duckdb.DuckDBPyConnection:
-    delays = policy.delays()
-    while True:
-        try:
-            return duckdb.connect(str(path))
-        except duckdb.Error as exc:
-            if _is_not_duckdb(exc):
-                raise NotACatalogError(path, "not a valid DuckDB database file") from exc
-            if not _is_lock_error(exc):
-                raise
-            # Another program (not going through mlops-lab) has the file open.
-            waited = time.monotonic() - start
-            if waited >= policy.timeout:
-                raise CatalogBusyError(path, waited, str(exc).split(". See also")[0]) from exc
-            time.sleep(next(delays))
+def _has_wal(path: Path) -> bool:
+    try:
+        return os.stat(f"{path}.wal").st_size > 0
+    except OSError:
+        return False
+
+
+_HEADER_BYTES = 3 * 4096  # DuckDB's main header and its two database headers
+
+
+def _check_complete(path: Path, con: duckdb.DuckDBPyConnection) -> None:
+    """Refuse a file too short to hold the blocks in use (truncated by a copy, a full disk).
+
+    DuckDB opens such a file and fails only when a query reaches a missing
+    block, so a damaged catalog could answer some questions and not others.
+    """
+    row = con.execute(
+        "SELECT block_size, used_blocks FROM pragma_database_size() "
+        "WHERE database_name = current_database()"
+    ).fetchone()
+    if row is None:
+        return
+    needed = _HEADER_BYTES + int(row[0]) * int(row[1])
+    actual = os.stat(path).st_size
+    if actual < needed:
+        con.close()
+        raise CatalogDamagedError(
+            path, f"the file is {actual:,} bytes but its blocks need {needed:,}: truncated"
+        )
+
+
+def _is_permission_error(exc: BaseException) -> bool:
+    text = str(exc)
+    return isinstance(exc, duckdb.IOException) and (
+        "Permission denied" in text or "Read-only file system" in text
+    )
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return (stat.st_dev, stat.st_ino)
+
+
+class _Keeper:
+    """One background thread per process: gives idle leases back when due or wanted."""
+
+    def __init__(self) -> None:
+        self.leases: weakref.WeakSet[_Lease] = weakref.WeakSet()
+        self.wake = threading.Event()
+        self.thread: threading.Thread | None = None
+        self.guard = threading.Lock()
+
+    def watch(self, lease: _Lease) -> None:
+        with self.guard:
+            self.leases.add(lease)
+            if self.thread is None or not self.thread.is_alive():
+                self.thread = threading.Thread(
+                    target=self._run, name="mlops-lab-catalog-lease", daemon=True
+                )
+                self.thread.start()
+        self.wake.set()
+
+    def _run(self) -> None:
+        while True:
+            held = False
+            for lease in list(self.leases):
+                if lease.con is None or not lease.mutex.acquire(blocking=False):
+                    held = held or lease.con is not None
+                    continue
+                try:
+                    if lease.con is None or lease.depth:
+                        continue
+                    idle = time.monotonic() - lease.last_used
+                    if idle >= HOLD_SECONDS or lease.someone_waits():
+                        lease.give_back()
+                    else:
+                        held = True
+                finally:
+                    lease.mutex.release()
+            if held:
+                time.sleep(POLL_SECONDS)
+            else:
+                self.wake.wait()
+                self.wake.clear()
+
+
+_keeper = _Keeper()
+_LEASES: dict[str, _Lease] = {}
+_LEASES_GUARD = threading.Lock()
+_ORPHANS: list[duckdb.DuckDBPyConnection] = []
+
+
+def _lease(path: Path, threads: int | None = None) -> _Lease:
+    key = os.path.abspath(path)
+    with _LEASES_GUARD:
+        lease = _LEASES.get(key)
+        if lease is None:
+            lease = _LEASES[key] = _Lease(Path(key), threads)
+        return lease
+
+
+def release(path: Path) -> None:
+    """Give back ``path`` if this process holds it (before moving or replacing the file)."""
+    lease = _lease(path)
+    with lease.mutex:
+        lease.give_back()
+
+
+def release_all() -> None:
+    """Give back every database file this process holds (at exit, or before a fork)."""
+    for lease in list(_LEASES.values()):
+        with lease.mutex:
+            lease.give_back()
+            if lease.wait_fd is not None:
+                with suppress(OSError):
+                    os.close(lease.wait_fd)
+                lease.wait_fd = None
+
+
+def _after_fork_in_child() -> None:
+    global _keeper, _LEASES_GUARD
+    for lease in list(_LEASES.values()):
+        lease.forget()
+    _LEASES.clear()
+    _LEASES_GUARD = threading.Lock()
+    _keeper = _Keeper()
+
+
+atexit.register(release_all)
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 @contextmanager
-def open_connection(path: Path, policy: RetryPolicy) -> Iterator[duckdb.DuckDBPyConnection]:
-    """Open ``path`` read-write, waiting while anyone else holds it; always close."""
+def open_connection(
+    path: Path, policy: RetryPolicy, *, threads: int | None = None, apply_journal: bool = True
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """This process's connection to ``path``, held exclusively for the block.
+
+    Waits while another process or thread has the file. The connection stays
+    open after the block (see the module docstring) unless another process is
+    waiting for it, or the block failed in a way that may have broken it.
+    ``threads`` caps DuckDB's worker threads (the first caller's choice holds):
+    one thread answers small metadata statements fastest on a busy machine.
+    """
     start = time.monotonic()
-    with _session_lock(path, policy, start):
-        con = _connect(path, policy, start)
+    lease = _lease(path, threads)
+    if not lease.mutex.acquire(timeout=policy.timeout):
+        raise CatalogBusyError(path, time.monotonic() - start, "another thread of this process")
+    try:
+        con = lease.take(policy, start)
+        if apply_journal:
+            lease.apply_journal()
+        lease.depth += 1
+        broken = False
         try:
             yield con
+        except BaseException as exc:
+            broken = not isinstance(exc, Exception) or _breaks_connection(exc)
+            raise
         finally:
-            con.close()
+            lease.depth -= 1
+            lease.last_used = time.monotonic()
+            if lease.depth == 0 and (broken or _should_hand_over(lease)):
+                lease.give_back()
+    finally:
+        lease.mutex.release()
+
+
+def _should_hand_over(lease: _Lease) -> bool:
+    busy_for = time.monotonic() - lease.taken_at
+    return busy_for >= lease.quantum and lease.someone_waits()
+
+
+def journaled_write(
+    path: Path,
+    policy: RetryPolicy,
+    plan: Callable[[Memo, Recorder], T],
+    *,
+    threads: int | None = None,
+) -> T:
+    """A durable write whose statements run later (see :mod:`mlops_lab.catalog.journal`).
+
+    ``plan(memo, recorder)`` checks the write against ``memo`` (reads cached
+    while this process holds the lease), records its statements on
+    ``recorder`` (they must not fail when applied) and updates ``memo`` with
+    what it wrote. Returns what ``plan`` returns, once the record is on disk.
+    """
+    with open_connection(path, policy, threads=threads, apply_journal=False):
+        lease = _lease(path)
+        if lease.read_only:
+            raise ReadOnlyCatalogError(path, "this process cannot write to it")
+        recorder = Recorder()
+        try:
+            result = plan(lease.memo, recorder)
+            if recorder.statements:
+                lease.journal.append(recorder.statements)
+        except BaseException as exc:
+            lease.memo.clear()  # it may hold what was planned but not written
+            if isinstance(exc, OSError) and _is_disk_full(exc):
+                raise DiskFullError(path, exc.strerror or str(exc)) from exc
+            raise
+        bump_generation(path)
+        return result
+
+
+def _breaks_connection(exc: BaseException) -> bool:
+    """Whether the connection may be unusable after ``exc`` (then it is closed, not kept)."""
+    if isinstance(exc, duckdb.TransactionException):
+        return False
+    return isinstance(
+        exc,
+        duckdb.OperationalError
+        | duckdb.FatalException
+        | duckdb.InternalError
+        | OSError
+        | CatalogDamagedError
+        | DiskFullError,
+    )
+
+
+def forget_memo(path: Path) -> None:
+    """Drop what the journal's memo knows of ``path`` (after a write it did not see)."""
+    _lease(path).memo.clear()
+
+
+def is_read_only(path: Path) -> bool:
+    """Whether this process's current connection to ``path`` is read-only."""
+    return _lease(path).read_only
 
 
 def read_generation(path: Path) -> int:
@@ -147,7 +619,12 @@ def read_generation(path: Path) -> int:
 
 def bump_generation(path: Path) -> None:
     """Count a committed write; call while holding the session lock."""
-    fd = os.open(f"{path}.gen", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fd = os.open(f"{path}.gen", os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        if exc.errno in _READ_ONLY_ERRNOS:
+            return  # nothing can have been written either
+        raise
     try:
         current = int.from_bytes(os.pread(fd, 8, 0) or b"\0", "little")
         os.pwrite(fd, (current + 1).to_bytes(8, "little"), 0)
@@ -163,16 +640,29 @@ def run_transaction(
     write: bool = True,
 ) -> T:
     """``work(con)`` in one transaction on an open session; counts the write on commit."""
-    con.execute("BEGIN TRANSACTION")
     try:
-        result = work(con)
-        con.execute("COMMIT")
-    except BaseException:
-        _rollback(con)
+        con.execute("BEGIN TRANSACTION")
+        try:
+            result = work(con)
+            con.execute("COMMIT")
+        except BaseException:
+            _rollback(con)
+            raise
+    except duckdb.Error as exc:
+        translated = _translate_in_session(path, exc)
+        if translated is not None:
+            raise translated from exc
         raise
-    if write:
+    if write and not is_read_only(path):
+        _lease(path).memo.clear()  # an ordinary write may change what the memo holds
         bump_generation(path)
     return result
+
+
+def _translate_in_session(path: Path, exc: duckdb.Error) -> BaseException | None:
+    if _is_read_only_write(exc):
+        return ReadOnlyCatalogError(path, "this process cannot write to it")
+    return translate_error(path, exc)
 
 
 def run_with_retry(
@@ -181,6 +671,7 @@ def run_with_retry(
     work: Callable[[duckdb.DuckDBPyConnection], T],
     *,
     write: bool = True,
+    threads: int | None = None,
 ) -> T:
     """Run ``work(con)`` in one transaction; retry the whole of it on a write conflict.
 
@@ -190,7 +681,7 @@ def run_with_retry(
     start = time.monotonic()
     delays = policy.delays()
     while True:
-        with open_connection(path, policy) as con:
+        with open_connection(path, policy, threads=threads) as con:
             try:
                 return run_transaction(con, path, work, write=write)
             except duckdb.TransactionException as exc:
@@ -202,5 +693,5 @@ def run_with_retry(
 
 def _rollback(con: duckdb.DuckDBPyConnection) -> None:
     # A failed COMMIT has already ended the transaction; nothing to undo then.
-    with suppress(duckdb.TransactionException):
+    with suppress(duckdb.Error):
         con.execute("ROLLBACK")

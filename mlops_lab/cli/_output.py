@@ -63,11 +63,21 @@ class ErrorHandlingGroup(click.Group):
         try:
             return super().invoke(ctx)
         except MlopsLabError as exc:
-            if _wants_json(ctx):
-                emit_json({"error": exc.to_dict()})
-            else:
-                click.echo(f"Error: {exc.message}", err=True)
-            sys.exit(1)
+            _report(ctx, exc.to_dict())
+        except OSError as exc:
+            # The machine, not mlops-lab: a full disk, a read-only or vanished folder.
+            detail = exc.strerror or str(exc)
+            where = f" ({exc.filename})" if exc.filename else ""
+            _report(ctx, {"type": type(exc).__name__, "status": 500,
+                          "message": f"{detail}{where}. Nothing more was done."})  # fmt: skip
+
+
+def _report(ctx: click.Context, error: dict[str, Any]) -> None:
+    if _wants_json(ctx):
+        emit_json({"error": error})
+    else:
+        click.echo(f"Error: {error['message']}", err=True)
+    sys.exit(1)
 
 
 def _wants_json(ctx: click.Context) -> bool:

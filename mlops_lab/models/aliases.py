@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import getpass
 import re
+from datetime import UTC, datetime
 from typing import Any
 
 import duckdb
 
 from mlops_lab.catalog import iso_utc
+from mlops_lab.catalog.journal import Memo, Recorder
 from mlops_lab.errors import InvalidInputError
-from mlops_lab.models.registry import _raise_unknown
+from mlops_lab.models.registry import _raise_unknown, latest_version
 from mlops_lab.workspace import Workspace
 
 __all__ = ["alias_history", "apply_promotion", "check_promotion", "promote"]
@@ -20,12 +22,21 @@ def promote(
     workspace: Workspace, name: str, version: int, *, alias: str, reason: str,
     by: str | None = None,
 ) -> dict[str, Any]:  # fmt: skip
-    """Point ``alias`` at ``version``, appending to the alias history."""
+    """Point ``alias`` at ``version``, appending to the alias history (through the journal)."""
     check_promotion(alias, reason)
     who = by or getpass.getuser()
-    return workspace.catalog.transaction(
-        lambda con: apply_promotion(con, name, version, alias=alias, reason=reason, by=who)
-    )
+
+    def plan(memo: Memo, rec: Recorder) -> dict[str, Any]:
+        latest = memo.get(("model_latest", name), lambda con: latest_version(con, name))
+        if not 1 <= version <= latest:
+            memo.read(lambda con: _raise_unknown(con, name, version=version))
+        previous = memo.get(("alias", name, alias), lambda con: _alias_version(con, name, alias))
+        for sql, params in _promotion_statements(name, version, alias, reason, who, previous):
+            rec.execute(sql, params)
+        memo.set(("alias", name, alias), version)
+        return {"name": name, "alias": alias, "from": previous, "to": version, "by": who}
+
+    return workspace.catalog.journaled(plan)
 
 
 def check_promotion(alias: str, reason: str) -> None:
@@ -45,22 +56,37 @@ def apply_promotion(
     ).fetchall()
     if not exists:
         _raise_unknown(con, name, version=version)
+    previous = _alias_version(con, name, alias)
+    for sql, params in _promotion_statements(name, version, alias, reason, by, previous):
+        con.execute(sql, params)
+    return {"name": name, "alias": alias, "from": previous, "to": version, "by": by}
+
+
+def _alias_version(con: duckdb.DuckDBPyConnection, name: str, alias: str) -> int | None:
     before = con.execute(
         "SELECT version FROM model_aliases WHERE name = ? AND alias = ?", [name, alias]
     ).fetchall()
-    previous = int(before[0][0]) if before else None
-    con.execute(
-        "INSERT INTO model_aliases (name, alias, version) VALUES (?, ?, ?) "
-        "ON CONFLICT (name, alias) DO UPDATE SET version = excluded.version, "
-        "updated_at = now()",
-        [name, alias, version],
-    )
-    con.execute(
-        "INSERT INTO alias_history (name, alias, from_version, to_version, changed_by, "
-        "reason) VALUES (?, ?, ?, ?, ?, ?)",
-        [name, alias, previous, version, by, reason.strip()],
-    )
-    return {"name": name, "alias": alias, "from": previous, "to": version, "by": by}
+    return int(before[0][0]) if before else None
+
+
+def _promotion_statements(
+    name: str, version: int, alias: str, reason: str, by: str, previous: int | None
+) -> list[tuple[str, list[Any]]]:
+    """The alias move's writes; the time is bound, so they mean the same when run later."""
+    now = datetime.now(UTC)
+    return [
+        (
+            "INSERT INTO model_aliases (name, alias, version, updated_at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (name, alias) DO UPDATE SET version = excluded.version, "
+            "updated_at = excluded.updated_at",
+            [name, alias, version, now],
+        ),
+        (
+            "INSERT INTO alias_history (name, alias, from_version, to_version, changed_by, "
+            "reason, changed_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [name, alias, previous, version, by, reason.strip(), now],
+        ),
+    ]
 
 
 def alias_history(workspace: Workspace, name: str) -> list[dict[str, Any]]:

@@ -11,12 +11,14 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from functools import partial
+from typing import Any, cast
 
 import duckdb
 import pandas as pd
 
 from mlops_lab.artifacts import register_artifact
+from mlops_lab.catalog.journal import Memo, Recorder
 from mlops_lab.datasets import validate_name
 from mlops_lab.errors import InvalidInputError, NotFoundError
 from mlops_lab.lineage import add_edges
@@ -160,7 +162,7 @@ def register_model(
         parameters=parameters or {}, description=description, tags=tags or [],
         run_id=run_id, stage=stage, notebook=notebook, notebook_hash=notebook_hash,
     )  # fmt: skip
-    return workspace.catalog.transaction(lambda con: insert_versions(con, [spec])[0])
+    return register_versions(workspace, [spec])[0]
 
 
 def prepare_version(
@@ -177,7 +179,13 @@ def prepare_version(
 
 
 def register_versions(workspace: Workspace, specs: list[VersionSpec]) -> list[ModelVersion]:
-    """Register many versions (blobs already stored) in one catalog transaction."""
+    """Register versions (blobs already stored): one through the journal, many in one transaction.
+
+    One version per call (a notebook registering its model) costs an fsync,
+    not a DuckDB transaction; see :meth:`mlops_lab.catalog.Catalog.journaled`.
+    """
+    if len(specs) == 1:
+        return workspace.catalog.journaled(lambda memo, rec: _journal_versions(memo, rec, specs))
     return workspace.catalog.transaction(lambda con: insert_versions(con, specs))
 
 
@@ -187,8 +195,6 @@ def insert_versions(con: duckdb.DuckDBPyConnection, specs: list[VersionSpec]) ->
     A constant number of statements whatever the count: registering 2,000
     versions is one bulk insert per table.
     """
-    for spec in specs:
-        validate_name(spec.name, "model")
     names = sorted({s.name for s in specs})
     latest = dict(
         con.execute(
@@ -197,18 +203,59 @@ def insert_versions(con: duckdb.DuckDBPyConnection, specs: list[VersionSpec]) ->
             [names],
         ).fetchall()
     )
-    descriptions = {s.name: s.description for s in reversed(specs)}  # the first one's
-    _bulk_insert(con, "models", "name, description",
-                 pd.DataFrame({"name": names, "description": [descriptions[n] for n in names]}),
-                 "ON CONFLICT (name) DO NOTHING")  # fmt: skip
-    for digest, size, flavor in {(s.artifact_hash, s.size, s.flavor) for s in specs}:
-        register_artifact(con, digest, size=size, media_type=f"application/x-{flavor}")
-    derived = _training_features(
-        con,
-        sorted(
-            {s.training_dataset for s in specs if s.feature_views is None and s.training_dataset}
-        ),
+    datasets = sorted(
+        {s.training_dataset for s in specs if s.feature_views is None and s.training_dataset}
     )
+    return _write_versions(con, specs, latest, _training_features(con, datasets))
+
+
+def _journal_versions(memo: Memo, rec: Recorder, specs: list[VersionSpec]) -> list[ModelVersion]:
+    """:func:`insert_versions` planned against the journal's memo instead of the catalog."""
+    latest: dict[str, int] = {}
+    derived: dict[str, dict[str, list[str]]] = {}
+    for spec in specs:
+        name, dataset = spec.name, spec.training_dataset
+        latest[name] = memo.get(("model_latest", name), partial(latest_version, name=name))
+        if spec.feature_views is None and dataset:
+            derived[dataset] = memo.get(
+                ("training_features", dataset), partial(_training_features_of, dataset=dataset)
+            )
+    versions = _write_versions(cast(duckdb.DuckDBPyConnection, rec), specs, latest, derived)
+    for version in versions:
+        memo.set(("model_latest", version.name), version.version)
+    return versions
+
+
+def _training_features_of(con: duckdb.DuckDBPyConnection, dataset: str) -> dict[str, list[str]]:
+    return _training_features(con, [dataset]).get(dataset, {})
+
+
+def latest_version(con: duckdb.DuckDBPyConnection, name: str) -> int:
+    """The model's highest version number (0 when it has none)."""
+    row = con.execute(
+        "SELECT coalesce(max(version), 0) FROM model_versions WHERE name = ?", [name]
+    ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def _write_versions(
+    con: duckdb.DuckDBPyConnection,
+    specs: list[VersionSpec],
+    latest: dict[str, int],
+    derived: dict[str, dict[str, list[str]]],
+) -> list[ModelVersion]:
+    """The statements that add ``specs`` after the ``latest`` versions (``derived``: features
+    of training datasets); writes only, so a journal :class:`Recorder` can stand in for ``con``.
+    """
+    for spec in specs:
+        validate_name(spec.name, "model")
+    names = sorted({s.name for s in specs})
+    descriptions = {s.name: s.description for s in reversed(specs)}  # the first one's
+    _bulk_insert(con, "models", ["name", "description"],
+                 [(n, descriptions[n]) for n in names],
+                 "ON CONFLICT (name) DO NOTHING")  # fmt: skip
+    for digest, size, flavor in sorted({(s.artifact_hash, s.size, s.flavor) for s in specs}):
+        register_artifact(con, digest, size=size, media_type=f"application/x-{flavor}")
     rows, consumers, edges = [], [], []
     now = datetime.now(UTC)
     for spec in specs:
@@ -233,24 +280,37 @@ def insert_versions(con: duckdb.DuckDBPyConnection, specs: list[VersionSpec]) ->
             edges.append(("dataset_version", spec.training_dataset, "model_version", ref))
         if spec.run_id and spec.stage:
             edges.append(("stage_run", f"{spec.run_id}/{spec.stage}", "model_version", ref))
-    columns = [c.strip() for c in _COLUMNS.split(",")]
-    _bulk_insert(con, "model_versions", _COLUMNS, pd.DataFrame.from_records(rows, columns=columns))
+    _bulk_insert(con, "model_versions", [c.strip() for c in _COLUMNS.split(",")], rows)
     if consumers:
-        _bulk_insert(con, "feature_consumers", "view, version, feature, consumer_kind, consumer_id",
-                     pd.DataFrame.from_records(consumers, columns=["view", "version", "feature",
-                                                                   "kind", "id"]))  # fmt: skip
+        _bulk_insert(con, "feature_consumers",
+                     ["view", "version", "feature", "consumer_kind", "consumer_id"],
+                     consumers)  # fmt: skip
     add_edges(con, edges)
     return [_version(row) for row in rows]
 
 
 def _bulk_insert(
-    con: duckdb.DuckDBPyConnection, table: str, columns: str, frame: pd.DataFrame, tail: str = ""
-) -> None:
-    con.register("bulk_rows", frame)
+    con: duckdb.DuckDBPyConnection, table: str, columns: list[str], rows: list[tuple[Any, ...]],
+    tail: str = "",
+) -> None:  # fmt: skip
+    """Insert ``rows`` in one statement: bound parameters for a few, a registered frame for many."""
+    names = ", ".join(columns)
+    if len(rows) <= _SMALL_INSERT:
+        # One registration: plain parameters cost ~20x less than registering a frame.
+        values = ", ".join(["(" + ", ".join(["?"] * len(columns)) + ")"] * len(rows))
+        con.execute(
+            f"INSERT INTO {table} ({names}) VALUES {values} {tail}",
+            [value for row in rows for value in row],
+        )
+        return
+    con.register("bulk_rows", pd.DataFrame.from_records(rows, columns=columns))
     try:
-        con.execute(f"INSERT INTO {table} ({columns}) SELECT * FROM bulk_rows {tail}")
+        con.execute(f"INSERT INTO {table} ({names}) SELECT * FROM bulk_rows {tail}")
     finally:
         con.unregister("bulk_rows")
+
+
+_SMALL_INSERT = 16
 
 
 def _training_features(
