@@ -8,16 +8,21 @@ from typing import Any
 
 import pandas as pd
 import pytest
+import yaml
 from click.testing import CliRunner
 from tornado.httpclient import HTTPClientError
 
-from mlops_lab import init_workspace
+from mlops_lab import init_workspace, open_workspace
 from mlops_lab.cli import cli
 from mlops_lab.datasets import save_dataset
+from mlops_lab.errors import MlopsLabError
+from mlops_lab.handoff.contract import check_in_subprocess
 from tests.notebooks import write_notebook
 from tests.test_handoff import GOOD
 
 pytest_plugins = ["pytest_jupyter.jupyter_server"]
+
+SPEC = yaml.safe_load((Path(__file__).parents[1] / "mlops_lab/server/openapi.yaml").read_text())
 
 
 @pytest.fixture
@@ -55,6 +60,7 @@ def test_handoff_cli(tmp_path: Path) -> None:
 
 async def test_handoff_rest(jp_fetch: Any, jp_root_dir: Path) -> None:
     _workspace(jp_root_dir)
+    config_before = (jp_root_dir / "mlops_lab.yaml").read_bytes()
     response = await jp_fetch(
         "mlops-lab",
         "api",
@@ -64,6 +70,12 @@ async def test_handoff_rest(jp_fetch: Any, jp_root_dir: Path) -> None:
     )
     handoff = json.loads(response.body)
     assert handoff["status"] == "ready" and handoff["counts"]["fail"] == 0
+    # Not asked to: the pipeline file is left alone, and the answer says so.
+    assert handoff["pipeline_written"] is False
+    assert (jp_root_dir / "mlops_lab.yaml").read_bytes() == config_before
+    # The clean run is a run of kind handoff, inside the spec's enum.
+    run = json.loads((await jp_fetch("mlops-lab", "api", "runs", handoff["check_run"])).body)
+    assert run["kind"] in SPEC["components"]["schemas"]["Run"]["properties"]["kind"]["enum"]
     listed = json.loads((await jp_fetch("mlops-lab", "api", "handoffs")).body)["handoffs"]
     assert [h["id"] for h in listed] == [handoff["id"]]
     one = json.loads((await jp_fetch("mlops-lab", "api", "handoffs", handoff["id"])).body)
@@ -76,6 +88,14 @@ async def test_handoff_rest(jp_fetch: Any, jp_root_dir: Path) -> None:
         ({"notebook": "double.ipynb", "color": "red"}, 400, "Unknown field(s) color"),
         ({"notebook": "double.ipynb", "timeout": "soon"}, 400, "'timeout' must be a number"),
         ({"notebook": "missing.ipynb"}, 400, "not a notebook"),
+        ({"notebook": "double.ipynb", "stage": "1bad"}, 400, "'stage' '1bad' is not valid"),
+        ({"notebook": "double.ipynb", "stage": "s" * 100_000}, 400, "'stage' is 100000 char"),
+        ({"notebook": "double.ipynb", "pipeline": "étape"}, 400, "'pipeline' 'étape' is not"),
+        ({"notebook": "double.ipynb", "stage": "x" * 65}, 400, "at most 64 characters"),
+        ({"notebook": "dou\x00ble.ipynb"}, 400, "holds a control character"),
+        ({"notebook": "/etc/passwd"}, 400, "must be a relative path"),
+        ({"notebook": "double.ipynb", "timeout": True}, 400, "'timeout' must be a number"),
+        ({"notebook": "double.ipynb", "write_pipeline": "yes"}, 400, "true or false"),
     ]:
         with pytest.raises(HTTPClientError) as failed:
             await jp_fetch("mlops-lab", "api", "handoffs", method="POST", body=json.dumps(body))
@@ -84,3 +104,67 @@ async def test_handoff_rest(jp_fetch: Any, jp_root_dir: Path) -> None:
     with pytest.raises(HTTPClientError) as missing:
         await jp_fetch("mlops-lab", "api", "handoffs", "ho0")
     assert missing.value.code == 404
+
+
+COMMENTED = """# The team's pipelines: keep this comment.
+name: api
+pipelines:
+  # the nightly job
+  nightly:
+    stages:
+      - name: first   # trailing comment
+        notebook: double.ipynb
+"""
+
+
+async def test_handoff_writes_the_pipeline_only_when_asked_keeping_comments(
+    jp_fetch: Any, jp_root_dir: Path
+) -> None:
+    _workspace(jp_root_dir)
+    (jp_root_dir / "mlops_lab.yaml").write_text(COMMENTED)
+    body = {"notebook": "double.ipynb", "pipeline": "nightly", "stage": "second",
+            "timeout": 120, "write_pipeline": True}  # fmt: skip
+    response = await jp_fetch("mlops-lab", "api", "handoffs", method="POST",
+                              body=json.dumps(body))  # fmt: skip
+    handoff = json.loads(response.body)
+    assert handoff["status"] == "ready" and handoff["pipeline_written"] is True
+    text = (jp_root_dir / "mlops_lab.yaml").read_text()
+    for comment in ("# The team's pipelines: keep this comment.", "# the nightly job",
+                    "# trailing comment"):  # fmt: skip
+        assert comment in text, text
+    stages = yaml.safe_load(text)["pipelines"]["nightly"]["stages"]
+    assert [s["name"] for s in stages] == ["first", "second"]
+    assert stages[1]["notebook"] == "double.ipynb"
+    assert stages[1]["inputs"] == {"datasets": ["numbers"]}
+
+
+def test_a_bad_name_from_the_child_process_keeps_its_status(tmp_path: Path) -> None:
+    """The check's child refuses a bad name: the parent relays a 400, not a 500."""
+    _workspace(tmp_path)
+    with pytest.raises(MlopsLabError) as info:
+        check_in_subprocess(open_workspace(tmp_path), "double.ipynb", by="t", stage="1bad")
+    assert info.value.http_status == 400
+    assert info.value.to_dict()["type"] == "InvalidInputError"
+    assert "The stage name '1bad' must be an identifier" in info.value.message
+
+
+def test_handoff_cli_refuses_an_overlong_stage_name_and_stores_nothing(tmp_path: Path) -> None:
+    _workspace(tmp_path)
+    runner = CliRunner()
+    base = ["--workspace", str(tmp_path), "handoff", "double.ipynb"]
+    result = runner.invoke(cli, [*base, "--stage", "s" * 100_000])
+    assert result.exit_code == 1 and "at most 64 characters" in result.stderr
+    assert len(result.stderr) < 500
+    listed = runner.invoke(cli, ["--workspace", str(tmp_path), "handoffs", "list", "--json"])
+    assert json.loads(listed.stdout) == {"handoffs": []}
+
+
+def test_handoff_cli_can_leave_the_pipeline_file_alone(tmp_path: Path) -> None:
+    _workspace(tmp_path)
+    before = (tmp_path / "mlops_lab.yaml").read_bytes()
+    result = CliRunner().invoke(cli, ["--workspace", str(tmp_path), "handoff", "double.ipynb",
+                                      "--no-write-pipeline", "--json"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    found = json.loads(result.stdout)
+    assert found["status"] == "ready" and found["pipeline_written"] is False
+    assert (tmp_path / "mlops_lab.yaml").read_bytes() == before

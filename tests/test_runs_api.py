@@ -26,8 +26,11 @@ async def _get(fetch: Any, *parts: str, **params: str) -> Any:
 
 
 async def _post(fetch: Any, *parts: str, body: Any) -> tuple[int, Any]:
+    """POST ``body`` as JSON (None: an empty body)."""
+    data = "" if body is None else json.dumps(body)
     try:
-        response = await fetch("mlops-lab", "api", *parts, method="POST", body=json.dumps(body))
+        response = await fetch("mlops-lab", "api", *parts, method="POST", body=data,
+                               allow_nonstandard_methods=True)  # fmt: skip
     except HTTPClientError as exc:
         assert exc.response is not None
         return exc.code, json.loads(exc.response.body)
@@ -69,7 +72,10 @@ async def test_start_follow_compare_and_open_runs(jp_fetch: Any, jp_root_dir: Pa
     total = next(m for m in diff["metrics"] if m["name"] == "total")
     assert (total["a"], total["b"], total["delta"]) == (6.0, 12.0, 6.0)
 
-    notebook = await _get(jp_fetch, "runs", second["id"], "stages", "make", "notebook")
+    executed = await jp_fetch("mlops-lab", "api", "runs", second["id"], "stages", "make",
+                              "notebook")  # fmt: skip
+    assert executed.headers["Content-Type"] == "application/x-ipynb+json"
+    notebook = json.loads(executed.body)
     assert notebook["metadata"]["papermill"]["parameters"] == {"n": 4}
     code, opened = await _post(jp_fetch, "runs", second["id"], "stages", "make", "open", body={})
     assert code == 200
@@ -117,10 +123,16 @@ async def test_run_a_single_notebook(jp_fetch: Any, jp_root_dir: Path) -> None:
         ({"pipeline": "demo", "only": "x", "from": "y"}, 400, "not both"),
         ({"pipeline": "demo", "only": "x"}, 422, "has no stage 'x'"),
         ({"notebook": "missing.ipynb"}, 400, "not an .ipynb file inside the workspace"),
+        ({"notebook": "nb/a\x00b.ipynb"}, 400, "'notebook' 'nb/a\\x00b.ipynb' holds a control"),
+        ({"notebook": "x" * 300 + ".ipynb"}, 400, "longer than 255 bytes"),
+        ({"notebook": "x/" * 600}, 400, "at most 1024 are allowed"),
+        ({"pipeline": "p" * 100_000}, 400, "'pipeline' is 100000 characters long"),
+        ({"pipeline": "demo", "force": 1}, 400, "'force' must be true or false"),
+        (None, 400, "The request body is required"),
     ],
 )
 async def test_bad_run_requests_are_refused_and_record_nothing(
-    jp_fetch: Any, jp_root_dir: Path, body: dict[str, Any], status: int, fragment: str
+    jp_fetch: Any, jp_root_dir: Path, body: dict[str, Any] | None, status: int, fragment: str
 ) -> None:
     ws = two_stage_workspace(init_workspace(jp_root_dir))
     code, answer = await _post(jp_fetch, "runs", body=body)

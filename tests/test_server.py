@@ -122,3 +122,117 @@ def test_spec_operations_and_handler_methods_match() -> None:
 async def test_the_spec_is_served(jp_fetch: Any) -> None:
     response = await jp_fetch("mlops-lab", "api", "openapi.yaml")
     assert yaml.safe_load(response.body) == SPEC
+
+
+# --- Input limits at the edge (issue #12): 400/413 naming the field, never a 500 ---------
+
+PAGED = [
+    ("drift",),
+    ("evaluations",),
+    ("models",),
+    ("models", "churn"),
+    ("runs",),
+    ("features", "views"),
+]
+
+
+async def _refused(fetch: Any, *parts: str, **kwargs: Any) -> tuple[int, str]:
+    with pytest.raises(HTTPClientError) as info:
+        await fetch("mlops-lab", "api", *parts, **kwargs)
+    assert info.value.response is not None
+    body = json.loads(info.value.response.body)
+    assert set(body["error"]) == {"type", "status", "message"}, body
+    assert body["error"]["status"] == info.value.code
+    return info.value.code, body["error"]["message"]
+
+
+@pytest.mark.parametrize("parts", PAGED, ids="/".join)
+@pytest.mark.parametrize(
+    ("name", "value", "fragment"),
+    [
+        ("offset", "-1", "between 0 and 2147483647"),
+        ("offset", str(2**63), "between 0 and 2147483647"),
+        ("limit", "-5", "between 1 and 1000"),
+        ("limit", "0", "between 1 and 1000"),
+        ("limit", "1001", "between 1 and 1000"),
+        ("limit", str(2**64), "between 1 and 1000"),
+        ("limit", "true", "must be an integer"),
+    ],
+)
+async def test_paging_out_of_range_is_a_400_naming_the_parameter(
+    jp_fetch: Any, jp_root_dir: Path, parts: tuple[str, ...], name: str, value: str,
+    fragment: str,
+) -> None:  # fmt: skip
+    init_workspace(jp_root_dir)
+    code, message = await _refused(jp_fetch, *parts, params={name: value})
+    assert code == 400
+    assert f"'{name}'" in message and fragment in message
+
+
+async def test_paging_limits_match_the_spec() -> None:
+    for path, ops in SPEC["paths"].items():
+        for op in ops.values():
+            for parameter in op.get("parameters", []):
+                if "$ref" in parameter:
+                    parameter = SPEC["components"]["parameters"][parameter["$ref"].split("/")[-1]]
+                if parameter["name"] == "limit":
+                    assert parameter["schema"]["maximum"] == 1000, path
+                    assert parameter["schema"]["minimum"] == 1, path
+                if parameter["name"] == "offset":
+                    assert parameter["schema"]["maximum"] == 2**31 - 1, path
+
+
+async def test_overlong_or_control_characters_in_path_and_query_are_400(
+    jp_fetch: Any, jp_root_dir: Path
+) -> None:
+    init_workspace(jp_root_dir)
+    code, message = await _refused(jp_fetch, "runs", "r" * 300)
+    assert code == 400 and "'run_id' is 300 characters long; at most 256" in message
+    code, message = await _refused(jp_fetch, "models", "a\x00b")
+    assert code == 400 and "Path parameter 'name'" in message and "control character" in message
+    code, message = await _refused(jp_fetch, "models", params={"q": "x" * 5000})
+    assert code == 400 and "Query parameter 'q'" in message
+
+
+async def test_bodies_too_big_too_deep_or_not_json_numbers_are_refused(
+    jp_fetch: Any, jp_root_dir: Path
+) -> None:
+    init_workspace(jp_root_dir)
+    post = {"method": "POST"}
+    code, message = await _refused(jp_fetch, "runs", body="[" * 100_000 + "]" * 100_000, **post)
+    assert code == 400 and "nested too deeply" in message
+    deep = {
+        "pipeline": "p",
+        "parameters": {"a": [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]},
+    }
+    code, message = await _refused(jp_fetch, "runs", body=json.dumps(deep), **post)
+    assert code == 400 and "at most 32 levels" in message
+    big = json.dumps({"pipeline": "p", "parameters": {"x": "a" * (1024 * 1024)}})
+    code, message = await _refused(jp_fetch, "runs", body=big, **post)
+    assert code == 413 and "at most 1048576 bytes" in message
+    code, message = await _refused(jp_fetch, "deployments", "d1", "split",
+                                   body='{"split": NaN}', **post)  # fmt: skip
+    assert code == 400 and "NaN" in message
+    code, message = await _refused(jp_fetch, "deployments", "d1", "split",
+                                   body='{"split": 1e400}', **post)  # fmt: skip
+    assert code == 400 and "'split' must be a number between 0 and 1" in message
+    code, message = await _refused(jp_fetch, "models", "m", "aliases",
+                                   body='{"alias": "a", "version": true, "reason": "r"}',
+                                   **post)  # fmt: skip
+    assert code == 400 and "'version' must be an integer, got true" in message
+
+
+async def test_unauthenticated_answers_are_documented_error_bodies(
+    jp_fetch: Any, jp_root_dir: Path
+) -> None:
+    init_workspace(jp_root_dir)
+    code, _ = await _refused(jp_fetch, "status", headers={"Authorization": ""})
+    assert code == 403
+    for path, ops in SPEC["paths"].items():
+        for method, op in ops.items():
+            assert op["responses"]["403"] == {"$ref": "#/components/responses/Forbidden"}, (
+                method,
+                path,
+            )
+            if method == "post":
+                assert "413" in op["responses"], path

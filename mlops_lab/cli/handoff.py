@@ -28,6 +28,12 @@ _MARK = {"pass": "pass", "warn": "WARN", "fail": "FAIL"}
     show_default=True,
     help="Relative tolerance for float metrics (integers must match exactly).",
 )
+@click.option(
+    "--write-pipeline/--no-write-pipeline",
+    default=True,
+    show_default=True,
+    help="Add a ready notebook's stage to mlops_lab.yaml (its comments are kept).",
+)
 @click.option("--by", hidden=True, help="Who asked (the Jupyter server passes its user).")
 @json_option
 @click.pass_context
@@ -38,6 +44,7 @@ def handoff(
     stage: str | None,
     timeout: float,
     rel_tol: float,
+    write_pipeline: bool,
     by: str | None,
     as_json: bool,
 ) -> None:
@@ -53,6 +60,7 @@ def handoff(
         timeout=timeout,
         rel_tol=rel_tol,
         by=by,
+        write_pipeline=write_pipeline,
     )
     if as_json:
         emit_json(found)
@@ -75,8 +83,10 @@ def _print(found: dict) -> None:  # type: ignore[type-arg]
         f"\n{contract['notebook']}: {found['status'].upper()} (handoff {found['id']}); "
         f"stage {contract['stage']} of pipeline {contract['pipeline']}"
     )
-    if found["status"] == "ready":
+    if found["status"] == "ready" and found.get("pipeline_written"):
         click.echo(f"Run it with: mlops-lab run {contract['pipeline']} --only {contract['stage']}")
+    elif found["status"] == "ready":
+        click.echo("mlops_lab.yaml was not changed (--no-write-pipeline).")
 
 
 @click.group()

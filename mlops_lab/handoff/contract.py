@@ -2,9 +2,10 @@
 
 A notebook whose checks have no failure is *ready*: its contract (content
 hash, parameters, pinned inputs, outputs, environment, findings, who and
-when) is stored with a Markdown report, and its stage is added to (or
-updated in) ``mlops_lab.yaml``. Warnings are listed but do not block. A later
-edit of the notebook's code makes the handoff *stale* until checked again.
+when) is stored with a Markdown report, and, when asked (``write_pipeline``),
+its stage is added to (or updated in) ``mlops_lab.yaml``, comments kept.
+Warnings are listed but do not block. A later edit of the notebook's code
+makes the handoff *stale* until checked again.
 """
 
 from __future__ import annotations
@@ -17,12 +18,11 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from mlops_lab.datasets import get_dataset_version
 from mlops_lab.errors import InvalidInputError, MlopsLabError, NotFoundError
 from mlops_lab.handoff import clean_run as dynamic
 from mlops_lab.handoff.findings import Finding
+from mlops_lab.handoff.pipeline_file import write_stage
 from mlops_lab.handoff.report import render_report
 from mlops_lab.handoff.static import (
     CellCode,
@@ -33,11 +33,13 @@ from mlops_lab.handoff.static import (
 )
 from mlops_lab.pipelines.notebook import _cells_of, read_notebook
 from mlops_lab.pipelines.service import notebook_pipeline
-from mlops_lab.workspace import CONFIG_FILE, Workspace
+from mlops_lab.workspace import Workspace
 
-__all__ = ["DEFAULT_PIPELINE", "check_in_subprocess", "check_notebook"]
+__all__ = ["DEFAULT_PIPELINE", "NAME_PATTERN", "check_in_subprocess", "check_notebook"]
 
 DEFAULT_PIPELINE = "handoff"
+#: Pipeline and stage names of a handoff: an ASCII identifier of at most 64 characters.
+NAME_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 
 
 def _relative(workspace: Workspace, notebook: str | Path) -> str:
@@ -153,19 +155,27 @@ def check_notebook(
     timeout: float = 600.0,
     rel_tol: float = 1e-6,
     by: str | None = None,
+    write_pipeline: bool = True,
 ) -> dict[str, Any]:
-    """Run every check on ``notebook`` and store the handoff (ready or failing)."""
+    """Run every check on ``notebook`` and store the handoff (ready or failing).
+
+    ``write_pipeline``: add a ready notebook's stage to ``mlops_lab.yaml`` (the
+    answer's ``pipeline_written`` says whether it was).
+    """
     relative = _relative(workspace, notebook)
     path = workspace.root / relative
     document = json.loads(path.read_text(encoding="utf-8"))
     raw_cells = _cells_of(path)
     info = read_notebook(path)
     pipeline = pipeline or DEFAULT_PIPELINE
-    stage = stage or (re.sub(r"\W", "_", path.stem).lstrip("0123456789_") or "notebook")
+    default = re.sub(r"[^A-Za-z0-9_]", "_", path.stem).lstrip("0123456789_")[:64]
+    stage = stage or default or "notebook"
     for what, name in (("pipeline", pipeline), ("stage", stage)):
-        if not re.fullmatch(r"[A-Za-z_]\w*", name):
+        if not NAME_PATTERN.fullmatch(name):
+            shown = name if len(name) <= 60 else name[:57] + "..."
             raise InvalidInputError(
-                f"The {what} name {name!r} must be an identifier (letters, digits, _)."
+                f"The {what} name {shown!r} must be an identifier (ASCII letters, digits, _; "
+                "not starting with a digit) of at most 64 characters."
             )
     existing = _declared_stage(workspace, pipeline, stage)
     declared_in = {k: tuple(v) for k, v in ((existing or {}).get("inputs") or {}).items()}
@@ -217,7 +227,8 @@ def check_notebook(
         "timeout": timeout,
         "rel_tol": rel_tol,
     }
-    return _record(workspace, contract, findings, status, run_id, by or getpass.getuser())
+    return _record(workspace, contract, findings, status, run_id, by or getpass.getuser(),
+                   write_pipeline=write_pipeline)  # fmt: skip
 
 
 def check_in_subprocess(
@@ -245,7 +256,11 @@ def check_in_subprocess(
         by,
     ]
     for name, value in options.items():
-        command += [f"--{name.replace('_', '-')}", str(value)]
+        flag = name.replace("_", "-")
+        if isinstance(value, bool):
+            command.append(f"--{flag}" if value else f"--no-{flag}")
+        else:
+            command += [f"--{flag}", str(value)]
     done = subprocess.run(
         command,
         capture_output=True,
@@ -262,8 +277,29 @@ def check_in_subprocess(
             f"{(done.stderr or done.stdout).strip()[-2000:]}"
         ) from None
     if "error" in found and "id" not in found:
-        raise MlopsLabError(found["error"].get("message", "The handoff check failed."))
+        raise _relayed(found["error"])
     return found
+
+
+class _RelayedError(MlopsLabError):
+    """An error the ``mlops-lab handoff`` child reported, with its type, status and message."""
+
+    kind = "MlopsLabError"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**super().to_dict(), "type": self.kind}
+
+
+def _relayed(error: Any) -> MlopsLabError:
+    """The child's error as the parent's: a bad name stays a 4xx, not a 500."""
+    error = error if isinstance(error, dict) else {}
+    status = error.get("status")
+    if isinstance(status, bool) or not isinstance(status, int) or not 400 <= status <= 599:
+        status = 500
+    relayed = type(f"Relayed{status}Error", (_RelayedError,), {"http_status": status})
+    exc: _RelayedError = relayed(str(error.get("message") or "The handoff check failed."))
+    exc.kind = str(error.get("type") or "MlopsLabError")
+    return exc
 
 
 def _record(
@@ -273,13 +309,16 @@ def _record(
     status: str,
     run_id: str | None,
     by: str,
+    *,
+    write_pipeline: bool,
 ) -> dict[str, Any]:
     handoff_id = f"ho{secrets.token_hex(5)}"
     listed = [f.to_dict() for f in findings]
     report = render_report(contract, listed, status=status, by=by, handoff_id=handoff_id)
     digest, size = workspace.artifacts.write_blob([report.encode()])
-    if status == "ready":
-        _write_stage(workspace, contract)
+    written = status == "ready" and write_pipeline
+    if written:
+        write_stage(workspace, contract)
 
     def write(con: Any) -> None:
         from mlops_lab.artifacts import register_artifact
@@ -307,36 +346,6 @@ def _record(
     workspace.catalog.transaction(write)
     from mlops_lab.handoff.store import get_handoff
 
-    return get_handoff(workspace, handoff_id)
-
-
-def _write_stage(workspace: Workspace, contract: dict[str, Any]) -> None:
-    """Add or update the stage in mlops_lab.yaml (comments there are not kept)."""
-    config = workspace.root / CONFIG_FILE
-    before = config.read_text(encoding="utf-8")
-    data = yaml.safe_load(before) or {}
-    pipelines = data.setdefault("pipelines", {}) or {}
-    data["pipelines"] = pipelines
-    pipeline = pipelines.setdefault(contract["pipeline"], {}) or {}
-    pipelines[contract["pipeline"]] = pipeline
-    stages = pipeline.setdefault("stages", []) or []
-    pipeline["stages"] = stages
-    entry = next((s for s in stages if s.get("name") == contract["stage"]), None)
-    if entry is None:
-        entry = {"name": contract["stage"]}
-        stages.append(entry)
-    entry["notebook"] = contract["notebook"]
-    inputs = {k: sorted(v) for k, v in contract["inputs"].items() if v}
-    if inputs:
-        entry["inputs"] = inputs
-    outputs = {k: v for k, v in contract["outputs"].items() if v}
-    if outputs:
-        entry["outputs"] = outputs
-    config.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
-    try:
-        from mlops_lab.pipelines.spec import load_pipeline
-
-        load_pipeline(Workspace(workspace.root), contract["pipeline"])
-    except MlopsLabError:
-        config.write_text(before, encoding="utf-8")  # leave the file as it was
-        raise
+    found = get_handoff(workspace, handoff_id)
+    found["pipeline_written"] = written
+    return found

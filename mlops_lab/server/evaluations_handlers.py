@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import tornado.web
 
-from mlops_lab.errors import InvalidInputError
 from mlops_lab.evaluation.store import (
     get_ab_test,
     get_drift_report,
@@ -15,7 +14,8 @@ from mlops_lab.evaluation.store import (
     list_drift_reports,
     list_evaluations,
 )
-from mlops_lab.server.handlers import BaseHandler, int_argument
+from mlops_lab.server.handlers import BaseHandler
+from mlops_lab.server.validation import page, query_text
 
 __all__ = [
     "ABTestHandler",
@@ -33,9 +33,9 @@ class EvaluationsHandler(BaseHandler):
     @tornado.web.authenticated
     async def get(self) -> None:
         workspace = await self.call(self.workspace)
-        limit, offset = int_argument(self, "limit", 100), int_argument(self, "offset", 0)
+        limit, offset = page(self, default_limit=100)
         evaluations, total = await self.call(
-            list_evaluations, workspace, model=self.get_query_argument("model", None),
+            list_evaluations, workspace, model=query_text(self, "model"),
             limit=limit, offset=offset,
         )  # fmt: skip
         self.write_json({"evaluations": evaluations, "total": total, "limit": limit,
@@ -55,7 +55,7 @@ class ComparisonsHandler(BaseHandler):
     async def get(self) -> None:
         workspace = await self.call(self.workspace)
         found = await self.call(list_comparisons, workspace,
-                                model=self.get_query_argument("model", None))  # fmt: skip
+                                model=query_text(self, "model"))  # fmt: skip
         self.write_json({"comparisons": found})
 
 
@@ -63,7 +63,7 @@ class DriftReportsHandler(BaseHandler):
     @tornado.web.authenticated
     async def get(self) -> None:
         workspace = await self.call(self.workspace)
-        limit, offset = int_argument(self, "limit", 20), int_argument(self, "offset", 0)
+        limit, offset = page(self, default_limit=20)
         reports, total = await self.call(list_drift_reports, workspace, limit=limit,
                                          offset=offset)  # fmt: skip
         self.write_json({"reports": reports, "total": total, "limit": limit, "offset": offset})
@@ -93,9 +93,7 @@ class ABTestHandler(BaseHandler):
 class AlertsHandler(BaseHandler):
     @tornado.web.authenticated
     async def get(self) -> None:
-        status = self.get_query_argument("status", "open")
-        if status not in ("open", "closed", "all"):
-            raise InvalidInputError(f"status is open, closed or all; got {status!r}.")
+        status = query_text(self, "status", choices=("open", "closed", "all")) or "open"
         workspace = await self.call(self.workspace)
         alerts = await self.call(list_alerts, workspace,
                                  status=None if status == "all" else status)  # fmt: skip

@@ -9,7 +9,8 @@ import tornado.web
 from mlops_lab.errors import InvalidInputError
 from mlops_lab.features.discovery import diff_versions, view_detail
 from mlops_lab.features.registry import facets, get_view, list_views
-from mlops_lab.server.handlers import BaseHandler, int_argument, json_body
+from mlops_lab.server.handlers import BaseHandler
+from mlops_lab.server.validation import Body, page, query_int, query_text
 from mlops_lab.serving.consistency import check_consistency, consistency_reports
 
 __all__ = [
@@ -23,15 +24,14 @@ __all__ = [
 class FeatureViewsHandler(BaseHandler):
     @tornado.web.authenticated
     async def get(self) -> None:
-        limit = int_argument(self, "limit", 50)
-        offset = int_argument(self, "offset", 0)
+        limit, offset = page(self, default_limit=50)
         workspace = await self.call(self.workspace)
         views, total = await self.call(
             list_views,
             workspace,
-            query=self.get_query_argument("q", None),
-            tag=self.get_query_argument("tag", None),
-            owner=self.get_query_argument("owner", None),
+            query=query_text(self, "q"),
+            tag=query_text(self, "tag"),
+            owner=query_text(self, "owner"),
             limit=limit,
             offset=offset,
         )
@@ -45,7 +45,7 @@ class FeatureViewHandler(BaseHandler):
     @tornado.web.authenticated
     async def get(self, name: str) -> None:
         version = self.get_query_argument("version", None)
-        pinned = int_argument(self, "version", 0) if version is not None else None
+        pinned = query_int(self, "version", 0, minimum=1) if version is not None else None
         workspace = await self.call(self.workspace)
         self.write_json(await self.call(view_detail, workspace, name, pinned))
 
@@ -55,7 +55,7 @@ class FeatureViewDiffHandler(BaseHandler):
     async def get(self, name: str) -> None:
         if self.get_query_argument("a", None) is None or self.get_query_argument("b", None) is None:
             raise InvalidInputError("Give the two versions to compare as ?a=1&b=2.")
-        a, b = int_argument(self, "a", 0), int_argument(self, "b", 0)
+        a, b = query_int(self, "a", 0, minimum=1), query_int(self, "b", 0, minimum=1)
         workspace = await self.call(self.workspace)
         self.write_json(await self.call(diff_versions, workspace, name, a, b))
 
@@ -63,9 +63,7 @@ class FeatureViewDiffHandler(BaseHandler):
 class FeatureConsistencyHandler(BaseHandler):
     @tornado.web.authenticated
     async def get(self, name: str) -> None:
-        limit = int_argument(self, "limit", 20)
-        if not 1 <= limit <= 1000:
-            raise InvalidInputError("limit must be between 1 and 1000.")
+        limit = query_int(self, "limit", 20, minimum=1, maximum=1000)
         workspace = await self.call(self.workspace)
         await self.call(get_view, workspace, name)  # 404 for an unknown view
         self.write_json({"reports": await self.call(consistency_reports, workspace, name,
@@ -73,16 +71,13 @@ class FeatureConsistencyHandler(BaseHandler):
 
     @tornado.web.authenticated
     async def post(self, name: str) -> None:
-        body = json_body(self)
-        unknown = sorted(set(body) - {"since"})
-        if unknown:
-            raise InvalidInputError(f"Unknown field(s) {', '.join(unknown)}; expected since.")
+        given = Body(self, fields={"since"}, required=False).text("since", max_length=64)
         since = None
-        if body.get("since") is not None:
+        if given is not None:
             try:
-                since = datetime.fromisoformat(str(body["since"]))
+                since = datetime.fromisoformat(given)
             except ValueError:
-                raise InvalidInputError(f"since {body['since']!r} is not an ISO time.") from None
+                raise InvalidInputError(f"'since' {given!r} is not an ISO time.") from None
             if since.tzinfo is None:
                 since = since.replace(tzinfo=UTC)
         workspace = await self.call(self.workspace)

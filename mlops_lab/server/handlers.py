@@ -10,7 +10,9 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 from collections.abc import Callable
+from http.client import responses
 from importlib.resources import files
 from pathlib import Path
 from typing import Any, TypeVar
@@ -18,7 +20,8 @@ from typing import Any, TypeVar
 import tornado.web
 from jupyter_server.base.handlers import APIHandler
 
-from mlops_lab.errors import InvalidInputError, MlopsLabError
+from mlops_lab.errors import MlopsLabError
+from mlops_lab.server.validation import check_body_size, check_value
 from mlops_lab.status import workspace_status
 from mlops_lab.workspace import ENV_HOME, Workspace, open_workspace
 
@@ -26,8 +29,6 @@ __all__ = [
     "BaseHandler",
     "OpenAPIHandler",
     "StatusHandler",
-    "int_argument",
-    "json_body",
     "user_name",
 ]
 
@@ -36,6 +37,25 @@ T = TypeVar("T")
 
 class BaseHandler(APIHandler):
     """Shared behaviour of every mlops-lab route."""
+
+    def initialize(self, route: str = "") -> None:
+        self.route = route  # e.g. "/runs/{run_id}": names the path arguments in errors
+
+    async def prepare(self) -> None:  # type: ignore[override]
+        """Authenticate (Jupyter's checks), then refuse oversized or malformed input (400/413)
+        before any handler runs: the body's size, every path segment and query value."""
+        await super().prepare()
+        if self.current_user is None:
+            return  # @tornado.web.authenticated answers 403
+        check_body_size(len(self.request.body or b""))
+        names = re.findall(r"\{(\w+)\}", self.route)
+        for index, value in enumerate(self.path_args):
+            name = names[index] if index < len(names) else f"#{index + 1}"
+            check_value(value, f"Path parameter {name!r}")
+        for name, values in self.request.query_arguments.items():
+            check_value(name, "A query parameter's name")
+            for raw in values:
+                check_value(self.decode_argument(raw, name), f"Query parameter {name!r}")
 
     @property
     def server_root(self) -> Path:
@@ -55,32 +75,26 @@ class BaseHandler(APIHandler):
         self.finish(json.dumps(payload, default=str))
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
+        """Every error answers with the ``Error`` body of openapi.yaml, whatever raised it."""
         exc = kwargs.get("exc_info", (None, None, None))[1]
         if isinstance(exc, MlopsLabError):
-            self.set_status(exc.http_status)
-            self.set_header("Content-Type", "application/json")
-            self.finish(json.dumps({"error": exc.to_dict()}))
-            return
-        super().write_error(status_code, **kwargs)
+            status_code, body = exc.http_status, exc.to_dict()
+        else:
+            message = responses.get(status_code, "Unknown HTTP error")
+            if isinstance(exc, tornado.web.HTTPError) and exc.log_message:
+                message = exc.log_message % exc.args if exc.args else exc.log_message
+            elif status_code >= 500:
+                message = "Unexpected server error; the Jupyter server's log has the details."
+            body = {"type": "HTTPError", "status": status_code, "message": message}
+        self.set_status(status_code)
+        self.set_header("Content-Type", "application/json")
+        self.finish(json.dumps({"error": body}))
 
     def log_exception(self, typ: Any, value: Any, tb: Any) -> None:
         if isinstance(value, MlopsLabError) and value.http_status < 500:
             self.log.info("mlops-lab %s: %s", type(value).__name__, value.message)
             return
         super().log_exception(typ, value, tb)
-
-
-def int_argument(handler: BaseHandler, name: str, default: int) -> int:
-    """An integer query argument, or a 400 naming it."""
-    raw = handler.get_query_argument(name, None)
-    if raw is None:
-        return default
-    try:
-        return int(raw)
-    except ValueError:
-        raise InvalidInputError(
-            f"Query parameter {name!r} must be an integer, got {raw!r}."
-        ) from None
 
 
 def user_name(handler: BaseHandler) -> str:
@@ -94,17 +108,6 @@ def user_name(handler: BaseHandler) -> str:
     if not isinstance(name, str) or not name or re.fullmatch(r"[0-9a-f]{16,}", name):
         return getpass.getuser()
     return name
-
-
-def json_body(handler: BaseHandler) -> dict[str, Any]:
-    """The request's JSON object, or a 400 saying what is wrong with it."""
-    try:
-        body = json.loads(handler.request.body or b"{}")
-    except ValueError as exc:
-        raise InvalidInputError(f"The request body is not valid JSON: {exc}.") from None
-    if not isinstance(body, dict):
-        raise InvalidInputError("The request body must be a JSON object.")
-    return body
 
 
 def open_workspace_for_server(root: Path) -> Workspace:

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import tornado.web
 
-from mlops_lab.errors import InvalidInputError
 from mlops_lab.handoff import get_handoff, handoff_report, list_handoffs
-from mlops_lab.handoff.contract import check_in_subprocess
-from mlops_lab.server.handlers import BaseHandler, json_body, user_name
+from mlops_lab.handoff.contract import NAME_PATTERN, check_in_subprocess
+from mlops_lab.server.handlers import BaseHandler, user_name
+from mlops_lab.server.validation import Body
 
 __all__ = ["HandoffHandler", "HandoffReportHandler", "HandoffsHandler"]
 
-_FIELDS = {"notebook", "pipeline", "stage", "timeout", "rel_tol"}
+_FIELDS = {"notebook", "pipeline", "stage", "timeout", "rel_tol", "write_pipeline"}
+_NAME_RULE = "letters, digits and _, not starting with a digit, at most 64 characters"
+_MAX_TIMEOUT = 24 * 3600.0
 
 
 class HandoffsHandler(BaseHandler):
@@ -22,26 +24,22 @@ class HandoffsHandler(BaseHandler):
 
     @tornado.web.authenticated
     async def post(self) -> None:
-        body = json_body(self)
-        unknown = sorted(set(body) - _FIELDS)
-        if unknown:
-            raise InvalidInputError(
-                f"Unknown field(s) {', '.join(unknown)}; expected {', '.join(sorted(_FIELDS))}."
-            )
-        notebook = body.get("notebook")
-        if not isinstance(notebook, str) or not notebook:
-            raise InvalidInputError("'notebook' (a workspace-relative path) is required.")
-        options = {}
+        body = Body(self, fields=_FIELDS)
+        notebook = body.path("notebook", required=True)
+        assert notebook is not None
+        options: dict[str, object] = {}
         for name in ("pipeline", "stage"):
-            if body.get(name) is not None:
-                if not isinstance(body[name], str):
-                    raise InvalidInputError(f"'{name}' must be a string.")
-                options[name] = body[name]
-        for name in ("timeout", "rel_tol"):
-            if body.get(name) is not None:
-                if isinstance(body[name], bool) or not isinstance(body[name], int | float):
-                    raise InvalidInputError(f"'{name}' must be a number.")
-                options[name] = float(body[name])
+            value = body.text(name, pattern=NAME_PATTERN, rule=_NAME_RULE)
+            if value is not None:
+                options[name] = value
+        timeout = body.number("timeout", minimum=1, maximum=_MAX_TIMEOUT)
+        rel_tol = body.number("rel_tol", minimum=0, maximum=1)
+        if timeout is not None:
+            options["timeout"] = timeout
+        if rel_tol is not None:
+            options["rel_tol"] = rel_tol
+        # Only an explicit request changes mlops_lab.yaml (the stage of a ready notebook).
+        options["write_pipeline"] = body.boolean("write_pipeline", default=False)
         by = user_name(self)
         workspace = await self.call(self.workspace)
         found = await self.call(check_in_subprocess, workspace, notebook, by=str(by), **options)

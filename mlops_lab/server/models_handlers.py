@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import tornado.web
 
-from mlops_lab.errors import InvalidInputError
 from mlops_lab.models.aliases import promote
 from mlops_lab.models.browse import list_models_page, model_detail, version_detail
-from mlops_lab.server.handlers import BaseHandler, int_argument, json_body, user_name
+from mlops_lab.server.handlers import BaseHandler, user_name
+from mlops_lab.server.validation import MAX_TEXT_LENGTH, Body, page, path_int, query_text
 
 __all__ = ["ModelAliasesHandler", "ModelHandler", "ModelVersionHandler", "ModelsHandler"]
 
@@ -15,48 +15,38 @@ __all__ = ["ModelAliasesHandler", "ModelHandler", "ModelVersionHandler", "Models
 class ModelsHandler(BaseHandler):
     @tornado.web.authenticated
     async def get(self) -> None:
+        limit, offset = page(self, default_limit=50)
+        query = query_text(self, "q")
         workspace = await self.call(self.workspace)
-        page = await self.call(
-            list_models_page, workspace, query=self.get_query_argument("q", None),
-            limit=int_argument(self, "limit", 50), offset=int_argument(self, "offset", 0),
-        )  # fmt: skip
-        self.write_json(page)
+        found = await self.call(list_models_page, workspace, query=query, limit=limit,
+                                offset=offset)  # fmt: skip
+        self.write_json(found)
 
 
 class ModelHandler(BaseHandler):
     @tornado.web.authenticated
     async def get(self, name: str) -> None:
+        limit, offset = page(self, default_limit=50)
         workspace = await self.call(self.workspace)
-        detail = await self.call(
-            model_detail, workspace, name, limit=int_argument(self, "limit", 50),
-            offset=int_argument(self, "offset", 0),
-        )  # fmt: skip
+        detail = await self.call(model_detail, workspace, name, limit=limit, offset=offset)
         self.write_json(detail)
 
 
 class ModelVersionHandler(BaseHandler):
     @tornado.web.authenticated
     async def get(self, name: str, version: str) -> None:
-        if not version.isdigit():
-            raise InvalidInputError(f"The version is a number, got {version!r}.")
+        number = path_int(version, "version")
         workspace = await self.call(self.workspace)
-        self.write_json(await self.call(version_detail, workspace, name, int(version)))
+        self.write_json(await self.call(version_detail, workspace, name, number))
 
 
 class ModelAliasesHandler(BaseHandler):
     @tornado.web.authenticated
     async def post(self, name: str) -> None:
-        body = json_body(self)
-        unknown = sorted(set(body) - {"alias", "version", "reason"})
-        if unknown:
-            raise InvalidInputError(f"Unknown field(s) {', '.join(unknown)}; "
-                                    "expected alias, version, reason.")  # fmt: skip
-        version = body.get("version")
-        if isinstance(version, bool) or not isinstance(version, int):
-            raise InvalidInputError("'version' must be an integer.")
-        alias, reason = body.get("alias"), body.get("reason")
-        if not isinstance(alias, str) or not isinstance(reason, str):
-            raise InvalidInputError("'alias' and 'reason' must be strings.")
+        body = Body(self, fields={"alias", "version", "reason"})
+        alias = body.text("alias", required=True)
+        version = body.integer("version", required=True, minimum=1)
+        reason = body.text("reason", required=True, max_length=MAX_TEXT_LENGTH)
         by = user_name(self)
         workspace = await self.call(self.workspace)
         moved = await self.call(promote, workspace, name, version, alias=alias, reason=reason,

@@ -104,6 +104,7 @@ def setup_handlers(server_app: Any) -> None:
     web_app.settings["mlops_lab_root_dir"] = str(server_app.root_dir)
     base_url = web_app.settings["base_url"]
     handlers = [
-        (url_path_join(base_url, API_PREFIX + _pattern(path)), handler) for path, handler in ROUTES
+        (url_path_join(base_url, API_PREFIX + _pattern(path)), handler, {"route": path})
+        for path, handler in ROUTES
     ]
     web_app.add_handlers(".*$", handlers)

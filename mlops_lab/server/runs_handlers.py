@@ -16,7 +16,8 @@ from mlops_lab.pipelines.service import (
     request_cancel,
 )
 from mlops_lab.pipelines.spec import load_pipelines
-from mlops_lab.server.handlers import BaseHandler, int_argument, json_body
+from mlops_lab.server.handlers import BaseHandler
+from mlops_lab.server.validation import Body, page, query_text
 
 __all__ = [
     "CancelRunHandler",
@@ -51,14 +52,13 @@ class PipelinesHandler(BaseHandler):
 class RunsHandler(BaseHandler):
     @tornado.web.authenticated
     async def get(self) -> None:
-        limit = int_argument(self, "limit", 50)
-        offset = int_argument(self, "offset", 0)
+        limit, offset = page(self, default_limit=50)
         workspace = await self.call(self.workspace)
         runs, total = await self.call(
             list_runs,
             workspace.catalog,
-            pipeline=self.get_query_argument("pipeline", None),
-            status=self.get_query_argument("status", None),
+            pipeline=query_text(self, "pipeline"),
+            status=query_text(self, "status"),
             limit=limit,
             offset=offset,
         )
@@ -68,32 +68,22 @@ class RunsHandler(BaseHandler):
 
     @tornado.web.authenticated
     async def post(self) -> None:
-        body = json_body(self)
-        unknown = sorted(set(body) - _START_FIELDS)
-        if unknown:
-            expected = ", ".join(sorted(_START_FIELDS))
-            raise InvalidInputError(f"Unknown field(s) {', '.join(unknown)}; expected {expected}.")
-        parameters = body.get("parameters") or {}
-        if not isinstance(parameters, dict):
-            raise InvalidInputError("'parameters' must be an object of name -> value.")
-        for name in ("pipeline", "notebook", "only", "from"):
-            if body.get(name) is not None and not isinstance(body[name], str):
-                raise InvalidInputError(f"'{name}' must be a string.")
-        if not isinstance(body.get("force", False), bool):
-            raise InvalidInputError("'force' must be true or false.")
+        body = Body(self, fields=_START_FIELDS)
+        parameters = body.mapping("parameters") or {}
+        pipeline, only, from_stage = body.text("pipeline"), body.text("only"), body.text("from")
+        notebook, force = body.path("notebook"), body.boolean("force")
         workspace = await self.call(self.workspace)
-        notebook = body.get("notebook")
         if notebook is not None:  # the panel sends paths relative to the server's root
             notebook = _workspace_relative(workspace.root, self.server_root, notebook)
         run_id = await self.call(
             launch_run,
             workspace,
-            pipeline=body.get("pipeline"),
+            pipeline=pipeline,
             notebook=notebook,
             parameters=parameters,
-            force=body.get("force", False),
-            only=body.get("only"),
-            from_stage=body.get("from"),
+            force=force,
+            only=only,
+            from_stage=from_stage,
         )
         self.write_json({"run_id": run_id}, status=202)
 
@@ -101,7 +91,7 @@ class RunsHandler(BaseHandler):
 class CompareRunsHandler(BaseHandler):
     @tornado.web.authenticated
     async def get(self) -> None:
-        a, b = self.get_query_argument("a", None), self.get_query_argument("b", None)
+        a, b = query_text(self, "a"), query_text(self, "b")
         if not a or not b:
             raise InvalidInputError("Give the two runs to compare as ?a=RUN_ID&b=RUN_ID.")
         workspace = await self.call(self.workspace)
@@ -129,8 +119,8 @@ class ExecutedNotebookHandler(BaseHandler):
     async def get(self, run_id: str, stage: str) -> None:
         workspace = await self.call(self.workspace)
         data = await self.call(executed_notebook, workspace, run_id, stage)
-        self.set_header("Content-Type", "application/x-ipynb+json")
-        self.finish(data)
+        # APIHandler.finish would label it application/json: name the notebook media type.
+        self.finish(data, set_content_type="application/x-ipynb+json")
 
 
 class OpenNotebookHandler(BaseHandler):

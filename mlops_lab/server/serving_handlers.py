@@ -8,7 +8,8 @@ from typing import Any
 import tornado.web
 
 from mlops_lab.errors import InvalidInputError
-from mlops_lab.server.handlers import BaseHandler, json_body
+from mlops_lab.server.handlers import BaseHandler
+from mlops_lab.server.validation import MAX_TEXT_LENGTH, Body, query_text
 from mlops_lab.serving.deployments import get_deployment, list_deployments, set_split
 from mlops_lab.workspace import Workspace
 
@@ -23,7 +24,7 @@ __all__ = [
 class DeploymentsHandler(BaseHandler):
     @tornado.web.authenticated
     async def get(self) -> None:
-        include = self.get_query_argument("all", "false") in ("1", "true")
+        include = query_text(self, "all", choices=("true", "false", "1", "0")) in ("1", "true")
         workspace = await self.call(self.workspace)
         found = await self.call(list_deployments, workspace, include_stopped=include)
         self.write_json({"deployments": found})
@@ -39,15 +40,11 @@ class DeploymentHandler(BaseHandler):
 class DeploymentSplitHandler(BaseHandler):
     @tornado.web.authenticated
     async def post(self, deployment_id: str) -> None:
-        body = json_body(self)
-        split = body.get("split")
-        if isinstance(split, bool) or not isinstance(split, int | float) or not 0 <= split <= 1:
-            raise InvalidInputError("'split' must be a number between 0 and 1.")
-        reason = body.get("reason", "")
-        if not isinstance(reason, str):
-            raise InvalidInputError("'reason' must be a string.")
+        body = Body(self, fields={"split", "reason"})
+        split = body.number("split", required=True, minimum=0, maximum=1)
+        reason = body.text("reason", max_length=MAX_TEXT_LENGTH) or ""
         workspace = await self.call(self.workspace)
-        change = await self.call(set_split, workspace, deployment_id, float(split), reason=reason)
+        change = await self.call(set_split, workspace, deployment_id, split, reason=reason)
         self.write_json(change)
 
 
@@ -70,17 +67,11 @@ def _try_predict(workspace: Workspace, ref: str, entity: Any, features: Any) -> 
 class ModelPredictHandler(BaseHandler):
     @tornado.web.authenticated
     async def post(self, name: str) -> None:
-        body = json_body(self)
-        unknown = sorted(set(body) - {"ref", "entity", "features"})
-        if unknown:
-            raise InvalidInputError(
-                f"Unknown field(s) {', '.join(unknown)}; expected ref, entity, features."
-            )
-        ref = body.get("ref") or f"{name}@champion"
-        if not isinstance(ref, str) or not ref.startswith(name):
+        body = Body(self, fields={"ref", "entity", "features"})
+        ref = body.text("ref") or f"{name}@champion"
+        if not ref.startswith(name):
             raise InvalidInputError(f"'ref' must be a reference to model {name!r}.")
+        entity, features = body.mapping("entity"), body.mapping("features")
         workspace = await self.call(self.workspace)
-        answer = await self.call(
-            _try_predict, workspace, ref, body.get("entity"), body.get("features")
-        )
+        answer = await self.call(_try_predict, workspace, ref, entity, features)
         self.write_json(answer)

@@ -264,7 +264,12 @@ def test_handoffs_list_findings_cells_report_check_again_and_stale(
     expect(detail.get_by_test_id("mlops-handoffs-action-error")).to_have_count(0)
 
     # Fixed on disk, checked again: ready, with a clean run that can run as a stage.
+    # Writing the stage to mlops_lab.yaml is the user's explicit choice (off by default).
     write_notebook(root / "bad.ipynb", "rows = 3", *FIXED)
+    config_before = (root / "mlops_lab.yaml").read_text()
+    choice = detail.get_by_test_id("mlops-handoff-write-pipeline")
+    expect(choice).not_to_be_checked()
+    choice.check()
     detail.get_by_test_id("mlops-handoff-check-again").click()
     expect(detail.get_by_test_id("mlops-handoff-check-again")).to_have_text("Checking…")
     expect(detail.get_by_test_id("mlops-handoff-check-again")).to_be_disabled()
@@ -272,6 +277,11 @@ def test_handoffs_list_findings_cells_report_check_again_and_stale(
         "ready", timeout=CHECK_TIMEOUT
     )
     expect(detail.get_by_test_id("mlops-handoff-check-again")).to_have_text("Check again")
+    expect(detail.get_by_test_id("mlops-handoffs-notice")).to_contain_text(
+        "stage bad of pipeline handoff written to mlops_lab.yaml"
+    )
+    config_after = (root / "mlops_lab.yaml").read_text()
+    assert config_after != config_before and "name: bad" in config_after
     fixed = {h["notebook"]: h for h in api(server, "handoffs")["handoffs"]}["bad.ipynb"]
     assert fixed["status"] == "ready" and fixed["id"] != bad["id"]
     expect(detail).to_have_attribute("data-handoff-id", fixed["id"])

@@ -46,6 +46,11 @@ export interface IHandoffsState {
    * What the last action did, e.g. "Run r123 started".
    */
   notice: string | null;
+  /**
+   * The user's choice: checks add a ready notebook's stage to
+   * mlops_lab.yaml. Off by default: a check never changes the file unasked.
+   */
+  writePipeline: boolean;
 }
 
 /**
@@ -64,6 +69,20 @@ export function failedCleanRun(
     return null;
   }
   return { ...finding, runId, stage };
+}
+
+/**
+ * What a check did to mlops_lab.yaml, said after it (null: not ready).
+ */
+export function pipelineNotice(handoff: IHandoff): string | null {
+  if (handoff.status !== 'ready') {
+    return null;
+  }
+  const where = `stage ${handoff.stage} of pipeline ${handoff.pipeline}`;
+  return handoff.pipeline_written
+    ? `Ready: ${where} written to mlops_lab.yaml`
+    : `Ready; mlops_lab.yaml was not changed (tick "Add the stage to ` +
+        `mlops_lab.yaml" and check again to add ${where})`;
 }
 
 /**
@@ -118,6 +137,14 @@ export class HandoffsModel implements IDisposable {
   }
 
   /**
+   * Whether the next checks may write a ready notebook's stage to
+   * mlops_lab.yaml.
+   */
+  setWritePipeline(on: boolean): void {
+    this._update({ writePipeline: on });
+  }
+
+  /**
    * Check a notebook (blocks for the clean run), then show its handoff.
    *
    * @param show show the notebook's handoff while it is checked and the
@@ -141,7 +168,10 @@ export class HandoffsModel implements IDisposable {
     this._setIn('checking', notebook, true);
     this._update({ actionError: null, notice: null });
     try {
-      const done = await this._api.check(request);
+      const done = await this._api.check({
+        write_pipeline: this._state.writePipeline,
+        ...request
+      });
       ++this._listTicket; // a list loading meanwhile may not have it
       const handoffs = [
         done,
@@ -152,6 +182,7 @@ export class HandoffsModel implements IDisposable {
       if (showing()) {
         await this.select(done.id);
       }
+      this._update({ notice: pipelineNotice(done) });
       return done;
     } catch (reason) {
       this._update({
@@ -361,7 +392,8 @@ export class HandoffsModel implements IDisposable {
     checking: new Set(),
     pending: new Set(),
     actionError: null,
-    notice: null
+    notice: null,
+    writePipeline: false
   };
   private _stateChanged = new Signal<this, IHandoffsState>(this);
 }

@@ -117,6 +117,11 @@ export interface IHandoff {
   check_run: string | null;
   created_by: string;
   created_at: string;
+  /**
+   * In the answer to a check only: whether the stage was written to
+   * mlops_lab.yaml (only when the check asked for it and was ready).
+   */
+  pipeline_written?: boolean;
 }
 
 /**
@@ -128,6 +133,11 @@ export interface ICheckRequest {
   stage?: string;
   timeout?: number;
   rel_tol?: number;
+  /**
+   * Add a ready notebook's stage to mlops_lab.yaml; the server leaves the
+   * file alone unless this is true.
+   */
+  write_pipeline?: boolean;
 }
 
 /**
