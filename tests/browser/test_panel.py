@@ -48,8 +48,20 @@ def add_artifact(server: LabServer, content: str) -> None:
 
 
 def run_palette_command(page: Page, label: str) -> None:
-    page.keyboard.press("Control+Shift+C")
     search = page.locator(".lm-CommandPalette-input")
+    # Ctrl+Shift+C toggles the palette, and a key press that lands while JupyterLab is
+    # still settling can be lost or undone (seen: the input focused, the modal hidden).
+    # So: press only while the palette is not showing, until it shows.
+    for _ in range(5):
+        if search.is_visible():
+            break
+        page.keyboard.press("Control+Shift+C")
+        try:
+            expect(search).to_be_visible(timeout=5_000)
+            break
+        except AssertionError:
+            continue
+    expect(search).to_be_visible()
     expect(search).to_be_focused()
     search.fill(label)
     item = page.locator(".lm-CommandPalette-item", has_text=label).first
