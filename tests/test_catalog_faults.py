@@ -187,3 +187,23 @@ def test_an_empty_workspace_still_gets_a_new_catalog(tmp_path: Path) -> None:
     shutil.rmtree(ws.state_dir)
     (ws.state_dir).mkdir()
     assert open_workspace(ws.root).catalog.read_value("SELECT count(*) FROM runs") == 0
+
+
+def test_a_catalog_restored_while_this_process_holds_it_is_reopened_not_overwritten(
+    workspace: Workspace,
+) -> None:
+    insert = "INSERT INTO runs (id, pipeline, status) VALUES (?, 'p', 'ok')"
+    workspace.catalog.write(insert, ["before the backup"])
+    connection.release_all()
+    backup = workspace.catalog_path.read_bytes()
+    workspace.catalog.write(insert, ["after the backup"])  # held: in this process's WAL
+    with workspace.catalog_path.open("r+b") as handle:  # restore in place (same inode)
+        handle.write(backup)
+        handle.truncate()
+
+    assert workspace.catalog.read("SELECT id FROM runs") == [("before the backup",)]
+    connection.release_all()
+    assert open_workspace(workspace.root).catalog.read("SELECT id FROM runs") == [
+        ("before the backup",)
+    ]
+    assert list(workspace.state_dir.glob("catalog.duckdb.wal.abandoned-*"))

@@ -179,7 +179,7 @@ class _Lease:
         self.wait_fd: int | None = None
         self.con: duckdb.DuckDBPyConnection | None = None
         self.read_only = False
-        self.identity: tuple[int, int] | None = None
+        self.identity: tuple[int, ...] | None = None
         self.last_used = 0.0
         self.taken_at = 0.0
         self.quantum = QUANTUM_SECONDS
@@ -308,7 +308,7 @@ class _Lease:
     def take(self, policy: RetryPolicy, start: float) -> duckdb.DuckDBPyConnection:
         """The open connection; call with ``mutex`` held."""
         if self.con is not None and self.identity != _identity(self.path):
-            self.give_back()  # the file was replaced or removed behind our back
+            self.abandon()
         if self.con is not None:
             return self.con
         self.read_only = False
@@ -333,8 +333,15 @@ class _Lease:
         _keeper.watch(self)
         return self.con
 
+    def settled(self) -> None:
+        """Remember the file as this process left it (DuckDB changes it only at checkpoints)."""
+        self.identity = _identity(self.path)
+
     def give_back(self) -> None:
         """Close the connection (a checkpoint) and release the flock; call with ``mutex`` held."""
+        if self.con is not None and self.identity != _identity(self.path):
+            self.abandon()
+            return
         try:
             self.apply_journal()
         except Exception as exc:  # kept on disk: the next holder applies it
@@ -347,6 +354,35 @@ class _Lease:
             if con is not None:
                 with suppress(duckdb.Error):
                     con.close()
+        finally:
+            if fd is not None:
+                os.close(fd)
+
+    def abandon(self) -> None:
+        """Let go of a file changed behind this process's back, without writing to it.
+
+        Someone replaced, restored or overwrote the catalog while this process
+        held it: a checkpoint now would write stale pages into their file, so
+        the connection is closed without one and its write-ahead log (writes
+        to the file that is gone) is moved aside.
+        """
+        log.warning(
+            "catalog %s changed while this process held it (replaced or restored?); "
+            "reopening it without writing to it", self.path,
+        )  # fmt: skip
+        con, fd = self.con, self.lock_fd
+        self.con, self.lock_fd, self.identity = None, None, None
+        self.memo.clear()
+        try:
+            if con is not None:
+                with suppress(duckdb.Error):
+                    con.execute("PRAGMA disable_checkpoint_on_shutdown")
+                    con.close()
+            wal = Path(f"{self.path}.wal")
+            if wal.exists():
+                aside = wal.with_name(f"{wal.name}.abandoned-{time.time_ns()}")
+                with suppress(OSError):
+                    wal.rename(aside)
         finally:
             if fd is not None:
                 os.close(fd)
@@ -406,12 +442,12 @@ def _is_permission_error(exc: BaseException) -> bool:
     )
 
 
-def _identity(path: Path) -> tuple[int, int] | None:
+def _identity(path: Path) -> tuple[int, ...] | None:
     try:
         stat = os.stat(path)
     except OSError:
         return None
-    return (stat.st_dev, stat.st_ino)
+    return (stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns)
 
 
 class _Keeper:
@@ -533,6 +569,8 @@ def open_connection(
         finally:
             lease.depth -= 1
             lease.last_used = time.monotonic()
+            if lease.depth == 0 and lease.con is not None:
+                lease.settled()
             if lease.depth == 0 and (broken or _should_hand_over(lease)):
                 lease.give_back()
     finally:
