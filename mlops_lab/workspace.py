@@ -163,7 +163,7 @@ class Workspace:
 
     def _refuse_missing_catalog(self, path: Path) -> None:
         """A workspace whose catalog vanished while its artifacts remain is not silently emptied."""
-        blobs = len(_local_blobs(self.state_dir / "artifacts"))
+        blobs = sum(1 for _ in self.blob_location().blob_keys())
         if blobs:
             raise CatalogMissingError(path, blobs)
 
@@ -175,8 +175,12 @@ class Workspace:
 
     @cached_property
     def artifacts(self) -> ArtifactStore:
+        return ArtifactStore.opened(self.blob_location(), self.catalog)  # sweeps stale temps
+
+    def blob_location(self) -> BlobLocation:
+        """Where the workspace's blobs live (setting ``artifact_store``, else a local folder)."""
         url = self.config.settings.get("artifact_store") or str(self.state_dir / "artifacts")
-        return ArtifactStore.opened(BlobLocation(str(url)), self.catalog)  # sweeps stale temps
+        return BlobLocation(str(url))
 
 
 def _search_start(start: Path | str | None) -> tuple[Path, bool]:
@@ -271,24 +275,16 @@ def repair_catalog(workspace: Workspace) -> dict[str, Any]:
             moved.append(str(aside))
     catalog = Catalog(path)
     catalog.ensure_schema()
-    blobs = _local_blobs(workspace.state_dir / "artifacts")
+    location = workspace.blob_location()
+    blobs = []
+    for key in sorted(location.blob_keys()):
+        with location.open_read(key) as handle:
+            media = PARQUET if handle.read(4) == b"PAR1" else OCTET_STREAM
+        blobs.append((key.rsplit("/", 1)[-1], location.size(key), media))
 
     def adopt(con: Any) -> None:
-        for blob in blobs:
-            with blob.open("rb") as handle:
-                media = PARQUET if handle.read(4) == b"PAR1" else OCTET_STREAM
-            register_artifact(con, blob.name, size=blob.stat().st_size, media_type=media)
+        for digest, size, media in blobs:
+            register_artifact(con, digest, size=size, media_type=media)
 
     catalog.transaction(adopt)
     return {"repaired": True, "moved_aside": moved, "artifacts_kept": len(blobs)}
-
-
-def _local_blobs(folder: Path) -> list[Path]:
-    """The blob files (``ab/abcdef...``) under a local artifact folder."""
-    if not folder.is_dir():
-        return []
-    return sorted(
-        blob
-        for blob in folder.glob("??/*")
-        if blob.is_file() and len(blob.name) == 64 and blob.name.startswith(blob.parent.name)
-    )

@@ -97,6 +97,9 @@ def test_a_full_disk_is_named_at_once_and_nothing_half_written(tmpfs: Path) -> N
             register_versions(ws, [_spec()])
             ws.catalog.write("INSERT INTO datasets (name) VALUES (?)", [f"d{index}"])
     assert time.monotonic() - start < 30  # not a minute of "stayed locked"
+    with pytest.raises(DiskFullError, match="is full"):
+        ws.artifacts.put_bytes(os.urandom(200_000))  # a blob too
+    assert not list((ws.state_dir / "artifacts" / "tmp").glob("*.part"))  # no half blob left
     filler.unlink()
     connection.release_all()
     # What was acknowledged is there, numbered without gaps.

@@ -16,6 +16,7 @@ damaged blob raises :class:`ArtifactCorruptError` naming what uses it.
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import io
 import mimetypes
@@ -37,6 +38,7 @@ from mlops_lab.catalog import Catalog
 from mlops_lab.errors import (
     ArtifactCorruptError,
     ArtifactNotFoundError,
+    DiskFullError,
     InvalidArtifactIdError,
     InvalidInputError,
 )
@@ -152,7 +154,13 @@ class ArtifactStore:
         """
         digest = hashlib.sha256()
         size = 0
-        temp = self.location.begin_write()
+        try:
+            temp = self.location.begin_write()
+        except OSError as exc:
+            full = _disk_full(self.location, exc)
+            if full is None:
+                raise
+            raise full from exc
         try:
 
             def counted() -> Iterator[bytes]:
@@ -169,8 +177,11 @@ class ArtifactStore:
             damaged = damaged and not self._intact(digest.hexdigest())
             if temp.publish(key, overwrite=damaged):
                 self._stamp(digest.hexdigest())  # hashed while written: verified now
-        except BaseException:
+        except BaseException as exc:
             temp.discard()
+            full = _disk_full(self.location, exc) if isinstance(exc, OSError) else None
+            if full is not None:
+                raise full from exc
             raise
         return digest.hexdigest(), size
 
@@ -372,6 +383,13 @@ def dataframe_to_parquet(frame: pd.DataFrame) -> bytes:
     buffer = io.BytesIO()
     pq.write_table(pa.Table.from_pandas(frame), buffer, compression="zstd")
     return buffer.getvalue()
+
+
+def _disk_full(location: BlobLocation, exc: OSError) -> DiskFullError | None:
+    """The error to raise when ``exc`` says the disk holding the blobs is full."""
+    if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+        return None
+    return DiskFullError(Path(location.root), exc.strerror or str(exc))
 
 
 def register_artifact(
