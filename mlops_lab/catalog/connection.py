@@ -80,6 +80,9 @@ T = TypeVar("T")
 HOLD_SECONDS = float(os.environ.get("MLOPS_LAB_CATALOG_HOLD", "1.0"))
 """How long an idle process keeps a database file open when nobody else wants it."""
 
+PAUSE_SECONDS = 0.005
+"""A holder that has not used the file for this long has paused: a waiter may have it."""
+
 POLL_SECONDS = 0.002
 """How often an idle holder looks for processes waiting for the file."""
 
@@ -479,8 +482,12 @@ class _Keeper:
                 try:
                     if lease.con is None or lease.depth:
                         continue
-                    idle = time.monotonic() - lease.last_used
-                    if idle >= HOLD_SECONDS or lease.someone_waits():
+                    now = time.monotonic()
+                    idle = now - lease.last_used
+                    # A holder between two calls of a loop is not idle: hand over to a waiter
+                    # once it pauses (or has had its quantum), as at the end of a session.
+                    due = idle >= PAUSE_SECONDS or now - lease.taken_at >= lease.quantum
+                    if idle >= HOLD_SECONDS or (due and lease.someone_waits()):
                         lease.give_back()
                     else:
                         held = True
