@@ -30,12 +30,13 @@ are retried the same way by :func:`run_with_retry`.
 
 A workspace the user cannot write (a read-only mount, another user's files)
 is opened read-only: reads work, writes raise :class:`ReadOnlyCatalogError`.
+What DuckDB's own failures mean (damaged, full, read-only) is decided in
+:mod:`mlops_lab.catalog.faults`.
 """
 
 from __future__ import annotations
 
 import atexit
-import errno
 import fcntl
 import logging
 import os
@@ -51,12 +52,22 @@ from typing import TypeVar
 
 import duckdb
 
+from mlops_lab.catalog.faults import (
+    READ_ONLY_ERRNOS,
+    check_complete,
+    file_identity,
+    has_wal,
+    is_disk_full,
+    is_lock_error,
+    is_permission_error,
+    is_read_only_write,
+    translate_error,
+)
 from mlops_lab.catalog.journal import Journal, Memo, Recorder
 from mlops_lab.errors import (
     CatalogBusyError,
     CatalogDamagedError,
     DiskFullError,
-    NotACatalogError,
     ReadOnlyCatalogError,
 )
 
@@ -85,18 +96,6 @@ PAUSE_SECONDS = 0.005
 
 POLL_SECONDS = 0.002
 """How often an idle holder looks for processes waiting for the file."""
-
-_LOCK_MARKERS = ("Could not set lock", "Conflicting lock", "database is locked")
-_DAMAGE_MARKERS = (
-    "Could not read enough bytes",
-    "database file is corrupt",
-    "Corrupt database file",
-    "block checksum",
-    "Checksum mismatch",
-    "Failed to load metadata",
-    "INTERNAL Error",
-)
-_READ_ONLY_ERRNOS = (errno.EACCES, errno.EPERM, errno.EROFS)
 
 QUANTUM_SECONDS = 0.02
 """A busy holder keeps the file at least this long (or twice what opening it cost, if more)
@@ -128,47 +127,6 @@ class RetryPolicy:
 
 _WAITER_POLICY = RetryPolicy(first_delay=0.0005, max_delay=0.005)
 """How often a process waiting for another mlops-lab process's flock tries again."""
-
-
-def _is_lock_error(exc: BaseException) -> bool:
-    return isinstance(exc, duckdb.IOException) and any(m in str(exc) for m in _LOCK_MARKERS)
-
-
-def _is_not_duckdb(exc: BaseException) -> bool:
-    text = str(exc)
-    return isinstance(exc, duckdb.IOException) and (
-        "not a valid DuckDB database file" in text or "invalid database header" in text.lower()
-    )
-
-
-def _is_disk_full(exc: BaseException) -> bool:
-    if isinstance(exc, OSError):
-        return exc.errno in (errno.ENOSPC, errno.EDQUOT)
-    return isinstance(exc, duckdb.Error) and "No space left on device" in str(exc)
-
-
-def _is_damage(exc: BaseException) -> bool:
-    if isinstance(exc, duckdb.InternalException | duckdb.SerializationException):
-        return True
-    return isinstance(exc, duckdb.Error) and any(m in str(exc) for m in _DAMAGE_MARKERS)
-
-
-def _is_read_only_write(exc: BaseException) -> bool:
-    return isinstance(exc, duckdb.Error) and "read-only mode" in str(exc)
-
-
-def translate_error(path: Path, exc: BaseException) -> BaseException | None:
-    """The mlops-lab error for a low-level failure on ``path``, or None to re-raise as is."""
-    if _is_disk_full(exc):
-        return DiskFullError(path, str(exc).splitlines()[0])
-    if _is_not_duckdb(exc):
-        return NotACatalogError(path, "not a valid DuckDB database file")
-    if _is_damage(exc):
-        return CatalogDamagedError(path, str(exc).splitlines()[0])
-    return None
-
-
-# -- the lease ------------------------------------------------------------------
 
 
 class _Lease:
@@ -237,9 +195,9 @@ class _Lease:
         try:
             return os.open(f"{self.path}.lock", os.O_RDWR | os.O_CREAT, 0o666)
         except OSError as exc:
-            if _is_disk_full(exc):
+            if is_disk_full(exc):
                 raise DiskFullError(self.path, exc.strerror or str(exc)) from exc
-            if exc.errno not in _READ_ONLY_ERRNOS:
+            if exc.errno not in READ_ONLY_ERRNOS:
                 raise
         self.read_only = True
         try:
@@ -280,7 +238,7 @@ class _Lease:
             raise ReadOnlyCatalogError(self.path, "it does not exist and cannot be created")
         delays = policy.delays()
         while True:
-            replays = _has_wal(self.path)
+            replays = has_wal(self.path)
             try:
                 con = duckdb.connect(str(self.path), read_only=self.read_only)
                 con.execute("SET TimeZone = 'UTC'")
@@ -289,16 +247,16 @@ class _Lease:
                     # file in this process, which DuckDB refuses when configurations differ.
                     con.execute(f"SET threads = {int(self.threads)}")
                 if not replays:
-                    _check_complete(self.path, con)
+                    check_complete(self.path, con)
                 return con
             except duckdb.Error as exc:
-                if not self.read_only and _is_permission_error(exc):
+                if not self.read_only and is_permission_error(exc):
                     self.read_only = True
                     continue
                 translated = translate_error(self.path, exc)
                 if translated is not None:
                     raise translated from exc
-                if not _is_lock_error(exc):
+                if not is_lock_error(exc):
                     raise
                 # Another program (not going through mlops-lab) has the file open.
                 waited = time.monotonic() - start
@@ -310,7 +268,7 @@ class _Lease:
 
     def take(self, policy: RetryPolicy, start: float) -> duckdb.DuckDBPyConnection:
         """The open connection; call with ``mutex`` held."""
-        if self.con is not None and self.identity != _identity(self.path):
+        if self.con is not None and self.identity != file_identity(self.path):
             self.abandon()
         if self.con is not None:
             return self.con
@@ -330,7 +288,7 @@ class _Lease:
             self.con = None
             raise
         self.lock_fd = fd
-        self.identity = _identity(self.path)
+        self.identity = file_identity(self.path)
         self.taken_at = time.monotonic()
         self.memo.clear()
         _keeper.watch(self)
@@ -338,11 +296,11 @@ class _Lease:
 
     def settled(self) -> None:
         """Remember the file as this process left it (DuckDB changes it only at checkpoints)."""
-        self.identity = _identity(self.path)
+        self.identity = file_identity(self.path)
 
     def give_back(self) -> None:
         """Close the connection (a checkpoint) and release the flock; call with ``mutex`` held."""
-        if self.con is not None and self.identity != _identity(self.path):
+        if self.con is not None and self.identity != file_identity(self.path):
             self.abandon()
             return
         try:
@@ -405,52 +363,6 @@ class _Lease:
         self.con, self.lock_fd, self.wait_fd, self.identity = None, None, None, None
         self.mutex = threading.RLock()
         self.depth = 0
-
-
-def _has_wal(path: Path) -> bool:
-    try:
-        return os.stat(f"{path}.wal").st_size > 0
-    except OSError:
-        return False
-
-
-_HEADER_BYTES = 3 * 4096  # DuckDB's main header and its two database headers
-
-
-def _check_complete(path: Path, con: duckdb.DuckDBPyConnection) -> None:
-    """Refuse a file too short to hold the blocks in use (truncated by a copy, a full disk).
-
-    DuckDB opens such a file and fails only when a query reaches a missing
-    block, so a damaged catalog could answer some questions and not others.
-    """
-    row = con.execute(
-        "SELECT block_size, used_blocks FROM pragma_database_size() "
-        "WHERE database_name = current_database()"
-    ).fetchone()
-    if row is None:
-        return
-    needed = _HEADER_BYTES + int(row[0]) * int(row[1])
-    actual = os.stat(path).st_size
-    if actual < needed:
-        con.close()
-        raise CatalogDamagedError(
-            path, f"the file is {actual:,} bytes but its blocks need {needed:,}: truncated"
-        )
-
-
-def _is_permission_error(exc: BaseException) -> bool:
-    text = str(exc)
-    return isinstance(exc, duckdb.IOException) and (
-        "Permission denied" in text or "Read-only file system" in text
-    )
-
-
-def _identity(path: Path) -> tuple[int, ...] | None:
-    try:
-        stat = os.stat(path)
-    except OSError:
-        return None
-    return (stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns)
 
 
 class _Keeper:
@@ -614,7 +526,7 @@ def journaled_write(
                 lease.journal.append(recorder.statements)
         except BaseException as exc:
             lease.memo.clear()  # it may hold what was planned but not written
-            if isinstance(exc, OSError) and _is_disk_full(exc):
+            if isinstance(exc, OSError) and is_disk_full(exc):
                 raise DiskFullError(path, exc.strerror or str(exc)) from exc
             raise
         bump_generation(path)
@@ -667,7 +579,7 @@ def bump_generation(path: Path) -> None:
     try:
         fd = os.open(f"{path}.gen", os.O_RDWR | os.O_CREAT, 0o644)
     except OSError as exc:
-        if exc.errno in _READ_ONLY_ERRNOS:
+        if exc.errno in READ_ONLY_ERRNOS:
             return  # nothing can have been written either
         raise
     try:
@@ -705,7 +617,7 @@ def run_transaction(
 
 
 def _translate_in_session(path: Path, exc: duckdb.Error) -> BaseException | None:
-    if _is_read_only_write(exc):
+    if is_read_only_write(exc):
         return ReadOnlyCatalogError(path, "this process cannot write to it")
     return translate_error(path, exc)
 
