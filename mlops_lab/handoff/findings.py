@@ -9,14 +9,19 @@ __all__ = ["CHECKS", "Finding"]
 
 # Every check, in the order they run and are reported.
 CHECKS = {
-    "parameters": "A parameters cell with literal defaults of supported types",
-    "execution_order": "Saved in execution order, no cell reading a name defined only later",
-    "paths": "No absolute paths, paths outside the workspace or undeclared file reads",
+    "parameters": "A parameters cell with literal defaults of supported types (or none at all)",
+    "execution_order": "Saved after a complete top-to-bottom run: in order, nothing interrupted "
+    "or failed, no name read before the cell that defines it",
+    "paths": "No absolute paths, paths outside the workspace, undeclared file reads or "
+    "network access (read in the source, then observed in the clean run)",
     "inputs": "Declared inputs resolve to versioned datasets or feature views, pinned",
+    "environment": "The kernel, Python and imported packages are installed and match the "
+    "notebook's and the workspace's",
     "clean_run": "Runs top to bottom in a fresh kernel with the default parameters",
     "outputs": "The declared outputs are produced by the clean run",
-    "reproduction": "The clean run's metrics reproduce the last interactive run's",
-    "environment": "The environment (Python, imported packages) matches the workspace's",
+    "reproduction": "The clean run reproduces the outputs saved in the notebook (and the "
+    "metrics of the last interactive run, where one was logged)",
+    "determinism": "Two clean runs in fresh kernels give the same outputs",
 }
 
 

@@ -29,7 +29,7 @@ const STATUSES: Record<HandoffStatus, string> = {
 /**
  * Checks that run only after a clean run succeeded.
  */
-const AFTER_CLEAN_RUN = new Set(['outputs', 'reproduction', 'environment']);
+const AFTER_CLEAN_RUN = new Set(['outputs', 'reproduction', 'determinism']);
 
 const RANK: Record<FindingStatus, number> = { pass: 0, warn: 1, fail: 2 };
 

@@ -26,10 +26,11 @@ export const CHECKS = [
   'execution_order',
   'paths',
   'inputs',
+  'environment',
   'clean_run',
   'outputs',
   'reproduction',
-  'environment'
+  'determinism'
 ] as const;
 
 export type CheckId = (typeof CHECKS)[number];
