@@ -110,16 +110,16 @@ def test_hidden_state_and_undeclared_files_are_reported_with_their_cells(
     handoff = check_notebook(ws, "explore.ipynb")
     assert handoff["status"] == "failing"
     by_check = {(f["check"], f["status"], f["cell"]) for f in handoff["findings"]}
-    assert ("execution_order", "warn", 3) in by_check  # ran before the cell above it
+    assert ("execution_order", "warn", 4) in by_check  # ran before the cell above it (from 1)
     hidden = next(f for f in handoff["findings"] if f["details"].get("name") == "threshold")
-    assert (hidden["cell"], hidden["details"]["defined_in"]) == (2, 3)
+    assert (hidden["cell"], hidden["details"]["defined_in"]) == (3, 4)
     reads = [f for f in handoff["findings"] if f["check"] == "paths"]
-    assert {f["status"] for f in reads} == {"warn"} and {f["cell"] for f in reads} == {1}
+    assert {f["status"] for f in reads} == {"warn"} and {f["cell"] for f in reads} == {2}
     assert any("not a declared input" in f["message"] for f in reads)
     assert any("absolute path" in f["message"] for f in reads)
     clean = next(f for f in handoff["findings"] if f["check"] == "clean_run")
     assert (
-        clean["status"] == "fail" and clean["cell"] == 1 and "FileNotFoundError" in clean["message"]
+        clean["status"] == "fail" and clean["cell"] == 2 and "FileNotFoundError" in clean["message"]
     ), clean
     assert clean["details"]["executed_cell"] > 1  # papermill's error banner comes first
     assert (ws.root / "mlops_lab.yaml").read_text() == before  # not ready: no stage written
@@ -143,7 +143,7 @@ def test_the_parameters_cell_must_hold_literal_defaults(workspace: Workspace) ->
     computed = check_notebook(workspace, "computed.ipynb")
     finding = next(f for f in computed["findings"] if f["check"] == "parameters")
     assert finding["status"] == "fail" and "home (expression)" in finding["message"]
-    assert finding["cell"] == 0
+    assert finding["cell"] == 1
     clean = next(f for f in computed["findings"] if f["check"] == "clean_run")
     assert clean["status"] == "fail" and "parameters cell first" in clean["message"]
 

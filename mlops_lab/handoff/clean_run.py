@@ -130,7 +130,7 @@ def clean_run(
         or "timed out" in str(outcome.error_value or "").lower()
     )
     cell = _source_cell(executed, outcome.error_cell)
-    where = f" in cell {cell}" if cell is not None else ""
+    where = f" in cell {cell + 1}" if cell is not None else ""
     message = (
         f"Timed out after {timeout:g} s{where}; the partial executed copy is kept."
         if timed_out

@@ -87,7 +87,7 @@ def _loaded_datasets(cells: list[CellCode]) -> tuple[dict[str, int | None], list
                         check="inputs",
                         status="warn",
                         cell=cell.index,
-                        message=f"Cell {cell.index} loads a dataset whose name "
+                        message=f"Cell {cell.index + 1} loads a dataset whose name "
                         "is computed: it cannot be pinned.",
                     )
                 )

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from mlops_lab.pipelines.cellmap import cell_number
+
 __all__ = ["CHECKS", "Finding"]
 
 # Every check, in the order they run and are reported.
@@ -30,7 +32,9 @@ class Finding:
     check: str  # a key of CHECKS
     status: str  # pass | warn | fail
     message: str
-    cell: int | None = None  # index among all cells of the notebook
+    # 0-based index among all the saved notebook's cells; shown (to_dict, messages) from 1,
+    # as JupyterLab counts them: mlops_lab.pipelines.cellmap.cell_number.
+    cell: int | None = None
     details: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -39,6 +43,6 @@ class Finding:
             "title": CHECKS[self.check],
             "status": self.status,
             "message": self.message,
-            "cell": self.cell,
+            "cell": cell_number(self.cell),
             "details": self.details,
         }

@@ -160,8 +160,8 @@ def check_execution_order(cells: list[CellCode]) -> list[Finding]:
                     check="execution_order",
                     status="warn",
                     cell=later.index,
-                    message=f"Cell {later.index} ran (#{later.execution_count}) before cell "
-                    f"{earlier.index} above it (#{earlier.execution_count}): the saved outputs "
+                    message=f"Cell {later.index + 1} ran (#{later.execution_count}) before cell "
+                    f"{earlier.index + 1} above it (#{earlier.execution_count}): the saved outputs "
                     "came from another order than top to bottom.",
                 )
             )
@@ -174,7 +174,7 @@ def check_execution_order(cells: list[CellCode]) -> list[Finding]:
                         check="execution_order",
                         status="warn",
                         cell=cell.index,
-                        message=f"Cell {cell.index} was not run, although cells below it were.",
+                        message=f"Cell {cell.index + 1} was not run, although cells below it were.",
                     )
                 )
     defined_before: set[str] = set()
@@ -185,7 +185,7 @@ def check_execution_order(cells: list[CellCode]) -> list[Finding]:
                     check="execution_order",
                     status="warn",
                     cell=cell.index,
-                    message=f"Cell {cell.index} is not valid Python; it was not analysed.",
+                    message=f"Cell {cell.index + 1} is not valid Python; it was not analysed.",
                 )
             )
             continue
@@ -200,9 +200,9 @@ def check_execution_order(cells: list[CellCode]) -> list[Finding]:
                         check="execution_order",
                         status="warn",
                         cell=cell.index,
-                        message=f"Cell {cell.index} (line {line}) reads {name!r}, defined only "
-                        f"in cell {where} below it: hidden state from an earlier session.",
-                        details={"name": name, "defined_in": where},
+                        message=f"Cell {cell.index + 1} (line {line}) reads {name!r}, defined only "
+                        f"in cell {where + 1} below it: hidden state from an earlier session.",
+                        details={"name": name, "defined_in": where + 1},
                     )
                 )
         defined_before |= cell.defines
@@ -244,7 +244,7 @@ def check_paths(cells: list[CellCode], notebook: Path, root: Path) -> list[Findi
                             check="paths",
                             status="warn",
                             cell=cell.index,
-                            message=f"Cell {cell.index} (line {node.lineno}) reads the file "
+                            message=f"Cell {cell.index + 1} (line {node.lineno}) reads the file "
                             f"{target!r}, which is not a declared input: an engineer's run may "
                             "not have it. Save it once as a dataset (ctx.save_dataset) and read "
                             "it with ctx.load_dataset, which pins its version."
@@ -265,7 +265,7 @@ def check_paths(cells: list[CellCode], notebook: Path, root: Path) -> list[Findi
                             check="paths",
                             status="warn",
                             cell=cell.index,
-                            message=f"Cell {cell.index} (line {node.lineno}): {problem}",
+                            message=f"Cell {cell.index + 1} (line {node.lineno}): {problem}",
                             details={"path": node.value, "line": node.lineno},
                         )
                     )

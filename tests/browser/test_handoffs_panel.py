@@ -215,10 +215,10 @@ def test_handoffs_list_findings_cells_report_check_again_and_stale(
     failing = detail.locator('[data-testid="mlops-handoff-finding"][data-result="fail"]')
     expect(failing).to_have_count(bad["counts"]["fail"])
     expect(failing.first).to_contain_text("FileNotFoundError")
-    expect(failing.first.get_by_test_id("mlops-handoff-cell")).to_have_text("cell 1")
+    expect(failing.first.get_by_test_id("mlops-handoff-cell")).to_have_text("cell 2")
     hidden = detail.locator('[data-check="execution_order"] [data-testid="mlops-handoff-finding"]')
     expect(hidden).to_have_attribute("data-result", "warn")
-    expect(hidden.get_by_test_id("mlops-handoff-cell")).to_have_text("cell 2")
+    expect(hidden.get_by_test_id("mlops-handoff-cell")).to_have_text("cell 3")
     # The checks after a failed clean run did not run.
     for skipped in ("outputs", "reproduction", "environment"):
         expect(detail.locator(f'[data-check="{skipped}"]')).to_have_attribute(
@@ -241,7 +241,7 @@ def test_handoffs_list_findings_cells_report_check_again_and_stale(
     page.screenshot(path=screenshots_dir / "handoffs-report.png", clip=CLIP)
     report.locator("summary").click()
 
-    # "cell 2" opens the notebook with that cell active.
+    # "cell 3" (counted from 1, as JupyterLab does) opens the notebook with that cell active.
     hidden.get_by_test_id("mlops-handoff-cell").click()
     expect(page.locator(".jp-mod-current.lm-TabBar-tab", has_text="bad.ipynb")).to_be_visible()
     active = notebook_panel(page).locator(".jp-Cell.jp-mod-active")

@@ -221,7 +221,7 @@ function FindingRow(props: {
               type="button"
               className="jp-mlops-link jp-mlops-handoff-cell"
               data-testid="mlops-handoff-cell"
-              title={`Open the notebook at cell ${cell} (counting from 0)`}
+              title={`Open the notebook at cell ${cell} (as JupyterLab counts them, from 1)`}
               disabled={opening(cell)}
               onClick={() => onCell(cell)}
             >

@@ -246,7 +246,12 @@ export class HandoffsModel implements IDisposable {
       `open:${cell}`,
       `${notebook} could not be opened`,
       async () => {
-        await this._links.openNotebook(notebook, cell, false);
+        // Findings count cells from 1; the notebook's cell indices start at 0.
+        await this._links.openNotebook(
+          notebook,
+          cell === null ? null : cell - 1,
+          false
+        );
         return true;
       }
     );
