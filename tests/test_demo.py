@@ -60,7 +60,7 @@ def test_the_demo_pipeline_runs_end_to_end_then_is_cached(tmp_path: Path) -> Non
     assert ready["contract"]["outputs"]["datasets"] == ["at_risk"]
     failing = check_notebook(ws, "notebooks/07_exploration.ipynb", pipeline="reports")
     found = {(f["check"], f["status"], f["cell"]) for f in failing["findings"]}
-    assert {("paths", "warn", 3), ("execution_order", "warn", 4), ("clean_run", "fail", 3)} <= found
+    assert {("paths", "warn", 4), ("execution_order", "warn", 5), ("clean_run", "fail", 4)} <= found
     assert load_pipeline(Workspace(ws.root), "reports").stages[0].name == "churn_report"
 
 
