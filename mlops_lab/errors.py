@@ -357,4 +357,9 @@ class StageTakenError(ConflictError):
         self.suggested = suggested
 
     def to_dict(self) -> dict[str, Any]:
-        return {**super().to_dict(), "taken_by": self.taken_by, "suggested_stage": self.suggested}
+        return {
+            **super().to_dict(),
+            "stage": self.stage,
+            "taken_by": self.taken_by,
+            "suggested_stage": self.suggested,
+        }

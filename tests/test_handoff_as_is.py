@@ -278,6 +278,7 @@ def test_a_stage_is_never_taken_over_by_another_notebook(workspace: Workspace) -
     assert (
         body["type"] == "StageTakenError" and body["suggested_stage"] == "team_b_report_mode_test"
     )
+    assert (body["stage"], body["taken_by"]) == ("report_mode_test", "pm/report_mode_test.ipynb")
     # A stage bound in mlops_lab.yaml counts too.
     ws = write_pipelines(ws, """
         pipelines:
