@@ -16,7 +16,7 @@ from tornado.httpclient import HTTPClientError
 
 from mlops_lab import Workspace, init_workspace, open_workspace
 from mlops_lab.cli import cli
-from mlops_lab.errors import ConflictError, MlopsLabError, StageTakenError
+from mlops_lab.errors import ConflictError, MlopsLabError, PipelineSpecError, StageTakenError
 from mlops_lab.handoff import check_notebook, list_handoffs
 from mlops_lab.handoff.add_parameters import add_parameters_cell
 from mlops_lab.handoff.contract import check_in_subprocess
@@ -122,6 +122,8 @@ def test_add_parameters_tags_a_cell_of_assignments_or_adds_an_empty_one(
     assert info.parameters_cell == 0 and set(info.parameters) == {"epochs", "rate"}
 
     write_notebook(workspace.root / "code.ipynb", None, "import os\nprint(os.getcwd())")
+    with pytest.raises(PipelineSpecError, match=r"cannot be set: code\.ipynb has no cell tagged"):
+        notebook_pipeline(workspace, "code.ipynb", {"n": 1})  # zero parameters: none to set
     done = add_parameters_cell(workspace, "code.ipynb")
     assert done["moved"] == [] and "Nothing to move" in done["message"]
     cells = nbformat.read(workspace.root / "code.ipynb", as_version=4).cells

@@ -29,9 +29,10 @@ def _same(workspace: Workspace, a: str, b: str) -> bool:
 def _bound(workspace: Workspace, pipeline: str) -> dict[str, str]:
     """Stage -> notebook, for every stage of ``pipeline`` bound to a notebook."""
     bound: dict[str, str] = {}
-    rows = workspace.catalog.read(
-        "SELECT stage, notebook FROM handoffs WHERE pipeline = ? QUALIFY row_number() OVER "
-        "(PARTITION BY notebook ORDER BY created_at DESC) = 1 ORDER BY created_at",
+    rows = workspace.catalog.read(  # each notebook's latest handoff binds its stage
+        "SELECT stage, notebook FROM (SELECT pipeline, stage, notebook, created_at FROM handoffs "
+        "QUALIFY row_number() OVER (PARTITION BY notebook ORDER BY created_at DESC) = 1) "
+        "WHERE pipeline = ? ORDER BY created_at",
         [pipeline],
     )
     bound.update({str(stage): str(notebook) for stage, notebook in rows})
