@@ -266,8 +266,9 @@ def check_imports(
             Finding(
                 check="environment",
                 status="warn",
-                message=f"The notebook was saved with Python {saved}; {where} runs Python "
-                f"{probed['python']}: results may differ (and old code may not run).",
+                message=f"The notebook was saved with Python {saved}; the kernel {kernel!r} "
+                f"({probed['executable']}) runs Python {probed['python']}: results may differ "
+                "(and old code may not run).",
                 details={"saved_python": saved, "kernel_python": probed["python"]},
             )
         )
