@@ -203,6 +203,7 @@ def test_missing_imports_are_listed_together_and_the_clean_run_is_skipped(
         "def f():\n    from fake_mod_beta.sub import thing\n    return thing",
         "try:\n    import fake_mod_gamma\nexcept ImportError:\n    fake_mod_gamma = None",
         "from . import sibling",
+        "%pip install fake-mod-delta==1.0\nimport fake_mod_delta",
     )
     handoff = check_notebook(workspace, "needs.ipynb")
     environment = _findings(handoff, "environment")
@@ -213,8 +214,11 @@ def test_missing_imports_are_listed_together_and_the_clean_run_is_skipped(
         "fake_mod_alpha",
         "fake_mod_beta",
     ]
-    (optional,) = [f for f in environment if f["status"] == "warn"]
-    assert "fake_mod_gamma" in optional["message"] and "localmod" not in json.dumps(environment)
+    (optional,) = [f for f in environment if "missing_optional" in f["details"]]
+    assert optional["status"] == "warn" and "fake_mod_gamma (cell 4)" in optional["message"]
+    (installs,) = [f for f in environment if "installed_by_notebook" in f["details"]]
+    assert installs["status"] == "warn" and "fake_mod_delta (cell 6)" in installs["message"]
+    assert "localmod" not in json.dumps(environment)
     (clean,) = _findings(handoff, "clean_run")
     assert clean["status"] == "fail"
     assert clean["message"] == "Not run: install fake_mod_alpha, fake_mod_beta first."

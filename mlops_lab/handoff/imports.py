@@ -310,30 +310,26 @@ def check_imports(
                 details={"missing": required, "install": to_install, "kernel": kernel},
             )
         )
-    if optional:
-        findings.append(
-            Finding(
-                check="environment",
-                status="warn",
-                cell=optional[0]["cells"][0] - 1,
-                message=f"Optional imports (inside try/except ImportError) not installed for "
-                f"{where}: " + ", ".join(_listed(e) for e in optional) + "; the notebook "
-                "runs without them, perhaps differently than it did for the scientist.",
-                details={"missing_optional": optional},
+    warnings = (
+        (optional, "missing_optional", "Optional imports (inside try/except ImportError) not "
+         "installed for {where}: {listed}; the notebook runs without them, perhaps differently "
+         "than it did for the scientist."),
+        (self_installed, "installed_by_notebook", "Not installed for {where}, but the notebook "
+         "installs them itself (%pip install): {listed}. A pipeline stage should not change its "
+         "environment: install them beforehand."),
+    )  # fmt: skip
+    for entries, key, text in warnings:
+        if entries:
+            listed = ", ".join(_listed(e) for e in entries)
+            findings.append(
+                Finding(
+                    check="environment",
+                    status="warn",
+                    cell=entries[0]["cells"][0] - 1,
+                    message=text.format(where=where, listed=listed),
+                    details={key: entries},
+                )
             )
-        )
-    if self_installed:
-        findings.append(
-            Finding(
-                check="environment",
-                status="warn",
-                cell=self_installed[0]["cells"][0] - 1,
-                message=f"Not installed for {where}, but the notebook installs them itself "
-                "(%pip install): " + ", ".join(_listed(e) for e in self_installed) + ". A "
-                "pipeline stage should not change its environment: install them beforehand.",
-                details={"installed_by_notebook": self_installed},
-            )
-        )
     if not findings:
         findings.append(
             Finding(
