@@ -225,6 +225,7 @@ export class HandoffsModel implements IDisposable {
       this._update({
         notice: `${done.message} (Press "Check again" to see the findings.)`
       });
+      await this.refresh(); // the notebook's code changed: its handoff is stale now
     }
   }
 
