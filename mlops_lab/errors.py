@@ -13,6 +13,7 @@ REST API answers with, and says what went wrong and what to do next::
     │   ├── PipelineNotFoundError (404)
     │   └── RunNotFoundError (404)
     ├── ConflictError (409)
+    │   └── StageTakenError (409)
     ├── WorkspaceConfigError (422)
     ├── PipelineSpecError (422)
     ├── CatalogError (500)
@@ -54,6 +55,7 @@ __all__ = [
     "ReadOnlyCatalogError",
     "RunNotFoundError",
     "SchemaVersionError",
+    "StageTakenError",
     "WorkspaceConfigError",
     "WorkspaceNotFoundError",
 ]
@@ -337,3 +339,27 @@ class PayloadTooLargeError(InvalidInputError):
         )
         self.size = size
         self.limit = limit
+
+
+class StageTakenError(ConflictError):
+    """A handoff would take over a stage that already runs another notebook."""
+
+    def __init__(self, *, pipeline: str, stage: str, taken_by: str, notebook: str, suggested: str):
+        super().__init__(
+            f"Stage {stage!r} of pipeline {pipeline!r} already runs {taken_by}; checking "
+            f"{notebook} under that name would take it over. Give it another name: "
+            f"--stage {suggested} (or choose your own with --stage)."
+        )
+        self.pipeline = pipeline
+        self.stage = stage
+        self.taken_by = taken_by
+        self.notebook = notebook
+        self.suggested = suggested
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            **super().to_dict(),
+            "stage": self.stage,
+            "taken_by": self.taken_by,
+            "suggested_stage": self.suggested,
+        }

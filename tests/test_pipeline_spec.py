@@ -69,7 +69,9 @@ def test_missing_notebook(workspace: Workspace) -> None:
     assert "stage 'a': notebook nowhere/a.ipynb does not exist" in _problems(ws)
 
 
-def test_notebook_without_parameters_cell(workspace: Workspace) -> None:
+def test_notebook_without_parameters_cell_is_a_stage_with_zero_parameters(
+    workspace: Workspace,
+) -> None:
     write_notebook(workspace.root / "a.ipynb", None, "print(1)")
     ws = write_pipelines(workspace, """
         pipelines:
@@ -77,7 +79,16 @@ def test_notebook_without_parameters_cell(workspace: Workspace) -> None:
             stages:
               - {name: a, notebook: a.ipynb}
     """)  # fmt: skip
-    assert "has no cell tagged 'parameters'" in _problems(ws)
+    assert load_pipelines(ws)["p"].stage("a").parameters == {}
+    ws = write_pipelines(workspace, """
+        pipelines:
+          p:
+            stages:
+              - {name: a, notebook: a.ipynb, parameters: {n: 2}}
+    """)  # fmt: skip
+    message = _problems(ws)
+    assert "parameter 'n' cannot be set: a.ipynb has no cell tagged 'parameters'" in message
+    assert "--add-parameters" in message
 
 
 def test_parameter_not_defined_in_the_cell(workspace: Workspace) -> None:

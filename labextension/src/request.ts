@@ -26,11 +26,17 @@ export const NETWORK_ERROR = 'NetworkError';
  * there to answer.
  */
 export class MlopsApiError extends Error {
-  constructor(options: { status: number; code: string; message: string }) {
+  constructor(options: {
+    status: number;
+    code: string;
+    message: string;
+    details?: Record<string, unknown>;
+  }) {
     super(options.message);
     this.name = 'MlopsApiError';
     this.status = options.status;
     this.code = options.code;
+    this.details = options.details ?? {};
   }
 
   /**
@@ -42,6 +48,12 @@ export class MlopsApiError extends Error {
    * Machine-readable error type.
    */
   readonly code: string;
+
+  /**
+   * The error body's other fields, e.g. `suggested_stage` of a
+   * `StageTakenError`.
+   */
+  readonly details: Record<string, unknown>;
 
   /**
    * Whether the mlops_lab server extension is unavailable (not enabled, or
@@ -133,11 +145,8 @@ function toApiError(
   text: string
 ): MlopsApiError {
   if (isErrorBody(body)) {
-    return new MlopsApiError({
-      status,
-      code: body.error.type,
-      message: body.error.message
-    });
+    const { type, message, ...details } = body.error;
+    return new MlopsApiError({ status, code: type, message, details });
   }
   if (status === 404) {
     return new MlopsApiError({

@@ -34,6 +34,12 @@ _MARK = {"pass": "pass", "warn": "WARN", "fail": "FAIL"}
     show_default=True,
     help="Add a ready notebook's stage to mlops_lab.yaml (its comments are kept).",
 )
+@click.option(
+    "--add-parameters",
+    is_flag=True,
+    help="Do not check: add a cell tagged 'parameters' (the first code cell's literal "
+    "assignments, moved into it), then check again.",
+)
 @click.option("--by", hidden=True, help="Who asked (the Jupyter server passes its user).")
 @json_option
 @click.pass_context
@@ -45,6 +51,7 @@ def handoff(
     timeout: float,
     rel_tol: float,
     write_pipeline: bool,
+    add_parameters: bool,
     by: str | None,
     as_json: bool,
 ) -> None:
@@ -52,6 +59,15 @@ def handoff(
     reproduced metrics, environment. Ready notebooks become a pipeline stage; exit 1 if failing."""
     from mlops_lab.handoff import check_notebook
 
+    if add_parameters:
+        from mlops_lab.handoff.add_parameters import add_parameters_cell
+
+        done = add_parameters_cell(current_workspace(ctx), notebook)
+        if as_json:
+            emit_json(done)
+        else:
+            click.echo(done["message"])
+        return
     found = check_notebook(
         current_workspace(ctx),
         notebook,

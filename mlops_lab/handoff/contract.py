@@ -22,8 +22,10 @@ from mlops_lab.datasets import get_dataset_version
 from mlops_lab.errors import InvalidInputError, MlopsLabError, NotFoundError
 from mlops_lab.handoff import clean_run as dynamic
 from mlops_lab.handoff.findings import Finding
+from mlops_lab.handoff.imports import check_imports, kernel_name
 from mlops_lab.handoff.pipeline_file import write_stage
 from mlops_lab.handoff.report import render_report
+from mlops_lab.handoff.stage_names import check_stage_free
 from mlops_lab.handoff.static import (
     CellCode,
     check_execution_order,
@@ -177,6 +179,7 @@ def check_notebook(
                 f"The {what} name {shown!r} must be an identifier (ASCII letters, digits, _; "
                 "not starting with a digit) of at most 64 characters."
             )
+    check_stage_free(workspace, pipeline, stage, relative)  # never take over another's stage
     existing = _declared_stage(workspace, pipeline, stage)
     declared_in = {k: tuple(v) for k, v in ((existing or {}).get("inputs") or {}).items()}
     declared_out = {k: tuple(v) for k, v in ((existing or {}).get("outputs") or {}).items()}
@@ -189,6 +192,10 @@ def check_notebook(
     findings += computed + input_findings
     environment: dict[str, Any] = {}
     run_id = None
+    before_run, to_install = check_imports(
+        cells, notebook=path, root=workspace.root, document=document, kernel=kernel_name(document)
+    )
+    findings += before_run
     kernel = _kernel_problem(document)
     if kernel:
         findings.append(Finding(check="clean_run", status="fail", message=kernel))
@@ -196,6 +203,14 @@ def check_notebook(
         findings.append(
             Finding(
                 check="clean_run", status="fail", message="Not run: fix the parameters cell first."
+            )
+        )
+    elif to_install:
+        findings.append(
+            Finding(
+                check="clean_run",
+                status="fail",
+                message=f"Not run: install {', '.join(to_install)} first.",
             )
         )
     else:
@@ -285,9 +300,10 @@ class _RelayedError(MlopsLabError):
     """An error the ``mlops-lab handoff`` child reported, with its type, status and message."""
 
     kind = "MlopsLabError"
+    extra: dict[str, Any] | None = None  # the child's other fields (e.g. suggested_stage)
 
     def to_dict(self) -> dict[str, Any]:
-        return {**super().to_dict(), "type": self.kind}
+        return {**(self.extra or {}), **super().to_dict(), "type": self.kind}
 
 
 def _relayed(error: Any) -> MlopsLabError:
@@ -299,6 +315,7 @@ def _relayed(error: Any) -> MlopsLabError:
     relayed = type(f"Relayed{status}Error", (_RelayedError,), {"http_status": status})
     exc: _RelayedError = relayed(str(error.get("message") or "The handoff check failed."))
     exc.kind = str(error.get("type") or "MlopsLabError")
+    exc.extra = {k: v for k, v in error.items() if k not in ("type", "status", "message")}
     return exc
 
 

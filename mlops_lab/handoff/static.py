@@ -1,7 +1,8 @@
 """Handoff checks that read the saved notebook without running it.
 
 Code is analysed with :mod:`ast` cell by cell (IPython magics and shell lines
-are blanked first); a cell that still does not parse is reported, not guessed.
+are blanked first, cell magics of other languages skipped: :mod:`.magics`); a
+cell that still does not parse is reported, not guessed.
 """
 
 from __future__ import annotations
@@ -16,11 +17,13 @@ from pathlib import Path
 from typing import Any
 
 from mlops_lab.handoff.findings import Finding
+from mlops_lab.handoff.magics import PYTHON_CELL_MAGICS, prepare, saved_error
 from mlops_lab.pipelines.notebook import PARAMETER_TYPES, NotebookInfo
 
 __all__ = ["CellCode", "check_execution_order", "check_parameters", "check_paths", "parse_cells"]
 
-SUPPORTED = set(PARAMETER_TYPES.values())
+# "none": a None default, papermill's idiom for a required parameter (a run may give any value).
+SUPPORTED = set(PARAMETER_TYPES.values()) | {"none"}
 _BUILTINS = set(dir(builtins)) | {"display", "get_ipython", "In", "Out", "__file__"}
 # Calls that read a file named by their first argument.
 _READERS = {
@@ -45,7 +48,6 @@ _READERS = {
     "read_file",
 }
 _WINDOWS_ABSOLUTE = re.compile(r"^[A-Za-z]:[\\/]")
-_MAGIC = re.compile(r"^\s*[%!]")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -56,6 +58,15 @@ class CellCode:
     tree: ast.Module | None  # None: not Python (after blanking magics)
     defines: set[str] = field(default_factory=set)
     reads: dict[str, int] = field(default_factory=dict)  # name -> first line
+    magic: str | None = None  # its cell magic (%%bash -> "bash"); tree is None unless Python
+    writes: tuple[str, ...] = ()  # files it writes (%%writefile)
+    saved_error: tuple[str, str] | None = None  # (ename, evalue) of an error output saved in it
+    has_code: bool = True  # more than blank lines and comments
+
+    @property
+    def not_python(self) -> bool:
+        """A cell magic whose body is another language: not analysed, not an error."""
+        return self.magic is not None and self.magic not in PYTHON_CELL_MAGICS
 
 
 def parse_cells(cells: list[dict[str, Any]]) -> list[CellCode]:
@@ -65,11 +76,8 @@ def parse_cells(cells: list[dict[str, Any]]) -> list[CellCode]:
             continue
         source = cell.get("source", "")
         source = "".join(source) if isinstance(source, list) else str(source)
-        cleaned = "\n".join("" if _MAGIC.match(line) else line for line in source.splitlines())
-        try:
-            tree: ast.Module | None = ast.parse(cleaned)
-        except SyntaxError:
-            tree = None
+        prepared = prepare(source)
+        tree = prepared.tree
         defines, reads = _names(tree) if tree is not None else (set(), {})
         parsed.append(
             CellCode(
@@ -79,6 +87,13 @@ def parse_cells(cells: list[dict[str, Any]]) -> list[CellCode]:
                 defines=defines,
                 reads=reads,
                 execution_count=cell.get("execution_count"),
+                magic=prepared.magic,
+                writes=prepared.writes,
+                saved_error=saved_error(cell),
+                has_code=any(
+                    line.strip() and not line.lstrip().startswith("#")
+                    for line in source.splitlines()
+                ),
             )
         )
     return parsed
@@ -118,9 +133,13 @@ def check_parameters(info: NotebookInfo) -> Finding:
     if info.parameters_cell is None:
         return Finding(
             check="parameters",
-            status="fail",
-            message="No cell is tagged 'parameters'. Put the values a run may change in one "
-            "cell (literal defaults) and tag it 'parameters' (Property Inspector > Cell Tags).",
+            status="warn",
+            message="No cell is tagged 'parameters': the stage runs with zero parameters, and "
+            "a run cannot change any value. To offer some, add a parameters cell: "
+            "`mlops-lab handoff NOTEBOOK --add-parameters` (or 'Add a parameters cell' in the "
+            "Handoffs view) moves the first code cell's literal assignments into a new cell "
+            "tagged 'parameters'.",
+            details={"contract": {}, "fix": "add_parameters"},
         )
     bad = {n: p.type for n, p in info.parameters.items() if p.type not in SUPPORTED}
     contract = {n: {"type": p.type, "default": p.default} for n, p in info.parameters.items()}
@@ -131,7 +150,7 @@ def check_parameters(info: NotebookInfo) -> Finding:
             status="fail",
             cell=info.parameters_cell,
             message=f"Parameter default(s) that are not literals of a supported type "
-            f"(int, float, str, bool, list, dict): {listed}.",
+            f"(int, float, str, bool, list, dict, or None for any value): {listed}.",
             details={"contract": contract, "unsupported": bad},
         )
     return Finding(
@@ -140,10 +159,17 @@ def check_parameters(info: NotebookInfo) -> Finding:
         cell=info.parameters_cell,
         message=f"{len(contract)} parameter(s): "
         + (
-            ", ".join(f"{n}: {c['type']} = {c['default']!r}" for n, c in contract.items()) or "none"
+            ", ".join(
+                f"{n}: {_shown_type(c['type'])} = {c['default']!r}" for n, c in contract.items()
+            )
+            or "none"
         ),
         details={"contract": contract},
     )
+
+
+def _shown_type(kind: str) -> str:
+    return "none (any value)" if kind == "none" else kind
 
 
 def check_execution_order(cells: list[CellCode]) -> list[Finding]:
@@ -168,7 +194,7 @@ def check_execution_order(cells: list[CellCode]) -> list[Finding]:
     if executed:
         last_run = executed[-1].index
         for cell in cells:
-            if cell.execution_count is None and cell.index < last_run and cell.source.strip():
+            if cell.execution_count is None and cell.index < last_run and cell.has_code:
                 findings.append(
                     Finding(
                         check="execution_order",
@@ -179,6 +205,8 @@ def check_execution_order(cells: list[CellCode]) -> list[Finding]:
                 )
     defined_before: set[str] = set()
     for position, cell in enumerate(cells):
+        if cell.not_python:
+            continue  # %%bash, %%html...: another language
         if cell.tree is None:
             findings.append(
                 Finding(
@@ -206,6 +234,7 @@ def check_execution_order(cells: list[CellCode]) -> list[Finding]:
                     )
                 )
         defined_before |= cell.defines
+    findings += _saved_failures(cells)
     if not findings:
         findings.append(
             Finding(
@@ -213,6 +242,34 @@ def check_execution_order(cells: list[CellCode]) -> list[Finding]:
                 status="pass",
                 message="Cells were run top to bottom; no name is read before "
                 "the cell that defines it.",
+            )
+        )
+    return findings
+
+
+def _saved_failures(cells: list[CellCode]) -> list[Finding]:
+    """A saved KeyboardInterrupt (the run never finished) or error (saved after a failure)."""
+    findings = []
+    for cell in cells:
+        if cell.saved_error is None:
+            continue
+        name, value = cell.saved_error
+        shown = f"{name}: {value}" if value else name
+        message = (
+            f"Cell {cell.index + 1} was interrupted (a KeyboardInterrupt is saved in its output): "
+            "the scientist never finished this run, so the outputs saved below it are missing "
+            "or come from an earlier run."
+            if name == "KeyboardInterrupt"
+            else f"Cell {cell.index + 1} has a saved error output ({shown[:200]}): the notebook "
+            "was saved after a failure, so its saved outputs are not those of a complete run."
+        )
+        findings.append(
+            Finding(
+                check="execution_order",
+                status="warn",
+                cell=cell.index,
+                message=message,
+                details={"error": name},
             )
         )
     return findings
@@ -229,6 +286,7 @@ def _call_name(node: ast.Call) -> str | None:
 
 def check_paths(cells: list[CellCode], notebook: Path, root: Path) -> list[Finding]:
     findings = []
+    written = {path for cell in cells for path in cell.writes}  # %%writefile: made here
     for cell in cells:
         if cell.tree is None:
             continue
@@ -237,7 +295,7 @@ def check_paths(cells: list[CellCode], notebook: Path, root: Path) -> list[Findi
             if isinstance(node, ast.Call) and _call_name(node) in _READERS and node.args:
                 first = node.args[0]
                 target = first.value if isinstance(first, ast.Constant) else None
-                if isinstance(target, str) and target not in reported:
+                if isinstance(target, str) and target not in reported and target not in written:
                     reported.add(target)
                     findings.append(
                         Finding(

@@ -17,7 +17,9 @@
             outputs: {datasets: [customer_features]}
 
 Stage parameters override the defaults of the notebook's ``parameters``
-cell and must have the same type (an int is accepted for a float).
+cell and must have the same type (an int is accepted for a float; a ``None``
+default accepts any value). A notebook without a ``parameters`` cell is a
+stage with zero parameters.
 """
 
 from __future__ import annotations
@@ -169,6 +171,13 @@ def apply_parameters(
     parameters = {p.name: p.default for p in info.parameters.values()}
     for key, value in values.items():
         spec = info.parameters.get(key)
+        if spec is None and info.parameters_cell is None:
+            problems.append(
+                f"{where}parameter {key!r} cannot be set: {notebook} has no cell tagged "
+                "'parameters', so it runs with zero parameters (add one with "
+                f"`mlops-lab handoff {notebook} --add-parameters`)"
+            )
+            continue
         if spec is None:
             defined = ", ".join(info.parameters) or "none"
             problems.append(
@@ -232,12 +241,6 @@ def _stage(
         info: NotebookInfo = read_notebook(path)
     except PipelineSpecError as exc:
         problems.extend(f"{where}: {p}" for p in exc.problems)
-        return None
-    if info.parameters_cell is None:
-        problems.append(
-            f"{where}: notebook {notebook} has no cell tagged 'parameters' "
-            "(add the tag to the cell that assigns the parameters' defaults)"
-        )
         return None
     given = raw.get("parameters") or {}
     if not isinstance(given, Mapping):

@@ -5,11 +5,12 @@ from __future__ import annotations
 import tornado.web
 
 from mlops_lab.handoff import get_handoff, handoff_report, list_handoffs
+from mlops_lab.handoff.add_parameters import add_parameters_cell
 from mlops_lab.handoff.contract import NAME_PATTERN, check_in_subprocess
 from mlops_lab.server.handlers import BaseHandler, user_name
 from mlops_lab.server.validation import Body
 
-__all__ = ["HandoffHandler", "HandoffReportHandler", "HandoffsHandler"]
+__all__ = ["HandoffHandler", "HandoffParametersHandler", "HandoffReportHandler", "HandoffsHandler"]
 
 _FIELDS = {"notebook", "pipeline", "stage", "timeout", "rel_tol", "write_pipeline"}
 _NAME_RULE = "letters, digits and _, not starting with a digit, at most 64 characters"
@@ -59,3 +60,12 @@ class HandoffReportHandler(BaseHandler):
         workspace = await self.call(self.workspace)
         report = await self.call(handoff_report, workspace, handoff_id)
         self.finish(report, set_content_type="text/markdown; charset=utf-8")
+
+
+class HandoffParametersHandler(BaseHandler):
+    @tornado.web.authenticated
+    async def post(self) -> None:
+        """Add a parameters cell to a notebook that has none (the fix the check offers)."""
+        notebook = Body(self, fields={"notebook"}).path("notebook", required=True)
+        workspace = await self.call(self.workspace)
+        self.write_json(await self.call(add_parameters_cell, workspace, notebook))

@@ -26,6 +26,7 @@ from mlops_lab.server.features_handlers import (
 from mlops_lab.server.handlers import OpenAPIHandler, StatusHandler
 from mlops_lab.server.handoff_handlers import (
     HandoffHandler,
+    HandoffParametersHandler,
     HandoffReportHandler,
     HandoffsHandler,
 )
@@ -84,6 +85,7 @@ ROUTES: list[tuple[str, type]] = [
     ("/ab-tests/{test_id}", ABTestHandler),
     ("/alerts", AlertsHandler),
     ("/handoffs", HandoffsHandler),
+    ("/handoffs/parameters", HandoffParametersHandler),  # before {handoff_id}: matched first
     ("/handoffs/{handoff_id}", HandoffHandler),
     ("/handoffs/{handoff_id}/report", HandoffReportHandler),
     ("/deployments", DeploymentsHandler),

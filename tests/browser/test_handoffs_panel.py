@@ -219,11 +219,12 @@ def test_handoffs_list_findings_cells_report_check_again_and_stale(
     hidden = detail.locator('[data-check="execution_order"] [data-testid="mlops-handoff-finding"]')
     expect(hidden).to_have_attribute("data-result", "warn")
     expect(hidden.get_by_test_id("mlops-handoff-cell")).to_have_text("cell 3")
-    # The checks after a failed clean run did not run.
-    for skipped in ("outputs", "reproduction", "environment"):
+    # The checks after a failed clean run did not run; the environment was checked before it.
+    for skipped in ("outputs", "reproduction"):
         expect(detail.locator(f'[data-check="{skipped}"]')).to_have_attribute(
             "data-result", "skipped"
         )
+    expect(detail.locator('[data-check="environment"]')).to_have_attribute("data-result", "pass")
     expect(detail.get_by_test_id("mlops-handoff-run")).to_have_count(0)
     parameter = detail.get_by_test_id("mlops-handoff-parameter")
     expect(parameter).to_have_text("rowsint3")

@@ -3,7 +3,12 @@ import { ServerConnection } from '@jupyterlab/services';
 
 import { jsonBody, MlopsApiError, NETWORK_ERROR, requestAPI } from '../request';
 import { IErrorBody, IOpenedNotebook } from '../tokens';
-import { ICheckRequest, IHandoff, IHandoffsApi } from './types';
+import {
+  IAddedParameters,
+  ICheckRequest,
+  IHandoff,
+  IHandoffsApi
+} from './types';
 
 /**
  * The handoff routes of the mlops-lab REST API, plus the runs routes the
@@ -28,6 +33,14 @@ export class HandoffsApi implements IHandoffsApi {
 
   check(request: ICheckRequest): Promise<IHandoff> {
     return requestAPI('handoffs', jsonBody('POST', request), this._settings);
+  }
+
+  addParameters(notebook: string): Promise<IAddedParameters> {
+    return requestAPI(
+      'handoffs/parameters',
+      jsonBody('POST', { notebook }),
+      this._settings
+    );
   }
 
   runStage(pipeline: string, stage: string): Promise<{ run_id: string }> {

@@ -70,6 +70,8 @@ export function HandoffDetail(props: {
               handoff={detail}
               onCell={cell => void model.openCell(cell)}
               opening={cell => state.pending.has(`open:${cell}`)}
+              onAddParameters={() => void model.addParameters()}
+              addingParameters={state.pending.has('parameters')}
             />
           </section>
           <MetricsComparison handoff={detail} />

@@ -108,14 +108,24 @@ export function Counts(props: {
 }
 
 /**
+ * The actions a finding offers (the fix of a missing parameters cell).
+ */
+export interface IFindingActions {
+  onAddParameters?: () => void;
+  addingParameters?: boolean;
+}
+
+/**
  * The findings grouped by check, in the order the checks run; the checks
  * that did not run (after a failed clean run) are listed as not checked.
  */
-export function Findings(props: {
-  handoff: IHandoff;
-  onCell: (cell: number) => void;
-  opening: (cell: number) => boolean;
-}): JSX.Element {
+export function Findings(
+  props: {
+    handoff: IHandoff;
+    onCell: (cell: number) => void;
+    opening: (cell: number) => boolean;
+  } & IFindingActions
+): JSX.Element {
   const { handoff, onCell, opening } = props;
   const groups = new Map<string, IFinding[]>();
   for (const check of CHECKS) {
@@ -164,6 +174,8 @@ export function Findings(props: {
                   marked={findings.length > 1}
                   onCell={onCell}
                   opening={opening}
+                  onAddParameters={props.onAddParameters}
+                  addingParameters={props.addingParameters}
                 />
               ))}
             </ul>
@@ -196,14 +208,20 @@ function NotChecked(props: { check: string }): JSX.Element {
   );
 }
 
-function FindingRow(props: {
-  finding: IFinding;
-  marked: boolean;
-  onCell: (cell: number) => void;
-  opening: (cell: number) => boolean;
-}): JSX.Element {
-  const { finding, onCell, opening } = props;
+function FindingRow(
+  props: {
+    finding: IFinding;
+    marked: boolean;
+    onCell: (cell: number) => void;
+    opening: (cell: number) => boolean;
+  } & IFindingActions
+): JSX.Element {
+  const { finding, onCell, opening, onAddParameters } = props;
   const { cell } = finding;
+  const fix =
+    finding.check === 'parameters' &&
+    finding.details.fix === 'add_parameters' &&
+    onAddParameters;
   return (
     <li
       className="jp-mlops-handoff-finding"
@@ -226,6 +244,25 @@ function FindingRow(props: {
               onClick={() => onCell(cell)}
             >
               cell {cell}
+            </button>
+          </>
+        )}
+        {fix && (
+          <>
+            {' '}
+            <button
+              type="button"
+              className="jp-mlops-link jp-mlops-handoff-fix"
+              data-testid="mlops-handoff-add-parameters"
+              title={
+                "Move the first code cell's literal assignments into a new " +
+                "cell tagged 'parameters' (the notebook is changed on disk " +
+                'and reloaded; check it again afterwards)'
+              }
+              disabled={!!props.addingParameters}
+              onClick={() => fix()}
+            >
+              Add a parameters cell
             </button>
           </>
         )}

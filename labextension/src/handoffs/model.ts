@@ -7,7 +7,8 @@ import {
   IFinding,
   IHandoff,
   IHandoffLinks,
-  IHandoffsApi
+  IHandoffsApi,
+  IStageTaken
 } from './types';
 
 /**
@@ -38,7 +39,7 @@ export interface IHandoffsState {
    */
   checking: ReadonlySet<string>;
   /**
-   * Actions in flight: `run`, `open:<cell>`, `executed`.
+   * Actions in flight: `run`, `open:<cell>`, `executed`, `parameters`.
    */
   pending: ReadonlySet<string>;
   actionError: IActionError | null;
@@ -83,6 +84,26 @@ export function pipelineNotice(handoff: IHandoff): string | null {
     ? `Ready: ${where} written to mlops_lab.yaml`
     : `Ready; mlops_lab.yaml was not changed (tick "Add the stage to ` +
         `mlops_lab.yaml" and check again to add ${where})`;
+}
+
+/**
+ * The stage a check was refused for, and the free name offered (a 409
+ * `StageTakenError`), or null for any other error.
+ */
+export function stageTaken(error: MlopsApiError): IStageTaken | null {
+  const { stage, taken_by, suggested_stage } = error.details;
+  if (
+    error.code !== 'StageTakenError' ||
+    typeof suggested_stage !== 'string' ||
+    typeof taken_by !== 'string'
+  ) {
+    return null;
+  }
+  return {
+    stage: typeof stage === 'string' ? stage : '',
+    takenBy: taken_by,
+    suggested: suggested_stage
+  };
 }
 
 /**
@@ -146,6 +167,8 @@ export class HandoffsModel implements IDisposable {
 
   /**
    * Check a notebook (blocks for the clean run), then show its handoff.
+   * When its stage name already runs another notebook, the user is asked
+   * whether to check it under the free name the server suggests.
    *
    * @param show show the notebook's handoff while it is checked and the
    *   new one once done, even if another handoff was shown
@@ -155,6 +178,64 @@ export class HandoffsModel implements IDisposable {
     request: ICheckRequest,
     options: { show?: boolean } = {}
   ): Promise<IHandoff | null> {
+    let result = await this._checkOnce(request, options);
+    const taken = result instanceof MlopsApiError ? stageTaken(result) : null;
+    if (taken && (await this._links.chooseStage(taken))) {
+      result = await this._checkOnce(
+        { ...request, stage: taken.suggested },
+        options
+      );
+    }
+    if (result instanceof MlopsApiError) {
+      this._update({
+        actionError: {
+          title: `${request.notebook} could not be checked`,
+          error: result
+        }
+      });
+      return null;
+    }
+    return result;
+  }
+
+  /**
+   * The fix the parameters check offers: add a parameters cell to the
+   * shown handoff's notebook (saving unsaved changes first if the user
+   * agrees), reload it if it is open, and say what was done; checking it
+   * again is up to the user.
+   */
+  async addParameters(): Promise<void> {
+    const notebook = this._state.detail?.notebook;
+    if (!notebook) {
+      return;
+    }
+    const done = await this._act(
+      'parameters',
+      `A parameters cell could not be added to ${notebook}`,
+      async () => {
+        if (!(await this._links.prepareEdit(notebook))) {
+          return null;
+        }
+        const added = await this._api.addParameters(notebook);
+        await this._links.reloadNotebook(notebook);
+        return added;
+      }
+    );
+    if (done) {
+      this._update({
+        notice: `${done.message} (Press "Check again" to see the findings.)`
+      });
+      await this.refresh(); // the notebook's code changed: its handoff is stale now
+    }
+  }
+
+  /**
+   * One check; its error is returned, not shown (null: already checking).
+   */
+  private async _checkOnce(
+    request: ICheckRequest,
+    options: { show?: boolean }
+  ): Promise<IHandoff | MlopsApiError | null> {
     const { notebook } = request;
     if (this._state.checking.has(notebook)) {
       return null;
@@ -185,13 +266,7 @@ export class HandoffsModel implements IDisposable {
       this._update({ notice: pipelineNotice(done) });
       return done;
     } catch (reason) {
-      this._update({
-        actionError: {
-          title: `${notebook} could not be checked`,
-          error: asApiError(reason)
-        }
-      });
-      return null;
+      return asApiError(reason);
     } finally {
       this._setIn('checking', notebook, false);
     }

@@ -2,7 +2,12 @@ import {
   JupyterFrontEnd,
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
-import { ICommandPalette, showErrorMessage } from '@jupyterlab/apputils';
+import {
+  Dialog,
+  ICommandPalette,
+  showDialog,
+  showErrorMessage
+} from '@jupyterlab/apputils';
 import { IDocumentManager } from '@jupyterlab/docmanager';
 import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
 import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
@@ -51,6 +56,42 @@ export const handoffsPlugin: JupyterFrontEndPlugin<void> = {
             : openNotebookCell(docManager, path, cell),
         showRun: (runId, pipeline) => {
           void commands.execute(CommandIDs.showRuns, { runId, pipeline });
+        },
+        chooseStage: async ({ stage, takenBy, suggested }) => {
+          const answer = await showDialog({
+            title: 'Stage name already taken',
+            body: `Stage ${stage} already runs ${takenBy}: use ${suggested} instead?`,
+            buttons: [
+              Dialog.cancelButton(),
+              Dialog.okButton({ label: `Use ${suggested}` })
+            ]
+          });
+          return answer.button.accept;
+        },
+        prepareEdit: async path => {
+          const open = docManager.findWidget(path);
+          if (!open?.context.model.dirty) {
+            return true;
+          }
+          const answer = await showDialog({
+            title: 'Unsaved changes',
+            body:
+              `${path} has unsaved changes. Adding a parameters cell ` +
+              'changes the file on disk and reloads it: save your changes ' +
+              'first?',
+            buttons: [
+              Dialog.cancelButton(),
+              Dialog.okButton({ label: 'Save and add' })
+            ]
+          });
+          if (!answer.button.accept) {
+            return false;
+          }
+          await open.context.save();
+          return true;
+        },
+        reloadNotebook: async path => {
+          await docManager.findWidget(path)?.context.revert();
         }
       }
     });

@@ -142,6 +142,36 @@ export interface ICheckRequest {
 }
 
 /**
+ * What adding a parameters cell did (`POST handoffs/parameters`).
+ */
+export interface IAddedParameters {
+  notebook: string;
+  /**
+   * The parameters cell, counted from 1.
+   */
+  cell: number;
+  /**
+   * The parameters now in it (empty: an empty cell was added).
+   */
+  moved: string[];
+  /**
+   * The first code cell was tagged as it was.
+   */
+  tagged_existing: boolean;
+  message: string;
+}
+
+/**
+ * A check refused because its stage name already runs another notebook
+ * (a 409 `StageTakenError`).
+ */
+export interface IStageTaken {
+  stage: string;
+  takenBy: string;
+  suggested: string;
+}
+
+/**
  * The handoff REST API (and the routes it links to), as the view uses it.
  */
 export interface IHandoffsApi {
@@ -149,6 +179,10 @@ export interface IHandoffsApi {
   getHandoff(id: string): Promise<IHandoff>;
   getReport(id: string): Promise<string>;
   check(request: ICheckRequest): Promise<IHandoff>;
+  /**
+   * Add a parameters cell to a notebook that has none.
+   */
+  addParameters(notebook: string): Promise<IAddedParameters>;
   /**
    * Start a run of one stage of a pipeline (`POST runs`).
    */
@@ -173,4 +207,17 @@ export interface IHandoffLinks {
    * Show a run in the Runs view.
    */
   showRun(runId: string, pipeline: string): void;
+  /**
+   * Ask whether to check the notebook under the suggested stage name.
+   */
+  chooseStage(taken: IStageTaken): Promise<boolean>;
+  /**
+   * Before the notebook's file is changed on disk: if it is open with
+   * unsaved changes, ask to save them (false: the user cancelled).
+   */
+  prepareEdit(path: string): Promise<boolean>;
+  /**
+   * Reload the notebook from disk if it is open.
+   */
+  reloadNotebook(path: string): Promise<void>;
 }
