@@ -1,4 +1,5 @@
-"""The handoff report: the contract, every finding and the metrics side by side (Markdown)."""
+"""The handoff report: the contract, every finding, and the metrics and the differing outputs
+side by side (Markdown)."""
 
 from __future__ import annotations
 
@@ -74,4 +75,31 @@ def render_report(
             f"{'yes' if r['same'] else 'NO'} |"
             for r in rows
         ]
+    lines += _side_by_side(findings, "reproduction", "saved", "clean", "saved vs clean run")
+    lines += _side_by_side(findings, "determinism", "run1", "run2", "clean run 1 vs run 2")
     return "\n".join(lines) + "\n"
+
+
+def _side_by_side(
+    findings: list[dict[str, Any]], check: str, a: str, b: str, title: str
+) -> list[str]:
+    """The first differing cells of ``check``'s finding, the two sides ``a`` and ``b``."""
+    finding = next((f for f in findings if f["check"] == check), None)
+    rows = (finding or {}).get("details", {}).get("cells") or []
+    if not rows:
+        return []
+    last = "likely cause" if check == "determinism" else "differing numbers"
+    lines = [
+        "",
+        f"## Outputs: {title}",
+        "",
+        f"| cell | {title.split(' vs ')[0]} | {title.split(' vs ')[1]} | {last} |",
+        "| --- | --- | --- | --- |",
+    ]
+    for row in rows:
+        numbers = ", ".join(f"{x} -> {y}" for x, y in row.get("numbers") or [])
+        extra = row.get("cause", "") if check == "determinism" else numbers
+        lines.append(
+            f"| {row['cell']} | {_cell(row.get(a))} | {_cell(row.get(b))} | {_cell(extra)} |"
+        )
+    return lines
