@@ -146,6 +146,23 @@ def test_cells_are_aligned_with_the_saved_notebook_and_numbered_from_1() -> None
     ]
 
 
+def test_a_saved_injected_parameters_cell_does_not_shift_the_cells_below() -> None:
+    """A notebook saved from papermill's output: papermill replaces its injected cell."""
+    saved = [
+        _cell(source="n = 1", count=1),
+        _cell(_out("n = 2\n"), source="n = 2", count=2),
+        _cell(_out("2\n"), source="print(n)", count=3),
+    ]
+    saved[0]["metadata"] = {"tags": ["parameters"]}
+    saved[1]["metadata"] = {"tags": ["injected-parameters"]}
+    executed = [saved[0], _cell(source="n = 3", count=2), _cell(_out("2\n"), count=3)]
+    executed[1]["metadata"] = {"tags": ["injected-parameters"]}
+    compared, rows = differing_cells(
+        saved, saved, executed, names=("saved", "clean"), rel_tol=0, only_saved_outputs=True
+    )
+    assert (compared, rows) == (1, [])
+
+
 # -- likely causes, without kernels ------------------------------------------------------
 
 
