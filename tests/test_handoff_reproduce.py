@@ -318,7 +318,7 @@ def test_a_saved_number_the_clean_run_does_not_give_fails_naming_the_cell(
     assert handoff["contract"]["repeat"] == 1
     report = handoff_report(workspace, handoff["id"])
     assert "## Outputs: saved vs clean run" in report
-    assert "| 4 | accuracy 0.9386 | accuracy 0.8947 | 0.9386 -> 0.8947 |" in report
+    assert "| 4 | accuracy 0.9386 | accuracy 0.8947 | 0.9386 -> 0.8947 |  |" in report
 
 
 def test_unseeded_randomness_and_the_clock_make_two_clean_runs_differ(

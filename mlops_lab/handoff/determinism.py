@@ -164,7 +164,7 @@ def check_determinism(
             continue
         for row in rows[:MAX_SHOWN]:
             row["cause"] = likely_cause(cells, row["cell"] - 1, row, _NAMES)
-        parts = [f"{describe(r, *_NAMES)} ({r['cause']})" for r in rows[:3]]
+        parts = [describe(r, *_NAMES) for r in rows[:3]]
         parts += [f"metric {m['metric']} {m['run1']} -> {m['run2']}" for m in metrics[:3]]
         more = len(rows) + len(metrics) - len(parts)
         return Finding(

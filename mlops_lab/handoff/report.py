@@ -75,31 +75,32 @@ def render_report(
             f"{'yes' if r['same'] else 'NO'} |"
             for r in rows
         ]
-    lines += _side_by_side(findings, "reproduction", "saved", "clean", "saved vs clean run")
-    lines += _side_by_side(findings, "determinism", "run1", "run2", "clean run 1 vs run 2")
+    lines += _side_by_side(findings, "reproduction", ("saved", "saved"), ("clean", "clean run"))
+    lines += _side_by_side(findings, "determinism", ("run1", "clean run 1"), ("run2", "run 2"))
     return "\n".join(lines) + "\n"
 
 
 def _side_by_side(
-    findings: list[dict[str, Any]], check: str, a: str, b: str, title: str
+    findings: list[dict[str, Any]], check: str, left: tuple[str, str], right: tuple[str, str]
 ) -> list[str]:
-    """The first differing cells of ``check``'s finding, the two sides ``a`` and ``b``."""
+    """The first differing cells of ``check``'s finding: the sides (key, heading) ``left``
+    and ``right``, the differing numbers and the likely cause."""
     finding = next((f for f in findings if f["check"] == check), None)
     rows = (finding or {}).get("details", {}).get("cells") or []
     if not rows:
         return []
-    last = "likely cause" if check == "determinism" else "differing numbers"
     lines = [
         "",
-        f"## Outputs: {title}",
+        f"## Outputs: {left[1]} vs {right[1]}",
         "",
-        f"| cell | {title.split(' vs ')[0]} | {title.split(' vs ')[1]} | {last} |",
-        "| --- | --- | --- | --- |",
+        f"| cell | {left[1]} | {right[1]} | numbers | likely cause |",
+        "| --- | --- | --- | --- | --- |",
     ]
     for row in rows:
         numbers = ", ".join(f"{x} -> {y}" for x, y in row.get("numbers") or [])
-        extra = row.get("cause", "") if check == "determinism" else numbers
         lines.append(
-            f"| {row['cell']} | {_cell(row.get(a))} | {_cell(row.get(b))} | {_cell(extra)} |"
+            f"| {row['cell']} | {_cell(row.get(left[0]))} | {_cell(row.get(right[0]))} | "
+            f"{_cell(numbers)} | "
+            f"{_cell(row.get('cause'))} |"
         )
     return lines

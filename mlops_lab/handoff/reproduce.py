@@ -15,8 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from mlops_lab.handoff import clean_run as dynamic
+from mlops_lab.handoff.causes import NOT_SEEN, likely_cause
 from mlops_lab.handoff.findings import Finding
 from mlops_lab.handoff.outputs import compare_outputs, has_outputs, normalise
+from mlops_lab.handoff.static import parse_cells
 from mlops_lab.pipelines.cellmap import align, cell_number
 
 __all__ = ["MAX_SHOWN", "check_reproduction", "differing_cells", "executed_cells"]
@@ -67,12 +69,13 @@ def differing_cells(
 
 
 def describe(row: dict[str, Any], a: str, b: str) -> str:
-    """One difference in a sentence: cell 3: 0.9386 -> 0.8947."""
+    """One difference in a sentence: cell 3: 0.9386 -> 0.8947 (likely cause: ...)."""
     if row.get("numbers"):
         change = ", ".join(f"{x} -> {y}" for x, y in row["numbers"][:3])
     else:
         change = f"{row[a]!r} -> {row[b]!r}"
-    return f"cell {row['cell']}: {change}"
+    cause = f" (likely cause: {row['cause']})" if row.get("cause") else ""
+    return f"cell {row['cell']}: {change}{cause}"
 
 
 def _saved_part(
@@ -95,6 +98,11 @@ def _saved_part(
         only_saved_outputs=True,
     )
     details = {"compared_cells": compared, "differing_cells": len(rows), "cells": rows[:MAX_SHOWN]}
+    cells = parse_cells(saved)
+    for row in rows[:MAX_SHOWN]:  # where the code shows one (the saved run may differ otherwise)
+        cause = likely_cause(cells, row["cell"] - 1, row, ("saved", "clean"))
+        if cause != NOT_SEEN:
+            row["cause"] = cause
     if not rows:
         return (
             "pass",
