@@ -23,11 +23,13 @@ from mlops_lab.environment import ENV_CAPTURE
 from mlops_lab.errors import InvalidInputError
 from mlops_lab.handoff import check_notebook, handoff_report
 from mlops_lab.handoff.causes import NOT_SEEN, likely_cause
+from mlops_lab.handoff.clean_run import CleanRun
 from mlops_lab.handoff.determinism import writes_files
 from mlops_lab.handoff.outputs import compare_outputs, normalise
-from mlops_lab.handoff.reproduce import differing_cells
+from mlops_lab.handoff.reproduce import check_reproduction, differing_cells
 from mlops_lab.handoff.static import parse_cells
 from mlops_lab.pipelines import records
+from mlops_lab.pipelines.executor import StageOutcome
 
 
 def _out(text: str, name: str = "stdout") -> Any:
@@ -161,6 +163,31 @@ def test_a_saved_injected_parameters_cell_does_not_shift_the_cells_below() -> No
         saved, saved, executed, names=("saved", "clean"), rel_tol=0, only_saved_outputs=True
     )
     assert (compared, rows) == (1, [])
+
+
+def test_nothing_saved_is_a_warning_unless_an_interactive_run_logged_metrics(
+    tmp_path: Path,
+) -> None:
+    saved = [_cell(source="print(1)", count=1), _cell(source="x = 2", count=None)]
+    executed = tmp_path / "executed.ipynb"
+    notebook = new_notebook(cells=[new_code_cell("print(1)"), new_code_cell("x = 2")])
+    nbformat.write(notebook, executed)
+    run = CleanRun(
+        run_id="h1",
+        stage="s",
+        outcome=StageOutcome(ok=True, duration_s=1.0, cells_total=2),
+        executed=executed,
+        metrics={"rows": 3.0},
+    )
+    alone = check_reproduction(saved, run, (None, {}, None), rel_tol=1e-6)
+    assert alone.status == "warn" and "nothing saved to compare with" in alone.message
+    logged = check_reproduction(saved, run, ("r1", {"rows": 3.0}, None), rel_tol=1e-6)
+    assert logged.status == "pass" and "reproduce interactive run r1" in logged.message
+    assert logged.details["metrics"] == [
+        {"metric": "rows", "interactive": 3.0, "clean": 3.0, "same": True}
+    ]
+    differs = check_reproduction(saved, run, ("r1", {"rows": 4.0}, None), rel_tol=1e-6)
+    assert differs.status == "fail" and "rows 4.0 -> 3.0" in differs.message
 
 
 # -- likely causes, without kernels ------------------------------------------------------
@@ -328,13 +355,15 @@ def test_unseeded_randomness_and_the_clock_make_two_clean_runs_differ(
         workspace.root / "noisy.ipynb",
         [
             ("import numpy as np", []),
-            ("print('accuracy', np.random.rand())", []),
+            ("print('accuracy', np.random.rand())", [_out("accuracy 0.5\n")]),
             ("import datetime\nprint('finished at', datetime.datetime.now())", []),
         ],
     )
     handoff = check_notebook(workspace, "noisy.ipynb")
-    assert _finding(handoff, "reproduction")["status"] == "warn"  # nothing saved
-    assert "nothing saved to compare with" in _finding(handoff, "reproduction")["message"]
+    reproduction = _finding(handoff, "reproduction")
+    assert reproduction["status"] == "fail" and reproduction["cell"] == 3
+    assert reproduction["details"]["cells"][0]["saved"] == "accuracy 0.5"
+    assert "(likely cause: unseeded randomness: np.random.rand" in reproduction["message"]
     determinism = _finding(handoff, "determinism")
     assert determinism["status"] == "fail" and determinism["cell"] == 3, determinism
     rows = determinism["details"]["cells"]
