@@ -374,6 +374,32 @@ def test_unseeded_randomness_and_the_clock_make_two_clean_runs_differ(
     assert handoff["status"] == "failing"
 
 
+def test_a_second_run_that_raises_fails_and_one_that_does_not_finish_is_not_compared(
+    workspace: Workspace,
+) -> None:
+    """The notebook leaves a file behind, so the runs are made one after the other and the
+    second one sees the file: it raises, or it sleeps past the timeout."""
+    leave = "import os\nseen = os.path.exists('{0}')\nopen('{0}', 'w').close()"
+    _notebook(
+        workspace.root / "raises.ipynb",
+        [(leave.format("raised.flag"), []), ("if seen:\n    raise ValueError('again')", [])],
+    )
+    raised = check_notebook(workspace, "raises.ipynb")
+    assert _finding(raised, "clean_run")["status"] == "pass"
+    determinism = _finding(raised, "determinism")
+    assert determinism["status"] == "fail" and determinism["cell"] == 3, determinism
+    assert "Clean run 2 raised an error although run 1 succeeded" in determinism["message"]
+    assert "ValueError: again" in determinism["message"]
+    _notebook(
+        workspace.root / "sleeps.ipynb",
+        [(leave.format("slept.flag"), []), ("import time\nif seen:\n    time.sleep(60)", [])],
+    )
+    slept = check_notebook(workspace, "sleeps.ipynb", timeout=8)
+    determinism = _finding(slept, "determinism")
+    assert determinism["status"] == "warn", determinism
+    assert determinism["message"].startswith("Not compared: clean run 2 did not finish")
+
+
 def test_repeat_is_checked_before_anything_runs(workspace: Workspace) -> None:
     _notebook(workspace.root / "a.ipynb", [("print(1)", [])])
     with pytest.raises(InvalidInputError, match="repeat must be a number of clean runs"):

@@ -148,12 +148,22 @@ def check_determinism(
     cells = parse_cells(saved)
     reference = executed_cells(first.executed)
     for number, (run, finding) in enumerate(runs[1:], start=2):
+        if not run.outcome.ok and run.outcome.error_cell is None:
+            # A timeout or a dead kernel says more about the machine than about the code.
+            return Finding(
+                check="determinism",
+                status="warn",
+                cell=finding.cell,
+                message=f"Not compared: clean run {number} did not finish ({finding.message}).",
+                details={"runs": ids},
+            )
         if not run.outcome.ok:
             return Finding(
                 check="determinism",
                 status="fail",
                 cell=finding.cell,
-                message=f"Clean run {number} failed although run 1 succeeded: {finding.message}",
+                message=f"Clean run {number} raised an error although run 1 succeeded: "
+                f"{finding.message}",
                 details={"runs": ids},
             )
         compared, rows = differing_cells(
