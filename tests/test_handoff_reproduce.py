@@ -238,8 +238,13 @@ def test_notebooks_that_may_write_files_are_not_run_twice_at_once() -> None:
         writes("import pandas as pd", "df = pd.read_csv('in.csv')\nprint(open('a').read())") is None
     )
     assert writes("x = 1", "df.to_csv('out.csv')") == "to_csv() in cell 2"
+    assert writes("s = df.to_csv()\ndf = df.rename(columns=str.lower).copy()") is None
+    assert writes("names.remove('a')\ntext = text.replace('a', 'b')") is None
+    assert writes("import os\nos.remove('old.csv')") == "remove() in cell 1"
     assert writes("with open('log.txt', 'a') as f:\n    f.write('x')") == "open() in cell 1"
     assert writes("open(name, mode)") == "open() in cell 1"
+    assert writes("with Path('out.txt').open('w') as f:\n    pass") == "open() in cell 1"
+    assert writes("text = Path('in.txt').open().read()\nio.open('a', 'r')") is None
     assert writes("plt.savefig('fig.png')") == "savefig() in cell 1"
     assert writes("!wget http://example.com/data.csv") is not None
     assert writes("%%writefile helper.py\nx = 1") is not None

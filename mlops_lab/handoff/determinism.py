@@ -28,12 +28,19 @@ from mlops_lab.handoff import clean_run as dynamic
 from mlops_lab.handoff.causes import likely_cause
 from mlops_lab.handoff.findings import Finding
 from mlops_lab.handoff.reproduce import MAX_SHOWN, describe, differing_cells, executed_cells
-from mlops_lab.handoff.static import CellCode, parse_cells
+from mlops_lab.handoff.static import CellCode, _call_name, parse_cells
 from mlops_lab.pipelines.notebook import _cells_of
 from mlops_lab.pipelines.spec import PipelineSpec
 from mlops_lab.workspace import Workspace
 
-__all__ = ["DEFAULT_REPEAT", "MAX_REPEAT", "check_determinism", "check_repeat", "clean_runs"]
+__all__ = [
+    "DEFAULT_REPEAT",
+    "MAX_REPEAT",
+    "check_determinism",
+    "check_repeat",
+    "clean_runs",
+    "writes_files",
+]
 
 DEFAULT_REPEAT = 2
 MAX_REPEAT = 10
@@ -52,14 +59,46 @@ def check_repeat(repeat: int) -> int:
 
 # Calls that write or move files (by their last name), and magics that may.
 _WRITERS = {
-    "to_csv", "to_parquet", "to_json", "to_excel", "to_pickle", "to_feather", "to_hdf",
-    "to_sql", "to_netcdf", "to_orc", "to_stata", "to_file", "to_html", "to_latex", "savefig",
-    "save", "savez", "savez_compressed", "savetxt", "dump", "write_text", "write_bytes",
-    "write", "writelines", "mkdir", "makedirs", "rename", "replace", "remove", "unlink",
-    "rmdir", "rmtree", "copy", "copyfile", "copytree", "move", "save_model", "save_weights",
-    "urlretrieve", "download", "extractall", "touch",
+    "to_parquet", "to_feather", "to_hdf", "to_sql", "to_netcdf", "to_orc", "to_stata",
+    "to_file", "to_pickle", "to_excel", "savefig", "savez", "savez_compressed", "savetxt",
+    "write_text", "write_bytes", "writelines", "mkdir", "makedirs", "rmdir", "rmtree",
+    "unlink", "copyfile", "copytree", "save_model", "save_weights", "urlretrieve",
+    "extractall", "touch",
 }  # fmt: skip
+# ... that write only when given somewhere to write (df.to_csv() returns a string).
+_WRITERS_WITH_TARGET = {"to_csv", "to_json", "to_html", "to_latex", "to_markdown", "save",
+                        "dump", "download"}  # fmt: skip
+# ... and that write only as os.* or shutil.* (df.rename, list.remove, str.replace do not).
+_FILE_MODULE_WRITERS = {"remove", "rename", "replace", "copy", "copy2", "move", "symlink"}
+_OPEN_MODULES = {"io", "codecs", "gzip", "bz2", "lzma", "os", "tarfile", "zipfile"}
 _SHELL_MAGICS = ("%%writefile", "%%bash", "%%sh", "%%script", "%sx", "%system")
+
+
+def _writes(node: ast.Call) -> bool:
+    func = node.func
+    name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+    owner = (
+        func.value.id
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name)
+        else ""
+    )
+    if name == "open":
+        # path.open(mode) on a Path; open(path, mode), io.open(path, mode)...
+        method = isinstance(func, ast.Attribute) and owner not in _OPEN_MODULES
+        position = 0 if method else 1
+        mode = (
+            node.args[position]
+            if len(node.args) > position
+            else next((k.value for k in node.keywords if k.arg == "mode"), None)
+        )
+        if not isinstance(mode, ast.Constant):
+            return mode is not None  # a computed mode may write
+        return any(c in str(mode.value) for c in "wax+")
+    return (
+        name in _WRITERS
+        or (name in _WRITERS_WITH_TARGET and bool(node.args or node.keywords))
+        or (name in _FILE_MODULE_WRITERS and owner in ("os", "shutil"))
+    )
 
 
 def writes_files(cells: list[CellCode]) -> str | None:
@@ -69,20 +108,8 @@ def writes_files(cells: list[CellCode]) -> str | None:
             if line.lstrip().startswith(("!", *_SHELL_MAGICS)):
                 return f"{line.strip()[:40]!r} in cell {cell.index + 1}"
         for node in ast.walk(cell.tree) if cell.tree is not None else ():
-            if not isinstance(node, ast.Call):
-                continue
-            func = node.func
-            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
-            mode = (
-                node.args[1]
-                if len(node.args) > 1
-                else next((k.value for k in node.keywords if k.arg == "mode"), None)
-            )
-            writing = isinstance(mode, ast.Constant) and any(c in str(mode.value) for c in "wax+")
-            if name in _WRITERS or (
-                name == "open" and (writing or not isinstance(mode, ast.Constant | None))
-            ):
-                return f"{name}() in cell {cell.index + 1}"
+            if isinstance(node, ast.Call) and _writes(node):
+                return f"{_call_name(node)}() in cell {cell.index + 1}"
     return None
 
 

@@ -21,7 +21,7 @@ from mlops_lab.handoff.outputs import compare_outputs, has_outputs, normalise
 from mlops_lab.handoff.static import parse_cells
 from mlops_lab.pipelines.cellmap import align, cell_number
 
-__all__ = ["MAX_SHOWN", "check_reproduction", "differing_cells", "executed_cells"]
+__all__ = ["MAX_SHOWN", "check_reproduction", "describe", "differing_cells", "executed_cells"]
 
 #: Differing cells listed in a finding (the first ones, top to bottom).
 MAX_SHOWN = 5
