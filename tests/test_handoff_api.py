@@ -66,10 +66,11 @@ async def test_handoff_rest(jp_fetch: Any, jp_root_dir: Path) -> None:
         "api",
         "handoffs",
         method="POST",
-        body=json.dumps({"notebook": "double.ipynb", "timeout": 120}),
+        body=json.dumps({"notebook": "double.ipynb", "timeout": 120, "repeat": 1}),
     )
     handoff = json.loads(response.body)
     assert handoff["status"] == "ready" and handoff["counts"]["fail"] == 0
+    assert handoff["contract"]["repeat"] == 1
     # Not asked to: the pipeline file is left alone, and the answer says so.
     assert handoff["pipeline_written"] is False
     assert (jp_root_dir / "mlops_lab.yaml").read_bytes() == config_before
@@ -96,6 +97,8 @@ async def test_handoff_rest(jp_fetch: Any, jp_root_dir: Path) -> None:
         ({"notebook": "/etc/passwd"}, 400, "must be a relative path"),
         ({"notebook": "double.ipynb", "timeout": True}, 400, "'timeout' must be a number"),
         ({"notebook": "double.ipynb", "write_pipeline": "yes"}, 400, "true or false"),
+        ({"notebook": "double.ipynb", "repeat": 0}, 400, "'repeat' must be between 1 and 10"),
+        ({"notebook": "double.ipynb", "repeat": 2.5}, 400, "'repeat' must be an integer"),
     ]:
         with pytest.raises(HTTPClientError) as failed:
             await jp_fetch("mlops-lab", "api", "handoffs", method="POST", body=json.dumps(body))

@@ -26,7 +26,16 @@ _MARK = {"pass": "pass", "warn": "WARN", "fail": "FAIL"}
     type=float,
     default=1e-6,
     show_default=True,
-    help="Relative tolerance for float metrics (integers must match exactly).",
+    help="Relative tolerance for float metrics and the numbers in outputs (integers must "
+    "match exactly).",
+)
+@click.option(
+    "--repeat",
+    type=click.IntRange(1, 10),
+    default=2,
+    show_default=True,
+    help="Clean runs in fresh kernels: 2 checks that two runs give the same outputs "
+    "(determinism); 1 skips that check.",
 )
 @click.option(
     "--write-pipeline/--no-write-pipeline",
@@ -50,13 +59,15 @@ def handoff(
     stage: str | None,
     timeout: float,
     rel_tol: float,
+    repeat: int,
     write_pipeline: bool,
     add_parameters: bool,
     by: str | None,
     as_json: bool,
 ) -> None:
     """Check NOTEBOOK for handoff: parameters, order, paths, inputs, a clean run, outputs,
-    reproduced metrics, environment. Ready notebooks become a pipeline stage; exit 1 if failing."""
+    reproduced outputs and metrics, environment, determinism. Ready notebooks become a
+    pipeline stage; exit 1 if failing."""
     from mlops_lab.handoff import check_notebook
 
     if add_parameters:
@@ -75,6 +86,7 @@ def handoff(
         stage=stage,
         timeout=timeout,
         rel_tol=rel_tol,
+        repeat=repeat,
         by=by,
         write_pipeline=write_pipeline,
     )

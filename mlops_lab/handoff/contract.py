@@ -21,6 +21,13 @@ from typing import Any
 from mlops_lab.datasets import get_dataset_version
 from mlops_lab.errors import InvalidInputError, MlopsLabError, NotFoundError
 from mlops_lab.handoff import clean_run as dynamic
+from mlops_lab.handoff import reproduce
+from mlops_lab.handoff.determinism import (
+    DEFAULT_REPEAT,
+    check_determinism,
+    check_repeat,
+    clean_runs,
+)
 from mlops_lab.handoff.findings import Finding
 from mlops_lab.handoff.imports import check_imports, kernel_name
 from mlops_lab.handoff.pipeline_file import write_stage
@@ -156,15 +163,18 @@ def check_notebook(
     stage: str | None = None,
     timeout: float = 600.0,
     rel_tol: float = 1e-6,
+    repeat: int = DEFAULT_REPEAT,
     by: str | None = None,
     write_pipeline: bool = True,
 ) -> dict[str, Any]:
     """Run every check on ``notebook`` and store the handoff (ready or failing).
 
     ``write_pipeline``: add a ready notebook's stage to ``mlops_lab.yaml`` (the
-    answer's ``pipeline_written`` says whether it was).
+    answer's ``pipeline_written`` says whether it was). ``repeat``: clean runs in
+    fresh kernels (2: the determinism check; 1 skips it).
     """
     relative = _relative(workspace, notebook)
+    check_repeat(repeat)
     path = workspace.root / relative
     document = json.loads(path.read_text(encoding="utf-8"))
     raw_cells = _cells_of(path)
@@ -214,19 +224,23 @@ def check_notebook(
             )
         )
     else:
-        run, finding = dynamic.clean_run(
-            workspace, notebook_pipeline(workspace, relative), timeout=timeout
+        runs = clean_runs(
+            workspace, notebook_pipeline(workspace, relative), repeat=repeat, timeout=timeout
         )
+        run, finding = runs[0]
         run_id = run.run_id
         findings.append(finding)
         if run.outcome.ok:
             findings.append(dynamic.check_outputs(run, declared_out))
             interactive = dynamic.last_interactive_metrics(workspace, relative)
-            findings.append(dynamic.check_reproduction(run, interactive, rel_tol=rel_tol))
+            findings.append(
+                reproduce.check_reproduction(raw_cells, run, interactive, rel_tol=rel_tol)
+            )
             env_finding, environment = dynamic.check_environment(
                 run, interactive[2], _imports(cells)
             )
             findings.append(env_finding)
+            findings.append(check_determinism(raw_cells, runs, rel_tol=rel_tol))
             if not any(declared_out.values()):
                 declared_out = {k: tuple(v) for k, v in run.produced.items() if v}
     status = "failing" if any(f.status == "fail" for f in findings) else "ready"
@@ -241,6 +255,7 @@ def check_notebook(
         "environment": environment,
         "timeout": timeout,
         "rel_tol": rel_tol,
+        "repeat": repeat,
     }
     return _record(workspace, contract, findings, status, run_id, by or getpass.getuser(),
                    write_pipeline=write_pipeline)  # fmt: skip

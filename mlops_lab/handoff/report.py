@@ -1,4 +1,5 @@
-"""The handoff report: the contract, every finding and the metrics side by side (Markdown)."""
+"""The handoff report: the contract, every finding, and the metrics and the differing outputs
+side by side (Markdown)."""
 
 from __future__ import annotations
 
@@ -74,4 +75,32 @@ def render_report(
             f"{'yes' if r['same'] else 'NO'} |"
             for r in rows
         ]
+    lines += _side_by_side(findings, "reproduction", ("saved", "saved"), ("clean", "clean run"))
+    lines += _side_by_side(findings, "determinism", ("run1", "clean run 1"), ("run2", "run 2"))
     return "\n".join(lines) + "\n"
+
+
+def _side_by_side(
+    findings: list[dict[str, Any]], check: str, left: tuple[str, str], right: tuple[str, str]
+) -> list[str]:
+    """The first differing cells of ``check``'s finding: the sides (key, heading) ``left``
+    and ``right``, the differing numbers and the likely cause."""
+    finding = next((f for f in findings if f["check"] == check), None)
+    rows = (finding or {}).get("details", {}).get("cells") or []
+    if not rows:
+        return []
+    lines = [
+        "",
+        f"## Outputs: {left[1]} vs {right[1]}",
+        "",
+        f"| cell | {left[1]} | {right[1]} | numbers | likely cause |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for row in rows:
+        numbers = ", ".join(f"{x} -> {y}" for x, y in row.get("numbers") or [])
+        lines.append(
+            f"| {row['cell']} | {_cell(row.get(left[0]))} | {_cell(row.get(right[0]))} | "
+            f"{_cell(numbers)} | "
+            f"{_cell(row.get('cause'))} |"
+        )
+    return lines

@@ -35,9 +35,11 @@ def align(saved: Sequence[Any], executed: Sequence[Any]) -> list[tuple[int, int]
 
     The saved notebook's own error banners (from an earlier papermill run) are
     not executed; the executed copy's inserted cells have no saved counterpart.
+    A notebook saved from papermill's output keeps its injected-parameters
+    cell, which papermill replaces (or runs as is): left out on both sides.
     The remaining cells correspond one to one, in order.
     """
-    kept = [i for i, cell in enumerate(saved) if BANNER_TAG not in _tags(cell)]
+    kept = [i for i, cell in enumerate(saved) if not INSERTED_TAGS & _tags(cell)]
     ran = [i for i, cell in enumerate(executed) if not INSERTED_TAGS & _tags(cell)]
     return list(zip(kept, ran, strict=False))
 

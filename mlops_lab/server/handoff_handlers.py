@@ -7,12 +7,13 @@ import tornado.web
 from mlops_lab.handoff import get_handoff, handoff_report, list_handoffs
 from mlops_lab.handoff.add_parameters import add_parameters_cell
 from mlops_lab.handoff.contract import NAME_PATTERN, check_in_subprocess
+from mlops_lab.handoff.determinism import MAX_REPEAT
 from mlops_lab.server.handlers import BaseHandler, user_name
 from mlops_lab.server.validation import Body
 
 __all__ = ["HandoffHandler", "HandoffParametersHandler", "HandoffReportHandler", "HandoffsHandler"]
 
-_FIELDS = {"notebook", "pipeline", "stage", "timeout", "rel_tol", "write_pipeline"}
+_FIELDS = {"notebook", "pipeline", "stage", "timeout", "rel_tol", "repeat", "write_pipeline"}
 _NAME_RULE = "letters, digits and _, not starting with a digit, at most 64 characters"
 _MAX_TIMEOUT = 24 * 3600.0
 
@@ -39,6 +40,9 @@ class HandoffsHandler(BaseHandler):
             options["timeout"] = timeout
         if rel_tol is not None:
             options["rel_tol"] = rel_tol
+        repeat = body.integer("repeat", minimum=1, maximum=MAX_REPEAT)
+        if repeat is not None:
+            options["repeat"] = repeat
         # Only an explicit request changes mlops_lab.yaml (the stage of a ready notebook).
         options["write_pipeline"] = body.boolean("write_pipeline", default=False)
         by = user_name(self)

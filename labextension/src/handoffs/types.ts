@@ -59,6 +59,44 @@ export interface IMetricComparison {
   same: boolean;
 }
 
+/**
+ * One differing cell of the `reproduction` finding (`saved`, `clean`) or
+ * of the `determinism` finding (`run1`, `run2`, `cause`): its first
+ * differing line (or display, or error) on each side.
+ */
+export interface IOutputDifference {
+  /**
+   * The saved notebook's cell, from 1 (as JupyterLab counts them).
+   */
+  cell: number;
+  kind: 'numbers' | 'text' | 'display' | 'error';
+  saved?: string;
+  clean?: string;
+  run1?: string;
+  run2?: string;
+  /**
+   * The differing numbers, side by side.
+   */
+  numbers?: [string, string][];
+  /**
+   * How many lines of the cell differ (when more than one).
+   */
+  lines?: number;
+  /**
+   * The likely cause of a determinism difference, or "cause not seen".
+   */
+  cause?: string;
+}
+
+/**
+ * A metric two clean runs logged with different values (`determinism`).
+ */
+export interface IMetricDifference {
+  metric: string;
+  run1: number | null;
+  run2: number | null;
+}
+
 export interface IParameterContract {
   type: string;
   default: unknown;
@@ -88,6 +126,10 @@ export interface IContract {
   };
   timeout: number;
   rel_tol: number;
+  /**
+   * Clean runs the check made (2: the determinism check).
+   */
+  repeat?: number;
 }
 
 /**
@@ -134,6 +176,10 @@ export interface ICheckRequest {
   stage?: string;
   timeout?: number;
   rel_tol?: number;
+  /**
+   * Clean runs in fresh kernels (default 2; 1 skips the determinism check).
+   */
+  repeat?: number;
   /**
    * Add a ready notebook's stage to mlops_lab.yaml; the server leaves the
    * file alone unless this is true.
