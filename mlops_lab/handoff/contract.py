@@ -22,6 +22,7 @@ from mlops_lab.datasets import get_dataset_version
 from mlops_lab.errors import InvalidInputError, MlopsLabError, NotFoundError
 from mlops_lab.handoff import clean_run as dynamic
 from mlops_lab.handoff.findings import Finding
+from mlops_lab.handoff.observed import with_observed_reads
 from mlops_lab.handoff.pipeline_file import write_stage
 from mlops_lab.handoff.report import render_report
 from mlops_lab.handoff.static import (
@@ -204,6 +205,7 @@ def check_notebook(
         )
         run_id = run.run_id
         findings.append(finding)
+        findings = with_observed_reads(findings, run, raw_cells, notebook=relative)
         if run.outcome.ok:
             findings.append(dynamic.check_outputs(run, declared_out))
             interactive = dynamic.last_interactive_metrics(workspace, relative)
