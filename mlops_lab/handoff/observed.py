@@ -110,8 +110,11 @@ def check_observed_reads(
             Finding(
                 check="paths",
                 status="pass",
-                message="The clean run read no undeclared file, nothing outside the workspace "
-                "and used no network.",
+                message=(
+                    "The clean run" if run.outcome.ok else "Up to where it stopped, the clean run"
+                )
+                + " read no undeclared file, nothing outside the workspace and used "
+                "no network.",
                 details={"observed": True},
             )
         )
