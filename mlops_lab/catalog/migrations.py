@@ -434,4 +434,9 @@ MIGRATIONS: tuple[Migration, ...] = (
             """,
         ),
     ),
+    Migration(
+        version=10,
+        description="stage runs keep what their kernel read (observed reads, the cache's check)",
+        statements=("ALTER TABLE stage_runs ADD COLUMN reads JSON",),
+    ),
 )

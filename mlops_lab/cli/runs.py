@@ -11,6 +11,7 @@ import click
 from mlops_lab.cli._context import current_workspace
 from mlops_lab.cli._output import emit_json, json_option, print_table
 from mlops_lab.pipelines.progress import TerminalProgress
+from mlops_lab.pipelines.reads import describe_reads
 from mlops_lab.pipelines.records import RUN_STATUSES, RunRecord, get_run, list_runs
 from mlops_lab.pipelines.runner import RunOptions
 from mlops_lab.pipelines.service import (
@@ -269,6 +270,10 @@ def _print_run(record: RunRecord) -> None:
         metrics = record.metrics.get(stage.stage)
         if metrics:
             click.echo("      " + ", ".join(f"{k}={v:g}" for k, v in metrics.items()))
+        if stage.reads and stage.reads.get("rerun_because"):
+            click.echo(f"      ran again: {stage.reads['rerun_because']}")
+        for line in describe_reads(stage.reads):
+            click.echo(f"      {line}")
         if stage.status == "failed":
             cell = f" in cell {stage.error_cell}" if stage.error_cell is not None else ""
             click.echo(f"      {stage.error_name}{cell}: {stage.error_value}", err=True)

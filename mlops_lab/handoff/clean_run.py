@@ -35,6 +35,7 @@ class CleanRun:
     metrics: dict[str, float] = field(default_factory=dict)
     produced: dict[str, list[str]] = field(default_factory=dict)
     environment: dict[str, Any] | None = None
+    reads: dict[str, Any] | None = None  # what the kernel read (mlops_lab.pipelines.reads)
 
 
 def clean_run(
@@ -87,6 +88,7 @@ def clean_run(
         stage=stage.name,
         outcome=outcome,
         executed=executed,
+        reads=outcome.reads,
         **_summary(outcome.entries),
     )
     if outcome.ok:
@@ -99,6 +101,7 @@ def clean_run(
             cells_total=outcome.cells_total,
             cells_done=outcome.cells_total,
             outputs=run.produced,
+            reads=outcome.reads,
         )
         if stored is not None:
             _attach_notebook(workspace, run_id, stage.name, stored)
@@ -123,6 +126,7 @@ def clean_run(
         error_name=outcome.error_name,
         error_value=outcome.error_value,
         traceback=outcome.traceback,
+        reads=outcome.reads,
     )
     books.finish_run(workspace.catalog, run_id, "failed", error=outcome.error_value)
     timed_out = (

@@ -30,6 +30,7 @@ from mlops_lab.handoff.determinism import (
 )
 from mlops_lab.handoff.findings import Finding
 from mlops_lab.handoff.imports import check_imports, kernel_name
+from mlops_lab.handoff.observed import with_observed_reads
 from mlops_lab.handoff.pipeline_file import write_stage
 from mlops_lab.handoff.report import render_report
 from mlops_lab.handoff.stage_names import check_stage_free
@@ -230,6 +231,7 @@ def check_notebook(
         run, finding = runs[0]
         run_id = run.run_id
         findings.append(finding)
+        findings = with_observed_reads(findings, run, raw_cells, notebook=relative)
         if run.outcome.ok:
             findings.append(dynamic.check_outputs(run, declared_out))
             interactive = dynamic.last_interactive_metrics(workspace, relative)

@@ -47,6 +47,13 @@ _READERS = {
     "imread",
     "read_file",
 }
+# Calls that check for a file named by their first argument (os.path.isfile("x"), ...),
+# and methods that do on a literal Path (Path("x").exists()).
+_PROBES = {"isfile", "isdir", "exists", "getsize", "lexists"}
+_PATH_PROBES = {"exists", "is_file", "is_dir"}
+# Calls that fetch a URL given as their first argument (besides the readers).
+_FETCHERS = {"urlopen", "urlretrieve", "get", "Request", "read_html", "read_xml"}
+_URL = re.compile(r"^(https?|s3|gs|ftp)://", re.IGNORECASE)
 _WINDOWS_ABSOLUTE = re.compile(r"^[A-Za-z]:[\\/]")
 
 
@@ -284,6 +291,44 @@ def _call_name(node: ast.Call) -> str | None:
     return None
 
 
+def _literal_target(node: ast.Call) -> tuple[str, str] | None:
+    """(what the call does, the literal path or URL) for a file read, probe or fetch."""
+    name = _call_name(node)
+    if node.args and isinstance(node.args[0], ast.Constant):
+        target = node.args[0].value
+        if isinstance(target, str) and _URL.match(target) and name in _READERS | _FETCHERS:
+            return "network", target
+        if isinstance(target, str) and name in _READERS:
+            return "reads", target
+        if isinstance(target, str) and name in _PROBES:
+            return "checks", target
+    func = node.func
+    if (
+        name in _PATH_PROBES
+        and isinstance(func, ast.Attribute)
+        and isinstance(func.value, ast.Call)
+        and _call_name(func.value) in ("Path", "PurePath")
+        and func.value.args
+        and isinstance(func.value.args[0], ast.Constant)
+        and isinstance(func.value.args[0].value, str)
+    ):
+        return "checks", func.value.args[0].value
+    return None
+
+
+def _network_finding(cell: CellCode, node: ast.Call, url: str) -> Finding:
+    return Finding(
+        check="paths",
+        status="warn",
+        cell=cell.index,
+        message=f"Cell {cell.index + 1} (line {node.lineno}) reads {url!r} over the network: "
+        "its results depend on what the server answers, and an engineer's run may have no "
+        "access. Save the data once as a dataset (ctx.save_dataset) and read it with "
+        "ctx.load_dataset, which pins its version.",
+        details={"url": url, "line": node.lineno},
+    )
+
+
 def check_paths(cells: list[CellCode], notebook: Path, root: Path) -> list[Finding]:
     findings = []
     written = {path for cell in cells for path in cell.writes}  # %%writefile: made here
@@ -292,17 +337,24 @@ def check_paths(cells: list[CellCode], notebook: Path, root: Path) -> list[Findi
             continue
         reported: set[str] = set()
         for node in ast.walk(cell.tree):
-            if isinstance(node, ast.Call) and _call_name(node) in _READERS and node.args:
-                first = node.args[0]
-                target = first.value if isinstance(first, ast.Constant) else None
-                if isinstance(target, str) and target not in reported and target not in written:
-                    reported.add(target)
+            if (
+                isinstance(node, ast.Call)
+                and (found := _literal_target(node)) is not None
+                and found[1] not in reported
+                and found[1] not in written
+            ):
+                action, target = found
+                reported.add(target)
+                if action == "network":
+                    findings.append(_network_finding(cell, node, target))
+                else:
+                    verb = "reads" if action == "reads" else "checks for"
                     findings.append(
                         Finding(
                             check="paths",
                             status="warn",
                             cell=cell.index,
-                            message=f"Cell {cell.index + 1} (line {node.lineno}) reads the file "
+                            message=f"Cell {cell.index + 1} (line {node.lineno}) {verb} the file "
                             f"{target!r}, which is not a declared input: an engineer's run may "
                             "not have it. Save it once as a dataset (ctx.save_dataset) and read "
                             "it with ctx.load_dataset, which pins its version."

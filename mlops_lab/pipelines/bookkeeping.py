@@ -22,6 +22,7 @@ __all__ = [
     "CachedResult",
     "GitState",
     "begin_stage",
+    "cache_candidates",
     "claim_run",
     "close_run",
     "create_run",
@@ -48,6 +49,7 @@ class CachedResult:
     outputs: dict[str, Any]
     outputs_hash: str
     executed_notebook: str | None
+    reads: dict[str, Any] | None = None  # what the run read (mlops_lab.pipelines.reads)
 
 
 def git_state(root: Path) -> GitState:
@@ -116,22 +118,39 @@ def update_stage(catalog: Catalog, run_id: str, stage: str, **fields: Any) -> No
     )
 
 
-def _find_cached(con: duckdb.DuckDBPyConnection, cache_key: str) -> CachedResult | None:
-    """The newest successful execution with this key, if any."""
-    row = con.execute(
-        "SELECT run_id, outputs, outputs_hash, executed_notebook FROM stage_runs "
-        "WHERE cache_key = ? AND status = 'succeeded' ORDER BY ended_at DESC LIMIT 1",
-        [cache_key],
-    ).fetchall()
-    if not row:
-        return None
-    run_id, outputs, digest, notebook = row[0]
+_CACHED_SQL = (
+    "SELECT run_id, outputs, outputs_hash, executed_notebook, reads FROM stage_runs "
+    "WHERE cache_key = ? AND status = 'succeeded'"
+)
+
+
+def _cached(row: Any) -> CachedResult:
+    run_id, outputs, digest, notebook, reads = row
     return CachedResult(
         run_id=run_id,
         outputs=json.loads(outputs) if isinstance(outputs, str) else outputs,
         outputs_hash=digest,
         executed_notebook=notebook,
+        reads=json.loads(reads) if isinstance(reads, str) else reads,
     )
+
+
+def _find_cached(
+    con: duckdb.DuckDBPyConnection, cache_key: str, run_id: str | None = None
+) -> CachedResult | None:
+    """The newest successful execution with this key (of run ``run_id`` if given), if any."""
+    sql, params = _CACHED_SQL, [cache_key]
+    if run_id is not None:
+        sql, params = sql + " AND run_id = ?", [cache_key, run_id]
+    row = con.execute(sql + " ORDER BY ended_at DESC LIMIT 1", params).fetchall()
+    return _cached(row[0]) if row else None
+
+
+def cache_candidates(catalog: Catalog, cache_key: str, *, limit: int = 20) -> list[CachedResult]:
+    """Successful executions with this key, newest first, to check against their reads
+    outside any transaction (hashing files takes time)."""
+    rows = catalog.read(f"{_CACHED_SQL} ORDER BY ended_at DESC LIMIT ?", [cache_key, limit])
+    return [_cached(row) for row in rows]
 
 
 def begin_stage(
@@ -144,24 +163,27 @@ def begin_stage(
     reuse: bool,
     may_run: bool,
     cells_total: int,
+    cached_run: str | None = None,
 ) -> tuple[str, CachedResult | None]:
     """In one transaction: reuse a cached result, or mark the stage running.
 
     Returns ("cached", result), ("running", None), or ("missing", None) when the
-    stage may not run (not selected) and nothing cached matches.
+    stage may not run (not selected) and nothing cached matches. ``cached_run``:
+    reuse only that run's result (the one whose reads were checked).
     """
 
     def write(con: duckdb.DuckDBPyConnection) -> tuple[str, CachedResult | None]:
-        cached = _find_cached(con, key) if reuse else None
+        cached = _find_cached(con, key, cached_run) if reuse else None
         if cached is not None:
             con.execute(
                 "UPDATE stage_runs SET status = 'cached', cache_key = ?, inputs = ?, "
                 "cached_from = ?, outputs = ?, outputs_hash = ?, executed_notebook = ?, "
-                "duration_s = 0, started_at = current_timestamp, ended_at = current_timestamp "
-                "WHERE run_id = ? AND stage = ?",
+                "reads = ?, duration_s = 0, started_at = current_timestamp, "
+                "ended_at = current_timestamp WHERE run_id = ? AND stage = ?",
                 [
                     key, json.dumps(inputs), cached.run_id, json.dumps(cached.outputs),
-                    cached.outputs_hash, cached.executed_notebook, run_id, stage,
+                    cached.outputs_hash, cached.executed_notebook,
+                    None if cached.reads is None else json.dumps(cached.reads), run_id, stage,
                 ],
             )  # fmt: skip
             return "cached", cached
@@ -214,6 +236,7 @@ def record_stage_success(
     executed: tuple[str, int] | None,
     duration_s: float,
     cells_total: int,
+    reads: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Register every output of the stage and mark it succeeded, in one transaction."""
 
@@ -223,10 +246,10 @@ def record_stage_success(
         con.execute(
             "UPDATE stage_runs SET status = 'succeeded', ended_at = current_timestamp, "
             "duration_s = ?, cells_total = ?, cells_done = ?, executed_notebook = ?, "
-            "outputs = ?, outputs_hash = ? WHERE run_id = ? AND stage = ?",
+            "outputs = ?, outputs_hash = ?, reads = ? WHERE run_id = ? AND stage = ?",
             [
                 duration_s, cells_total, cells_total, notebook, json.dumps(outputs),
-                outputs_hash(outputs), run_id, stage,
+                outputs_hash(outputs), _json_or_null(reads), run_id, stage,
             ],
         )  # fmt: skip
         return outputs
@@ -247,6 +270,7 @@ def record_stage_failure(
     error_name: str | None,
     error_value: str | None,
     traceback: str | None,
+    reads: dict[str, Any] | None = None,
 ) -> None:
     """Mark the stage failed (or cancelled) with its error; only the executed notebook is kept."""
 
@@ -255,14 +279,18 @@ def record_stage_failure(
         con.execute(
             "UPDATE stage_runs SET status = ?, ended_at = current_timestamp, duration_s = ?, "
             "cells_total = ?, executed_notebook = ?, error_cell = ?, error_name = ?, "
-            "error_value = ?, traceback = ? WHERE run_id = ? AND stage = ?",
+            "error_value = ?, traceback = ?, reads = ? WHERE run_id = ? AND stage = ?",
             [
                 status, duration_s, cells_total, notebook, error_cell, error_name, error_value,
-                traceback, run_id, stage,
+                traceback, _json_or_null(reads), run_id, stage,
             ],
         )  # fmt: skip
 
     catalog.transaction(write)
+
+
+def _json_or_null(value: dict[str, Any] | None) -> str | None:
+    return None if value is None else json.dumps(value)
 
 
 def finish_run(catalog: Catalog, run_id: str, status: str, error: str | None = None) -> None:

@@ -27,6 +27,7 @@ from mlops_lab._stage_env import (
     ENV_STAGE,
     ENV_UPSTREAM,
 )
+from mlops_lab.pipelines.reads import ENV_READS_LOG, collect_reads, observer_command, reads_log
 from mlops_lab.workspace import ENV_HOME
 
 __all__ = [
@@ -58,6 +59,7 @@ class StageJob:
     upstream: dict[str, dict[str, Any]] = field(default_factory=dict)
     kernel_log: str | None = None  # where the kernel process's stdout and stderr go
     source_hash: str = ""  # the notebook's content hash, recorded by models it registers
+    observe_reads: bool = True  # record what the kernel reads (mlops_lab.pipelines.reads)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -71,6 +73,7 @@ class StageOutcome:
     error_value: str | None = None
     traceback: str | None = None
     entries: list[dict[str, Any]] = field(default_factory=list)
+    reads: dict[str, Any] | None = None  # what the kernel read (mlops_lab.pipelines.reads)
 
 
 class KernelRegistry:
@@ -119,6 +122,9 @@ def _kernel_manager_class(
             if log is not None:  # keep the kernel's own chatter out of the progress display
                 kw["stdout"] = kw["stderr"] = log
             return await super()._async_pre_start_kernel(**kw)
+
+        def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
+            return observer_command(super().format_kernel_cmd(extra_arguments), env)
 
         async def _async_post_start_kernel(self, **kw: Any) -> None:
             await super()._async_post_start_kernel(**kw)
@@ -176,6 +182,9 @@ def execute_stage(
         ENV_NOTEBOOK: job.notebook,
         ENV_SOURCE_HASH: job.source_hash,
     }
+    log = reads_log(job.manifest_path) if job.observe_reads else None
+    if log is not None:
+        env[ENV_READS_LOG] = str(log)
     key = f"{job.run_id}/{job.stage}"
     done = 0
 
@@ -212,6 +221,7 @@ def execute_stage(
             error_name=exc.ename,
             error_value=exc.evalue,
             traceback="\n".join(exc.traceback) if exc.traceback else None,
+            reads=collect_reads(log, root) if log else None,
         )
     except Exception as exc:  # kernel died, timeout, bad kernel name...
         return StageOutcome(
@@ -221,6 +231,7 @@ def execute_stage(
             cancelled=registry is not None and key in registry.cancelled,
             error_name=type(exc).__name__,
             error_value=str(exc),
+            reads=collect_reads(log, root) if log else None,
         )
     finally:
         if registry is not None:
@@ -232,4 +243,5 @@ def execute_stage(
         duration_s=time.perf_counter() - start,
         cells_total=total,
         entries=read_manifest(Path(job.manifest_path)),
+        reads=collect_reads(log, root) if log else None,
     )

@@ -64,7 +64,7 @@ _STAGE_COLUMNS = (
     "run_id, stage, position, needs, notebook, source_hash, parameters, inputs, cache_key, status, "
     "cached_from, started_at, ended_at, duration_s, cells_total, cells_done, executed_notebook, "
     "outputs, "
-    "outputs_hash, error_cell, error_name, error_value, traceback"
+    "outputs_hash, error_cell, error_name, error_value, traceback, reads"
 )
 
 
@@ -93,6 +93,9 @@ class StageRecord:
     error_name: str | None
     error_value: str | None
     traceback: str | None
+    # What the stage's kernel read: files with their hashes, probes, listings, network,
+    # outside reads (mlops_lab.pipelines.reads); a cached stage: those of the run reused.
+    reads: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data = dict(self.__dict__)
@@ -156,7 +159,7 @@ def _run(row: Sequence[Any]) -> RunRecord:
 def _stage(row: Sequence[Any]) -> StageRecord:
     names = [c.strip() for c in _STAGE_COLUMNS.split(",")]
     data = dict(zip(names, row, strict=True))
-    for key in ("needs", "parameters", "inputs", "outputs"):
+    for key in ("needs", "parameters", "inputs", "outputs", "reads"):
         data[key] = _json(data[key])
     return StageRecord(**data)
 

@@ -3,7 +3,10 @@
 Cache key of a stage = SHA-256 of its notebook's code hash, its parameters,
 the output hashes of the stages it needs, the content hashes of its declared
 inputs and the mlops_lab version. A key that already has a successful stage
-run is reused (status ``cached``); no kernel is started for it.
+run is reused (status ``cached``; no kernel is started for it) when what that
+run was seen reading still holds: every workspace file it read has the same
+content hash, every path it probed the same existence, every folder it listed
+the same listing (:func:`mlops_lab.pipelines.reads.stale_reason`).
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from mlops_lab.pipelines.executor import (
     count_cells,
     execute_stage,
 )
+from mlops_lab.pipelines.reads import stale_reason
 from mlops_lab.pipelines.records import RunRecord, get_run, new_run_id
 from mlops_lab.pipelines.spec import PipelineSpec, StageSpec
 from mlops_lab.workspace import Workspace
@@ -103,6 +107,7 @@ class Runner:
         self._registry = KernelRegistry()
         self._lock = threading.Lock()
         self._progress_pending: dict[str, int] = {}  # cells done, not yet in the catalog
+        self._rerun_because: dict[str, str] = {}  # why a cached result was not reused
         self.run_id = self.options.run_id or new_run_id()
         self._scratch = workspace.state_dir / "runs" / self.run_id
         self._log_dir = workspace.state_dir / "logs" / self.run_id
@@ -260,9 +265,10 @@ class Runner:
         selected = stage.name in self._selected
         forced = selected and (self.options.force or stage.name in self.options.force_stages)
         total = count_cells(self.workspace.root / stage.notebook)
+        valid, stale = self._valid_cache(key) if not forced else (None, None)
         outcome, cached = books.begin_stage(
             catalog, run_id=self.run_id, stage=stage.name, key=key, inputs=inputs,
-            reuse=not forced, may_run=selected, cells_total=total,
+            reuse=valid is not None, may_run=selected, cells_total=total, cached_run=valid,
         )  # fmt: skip
         if cached is not None:
             self._outputs_hash[stage.name] = cached.outputs_hash
@@ -273,11 +279,25 @@ class Runner:
             self._fail_before_start(
                 stage,
                 "not selected by --only/--from and no cached result matches its current code, "
-                "parameters and inputs; run it first",
+                "parameters and inputs" + (f" ({stale})" if stale else "") + "; run it first",
             )
             return None
-        self._emit(stage.name, "running", cells_done=0, cells_total=total)
+        if stale:
+            self._rerun_because[stage.name] = stale
+        self._emit(stage.name, "running", cells_done=0, cells_total=total, message=stale or "")
         return pool.submit(self._execute, stage)
+
+    def _valid_cache(self, key: str) -> tuple[str | None, str | None]:
+        """The newest cached run with this key whose reads still hold, else why not.
+
+        Checked outside any catalog transaction (it hashes files)."""
+        reason = None
+        for candidate in books.cache_candidates(self.workspace.catalog, key):
+            why = stale_reason(self.workspace.root, candidate.reads, candidate.run_id)
+            if why is None:
+                return candidate.run_id, None
+            reason = reason or why
+        return None, reason
 
     def _fail_before_start(self, stage: StageSpec, message: str) -> None:
         books.record_stage_failure(
@@ -336,7 +356,7 @@ class Runner:
             outputs = books.record_stage_success(
                 self.workspace.catalog, run_id=self.run_id, stage=stage.name,
                 entries=outcome.entries, executed=executed, duration_s=outcome.duration_s,
-                cells_total=outcome.cells_total,
+                cells_total=outcome.cells_total, reads=self._reads(stage, outcome),
             )  # fmt: skip
             self._outputs_hash[stage.name] = outputs_hash(outputs)
             self._outputs[stage.name] = outputs
@@ -352,12 +372,19 @@ class Runner:
                 f"declared outputs not saved by the notebook: {', '.join(missing)}"
                 if missing else outcome.error_value
             ),
-            traceback=outcome.traceback,
+            traceback=outcome.traceback, reads=self._reads(stage, outcome),
         )  # fmt: skip
         where = f" in cell {outcome.error_cell}" if outcome.error_cell is not None else ""
         self._emit(
             stage.name, status, message=f"{outcome.error_name}{where}: {outcome.error_value}"
         )
+
+    def _reads(self, stage: StageSpec, outcome: StageOutcome) -> dict[str, Any] | None:
+        """The stage's observed reads, with why its cached result was not reused."""
+        if outcome.reads is None:
+            return None
+        because = self._rerun_because.get(stage.name)
+        return {**outcome.reads, "rerun_because": because} if because else outcome.reads
 
     def _store_executed(self, path: Path) -> tuple[str, int] | None:
         if not path.exists():
