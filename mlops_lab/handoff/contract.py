@@ -22,6 +22,7 @@ from mlops_lab.datasets import get_dataset_version
 from mlops_lab.errors import InvalidInputError, MlopsLabError, NotFoundError
 from mlops_lab.handoff import clean_run as dynamic
 from mlops_lab.handoff.findings import Finding
+from mlops_lab.handoff.kernel import handoff_kernel
 from mlops_lab.handoff.pipeline_file import write_stage
 from mlops_lab.handoff.report import render_report
 from mlops_lab.handoff.static import (
@@ -32,7 +33,7 @@ from mlops_lab.handoff.static import (
     parse_cells,
 )
 from mlops_lab.pipelines.notebook import _cells_of, read_notebook
-from mlops_lab.pipelines.service import notebook_pipeline
+from mlops_lab.pipelines.service import notebook_path_problem, notebook_pipeline
 from mlops_lab.workspace import Workspace
 
 __all__ = ["DEFAULT_PIPELINE", "NAME_PATTERN", "check_in_subprocess", "check_notebook"]
@@ -45,26 +46,10 @@ NAME_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 def _relative(workspace: Workspace, notebook: str | Path) -> str:
     path = Path(notebook)
     path = (path if path.is_absolute() else workspace.root / path).resolve()
-    if not path.is_relative_to(workspace.root.resolve()):
-        raise InvalidInputError(f"{notebook} is outside the workspace {workspace.root}.")
-    if path.suffix != ".ipynb" or not path.is_file():
-        raise InvalidInputError(f"{notebook} is not a notebook (.ipynb file) in the workspace.")
+    problem = notebook_path_problem(path, notebook, workspace.root)
+    if problem:
+        raise InvalidInputError(problem)
     return path.relative_to(workspace.root.resolve()).as_posix()
-
-
-def _kernel_problem(cells_doc: dict[str, Any]) -> str | None:
-    from jupyter_client.kernelspec import KernelSpecManager
-
-    name = (cells_doc.get("metadata", {}).get("kernelspec") or {}).get("name")
-    if not name:
-        return None  # papermill falls back to the default kernel
-    installed = KernelSpecManager().find_kernel_specs()
-    if name in installed:
-        return None
-    return (
-        f"The notebook's kernel {name!r} is not installed (installed: "
-        f"{', '.join(sorted(installed)) or 'none'}); pick one of those in JupyterLab and save."
-    )
 
 
 def _loaded_datasets(cells: list[CellCode]) -> tuple[dict[str, int | None], list[Finding]]:
@@ -153,18 +138,24 @@ def check_notebook(
     pipeline: str | None = None,
     stage: str | None = None,
     timeout: float = 600.0,
+    cell_timeout: float | None = None,
+    kernel: str | None = None,
     rel_tol: float = 1e-6,
     by: str | None = None,
     write_pipeline: bool = True,
 ) -> dict[str, Any]:
     """Run every check on ``notebook`` and store the handoff (ready or failing).
 
+    ``timeout``: seconds for the whole clean run (from its first cell's start);
+    ``cell_timeout``: seconds any one cell may take. ``kernel``: run the clean
+    run in this kernelspec (it must be installed), not the notebook's own.
     ``write_pipeline``: add a ready notebook's stage to ``mlops_lab.yaml`` (the
     answer's ``pipeline_written`` says whether it was).
     """
     relative = _relative(workspace, notebook)
     path = workspace.root / relative
     document = json.loads(path.read_text(encoding="utf-8"))
+    chosen, kernel_finding = handoff_kernel(document, kernel)  # a bad --kernel: 4xx at once
     raw_cells = _cells_of(path)
     info = read_notebook(path)
     pipeline = pipeline or DEFAULT_PIPELINE
@@ -189,9 +180,10 @@ def check_notebook(
     findings += computed + input_findings
     environment: dict[str, Any] = {}
     run_id = None
-    kernel = _kernel_problem(document)
-    if kernel:
-        findings.append(Finding(check="clean_run", status="fail", message=kernel))
+    if kernel_finding is not None:
+        findings.append(kernel_finding)
+    if chosen is None:
+        pass  # no kernel can run it: the finding says so
     elif findings[0].status == "fail":
         findings.append(
             Finding(
@@ -200,8 +192,9 @@ def check_notebook(
         )
     else:
         run, finding = dynamic.clean_run(
-            workspace, notebook_pipeline(workspace, relative), timeout=timeout
-        )
+            workspace, notebook_pipeline(workspace, relative), timeout=timeout,
+            cell_timeout=cell_timeout, kernel=chosen.name,
+        )  # fmt: skip
         run_id = run.run_id
         findings.append(finding)
         if run.outcome.ok:
@@ -225,6 +218,8 @@ def check_notebook(
         "outputs": {k: list(v) for k, v in declared_out.items()},
         "environment": environment,
         "timeout": timeout,
+        "cell_timeout": cell_timeout,
+        "kernel": kernel,
         "rel_tol": rel_tol,
     }
     return _record(workspace, contract, findings, status, run_id, by or getpass.getuser(),
@@ -257,6 +252,8 @@ def check_in_subprocess(
     ]
     for name, value in options.items():
         flag = name.replace("_", "-")
+        if value is None:
+            continue
         if isinstance(value, bool):
             command.append(f"--{flag}" if value else f"--no-{flag}")
         else:

@@ -16,6 +16,7 @@ from mlops_lab.artifacts import register_artifact
 from mlops_lab.catalog import Catalog
 from mlops_lab.pipelines import liveness
 from mlops_lab.pipelines.entries import apply_entries, outputs_hash
+from mlops_lab.pipelines.records import EXECUTION_KEY
 from mlops_lab.pipelines.spec import PipelineSpec
 
 __all__ = [
@@ -144,12 +145,18 @@ def begin_stage(
     reuse: bool,
     may_run: bool,
     cells_total: int,
+    execution: dict[str, Any] | None = None,
 ) -> tuple[str, CachedResult | None]:
     """In one transaction: reuse a cached result, or mark the stage running.
 
     Returns ("cached", result), ("running", None), or ("missing", None) when the
-    stage may not run (not selected) and nothing cached matches.
+    stage may not run (not selected) and nothing cached matches. ``execution``
+    (kernel, time limits, a note on the kernel) is kept with the stage's inputs
+    (:data:`~mlops_lab.pipelines.records.EXECUTION_KEY`), outside its cache key.
     """
+    stored: dict[str, Any] = dict(inputs)
+    if execution is not None:
+        stored[EXECUTION_KEY] = execution
 
     def write(con: duckdb.DuckDBPyConnection) -> tuple[str, CachedResult | None]:
         cached = _find_cached(con, key) if reuse else None
@@ -160,7 +167,7 @@ def begin_stage(
                 "duration_s = 0, started_at = current_timestamp, ended_at = current_timestamp "
                 "WHERE run_id = ? AND stage = ?",
                 [
-                    key, json.dumps(inputs), cached.run_id, json.dumps(cached.outputs),
+                    key, json.dumps(stored), cached.run_id, json.dumps(cached.outputs),
                     cached.outputs_hash, cached.executed_notebook, run_id, stage,
                 ],
             )  # fmt: skip
@@ -171,7 +178,7 @@ def begin_stage(
             "UPDATE stage_runs SET status = 'running', cache_key = ?, inputs = ?, "
             "started_at = current_timestamp, cells_total = ?, cells_done = 0 "
             "WHERE run_id = ? AND stage = ?",
-            [key, json.dumps(inputs), cells_total, run_id, stage],
+            [key, json.dumps(stored), cells_total, run_id, stage],
         )
         return "running", None
 
