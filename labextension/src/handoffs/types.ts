@@ -86,7 +86,15 @@ export interface IContract {
     python?: string;
     packages?: Record<string, string>;
   };
+  /**
+   * Seconds for the whole clean run; `cell_timeout` for any one cell.
+   */
   timeout: number;
+  cell_timeout?: number | null;
+  /**
+   * The kernel the check was asked to use (null: the notebook's own).
+   */
+  kernel?: string | null;
   rel_tol: number;
 }
 
@@ -132,7 +140,18 @@ export interface ICheckRequest {
   notebook: string;
   pipeline?: string;
   stage?: string;
+  /**
+   * Seconds for the whole clean run (its kernel is stopped then).
+   */
   timeout?: number;
+  /**
+   * Seconds any one cell may take.
+   */
+  cell_timeout?: number;
+  /**
+   * An installed kernelspec to run the notebook in, instead of its own.
+   */
+  kernel?: string;
   rel_tol?: number;
   /**
    * Add a ready notebook's stage to mlops_lab.yaml; the server leaves the
