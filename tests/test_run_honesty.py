@@ -17,6 +17,7 @@ from mlops_lab import Workspace
 from mlops_lab.cli import cli
 from mlops_lab.errors import InvalidInputError, KernelNotFoundError, PipelineSpecError
 from mlops_lab.handoff import check_notebook
+from mlops_lab.pipelines.records import get_run
 from mlops_lab.pipelines.runner import RunOptions
 from mlops_lab.pipelines.service import notebook_pipeline, open_executed_notebook, run_pipeline
 from mlops_lab.pipelines.spec import load_pipeline
@@ -111,6 +112,9 @@ def test_timeout_is_for_the_whole_run_and_names_the_running_cell(workspace: Work
     assert f"while cell {clean['cell']} was running" in clean["message"]
     assert clean["details"]["not_run"] == list(range(clean["cell"] + 1, 5))
     assert handoff["contract"]["timeout"] == 1.5 and handoff["contract"]["cell_timeout"] is None
+    (stage,) = get_run(workspace.catalog, handoff["check_run"]).stages
+    assert stage.execution and stage.execution["timeout"] == 1.5
+    assert stage.error_cell == clean["cell"]
 
 
 def test_cell_timeout_stops_the_cell_that_runs_too_long(workspace: Workspace) -> None:
@@ -151,6 +155,8 @@ def test_a_missing_or_unknown_kernelspec_runs_in_the_workspace_python_and_says_s
     note = next(f for f in handoff["findings"] if "ran it with" in f["message"])
     assert note["check"] == "environment" and note["status"] == "warn"
     assert note["details"]["kernel"]["name"] == "python3"
+    (clean_stage,) = get_run(workspace.catalog, handoff["check_run"]).stages
+    assert clean_stage.execution and said in clean_stage.execution["note"]
     assert said in note["message"] and "ran it with 'python3'" in note["message"]
     record = _run_notebook(workspace, "k.ipynb")
     (stage,) = record.stages

@@ -20,7 +20,7 @@ from mlops_lab.handoff.findings import Finding
 from mlops_lab.pipelines import bookkeeping as books
 from mlops_lab.pipelines.cellmap import cell_number
 from mlops_lab.pipelines.executor import StageJob, StageOutcome, execute_stage
-from mlops_lab.pipelines.records import new_run_id
+from mlops_lab.pipelines.records import EXECUTION_KEY, new_run_id
 from mlops_lab.pipelines.spec import PipelineSpec
 from mlops_lab.workspace import Workspace
 
@@ -45,11 +45,14 @@ def clean_run(
     timeout: float,
     cell_timeout: float | None = None,
     kernel: str | None = None,
+    kernel_note: str | None = None,
 ) -> tuple[CleanRun, Finding]:
     """Execute the one-stage ``spec`` in a fresh kernel with its default parameters.
 
     ``timeout`` bounds the whole run (its kernel is killed then), ``cell_timeout``
-    each cell; ``kernel``: the kernelspec to run it in (None: the notebook's).
+    each cell; ``kernel``: the kernelspec to run it in (None: the notebook's), and
+    ``kernel_note`` why, when it is not the notebook's own. The run record keeps them
+    (its stage run's ``execution``).
     """
     stage = spec.stages[0]
     run_id = "h" + new_run_id()[1:]
@@ -89,6 +92,13 @@ def clean_run(
             os.environ.pop(ENV_CAPTURE, None)
         else:
             os.environ[ENV_CAPTURE] = previous
+    books.update_stage(
+        workspace.catalog, run_id, stage.name,
+        inputs={EXECUTION_KEY: {
+            "kernel": outcome.kernel, "kernel_asked": kernel, "note": kernel_note,
+            "timeout": timeout, "cell_timeout": cell_timeout,
+        }},
+    )  # fmt: skip
     executed = Path(job.output_path)
     stored = None
     if executed.exists():

@@ -193,7 +193,7 @@ def check_notebook(
     else:
         run, finding = dynamic.clean_run(
             workspace, notebook_pipeline(workspace, relative), timeout=timeout,
-            cell_timeout=cell_timeout, kernel=chosen.name,
+            cell_timeout=cell_timeout, kernel=chosen.name, kernel_note=chosen.note,
         )  # fmt: skip
         run_id = run.run_id
         findings.append(finding)
