@@ -175,6 +175,10 @@ def test_an_explicit_kernel_that_is_not_installed_is_a_clear_error(workspace: Wo
     assert code == 1 and "'nope' is not installed" in err and "python3" in err
     assert "ValueError" not in err and not out
     assert not workspace.catalog.read("SELECT id FROM runs")  # nothing started
+    # Asked for by name and installed: the stage written to mlops_lab.yaml runs in it too.
+    ready = check_notebook(workspace, "k.ipynb", kernel="python3")
+    assert ready["status"] == "ready" and ready["contract"]["kernel"] == "python3"
+    assert load_pipeline(Workspace(workspace.root), "handoff").stage("k").kernel == "python3"
 
 
 def test_runs_show_reports_on_stdout_with_parameters_and_plain_json(workspace: Workspace) -> None:
