@@ -151,8 +151,8 @@ def begin_stage(
 
     Returns ("cached", result), ("running", None), or ("missing", None) when the
     stage may not run (not selected) and nothing cached matches. ``execution``
-    (kernel, time limits, a note on the kernel) is kept with the stage's inputs
-    (:data:`~mlops_lab.pipelines.records.EXECUTION_KEY`), outside its cache key.
+    (kernel, time limits, a note on the kernel) of a stage that runs is kept with its
+    inputs (:data:`~mlops_lab.pipelines.records.EXECUTION_KEY`), outside its cache key.
     """
     stored: dict[str, Any] = dict(inputs)
     if execution is not None:
@@ -167,7 +167,7 @@ def begin_stage(
                 "duration_s = 0, started_at = current_timestamp, ended_at = current_timestamp "
                 "WHERE run_id = ? AND stage = ?",
                 [
-                    key, json.dumps(stored), cached.run_id, json.dumps(cached.outputs),
+                    key, json.dumps(inputs), cached.run_id, json.dumps(cached.outputs),
                     cached.outputs_hash, cached.executed_notebook, run_id, stage,
                 ],
             )  # fmt: skip

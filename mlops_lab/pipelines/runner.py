@@ -264,12 +264,11 @@ class Runner:
         selected = stage.name in self._selected
         forced = selected and (self.options.force or stage.name in self.options.force_stages)
         total = count_cells(self.workspace.root / stage.notebook)
-        try:
-            kernel = choose_kernel(self.workspace.root / stage.notebook, stage.kernel)
+        try:  # a cached stage needs no kernel: a missing one fails only a stage that runs
+            kernel, problem = choose_kernel(self.workspace.root / stage.notebook, stage.kernel), ""
         except MlopsLabError as exc:
-            self._fail_before_start(stage, exc.message)
-            return None
-        execution = {
+            kernel, problem = None, exc.message
+        execution = None if kernel is None else {
             "kernel": kernel.name, "kernel_asked": kernel.asked, "note": kernel.note,
             "timeout": stage.timeout, "cell_timeout": stage.cell_timeout,
         }  # fmt: skip
@@ -289,6 +288,9 @@ class Runner:
                 "not selected by --only/--from and no cached result matches its current code, "
                 "parameters and inputs; run it first",
             )
+            return None
+        if kernel is None:
+            self._fail_before_start(stage, problem)
             return None
         self._emit(
             stage.name, "running", cells_done=0, cells_total=total, message=kernel.note or ""
