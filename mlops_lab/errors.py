@@ -6,7 +6,8 @@ REST API answers with, and says what went wrong and what to do next::
     MlopsLabError (500)
     ├── InvalidInputError (400)
     │   ├── InvalidArtifactIdError (400)
-    │   └── PayloadTooLargeError (413)
+    │   ├── PayloadTooLargeError (413)
+    │   └── KernelNotFoundError (400)
     ├── NotFoundError (404)
     │   ├── WorkspaceNotFoundError (404)
     │   ├── ArtifactNotFoundError (404)
@@ -46,6 +47,7 @@ __all__ = [
     "DiskFullError",
     "InvalidArtifactIdError",
     "InvalidInputError",
+    "KernelNotFoundError",
     "MlopsLabError",
     "NotACatalogError",
     "NotFoundError",
@@ -363,3 +365,17 @@ class StageTakenError(ConflictError):
             "taken_by": self.taken_by,
             "suggested_stage": self.suggested,
         }
+
+
+class KernelNotFoundError(InvalidInputError):
+    """The kernel a notebook should run in is not installed (and none can stand in)."""
+
+    def __init__(self, name: str | None, installed: list[str], *, problem: str) -> None:
+        listed = ", ".join(installed) or "none"
+        super().__init__(
+            f"{problem} (installed kernels: {listed}). Pass one of those with --kernel (or a "
+            "stage's 'kernel:' in mlops_lab.yaml), or install the kernel; "
+            "`jupyter kernelspec list` shows what is installed."
+        )
+        self.name = name
+        self.installed = installed

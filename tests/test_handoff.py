@@ -128,9 +128,10 @@ def test_hidden_state_and_undeclared_files_are_reported_with_their_cells(
         "ON s.run_id = r.id WHERE r.id = ?",
         [handoff["check_run"]],
     )
-    # The run keeps the executed copy's index, so "Open at failing cell" lands on it.
+    # The run records the saved notebook's cell from 1, like the finding; "Open at failing
+    # cell" finds it in the executed copy (details' executed_cell).
     assert run[0]["kind"] == "handoff" and run[0]["executed_notebook"]
-    assert run[0]["error_cell"] == clean["details"]["executed_cell"]
+    assert run[0]["error_cell"] == clean["cell"] == 2
 
 
 def test_the_parameters_cell_must_hold_literal_defaults(workspace: Workspace) -> None:
@@ -191,7 +192,7 @@ def test_bad_input_clear_errors_and_a_timeout_keeps_the_partial_copy(workspace: 
         check_notebook(workspace, "/etc/hosts.ipynb")
     path = write_notebook(workspace.root / "r.ipynb", "n = 1", "print(n)")
     document = json.loads(path.read_text())
-    document["metadata"]["kernelspec"]["name"] = "ir"
+    document["metadata"]["kernelspec"].update(name="ir", language="R")  # no Python stand-in
     path.write_text(json.dumps(document))
     handoff = check_notebook(workspace, "r.ipynb")
     clean = next(f for f in handoff["findings"] if f["check"] == "clean_run")

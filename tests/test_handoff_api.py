@@ -55,7 +55,7 @@ def test_handoff_cli(tmp_path: Path) -> None:
     report = run("handoffs", "show", failing["id"], "--report")
     assert report.startswith(f"# Handoff {failing['id']}") and "| FAIL |" in report
     missing = runner.invoke(cli, ["--workspace", str(tmp_path), "handoff", "nope.ipynb"])
-    assert missing.exit_code == 1 and "not a notebook" in missing.stderr
+    assert missing.exit_code == 1 and "nope.ipynb does not exist" in missing.stderr
 
 
 async def test_handoff_rest(jp_fetch: Any, jp_root_dir: Path) -> None:
@@ -88,7 +88,10 @@ async def test_handoff_rest(jp_fetch: Any, jp_root_dir: Path) -> None:
         ({}, 400, "'notebook'"),
         ({"notebook": "double.ipynb", "color": "red"}, 400, "Unknown field(s) color"),
         ({"notebook": "double.ipynb", "timeout": "soon"}, 400, "'timeout' must be a number"),
-        ({"notebook": "missing.ipynb"}, 400, "not a notebook"),
+        ({"notebook": "missing.ipynb"}, 400, "missing.ipynb does not exist"),
+        ({"notebook": "double.ipynb", "kernel": "nope"}, 400, "'nope' is not installed"),
+        ({"notebook": "double.ipynb", "kernel": "a b"}, 400, "'kernel' 'a b' is not valid"),
+        ({"notebook": "double.ipynb", "cell_timeout": 0}, 400, "'cell_timeout' must be"),
         ({"notebook": "double.ipynb", "stage": "1bad"}, 400, "'stage' '1bad' is not valid"),
         ({"notebook": "double.ipynb", "stage": "s" * 100_000}, 400, "'stage' is 100000 char"),
         ({"notebook": "double.ipynb", "pipeline": "étape"}, 400, "'pipeline' 'étape' is not"),

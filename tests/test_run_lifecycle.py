@@ -177,7 +177,7 @@ def test_launch_validates_before_recording_anything(workspace: Workspace) -> Non
         launch_run(ws, pipeline="demo", parameters={"n": "many"})
     with pytest.raises(PipelineSpecError, match="has no stage 'ghost'"):
         launch_run(ws, pipeline="demo", only="ghost")
-    with pytest.raises(InvalidInputError, match="inside the workspace"):
+    with pytest.raises(InvalidInputError, match="outside the workspace"):
         launch_run(ws, notebook="../elsewhere.ipynb")
     assert ws.catalog.read_value("SELECT count(*) FROM runs") == 0
 

@@ -98,10 +98,13 @@ def test_failure_records_the_cell_and_keeps_nothing_half_registered(workspace: W
     assert make.error_name == "ValueError"
     assert make.error_value == "bad input: 3"
     assert make.traceback and "ValueError" in make.traceback
-    # error_cell indexes the executed notebook (papermill adds cells that flag the error).
+    # error_cell is the saved notebook's cell, from 1 (papermill's banner and injected
+    # cells in the executed copy do not count).
+    saved = json.loads((ws.root / "make.ipynb").read_text())
+    assert make.error_cell == 3
+    assert "".join(saved["cells"][make.error_cell - 1]["source"]) == FAILING
     executed = json.loads(ws.artifacts.get_bytes(make.executed_notebook or ""))
-    failing = executed["cells"][make.error_cell or 0]
-    assert "".join(failing["source"]) == FAILING
+    failing = next(c for c in executed["cells"] if "".join(c["source"]) == FAILING)
     assert failing["outputs"][-1]["ename"] == "ValueError"
     # The dataset saved before the failing cell was not registered, nor its metric.
     assert list_dataset_versions(ws, "numbers") == []

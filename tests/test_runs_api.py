@@ -122,7 +122,7 @@ async def test_run_a_single_notebook(jp_fetch: Any, jp_root_dir: Path) -> None:
         ({"pipeline": "demo", "parameters": {"n": "x"}}, 422, "expects int"),
         ({"pipeline": "demo", "only": "x", "from": "y"}, 400, "not both"),
         ({"pipeline": "demo", "only": "x"}, 422, "has no stage 'x'"),
-        ({"notebook": "missing.ipynb"}, 400, "not an .ipynb file inside the workspace"),
+        ({"notebook": "missing.ipynb"}, 400, "missing.ipynb does not exist"),
         ({"notebook": "nb/a\x00b.ipynb"}, 400, "'notebook' 'nb/a\\x00b.ipynb' holds a control"),
         ({"notebook": "x" * 300 + ".ipynb"}, 400, "longer than 255 bytes"),
         ({"notebook": "x/" * 600}, 400, "at most 1024 are allowed"),

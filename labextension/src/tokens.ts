@@ -89,7 +89,8 @@ export type StageStatus =
   | 'failed'
   | 'skipped'
   | 'cancelled'
-  | 'interrupted';
+  | 'interrupted'
+  | 'not_selected';
 
 /**
  * A JSON value, as stored for parameters.
@@ -112,6 +113,8 @@ export interface IStageSpec {
   inputs: Record<string, string[]>;
   outputs: Record<string, string[]>;
   timeout?: number | null;
+  cell_timeout?: number | null;
+  kernel?: string | null;
 }
 
 /**
@@ -150,10 +153,30 @@ export interface IStageRun {
   cells_total?: number | null;
   cells_done?: number | null;
   executed_notebook?: string | null;
+  /**
+   * The cell that raised (or was running when the run stopped), as JupyterLab
+   * counts it: the saved notebook's cell, from 1.
+   */
   error_cell?: number | null;
   error_name?: string | null;
   error_value?: string | null;
   traceback?: string | null;
+  /**
+   * How the stage ran: its kernel (and why, when not the notebook's own) and
+   * time limits.
+   */
+  execution?: IStageExecution | null;
+}
+
+/**
+ * The kernel and time limits a stage ran with.
+ */
+export interface IStageExecution {
+  kernel: string;
+  kernel_asked?: string | null;
+  note?: string | null;
+  timeout?: number | null;
+  cell_timeout?: number | null;
 }
 
 /**
@@ -244,9 +267,14 @@ export interface IOpenedNotebook {
    */
   path: string;
   /**
-   * The cell to scroll to (the failing cell), if any.
+   * The failing cell's index in this copy, from 0, to scroll to (the copy
+   * holds papermill's banner and parameters cells), if any.
    */
   cell?: number | null;
+  /**
+   * The same cell in the saved notebook, from 1.
+   */
+  notebook_cell?: number | null;
 }
 
 /**

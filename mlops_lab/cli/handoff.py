@@ -19,7 +19,21 @@ _MARK = {"pass": "pass", "warn": "WARN", "fail": "FAIL"}
     type=float,
     default=600.0,
     show_default=True,
-    help="Seconds the clean run may take.",
+    help="Seconds the whole clean run may take (all its cells, counted from the first one's "
+    "start); its kernel is stopped then and the finding names the cell that was running.",
+)
+@click.option(
+    "--cell-timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="Seconds any one cell may take (default: no per-cell limit).",
+)
+@click.option(
+    "--kernel",
+    metavar="NAME",
+    help="Run the clean run in this installed kernel (`jupyter kernelspec list`) instead of "
+    "the notebook's own. Without it, a notebook whose kernel is missing or not installed "
+    "runs in the workspace's Python kernel, and the report says so.",
 )
 @click.option(
     "--rel-tol",
@@ -58,6 +72,8 @@ def handoff(
     pipeline: str | None,
     stage: str | None,
     timeout: float,
+    cell_timeout: float | None,
+    kernel: str | None,
     rel_tol: float,
     repeat: int,
     write_pipeline: bool,
@@ -85,6 +101,8 @@ def handoff(
         pipeline=pipeline,
         stage=stage,
         timeout=timeout,
+        cell_timeout=cell_timeout,
+        kernel=kernel,
         rel_tol=rel_tol,
         repeat=repeat,
         by=by,

@@ -22,6 +22,7 @@ from mlops_lab.pipelines.service import (
     run_trigger,
 )
 from mlops_lab.pipelines.spec import load_pipelines, parse_override
+from mlops_lab.pipelines.verdict import strip_ansi
 
 
 def _overrides(values: tuple[str, ...]) -> dict[str, Any]:
@@ -75,22 +76,29 @@ def _finish(record: RunRecord, as_json: bool) -> None:
 @click.option("--force", is_flag=True, help="Run every selected stage even if cached.")
 @click.option("--only", "only", metavar="STAGE", help="Run just this stage (upstream from cache).")
 @click.option("--from", "from_stage", metavar="STAGE", help="Run this stage and all downstream.")
+@click.option("--kernel", metavar="NAME",
+              help="With --notebook: run it in this installed kernel (`jupyter kernelspec "
+              "list`) instead of the notebook's own.")  # fmt: skip
 @click.option("--run-id", hidden=True, help="Carry out a run recorded by the REST API.")
 @_run_options
 @click.pass_context
 def run(
     ctx: click.Context, pipeline: str | None, notebook: str | None, force: bool, only: str | None,
-    from_stage: str | None, run_id: str | None, params: tuple[str, ...], jobs: int | None,
-    executor: str, scheduler: str | None, as_json: bool,
+    from_stage: str | None, kernel: str | None, run_id: str | None, params: tuple[str, ...],
+    jobs: int | None, executor: str, scheduler: str | None, as_json: bool,
 ) -> None:  # fmt: skip
     """Run PIPELINE (the only one when there is one) with papermill, skipping cached stages.
 
-    Exits 1 if a stage fails, printing the failing cell and where to find the
-    executed notebook.
+    Exits 1 if a stage fails, printing the failing cell (the saved notebook's,
+    from 1) and where to find the executed notebook. A notebook whose kernel is
+    missing or not installed runs in the workspace's Python kernel (said in the
+    run's record).
     """
     workspace = current_workspace(ctx)
     overrides = _overrides(params)
-    spec = resolve_pipeline(workspace, pipeline=pipeline, notebook=notebook, overrides=overrides)
+    spec = resolve_pipeline(
+        workspace, pipeline=pipeline, notebook=notebook, overrides=overrides, kernel=kernel
+    )
     options = _options(
         jobs, executor, scheduler, force=force, only=only, from_stage=from_stage,
         run_id=run_id, parameters=overrides,
@@ -254,19 +262,40 @@ def pipelines_list(ctx: click.Context, as_json: bool) -> None:
             click.echo(f"  {stage.name}: {stage.notebook}{needs}")
 
 
+def _values(parameters: dict[str, Any]) -> str:
+    return ", ".join(f"{k}={v!r}" for k, v in parameters.items())
+
+
 def _print_run(record: RunRecord) -> None:
+    """The whole report on standard output (progress and errors of the CLI itself go to
+    standard error), so it survives a redirect."""
     duration = f" in {record.duration_s:.1f} s" if record.duration_s is not None else ""
     reason = f", {record.reason}" if record.reason else ""
     click.echo(
         f"Run {record.id} of {record.pipeline}: {record.status}{duration} "
         f"(trigger: {record.trigger}{reason})"
     )
+    if record.parameters:
+        click.echo(f"  parameters given: {_values(record.parameters)}")
     if record.git_commit:
         click.echo(f"  git {record.git_commit[:12]}{' (dirty)' if record.git_dirty else ''}")
     for stage in record.stages:
         extra = f" from {stage.cached_from}" if stage.cached_from else ""
         took = f" {stage.duration_s:.1f} s" if stage.duration_s else ""
-        click.echo(f"  {stage.stage:<20} {stage.status}{extra}{took}")
+        status = stage.status.replace("_", " ")
+        click.echo(f"  {stage.stage:<20} {status}{extra}{took}")
+        if stage.parameters and stage.status != "not_selected":
+            click.echo(f"      parameters: {_values(stage.parameters)}")
+        execution = stage.execution or {}
+        if execution.get("note"):
+            click.echo(f"      note: {execution['note']}")
+        limits = [
+            f"{label} {execution[key]:g} s"
+            for key, label in (("timeout", "whole stage"), ("cell_timeout", "per cell"))
+            if execution.get(key)
+        ]
+        if limits:
+            click.echo(f"      time limits: {', '.join(limits)}")
         metrics = record.metrics.get(stage.stage)
         if metrics:
             click.echo("      " + ", ".join(f"{k}={v:g}" for k, v in metrics.items()))
@@ -276,12 +305,11 @@ def _print_run(record: RunRecord) -> None:
             click.echo(f"      {line}")
         if stage.status == "failed":
             cell = f" in cell {stage.error_cell}" if stage.error_cell is not None else ""
-            click.echo(f"      {stage.error_name}{cell}: {stage.error_value}", err=True)
+            click.echo(f"      {stage.error_name}{cell}: {strip_ansi(stage.error_value)}")
             if stage.executed_notebook:
                 click.echo(
                     f"      executed notebook: mlops-lab runs notebook {record.id} {stage.stage} "
-                    f"-o {stage.stage}.executed.ipynb",
-                    err=True,
+                    f"-o {stage.stage}.executed.ipynb"
                 )
     if record.error:
-        click.echo(f"  runner error: {record.error}", err=True)
+        click.echo(f"  runner error: {strip_ansi(record.error)}")

@@ -18,8 +18,9 @@ from typing import Any
 from mlops_lab.environment import ENV_CAPTURE, package_versions
 from mlops_lab.handoff.findings import Finding
 from mlops_lab.pipelines import bookkeeping as books
+from mlops_lab.pipelines.cellmap import cell_number
 from mlops_lab.pipelines.executor import StageJob, StageOutcome, execute_stage
-from mlops_lab.pipelines.records import new_run_id
+from mlops_lab.pipelines.records import EXECUTION_KEY, new_run_id
 from mlops_lab.pipelines.spec import PipelineSpec
 from mlops_lab.workspace import Workspace
 
@@ -39,9 +40,21 @@ class CleanRun:
 
 
 def clean_run(
-    workspace: Workspace, spec: PipelineSpec, *, timeout: float
+    workspace: Workspace,
+    spec: PipelineSpec,
+    *,
+    timeout: float,
+    cell_timeout: float | None = None,
+    kernel: str | None = None,
+    kernel_note: str | None = None,
 ) -> tuple[CleanRun, Finding]:
-    """Execute the one-stage ``spec`` in a fresh kernel with its default parameters."""
+    """Execute the one-stage ``spec`` in a fresh kernel with its default parameters.
+
+    ``timeout`` bounds the whole run (its kernel is killed then), ``cell_timeout``
+    each cell; ``kernel``: the kernelspec to run it in (None: the notebook's), and
+    ``kernel_note`` why, when it is not the notebook's own. The run record keeps them
+    (its stage run's ``execution``).
+    """
     stage = spec.stages[0]
     run_id = "h" + new_run_id()[1:]
     books.create_run(
@@ -67,6 +80,8 @@ def clean_run(
         output_path=str(folder / "executed.ipynb"),
         manifest_path=str(folder / "manifest.jsonl"),
         timeout=timeout,
+        cell_timeout=cell_timeout,
+        kernel_name=kernel,
         kernel_log=str(folder / "kernel.log"),
     )
     previous = os.environ.get(ENV_CAPTURE)
@@ -78,6 +93,13 @@ def clean_run(
             os.environ.pop(ENV_CAPTURE, None)
         else:
             os.environ[ENV_CAPTURE] = previous
+    books.update_stage(
+        workspace.catalog, run_id, stage.name,
+        inputs={EXECUTION_KEY: {
+            "kernel": outcome.kernel, "kernel_asked": kernel, "note": kernel_note,
+            "timeout": timeout, "cell_timeout": cell_timeout,
+        }},
+    )  # fmt: skip
     executed = Path(job.output_path)
     stored = None
     if executed.exists():
@@ -111,7 +133,7 @@ def clean_run(
             status="pass",
             message=f"Ran top to bottom in a fresh kernel in "
             f"{outcome.duration_s:.1f} s ({outcome.cells_total} cells).",
-            details={"run_id": run_id, "stage": stage.name},
+            details={"run_id": run_id, "stage": stage.name, "kernel": outcome.kernel},
         )
         return run, finding
     books.record_stage_failure(
@@ -122,53 +144,44 @@ def clean_run(
         executed=stored,
         duration_s=outcome.duration_s,
         cells_total=outcome.cells_total,
-        error_cell=outcome.error_cell,
+        error_cell=cell_number(outcome.error_cell),
         error_name=outcome.error_name,
         error_value=outcome.error_value,
         traceback=outcome.traceback,
         reads=outcome.reads,
     )
     books.finish_run(workspace.catalog, run_id, "failed", error=outcome.error_value)
-    timed_out = (
-        "timeout" in (outcome.error_name or "").lower()
-        or "timed out" in str(outcome.error_value or "").lower()
-    )
-    cell = _source_cell(executed, outcome.error_cell)
+    return run, _failure(outcome, run_id=run_id, stage=stage.name, cell_timeout=cell_timeout)
+
+
+def _failure(
+    outcome: StageOutcome, *, run_id: str, stage: str, cell_timeout: float | None
+) -> Finding:
+    """The clean run's finding when it did not run top to bottom (its cell from 1)."""
+    cell = outcome.error_cell
     where = f" in cell {cell + 1}" if cell is not None else ""
-    message = (
-        f"Timed out after {timeout:g} s{where}; the partial executed copy is kept."
-        if timed_out
-        else f"Failed{where}: {outcome.error_name}: {outcome.error_value}"
-    )
-    return run, Finding(
+    timed_out = outcome.timed_out or outcome.error_name == "CellTimeout"
+    if timed_out:
+        message = f"Timed out: {outcome.error_value}; the partial executed copy is kept."
+    elif outcome.not_run and outcome.error_value and "did not run" in outcome.error_value:
+        message = f"Did not run top to bottom: {outcome.error_value}."
+    else:
+        message = f"Failed{where}: {outcome.error_name}: {outcome.error_value}"
+    return Finding(
         check="clean_run",
         status="fail",
         cell=cell,
         message=message,
         details={
             "run_id": run_id,
-            "stage": stage.name,
+            "stage": stage,
             "timed_out": timed_out,
-            "executed_cell": outcome.error_cell,
+            "executed_cell": outcome.executed_cell,
+            "not_run": [i + 1 for i in outcome.not_run],
+            "kernel": outcome.kernel,
+            "cell_timeout": cell_timeout,
         },
     )
-
-
-_INSERTED = {"papermill-error-cell-tag", "injected-parameters"}
-
-
-def _source_cell(executed: Path, index: int | None) -> int | None:
-    """The failing cell's index in the notebook as saved (papermill inserts banner cells)."""
-    if index is None:
-        return None
-    try:
-        cells = json.loads(executed.read_text(encoding="utf-8"))["cells"]
-    except (OSError, ValueError, KeyError):
-        return index
-    inserted = sum(
-        1 for c in cells[:index] if _INSERTED & set(c.get("metadata", {}).get("tags", []))
-    )
-    return index - inserted
 
 
 def _attach_notebook(

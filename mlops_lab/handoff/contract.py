@@ -30,6 +30,7 @@ from mlops_lab.handoff.determinism import (
 )
 from mlops_lab.handoff.findings import Finding
 from mlops_lab.handoff.imports import check_imports, kernel_name
+from mlops_lab.handoff.kernel import handoff_kernel
 from mlops_lab.handoff.observed import with_observed_reads
 from mlops_lab.handoff.pipeline_file import write_stage
 from mlops_lab.handoff.report import render_report
@@ -42,7 +43,7 @@ from mlops_lab.handoff.static import (
     parse_cells,
 )
 from mlops_lab.pipelines.notebook import _cells_of, read_notebook
-from mlops_lab.pipelines.service import notebook_pipeline
+from mlops_lab.pipelines.service import notebook_path_problem, notebook_pipeline
 from mlops_lab.workspace import Workspace
 
 __all__ = ["DEFAULT_PIPELINE", "NAME_PATTERN", "check_in_subprocess", "check_notebook"]
@@ -55,26 +56,10 @@ NAME_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 def _relative(workspace: Workspace, notebook: str | Path) -> str:
     path = Path(notebook)
     path = (path if path.is_absolute() else workspace.root / path).resolve()
-    if not path.is_relative_to(workspace.root.resolve()):
-        raise InvalidInputError(f"{notebook} is outside the workspace {workspace.root}.")
-    if path.suffix != ".ipynb" or not path.is_file():
-        raise InvalidInputError(f"{notebook} is not a notebook (.ipynb file) in the workspace.")
+    problem = notebook_path_problem(path, notebook, workspace.root)
+    if problem:
+        raise InvalidInputError(problem)
     return path.relative_to(workspace.root.resolve()).as_posix()
-
-
-def _kernel_problem(cells_doc: dict[str, Any]) -> str | None:
-    from jupyter_client.kernelspec import KernelSpecManager
-
-    name = (cells_doc.get("metadata", {}).get("kernelspec") or {}).get("name")
-    if not name:
-        return None  # papermill falls back to the default kernel
-    installed = KernelSpecManager().find_kernel_specs()
-    if name in installed:
-        return None
-    return (
-        f"The notebook's kernel {name!r} is not installed (installed: "
-        f"{', '.join(sorted(installed)) or 'none'}); pick one of those in JupyterLab and save."
-    )
 
 
 def _loaded_datasets(cells: list[CellCode]) -> tuple[dict[str, int | None], list[Finding]]:
@@ -163,6 +148,8 @@ def check_notebook(
     pipeline: str | None = None,
     stage: str | None = None,
     timeout: float = 600.0,
+    cell_timeout: float | None = None,
+    kernel: str | None = None,
     rel_tol: float = 1e-6,
     repeat: int = DEFAULT_REPEAT,
     by: str | None = None,
@@ -170,6 +157,9 @@ def check_notebook(
 ) -> dict[str, Any]:
     """Run every check on ``notebook`` and store the handoff (ready or failing).
 
+    ``timeout``: seconds for the whole clean run (from its first cell's start);
+    ``cell_timeout``: seconds any one cell may take. ``kernel``: run the clean
+    run in this kernelspec (it must be installed), not the notebook's own.
     ``write_pipeline``: add a ready notebook's stage to ``mlops_lab.yaml`` (the
     answer's ``pipeline_written`` says whether it was). ``repeat``: clean runs in
     fresh kernels (2: the determinism check; 1 skips it).
@@ -178,6 +168,7 @@ def check_notebook(
     check_repeat(repeat)
     path = workspace.root / relative
     document = json.loads(path.read_text(encoding="utf-8"))
+    chosen, kernel_finding = handoff_kernel(document, kernel)  # a bad --kernel: 4xx at once
     raw_cells = _cells_of(path)
     info = read_notebook(path)
     pipeline = pipeline or DEFAULT_PIPELINE
@@ -203,13 +194,18 @@ def check_notebook(
     findings += computed + input_findings
     environment: dict[str, Any] = {}
     run_id = None
+    if kernel_finding is not None:
+        findings.append(kernel_finding)
     before_run, to_install = check_imports(
-        cells, notebook=path, root=workspace.root, document=document, kernel=kernel_name(document)
+        cells,
+        notebook=path,
+        root=workspace.root,
+        document=document,
+        kernel=chosen.name if chosen is not None else kernel_name(document),
     )
     findings += before_run
-    kernel = _kernel_problem(document)
-    if kernel:
-        findings.append(Finding(check="clean_run", status="fail", message=kernel))
+    if chosen is None:
+        pass  # no kernel can run it: the finding says so
     elif findings[0].status == "fail":
         findings.append(
             Finding(
@@ -226,8 +222,9 @@ def check_notebook(
         )
     else:
         runs = clean_runs(
-            workspace, notebook_pipeline(workspace, relative), repeat=repeat, timeout=timeout
-        )
+            workspace, notebook_pipeline(workspace, relative), repeat=repeat, timeout=timeout,
+            cell_timeout=cell_timeout, kernel=chosen.name, kernel_note=chosen.note,
+        )  # fmt: skip
         run, finding = runs[0]
         run_id = run.run_id
         findings.append(finding)
@@ -256,6 +253,8 @@ def check_notebook(
         "outputs": {k: list(v) for k, v in declared_out.items()},
         "environment": environment,
         "timeout": timeout,
+        "cell_timeout": cell_timeout,
+        "kernel": kernel,
         "rel_tol": rel_tol,
         "repeat": repeat,
     }
@@ -289,6 +288,8 @@ def check_in_subprocess(
     ]
     for name, value in options.items():
         flag = name.replace("_", "-")
+        if value is None:
+            continue
         if isinstance(value, bool):
             command.append(f"--{flag}" if value else f"--no-{flag}")
         else:

@@ -71,6 +71,8 @@ def write_stage(workspace: Workspace, contract: dict[str, Any]) -> None:
     outputs = {k: list(v) for k, v in contract["outputs"].items() if v}
     if outputs:
         entry["outputs"] = outputs
+    if contract.get("kernel"):  # checked in a kernel asked for by name: run in it too
+        entry["kernel"] = contract["kernel"]
     out = io.StringIO()
     yaml.dump(data, out)
     config.write_text(out.getvalue(), encoding="utf-8")

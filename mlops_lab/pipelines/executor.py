@@ -27,7 +27,11 @@ from mlops_lab._stage_env import (
     ENV_STAGE,
     ENV_UPSTREAM,
 )
+from mlops_lab.errors import MlopsLabError
+from mlops_lab.pipelines.deadline import Deadline
+from mlops_lab.pipelines.kernels import choose_kernel
 from mlops_lab.pipelines.reads import ENV_READS_LOG, collect_reads, observer_command, reads_log
+from mlops_lab.pipelines.verdict import judge, read_cells
 from mlops_lab.workspace import ENV_HOME
 
 __all__ = [
@@ -52,8 +56,9 @@ class StageJob:
     parameters: dict[str, Any]
     output_path: str  # where the executed notebook is written
     manifest_path: str  # where the context API records outputs
-    timeout: float | None = None
-    kernel_name: str | None = None
+    timeout: float | None = None  # seconds for the whole run, from its first cell's start
+    kernel_name: str | None = None  # None: the notebook's kernel (or the workspace's Python)
+    cell_timeout: float | None = None  # seconds any one cell may take
     # Datasets and artifacts produced by the stages this one needs (transitively), so
     # load_dataset / load_artifact read exactly those, even when they came from the cache.
     upstream: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -68,7 +73,14 @@ class StageOutcome:
     duration_s: float
     cells_total: int
     cancelled: bool = False
+    timed_out: bool = False  # the whole run's deadline (StageJob.timeout) killed the kernel
+    # The cell that raised, or was running when the run stopped: 0-based index among the
+    # saved notebook's cells (shown from 1), and its index in the executed copy.
     error_cell: int | None = None
+    executed_cell: int | None = None
+    not_run: tuple[int, ...] = ()  # saved notebook indexes of code cells that never started
+    kernel: str | None = None  # the kernelspec that ran it
+    note: str | None = None  # e.g. the notebook's kernel is not installed: which one ran it
     error_name: str | None = None
     error_value: str | None = None
     traceback: str | None = None
@@ -110,7 +122,11 @@ def _kill(manager: Any) -> None:
 
 
 def _kernel_manager_class(
-    env: dict[str, str], key: str, registry: KernelRegistry | None, log: IO[bytes] | None
+    env: dict[str, str],
+    key: str,
+    registry: KernelRegistry | None,
+    log: IO[bytes] | None,
+    deadline: Deadline | None = None,
 ) -> type:
     from jupyter_client.manager import AsyncKernelManager
 
@@ -130,6 +146,8 @@ def _kernel_manager_class(
             await super()._async_post_start_kernel(**kw)
             if registry is not None:
                 registry.add(key, self)
+            if deadline is not None:
+                deadline.bind(lambda: _kill(self))
 
     return StageKernelManager
 
@@ -138,18 +156,6 @@ def count_cells(path: Path) -> int:
     """Cells papermill will execute: the code cells plus its injected-parameters cell."""
     cells = json.loads(path.read_text(encoding="utf-8")).get("cells", [])
     return sum(1 for c in cells if c.get("cell_type") == "code") + 1
-
-
-def _error_cell(executed: Path, fallback: int) -> int:
-    """Index of the failing cell in the *executed* notebook (papermill inserts error cells)."""
-    try:
-        cells = json.loads(executed.read_text(encoding="utf-8"))["cells"]
-    except (OSError, ValueError, KeyError):
-        return fallback
-    for index, cell in enumerate(cells):
-        if any(o.get("output_type") == "error" for o in cell.get("outputs", ())):
-            return index
-    return fallback
 
 
 def read_manifest(path: Path) -> list[dict[str, Any]]:
@@ -167,7 +173,6 @@ def execute_stage(
 ) -> StageOutcome:
     """Run the notebook; never raises for a notebook error (it is in the outcome)."""
     import papermill
-    from papermill.exceptions import PapermillExecutionError
 
     root = Path(job.workspace_root)
     source = root / job.notebook
@@ -196,52 +201,54 @@ def execute_stage(
 
     Path(job.manifest_path).parent.mkdir(parents=True, exist_ok=True)
     Path(job.manifest_path).write_text("", encoding="utf-8")
+    try:
+        kernel = choose_kernel(source, job.kernel_name)
+    except MlopsLabError as exc:
+        return StageOutcome(
+            ok=False, duration_s=0.0, cells_total=total, error_name=type(exc).__name__,
+            error_value=exc.message,
+        )  # fmt: skip
+    saved = read_cells(source) or []  # as run: cell numbers are counted in this
+    deadline = Deadline(job.timeout) if job.timeout else None
     kernel_log = Path(job.kernel_log).open("ab") if job.kernel_log else None  # noqa: SIM115
     start = time.perf_counter()
+    error: BaseException | None = None
     try:
         papermill.execute_notebook(
             str(source),
             job.output_path,
             parameters=job.parameters,
             cwd=str(source.parent),
-            kernel_name=job.kernel_name,
+            kernel_name=kernel.name,
+            language=kernel.language,  # a notebook saved without a kernelspec names none
             progress_bar=False,
-            execution_timeout=job.timeout,
-            kernel_manager_class=_kernel_manager_class(env, key, registry, kernel_log),
+            execution_timeout=job.cell_timeout,
+            kernel_manager_class=_kernel_manager_class(env, key, registry, kernel_log, deadline),
             shutdown_kernel="immediate",
             on_cell_executed=cell_done,
+            on_cell_start=deadline.start if deadline is not None else None,
         )
-    except PapermillExecutionError as exc:
-        return StageOutcome(
-            ok=False,
-            duration_s=time.perf_counter() - start,
-            cells_total=total,
-            cancelled=registry is not None and key in registry.cancelled,
-            error_cell=_error_cell(Path(job.output_path), exc.cell_index),
-            error_name=exc.ename,
-            error_value=exc.evalue,
-            traceback="\n".join(exc.traceback) if exc.traceback else None,
-            reads=collect_reads(log, root) if log else None,
-        )
-    except Exception as exc:  # kernel died, timeout, bad kernel name...
-        return StageOutcome(
-            ok=False,
-            duration_s=time.perf_counter() - start,
-            cells_total=total,
-            cancelled=registry is not None and key in registry.cancelled,
-            error_name=type(exc).__name__,
-            error_value=str(exc),
-            reads=collect_reads(log, root) if log else None,
-        )
+    except Exception as exc:  # the notebook raised, the kernel died, a timeout...
+        error = exc
     finally:
+        if deadline is not None:
+            deadline.disarm()
         if registry is not None:
             registry.remove(key)
         if kernel_log is not None:
             kernel_log.close()
+    cancelled = registry is not None and key in registry.cancelled
+    fields = judge(
+        saved, Path(job.output_path), error, timeout=job.timeout, cell_timeout=job.cell_timeout,
+        timed_out=deadline is not None and deadline.fired, cancelled=cancelled,
+    )  # fmt: skip
     return StageOutcome(
-        ok=True,
         duration_s=time.perf_counter() - start,
         cells_total=total,
-        entries=read_manifest(Path(job.manifest_path)),
+        cancelled=cancelled,
+        kernel=kernel.name,
+        note=kernel.note,
+        entries=read_manifest(Path(job.manifest_path)) if fields["ok"] else [],
         reads=collect_reads(log, root) if log else None,
+        **fields,
     )

@@ -27,6 +27,7 @@ _STYLE = {
     "skipped": "yellow",
     "cancelled": "yellow",
     "interrupted": "yellow",
+    "not_selected": "dim",
 }
 
 

@@ -3,7 +3,12 @@
 Run statuses: running, succeeded, failed, cancelled, interrupted (and
 ``interactive`` for runs recorded from a notebook outside any pipeline).
 Stage statuses: pending, running, succeeded, cached, failed, skipped,
-cancelled, interrupted.
+cancelled, interrupted, not_selected (left out by ``--only``/``--from`` and
+needed by no selected stage).
+
+A stage run's ``error_cell`` is the failing cell's number in the saved
+notebook, from 1 (as JupyterLab counts); its ``execution`` says which kernel
+ran it, with which time limits, and why when it was not the notebook's own.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ from mlops_lab.pipelines.entries import (
     commit_state,
     outputs_hash,
 )
+from mlops_lab.pipelines.verdict import strip_ansi
 
 __all__ = [
     "RUN_STATUSES",
@@ -53,8 +59,14 @@ __all__ = [
 
 T = TypeVar("T")
 
+#: Where a stage run's execution settings (kernel, time limits, notes) are kept: a key of its
+#: ``inputs`` JSON (no column of their own yet), shown as the record's ``execution``.
+EXECUTION_KEY = "execution"
+
 RUN_STATUSES = ("running", "succeeded", "failed", "cancelled", "interrupted", "interactive")
-FINAL_STAGE_STATUSES = ("succeeded", "cached", "failed", "skipped", "cancelled", "interrupted")
+FINAL_STAGE_STATUSES = (
+    "succeeded", "cached", "failed", "skipped", "cancelled", "interrupted", "not_selected",
+)  # fmt: skip
 
 _RUN_COLUMNS = (
     "id, pipeline, kind, trigger, reason, status, parameters, git_commit, git_dirty, notebook, "
@@ -89,13 +101,14 @@ class StageRecord:
     executed_notebook: str | None
     outputs: dict[str, Any] | None
     outputs_hash: str | None
-    error_cell: int | None
+    error_cell: int | None  # the saved notebook's cell, from 1
     error_name: str | None
     error_value: str | None
     traceback: str | None
     # What the stage's kernel read: files with their hashes, probes, listings, network,
     # outside reads (mlops_lab.pipelines.reads); a cached stage: those of the run reused.
     reads: dict[str, Any] | None = None
+    execution: dict[str, Any] | None = None  # kernel, kernel_asked, note, timeout, cell_timeout
 
     def to_dict(self) -> dict[str, Any]:
         data = dict(self.__dict__)
@@ -161,6 +174,11 @@ def _stage(row: Sequence[Any]) -> StageRecord:
     data = dict(zip(names, row, strict=True))
     for key in ("needs", "parameters", "inputs", "outputs", "reads"):
         data[key] = _json(data[key])
+    for key in ("error_value", "traceback"):  # older records kept IPython's colour codes
+        data[key] = strip_ansi(data[key])
+    if isinstance(data["inputs"], dict) and EXECUTION_KEY in data["inputs"]:
+        data["inputs"] = dict(data["inputs"])
+        data["execution"] = data["inputs"].pop(EXECUTION_KEY)
     return StageRecord(**data)
 
 

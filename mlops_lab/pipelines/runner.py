@@ -25,8 +25,9 @@ from typing import Any
 
 from mlops_lab._version import __version__
 from mlops_lab.datasets import get_dataset_version
-from mlops_lab.errors import InvalidInputError, NotFoundError
+from mlops_lab.errors import InvalidInputError, MlopsLabError, NotFoundError
 from mlops_lab.pipelines import bookkeeping as books
+from mlops_lab.pipelines.cellmap import cell_number
 from mlops_lab.pipelines.entries import outputs_hash
 from mlops_lab.pipelines.executor import (
     KernelRegistry,
@@ -35,8 +36,10 @@ from mlops_lab.pipelines.executor import (
     count_cells,
     execute_stage,
 )
+from mlops_lab.pipelines.kernels import choose_kernel
 from mlops_lab.pipelines.reads import stale_reason
 from mlops_lab.pipelines.records import RunRecord, get_run, new_run_id
+from mlops_lab.pipelines.selection import not_selected_reason, select, with_ancestors
 from mlops_lab.pipelines.spec import PipelineSpec, StageSpec
 from mlops_lab.workspace import Workspace
 
@@ -77,6 +80,8 @@ def cache_key(stage: StageSpec, upstream: dict[str, str], inputs: dict[str, str]
         "inputs": inputs,
         "mlops_lab": __version__,
     }
+    if stage.kernel:  # a kernel asked for by name is part of what the stage ran with
+        payload["kernel"] = stage.kernel
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
 
 
@@ -112,20 +117,12 @@ class Runner:
         self._scratch = workspace.state_dir / "runs" / self.run_id
         self._log_dir = workspace.state_dir / "logs" / self.run_id
         self._selected = self._selection()
+        self._needed = with_ancestors(pipeline, self._selected)
 
     # -- selection and keys -----------------------------------------------------
 
     def _selection(self) -> set[str]:
-        names = {s.name for s in self.pipeline.stages}
-        if self.options.only and self.options.from_stage:
-            raise InvalidInputError("Choose either only (--only) or from (--from), not both.")
-        if self.options.only:
-            self.pipeline.stage(self.options.only)
-            return {self.options.only}
-        if self.options.from_stage:
-            self.pipeline.stage(self.options.from_stage)
-            return self.pipeline.downstream(self.options.from_stage)
-        return names
+        return select(self.pipeline, self.options.only, self.options.from_stage)
 
     def _input_hashes(self, stage: StageSpec) -> dict[str, str]:
         """Content hash of each declared input: the version an upstream stage produced in
@@ -191,6 +188,10 @@ class Runner:
         else:
             books.claim_run(catalog, self.run_id)
         self._emit(None, "running")
+        for stage in self.pipeline.stages:
+            if stage.name not in self._needed:  # --only / --from left it out, nothing needs it
+                books.update_stage(catalog, self.run_id, stage.name, status="not_selected")
+                self._emit(stage.name, "not_selected", message=self._why_not_selected())
         error: str | None = None
         cancelled = False
         try:
@@ -251,6 +252,9 @@ class Runner:
                 ready.append(stage)
         return ready
 
+    def _why_not_selected(self) -> str:
+        return not_selected_reason(self.options.only, self.options.from_stage)
+
     def _skip(self, stage: StageSpec, why: str) -> None:
         books.update_stage(self.workspace.catalog, self.run_id, stage.name, status="skipped")
         self._emit(stage.name, "skipped", message=why)
@@ -266,14 +270,24 @@ class Runner:
         forced = selected and (self.options.force or stage.name in self.options.force_stages)
         total = count_cells(self.workspace.root / stage.notebook)
         valid, stale = self._valid_cache(key) if not forced else (None, None)
+        try:  # a cached stage needs no kernel: a missing one fails only a stage that runs
+            kernel, problem = choose_kernel(self.workspace.root / stage.notebook, stage.kernel), ""
+        except MlopsLabError as exc:
+            kernel, problem = None, exc.message
+        execution = None if kernel is None else {
+            "kernel": kernel.name, "kernel_asked": kernel.asked, "note": kernel.note,
+            "timeout": stage.timeout, "cell_timeout": stage.cell_timeout,
+        }  # fmt: skip
         outcome, cached = books.begin_stage(
             catalog, run_id=self.run_id, stage=stage.name, key=key, inputs=inputs,
             reuse=valid is not None, may_run=selected, cells_total=total, cached_run=valid,
+            execution=execution,
         )  # fmt: skip
         if cached is not None:
             self._outputs_hash[stage.name] = cached.outputs_hash
             self._outputs[stage.name] = cached.outputs
-            self._emit(stage.name, "cached", message=f"from run {cached.run_id}")
+            because = "" if selected else f"{self._why_not_selected()}, needed: "
+            self._emit(stage.name, "cached", message=f"{because}from run {cached.run_id}")
             return None
         if outcome == "missing":
             self._fail_before_start(
@@ -282,10 +296,14 @@ class Runner:
                 "parameters and inputs" + (f" ({stale})" if stale else "") + "; run it first",
             )
             return None
+        if kernel is None:
+            self._fail_before_start(stage, problem)
+            return None
         if stale:
             self._rerun_because[stage.name] = stale
-        self._emit(stage.name, "running", cells_done=0, cells_total=total, message=stale or "")
-        return pool.submit(self._execute, stage)
+        message = "; ".join(m for m in (stale, kernel.note) if m)
+        self._emit(stage.name, "running", cells_done=0, cells_total=total, message=message)
+        return pool.submit(self._execute, stage, kernel.name)
 
     def _valid_cache(self, key: str) -> tuple[str | None, str | None]:
         """The newest cached run with this key whose reads still hold, else why not.
@@ -307,7 +325,7 @@ class Runner:
         )  # fmt: skip
         self._emit(stage.name, "failed", message=message)
 
-    def _job(self, stage: StageSpec) -> StageJob:
+    def _job(self, stage: StageSpec, kernel: str | None = None) -> StageJob:
         folder = self._scratch / stage.name
         folder.mkdir(parents=True, exist_ok=True)
         self._log_dir.mkdir(parents=True, exist_ok=True)
@@ -321,6 +339,8 @@ class Runner:
             output_path=str(folder / "executed.ipynb"),
             manifest_path=str(folder / "manifest.jsonl"),
             timeout=stage.timeout,
+            cell_timeout=stage.cell_timeout,
+            kernel_name=kernel,
             upstream=self._upstream_outputs(stage),
             kernel_log=str(self._log_dir / f"{stage.name}.kernel.log"),
         )
@@ -340,8 +360,8 @@ class Runner:
                 merged[kind].update(self._outputs.get(name, {}).get(kind, {}))
         return merged
 
-    def _execute(self, stage: StageSpec) -> None:
-        job = self._job(stage)
+    def _execute(self, stage: StageSpec, kernel: str | None = None) -> None:
+        job = self._job(stage, kernel)
         if self.options.stage_runner is not None:
             outcome = self.options.stage_runner(job)
         else:
@@ -366,7 +386,7 @@ class Runner:
         books.record_stage_failure(
             self.workspace.catalog, run_id=self.run_id, stage=stage.name, status=status,
             executed=executed, duration_s=outcome.duration_s, cells_total=outcome.cells_total,
-            error_cell=outcome.error_cell,
+            error_cell=cell_number(outcome.error_cell),
             error_name="MissingOutputError" if missing else outcome.error_name,
             error_value=(
                 f"declared outputs not saved by the notebook: {', '.join(missing)}"
@@ -374,7 +394,9 @@ class Runner:
             ),
             traceback=outcome.traceback, reads=self._reads(stage, outcome),
         )  # fmt: skip
-        where = f" in cell {outcome.error_cell}" if outcome.error_cell is not None else ""
+        where = (
+            f" in cell {cell_number(outcome.error_cell)}" if outcome.error_cell is not None else ""
+        )
         self._emit(
             stage.name, status, message=f"{outcome.error_name}{where}: {outcome.error_value}"
         )

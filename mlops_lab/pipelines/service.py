@@ -22,6 +22,7 @@ from mlops_lab.errors import (
 )
 from mlops_lab.pipelines import bookkeeping as books
 from mlops_lab.pipelines import liveness
+from mlops_lab.pipelines.kernels import choose_kernel
 from mlops_lab.pipelines.notebook import read_notebook
 from mlops_lab.pipelines.records import RunRecord, get_run, new_run_id
 from mlops_lab.pipelines.runner import RunEvent, Runner, RunOptions
@@ -32,12 +33,14 @@ from mlops_lab.pipelines.spec import (
     load_pipeline,
 )
 from mlops_lab.pipelines.triggers import ci_decision, close_alerts, ct_decision
+from mlops_lab.pipelines.verdict import examine
 from mlops_lab.workspace import Workspace
 
 __all__ = [
     "compare_runs",
     "executed_notebook",
     "launch_run",
+    "notebook_path_problem",
     "notebook_pipeline",
     "open_executed_notebook",
     "request_cancel",
@@ -52,14 +55,23 @@ _CANCELLED_DEAD = "cancelled after its runner had stopped (killed?)"
 
 
 def notebook_pipeline(
-    workspace: Workspace, notebook: str, overrides: Mapping[str, Any] | None = None
+    workspace: Workspace,
+    notebook: str,
+    overrides: Mapping[str, Any] | None = None,
+    *,
+    kernel: str | None = None,
 ) -> PipelineSpec:
-    """A one-stage pipeline running ``notebook`` (workspace-relative), for ad-hoc runs."""
+    """A one-stage pipeline running ``notebook`` (workspace-relative), for ad-hoc runs.
+
+    ``kernel``: run it in this kernelspec (it must be installed) instead of the
+    notebook's own.
+    """
     path = (workspace.root / notebook).resolve()
-    if not path.is_relative_to(workspace.root) or path.suffix != ".ipynb" or not path.is_file():
-        raise InvalidInputError(
-            f"Notebook {notebook!r} is not an .ipynb file inside the workspace {workspace.root}."
-        )
+    problem = notebook_path_problem(path, notebook, workspace.root)
+    if problem:
+        raise InvalidInputError(problem)
+    if kernel:
+        choose_kernel(path, kernel)  # not installed: a clear error before anything starts
     info = read_notebook(path)
     problems: list[str] = []
     parameters = apply_parameters(info, overrides or {}, notebook=notebook, problems=problems)
@@ -73,8 +85,20 @@ def notebook_pipeline(
         parameters=parameters,
         source_hash=info.source_hash,
         parameter_specs=info.parameters,
+        kernel=kernel,
     )
     return PipelineSpec(name=NOTEBOOK_PREFIX + relative, description="", stages=(stage,))
+
+
+def notebook_path_problem(path: Path, given: str | Path, root: Path) -> str | None:
+    """Why ``path`` (resolved; ``given`` as the user wrote it) cannot be run, or None."""
+    if not path.is_relative_to(root.resolve()):
+        return f"{given} is outside the workspace {root}."
+    if not path.exists():
+        return f"{given} does not exist in the workspace {root}."
+    if path.suffix != ".ipynb" or not path.is_file():
+        return f"{given} is not a notebook (.ipynb file) in the workspace."
+    return None
 
 
 def resolve_pipeline(
@@ -83,11 +107,17 @@ def resolve_pipeline(
     pipeline: str | None = None,
     notebook: str | None = None,
     overrides: Mapping[str, Any] | None = None,
+    kernel: str | None = None,
 ) -> PipelineSpec:
     if pipeline and notebook:
         raise InvalidInputError("Give either a pipeline or a notebook, not both.")
+    if kernel and not notebook:
+        raise InvalidInputError(
+            "--kernel goes with --notebook; a pipeline's stage names its kernel in "
+            "mlops_lab.yaml ('kernel:')."
+        )
     if notebook:
-        return notebook_pipeline(workspace, notebook, overrides)
+        return notebook_pipeline(workspace, notebook, overrides, kernel=kernel)
     if pipeline and pipeline.startswith(NOTEBOOK_PREFIX):
         return notebook_pipeline(workspace, pipeline.removeprefix(NOTEBOOK_PREFIX), overrides)
     return load_pipeline(workspace, pipeline, overrides=overrides)
@@ -224,7 +254,9 @@ def executed_notebook(workspace: Workspace, run_id: str, stage: str) -> bytes:
 def open_executed_notebook(
     workspace: Workspace, run_id: str, stage: str, server_root: Path
 ) -> dict[str, Any]:
-    """Write a read-only copy where JupyterLab can open it; return its path and failing cell."""
+    """Write a read-only copy where JupyterLab can open it; return its path, the failing
+    cell's index in that copy (``cell``, to scroll to) and its number in the saved notebook
+    (``notebook_cell``, from 1)."""
     item = _stage_record(workspace, run_id, stage)
     data = executed_notebook(workspace, run_id, stage)
     folder = workspace.root / OPEN_FOLDER / run_id
@@ -245,7 +277,21 @@ def open_executed_notebook(
         raise InvalidInputError(
             f"The workspace {workspace.root} is not under the server's folder {server_root}."
         ) from exc
-    return {"path": relative.as_posix(), "cell": item.error_cell}
+    return {
+        "path": relative.as_posix(),
+        "cell": _failing_cell_of_copy(data) if item.status != "succeeded" else None,
+        "notebook_cell": item.error_cell,
+    }
+
+
+def _failing_cell_of_copy(data: bytes) -> int | None:
+    """Index, in the executed copy, of the cell that raised or was running when it stopped
+    (the copy holds papermill's banner and injected cells: not the saved notebook's index)."""
+    try:
+        cells = json.loads(data).get("cells")
+    except (ValueError, AttributeError):
+        return None
+    return examine([], cells, finished=False).executed_cell if isinstance(cells, list) else None
 
 
 def compare_runs(workspace: Workspace, a: str, b: str) -> dict[str, Any]:

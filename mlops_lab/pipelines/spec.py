@@ -49,7 +49,10 @@ __all__ = [
 
 INPUT_KINDS = ("datasets", "feature_views")
 OUTPUT_KINDS = ("datasets", "models", "metrics", "artifacts")
-_STAGE_KEYS = {"name", "notebook", "parameters", "needs", "inputs", "outputs", "timeout"}
+_STAGE_KEYS = {
+    "name", "notebook", "parameters", "needs", "inputs", "outputs", "timeout", "cell_timeout",
+    "kernel",
+}  # fmt: skip
 _PIPELINE_KEYS = {"description", "stages"}
 
 
@@ -61,7 +64,9 @@ class StageSpec:
     needs: tuple[str, ...] = ()
     inputs: dict[str, tuple[str, ...]] = field(default_factory=dict)
     outputs: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    timeout: float | None = None
+    timeout: float | None = None  # seconds for the whole stage (from its first cell's start)
+    cell_timeout: float | None = None  # seconds any one cell may take
+    kernel: str | None = None  # kernelspec name; None: the notebook's (or the workspace's Python)
     source_hash: str = ""
     parameter_specs: dict[str, ParameterSpec] = field(default_factory=dict)
 
@@ -74,6 +79,8 @@ class StageSpec:
             "inputs": {k: list(v) for k, v in self.inputs.items()},
             "outputs": {k: list(v) for k, v in self.outputs.items()},
             "timeout": self.timeout,
+            "cell_timeout": self.cell_timeout,
+            "kernel": self.kernel,
         }
 
 
@@ -249,10 +256,12 @@ def _stage(
     parameters = apply_parameters(
         info, {**given, **overrides}, notebook=notebook, where=f"{where}: ", problems=problems
     )
-    timeout = raw.get("timeout")
-    if timeout is not None and (not isinstance(timeout, int | float) or timeout <= 0):
-        problems.append(f"{where}: 'timeout' must be a positive number of seconds")
-        timeout = None
+    timeout = _seconds(raw, "timeout", where, problems)
+    cell_timeout = _seconds(raw, "cell_timeout", where, problems)
+    kernel = raw.get("kernel")
+    if kernel is not None and (not isinstance(kernel, str) or not kernel.strip()):
+        problems.append(f"{where}: 'kernel' must be a kernelspec name (`jupyter kernelspec list`)")
+        kernel = None
     return StageSpec(
         name=name,
         notebook=notebook,
@@ -260,10 +269,22 @@ def _stage(
         needs=_names(raw.get("needs"), f"{where} 'needs'", problems),
         inputs=_io(raw.get("inputs"), INPUT_KINDS, f"{where} 'inputs'", problems),
         outputs=_io(raw.get("outputs"), OUTPUT_KINDS, f"{where} 'outputs'", problems),
-        timeout=float(timeout) if timeout is not None else None,
+        timeout=timeout,
+        cell_timeout=cell_timeout,
+        kernel=kernel,
         source_hash=info.source_hash,
         parameter_specs=info.parameters,
     )
+
+
+def _seconds(raw: Mapping[str, Any], key: str, where: str, problems: list[str]) -> float | None:
+    value = raw.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        problems.append(f"{where}: {key!r} must be a positive number of seconds")
+        return None
+    return float(value)
 
 
 def _order(pipeline: str, stages: list[StageSpec], problems: list[str]) -> tuple[StageSpec, ...]:

@@ -9,11 +9,14 @@ from mlops_lab.handoff.add_parameters import add_parameters_cell
 from mlops_lab.handoff.contract import NAME_PATTERN, check_in_subprocess
 from mlops_lab.handoff.determinism import MAX_REPEAT
 from mlops_lab.server.handlers import BaseHandler, user_name
-from mlops_lab.server.validation import Body
+from mlops_lab.server.validation import KERNEL_NAME, KERNEL_RULE, Body
 
 __all__ = ["HandoffHandler", "HandoffParametersHandler", "HandoffReportHandler", "HandoffsHandler"]
 
-_FIELDS = {"notebook", "pipeline", "stage", "timeout", "rel_tol", "repeat", "write_pipeline"}
+_FIELDS = {
+    "notebook", "pipeline", "stage", "timeout", "cell_timeout", "kernel", "rel_tol", "repeat",
+    "write_pipeline",
+}  # fmt: skip
 _NAME_RULE = "letters, digits and _, not starting with a digit, at most 64 characters"
 _MAX_TIMEOUT = 24 * 3600.0
 
@@ -35,9 +38,15 @@ class HandoffsHandler(BaseHandler):
             if value is not None:
                 options[name] = value
         timeout = body.number("timeout", minimum=1, maximum=_MAX_TIMEOUT)
+        cell_timeout = body.number("cell_timeout", minimum=1, maximum=_MAX_TIMEOUT)
+        kernel = body.text("kernel", pattern=KERNEL_NAME, rule=KERNEL_RULE)
         rel_tol = body.number("rel_tol", minimum=0, maximum=1)
         if timeout is not None:
             options["timeout"] = timeout
+        if cell_timeout is not None:
+            options["cell_timeout"] = cell_timeout
+        if kernel is not None:
+            options["kernel"] = kernel
         if rel_tol is not None:
             options["rel_tol"] = rel_tol
         repeat = body.integer("repeat", minimum=1, maximum=MAX_REPEAT)

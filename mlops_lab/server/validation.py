@@ -26,6 +26,8 @@ from typing import Any, Protocol
 from mlops_lab.errors import InvalidInputError, PayloadTooLargeError
 
 __all__ = [
+    "KERNEL_NAME",
+    "KERNEL_RULE",
     "MAX_BODY_BYTES",
     "MAX_DEPTH",
     "MAX_INTEGER",
@@ -51,6 +53,9 @@ MAX_TEXT_LENGTH = 4096
 MAX_LIMIT = 1000
 MAX_OFFSET = 2**31 - 1
 MAX_INTEGER = 2**31 - 1
+#: A kernelspec name (`jupyter kernelspec list`): what jupyter_client accepts as a folder name.
+KERNEL_NAME = re.compile(r"[A-Za-z0-9._-]{1,128}")
+KERNEL_RULE = "a kernelspec name: letters, digits, '.', '_' and '-', at most 128 characters"
 _MAX_PATH_PART_BYTES = 255
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")

@@ -285,6 +285,8 @@ export class HandoffsModel implements IDisposable {
       pipeline: detail.pipeline,
       stage: detail.stage,
       timeout: detail.contract.timeout,
+      cell_timeout: detail.contract.cell_timeout ?? undefined,
+      kernel: detail.contract.kernel ?? undefined,
       rel_tol: detail.contract.rel_tol
     });
   }
@@ -345,6 +347,8 @@ export class HandoffsModel implements IDisposable {
       'The executed notebook could not be opened',
       async () => {
         const opened = await this._api.openStage(failed.runId, failed.stage);
+        // The copy holds papermill's banner and parameters cells: scroll to the
+        // failing cell's index in the copy, not to the finding's (saved) cell.
         const cell =
           opened.cell ??
           (typeof failed.details.executed_cell === 'number'

@@ -124,7 +124,15 @@ export interface IContract {
     python?: string;
     packages?: Record<string, string>;
   };
+  /**
+   * Seconds for the whole clean run; `cell_timeout` for any one cell.
+   */
   timeout: number;
+  cell_timeout?: number | null;
+  /**
+   * The kernel the check was asked to use (null: the notebook's own).
+   */
+  kernel?: string | null;
   rel_tol: number;
   /**
    * Clean runs the check made (2: the determinism check).
@@ -174,7 +182,18 @@ export interface ICheckRequest {
   notebook: string;
   pipeline?: string;
   stage?: string;
+  /**
+   * Seconds for the whole clean run (its kernel is stopped then).
+   */
   timeout?: number;
+  /**
+   * Seconds any one cell may take.
+   */
+  cell_timeout?: number;
+  /**
+   * An installed kernelspec to run the notebook in, instead of its own.
+   */
+  kernel?: string;
   rel_tol?: number;
   /**
    * Clean runs in fresh kernels (default 2; 1 skips the determinism check).

@@ -130,6 +130,11 @@ function StageRow(props: {
           from run <code>{stage.cached_from}</code>
         </div>
       )}
+      {stage.execution?.note && (
+        <div className="jp-mlops-stage-note" data-testid="mlops-kernel-note">
+          Kernel: {stage.execution.note}
+        </div>
+      )}
       {metricEntries.length > 0 && (
         <ul
           className="jp-mlops-metrics"
@@ -229,7 +234,7 @@ function StageFailure(props: {
       </div>
       {stage.error_cell !== null && stage.error_cell !== undefined && (
         <div className="jp-mlops-stage-error-cell">
-          In cell {stage.error_cell + 1} of the executed notebook
+          In cell {stage.error_cell} of the notebook
         </div>
       )}
       {traceback && (

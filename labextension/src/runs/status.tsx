@@ -14,6 +14,8 @@ const DESCRIPTIONS: Record<RunStatus | StageStatus, string> = {
   skipped: 'Skipped: a stage it needs did not succeed',
   cancelled: 'Cancelled',
   interrupted: 'Interrupted: the runner stopped before it finished',
+  not_selected:
+    'Not selected: left out by --only/--from, and no selected stage needs it',
   interactive: 'Interactive: recorded from a notebook'
 };
 
@@ -29,6 +31,7 @@ function glyph(status: RunStatus | StageStatus): JSX.Element | null {
       return <path d="m5.5 5.5 5 5m0-5-5 5" />;
     case 'cancelled':
     case 'skipped':
+    case 'not_selected':
       return <path d="M5 8h6" />;
     case 'interrupted':
       return <path d="M8 4.6v4.2M8 11.2v.2" />;
