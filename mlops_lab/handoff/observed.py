@@ -8,15 +8,12 @@ listed is undeclared; network access and reads outside the workspace are named t
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterable, Sequence
-from pathlib import Path
 from typing import Any
 
 from mlops_lab.handoff.clean_run import CleanRun
 from mlops_lab.handoff.findings import Finding
-from mlops_lab.pipelines.cellmap import saved_index
 
 __all__ = ["check_observed_reads", "with_observed_reads"]
 
@@ -59,7 +56,7 @@ def check_observed_reads(
                 "IPython kernel, or it could not load mlops_lab): only the source was checked.",
             )
         ]
-    cell_of = _cell_mapper(run.executed, saved_cells)
+    cell_of = _index  # the reads name the saved notebook's cells from 1
     named = _statically_named(static, notebook)
     findings: list[Finding] = []
     files = [f for f in reads.get("files", ()) if f["path"] not in named]
@@ -196,23 +193,9 @@ def _warning(cell: int | None, message: str, details: dict[str, Any]) -> Finding
     )
 
 
-def _cell_mapper(executed: Path, saved: Sequence[Any]) -> Any:
-    """Execution count (the observer's ``cell``) -> the saved notebook's 0-based index."""
-    try:
-        cells = json.loads(executed.read_text(encoding="utf-8"))["cells"]
-    except (OSError, ValueError, KeyError):
-        cells = []
-    by_count = {
-        c.get("execution_count"): i
-        for i, c in enumerate(cells)
-        if c.get("cell_type") == "code" and c.get("execution_count")
-    }
-
-    def cell_of(count: int | None) -> int | None:
-        index = by_count.get(count)
-        return saved_index(saved, cells, index) if index is not None else None
-
-    return cell_of
+def _index(number: int | None) -> int | None:
+    """A cell number from 1 (as the run record keeps it) -> the 0-based index of a Finding."""
+    return number - 1 if isinstance(number, int) and number > 0 else None
 
 
 def _statically_named(static: Iterable[Finding], notebook: str) -> set[str]:

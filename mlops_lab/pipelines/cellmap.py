@@ -10,10 +10,17 @@ cells back to it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
-__all__ = ["BANNER_TAG", "INSERTED_TAGS", "align", "cell_number", "saved_index"]
+__all__ = [
+    "BANNER_TAG",
+    "INSERTED_TAGS",
+    "align",
+    "by_execution_count",
+    "cell_number",
+    "saved_index",
+]
 
 BANNER_TAG = "papermill-error-cell-tag"
 #: Tags of the cells papermill adds to the executed copy.
@@ -54,3 +61,27 @@ def saved_index(
     if executed_index is None:
         return None
     return next((s for s, e in align(saved, executed) if e == executed_index), None)
+
+
+def by_execution_count(
+    saved: Sequence[Any], executed: Sequence[Any]
+) -> Callable[[int | None], int | None]:
+    """Execution count in the executed copy -> the saved notebook's cell number (from 1).
+
+    What a kernel reports while it runs (e.g. the observer's ``cell``) is an
+    execution count; users see the saved cell. None for counts no saved cell
+    had (papermill's injected cell, the kernel's start-up: count 0).
+    """
+    by_count = {
+        cell.get("execution_count"): index
+        for index, cell in enumerate(executed)
+        if isinstance(cell, dict)
+        and cell.get("cell_type") == "code"
+        and cell.get("execution_count")
+    }
+
+    def number(count: int | None) -> int | None:
+        index = by_count.get(count)
+        return cell_number(saved_index(saved, executed, index))
+
+    return number

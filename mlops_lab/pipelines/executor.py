@@ -28,6 +28,7 @@ from mlops_lab._stage_env import (
     ENV_UPSTREAM,
 )
 from mlops_lab.errors import MlopsLabError
+from mlops_lab.pipelines.cellmap import by_execution_count
 from mlops_lab.pipelines.deadline import Deadline
 from mlops_lab.pipelines.kernels import choose_kernel
 from mlops_lab.pipelines.reads import ENV_READS_LOG, collect_reads, observer_command, reads_log
@@ -158,6 +159,13 @@ def count_cells(path: Path) -> int:
     return sum(1 for c in cells if c.get("cell_type") == "code") + 1
 
 
+def _reads(log: Path | None, root: Path, saved: list[Any], executed: Path) -> dict[str, Any] | None:
+    """What the kernel read, each at the saved notebook's cell (from 1)."""
+    if log is None:
+        return None
+    return collect_reads(log, root, by_execution_count(saved, read_cells(executed) or []))
+
+
 def read_manifest(path: Path) -> list[dict[str, Any]]:
     if not path.exists():
         return []
@@ -249,6 +257,6 @@ def execute_stage(
         kernel=kernel.name,
         note=kernel.note,
         entries=read_manifest(Path(job.manifest_path)) if fields["ok"] else [],
-        reads=collect_reads(log, root) if log else None,
+        reads=_reads(log, root, saved, Path(job.output_path)),
         **fields,
     )

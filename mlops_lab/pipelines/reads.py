@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -57,8 +58,14 @@ def observer_command(command: list[str], env: dict[str, str]) -> list[str]:
     return [*command, f"--IPKernelApp.extra_extensions={OBSERVER_EXTENSION}"]
 
 
-def collect_reads(log: Path, root: Path) -> dict[str, Any]:
-    """The stage's reads from the observer's log, workspace files hashed now."""
+def collect_reads(
+    log: Path, root: Path, cell_of: Callable[[int | None], int | None] | None = None
+) -> dict[str, Any]:
+    """The stage's reads from the observer's log, workspace files hashed now.
+
+    ``cell_of`` turns the observer's execution counts into the saved notebook's
+    cell numbers (from 1; :func:`mlops_lab.pipelines.cellmap.by_execution_count`).
+    """
     try:
         lines = log.read_text(encoding="utf-8").splitlines()
     except OSError:
@@ -77,6 +84,7 @@ def collect_reads(log: Path, root: Path) -> dict[str, Any]:
     written = {e["path"] for e in events if e.get("op") == "write" and e["where"] == "workspace"}
     for event in events[1:]:
         op, cell = event.get("op"), event.get("cell")
+        cell = cell_of(cell) if cell_of is not None else cell
         if op == "net":
             item = {"kind": event["kind"], "target": event["target"], "cell": cell}
             _append(reads["network"], item)
