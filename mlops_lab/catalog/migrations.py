@@ -439,4 +439,9 @@ MIGRATIONS: tuple[Migration, ...] = (
         description="stage runs keep what their kernel read (observed reads, the cache's check)",
         statements=("ALTER TABLE stage_runs ADD COLUMN reads JSON",),
     ),
+    Migration(
+        version=11,
+        description="stage runs keep how they ran (kernel, why not the notebook's own, limits)",
+        statements=("ALTER TABLE stage_runs ADD COLUMN execution JSON",),
+    ),
 )

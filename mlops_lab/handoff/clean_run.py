@@ -20,7 +20,7 @@ from mlops_lab.handoff.findings import Finding
 from mlops_lab.pipelines import bookkeeping as books
 from mlops_lab.pipelines.cellmap import cell_number
 from mlops_lab.pipelines.executor import StageJob, StageOutcome, execute_stage
-from mlops_lab.pipelines.records import EXECUTION_KEY, new_run_id
+from mlops_lab.pipelines.records import new_run_id
 from mlops_lab.pipelines.spec import PipelineSpec
 from mlops_lab.workspace import Workspace
 
@@ -95,10 +95,10 @@ def clean_run(
             os.environ[ENV_CAPTURE] = previous
     books.update_stage(
         workspace.catalog, run_id, stage.name,
-        inputs={EXECUTION_KEY: {
+        execution={
             "kernel": outcome.kernel, "kernel_asked": kernel, "note": kernel_note,
             "timeout": timeout, "cell_timeout": cell_timeout,
-        }},
+        },
     )  # fmt: skip
     executed = Path(job.output_path)
     stored = None

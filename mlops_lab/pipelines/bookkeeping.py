@@ -16,7 +16,6 @@ from mlops_lab.artifacts import register_artifact
 from mlops_lab.catalog import Catalog
 from mlops_lab.pipelines import liveness
 from mlops_lab.pipelines.entries import apply_entries, outputs_hash
-from mlops_lab.pipelines.records import EXECUTION_KEY
 from mlops_lab.pipelines.spec import PipelineSpec
 
 __all__ = [
@@ -173,11 +172,8 @@ def begin_stage(
     stage may not run (not selected) and nothing cached matches. ``cached_run``:
     reuse only that run's result (the one whose reads were checked). ``execution``
     (kernel, time limits, a note on the kernel) of a stage that runs is kept with its
-    inputs (:data:`~mlops_lab.pipelines.records.EXECUTION_KEY`), outside its cache key.
+    run (its own column, outside its cache key).
     """
-    stored: dict[str, Any] = dict(inputs)
-    if execution is not None:
-        stored[EXECUTION_KEY] = execution
 
     def write(con: duckdb.DuckDBPyConnection) -> tuple[str, CachedResult | None]:
         cached = _find_cached(con, key, cached_run) if reuse else None
@@ -198,9 +194,16 @@ def begin_stage(
             return "missing", None
         con.execute(
             "UPDATE stage_runs SET status = 'running', cache_key = ?, inputs = ?, "
-            "started_at = current_timestamp, cells_total = ?, cells_done = 0 "
+            "execution = ?, started_at = current_timestamp, cells_total = ?, cells_done = 0 "
             "WHERE run_id = ? AND stage = ?",
-            [key, json.dumps(stored), cells_total, run_id, stage],
+            [
+                key,
+                json.dumps(inputs),
+                None if execution is None else json.dumps(execution),
+                cells_total,
+                run_id,
+                stage,
+            ],
         )
         return "running", None
 

@@ -59,10 +59,6 @@ __all__ = [
 
 T = TypeVar("T")
 
-#: Where a stage run's execution settings (kernel, time limits, notes) are kept: a key of its
-#: ``inputs`` JSON (no column of their own yet), shown as the record's ``execution``.
-EXECUTION_KEY = "execution"
-
 RUN_STATUSES = ("running", "succeeded", "failed", "cancelled", "interrupted", "interactive")
 FINAL_STAGE_STATUSES = (
     "succeeded", "cached", "failed", "skipped", "cancelled", "interrupted", "not_selected",
@@ -76,7 +72,7 @@ _STAGE_COLUMNS = (
     "run_id, stage, position, needs, notebook, source_hash, parameters, inputs, cache_key, status, "
     "cached_from, started_at, ended_at, duration_s, cells_total, cells_done, executed_notebook, "
     "outputs, "
-    "outputs_hash, error_cell, error_name, error_value, traceback, reads"
+    "outputs_hash, error_cell, error_name, error_value, traceback, reads, execution"
 )
 
 
@@ -172,13 +168,10 @@ def _run(row: Sequence[Any]) -> RunRecord:
 def _stage(row: Sequence[Any]) -> StageRecord:
     names = [c.strip() for c in _STAGE_COLUMNS.split(",")]
     data = dict(zip(names, row, strict=True))
-    for key in ("needs", "parameters", "inputs", "outputs", "reads"):
+    for key in ("needs", "parameters", "inputs", "outputs", "reads", "execution"):
         data[key] = _json(data[key])
     for key in ("error_value", "traceback"):  # older records kept IPython's colour codes
         data[key] = strip_ansi(data[key])
-    if isinstance(data["inputs"], dict) and EXECUTION_KEY in data["inputs"]:
-        data["inputs"] = dict(data["inputs"])
-        data["execution"] = data["inputs"].pop(EXECUTION_KEY)
     return StageRecord(**data)
 
 
