@@ -21,11 +21,11 @@ from mlops_lab.handoff import check_notebook, list_handoffs
 from mlops_lab.handoff.add_parameters import add_parameters_cell
 from mlops_lab.handoff.contract import check_in_subprocess
 from mlops_lab.handoff.imports import _distributions, check_imports, notebook_imports
+from mlops_lab.handoff.paths import check_paths
 from mlops_lab.handoff.stage_names import check_stage_free
 from mlops_lab.handoff.static import (
     check_execution_order,
     check_parameters,
-    check_paths,
     parse_cells,
 )
 from mlops_lab.pipelines import load_pipeline

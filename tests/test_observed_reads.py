@@ -16,7 +16,8 @@ from click.testing import CliRunner
 from mlops_lab import Workspace
 from mlops_lab.cli import cli
 from mlops_lab.handoff import check_notebook
-from mlops_lab.handoff.static import check_paths, parse_cells
+from mlops_lab.handoff.paths import check_paths
+from mlops_lab.handoff.static import parse_cells
 from mlops_lab.pipelines import reads as reads_module
 from mlops_lab.pipelines.executor import StageJob, execute_stage
 from mlops_lab.pipelines.records import RunRecord

@@ -32,6 +32,7 @@ from mlops_lab.handoff.findings import Finding
 from mlops_lab.handoff.imports import check_imports, kernel_name
 from mlops_lab.handoff.kernel import handoff_kernel
 from mlops_lab.handoff.observed import with_observed_reads
+from mlops_lab.handoff.paths import check_paths
 from mlops_lab.handoff.pipeline_file import write_stage
 from mlops_lab.handoff.report import render_report
 from mlops_lab.handoff.stage_names import check_stage_free
@@ -39,7 +40,6 @@ from mlops_lab.handoff.static import (
     CellCode,
     check_execution_order,
     check_parameters,
-    check_paths,
     parse_cells,
 )
 from mlops_lab.pipelines.notebook import _cells_of, read_notebook

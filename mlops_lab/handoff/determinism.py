@@ -27,8 +27,10 @@ from mlops_lab.errors import InvalidInputError
 from mlops_lab.handoff import clean_run as dynamic
 from mlops_lab.handoff.causes import likely_cause
 from mlops_lab.handoff.findings import Finding
+from mlops_lab.handoff.paths import call_name
 from mlops_lab.handoff.reproduce import MAX_SHOWN, describe, differing_cells, executed_cells
-from mlops_lab.handoff.static import CellCode, _call_name, parse_cells
+from mlops_lab.handoff.static import CellCode, parse_cells
+from mlops_lab.pipelines.executor import StageOutcome
 from mlops_lab.pipelines.notebook import _cells_of
 from mlops_lab.pipelines.spec import PipelineSpec
 from mlops_lab.workspace import Workspace
@@ -109,7 +111,7 @@ def writes_files(cells: list[CellCode]) -> str | None:
                 return f"{line.strip()[:40]!r} in cell {cell.index + 1}"
         for node in ast.walk(cell.tree) if cell.tree is not None else ():
             if isinstance(node, ast.Call) and _writes(node):
-                return f"{_call_name(node)}() in cell {cell.index + 1}"
+                return f"{call_name(node)}() in cell {cell.index + 1}"
     return None
 
 
@@ -175,7 +177,7 @@ def check_determinism(
     cells = parse_cells(saved)
     reference = executed_cells(first.executed)
     for number, (run, finding) in enumerate(runs[1:], start=2):
-        if not run.outcome.ok and run.outcome.error_cell is None:
+        if not run.outcome.ok and _did_not_finish(run.outcome):
             # A timeout or a dead kernel says more about the machine than about the code.
             return Finding(
                 check="determinism",
@@ -227,4 +229,13 @@ def check_determinism(
         status="pass",
         message=f"{len(runs)} clean runs in fresh kernels give the same outputs.",
         details={"runs": ids, "rel_tol": rel_tol},
+    )
+
+
+def _did_not_finish(outcome: StageOutcome) -> bool:
+    """Stopped from outside (a time limit, a dead kernel), not by an error the code raised."""
+    return (
+        outcome.timed_out
+        or outcome.error_name in ("CellTimeout", "DeadKernelError")
+        or (outcome.error_cell is None and outcome.error_name != "SystemExit")
     )

@@ -1,18 +1,12 @@
 """The pipeline runner: resolve the DAG, skip what is cached, run the rest in parallel.
 
-Cache key of a stage = SHA-256 of its notebook's code hash, its parameters,
-the output hashes of the stages it needs, the content hashes of its declared
-inputs and the mlops_lab version. A key that already has a successful stage
-run is reused (status ``cached``; no kernel is started for it) when what that
-run was seen reading still holds: every workspace file it read has the same
-content hash, every path it probed the same existence, every folder it listed
-the same listing (:func:`mlops_lab.pipelines.reads.stale_reason`).
+A stage whose cache key has an earlier successful run, whose observed reads
+still hold, is reused (status ``cached``; no kernel is started for it): see
+:mod:`mlops_lab.pipelines.cache`.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import shutil
 import threading
@@ -23,10 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mlops_lab._version import __version__
 from mlops_lab.datasets import get_dataset_version
 from mlops_lab.errors import InvalidInputError, MlopsLabError, NotFoundError
 from mlops_lab.pipelines import bookkeeping as books
+from mlops_lab.pipelines.cache import cache_key, reusable_run
 from mlops_lab.pipelines.cellmap import cell_number
 from mlops_lab.pipelines.entries import outputs_hash
 from mlops_lab.pipelines.executor import (
@@ -37,7 +31,6 @@ from mlops_lab.pipelines.executor import (
     execute_stage,
 )
 from mlops_lab.pipelines.kernels import choose_kernel
-from mlops_lab.pipelines.reads import stale_reason
 from mlops_lab.pipelines.records import RunRecord, get_run, new_run_id
 from mlops_lab.pipelines.selection import not_selected_reason, select, with_ancestors
 from mlops_lab.pipelines.spec import PipelineSpec, StageSpec
@@ -70,19 +63,6 @@ class RunEvent:
     cells_done: int | None = None
     cells_total: int | None = None
     message: str = ""
-
-
-def cache_key(stage: StageSpec, upstream: dict[str, str], inputs: dict[str, str]) -> str:
-    payload = {
-        "notebook": stage.source_hash,
-        "parameters": stage.parameters,
-        "upstream": upstream,
-        "inputs": inputs,
-        "mlops_lab": __version__,
-    }
-    if stage.kernel:  # a kernel asked for by name is part of what the stage ran with
-        payload["kernel"] = stage.kernel
-    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
 
 
 class _StageError(Exception):
@@ -269,7 +249,7 @@ class Runner:
         selected = stage.name in self._selected
         forced = selected and (self.options.force or stage.name in self.options.force_stages)
         total = count_cells(self.workspace.root / stage.notebook)
-        valid, stale = self._valid_cache(key) if not forced else (None, None)
+        valid, stale = reusable_run(self.workspace, key) if not forced else (None, None)
         try:  # a cached stage needs no kernel: a missing one fails only a stage that runs
             kernel, problem = choose_kernel(self.workspace.root / stage.notebook, stage.kernel), ""
         except MlopsLabError as exc:
@@ -304,18 +284,6 @@ class Runner:
         message = "; ".join(m for m in (stale, kernel.note) if m)
         self._emit(stage.name, "running", cells_done=0, cells_total=total, message=message)
         return pool.submit(self._execute, stage, kernel.name)
-
-    def _valid_cache(self, key: str) -> tuple[str | None, str | None]:
-        """The newest cached run with this key whose reads still hold, else why not.
-
-        Checked outside any catalog transaction (it hashes files)."""
-        reason = None
-        for candidate in books.cache_candidates(self.workspace.catalog, key):
-            why = stale_reason(self.workspace.root, candidate.reads, candidate.run_id)
-            if why is None:
-                return candidate.run_id, None
-            reason = reason or why
-        return None, reason
 
     def _fail_before_start(self, stage: StageSpec, message: str) -> None:
         books.record_stage_failure(
@@ -422,18 +390,11 @@ class Runner:
 
 
 def _missing_outputs(stage: StageSpec, outcome: StageOutcome) -> list[str]:
-    saved = {
-        (e["type"], e["name"])
-        for e in outcome.entries
-        if e.get("type") in ("dataset", "artifact", "model")
-    }
-    metrics = {e["name"] for e in outcome.entries if e.get("type") == "metric"}
-    missing = [
-        f"dataset {n}" for n in stage.outputs.get("datasets", ()) if ("dataset", n) not in saved
+    """Outputs the stage declares that its notebook did not save ("dataset x", ...)."""
+    saved = {(e.get("type"), e.get("name")) for e in outcome.entries}
+    return [
+        f"{kind[:-1]} {name}"
+        for kind in ("datasets", "artifacts", "models", "metrics")
+        for name in stage.outputs.get(kind, ())
+        if (kind[:-1], name) not in saved
     ]
-    missing += [
-        f"artifact {n}" for n in stage.outputs.get("artifacts", ()) if ("artifact", n) not in saved
-    ]
-    missing += [f"model {n}" for n in stage.outputs.get("models", ()) if ("model", n) not in saved]
-    missing += [f"metric {n}" for n in stage.outputs.get("metrics", ()) if n not in metrics]
-    return missing
