@@ -198,3 +198,13 @@ def test_source_hash_ignores_outputs_and_metadata(workspace: Workspace) -> None:
     notebook.cells[1].source = "print(x + 1)"
     nbformat.write(notebook, path)
     assert read_notebook(path).source_hash != before
+
+
+def test_the_code_hash_sees_which_cell_is_tagged_parameters() -> None:
+    from mlops_lab.pipelines.notebook import source_hash
+
+    plain = [{"cell_type": "code", "source": "n = 1", "metadata": {}}]
+    tagged = [{**plain[0], "metadata": {"tags": ["parameters"]}}]
+    other = [{**plain[0], "metadata": {"tags": ["other"]}, "outputs": [{"text": "x"}]}]
+    assert source_hash(tagged) != source_hash(plain)  # papermill injects after that cell
+    assert source_hash(other) == source_hash(plain)  # other tags and outputs do not count

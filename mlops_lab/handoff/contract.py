@@ -28,7 +28,7 @@ from mlops_lab.handoff.determinism import (
     check_repeat,
     clean_runs,
 )
-from mlops_lab.handoff.findings import Finding
+from mlops_lab.handoff.findings import CHECKS, Finding
 from mlops_lab.handoff.imports import check_imports, kernel_name
 from mlops_lab.handoff.kernel import handoff_kernel
 from mlops_lab.handoff.observed import with_observed_reads
@@ -49,6 +49,7 @@ from mlops_lab.workspace import Workspace
 __all__ = ["DEFAULT_PIPELINE", "NAME_PATTERN", "check_in_subprocess", "check_notebook"]
 
 DEFAULT_PIPELINE = "handoff"
+_ORDER = {check: position for position, check in enumerate(CHECKS)}
 #: Pipeline and stage names of a handoff: an ASCII identifier of at most 64 characters.
 NAME_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 
@@ -242,6 +243,7 @@ def check_notebook(
             findings.append(check_determinism(raw_cells, runs, rel_tol=rel_tol))
             if not any(declared_out.values()):
                 declared_out = {k: tuple(v) for k, v in run.produced.items() if v}
+    findings.sort(key=lambda f: _ORDER[f.check])  # as reported and shown: in check order
     status = "failing" if any(f.status == "fail" for f in findings) else "ready"
     contract = {
         "notebook": relative,

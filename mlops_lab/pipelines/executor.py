@@ -153,10 +153,11 @@ def _kernel_manager_class(
     return StageKernelManager
 
 
-def count_cells(path: Path) -> int:
-    """Cells papermill will execute: the code cells plus its injected-parameters cell."""
+def count_cells(path: Path, parameters: dict[str, Any]) -> int:
+    """Cells papermill will execute: the code cells, plus the cell it injects when given
+    parameters (it injects none without)."""
     cells = json.loads(path.read_text(encoding="utf-8")).get("cells", [])
-    return sum(1 for c in cells if c.get("cell_type") == "code") + 1
+    return sum(1 for c in cells if c.get("cell_type") == "code") + (1 if parameters else 0)
 
 
 def _reads(log: Path | None, root: Path, saved: list[Any], executed: Path) -> dict[str, Any] | None:
@@ -184,7 +185,7 @@ def execute_stage(
 
     root = Path(job.workspace_root)
     source = root / job.notebook
-    total = count_cells(source)
+    total = count_cells(source, job.parameters)
     env = {
         ENV_HOME: str(root),
         ENV_RUN_ID: job.run_id,

@@ -63,13 +63,23 @@ def _cells_of(path: Path) -> list[Any]:
 
 
 def source_hash(cells: list[Any]) -> str:
-    """SHA-256 over each cell's type and source (nothing else)."""
+    """SHA-256 over each cell's type and source, and which cell is tagged ``parameters``
+    (where papermill injects a run's values); outputs, counts and other metadata aside."""
     canonical = json.dumps(
-        [[cell.get("cell_type", ""), _source(cell)] for cell in cells],
+        [
+            [cell.get("cell_type", ""), _source(cell)]
+            + (["parameters"] if _is_parameters(cell) else [])
+            for cell in cells
+        ],
         ensure_ascii=False,
         separators=(",", ":"),
     )
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _is_parameters(cell: Any) -> bool:
+    tags = (cell.get("metadata") or {}).get("tags") or []
+    return cell.get("cell_type") == "code" and "parameters" in tags
 
 
 def _source(cell: Any) -> str:
@@ -117,15 +127,7 @@ def _parse_parameters(path: Path, index: int, source: str) -> dict[str, Paramete
 def read_notebook(path: Path) -> NotebookInfo:
     """Parse a notebook's parameters cell and code hash."""
     cells = _cells_of(path)
-    parameters_cell = next(
-        (
-            i
-            for i, cell in enumerate(cells)
-            if cell.get("cell_type") == "code"
-            and "parameters" in cell.get("metadata", {}).get("tags", [])
-        ),
-        None,
-    )
+    parameters_cell = next((i for i, cell in enumerate(cells) if _is_parameters(cell)), None)
     parameters = (
         _parse_parameters(path, parameters_cell, _source(cells[parameters_cell]))
         if parameters_cell is not None

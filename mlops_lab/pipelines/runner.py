@@ -248,7 +248,7 @@ class Runner:
             return None
         selected = stage.name in self._selected
         forced = selected and (self.options.force or stage.name in self.options.force_stages)
-        total = count_cells(self.workspace.root / stage.notebook)
+        total = count_cells(self.workspace.root / stage.notebook, stage.parameters)
         valid, stale = reusable_run(self.workspace, key) if not forced else (None, None)
         try:  # a cached stage needs no kernel: a missing one fails only a stage that runs
             kernel, problem = choose_kernel(self.workspace.root / stage.notebook, stage.kernel), ""
