@@ -370,9 +370,9 @@ def test_check_handoff_from_the_notebook_toolbar_in_the_dark_theme(
     expect_counts(detail, fresh["counts"])
     page.screenshot(path=screenshots_dir / "handoffs-failing-dark.png", clip=CLIP)
 
-    # Its "cell 1" link activates that cell in the open notebook.
+    # Its "cell 2" link (counted from 1, as JupyterLab does) activates that cell.
     order = detail.locator('[data-check="execution_order"] [data-testid="mlops-handoff-finding"]')
-    expect(order.get_by_test_id("mlops-handoff-cell")).to_have_text("cell 1")
+    expect(order.get_by_test_id("mlops-handoff-cell")).to_have_text("cell 2")
     notebook_panel(page).locator(".jp-Cell").nth(0).click()
     order.get_by_test_id("mlops-handoff-cell").click()
     cells = notebook_panel(page).locator(".jp-Cell")
