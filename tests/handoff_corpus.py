@@ -26,6 +26,7 @@ class Expected:
     status: str
     cell: int | None = None  # None: any (or none)
     says: tuple[str, ...] = ()  # words the message contains
+    not_says: tuple[str, ...] = ()  # words it must not contain
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -164,6 +165,10 @@ def old_python(path: Path) -> Path:
                   language_version="3.7.3")  # fmt: skip
 
 
+def bare_assert(path: Path) -> Path:  # an exception without a message
+    return _write(path, [_code("x = 1"), _code("assert x == 2")])
+
+
 def bash_cell(path: Path) -> Path:
     return _write(path, [_code("%%bash\necho hello"), _code("x = 1")])
 
@@ -255,6 +260,19 @@ CASES = (
         name="old_python",
         build=old_python,
         expected=(Expected(check="environment", status="warn", says=("3.7",)),),
+    ),
+    Case(
+        name="bare_assert",
+        build=bare_assert,
+        expected=(
+            Expected(
+                check="clean_run",
+                status="fail",
+                cell=2,
+                says=("AssertionError",),
+                not_says=("Exception encountered", "----"),
+            ),
+        ),
     ),
     Case(
         name="bash_cell",

@@ -28,6 +28,7 @@ def test_each_notebook_gets_its_finding(workspace: Workspace, case: Case) -> Non
             and f["status"] == expected.status
             and (expected.cell is None or f["cell"] == expected.cell)
             and all(word in f["message"] for word in expected.says)
+            and not any(word in f["message"] for word in expected.not_says)
         ]
         assert matching, (expected, [(f["check"], f["status"], f["cell"], f["message"])
                                      for f in findings])  # fmt: skip

@@ -8,6 +8,7 @@ import json
 import socket
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import nbformat
 import pytest
@@ -242,3 +243,37 @@ def test_the_observer_changes_no_count_output_or_name_and_may_fail_to_load(
     assert failed == plain
     assert unknown is not None and unknown["observed"] is False
     assert reads_module.stale_reason(workspace.root, unknown, "r1") is None
+
+
+def test_package_scans_of_the_notebooks_folder_are_not_reads_but_its_own_globs_are(
+    workspace: Workspace,
+) -> None:
+    """Entry-point scanners (importlib.metadata, entrypoints via glob and zipfile) list and
+    probe every sys.path folder, the notebook's own among them (papermill's import does);
+    an empty notebook is still observed."""
+    (workspace.root / "a.txt").write_text("a")
+    write_notebook(
+        workspace.root / "scan.ipynb",
+        None,
+        "import importlib.metadata, zipfile\n"
+        "importlib.metadata.entry_points()\n"
+        "zipfile.is_zipfile('')",
+        "import glob\nfound = glob.glob('*.txt')",
+    )
+    write_notebook(workspace.root / "empty.ipynb", None, "")
+
+    def reads(notebook: str) -> Any:
+        folder = workspace.state_dir / notebook
+        job = StageJob(
+            workspace_root=str(workspace.root), run_id=notebook, stage="s", notebook=notebook,
+            parameters={}, output_path=str(folder / "executed.ipynb"),
+            manifest_path=str(folder / "manifest.jsonl"), observe_reads=True,
+        )  # fmt: skip
+        outcome = execute_stage(job)
+        assert outcome.ok, outcome
+        return outcome.reads
+
+    scanned = reads("scan.ipynb")
+    assert scanned["files"] == []  # the folder probed as a zip file is not a file read
+    assert [(item["path"], item["cell"]) for item in scanned["listings"]] == [(".", 2)]
+    assert reads("empty.ipynb")["observed"] is True

@@ -34,6 +34,7 @@ import os
 import pathlib
 import site
 import socket
+import stat
 import sys
 import sysconfig
 import tempfile
@@ -71,7 +72,31 @@ _PROBES = (
     (pathlib.Path, "is_dir"),
 )
 
+# Modules that list sys.path folders to find packages and entry points (not data reads).
+_SCANNERS = ("pkgutil.py", "entrypoints.py")
+
 _observer: _Observer | None = None
+
+
+def _from_scanner(frame: Any, depth: int = 8) -> bool:
+    """Whether a package scanner (the import system, importlib.metadata, pkgutil,
+    pkg_resources, entrypoints) is among the callers (e.g. through glob), not the notebook."""
+    while frame is not None and depth > 0:
+        caller = frame.f_code.co_filename
+        if caller != __file__:
+            if "importlib" in caller or "pkg_resources" in caller or caller.endswith(_SCANNERS):
+                return True
+            depth -= 1
+        frame = frame.f_back
+    return False
+
+
+def _is_dir(path: Any) -> bool:
+    """Whether ``path`` names a folder (os.stat: not audited, not wrapped)."""
+    try:
+        return stat.S_ISDIR(os.stat(path).st_mode)
+    except (OSError, TypeError, ValueError):
+        return False
 
 
 def load_ipython_extension(shell: Any) -> None:
@@ -122,6 +147,7 @@ class _Observer:
         self.outside_path: tuple[str, ...] = ()
         self.fd = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         self._write({"observer": 1, "pid": os.getpid(), "root": root})
+        self.flush()  # observed, even if no cell ever runs or the first one is killed
 
     # -- recording --------------------------------------------------------------
     # Hot path: an event already seen costs a set lookup; only a first access is
@@ -181,14 +207,12 @@ class _Observer:
                 write = bool(
                     isinstance(flags, int) and flags & _WRITE_FLAGS and flags & _CREATE_FLAGS
                 )
+            if not write and _is_dir(path or "."):
+                return  # a folder opened (an entry-point scanner probing sys.path): no read
             self._file(path, "write" if write else "read", _FILE)
         elif event in ("os.listdir", "os.scandir"):
-            frame = sys._getframe(1)
-            while frame.f_back is not None and frame.f_code.co_filename == __file__:
-                frame = frame.f_back
-            caller = frame.f_code.co_filename
-            if "importlib" in caller or caller.endswith("pkgutil.py"):
-                return  # the import system (or importlib.metadata) scanning sys.path folders
+            if _from_scanner(sys._getframe(1)):
+                return  # the import system, importlib.metadata, entry points: sys.path scans
             path = args[0] if args and args[0] is not None else "."
             self._file(path, "list", "list")
         elif event == "socket.connect":

@@ -172,7 +172,12 @@ def judge(
     where = f"cell {cell_number(verdict.saved_cell)}" if verdict.saved_cell is not None else ""
     kind = type(error).__name__ if error is not None else ""
     name = getattr(error, "ename", None) or kind or None
-    value = getattr(error, "evalue", None) or (str(error) if error is not None else "")
+    # The exception's own message ("" for a bare `assert`), not papermill's banner text.
+    value = (
+        str(getattr(error, "evalue", None) or "")
+        if hasattr(error, "evalue")
+        else (str(error) if error is not None else "")
+    )
     trace = getattr(error, "traceback", None)
     traceback = strip_ansi("\n".join(trace)) if isinstance(trace, list) and trace else None
     early = False
