@@ -169,6 +169,10 @@ def bare_assert(path: Path) -> Path:  # an exception without a message
     return _write(path, [_code("x = 1"), _code("assert x == 2")])
 
 
+def broken_parameters(path: Path) -> Path:  # as papermill's complex_parameters notebook
+    return _write(path, [_code("a: float = 2.25\n= 2", tags=("parameters",)), _code("print(a)")])
+
+
 def bash_cell(path: Path) -> Path:
     return _write(path, [_code("%%bash\necho hello"), _code("x = 1")])
 
@@ -272,6 +276,14 @@ CASES = (
                 says=("AssertionError",),
                 not_says=("Exception encountered", "----"),
             ),
+        ),
+    ),
+    Case(
+        name="broken_parameters",
+        build=broken_parameters,
+        expected=(
+            Expected(check="parameters", status="fail", cell=1, says=("not valid Python",)),
+            Expected(check="clean_run", status="fail", says=("parameters cell first",)),
         ),
     ),
     Case(

@@ -208,3 +208,12 @@ def test_the_code_hash_sees_which_cell_is_tagged_parameters() -> None:
     other = [{**plain[0], "metadata": {"tags": ["other"]}, "outputs": [{"text": "x"}]}]
     assert source_hash(tagged) != source_hash(plain)  # papermill injects after that cell
     assert source_hash(other) == source_hash(plain)  # other tags and outputs do not count
+
+
+def test_a_parameters_cell_that_is_not_python_is_refused_by_pipelines(workspace: Workspace) -> None:
+    from mlops_lab.errors import PipelineSpecError
+    from mlops_lab.pipelines.service import notebook_pipeline
+
+    write_notebook(workspace.root / "broken.ipynb", "a = 1\n= 2", "print(a)")
+    with pytest.raises(PipelineSpecError, match=r"parameters cell \(cell 1\).*not valid Python"):
+        notebook_pipeline(workspace, "broken.ipynb")

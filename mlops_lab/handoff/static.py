@@ -104,6 +104,15 @@ def _names(tree: ast.Module) -> tuple[set[str], dict[str, int]]:
 
 
 def check_parameters(info: NotebookInfo) -> Finding:
+    if info.parameters_problem is not None:
+        return Finding(
+            check="parameters",
+            status="fail",
+            cell=info.parameters_cell,
+            message=info.parameters_problem[0].upper()
+            + info.parameters_problem[1:]
+            + ": papermill cannot read its defaults, and a run cannot set them.",
+        )
     if info.parameters_cell is None:
         return Finding(
             check="parameters",

@@ -41,6 +41,9 @@ class NotebookInfo:
     source_hash: str
     parameters_cell: int | None  # index among all cells
     parameters: dict[str, ParameterSpec]
+    # Why the parameters cell cannot be read (not valid Python), if it cannot: the
+    # handoff reports it; a pipeline refuses to run the notebook.
+    parameters_problem: str | None = None
 
 
 def _cells_of(path: Path) -> list[Any]:
@@ -93,14 +96,17 @@ def _type_name(value: Any) -> str:
     return PARAMETER_TYPES.get(type(value), type(value).__name__)
 
 
-def _parse_parameters(path: Path, index: int, source: str) -> dict[str, ParameterSpec]:
+def _parse_parameters(
+    path: Path, index: int, source: str
+) -> tuple[dict[str, ParameterSpec], str | None]:
+    """The parameters' defaults, or why the cell cannot be read."""
     try:
         tree = ast.parse(source)
     except SyntaxError as exc:
-        raise PipelineSpecError(
-            f"the parameters cell (cell {index}) of {path} is not valid Python: {exc.msg} "
+        return {}, (
+            f"the parameters cell (cell {index + 1}) of {path} is not valid Python: {exc.msg} "
             f"at line {exc.lineno}"
-        ) from exc
+        )
     found: dict[str, ParameterSpec] = {}
     for node in tree.body:
         targets: list[ast.expr]
@@ -121,21 +127,22 @@ def _parse_parameters(path: Path, index: int, source: str) -> dict[str, Paramete
             else:
                 kind = _type_name(default)
             found[target.id] = ParameterSpec(name=target.id, type=kind, default=default)
-    return found
+    return found, None
 
 
 def read_notebook(path: Path) -> NotebookInfo:
     """Parse a notebook's parameters cell and code hash."""
     cells = _cells_of(path)
     parameters_cell = next((i for i, cell in enumerate(cells) if _is_parameters(cell)), None)
-    parameters = (
+    parameters, problem = (
         _parse_parameters(path, parameters_cell, _source(cells[parameters_cell]))
         if parameters_cell is not None
-        else {}
+        else ({}, None)
     )
     return NotebookInfo(
         path=path,
         source_hash=source_hash(cells),
         parameters_cell=parameters_cell,
         parameters=parameters,
+        parameters_problem=problem,
     )

@@ -73,7 +73,7 @@ def notebook_pipeline(
     if kernel:
         choose_kernel(path, kernel)  # not installed: a clear error before anything starts
     info = read_notebook(path)
-    problems: list[str] = []
+    problems: list[str] = [info.parameters_problem] if info.parameters_problem else []
     parameters = apply_parameters(info, overrides or {}, notebook=notebook, problems=problems)
     if problems:
         raise PipelineSpecError(*problems)

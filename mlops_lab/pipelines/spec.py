@@ -249,6 +249,9 @@ def _stage(
     except PipelineSpecError as exc:
         problems.extend(f"{where}: {p}" for p in exc.problems)
         return None
+    if info.parameters_problem:
+        problems.append(f"{where}: {info.parameters_problem}")
+        return None
     given = raw.get("parameters") or {}
     if not isinstance(given, Mapping):
         problems.append(f"{where}: 'parameters' must be a mapping")
