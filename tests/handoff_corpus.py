@@ -273,7 +273,7 @@ CASES = (
                 check="clean_run",
                 status="fail",
                 cell=2,
-                says=("AssertionError",),
+                says=("cell 2: AssertionError: raised without a message",),
                 not_says=("Exception encountered", "----"),
             ),
         ),

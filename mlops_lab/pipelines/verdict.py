@@ -218,7 +218,8 @@ def judge(
         shown = f"{name}: {value}" if value else name
         value = f"The notebook stopped itself in {where or 'a cell'} ({shown})"
     if not value:
-        value = f"{name or 'The run failed'} in {where or 'a cell'}, without an error message"
+        # Shown after the error's name ("AssertionError: raised without a message").
+        value = "raised without a message" if name else f"The run failed in {where or 'a cell'}"
     if early and verdict.not_run:
         value += f"; {listed_cells(verdict.not_run)} did not run"
     return {
