@@ -6,7 +6,7 @@ from mlops_lab import Workspace
 from mlops_lab.errors import PipelineNotFoundError, PipelineSpecError
 from mlops_lab.pipelines import load_pipeline, load_pipelines
 from mlops_lab.pipelines.notebook import read_notebook
-from mlops_lab.pipelines.spec import parse_override
+from mlops_lab.pipelines.parameters import parse_override
 from tests.notebooks import two_stage_workspace, write_notebook, write_pipelines
 
 

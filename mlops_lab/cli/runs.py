@@ -10,6 +10,7 @@ import click
 
 from mlops_lab.cli._context import current_workspace
 from mlops_lab.cli._output import emit_json, json_option, print_table
+from mlops_lab.pipelines.parameters import parse_override
 from mlops_lab.pipelines.progress import TerminalProgress
 from mlops_lab.pipelines.reads import describe_reads
 from mlops_lab.pipelines.records import RUN_STATUSES, RunRecord, get_run, list_runs
@@ -21,7 +22,7 @@ from mlops_lab.pipelines.service import (
     run_pipeline,
     run_trigger,
 )
-from mlops_lab.pipelines.spec import load_pipelines, parse_override
+from mlops_lab.pipelines.spec import load_pipelines
 from mlops_lab.pipelines.verdict import strip_ansi
 
 
