@@ -111,7 +111,9 @@ def main() -> None:
     for label in _WORK:
         off, on = median(False, label), median(True, label)
         name = f"{label} ({args.files} files)" if label != "pandas" else "pandas 200k rows"
-        rows.append([name, f"{off * 1000:.1f}", f"{on * 1000:.1f}", f"{(on / off - 1) * 100:+.0f}%"])
+        rows.append(
+            [name, f"{off * 1000:.1f}", f"{on * 1000:.1f}", f"{(on / off - 1) * 100:+.0f}%"]
+        )
     off = statistics.median(w for _, w in results[False])
     on = statistics.median(w for _, w in results[True])
     rows.append(["whole stage run (wall, incl. hashing)", f"{off * 1000:.0f}", f"{on * 1000:.0f}",
