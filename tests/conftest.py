@@ -6,10 +6,22 @@ import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+import mlops_lab
 from mlops_lab.workspace import ENV_HOME, Workspace, init_workspace
+from tests.contexts import interactive
+
+# The Jupyter server fixtures (jp_fetch, jp_root_dir, ...), for every test that asks for them.
+pytest_plugins = ["pytest_jupyter.jupyter_server"]
+
+
+@pytest.fixture
+def jp_server_config() -> dict[str, Any]:
+    """The Jupyter server of jp_fetch runs with the mlops_lab server extension."""
+    return {"ServerApp": {"jpserver_extensions": {"mlops_lab": True}}}
 
 
 @pytest.fixture(autouse=True)
@@ -29,6 +41,13 @@ def in_workspace(workspace: Workspace, monkeypatch: pytest.MonkeyPatch) -> Itera
     """Run the test with the workspace as the current directory."""
     monkeypatch.chdir(workspace.root)
     yield workspace
+
+
+@pytest.fixture
+def ctx(workspace: Workspace) -> Iterator[mlops_lab.RunContext]:
+    """The run context of an interactive notebook open in the workspace."""
+    with interactive(workspace.root) as context:
+        yield context
 
 
 @pytest.fixture

@@ -67,3 +67,15 @@ def two_stage_workspace(workspace: Workspace) -> Workspace:
     write_notebook(workspace.root / "make.ipynb", "n = 3", SAVE_NUMBERS)
     write_notebook(workspace.root / "total.ipynb", "factor = 2.0", SUM_NUMBERS)
     return write_pipelines(workspace, TWO_STAGES)
+
+
+# A ready stage: reads `numbers`, logs two metrics, saves `doubled` (parameter `factor`).
+GOOD = (
+    "import mlops_lab\n"
+    "ctx = mlops_lab.context()\n"
+    "numbers = ctx.load_dataset('numbers')\n"
+    "total = float(numbers.x.sum() * factor)\n"
+    "ctx.log_metric('total', total)\n"
+    "ctx.log_metric('rows', len(numbers))\n"
+    "ctx.save_dataset('doubled', numbers.assign(x=numbers.x * factor))"
+)

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 import yaml
 
 from mlops_lab.server.routes import API_PREFIX, ROUTES
-from tests.test_cli import ALL_COMMANDS
+from tests import paths
+from tests.cli_runner import ALL_COMMANDS
 
-SPEC = yaml.safe_load((Path(__file__).parents[1] / "mlops_lab/server/openapi.yaml").read_text())
-README = (Path(__file__).parents[1] / "README.md").read_text()
+SPEC = yaml.safe_load(paths.OPENAPI.read_text())
+README = paths.README.read_text()
 
 
 def test_readme_opens_with_the_two_commands() -> None:

@@ -235,7 +235,8 @@ def compare(
     return created if isinstance(created, dict) else {**entry, "id": None}
 
 
-_profiles: dict[tuple[str, str], Profile] = {}
+# By workspace too: a profile computed for one workspace is still recorded in the next one.
+_profiles: dict[tuple[str, str, str], Profile] = {}
 
 
 def _profile(
@@ -244,7 +245,7 @@ def _profile(
     """The reference profile: from this process, the catalog, or computed (and recorded)."""
     kinds = [(c, str(source.frame[c].dtype)) for c in columns]
     columns_key = hashlib.sha256(json.dumps(kinds).encode()).hexdigest()[:16]
-    key = (source.hash, columns_key)
+    key = (str(ctx.workspace.root), source.hash, columns_key)
     if key in _profiles:
         return _profiles[key], None
     stored = ctx.workspace.catalog.read_value(

@@ -1,4 +1,4 @@
-"""The handoff on the corpus of stranger-written notebooks (tests/handoff_corpus.py)."""
+"""The handoff on the corpus of stranger-written notebooks (tests/handoff/corpus.py)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 
 from mlops_lab import Workspace
 from mlops_lab.handoff import check_notebook
-from tests.handoff_corpus import CASES, Case
+from tests.handoff.corpus import CASES, Case
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])

@@ -1,7 +1,7 @@
 """The model server at its edge: poison bodies, limits, logged iff answered, batches off the
 event loop, graceful SIGTERM under load, failed starts that leave nothing, and fuzzing.
 
-A small model (no feature views) keeps these fast; `tests/test_serving.py` covers the demo
+A small model (no feature views) keeps these fast; `tests/serving/test_serving.py` covers the demo
 model with online features."""
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ from mlops_lab.serving.limits import ServingLimits
 from mlops_lab.serving.predictor import Predictor
 from mlops_lab.serving.predlog import PredictionLog, read_predictions
 from mlops_lab.workspace import Workspace, init_workspace
+from tests.paths import REPO
 
 GOOD = {"tenure_days": 400.0, "days_since_last": 3.5, "smb": True}
 
@@ -253,7 +254,7 @@ def _metric(base: str, name: str) -> float:
 def _serve(ws: Workspace) -> tuple[subprocess.Popen[str], str]:
     """`mlops-lab serve m@champion` in a child process, once /health answers."""
     port = _free_port()
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])}
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
     process = subprocess.Popen(
         [sys.executable, "-m", "mlops_lab", "--workspace", str(ws.root), "serve",
          "m@champion", "--port", str(port), "--drain-seconds", "60"],

@@ -34,8 +34,9 @@ from hypothesis import HealthCheck, settings
 
 from mlops_lab import init_workspace
 from mlops_lab.datasets import save_dataset
+from tests.paths import OPENAPI, REPO
 
-SPEC = Path(__file__).parents[1] / "mlops_lab" / "server" / "openapi.yaml"
+SPEC = OPENAPI
 EXAMPLES = 25
 
 
@@ -64,7 +65,7 @@ def api_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, 
         "JUPYTER_CONFIG_DIR": str(base / "config"),
         "JUPYTER_DATA_DIR": str(base / "data"),
         "JUPYTER_RUNTIME_DIR": str(base / "runtime"),
-        "PYTHONPATH": str(Path(__file__).parents[1]),
+        "PYTHONPATH": str(REPO),
     }
     env.pop("MLOPS_LAB_HOME", None)
     log = (base / "server.log").open("wb")

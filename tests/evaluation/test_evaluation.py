@@ -3,8 +3,6 @@ statistics equal scipy's with the documented rule, alerts feeding CT, A/B tests.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -15,8 +13,6 @@ from sklearn.calibration import calibration_curve
 from sklearn.linear_model import LinearRegression, LogisticRegression
 
 import mlops_lab
-from mlops_lab import Workspace
-from mlops_lab import run_context as context_module
 from mlops_lab.errors import InvalidInputError
 from mlops_lab.evaluation import ColumnRule, get_evaluation, list_alerts, list_evaluations
 from mlops_lab.evaluation import tracking as tracking_module
@@ -24,14 +20,6 @@ from mlops_lab.evaluation.drift import build_profile, compare_to_profile
 from mlops_lab.pipelines.spec import load_pipeline
 from mlops_lab.pipelines.triggers import ct_decision
 from tests.notebooks import write_notebook, write_pipelines
-
-
-@pytest.fixture
-def ctx(in_workspace: Workspace) -> Iterator[mlops_lab.RunContext]:
-    context_module._reset_for_tests()
-    tracking_module._profiles.clear()
-    yield mlops_lab.context()
-    context_module._reset_for_tests()
 
 
 def _frame(n: int = 600, seed: int = 0) -> pd.DataFrame:

@@ -29,6 +29,7 @@ from mlops_lab.errors import (
 )
 from mlops_lab.models.registry import VersionSpec, register_versions
 from mlops_lab.workspace import Workspace
+from tests.paths import REPO
 
 
 @pytest.fixture
@@ -53,7 +54,7 @@ def _cli(workspace: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "mlops_lab", "--workspace", str(workspace), *args],
         capture_output=True, text=True, timeout=120,
-        env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])},
+        env={**os.environ, "PYTHONPATH": str(REPO)},
     )  # fmt: skip
 
 

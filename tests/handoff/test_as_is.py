@@ -34,8 +34,6 @@ from mlops_lab.pipelines.runner import RunOptions
 from mlops_lab.pipelines.service import notebook_pipeline, run_pipeline
 from tests.notebooks import write_notebook, write_pipelines
 
-pytest_plugins = ["pytest_jupyter.jupyter_server"]
-
 
 def _findings(handoff: dict[str, Any], check: str) -> list[dict[str, Any]]:
     return [f for f in handoff["findings"] if f["check"] == check]
@@ -308,11 +306,6 @@ def test_a_pipeline_stage_without_a_parameters_cell_runs(workspace: Workspace) -
     """)  # fmt: skip
     record = run_pipeline(ws, load_pipeline(ws, "p"), RunOptions(jobs=1))
     assert record.status == "succeeded" and record.metrics == {"plain": {"answer": 42.0}}
-
-
-@pytest.fixture
-def jp_server_config() -> dict[str, Any]:
-    return {"ServerApp": {"jpserver_extensions": {"mlops_lab": True}}}
 
 
 async def test_add_parameters_rest(jp_fetch: Any, jp_root_dir: Path) -> None:

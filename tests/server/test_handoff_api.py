@@ -17,17 +17,10 @@ from mlops_lab.cli import cli
 from mlops_lab.datasets import save_dataset
 from mlops_lab.errors import MlopsLabError
 from mlops_lab.handoff.contract import check_in_subprocess
-from tests.notebooks import write_notebook
-from tests.test_handoff import GOOD
+from tests.notebooks import GOOD, write_notebook
+from tests.paths import OPENAPI
 
-pytest_plugins = ["pytest_jupyter.jupyter_server"]
-
-SPEC = yaml.safe_load((Path(__file__).parents[1] / "mlops_lab/server/openapi.yaml").read_text())
-
-
-@pytest.fixture
-def jp_server_config() -> dict[str, Any]:
-    return {"ServerApp": {"jpserver_extensions": {"mlops_lab": True}}}
+SPEC = yaml.safe_load(OPENAPI.read_text())
 
 
 def _workspace(root: Path) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -15,24 +14,13 @@ from tornado.httpclient import HTTPClientError
 
 import mlops_lab
 from mlops_lab import init_workspace
-from mlops_lab import run_context as context_module
-
-pytest_plugins = ["pytest_jupyter.jupyter_server"]
-
-
-@pytest.fixture
-def jp_server_config() -> dict[str, Any]:
-    return {"ServerApp": {"jpserver_extensions": {"mlops_lab": True}}}
+from tests.contexts import interactive
 
 
 def _store(root: Path) -> None:
     """Two versions of churn (champion, challenger), evaluations, a drift report, an A/B test."""
     init_workspace(root, name="api")
-    cwd = os.getcwd()
-    os.chdir(root)
-    context_module._reset_for_tests()
-    try:
-        ctx = mlops_lab.context()
+    with interactive(root) as ctx:
         rng = np.random.default_rng(0)
         frame = pd.DataFrame({"x": rng.normal(size=500), "segment": rng.choice(["a", "b"], 500)})
         frame["y"] = (frame.x + rng.normal(size=500) > 0).astype(int)
@@ -51,9 +39,6 @@ def _store(root: Path) -> None:
                               pipeline="churn")  # fmt: skip
         outcomes = pd.DataFrame({"variant": ["A", "B"] * 100, "converted": [0, 1, 1, 0] * 50})
         mlops_lab.ab_test(outcomes, variant="variant", outcome="converted")
-    finally:
-        context_module._reset_for_tests()
-        os.chdir(cwd)
 
 
 async def _get(jp_fetch: Any, *parts: str, **params: Any) -> Any:

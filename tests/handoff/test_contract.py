@@ -15,17 +15,7 @@ from mlops_lab.datasets import save_dataset
 from mlops_lab.errors import InvalidInputError
 from mlops_lab.handoff import check_notebook, handoff_report, list_handoffs
 from mlops_lab.pipelines import records
-from tests.notebooks import write_notebook
-
-GOOD = (
-    "import mlops_lab\n"
-    "ctx = mlops_lab.context()\n"
-    "numbers = ctx.load_dataset('numbers')\n"
-    "total = float(numbers.x.sum() * factor)\n"
-    "ctx.log_metric('total', total)\n"
-    "ctx.log_metric('rows', len(numbers))\n"
-    "ctx.save_dataset('doubled', numbers.assign(x=numbers.x * factor))"
-)
+from tests.notebooks import GOOD, write_notebook
 
 
 def _statuses(handoff: dict) -> dict[str, str]:  # type: ignore[type-arg]

@@ -4,13 +4,9 @@ downstream stages loading exactly their upstream's version."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-
-import pytest
 
 import mlops_lab
 from mlops_lab import Workspace
-from mlops_lab import run_context as context_module
 from mlops_lab.models import get_model_version
 from mlops_lab.pipelines import Runner, RunOptions, load_pipeline
 from tests.notebooks import write_notebook, write_pipelines
@@ -47,13 +43,6 @@ pipelines:
       - {name: train, notebook: train.ipynb}
       - {name: check, notebook: check.ipynb, needs: [train]}
 """
-
-
-@pytest.fixture
-def ctx(in_workspace: Workspace) -> Iterator[mlops_lab.RunContext]:
-    context_module._reset_for_tests()
-    yield mlops_lab.context()
-    context_module._reset_for_tests()
 
 
 def _pipeline(workspace: Workspace) -> Workspace:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,6 @@ from sklearn.linear_model import LogisticRegression
 
 import mlops_lab
 from mlops_lab import ArtifactStore, Workspace
-from mlops_lab import run_context as context_module
 from mlops_lab.artifacts import verified
 from mlops_lab.datasets import load_dataset, save_dataset
 from mlops_lab.errors import ArtifactCorruptError
@@ -202,14 +200,6 @@ def test_a_flipped_bit_in_a_model_is_named_on_load(workspace: Workspace) -> None
     with _corrupt("model 'churn' v1") as info:
         load_model(workspace, "churn")
     assert "register the model again" in info.value.message
-
-
-@pytest.fixture
-def ctx(in_workspace: Workspace) -> Iterator[mlops_lab.RunContext]:
-    context_module._reset_for_tests()
-    tracking_module._profiles.clear()
-    yield mlops_lab.context()
-    context_module._reset_for_tests()
 
 
 def test_a_flipped_bit_in_evaluation_and_drift_reports_is_named(ctx) -> None:  # type: ignore[no-untyped-def]

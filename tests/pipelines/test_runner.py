@@ -175,13 +175,10 @@ def test_interactive_context_records_at_once(
     import pandas as pd
 
     import mlops_lab
-    from mlops_lab import run_context as context_module
+    from tests.contexts import interactive
 
-    monkeypatch.chdir(workspace.root)
     monkeypatch.setenv("JPY_SESSION_NAME", str(workspace.root / "explore.ipynb"))
-    context_module._reset_for_tests()
-    try:
-        ctx = mlops_lab.context()
+    with interactive(workspace.root) as ctx:
         assert ctx.interactive and ctx.stage == "explore"
         ctx.log_metric("auc", 0.9)
         ctx.log_params({"depth": 3})
@@ -195,8 +192,6 @@ def test_interactive_context_records_at_once(
         run = mlops_lab.pipelines.get_run(workspace.catalog, ctx.run_id)
         assert run.kind == "interactive" and run.notebook and run.notebook.endswith("explore.ipynb")
         assert run.metrics == {"explore": {"auc": 0.9}}
-    finally:
-        context_module._reset_for_tests()
 
 
 def test_stages_read_what_their_upstream_produced_not_the_latest(workspace: Workspace) -> None:

@@ -12,13 +12,6 @@ from tornado.httpclient import HTTPClientError
 from mlops_lab import init_workspace
 from tests.notebooks import two_stage_workspace, write_notebook
 
-pytest_plugins = ["pytest_jupyter.jupyter_server"]
-
-
-@pytest.fixture
-def jp_server_config() -> dict[str, Any]:
-    return {"ServerApp": {"jpserver_extensions": {"mlops_lab": True}}}
-
 
 async def _get(fetch: Any, *parts: str, **params: str) -> Any:
     response = await fetch("mlops-lab", "api", *parts, params=params)

@@ -26,6 +26,7 @@ from mlops_lab.models.registry import (
     register_versions,
 )
 from mlops_lab.workspace import Workspace
+from tests.paths import REPO
 
 WRITERS = 8
 EACH = 10
@@ -74,7 +75,7 @@ def test_a_journaled_write_survives_its_process_being_killed(workspace: Workspac
     connection.release_all()
     done = subprocess.run(
         [sys.executable, "-c", script, str(workspace.root)], capture_output=True, text=True,
-        timeout=120, env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])},
+        timeout=120, env={**os.environ, "PYTHONPATH": str(REPO)},
     )  # fmt: skip
     assert done.returncode == -signal.SIGKILL
     assert done.stdout.strip() == "1"  # acknowledged before the kill

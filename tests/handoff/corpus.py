@@ -3,7 +3,7 @@
 Every case of issue #13 is one :class:`Case`: the notebook (built here with
 nbformat, with saved outputs where the case needs them), and the finding
 expected from ``check_notebook``: its check, status, cell (counted from 1, as
-JupyterLab does) and words of its message. ``tests/test_handoff_corpus.py``
+JupyterLab does) and words of its message. ``tests/handoff/test_corpus.py``
 checks them all; the reproduction and determinism cases run two clean runs.
 """
 

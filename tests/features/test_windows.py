@@ -326,7 +326,7 @@ def test_reader_of_an_unmaterialized_window_view_says_what_to_do(workspace: Work
 def test_cli_rebuild_and_consistency_without_served_rows(workspace: Workspace) -> None:
     import json
 
-    from tests.test_cli import _run
+    from tests.cli_runner import run_cli
 
     events = _events(seed=10)
     view = _register(workspace, events)
@@ -334,13 +334,13 @@ def test_cli_rebuild_and_consistency_without_served_rows(workspace: Workspace) -
         "UPDATE feature_view_versions SET table_format = 'event_windows' WHERE name = 'spend'"
     )
     home = ["--workspace", str(workspace.root)]
-    code, out, _ = _run(*home, "features", "rebuild", "spend", "--json")
+    code, out, _ = run_cli(*home, "features", "rebuild", "spend", "--json")
     assert code == 0 and json.loads(out)["table_format"] == "events"
     assert json.loads(out)["version"] == view.version
-    code, out, _ = _run(*home, "features", "consistency", "spend", "--json")
+    code, out, _ = run_cli(*home, "features", "consistency", "spend", "--json")
     report = json.loads(out)
     assert code == 0 and report["verdict"] == "no data" and report["rows_checked"] == 0
-    code, _, err = _run(*home, "features", "consistency", "nothing_here")
+    code, _, err = run_cli(*home, "features", "consistency", "nothing_here")
     assert code == 1 and "No feature view 'nothing_here'" in err
-    code, out, _ = _run(*home, "features", "materialize", "spend")
+    code, out, _ = run_cli(*home, "features", "materialize", "spend")
     assert code == 0 and "events written" in out and "held since" in out

@@ -13,15 +13,9 @@ from tornado.web import RequestHandler
 from mlops_lab import init_workspace, open_workspace
 from mlops_lab.cli import cli
 from mlops_lab.server.routes import API_PREFIX, ROUTES
+from tests.paths import OPENAPI
 
-pytest_plugins = ["pytest_jupyter.jupyter_server"]
-
-SPEC = yaml.safe_load((Path(__file__).parents[1] / "mlops_lab/server/openapi.yaml").read_text())
-
-
-@pytest.fixture
-def jp_server_config() -> dict[str, Any]:
-    return {"ServerApp": {"jpserver_extensions": {"mlops_lab": True}}}
+SPEC = yaml.safe_load(OPENAPI.read_text())
 
 
 async def _error(fetch: Any, *parts: str) -> tuple[int, dict[str, Any]]:

@@ -13,14 +13,7 @@ from mlops_lab import init_workspace
 from mlops_lab.cli import cli
 from mlops_lab.datasets import save_dataset
 
-pytest_plugins = ["pytest_jupyter.jupyter_server"]
-
 T0 = pd.Timestamp("2026-03-01", tz="UTC")
-
-
-@pytest.fixture
-def jp_server_config() -> dict[str, Any]:
-    return {"ServerApp": {"jpserver_extensions": {"mlops_lab": True}}}
 
 
 def _feature_workspace(root: Path) -> None:

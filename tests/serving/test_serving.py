@@ -29,8 +29,8 @@ from mlops_lab.models import load_model, promote, register_model
 from mlops_lab.pipelines import Runner, RunOptions, load_pipeline
 from mlops_lab.serving.predictor import Predictor
 from mlops_lab.serving.predlog import PredictionLog, read_predictions
-
-pytest_plugins = ["pytest_jupyter.jupyter_server"]
+from tests.contexts import interactive
+from tests.paths import REPO
 
 OFFLINE = [
     "days_since_last",
@@ -268,7 +268,7 @@ def _call(url: str, body: dict[str, Any] | None = None) -> tuple[int, Any]:
 
 def test_the_http_service_end_to_end(demo: Workspace) -> None:
     port = _free_port()
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])}
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
     process = subprocess.Popen(
         [
             sys.executable,
@@ -336,7 +336,6 @@ def test_the_http_service_end_to_end(demo: Workspace) -> None:
 
 
 def test_monitoring_logged_predictions_opens_an_alert_for_ct(demo: Workspace) -> None:
-    from mlops_lab import run_context
     from mlops_lab.datasets import save_dataset
     from mlops_lab.evaluation import list_alerts
     from mlops_lab.pipelines.triggers import ct_decision
@@ -352,14 +351,8 @@ def test_monitoring_logged_predictions_opens_an_alert_for_ct(demo: Workspace) ->
     log.close()
     save_dataset(demo, "outcomes", frame[["customer_id", "churned"]].head(300))
     before = {a["id"] for a in list_alerts(demo)}
-    cwd = os.getcwd()
-    os.chdir(demo.root)
-    run_context._reset_for_tests()
-    try:
+    with interactive(demo.root):
         result = monitor(demo, "churn@champion", outcomes="outcomes", label="churned")
-    finally:
-        run_context._reset_for_tests()
-        os.chdir(cwd)
     assert result["predictions"] >= 300 and result["pipeline"] == "churn"  # + the HTTP test's
     assert "days_since_last" in result["drift"]["drifted"]
     assert "amount_avg_7d" not in result["drift"]["drifted"]  # served as stored: no drift
@@ -374,17 +367,12 @@ def test_monitoring_logged_predictions_opens_an_alert_for_ct(demo: Workspace) ->
     assert decision.run and {a["id"] for a in opened} <= set(decision.alerts)
 
 
-@pytest.fixture
-def jp_server_config() -> dict[str, Any]:
-    return {"ServerApp": {"jpserver_extensions": {"mlops_lab": True}}}
-
-
 async def test_deployments_and_a_quick_try_through_the_jupyter_server(
     demo: Workspace, jp_fetch: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("MLOPS_LAB_HOME", str(demo.root))
     port = _free_port()
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])}
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
     process = subprocess.Popen(
         [
             sys.executable,
@@ -489,7 +477,6 @@ def test_an_unreachable_online_store_is_a_503_and_the_predictor_stays_up(demo: W
 
 
 def test_monitoring_a_canary_compares_the_variants_outcomes(demo: Workspace) -> None:
-    from mlops_lab import run_context
     from mlops_lab.datasets import save_dataset
     from mlops_lab.serving.monitor import monitor
 
@@ -506,14 +493,8 @@ def test_monitoring_a_canary_compares_the_variants_outcomes(demo: Workspace) -> 
         "canary_outcomes",
         frame[frame.customer_id.isin(customers)][["customer_id", "churned"]],
     )
-    cwd = os.getcwd()
-    os.chdir(demo.root)
-    run_context._reset_for_tests()
-    try:
+    with interactive(demo.root):
         result = monitor(demo, "churn@champion", outcomes="canary_outcomes", label="churned")
-    finally:
-        run_context._reset_for_tests()
-        os.chdir(cwd)
     test = result["evaluation"]["ab_test"]
     assert test is not None and [c["variant"] for c in test["comparisons"]] == ["challenger"]
     from mlops_lab.evaluation.store import get_ab_test
