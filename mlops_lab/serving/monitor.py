@@ -22,7 +22,7 @@ from typing import Any
 import pandas as pd
 
 from mlops_lab.errors import InvalidInputError, NotFoundError
-from mlops_lab.models.registry import get_model_version
+from mlops_lab.models.lookup import get_model_version
 from mlops_lab.serving.predlog import read_predictions
 from mlops_lab.workspace import Workspace
 
