@@ -51,6 +51,7 @@ redis-server:
 lint: $(INSTALLED)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache --no-logo  # the layers: [tool.importlinter] in pyproject.toml
 	PATH=$(abspath $(BIN)):$$PATH jlpm install --immutable >/dev/null
 	PATH=$(abspath $(BIN)):$$PATH jlpm lint:check
 

@@ -39,14 +39,14 @@ from scipy.spatial.distance import jensenshannon
 from mlops_lab import init_workspace
 from mlops_lab.evaluation.drift import build_profile, compare_to_profile
 from mlops_lab.models.aliases import promote
-from mlops_lab.models.browse import list_models_page, model_detail
+from mlops_lab.models.lookup import get_model_version
 from mlops_lab.models.registry import (
     VersionSpec,
-    get_model_version,
     insert_versions,
     prepare_version,
     register_versions,
 )
+from mlops_lab.pages.models import list_models_page, model_detail
 
 SHIFTED = {
     "num3": "mean +0.05 sd",

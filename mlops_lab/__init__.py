@@ -4,6 +4,7 @@ Open the workspace you are in with :func:`open_workspace`; its ``catalog``
 and ``artifacts`` are the storage core every feature builds on.
 """
 
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from mlops_lab._version import __version__
@@ -41,6 +42,7 @@ __all__ = [
 
 if TYPE_CHECKING:
     from mlops_lab.evaluation import ab_test, check_drift, compare, evaluate
+    from mlops_lab.features import FeatureStore
     from mlops_lab.models.tracking import load_model, promote, register_model
 
 _LAZY = {
@@ -61,6 +63,19 @@ def __getattr__(name: str) -> Any:
 
         return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'mlops_lab' has no attribute {name!r}")
+
+
+def _feature_store(workspace: Workspace) -> "FeatureStore":
+    """``workspace.features``: the workspace's feature store (loads pandas: on first use)."""
+    from mlops_lab.features import FeatureStore
+
+    return FeatureStore(workspace)
+
+
+# Attached here, above every layer: the workspace sits below the feature store.
+_features = cached_property(_feature_store)
+_features.__set_name__(Workspace, "features")
+setattr(Workspace, "features", _features)  # noqa: B010 (mypy knows it from Workspace)
 
 
 def _jupyter_labextension_paths() -> list[dict[str, str]]:

@@ -167,11 +167,11 @@ class Workspace:
         if blobs:
             raise CatalogMissingError(path, blobs)
 
-    @cached_property
-    def features(self) -> FeatureStore:
-        from mlops_lab.features import FeatureStore
-
-        return FeatureStore(self)
+    if TYPE_CHECKING:
+        # ``workspace.features``: this workspace's FeatureStore, built on first use. The
+        # feature store is a layer above the workspace, so the package's front door
+        # (mlops_lab/__init__.py) attaches this property; the workspace does not import it.
+        features: FeatureStore
 
     @cached_property
     def artifacts(self) -> ArtifactStore:

@@ -34,7 +34,7 @@ from mlops_lab.models.tracking import load_model
 from mlops_lab.run_context import context, loaded_from
 
 if TYPE_CHECKING:
-    from mlops_lab.models.registry import LoadedModel
+    from mlops_lab.models.lookup import LoadedModel
     from mlops_lab.run_context import RunContext
 
 __all__ = ["ab_test", "check_drift", "compare", "evaluate"]

@@ -147,12 +147,6 @@ class FeatureStore:
         self.workspace.catalog.transaction(write)
         return version
 
-    def browse(self, query: str = "") -> Any:
-        """An ipywidgets browser: search, views, features, statistics and a histogram."""
-        from mlops_lab.widgets import FeatureBrowser
-
-        return FeatureBrowser(self, query)
-
     # -- online -----------------------------------------------------------------------------
 
     def materialize(

@@ -90,9 +90,9 @@ def add_parameters_cell(workspace: Workspace, notebook: str | Path) -> dict[str,
     import nbformat
     from nbformat.v4 import new_code_cell
 
-    from mlops_lab.handoff.contract import _relative
+    from mlops_lab.handoff.contract import relative_notebook
 
-    relative = _relative(workspace, notebook)
+    relative = relative_notebook(workspace, notebook)
     path = workspace.root / relative
     try:
         document = nbformat.read(path, as_version=nbformat.NO_CONVERT)  # type: ignore[no-untyped-call]

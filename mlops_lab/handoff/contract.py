@@ -42,11 +42,17 @@ from mlops_lab.handoff.static import (
     check_parameters,
     parse_cells,
 )
-from mlops_lab.pipelines.notebook import _cells_of, read_notebook
+from mlops_lab.pipelines.notebook import cells_of, read_notebook
 from mlops_lab.pipelines.service import notebook_path_problem, notebook_pipeline
 from mlops_lab.workspace import Workspace
 
-__all__ = ["DEFAULT_PIPELINE", "NAME_PATTERN", "check_in_subprocess", "check_notebook"]
+__all__ = [
+    "DEFAULT_PIPELINE",
+    "NAME_PATTERN",
+    "check_in_subprocess",
+    "check_notebook",
+    "relative_notebook",
+]
 
 DEFAULT_PIPELINE = "handoff"
 _ORDER = {check: position for position, check in enumerate(CHECKS)}
@@ -54,7 +60,8 @@ _ORDER = {check: position for position, check in enumerate(CHECKS)}
 NAME_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 
 
-def _relative(workspace: Workspace, notebook: str | Path) -> str:
+def relative_notebook(workspace: Workspace, notebook: str | Path) -> str:
+    """``notebook`` as a path relative to the workspace root; outside paths are refused."""
     path = Path(notebook)
     path = (path if path.is_absolute() else workspace.root / path).resolve()
     problem = notebook_path_problem(path, notebook, workspace.root)
@@ -165,12 +172,12 @@ def check_notebook(
     answer's ``pipeline_written`` says whether it was). ``repeat``: clean runs in
     fresh kernels (2: the determinism check; 1 skips it).
     """
-    relative = _relative(workspace, notebook)
+    relative = relative_notebook(workspace, notebook)
     check_repeat(repeat)
     path = workspace.root / relative
     document = json.loads(path.read_text(encoding="utf-8"))
     chosen, kernel_finding = handoff_kernel(document, kernel)  # a bad --kernel: 4xx at once
-    raw_cells = _cells_of(path)
+    raw_cells = cells_of(path)
     info = read_notebook(path)
     pipeline = pipeline or DEFAULT_PIPELINE
     default = re.sub(r"[^A-Za-z0-9_]", "_", path.stem).lstrip("0123456789_")[:64]
@@ -275,7 +282,7 @@ def check_in_subprocess(
     import subprocess
     import sys
 
-    relative = _relative(workspace, notebook)  # bad input is a 4xx before starting anything
+    relative = relative_notebook(workspace, notebook)  # bad input is a 4xx before starting anything
     command = [
         sys.executable,
         "-m",

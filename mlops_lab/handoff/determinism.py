@@ -31,7 +31,7 @@ from mlops_lab.handoff.paths import call_name
 from mlops_lab.handoff.reproduce import MAX_SHOWN, describe, differing_cells, executed_cells
 from mlops_lab.handoff.static import CellCode, parse_cells
 from mlops_lab.pipelines.executor import StageOutcome
-from mlops_lab.pipelines.notebook import _cells_of
+from mlops_lab.pipelines.notebook import cells_of
 from mlops_lab.pipelines.spec import PipelineSpec
 from mlops_lab.workspace import Workspace
 
@@ -124,7 +124,7 @@ def clean_runs(
     Two at a time unless the notebook may write files (see the module's docstring);
     one after the other, the repeats run only after a first run that succeeded.
     """
-    cells = parse_cells(_cells_of(workspace.root / spec.stages[0].notebook))
+    cells = parse_cells(cells_of(workspace.root / spec.stages[0].notebook))
     if repeat == 1 or writes_files(cells) is not None:
         runs = [dynamic.clean_run(workspace, spec, **options)]
         if runs[0][0].outcome.ok:

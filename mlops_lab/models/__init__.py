@@ -1,15 +1,9 @@
 """The model store: safe formats, versions, aliases with history, signatures."""
 
 from mlops_lab.models.aliases import alias_history, promote
-from mlops_lab.models.registry import (
-    LoadedModel,
-    ModelVersion,
-    get_model_version,
-    list_models,
-    load_model,
-    register_model,
-    register_versions,
-)
+from mlops_lab.models.lookup import LoadedModel, get_model_version, list_models, load_model
+from mlops_lab.models.registry import register_model, register_versions
+from mlops_lab.models.version import ModelVersion
 
 __all__ = [
     "LoadedModel",

@@ -12,7 +12,8 @@ import duckdb
 from mlops_lab.catalog import iso_utc
 from mlops_lab.catalog.journal import Memo, Recorder
 from mlops_lab.errors import InvalidInputError
-from mlops_lab.models.registry import _raise_unknown, latest_version
+from mlops_lab.models.lookup import raise_unknown_model
+from mlops_lab.models.registry import latest_version
 from mlops_lab.workspace import Workspace
 
 __all__ = ["alias_history", "apply_promotion", "check_promotion", "promote"]
@@ -29,7 +30,7 @@ def promote(
     def plan(memo: Memo, rec: Recorder) -> dict[str, Any]:
         latest = memo.get(("model_latest", name), lambda con: latest_version(con, name))
         if not 1 <= version <= latest:
-            memo.read(lambda con: _raise_unknown(con, name, version=version))
+            memo.read(lambda con: raise_unknown_model(con, name, version=version))
         previous = memo.get(("alias", name, alias), lambda con: _alias_version(con, name, alias))
         for sql, params in _promotion_statements(name, version, alias, reason, who, previous):
             rec.execute(sql, params)
@@ -55,7 +56,7 @@ def apply_promotion(
         "SELECT 1 FROM model_versions WHERE name = ? AND version = ?", [name, version]
     ).fetchall()
     if not exists:
-        _raise_unknown(con, name, version=version)
+        raise_unknown_model(con, name, version=version)
     previous = _alias_version(con, name, alias)
     for sql, params in _promotion_statements(name, version, alias, reason, by, previous):
         con.execute(sql, params)

@@ -15,8 +15,10 @@ from typing import TYPE_CHECKING, Any
 from mlops_lab.datasets import DatasetVersion
 from mlops_lab.errors import InvalidInputError
 from mlops_lab.models.aliases import check_promotion
-from mlops_lab.models.registry import LoadedModel, ModelVersion, prepare_version
-from mlops_lab.models.registry import load_model as load_stored_model
+from mlops_lab.models.lookup import LoadedModel
+from mlops_lab.models.lookup import load_model as load_stored_model
+from mlops_lab.models.registry import prepare_version
+from mlops_lab.models.version import ModelVersion
 from mlops_lab.run_context import context
 
 if TYPE_CHECKING:

@@ -16,7 +16,7 @@ from typing import Any
 
 from mlops_lab.errors import PipelineSpecError
 
-__all__ = ["NotebookInfo", "ParameterSpec", "read_notebook", "source_hash"]
+__all__ = ["NotebookInfo", "ParameterSpec", "cells_of", "read_notebook", "source_hash"]
 
 PARAMETER_TYPES: dict[type, str] = {
     bool: "bool",
@@ -46,7 +46,8 @@ class NotebookInfo:
     parameters_problem: str | None = None
 
 
-def _cells_of(path: Path) -> list[Any]:
+def cells_of(path: Path) -> list[Any]:
+    """The notebook's cells as stored (nbformat 4 JSON); unreadable notebooks raise."""
     # Plain JSON, not nbformat: importing nbformat (jsonschema) costs about a second,
     # which every CLI call would pay.
     try:
@@ -132,7 +133,7 @@ def _parse_parameters(
 
 def read_notebook(path: Path) -> NotebookInfo:
     """Parse a notebook's parameters cell and code hash."""
-    cells = _cells_of(path)
+    cells = cells_of(path)
     parameters_cell = next((i for i, cell in enumerate(cells) if _is_parameters(cell)), None)
     parameters, problem = (
         _parse_parameters(path, parameters_cell, _source(cells[parameters_cell]))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import tornado.web
 
 from mlops_lab.models.aliases import promote
-from mlops_lab.models.browse import list_models_page, model_detail, version_detail
+from mlops_lab.pages.models import list_models_page, model_detail, version_detail
 from mlops_lab.server.handlers import BaseHandler, user_name
 from mlops_lab.server.validation import MAX_TEXT_LENGTH, Body, page, path_int, query_text
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mlops_lab.errors import InvalidInputError
-from mlops_lab.models.registry import LoadedModel, get_model_version, load_model
+from mlops_lab.models.lookup import LoadedModel, get_model_version, load_model
 from mlops_lab.workspace import Workspace
 
 __all__ = ["ModelSlot", "TrafficSplit", "variant_for"]

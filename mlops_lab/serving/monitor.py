@@ -22,7 +22,7 @@ from typing import Any
 import pandas as pd
 
 from mlops_lab.errors import InvalidInputError, NotFoundError
-from mlops_lab.models.registry import get_model_version
+from mlops_lab.models.lookup import get_model_version
 from mlops_lab.serving.predlog import read_predictions
 from mlops_lab.workspace import Workspace
 
@@ -48,7 +48,7 @@ def monitor(
     max_drifted_share: float = 0.2,
     min_rows: int = 50,
 ) -> dict[str, Any]:
-    import mlops_lab
+    from mlops_lab.evaluation import check_drift  # loads scipy: on first use
 
     version = get_model_version(workspace, model)
     logged = read_predictions(
@@ -69,7 +69,7 @@ def monitor(
         if c in {i["name"] for i in (version.signature or {}).get("inputs", [])}
     ]
     pipeline = pipeline or _pipeline_of(workspace, version.run_id)
-    report = mlops_lab.check_drift(
+    report = check_drift(
         version.training_dataset,
         features[columns],
         columns=columns,
@@ -130,9 +130,10 @@ def _live_metrics(
     thresholds: dict[str, dict[str, float]] | None,
     pipeline: str | None,
 ) -> dict[str, Any] | None:
-    import mlops_lab
+    from mlops_lab.evaluation import ab_test, evaluate
+    from mlops_lab.run_context import context
 
-    arrived = mlops_lab.context().load_dataset(outcomes)
+    arrived = context().load_dataset(outcomes)
     if label not in arrived.columns:
         raise InvalidInputError(f"The outcomes have no column {label!r}.")
     entities = pd.DataFrame([json.loads(e) for e in logged.entity])
@@ -153,7 +154,7 @@ def _live_metrics(
     joined = served.merge(arrived[[*keys, label]], on=keys, how="inner")
     if joined.empty:
         return None
-    evaluation = mlops_lab.evaluate(
+    evaluation = evaluate(
         f"{version.name}/{version.version}",
         joined[[*columns, label]],
         label=label,
@@ -167,7 +168,7 @@ def _live_metrics(
         "ab_test": None,
     }
     if joined.variant.nunique() > 1:  # a canary ran: compare the variants' outcomes
-        test = mlops_lab.ab_test(
+        test = ab_test(
             joined[["variant", label]].assign(**{label: joined[label].astype(float)}),
             variant="variant",
             outcome=label,

@@ -20,7 +20,7 @@ import pandas as pd
 
 from mlops_lab.errors import InvalidInputError, MlopsLabError, NotFoundError
 from mlops_lab.features.serving import OnlineFeatureReader
-from mlops_lab.models.registry import LoadedModel
+from mlops_lab.models.lookup import LoadedModel
 from mlops_lab.serving.limits import InvalidFieldError, check_entity, check_features
 from mlops_lab.serving.models import ModelSlot, TrafficSplit, variant_for
 from mlops_lab.serving.predlog import PredictionLog, Record, make_record

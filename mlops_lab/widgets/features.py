@@ -1,4 +1,4 @@
-"""``store.browse()``: search feature views and look at a feature's histogram."""
+"""``FeatureBrowser(store)``: search feature views and look at a feature's histogram."""
 
 from __future__ import annotations
 

@@ -59,13 +59,13 @@ class ModelBrowser:
         self._refresh()
 
     def _refresh(self) -> None:
-        from mlops_lab.models.browse import list_models_page
+        from mlops_lab.pages.models import list_models_page
 
         page = list_models_page(self.workspace, query=self.search.value or None, limit=200)
         self.models.options = [m["name"] for m in page["models"]]
 
     def _show_model(self) -> None:
-        from mlops_lab.models.browse import model_detail
+        from mlops_lab.pages.models import model_detail
 
         if not self.models.value:
             return
@@ -82,7 +82,7 @@ class ModelBrowser:
         )  # fmt: skip
 
     def _show_version(self) -> None:
-        from mlops_lab.models.browse import version_detail
+        from mlops_lab.pages.models import version_detail
 
         if not self.models.value or self.versions.value is None:
             return

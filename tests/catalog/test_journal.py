@@ -19,12 +19,8 @@ from mlops_lab.catalog import Catalog, connection
 from mlops_lab.catalog.journal import Journal
 from mlops_lab.datasets import save_dataset
 from mlops_lab.models.aliases import alias_history, promote
-from mlops_lab.models.registry import (
-    VersionSpec,
-    get_model_version,
-    insert_versions,
-    register_versions,
-)
+from mlops_lab.models.lookup import get_model_version
+from mlops_lab.models.registry import VersionSpec, insert_versions, register_versions
 from mlops_lab.workspace import Workspace
 from tests.paths import REPO
 

@@ -227,10 +227,11 @@ def test_bad_input_is_named(workspace: Workspace) -> None:
 
 
 def test_browser_widget_and_histogram_figure(workspace: Workspace) -> None:
-    from mlops_lab.widgets import feature_histogram
+    from mlops_lab.widgets import FeatureBrowser, feature_histogram
 
     store, view = _store(workspace, _events())
-    browser = store.browse("spend")
+    assert not hasattr(store, "browse")  # the widget lives in mlops_lab.widgets, a layer above
+    browser = FeatureBrowser(store, "spend")
     assert list(browser.views.options) == ["customer_spend"]
     browser.views.value = "customer_spend"
     assert list(browser.features.options) == view.feature_names

@@ -1,4 +1,4 @@
-"""The model store as the panels browse it: pages of models and versions, with metrics.
+"""The model store as the panels browse it: pages of models and versions, with their metrics.
 
 Each call is one read transaction, so a page costs one catalog session.
 """
@@ -11,7 +11,8 @@ from typing import Any
 import duckdb
 
 from mlops_lab.catalog import iso_utc
-from mlops_lab.models.registry import _COLUMNS, _raise_unknown, _version
+from mlops_lab.models.lookup import get_model_version, raise_unknown_model
+from mlops_lab.models.version import VERSION_COLUMNS, version_from_row
 from mlops_lab.workspace import Workspace
 
 __all__ = ["HEADLINE_METRICS", "list_models_page", "model_detail", "version_detail"]
@@ -92,7 +93,7 @@ def model_detail(
     def read(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         found = con.execute("SELECT description FROM models WHERE name = ?", [name]).fetchall()
         if not found:
-            _raise_unknown(con, name)
+            raise_unknown_model(con, name)
         aliases = dict(
             con.execute(
                 "SELECT alias, version FROM model_aliases WHERE name = ? ORDER BY alias", [name]
@@ -102,7 +103,7 @@ def model_detail(
             "SELECT count(*) FROM model_versions WHERE name = ?", [name]
         ).fetchall()[0][0]
         rows = con.execute(
-            f"SELECT {_COLUMNS} FROM model_versions WHERE name = ? ORDER BY version DESC "
+            f"SELECT {VERSION_COLUMNS} FROM model_versions WHERE name = ? ORDER BY version DESC "
             "LIMIT ? OFFSET ?",
             [name, limit, offset],
         ).fetchall()
@@ -126,7 +127,7 @@ def model_detail(
             by_version.setdefault(int(version), []).append(alias)
         versions = []
         for row in rows:
-            version = _version(row, tuple(by_version.get(int(row[1]), ())))
+            version = version_from_row(row, tuple(by_version.get(int(row[1]), ())))
             evaluated = metrics.get(int(row[1]))
             versions.append({
                 "version": version.version, "flavor": version.flavor, "trusted": version.trusted,
@@ -148,8 +149,7 @@ def model_detail(
 
 def version_detail(workspace: Workspace, name: str, version: int) -> dict[str, Any]:
     """One version with its signature, lineage (run, notebook, data, features) and evaluations."""
-    from mlops_lab.evaluation.store import list_evaluations
-    from mlops_lab.models.registry import get_model_version
+    from mlops_lab.evaluation.store import list_evaluations  # loads scikit-learn: on first use
 
     found = get_model_version(workspace, f"{name}/{version}")
     detail = found.to_dict()
