@@ -13,9 +13,10 @@ import grimp
 import pytest
 
 import mlops_lab
+from tests.paths import REPO
 
 PACKAGE = Path(mlops_lab.__file__).parent
-CONFIG = Path(__file__).resolve().parents[1] / "pyproject.toml"
+CONFIG = REPO / "pyproject.toml"
 LINT_IMPORTS = Path(sys.executable).parent / "lint-imports"
 
 
