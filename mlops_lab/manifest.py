@@ -12,6 +12,7 @@ by a function its own package registers with ``@register(KIND)``:
 - ``model``, ``promotion``: :mod:`mlops_lab.models.entries`
 - ``evaluation``, ``comparison``, ``drift_report``, ``ab_test``:
   :mod:`mlops_lab.evaluation.entries`
+- ``feature_view``, ``materialization``: :mod:`mlops_lab.features.entries`
 
 Why the modules are listed here as strings (:data:`BUILTIN_MODULES`) and imported on the
 first lookup: the code that applies a stage's entries lives in ``pipelines``, which must
@@ -60,6 +61,7 @@ BUILTIN_MODULES = (
     "mlops_lab.artifacts.entries",
     "mlops_lab.models.entries",
     "mlops_lab.evaluation.entries",
+    "mlops_lab.features.entries",
 )
 
 
