@@ -127,14 +127,13 @@ class ManifestKinds:
         if applier is None:
             where = f" in stage {stage!r}" if stage else ""
             raise InvalidInputError(
-                f"Unknown manifest entry type {kind!r}{where} (known: {', '.join(self.kinds())}). "
-                "The stage's outputs were not registered: the notebook ran with a version of "
-                "mlops-lab that records outputs this one does not know; run it again with this "
-                "version."
+                f"Unknown manifest entry type {kind!r}{where} (known: {', '.join(self.names())}). "
+                "Nothing was registered: the entry was written by a version of mlops-lab that "
+                "records outputs this one does not know; run the notebook again with this one."
             )
         return applier
 
-    def kinds(self) -> list[str]:
+    def names(self) -> list[str]:
         """Every registered kind, sorted."""
         self._load()
         return sorted(self._appliers)

@@ -60,12 +60,12 @@ def test_every_kind_a_run_writes_is_registered() -> None:
         "feature_view",
         "materialization",
     }
-    assert written <= set(kinds.kinds())
-    assert set(kinds.kinds()) == written  # and nothing registered that nothing writes
+    assert written <= set(kinds.names())
+    assert set(kinds.names()) == written  # and nothing registered that nothing writes
 
 
 def test_each_kind_is_applied_by_its_own_package() -> None:
-    home = {kind: kinds.lookup(kind).__module__ for kind in kinds.kinds()}
+    home = {kind: kinds.lookup(kind).__module__ for kind in kinds.names()}
     assert home["metric"] == home["params"] == "mlops_lab.pipelines.entries"
     assert home["dataset"] == "mlops_lab.datasets"
     assert home["artifact"] == "mlops_lab.artifacts.entries"
@@ -106,7 +106,7 @@ def test_an_unknown_kind_fails_the_commit_and_registers_nothing(workspace: Works
     message = caught.value.message
     assert "Unknown manifest entry type 'hologram' in stage 'train'" in message
     assert "known: ab_test, artifact, comparison, dataset" in message
-    assert "run it again with this version" in message
+    assert "Nothing was registered" in message and "run the notebook again" in message
     assert workspace.catalog.read("SELECT * FROM metrics") == []  # the metric before it too
     with pytest.raises(InvalidInputError, match="Unknown manifest entry type None"):
         commit_entries(workspace.catalog, run_id, "train", [{"name": "no type"}])
