@@ -16,6 +16,8 @@ import duckdb
 
 from mlops_lab.artifacts import PARQUET, dataframe_to_parquet, register_artifact
 from mlops_lab.errors import InvalidInputError, NotFoundError
+from mlops_lab.lineage import add_edge, record_feature_use
+from mlops_lab.manifest import CommitState, register
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -244,3 +246,27 @@ def load_dataset(workspace: Workspace, name: str, version: int | None = None) ->
     """A dataset version's rows (hash verified on read)."""
     found = get_dataset_version(workspace, name, version)
     return workspace.artifacts.get_dataframe(found.artifact_hash)
+
+
+@register("dataset")
+def _dataset_entry(
+    con: duckdb.DuckDBPyConnection, state: CommitState, entry: dict[str, Any]
+) -> None:
+    """A dataset saved by a run (``ctx.save_dataset``), numbered at the run's commit."""
+    register_artifact(
+        con, entry["hash"], size=entry["size"], media_type=PARQUET, run_id=state.run_id
+    )
+    version = register_dataset_version(
+        con,
+        name=entry["name"],
+        artifact_hash=entry["hash"],
+        row_count=entry["row_count"],
+        columns=entry["columns"],
+        run_id=state.run_id,
+        stage=state.stage,
+    )
+    state.datasets[entry["name"]] = version
+    ref = f"{entry['name']}@{version.version}"
+    state.outputs["datasets"][entry["name"]] = {"version": version.version, "hash": entry["hash"]}
+    add_edge(con, "stage_run", f"{state.run_id}/{state.stage}", "dataset_version", ref)
+    record_feature_use(con, entry.get("features") or {}, ref)

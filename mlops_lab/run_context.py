@@ -3,7 +3,8 @@
 In a stage (the runner sets ``MLOPS_LAB_RUN_ID`` and friends in the kernel's
 environment) every output is written as a blob at once but *recorded* in the
 stage's manifest; the runner registers them all in one catalog transaction
-after the notebook succeeds, so a failed stage leaves nothing half-registered.
+after the notebook succeeds, so a failed stage leaves nothing half-registered
+(every kind of entry and where it is applied: :mod:`mlops_lab.manifest`).
 
 Anywhere else the calls are recorded at once, under an interactive run
 created on first use (one per kernel), naming the notebook when JupyterLab
@@ -37,6 +38,7 @@ from mlops_lab.datasets import (
     validate_name,
 )
 from mlops_lab.errors import InvalidInputError, NotFoundError
+from mlops_lab.manifest import append_entry, commit_entries, commit_state
 from mlops_lab.pipelines import records
 from mlops_lab.workspace import Workspace, open_workspace
 
@@ -139,22 +141,26 @@ class RunContext:
         elif os.environ.get(ENV_CAPTURE):
             record()
 
-    def commit_or_defer(self, entry: dict[str, Any]) -> Any:
-        """Record one entry: at once (returns what it created) or at the stage's commit (None)."""
+    def commit_or_defer(self, *entries: dict[str, Any], all_created: bool = False) -> Any:
+        """Record entries: at once, in one transaction (returns what the first created, or
+        with ``all_created`` the list of everything created), or at the stage's commit (None).
+        """
         if self._id.manifest is not None:
-            self._record(entry)
+            for entry in entries:
+                self._record(entry)
             return None
-        state = records.commit_state(self.workspace.catalog, self.run_id, self.stage, [entry])
+        state = commit_state(self.workspace.catalog, self.run_id, self.stage, list(entries))
+        if all_created:
+            return state.created
         return state.created[0] if state.created else None
 
     # -- recording ----------------------------------------------------------------
 
     def _record(self, entry: dict[str, Any]) -> None:
         if self._id.manifest is not None:
-            with self._id.manifest.open("a", encoding="utf-8") as handle:
-                handle.write(json.dumps(entry) + "\n")
+            append_entry(self._id.manifest, entry)
             return
-        records.commit_entries(self.workspace.catalog, self.run_id, self.stage, [entry])
+        commit_entries(self.workspace.catalog, self.run_id, self.stage, [entry])
 
     def log_metric(self, name: str, value: float, step: int | None = None) -> None:
         """Record a numeric metric (optionally one point of a series, by ``step``)."""
@@ -217,8 +223,8 @@ class RunContext:
             )
             self._pending_datasets[name] = pending
             return pending
-        versions = records.commit_entries(self.workspace.catalog, self.run_id, self.stage, [entry])
-        return versions[name]
+        versions = commit_entries(self.workspace.catalog, self.run_id, self.stage, [entry])
+        return versions[name]  # type: ignore[no-any-return]
 
     def dataset_version(self, name: str) -> DatasetVersion:
         """The version :meth:`load_dataset` would read (upstream's in a stage, else latest)."""

@@ -43,7 +43,7 @@ def list_(
     ctx: click.Context, tag: str | None, owner: str | None, limit: int, offset: int, as_json: bool
 ) -> None:
     """List feature views (latest versions) with entity, owner, tags and freshness."""
-    from mlops_lab.features.registry import list_views
+    from mlops_lab.features.queries import list_views
 
     views, total = list_views(
         current_workspace(ctx), tag=tag, owner=owner, limit=limit, offset=offset
@@ -61,7 +61,7 @@ def list_(
 @click.pass_context
 def search(ctx: click.Context, query: str, limit: int, as_json: bool) -> None:
     """Search views and features by name, tag, owner and description text."""
-    from mlops_lab.features.registry import list_views
+    from mlops_lab.features.queries import list_views
 
     views, total = list_views(current_workspace(ctx), query=query, limit=limit)
     if as_json:
@@ -77,7 +77,7 @@ def search(ctx: click.Context, query: str, limit: int, as_json: bool) -> None:
 @click.pass_context
 def show(ctx: click.Context, view: str, version: int | None, as_json: bool) -> None:
     """Show a view version: definition, features with statistics, and consumers."""
-    from mlops_lab.features.registry import consumers, get_view
+    from mlops_lab.features.queries import consumers, get_view
 
     workspace = current_workspace(ctx)
     found = get_view(workspace, view, version)

@@ -1,27 +1,26 @@
-"""How a run's evaluation-store entries are committed (see :mod:`mlops_lab.pipelines.records`).
+"""How a run's evaluation-store entries are committed (see :mod:`mlops_lab.manifest`).
 
 Computing happens in the notebook; the rows (and any alert they open) are
 written in the run's commit: in a stage, with everything else the stage
 produced, so model versions and dataset versions saved in the same stage
-are numbered by then.
+are numbered by then. A gate that promotes its candidate records a ``promotion``
+entry after its ``comparison`` (applied by :mod:`mlops_lab.models.entries`).
 """
 
 from __future__ import annotations
 
 import json
 import secrets
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import duckdb
 
 from mlops_lab.artifacts import register_artifact
-from mlops_lab.evaluation.store import _evaluation, evaluation_id, find_evaluation
+from mlops_lab.evaluation.store import evaluation_from_row, evaluation_id, find_evaluation
 from mlops_lab.lineage import add_edge
+from mlops_lab.manifest import CommitState, register
 
-if TYPE_CHECKING:
-    from mlops_lab.pipelines.records import Applier, CommitState
-
-__all__ = ["APPLIERS", "open_alert_in"]
+__all__ = ["open_alert_in"]
 
 
 def _dataset_ref(state: CommitState, ref: dict[str, Any]) -> tuple[str, int]:
@@ -48,6 +47,7 @@ def open_alert_in(
     return alert_id
 
 
+@register("evaluation")
 def _evaluation_entry(
     con: duckdb.DuckDBPyConnection, state: CommitState, entry: dict[str, Any]
 ) -> None:
@@ -72,7 +72,7 @@ def _evaluation_entry(
         add_edge(con, "dataset_version", f"{dataset}@{dataset_version}", "evaluation", eid)
         existing = find_evaluation(con, eid)
     assert existing is not None
-    evaluation = _evaluation(existing, entry.get("details"))
+    evaluation = evaluation_from_row(existing, entry.get("details"))
     crossed = _crossed(entry["metrics"], entry.get("thresholds") or {})
     pipeline = _pipeline(con, state, entry.get("pipeline")) if crossed else None
     if crossed and pipeline:
@@ -97,14 +97,14 @@ def _crossed(metrics: dict[str, Any], thresholds: dict[str, dict[str, float]]) -
     return crossed
 
 
+@register("comparison")
 def _comparison(con: duckdb.DuckDBPyConnection, state: CommitState, entry: dict[str, Any]) -> None:
-    from mlops_lab.models.aliases import apply_promotion
-
+    """A gate's decision; one that promotes is followed by its own ``promotion`` entry."""
     model = entry["model"]
     baseline = state.model_version(model, entry["baseline"])
     candidate = state.model_version(model, entry["candidate"])
     dataset, dataset_version = _dataset_ref(state, entry["dataset"])
-    cid = f"c{secrets.token_hex(6)}"
+    cid = entry.get("id") or f"c{secrets.token_hex(6)}"
     result = {**entry["result"], "min_improvement": entry["min_improvement"]}
     con.execute(
         "INSERT INTO comparisons (id, model, baseline, candidate, dataset, dataset_version, "
@@ -112,19 +112,14 @@ def _comparison(con: duckdb.DuckDBPyConnection, state: CommitState, entry: dict[
         [cid, model, baseline, candidate, dataset, dataset_version, entry["metric"],
          json.dumps(result), entry["decision"], entry["reason"], state.run_id],
     )  # fmt: skip
-    promoted = None
-    if entry["decision"] == "promote" and entry.get("promote_to"):
-        promoted = apply_promotion(
-            con, model, candidate, alias=entry["promote_to"], by=entry["by"],
-            reason=f"gate {cid}: {entry['reason']}",
-        )  # fmt: skip
     state.created.append({
         "id": cid, "model": model, "baseline": baseline, "candidate": candidate,
         "dataset": dataset, "dataset_version": dataset_version, "metric": entry["metric"],
-        "decision": entry["decision"], "reason": entry["reason"], "promoted": promoted, **result,
+        "decision": entry["decision"], "reason": entry["reason"], "promoted": None, **result,
     })  # fmt: skip
 
 
+@register("drift_report")
 def _drift(con: duckdb.DuckDBPyConnection, state: CommitState, entry: dict[str, Any]) -> None:
     reference = "{}@{}".format(*_dataset_ref(state, entry["reference"]))
     current = "{}@{}".format(*_dataset_ref(state, entry["current"]))
@@ -169,6 +164,7 @@ def _drift(con: duckdb.DuckDBPyConnection, state: CommitState, entry: dict[str, 
                           "model": model, "alert_id": alert_id, "settings": settings})  # fmt: skip
 
 
+@register("ab_test")
 def _ab_test(con: duckdb.DuckDBPyConnection, state: CommitState, entry: dict[str, Any]) -> None:
     dataset, dataset_version = _dataset_ref(state, entry["dataset"])
     tid = f"t{secrets.token_hex(6)}"
@@ -181,11 +177,3 @@ def _ab_test(con: duckdb.DuckDBPyConnection, state: CommitState, entry: dict[str
     )  # fmt: skip
     state.created.append({"id": tid, "name": entry["name"], "dataset": dataset,
                           "dataset_version": dataset_version, **result})  # fmt: skip
-
-
-APPLIERS: dict[str, Applier] = {
-    "evaluation": _evaluation_entry,
-    "comparison": _comparison,
-    "drift_report": _drift,
-    "ab_test": _ab_test,
-}

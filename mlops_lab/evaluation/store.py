@@ -19,6 +19,7 @@ from mlops_lab.workspace import Workspace
 
 __all__ = [
     "Evaluation",
+    "evaluation_from_row",
     "evaluation_id",
     "get_ab_test",
     "get_drift_report",
@@ -83,7 +84,8 @@ def evaluation_id(
     return "e" + hashlib.sha256(key.encode()).hexdigest()[:16]
 
 
-def _evaluation(row: tuple[Any, ...], details: dict[str, Any] | None = None) -> Evaluation:
+def evaluation_from_row(row: tuple[Any, ...], details: dict[str, Any] | None = None) -> Evaluation:
+    """An evaluation from its catalog row (as :func:`find_evaluation` reads it)."""
     (eid, model, version, dataset, dataset_version, task, label, rows, metrics, slices, _,
      run_id, created) = row  # fmt: skip
     return Evaluation(
@@ -104,7 +106,7 @@ def get_evaluation(workspace: Workspace, eid: str) -> Evaluation:
     if row is None:
         raise NotFoundError(f"No evaluation {eid!r}. List them with GET /evaluations?model=NAME.")
     details = json.loads(workspace.artifacts.get_bytes(row[10])) if row[10] else None
-    return _evaluation(row, details)
+    return evaluation_from_row(row, details)
 
 
 def list_evaluations(
@@ -119,7 +121,7 @@ def list_evaluations(
             "ORDER BY model, version DESC, created_at DESC LIMIT ? OFFSET ?",
             [*params, limit, offset],
         ).fetchall()
-        return [_evaluation(r).to_dict(with_details=False) for r in rows], int(total[0][0])
+        return [evaluation_from_row(r).to_dict(with_details=False) for r in rows], int(total[0][0])
 
     return workspace.catalog.transaction(read, write=False)
 

@@ -16,6 +16,7 @@ import contextlib
 import getpass
 import hashlib
 import json
+import secrets
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -225,14 +226,38 @@ def compare(
         f"[{result['ci_low']:+.4f}, {result['ci_high']:+.4f}] "
         f"{'>=' if passed else '<'} {min_improvement}"
     )
-    entry = {
-        "type": "comparison", "model": name, "baseline": base_version,
-        "candidate": cand_version, "dataset": source.ref, "metric": metric, "result": result,
-        "min_improvement": min_improvement, "decision": "promote" if passed else "hold",
-        "reason": reason, "promote_to": promote_to, "by": getpass.getuser(),
-    }  # fmt: skip
-    created = ctx.commit_or_defer(entry)
-    return created if isinstance(created, dict) else {**entry, "id": None}
+    cid, by = f"c{secrets.token_hex(6)}", getpass.getuser()
+    entry: dict[str, Any] = {
+        "type": "comparison",
+        "id": cid,
+        "model": name,
+        "baseline": base_version,
+        "candidate": cand_version,
+        "dataset": source.ref,
+        "metric": metric,
+        "result": result,
+        "min_improvement": min_improvement,
+        "decision": "promote" if passed else "hold",
+        "reason": reason,
+        "promote_to": promote_to,
+        "by": by,
+    }
+    entries = [entry]
+    if passed and promote_to:  # the alias moves in the same commit (see models.entries)
+        entries.append(
+            {
+                "type": "promotion",
+                "name": name,
+                "version": cand_version,
+                "alias": promote_to,
+                "reason": f"gate {cid}: {reason}",
+                "by": by,
+            }
+        )
+    created = ctx.commit_or_defer(*entries, all_created=True)
+    if created is None:
+        return {**entry, "id": None}
+    return {**created[0], "promoted": created[1] if len(created) > 1 else None}
 
 
 # By workspace too: a profile computed for one workspace is still recorded in the next one.

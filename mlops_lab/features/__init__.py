@@ -14,18 +14,11 @@ from typing import TYPE_CHECKING, Any
 
 from mlops_lab.datasets import DatasetVersion, save_dataset
 from mlops_lab.features.definitions import Aggregation, Entity, FeatureViewDefinition
-from mlops_lab.features.registry import (
-    FeatureViewVersion,
-    consumers,
-    get_view,
-    list_views,
-    rebuild_view,
-    register_entity,
-    register_view,
-    view_versions,
-)
+from mlops_lab.features.queries import consumers, get_view, list_views, view_versions
+from mlops_lab.features.registry import rebuild_view, register_entity, register_view
 from mlops_lab.features.serving import OnlineFeatureReader, freshness, materialize
 from mlops_lab.features.training import get_training_frame
+from mlops_lab.features.versions import FeatureViewVersion
 from mlops_lab.lineage import record_feature_use
 
 if TYPE_CHECKING:

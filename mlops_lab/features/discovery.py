@@ -6,7 +6,7 @@ import difflib
 import json
 from typing import Any
 
-from mlops_lab.features.registry import consumers, get_entity, get_view, view_versions
+from mlops_lab.features.queries import consumers, get_entity, get_view, view_versions
 from mlops_lab.workspace import Workspace
 
 __all__ = ["diff_versions", "view_detail"]

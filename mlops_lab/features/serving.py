@@ -9,13 +9,16 @@ from typing import Any
 
 from mlops_lab.errors import InvalidInputError, NotFoundError
 from mlops_lab.features.compute import memory_connection
+from mlops_lab.features.entries import record_materialization
 from mlops_lab.features.online import (
     EmbeddedOnlineStore,
     RedisOnlineStore,
     open_online_store,
 )
-from mlops_lab.features.registry import FeatureViewVersion, current_view, get_entity, get_view
+from mlops_lab.features.queries import get_entity, get_view
+from mlops_lab.features.registry import current_view
 from mlops_lab.features.training import parse_features, resolve_features
+from mlops_lab.features.versions import FeatureViewVersion
 from mlops_lab.features.windows import WindowAggregator, micros, window_features
 from mlops_lab.workspace import Workspace
 
@@ -98,10 +101,8 @@ def _record(
     horizon: datetime | None = None,
 ) -> dict[str, Any]:
     """Record a materialization in the catalog; what it did, for the caller."""
-    workspace.catalog.write(
-        "INSERT INTO materializations (view, version, store, last_event_at, rows_written, "
-        "horizon) VALUES (?, ?, ?, ?, ?, ?)",
-        [view.name, view.version, online.url, last_event, written, horizon],
+    record_materialization(
+        workspace, view, store=online.url, last_event=last_event, written=written, horizon=horizon
     )
     result = {
         "view": view.name,

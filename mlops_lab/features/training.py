@@ -25,13 +25,9 @@ import duckdb
 from mlops_lab.errors import InvalidInputError
 from mlops_lab.features.compute import memory_connection
 from mlops_lab.features.definitions import parse_duration, validate_identifier
-from mlops_lab.features.registry import (
-    FeatureNotFoundError,
-    FeatureViewVersion,
-    current_view,
-    get_entity,
-    get_view,
-)
+from mlops_lab.features.queries import get_entity, get_view
+from mlops_lab.features.registry import current_view
+from mlops_lab.features.versions import FeatureNotFoundError, FeatureViewVersion
 from mlops_lab.features.windows import window_features, window_sql
 from mlops_lab.workspace import Workspace
 

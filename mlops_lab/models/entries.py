@@ -1,26 +1,26 @@
-"""How a run's model-store entries are committed (see :mod:`mlops_lab.pipelines.records`).
+"""How a run's model-store entries are committed (see :mod:`mlops_lab.manifest`).
 
-In a pipeline stage, ``register_model`` and ``promote`` record an entry in the
-stage's manifest; the runner applies them in the stage's commit transaction,
-so a failed stage registers nothing. Interactive runs apply them at once.
+In a pipeline stage, ``register_model`` and ``promote`` (and a ``compare`` gate that
+promotes) record an entry in the stage's manifest; the runner applies them in the
+stage's commit transaction, so a failed stage registers nothing. Interactive runs
+apply them at once.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import duckdb
 
 from mlops_lab.artifacts import register_artifact
+from mlops_lab.manifest import CommitState, register
 from mlops_lab.models.aliases import apply_promotion
 from mlops_lab.models.registry import VersionSpec, insert_versions
 
-if TYPE_CHECKING:
-    from mlops_lab.pipelines.records import Applier, CommitState
-
-__all__ = ["APPLIERS"]
+__all__: list[str] = []
 
 
+@register("model")
 def _model(con: duckdb.DuckDBPyConnection, state: CommitState, entry: dict[str, Any]) -> None:
     training = entry.get("training_dataset")
     training_ref = None
@@ -46,6 +46,7 @@ def _model(con: duckdb.DuckDBPyConnection, state: CommitState, entry: dict[str, 
     state.created.append(created)
 
 
+@register("promotion")
 def _promotion(con: duckdb.DuckDBPyConnection, state: CommitState, entry: dict[str, Any]) -> None:
     version = state.model_version(entry["name"], entry.get("version"))
     moved = apply_promotion(
@@ -57,6 +58,3 @@ def _promotion(con: duckdb.DuckDBPyConnection, state: CommitState, entry: dict[s
         by=entry["by"],
     )
     state.created.append(moved)
-
-
-APPLIERS: dict[str, Applier] = {"model": _model, "promotion": _promotion}

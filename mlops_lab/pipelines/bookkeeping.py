@@ -14,8 +14,9 @@ import duckdb
 
 from mlops_lab.artifacts import register_artifact
 from mlops_lab.catalog import Catalog
+from mlops_lab.manifest import apply_entries
 from mlops_lab.pipelines import liveness
-from mlops_lab.pipelines.entries import apply_entries, outputs_hash
+from mlops_lab.pipelines.entries import outputs_hash
 from mlops_lab.pipelines.spec import PipelineSpec
 
 __all__ = [

@@ -9,6 +9,9 @@ needed by no selected stage).
 A stage run's ``error_cell`` is the failing cell's number in the saved
 notebook, from 1 (as JupyterLab counts); its ``execution`` says which kernel
 ran it, with which time limits, and why when it was not the notebook's own.
+
+What a stage produced is registered by :mod:`mlops_lab.manifest` (every kind of
+output, each applied by its own package).
 """
 
 from __future__ import annotations
@@ -27,33 +30,15 @@ import duckdb
 from mlops_lab.catalog import Catalog
 from mlops_lab.errors import InvalidInputError, RunNotFoundError
 from mlops_lab.pipelines import liveness
-
-# What stages record, kept importable from here (it lived here first).
-from mlops_lab.pipelines.entries import (
-    Applier,
-    CommitState,
-    apply_entries,
-    apply_to_state,
-    commit_entries,
-    commit_state,
-    outputs_hash,
-)
 from mlops_lab.pipelines.verdict import strip_ansi
 
 __all__ = [
     "RUN_STATUSES",
-    "Applier",
-    "CommitState",
     "RunRecord",
     "StageRecord",
-    "apply_entries",
-    "apply_to_state",
-    "commit_entries",
-    "commit_state",
     "get_run",
     "list_runs",
     "new_run_id",
-    "outputs_hash",
     "start_interactive_run",
 ]
 

@@ -8,7 +8,7 @@ import tornado.web
 
 from mlops_lab.errors import InvalidInputError
 from mlops_lab.features.discovery import diff_versions, view_detail
-from mlops_lab.features.registry import facets, get_view, list_views
+from mlops_lab.features.queries import facets, get_view, list_views
 from mlops_lab.server.handlers import BaseHandler
 from mlops_lab.server.validation import Body, page, query_int, query_text
 from mlops_lab.serving.consistency import check_consistency, consistency_reports

@@ -23,7 +23,7 @@ from typing import Any
 import pandas as pd
 
 from mlops_lab.errors import InvalidInputError
-from mlops_lab.features.registry import get_entity, get_view
+from mlops_lab.features.queries import get_entity, get_view
 from mlops_lab.features.training import get_training_frame
 from mlops_lab.serving.predlog import read_predictions
 from mlops_lab.workspace import Workspace

@@ -14,6 +14,7 @@ from mlops_lab import Workspace
 from mlops_lab.datasets import save_dataset
 from mlops_lab.errors import InvalidInputError
 from mlops_lab.handoff import check_notebook, handoff_report, list_handoffs
+from mlops_lab.manifest import commit_entries
 from mlops_lab.pipelines import records
 from tests.notebooks import GOOD, write_notebook
 
@@ -31,7 +32,7 @@ def _statuses(handoff: dict) -> dict[str, str]:  # type: ignore[type-arg]
 def _interactive_run(ws: Workspace, notebook: str, metrics: dict[str, float]) -> str:
     run_id = records.start_interactive_run(ws.catalog, notebook=notebook)
     entries = [{"type": "metric", "name": k, "value": v, "step": None} for k, v in metrics.items()]
-    records.commit_entries(ws.catalog, run_id, "interactive", entries)
+    commit_entries(ws.catalog, run_id, "interactive", entries)
     return run_id
 
 

@@ -28,6 +28,7 @@ from mlops_lab.handoff.determinism import writes_files
 from mlops_lab.handoff.outputs import compare_outputs, normalise
 from mlops_lab.handoff.reproduce import check_reproduction, differing_cells
 from mlops_lab.handoff.static import parse_cells
+from mlops_lab.manifest import commit_entries
 from mlops_lab.pipelines import records
 from mlops_lab.pipelines.executor import StageOutcome
 
@@ -323,7 +324,7 @@ def test_a_saved_number_the_clean_run_does_not_give_fails_naming_the_cell(
     )
     run_id = records.start_interactive_run(workspace.catalog, notebook="forest.ipynb")
     entry = {"type": "metric", "name": "accuracy", "value": 0.8947, "step": None}
-    records.commit_entries(workspace.catalog, run_id, "interactive", [entry])
+    commit_entries(workspace.catalog, run_id, "interactive", [entry])
     result = CliRunner().invoke(
         cli, ["--workspace", str(workspace.root), "handoff", "forest.ipynb", "--repeat", "1",
               "--json"],
