@@ -88,7 +88,7 @@ def test_registering_a_kind_twice_fails() -> None:
     registry.register("hologram")(_apply)  # the same function again (a module reloaded)
     with pytest.raises(MlopsLabError, match="'hologram' is registered twice") as caught:
         registry.register("hologram")(_other)
-    assert "test_manifest_registry._apply" in caught.value.message
+    assert f"{__name__}._apply" in caught.value.message
     assert registry.lookup("hologram") is _apply
     with pytest.raises(MlopsLabError, match="'metric' is registered twice"):
         register("metric")(_other)
