@@ -1,0 +1,197 @@
+"""Request bodies are declared once, in openapi.yaml, and the server holds to them.
+
+The cases are generated from the spec: every POST/PUT/PATCH operation is
+sent a body with an unknown field and, for each of its fields, a value of the
+wrong type; each answer is a 422 naming the field. A new route is covered as
+soon as it is in the spec (and the route table must match the spec).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from tornado.httpclient import HTTPClientError
+from tornado.web import RequestHandler
+
+from mlops_lab.errors import RequestBodyError
+from mlops_lab.handoff.contract import NAME_PATTERN
+from mlops_lab.handoff.determinism import MAX_REPEAT
+from mlops_lab.request_bodies import BODY_METHODS, BodySchemas
+from mlops_lab.server.handlers import body_schemas
+from mlops_lab.server.routes import ROUTES
+
+pytest_plugins = ["pytest_jupyter.jupyter_server"]
+
+SPEC_PATH = Path(__file__).parents[1] / "mlops_lab/server/openapi.yaml"
+SPEC = yaml.safe_load(SPEC_PATH.read_text())
+SCHEMAS = BodySchemas(SPEC)
+METHODS = ("get", "post", "put", "patch", "delete")
+
+BODY_OPERATIONS = [
+    (method, path)
+    for path, operations in SPEC["paths"].items()
+    for method in operations
+    if method in BODY_METHODS
+]
+
+# A value of another type than the schema's, for each JSON type.
+WRONG = {
+    "string": 12345,
+    "integer": "seven",
+    "number": "many",
+    "boolean": "yes",
+    "object": [1],
+    "array": {"a": 1},
+}
+
+
+@pytest.fixture
+def jp_server_config() -> dict[str, Any]:
+    return {"ServerApp": {"jpserver_extensions": {"mlops_lab": True}}}
+
+
+def _parts(path: str) -> list[str]:
+    """``/runs/{run_id}/cancel`` -> the URL parts, with ``x`` for each path parameter."""
+    return [re.sub(r"^\{\w+\}$", "x", part) for part in path.strip("/").split("/")]
+
+
+async def _wrong(fetch: Any, method: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
+    with pytest.raises(HTTPClientError) as info:
+        await fetch("mlops-lab", "api", *_parts(path), method=method.upper(), body=json.dumps(body))
+    assert info.value.response is not None
+    error = json.loads(info.value.response.body)["error"]
+    assert info.value.code == 422, error
+    assert error["type"] == "RequestBodyError" and error["status"] == 422
+    return error
+
+
+def _type_of(schema: dict[str, Any]) -> str:
+    for part in [schema, *schema.get("allOf", [])]:
+        if "type" in part:
+            return str(part["type"])
+    raise AssertionError(f"a body field without a type: {schema}")
+
+
+def test_every_operation_that_changes_something_declares_a_strict_body() -> None:
+    assert BODY_OPERATIONS, "the spec has no POST operation?"
+    for method, path in BODY_OPERATIONS:
+        schema = SCHEMAS.schema(method, path)
+        assert schema is not None, f"{method.upper()} {path} declares no requestBody"
+        assert schema.get("type") == "object", (method, path)
+        assert schema.get("additionalProperties") is False, (method, path)
+        for field in schema.get("properties", {}).values():
+            _type_of(field)  # every field has a type
+        responses = SPEC["paths"][path][method]["responses"]
+        assert responses["422"] == {"$ref": "#/components/responses/InvalidBody"}, path
+    assert "fields" in SPEC["components"]["schemas"]["Error"]["properties"]["error"]["properties"]
+
+
+def test_the_route_table_and_the_spec_list_the_same_operations() -> None:
+    served = {
+        (method, path)
+        for path, handler in ROUTES
+        for method in METHODS
+        if getattr(handler, method) is not getattr(RequestHandler, method)
+    }
+    documented = {(method, path) for path, ops in SPEC["paths"].items() for method in ops}
+    assert served == documented
+
+
+def test_the_server_checks_bodies_against_this_spec() -> None:
+    assert body_schemas().operations() == SCHEMAS.operations()
+    assert set(SCHEMAS.operations()) == set(BODY_OPERATIONS)
+
+
+@pytest.mark.parametrize(("method", "path"), BODY_OPERATIONS, ids=" ".join)
+async def test_an_unknown_field_is_a_422_naming_it(
+    jp_fetch: Any, jp_root_dir: Path, method: str, path: str
+) -> None:
+    error = await _wrong(jp_fetch, method, path, {"surely_not_a_field": 1})
+    fields = {f["field"]: f["reason"] for f in error["fields"]}
+    assert "unknown field" in fields["surely_not_a_field"]
+    assert "surely_not_a_field: unknown field" in error["message"]
+
+
+@pytest.mark.parametrize(("method", "path"), BODY_OPERATIONS, ids=" ".join)
+async def test_a_field_of_the_wrong_type_is_a_422_naming_it(
+    jp_fetch: Any, jp_root_dir: Path, method: str, path: str
+) -> None:
+    schema = SCHEMAS.schema(method, path)
+    assert schema is not None
+    for name, field in schema.get("properties", {}).items():
+        wanted = _type_of(field)
+        error = await _wrong(jp_fetch, method, path, {name: WRONG[wanted]})
+        fields = {f["field"]: f["reason"] for f in error["fields"]}
+        assert fields[name].startswith("must be "), (name, fields)
+
+
+async def test_every_wrong_field_is_named_at_once(jp_fetch: Any, jp_root_dir: Path) -> None:
+    error = await _wrong(
+        jp_fetch,
+        "post",
+        "/handoffs",
+        {"notebook": "/abs.ipynb", "repeat": 0, "timeout": True, "x": 1},
+    )
+    assert [f["field"] for f in error["fields"]] == ["notebook", "repeat", "timeout", "x"]
+    assert error["fields"][1]["reason"] == "must be between 1 and 10, got 0."
+
+
+def test_nested_fields_are_named_by_their_path() -> None:
+    spec = {
+        "paths": {
+            "/t": {
+                "post": {
+                    "requestBody": {
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "additionalProperties": False,
+                                    "properties": {
+                                        "split": {
+                                            "type": "object",
+                                            "additionalProperties": False,
+                                            "properties": {
+                                                "challenger": {"type": "number", "maximum": 1}
+                                            },
+                                        },
+                                        "items": {"type": "array", "items": {"type": "string"}},
+                                    },
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    with pytest.raises(RequestBodyError) as info:
+        BodySchemas(spec).check(
+            "post", "/t", {"split": {"challenger": 2, "c": 1}, "items": ["a", 3]}
+        )
+    assert info.value.to_dict()["fields"] == [
+        {"field": "items[1]", "reason": "must be a string, got an integer."},
+        {"field": "split.c", "reason": "unknown field; expected challenger."},
+        {"field": "split.challenger", "reason": "must be at most 1, got 2."},
+    ]
+    assert info.value.http_status == 422
+
+
+def test_a_pattern_ends_at_the_end_of_the_string() -> None:
+    """Python's ``$`` matches before a final newline; a name is refused with one."""
+    wrong = SCHEMAS.errors("post", "/runs", {"pipeline": "demo\n"})
+    assert [field for field, _ in wrong] == ["pipeline"]
+    assert SCHEMAS.errors("post", "/runs", {"pipeline": "demo"}) == []
+
+
+def test_the_spec_states_the_limits_the_services_hold() -> None:
+    handoff = SCHEMAS.schema("post", "/handoffs")
+    assert handoff is not None
+    assert handoff["properties"]["repeat"]["maximum"] == MAX_REPEAT
+    stage = handoff["properties"]["stage"]["pattern"]
+    assert stage == f"^{NAME_PATTERN.pattern}$"
