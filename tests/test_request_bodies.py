@@ -10,20 +10,29 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 import yaml
-from tornado.httpclient import HTTPClientError
+from tornado.httpclient import AsyncHTTPClient, HTTPClientError
 from tornado.web import RequestHandler
 
 from mlops_lab.errors import RequestBodyError
 from mlops_lab.handoff.contract import NAME_PATTERN
 from mlops_lab.handoff.determinism import MAX_REPEAT
+from mlops_lab.models import promote, register_model
 from mlops_lab.request_bodies import BODY_METHODS, BodySchemas
 from mlops_lab.server.handlers import body_schemas
 from mlops_lab.server.routes import ROUTES
+from mlops_lab.serving.app import make_app
+from mlops_lab.serving.lifecycle import bind, http_server
+from mlops_lab.serving.limits import body_schemas as serving_body_schemas
+from mlops_lab.serving.predictor import Predictor
+from mlops_lab.workspace import Workspace, init_workspace
 
 pytest_plugins = ["pytest_jupyter.jupyter_server"]
 
@@ -48,6 +57,10 @@ WRONG = {
     "object": [1],
     "array": {"a": 1},
 }
+
+
+def _ids(operations: list[tuple[str, str]]) -> list[str]:
+    return [f"{method.upper()} {path}" for method, path in operations]
 
 
 @pytest.fixture
@@ -107,7 +120,7 @@ def test_the_server_checks_bodies_against_this_spec() -> None:
     assert set(SCHEMAS.operations()) == set(BODY_OPERATIONS)
 
 
-@pytest.mark.parametrize(("method", "path"), BODY_OPERATIONS, ids=" ".join)
+@pytest.mark.parametrize(("method", "path"), BODY_OPERATIONS, ids=_ids(BODY_OPERATIONS))
 async def test_an_unknown_field_is_a_422_naming_it(
     jp_fetch: Any, jp_root_dir: Path, method: str, path: str
 ) -> None:
@@ -117,7 +130,7 @@ async def test_an_unknown_field_is_a_422_naming_it(
     assert "surely_not_a_field: unknown field" in error["message"]
 
 
-@pytest.mark.parametrize(("method", "path"), BODY_OPERATIONS, ids=" ".join)
+@pytest.mark.parametrize(("method", "path"), BODY_OPERATIONS, ids=_ids(BODY_OPERATIONS))
 async def test_a_field_of_the_wrong_type_is_a_422_naming_it(
     jp_fetch: Any, jp_root_dir: Path, method: str, path: str
 ) -> None:
@@ -195,3 +208,68 @@ def test_the_spec_states_the_limits_the_services_hold() -> None:
     assert handoff["properties"]["repeat"]["maximum"] == MAX_REPEAT
     stage = handoff["properties"]["stage"]["pattern"]
     assert stage == f"^{NAME_PATTERN.pattern}$"
+
+
+# --- The model server (`mlops-lab serve`): its own spec, the same rules ------------------
+
+SERVING_SPEC = yaml.safe_load(
+    (Path(__file__).parents[1] / "mlops_lab/serving/openapi.yaml").read_text()
+)
+SERVING = BodySchemas(SERVING_SPEC)
+SERVING_BODIES = SERVING.operations()
+
+
+@pytest.fixture(scope="module")
+def model_workspace(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
+    from sklearn.linear_model import LogisticRegression
+
+    workspace = init_workspace(tmp_path_factory.mktemp("bodies") / "ws", name="bodies")
+    frame = pd.DataFrame({"x": [0.0, 1.0, 2.0, 3.0], "y": [1.0, 0.0, 1.0, 0.0]})
+    model = LogisticRegression().fit(frame, [0, 0, 1, 1])
+    version = register_model(workspace, "m", model, X_sample=frame)
+    promote(workspace, "m", int(version.version or 0), alias="champion", reason="t", by="t")
+    return workspace
+
+
+@asynccontextmanager
+async def _model_server(workspace: Workspace) -> AsyncIterator[str]:
+    """A model server on this test's event loop: its base URL."""
+    server = http_server(make_app(Predictor(workspace, "m@champion")))
+    sockets = bind("127.0.0.1", 0)
+    server.add_sockets(sockets)
+    try:
+        yield f"http://127.0.0.1:{sockets[0].getsockname()[1]}"
+    finally:
+        server.stop()
+
+
+async def _served_wrong(base: str, path: str, body: dict[str, Any]) -> dict[str, str]:
+    with pytest.raises(HTTPClientError) as info:
+        await AsyncHTTPClient().fetch(base + path, method="POST", body=json.dumps(body))
+    assert info.value.response is not None
+    error = json.loads(info.value.response.body)["error"]
+    assert info.value.code == error["status"] == 422, error
+    return {f["field"]: f["reason"] for f in error["fields"]}
+
+
+def test_the_model_servers_routes_are_its_spec() -> None:
+    routes = {
+        rule.matcher.regex.pattern.rstrip("$") for rule in make_app(None).wildcard_router.rules
+    }  # type: ignore[arg-type]
+    assert routes == set(SERVING_SPEC["paths"])
+    assert SERVING_BODIES == [("post", "/predict"), ("post", "/rollback"), ("post", "/rollout")]
+    assert serving_body_schemas().operations() == SERVING_BODIES
+
+
+@pytest.mark.parametrize(("method", "path"), SERVING_BODIES, ids=_ids(SERVING_BODIES))
+async def test_the_model_server_refuses_unknown_fields_and_wrong_types(
+    model_workspace: Workspace, method: str, path: str
+) -> None:
+    schema = SERVING.schema(method, path)
+    assert schema is not None
+    async with _model_server(model_workspace) as base:
+        fields = await _served_wrong(base, path, {"surely_not_a_field": 1})
+        assert "unknown field" in fields["surely_not_a_field"]
+        for name, field in schema["properties"].items():
+            fields = await _served_wrong(base, path, {name: WRONG[_type_of(field)]})
+            assert fields[name].startswith("must be "), (name, fields)
