@@ -10,7 +10,7 @@ Every wrong field is reported at once, as a
 :class:`~mlops_lab.errors.RequestBodyError` (422) naming each one
 (``split``, ``instances[2].features.tenure_days``) with the reason::
 
-    schemas = BodySchemas.from_file(path)
+    schemas = BodySchemas(yaml.safe_load(spec_text))
     data = schemas.check("post", "/runs", {"pipeline": 1})  # raises RequestBodyError
 
 Reading the bytes (size, strict JSON, nesting) stays with each server, which
@@ -23,17 +23,15 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Iterator
-from pathlib import Path
 from typing import Any
 
-import yaml
 from jsonschema.exceptions import ValidationError
 from jsonschema.validators import extend
 from openapi_schema_validator import OAS30Validator
 
 from mlops_lab.errors import RequestBodyError
 
-__all__ = ["BODY_METHODS", "BodySchemas", "field_name"]
+__all__ = ["BODY_METHODS", "BodySchemas", "field_name", "kind_of"]
 
 #: The HTTP methods whose operations take a request body.
 BODY_METHODS = ("post", "put", "patch")
@@ -60,11 +58,18 @@ def field_name(path: Iterable[str | int]) -> str:
     return out or "(body)"
 
 
-def _kind(value: Any) -> str:
+def kind_of(value: Any) -> str:
+    """What a JSON value is, in words: ``"a string"``, ``"a boolean"``, ``"null"``..."""
     if value is None:
         return "null"
-    kinds = {bool: "a boolean", dict: "an object", list: "a list", str: "a string",
-             int: "an integer", float: "a number"}  # fmt: skip
+    kinds = {
+        bool: "a boolean",
+        dict: "an object",
+        list: "a list",
+        str: "a string",
+        int: "an integer",
+        float: "a number",
+    }
     return kinds.get(type(value), type(value).__name__)
 
 
@@ -128,7 +133,7 @@ def _reasons(error: ValidationError) -> Iterator[tuple[str, str]]:
                 yield field_name([*path, name]), "is required."
     elif error.validator == "type":
         wanted = " or ".join(_TYPES.get(t, t) for t in ([rule] if isinstance(rule, str) else rule))
-        yield here, f"must be {wanted}, got {_kind(value)}."
+        yield here, f"must be {wanted}, got {kind_of(value)}."
     elif error.validator in ("minimum", "maximum"):
         yield here, f"must be {_range(schema)}, got {_shown(value)}."
     elif error.validator == "maxLength":
@@ -164,10 +169,6 @@ class BodySchemas:
                 self._schemas[key] = schema
                 self._validators[key] = _Validator(schema)
                 self._required[key] = bool(body.get("required", False))
-
-    @classmethod
-    def from_file(cls, path: Path) -> BodySchemas:
-        return cls(yaml.safe_load(path.read_text(encoding="utf-8")))
 
     def operations(self) -> list[tuple[str, str]]:
         """``(method, path)`` of every operation that declares a body."""

@@ -36,7 +36,7 @@ from typing import Any
 import yaml
 
 from mlops_lab.errors import InvalidInputError
-from mlops_lab.request_bodies import BodySchemas, field_name
+from mlops_lab.request_bodies import BodySchemas, field_name, kind_of
 
 __all__ = [
     "InvalidFieldError",
@@ -161,7 +161,7 @@ def parse_body(raw: bytes, limits: ServingLimits, *, empty: Any = None) -> dict[
     except ValueError as exc:  # includes UnicodeDecodeError
         raise MalformedBodyError(f"The body is not valid JSON: {exc}.") from None
     if not isinstance(data, dict):
-        raise MalformedBodyError(f"The body must be a JSON object, got {_kind(data)}.")
+        raise MalformedBodyError(f"The body must be a JSON object, got {kind_of(data)}.")
     _walk(data, (), 0, limits)
     return data
 
@@ -181,7 +181,7 @@ def check_entity(value: Any, path: tuple[str | int, ...] = ("entity",)) -> dict[
         if not ok:
             raise InvalidFieldError(
                 field_name((*path, key)),
-                f"a join key is a string or a 64-bit integer, got {_kind(item)}.",
+                f"a join key is a string or a 64-bit integer, got {kind_of(item)}.",
             )
     return value
 
@@ -197,17 +197,9 @@ def check_features(
         if isinstance(item, dict | list):
             raise InvalidFieldError(
                 field_name((*path, key)),
-                f"a feature is a number, string or boolean, got {_kind(item)}.",
+                f"a feature is a number, string or boolean, got {kind_of(item)}.",
             )
     return value
-
-
-def _kind(value: Any) -> str:
-    if value is None:
-        return "null"
-    kinds = {bool: "a boolean", dict: "an object", list: "a list", str: "a string",
-             int: "an integer", float: "a number"}  # fmt: skip
-    return kinds.get(type(value), type(value).__name__)
 
 
 def _item(item: Any, path: tuple[str | int, ...]) -> tuple[dict[str, Any], dict[str, Any] | None]:
