@@ -7,6 +7,7 @@ REST API answers with, and says what went wrong and what to do next::
     ├── InvalidInputError (400)
     │   ├── InvalidArtifactIdError (400)
     │   ├── PayloadTooLargeError (413)
+    │   ├── RequestBodyError (422)
     │   └── KernelNotFoundError (400)
     ├── NotFoundError (404)
     │   ├── WorkspaceNotFoundError (404)
@@ -55,6 +56,7 @@ __all__ = [
     "PipelineNotFoundError",
     "PipelineSpecError",
     "ReadOnlyCatalogError",
+    "RequestBodyError",
     "RunNotFoundError",
     "SchemaVersionError",
     "StageTakenError",
@@ -341,6 +343,28 @@ class PayloadTooLargeError(InvalidInputError):
         )
         self.size = size
         self.limit = limit
+
+
+class RequestBodyError(InvalidInputError):
+    """A request body that does not match its schema in the API's spec (``openapi.yaml``).
+
+    ``fields`` names each wrong field (``split``, ``instances[2].features.x``) with the
+    reason; the REST error body carries them as ``fields: [{"field", "reason"}]``.
+    """
+
+    http_status = 422
+
+    def __init__(self, fields: list[tuple[str, str]]) -> None:
+        self.fields = fields
+        listed = "; ".join(f"{field}: {reason.rstrip('.')}" for field, reason in fields[:10])
+        more = f" (and {len(fields) - 10} more)" if len(fields) > 10 else ""
+        super().__init__(f"The request body is not valid: {listed}{more}.")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            **super().to_dict(),
+            "fields": [{"field": field, "reason": reason} for field, reason in self.fields],
+        }
 
 
 class StageTakenError(ConflictError):

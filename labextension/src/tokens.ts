@@ -52,6 +52,11 @@ export interface IErrorBody {
     type: string;
     status: number;
     message: string;
+    /**
+     * Only for a wrong request body (422 `RequestBodyError`): each wrong
+     * field, e.g. `{field: 'split', reason: 'must be between 0 and 1, got 2.'}`.
+     */
+    fields?: { field: string; reason: string }[];
   };
 }
 

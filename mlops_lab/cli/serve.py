@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
-import time
 
 import click
 
@@ -71,10 +69,9 @@ def serve(
     """Serve REF (e.g. churn@champion): POST /predict, GET /health, /metadata, /metrics;
     POST /rollout {"split": 0.5} and /rollback change the canary without a restart."""
     from mlops_lab.errors import InvalidInputError
-    from mlops_lab.serving.lifecycle import bind, run_server
+    from mlops_lab.serving.lifecycle import serve_deployment
     from mlops_lab.serving.limits import ServingLimits
     from mlops_lab.serving.predictor import Predictor
-    from mlops_lab.serving.predlog import PredictionLog
 
     for option, value in (("REF", ref), ("--challenger", challenger or "")):
         if len(value) > _MAX_REF:
@@ -86,47 +83,29 @@ def serve(
     # Per-request access lines would cost latency at hundreds of requests a second; errors
     # are still logged (and counted in /metrics).
     logging.getLogger("tornado.access").setLevel(logging.WARNING)
-    workspace = current_workspace(ctx)
-    limits = ServingLimits(max_instances=max_instances, max_body_bytes=max_body_bytes)
-    # Everything that can fail comes first (the models, the port): a failed start leaves
-    # nothing behind. The log's folder appears with its first part.
-    predictor = Predictor(workspace, ref, challenger=challenger, split=split)
-    sockets = bind(host, port)
-    folder = (
-        workspace.state_dir
-        / "predictions"
-        / (re.sub(r"[^\w.-]", "_", ref) + f"-{time.strftime('%Y%m%dT%H%M%S')}")
-    )
-    predictor.log = None if no_log else PredictionLog(folder)
-    versions = ", ".join(f"{n} {s.ref} -> v{s.version}" for n, s in predictor.slots.items())
-    click.echo(f"Serving {versions} on http://{host}:{port} (split {split:g})", err=True)
-    from mlops_lab.serving.deployments import record_start, record_stop
 
-    deployment = record_start(
-        workspace,
-        ref=ref,
+    def started(predictor: Predictor) -> None:
+        versions = ", ".join(f"{n} {s.ref} -> v{s.version}" for n, s in predictor.slots.items())
+        click.echo(f"Serving {versions} on http://{host}:{port} (split {split:g})", err=True)
+
+    served = serve_deployment(
+        current_workspace(ctx),
+        ref,
         challenger=challenger,
         split=split,
-        url=f"http://{host}:{port}",
-        log_folder=str(folder) if predictor.log else None,
+        host=host,
+        port=port,
+        poll=poll,
+        limits=ServingLimits(max_instances=max_instances, max_body_bytes=max_body_bytes),
+        drain_seconds=drain_seconds,
+        log_predictions=not no_log,
+        started=started,
     )
-    counts: dict[str, int] = {}
-    try:
-        counts = run_server(
-            predictor,
-            host=host,
-            port=port,
-            poll=poll,
-            limits=limits,
-            drain_seconds=drain_seconds,
-            sockets=sockets,
-        )
-    finally:
-        record_stop(workspace, deployment, counts)
+    counts = served.counts
     if counts:
         click.echo(
             f"Stopped. Predictions logged: {counts['written']} of {counts['appended']} "
-            f"({counts['files']} files in {folder}).",
+            f"({counts['files']} files in {served.log_folder}).",
             err=True,
         )
 

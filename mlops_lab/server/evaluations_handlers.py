@@ -32,12 +32,10 @@ __all__ = [
 class EvaluationsHandler(BaseHandler):
     @tornado.web.authenticated
     async def get(self) -> None:
-        workspace = await self.call(self.workspace)
         limit, offset = page(self, default_limit=100)
-        evaluations, total = await self.call(
-            list_evaluations, workspace, model=query_text(self, "model"),
-            limit=limit, offset=offset,
-        )  # fmt: skip
+        evaluations, total = await self.in_workspace(
+            list_evaluations, model=query_text(self, "model"), limit=limit, offset=offset
+        )
         self.write_json({"evaluations": evaluations, "total": total, "limit": limit,
                          "offset": offset})  # fmt: skip
 
@@ -45,56 +43,46 @@ class EvaluationsHandler(BaseHandler):
 class EvaluationHandler(BaseHandler):
     @tornado.web.authenticated
     async def get(self, evaluation_id: str) -> None:
-        workspace = await self.call(self.workspace)
-        evaluation = await self.call(get_evaluation, workspace, evaluation_id)
+        evaluation = await self.in_workspace(get_evaluation, evaluation_id)
         self.write_json(evaluation.to_dict())
 
 
 class ComparisonsHandler(BaseHandler):
     @tornado.web.authenticated
     async def get(self) -> None:
-        workspace = await self.call(self.workspace)
-        found = await self.call(list_comparisons, workspace,
-                                model=query_text(self, "model"))  # fmt: skip
+        found = await self.in_workspace(list_comparisons, model=query_text(self, "model"))
         self.write_json({"comparisons": found})
 
 
 class DriftReportsHandler(BaseHandler):
     @tornado.web.authenticated
     async def get(self) -> None:
-        workspace = await self.call(self.workspace)
         limit, offset = page(self, default_limit=20)
-        reports, total = await self.call(list_drift_reports, workspace, limit=limit,
-                                         offset=offset)  # fmt: skip
+        reports, total = await self.in_workspace(list_drift_reports, limit=limit, offset=offset)
         self.write_json({"reports": reports, "total": total, "limit": limit, "offset": offset})
 
 
 class DriftReportHandler(BaseHandler):
     @tornado.web.authenticated
     async def get(self, report_id: str) -> None:
-        workspace = await self.call(self.workspace)
-        self.write_json(await self.call(get_drift_report, workspace, report_id))
+        self.write_json(await self.in_workspace(get_drift_report, report_id))
 
 
 class ABTestsHandler(BaseHandler):
     @tornado.web.authenticated
     async def get(self) -> None:
-        workspace = await self.call(self.workspace)
-        self.write_json({"tests": await self.call(list_ab_tests, workspace)})
+        self.write_json({"tests": await self.in_workspace(list_ab_tests)})
 
 
 class ABTestHandler(BaseHandler):
     @tornado.web.authenticated
     async def get(self, test_id: str) -> None:
-        workspace = await self.call(self.workspace)
-        self.write_json(await self.call(get_ab_test, workspace, test_id))
+        self.write_json(await self.in_workspace(get_ab_test, test_id))
 
 
 class AlertsHandler(BaseHandler):
     @tornado.web.authenticated
     async def get(self) -> None:
         status = query_text(self, "status", choices=("open", "closed", "all")) or "open"
-        workspace = await self.call(self.workspace)
-        alerts = await self.call(list_alerts, workspace,
-                                 status=None if status == "all" else status)  # fmt: skip
+        alerts = await self.in_workspace(list_alerts, status=None if status == "all" else status)
         self.write_json({"alerts": alerts})

@@ -1,8 +1,15 @@
 """REST handlers: parse the request, call one service, write JSON.
 
+Request bodies are declared once, in ``openapi.yaml``: :meth:`BaseHandler.prepare`
+checks the body of every operation that declares one against its schema
+(:mod:`mlops_lab.request_bodies`) before any handler runs, and a handler reads
+the checked fields from ``self.body``. :meth:`BaseHandler.in_workspace` opens
+the workspace and runs one service call off the event loop.
+
 Errors become HTTP in one place, :meth:`BaseHandler.write_error`:
 an :class:`~mlops_lab.errors.MlopsLabError` answers with its ``http_status``
-and ``{"error": {"type", "status", "message"}}``.
+and ``{"error": {"type", "status", "message"}}`` (a wrong body, 422, adds
+``fields``: each wrong field with the reason).
 """
 
 from __future__ import annotations
@@ -12,16 +19,19 @@ import json
 import os
 import re
 from collections.abc import Callable
+from functools import cache
 from http.client import responses
 from importlib.resources import files
 from pathlib import Path
 from typing import Any, TypeVar
 
 import tornado.web
+import yaml
 from jupyter_server.base.handlers import APIHandler
 
 from mlops_lab.errors import MlopsLabError
-from mlops_lab.server.validation import check_body_size, check_value
+from mlops_lab.request_bodies import BodySchemas
+from mlops_lab.server.validation import check_body_size, check_value, read_body
 from mlops_lab.status import workspace_status
 from mlops_lab.workspace import ENV_HOME, Workspace, open_workspace
 
@@ -29,6 +39,7 @@ __all__ = [
     "BaseHandler",
     "OpenAPIHandler",
     "StatusHandler",
+    "body_schemas",
     "user_name",
 ]
 
@@ -40,10 +51,12 @@ class BaseHandler(APIHandler):
 
     def initialize(self, route: str = "") -> None:
         self.route = route  # e.g. "/runs/{run_id}": names the path arguments in errors
+        self.body: dict[str, Any] = {}  # the request body, checked against openapi.yaml
 
     async def prepare(self) -> None:  # type: ignore[override]
         """Authenticate (Jupyter's checks), then refuse oversized or malformed input (400/413)
-        before any handler runs: the body's size, every path segment and query value."""
+        before any handler runs: the body's size, every path segment and query value; then
+        the body against its schema in openapi.yaml (422 naming each wrong field)."""
         await super().prepare()
         if self.current_user is None:
             return  # @tornado.web.authenticated answers 403
@@ -56,6 +69,12 @@ class BaseHandler(APIHandler):
             check_value(name, "A query parameter's name")
             for raw in values:
                 check_value(self.decode_argument(raw, name), f"Query parameter {name!r}")
+        method, schemas = self.request.method or "", body_schemas()
+        if schemas.schema(method, self.route) is not None:
+            data = read_body(
+                self.request.body or b"", required=schemas.required(method, self.route)
+            )
+            self.body = schemas.check(method, self.route, data)
 
     @property
     def server_root(self) -> Path:
@@ -65,9 +84,14 @@ class BaseHandler(APIHandler):
         """The workspace the server was started in (found anew on every request)."""
         return open_workspace_for_server(self.server_root)
 
-    async def call(self, service: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
-        """Run a blocking service off the event loop (catalog retries may sleep)."""
-        return await asyncio.to_thread(service, *args, **kwargs)
+    async def in_workspace(self, service: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+        """``service(workspace, *args, **kwargs)`` in the server's workspace (opened anew for
+        this call), off the event loop: catalog retries may sleep."""
+
+        def run() -> T:
+            return service(self.workspace(), *args, **kwargs)
+
+        return await asyncio.to_thread(run)
 
     def write_json(self, payload: Any, status: int = 200) -> None:
         self.set_status(status)
@@ -118,8 +142,7 @@ def open_workspace_for_server(root: Path) -> Workspace:
 class StatusHandler(BaseHandler):
     @tornado.web.authenticated
     async def get(self) -> None:
-        workspace = await self.call(self.workspace)
-        status = await self.call(workspace_status, workspace)
+        status = await self.in_workspace(workspace_status)
         self.write_json(status.to_dict())
 
 
@@ -131,3 +154,9 @@ class OpenAPIHandler(BaseHandler):
 
 def openapi_text() -> str:
     return files("mlops_lab.server").joinpath("openapi.yaml").read_text(encoding="utf-8")
+
+
+@cache
+def body_schemas() -> BodySchemas:
+    """The request bodies of openapi.yaml, read once per process."""
+    return BodySchemas(yaml.safe_load(openapi_text()))

@@ -7,7 +7,7 @@ import tornado.web
 from mlops_lab.models.aliases import promote
 from mlops_lab.pages.models import list_models_page, model_detail, version_detail
 from mlops_lab.server.handlers import BaseHandler, user_name
-from mlops_lab.server.validation import MAX_TEXT_LENGTH, Body, page, path_int, query_text
+from mlops_lab.server.validation import page, path_int, query_text
 
 __all__ = ["ModelAliasesHandler", "ModelHandler", "ModelVersionHandler", "ModelsHandler"]
 
@@ -17,9 +17,7 @@ class ModelsHandler(BaseHandler):
     async def get(self) -> None:
         limit, offset = page(self, default_limit=50)
         query = query_text(self, "q")
-        workspace = await self.call(self.workspace)
-        found = await self.call(list_models_page, workspace, query=query, limit=limit,
-                                offset=offset)  # fmt: skip
+        found = await self.in_workspace(list_models_page, query=query, limit=limit, offset=offset)
         self.write_json(found)
 
 
@@ -27,8 +25,7 @@ class ModelHandler(BaseHandler):
     @tornado.web.authenticated
     async def get(self, name: str) -> None:
         limit, offset = page(self, default_limit=50)
-        workspace = await self.call(self.workspace)
-        detail = await self.call(model_detail, workspace, name, limit=limit, offset=offset)
+        detail = await self.in_workspace(model_detail, name, limit=limit, offset=offset)
         self.write_json(detail)
 
 
@@ -36,19 +33,15 @@ class ModelVersionHandler(BaseHandler):
     @tornado.web.authenticated
     async def get(self, name: str, version: str) -> None:
         number = path_int(version, "version")
-        workspace = await self.call(self.workspace)
-        self.write_json(await self.call(version_detail, workspace, name, number))
+        self.write_json(await self.in_workspace(version_detail, name, number))
 
 
 class ModelAliasesHandler(BaseHandler):
     @tornado.web.authenticated
     async def post(self, name: str) -> None:
-        body = Body(self, fields={"alias", "version", "reason"})
-        alias = body.text("alias", required=True)
-        version = body.integer("version", required=True, minimum=1)
-        reason = body.text("reason", required=True, max_length=MAX_TEXT_LENGTH)
+        alias, version, reason = self.body["alias"], self.body["version"], self.body["reason"]
         by = user_name(self)
-        workspace = await self.call(self.workspace)
-        moved = await self.call(promote, workspace, name, version, alias=alias, reason=reason,
-                                by=str(by))  # fmt: skip
+        moved = await self.in_workspace(
+            promote, name, version, alias=alias, reason=reason, by=str(by)
+        )
         self.write_json(moved)

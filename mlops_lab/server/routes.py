@@ -51,6 +51,7 @@ from mlops_lab.server.serving_handlers import (
     DeploymentSplitHandler,
     ModelPredictHandler,
 )
+from mlops_lab.serving.quick import QuickPredictors
 
 __all__ = ["API_PREFIX", "ROUTES", "setup_handlers"]
 
@@ -104,6 +105,8 @@ def _pattern(path: str) -> str:
 def setup_handlers(server_app: Any) -> None:
     web_app = server_app.web_app
     web_app.settings["mlops_lab_root_dir"] = str(server_app.root_dir)
+    # The panel's quick predictions: models stay loaded while this server runs.
+    web_app.settings["mlops_lab_quick_predictors"] = QuickPredictors()
     base_url = web_app.settings["base_url"]
     handlers = [
         (url_path_join(base_url, API_PREFIX + _pattern(path)), handler, {"route": path})

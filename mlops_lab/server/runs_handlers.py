@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import tornado.web
 
@@ -17,7 +18,8 @@ from mlops_lab.pipelines.service import (
 )
 from mlops_lab.pipelines.spec import load_pipelines
 from mlops_lab.server.handlers import BaseHandler
-from mlops_lab.server.validation import Body, page, query_text
+from mlops_lab.server.validation import check_path_parts, page, query_text
+from mlops_lab.workspace import Workspace
 
 __all__ = [
     "CancelRunHandler",
@@ -29,8 +31,6 @@ __all__ = [
     "RunsHandler",
 ]
 
-_START_FIELDS = {"pipeline", "notebook", "parameters", "force", "only", "from"}
-
 
 def _workspace_relative(workspace_root: Path, server_root: Path, notebook: str) -> str:
     path = (server_root / notebook).resolve()
@@ -41,11 +41,19 @@ def _workspace_relative(workspace_root: Path, server_root: Path, notebook: str) 
     return path.relative_to(workspace_root).as_posix()
 
 
+def _launch(
+    workspace: Workspace, server_root: Path, *, notebook: str | None, **options: Any
+) -> str:
+    """Start a run; ``notebook`` comes relative to the server's root (as the panel sends it)."""
+    if notebook is not None:
+        notebook = _workspace_relative(workspace.root, server_root, notebook)
+    return launch_run(workspace, notebook=notebook, **options)
+
+
 class PipelinesHandler(BaseHandler):
     @tornado.web.authenticated
     async def get(self) -> None:
-        workspace = await self.call(self.workspace)
-        found = await self.call(load_pipelines, workspace)
+        found = await self.in_workspace(load_pipelines)
         self.write_json({"pipelines": [p.to_dict() for p in found.values()]})
 
 
@@ -53,10 +61,8 @@ class RunsHandler(BaseHandler):
     @tornado.web.authenticated
     async def get(self) -> None:
         limit, offset = page(self, default_limit=50)
-        workspace = await self.call(self.workspace)
-        runs, total = await self.call(
-            list_runs,
-            workspace.catalog,
+        runs, total = await self.in_workspace(
+            lambda workspace, **filters: list_runs(workspace.catalog, **filters),
             pipeline=query_text(self, "pipeline"),
             status=query_text(self, "status"),
             limit=limit,
@@ -68,22 +74,19 @@ class RunsHandler(BaseHandler):
 
     @tornado.web.authenticated
     async def post(self) -> None:
-        body = Body(self, fields=_START_FIELDS)
-        parameters = body.mapping("parameters") or {}
-        pipeline, only, from_stage = body.text("pipeline"), body.text("only"), body.text("from")
-        notebook, force = body.path("notebook"), body.boolean("force")
-        workspace = await self.call(self.workspace)
-        if notebook is not None:  # the panel sends paths relative to the server's root
-            notebook = _workspace_relative(workspace.root, self.server_root, notebook)
-        run_id = await self.call(
-            launch_run,
-            workspace,
-            pipeline=pipeline,
+        body = self.body
+        notebook = body.get("notebook")
+        if notebook is not None:
+            check_path_parts(notebook, "notebook")
+        run_id = await self.in_workspace(
+            _launch,
+            self.server_root,
+            pipeline=body.get("pipeline"),
             notebook=notebook,
-            parameters=parameters,
-            force=force,
-            only=only,
-            from_stage=from_stage,
+            parameters=body.get("parameters", {}),
+            force=body.get("force", False),
+            only=body.get("only"),
+            from_stage=body.get("from"),
         )
         self.write_json({"run_id": run_id}, status=202)
 
@@ -94,31 +97,27 @@ class CompareRunsHandler(BaseHandler):
         a, b = query_text(self, "a"), query_text(self, "b")
         if not a or not b:
             raise InvalidInputError("Give the two runs to compare as ?a=RUN_ID&b=RUN_ID.")
-        workspace = await self.call(self.workspace)
-        self.write_json(await self.call(compare_runs, workspace, a, b))
+        self.write_json(await self.in_workspace(compare_runs, a, b))
 
 
 class RunHandler(BaseHandler):
     @tornado.web.authenticated
     async def get(self, run_id: str) -> None:
-        workspace = await self.call(self.workspace)
-        record = await self.call(get_run, workspace.catalog, run_id)
+        record = await self.in_workspace(lambda workspace: get_run(workspace.catalog, run_id))
         self.write_json(record.to_dict())
 
 
 class CancelRunHandler(BaseHandler):
     @tornado.web.authenticated
     async def post(self, run_id: str) -> None:
-        workspace = await self.call(self.workspace)
-        status = await self.call(request_cancel, workspace, run_id)
+        status = await self.in_workspace(request_cancel, run_id)
         self.write_json({"run_id": run_id, "status": status}, status=202)
 
 
 class ExecutedNotebookHandler(BaseHandler):
     @tornado.web.authenticated
     async def get(self, run_id: str, stage: str) -> None:
-        workspace = await self.call(self.workspace)
-        data = await self.call(executed_notebook, workspace, run_id, stage)
+        data = await self.in_workspace(executed_notebook, run_id, stage)
         # APIHandler.finish would label it application/json: name the notebook media type.
         self.finish(data, set_content_type="application/x-ipynb+json")
 
@@ -126,6 +125,5 @@ class ExecutedNotebookHandler(BaseHandler):
 class OpenNotebookHandler(BaseHandler):
     @tornado.web.authenticated
     async def post(self, run_id: str, stage: str) -> None:
-        workspace = await self.call(self.workspace)
-        result = await self.call(open_executed_notebook, workspace, run_id, stage, self.server_root)
+        result = await self.in_workspace(open_executed_notebook, run_id, stage, self.server_root)
         self.write_json(result)

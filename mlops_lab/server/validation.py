@@ -4,58 +4,54 @@ Every handler reads its input through this module, so the limits below are
 the same on every route and match ``openapi.yaml``:
 
 * the body: at most :data:`MAX_BODY_BYTES` (413), a JSON object, nested at
-  most :data:`MAX_DEPTH` deep, without ``NaN``/``Infinity`` (400);
+  most :data:`MAX_DEPTH` deep, without ``NaN``/``Infinity`` (400); its
+  fields are then checked against the operation's schema in openapi.yaml
+  (422 naming each wrong field, see :mod:`mlops_lab.request_bodies`);
 * path segments and query values: at most :data:`MAX_NAME_LENGTH`
   characters, no control characters (400 naming the parameter), checked by
   :meth:`BaseHandler.prepare <mlops_lab.server.handlers.BaseHandler.prepare>`;
 * integers: ``true``/``false`` are not integers; ``limit`` is 1 to
   :data:`MAX_LIMIT`, ``offset`` 0 to :data:`MAX_OFFSET`;
-* notebook paths: at most :data:`MAX_PATH_LENGTH` characters, relative,
-  no control characters, each folder or file name at most 255 bytes.
+* notebook paths (in bodies): relative, no control characters, at most
+  1024 characters (their schema), each folder or file name at most 255
+  bytes (:func:`check_path_parts`).
 
-A mistake answers 400 with a message naming the field and the rule.
+A mistake answers 400 (422 for a body's field) with a message naming the
+field and the rule.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Collection, Iterable
+from collections.abc import Iterable
 from typing import Any, Protocol
 
-from mlops_lab.errors import InvalidInputError, PayloadTooLargeError
+from mlops_lab.errors import InvalidInputError, PayloadTooLargeError, RequestBodyError
 
 __all__ = [
-    "KERNEL_NAME",
-    "KERNEL_RULE",
     "MAX_BODY_BYTES",
     "MAX_DEPTH",
     "MAX_INTEGER",
     "MAX_LIMIT",
     "MAX_NAME_LENGTH",
     "MAX_OFFSET",
-    "MAX_PATH_LENGTH",
-    "MAX_TEXT_LENGTH",
-    "Body",
     "check_body_size",
+    "check_path_parts",
     "check_value",
     "page",
     "path_int",
     "query_int",
     "query_text",
+    "read_body",
 ]
 
 MAX_BODY_BYTES = 1024 * 1024
 MAX_DEPTH = 32
 MAX_NAME_LENGTH = 256
-MAX_PATH_LENGTH = 1024
-MAX_TEXT_LENGTH = 4096
 MAX_LIMIT = 1000
 MAX_OFFSET = 2**31 - 1
 MAX_INTEGER = 2**31 - 1
-#: A kernelspec name (`jupyter kernelspec list`): what jupyter_client accepts as a folder name.
-KERNEL_NAME = re.compile(r"[A-Za-z0-9._-]{1,128}")
-KERNEL_RULE = "a kernelspec name: letters, digits, '.', '_' and '-', at most 128 characters"
 _MAX_PATH_PART_BYTES = 255
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -179,122 +175,25 @@ def _parse(raw: bytes) -> Any:
     return value
 
 
-class Body:
-    """The request's JSON object, read field by field; each mistake is a 400 naming the field.
-
-    ``fields`` are the names allowed (others are refused); ``required``: an
-    empty body is refused instead of read as ``{}``.
-    """
-
-    def __init__(
-        self, handler: _Handler, *, fields: Collection[str], required: bool = True
-    ) -> None:
-        raw = handler.request.body or b""
-        if not raw.strip():
-            if required:
-                raise InvalidInputError(
-                    "The request body is required: a JSON object with "
-                    f"{', '.join(sorted(fields)) or 'no fields'}."
-                )
-            raw = b"{}"
-        value = _parse(raw)
-        if not isinstance(value, dict):
-            raise InvalidInputError("The request body must be a JSON object.")
-        unknown = sorted(set(value) - set(fields))
-        if unknown:
-            listed = ", ".join(_shown(str(n)) if len(str(n)) > 60 else str(n) for n in unknown[:5])
-            raise InvalidInputError(
-                f"Unknown field(s) {listed}; expected {', '.join(sorted(fields))}."
-            )
-        self.data: dict[str, Any] = value
-
-    def has(self, name: str) -> bool:
-        return self.data.get(name) is not None
-
-    def _missing(self, name: str, required: bool, what: str) -> None:
+def read_body(raw: bytes, *, required: bool) -> dict[str, Any]:
+    """The request's JSON object (its fields are checked against openapi.yaml afterwards):
+    an empty body is ``{}`` unless ``required``; anything but a JSON object is a 400."""
+    if not raw.strip():
         if required:
-            raise InvalidInputError(f"{name!r} ({what}) is required.")
+            raise InvalidInputError("The request body is required: a JSON object.")
+        return {}
+    value = _parse(raw)
+    if not isinstance(value, dict):
+        raise InvalidInputError("The request body must be a JSON object.")
+    return value
 
-    def text(
-        self,
-        name: str,
-        *,
-        required: bool = False,
-        max_length: int = MAX_NAME_LENGTH,
-        pattern: re.Pattern[str] | None = None,
-        rule: str = "",
-    ) -> str | None:
-        """A string field; ``pattern`` (with ``rule`` saying it in words) if given."""
-        value = self.data.get(name)
-        if value is None:
-            self._missing(name, required, "a string")
-            return None
-        if not isinstance(value, str):
-            raise InvalidInputError(f"{name!r} must be a string.")
-        check_value(value, repr(name), max_length=max_length)
-        if required and not value:
-            raise InvalidInputError(f"{name!r} must not be empty.")
-        if pattern is not None and not pattern.fullmatch(value):
-            raise InvalidInputError(f"{name!r} {_shown(value)} is not valid: {rule}.")
-        return value
 
-    def path(self, name: str, *, required: bool = False) -> str | None:
-        """A relative file path (a notebook)."""
-        value = self.text(name, required=required, max_length=MAX_PATH_LENGTH)
-        if value is None:
-            return None
-        if value.startswith(("/", "\\")):
-            raise InvalidInputError(f"{name!r} {_shown(value)} must be a relative path.")
-        for part in re.split(r"[/\\]", value):
-            if len(part.encode("utf-8")) > _MAX_PATH_PART_BYTES:
-                raise InvalidInputError(
-                    f"{name!r} has a folder or file name longer than {_MAX_PATH_PART_BYTES} bytes."
-                )
-        return value
-
-    def integer(
-        self,
-        name: str,
-        *,
-        required: bool = False,
-        minimum: int = 0,
-        maximum: int = MAX_INTEGER,
-    ) -> int | None:
-        value = self.data.get(name)
-        if value is None:
-            self._missing(name, required, "an integer")
-            return None
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise InvalidInputError(f"{name!r} must be an integer, got {json.dumps(value)[:40]}.")
-        return _in_range(value, repr(name), minimum, maximum)
-
-    def number(
-        self, name: str, *, required: bool = False, minimum: float, maximum: float
-    ) -> float | None:
-        value = self.data.get(name)
-        if value is None:
-            self._missing(name, required, "a number")
-            return None
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise InvalidInputError(f"{name!r} must be a number, got {json.dumps(value)[:40]}.")
-        if not minimum <= value <= maximum:  # 1e400 reads as inf: out of range too
-            raise InvalidInputError(
-                f"{name!r} must be a number between {minimum:g} and {maximum:g}, got {value}."
+def check_path_parts(value: str, field: str) -> str:
+    """A relative path whose every folder or file name is at most 255 bytes (UTF-8): the
+    one rule of a notebook path that its schema's pattern cannot say."""
+    for part in re.split(r"[/\\]", value):
+        if len(part.encode("utf-8")) > _MAX_PATH_PART_BYTES:
+            raise RequestBodyError(
+                [(field, f"has a folder or file name longer than {_MAX_PATH_PART_BYTES} bytes.")]
             )
-        return float(value)
-
-    def boolean(self, name: str, *, default: bool = False) -> bool:
-        value = self.data.get(name, default)
-        if value is None:
-            return default
-        if not isinstance(value, bool):
-            raise InvalidInputError(f"{name!r} must be true or false.")
-        return value
-
-    def mapping(self, name: str) -> dict[str, Any] | None:
-        value = self.data.get(name)
-        if value is None:
-            return None
-        if not isinstance(value, dict):
-            raise InvalidInputError(f"{name!r} must be an object of name -> value.")
-        return value
+    return value

@@ -9,7 +9,10 @@ Routes:
   POST /rollout          {"split": 0.5} moves the challenger's share, no restart
   POST /rollback         the challenger's share back to 0
 
-Errors answer ``{"error": {"type", "status", "message"}}``, naming the field:
+The request bodies are declared once, in ``openapi.yaml`` beside this module
+(see :mod:`mlops_lab.serving.limits`). Errors answer
+``{"error": {"type", "status", "message"}}``, naming the field (a wrong field
+also in ``fields: [{"field", "reason"}]``):
 
 - 400 the body is not strict JSON, or is nested deeper than 32 levels;
 - 404 unknown entity (or route);
@@ -44,9 +47,11 @@ import tornado.web
 
 from mlops_lab.errors import InvalidInputError, MlopsLabError, NotFoundError
 from mlops_lab.serving.limits import (
+    InvalidFieldError,
     MalformedBodyError,
     PayloadTooLargeError,
     ServingLimits,
+    body_schemas,
     parse_body,
     predict_items,
 )
@@ -149,7 +154,13 @@ class _Handler(tornado.web.RequestHandler):
         exc = kwargs.get("exc_info", (None, None, None))[1]
         if isinstance(exc, MlopsLabError):
             status = _status(exc)
-            self.write_json({"error": {**exc.to_dict(), "status": status}}, status)
+            error = {**exc.to_dict(), "status": status}
+            if isinstance(exc, InvalidFieldError) and exc.field:
+                reason = exc.message.rpartition(f"{exc.field}: ")[2]
+                index = getattr(self, "failed_instance", None)  # a batch's instance
+                field = exc.field if index is None else f"instances[{index}].{exc.field}"
+                error["fields"] = [{"field": field, "reason": reason}]
+            self.write_json({"error": error}, status)
             return
         if isinstance(exc, tornado.web.HTTPError) and status_code < 500:
             error = {"type": "HTTPError", "status": status_code, "message": self._reason}
@@ -240,6 +251,7 @@ class _BodyHandler(_Handler):
 
 class PredictHandler(_BodyHandler):
     _predict = True
+    failed_instance: int | None = None  # the instance of a batch the model refused
 
     def prepare(self) -> None:
         self._start = time.perf_counter()
@@ -273,6 +285,7 @@ class PredictHandler(_BodyHandler):
                 if batch:  # name the instance
                     exc.message = f"instances[{index}]: {exc.message}"
                     exc.args = (exc.message,)
+                    self.failed_instance = index
                 raise
             if worker:
                 time.sleep(0)  # hand the GIL to the loop between instances: /health stays quick
@@ -318,33 +331,22 @@ class MetricsHandler(_Handler):
         self.finish(self.metrics.render(extra))
 
 
-def _reason(data: dict[str, Any], default: str) -> str:
-    reason = data.get("reason", default)
-    if not isinstance(reason, str):
-        raise InvalidInputError("'reason' must be a string.")
-    return reason
-
-
 class RolloutHandler(_BodyHandler):
     def post(self) -> None:
-        data = parse_body(self.raw_body(), self.service.limits)
-        unknown = sorted(set(data) - {"split", "reason"})
-        if unknown:
-            raise InvalidInputError(f"Unknown field(s) {', '.join(unknown)[:200]}; give split.")
+        data = body_schemas().check(
+            "post", "/rollout", parse_body(self.raw_body(), self.service.limits)
+        )
         if "challenger" not in self.predictor.slots:
             raise InvalidInputError("No challenger is served: start with --challenger.")
-        if "split" not in data:
-            raise InvalidInputError("Give the challenger's share as {'split': 0.5}.")
-        self.write_json(self.predictor.split.set(data["split"], reason=_reason(data, "")))
+        self.write_json(self.predictor.split.set(data["split"], reason=data.get("reason", "")))
 
 
 class RollbackHandler(_BodyHandler):
     def post(self) -> None:
-        data = parse_body(self.raw_body(), self.service.limits)
-        unknown = sorted(set(data) - {"reason"})
-        if unknown:
-            raise InvalidInputError(f"Unknown field(s) {', '.join(unknown)[:200]}; give reason.")
-        self.write_json(self.predictor.split.set(0.0, reason=_reason(data, "rollback")))
+        data = body_schemas().check(
+            "post", "/rollback", parse_body(self.raw_body(), self.service.limits)
+        )
+        self.write_json(self.predictor.split.set(0.0, reason=data.get("reason", "rollback")))
 
 
 def make_app(

@@ -6,14 +6,24 @@ second signal stops waiting, and what is unanswered then is not logged),
 closes the remaining connections, flushes the prediction log and returns its
 counts. :func:`bind` opens the port before anything else is created, so a
 port in use fails a start cleanly.
+
+:func:`serve_deployment` is the whole of ``mlops-lab serve``: load the
+models, bind, open the prediction log's folder
+(:func:`prediction_log_folder`), record the deployment, serve, and mark it
+stopped with the log's counts.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import signal
 import socket
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import tornado.httpserver
@@ -23,10 +33,22 @@ import tornado.web
 
 from mlops_lab.errors import ConflictError
 from mlops_lab.serving.app import ServerState, make_app
+from mlops_lab.serving.deployments import record_start, record_stop
 from mlops_lab.serving.limits import ServingLimits
 from mlops_lab.serving.predictor import Predictor
+from mlops_lab.serving.predlog import PredictionLog
+from mlops_lab.workspace import Workspace
 
-__all__ = ["PortUnavailableError", "bind", "http_server", "run_server", "shutdown"]
+__all__ = [
+    "PortUnavailableError",
+    "Served",
+    "bind",
+    "http_server",
+    "prediction_log_folder",
+    "run_server",
+    "serve_deployment",
+    "shutdown",
+]
 
 log = logging.getLogger("mlops_lab.serving")
 
@@ -128,3 +150,67 @@ def run_server(
     loop.run_sync(main)
     counts = predictor.log.close() if predictor.log is not None else {}
     return counts
+
+
+def prediction_log_folder(workspace: Workspace, ref: str) -> Path:
+    """Where a model server started now logs its predictions (created with its first part)."""
+    name = re.sub(r"[^\w.-]", "_", ref) + f"-{time.strftime('%Y%m%dT%H%M%S')}"
+    return workspace.state_dir / "predictions" / name
+
+
+@dataclass(frozen=True, kw_only=True)
+class Served:
+    """What a deployment did: its id, its prediction log's folder and counts."""
+
+    deployment_id: str
+    log_folder: Path | None
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def serve_deployment(
+    workspace: Workspace,
+    ref: str,
+    *,
+    challenger: str | None = None,
+    split: float = 0.0,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    poll: float = 1.0,
+    limits: ServingLimits | None = None,
+    drain_seconds: float = 10.0,
+    log_predictions: bool = True,
+    started: Callable[[Predictor], None] | None = None,
+) -> Served:
+    """Serve ``ref`` as a recorded deployment until a signal (``mlops-lab serve``).
+
+    Everything that can fail comes first (the models, the port): a failed start leaves
+    nothing behind. ``started`` is called once the models are loaded and the port is
+    bound; the deployment is marked stopped whatever ends the serving."""
+    predictor = Predictor(workspace, ref, challenger=challenger, split=split)
+    sockets = bind(host, port)
+    folder = prediction_log_folder(workspace, ref) if log_predictions else None
+    predictor.log = PredictionLog(folder) if folder is not None else None
+    if started is not None:
+        started(predictor)
+    deployment = record_start(
+        workspace,
+        ref=ref,
+        challenger=challenger,
+        split=split,
+        url=f"http://{host}:{port}",
+        log_folder=str(folder) if folder is not None else None,
+    )
+    counts: dict[str, int] = {}
+    try:
+        counts = run_server(
+            predictor,
+            host=host,
+            port=port,
+            poll=poll,
+            limits=limits,
+            drain_seconds=drain_seconds,
+            sockets=sockets,
+        )
+    finally:
+        record_stop(workspace, deployment, counts)
+    return Served(deployment_id=deployment, log_folder=folder, counts=counts)

@@ -1,7 +1,9 @@
 """One prediction: route, fetch online features, check the signature, predict, log.
 
 Kept free of HTTP so it is tested directly; :mod:`mlops_lab.serving.app` only
-parses requests and writes what :meth:`Predictor.predict` answers.
+parses requests and writes what :meth:`Predictor.predict` answers. What a
+model version needs as inputs is in :mod:`mlops_lab.serving.inputs`; running
+the model on a row, in :mod:`mlops_lab.serving.scoring`.
 """
 
 from __future__ import annotations
@@ -15,15 +17,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from mlops_lab.errors import InvalidInputError, MlopsLabError, NotFoundError
-from mlops_lab.features.serving import OnlineFeatureReader
 from mlops_lab.models.lookup import LoadedModel
-from mlops_lab.serving.limits import InvalidFieldError, check_entity, check_features
+from mlops_lab.serving.inputs import ModelInputs, check_given, model_inputs
+from mlops_lab.serving.limits import check_entity, check_features
 from mlops_lab.serving.models import ModelSlot, TrafficSplit, variant_for
 from mlops_lab.serving.predlog import PredictionLog, Record, make_record
+from mlops_lab.serving.scoring import FastPath, score_row
 from mlops_lab.workspace import Workspace
 
 __all__ = ["OnlineStoreUnavailable", "Predictor", "UnknownEntityError"]
@@ -35,19 +37,6 @@ class UnknownEntityError(NotFoundError):
 
 class OnlineStoreUnavailable(MlopsLabError):
     http_status = 503
-
-
-@dataclass(frozen=True, kw_only=True)
-class _Inputs:
-    """How one model version gets its inputs: online features by view, and their TTLs."""
-
-    reader: OnlineFeatureReader | None
-    online: dict[str, list[str]]  # view -> features read from the online store
-    ttl: dict[str, int | None]  # view -> seconds (plain views)
-    windowed: frozenset[str]  # window views: values as of the request time, never stale
-    columns: list[str]  # the signature's input columns, in order
-    kinds: dict[str, str]  # column -> its signature kind (int, float, bool, object...)
-    numeric: bool  # every input is a number (or bool): the numpy fast path applies
 
 
 @dataclass(kw_only=True)
@@ -67,75 +56,6 @@ def _iso(stamp: Any) -> str | None:
         return None
     when = pd.Timestamp(stamp)
     return (when.tz_localize(UTC) if when.tzinfo is None else when).isoformat()
-
-
-def _inputs(workspace: Workspace, loaded: LoadedModel) -> _Inputs:
-    version = loaded.version
-    rows = workspace.catalog.read(
-        "SELECT view, feature FROM feature_consumers WHERE consumer_kind = 'model' "
-        "AND consumer_id = ? ORDER BY view, feature",
-        [f"{version.name}/{version.version}"],
-    )
-    online: dict[str, list[str]] = {}
-    for view, feature in rows:
-        online.setdefault(view, []).append(feature)
-    reader = None
-    ttl: dict[str, int | None] = {}
-    windowed = set()
-    if online:
-        reader = OnlineFeatureReader(
-            workspace, [f"{v}:{f}" for v, fs in online.items() for f in fs]
-        )
-        for view in online:
-            definition = workspace.features.get_feature_view(view).definition
-            ttl[view] = definition.ttl_seconds
-            if definition.windowed:
-                windowed.add(view)
-    signature = (version.signature or {}).get("inputs", [])
-    columns = [c["name"] for c in signature]
-    kinds = {c["name"]: c["kind"] for c in signature}
-    numeric = bool(signature) and all(c["kind"] in ("int", "float", "bool") for c in signature)
-    return _Inputs(reader=reader, online=online, ttl=ttl, windowed=frozenset(windowed),
-                   columns=columns, kinds=kinds, numeric=numeric)  # fmt: skip
-
-
-def _check_given(inputs: _Inputs, features: dict[str, Any]) -> dict[str, Any]:
-    """Raw features against the signature, named, before any work: numbers for numeric
-    columns (a boolean is not one), finite; an integral number for an integer column (JSON's
-    400.0 is 400); booleans (or 0/1) for boolean columns. Returns them ready for the model."""
-    checked = features
-    for name, value in features.items():
-        kind = inputs.kinds.get(name)
-        if value is None or kind is None:
-            continue
-        if kind in ("int", "float"):
-            if isinstance(value, bool) or not isinstance(value, int | float):
-                raise InvalidFieldError(
-                    f"features.{name}", f"expected a number ({kind}), got {type(value).__name__}."
-                )
-            try:
-                finite = math.isfinite(value)
-            except OverflowError:
-                finite = False
-            if not finite:
-                raise InvalidFieldError(
-                    f"features.{name}", f"expected a finite number ({kind}), got {value!r}."
-                )
-            if kind == "int" and isinstance(value, float):
-                if not value.is_integer() or abs(value) >= 2**63:
-                    raise InvalidFieldError(
-                        f"features.{name}", f"expected an integer (64-bit), got {value!r}."
-                    )
-                if checked is features:
-                    checked = dict(features)  # the caller's dict is left as it was
-                checked[name] = int(value)
-        elif kind == "bool" and not (
-            isinstance(value, bool) or (isinstance(value, int) and value in (0, 1))
-        ):
-            raise InvalidFieldError(
-                f"features.{name}", f"expected a boolean (or 0/1), got {value!r}."
-            )
-    return checked
 
 
 class Predictor:
@@ -158,18 +78,18 @@ class Predictor:
             raise InvalidInputError("A split needs a challenger (--challenger name@alias).")
         self.split = TrafficSplit(split)
         self.log = log
-        self._inputs: dict[tuple[str, int], _Inputs] = {}
-        self._fast: dict[tuple[str, int], bool | str] = {}
+        self._inputs: dict[tuple[str, int], ModelInputs] = {}
+        self._fast: FastPath = {}
         # The fast path feeds numpy rows in the fitted column order; scikit-learn would
         # warn on every request that they carry no column names.
         warnings.filterwarnings("ignore", message="X does not have valid feature names")
         for slot in self.slots.values():
             self.inputs_of(slot.current)
 
-    def inputs_of(self, loaded: LoadedModel) -> _Inputs:
+    def inputs_of(self, loaded: LoadedModel) -> ModelInputs:
         key = (loaded.version.name, int(loaded.version.version or 0))
         if key not in self._inputs:
-            self._inputs[key] = _inputs(self.workspace, loaded)
+            self._inputs[key] = model_inputs(self.workspace, loaded)
         return self._inputs[key]
 
     def refresh(self) -> list[str]:
@@ -214,7 +134,7 @@ class Predictor:
         variant = self.variant(entity)
         loaded = self.slots[variant].current  # this request keeps this version
         inputs = self.inputs_of(loaded)
-        given = _check_given(inputs, features or {})
+        given = check_given(inputs, features or {})
         served = self._online(inputs, entity, given)
         row = served.row
         row.update(given)
@@ -229,9 +149,7 @@ class Predictor:
                 "store nor in 'features')."
             )
         try:
-            answer = self._fast_answer(loaded, inputs, row)
-            if answer is None:
-                answer = self._general_answer(loaded, inputs, row)
+            answer = score_row(self._fast, loaded, inputs, row)
         except ValueError as exc:  # the model refused the values it was given
             if not empty or "NaN" not in str(exc):
                 raise InvalidInputError(
@@ -269,21 +187,9 @@ class Predictor:
         }
         return answer, record
 
-    def _general_answer(
-        self, loaded: LoadedModel, inputs: _Inputs, row: dict[str, Any]
-    ) -> dict[str, Any]:
-        """A DataFrame, checked against the signature (names any problem)."""
-        frame = pd.DataFrame([{c: row[c] for c in inputs.columns}] if inputs.columns else [row])
-        proba = loaded.predict_proba(frame)[0] if hasattr(loaded.model, "predict_proba") else None
-        answer = self._answer(loaded, proba, lambda: loaded.predict(frame))
-        key = (loaded.version.name, int(loaded.version.version or 0))
-        if self._fast.get(key) == "failed":
-            # The numpy row failed where the checked frame works, and it never worked before:
-            # this model needs the frame (e.g. a pipeline selecting columns by name).
-            self._fast[key] = False
-        return answer
-
-    def _online(self, inputs: _Inputs, entity: dict[str, Any], given: dict[str, Any]) -> _Served:
+    def _online(
+        self, inputs: ModelInputs, entity: dict[str, Any], given: dict[str, Any]
+    ) -> _Served:
         if inputs.reader is None:
             return _Served()
         needed = [f for fs in inputs.online.values() for f in fs if f not in given]
@@ -335,53 +241,6 @@ class Predictor:
         }  # fmt: skip
         return _Served(row=found, stale=stale, values=values, logged=logged, as_of=now,
                        views=views)  # fmt: skip
-
-    def _fast_answer(
-        self, loaded: LoadedModel, inputs: _Inputs, row: dict[str, Any]
-    ) -> dict[str, Any] | None:
-        """Numeric inputs straight into a numpy row, in the order the model was fitted with:
-        skips building a DataFrame (about 1 ms of the 2 ms a request costs otherwise).
-        None when this model or this row needs the general path (which names any problem).
-
-        A row never turns the fast path off: it is off for a model only when the general
-        path answers a row the fast one failed, and the fast one never answered before."""
-        key = (loaded.version.name, int(loaded.version.version or 0))
-        state = self._fast.get(key)
-        if state is False or not inputs.numeric:
-            return None
-        order = getattr(loaded.model, "feature_names_in_", None)
-        names = list(order) if order is not None else inputs.columns
-        try:
-            values = [row[c] for c in names]
-            if not all(isinstance(v, int | float) for v in values):  # bool is an int too
-                return None
-            # NaN (an empty window) is fine for a model that imputes it; a model that cannot
-            # take it fails here, and this row goes the checked path.
-            X = np.array([values], dtype=float)
-            model = loaded.model
-            proba = model.predict_proba(X)[0] if hasattr(model, "predict_proba") else None
-            answer = self._answer(loaded, proba, lambda: model.predict(X))
-        except Exception:
-            if state is None:
-                self._fast[key] = "failed"  # decided by the general path (see above)
-            return None
-        self._fast[key] = True
-        return answer
-
-    @staticmethod
-    def _answer(loaded: LoadedModel, proba: Any, predict: Any) -> dict[str, Any]:
-        model = loaded.model
-        if proba is not None:
-            classes = list(getattr(model, "classes_", range(len(proba))))
-            best = int(proba.argmax())
-            label = classes[best]
-            return {
-                "label": label.item() if hasattr(label, "item") else label,
-                "score": float(proba[-1]),  # the positive class's probability
-                "probabilities": {str(c): float(p) for c, p in zip(classes, proba, strict=True)},
-            }
-        value = float(predict()[0])
-        return {"label": None, "score": value, "value": value}
 
     def metadata(self) -> dict[str, Any]:
         from mlops_lab.features.serving import freshness

@@ -321,8 +321,8 @@ async def test_add_parameters_rest(jp_fetch: Any, jp_root_dir: Path) -> None:
     for body, status, message in [
         ({"notebook": "plain.ipynb"}, 409, "already has a parameters cell"),
         ({"notebook": "missing.ipynb"}, 400, "missing.ipynb"),
-        ({"notebook": "plain.ipynb", "stage": "x"}, 400, "Unknown field(s) stage"),
-        ({}, 400, "'notebook'"),
+        ({"notebook": "plain.ipynb", "stage": "x"}, 422, "stage: unknown field"),
+        ({}, 422, "notebook: is required"),
     ]:
         with pytest.raises(HTTPClientError) as failed:
             await post(body)

@@ -78,23 +78,23 @@ async def test_handoff_rest(jp_fetch: Any, jp_root_dir: Path) -> None:
     assert report.headers["Content-Type"].startswith("text/markdown")
     assert "is READY" in report.body.decode()
     for body, status, message in [
-        ({}, 400, "'notebook'"),
-        ({"notebook": "double.ipynb", "color": "red"}, 400, "Unknown field(s) color"),
-        ({"notebook": "double.ipynb", "timeout": "soon"}, 400, "'timeout' must be a number"),
+        ({}, 422, "notebook: is required"),
+        ({"notebook": "double.ipynb", "color": "red"}, 422, "color: unknown field"),
+        ({"notebook": "double.ipynb", "timeout": "soon"}, 422, "timeout: must be a number"),
         ({"notebook": "missing.ipynb"}, 400, "missing.ipynb does not exist"),
         ({"notebook": "double.ipynb", "kernel": "nope"}, 400, "'nope' is not installed"),
-        ({"notebook": "double.ipynb", "kernel": "a b"}, 400, "'kernel' 'a b' is not valid"),
-        ({"notebook": "double.ipynb", "cell_timeout": 0}, 400, "'cell_timeout' must be"),
-        ({"notebook": "double.ipynb", "stage": "1bad"}, 400, "'stage' '1bad' is not valid"),
-        ({"notebook": "double.ipynb", "stage": "s" * 100_000}, 400, "'stage' is 100000 char"),
-        ({"notebook": "double.ipynb", "pipeline": "étape"}, 400, "'pipeline' 'étape' is not"),
-        ({"notebook": "double.ipynb", "stage": "x" * 65}, 400, "at most 64 characters"),
-        ({"notebook": "dou\x00ble.ipynb"}, 400, "holds a control character"),
-        ({"notebook": "/etc/passwd"}, 400, "must be a relative path"),
-        ({"notebook": "double.ipynb", "timeout": True}, 400, "'timeout' must be a number"),
-        ({"notebook": "double.ipynb", "write_pipeline": "yes"}, 400, "true or false"),
-        ({"notebook": "double.ipynb", "repeat": 0}, 400, "'repeat' must be between 1 and 10"),
-        ({"notebook": "double.ipynb", "repeat": 2.5}, 400, "'repeat' must be an integer"),
+        ({"notebook": "double.ipynb", "kernel": "a b"}, 422, "kernel: 'a b' is not valid"),
+        ({"notebook": "double.ipynb", "cell_timeout": 0}, 422, "cell_timeout: must be"),
+        ({"notebook": "double.ipynb", "stage": "1bad"}, 422, "stage: '1bad' is not valid"),
+        ({"notebook": "double.ipynb", "stage": "s" * 100_000}, 422, "at most 64 characters"),
+        ({"notebook": "double.ipynb", "pipeline": "étape"}, 422, "pipeline: 'étape' is not"),
+        ({"notebook": "double.ipynb", "stage": "x" * 65}, 422, "at most 64 characters"),
+        ({"notebook": "dou\x00ble.ipynb"}, 422, "no control characters"),
+        ({"notebook": "/etc/passwd"}, 422, "notebook: '/etc/passwd' is not valid"),
+        ({"notebook": "double.ipynb", "timeout": True}, 422, "timeout: must be a number"),
+        ({"notebook": "double.ipynb", "write_pipeline": "yes"}, 422, "true or false"),
+        ({"notebook": "double.ipynb", "repeat": 0}, 422, "repeat: must be between 1 and 10"),
+        ({"notebook": "double.ipynb", "repeat": 2.5}, 422, "repeat: must be an integer"),
     ]:
         with pytest.raises(HTTPClientError) as failed:
             await jp_fetch("mlops-lab", "api", "handoffs", method="POST", body=json.dumps(body))

@@ -538,6 +538,8 @@ def test_fuzzed_bodies_get_an_answer_or_a_documented_error(
     assert isinstance(answer, dict)
     if status >= 400:
         error = answer["error"]
-        assert set(error) == {"type", "status", "message"} and error["status"] == status
+        fields = {"fields"} if "fields" in error else set()  # a wrong field, named
+        assert set(error) == {"type", "status", "message", *fields} and error["status"] == status
+        assert all(set(f) == {"field", "reason"} for f in error.get("fields", []))
         assert isinstance(error["type"], str) and isinstance(error["message"], str)
     assert _call(served.base + "/health")[0] == 200

@@ -426,7 +426,7 @@ async def test_deployments_and_a_quick_try_through_the_jupyter_server(
         assert _call(base + "/metadata")[1]["split"] == 0.5
         with pytest.raises(HTTPClientError) as bad:
             await api("deployments", mine["id"], "split", body={"split": 2})
-        assert bad.value.code == 400
+        assert bad.value.code == 422
     finally:
         process.send_signal(signal.SIGTERM)
         process.communicate(timeout=30)
