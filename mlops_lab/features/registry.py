@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import json
 import tempfile
 import warnings
@@ -17,7 +16,7 @@ import duckdb
 from mlops_lab.artifacts import PARQUET
 from mlops_lab.catalog import iso_utc
 from mlops_lab.datasets import get_dataset_version
-from mlops_lab.errors import InvalidInputError, NotFoundError
+from mlops_lab.errors import FeatureNotFoundError, InvalidInputError, NotFoundError
 from mlops_lab.features.compute import (
     build_feature_table,
     feature_stats,
@@ -49,15 +48,6 @@ _VIEW_COLUMNS = (
     "table_format"
 )
 LEGACY_WINDOWS = "event_windows"  # window views computed before catalog version 9
-
-
-class FeatureNotFoundError(NotFoundError):
-    def __init__(self, what: str, name: str, known: list[str]) -> None:
-        close = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
-        hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
-        listed = ", ".join(sorted(known)[:20]) if known else "none registered"
-        super().__init__(f"No {what} {name!r}.{hint} (known: {listed})")
-        self.name = name
 
 
 @dataclass(frozen=True, kw_only=True)

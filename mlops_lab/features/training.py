@@ -22,11 +22,10 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 
-from mlops_lab.errors import InvalidInputError
+from mlops_lab.errors import FeatureNotFoundError, InvalidInputError
 from mlops_lab.features.compute import memory_connection
 from mlops_lab.features.definitions import parse_duration, validate_identifier
 from mlops_lab.features.registry import (
-    FeatureNotFoundError,
     FeatureViewVersion,
     current_view,
     get_entity,

@@ -21,18 +21,14 @@ import tornado.ioloop
 import tornado.netutil
 import tornado.web
 
-from mlops_lab.errors import ConflictError
+from mlops_lab.errors import PortUnavailableError
 from mlops_lab.serving.app import ServerState, make_app
 from mlops_lab.serving.limits import ServingLimits
 from mlops_lab.serving.predictor import Predictor
 
-__all__ = ["PortUnavailableError", "bind", "http_server", "run_server", "shutdown"]
+__all__ = ["bind", "http_server", "run_server", "shutdown"]
 
 log = logging.getLogger("mlops_lab.serving")
-
-
-class PortUnavailableError(ConflictError):
-    pass
 
 
 def bind(host: str, port: int) -> list[socket.socket]:

@@ -18,23 +18,21 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mlops_lab.errors import InvalidInputError, MlopsLabError, NotFoundError
+from mlops_lab.errors import (
+    InvalidFieldError,
+    InvalidInputError,
+    NotFoundError,
+    OnlineStoreUnavailableError,
+    UnknownEntityError,
+)
 from mlops_lab.features.serving import OnlineFeatureReader
 from mlops_lab.models.registry import LoadedModel
-from mlops_lab.serving.limits import InvalidFieldError, check_entity, check_features
+from mlops_lab.serving.limits import check_entity, check_features
 from mlops_lab.serving.models import ModelSlot, TrafficSplit, variant_for
 from mlops_lab.serving.predlog import PredictionLog, Record, make_record
 from mlops_lab.workspace import Workspace
 
-__all__ = ["OnlineStoreUnavailable", "Predictor", "UnknownEntityError"]
-
-
-class UnknownEntityError(NotFoundError):
-    pass
-
-
-class OnlineStoreUnavailable(MlopsLabError):
-    http_status = 503
+__all__ = ["Predictor"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -292,11 +290,11 @@ class Predictor:
         now = datetime.now(UTC)
         try:
             found = inputs.reader.get(entity, as_of=now)
-        except (InvalidInputError, NotFoundError):
+        except (InvalidInputError, NotFoundError, OnlineStoreUnavailableError):
             raise
         except Exception as exc:
-            raise OnlineStoreUnavailable(
-                f"The online store is unavailable ({type(exc).__name__}: {exc}); retry later."
+            raise OnlineStoreUnavailableError(
+                inputs.reader.store.url, f"{type(exc).__name__}: {exc}"
             ) from exc
         stale: dict[str, str] = {}
         # Window views know every entity: one without events has count 0 / null windows.
