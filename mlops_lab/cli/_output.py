@@ -16,21 +16,33 @@ F = TypeVar("F", bound=Callable[..., Any])
 _JSON_KEY = "mlops_lab.json"
 
 
+def _remember(ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
+    ctx.meta[_JSON_KEY] = value
+    return value
+
+
 def json_option(func: F) -> F:
     """Add ``--json``; the group's error handler then answers errors in JSON too."""
-
-    def remember(ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
-        ctx.meta[_JSON_KEY] = value
-        return value
-
     return click.option(
         "--json",
         "as_json",
         is_flag=True,
-        callback=remember,
+        callback=_remember,
         expose_value=True,
         is_eager=True,
         help="Print machine-readable JSON instead of text.",
+    )(func)
+
+
+def json_errors_option(func: F) -> F:
+    """``--json`` for a command whose output is not JSON (bytes, a server): errors only."""
+    return click.option(
+        "--json",
+        is_flag=True,
+        callback=_remember,
+        expose_value=False,
+        is_eager=True,
+        help="Print errors as machine-readable JSON (the output itself is not JSON).",
     )(func)
 
 
@@ -57,7 +69,12 @@ def print_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
 
 
 class ErrorHandlingGroup(click.Group):
-    """Turn :class:`MlopsLabError` into a clear message and exit code 1, in one place."""
+    """Turn :class:`MlopsLabError` into a clear message and exit code 1, in one place.
+
+    Under ``--json`` (every command takes it), every error is one JSON object
+    ``{"error": {"type", "status", "message"}}`` on standard output, a usage error
+    (a missing argument, an unknown option) included, which keeps its exit code 2.
+    """
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -68,16 +85,21 @@ class ErrorHandlingGroup(click.Group):
             # The machine, not mlops-lab: a full disk, a read-only or vanished folder.
             detail = exc.strerror or str(exc)
             where = f" ({exc.filename})" if exc.filename else ""
-            _report(ctx, {"type": type(exc).__name__, "status": 500,
-                          "message": f"{detail}{where}. Nothing more was done."})  # fmt: skip
+            message = f"{detail}{where}. Nothing more was done."
+            _report(ctx, {"type": type(exc).__name__, "status": 500, "message": message})
+        except click.ClickException as exc:
+            if not _wants_json(ctx):
+                raise  # click prints it with the usage line
+            error = {"type": type(exc).__name__, "status": 400, "message": exc.format_message()}
+            _report(ctx, error, exit_code=exc.exit_code)
 
 
-def _report(ctx: click.Context, error: dict[str, Any]) -> None:
+def _report(ctx: click.Context, error: dict[str, Any], *, exit_code: int = 1) -> None:
     if _wants_json(ctx):
         emit_json({"error": error})
     else:
         click.echo(f"Error: {error['message']}", err=True)
-    sys.exit(1)
+    sys.exit(exit_code)
 
 
 def _wants_json(ctx: click.Context) -> bool:
