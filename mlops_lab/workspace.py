@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import json
 import os
+import stat
+import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
@@ -42,6 +45,7 @@ __all__ = [
     "init_workspace",
     "open_workspace",
     "repair_catalog",
+    "write_config",
 ]
 
 CONFIG_FILE = "mlops_lab.yaml"
@@ -92,6 +96,11 @@ def _load_config(path: Path) -> WorkspaceConfig:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise WorkspaceConfigError(path, f"cannot be read ({exc.strerror})") from exc
+    return _parse_config(path, text)
+
+
+def _parse_config(path: Path, text: str) -> WorkspaceConfig:
+    """``text`` as the workspace file ``path`` (named in every error)."""
     try:
         data = yaml.load(text, Loader=_StrictLoader)
     except yaml.YAMLError as exc:
@@ -138,9 +147,10 @@ class Workspace:
     call, and no connection is held between calls.
     """
 
-    def __init__(self, root: Path | str) -> None:
+    def __init__(self, root: Path | str, *, config: WorkspaceConfig | None = None) -> None:
+        """``config`` stands in for the file's (to check a change before it is written)."""
         self.root = Path(root).resolve()
-        self.config = _load_config(self.root / CONFIG_FILE)
+        self.config = config or _load_config(self.root / CONFIG_FILE)
 
     def __repr__(self) -> str:
         return f"Workspace({str(self.root)!r})"
@@ -181,6 +191,35 @@ class Workspace:
         """Where the workspace's blobs live (setting ``artifact_store``, else a local folder)."""
         url = self.config.settings.get("artifact_store") or str(self.state_dir / "artifacts")
         return BlobLocation(str(url))
+
+
+def write_config(
+    root: Path | str, text: str, *, check: Callable[[Workspace], object] | None = None
+) -> None:
+    """Replace the workspace's ``mlops_lab.yaml`` with ``text``, checked before it is replaced.
+
+    ``text`` must parse with the loader every workspace uses, and pass ``check`` (given the
+    workspace as it would be, e.g. to load a pipeline). It is written to a temporary file
+    beside the old one, then moved over it at once (``os.replace``): a reader sees the old
+    file or the new one, never half of it. A text that fails raises, leaving the file as it was.
+    """
+    path = Path(root).resolve() / CONFIG_FILE
+    config = path.resolve()  # a symlinked file: its target is replaced
+    candidate = _parse_config(path, text)
+    if check is not None:
+        check(Workspace(root, config=candidate))
+    mode = stat.S_IMODE(config.stat().st_mode) if config.exists() else 0o644
+    fd, temp = tempfile.mkstemp(prefix=f".{CONFIG_FILE}.", suffix=".tmp", dir=config.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(temp, mode)
+        os.replace(temp, config)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
 
 
 def _search_start(start: Path | str | None) -> tuple[Path, bool]:
