@@ -23,7 +23,7 @@ import yaml
 from mlops_lab.artifacts import PARQUET, ArtifactStore, BlobLocation, register_artifact
 from mlops_lab.artifacts.store import OCTET_STREAM
 from mlops_lab.catalog import Catalog
-from mlops_lab.catalog.connection import release
+from mlops_lab.catalog.lease import release
 from mlops_lab.errors import (
     CatalogDamagedError,
     CatalogMissingError,
