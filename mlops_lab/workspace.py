@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from mlops_lab.artifacts import PARQUET, ArtifactStore, BlobLocation, register_artifact
-from mlops_lab.artifacts.store import OCTET_STREAM
+from mlops_lab.artifacts.records import OCTET_STREAM
 from mlops_lab.catalog import Catalog
 from mlops_lab.catalog.lease import release
 from mlops_lab.errors import (
