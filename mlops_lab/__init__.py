@@ -6,6 +6,8 @@ and ``artifacts`` are the storage core every feature builds on.
 
 from typing import TYPE_CHECKING, Any
 
+from mlops_lab._lazy import lazy_names
+
 __all__ = [
     "Artifact",
     "ArtifactStore",
@@ -70,19 +72,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    """Import a public name from its module on first use (then it is a plain attribute)."""
-    if name in _LAZY:
-        import importlib
-
-        value = getattr(importlib.import_module(_LAZY[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'mlops_lab' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_LAZY})
+__getattr__, __dir__ = lazy_names(__name__, _LAZY)
 
 
 def _jupyter_labextension_paths() -> list[dict[str, str]]:

@@ -43,7 +43,7 @@ def test_importing_the_package_imports_nothing_of_it_yet() -> None:
         "import json, sys\nimport mlops_lab, mlops_lab.pipelines\n"
         "print(json.dumps(sorted(m for m in sys.modules if m.startswith('mlops_lab.'))))"
     )
-    assert loaded == ["mlops_lab.pipelines"]
+    assert loaded == ["mlops_lab._lazy", "mlops_lab.pipelines"]
 
 
 def test_every_public_name_imports_in_a_fresh_python() -> None:

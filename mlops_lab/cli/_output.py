@@ -21,29 +21,26 @@ def _remember(ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
     return value
 
 
-def json_option(func: F) -> F:
-    """Add ``--json``; the group's error handler then answers errors in JSON too."""
+def _json_flag(*, expose: bool, help_text: str) -> Callable[[F], F]:
     return click.option(
         "--json",
         "as_json",
         is_flag=True,
         callback=_remember,
-        expose_value=True,
+        expose_value=expose,
         is_eager=True,
-        help="Print machine-readable JSON instead of text.",
-    )(func)
+        help=help_text,
+    )
 
 
-def json_errors_option(func: F) -> F:
-    """``--json`` for a command whose output is not JSON (bytes, a server): errors only."""
-    return click.option(
-        "--json",
-        is_flag=True,
-        callback=_remember,
-        expose_value=False,
-        is_eager=True,
-        help="Print errors as machine-readable JSON (the output itself is not JSON).",
-    )(func)
+json_option = _json_flag(expose=True, help_text="Print machine-readable JSON instead of text.")
+"""Add ``--json`` (passed as ``as_json``); the group's error handler answers errors in JSON too."""
+
+json_errors_option = _json_flag(
+    expose=False,
+    help_text="Print errors as machine-readable JSON (the output itself is not JSON).",
+)
+"""``--json`` for a command whose output is not JSON (bytes, a server): errors only."""
 
 
 def emit_json(payload: Any) -> None:

@@ -1,6 +1,8 @@
 """Pipelines: papermill stages declared in mlops_lab.yaml, cached and run as a DAG."""
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from mlops_lab._lazy import lazy_names
 
 __all__ = [
     "PipelineSpec",
@@ -38,16 +40,4 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    """Import a public name from its module on first use (then it is a plain attribute)."""
-    if name in _LAZY:
-        import importlib
-
-        value = getattr(importlib.import_module(_LAZY[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'mlops_lab.pipelines' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_LAZY})
+__getattr__, __dir__ = lazy_names(__name__, _LAZY)
