@@ -83,6 +83,13 @@ def test_a_missing_argument_under_json_is_one_json_object(
     assert "Missing argument" in str(error["message"])
 
 
+def test_an_unknown_option_under_json_is_one_json_object(scratch: Path) -> None:
+    code, error = _json_error(["models", "show", "churn", "--bogus", "--json"])
+    assert code == 2 and error["type"] == "NoSuchOption" and "--bogus" in str(error["message"])
+    code, error = _json_error(["serve", "churn@prod", "--json", "--port", "many"])
+    assert code == 2 and error["type"] == "BadParameter" and "many" in str(error["message"])
+
+
 def test_monitor_json_keeps_its_spelling_and_its_errors_are_json(scratch: Path) -> None:
     code, error = _json_error(["-w", str(scratch / "missing"), "monitor", "churn@prod", "--json"])
     assert code == 1 and error["type"] == "WorkspaceNotFoundError" and error["status"] == 404

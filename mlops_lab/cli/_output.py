@@ -14,6 +14,7 @@ from mlops_lab.errors import MlopsLabError
 F = TypeVar("F", bound=Callable[..., Any])
 
 _JSON_KEY = "mlops_lab.json"
+_ARGS_KEY = "mlops_lab.args"
 
 
 def _remember(ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
@@ -73,6 +74,10 @@ class ErrorHandlingGroup(click.Group):
     (a missing argument, an unknown option) included, which keeps its exit code 2.
     """
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        ctx.meta[_ARGS_KEY] = list(args)  # to see --json when parsing fails before it is read
+        return super().parse_args(ctx, args)
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
@@ -85,6 +90,9 @@ class ErrorHandlingGroup(click.Group):
             message = f"{detail}{where}. Nothing more was done."
             _report(ctx, {"type": type(exc).__name__, "status": 500, "message": message})
         except click.ClickException as exc:
+            given = ctx.meta.get(_ARGS_KEY, [])
+            if "--json" in given[: given.index("--") if "--" in given else None]:
+                ctx.meta[_JSON_KEY] = True  # e.g. an unknown option stopped parsing first
             if not _wants_json(ctx):
                 raise  # click prints it with the usage line
             error = {"type": type(exc).__name__, "status": 400, "message": exc.format_message()}
