@@ -150,7 +150,7 @@ class Workspace:
     def __init__(self, root: Path | str, *, config: WorkspaceConfig | None = None) -> None:
         """``config`` stands in for the file's (to check a change before it is written)."""
         self.root = Path(root).resolve()
-        self.config = config or _load_config(self.root / CONFIG_FILE)
+        self.config = config if config is not None else _load_config(self.root / CONFIG_FILE)
 
     def __repr__(self) -> str:
         return f"Workspace({str(self.root)!r})"
