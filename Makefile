@@ -12,7 +12,7 @@ SOURCES := pyproject.toml package.json yarn.lock tsconfig.json install.json \
 INSTALLED := $(VENV)/.installed
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: demo demo-loop test lint typecheck pytest install chromium redis-server clean
+.PHONY: demo demo-loop test lint typecheck pytest install develop chromium redis-server clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,14 @@ $(INSTALLED): $(BIN)/python $(SOURCES)
 	touch $@
 
 install: $(INSTALLED)
+
+## develop: editable install, the built frontend linked into .venv (then `jlpm watch` and
+## `jupyter lab`: Python changes apply on a kernel/server restart, TypeScript on a reload)
+develop: $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[test]" "jupyter-builder>=1.3"
+	PATH=$(abspath $(BIN)):$$PATH $(BIN)/jupyter labextension develop --overwrite .
+	$(BIN)/jupyter server extension list 2>&1 | grep -q "mlops_lab.*enabled"
+	touch $(INSTALLED)
 
 ## demo: create .venv, install with the built extension, create the demo workspace, run its
 ## pipeline, start JupyterLab

@@ -32,7 +32,7 @@ from _table import print_table
 
 from mlops_lab import init_workspace, open_workspace
 from mlops_lab.artifacts import dataframe_to_parquet
-from mlops_lab.catalog import connection
+from mlops_lab.catalog import lease as leases
 from mlops_lab.datasets import describe_columns, record_dataset_version
 from mlops_lab.models.aliases import promote
 from mlops_lab.models.registry import VersionSpec, register_versions
@@ -125,7 +125,7 @@ def _everyday(root: Path, calls: int) -> list[tuple[str, list[float], list[float
     ours_dataset = _each(calls, lambda i: record_dataset_version(
         ws, "customers", data_blobs[i][0], size=data_blobs[i][1], row_count=3,
         columns=columns))  # fmt: skip
-    connection.release_all()
+    leases.release_all()
 
     registry = SqliteRegistry(root / "registry.sqlite")
     registry.create_version("churn", model_blob)
@@ -147,7 +147,7 @@ def _concurrent(root: Path, writers: int, each: int) -> list[tuple[int, float, f
     root.mkdir(parents=True)
     ws = init_workspace(root / "ws")
     blob, size = ws.artifacts.write_blob([b"model bytes"])
-    connection.release_all()
+    leases.release_all()
     ctx = multiprocessing.get_context("spawn")
     timings = []
     for target, location in ((_ours_writer, str(ws.root)),
@@ -173,7 +173,7 @@ def _ours_writer(root: str, worker: int, each: int, blob: str, size: int, start_
         promote(ws, "churn", version, alias=f"w{worker}", reason="benchmark")
         digest = hashlib.sha256(f"{worker}-{index}".encode()).hexdigest()
         record_dataset_version(ws, f"d{worker}", digest, size=1, row_count=1, columns=columns)
-    connection.release_all()  # every write applied and checkpointed, inside the timing
+    leases.release_all()  # every write applied and checkpointed, inside the timing
     return time.time() - start_at
 
 

@@ -4,16 +4,9 @@ Open the workspace you are in with :func:`open_workspace`; its ``catalog``
 and ``artifacts`` are the storage core every feature builds on.
 """
 
-from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from mlops_lab._version import __version__
-from mlops_lab.artifacts import Artifact, ArtifactStore, BlobLocation
-from mlops_lab.catalog import Catalog
-from mlops_lab.errors import MlopsLabError
-from mlops_lab.run_context import RunContext, context
-from mlops_lab.status import WorkspaceStatus, workspace_status
-from mlops_lab.workspace import Workspace, find_workspace, init_workspace, open_workspace
+from mlops_lab._lazy import lazy_names
 
 __all__ = [
     "Artifact",
@@ -41,11 +34,26 @@ __all__ = [
 
 
 if TYPE_CHECKING:
+    from mlops_lab._version import __version__
+    from mlops_lab.artifacts import Artifact, ArtifactStore, BlobLocation
+    from mlops_lab.catalog import Catalog
+    from mlops_lab.errors import MlopsLabError
     from mlops_lab.evaluation import ab_test, check_drift, compare, evaluate
-    from mlops_lab.features import FeatureStore
     from mlops_lab.models.tracking import load_model, promote, register_model
+    from mlops_lab.run_context import RunContext, context
+    from mlops_lab.status import WorkspaceStatus, workspace_status
+    from mlops_lab.workspace import Workspace, find_workspace, init_workspace, open_workspace
 
+# Where each public name lives. Nothing is imported until a name is first used, so
+# importing one light submodule (the stage kernel's observer, mlops_lab.pipelines.observe)
+# does not load DuckDB, pandas or scikit-learn.
 _LAZY = {
+    "__version__": "mlops_lab._version",
+    "Artifact": "mlops_lab.artifacts",
+    "ArtifactStore": "mlops_lab.artifacts",
+    "BlobLocation": "mlops_lab.artifacts",
+    "Catalog": "mlops_lab.catalog",
+    "MlopsLabError": "mlops_lab.errors",
     "ab_test": "mlops_lab.evaluation",
     "check_drift": "mlops_lab.evaluation",
     "compare": "mlops_lab.evaluation",
@@ -53,29 +61,18 @@ _LAZY = {
     "load_model": "mlops_lab.models.tracking",
     "promote": "mlops_lab.models.tracking",
     "register_model": "mlops_lab.models.tracking",
+    "RunContext": "mlops_lab.run_context",
+    "context": "mlops_lab.run_context",
+    "WorkspaceStatus": "mlops_lab.status",
+    "workspace_status": "mlops_lab.status",
+    "Workspace": "mlops_lab.workspace",
+    "find_workspace": "mlops_lab.workspace",
+    "init_workspace": "mlops_lab.workspace",
+    "open_workspace": "mlops_lab.workspace",
 }
 
 
-def __getattr__(name: str) -> Any:
-    """The model and evaluation calls load scikit-learn and scipy: import them on first use."""
-    if name in _LAZY:
-        import importlib
-
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'mlops_lab' has no attribute {name!r}")
-
-
-def _feature_store(workspace: Workspace) -> "FeatureStore":
-    """``workspace.features``: the workspace's feature store (loads pandas: on first use)."""
-    from mlops_lab.features import FeatureStore
-
-    return FeatureStore(workspace)
-
-
-# Attached here, above every layer: the workspace sits below the feature store.
-_features = cached_property(_feature_store)
-_features.__set_name__(Workspace, "features")
-setattr(Workspace, "features", _features)  # noqa: B010 (mypy knows it from Workspace)
+__getattr__, __dir__ = lazy_names(__name__, _LAZY)
 
 
 def _jupyter_labextension_paths() -> list[dict[str, str]]:

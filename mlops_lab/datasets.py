@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, cast
 import duckdb
 
 from mlops_lab.artifacts import PARQUET, dataframe_to_parquet, register_artifact
-from mlops_lab.errors import InvalidInputError, NotFoundError
+from mlops_lab.errors import DatasetNotFoundError, InvalidInputError
 from mlops_lab.lineage import add_edge, record_feature_use
 from mlops_lab.manifest import CommitState, register
 
@@ -39,16 +39,6 @@ __all__ = [
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,127}")
 _COLUMNS = "name, version, artifact_hash, row_count, columns, run_id, stage, created_at"
-
-
-class DatasetNotFoundError(NotFoundError):
-    def __init__(self, name: str, version: int | None, known: list[str]) -> None:
-        what = f"{name!r}" if version is None else f"{name!r} version {version}"
-        listed = ", ".join(known) if known else "none"
-        super().__init__(
-            f"No dataset {what} (known {'versions' if version is not None else 'datasets'}: "
-            f"{listed}). Save one with ctx.save_dataset(name, df)."
-        )
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -8,14 +8,23 @@ REST API answers with, and says what went wrong and what to do next::
     │   ├── InvalidArtifactIdError (400)
     │   ├── PayloadTooLargeError (413)
     │   ├── RequestBodyError (422)
-    │   └── KernelNotFoundError (400)
+    │   ├── KernelNotFoundError (400)
+    │   ├── FeatureTransformError (400)
+    │   ├── SignatureMismatchError (400)
+    │   ├── UnsafeModelError (400)
+    │   ├── MalformedBodyError (400)
+    │   └── InvalidFieldError (422)
     ├── NotFoundError (404)
     │   ├── WorkspaceNotFoundError (404)
     │   ├── ArtifactNotFoundError (404)
     │   ├── PipelineNotFoundError (404)
-    │   └── RunNotFoundError (404)
+    │   ├── RunNotFoundError (404)
+    │   ├── DatasetNotFoundError (404)
+    │   ├── FeatureNotFoundError (404)
+    │   └── UnknownEntityError (404)
     ├── ConflictError (409)
-    │   └── StageTakenError (409)
+    │   ├── StageTakenError (409)
+    │   └── PortUnavailableError (409)
     ├── WorkspaceConfigError (422)
     ├── PipelineSpecError (422)
     ├── CatalogError (500)
@@ -26,7 +35,20 @@ REST API answers with, and says what went wrong and what to do next::
     │   ├── CatalogMissingError (409)
     │   ├── ReadOnlyCatalogError (409)
     │   └── DiskFullError (507)
-    └── ArtifactCorruptError (500)
+    ├── ArtifactCorruptError (500)
+    ├── OnlineStoreUnavailableError (503)
+    ├── ServerUnreachableError (502)
+    └── ServerStoppingError (503)
+
+The model server (``mlops-lab serve``) answers an ``InvalidInputError`` of
+status 400 with 422 (a field it cannot use), except ``MalformedBodyError``
+(400: the body is not strict JSON).
+
+Every subclass is defined here (``tests/test_errors_home.py`` checks it), with
+one exception: ``mlops_lab.handoff.contract._RelayedError`` re-raises, in the
+parent process, an error the ``mlops-lab handoff`` child reported, under the
+child's type name and status. It is private to that relay: nothing raises or
+catches it by name.
 
 Services raise these; the server's base handler and the CLI turn them into
 an HTTP error body or a message and exit code, once, in one place each.
@@ -34,6 +56,7 @@ an HTTP error body or a message and exit code, once, in one place each.
 
 from __future__ import annotations
 
+import difflib
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -45,21 +68,33 @@ __all__ = [
     "CatalogError",
     "CatalogMissingError",
     "ConflictError",
+    "DatasetNotFoundError",
     "DiskFullError",
+    "FeatureNotFoundError",
+    "FeatureTransformError",
     "InvalidArtifactIdError",
+    "InvalidFieldError",
     "InvalidInputError",
     "KernelNotFoundError",
+    "MalformedBodyError",
     "MlopsLabError",
     "NotACatalogError",
     "NotFoundError",
+    "OnlineStoreUnavailableError",
     "PayloadTooLargeError",
     "PipelineNotFoundError",
     "PipelineSpecError",
+    "PortUnavailableError",
     "ReadOnlyCatalogError",
     "RequestBodyError",
     "RunNotFoundError",
     "SchemaVersionError",
+    "ServerStoppingError",
+    "ServerUnreachableError",
+    "SignatureMismatchError",
     "StageTakenError",
+    "UnknownEntityError",
+    "UnsafeModelError",
     "WorkspaceConfigError",
     "WorkspaceNotFoundError",
 ]
@@ -332,13 +367,18 @@ class ArtifactCorruptError(MlopsLabError):
 
 
 class PayloadTooLargeError(InvalidInputError):
-    """A request body larger than the API accepts."""
+    """A request body, or the batch in it, larger than the API or the model server accepts.
+
+    ``size`` and ``limit`` count bytes, or instances for a batch that holds too many;
+    ``message`` replaces the default text where the caller can say more.
+    """
 
     http_status = 413
 
-    def __init__(self, size: int, limit: int) -> None:
+    def __init__(self, size: int, limit: int, *, message: str | None = None) -> None:
         super().__init__(
-            f"The request body is {size} bytes; at most {limit} bytes are accepted. "
+            message
+            or f"The request body is {size} bytes; at most {limit} bytes are accepted. "
             "Send less at once (for example, fewer instances per request)."
         )
         self.size = size
@@ -403,3 +443,93 @@ class KernelNotFoundError(InvalidInputError):
         )
         self.name = name
         self.installed = installed
+
+
+class MalformedBodyError(InvalidInputError):
+    """400: the body is not strict JSON, or it is nested too deeply."""
+
+
+class InvalidFieldError(InvalidInputError):
+    """422: one field of the body cannot be used; ``field`` names it."""
+
+    http_status = 422
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}" if field else message)
+        self.field = field
+
+
+class FeatureTransformError(InvalidInputError):
+    """A feature view's transform failed when it was computed."""
+
+    def __init__(self, view: str, detail: str) -> None:
+        super().__init__(f"The transform of feature view {view!r} failed in DuckDB: {detail}")
+        self.view = view
+
+
+class SignatureMismatchError(InvalidInputError):
+    """A frame that does not match the columns and kinds a model was registered with."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("The frame does not match the model's signature: " + "; ".join(problems))
+        self.problems = problems
+
+
+class UnsafeModelError(InvalidInputError):
+    """A model with no safe format to store it in, or stored needing unsafe types to load."""
+
+
+class DatasetNotFoundError(NotFoundError):
+    """No dataset (or no such version of it) in this workspace."""
+
+    def __init__(self, name: str, version: int | None, known: list[str]) -> None:
+        what = f"{name!r}" if version is None else f"{name!r} version {version}"
+        listed = ", ".join(known) if known else "none"
+        super().__init__(
+            f"No dataset {what} (known {'versions' if version is not None else 'datasets'}: "
+            f"{listed}). Save one with ctx.save_dataset(name, df)."
+        )
+
+
+class FeatureNotFoundError(NotFoundError):
+    """No entity or feature view of that name (close names are suggested)."""
+
+    def __init__(self, what: str, name: str, known: list[str]) -> None:
+        close = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
+        hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+        listed = ", ".join(sorted(known)[:20]) if known else "none registered"
+        super().__init__(f"No {what} {name!r}.{hint} (known: {listed})")
+        self.name = name
+
+
+class UnknownEntityError(NotFoundError):
+    """The model server knows no such entity (no online features for its key)."""
+
+
+class PortUnavailableError(ConflictError):
+    """The model server cannot listen on the host and port asked for."""
+
+
+class OnlineStoreUnavailableError(MlopsLabError):
+    """The online store cannot be reached (feature lookups and the model server answer 503)."""
+
+    http_status = 503
+
+    def __init__(self, url: str, detail: str) -> None:
+        super().__init__(
+            f"The online store {url} cannot be reached ({detail}). The offline store and "
+            "training frames still work; start the server or fix online_store in mlops_lab.yaml."
+        )
+        self.url = url
+
+
+class ServerUnreachableError(MlopsLabError):
+    """A model server this workspace started does not answer."""
+
+    http_status = 502
+
+
+class ServerStoppingError(MlopsLabError):
+    """The model server is shutting down and takes no more requests."""
+
+    http_status = 503

@@ -9,18 +9,22 @@ from __future__ import annotations
 
 import json
 import os
+import stat
+import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
+from importlib import import_module
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from mlops_lab.artifacts import PARQUET, ArtifactStore, BlobLocation, register_artifact
-from mlops_lab.artifacts.store import OCTET_STREAM
+from mlops_lab.artifacts.records import OCTET_STREAM
 from mlops_lab.catalog import Catalog
-from mlops_lab.catalog.connection import release
+from mlops_lab.catalog.lease import release
 from mlops_lab.errors import (
     CatalogDamagedError,
     CatalogMissingError,
@@ -42,6 +46,7 @@ __all__ = [
     "init_workspace",
     "open_workspace",
     "repair_catalog",
+    "write_config",
 ]
 
 CONFIG_FILE = "mlops_lab.yaml"
@@ -92,6 +97,11 @@ def _load_config(path: Path) -> WorkspaceConfig:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise WorkspaceConfigError(path, f"cannot be read ({exc.strerror})") from exc
+    return _parse_config(path, text)
+
+
+def _parse_config(path: Path, text: str) -> WorkspaceConfig:
+    """``text`` as the workspace file ``path`` (named in every error)."""
     try:
         data = yaml.load(text, Loader=_StrictLoader)
     except yaml.YAMLError as exc:
@@ -138,9 +148,10 @@ class Workspace:
     call, and no connection is held between calls.
     """
 
-    def __init__(self, root: Path | str) -> None:
+    def __init__(self, root: Path | str, *, config: WorkspaceConfig | None = None) -> None:
+        """``config`` stands in for the file's (to check a change before it is written)."""
         self.root = Path(root).resolve()
-        self.config = _load_config(self.root / CONFIG_FILE)
+        self.config = config if config is not None else _load_config(self.root / CONFIG_FILE)
 
     def __repr__(self) -> str:
         return f"Workspace({str(self.root)!r})"
@@ -167,11 +178,16 @@ class Workspace:
         if blobs:
             raise CatalogMissingError(path, blobs)
 
-    if TYPE_CHECKING:
-        # ``workspace.features``: this workspace's FeatureStore, built on first use. The
-        # feature store is a layer above the workspace, so the package's front door
-        # (mlops_lab/__init__.py) attaches this property; the workspace does not import it.
-        features: FeatureStore
+    @cached_property
+    def features(self) -> FeatureStore:
+        """This workspace's feature store, built on first use.
+
+        The feature store is a layer above the workspace (it loads pandas and
+        pyarrow), so it is loaded here by name, like the stage-output kinds of
+        :mod:`mlops_lab.manifest`: the workspace never imports it statically.
+        """
+        store: FeatureStore = import_module("mlops_lab.features").FeatureStore(self)
+        return store
 
     @cached_property
     def artifacts(self) -> ArtifactStore:
@@ -181,6 +197,35 @@ class Workspace:
         """Where the workspace's blobs live (setting ``artifact_store``, else a local folder)."""
         url = self.config.settings.get("artifact_store") or str(self.state_dir / "artifacts")
         return BlobLocation(str(url))
+
+
+def write_config(
+    root: Path | str, text: str, *, check: Callable[[Workspace], object] | None = None
+) -> None:
+    """Replace the workspace's ``mlops_lab.yaml`` with ``text``, checked before it is replaced.
+
+    ``text`` must parse with the loader every workspace uses, and pass ``check`` (given the
+    workspace as it would be, e.g. to load a pipeline). It is written to a temporary file
+    beside the old one, then moved over it at once (``os.replace``): a reader sees the old
+    file or the new one, never half of it. A text that fails raises, leaving the file as it was.
+    """
+    path = Path(root).resolve() / CONFIG_FILE
+    config = path.resolve()  # a symlinked file: its target is replaced
+    candidate = _parse_config(path, text)
+    if check is not None:
+        check(Workspace(root, config=candidate))
+    mode = stat.S_IMODE(config.stat().st_mode) if config.exists() else 0o644
+    fd, temp = tempfile.mkstemp(prefix=f".{CONFIG_FILE}.", suffix=".tmp", dir=config.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(temp, mode)
+        os.replace(temp, config)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
 
 
 def _search_start(start: Path | str | None) -> tuple[Path, bool]:

@@ -26,5 +26,19 @@ def _commands(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[st
     return found
 
 
+def command_at(path: tuple[str, ...]) -> click.Command:
+    """The click command of a path such as ``("runs", "list")``."""
+    command: click.Command = cli
+    for name in path:
+        assert isinstance(command, click.Group)
+        command = command.commands[name]
+    return command
+
+
 # Every command path, the group itself first: ``()``, ``("init",)``, ``("runs", "list")``...
 ALL_COMMANDS = _commands(cli)
+
+# The commands that run something (groups left out): ``("init",)``, ``("runs", "list")``...
+LEAF_COMMANDS = [
+    path for path in ALL_COMMANDS if path and not isinstance(command_at(path), click.Group)
+]

@@ -7,7 +7,7 @@ from typing import Any
 
 import duckdb
 
-from mlops_lab.artifacts.store import register_artifact
+from mlops_lab.artifacts.records import register_artifact
 from mlops_lab.lineage import add_edge
 from mlops_lab.manifest import CommitState, register
 

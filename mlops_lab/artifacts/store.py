@@ -10,7 +10,9 @@ Every read is verified: the bytes are hashed, or (on a local folder) the blob's
 stat matches a verified-at stamp taken since it last changed (see
 :mod:`~mlops_lab.artifacts.verified`). Tools that read files themselves (DuckDB's
 ``read_parquet``) take the path from :meth:`ArtifactStore.verified_path`. A
-damaged blob raises :class:`ArtifactCorruptError` naming what uses it.
+damaged blob raises :class:`ArtifactCorruptError` naming what uses it. The
+catalog row (:class:`Artifact`, :func:`register_artifact`) is in
+:mod:`~mlops_lab.artifacts.records`.
 """
 
 from __future__ import annotations
@@ -21,17 +23,24 @@ import hashlib
 import io
 import mimetypes
 import os
-import re
 import time
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import duckdb
 
 from mlops_lab.artifacts.location import BlobLocation
+from mlops_lab.artifacts.records import (
+    ARTIFACT_COLUMNS,
+    OCTET_STREAM,
+    PARQUET,
+    Artifact,
+    artifact_of,
+    check_media_type,
+    register_artifact,
+    validate_hash,
+)
 from mlops_lab.artifacts.references import references
 from mlops_lab.artifacts.verified import StampBook, hash_file
 from mlops_lab.catalog import Catalog
@@ -39,65 +48,21 @@ from mlops_lab.errors import (
     ArtifactCorruptError,
     ArtifactNotFoundError,
     DiskFullError,
-    InvalidArtifactIdError,
     InvalidInputError,
 )
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = [
-    "PARQUET",
-    "Artifact",
-    "ArtifactStore",
-    "dataframe_to_parquet",
-    "register_artifact",
-    "validate_hash",
-]
+__all__ = ["STALE_TEMP_SECONDS", "ArtifactStore", "dataframe_to_parquet"]
 
-PARQUET = "application/vnd.apache.parquet"
-OCTET_STREAM = "application/octet-stream"
 _CHUNK = 1 << 20
-_HASH = re.compile(r"[0-9a-f]{64}")
-_MEDIA_TYPE = re.compile(r"[A-Za-z0-9][\w.+-]*/[A-Za-z0-9][\w.+-]*(;[\w .=+-]*)?")
-_COLUMNS = "hash, size, media_type, created_at, run_id"
 STALE_TEMP_SECONDS = 3600.0
 _swept_at: dict[str, float] = {}  # location URL -> when this process last swept its temps
 
 
-@dataclass(frozen=True, kw_only=True)
-class Artifact:
-    """One stored blob's catalog record."""
-
-    hash: str
-    size: int
-    media_type: str
-    created_at: datetime
-    run_id: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["created_at"] = self.created_at.isoformat()
-        return data
-
-
-def validate_hash(value: str) -> str:
-    """Return ``value`` if it is a lowercase hex SHA-256 digest, else raise."""
-    if not isinstance(value, str) or not _HASH.fullmatch(value):
-        raise InvalidArtifactIdError(str(value))
-    return value
-
-
 def _key(digest: str) -> str:
     return f"{digest[:2]}/{digest}"
-
-
-def _check_media_type(media_type: str) -> str:
-    if not _MEDIA_TYPE.fullmatch(media_type):
-        raise InvalidInputError(
-            f"Invalid media type {media_type!r}: expected 'type/subtype', e.g. 'text/csv'."
-        )
-    return media_type
 
 
 class ArtifactStore:
@@ -133,17 +98,17 @@ class ArtifactStore:
         run_id: str | None = None,
     ) -> Artifact:
         """Store the concatenation of ``chunks`` (hashed while written, in one pass)."""
-        _check_media_type(media_type)
+        check_media_type(media_type)
         digest, size = self.write_blob(chunks)
 
         def insert_and_read(con: duckdb.DuckDBPyConnection) -> tuple[Any, ...]:
             register_artifact(con, digest, size=size, media_type=media_type, run_id=run_id)
-            query = f"SELECT {_COLUMNS} FROM artifacts WHERE hash = ?"
+            query = f"SELECT {ARTIFACT_COLUMNS} FROM artifacts WHERE hash = ?"
             row = con.execute(query, [digest]).fetchone()
             assert row is not None
             return row
 
-        return _artifact(self.catalog.transaction(insert_and_read))
+        return artifact_of(self.catalog.transaction(insert_and_read))
 
     def write_blob(self, chunks: Iterable[bytes]) -> tuple[str, int]:
         """Store a blob without a catalog row; return its hash and size.
@@ -215,11 +180,11 @@ class ArtifactStore:
     def info(self, digest: str) -> Artifact:
         """The catalog record of an artifact."""
         rows = self.catalog.read(
-            f"SELECT {_COLUMNS} FROM artifacts WHERE hash = ?", [validate_hash(digest)]
+            f"SELECT {ARTIFACT_COLUMNS} FROM artifacts WHERE hash = ?", [validate_hash(digest)]
         )
         if not rows:
             raise ArtifactNotFoundError(digest)
-        return _artifact(rows[0])
+        return artifact_of(rows[0])
 
     def exists(self, digest: str) -> bool:
         """True when the artifact has a catalog row and its blob is present."""
@@ -322,10 +287,11 @@ class ArtifactStore:
         if limit < 1 or offset < 0:
             raise InvalidInputError("limit must be at least 1 and offset at least 0.")
         rows = self.catalog.read(
-            f"SELECT {_COLUMNS} FROM artifacts ORDER BY created_at DESC, hash LIMIT ? OFFSET ?",
+            f"SELECT {ARTIFACT_COLUMNS} FROM artifacts "
+            "ORDER BY created_at DESC, hash LIMIT ? OFFSET ?",
             [limit, offset],
         )
-        return [_artifact(row) for row in rows]
+        return [artifact_of(row) for row in rows]
 
     def clean_temp(self, *, older_than: float = STALE_TEMP_SECONDS) -> int:
         """Remove temp files that killed writers left behind; return how many."""
@@ -390,26 +356,3 @@ def _disk_full(location: BlobLocation, exc: OSError) -> DiskFullError | None:
     if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
         return None
     return DiskFullError(Path(location.root), exc.strerror or str(exc))
-
-
-def register_artifact(
-    con: duckdb.DuckDBPyConnection,
-    digest: str,
-    *,
-    size: int,
-    media_type: str,
-    run_id: str | None = None,
-) -> None:
-    """Insert an artifact's catalog row in the caller's transaction (no-op if present)."""
-    con.execute(
-        "INSERT INTO artifacts (hash, size, media_type, run_id) VALUES (?, ?, ?, ?) "
-        "ON CONFLICT (hash) DO NOTHING",
-        [validate_hash(digest), size, _check_media_type(media_type), run_id],
-    )
-
-
-def _artifact(row: tuple[Any, ...]) -> Artifact:
-    digest, size, media_type, created_at, run_id = row
-    return Artifact(
-        hash=digest, size=int(size), media_type=media_type, created_at=created_at, run_id=run_id
-    )

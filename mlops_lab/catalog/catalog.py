@@ -12,7 +12,6 @@ from typing import Any, TypeVar
 import duckdb
 
 from mlops_lab.catalog.connection import (
-    RetryPolicy,
     bump_generation,
     forget_memo,
     is_read_only,
@@ -24,6 +23,7 @@ from mlops_lab.catalog.connection import (
 )
 from mlops_lab.catalog.journal import Memo, Recorder
 from mlops_lab.catalog.migrations import MIGRATIONS, Migration
+from mlops_lab.catalog.retry import RetryPolicy
 from mlops_lab.errors import ReadOnlyCatalogError, SchemaVersionError
 
 __all__ = ["Catalog", "iso_utc"]
@@ -48,7 +48,7 @@ class Catalog:
 
     Each call (:meth:`read`, :meth:`write`, :meth:`transaction`) runs one
     short transaction on this process's lease of the file (see
-    :mod:`mlops_lab.catalog.connection`): the connection stays open between
+    :mod:`mlops_lab.catalog.lease`): the connection stays open between
     calls while nobody else wants it and is handed over as soon as another
     process (kernels, the Jupyter server, the CLI, pipeline stages) asks.
     :meth:`journaled` makes a small write durable without running it yet;

@@ -1,52 +1,24 @@
-"""DuckDB connections shared between processes: a lease per process, retries on conflict.
+"""Sessions on the catalog: one block or one transaction at a time, retried on conflict.
 
-DuckDB lets one process at a time open a database file read-write. Kernels,
-the Jupyter server, the CLI and parallel pipeline stages all share the
-catalog, so no process may keep it for long; but opening the file costs
-~20 ms, which would make every small write (registering a model version,
-moving an alias) slow.
-
-So each process holds a *lease* on a database file:
-
-* Every session first takes an exclusive ``flock`` on the sidecar
-  ``<file>.lock``. DuckDB's own lock is not enough on its own to serialise
-  processes that open and close the file in quick succession (measured: 4
-  processes x 60 open-insert-close cycles could read a half-checkpointed
-  file or lose a committed row), so the flock is held from before
-  ``duckdb.connect`` until after ``close`` returns.
-* After a session ends, the process keeps the flock and the open connection
-  for up to :data:`HOLD_SECONDS` of idleness, so the next call costs
-  microseconds instead of a reconnect.
-* A process that wants the file while another one holds it announces itself
-  with a shared ``flock`` on ``<file>.wait`` while it waits. The holder
-  checks for such waiters after each session and, while idle, every
-  :data:`POLL_SECONDS` on a background thread, and hands the file over
-  (closes, which checkpoints, and unlocks) as soon as one appears.
-
-Within a process, threads take turns on one lease. Waiting for the lease
-(and for any outside tool that has the file open) uses jittered exponential
-backoff up to a deadline. Write-write conflicts (``TransactionException``)
-are retried the same way by :func:`run_with_retry`.
+A session holds this process's lease on the database file (see
+:mod:`mlops_lab.catalog.lease`: a flock and a connection kept open between
+calls, handed over to waiting processes). Within a process, threads take turns
+on one lease. Waiting for the lease (and for any outside tool that has the file
+open) uses jittered exponential backoff up to a deadline. Write-write conflicts
+(``TransactionException``) are retried the same way by :func:`run_with_retry`.
 
 A workspace the user cannot write (a read-only mount, another user's files)
 is opened read-only: reads work, writes raise :class:`ReadOnlyCatalogError`.
-What DuckDB's own failures mean (damaged, full, read-only) is decided in
-:mod:`mlops_lab.catalog.faults`.
+Journaled writes (:func:`journaled_write`) are described in
+:mod:`mlops_lab.catalog.journal`.
 """
 
 from __future__ import annotations
 
-import atexit
-import fcntl
-import logging
 import os
-import random
-import threading
 import time
-import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
@@ -54,16 +26,13 @@ import duckdb
 
 from mlops_lab.catalog.faults import (
     READ_ONLY_ERRNOS,
-    check_complete,
-    file_identity,
-    has_wal,
     is_disk_full,
-    is_lock_error,
-    is_permission_error,
     is_read_only_write,
     translate_error,
 )
-from mlops_lab.catalog.journal import Journal, Memo, Recorder
+from mlops_lab.catalog.journal import Memo, Recorder
+from mlops_lab.catalog.lease import Lease, lease_for
+from mlops_lab.catalog.retry import RetryPolicy
 from mlops_lab.errors import (
     CatalogBusyError,
     CatalogDamagedError,
@@ -72,390 +41,16 @@ from mlops_lab.errors import (
 )
 
 __all__ = [
-    "HOLD_SECONDS",
-    "POLL_SECONDS",
-    "RetryPolicy",
     "bump_generation",
     "forget_memo",
     "journaled_write",
     "open_connection",
     "read_generation",
-    "release",
-    "release_all",
     "run_transaction",
     "run_with_retry",
 ]
 
 T = TypeVar("T")
-
-HOLD_SECONDS = float(os.environ.get("MLOPS_LAB_CATALOG_HOLD", "1.0"))
-"""How long an idle process keeps a database file open when nobody else wants it."""
-
-PAUSE_SECONDS = 0.005
-"""A holder that has not used the file for this long has paused: a waiter may have it."""
-
-POLL_SECONDS = 0.002
-"""How often an idle holder looks for processes waiting for the file."""
-
-QUANTUM_SECONDS = 0.02
-"""A busy holder keeps the file at least this long (or twice what opening it cost, if more)
-before handing it to a waiting process: a hand-over costs ~25 ms (checkpoint, close, open),
-so writers take turns in batches."""
-
-log = logging.getLogger("mlops_lab.catalog")
-
-
-@dataclass(frozen=True, kw_only=True)
-class RetryPolicy:
-    """How long to keep trying when the catalog is busy.
-
-    ``timeout`` defaults to the ``MLOPS_LAB_CATALOG_TIMEOUT`` environment
-    variable (seconds), else 60 s.
-    """
-
-    timeout: float = float(os.environ.get("MLOPS_LAB_CATALOG_TIMEOUT", "60"))
-    first_delay: float = 0.002
-    max_delay: float = 0.2
-
-    def delays(self) -> Iterator[float]:
-        """Full-jitter exponential backoff: random sleeps in growing windows."""
-        window = self.first_delay
-        while True:
-            yield random.uniform(0, window)
-            window = min(window * 2, self.max_delay)
-
-
-_WAITER_POLICY = RetryPolicy(first_delay=0.0005, max_delay=0.005)
-"""How often a process waiting for another mlops-lab process's flock tries again."""
-
-
-class _Lease:
-    """This process's hold on one database file: its flock and an open connection."""
-
-    def __init__(self, path: Path, threads: int | None) -> None:
-        self.path = path
-        self.threads = threads
-        self.mutex = threading.RLock()
-        self.lock_fd: int | None = None
-        self.wait_fd: int | None = None
-        self.con: duckdb.DuckDBPyConnection | None = None
-        self.read_only = False
-        self.identity: tuple[int, ...] | None = None
-        self.last_used = 0.0
-        self.taken_at = 0.0
-        self.quantum = QUANTUM_SECONDS
-        self.depth = 0
-        self.journal = Journal(path)
-        self.memo = Memo(self._read_for_memo)
-
-    def _read_for_memo(self, read: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
-        assert self.con is not None, "the memo is only read while the lease is held"
-        self.apply_journal()
-        return read(self.con)
-
-    def apply_journal(self) -> None:
-        """Run the journal's pending writes (this process's or a dead one's) now."""
-        if self.con is not None and not self.read_only and self.journal.pending():
-            try:
-                self.journal.apply(self.con)
-            except (duckdb.Error, OSError) as exc:
-                translated = translate_error(self.path, exc)
-                if translated is not None:
-                    raise translated from exc
-                raise
-
-    # Waiters -----------------------------------------------------------------
-
-    def _wait_file(self) -> int | None:
-        if self.wait_fd is None:
-            try:
-                self.wait_fd = os.open(f"{self.path}.wait", os.O_RDWR | os.O_CREAT, 0o666)
-            except OSError:
-                try:
-                    self.wait_fd = os.open(f"{self.path}.wait", os.O_RDONLY)
-                except OSError:
-                    return None
-        return self.wait_fd
-
-    def someone_waits(self) -> bool:
-        """True while another process holds a shared lock on ``<file>.wait``."""
-        fd = self._wait_file()
-        if fd is None:
-            return False
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return True
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        return False
-
-    # Taking and giving back --------------------------------------------------
-
-    def _open_lock_file(self) -> int | None:
-        try:
-            return os.open(f"{self.path}.lock", os.O_RDWR | os.O_CREAT, 0o666)
-        except OSError as exc:
-            if is_disk_full(exc):
-                raise DiskFullError(self.path, exc.strerror or str(exc)) from exc
-            if exc.errno not in READ_ONLY_ERRNOS:
-                raise
-        self.read_only = True
-        try:
-            return os.open(f"{self.path}.lock", os.O_RDONLY)
-        except OSError:
-            return None  # nobody can write here, so nobody to keep out
-
-    def _flock(self, fd: int, policy: RetryPolicy, start: float) -> None:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return
-        except BlockingIOError:
-            pass
-        wait_fd = self._wait_file()
-        if wait_fd is not None:
-            fcntl.flock(wait_fd, fcntl.LOCK_SH)  # announce: the holder hands over
-        try:
-            delays = _WAITER_POLICY.delays()
-            while True:
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    return
-                except BlockingIOError:
-                    waited = time.monotonic() - start
-                    if waited >= policy.timeout:
-                        raise CatalogBusyError(
-                            self.path, waited, "another mlops-lab session"
-                        ) from None
-                    time.sleep(next(delays))
-        finally:
-            if wait_fd is not None:
-                fcntl.flock(wait_fd, fcntl.LOCK_UN)
-
-    def _connect(self, policy: RetryPolicy, start: float) -> duckdb.DuckDBPyConnection:
-        if not self.read_only and not os.access(self.path.parent, os.W_OK):
-            self.read_only = True
-        if self.read_only and not self.path.exists():
-            raise ReadOnlyCatalogError(self.path, "it does not exist and cannot be created")
-        delays = policy.delays()
-        while True:
-            replays = has_wal(self.path)
-            try:
-                con = duckdb.connect(str(self.path), read_only=self.read_only)
-                con.execute("SET TimeZone = 'UTC'")
-                if self.threads:
-                    # A setting, not connect() config: a notebook may connect() to the same
-                    # file in this process, which DuckDB refuses when configurations differ.
-                    con.execute(f"SET threads = {int(self.threads)}")
-                if not replays:
-                    check_complete(self.path, con)
-                return con
-            except duckdb.Error as exc:
-                if not self.read_only and is_permission_error(exc):
-                    self.read_only = True
-                    continue
-                translated = translate_error(self.path, exc)
-                if translated is not None:
-                    raise translated from exc
-                if not is_lock_error(exc):
-                    raise
-                # Another program (not going through mlops-lab) has the file open.
-                waited = time.monotonic() - start
-                if waited >= policy.timeout:
-                    raise CatalogBusyError(
-                        self.path, waited, str(exc).split(". See also")[0]
-                    ) from exc
-                time.sleep(next(delays))
-
-    def take(self, policy: RetryPolicy, start: float) -> duckdb.DuckDBPyConnection:
-        """The open connection; call with ``mutex`` held."""
-        if self.con is not None and self.identity != file_identity(self.path):
-            self.abandon()
-        if self.con is not None:
-            return self.con
-        self.read_only = False
-        fd = self._open_lock_file()
-        try:
-            if fd is not None:
-                self._flock(fd, policy, start)
-            opening = time.monotonic()
-            self.con = self._connect(policy, start)
-            # Hand over no sooner than twice what taking the file cost: at most a third of a
-            # busy catalog's time goes to hand-overs, however slow the machine is.
-            self.quantum = max(QUANTUM_SECONDS, 2 * (time.monotonic() - opening))
-        except BaseException:
-            if fd is not None:
-                os.close(fd)  # closing the only descriptor releases a held flock
-            self.con = None
-            raise
-        self.lock_fd = fd
-        self.identity = file_identity(self.path)
-        self.taken_at = time.monotonic()
-        self.memo.clear()
-        _keeper.watch(self)
-        return self.con
-
-    def settled(self) -> None:
-        """Remember the file as this process left it (DuckDB changes it only at checkpoints)."""
-        self.identity = file_identity(self.path)
-
-    def give_back(self) -> None:
-        """Close the connection (a checkpoint) and release the flock; call with ``mutex`` held."""
-        if self.con is not None and self.identity != file_identity(self.path):
-            self.abandon()
-            return
-        try:
-            self.apply_journal()
-        except Exception as exc:  # kept on disk: the next holder applies it
-            log.warning("catalog %s: journal left for the next session (%s)", self.path, exc)
-        self.memo.clear()
-        self.journal.close()
-        con, fd = self.con, self.lock_fd
-        self.con, self.lock_fd, self.identity = None, None, None
-        try:
-            if con is not None:
-                with suppress(duckdb.Error):
-                    con.close()
-        finally:
-            if fd is not None:
-                os.close(fd)
-
-    def abandon(self) -> None:
-        """Let go of a file changed behind this process's back, without writing to it.
-
-        Someone replaced, restored or overwrote the catalog while this process
-        held it: a checkpoint now would write stale pages into their file, so
-        the connection is closed without one and its write-ahead log (writes
-        to the file that is gone) is moved aside.
-        """
-        log.warning(
-            "catalog %s changed while this process held it (replaced or restored?); "
-            "reopening it without writing to it", self.path,
-        )  # fmt: skip
-        con, fd = self.con, self.lock_fd
-        self.con, self.lock_fd, self.identity = None, None, None
-        self.memo.clear()
-        try:
-            if con is not None:
-                with suppress(duckdb.Error):
-                    con.execute("PRAGMA disable_checkpoint_on_shutdown")
-                    con.close()
-            wal = Path(f"{self.path}.wal")
-            if wal.exists():
-                aside = wal.with_name(f"{wal.name}.abandoned-{time.time_ns()}")
-                with suppress(OSError):
-                    wal.rename(aside)
-        finally:
-            if fd is not None:
-                os.close(fd)
-
-    def forget(self) -> None:
-        """In a forked child: drop the parent's connection and lock without touching them."""
-        if self.con is not None:
-            _ORPHANS.append(self.con)  # never closed here: closing would checkpoint the file
-        if self.lock_fd is not None:
-            with suppress(OSError):
-                os.close(self.lock_fd)  # the parent's descriptor keeps the flock
-        if self.wait_fd is not None:
-            with suppress(OSError):
-                os.close(self.wait_fd)
-        self.journal.forget()
-        self.memo.clear()
-        self.con, self.lock_fd, self.wait_fd, self.identity = None, None, None, None
-        self.mutex = threading.RLock()
-        self.depth = 0
-
-
-class _Keeper:
-    """One background thread per process: gives idle leases back when due or wanted."""
-
-    def __init__(self) -> None:
-        self.leases: weakref.WeakSet[_Lease] = weakref.WeakSet()
-        self.wake = threading.Event()
-        self.thread: threading.Thread | None = None
-        self.guard = threading.Lock()
-
-    def watch(self, lease: _Lease) -> None:
-        with self.guard:
-            self.leases.add(lease)
-            if self.thread is None or not self.thread.is_alive():
-                self.thread = threading.Thread(
-                    target=self._run, name="mlops-lab-catalog-lease", daemon=True
-                )
-                self.thread.start()
-        self.wake.set()
-
-    def _run(self) -> None:
-        while True:
-            held = False
-            for lease in list(self.leases):
-                if lease.con is None or not lease.mutex.acquire(blocking=False):
-                    held = held or lease.con is not None
-                    continue
-                try:
-                    if lease.con is None or lease.depth:
-                        continue
-                    now = time.monotonic()
-                    idle = now - lease.last_used
-                    # A holder between two calls of a loop is not idle: hand over to a waiter
-                    # once it pauses (or has had its quantum), as at the end of a session.
-                    due = idle >= PAUSE_SECONDS or now - lease.taken_at >= lease.quantum
-                    if idle >= HOLD_SECONDS or (due and lease.someone_waits()):
-                        lease.give_back()
-                    else:
-                        held = True
-                finally:
-                    lease.mutex.release()
-            if held:
-                time.sleep(POLL_SECONDS)
-            else:
-                self.wake.wait()
-                self.wake.clear()
-
-
-_keeper = _Keeper()
-_LEASES: dict[str, _Lease] = {}
-_LEASES_GUARD = threading.Lock()
-_ORPHANS: list[duckdb.DuckDBPyConnection] = []
-
-
-def _lease(path: Path, threads: int | None = None) -> _Lease:
-    key = os.path.abspath(path)
-    with _LEASES_GUARD:
-        lease = _LEASES.get(key)
-        if lease is None:
-            lease = _LEASES[key] = _Lease(Path(key), threads)
-        return lease
-
-
-def release(path: Path) -> None:
-    """Give back ``path`` if this process holds it (before moving or replacing the file)."""
-    lease = _lease(path)
-    with lease.mutex:
-        lease.give_back()
-
-
-def release_all() -> None:
-    """Give back every database file this process holds (at exit, or before a fork)."""
-    for lease in list(_LEASES.values()):
-        with lease.mutex:
-            lease.give_back()
-            if lease.wait_fd is not None:
-                with suppress(OSError):
-                    os.close(lease.wait_fd)
-                lease.wait_fd = None
-
-
-def _after_fork_in_child() -> None:
-    global _keeper, _LEASES_GUARD
-    for lease in list(_LEASES.values()):
-        lease.forget()
-    _LEASES.clear()
-    _LEASES_GUARD = threading.Lock()
-    _keeper = _Keeper()
-
-
-atexit.register(release_all)
-os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 @contextmanager
@@ -471,7 +66,7 @@ def open_connection(
     one thread answers small metadata statements fastest on a busy machine.
     """
     start = time.monotonic()
-    lease = _lease(path, threads)
+    lease = lease_for(path, threads)
     if not lease.mutex.acquire(timeout=policy.timeout):
         raise CatalogBusyError(path, time.monotonic() - start, "another thread of this process")
     try:
@@ -496,7 +91,7 @@ def open_connection(
         lease.mutex.release()
 
 
-def _should_hand_over(lease: _Lease) -> bool:
+def _should_hand_over(lease: Lease) -> bool:
     busy_for = time.monotonic() - lease.taken_at
     return busy_for >= lease.quantum and lease.someone_waits()
 
@@ -516,7 +111,7 @@ def journaled_write(
     what it wrote. Returns what ``plan`` returns, once the record is on disk.
     """
     with open_connection(path, policy, threads=threads, apply_journal=False):
-        lease = _lease(path)
+        lease = lease_for(path)
         if lease.read_only:
             raise ReadOnlyCatalogError(path, "this process cannot write to it")
         recorder = Recorder()
@@ -550,12 +145,12 @@ def _breaks_connection(exc: BaseException) -> bool:
 
 def forget_memo(path: Path) -> None:
     """Drop what the journal's memo knows of ``path`` (after a write it did not see)."""
-    _lease(path).memo.clear()
+    lease_for(path).memo.clear()
 
 
 def is_read_only(path: Path) -> bool:
     """Whether this process's current connection to ``path`` is read-only."""
-    return _lease(path).read_only
+    return lease_for(path).read_only
 
 
 def read_generation(path: Path) -> int:
@@ -611,7 +206,7 @@ def run_transaction(
             raise translated from exc
         raise
     if write and not is_read_only(path):
-        _lease(path).memo.clear()  # an ordinary write may change what the memo holds
+        lease_for(path).memo.clear()  # an ordinary write may change what the memo holds
         bump_generation(path)
     return result
 

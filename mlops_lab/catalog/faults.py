@@ -1,8 +1,8 @@
 """What a low-level failure on a DuckDB file means: busy, not DuckDB, damaged, read-only, full.
 
-:mod:`mlops_lab.catalog.connection` asks these questions while it opens and
-uses a file, and raises the matching mlops-lab error (one line, with what to
-do) instead of DuckDB's own.
+:mod:`mlops_lab.catalog.lease` and :mod:`mlops_lab.catalog.connection` ask
+these questions while they open and use a file, and raise the matching
+mlops-lab error (one line, with what to do) instead of DuckDB's own.
 """
 
 from __future__ import annotations

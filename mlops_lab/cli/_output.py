@@ -14,24 +14,34 @@ from mlops_lab.errors import MlopsLabError
 F = TypeVar("F", bound=Callable[..., Any])
 
 _JSON_KEY = "mlops_lab.json"
+_ARGS_KEY = "mlops_lab.args"
 
 
-def json_option(func: F) -> F:
-    """Add ``--json``; the group's error handler then answers errors in JSON too."""
+def _remember(ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
+    ctx.meta[_JSON_KEY] = value
+    return value
 
-    def remember(ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
-        ctx.meta[_JSON_KEY] = value
-        return value
 
+def _json_flag(*, expose: bool, help_text: str) -> Callable[[F], F]:
     return click.option(
         "--json",
         "as_json",
         is_flag=True,
-        callback=remember,
-        expose_value=True,
+        callback=_remember,
+        expose_value=expose,
         is_eager=True,
-        help="Print machine-readable JSON instead of text.",
-    )(func)
+        help=help_text,
+    )
+
+
+json_option = _json_flag(expose=True, help_text="Print machine-readable JSON instead of text.")
+"""Add ``--json`` (passed as ``as_json``); the group's error handler answers errors in JSON too."""
+
+json_errors_option = _json_flag(
+    expose=False,
+    help_text="Print errors as machine-readable JSON (the output itself is not JSON).",
+)
+"""``--json`` for a command whose output is not JSON (bytes, a server): errors only."""
 
 
 def emit_json(payload: Any) -> None:
@@ -57,7 +67,16 @@ def print_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
 
 
 class ErrorHandlingGroup(click.Group):
-    """Turn :class:`MlopsLabError` into a clear message and exit code 1, in one place."""
+    """Turn :class:`MlopsLabError` into a clear message and exit code 1, in one place.
+
+    Under ``--json`` (every command takes it), every error is one JSON object
+    ``{"error": {"type", "status", "message"}}`` on standard output, a usage error
+    (a missing argument, an unknown option) included, which keeps its exit code 2.
+    """
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        ctx.meta[_ARGS_KEY] = list(args)  # to see --json when parsing fails before it is read
+        return super().parse_args(ctx, args)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -68,16 +87,24 @@ class ErrorHandlingGroup(click.Group):
             # The machine, not mlops-lab: a full disk, a read-only or vanished folder.
             detail = exc.strerror or str(exc)
             where = f" ({exc.filename})" if exc.filename else ""
-            _report(ctx, {"type": type(exc).__name__, "status": 500,
-                          "message": f"{detail}{where}. Nothing more was done."})  # fmt: skip
+            message = f"{detail}{where}. Nothing more was done."
+            _report(ctx, {"type": type(exc).__name__, "status": 500, "message": message})
+        except click.ClickException as exc:
+            given = ctx.meta.get(_ARGS_KEY, [])
+            if "--json" in given[: given.index("--") if "--" in given else None]:
+                ctx.meta[_JSON_KEY] = True  # e.g. an unknown option stopped parsing first
+            if not _wants_json(ctx):
+                raise  # click prints it with the usage line
+            error = {"type": type(exc).__name__, "status": 400, "message": exc.format_message()}
+            _report(ctx, error, exit_code=exc.exit_code)
 
 
-def _report(ctx: click.Context, error: dict[str, Any]) -> None:
+def _report(ctx: click.Context, error: dict[str, Any], *, exit_code: int = 1) -> None:
     if _wants_json(ctx):
         emit_json({"error": error})
     else:
         click.echo(f"Error: {error['message']}", err=True)
-    sys.exit(1)
+    sys.exit(exit_code)
 
 
 def _wants_json(ctx: click.Context) -> bool:

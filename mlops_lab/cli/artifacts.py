@@ -11,7 +11,13 @@ from mlops_lab.artifacts import Artifact, ArtifactStore
 from mlops_lab.artifacts.housekeeping import collect_garbage
 from mlops_lab.artifacts.store import STALE_TEMP_SECONDS
 from mlops_lab.cli._context import current_workspace
-from mlops_lab.cli._output import emit_json, human_size, json_option, print_table
+from mlops_lab.cli._output import (
+    emit_json,
+    human_size,
+    json_errors_option,
+    json_option,
+    print_table,
+)
 from mlops_lab.errors import ArtifactCorruptError, ArtifactNotFoundError
 
 
@@ -85,6 +91,7 @@ def put(ctx: click.Context, path: Path, media_type: str | None, as_json: bool) -
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write to this file instead of standard output.",
 )
+@json_errors_option
 @click.pass_context
 def get(ctx: click.Context, digest: str, output: Path | None) -> None:
     """Write an artifact's bytes (hash verified) to a file or standard output."""

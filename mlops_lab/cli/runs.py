@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from mlops_lab.cli._context import current_workspace
-from mlops_lab.cli._output import emit_json, json_option, print_table
+from mlops_lab.cli._output import emit_json, json_errors_option, json_option, print_table
 from mlops_lab.pipelines.parameters import parse_override
 from mlops_lab.pipelines.progress import TerminalProgress
 from mlops_lab.pipelines.reads import describe_reads
@@ -212,13 +212,17 @@ def show(ctx: click.Context, run_id: str, as_json: bool) -> None:
 
 @runs.command()
 @click.argument("run_id")
+@json_option
 @click.pass_context
-def cancel(ctx: click.Context, run_id: str) -> None:
+def cancel(ctx: click.Context, run_id: str, as_json: bool) -> None:
     """Ask a running run to stop (its running stages' kernels are killed).
 
     A run whose runner is gone (killed) is marked cancelled at once.
     """
-    if request_cancel(current_workspace(ctx), run_id) == "cancelled":
+    status = request_cancel(current_workspace(ctx), run_id)
+    if as_json:
+        emit_json({"run_id": run_id, "status": status})
+    elif status == "cancelled":
         click.echo(f"Run {run_id} cancelled (its runner had already stopped).")
     else:
         click.echo(f"Cancel requested for {run_id}.")
@@ -229,6 +233,7 @@ def cancel(ctx: click.Context, run_id: str) -> None:
 @click.argument("stage")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Write here instead of standard output.")  # fmt: skip
+@json_errors_option
 @click.pass_context
 def notebook(ctx: click.Context, run_id: str, stage: str, output: Path | None) -> None:
     """Write a stage run's executed notebook (with outputs and cell timings)."""

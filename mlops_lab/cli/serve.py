@@ -7,6 +7,7 @@ import logging
 import click
 
 from mlops_lab.cli._context import current_workspace
+from mlops_lab.cli._output import emit_json, json_errors_option, json_option
 
 _MAX_REF = 256
 
@@ -52,6 +53,7 @@ _MAX_REF = 256
     show_default=True,
     help="On SIGTERM, how long to answer the requests in flight before exiting.",
 )
+@json_errors_option
 @click.pass_context
 def serve(
     ctx: click.Context,
@@ -130,7 +132,7 @@ def serve(
 )
 @click.option("--pipeline", help="Pipeline to retrain (default: the one that trained REF).")
 @click.option("--max-drifted-share", type=float, default=0.2, show_default=True)
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@json_option
 @click.pass_context
 def monitor(
     ctx: click.Context,
@@ -145,7 +147,6 @@ def monitor(
 ) -> None:
     """Drift of served features and predictions against REF's training data, and live
     metrics where outcomes arrived; opens an alert that `mlops-lab ct` acts on."""
-    from mlops_lab.cli._output import emit_json
     from mlops_lab.serving.monitor import monitor as check
 
     result = check(

@@ -16,7 +16,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from mlops_lab.errors import InvalidInputError
+from mlops_lab.errors import FeatureTransformError, InvalidInputError
 from mlops_lab.features.definitions import (
     Entity,
     FeatureViewDefinition,
@@ -26,7 +26,6 @@ from mlops_lab.features.definitions import (
 from mlops_lab.features.windows import SEQ, STATS_AS_OF, window_features, window_sql
 
 __all__ = [
-    "FeatureTransformError",
     "build_feature_table",
     "feature_stats",
     "memory_connection",
@@ -34,12 +33,6 @@ __all__ = [
 ]
 
 HISTOGRAM_BINS = 20
-
-
-class FeatureTransformError(InvalidInputError):
-    def __init__(self, view: str, detail: str) -> None:
-        super().__init__(f"The transform of feature view {view!r} failed in DuckDB: {detail}")
-        self.view = view
 
 
 def memory_connection() -> duckdb.DuckDBPyConnection:

@@ -28,12 +28,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mlops_lab.features.online_base import EntityEvents, OnlineStore, OnlineStoreUnavailableError
+from mlops_lab.features.online_base import EntityEvents, OnlineStore
 from mlops_lab.features.online_embedded import EmbeddedOnlineStore
 from mlops_lab.features.online_redis import RedisOnlineStore
 
-__all__ = ["EmbeddedOnlineStore", "EntityEvents", "OnlineStore", "OnlineStoreUnavailableError",
-           "RedisOnlineStore", "open_online_store"]  # fmt: skip
+__all__ = [
+    "EmbeddedOnlineStore",
+    "EntityEvents",
+    "OnlineStore",
+    "RedisOnlineStore",
+    "open_online_store",
+]
 
 
 def open_online_store(url: str | None, state_dir: Path) -> EmbeddedOnlineStore | RedisOnlineStore:

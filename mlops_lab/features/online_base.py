@@ -1,4 +1,4 @@
-"""What both online stores share: the interface, the error, and the event shape."""
+"""What both online stores share: the interface and the event shape."""
 
 from __future__ import annotations
 
@@ -8,24 +8,11 @@ from typing import Any, Protocol
 
 import pyarrow as pa
 
-from mlops_lab.errors import MlopsLabError
-
-__all__ = ["EntityEvents", "OnlineStore", "OnlineStoreUnavailableError", "micros_of"]
+__all__ = ["EntityEvents", "OnlineStore", "micros_of"]
 
 # One entity's events per aggregated column: event times (microseconds) and the
 # matching non-null values, in event order.
 EntityEvents = dict[str, tuple[list[int], list[Any]]]
-
-
-class OnlineStoreUnavailableError(MlopsLabError):
-    http_status = 503
-
-    def __init__(self, url: str, detail: str) -> None:
-        super().__init__(
-            f"The online store {url} cannot be reached ({detail}). The offline store and "
-            "training frames still work; start the server or fix online_store in mlops_lab.yaml."
-        )
-        self.url = url
 
 
 def micros_of(stamp: datetime) -> int:

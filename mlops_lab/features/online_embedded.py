@@ -13,7 +13,8 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from mlops_lab.catalog.connection import RetryPolicy, open_connection
+from mlops_lab.catalog.connection import open_connection
+from mlops_lab.catalog.retry import RetryPolicy
 from mlops_lab.features.online_base import EntityEvents
 
 __all__ = ["EmbeddedOnlineStore"]

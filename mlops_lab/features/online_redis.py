@@ -10,11 +10,8 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from mlops_lab.features.online_base import (
-    EntityEvents,
-    OnlineStoreUnavailableError,
-    micros_of,
-)
+from mlops_lab.errors import OnlineStoreUnavailableError
+from mlops_lab.features.online_base import EntityEvents, micros_of
 
 __all__ = ["RedisOnlineStore"]
 

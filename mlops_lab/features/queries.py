@@ -12,12 +12,11 @@ from typing import Any
 import duckdb
 
 from mlops_lab.catalog import iso_utc
-from mlops_lab.errors import InvalidInputError, NotFoundError
+from mlops_lab.errors import FeatureNotFoundError, InvalidInputError, NotFoundError
 from mlops_lab.features.definitions import Entity, validate_identifier
 from mlops_lab.features.entries import pending_view
 from mlops_lab.features.versions import (
     VIEW_COLUMNS,
-    FeatureNotFoundError,
     FeatureViewVersion,
     view_from_row,
 )

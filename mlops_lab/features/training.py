@@ -22,12 +22,12 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 
-from mlops_lab.errors import InvalidInputError
+from mlops_lab.errors import FeatureNotFoundError, InvalidInputError
 from mlops_lab.features.compute import memory_connection
 from mlops_lab.features.definitions import parse_duration, validate_identifier
 from mlops_lab.features.queries import get_entity, get_view
 from mlops_lab.features.registry import current_view
-from mlops_lab.features.versions import FeatureNotFoundError, FeatureViewVersion
+from mlops_lab.features.versions import FeatureViewVersion
 from mlops_lab.features.windows import window_features, window_sql
 from mlops_lab.workspace import Workspace
 

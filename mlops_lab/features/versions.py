@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import difflib
 import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from mlops_lab.errors import NotFoundError
 from mlops_lab.features.definitions import FeatureViewDefinition
 
 __all__ = [
     "LEGACY_WINDOWS",
     "VIEW_COLUMNS",
-    "FeatureNotFoundError",
     "FeatureViewVersion",
     "view_from_row",
 ]
@@ -25,15 +22,6 @@ VIEW_COLUMNS = (
     "table_format"
 )
 LEGACY_WINDOWS = "event_windows"  # window views computed before catalog version 9
-
-
-class FeatureNotFoundError(NotFoundError):
-    def __init__(self, what: str, name: str, known: list[str]) -> None:
-        close = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
-        hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
-        listed = ", ".join(sorted(known)[:20]) if known else "none registered"
-        super().__init__(f"No {what} {name!r}.{hint} (known: {listed})")
-        self.name = name
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -6,18 +6,14 @@ import io
 import pickle
 from typing import Any
 
-from mlops_lab.errors import InvalidInputError
+from mlops_lab.errors import InvalidInputError, UnsafeModelError
 
-__all__ = ["SAFE_MODULES", "UnsafeModelError", "dump_model", "load_model_bytes"]
+__all__ = ["SAFE_MODULES", "dump_model", "load_model_bytes"]
 
 SKOPS = "sklearn-skops"
 PICKLE = "pickle"
 # Types skops may rebuild when loading, beyond its own defaults: only these libraries'.
 SAFE_MODULES = ("sklearn.", "numpy.", "scipy.", "builtins.", "collections.")
-
-
-class UnsafeModelError(InvalidInputError):
-    pass
 
 
 def dump_model(model: Any, *, trusted: bool) -> tuple[str, bytes]:

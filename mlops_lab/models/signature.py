@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from mlops_lab.errors import InvalidInputError
+from mlops_lab.errors import SignatureMismatchError
 
 if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = [
-    "SignatureMismatchError",
     "check_frame",
     "infer_signature",
     "output_kind",
@@ -20,12 +19,6 @@ __all__ = [
 _KINDS = {"b": "bool", "i": "int", "u": "int", "f": "float", "M": "datetime", "O": "object",
           "U": "str", "S": "bytes", "m": "timedelta", "c": "complex"}  # fmt: skip
 _COMPATIBLE = {"int": {"int", "bool"}, "float": {"float", "int", "bool"}, "bool": {"bool"}}
-
-
-class SignatureMismatchError(InvalidInputError):
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("The frame does not match the model's signature: " + "; ".join(problems))
-        self.problems = problems
 
 
 def _kind(dtype: Any) -> str:

@@ -18,7 +18,7 @@ and every 256 lines:
 
 Paths are classified here: inside the workspace (relative, minus the mlops-lab state
 folder and the stage's scratch files), outside it (minus the interpreter, installed
-packages, the kernel's Jupyter/IPython/matplotlib/font files, /proc, /sys, /dev),
+packages, the kernel's Jupyter/IPython/matplotlib/fsspec/font files, /proc, /sys, /dev),
 network. Limits: reads made by C code without Python's ``open`` (some C extensions,
 memory-mapped or native readers) and by subprocesses are not seen.
 
@@ -131,6 +131,9 @@ class _Observer:
         noise += [os.path.join(home, d) for d in (".ipython", ".jupyter", ".local/share/jupyter")]
         noise += [os.path.join(home, ".cache", d) for d in ("matplotlib", "fontconfig")]
         noise += [os.path.join(home, ".config", "matplotlib"), os.path.join(home, ".fonts")]
+        # fsspec looks for its config folder when first imported (by mlops_lab or pandas,
+        # inside a cell: this module imports neither)
+        noise.append(os.environ.get("FSSPEC_CONFIG_DIR") or os.path.join(home, ".config", "fsspec"))
         noise += [site.getuserbase(), os.path.join(tempfile.gettempdir(), "ipykernel_")]
         noise += [os.path.join(tempfile.gettempdir(), "matplotlib-")]
         for name in ("MPLCONFIGDIR", "IPYTHONDIR", "JUPYTER_RUNTIME_DIR", "JUPYTER_DATA_DIR"):

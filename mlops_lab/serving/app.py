@@ -45,30 +45,26 @@ from typing import Any
 
 import tornado.web
 
-from mlops_lab.errors import InvalidInputError, MlopsLabError, NotFoundError
-from mlops_lab.serving.limits import (
+from mlops_lab.errors import (
     InvalidFieldError,
+    InvalidInputError,
     MalformedBodyError,
+    MlopsLabError,
+    NotFoundError,
     PayloadTooLargeError,
-    ServingLimits,
-    body_schemas,
-    parse_body,
-    predict_items,
+    ServerStoppingError,
 )
+from mlops_lab.serving.limits import ServingLimits, body_schemas, parse_body, predict_items
 from mlops_lab.serving.metrics import ServingMetrics
 from mlops_lab.serving.predictor import Predictor
 from mlops_lab.serving.predlog import Record
 
-__all__ = ["ServerState", "ServerStoppingError", "make_app"]
+__all__ = ["ServerState", "make_app"]
 
 log = logging.getLogger("mlops_lab.serving")
 
 _INLINE_BYTES = 2048  # a body up to this size (one prediction) is answered on the loop
 _LINGER_BYTES = 64 * 1024 * 1024  # an oversized body up to this size is read and dropped
-
-
-class ServerStoppingError(MlopsLabError):
-    http_status = 503
 
 
 class ServerState:
@@ -206,8 +202,10 @@ class _BodyHandler(_Handler):
         # connection closes); otherwise what arrives is dropped unread, so a client still
         # sending can read the answer instead of a reset connection.
         self._refused = PayloadTooLargeError(
-            f"The body is {size} bytes; this server takes at most {limit} "
-            "(`mlops-lab serve --max-body-bytes`). Split the batch."
+            size,
+            limit,
+            message=f"The body is {size} bytes; this server takes at most {limit} "
+            "(`mlops-lab serve --max-body-bytes`). Split the batch.",
         )
         if set_max is not None:
             set_max(size)
@@ -225,8 +223,10 @@ class _BodyHandler(_Handler):
         else:  # a chunked body past the limit
             self._chunks = []
             self._refused = PayloadTooLargeError(
-                f"The body is over {limit} bytes, the most this server takes "
-                "(`mlops-lab serve --max-body-bytes`). Split the batch."
+                self._size,
+                limit,
+                message=f"The body is over {limit} bytes, the most this server takes "
+                "(`mlops-lab serve --max-body-bytes`). Split the batch.",
             )
 
     def on_connection_close(self) -> None:

@@ -19,7 +19,12 @@ import urllib.request
 from typing import Any
 
 from mlops_lab.catalog import iso_utc
-from mlops_lab.errors import ConflictError, InvalidInputError, MlopsLabError, NotFoundError
+from mlops_lab.errors import (
+    ConflictError,
+    InvalidInputError,
+    NotFoundError,
+    ServerUnreachableError,
+)
 from mlops_lab.workspace import Workspace
 
 __all__ = [
@@ -35,10 +40,6 @@ _COLUMNS = (
     "id, ref, challenger, split, url, host, pid, log_folder, status, "
     f"{iso_utc('started_at', 'started_at')}, {iso_utc('stopped_at', 'stopped_at')}, counts"
 )
-
-
-class ServerUnreachable(MlopsLabError):
-    http_status = 502
 
 
 def record_start(
@@ -85,7 +86,7 @@ def _fetch(url: str, *, body: dict[str, Any] | None = None, timeout: float = 1.0
             message = detail[:500]
         raise InvalidInputError(message) from None
     except OSError as exc:
-        raise ServerUnreachable(f"The model server at {url} does not answer: {exc}.") from exc
+        raise ServerUnreachableError(f"The model server at {url} does not answer: {exc}.") from exc
     return json.loads(text) if text.startswith(("{", "[")) else text
 
 
@@ -121,7 +122,7 @@ def _live(row: dict[str, Any]) -> dict[str, Any]:
     try:
         metadata = _fetch(row["url"] + "/metadata")
         metrics = summarize_metrics(_fetch(row["url"] + "/metrics"))
-    except (ServerUnreachable, InvalidInputError) as exc:
+    except (ServerUnreachableError, InvalidInputError) as exc:
         return {"alive": False, "error": str(exc)}
     return {"alive": True, "metadata": metadata, "metrics": metrics}
 

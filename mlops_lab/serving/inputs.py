@@ -12,9 +12,9 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from mlops_lab.errors import InvalidFieldError
 from mlops_lab.features.serving import OnlineFeatureReader
 from mlops_lab.models.lookup import LoadedModel
-from mlops_lab.serving.limits import InvalidFieldError
 from mlops_lab.workspace import Workspace
 
 __all__ = ["ModelInputs", "check_given", "model_inputs"]

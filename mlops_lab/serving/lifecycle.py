@@ -31,7 +31,7 @@ import tornado.ioloop
 import tornado.netutil
 import tornado.web
 
-from mlops_lab.errors import ConflictError
+from mlops_lab.errors import PortUnavailableError
 from mlops_lab.serving.app import ServerState, make_app
 from mlops_lab.serving.deployments import record_start, record_stop
 from mlops_lab.serving.limits import ServingLimits
@@ -40,7 +40,6 @@ from mlops_lab.serving.predlog import PredictionLog
 from mlops_lab.workspace import Workspace
 
 __all__ = [
-    "PortUnavailableError",
     "Served",
     "bind",
     "http_server",
@@ -51,10 +50,6 @@ __all__ = [
 ]
 
 log = logging.getLogger("mlops_lab.serving")
-
-
-class PortUnavailableError(ConflictError):
-    pass
 
 
 def bind(host: str, port: int) -> list[socket.socket]:

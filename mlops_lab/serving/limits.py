@@ -35,13 +35,15 @@ from typing import Any
 
 import yaml
 
-from mlops_lab.errors import InvalidInputError
+from mlops_lab.errors import (
+    InvalidFieldError,
+    InvalidInputError,
+    MalformedBodyError,
+    PayloadTooLargeError,
+)
 from mlops_lab.request_bodies import BodySchemas, field_name, kind_of
 
 __all__ = [
-    "InvalidFieldError",
-    "MalformedBodyError",
-    "PayloadTooLargeError",
     "ServingLimits",
     "body_schemas",
     "check_entity",
@@ -68,26 +70,6 @@ class ServingLimits:
         for name in ("max_body_bytes", "max_instances", "max_depth", "max_string"):
             if getattr(self, name) < 1:
                 raise InvalidInputError(f"{name} must be at least 1, got {getattr(self, name)}.")
-
-
-class MalformedBodyError(InvalidInputError):
-    """400: the body is not strict JSON, or it is nested too deeply."""
-
-
-class PayloadTooLargeError(InvalidInputError):
-    """413: the body or its batch is over the server's limit."""
-
-    http_status = 413
-
-
-class InvalidFieldError(InvalidInputError):
-    """422: one field of the body cannot be used; ``field`` names it."""
-
-    http_status = 422
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}" if field else message)
-        self.field = field
 
 
 @cache
@@ -147,8 +129,10 @@ def parse_body(raw: bytes, limits: ServingLimits, *, empty: Any = None) -> dict[
     """Strict JSON object from ``raw``: size, syntax, depth, strings and numbers checked."""
     if len(raw) > limits.max_body_bytes:
         raise PayloadTooLargeError(
-            f"The body is {len(raw)} bytes; this server takes at most "
-            f"{limits.max_body_bytes} (`mlops-lab serve --max-body-bytes`)."
+            len(raw),
+            limits.max_body_bytes,
+            message=f"The body is {len(raw)} bytes; this server takes at most "
+            f"{limits.max_body_bytes} (`mlops-lab serve --max-body-bytes`).",
         )
     if not raw.strip():
         return {} if empty is None else empty
@@ -241,8 +225,10 @@ def predict_items(
         raise InvalidFieldError("instances", "must be a non-empty list.")
     if len(instances) > limits.max_instances:
         raise PayloadTooLargeError(
-            f"instances: {len(instances)} given; this server predicts at most "
+            len(instances),
+            limits.max_instances,
+            message=f"instances: {len(instances)} given; this server predicts at most "
             f"{limits.max_instances} per request (`mlops-lab serve --max-instances`). Split the "
-            "batch."
+            "batch.",
         )
     return [_item(item, ("instances", i)) for i, item in enumerate(instances)], True

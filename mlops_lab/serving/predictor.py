@@ -19,7 +19,12 @@ from typing import Any
 
 import pandas as pd
 
-from mlops_lab.errors import InvalidInputError, MlopsLabError, NotFoundError
+from mlops_lab.errors import (
+    InvalidInputError,
+    NotFoundError,
+    OnlineStoreUnavailableError,
+    UnknownEntityError,
+)
 from mlops_lab.models.lookup import LoadedModel
 from mlops_lab.serving.inputs import ModelInputs, check_given, model_inputs
 from mlops_lab.serving.limits import check_entity, check_features
@@ -28,15 +33,7 @@ from mlops_lab.serving.predlog import PredictionLog, Record, make_record
 from mlops_lab.serving.scoring import FastPath, score_row
 from mlops_lab.workspace import Workspace
 
-__all__ = ["OnlineStoreUnavailable", "Predictor", "UnknownEntityError"]
-
-
-class UnknownEntityError(NotFoundError):
-    pass
-
-
-class OnlineStoreUnavailable(MlopsLabError):
-    http_status = 503
+__all__ = ["Predictor"]
 
 
 @dataclass(kw_only=True)
@@ -198,11 +195,11 @@ class Predictor:
         now = datetime.now(UTC)
         try:
             found = inputs.reader.get(entity, as_of=now)
-        except (InvalidInputError, NotFoundError):
+        except (InvalidInputError, NotFoundError, OnlineStoreUnavailableError):
             raise
         except Exception as exc:
-            raise OnlineStoreUnavailable(
-                f"The online store is unavailable ({type(exc).__name__}: {exc}); retry later."
+            raise OnlineStoreUnavailableError(
+                inputs.reader.store.url, f"{type(exc).__name__}: {exc}"
             ) from exc
         stale: dict[str, str] = {}
         # Window views know every entity: one without events has count 0 / null windows.

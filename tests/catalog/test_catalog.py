@@ -7,7 +7,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from mlops_lab.catalog import MIGRATIONS, Catalog, RetryPolicy, connection
+from mlops_lab.catalog import MIGRATIONS, Catalog, RetryPolicy
+from mlops_lab.catalog import lease as leases
 from mlops_lab.errors import CatalogBusyError, NotACatalogError, SchemaVersionError
 from mlops_lab.workspace import Workspace
 
@@ -73,21 +74,21 @@ def test_failed_transaction_leaves_nothing(workspace: Workspace) -> None:
 def test_an_idle_holder_hands_the_catalog_over_to_another_process(workspace: Workspace) -> None:
     # This process keeps its connection after the call (the lease) ...
     workspace.catalog.read("SELECT 1")
-    assert connection._lease(workspace.catalog_path).con is not None
+    assert leases.lease_for(workspace.catalog_path).con is not None
     # ... yet another mlops-lab process gets the catalog as soon as it asks.
     ctx = multiprocessing.get_context("spawn")
     with ctx.Pool(1) as pool:
         count, waited = pool.apply(_count_models_through_catalog, (str(workspace.catalog_path),))
     assert count == 0
-    assert waited < connection.HOLD_SECONDS / 2
-    assert connection._lease(workspace.catalog_path).con is None
+    assert waited < leases.HOLD_SECONDS / 2
+    assert leases.lease_for(workspace.catalog_path).con is None
 
 
 def test_an_outside_tool_can_open_the_catalog_once_the_lease_is_given_back(
     workspace: Workspace,
 ) -> None:
     workspace.catalog.write("INSERT INTO runs (id, pipeline, status) VALUES ('r', 'p', 'ok')")
-    connection.release_all()
+    leases.release_all()
     ctx = multiprocessing.get_context("spawn")
     with ctx.Pool(1) as pool:
         assert pool.apply(_count_runs_raw, (str(workspace.catalog_path),)) == 1
@@ -95,8 +96,8 @@ def test_an_outside_tool_can_open_the_catalog_once_the_lease_is_given_back(
 
 def test_an_idle_lease_is_given_back_after_the_hold_time(workspace: Workspace) -> None:
     workspace.catalog.read("SELECT 1")
-    lease = connection._lease(workspace.catalog_path)
-    deadline = time.monotonic() + connection.HOLD_SECONDS + 5
+    lease = leases.lease_for(workspace.catalog_path)
+    deadline = time.monotonic() + leases.HOLD_SECONDS + 5
     while lease.con is not None and time.monotonic() < deadline:
         time.sleep(0.05)
     assert lease.con is None
@@ -150,7 +151,7 @@ def _hold_open(path: str, seconds: float, ready: object) -> None:
 
 
 def test_lock_held_past_the_deadline_gives_a_clear_busy_error(workspace: Workspace) -> None:
-    connection.release_all()  # let the outside tool (raw DuckDB) in
+    leases.release_all()  # let the outside tool (raw DuckDB) in
     ctx = multiprocessing.get_context("spawn")
     ready = ctx.Event()
     holder = ctx.Process(target=_hold_open, args=(str(workspace.catalog_path), 3.0, ready))

@@ -19,7 +19,7 @@ import pytest
 from click.testing import CliRunner
 
 from mlops_lab import init_workspace, open_workspace
-from mlops_lab.catalog import connection
+from mlops_lab.catalog import lease as leases
 from mlops_lab.cli import cli
 from mlops_lab.errors import (
     CatalogDamagedError,
@@ -45,7 +45,7 @@ def tmpfs(tmp_path: Path) -> Iterator[Path]:
     try:
         yield mount
     finally:
-        connection.release_all()
+        leases.release_all()
         subprocess.run(["umount", "-l", str(mount)], check=False)
 
 
@@ -67,7 +67,7 @@ def _spec(name: str = "m") -> VersionSpec:
 def test_a_read_only_workspace_can_be_read_and_refuses_writes_in_one_line(tmpfs: Path) -> None:
     ws = init_workspace(tmpfs / "ws")
     register_versions(ws, [_spec()])
-    connection.release_all()
+    leases.release_all()
     subprocess.run(["mount", "-o", "remount,ro", str(tmpfs)], check=True)
 
     for command in (["status", "--json"], ["models", "list", "--json"], ["runs", "list"]):
@@ -102,7 +102,7 @@ def test_a_full_disk_is_named_at_once_and_nothing_half_written(tmpfs: Path) -> N
         ws.artifacts.put_bytes(os.urandom(200_000))  # a blob too
     assert not list((ws.state_dir / "artifacts" / "tmp").glob("*.part"))  # no half blob left
     filler.unlink()
-    connection.release_all()
+    leases.release_all()
     # What was acknowledged is there, numbered without gaps.
     versions = [r[0] for r in open_workspace(ws.root).catalog.read(
         "SELECT version FROM model_versions ORDER BY version")]  # fmt: skip
@@ -114,7 +114,7 @@ def test_a_truncated_catalog_is_reported_in_one_line_everywhere(workspace: Works
         workspace.catalog.write(
             "INSERT INTO runs (id, pipeline, status) VALUES (?, 'p', 'ok')", [f"r{index}"]
         )
-    connection.release_all()
+    leases.release_all()
     path = workspace.catalog_path
     with path.open("r+b") as handle:
         handle.truncate(path.stat().st_size // 5)
@@ -138,7 +138,7 @@ def test_a_catalog_truncated_past_its_blocks_is_refused_even_if_it_still_opens(
         workspace.catalog.write(
             "INSERT INTO runs (id, pipeline, status) VALUES (?, 'p', 'ok')", [f"r{index}"]
         )
-    connection.release_all()
+    leases.release_all()
     path = workspace.catalog_path
     with path.open("r+b") as handle:
         handle.truncate(path.stat().st_size * 2 // 3)  # DuckDB itself still opens this
@@ -149,7 +149,7 @@ def test_a_catalog_truncated_past_its_blocks_is_refused_even_if_it_still_opens(
 def test_a_missing_catalog_beside_artifacts_is_refused_then_repaired(workspace: Workspace) -> None:
     workspace.artifacts.put_bytes(b"precious")
     workspace.artifacts.put_bytes(b"PAR1 looks like parquet")
-    connection.release_all()
+    leases.release_all()
     workspace.catalog_path.unlink()
 
     with pytest.raises(CatalogMissingError, match="2 stored artifact"):
@@ -168,7 +168,7 @@ def test_a_missing_catalog_beside_artifacts_is_refused_then_repaired(workspace: 
 
 def test_repair_moves_a_damaged_catalog_aside_and_keeps_it(workspace: Workspace) -> None:
     workspace.artifacts.put_bytes(b"kept")
-    connection.release_all()
+    leases.release_all()
     path = workspace.catalog_path
     original = path.stat().st_size
     with path.open("r+b") as handle:
@@ -187,7 +187,7 @@ def test_repair_moves_a_damaged_catalog_aside_and_keeps_it(workspace: Workspace)
 
 def test_an_empty_workspace_still_gets_a_new_catalog(tmp_path: Path) -> None:
     ws = init_workspace(tmp_path / "ws")
-    connection.release_all()
+    leases.release_all()
     shutil.rmtree(ws.state_dir)
     (ws.state_dir).mkdir()
     assert open_workspace(ws.root).catalog.read_value("SELECT count(*) FROM runs") == 0
@@ -198,7 +198,7 @@ def test_a_catalog_restored_while_this_process_holds_it_is_reopened_not_overwrit
 ) -> None:
     insert = "INSERT INTO runs (id, pipeline, status) VALUES (?, 'p', 'ok')"
     workspace.catalog.write(insert, ["before the backup"])
-    connection.release_all()
+    leases.release_all()
     backup = workspace.catalog_path.read_bytes()
     workspace.catalog.write(insert, ["after the backup"])  # held: in this process's WAL
     with workspace.catalog_path.open("r+b") as handle:  # restore in place (same inode)
@@ -206,7 +206,7 @@ def test_a_catalog_restored_while_this_process_holds_it_is_reopened_not_overwrit
         handle.truncate()
 
     assert workspace.catalog.read("SELECT id FROM runs") == [("before the backup",)]
-    connection.release_all()
+    leases.release_all()
     assert open_workspace(workspace.root).catalog.read("SELECT id FROM runs") == [
         ("before the backup",)
     ]

@@ -15,7 +15,8 @@ import pandas as pd
 import pytest
 
 from mlops_lab import open_workspace
-from mlops_lab.catalog import Catalog, connection
+from mlops_lab.catalog import Catalog
+from mlops_lab.catalog import lease as leases
 from mlops_lab.catalog.journal import Journal
 from mlops_lab.datasets import save_dataset
 from mlops_lab.models.aliases import alias_history, promote
@@ -68,7 +69,7 @@ def test_a_journaled_write_survives_its_process_being_killed(workspace: Workspac
         "print(register_versions(ws, [spec])[0].version, flush=True)\n"
         "os.kill(os.getpid(), signal.SIGKILL)\n"
     )
-    connection.release_all()
+    leases.release_all()
     done = subprocess.run(
         [sys.executable, "-c", script, str(workspace.root)], capture_output=True, text=True,
         timeout=120, env={**os.environ, "PYTHONPATH": str(REPO)},
@@ -81,9 +82,9 @@ def test_a_journaled_write_survives_its_process_being_killed(workspace: Workspac
 
 def test_a_torn_last_record_is_dropped_and_the_rest_applied(workspace: Workspace) -> None:
     register_versions(workspace, [_spec()])
-    connection.release_all()  # applies it
+    leases.release_all()  # applies it
     register_versions(workspace, [_spec()])
-    lease = connection._lease(workspace.catalog_path)
+    lease = leases.lease_for(workspace.catalog_path)
     with lease.mutex:  # simulate a crash: the process dies without applying ...
         lease.journal.close()
         lease.con = None
@@ -167,7 +168,7 @@ def test_dataset_saves_number_versions_and_reuse_identical_content(workspace: Wo
 def test_eight_writer_processes_lose_nothing_and_number_without_gaps(
     workspace: Workspace,
 ) -> None:
-    connection.release_all()
+    leases.release_all()
     ctx = multiprocessing.get_context("spawn")
     start_at = time.time() + 3
     with ctx.Pool(WRITERS) as pool:

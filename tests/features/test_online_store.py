@@ -9,8 +9,8 @@ import pytest
 
 from mlops_lab import Workspace
 from mlops_lab.datasets import save_dataset
-from mlops_lab.errors import NotFoundError
-from mlops_lab.features.online import OnlineStoreUnavailableError, RedisOnlineStore
+from mlops_lab.errors import NotFoundError, OnlineStoreUnavailableError
+from mlops_lab.features.online import RedisOnlineStore
 
 T0 = pd.Timestamp("2026-03-01", tz="UTC")
 H = pd.Timedelta(hours=1)

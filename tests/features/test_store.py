@@ -246,7 +246,7 @@ def test_browser_widget_and_histogram_figure(workspace: Workspace) -> None:
 
 
 def test_pandas_transform(workspace: Workspace) -> None:
-    from mlops_lab.features.compute import FeatureTransformError
+    from mlops_lab.errors import FeatureTransformError
 
     save_dataset(workspace, "transactions", _events())
     store = workspace.features

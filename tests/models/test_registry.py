@@ -8,7 +8,12 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from mlops_lab import Workspace
-from mlops_lab.errors import ArtifactCorruptError, InvalidInputError, NotFoundError
+from mlops_lab.errors import (
+    ArtifactCorruptError,
+    InvalidInputError,
+    NotFoundError,
+    SignatureMismatchError,
+)
 from mlops_lab.models import (
     alias_history,
     get_model_version,
@@ -17,7 +22,6 @@ from mlops_lab.models import (
     promote,
     register_model,
 )
-from mlops_lab.models.signature import SignatureMismatchError
 
 
 def _data() -> tuple[pd.DataFrame, pd.Series]:

@@ -19,7 +19,6 @@ import pandas as pd
 import pytest
 import yaml
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError
-from tornado.web import RequestHandler
 
 from mlops_lab.errors import RequestBodyError
 from mlops_lab.handoff.contract import NAME_PATTERN
@@ -27,7 +26,6 @@ from mlops_lab.handoff.determinism import MAX_REPEAT
 from mlops_lab.models import promote, register_model
 from mlops_lab.request_bodies import BODY_METHODS, BodySchemas
 from mlops_lab.server.handlers import body_schemas
-from mlops_lab.server.routes import ROUTES
 from mlops_lab.serving.app import make_app
 from mlops_lab.serving.lifecycle import bind, http_server
 from mlops_lab.serving.limits import body_schemas as serving_body_schemas
@@ -103,17 +101,6 @@ def test_every_operation_that_changes_something_declares_a_strict_body() -> None
         responses = SPEC["paths"][path][method]["responses"]
         assert responses["422"] == {"$ref": "#/components/responses/InvalidBody"}, path
     assert "fields" in SPEC["components"]["schemas"]["Error"]["properties"]["error"]["properties"]
-
-
-def test_the_route_table_and_the_spec_list_the_same_operations() -> None:
-    served = {
-        (method, path)
-        for path, handler in ROUTES
-        for method in METHODS
-        if getattr(handler, method) is not getattr(RequestHandler, method)
-    }
-    documented = {(method, path) for path, ops in SPEC["paths"].items() for method in ops}
-    assert served == documented
 
 
 def test_the_server_checks_bodies_against_this_spec() -> None:

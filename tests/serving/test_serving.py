@@ -227,7 +227,7 @@ def test_an_empty_window_for_a_model_without_imputation_is_a_clear_error(
 
 
 def test_entity_keys_and_feature_types_are_checked_by_name(demo: Workspace) -> None:
-    from mlops_lab.serving.limits import InvalidFieldError
+    from mlops_lab.errors import InvalidFieldError
 
     predictor = Predictor(demo, "churn@champion")
     # A list as a join key used to reach the online store and come back as a 503.
@@ -459,8 +459,8 @@ async def test_deployments_and_a_quick_try_through_the_jupyter_server(
 
 
 def test_an_unreachable_online_store_is_a_503_and_the_predictor_stays_up(demo: Workspace) -> None:
+    from mlops_lab.errors import OnlineStoreUnavailableError
     from mlops_lab.features.online import RedisOnlineStore
-    from mlops_lab.serving.predictor import OnlineStoreUnavailable
 
     predictor = Predictor(demo, "churn@champion")
     inputs = predictor.inputs_of(predictor.slots["champion"].current)
@@ -468,9 +468,9 @@ def test_an_unreachable_online_store_is_a_503_and_the_predictor_stays_up(demo: W
     working = inputs.reader.store
     inputs.reader.store = RedisOnlineStore("redis://127.0.0.1:1/0")  # nothing listens there
     try:
-        with pytest.raises(OnlineStoreUnavailable) as failed:
+        with pytest.raises(OnlineStoreUnavailableError) as failed:
             predictor.predict({"customer_id": "c00001"}, _offline(demo, "c00001"))
-        assert failed.value.http_status == 503 and "unavailable" in failed.value.message
+        assert failed.value.http_status == 503 and "cannot be reached" in failed.value.message
     finally:
         inputs.reader.store = working
     assert predictor.predict({"customer_id": "c00001"}, _offline(demo, "c00001"))["version"] == 1
