@@ -49,8 +49,9 @@ class SqliteRegistry:
             con.execute(
                 "INSERT OR IGNORE INTO registered_models VALUES (?, ?)", [name, self._now()]
             )
-            con.execute("INSERT OR IGNORE INTO artifacts VALUES (?, 1, 'application/x-skops')",
-                        [source])  # fmt: skip
+            con.execute(
+                "INSERT OR IGNORE INTO artifacts VALUES (?, 1, 'application/x-skops')", [source]
+            )
             row = con.execute(
                 "SELECT coalesce(max(version), 0) + 1 FROM model_versions WHERE name = ?", [name]
             ).fetchone()
@@ -76,11 +77,14 @@ class SqliteRegistry:
                 "SELECT version FROM aliases WHERE name = ? AND alias = ?", [name, alias]
             ).fetchone()
             now = self._now()
-            con.execute("INSERT OR REPLACE INTO aliases VALUES (?, ?, ?, ?)",
-                        [name, alias, version, now])  # fmt: skip
+            con.execute(
+                "INSERT OR REPLACE INTO aliases VALUES (?, ?, ?, ?)", [name, alias, version, now]
+            )
             previous = before[0] if before else None
-            con.execute("INSERT INTO alias_history VALUES (?, ?, ?, ?, ?, ?)",
-                        [name, alias, previous, version, reason, now])  # fmt: skip
+            con.execute(
+                "INSERT INTO alias_history VALUES (?, ?, ?, ?, ?, ?)",
+                [name, alias, previous, version, reason, now],
+            )
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
@@ -97,8 +101,9 @@ class SqliteRegistry:
             if same and same[0] is not None:
                 con.execute("COMMIT")
                 return int(same[0])
-            con.execute("INSERT OR IGNORE INTO artifacts VALUES (?, 1, 'application/parquet')",
-                        [digest])  # fmt: skip
+            con.execute(
+                "INSERT OR IGNORE INTO artifacts VALUES (?, 1, 'application/parquet')", [digest]
+            )
             con.execute("INSERT OR IGNORE INTO datasets VALUES (?)", [name])
             row = con.execute(
                 "SELECT coalesce(max(version), 0) + 1 FROM dataset_versions WHERE name = ?",

@@ -61,32 +61,57 @@ def main() -> None:
     finally:
         shutil.rmtree(root)
     print_table(
-        ("everyday call (one per call)", "n", "mlops-lab p50", "p90", "SQLite p50", "p90",
-         "p50 ratio"),
+        (
+            "everyday call (one per call)",
+            "n",
+            "mlops-lab p50",
+            "p90",
+            "SQLite p50",
+            "p90",
+            "p50 ratio",
+        ),
         [
-            (name, str(len(ours)), _ms(_pct(ours, 50)), _ms(_pct(ours, 90)),
-             _ms(_pct(base, 50)), _ms(_pct(base, 90)), f"{_pct(ours, 50) / _pct(base, 50):.2f}x")
+            (
+                name,
+                str(len(ours)),
+                _ms(_pct(ours, 50)),
+                _ms(_pct(ours, 90)),
+                _ms(_pct(base, 50)),
+                _ms(_pct(base, 90)),
+                f"{_pct(ours, 50) / _pct(base, 50):.2f}x",
+            )
             for name, ours, base in everyday
         ],
-    )  # fmt: skip
+    )
     print()
     print_table(
         ("writers at once", "writes", "mlops-lab", "SQLite", "ratio"),
         [
-            (f"{args.writers} processes: register + alias + dataset", str(n),
-             f"{n / ours:.0f} writes/s", f"{n / base:.0f} writes/s", f"{base / ours:.2f}x")
+            (
+                f"{args.writers} processes: register + alias + dataset",
+                str(n),
+                f"{n / ours:.0f} writes/s",
+                f"{n / base:.0f} writes/s",
+                f"{base / ours:.2f}x",
+            )
             for n, ours, base in concurrent
         ],
-    )  # fmt: skip
+    )
     print()
     print_table(
         ("operation", "n", "mlops-lab", "baseline", "ratio", "baseline is"),
         [
-            (name, str(n), f"{ours / n * 1e3:.3f} ms", f"{base / n * 1e3:.3f} ms",
-             f"{ours / base:.2f}x", what)
+            (
+                name,
+                str(n),
+                f"{ours / n * 1e3:.3f} ms",
+                f"{base / n * 1e3:.3f} ms",
+                f"{ours / base:.2f}x",
+                what,
+            )
             for name, n, ours, base, what in rows
         ],
-    )  # fmt: skip
+    )
 
 
 def _pct(values: list[float], q: int) -> float:
@@ -113,27 +138,40 @@ def _everyday(root: Path, calls: int) -> list[tuple[str, list[float], list[float
     ws = init_workspace(root / "ws")
     model_blob, model_size = ws.artifacts.write_blob([b"model bytes"])
     frame = pd.DataFrame({"x": [1, 2, 3]})
-    data_blobs = [ws.artifacts.write_blob([dataframe_to_parquet(frame.assign(i=i))])
-                  for i in range(calls)]  # fmt: skip
+    data_blobs = [
+        ws.artifacts.write_blob([dataframe_to_parquet(frame.assign(i=i))]) for i in range(calls)
+    ]
     columns = describe_columns(frame)
-    spec = VersionSpec(name="churn", flavor="skops", artifact_hash=model_blob, size=model_size,
-                       trusted=False, signature=None)  # fmt: skip
+    spec = VersionSpec(
+        name="churn",
+        flavor="skops",
+        artifact_hash=model_blob,
+        size=model_size,
+        trusted=False,
+        signature=None,
+    )
     register_versions(ws, [spec])  # the first call of a process opens the catalog (~20 ms)
     ours_register = _each(calls, lambda i: register_versions(ws, [spec]))
-    ours_alias = _each(calls, lambda i: promote(ws, "churn", 1 + i % calls, alias="champion",
-                                                 reason="benchmark"))  # fmt: skip
-    ours_dataset = _each(calls, lambda i: record_dataset_version(
-        ws, "customers", data_blobs[i][0], size=data_blobs[i][1], row_count=3,
-        columns=columns))  # fmt: skip
+    ours_alias = _each(
+        calls, lambda i: promote(ws, "churn", 1 + i % calls, alias="champion", reason="benchmark")
+    )
+    ours_dataset = _each(
+        calls,
+        lambda i: record_dataset_version(
+            ws, "customers", data_blobs[i][0], size=data_blobs[i][1], row_count=3, columns=columns
+        ),
+    )
     leases.release_all()
 
     registry = SqliteRegistry(root / "registry.sqlite")
     registry.create_version("churn", model_blob)
     base_register = _each(calls, lambda i: registry.create_version("churn", model_blob))
-    base_alias = _each(calls, lambda i: registry.set_alias("churn", "champion", 1 + i % calls,
-                                                           "benchmark"))  # fmt: skip
-    base_dataset = _each(calls, lambda i: registry.save_dataset(
-        "customers", data_blobs[i][0], 3, columns))  # fmt: skip
+    base_alias = _each(
+        calls, lambda i: registry.set_alias("churn", "champion", 1 + i % calls, "benchmark")
+    )
+    base_dataset = _each(
+        calls, lambda i: registry.save_dataset("customers", data_blobs[i][0], 3, columns)
+    )
     registry.close()
     return [
         ("register a model version", ours_register, base_register),
@@ -150,21 +188,25 @@ def _concurrent(root: Path, writers: int, each: int) -> list[tuple[int, float, f
     leases.release_all()
     ctx = multiprocessing.get_context("spawn")
     timings = []
-    for target, location in ((_ours_writer, str(ws.root)),
-                             (_sqlite_writer, str(root / "registry.sqlite"))):  # fmt: skip
+    for target, location in (
+        (_ours_writer, str(ws.root)),
+        (_sqlite_writer, str(root / "registry.sqlite")),
+    ):
         SqliteRegistry(root / "registry.sqlite").close()  # the schema, before the race
         with ctx.Pool(writers) as pool:
             start_at = time.time() + 2
-            spent = pool.starmap(target, [(location, w, each, blob, size, start_at)
-                                          for w in range(writers)])  # fmt: skip
+            spent = pool.starmap(
+                target, [(location, w, each, blob, size, start_at) for w in range(writers)]
+            )
         timings.append(max(spent))
     return [(writers * each * 3, timings[0], timings[1])]
 
 
 def _ours_writer(root: str, worker: int, each: int, blob: str, size: int, start_at: float) -> float:
     ws = open_workspace(root)
-    spec = VersionSpec(name="churn", flavor="skops", artifact_hash=blob, size=size, trusted=False,
-                       signature=None)  # fmt: skip
+    spec = VersionSpec(
+        name="churn", flavor="skops", artifact_hash=blob, size=size, trusted=False, signature=None
+    )
     columns = [{"name": "x", "dtype": "int64"}]
     while time.time() < start_at:
         time.sleep(0.001)

@@ -52,46 +52,57 @@ START = pd.Timestamp("2026-01-01", tz="UTC")
 def _data(events: int, customers: int, entity_rows: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     rng = np.random.default_rng(42)
     seconds = rng.integers(0, 90 * 86400, events)
-    tx = pd.DataFrame({
-        "customer_id": rng.integers(0, customers, events).astype("int64"),
-        "event_at": START + pd.to_timedelta(seconds, unit="s"),
-        "amount": np.round(rng.gamma(2.0, 20.0, events), 2),
-    })  # fmt: skip
-    entity = pd.DataFrame({
-        # some customers have only later events: their rows must be kept, with nulls
-        "customer_id": rng.integers(0, customers + customers // 20, entity_rows).astype("int64"),
-        "event_timestamp": START + pd.to_timedelta(rng.integers(0, 95 * 86400, entity_rows),
-                                                   unit="s"),
-    })  # fmt: skip
+    tx = pd.DataFrame(
+        {
+            "customer_id": rng.integers(0, customers, events).astype("int64"),
+            "event_at": START + pd.to_timedelta(seconds, unit="s"),
+            "amount": np.round(rng.gamma(2.0, 20.0, events), 2),
+        }
+    )
+    entity = pd.DataFrame(
+        {
+            # some customers have only later events: their rows must be kept, with nulls
+            "customer_id": rng.integers(0, customers + customers // 20, entity_rows).astype(
+                "int64"
+            ),
+            "event_timestamp": START
+            + pd.to_timedelta(rng.integers(0, 95 * 86400, entity_rows), unit="s"),
+        }
+    )
     return tx, entity
 
 
 def _snapshots(customers: int, days: int, seed: int, prefix: str) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     n = customers * days
-    return pd.DataFrame({
-        "customer_id": np.tile(np.arange(customers, dtype="int64"), days),
-        "day": START + pd.to_timedelta(np.repeat(np.arange(days), customers), unit="D"),
-        f"{prefix}_a": rng.normal(100, 20, n).round(2),
-        f"{prefix}_b": rng.integers(0, 50, n),
-        f"{prefix}_c": rng.random(n).round(4),
-        f"{prefix}_d": rng.integers(0, 1000, n),
-    })  # fmt: skip
+    return pd.DataFrame(
+        {
+            "customer_id": np.tile(np.arange(customers, dtype="int64"), days),
+            "day": START + pd.to_timedelta(np.repeat(np.arange(days), customers), unit="D"),
+            f"{prefix}_a": rng.normal(100, 20, n).round(2),
+            f"{prefix}_b": rng.integers(0, 50, n),
+            f"{prefix}_c": rng.random(n).round(4),
+            f"{prefix}_d": rng.integers(0, 1000, n),
+        }
+    )
 
 
 def _profiles(customers: int, seed: int) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     changes = rng.integers(1, 5, customers)
     n = int(changes.sum())
-    return pd.DataFrame({
-        "customer_id": np.repeat(np.arange(customers, dtype="int64"), changes),
-        "changed_at": START - pd.Timedelta(days=30)
-        + pd.to_timedelta(rng.integers(0, 120 * 86400, n), unit="s"),
-        "tier": rng.integers(1, 4, n),
-        "credit_limit": rng.normal(5000, 1000, n).round(0),
-        "age_years": rng.integers(18, 90, n),
-        "score": rng.random(n).round(4),
-    })  # fmt: skip
+    return pd.DataFrame(
+        {
+            "customer_id": np.repeat(np.arange(customers, dtype="int64"), changes),
+            "changed_at": START
+            - pd.Timedelta(days=30)
+            + pd.to_timedelta(rng.integers(0, 120 * 86400, n), unit="s"),
+            "tier": rng.integers(1, 4, n),
+            "credit_limit": rng.normal(5000, 1000, n).round(0),
+            "age_years": rng.integers(18, 90, n),
+            "score": rng.random(n).round(4),
+        }
+    )
 
 
 def _checksum(con: duckdb.DuckDBPyConnection, table: str, columns: list[str]) -> str:
@@ -129,9 +140,11 @@ def _window_baseline(entity_df: pd.DataFrame, events: str) -> pd.DataFrame:
         aggs = ", ".join(
             f"{f}(b.amount) FILTER (WHERE b.event_timestamp > e.event_timestamp "
             f"- INTERVAL {d} DAY) AS amount_{f}_{label}"
-            if d != 30 else f"{f}(b.amount) AS amount_{f}_{label}"
-            for d, label in WINDOWS for f in FUNCTIONS
-        )  # fmt: skip
+            if d != 30
+            else f"{f}(b.amount) AS amount_{f}_{label}"
+            for d, label in WINDOWS
+            for f in FUNCTIONS
+        )
         frame: pd.DataFrame = con.sql(
             f"SELECT any_value(e.customer_id) AS customer_id, "
             f"any_value(e.event_timestamp) AS event_timestamp, {aggs} "
@@ -196,8 +209,9 @@ def _previous_registration(source: str) -> None:
     try:
         aggs = ", ".join(
             f"{f}(b.amount) FILTER (WHERE b.ts > a.ts - INTERVAL {d} DAY)"
-            for d, _ in WINDOWS for f in FUNCTIONS
-        )  # fmt: skip
+            for d, _ in WINDOWS
+            for f in FUNCTIONS
+        )
         con.execute(
             "CREATE TEMP TABLE ev AS SELECT customer_id, event_at AS ts, amount "
             f"FROM read_parquet('{source}')"
@@ -233,14 +247,26 @@ def main() -> None:
         store.register_entity("customer", ["customer_id"])
         spec = [{"column": "amount", "functions": FUNCTIONS, "windows": [w for _, w in WINDOWS]}]
 
-        took = _timed(lambda: store.register_feature_view(
-            "spend", entity="customer", source="tx", timestamp="event_at", aggregations=spec,
-        ))  # fmt: skip
+        took = _timed(
+            lambda: store.register_feature_view(
+                "spend",
+                entity="customer",
+                source="tx",
+                timestamp="event_at",
+                aggregations=spec,
+            )
+        )
         events = str(ws.artifacts.local_path(store.get_feature_view("spend").table_artifact))
         before = _timed(lambda: _previous_registration(path))
-        rows.append(("register window view (events + stats + artifact)", f"{took:.2f} s",
-                     f"{before:.2f} s", f"{took / before:.2f}x",
-                     "baseline: the previous per-event window table alone"))  # fmt: skip
+        rows.append(
+            (
+                "register window view (events + stats + artifact)",
+                f"{took:.2f} s",
+                f"{before:.2f} s",
+                f"{took / before:.2f}x",
+                "baseline: the previous per-event window table alone",
+            )
+        )
 
         names = [f"amount_{f}_{label}" for _, label in WINDOWS for f in FUNCTIONS]
         refs = [f"spend:{n}" for n in names]
@@ -259,10 +285,15 @@ def main() -> None:
         empty_base = int((base_frames[-1].amount_count_7d == 0).sum())
         in_order = ours_frames[-1].customer_id.tolist() == entity_df.customer_id.tolist()
         con.close()
-        rows.append(("training frame, 10 window features", f"{ours:.2f} s", f"{base:.2f} s",
-                     f"{ours / base:.2f}x",
-                     f"range join by hand; checksums equal: {same}; rows kept in order: "
-                     f"{in_order}"))  # fmt: skip
+        rows.append(
+            (
+                "training frame, 10 window features",
+                f"{ours:.2f} s",
+                f"{base:.2f} s",
+                f"{ours / base:.2f}x",
+                f"range join by hand; checksums equal: {same}; rows kept in order: {in_order}",
+            )
+        )
         wrong = _as_of_event_empty_7d(entity_df, path)
         rows.append(
             (
@@ -275,14 +306,15 @@ def main() -> None:
         )
 
         # Plain views: two daily snapshot tables and a slowly changing profile table.
-        plain = [("daily_a", _snapshots(args.customers, args.snapshot_days, 1, "a"), "day"),
-                 ("daily_b", _snapshots(args.customers, args.snapshot_days, 2, "b"), "day"),
-                 ("profile", _profiles(args.customers, 3), "changed_at")]  # fmt: skip
+        plain = [
+            ("daily_a", _snapshots(args.customers, args.snapshot_days, 1, "a"), "day"),
+            ("daily_b", _snapshots(args.customers, args.snapshot_days, 2, "b"), "day"),
+            ("profile", _profiles(args.customers, 3), "changed_at"),
+        ]
         tables, plain_refs, plain_names = [], [], []
         for name, frame, ts in plain:
             save_dataset(ws, name, frame)
-            view = store.register_feature_view(name, entity="customer", source=name,
-                                               timestamp=ts)  # fmt: skip
+            view = store.register_feature_view(name, entity="customer", source=name, timestamp=ts)
             columns = view.feature_names
             tables.append((str(ws.artifacts.local_path(view.table_artifact)), columns))
             plain_refs += [f"{name}:{c}" for c in columns]
@@ -312,8 +344,15 @@ def main() -> None:
         # Online: the store holds the widest window's events; reads as of the data's end.
         end: datetime = tx.event_at.max().to_pydatetime()
         took = _timed(lambda: materialize(ws, "spend"))
-        rows.append(("materialize window view (embedded)", f"{took:.2f} s", "-", "-",
-                     "the events of the last 30 days"))  # fmt: skip
+        rows.append(
+            (
+                "materialize window view (embedded)",
+                f"{took:.2f} s",
+                "-",
+                "-",
+                "the events of the last 30 days",
+            )
+        )
         stores: list[tuple[str, RedisOnlineStore | None]] = [("embedded", None)]
         if args.redis:
             redis_store = RedisOnlineStore(args.redis)
@@ -351,8 +390,15 @@ def main() -> None:
                     f"{args.lookups} lookups, 10 features",
                 )
             )
-            rows.append((f"online windows, 1000 entities ({label})", f"p50 {b50:.2f} ms",
-                         f"p99 {b99:.2f} ms", "-", "50 batches"))  # fmt: skip
+            rows.append(
+                (
+                    f"online windows, 1000 entities ({label})",
+                    f"p50 {b50:.2f} ms",
+                    f"p99 {b99:.2f} ms",
+                    "-",
+                    "50 batches",
+                )
+            )
     finally:
         shutil.rmtree(root, ignore_errors=True)
     print_table(("measure", "mlops-lab", "baseline", "ratio", "notes"), rows)

@@ -62,10 +62,15 @@ def _notebook(path: Path, files: int) -> None:
 def _run(root: Path, name: str, *, observe: bool) -> tuple[dict[str, float], float, dict | None]:
     folder = root / ".mlops_lab" / name
     job = StageJob(
-        workspace_root=str(root), run_id=name, stage="bench", notebook="bench.ipynb",
-        parameters={}, output_path=str(folder / "executed.ipynb"),
-        manifest_path=str(folder / "manifest.jsonl"), observe_reads=observe,
-    )  # fmt: skip
+        workspace_root=str(root),
+        run_id=name,
+        stage="bench",
+        notebook="bench.ipynb",
+        parameters={},
+        output_path=str(folder / "executed.ipynb"),
+        manifest_path=str(folder / "manifest.jsonl"),
+        observe_reads=observe,
+    )
     start = time.perf_counter()
     outcome = execute_stage(job)
     wall = time.perf_counter() - start
@@ -116,12 +121,26 @@ def main() -> None:
         )
     off = statistics.median(w for _, w in results[False])
     on = statistics.median(w for _, w in results[True])
-    rows.append(["whole stage run (wall, incl. hashing)", f"{off * 1000:.0f}", f"{on * 1000:.0f}",
-                 f"{(on / off - 1) * 100:+.0f}%"])  # fmt: skip
-    rows.append(["cache check of the reads (stale_reason)", "-",
-                 f"{statistics.median(checks) * 1000:.1f}", ""])  # fmt: skip
-    print(f"Observed reads: median of {args.runs} runs each, ms; {len(reads['files'])} files, "
-          f"{len(reads['probes'])} probes recorded")  # fmt: skip
+    rows.append(
+        [
+            "whole stage run (wall, incl. hashing)",
+            f"{off * 1000:.0f}",
+            f"{on * 1000:.0f}",
+            f"{(on / off - 1) * 100:+.0f}%",
+        ]
+    )
+    rows.append(
+        [
+            "cache check of the reads (stale_reason)",
+            "-",
+            f"{statistics.median(checks) * 1000:.1f}",
+            "",
+        ]
+    )
+    print(
+        f"Observed reads: median of {args.runs} runs each, ms; {len(reads['files'])} files, "
+        f"{len(reads['probes'])} probes recorded"
+    )
     print_table(["work in the kernel", "without", "with observer", "overhead"], rows)
 
 

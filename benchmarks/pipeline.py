@@ -39,8 +39,11 @@ def _notebook(path: Path, body: str) -> None:
     notebook = new_notebook(
         cells=[new_code_cell("x = 1", metadata={"tags": ["parameters"]}), new_code_cell(body)]
     )
-    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                       "language": "python"}  # fmt: skip
+    notebook.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     nbformat.write(notebook, path)
 
 
@@ -99,29 +102,67 @@ def main() -> None:
         paths = [ws.root / f"trivial_{i}.ipynb" for i in range(args.stages)]
         raw = _raw(paths, root / "out.ipynb")
         ours, base = took / args.stages, sum(raw) / len(raw)
-        rows.append(("per stage, trivial notebook (mean)", f"{ours:.3f} s", f"{base:.3f} s",
-                     f"{ours / base:.2f}x", "raw papermill.execute_notebook"))  # fmt: skip
+        rows.append(
+            (
+                "per stage, trivial notebook (mean)",
+                f"{ours:.3f} s",
+                f"{base:.3f} s",
+                f"{ours / base:.2f}x",
+                "raw papermill.execute_notebook",
+            )
+        )
         ours, base = statistics.median(stage_times), statistics.median(raw)
-        rows.append(("per stage, trivial notebook (median)", f"{ours:.3f} s", f"{base:.3f} s",
-                     f"{ours / base:.2f}x", "same runs; a stall moves only the mean"))  # fmt: skip
+        rows.append(
+            (
+                "per stage, trivial notebook (median)",
+                f"{ours:.3f} s",
+                f"{base:.3f} s",
+                f"{ours / base:.2f}x",
+                "same runs; a stall moves only the mean",
+            )
+        )
 
         five = _pipeline(ws.root, "five", 5, "y = x * INDEX", chain=True)
         _run(five, "five")
         cached, _ = _run(five, "five")
         start = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "mlops_lab", "--workspace", str(ws.root), "run",
-                        "five"], check=True, capture_output=True)  # fmt: skip
+        subprocess.run(
+            [sys.executable, "-m", "mlops_lab", "--workspace", str(ws.root), "run", "five"],
+            check=True,
+            capture_output=True,
+        )
         command = time.perf_counter() - start
-        rows.append(("rerun unchanged 5 stages (cached)", f"{cached:.3f} s", "-", "-",
-                     "in-process Runner.run"))  # fmt: skip
-        rows.append(("rerun unchanged 5 stages (cached)", f"{command:.3f} s", "-", "-",
-                     "whole `mlops-lab run` process"))  # fmt: skip
+        rows.append(
+            (
+                "rerun unchanged 5 stages (cached)",
+                f"{cached:.3f} s",
+                "-",
+                "-",
+                "in-process Runner.run",
+            )
+        )
+        rows.append(
+            (
+                "rerun unchanged 5 stages (cached)",
+                f"{command:.3f} s",
+                "-",
+                "-",
+                "whole `mlops-lab run` process",
+            )
+        )
 
         wide = _pipeline(ws.root, "wide", 2, "import time\ntime.sleep(3)", chain=False)
         parallel, _ = _run(wide, "wide", jobs=2, force=True)
         sequential, _ = _run(wide, "wide", jobs=1, force=True)
-        rows.append(("two independent 3 s stages", f"{parallel:.2f} s", f"{sequential:.2f} s",
-                     f"{sequential / parallel:.2f}x faster", "--jobs 2 vs --jobs 1"))  # fmt: skip
+        rows.append(
+            (
+                "two independent 3 s stages",
+                f"{parallel:.2f} s",
+                f"{sequential:.2f} s",
+                f"{sequential / parallel:.2f}x faster",
+                "--jobs 2 vs --jobs 1",
+            )
+        )
 
         runs = max(1, args.stall_runs // args.stages)
         ours_times: list[float] = []
@@ -129,11 +170,24 @@ def main() -> None:
             _, durations = _run(trivial, "trivial", jobs=1, force=True)
             ours_times += durations
         raw_times = _raw(paths * runs, root / "out.ipynb")
-        rows.append((f"shutdown stalls over {len(ours_times)} notebook runs",
-                     str(_stalls(ours_times)), str(_stalls(raw_times)), "-",
-                     f"runs > median + {STALL_MARGIN:.0f} s, raw papermill"))  # fmt: skip
-        rows.append(("  slowest single notebook run", f"{max(ours_times):.2f} s",
-                     f"{max(raw_times):.2f} s", "-", "same runs"))  # fmt: skip
+        rows.append(
+            (
+                f"shutdown stalls over {len(ours_times)} notebook runs",
+                str(_stalls(ours_times)),
+                str(_stalls(raw_times)),
+                "-",
+                f"runs > median + {STALL_MARGIN:.0f} s, raw papermill",
+            )
+        )
+        rows.append(
+            (
+                "  slowest single notebook run",
+                f"{max(ours_times):.2f} s",
+                f"{max(raw_times):.2f} s",
+                "-",
+                "same runs",
+            )
+        )
     finally:
         shutil.rmtree(root, ignore_errors=True)
     print_table(("measure", "mlops-lab", "baseline", "ratio", "baseline is"), rows)

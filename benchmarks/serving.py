@@ -172,15 +172,28 @@ def _edge(port: int, bodies: list[bytes], *, big: bool) -> tuple[list[list[str]]
     def one_at_a_time(label: str) -> list[str]:
         result = asyncio.run(_drive(port, bodies, rate=None, seconds=3, connections=1))
         answers[0] += result["statuses"].get(200, 0)
-        return [label, "1 connection, sequential", f"{result['rate']:.0f}/s",
-                f"{result['p50']:.2f}", f"{result['p99']:.2f}",
-                str(sum(v for k, v in result["statuses"].items() if k != 200))]  # fmt: skip
+        return [
+            label,
+            "1 connection, sequential",
+            f"{result['rate']:.0f}/s",
+            f"{result['p50']:.2f}",
+            f"{result['p99']:.2f}",
+            str(sum(v for k, v in result["statuses"].items() if k != 200)),
+        ]
 
     rows = [one_at_a_time("fast path, before poison")]
     poison = asyncio.run(_drive(port, _poison(bodies), rate=1000, seconds=0.1, connections=1))
     refused = sum(v for k, v in poison["statuses"].items() if 400 <= k < 500)
-    rows.append(["100 poison bodies", f"{refused} refused 4xx", "-", "-", "-",
-                 str(poison["requests"] - refused)])  # fmt: skip
+    rows.append(
+        [
+            "100 poison bodies",
+            f"{refused} refused 4xx",
+            "-",
+            "-",
+            "-",
+            str(poison["requests"] - refused),
+        ]
+    )
     rows.append(one_at_a_time("fast path, after poison"))
     batch = b'{"instances": [' + b", ".join(bodies[:1000]) + b"]}"
     done = threading.Event()
@@ -197,16 +210,30 @@ def _edge(port: int, bodies: list[bytes], *, big: bool) -> tuple[list[list[str]]
         health.append(_post(port, "/health", b"")[1])
         time.sleep(0.005)
     health.sort()
-    rows.append(["/health during a 1,000-instance batch", f"batch {answered[0][1]:.2f} s",
-                 f"{len(health)} calls", f"{1000 * health[len(health) // 2]:.2f}" if health
-                 else "-", f"{1000 * health[-1]:.2f} (max)" if health else "-",
-                 str(answered[0][0]) if answered[0][0] != 200 else "0"])  # fmt: skip
+    rows.append(
+        [
+            "/health during a 1,000-instance batch",
+            f"batch {answered[0][1]:.2f} s",
+            f"{len(health)} calls",
+            f"{1000 * health[len(health) // 2]:.2f}" if health else "-",
+            f"{1000 * health[-1]:.2f} (max)" if health else "-",
+            str(answered[0][0]) if answered[0][0] != 200 else "0",
+        ]
+    )
     if big:
         huge = b'{"instances": [' + b", ".join(bodies[i % len(bodies)] for i in range(250_000))
         huge += b"]}"
         status, seconds = _post(port, "/predict", huge)
-        rows.append([f"250,000-instance body ({len(huge) / 1e6:.0f} MB)", f"answered {status}",
-                     "-", f"{1000 * seconds:.0f}", "-", "0" if status == 413 else "1"])  # fmt: skip
+        rows.append(
+            [
+                f"250,000-instance body ({len(huge) / 1e6:.0f} MB)",
+                f"answered {status}",
+                "-",
+                f"{1000 * seconds:.0f}",
+                "-",
+                "0" if status == 413 else "1",
+            ]
+        )
     answers[0] += 1000 if answered[0][0] == 200 else 0
     return rows, answers[0]
 

@@ -144,15 +144,28 @@ def save_dataset(
     validate_name(name)
     digest, size = workspace.artifacts.write_blob([dataframe_to_parquet(frame)])
     return record_dataset_version(
-        workspace, name, digest, size=size, row_count=len(frame),
-        columns=describe_columns(frame), run_id=run_id, stage=stage,
-    )  # fmt: skip
+        workspace,
+        name,
+        digest,
+        size=size,
+        row_count=len(frame),
+        columns=describe_columns(frame),
+        run_id=run_id,
+        stage=stage,
+    )
 
 
 def record_dataset_version(
-    workspace: Workspace, name: str, digest: str, *, size: int, row_count: int,
-    columns: list[dict[str, str]], run_id: str | None = None, stage: str | None = None,
-) -> DatasetVersion:  # fmt: skip
+    workspace: Workspace,
+    name: str,
+    digest: str,
+    *,
+    size: int,
+    row_count: int,
+    columns: list[dict[str, str]],
+    run_id: str | None = None,
+    stage: str | None = None,
+) -> DatasetVersion:
     """The catalog part of :func:`save_dataset` for a Parquet blob already stored."""
     validate_name(name)
 
@@ -166,16 +179,29 @@ def record_dataset_version(
         writer = cast("duckdb.DuckDBPyConnection", rec)
         register_artifact(writer, digest, size=size, media_type=PARQUET, run_id=run_id)
         created = DatasetVersion(
-            name=name, version=max(known, default=0) + 1, artifact_hash=digest,
-            row_count=row_count, columns=columns, run_id=run_id, stage=stage,
+            name=name,
+            version=max(known, default=0) + 1,
+            artifact_hash=digest,
+            row_count=row_count,
+            columns=columns,
+            run_id=run_id,
+            stage=stage,
             created_at=datetime.now(UTC),
-        )  # fmt: skip
+        )
         rec.execute("INSERT INTO datasets (name) VALUES (?) ON CONFLICT DO NOTHING", [name])
         rec.execute(
             f"INSERT INTO dataset_versions ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [name, created.version, digest, created.row_count, json.dumps(columns), run_id,
-             stage, created.created_at],
-        )  # fmt: skip
+            [
+                name,
+                created.version,
+                digest,
+                created.row_count,
+                json.dumps(columns),
+                run_id,
+                stage,
+                created.created_at,
+            ],
+        )
         known[created.version or 0] = created  # the memo's own dictionary
         return created
 

@@ -340,8 +340,13 @@ class RunContext:
 def _origin(name: str, version: int | None, digest: str, frame: pd.DataFrame) -> dict[str, Any]:
     """Where a loaded frame came from (pandas carries ``attrs`` to derived frames too,
     so the shape is kept to tell the dataset itself from a frame derived from it)."""
-    return {"name": name, "version": version, "hash": digest, "rows": len(frame),
-            "columns": [str(c) for c in frame.columns]}  # fmt: skip
+    return {
+        "name": name,
+        "version": version,
+        "hash": digest,
+        "rows": len(frame),
+        "columns": [str(c) for c in frame.columns],
+    }
 
 
 def loaded_from(frame: pd.DataFrame) -> dict[str, Any] | None:

@@ -17,9 +17,7 @@ from mlops_lab.pipelines import Runner, RunOptions, load_pipeline
 def test_the_demo_pipeline_runs_end_to_end_then_is_cached(tmp_path: Path) -> None:
     ws = init_demo_workspace(tmp_path / "demo")
     spec = load_pipeline(ws, "churn")
-    assert [s.name for s in spec.stages] == [
-        "generate", "features", "train", "evaluate", "monitor"
-    ]  # fmt: skip
+    assert [s.name for s in spec.stages] == ["generate", "features", "train", "evaluate", "monitor"]
     first = Runner(ws, spec, RunOptions(jobs=2)).run()
     assert first.status == "succeeded", [(s.stage, s.error_value) for s in first.stages]
     metrics = first.metrics["evaluate"]

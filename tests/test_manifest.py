@@ -20,6 +20,7 @@ WRITERS = (
     "run_context.py",
     "models/tracking.py",
     "evaluation/tracking.py",
+    "evaluation/monitoring.py",
     "features/registry.py",
     "features/entries.py",
 )

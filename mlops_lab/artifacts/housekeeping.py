@@ -71,9 +71,12 @@ def collect_garbage(
         removed_now = {o.hash for o in orphans if o.removed}
         stale_stamps = [d for d in stamps.stamped() if d not in on_disk or d in removed_now]
         stamps.forget(stale_stamps)
-    return GcReport(temp_files_removed=swept, orphans=orphans,
-                    missing=sorted(known - set(on_disk)),
-                    stamps_removed=len(stale_stamps))  # fmt: skip
+    return GcReport(
+        temp_files_removed=swept,
+        orphans=orphans,
+        missing=sorted(known - set(on_disk)),
+        stamps_removed=len(stale_stamps),
+    )
 
 
 def _registered(store: ArtifactStore, digest: str) -> bool:

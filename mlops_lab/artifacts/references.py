@@ -21,25 +21,53 @@ Reference = tuple[str, str, str]  # kind, name, how to re-create it
 
 # kind, query naming each user of the hash (one parameter), how to re-create it
 _USERS: tuple[tuple[str, str, str], ...] = (
-    ("dataset", "SELECT name, version FROM dataset_versions WHERE artifact_hash = ?",
-     "save the dataset again (or re-run the stage that produced it)"),
-    ("feature view table", "SELECT name, version FROM feature_view_versions "
-     "WHERE table_artifact = ?", "`mlops-lab features rebuild {name} --version {version}`"),
-    ("model", "SELECT name, version FROM model_versions WHERE artifact_hash = ?",
-     "register the model again from its training run"),
-    ("evaluation report", "SELECT id, NULL FROM evaluations WHERE details_artifact = ?",
-     "evaluate the model again"),
-    ("drift report", "SELECT id, NULL FROM drift_reports WHERE report_artifact = ?",
-     "check drift again"),
-    ("handoff report", "SELECT id, NULL FROM handoffs WHERE report_artifact = ?",
-     "check the notebook again"),
-    ("drift profile", "SELECT dataset_hash, NULL FROM drift_profiles "
-     "WHERE profile_artifact = ?", "check drift again"),
-    ("executed notebook", "SELECT run_id || ' stage ' || stage, NULL FROM stage_runs "
-     "WHERE executed_notebook = ?", "re-run the stage (`mlops-lab run --force`)"),
-    ("run artifact", "SELECT run_id || ' ' || stage || ' ' || name, NULL FROM run_artifacts "
-     "WHERE artifact_hash = ?", "re-run the stage that saved it"),
-)  # fmt: skip
+    (
+        "dataset",
+        "SELECT name, version FROM dataset_versions WHERE artifact_hash = ?",
+        "save the dataset again (or re-run the stage that produced it)",
+    ),
+    (
+        "feature view table",
+        "SELECT name, version FROM feature_view_versions WHERE table_artifact = ?",
+        "`mlops-lab features rebuild {name} --version {version}`",
+    ),
+    (
+        "model",
+        "SELECT name, version FROM model_versions WHERE artifact_hash = ?",
+        "register the model again from its training run",
+    ),
+    (
+        "evaluation report",
+        "SELECT id, NULL FROM evaluations WHERE details_artifact = ?",
+        "evaluate the model again",
+    ),
+    (
+        "drift report",
+        "SELECT id, NULL FROM drift_reports WHERE report_artifact = ?",
+        "check drift again",
+    ),
+    (
+        "handoff report",
+        "SELECT id, NULL FROM handoffs WHERE report_artifact = ?",
+        "check the notebook again",
+    ),
+    (
+        "drift profile",
+        "SELECT dataset_hash, NULL FROM drift_profiles WHERE profile_artifact = ?",
+        "check drift again",
+    ),
+    (
+        "executed notebook",
+        "SELECT run_id || ' stage ' || stage, NULL FROM stage_runs WHERE executed_notebook = ?",
+        "re-run the stage (`mlops-lab run --force`)",
+    ),
+    (
+        "run artifact",
+        "SELECT run_id || ' ' || stage || ' ' || name, NULL FROM run_artifacts "
+        "WHERE artifact_hash = ?",
+        "re-run the stage that saved it",
+    ),
+)
 _LIMIT = 5
 
 

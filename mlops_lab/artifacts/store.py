@@ -315,8 +315,10 @@ class ArtifactStore:
         self._check(digest, hash_file(path))
         after = path.stat()
         if (before.st_mtime_ns, before.st_ctime_ns, before.st_ino) == (
-            after.st_mtime_ns, after.st_ctime_ns, after.st_ino,
-        ):  # fmt: skip
+            after.st_mtime_ns,
+            after.st_ctime_ns,
+            after.st_ino,
+        ):
             self.stamps.record(digest, after)
 
     def _intact(self, digest: str) -> bool:

@@ -196,8 +196,11 @@ class Journal:
     def _reject(self, record: dict[str, Any], error: Exception) -> None:
         log.error(
             "catalog journal %s: record %s could not be applied (%s); kept in %s",
-            self.path, record.get("id"), error, self.rejected,
-        )  # fmt: skip
+            self.path,
+            record.get("id"),
+            error,
+            self.rejected,
+        )
         with self.rejected.open("a", encoding="utf-8") as handle:
             handle.write(json.dumps({"error": str(error), "record": record}) + "\n")
             handle.flush()

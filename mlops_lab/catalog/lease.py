@@ -291,8 +291,9 @@ class Lease:
         """
         log.warning(
             "catalog %s changed while this process held it (replaced or restored?); "
-            "reopening it without writing to it", self.path,
-        )  # fmt: skip
+            "reopening it without writing to it",
+            self.path,
+        )
         con, fd = self.con, self.lock_fd
         self.con, self.lock_fd, self.identity = None, None, None
         self.memo.clear()

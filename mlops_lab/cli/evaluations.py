@@ -21,13 +21,13 @@ def evaluations() -> None:
 @click.option("--offset", type=int, default=0, show_default=True)
 @json_option
 @click.pass_context
-def list_evaluations_(ctx: click.Context, model: str | None, limit: int, offset: int,
-                      as_json: bool) -> None:  # fmt: skip
+def list_evaluations_(
+    ctx: click.Context, model: str | None, limit: int, offset: int, as_json: bool
+) -> None:
     """List evaluations, newest model versions first."""
     from mlops_lab.evaluation import list_evaluations
 
-    found, total = list_evaluations(current_workspace(ctx), model=model, limit=limit,
-                                    offset=offset)  # fmt: skip
+    found, total = list_evaluations(current_workspace(ctx), model=model, limit=limit, offset=offset)
     if as_json:
         emit_json({"evaluations": found, "total": total})
         return
@@ -37,9 +37,16 @@ def list_evaluations_(ctx: click.Context, model: str | None, limit: int, offset:
     names = [n for n in SHOWN if any(n in e["metrics"] for e in found)]
     print_table(
         ["id", "model", "dataset", *names],
-        [[e["id"], f"{e['model']}/{e['version']}", f"{e['dataset']}@{e['dataset_version']}",
-          *(_number(e["metrics"].get(n)) for n in names)] for e in found],
-    )  # fmt: skip
+        [
+            [
+                e["id"],
+                f"{e['model']}/{e['version']}",
+                f"{e['dataset']}@{e['dataset_version']}",
+                *(_number(e["metrics"].get(n)) for n in names),
+            ]
+            for e in found
+        ],
+    )
 
 
 def _number(value: object) -> str:
@@ -68,9 +75,18 @@ def list_drift(ctx: click.Context, limit: int, as_json: bool) -> None:
         return
     print_table(
         ["id", "current", "reference", "verdict", "drifted", "alert"],
-        [[r["id"], r["current"], r["reference"], r["verdict"],
-          f"{len(r['drifted'])}/{r['columns_checked']}", r["alert_id"] or "-"] for r in reports],
-    )  # fmt: skip
+        [
+            [
+                r["id"],
+                r["current"],
+                r["reference"],
+                r["verdict"],
+                f"{len(r['drifted'])}/{r['columns_checked']}",
+                r["alert_id"] or "-",
+            ]
+            for r in reports
+        ],
+    )
 
 
 @drift.command("show")
@@ -88,10 +104,19 @@ def show_drift(ctx: click.Context, report_id: str, as_json: bool) -> None:
     click.echo(f"{report['current']} vs {report['reference']}: {report['verdict']}")
     print_table(
         ["column", "drifted", "test", "p (BH)", "effect", "size", "PSI"],
-        [[c["column"], "yes" if c["drifted"] else "", c["test"], f"{c['p_adjusted']:.3g}",
-          c["effect"], _number(c["effect_size"]), f"{c['psi']:.3f}"]
-         for c in sorted(report["columns"], key=lambda c: not c["drifted"])],
-    )  # fmt: skip
+        [
+            [
+                c["column"],
+                "yes" if c["drifted"] else "",
+                c["test"],
+                f"{c['p_adjusted']:.3g}",
+                c["effect"],
+                _number(c["effect_size"]),
+                f"{c['psi']:.3f}",
+            ]
+            for c in sorted(report["columns"], key=lambda c: not c["drifted"])
+        ],
+    )
 
 
 @click.group()
@@ -100,8 +125,9 @@ def alerts() -> None:
 
 
 @alerts.command("list")
-@click.option("--status", type=click.Choice(["open", "closed", "all"]), default="open",
-              show_default=True)  # fmt: skip
+@click.option(
+    "--status", type=click.Choice(["open", "closed", "all"]), default="open", show_default=True
+)
 @json_option
 @click.pass_context
 def list_alerts_(ctx: click.Context, status: str, as_json: bool) -> None:
@@ -117,6 +143,8 @@ def list_alerts_(ctx: click.Context, status: str, as_json: bool) -> None:
         return
     print_table(
         ["id", "pipeline", "kind", "status", "created", "message"],
-        [[a["id"], a["pipeline"], a["kind"], a["status"], a["created_at"][:19], a["message"]]
-         for a in found],
-    )  # fmt: skip
+        [
+            [a["id"], a["pipeline"], a["kind"], a["status"], a["created_at"][:19], a["message"]]
+            for a in found
+        ],
+    )

@@ -23,11 +23,18 @@ def _print_views(views: list[dict[str, object]], total: int) -> None:
     print_table(
         ["view", "version", "entity", "features", "owner", "tags", "fresh up to"],
         [
-            [v["name"], v["version"], v["entity"], v["feature_count"], v["owner"] or "-",
-             ",".join(v["tags"]) or "-", v["freshness"] or "-"]  # type: ignore[arg-type]
+            [
+                v["name"],
+                v["version"],
+                v["entity"],
+                v["feature_count"],
+                v["owner"] or "-",
+                ",".join(v["tags"]) or "-",  # type: ignore[arg-type]
+                v["freshness"] or "-",
+            ]
             for v in views
         ],
-    )  # fmt: skip
+    )
     if total > len(views):
         click.echo(f"({total} views; use --offset for more)")
 
@@ -100,11 +107,18 @@ def show(ctx: click.Context, view: str, version: int | None, as_json: bool) -> N
     print_table(
         ["feature", "dtype", "nulls", "min", "max", "mean", "distinct"],
         [
-            [f["name"], f["dtype"], f"{f['null_share']:.1%}", _num(f["min"]), _num(f["max"]),
-             _num(f["mean"]), f["distinct"]]
+            [
+                f["name"],
+                f["dtype"],
+                f"{f['null_share']:.1%}",
+                _num(f["min"]),
+                _num(f["max"]),
+                _num(f["mean"]),
+                f["distinct"],
+            ]
             for f in found.features
         ],
-    )  # fmt: skip
+    )
     for use in used:
         click.echo(f"used by {use['kind']} {use['id']} ({use['feature']}, v{use['version']})")
 
@@ -120,9 +134,12 @@ def _num(value: object) -> str:
 @json_option
 @click.pass_context
 def materialize(
-    ctx: click.Context, views: tuple[str, ...], start: datetime | None, end: datetime | None,
+    ctx: click.Context,
+    views: tuple[str, ...],
+    start: datetime | None,
+    end: datetime | None,
     as_json: bool,
-) -> None:  # fmt: skip
+) -> None:
     """Copy what is new of VIEWS into the online store (incremental)."""
     from datetime import UTC
 
@@ -130,10 +147,14 @@ def materialize(
 
     workspace = current_workspace(ctx)
     results = [
-        run(workspace, view, start=start.replace(tzinfo=UTC) if start else None,
-            end=end.replace(tzinfo=UTC) if end else None)
+        run(
+            workspace,
+            view,
+            start=start.replace(tzinfo=UTC) if start else None,
+            end=end.replace(tzinfo=UTC) if end else None,
+        )
         for view in views
-    ]  # fmt: skip
+    ]
     if as_json:
         emit_json({"materialized": results})
         return
@@ -193,9 +214,11 @@ def consistency(
     from mlops_lab.serving.consistency import check_consistency
 
     report = check_consistency(
-        current_workspace(ctx), view, since=since.replace(tzinfo=UTC) if since else None,
+        current_workspace(ctx),
+        view,
+        since=since.replace(tzinfo=UTC) if since else None,
         alert_pipeline=pipeline,
-    )  # fmt: skip
+    )
     if as_json:
         emit_json(report)
     else:
@@ -206,9 +229,11 @@ def consistency(
         if report["features"]:
             print_table(
                 ["feature", "checked", "mismatches", "rate"],
-                [[f["feature"], f["checked"], f["mismatches"], f"{f['rate']:.2%}"]
-                 for f in report["features"]],
-            )  # fmt: skip
+                [
+                    [f["feature"], f["checked"], f["mismatches"], f"{f['rate']:.2%}"]
+                    for f in report["features"]
+                ],
+            )
         for feature in report["features"]:
             for example in feature["examples"]:
                 click.echo(

@@ -29,9 +29,11 @@ def list_(ctx: click.Context, as_json: bool) -> None:
         return
     print_table(
         ["model", "latest", "versions", "aliases"],
-        [[m["name"], m["latest"], m["versions"], ", ".join(m["aliases"] or []) or "-"]
-         for m in found],
-    )  # fmt: skip
+        [
+            [m["name"], m["latest"], m["versions"], ", ".join(m["aliases"] or []) or "-"]
+            for m in found
+        ],
+    )
 
 
 @models.command()
@@ -49,18 +51,24 @@ def show(ctx: click.Context, ref: str, as_json: bool) -> None:
         emit_json({**version.to_dict(), "alias_history": history})
         return
     aliases = ", ".join(version.aliases) or "-"
-    click.echo(f"{version.name}/{version.version}  {version.flavor}"
-               f"{' (trusted)' if version.trusted else ''}  aliases: {aliases}")  # fmt: skip
+    click.echo(
+        f"{version.name}/{version.version}  {version.flavor}"
+        f"{' (trusted)' if version.trusted else ''}  aliases: {aliases}"
+    )
     if version.signature:
         inputs = ", ".join(f"{c['name']}:{c['dtype']}" for c in version.signature["inputs"])
         output = version.signature["output"]
         click.echo(
             f"inputs: {inputs} -> {output.get('kind') if isinstance(output, dict) else output}"
         )
-    click.echo(f"run {version.run_id or '-'}, stage {version.stage or '-'}, training data "
-               f"{version.training_dataset or '-'}")  # fmt: skip
-    click.echo(f"notebook {version.notebook or '-'} ({(version.notebook_hash or '-')[:12]}), "
-               f"feature views {', '.join(version.feature_views) or '-'}")  # fmt: skip
+    click.echo(
+        f"run {version.run_id or '-'}, stage {version.stage or '-'}, training data "
+        f"{version.training_dataset or '-'}"
+    )
+    click.echo(
+        f"notebook {version.notebook or '-'} ({(version.notebook_hash or '-')[:12]}), "
+        f"feature views {', '.join(version.feature_views) or '-'}"
+    )
     if version.parameters:
         click.echo("parameters: " + ", ".join(f"{k}={v}" for k, v in version.parameters.items()))
     for entry in history:
@@ -78,8 +86,9 @@ def show(ctx: click.Context, ref: str, as_json: bool) -> None:
 @click.option("--reason", required=True, help="Why; kept in the alias history.")
 @json_option
 @click.pass_context
-def promote(ctx: click.Context, name: str, version: int, alias: str, reason: str,
-            as_json: bool) -> None:  # fmt: skip
+def promote(
+    ctx: click.Context, name: str, version: int, alias: str, reason: str, as_json: bool
+) -> None:
     """Point an alias of model NAME at VERSION, recording who, when and why."""
     from mlops_lab.models import promote as move
 

@@ -32,17 +32,34 @@ def _overrides(values: tuple[str, ...]) -> dict[str, Any]:
 
 def _run_options(func: Any) -> Any:
     options = [
-        click.option("-p", "--param", "params", multiple=True, metavar="NAME=VALUE",
-                     help="Override a notebook parameter (value parsed as YAML: 3, 0.5, true, "
-                     "[1, 2]). Repeatable."),
-        click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
-                     help="Stages run at once (default: number of cores)."),
-        click.option("--executor", type=click.Choice(["local", "dask"]), default="local",
-                     show_default=True, help="Where stages run."),
-        click.option("--scheduler", metavar="ADDRESS",
-                     help="Dask scheduler address, with --executor dask."),
+        click.option(
+            "-p",
+            "--param",
+            "params",
+            multiple=True,
+            metavar="NAME=VALUE",
+            help="Override a notebook parameter (value parsed as YAML: 3, 0.5, true, "
+            "[1, 2]). Repeatable.",
+        ),
+        click.option(
+            "-j",
+            "--jobs",
+            type=click.IntRange(min=1),
+            default=None,
+            help="Stages run at once (default: number of cores).",
+        ),
+        click.option(
+            "--executor",
+            type=click.Choice(["local", "dask"]),
+            default="local",
+            show_default=True,
+            help="Where stages run.",
+        ),
+        click.option(
+            "--scheduler", metavar="ADDRESS", help="Dask scheduler address, with --executor dask."
+        ),
         json_option,
-    ]  # fmt: skip
+    ]
     for option in reversed(options):
         func = option(func)
     return func
@@ -77,17 +94,30 @@ def _finish(record: RunRecord, as_json: bool) -> None:
 @click.option("--force", is_flag=True, help="Run every selected stage even if cached.")
 @click.option("--only", "only", metavar="STAGE", help="Run just this stage (upstream from cache).")
 @click.option("--from", "from_stage", metavar="STAGE", help="Run this stage and all downstream.")
-@click.option("--kernel", metavar="NAME",
-              help="With --notebook: run it in this installed kernel (`jupyter kernelspec "
-              "list`) instead of the notebook's own.")  # fmt: skip
+@click.option(
+    "--kernel",
+    metavar="NAME",
+    help="With --notebook: run it in this installed kernel (`jupyter kernelspec "
+    "list`) instead of the notebook's own.",
+)
 @click.option("--run-id", hidden=True, help="Carry out a run recorded by the REST API.")
 @_run_options
 @click.pass_context
 def run(
-    ctx: click.Context, pipeline: str | None, notebook: str | None, force: bool, only: str | None,
-    from_stage: str | None, kernel: str | None, run_id: str | None, params: tuple[str, ...],
-    jobs: int | None, executor: str, scheduler: str | None, as_json: bool,
-) -> None:  # fmt: skip
+    ctx: click.Context,
+    pipeline: str | None,
+    notebook: str | None,
+    force: bool,
+    only: str | None,
+    from_stage: str | None,
+    kernel: str | None,
+    run_id: str | None,
+    params: tuple[str, ...],
+    jobs: int | None,
+    executor: str,
+    scheduler: str | None,
+    as_json: bool,
+) -> None:
     """Run PIPELINE (the only one when there is one) with papermill, skipping cached stages.
 
     Exits 1 if a stage fails, printing the failing cell (the saved notebook's,
@@ -101,9 +131,15 @@ def run(
         workspace, pipeline=pipeline, notebook=notebook, overrides=overrides, kernel=kernel
     )
     options = _options(
-        jobs, executor, scheduler, force=force, only=only, from_stage=from_stage,
-        run_id=run_id, parameters=overrides,
-    )  # fmt: skip
+        jobs,
+        executor,
+        scheduler,
+        force=force,
+        only=only,
+        from_stage=from_stage,
+        run_id=run_id,
+        parameters=overrides,
+    )
     with TerminalProgress(spec) as progress:
         record = run_pipeline(workspace, spec, options, on_event=None if as_json else progress)
     _finish(record, as_json)
@@ -115,9 +151,14 @@ def _trigger_command(trigger: str, doc: str) -> click.Command:
     @_run_options
     @click.pass_context
     def command(
-        ctx: click.Context, pipeline: str | None, params: tuple[str, ...], jobs: int | None,
-        executor: str, scheduler: str | None, as_json: bool,
-    ) -> None:  # fmt: skip
+        ctx: click.Context,
+        pipeline: str | None,
+        params: tuple[str, ...],
+        jobs: int | None,
+        executor: str,
+        scheduler: str | None,
+        as_json: bool,
+    ) -> None:
         workspace = current_workspace(ctx)
         overrides = _overrides(params)
         spec = resolve_pipeline(workspace, pipeline=pipeline, overrides=overrides)
@@ -168,9 +209,13 @@ def runs() -> None:
 @json_option
 @click.pass_context
 def list_(
-    ctx: click.Context, pipeline: str | None, status: str | None, limit: int, offset: int,
+    ctx: click.Context,
+    pipeline: str | None,
+    status: str | None,
+    limit: int,
+    offset: int,
     as_json: bool,
-) -> None:  # fmt: skip
+) -> None:
     """List runs, newest first."""
     found, total = list_runs(
         current_workspace(ctx).catalog, pipeline=pipeline, status=status, limit=limit, offset=offset
@@ -185,14 +230,17 @@ def list_(
         ["run", "pipeline", "status", "trigger", "started", "duration", "stages"],
         [
             [
-                r.id, r.pipeline or r.notebook or "-", r.status, r.trigger,
+                r.id,
+                r.pipeline or r.notebook or "-",
+                r.status,
+                r.trigger,
                 f"{r.started_at:%Y-%m-%d %H:%M:%S}",
                 f"{r.duration_s:.1f} s" if r.duration_s is not None else "-",
                 " ".join(f"{s.stage}:{s.status}" for s in r.stages),
             ]
             for r in found
         ],
-    )  # fmt: skip
+    )
     if total > offset + len(found):
         click.echo(f"({total} runs; next page: --offset {offset + len(found)})")
 
@@ -231,8 +279,12 @@ def cancel(ctx: click.Context, run_id: str, as_json: bool) -> None:
 @runs.command()
 @click.argument("run_id")
 @click.argument("stage")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write here instead of standard output.")  # fmt: skip
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write here instead of standard output.",
+)
 @json_errors_option
 @click.pass_context
 def notebook(ctx: click.Context, run_id: str, stage: str, output: Path | None) -> None:

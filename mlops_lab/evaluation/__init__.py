@@ -2,6 +2,7 @@
 gate, drift reports with alerts, and A/B tests."""
 
 from mlops_lab.evaluation.drift import ColumnRule
+from mlops_lab.evaluation.monitoring import ab_test, check_drift
 from mlops_lab.evaluation.report import DriftReport
 from mlops_lab.evaluation.store import (
     Evaluation,
@@ -13,7 +14,7 @@ from mlops_lab.evaluation.store import (
     list_drift_reports,
     list_evaluations,
 )
-from mlops_lab.evaluation.tracking import ab_test, check_drift, compare, evaluate
+from mlops_lab.evaluation.tracking import compare, evaluate
 
 __all__ = [
     "ColumnRule",

@@ -26,9 +26,14 @@ def _kind(outcome: pd.Series) -> str:
 
 
 def ab_results(
-    frame: pd.DataFrame, *, variant: str, outcome: str, kind: str | None = None,
-    control: str | None = None, confidence: float = 0.95,
-) -> dict[str, Any]:  # fmt: skip
+    frame: pd.DataFrame,
+    *,
+    variant: str,
+    outcome: str,
+    kind: str | None = None,
+    control: str | None = None,
+    confidence: float = 0.95,
+) -> dict[str, Any]:
     from scipy import stats
 
     for column in (variant, outcome):
@@ -52,8 +57,10 @@ def ab_results(
         raise InvalidInputError(f"No variant {control!r} (variants: {', '.join(sorted(groups))}).")
     z_crit = float(stats.norm.ppf(1 - (1 - confidence) / 2))
     base = groups[control]
-    variants = [{"variant": k, "n": int(v.size), "value": float(v.mean())}
-                for k, v in sorted(groups.items())]  # fmt: skip
+    variants = [
+        {"variant": k, "n": int(v.size), "value": float(v.mean())}
+        for k, v in sorted(groups.items())
+    ]
     comparisons = []
     for name, values in sorted(groups.items()):
         if name == control:
@@ -63,13 +70,25 @@ def ab_results(
         else:
             result = stats.ttest_ind(values, base, equal_var=False)
             ci = result.confidence_interval(confidence)
-            comparisons.append({
-                "variant": name, "test": "Welch t", "statistic": float(result.statistic),
-                "p_value": float(result.pvalue), "difference": float(values.mean() - base.mean()),
-                "ci_low": float(ci.low), "ci_high": float(ci.high), "df": float(result.df),
-            })  # fmt: skip
-    return {"kind": kind, "control": control, "confidence": confidence,
-            "variants": variants, "comparisons": comparisons}  # fmt: skip
+            comparisons.append(
+                {
+                    "variant": name,
+                    "test": "Welch t",
+                    "statistic": float(result.statistic),
+                    "p_value": float(result.pvalue),
+                    "difference": float(values.mean() - base.mean()),
+                    "ci_low": float(ci.low),
+                    "ci_high": float(ci.high),
+                    "df": float(result.df),
+                }
+            )
+    return {
+        "kind": kind,
+        "control": control,
+        "confidence": confidence,
+        "variants": variants,
+        "comparisons": comparisons,
+    }
 
 
 def _proportions(name: str, values: np.ndarray, base: np.ndarray, z_crit: float) -> dict[str, Any]:
@@ -82,7 +101,11 @@ def _proportions(name: str, values: np.ndarray, base: np.ndarray, z_crit: float)
     z = (p1 - p0) / se_pooled if se_pooled > 0 else 0.0
     se = math.sqrt(p1 * (1 - p1) / n1 + p0 * (1 - p0) / n0)
     return {
-        "variant": name, "test": "two-proportion z", "statistic": float(z),
-        "p_value": float(2 * stats.norm.sf(abs(z))), "difference": float(p1 - p0),
-        "ci_low": float(p1 - p0 - z_crit * se), "ci_high": float(p1 - p0 + z_crit * se),
-    }  # fmt: skip
+        "variant": name,
+        "test": "two-proportion z",
+        "statistic": float(z),
+        "p_value": float(2 * stats.norm.sf(abs(z))),
+        "difference": float(p1 - p0),
+        "ci_low": float(p1 - p0 - z_crit * se),
+        "ci_high": float(p1 - p0 + z_crit * se),
+    }

@@ -72,8 +72,13 @@ def paired_bootstrap(
     tail = (1 - confidence) / 2
     low, high = np.quantile(diffs, [tail, 1 - tail])
     return {
-        "baseline_value": base_value, "candidate_value": cand_value,
+        "baseline_value": base_value,
+        "candidate_value": cand_value,
         "difference": sign * (cand_value - base_value),
-        "ci_low": float(low), "ci_high": float(high), "confidence": confidence,
-        "n_boot": n_boot, "rows": len(y), "higher_is_better": sign > 0,
-    }  # fmt: skip
+        "ci_low": float(low),
+        "ci_high": float(high),
+        "confidence": confidence,
+        "n_boot": n_boot,
+        "rows": len(y),
+        "higher_is_better": sign > 0,
+    }

@@ -170,8 +170,12 @@ class ColumnDrift:
     def to_dict(self) -> dict[str, Any]:
         data = dict(self.__dict__)
         rule = data.pop("rule")
-        data.update(method=rule.method, alpha=rule.alpha, effect_floor=rule.effect_floor,
-                    threshold=rule.threshold)  # fmt: skip
+        data.update(
+            method=rule.method,
+            alpha=rule.alpha,
+            effect_floor=rule.effect_floor,
+            threshold=rule.threshold,
+        )
         return {k: _finite(v) for k, v in data.items()}
 
 
@@ -199,11 +203,15 @@ def build_profile(frame: pd.DataFrame, columns: list[str]) -> Profile:
             psi_edges = np.unique(np.quantile(kept, np.linspace(0, 1, _PSI_BINS + 1)[1:-1]))
             hist_edges = np.histogram_bin_edges(kept, bins=_HIST_BINS)
             numeric[name] = NumericProfile(
-                values=kept, mean=float(kept.mean()), std=float(kept.std()),
-                missing=int(values.size - kept.size), psi_edges=psi_edges,
+                values=kept,
+                mean=float(kept.mean()),
+                std=float(kept.std()),
+                missing=int(values.size - kept.size),
+                psi_edges=psi_edges,
                 psi_fractions=_bin_fractions(kept, psi_edges),
-                hist_edges=hist_edges, hist_fractions=_hist_fractions(kept, hist_edges),
-            )  # fmt: skip
+                hist_edges=hist_edges,
+                hist_fractions=_hist_fractions(kept, hist_edges),
+            )
         else:
             counts = series.astype("string").value_counts(dropna=True)
             categorical[name] = CategoricalProfile(
@@ -251,16 +259,22 @@ def _numeric(name: str, ref: NumericProfile, series: pd.Series) -> dict[str, Any
     wasserstein = float(np.dot(np.abs(cdf1[:-1] - cdf2[:-1]), np.diff(merged)))
     effect = wasserstein / ref.std if ref.std > 0 else (0.0 if wasserstein == 0 else math.inf)
     return {
-        "kind": "numeric", "test": "ks", "statistic": d, "p_value": p,
-        "effect": "wasserstein_norm", "effect_size": effect,
+        "kind": "numeric",
+        "test": "ks",
+        "statistic": d,
+        "p_value": p,
+        "effect": "wasserstein_norm",
+        "effect_size": effect,
         "psi": _psi(ref.psi_fractions, _bin_fractions(cur, ref.psi_edges)),
-        "reference_rows": n1, "current_rows": n2,
+        "reference_rows": n1,
+        "current_rows": n2,
         "histogram": {
-            "edges": ref.hist_edges.tolist(), "categories": None,
+            "edges": ref.hist_edges.tolist(),
+            "categories": None,
             "reference": ref.hist_fractions.tolist(),
             "current": _hist_fractions(cur, ref.hist_edges).tolist(),
         },
-    }  # fmt: skip
+    }
 
 
 def _merged_cdfs(ref: np.ndarray, cur: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -277,8 +291,9 @@ def _merged_cdfs(ref: np.ndarray, cur: np.ndarray) -> tuple[np.ndarray, ...]:
     new_value = merged[1:] != merged[:-1]
     if not new_value.all():  # ties: every equal value takes the counts at its last copy
         last_of_run = np.flatnonzero(np.append(new_value, True))
-        at_end = last_of_run[np.repeat(np.arange(last_of_run.size),
-                                       np.diff(np.append(-1, last_of_run)))]  # fmt: skip
+        at_end = last_of_run[
+            np.repeat(np.arange(last_of_run.size), np.diff(np.append(-1, last_of_run)))
+        ]
         from_ref, position = from_ref[at_end], at_end + 1
     return merged, from_ref / ref.size, (position - from_ref) / cur.size
 
@@ -290,8 +305,10 @@ def _categorical(name: str, ref: CategoricalProfile, series: pd.Series) -> dict[
     counts = series.astype("string").value_counts(dropna=True)
     current = {str(k): int(v) for k, v in counts.items()}
     categories = sorted(set(ref.counts) | set(current))
-    table = np.array([[ref.counts.get(c, 0) for c in categories],
-                      [current.get(c, 0) for c in categories]], dtype=float)  # fmt: skip
+    table = np.array(
+        [[ref.counts.get(c, 0) for c in categories], [current.get(c, 0) for c in categories]],
+        dtype=float,
+    )
     n1, n2 = int(table[0].sum()), int(table[1].sum())
     if n2 == 0:
         raise InvalidInputError(f"Current column {name!r} has no values.")
@@ -302,12 +319,22 @@ def _categorical(name: str, ref: CategoricalProfile, series: pd.Series) -> dict[
         statistic, p = float(result.statistic), float(result.pvalue)
     ref_p, cur_p = table[0] / max(n1, 1), table[1] / max(n2, 1)
     return {
-        "kind": "categorical", "test": "chi2", "statistic": statistic, "p_value": p,
-        "effect": "jensen_shannon", "effect_size": float(jensenshannon(ref_p, cur_p, base=2)),
-        "psi": _psi(ref_p, cur_p), "reference_rows": n1, "current_rows": n2,
-        "histogram": {"edges": None, "categories": categories,
-                      "reference": ref_p.tolist(), "current": cur_p.tolist()},
-    }  # fmt: skip
+        "kind": "categorical",
+        "test": "chi2",
+        "statistic": statistic,
+        "p_value": p,
+        "effect": "jensen_shannon",
+        "effect_size": float(jensenshannon(ref_p, cur_p, base=2)),
+        "psi": _psi(ref_p, cur_p),
+        "reference_rows": n1,
+        "current_rows": n2,
+        "histogram": {
+            "edges": None,
+            "categories": categories,
+            "reference": ref_p.tolist(),
+            "current": cur_p.tolist(),
+        },
+    }
 
 
 def compare_to_profile(
@@ -332,8 +359,15 @@ def compare_to_profile(
     results = []
     for (name, r), p_adj in zip(raw, adjusted, strict=True):
         rule = rules.get(name, ColumnRule())
-        results.append(ColumnDrift(column=name, p_adjusted=float(p_adj), rule=rule,
-                                   drifted=_verdict(rule, r, float(p_adj)), **r))  # fmt: skip
+        results.append(
+            ColumnDrift(
+                column=name,
+                p_adjusted=float(p_adj),
+                rule=rule,
+                drifted=_verdict(rule, r, float(p_adj)),
+                **r,
+            )
+        )
     return results
 
 

@@ -35,9 +35,13 @@ def _pipeline(con: duckdb.DuckDBPyConnection, state: CommitState, named: str | N
 
 
 def open_alert_in(
-    con: duckdb.DuckDBPyConnection, *, pipeline: str, kind: str, message: str,
+    con: duckdb.DuckDBPyConnection,
+    *,
+    pipeline: str,
+    kind: str,
+    message: str,
     data: dict[str, Any],
-) -> str:  # fmt: skip
+) -> str:
     """Open an alert asking for ``pipeline`` to be retrained (read by ``mlops-lab ct``)."""
     alert_id = f"a{secrets.token_hex(6)}"
     con.execute(
@@ -54,20 +58,38 @@ def _evaluation_entry(
     model = entry["model"]
     version = state.model_version(model, entry.get("version"))
     dataset, dataset_version = _dataset_ref(state, entry["dataset"])
-    eid = evaluation_id(model, version, dataset, dataset_version, entry["task"], entry["label"],
-                        entry["slices"])  # fmt: skip
+    eid = evaluation_id(
+        model, version, dataset, dataset_version, entry["task"], entry["label"], entry["slices"]
+    )
     existing = find_evaluation(con, eid)
     if existing is None:
-        register_artifact(con, entry["details_hash"], size=entry["details_size"],
-                          media_type="application/json", run_id=state.run_id)  # fmt: skip
+        register_artifact(
+            con,
+            entry["details_hash"],
+            size=entry["details_size"],
+            media_type="application/json",
+            run_id=state.run_id,
+        )
         con.execute(
             "INSERT INTO evaluations (id, model, version, dataset, dataset_version, task, label, "
             "row_count, metrics, slices, details_artifact, run_id, stage) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [eid, model, version, dataset, dataset_version, entry["task"], entry["label"],
-             entry["rows"], json.dumps(entry["metrics"]), json.dumps(entry["slices"]),
-             entry["details_hash"], state.run_id, state.stage],
-        )  # fmt: skip
+            [
+                eid,
+                model,
+                version,
+                dataset,
+                dataset_version,
+                entry["task"],
+                entry["label"],
+                entry["rows"],
+                json.dumps(entry["metrics"]),
+                json.dumps(entry["slices"]),
+                entry["details_hash"],
+                state.run_id,
+                state.stage,
+            ],
+        )
         add_edge(con, "model_version", f"{model}/{version}", "evaluation", eid)
         add_edge(con, "dataset_version", f"{dataset}@{dataset_version}", "evaluation", eid)
         existing = find_evaluation(con, eid)
@@ -77,10 +99,12 @@ def _evaluation_entry(
     pipeline = _pipeline(con, state, entry.get("pipeline")) if crossed else None
     if crossed and pipeline:
         open_alert_in(
-            con, pipeline=pipeline, kind="metric",
+            con,
+            pipeline=pipeline,
+            kind="metric",
             message=f"{model}/{version} on {dataset}@{dataset_version}: " + "; ".join(crossed),
             data={"evaluation": eid, "crossed": crossed},
-        )  # fmt: skip
+        )
     state.created.append(evaluation)
 
 
@@ -109,14 +133,35 @@ def _comparison(con: duckdb.DuckDBPyConnection, state: CommitState, entry: dict[
     con.execute(
         "INSERT INTO comparisons (id, model, baseline, candidate, dataset, dataset_version, "
         "metric, result, decision, reason, run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [cid, model, baseline, candidate, dataset, dataset_version, entry["metric"],
-         json.dumps(result), entry["decision"], entry["reason"], state.run_id],
-    )  # fmt: skip
-    state.created.append({
-        "id": cid, "model": model, "baseline": baseline, "candidate": candidate,
-        "dataset": dataset, "dataset_version": dataset_version, "metric": entry["metric"],
-        "decision": entry["decision"], "reason": entry["reason"], "promoted": None, **result,
-    })  # fmt: skip
+        [
+            cid,
+            model,
+            baseline,
+            candidate,
+            dataset,
+            dataset_version,
+            entry["metric"],
+            json.dumps(result),
+            entry["decision"],
+            entry["reason"],
+            state.run_id,
+        ],
+    )
+    state.created.append(
+        {
+            "id": cid,
+            "model": model,
+            "baseline": baseline,
+            "candidate": candidate,
+            "dataset": dataset,
+            "dataset_version": dataset_version,
+            "metric": entry["metric"],
+            "decision": entry["decision"],
+            "reason": entry["reason"],
+            "promoted": None,
+            **result,
+        }
+    )
 
 
 @register("drift_report")
@@ -126,12 +171,22 @@ def _drift(con: duckdb.DuckDBPyConnection, state: CommitState, entry: dict[str, 
     model = entry.get("model")
     if isinstance(model, dict):
         model = f"{model['name']}/{state.model_version(model['name'], model.get('version'))}"
-    register_artifact(con, entry["report_hash"], size=entry["report_size"],
-                      media_type="application/json", run_id=state.run_id)  # fmt: skip
+    register_artifact(
+        con,
+        entry["report_hash"],
+        size=entry["report_size"],
+        media_type="application/json",
+        run_id=state.run_id,
+    )
     if entry.get("profile"):
         profile = entry["profile"]
-        register_artifact(con, profile["hash"], size=profile["size"],
-                          media_type="application/x-npz", run_id=state.run_id)  # fmt: skip
+        register_artifact(
+            con,
+            profile["hash"],
+            size=profile["size"],
+            media_type="application/x-npz",
+            run_id=state.run_id,
+        )
         con.execute(
             "INSERT INTO drift_profiles (dataset_hash, columns_key, profile_artifact) "
             "VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
@@ -143,10 +198,12 @@ def _drift(con: duckdb.DuckDBPyConnection, state: CommitState, entry: dict[str, 
         pipeline = _pipeline(con, state, entry.get("pipeline"))
         if pipeline:
             alert_id = open_alert_in(
-                con, pipeline=pipeline, kind="drift",
+                con,
+                pipeline=pipeline,
+                kind="drift",
                 message=f"{current} drifted from {reference}: {entry['alert']}",
                 data={"drifted": entry["drifted"], "share": entry["drifted_share"]},
-            )  # fmt: skip
+            )
         else:
             settings["alert_skipped"] = "no pipeline to retrain: pass pipeline='NAME'"
     rid = f"d{secrets.token_hex(6)}"
@@ -154,14 +211,33 @@ def _drift(con: duckdb.DuckDBPyConnection, state: CommitState, entry: dict[str, 
         "INSERT INTO drift_reports (id, reference, current, model, columns_checked, drifted, "
         "drifted_share, verdict, report_artifact, settings, alert_id, run_id) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [rid, reference, current, model, entry["columns_checked"], json.dumps(entry["drifted"]),
-         entry["drifted_share"], entry["verdict"], entry["report_hash"], json.dumps(settings),
-         alert_id, state.run_id],
-    )  # fmt: skip
+        [
+            rid,
+            reference,
+            current,
+            model,
+            entry["columns_checked"],
+            json.dumps(entry["drifted"]),
+            entry["drifted_share"],
+            entry["verdict"],
+            entry["report_hash"],
+            json.dumps(settings),
+            alert_id,
+            state.run_id,
+        ],
+    )
     add_edge(con, "dataset_version", reference, "drift_report", rid)
     add_edge(con, "dataset_version", current, "drift_report", rid)
-    state.created.append({"id": rid, "reference": reference, "current": current,
-                          "model": model, "alert_id": alert_id, "settings": settings})  # fmt: skip
+    state.created.append(
+        {
+            "id": rid,
+            "reference": reference,
+            "current": current,
+            "model": model,
+            "alert_id": alert_id,
+            "settings": settings,
+        }
+    )
 
 
 @register("ab_test")
@@ -172,8 +248,25 @@ def _ab_test(con: duckdb.DuckDBPyConnection, state: CommitState, entry: dict[str
     con.execute(
         "INSERT INTO ab_tests (id, name, dataset, dataset_version, variant_column, outcome, "
         "kind, control, result, run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [tid, entry["name"], dataset, dataset_version, entry["variant_column"], entry["outcome"],
-         result["kind"], result["control"], json.dumps(result), state.run_id],
-    )  # fmt: skip
-    state.created.append({"id": tid, "name": entry["name"], "dataset": dataset,
-                          "dataset_version": dataset_version, **result})  # fmt: skip
+        [
+            tid,
+            entry["name"],
+            dataset,
+            dataset_version,
+            entry["variant_column"],
+            entry["outcome"],
+            result["kind"],
+            result["control"],
+            json.dumps(result),
+            state.run_id,
+        ],
+    )
+    state.created.append(
+        {
+            "id": tid,
+            "name": entry["name"],
+            "dataset": dataset,
+            "dataset_version": dataset_version,
+            **result,
+        }
+    )

@@ -57,13 +57,14 @@ def classification(
     pos = classes[1] if binary else 1
     scores: dict[str, float | None] = {
         "accuracy": _num(m.accuracy_score(y_true, predicted)),
-        "precision": _safe(m.precision_score, y_true, predicted, average=average, pos_label=pos,
-                           zero_division=0),
-        "recall": _safe(m.recall_score, y_true, predicted, average=average, pos_label=pos,
-                        zero_division=0),
-        "f1": _safe(m.f1_score, y_true, predicted, average=average, pos_label=pos,
-                    zero_division=0),
-    }  # fmt: skip
+        "precision": _safe(
+            m.precision_score, y_true, predicted, average=average, pos_label=pos, zero_division=0
+        ),
+        "recall": _safe(
+            m.recall_score, y_true, predicted, average=average, pos_label=pos, zero_division=0
+        ),
+        "f1": _safe(m.f1_score, y_true, predicted, average=average, pos_label=pos, zero_division=0),
+    }
     details: dict[str, Any] = {
         "confusion_matrix": {
             "labels": [_plain(c) for c in classes],
@@ -73,8 +74,13 @@ def classification(
     }
     if proba is not None:
         positive = proba[:, 1] if binary else proba
-        scores["roc_auc"] = _safe(m.roc_auc_score, y_true, positive, labels=classes,
-                                  **({} if binary else {"multi_class": "ovr"}))  # fmt: skip
+        scores["roc_auc"] = _safe(
+            m.roc_auc_score,
+            y_true,
+            positive,
+            labels=classes,
+            **({} if binary else {"multi_class": "ovr"}),
+        )
         scores["log_loss"] = _safe(m.log_loss, y_true, proba, labels=classes)
         if binary:
             is_pos = np.asarray(y_true) == pos
@@ -99,10 +105,12 @@ def _curves(is_pos: np.ndarray, score: np.ndarray) -> dict[str, Any] | None:
     return {
         "roc": {"x": roc_x, "y": roc_y},
         "pr": {"x": pr_x, "y": pr_y},
-        "calibration": {"x": [_num(v) for v in mean_predicted],
-                        "y": [_num(v) for v in fraction],
-                        "counts": [int(c) for c in counts if c > 0]},
-    }  # fmt: skip
+        "calibration": {
+            "x": [_num(v) for v in mean_predicted],
+            "y": [_num(v) for v in fraction],
+            "counts": [int(c) for c in counts if c > 0],
+        },
+    }
 
 
 def regression(y_true: np.ndarray, predicted: np.ndarray) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -118,12 +126,15 @@ def regression(y_true: np.ndarray, predicted: np.ndarray) -> tuple[dict[str, Any
     quantiles = np.quantile(residuals, [0.05, 0.25, 0.5, 0.75, 0.95])
     details = {
         "residuals": {
-            "mean": _num(residuals.mean()), "std": _num(residuals.std()),
-            "quantiles": {str(q): _num(v)
-                          for q, v in zip((0.05, 0.25, 0.5, 0.75, 0.95), quantiles, strict=True)},
+            "mean": _num(residuals.mean()),
+            "std": _num(residuals.std()),
+            "quantiles": {
+                str(q): _num(v)
+                for q, v in zip((0.05, 0.25, 0.5, 0.75, 0.95), quantiles, strict=True)
+            },
             "histogram": {"edges": [_num(e) for e in edges], "counts": counts.tolist()},
         }
-    }  # fmt: skip
+    }
     return scores, details
 
 
@@ -139,6 +150,7 @@ def sliced(frame: pd.DataFrame, columns: list[str], compute: Any) -> list[dict[s
         keys = frame[column].astype("string").fillna("<missing>").to_numpy()
         for value, rows in counts.head(MAX_SLICE_VALUES).items():
             mask = keys == value
-            results.append({"column": column, "value": str(value), "rows": int(rows),
-                            "metrics": compute(mask)})  # fmt: skip
+            results.append(
+                {"column": column, "value": str(value), "rows": int(rows), "metrics": compute(mask)}
+            )
     return results

@@ -42,11 +42,20 @@ def evaluation_figure(evaluation: Evaluation, kind: str) -> Any:
             )
         curve = curves[kind]
         names = _AXES[kind]
-        fig.add_scatter(x=curve["x"], y=curve["y"], mode="lines+markers" if kind ==
-                        "calibration" else "lines", name=kind.upper())  # fmt: skip
+        fig.add_scatter(
+            x=curve["x"],
+            y=curve["y"],
+            mode="lines+markers" if kind == "calibration" else "lines",
+            name=kind.upper(),
+        )
         if kind in ("roc", "calibration"):
-            fig.add_scatter(x=[0, 1], y=[0, 1], mode="lines", name="chance",
-                            line={"dash": "dash", "color": "grey"})  # fmt: skip
+            fig.add_scatter(
+                x=[0, 1],
+                y=[0, 1],
+                mode="lines",
+                name="chance",
+                line={"dash": "dash", "color": "grey"},
+            )
         fig.update_layout(xaxis_title=names[0], yaxis_title=names[1])
         if kind == "roc" and evaluation.metrics.get("roc_auc") is not None:
             fig.update_layout(
@@ -57,10 +66,15 @@ def evaluation_figure(evaluation: Evaluation, kind: str) -> Any:
         if not matrix:
             raise InvalidInputError("No confusion matrix: this is a regression evaluation.")
         labels = [str(v) for v in matrix["labels"]]
-        fig.add_heatmap(z=matrix["matrix"], x=labels, y=labels, text=matrix["matrix"],
-                        texttemplate="%{text}", colorscale="Blues")  # fmt: skip
-        fig.update_layout(xaxis_title="Predicted", yaxis_title="Actual",
-                          yaxis_autorange="reversed")  # fmt: skip
+        fig.add_heatmap(
+            z=matrix["matrix"],
+            x=labels,
+            y=labels,
+            text=matrix["matrix"],
+            texttemplate="%{text}",
+            colorscale="Blues",
+        )
+        fig.update_layout(xaxis_title="Predicted", yaxis_title="Actual", yaxis_autorange="reversed")
     else:
         residuals = details.get("residuals")
         if not residuals:
@@ -89,11 +103,14 @@ def drift_histogram(column: dict[str, Any]) -> Any:
     fig.add_bar(x=x, y=hist["current"], name="current", opacity=0.6)
     verdict = "drifted" if column["drifted"] else "no drift"
     fig.update_layout(
-        barmode="overlay", height=320, yaxis_title="Share of rows",
+        barmode="overlay",
+        height=320,
+        yaxis_title="Share of rows",
         title=f"{column['column']}: {verdict} ({column['effect']} {column['effect_size']:.3f})"
-        if isinstance(column["effect_size"], float) else column["column"],
+        if isinstance(column["effect_size"], float)
+        else column["column"],
         margin={"l": 50, "r": 20, "t": 50, "b": 50},
-    )  # fmt: skip
+    )
     return fig
 
 

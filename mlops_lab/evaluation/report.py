@@ -28,9 +28,14 @@ class DriftReport:
 
     @classmethod
     def from_results(
-        cls, results: list[ColumnDrift], *, reference: dict[str, Any], current: dict[str, Any],
-        model: dict[str, Any] | None, max_drifted_share: float,
-    ) -> DriftReport:  # fmt: skip
+        cls,
+        results: list[ColumnDrift],
+        *,
+        reference: dict[str, Any],
+        current: dict[str, Any],
+        model: dict[str, Any] | None,
+        max_drifted_share: float,
+    ) -> DriftReport:
         columns = [r.to_dict() for r in results]
         features = [r for r in results if r.column != "prediction" or model is None]
         drifted = [r.column for r in results if r.drifted]
@@ -44,10 +49,16 @@ class DriftReport:
             )
         if model is not None and "prediction" in drifted:
             reasons.append("the model's predictions drifted")
-        return cls(columns=columns, drifted=drifted, drifted_share=share,
-                   verdict="drift" if drifted else "ok",
-                   alert_reason="; ".join(reasons) or None, reference=reference,
-                   current=current, model=model)  # fmt: skip
+        return cls(
+            columns=columns,
+            drifted=drifted,
+            drifted_share=share,
+            verdict="drift" if drifted else "ok",
+            alert_reason="; ".join(reasons) or None,
+            reference=reference,
+            current=current,
+            model=model,
+        )
 
     def stored(self, created: dict[str, Any]) -> DriftReport:
         return replace(self, id=created["id"], alert_id=created.get("alert_id"))
@@ -55,9 +66,11 @@ class DriftReport:
     def to_frame(self) -> pd.DataFrame:
         """One row per column, drifted first, then by effect size."""
         frame = pd.DataFrame(self.columns).drop(columns=["histogram"])
-        return frame.sort_values(["drifted", "effect_size"], ascending=False,
-                                 key=lambda s: pd.to_numeric(s, errors="coerce")
-                                 ).reset_index(drop=True)  # fmt: skip
+        return frame.sort_values(
+            ["drifted", "effect_size"],
+            ascending=False,
+            key=lambda s: pd.to_numeric(s, errors="coerce"),
+        ).reset_index(drop=True)
 
     def plot(self, column: str) -> Any:
         """Overlaid reference/current histograms of one column (plotly)."""

@@ -76,9 +76,14 @@ class Evaluation:
 
 
 def evaluation_id(
-    model: str, version: int, dataset: str, dataset_version: int, task: str, label: str,
+    model: str,
+    version: int,
+    dataset: str,
+    dataset_version: int,
+    task: str,
+    label: str,
     slices: list[str],
-) -> str:  # fmt: skip
+) -> str:
     """Evaluations are idempotent per model version x dataset version (and label, slices)."""
     key = json.dumps([model, version, dataset, dataset_version, task, label, sorted(slices)])
     return "e" + hashlib.sha256(key.encode()).hexdigest()[:16]
@@ -86,13 +91,36 @@ def evaluation_id(
 
 def evaluation_from_row(row: tuple[Any, ...], details: dict[str, Any] | None = None) -> Evaluation:
     """An evaluation from its catalog row (as :func:`find_evaluation` reads it)."""
-    (eid, model, version, dataset, dataset_version, task, label, rows, metrics, slices, _,
-     run_id, created) = row  # fmt: skip
+    (
+        eid,
+        model,
+        version,
+        dataset,
+        dataset_version,
+        task,
+        label,
+        rows,
+        metrics,
+        slices,
+        _,
+        run_id,
+        created,
+    ) = row
     return Evaluation(
-        id=eid, model=model, version=version, dataset=dataset, dataset_version=dataset_version,
-        task=task, label=label, rows=int(rows), metrics=json.loads(metrics),
-        slices=json.loads(slices), details=details, run_id=run_id, created_at=created,
-    )  # fmt: skip
+        id=eid,
+        model=model,
+        version=version,
+        dataset=dataset,
+        dataset_version=dataset_version,
+        task=task,
+        label=label,
+        rows=int(rows),
+        metrics=json.loads(metrics),
+        slices=json.loads(slices),
+        details=details,
+        run_id=run_id,
+        created_at=created,
+    )
 
 
 def find_evaluation(con: duckdb.DuckDBPyConnection, eid: str) -> tuple[Any, ...] | None:
@@ -174,8 +202,12 @@ def list_drift_reports(
 
 
 def get_drift_report(workspace: Workspace, report_id: str) -> dict[str, Any]:
-    rows = _listing(workspace, f"SELECT {_DRIFT} FROM drift_reports WHERE id = ?", [report_id],
-                    ("drifted", "settings"))  # fmt: skip
+    rows = _listing(
+        workspace,
+        f"SELECT {_DRIFT} FROM drift_reports WHERE id = ?",
+        [report_id],
+        ("drifted", "settings"),
+    )
     if not rows:
         raise NotFoundError(f"No drift report {report_id!r}. List them with GET /drift.")
     report = rows[0]
@@ -190,8 +222,9 @@ _AB = (
 
 
 def list_ab_tests(workspace: Workspace) -> list[dict[str, Any]]:
-    rows = _listing(workspace, f"SELECT {_AB} FROM ab_tests ORDER BY created_at DESC", [],
-                    ("result",))  # fmt: skip
+    rows = _listing(
+        workspace, f"SELECT {_AB} FROM ab_tests ORDER BY created_at DESC", [], ("result",)
+    )
     for row in rows:
         row.update(row.pop("result"))
     return rows

@@ -76,11 +76,13 @@ class FeatureStore:
         """
         source_name, _, pinned = source.partition("@")
         aggs = tuple(
-            a if isinstance(a, Aggregation)
-            else Aggregation(column=a["column"], functions=tuple(a["functions"]),
-                             windows=tuple(a["windows"]))
+            a
+            if isinstance(a, Aggregation)
+            else Aggregation(
+                column=a["column"], functions=tuple(a["functions"]), windows=tuple(a["windows"])
+            )
             for a in aggregations
-        )  # fmt: skip
+        )
         for key in ("tags", "features"):
             if options.get(key) is not None:
                 options[key] = tuple(options[key])
@@ -89,10 +91,14 @@ class FeatureStore:
             python_transform = options.pop("transform")
             options["python_transform"] = _source_of(python_transform)
         definition = FeatureViewDefinition(
-            name=name, entity=entity, source=source_name,
-            source_version=int(pinned) if pinned else None, timestamp=timestamp,
-            aggregations=aggs, **options,
-        )  # fmt: skip
+            name=name,
+            entity=entity,
+            source=source_name,
+            source_version=int(pinned) if pinned else None,
+            timestamp=timestamp,
+            aggregations=aggs,
+            **options,
+        )
         return register_view(
             self.workspace, definition, run_id=run_id, python_transform=python_transform
         )

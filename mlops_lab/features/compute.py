@@ -84,8 +84,13 @@ def build_feature_table(
     keys = list(entity.join_keys)
     ts, created = definition.timestamp, definition.created_timestamp
     aggregated = {a.column for a in definition.aggregations}
-    needed = [*keys, ts, *([created] if created else []), *sorted(aggregated),
-              *(definition.features or ())]  # fmt: skip
+    needed = [
+        *keys,
+        ts,
+        *([created] if created else []),
+        *sorted(aggregated),
+        *(definition.features or ()),
+    ]
     missing = [c for c in dict.fromkeys(needed) if c not in columns]
     if missing:
         raise InvalidInputError(

@@ -59,11 +59,14 @@ def diff_versions(workspace: Workspace, name: str, a: int, b: int) -> dict[str, 
     before = {f["name"]: f for f in first.features}
     after = {f["name"]: f for f in second.features}
     changed = [
-        {"name": n, "a": {"dtype": before[n]["dtype"], "mean": before[n]["mean"]},
-         "b": {"dtype": after[n]["dtype"], "mean": after[n]["mean"]}}
+        {
+            "name": n,
+            "a": {"dtype": before[n]["dtype"], "mean": before[n]["mean"]},
+            "b": {"dtype": after[n]["dtype"], "mean": after[n]["mean"]},
+        }
         for n in before.keys() & after.keys()
         if (before[n]["dtype"], before[n]["mean"]) != (after[n]["dtype"], after[n]["mean"])
-    ]  # fmt: skip
+    ]
     return {
         "name": name,
         "a": a,

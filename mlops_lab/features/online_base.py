@@ -23,15 +23,32 @@ def micros_of(stamp: datetime) -> int:
 class OnlineStore(Protocol):
     url: str
 
-    def write(self, view: str, version: int, keys: list[str], batches: Iterator[pa.RecordBatch],
-              schema: pa.Schema) -> int: ...  # fmt: skip
+    def write(
+        self,
+        view: str,
+        version: int,
+        keys: list[str],
+        batches: Iterator[pa.RecordBatch],
+        schema: pa.Schema,
+    ) -> int: ...
 
-    def read(self, view: str, version: int, key_values: Sequence[tuple[Any, ...]],
-             features: Sequence[str]) -> list[dict[str, Any] | None]: ...  # fmt: skip
+    def read(
+        self,
+        view: str,
+        version: int,
+        key_values: Sequence[tuple[Any, ...]],
+        features: Sequence[str],
+    ) -> list[dict[str, Any] | None]: ...
 
-    def write_events(self, view: str, version: int, keys: list[str],
-                     batches: Iterator[pa.RecordBatch], schema: pa.Schema,
-                     horizon: datetime) -> int: ...  # fmt: skip
+    def write_events(
+        self,
+        view: str,
+        version: int,
+        keys: list[str],
+        batches: Iterator[pa.RecordBatch],
+        schema: pa.Schema,
+        horizon: datetime,
+    ) -> int: ...
 
     def read_events(
         self,
@@ -42,4 +59,4 @@ class OnlineStore(Protocol):
         columns: Sequence[str],
         since: int,
         until: int,
-    ) -> tuple[int | None, list[EntityEvents | None]]: ...  # fmt: skip
+    ) -> tuple[int | None, list[EntityEvents | None]]: ...

@@ -86,8 +86,14 @@ class EmbeddedOnlineStore:
         except FileNotFoundError:
             return 0
 
-    def write(self, view: str, version: int, keys: list[str], batches: Iterator[pa.RecordBatch],
-              schema: pa.Schema) -> int:  # fmt: skip
+    def write(
+        self,
+        view: str,
+        version: int,
+        keys: list[str],
+        batches: Iterator[pa.RecordBatch],
+        schema: pa.Schema,
+    ) -> int:
         table = _table(view, version)
         columns = [f.name for f in schema if f.name != "created_timestamp"]
         written = 0
@@ -137,8 +143,13 @@ class EmbeddedOnlineStore:
         self._indexes[(view, version)] = (generation, columns, index)
         return columns, index
 
-    def read(self, view: str, version: int, key_values: Sequence[tuple[Any, ...]],
-             features: Sequence[str]) -> list[dict[str, Any] | None]:  # fmt: skip
+    def read(
+        self,
+        view: str,
+        version: int,
+        key_values: Sequence[tuple[Any, ...]],
+        features: Sequence[str],
+    ) -> list[dict[str, Any] | None]:
         width = len(key_values[0]) if key_values else 1
         columns, index = self._index(view, version, width)
         if not columns:
@@ -157,9 +168,15 @@ class EmbeddedOnlineStore:
                 out.append(dict(zip(names, [_clean(row[p]) for p in picks], strict=True)))
         return out
 
-    def write_events(self, view: str, version: int, keys: list[str],
-                     batches: Iterator[pa.RecordBatch], schema: pa.Schema,
-                     horizon: datetime) -> int:  # fmt: skip
+    def write_events(
+        self,
+        view: str,
+        version: int,
+        keys: list[str],
+        batches: Iterator[pa.RecordBatch],
+        schema: pa.Schema,
+        horizon: datetime,
+    ) -> int:
         """Insert events (once each, keyed by ``__seq``) and record the horizon."""
         table = _events_table(view, version)
         columns = [f.name for f in schema if f.name != "created_timestamp"]
@@ -217,9 +234,10 @@ class EmbeddedOnlineStore:
                 horizon = int(row[0]) if row and row[0] is not None else None
                 key_list = ", ".join(_q(k) for k in keys)
                 held = [
-                    r[0] for r in con.execute(f"DESCRIBE {_q(table)}").fetchall()
+                    r[0]
+                    for r in con.execute(f"DESCRIBE {_q(table)}").fetchall()
                     if r[0] not in (*keys, "event_timestamp", "__seq")
-                ]  # fmt: skip
+                ]
                 arrow = con.sql(
                     f"SELECT {key_list}, epoch_us(event_timestamp) AS __us"
                     f"{''.join(', ' + _q(c) for c in held)} FROM {_q(table)} "
@@ -240,7 +258,7 @@ class EmbeddedOnlineStore:
         until: int,
     ) -> tuple[int | None, list[EntityEvents | None]]:
         """The horizon, and each entity's events per column (all it holds: the caller picks
-        the window)."""  # fmt: skip
+        the window)."""
         horizon, index = self._event_index(view, version, keys, columns)
         get = index.get
         return horizon, [get(key) for key in key_values]

@@ -52,8 +52,14 @@ class RedisOnlineStore:
     def _key(view: str, version: int, key: tuple[Any, ...]) -> str:
         return f"mlops:{view}:v{version}:" + "|".join(str(k) for k in key)
 
-    def write(self, view: str, version: int, keys: list[str], batches: Iterator[pa.RecordBatch],
-              schema: pa.Schema) -> int:  # fmt: skip
+    def write(
+        self,
+        view: str,
+        version: int,
+        keys: list[str],
+        batches: Iterator[pa.RecordBatch],
+        schema: pa.Schema,
+    ) -> int:
         features = [f.name for f in schema if f.name not in (*keys, "created_timestamp")]
         written = 0
         for batch in batches:
@@ -65,13 +71,21 @@ class RedisOnlineStore:
                 fields: list[Any] = []
                 for name in features:
                     fields += [name, json.dumps(row[name], default=str)]
-                self._script(keys=[self._key(view, version, tuple(row[k] for k in keys))],
-                             args=[micros, *fields], client=pipe)  # fmt: skip
+                self._script(
+                    keys=[self._key(view, version, tuple(row[k] for k in keys))],
+                    args=[micros, *fields],
+                    client=pipe,
+                )
             written += sum(int(r) for r in self._call(pipe.execute))
         return written
 
-    def read(self, view: str, version: int, key_values: Sequence[tuple[Any, ...]],
-             features: Sequence[str]) -> list[dict[str, Any] | None]:  # fmt: skip
+    def read(
+        self,
+        view: str,
+        version: int,
+        key_values: Sequence[tuple[Any, ...]],
+        features: Sequence[str],
+    ) -> list[dict[str, Any] | None]:
         pipe = self._client.pipeline(transaction=False)
         for key in key_values:
             pipe.hmget(self._key(view, version, key), ["__ts", *features])
@@ -80,8 +94,10 @@ class RedisOnlineStore:
             if values[0] is None:
                 out.append(None)
                 continue
-            row = {f: json.loads(v) if v is not None else None
-                   for f, v in zip(features, values[1:], strict=True)}  # fmt: skip
+            row = {
+                f: json.loads(v) if v is not None else None
+                for f, v in zip(features, values[1:], strict=True)
+            }
             row["event_timestamp"] = datetime.fromtimestamp(int(values[0]) / 1e6, UTC)
             out.append(row)
         return out
@@ -96,9 +112,15 @@ class RedisOnlineStore:
     def _horizon_key(view: str, version: int) -> str:
         return f"mlops:w:{view}:v{version}:__horizon__"
 
-    def write_events(self, view: str, version: int, keys: list[str],
-                     batches: Iterator[pa.RecordBatch], schema: pa.Schema,
-                     horizon: datetime) -> int:  # fmt: skip
+    def write_events(
+        self,
+        view: str,
+        version: int,
+        keys: list[str],
+        batches: Iterator[pa.RecordBatch],
+        schema: pa.Schema,
+        horizon: datetime,
+    ) -> int:
         """Merge each entity's new events into its value: JSON ``{"t": [event times in
         microseconds], "s": [__seq], "v": {column: [values]}}`` in event order. An event
         already held (same ``__seq``) is not added again. One writer at a time (the
@@ -126,8 +148,11 @@ class RedisOnlineStore:
                 rows = grouped[name]
                 if current is None:  # new: the batch is in __seq (= event) order already
                     written += len(rows)
-                    value = {"t": [times[i] for i in rows], "s": [seqs[i] for i in rows],
-                             "v": {c: [values[c][i] for i in rows] for c in columns}}  # fmt: skip
+                    value = {
+                        "t": [times[i] for i in rows],
+                        "s": [seqs[i] for i in rows],
+                        "v": {c: [values[c][i] for i in rows] for c in columns},
+                    }
                     pipe.set(name, json.dumps(value, default=str))
                     continue
                 events = json.loads(current)
@@ -157,8 +182,9 @@ class RedisOnlineStore:
             "if (not h) or tonumber(h) > tonumber(ARGV[1]) then "
             "redis.call('HSET', KEYS[1], 'horizon', ARGV[1]) end return 1"
         )
-        self._call(lambda: script(keys=[self._horizon_key(view, version)],
-                                  args=[micros_of(horizon)]))  # fmt: skip
+        self._call(
+            lambda: script(keys=[self._horizon_key(view, version)], args=[micros_of(horizon)])
+        )
         return written
 
     def read_events(

@@ -93,17 +93,24 @@ def view_versions(workspace: Workspace, name: str) -> list[FeatureViewVersion]:
 
 
 def list_views(
-    workspace: Workspace, *, query: str | None = None, tag: str | None = None,
-    owner: str | None = None, limit: int = 50, offset: int = 0,
-) -> tuple[list[dict[str, Any]], int]:  # fmt: skip
+    workspace: Workspace,
+    *,
+    query: str | None = None,
+    tag: str | None = None,
+    owner: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[dict[str, Any]], int]:
     """Latest version of each view matching the filters (name, feature, description text), paged.
 
     Every value is a bound parameter: nothing typed in a search box reaches the SQL text.
     """
     if not 1 <= limit <= 1000 or offset < 0:
         raise InvalidInputError("limit must be between 1 and 1000 and offset at least 0.")
-    where, params = ["v.version = (SELECT max(version) FROM feature_view_versions w "
-                     "WHERE w.name = v.name)"], []  # fmt: skip
+    where, params = (
+        ["v.version = (SELECT max(version) FROM feature_view_versions w WHERE w.name = v.name)"],
+        [],
+    )
     if query:
         # The text is matched literally: LIKE's wildcards in it are escaped.
         escaped = query.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
@@ -136,13 +143,19 @@ def list_views(
         assert total_row is not None
         return [
             {
-                "name": r[0], "version": r[1], "entity": r[2], "owner": r[3],
-                "tags": json.loads(r[4]), "description": r[5], "row_count": r[6],
-                "feature_count": r[7], "created_at": r[8].isoformat(),
+                "name": r[0],
+                "version": r[1],
+                "entity": r[2],
+                "owner": r[3],
+                "tags": json.loads(r[4]),
+                "description": r[5],
+                "row_count": r[6],
+                "feature_count": r[7],
+                "created_at": r[8].isoformat(),
                 "freshness": r[9].isoformat() if r[9] else None,
             }
             for r in rows
-        ], int(total_row[0])  # fmt: skip
+        ], int(total_row[0])
 
     return workspace.catalog.transaction(read)
 

@@ -99,8 +99,9 @@ def register_view(
     latest = latest_view(workspace, definition.name)
     if latest is not None and latest.digest == digest:
         if latest.table_format == LEGACY_WINDOWS:
-            return rebuild_view(workspace, latest.name, latest.version,
-                                python_transform=python_transform)  # fmt: skip
+            return rebuild_view(
+                workspace, latest.name, latest.version, python_transform=python_transform
+            )
         return latest
     stage = stage_of(workspace)  # in a pipeline stage: registered at its commit
     computed = _compute(
@@ -166,18 +167,24 @@ def _compute(
     con = memory_connection()
     try:
         names = build_feature_table(
-            con, source_path=workspace.artifacts.verified_path(source_hash),
-            definition=definition, entity=entity, python_transform=python_transform,
-        )  # fmt: skip
+            con,
+            source_path=workspace.artifacts.verified_path(source_hash),
+            definition=definition,
+            entity=entity,
+            python_transform=python_transform,
+        )
         extra: dict[str, dict[str, Any]] = {}
         if definition.windowed:
             about = window_stats_table(con, definition, entity)
             stats = feature_stats(con, "stats_table", names)
             for name, function, column, seconds in window_features(definition):
-                extra[name] = {"function": function, "column": column,
-                               "window_seconds": seconds,
-                               "definition": describe(function, column, seconds),
-                               "stats_as_of": about}  # fmt: skip
+                extra[name] = {
+                    "function": function,
+                    "column": column,
+                    "window_seconds": seconds,
+                    "definition": describe(function, column, seconds),
+                    "stats_as_of": about,
+                }
             order = ""  # already in __seq order
         else:
             stats = feature_stats(con, "feature_table", names)
@@ -199,14 +206,21 @@ def _compute(
     finally:
         con.close()
     features = [
-        {"name": name, "description": definition.feature_descriptions.get(name, ""),
-         **stats[name], **extra.get(name, {})}
+        {
+            "name": name,
+            "description": definition.feature_descriptions.get(name, ""),
+            **stats[name],
+            **extra.get(name, {}),
+        }
         for name in names
-    ]  # fmt: skip
+    ]
     return _Computed(
-        artifact=table_hash, size=size, rows=rows, features=features,
+        artifact=table_hash,
+        size=size,
+        rows=rows,
+        features=features,
         table_format=EVENTS_FORMAT if definition.windowed else "rows",
-    )  # fmt: skip
+    )
 
 
 def _chunks(path: Path, size: int = 1 << 20) -> Iterator[bytes]:
@@ -239,17 +253,30 @@ def rebuild_view(
         )
     entity = get_entity(workspace, view.entity)
     source = get_dataset_version(workspace, view.source_dataset, view.source_version)
-    computed = _compute(workspace, definition, entity, source.artifact_hash, run_id=view.run_id,
-                        python_transform=python_transform)  # fmt: skip
+    computed = _compute(
+        workspace,
+        definition,
+        entity,
+        source.artifact_hash,
+        run_id=view.run_id,
+        python_transform=python_transform,
+    )
 
     def write(con: duckdb.DuckDBPyConnection) -> FeatureViewVersion:
         con.execute(
             "UPDATE feature_view_versions SET table_artifact = ?, row_count = ?, features = ?, "
             "table_format = ?, rebuilt_from = coalesce(rebuilt_from, ?) "
             "WHERE name = ? AND version = ?",
-            [computed.artifact, computed.rows, json.dumps(computed.features, default=str),
-             computed.table_format, view.table_artifact, view.name, view.version],
-        )  # fmt: skip
+            [
+                computed.artifact,
+                computed.rows,
+                json.dumps(computed.features, default=str),
+                computed.table_format,
+                view.table_artifact,
+                view.name,
+                view.version,
+            ],
+        )
         row = con.execute(
             f"SELECT {VIEW_COLUMNS} FROM feature_view_versions WHERE name = ? AND version = ?",
             [view.name, view.version],

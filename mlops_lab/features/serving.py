@@ -85,8 +85,15 @@ def materialize(
         con.close()
     assert newest is not None
     last_event = newest[0] or last
-    return _record(workspace, view, online, rows_read=int(newest[1]), written=written,
-                   lower=lower, last_event=last_event)  # fmt: skip
+    return _record(
+        workspace,
+        view,
+        online,
+        rows_read=int(newest[1]),
+        written=written,
+        lower=lower,
+        last_event=last_event,
+    )
 
 
 def _record(
@@ -182,14 +189,23 @@ def _materialize_events(
         ).to_arrow_reader(_BATCH_ROWS)
         assert reader is not None
         effective = horizon if old_horizon is None else min(horizon, old_horizon)
-        written = online.write_events(view.name, view.version, keys, iter(reader), reader.schema,
-                                      effective)  # fmt: skip
+        written = online.write_events(
+            view.name, view.version, keys, iter(reader), reader.schema, effective
+        )
     finally:
         con.close()
     candidates = [t for t in (count_row[1], old_last) if t is not None]
     last_event = max(candidates) if candidates else None
-    return _record(workspace, view, online, rows_read=int(count_row[0]), written=written,
-                   lower=lower, last_event=last_event, horizon=effective)  # fmt: skip
+    return _record(
+        workspace,
+        view,
+        online,
+        rows_read=int(count_row[0]),
+        written=written,
+        lower=lower,
+        last_event=last_event,
+        horizon=effective,
+    )
 
 
 def freshness(workspace: Workspace) -> dict[str, str | None]:
@@ -240,8 +256,9 @@ class OnlineFeatureReader:
                 windows = WindowAggregator(
                     [f for f in window_features(view.definition) if f[0] in wanted]
                 )
-            self._groups.append(_Group(view=name, version=version, keys=keys, names=names,
-                                       windows=windows))  # fmt: skip
+            self._groups.append(
+                _Group(view=name, version=version, keys=keys, names=names, windows=windows)
+            )
         self.join_keys = sorted({k for g in self._groups for k in g.keys})
         self.versions = {g.view: g.version for g in self._groups}
 
@@ -293,9 +310,14 @@ class OnlineFeatureReader:
         return out
 
     def _read_windows(
-        self, group: _Group, windows: WindowAggregator, key_values: list[tuple[Any, ...]],
-        at: int, moment: datetime, out: list[dict[str, Any]],
-    ) -> None:  # fmt: skip
+        self,
+        group: _Group,
+        windows: WindowAggregator,
+        key_values: list[tuple[Any, ...]],
+        at: int,
+        moment: datetime,
+        out: list[dict[str, Any]],
+    ) -> None:
         columns = list(dict.fromkeys(column for _, _, column, _ in windows.features))
         horizon, found = self.store.read_events(
             group.view, group.version, group.keys, key_values, columns, at - windows.widest, at

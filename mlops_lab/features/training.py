@@ -54,8 +54,13 @@ def parse_features(features: Sequence[str]) -> list[FeatureRef]:
             if not pinned.isdigit():
                 raise InvalidInputError(f"Feature {text!r}: the version after '@' is a number.")
             version = int(pinned)
-        refs.append((validate_identifier(view, "feature view name"), version,
-                     validate_identifier(feature, "feature name")))  # fmt: skip
+        refs.append(
+            (
+                validate_identifier(view, "feature view name"),
+                version,
+                validate_identifier(feature, "feature name"),
+            )
+        )
     return refs
 
 
@@ -140,8 +145,9 @@ def get_training_frame(
             if view.windowed:
                 wanted_here = set(names)
                 specs = [f for f in window_features(view.definition) if f[0] in wanted_here]
-                query = window_sql(rows="entity_rows", events=f"read_parquet('{path}')",
-                                   keys=keys, features=specs)  # fmt: skip
+                query = window_sql(
+                    rows="entity_rows", events=f"read_parquet('{path}')", keys=keys, features=specs
+                )
                 windowed.append(f"LEFT JOIN ({query}) {alias} ON {alias}.__row = e.__row")
                 for name in names:
                     selects.append(f"{alias}.{_q(name)} AS {_q(out_names[(view_name, name)])}")

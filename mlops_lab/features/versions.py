@@ -79,13 +79,41 @@ class FeatureViewVersion:
 
 
 def view_from_row(row: tuple[Any, ...]) -> FeatureViewVersion:
-    (name, version, digest, definition, entity, source, source_version, table, rows, features,
-     owner, tags, description, ttl, run_id, created_at, table_format) = row  # fmt: skip
+    (
+        name,
+        version,
+        digest,
+        definition,
+        entity,
+        source,
+        source_version,
+        table,
+        rows,
+        features,
+        owner,
+        tags,
+        description,
+        ttl,
+        run_id,
+        created_at,
+        table_format,
+    ) = row
     return FeatureViewVersion(
-        name=name, version=int(version), digest=digest,
-        definition=FeatureViewDefinition.from_dict(json.loads(definition)), entity=entity,
-        source_dataset=source, source_version=int(source_version), table_artifact=table,
-        row_count=int(rows), features=json.loads(features), owner=owner, tags=json.loads(tags),
-        description=description, ttl_seconds=ttl, run_id=run_id, created_at=created_at,
+        name=name,
+        version=int(version),
+        digest=digest,
+        definition=FeatureViewDefinition.from_dict(json.loads(definition)),
+        entity=entity,
+        source_dataset=source,
+        source_version=int(source_version),
+        table_artifact=table,
+        row_count=int(rows),
+        features=json.loads(features),
+        owner=owner,
+        tags=json.loads(tags),
+        description=description,
+        ttl_seconds=ttl,
+        run_id=run_id,
+        created_at=created_at,
         table_format=table_format or "rows",
-    )  # fmt: skip
+    )

@@ -60,12 +60,26 @@ SEQ = "__seq"
 
 WindowFeature = tuple[str, str, str, int]  # name, function, column, window seconds
 
-_SQL = {"avg": "avg({c})", "sum": "sum({c})", "min": "min({c})", "max": "max({c})",
-        "count": "count({c})", "stddev": "stddev_samp({c})",
-        "count_distinct": "count(DISTINCT {c})", "last": "arg_max({c}, b.__seq)"}  # fmt: skip
-_WORDS = {"avg": "average", "sum": "sum", "min": "minimum", "max": "maximum",
-          "count": "number of non-null values", "stddev": "sample standard deviation",
-          "count_distinct": "number of distinct values", "last": "latest value"}  # fmt: skip
+_SQL = {
+    "avg": "avg({c})",
+    "sum": "sum({c})",
+    "min": "min({c})",
+    "max": "max({c})",
+    "count": "count({c})",
+    "stddev": "stddev_samp({c})",
+    "count_distinct": "count(DISTINCT {c})",
+    "last": "arg_max({c}, b.__seq)",
+}
+_WORDS = {
+    "avg": "average",
+    "sum": "sum",
+    "min": "minimum",
+    "max": "maximum",
+    "count": "number of non-null values",
+    "stddev": "sample standard deviation",
+    "count_distinct": "number of distinct values",
+    "last": "latest value",
+}
 
 
 def window_features(definition: FeatureViewDefinition) -> list[WindowFeature]:
@@ -94,9 +108,14 @@ def _q(name: str) -> str:
 
 
 def window_sql(
-    *, rows: str, events: str, keys: Sequence[str], features: Sequence[WindowFeature],
-    ts: str = "__ts", row: str = "__row",
-) -> str:  # fmt: skip
+    *,
+    rows: str,
+    events: str,
+    keys: Sequence[str],
+    features: Sequence[WindowFeature],
+    ts: str = "__ts",
+    row: str = "__row",
+) -> str:
     """One row per row of ``rows`` (``row`` id, join ``keys``, timestamp ``ts``) with each
     feature as of that row's timestamp: a LEFT range join against ``events``, so rows
     without events keep count 0 and nulls."""
@@ -156,10 +175,15 @@ class WindowAggregator:
         for name, function, column, seconds in features:
             plan.setdefault(column, {}).setdefault(seconds * 1_000_000, []).append((name, function))
         self._plan = [
-            (column, [(width, [(name, _FUNCTIONS[f]) for name, f in funcs], _empty(funcs))
-                      for width, funcs in windows.items()])
+            (
+                column,
+                [
+                    (width, [(name, _FUNCTIONS[f]) for name, f in funcs], _empty(funcs))
+                    for width, funcs in windows.items()
+                ],
+            )
             for column, windows in plan.items()
-        ]  # fmt: skip
+        ]
         self._all_empty = {
             name: (0 if function.startswith("count") else None) for name, function, _, _ in features
         }
@@ -222,6 +246,12 @@ def _stddev(window: list[Any]) -> float | None:
 
 # Each function over a non-empty window (see the module doc); builtins where they fit.
 _FUNCTIONS: dict[str, Callable[[list[Any]], Any]] = {
-    "count": len, "sum": sum, "avg": _avg, "min": min, "max": max, "last": _last,
-    "count_distinct": _count_distinct, "stddev": _stddev,
-}  # fmt: skip
+    "count": len,
+    "sum": sum,
+    "avg": _avg,
+    "min": min,
+    "max": max,
+    "last": _last,
+    "count_distinct": _count_distinct,
+    "stddev": _stddev,
+}

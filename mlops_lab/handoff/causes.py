@@ -32,33 +32,89 @@ RANDOMNESS, TIME, HASHING, PARALLEL = (
 _RANK = {RANDOMNESS: 0, TIME: 1, HASHING: 2, PARALLEL: 3}
 
 _MODULE_RANDOM = {
-    "random", "randint", "randrange", "choice", "choices", "shuffle", "sample", "uniform",
-    "gauss", "normalvariate", "triangular", "betavariate", "expovariate", "getrandbits",
-}  # fmt: skip
+    "random",
+    "randint",
+    "randrange",
+    "choice",
+    "choices",
+    "shuffle",
+    "sample",
+    "uniform",
+    "gauss",
+    "normalvariate",
+    "triangular",
+    "betavariate",
+    "expovariate",
+    "getrandbits",
+}
 _NUMPY_NOT_RANDOM = {
-    "seed", "get_state", "set_state", "Generator", "SeedSequence", "PCG64", "MT19937",
-    "BitGenerator", "default_rng", "RandomState",
-}  # fmt: skip
+    "seed",
+    "get_state",
+    "set_state",
+    "Generator",
+    "SeedSequence",
+    "PCG64",
+    "MT19937",
+    "BitGenerator",
+    "default_rng",
+    "RandomState",
+}
 _TORCH_RANDOM = {
-    "rand", "randn", "randint", "randperm", "rand_like", "randn_like", "randint_like",
-    "normal", "bernoulli", "multinomial",
-}  # fmt: skip
+    "rand",
+    "randn",
+    "randint",
+    "randperm",
+    "rand_like",
+    "randn_like",
+    "randint_like",
+    "normal",
+    "bernoulli",
+    "multinomial",
+}
 # scikit-learn estimators, splitters and generators that draw random numbers unless given
 # random_state (or a global numpy seed).
 _SKLEARN = {
-    "RandomForestClassifier", "RandomForestRegressor", "ExtraTreesClassifier",
-    "ExtraTreesRegressor", "GradientBoostingClassifier", "GradientBoostingRegressor",
-    "HistGradientBoostingClassifier", "HistGradientBoostingRegressor", "DecisionTreeClassifier",
-    "DecisionTreeRegressor", "BaggingClassifier", "BaggingRegressor", "AdaBoostClassifier",
-    "AdaBoostRegressor", "IsolationForest", "MLPClassifier", "MLPRegressor", "SGDClassifier",
-    "SGDRegressor", "Perceptron", "KMeans", "MiniBatchKMeans", "GaussianMixture", "TSNE",
-    "RandomizedSearchCV", "ShuffleSplit", "StratifiedShuffleSplit", "train_test_split",
-    "make_classification", "make_regression", "make_blobs", "make_moons", "make_circles",
-    "RandomTreesEmbedding", "SVC", "LinearSVC", "NMF", "TruncatedSVD",
-}  # fmt: skip
+    "RandomForestClassifier",
+    "RandomForestRegressor",
+    "ExtraTreesClassifier",
+    "ExtraTreesRegressor",
+    "GradientBoostingClassifier",
+    "GradientBoostingRegressor",
+    "HistGradientBoostingClassifier",
+    "HistGradientBoostingRegressor",
+    "DecisionTreeClassifier",
+    "DecisionTreeRegressor",
+    "BaggingClassifier",
+    "BaggingRegressor",
+    "AdaBoostClassifier",
+    "AdaBoostRegressor",
+    "IsolationForest",
+    "MLPClassifier",
+    "MLPRegressor",
+    "SGDClassifier",
+    "SGDRegressor",
+    "Perceptron",
+    "KMeans",
+    "MiniBatchKMeans",
+    "GaussianMixture",
+    "TSNE",
+    "RandomizedSearchCV",
+    "ShuffleSplit",
+    "StratifiedShuffleSplit",
+    "train_test_split",
+    "make_classification",
+    "make_regression",
+    "make_blobs",
+    "make_moons",
+    "make_circles",
+    "RandomTreesEmbedding",
+    "SVC",
+    "LinearSVC",
+    "NMF",
+    "TruncatedSVD",
+}
 _SHUFFLING_SPLITTERS = {"KFold", "StratifiedKFold", "GroupKFold", "RepeatedKFold"}
-_TIME = {"now", "today", "utcnow", "time", "time_ns", "perf_counter", "monotonic",
-         "process_time"}  # fmt: skip
+_TIME = {"now", "today", "utcnow", "time", "time_ns", "perf_counter", "monotonic", "process_time"}
 _CLOCK_OWNERS = {"datetime", "date", "Timestamp", "time", "pd", "pandas", "dt", "np"}
 _POOLS = {"Parallel", "ThreadPoolExecutor", "ProcessPoolExecutor", "Pool", "ThreadPool"}
 _SEEDS = {

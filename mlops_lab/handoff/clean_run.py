@@ -94,12 +94,17 @@ def clean_run(
         else:
             os.environ[ENV_CAPTURE] = previous
     books.update_stage(
-        workspace.catalog, run_id, stage.name,
+        workspace.catalog,
+        run_id,
+        stage.name,
         execution={
-            "kernel": outcome.kernel, "kernel_asked": kernel, "note": kernel_note,
-            "timeout": timeout, "cell_timeout": cell_timeout,
+            "kernel": outcome.kernel,
+            "kernel_asked": kernel,
+            "note": kernel_note,
+            "timeout": timeout,
+            "cell_timeout": cell_timeout,
         },
-    )  # fmt: skip
+    )
     executed = Path(job.output_path)
     stored = None
     if executed.exists():

@@ -230,9 +230,14 @@ def check_notebook(
         )
     else:
         runs = clean_runs(
-            workspace, notebook_pipeline(workspace, relative), repeat=repeat, timeout=timeout,
-            cell_timeout=cell_timeout, kernel=chosen.name, kernel_note=chosen.note,
-        )  # fmt: skip
+            workspace,
+            notebook_pipeline(workspace, relative),
+            repeat=repeat,
+            timeout=timeout,
+            cell_timeout=cell_timeout,
+            kernel=chosen.name,
+            kernel_note=chosen.note,
+        )
         run, finding = runs[0]
         run_id = run.run_id
         findings.append(finding)
@@ -267,8 +272,15 @@ def check_notebook(
         "rel_tol": rel_tol,
         "repeat": repeat,
     }
-    return _record(workspace, contract, findings, status, run_id, by or getpass.getuser(),
-                   write_pipeline=write_pipeline)  # fmt: skip
+    return _record(
+        workspace,
+        contract,
+        findings,
+        status,
+        run_id,
+        by or getpass.getuser(),
+        write_pipeline=write_pipeline,
+    )
 
 
 def check_in_subprocess(

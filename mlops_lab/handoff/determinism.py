@@ -61,15 +61,47 @@ def check_repeat(repeat: int) -> int:
 
 # Calls that write or move files (by their last name), and magics that may.
 _WRITERS = {
-    "to_parquet", "to_feather", "to_hdf", "to_sql", "to_netcdf", "to_orc", "to_stata",
-    "to_file", "to_pickle", "to_excel", "savefig", "savez", "savez_compressed", "savetxt",
-    "write_text", "write_bytes", "writelines", "mkdir", "makedirs", "rmdir", "rmtree",
-    "unlink", "copyfile", "copytree", "save_model", "save_weights", "urlretrieve",
-    "extractall", "touch",
-}  # fmt: skip
+    "to_parquet",
+    "to_feather",
+    "to_hdf",
+    "to_sql",
+    "to_netcdf",
+    "to_orc",
+    "to_stata",
+    "to_file",
+    "to_pickle",
+    "to_excel",
+    "savefig",
+    "savez",
+    "savez_compressed",
+    "savetxt",
+    "write_text",
+    "write_bytes",
+    "writelines",
+    "mkdir",
+    "makedirs",
+    "rmdir",
+    "rmtree",
+    "unlink",
+    "copyfile",
+    "copytree",
+    "save_model",
+    "save_weights",
+    "urlretrieve",
+    "extractall",
+    "touch",
+}
 # ... that write only when given somewhere to write (df.to_csv() returns a string).
-_WRITERS_WITH_TARGET = {"to_csv", "to_json", "to_html", "to_latex", "to_markdown", "save",
-                        "dump", "download"}  # fmt: skip
+_WRITERS_WITH_TARGET = {
+    "to_csv",
+    "to_json",
+    "to_html",
+    "to_latex",
+    "to_markdown",
+    "save",
+    "dump",
+    "download",
+}
 # ... and that write only as os.* or shutil.* (df.rename, list.remove, str.replace do not).
 _FILE_MODULE_WRITERS = {"remove", "rename", "replace", "copy", "copy2", "move", "symlink"}
 _OPEN_MODULES = {"io", "codecs", "gzip", "bz2", "lzma", "os", "tarfile", "zipfile"}

@@ -311,13 +311,21 @@ def check_imports(
             )
         )
     warnings = (
-        (optional, "missing_optional", "Optional imports (inside try/except ImportError) not "
-         "installed for {where}: {listed}; the notebook runs without them, perhaps differently "
-         "than it did for the scientist."),
-        (self_installed, "installed_by_notebook", "Not installed for {where}, but the notebook "
-         "installs them itself (%pip install): {listed}. A pipeline stage should not change its "
-         "environment: install them beforehand."),
-    )  # fmt: skip
+        (
+            optional,
+            "missing_optional",
+            "Optional imports (inside try/except ImportError) not "
+            "installed for {where}: {listed}; the notebook runs without them, perhaps differently "
+            "than it did for the scientist.",
+        ),
+        (
+            self_installed,
+            "installed_by_notebook",
+            "Not installed for {where}, but the notebook "
+            "installs them itself (%pip install): {listed}. A pipeline stage should not change its "
+            "environment: install them beforehand.",
+        ),
+    )
     for entries, key, text in warnings:
         if entries:
             listed = ", ".join(_listed(e) for e in entries)

@@ -131,8 +131,9 @@ def check_reproduction(
     status, message, details, cell = _saved_part(saved, run, rel_tol)
     details["rel_tol"] = rel_tol
     if interactive[0] is None:
-        return Finding(check="reproduction", status=status, message=message, cell=cell,
-                       details=details)  # fmt: skip
+        return Finding(
+            check="reproduction", status=status, message=message, cell=cell, details=details
+        )
     metrics = dynamic.check_reproduction(run, interactive, rel_tol=rel_tol)
     details.update(metrics.details)
     rank = {"pass": 0, "warn": 1, "fail": 2}
@@ -141,5 +142,4 @@ def check_reproduction(
     else:
         status = max(status, metrics.status, key=rank.__getitem__)
         message = f"{message} {metrics.message}"
-    return Finding(check="reproduction", status=status, message=message, cell=cell,
-                   details=details)  # fmt: skip
+    return Finding(check="reproduction", status=status, message=message, cell=cell, details=details)

@@ -20,9 +20,14 @@ __all__ = ["alias_history", "apply_promotion", "check_promotion", "promote"]
 
 
 def promote(
-    workspace: Workspace, name: str, version: int, *, alias: str, reason: str,
+    workspace: Workspace,
+    name: str,
+    version: int,
+    *,
+    alias: str,
+    reason: str,
     by: str | None = None,
-) -> dict[str, Any]:  # fmt: skip
+) -> dict[str, Any]:
     """Point ``alias`` at ``version``, appending to the alias history (through the journal)."""
     check_promotion(alias, reason)
     who = by or getpass.getuser()

@@ -28,21 +28,32 @@ def _model(con: duckdb.DuckDBPyConnection, state: CommitState, entry: dict[str, 
         version = state.dataset_version(training["name"], training.get("version"))
         training_ref = f"{training['name']}@{version}"
     media_type = f"application/x-{entry['flavor']}"
-    register_artifact(con, entry["hash"], size=entry["size"], media_type=media_type,
-                      run_id=state.run_id)  # fmt: skip
+    register_artifact(
+        con, entry["hash"], size=entry["size"], media_type=media_type, run_id=state.run_id
+    )
     spec = VersionSpec(
-        name=entry["name"], flavor=entry["flavor"], artifact_hash=entry["hash"],
-        size=entry["size"], trusted=entry["trusted"], signature=entry.get("signature"),
-        run_id=state.run_id, stage=state.stage, training_dataset=training_ref,
-        feature_views=entry.get("feature_views"), parameters=entry.get("parameters") or {},
-        description=entry.get("description", ""), tags=entry.get("tags") or [],
-        notebook=entry.get("notebook"), notebook_hash=entry.get("notebook_hash"),
-    )  # fmt: skip
+        name=entry["name"],
+        flavor=entry["flavor"],
+        artifact_hash=entry["hash"],
+        size=entry["size"],
+        trusted=entry["trusted"],
+        signature=entry.get("signature"),
+        run_id=state.run_id,
+        stage=state.stage,
+        training_dataset=training_ref,
+        feature_views=entry.get("feature_views"),
+        parameters=entry.get("parameters") or {},
+        description=entry.get("description", ""),
+        tags=entry.get("tags") or [],
+        notebook=entry.get("notebook"),
+        notebook_hash=entry.get("notebook_hash"),
+    )
     created = insert_versions(con, [spec])[0]
     state.models[created.name] = int(created.version or 0)
     state.outputs.setdefault("models", {})[created.name] = {
-        "version": created.version, "hash": created.artifact_hash,
-    }  # fmt: skip
+        "version": created.version,
+        "hash": created.artifact_hash,
+    }
     state.created.append(created)
 
 

@@ -129,9 +129,12 @@ def _resolve(workspace: Workspace, ref: str) -> ModelVersion:
 
 
 def raise_unknown_model(
-    con: duckdb.DuckDBPyConnection, name: str, *, version: int | None = None,
+    con: duckdb.DuckDBPyConnection,
+    name: str,
+    *,
+    version: int | None = None,
     alias: str | None = None,
-) -> NoReturn:  # fmt: skip
+) -> NoReturn:
     models = [r[0] for r in con.execute("SELECT name FROM models ORDER BY name").fetchall()]
     if name not in models:
         close = difflib.get_close_matches(name, models, n=3)

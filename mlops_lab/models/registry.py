@@ -81,25 +81,47 @@ def register_model(
     run, stage, notebook and parameters.
     """
     spec = prepare_version(
-        workspace, name, model, X_sample=X_sample, trusted=trusted,
-        training_dataset=training_dataset, feature_views=feature_views,
-        parameters=parameters or {}, description=description, tags=tags or [],
-        run_id=run_id, stage=stage, notebook=notebook, notebook_hash=notebook_hash,
-    )  # fmt: skip
+        workspace,
+        name,
+        model,
+        X_sample=X_sample,
+        trusted=trusted,
+        training_dataset=training_dataset,
+        feature_views=feature_views,
+        parameters=parameters or {},
+        description=description,
+        tags=tags or [],
+        run_id=run_id,
+        stage=stage,
+        notebook=notebook,
+        notebook_hash=notebook_hash,
+    )
     return register_versions(workspace, [spec])[0]
 
 
 def prepare_version(
-    workspace: Workspace, name: str, model: Any, *, X_sample: pd.DataFrame | None,
-    trusted: bool, **fields: Any,
-) -> VersionSpec:  # fmt: skip
+    workspace: Workspace,
+    name: str,
+    model: Any,
+    *,
+    X_sample: pd.DataFrame | None,
+    trusted: bool,
+    **fields: Any,
+) -> VersionSpec:
     """Validate, serialise and store the model's blob; the catalog rows come later."""
     validate_name(name, "model")
     flavor, data = dump_model(model, trusted=trusted)
     digest, size = workspace.artifacts.write_blob([data])
     signature = infer_signature(model, X_sample)
-    return VersionSpec(name=name, flavor=flavor, artifact_hash=digest, size=size,
-                       trusted=trusted, signature=signature, **fields)  # fmt: skip
+    return VersionSpec(
+        name=name,
+        flavor=flavor,
+        artifact_hash=digest,
+        size=size,
+        trusted=trusted,
+        signature=signature,
+        **fields,
+    )
 
 
 def register_versions(workspace: Workspace, specs: list[VersionSpec]) -> list[ModelVersion]:
@@ -175,9 +197,13 @@ def _write_versions(
         validate_name(spec.name, "model")
     names = sorted({s.name for s in specs})
     descriptions = {s.name: s.description for s in reversed(specs)}  # the first one's
-    _bulk_insert(con, "models", ["name", "description"],
-                 [(n, descriptions[n]) for n in names],
-                 "ON CONFLICT (name) DO NOTHING")  # fmt: skip
+    _bulk_insert(
+        con,
+        "models",
+        ["name", "description"],
+        [(n, descriptions[n]) for n in names],
+        "ON CONFLICT (name) DO NOTHING",
+    )
     for digest, size, flavor in sorted({(s.artifact_hash, s.size, s.flavor) for s in specs}):
         register_artifact(con, digest, size=size, media_type=f"application/x-{flavor}")
     rows, consumers, edges = [], [], []
@@ -188,13 +214,26 @@ def _write_versions(
         views = spec.feature_views
         if views is None:
             views = derived.get(spec.training_dataset or "", {})
-        rows.append((
-            spec.name, version, spec.flavor, spec.artifact_hash, spec.trusted,
-            json.dumps(spec.signature) if spec.signature else None, spec.run_id, spec.stage,
-            spec.training_dataset, json.dumps(sorted(views)),
-            json.dumps(spec.parameters, default=str), spec.description,
-            json.dumps(spec.tags), now, spec.notebook, spec.notebook_hash,
-        ))  # fmt: skip
+        rows.append(
+            (
+                spec.name,
+                version,
+                spec.flavor,
+                spec.artifact_hash,
+                spec.trusted,
+                json.dumps(spec.signature) if spec.signature else None,
+                spec.run_id,
+                spec.stage,
+                spec.training_dataset,
+                json.dumps(sorted(views)),
+                json.dumps(spec.parameters, default=str),
+                spec.description,
+                json.dumps(spec.tags),
+                now,
+                spec.notebook,
+                spec.notebook_hash,
+            )
+        )
         ref = f"{spec.name}/{version}"
         for view_ref, features in views.items():
             view, _, view_version = view_ref.partition("@")
@@ -206,17 +245,23 @@ def _write_versions(
             edges.append(("stage_run", f"{spec.run_id}/{spec.stage}", "model_version", ref))
     _bulk_insert(con, "model_versions", [c.strip() for c in VERSION_COLUMNS.split(",")], rows)
     if consumers:
-        _bulk_insert(con, "feature_consumers",
-                     ["view", "version", "feature", "consumer_kind", "consumer_id"],
-                     consumers)  # fmt: skip
+        _bulk_insert(
+            con,
+            "feature_consumers",
+            ["view", "version", "feature", "consumer_kind", "consumer_id"],
+            consumers,
+        )
     add_edges(con, edges)
     return [version_from_row(row) for row in rows]
 
 
 def _bulk_insert(
-    con: duckdb.DuckDBPyConnection, table: str, columns: list[str], rows: list[tuple[Any, ...]],
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    columns: list[str],
+    rows: list[tuple[Any, ...]],
     tail: str = "",
-) -> None:  # fmt: skip
+) -> None:
     """Insert ``rows`` in one statement: bound parameters for a few, a registered frame for many."""
     names = ", ".join(columns)
     if len(rows) <= _SMALL_INSERT:

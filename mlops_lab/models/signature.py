@@ -16,8 +16,18 @@ __all__ = [
     "task_of",
 ]
 
-_KINDS = {"b": "bool", "i": "int", "u": "int", "f": "float", "M": "datetime", "O": "object",
-          "U": "str", "S": "bytes", "m": "timedelta", "c": "complex"}  # fmt: skip
+_KINDS = {
+    "b": "bool",
+    "i": "int",
+    "u": "int",
+    "f": "float",
+    "M": "datetime",
+    "O": "object",
+    "U": "str",
+    "S": "bytes",
+    "m": "timedelta",
+    "c": "complex",
+}
 _COMPATIBLE = {"int": {"int", "bool"}, "float": {"float", "int", "bool"}, "bool": {"bool"}}
 
 
@@ -32,10 +42,11 @@ def infer_signature(model: Any, sample: pd.DataFrame | None) -> dict[str, Any] |
     if sample is None:
         return None
     return {
-        "inputs": [{"name": str(c), "kind": _kind(t), "dtype": str(t)}
-                   for c, t in sample.dtypes.items()],
+        "inputs": [
+            {"name": str(c), "kind": _kind(t), "dtype": str(t)} for c, t in sample.dtypes.items()
+        ],
         "output": output_kind(model),
-    }  # fmt: skip
+    }
 
 
 def output_kind(model: Any) -> dict[str, Any]:

@@ -48,28 +48,53 @@ def register_model(
     training, views = _training(ctx, name, training_frame)
     notebook, notebook_hash = ctx.notebook
     spec = prepare_version(
-        ctx.workspace, name, model, X_sample=X_sample, trusted=trusted,
-        description=description, tags=list(tags or []),
-    )  # fmt: skip
+        ctx.workspace,
+        name,
+        model,
+        X_sample=X_sample,
+        trusted=trusted,
+        description=description,
+        tags=list(tags or []),
+    )
     entry = {
-        "type": "model", "name": name, "hash": spec.artifact_hash, "size": spec.size,
-        "flavor": spec.flavor, "trusted": trusted, "signature": spec.signature,
-        "training_dataset": training, "feature_views": views,
-        "parameters": ctx.all_parameters, "description": description, "tags": spec.tags,
-        "notebook": notebook, "notebook_hash": notebook_hash,
-    }  # fmt: skip
+        "type": "model",
+        "name": name,
+        "hash": spec.artifact_hash,
+        "size": spec.size,
+        "flavor": spec.flavor,
+        "trusted": trusted,
+        "signature": spec.signature,
+        "training_dataset": training,
+        "feature_views": views,
+        "parameters": ctx.all_parameters,
+        "description": description,
+        "tags": spec.tags,
+        "notebook": notebook,
+        "notebook_hash": notebook_hash,
+    }
     created = ctx.commit_or_defer(entry)
     if created is not None:
         return created  # type: ignore[no-any-return]
     from datetime import UTC, datetime
 
     pending = ModelVersion(
-        name=name, version=None, flavor=spec.flavor, artifact_hash=spec.artifact_hash,
-        trusted=trusted, signature=spec.signature, run_id=ctx.run_id, stage=ctx.stage,
-        training_dataset=None, feature_views=sorted(views or {}), parameters=ctx.all_parameters,
-        description=description, tags=spec.tags, created_at=datetime.now(UTC),
-        notebook=notebook, notebook_hash=notebook_hash,
-    )  # fmt: skip
+        name=name,
+        version=None,
+        flavor=spec.flavor,
+        artifact_hash=spec.artifact_hash,
+        trusted=trusted,
+        signature=spec.signature,
+        run_id=ctx.run_id,
+        stage=ctx.stage,
+        training_dataset=None,
+        feature_views=sorted(views or {}),
+        parameters=ctx.all_parameters,
+        description=description,
+        tags=spec.tags,
+        created_at=datetime.now(UTC),
+        notebook=notebook,
+        notebook_hash=notebook_hash,
+    )
     ctx.pending["models"][name] = LoadedModel(pending, model)
     return pending
 
@@ -131,6 +156,12 @@ def promote(name: str, version: int | None = None, *, alias: str, reason: str) -
     ctx = context()
     if version is None and name not in ctx.pending["models"]:
         version = load_model(name).version.version
-    entry = {"type": "promotion", "name": name, "version": version, "alias": alias,
-             "reason": reason, "by": getpass.getuser()}  # fmt: skip
+    entry = {
+        "type": "promotion",
+        "name": name,
+        "version": version,
+        "alias": alias,
+        "reason": reason,
+        "by": getpass.getuser(),
+    }
     return ctx.commit_or_defer(entry)  # type: ignore[no-any-return]

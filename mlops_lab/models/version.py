@@ -48,14 +48,40 @@ class ModelVersion:
 
 
 def version_from_row(row: tuple[Any, ...], aliases: tuple[str, ...] = ()) -> ModelVersion:
-    (name, version, flavor, digest, trusted, signature, run_id, stage, dataset, views, params,
-     description, tags, created_at, notebook, notebook_hash) = row  # fmt: skip
+    (
+        name,
+        version,
+        flavor,
+        digest,
+        trusted,
+        signature,
+        run_id,
+        stage,
+        dataset,
+        views,
+        params,
+        description,
+        tags,
+        created_at,
+        notebook,
+        notebook_hash,
+    ) = row
     return ModelVersion(
-        name=name, version=int(version), flavor=flavor, artifact_hash=digest,
-        trusted=bool(trusted), signature=json.loads(signature) if signature else None,
-        run_id=run_id, stage=stage, training_dataset=dataset,
+        name=name,
+        version=int(version),
+        flavor=flavor,
+        artifact_hash=digest,
+        trusted=bool(trusted),
+        signature=json.loads(signature) if signature else None,
+        run_id=run_id,
+        stage=stage,
+        training_dataset=dataset,
         feature_views=json.loads(views) if views else [],
-        parameters=json.loads(params) if params else {}, description=description,
-        tags=json.loads(tags), created_at=created_at, notebook=notebook,
-        notebook_hash=notebook_hash, aliases=aliases,
-    )  # fmt: skip
+        parameters=json.loads(params) if params else {},
+        description=description,
+        tags=json.loads(tags),
+        created_at=created_at,
+        notebook=notebook,
+        notebook_hash=notebook_hash,
+        aliases=aliases,
+    )

@@ -64,13 +64,23 @@ def list_models_page(
                 found = _headline(json.loads(evaluation[0]))
                 if found:
                     metric, value = found
-                    headline = {"metric": metric, "value": value, "version": int(evaluation[1]),
-                                "dataset": evaluation[2]}  # fmt: skip
-            models.append({
-                "name": name, "description": description, "latest": int(latest),
-                "versions": int(versions), "updated_at": updated,
-                "aliases": _aliases(aliases), "headline": headline,
-            })  # fmt: skip
+                    headline = {
+                        "metric": metric,
+                        "value": value,
+                        "version": int(evaluation[1]),
+                        "dataset": evaluation[2],
+                    }
+            models.append(
+                {
+                    "name": name,
+                    "description": description,
+                    "latest": int(latest),
+                    "versions": int(versions),
+                    "updated_at": updated,
+                    "aliases": _aliases(aliases),
+                    "headline": headline,
+                }
+            )
         return {"models": models, "total": int(total), "limit": limit, "offset": offset}
 
     return workspace.catalog.transaction(read, write=False)
@@ -129,20 +139,32 @@ def model_detail(
         for row in rows:
             version = version_from_row(row, tuple(by_version.get(int(row[1]), ())))
             evaluated = metrics.get(int(row[1]))
-            versions.append({
-                "version": version.version, "flavor": version.flavor, "trusted": version.trusted,
-                "created_at": version.created_at.isoformat(), "aliases": list(version.aliases),
-                "description": version.description, "tags": version.tags,
-                "run_id": version.run_id, "stage": version.stage,
-                "metrics": evaluated[0] if evaluated else {},
-                "evaluated_on": evaluated[1] if evaluated else None,
-            })  # fmt: skip
+            versions.append(
+                {
+                    "version": version.version,
+                    "flavor": version.flavor,
+                    "trusted": version.trusted,
+                    "created_at": version.created_at.isoformat(),
+                    "aliases": list(version.aliases),
+                    "description": version.description,
+                    "tags": version.tags,
+                    "run_id": version.run_id,
+                    "stage": version.stage,
+                    "metrics": evaluated[0] if evaluated else {},
+                    "evaluated_on": evaluated[1] if evaluated else None,
+                }
+            )
         keys = ("alias", "from_version", "to_version", "changed_by", "reason", "changed_at")
         return {
-            "name": name, "description": found[0][0], "aliases": aliases, "total": int(total),
-            "limit": limit, "offset": offset, "versions": versions,
+            "name": name,
+            "description": found[0][0],
+            "aliases": aliases,
+            "total": int(total),
+            "limit": limit,
+            "offset": offset,
+            "versions": versions,
             "history": [dict(zip(keys, h, strict=True)) for h in history],
-        }  # fmt: skip
+        }
 
     return workspace.catalog.transaction(read, write=False)
 

@@ -93,19 +93,32 @@ def create_run(
             "git_commit, git_dirty, notebook, runner_host, runner_pid) "
             "VALUES (?, ?, 'pipeline', ?, ?, 'running', ?, ?, ?, ?, ?, ?)",
             [
-                run_id, pipeline.name, trigger, reason, json.dumps(parameters), git.commit,
-                git.dirty, notebook, socket.gethostname(), os.getpid(),
+                run_id,
+                pipeline.name,
+                trigger,
+                reason,
+                json.dumps(parameters),
+                git.commit,
+                git.dirty,
+                notebook,
+                socket.gethostname(),
+                os.getpid(),
             ],
-        )  # fmt: skip
+        )
         for position, stage in enumerate(pipeline.stages):
             con.execute(
                 "INSERT INTO stage_runs (run_id, stage, position, needs, notebook, source_hash, "
                 "parameters, status) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending')",
                 [
-                    run_id, stage.name, position, json.dumps(list(stage.needs)), stage.notebook,
-                    stage.source_hash, json.dumps(stage.parameters),
+                    run_id,
+                    stage.name,
+                    position,
+                    json.dumps(list(stage.needs)),
+                    stage.notebook,
+                    stage.source_hash,
+                    json.dumps(stage.parameters),
                 ],
-            )  # fmt: skip
+            )
 
     liveness.record_runner(catalog, run_id, os.getpid())  # before the row names this process
     catalog.transaction(write)
@@ -185,11 +198,17 @@ def begin_stage(
                 "reads = ?, duration_s = 0, started_at = current_timestamp, "
                 "ended_at = current_timestamp WHERE run_id = ? AND stage = ?",
                 [
-                    key, json.dumps(inputs), cached.run_id, json.dumps(cached.outputs),
-                    cached.outputs_hash, cached.executed_notebook,
-                    None if cached.reads is None else json.dumps(cached.reads), run_id, stage,
+                    key,
+                    json.dumps(inputs),
+                    cached.run_id,
+                    json.dumps(cached.outputs),
+                    cached.outputs_hash,
+                    cached.executed_notebook,
+                    None if cached.reads is None else json.dumps(cached.reads),
+                    run_id,
+                    stage,
                 ],
-            )  # fmt: skip
+            )
             return "cached", cached
         if not may_run:
             return "missing", None
@@ -259,10 +278,17 @@ def record_stage_success(
             "duration_s = ?, cells_total = ?, cells_done = ?, executed_notebook = ?, "
             "outputs = ?, outputs_hash = ?, reads = ? WHERE run_id = ? AND stage = ?",
             [
-                duration_s, cells_total, cells_total, notebook, json.dumps(outputs),
-                outputs_hash(outputs), _json_or_null(reads), run_id, stage,
+                duration_s,
+                cells_total,
+                cells_total,
+                notebook,
+                json.dumps(outputs),
+                outputs_hash(outputs),
+                _json_or_null(reads),
+                run_id,
+                stage,
             ],
-        )  # fmt: skip
+        )
         return outputs
 
     return catalog.transaction(write)
@@ -292,10 +318,19 @@ def record_stage_failure(
             "cells_total = ?, executed_notebook = ?, error_cell = ?, error_name = ?, "
             "error_value = ?, traceback = ?, reads = ? WHERE run_id = ? AND stage = ?",
             [
-                status, duration_s, cells_total, notebook, error_cell, error_name, error_value,
-                traceback, _json_or_null(reads), run_id, stage,
+                status,
+                duration_s,
+                cells_total,
+                notebook,
+                error_cell,
+                error_name,
+                error_value,
+                traceback,
+                _json_or_null(reads),
+                run_id,
+                stage,
             ],
-        )  # fmt: skip
+        )
 
     catalog.transaction(write)
 

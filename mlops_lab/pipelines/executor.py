@@ -214,9 +214,12 @@ def execute_stage(
         kernel = choose_kernel(source, job.kernel_name)
     except MlopsLabError as exc:
         return StageOutcome(
-            ok=False, duration_s=0.0, cells_total=total, error_name=type(exc).__name__,
+            ok=False,
+            duration_s=0.0,
+            cells_total=total,
+            error_name=type(exc).__name__,
             error_value=exc.message,
-        )  # fmt: skip
+        )
     saved = read_cells(source) or []  # as run: cell numbers are counted in this
     deadline = Deadline(job.timeout) if job.timeout else None
     kernel_log = Path(job.kernel_log).open("ab") if job.kernel_log else None  # noqa: SIM115
@@ -248,9 +251,14 @@ def execute_stage(
             kernel_log.close()
     cancelled = registry is not None and key in registry.cancelled
     fields = judge(
-        saved, Path(job.output_path), error, timeout=job.timeout, cell_timeout=job.cell_timeout,
-        timed_out=deadline is not None and deadline.fired, cancelled=cancelled,
-    )  # fmt: skip
+        saved,
+        Path(job.output_path),
+        error,
+        timeout=job.timeout,
+        cell_timeout=job.cell_timeout,
+        timed_out=deadline is not None and deadline.fired,
+        cancelled=cancelled,
+    )
     return StageOutcome(
         duration_s=time.perf_counter() - start,
         cells_total=total,

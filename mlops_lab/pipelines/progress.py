@@ -55,8 +55,12 @@ class TerminalProgress:
 
     def __enter__(self) -> TerminalProgress:
         if self._live_mode:
-            self._live = Live(self._table(), console=self._console, refresh_per_second=4,
-                              get_renderable=self._table)  # fmt: skip
+            self._live = Live(
+                self._table(),
+                console=self._console,
+                refresh_per_second=4,
+                get_renderable=self._table,
+            )
             self._live.__enter__()
         return self
 

@@ -97,9 +97,13 @@ def collect_reads(
             reads["files"].append({"path": event["path"], "sha256": digest, "cell": cell})
         elif op == "probe" and event["path"] not in written:
             reads["probes"].append(
-                {"path": event["path"], "check": event["kind"], "exists": event["exists"],
-                 "cell": cell}
-            )  # fmt: skip
+                {
+                    "path": event["path"],
+                    "check": event["kind"],
+                    "exists": event["exists"],
+                    "cell": cell,
+                }
+            )
         elif op == "list":
             digest = _listing_hash(root / event["path"])
             reads["listings"].append({"path": event["path"], "sha256": digest, "cell": cell})

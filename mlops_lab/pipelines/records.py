@@ -46,8 +46,14 @@ T = TypeVar("T")
 
 RUN_STATUSES = ("running", "succeeded", "failed", "cancelled", "interrupted", "interactive")
 FINAL_STAGE_STATUSES = (
-    "succeeded", "cached", "failed", "skipped", "cancelled", "interrupted", "not_selected",
-)  # fmt: skip
+    "succeeded",
+    "cached",
+    "failed",
+    "skipped",
+    "cancelled",
+    "interrupted",
+    "not_selected",
+)
 
 _RUN_COLUMNS = (
     "id, pipeline, kind, trigger, reason, status, parameters, git_commit, git_dirty, notebook, "
@@ -140,14 +146,42 @@ def _json(value: Any) -> Any:
 
 
 def _run(row: Sequence[Any]) -> RunRecord:
-    (id_, pipeline, kind, trigger, reason, status, parameters, git_commit, git_dirty, notebook,
-     started_at, ended_at, error, host, pid, cancel) = row  # fmt: skip
+    (
+        id_,
+        pipeline,
+        kind,
+        trigger,
+        reason,
+        status,
+        parameters,
+        git_commit,
+        git_dirty,
+        notebook,
+        started_at,
+        ended_at,
+        error,
+        host,
+        pid,
+        cancel,
+    ) = row
     return RunRecord(
-        id=id_, pipeline=pipeline, kind=kind, trigger=trigger, reason=reason, status=status,
-        parameters=_json(parameters) or {}, git_commit=git_commit, git_dirty=git_dirty,
-        notebook=notebook, started_at=started_at, ended_at=ended_at, error=error,
-        runner_host=host, runner_pid=pid, cancel_requested=bool(cancel),
-    )  # fmt: skip
+        id=id_,
+        pipeline=pipeline,
+        kind=kind,
+        trigger=trigger,
+        reason=reason,
+        status=status,
+        parameters=_json(parameters) or {},
+        git_commit=git_commit,
+        git_dirty=git_dirty,
+        notebook=notebook,
+        started_at=started_at,
+        ended_at=ended_at,
+        error=error,
+        runner_host=host,
+        runner_pid=pid,
+        cancel_requested=bool(cancel),
+    )
 
 
 def _stage(row: Sequence[Any]) -> StageRecord:

@@ -254,15 +254,29 @@ class Runner:
             kernel, problem = choose_kernel(self.workspace.root / stage.notebook, stage.kernel), ""
         except MlopsLabError as exc:
             kernel, problem = None, exc.message
-        execution = None if kernel is None else {
-            "kernel": kernel.name, "kernel_asked": kernel.asked, "note": kernel.note,
-            "timeout": stage.timeout, "cell_timeout": stage.cell_timeout,
-        }  # fmt: skip
+        execution = (
+            None
+            if kernel is None
+            else {
+                "kernel": kernel.name,
+                "kernel_asked": kernel.asked,
+                "note": kernel.note,
+                "timeout": stage.timeout,
+                "cell_timeout": stage.cell_timeout,
+            }
+        )
         outcome, cached = books.begin_stage(
-            catalog, run_id=self.run_id, stage=stage.name, key=key, inputs=inputs,
-            reuse=valid is not None, may_run=selected, cells_total=total, cached_run=valid,
+            catalog,
+            run_id=self.run_id,
+            stage=stage.name,
+            key=key,
+            inputs=inputs,
+            reuse=valid is not None,
+            may_run=selected,
+            cells_total=total,
+            cached_run=valid,
             execution=execution,
-        )  # fmt: skip
+        )
         if cached is not None:
             self._outputs_hash[stage.name] = cached.outputs_hash
             self._outputs[stage.name] = cached.outputs
@@ -287,10 +301,18 @@ class Runner:
 
     def _fail_before_start(self, stage: StageSpec, message: str) -> None:
         books.record_stage_failure(
-            self.workspace.catalog, run_id=self.run_id, stage=stage.name, status="failed",
-            executed=None, duration_s=None, cells_total=None, error_cell=None,
-            error_name="StageNotStarted", error_value=message, traceback=None,
-        )  # fmt: skip
+            self.workspace.catalog,
+            run_id=self.run_id,
+            stage=stage.name,
+            status="failed",
+            executed=None,
+            duration_s=None,
+            cells_total=None,
+            error_cell=None,
+            error_name="StageNotStarted",
+            error_value=message,
+            traceback=None,
+        )
         self._emit(stage.name, "failed", message=message)
 
     def _job(self, stage: StageSpec, kernel: str | None = None) -> StageJob:
@@ -342,26 +364,38 @@ class Runner:
         missing = _missing_outputs(stage, outcome) if outcome.ok else []
         if outcome.ok and not missing:
             outputs = books.record_stage_success(
-                self.workspace.catalog, run_id=self.run_id, stage=stage.name,
-                entries=outcome.entries, executed=executed, duration_s=outcome.duration_s,
-                cells_total=outcome.cells_total, reads=self._reads(stage, outcome),
-            )  # fmt: skip
+                self.workspace.catalog,
+                run_id=self.run_id,
+                stage=stage.name,
+                entries=outcome.entries,
+                executed=executed,
+                duration_s=outcome.duration_s,
+                cells_total=outcome.cells_total,
+                reads=self._reads(stage, outcome),
+            )
             self._outputs_hash[stage.name] = outputs_hash(outputs)
             self._outputs[stage.name] = outputs
             self._emit(stage.name, "succeeded", message=f"{outcome.duration_s:.1f} s")
             return
         status = "cancelled" if outcome.cancelled else "failed"
         books.record_stage_failure(
-            self.workspace.catalog, run_id=self.run_id, stage=stage.name, status=status,
-            executed=executed, duration_s=outcome.duration_s, cells_total=outcome.cells_total,
+            self.workspace.catalog,
+            run_id=self.run_id,
+            stage=stage.name,
+            status=status,
+            executed=executed,
+            duration_s=outcome.duration_s,
+            cells_total=outcome.cells_total,
             error_cell=cell_number(outcome.error_cell),
             error_name="MissingOutputError" if missing else outcome.error_name,
             error_value=(
                 f"declared outputs not saved by the notebook: {', '.join(missing)}"
-                if missing else outcome.error_value
+                if missing
+                else outcome.error_value
             ),
-            traceback=outcome.traceback, reads=self._reads(stage, outcome),
-        )  # fmt: skip
+            traceback=outcome.traceback,
+            reads=self._reads(stage, outcome),
+        )
         where = (
             f" in cell {cell_number(outcome.error_cell)}" if outcome.error_cell is not None else ""
         )

@@ -174,13 +174,25 @@ def launch_run(
     Runner(workspace, spec, RunOptions(only=only, from_stage=from_stage))
     run_id = new_run_id()
     books.create_run(
-        workspace.catalog, run_id=run_id, pipeline=spec, trigger=trigger, reason="",
-        parameters=dict(parameters or {}), git=books.git_state(workspace.root),
-    )  # fmt: skip
+        workspace.catalog,
+        run_id=run_id,
+        pipeline=spec,
+        trigger=trigger,
+        reason="",
+        parameters=dict(parameters or {}),
+        git=books.git_state(workspace.root),
+    )
     command = [
-        sys.executable, "-m", "mlops_lab", "--workspace", str(workspace.root), "run",
-        spec.name, "--run-id", run_id,
-    ]  # fmt: skip
+        sys.executable,
+        "-m",
+        "mlops_lab",
+        "--workspace",
+        str(workspace.root),
+        "run",
+        spec.name,
+        "--run-id",
+        run_id,
+    ]
     for key, value in (parameters or {}).items():
         command += ["-p", f"{key}={json.dumps(value)}"]
     if force:
@@ -193,9 +205,13 @@ def launch_run(
     log_dir.mkdir(parents=True, exist_ok=True)
     with (log_dir / f"{run_id}.log").open("wb") as log:
         process = subprocess.Popen(
-            command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-            start_new_session=True, cwd=workspace.root,
-        )  # fmt: skip
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            cwd=workspace.root,
+        )
     # Until the runner claims the run, a crash of the child must still be noticed.
     books.record_runner(workspace.catalog, run_id, process.pid)
     return run_id

@@ -46,9 +46,16 @@ __all__ = [
 INPUT_KINDS = ("datasets", "feature_views")
 OUTPUT_KINDS = ("datasets", "models", "metrics", "artifacts")
 _STAGE_KEYS = {
-    "name", "notebook", "parameters", "needs", "inputs", "outputs", "timeout", "cell_timeout",
+    "name",
+    "notebook",
+    "parameters",
+    "needs",
+    "inputs",
+    "outputs",
+    "timeout",
+    "cell_timeout",
     "kernel",
-}  # fmt: skip
+}
 _PIPELINE_KEYS = {"description", "stages"}
 
 

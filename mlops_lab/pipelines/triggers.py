@@ -62,10 +62,12 @@ def ci_decision(workspace: Workspace, pipeline: PipelineSpec) -> Decision:
     last = _last_success(workspace.catalog, pipeline.name)
     if last is None:
         return Decision(
-            pipeline=pipeline.name, trigger="ci", run=True,
+            pipeline=pipeline.name,
+            trigger="ci",
+            run=True,
             reason="no successful run of this pipeline yet",
             force_stages=frozenset(s.name for s in pipeline.stages),
-        )  # fmt: skip
+        )
     run_id, before = last
     changed = [
         s.name
@@ -74,17 +76,21 @@ def ci_decision(workspace: Workspace, pipeline: PipelineSpec) -> Decision:
     ]
     if not changed:
         return Decision(
-            pipeline=pipeline.name, trigger="ci", run=False,
+            pipeline=pipeline.name,
+            trigger="ci",
+            run=False,
             reason=f"no stage's code changed since run {run_id}",
-        )  # fmt: skip
+        )
     force: set[str] = set()
     for name in changed:
         force |= pipeline.downstream(name)
     return Decision(
-        pipeline=pipeline.name, trigger="ci", run=True,
+        pipeline=pipeline.name,
+        trigger="ci",
+        run=True,
         reason=f"code changed since run {run_id}: {', '.join(changed)}",
         force_stages=frozenset(force),
-    )  # fmt: skip
+    )
 
 
 def open_alerts(catalog: Catalog, pipeline: str) -> list[dict[str, Any]]:
@@ -121,9 +127,13 @@ def ct_decision(workspace: Workspace, pipeline: PipelineSpec) -> Decision:
         return Decision(pipeline=pipeline.name, trigger="ct", run=False, reason=why)
     force = frozenset(s.name for s in pipeline.stages) if alerts else frozenset()
     return Decision(
-        pipeline=pipeline.name, trigger="ct", run=True, reason="; ".join(dict.fromkeys(reasons)),
-        force_stages=force, alerts=tuple(a["id"] for a in alerts),
-    )  # fmt: skip
+        pipeline=pipeline.name,
+        trigger="ct",
+        run=True,
+        reason="; ".join(dict.fromkeys(reasons)),
+        force_stages=force,
+        alerts=tuple(a["id"] for a in alerts),
+    )
 
 
 def open_alert(

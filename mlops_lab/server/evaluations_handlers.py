@@ -36,8 +36,9 @@ class EvaluationsHandler(BaseHandler):
         evaluations, total = await self.in_workspace(
             list_evaluations, model=query_text(self, "model"), limit=limit, offset=offset
         )
-        self.write_json({"evaluations": evaluations, "total": total, "limit": limit,
-                         "offset": offset})  # fmt: skip
+        self.write_json(
+            {"evaluations": evaluations, "total": total, "limit": limit, "offset": offset}
+        )
 
 
 class EvaluationHandler(BaseHandler):

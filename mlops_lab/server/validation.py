@@ -103,8 +103,9 @@ def query_int(
     raw = handler.get_query_argument(name, None)
     if raw is None:
         return default
-    return _in_range(_parse_int(raw, f"Query parameter {name!r}"), f"Query parameter {name!r}",
-                     minimum, maximum)  # fmt: skip
+    return _in_range(
+        _parse_int(raw, f"Query parameter {name!r}"), f"Query parameter {name!r}", minimum, maximum
+    )
 
 
 def path_int(value: str, name: str, *, minimum: int = 1, maximum: int = MAX_INTEGER) -> int:

@@ -161,8 +161,11 @@ class _Handler(tornado.web.RequestHandler):
         if isinstance(exc, tornado.web.HTTPError) and status_code < 500:
             error = {"type": "HTTPError", "status": status_code, "message": self._reason}
         else:
-            error = {"type": "InternalError", "status": status_code,
-                     "message": "The server failed; see its log."}  # fmt: skip
+            error = {
+                "type": "InternalError",
+                "status": status_code,
+                "message": "The server failed; see its log.",
+            }
         self.write_json({"error": error}, status_code)
 
     def log_exception(self, typ: Any, value: Any, tb: Any) -> None:

@@ -74,8 +74,9 @@ def check_consistency(
     prefix = f"{view}@"
     rows: list[tuple[int, dict[str, Any], datetime, dict[str, Any]]] = []
     if len(logged) and "online" in logged.columns:
-        for entity, served, at in zip(logged.entity, logged.online, logged.features_at,
-                                      strict=True):  # fmt: skip
+        for entity, served, at in zip(
+            logged.entity, logged.online, logged.features_at, strict=True
+        ):
             if served is None or at is None or pd.isna(at) or prefix not in served:
                 continue
             values = {k: v for k, v in json.loads(served).items() if k.startswith(prefix)}
@@ -109,11 +110,15 @@ def check_consistency(
                     continue
                 entry["mismatches"] += 1
                 if len(entry["examples"]) < _EXAMPLES:
-                    entry["examples"].append({
-                        "entity": r[1], "as_of": pd.Timestamp(r[2]).isoformat(),
-                        "version": version, "online": _plain(served_value),
-                        "offline": _plain(expected),
-                    })  # fmt: skip
+                    entry["examples"].append(
+                        {
+                            "entity": r[1],
+                            "as_of": pd.Timestamp(r[2]).isoformat(),
+                            "version": version,
+                            "online": _plain(served_value),
+                            "offline": _plain(expected),
+                        }
+                    )
     for entry in features.values():
         entry["rate"] = entry["mismatches"] / entry["checked"] if entry["checked"] else 0.0
     mismatches = sum(e["mismatches"] for e in features.values())
@@ -157,9 +162,15 @@ def _save(
     workspace.catalog.write(
         "INSERT INTO feature_consistency (id, view, since, rows_checked, mismatches, report) "
         "VALUES (?, ?, ?, ?, ?, ?)",
-        [report_id, report["view"], report["since"], report["rows_checked"],
-         report["mismatches"], json.dumps(report, default=str)],
-    )  # fmt: skip
+        [
+            report_id,
+            report["view"],
+            report["since"],
+            report["rows_checked"],
+            report["mismatches"],
+            json.dumps(report, default=str),
+        ],
+    )
     return report_id
 
 

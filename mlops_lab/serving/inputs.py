@@ -59,8 +59,15 @@ def model_inputs(workspace: Workspace, loaded: LoadedModel) -> ModelInputs:
     columns = [c["name"] for c in signature]
     kinds = {c["name"]: c["kind"] for c in signature}
     numeric = bool(signature) and all(c["kind"] in ("int", "float", "bool") for c in signature)
-    return ModelInputs(reader=reader, online=online, ttl=ttl, windowed=frozenset(windowed),
-                   columns=columns, kinds=kinds, numeric=numeric)  # fmt: skip
+    return ModelInputs(
+        reader=reader,
+        online=online,
+        ttl=ttl,
+        windowed=frozenset(windowed),
+        columns=columns,
+        kinds=kinds,
+        numeric=numeric,
+    )
 
 
 def check_given(inputs: ModelInputs, features: dict[str, Any]) -> dict[str, Any]:

@@ -114,8 +114,9 @@ def _consistency(
     out = {}
     for view in sorted(views):
         report = check_consistency(workspace, view, since=since, alert_pipeline=pipeline)
-        out[view] = {k: report.get(k) for k in ("id", "rows_checked", "mismatches", "verdict",
-                                                 "alert")}  # fmt: skip
+        out[view] = {
+            k: report.get(k) for k in ("id", "rows_checked", "mismatches", "verdict", "alert")
+        }
     return out
 
 

@@ -232,12 +232,14 @@ class Predictor:
                 f"({', '.join(inputs.online)}). Pass them in 'features' or materialize the view."
             )
         views = {
-            view: (now.isoformat() if view in inputs.windowed
-                   else _iso(found.get(f"{view}__event_timestamp")))
+            view: (
+                now.isoformat()
+                if view in inputs.windowed
+                else _iso(found.get(f"{view}__event_timestamp"))
+            )
             for view in inputs.online
-        }  # fmt: skip
-        return _Served(row=found, stale=stale, values=values, logged=logged, as_of=now,
-                       views=views)  # fmt: skip
+        }
+        return _Served(row=found, stale=stale, values=values, logged=logged, as_of=now, views=views)
 
     def metadata(self) -> dict[str, Any]:
         from mlops_lab.features.serving import freshness

@@ -53,8 +53,18 @@ def make_record(
     features_at: datetime | None = None,
 ) -> Record:
     """One prediction's row, built while the request is answered and logged once it is."""
-    return (time.time(), request_id, variant, model, version, entity, features, prediction,
-            online, features_at)  # fmt: skip
+    return (
+        time.time(),
+        request_id,
+        variant,
+        model,
+        version,
+        entity,
+        features,
+        prediction,
+        online,
+        features_at,
+    )
 
 
 class PredictionLog:
@@ -89,8 +99,21 @@ class PredictionLog:
         features_at: datetime | None = None,
     ) -> None:
         """O(1) on the request path: a tuple into a list under a lock."""
-        self.extend([make_record(request_id, variant, model, version, entity, features,
-                                 prediction, online=online, features_at=features_at)])  # fmt: skip
+        self.extend(
+            [
+                make_record(
+                    request_id,
+                    variant,
+                    model,
+                    version,
+                    entity,
+                    features,
+                    prediction,
+                    online=online,
+                    features_at=features_at,
+                )
+            ]
+        )
 
     def extend(self, records: list[Record]) -> None:
         """Buffer answered predictions (a whole batch at once); refused once closed, so a

@@ -29,10 +29,12 @@ def feature_histogram(feature: dict[str, Any], *, title: str | None = None) -> A
     when = f", as of {about['as_of'][:16].replace('T', ' ')}" if about.get("as_of") else ""
     figure.update_layout(
         title=title or f"{feature['name']} ({feature.get('dtype', '')}, {nulls:.1%} null{when})",
-        xaxis_title=feature["name"], yaxis_title="entities" if about else "rows", bargap=0.02,
+        xaxis_title=feature["name"],
+        yaxis_title="entities" if about else "rows",
+        bargap=0.02,
         height=320,
         margin={"l": 40, "r": 10, "t": 40, "b": 40},
-    )  # fmt: skip
+    )
     return figure
 
 
@@ -43,8 +45,9 @@ class FeatureBrowser:
         import ipywidgets as widgets
 
         self.store = store
-        self.search = widgets.Text(value=query, placeholder="search views, features, tags...",
-                                   description="Search")  # fmt: skip
+        self.search = widgets.Text(
+            value=query, placeholder="search views, features, tags...", description="Search"
+        )
         self.views = widgets.Select(description="Views", rows=8)
         self.features = widgets.Select(description="Features", rows=8)
         self.details = widgets.HTML()
@@ -52,16 +55,23 @@ class FeatureBrowser:
         self.search.observe(lambda _: self._refresh_views(), names="value")
         self.views.observe(lambda _: self._show_view(), names="value")
         self.features.observe(lambda _: self._show_feature(), names="value")
-        self.widget = widgets.VBox([
-            self.search, widgets.HBox([self.views, self.features]), self.details, self.plot,
-        ])  # fmt: skip
+        self.widget = widgets.VBox(
+            [
+                self.search,
+                widgets.HBox([self.views, self.features]),
+                self.details,
+                self.plot,
+            ]
+        )
         self._view: Any = None
         self._refresh_views()
 
     def _refresh_views(self) -> None:
-        found = self.store.search(self.search.value) if self.search.value else (
-            self.store.list_feature_views()
-        )  # fmt: skip
+        found = (
+            self.store.search(self.search.value)
+            if self.search.value
+            else (self.store.list_feature_views())
+        )
         self.views.options = [v["name"] for v in found]
 
     def _show_view(self) -> None:

@@ -45,8 +45,9 @@ class ModelBrowser:
         import ipywidgets as widgets
 
         self.workspace = workspace
-        self.search = widgets.Text(value=query, placeholder="search models...",
-                                   description="Search")  # fmt: skip
+        self.search = widgets.Text(
+            value=query, placeholder="search models...", description="Search"
+        )
         self.models = widgets.Select(description="Models", rows=6)
         self.versions = widgets.Select(description="Versions", rows=6)
         self.details = widgets.HTML()
@@ -71,15 +72,26 @@ class ModelBrowser:
             return
         detail = model_detail(self.workspace, self.models.value, limit=200)
         self.versions.options = [
-            (f"{v['version']}" + (f" ({', '.join(v['aliases'])})" if v["aliases"] else ""),
-             v["version"])
+            (
+                f"{v['version']}" + (f" ({', '.join(v['aliases'])})" if v["aliases"] else ""),
+                v["version"],
+            )
             for v in detail["versions"]
-        ]  # fmt: skip
+        ]
         self.details.value = "<b>Alias history</b>" + _table(
             ["alias", "from", "to", "by", "when", "reason"],
-            [[h["alias"], h["from_version"], h["to_version"], h["changed_by"], h["changed_at"],
-              h["reason"]] for h in detail["history"]],
-        )  # fmt: skip
+            [
+                [
+                    h["alias"],
+                    h["from_version"],
+                    h["to_version"],
+                    h["changed_by"],
+                    h["changed_at"],
+                    h["reason"],
+                ]
+                for h in detail["history"]
+            ],
+        )
 
     def _show_version(self) -> None:
         from mlops_lab.pages.models import version_detail
@@ -129,10 +141,16 @@ def metric_over_versions(evaluations: list[dict[str, Any]], metric: str) -> Any:
             by_dataset.setdefault(e["dataset"], []).append((e["version"], value))
     for dataset, points in sorted(by_dataset.items()):
         points.sort()
-        figure.add_scatter(x=[p[0] for p in points], y=[p[1] for p in points],
-                           mode="lines+markers", name=dataset)  # fmt: skip
-    figure.update_layout(title=f"{metric} by version", xaxis_title="version",
-                         yaxis_title=metric, height=320, xaxis_dtick=1)  # fmt: skip
+        figure.add_scatter(
+            x=[p[0] for p in points], y=[p[1] for p in points], mode="lines+markers", name=dataset
+        )
+    figure.update_layout(
+        title=f"{metric} by version",
+        xaxis_title="version",
+        yaxis_title=metric,
+        height=320,
+        xaxis_dtick=1,
+    )
     return figure
 
 
@@ -147,25 +165,36 @@ class EvaluationBrowser:
         self.workspace = workspace
         self.evaluations, _ = list_evaluations(workspace, model=model, limit=1000)
         names = sorted({m for e in self.evaluations for m in e["metrics"]})
-        self.table = widgets.HTML(_table(
-            ["version", "dataset", *names],
-            [[e["version"], f"{e['dataset']}@{e['dataset_version']}",
-              *(e["metrics"].get(n) for n in names)] for e in self.evaluations],
-        ))  # fmt: skip
+        self.table = widgets.HTML(
+            _table(
+                ["version", "dataset", *names],
+                [
+                    [
+                        e["version"],
+                        f"{e['dataset']}@{e['dataset_version']}",
+                        *(e["metrics"].get(n) for n in names),
+                    ]
+                    for e in self.evaluations
+                ],
+            )
+        )
         first = metric if metric in names else (names[0] if names else None)
         self.metric = widgets.Dropdown(options=names, value=first, description="Metric")
         self.chosen = widgets.Dropdown(
-            options=[(f"{e['model']}/{e['version']} on {e['dataset']}@{e['dataset_version']}",
-                      e["id"]) for e in self.evaluations],
+            options=[
+                (f"{e['model']}/{e['version']} on {e['dataset']}@{e['dataset_version']}", e["id"])
+                for e in self.evaluations
+            ],
             description="Evaluation",
-        )  # fmt: skip
+        )
         self.kind = widgets.ToggleButtons(options=["roc", "pr", "calibration", "confusion"])
         self.trend, self.plot, self.drift = widgets.Output(), widgets.Output(), widgets.HTML()
         self.metric.observe(lambda _: self._show_trend(), names="value")
         self.chosen.observe(lambda _: self._show_plot(), names="value")
         self.kind.observe(lambda _: self._show_plot(), names="value")
-        self.widget = widgets.VBox([self.table, self.metric, self.trend, self.chosen, self.kind,
-                                    self.plot, self.drift])  # fmt: skip
+        self.widget = widgets.VBox(
+            [self.table, self.metric, self.trend, self.chosen, self.kind, self.plot, self.drift]
+        )
         self._show_trend()
         self._show_plot()
         self._show_drift()
@@ -197,9 +226,18 @@ class EvaluationBrowser:
             self.drift.value = "<i>No drift report yet.</i>"
             return
         report = get_drift_report(self.workspace, reports[0]["id"])
-        rows = [[c["column"], "drifted" if c["drifted"] else "", c["test"], c["p_adjusted"],
-                 c["effect"], c["effect_size"], c["psi"]]
-                for c in sorted(report["columns"], key=lambda c: not c["drifted"])]  # fmt: skip
+        rows = [
+            [
+                c["column"],
+                "drifted" if c["drifted"] else "",
+                c["test"],
+                c["p_adjusted"],
+                c["effect"],
+                c["effect_size"],
+                c["psi"],
+            ]
+            for c in sorted(report["columns"], key=lambda c: not c["drifted"])
+        ]
         self.drift.value = (
             f"<b>Latest drift report</b>: {escape(report['current'])} vs "
             f"{escape(report['reference'])}, {report['verdict']}"

@@ -22,7 +22,7 @@ from mlops_lab.artifacts import verified
 from mlops_lab.datasets import load_dataset, save_dataset
 from mlops_lab.errors import ArtifactCorruptError
 from mlops_lab.evaluation import get_evaluation
-from mlops_lab.evaluation import tracking as tracking_module
+from mlops_lab.evaluation import monitoring as monitoring_module
 from mlops_lab.evaluation.store import get_drift_report
 from mlops_lab.features.registry import rebuild_view
 from mlops_lab.features.serving import materialize
@@ -104,44 +104,52 @@ def test_a_flipped_bit_in_a_dataset_is_named_on_load(workspace: Workspace) -> No
 def _snapshots() -> pd.DataFrame:
     rng = np.random.default_rng(7)
     days, customers = 20, 50
-    return pd.DataFrame({
-        "customer_id": np.tile(np.arange(customers), days),
-        "day": START + pd.to_timedelta(np.repeat(np.arange(days), customers), unit="D"),
-        "score": rng.normal(100, 20, days * customers).round(3),
-        "visits": rng.integers(0, 50, days * customers),
-    })  # fmt: skip
+    return pd.DataFrame(
+        {
+            "customer_id": np.tile(np.arange(customers), days),
+            "day": START + pd.to_timedelta(np.repeat(np.arange(days), customers), unit="D"),
+            "score": rng.normal(100, 20, days * customers).round(3),
+            "visits": rng.integers(0, 50, days * customers),
+        }
+    )
 
 
 def _entity_rows() -> pd.DataFrame:
-    return pd.DataFrame({
-        "customer_id": np.arange(50),
-        "event_timestamp": START + pd.Timedelta(days=25),
-    })  # fmt: skip
+    return pd.DataFrame(
+        {
+            "customer_id": np.arange(50),
+            "event_timestamp": START + pd.Timedelta(days=25),
+        }
+    )
 
 
 def _plain_view(workspace: Workspace) -> str:
     save_dataset(workspace, "daily", _snapshots())
     store = workspace.features
     store.register_entity("customer", ["customer_id"])
-    view = store.register_feature_view("daily", entity="customer", source="daily",
-                                       timestamp="day")  # fmt: skip
+    view = store.register_feature_view("daily", entity="customer", source="daily", timestamp="day")
     return view.table_artifact
 
 
 def _window_view(workspace: Workspace) -> str:
     rng = np.random.default_rng(3)
-    events = pd.DataFrame({
-        "customer_id": rng.integers(0, 50, 2000),
-        "event_at": START + pd.to_timedelta(rng.integers(0, 20 * 24, 2000), unit="h"),
-        "amount": rng.gamma(2.0, 20.0, 2000).round(2),
-    })  # fmt: skip
+    events = pd.DataFrame(
+        {
+            "customer_id": rng.integers(0, 50, 2000),
+            "event_at": START + pd.to_timedelta(rng.integers(0, 20 * 24, 2000), unit="h"),
+            "amount": rng.gamma(2.0, 20.0, 2000).round(2),
+        }
+    )
     save_dataset(workspace, "tx", events)
     store = workspace.features
     store.register_entity("customer", ["customer_id"])
     view = store.register_feature_view(
-        "spend", entity="customer", source="tx", timestamp="event_at",
+        "spend",
+        entity="customer",
+        source="tx",
+        timestamp="event_at",
         aggregations=[{"column": "amount", "functions": ["sum", "count"], "windows": ["7d"]}],
-    )  # fmt: skip
+    )
     return view.table_artifact
 
 
@@ -179,8 +187,9 @@ def test_a_flipped_bit_in_a_view_source_fails_registration(workspace: Workspace)
     _flip(_blob(workspace, saved.artifact_hash))
     workspace.features.register_entity("customer", ["customer_id"])
     with _corrupt("dataset 'daily' v1"):
-        workspace.features.register_feature_view("daily", entity="customer", source="daily",
-                                                 timestamp="day")  # fmt: skip
+        workspace.features.register_feature_view(
+            "daily", entity="customer", source="daily", timestamp="day"
+        )
     assert workspace.catalog.read_value("SELECT count(*) FROM feature_view_versions") == 0
 
 
@@ -315,7 +324,7 @@ def test_a_damaged_drift_profile_cache_is_computed_again(ctx) -> None:  # type: 
     workspace = ctx.workspace
     stored = workspace.catalog.read_value("SELECT profile_artifact FROM drift_profiles")
     _flip(_blob(workspace, stored))
-    tracking_module._profiles.clear()  # as in a new process
+    monitoring_module._profiles.clear()  # as in a new process
     again = mlops_lab.check_drift("reference", X.assign(tenure=X.tenure + 5))
     assert again.columns == first.columns
     assert workspace.artifacts.get_bytes(stored)  # the same profile repaired the blob

@@ -53,9 +53,11 @@ def _cli(workspace: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """The real command line in a process of its own (no lease shared with the test)."""
     return subprocess.run(
         [sys.executable, "-m", "mlops_lab", "--workspace", str(workspace), *args],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
         env={**os.environ, "PYTHONPATH": str(REPO)},
-    )  # fmt: skip
+    )
 
 
 def _spec(name: str = "m") -> VersionSpec:
@@ -104,8 +106,12 @@ def test_a_full_disk_is_named_at_once_and_nothing_half_written(tmpfs: Path) -> N
     filler.unlink()
     leases.release_all()
     # What was acknowledged is there, numbered without gaps.
-    versions = [r[0] for r in open_workspace(ws.root).catalog.read(
-        "SELECT version FROM model_versions ORDER BY version")]  # fmt: skip
+    versions = [
+        r[0]
+        for r in open_workspace(ws.root).catalog.read(
+            "SELECT version FROM model_versions ORDER BY version"
+        )
+    ]
     assert versions == list(range(1, len(versions) + 1))
 
 

@@ -31,9 +31,14 @@ EACH = 10
 
 def _spec(name: str = "m", **fields: object) -> VersionSpec:
     return VersionSpec(
-        name=name, flavor="skops", artifact_hash="b" * 64, size=1, trusted=False,
-        signature=None, **fields,  # type: ignore[arg-type]
-    )  # fmt: skip
+        name=name,
+        flavor="skops",
+        artifact_hash="b" * 64,
+        size=1,
+        trusted=False,
+        signature=None,
+        **fields,  # type: ignore[arg-type]
+    )
 
 
 def _journal(workspace: Workspace) -> Path:
@@ -71,9 +76,12 @@ def test_a_journaled_write_survives_its_process_being_killed(workspace: Workspac
     )
     leases.release_all()
     done = subprocess.run(
-        [sys.executable, "-c", script, str(workspace.root)], capture_output=True, text=True,
-        timeout=120, env={**os.environ, "PYTHONPATH": str(REPO)},
-    )  # fmt: skip
+        [sys.executable, "-c", script, str(workspace.root)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
     assert done.returncode == -signal.SIGKILL
     assert done.stdout.strip() == "1"  # acknowledged before the kill
     assert _journal(workspace).stat().st_size > 0  # never applied by the dead process
@@ -94,7 +102,7 @@ def test_a_torn_last_record_is_dropped_and_the_rest_applied(workspace: Workspace
         handle.write(b'{"id":"torn","s":[["INSERT INTO datasets (name) VAL')
     assert open_workspace(workspace.root).catalog.read(
         "SELECT version FROM model_versions ORDER BY version"
-    ) == [(1,), (2,)]  # fmt: skip
+    ) == [(1,), (2,)]
     assert workspace.catalog.read_value("SELECT count(*) FROM datasets") == 0
 
 

@@ -15,7 +15,7 @@ from sklearn.linear_model import LinearRegression, LogisticRegression
 import mlops_lab
 from mlops_lab.errors import InvalidInputError
 from mlops_lab.evaluation import ColumnRule, get_evaluation, list_alerts, list_evaluations
-from mlops_lab.evaluation import tracking as tracking_module
+from mlops_lab.evaluation import monitoring as monitoring_module
 from mlops_lab.evaluation.drift import build_profile, compare_to_profile
 from mlops_lab.pipelines.spec import load_pipeline
 from mlops_lab.pipelines.triggers import ct_decision
@@ -24,10 +24,13 @@ from tests.notebooks import write_notebook, write_pipelines
 
 def _frame(n: int = 600, seed: int = 0) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
-    frame = pd.DataFrame({
-        "tenure": rng.normal(30, 10, n), "spend": rng.gamma(2.0, 20.0, n),
-        "segment": rng.choice(["retail", "smb", "enterprise"], n, p=[0.5, 0.3, 0.2]),
-    })  # fmt: skip
+    frame = pd.DataFrame(
+        {
+            "tenure": rng.normal(30, 10, n),
+            "spend": rng.gamma(2.0, 20.0, n),
+            "segment": rng.choice(["retail", "smb", "enterprise"], n, p=[0.5, 0.3, 0.2]),
+        }
+    )
     logit = 0.08 * (frame.tenure - 30) - 0.03 * (frame.spend - 40) + rng.normal(0, 1, n)
     frame["churned"] = (logit > 0).astype(int)
     frame["value"] = 3 * frame.tenure + 0.5 * frame.spend + rng.normal(0, 5, n)
@@ -39,8 +42,9 @@ FEATURES = ["tenure", "spend"]
 
 def _classifier(ctx: mlops_lab.RunContext, frame: pd.DataFrame, c: float = 1.0) -> None:
     model = LogisticRegression(C=c).fit(frame[FEATURES], frame.churned)
-    mlops_lab.register_model("churn", model, X_sample=frame[FEATURES].head(),
-                             training_frame="train")  # fmt: skip
+    mlops_lab.register_model(
+        "churn", model, X_sample=frame[FEATURES].head(), training_frame="train"
+    )
 
 
 def test_classification_metrics_equal_scikit_learn_overall_and_per_slice(ctx) -> None:  # type: ignore[no-untyped-def]
@@ -127,8 +131,9 @@ def test_evaluate_is_idempotent_and_refuses_bad_input(ctx) -> None:  # type: ign
     ):
         mlops_lab.evaluate("price", "train", label="churned", task="classification")
     with pytest.raises(InvalidInputError, match="missing column 'tenure'"):
-        mlops_lab.evaluate("churn", ctx.load_dataset("train").drop(columns=["tenure"]),
-                           label="churned")  # fmt: skip
+        mlops_lab.evaluate(
+            "churn", ctx.load_dataset("train").drop(columns=["tenure"]), label="churned"
+        )
 
 
 def test_compare_gates_with_a_paired_bootstrap_and_records_the_decision(ctx) -> None:  # type: ignore[no-untyped-def]
@@ -139,15 +144,23 @@ def test_compare_gates_with_a_paired_bootstrap_and_records_the_decision(ctx) -> 
     _classifier(ctx, frame)
     mlops_lab.promote("churn", 1, alias="champion", reason="first")
     mlops_lab.promote("churn", 2, alias="challenger", reason="uses tenure")
-    passed = mlops_lab.compare("churn", "train", label="churned", min_improvement=0.01,
-                               n_boot=200, promote_to="champion")  # fmt: skip
+    passed = mlops_lab.compare(
+        "churn", "train", label="churned", min_improvement=0.01, n_boot=200, promote_to="champion"
+    )
     assert passed["decision"] == "promote" and passed["ci_low"] > 0.01
     assert passed["promoted"]["to"] == 2
     assert passed["difference"] == pytest.approx(
         passed["candidate_value"] - passed["baseline_value"]
     )
-    held = mlops_lab.compare("churn", "train", label="churned", baseline="2", candidate="1",
-                             n_boot=200, promote_to="champion")  # fmt: skip
+    held = mlops_lab.compare(
+        "churn",
+        "train",
+        label="churned",
+        baseline="2",
+        candidate="1",
+        n_boot=200,
+        promote_to="champion",
+    )
     assert held["decision"] == "hold" and held["promoted"] is None
     assert mlops_lab.load_model("churn@champion").version.version == 2
     from mlops_lab.evaluation import list_comparisons
@@ -159,13 +172,15 @@ def test_compare_gates_with_a_paired_bootstrap_and_records_the_decision(ctx) -> 
 def _shifted(n: int, seed: int, *, shift: bool) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     p = [0.32, 0.3, 0.24, 0.14] if shift else [0.4, 0.3, 0.2, 0.1]  # Jensen-Shannon 0.083
-    return pd.DataFrame({
-        "stable": rng.normal(0, 1, n),
-        "moved": rng.normal(0.3 if shift else 0.0, 1, n),
-        "plan": rng.choice(["a", "b", "c", "d"], n, p=p),
-        "tiny": rng.normal(0.02 if shift else 0.0, 1, n),  # real but too small to matter
-        "visits": rng.poisson(3.0, n),  # integers: many ties
-    })  # fmt: skip
+    return pd.DataFrame(
+        {
+            "stable": rng.normal(0, 1, n),
+            "moved": rng.normal(0.3 if shift else 0.0, 1, n),
+            "plan": rng.choice(["a", "b", "c", "d"], n, p=p),
+            "tiny": rng.normal(0.02 if shift else 0.0, 1, n),  # real but too small to matter
+            "visits": rng.poisson(3.0, n),  # integers: many ties
+        }
+    )
 
 
 @pytest.mark.parametrize("n", [3000, 30_000])
@@ -196,8 +211,9 @@ def test_drift_statistics_equal_scipy(n: int) -> None:
 
 def test_the_default_rule_finds_small_categorical_shifts_but_not_negligible_ones() -> None:
     reference, current = _shifted(200_000, 1, shift=False), _shifted(200_000, 2, shift=True)
-    results = {r.column: r for r in compare_to_profile(build_profile(reference, list(reference)),
-                                                        current)}  # fmt: skip
+    results = {
+        r.column: r for r in compare_to_profile(build_profile(reference, list(reference)), current)
+    }
     # The distance-only rule (> 0.1) misses this shift; significance + floor catches it.
     assert 0.05 <= results["plan"].effect_size < 0.1 and results["plan"].drifted
     assert results["moved"].drifted
@@ -205,9 +221,10 @@ def test_the_default_rule_finds_small_categorical_shifts_but_not_negligible_ones
     assert results["tiny"].p_adjusted < 0.05 and not results["tiny"].drifted
     assert not results["stable"].drifted
     overridden = compare_to_profile(
-        build_profile(reference, ["tiny", "plan"]), current,
+        build_profile(reference, ["tiny", "plan"]),
+        current,
         {"tiny": ColumnRule(method="ks"), "plan": ColumnRule(method="psi", threshold=0.5)},
-    )  # fmt: skip
+    )
     assert [(r.column, r.drifted) for r in overridden] == [("tiny", True), ("plan", False)]
     with pytest.raises(InvalidInputError, match="needs a threshold"):
         ColumnRule(method="psi")
@@ -217,12 +234,15 @@ def test_drift_report_is_stored_reuses_the_profile_and_opens_an_alert_for_ct(
     ctx, monkeypatch: pytest.MonkeyPatch
 ) -> None:  # type: ignore[no-untyped-def]
     write_notebook(ctx.workspace.root / "train.ipynb", "x = 1", "y = x")
-    workspace = write_pipelines(ctx.workspace, """
+    workspace = write_pipelines(
+        ctx.workspace,
+        """
         pipelines:
           churn:
             stages:
               - {name: train, notebook: train.ipynb}
-    """)  # fmt: skip
+    """,
+    )
     ctx.save_dataset("reference", _shifted(5000, 1, shift=False))
     ctx.save_dataset("current", _shifted(5000, 2, shift=True))
     report = mlops_lab.check_drift("reference", "current", pipeline="churn")
@@ -236,12 +256,12 @@ def test_drift_report_is_stored_reuses_the_profile_and_opens_an_alert_for_ct(
     decision = ct_decision(workspace, load_pipeline(workspace, "churn"))
     assert decision.run and report.alert_id in decision.alerts
     # The reference profile is stored once and reused, even by a fresh process.
-    tracking_module._profiles.clear()
+    monitoring_module._profiles.clear()
 
     def no_rebuild(*_: object) -> None:
         raise AssertionError("the reference profile was computed again")
 
-    monkeypatch.setattr(tracking_module, "build_profile", no_rebuild)
+    monkeypatch.setattr(monitoring_module, "build_profile", no_rebuild)
     again = mlops_lab.check_drift("reference", "current", max_drifted_share=0.9)
     assert again.drifted == report.drifted and again.alert_id is None
     assert workspace.catalog.read_value("SELECT count(*) FROM drift_profiles") == 1
@@ -260,11 +280,13 @@ def test_prediction_drift(ctx) -> None:  # type: ignore[no-untyped-def]
 
 def test_ab_tests_equal_scipy(ctx) -> None:  # type: ignore[no-untyped-def]
     rng = np.random.default_rng(3)
-    logged = pd.DataFrame({
-        "variant": np.repeat(["control", "treatment"], [4000, 3000]),
-        "converted": np.r_[rng.random(4000) < 0.10, rng.random(3000) < 0.12].astype(int),
-        "revenue": np.r_[rng.gamma(2, 10, 4000), rng.gamma(2, 11, 3000)],
-    })  # fmt: skip
+    logged = pd.DataFrame(
+        {
+            "variant": np.repeat(["control", "treatment"], [4000, 3000]),
+            "converted": np.r_[rng.random(4000) < 0.10, rng.random(3000) < 0.12].astype(int),
+            "revenue": np.r_[rng.gamma(2, 10, 4000), rng.gamma(2, 11, 3000)],
+        }
+    )
     ctx.save_dataset("outcomes", logged)
     rate = mlops_lab.ab_test("outcomes", variant="variant", outcome="converted")
     assert rate["kind"] == "rate" and rate["control"] == "control" and rate["id"]
@@ -321,8 +343,9 @@ def test_evaluation_cli(ctx) -> None:  # type: ignore[no-untyped-def]
     ctx.save_dataset("train", frame)
     _classifier(ctx, frame)
     evaluation = mlops_lab.evaluate("churn", "train", label="churned")
-    report = mlops_lab.check_drift("train", frame.assign(tenure=frame.tenure + 5),
-                                   columns=FEATURES, pipeline="churn")  # fmt: skip
+    report = mlops_lab.check_drift(
+        "train", frame.assign(tenure=frame.tenure + 5), columns=FEATURES, pipeline="churn"
+    )
     runner = CliRunner()
 
     def run(*args: str) -> str:
@@ -345,12 +368,14 @@ def test_a_monitored_metric_below_its_threshold_opens_an_alert(ctx) -> None:  # 
     frame = _frame()
     ctx.save_dataset("train", frame)
     _classifier(ctx, frame)
-    fine = mlops_lab.evaluate("churn", "train", label="churned",
-                              thresholds={"roc_auc": {"min": 0.5}}, pipeline="churn")  # fmt: skip
+    fine = mlops_lab.evaluate(
+        "churn", "train", label="churned", thresholds={"roc_auc": {"min": 0.5}}, pipeline="churn"
+    )
     assert list_alerts(ctx.workspace) == []
     ctx.save_dataset("later", _frame(seed=9).assign(churned=lambda f: 1 - f.churned))
-    worse = mlops_lab.evaluate("churn", "later", label="churned",
-                               thresholds={"roc_auc": {"min": 0.5}}, pipeline="churn")  # fmt: skip
+    worse = mlops_lab.evaluate(
+        "churn", "later", label="churned", thresholds={"roc_auc": {"min": 0.5}}, pipeline="churn"
+    )
     assert fine.metrics["roc_auc"] > 0.5 > (worse.metrics["roc_auc"] or 1)
     alerts = list_alerts(ctx.workspace)
     assert [(a["pipeline"], a["kind"]) for a in alerts] == [("churn", "metric")]

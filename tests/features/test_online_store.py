@@ -21,19 +21,28 @@ def _register(workspace: Workspace, events: pd.DataFrame) -> None:
     store = workspace.features
     store.register_entity("customer", ["customer_id"])
     store.register_feature_view(  # a plain view: the latest purchase
-        "last_purchase", entity="customer", source="tx", timestamp="at", features=["amount"],
-    )  # fmt: skip
+        "last_purchase",
+        entity="customer",
+        source="tx",
+        timestamp="at",
+        features=["amount"],
+    )
     store.register_feature_view(  # a window view
-        "spend", entity="customer", source="tx", timestamp="at",
+        "spend",
+        entity="customer",
+        source="tx",
+        timestamp="at",
         aggregations=[{"column": "amount", "functions": ["sum", "count"], "windows": ["1d"]}],
-    )  # fmt: skip
+    )
 
 
-EVENTS = pd.DataFrame({
-    "customer_id": ["a", "a", "b", "a", "b"],
-    "at": [T0, T0 + H, T0 + H, T0 + 3 * H, T0 + 5 * H],
-    "amount": [1.0, 2.0, 10.0, 4.0, 20.0],
-})  # fmt: skip
+EVENTS = pd.DataFrame(
+    {
+        "customer_id": ["a", "a", "b", "a", "b"],
+        "at": [T0, T0 + H, T0 + H, T0 + 3 * H, T0 + 5 * H],
+        "amount": [1.0, 2.0, 10.0, 4.0, 20.0],
+    }
+)
 FEATURES = ["spend:amount_sum_1d", "spend:amount_count_1d"]
 LATEST = ["last_purchase:amount"]
 

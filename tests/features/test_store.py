@@ -18,13 +18,15 @@ START = pd.Timestamp("2026-01-01", tz="UTC")
 def _events(seed: int = 3, customers: int = 12, events: int = 400) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     at = START + pd.to_timedelta(rng.integers(0, 60 * 24, events), unit="h")  # hour grid: ties
-    frame = pd.DataFrame({
-        "customer_id": rng.choice([f"c{i}" for i in range(customers)], events),
-        "event_at": at,
-        "amount": np.round(rng.gamma(2.0, 20.0, events), 2),
-        # late events: recorded up to 3 days after they happened
-        "recorded_at": at + pd.to_timedelta(rng.integers(0, 72, events), unit="h"),
-    })  # fmt: skip
+    frame = pd.DataFrame(
+        {
+            "customer_id": rng.choice([f"c{i}" for i in range(customers)], events),
+            "event_at": at,
+            "amount": np.round(rng.gamma(2.0, 20.0, events), 2),
+            # late events: recorded up to 3 days after they happened
+            "recorded_at": at + pd.to_timedelta(rng.integers(0, 72, events), unit="h"),
+        }
+    )
     return frame.sort_values("event_at", ignore_index=True)
 
 
@@ -33,13 +35,23 @@ def _store(workspace: Workspace, events: pd.DataFrame, **options: object):  # ty
     store = workspace.features
     store.register_entity("customer", ["customer_id"], description="a paying customer")
     view = store.register_feature_view(
-        "customer_spend", entity="customer", source="transactions", timestamp="event_at",
+        "customer_spend",
+        entity="customer",
+        source="transactions",
+        timestamp="event_at",
         created_timestamp="recorded_at",
-        aggregations=[{"column": "amount", "functions": ["avg", "max", "min", "sum", "count"],
-                       "windows": ["7d", "30d"]}],
-        owner="growth", tags=["spend", "customer"], description="Spend per customer",
+        aggregations=[
+            {
+                "column": "amount",
+                "functions": ["avg", "max", "min", "sum", "count"],
+                "windows": ["7d", "30d"],
+            }
+        ],
+        owner="growth",
+        tags=["spend", "customer"],
+        description="Spend per customer",
         **options,
-    )  # fmt: skip
+    )
     return store, view
 
 
@@ -52,24 +64,31 @@ def test_a_window_view_keeps_its_events(workspace: Workspace) -> None:
         ["customer_id", "event_timestamp", "created_timestamp", "__seq", "amount"]
     )
     assert table.__seq.tolist() == list(range(len(events)))  # in key and event order
-    ordered = table.sort_values(["customer_id", "event_timestamp", "created_timestamp"],
-                                kind="stable")  # fmt: skip
+    ordered = table.sort_values(
+        ["customer_id", "event_timestamp", "created_timestamp"], kind="stable"
+    )
     assert ordered.__seq.tolist() == table.__seq.tolist()
     assert view.feature_names[:5] == [
-        "amount_avg_7d", "amount_max_7d", "amount_min_7d", "amount_sum_7d", "amount_count_7d",
-    ]  # fmt: skip
+        "amount_avg_7d",
+        "amount_max_7d",
+        "amount_min_7d",
+        "amount_sum_7d",
+        "amount_count_7d",
+    ]
 
 
 def _balances(seed: int = 3, customers: int = 12, rows: int = 400) -> pd.DataFrame:
     """A plain (non-window) source: balance snapshots, some recorded late, with ties."""
     rng = np.random.default_rng(seed)
     at = START + pd.to_timedelta(rng.integers(0, 60 * 24, rows), unit="h")
-    return pd.DataFrame({
-        "customer_id": rng.choice([f"c{i}" for i in range(customers)], rows),
-        "as_of": at,
-        "balance": np.round(rng.normal(100, 30, rows), 2),
-        "recorded_at": at + pd.to_timedelta(rng.integers(0, 72, rows), unit="h"),
-    })  # fmt: skip
+    return pd.DataFrame(
+        {
+            "customer_id": rng.choice([f"c{i}" for i in range(customers)], rows),
+            "as_of": at,
+            "balance": np.round(rng.normal(100, 30, rows), 2),
+            "recorded_at": at + pd.to_timedelta(rng.integers(0, 72, rows), unit="h"),
+        }
+    )
 
 
 def _plain(workspace: Workspace, source: pd.DataFrame, **options: object):  # type: ignore[no-untyped-def]
@@ -77,9 +96,13 @@ def _plain(workspace: Workspace, source: pd.DataFrame, **options: object):  # ty
     store = workspace.features
     store.register_entity("customer", ["customer_id"])
     view = store.register_feature_view(
-        "balance", entity="customer", source="balances", timestamp="as_of",
-        created_timestamp="recorded_at", **options,
-    )  # fmt: skip
+        "balance",
+        entity="customer",
+        source="balances",
+        timestamp="as_of",
+        created_timestamp="recorded_at",
+        **options,
+    )
     return store, view
 
 
@@ -88,8 +111,9 @@ def _brute_pit(
 ) -> pd.DataFrame:
     out = []
     for row in entity.itertuples():
-        mine = table[(table.customer_id == row.customer_id)
-                     & (table.event_timestamp <= row.event_timestamp)]  # fmt: skip
+        mine = table[
+            (table.customer_id == row.customer_id) & (table.event_timestamp <= row.event_timestamp)
+        ]
         if mine.empty:
             out.append({f: np.nan for f in features})
             continue
@@ -106,12 +130,15 @@ def test_training_frame_is_point_in_time_correct(workspace: Workspace, ttl: str 
     events = _balances(seed=11)
     store, view = _plain(workspace, events, ttl=ttl)
     rng = np.random.default_rng(5)
-    entity = pd.DataFrame({
-        "customer_id": rng.choice([f"c{i}" for i in range(14)], 300),  # c12, c13: no features
-        "event_timestamp": START - 2 * DAY
-        + pd.to_timedelta(rng.integers(0, 70 * 24, 300), unit="h"),
-        "label": rng.integers(0, 2, 300),
-    })  # fmt: skip
+    entity = pd.DataFrame(
+        {
+            "customer_id": rng.choice([f"c{i}" for i in range(14)], 300),  # c12, c13: no features
+            "event_timestamp": START
+            - 2 * DAY
+            + pd.to_timedelta(rng.integers(0, 70 * 24, 300), unit="h"),
+            "label": rng.integers(0, 2, 300),
+        }
+    )
     # Rows exactly at event times (ties with the feature rows) too.
     entity.loc[:40, "event_timestamp"] = events.as_of.iloc[:41].to_numpy()
     entity.loc[:40, "customer_id"] = events.customer_id.iloc[:41].to_numpy()
@@ -135,8 +162,9 @@ def test_no_returned_value_comes_from_the_future(workspace: Workspace) -> None:
     frame = store.get_training_frame(entity, ["balance:balance"])
     table = workspace.artifacts.get_dataframe(view.table_artifact)
     for row, value in zip(entity.itertuples(), frame.balance, strict=True):
-        known = table[(table.customer_id == row.customer_id)
-                      & (table.event_timestamp <= row.event_timestamp)]  # fmt: skip
+        known = table[
+            (table.customer_id == row.customer_id) & (table.event_timestamp <= row.event_timestamp)
+        ]
         if known.empty:
             assert np.isnan(value)
         else:
@@ -161,18 +189,32 @@ def test_versions_stats_search_and_consumers(workspace: Workspace) -> None:
     store, first = _store(workspace, events)
     assert first.version == 1
     same = store.register_feature_view(
-        "customer_spend", entity="customer", source="transactions", timestamp="event_at",
+        "customer_spend",
+        entity="customer",
+        source="transactions",
+        timestamp="event_at",
         created_timestamp="recorded_at",
-        aggregations=[{"column": "amount", "functions": ["avg", "max", "min", "sum", "count"],
-                       "windows": ["7d", "30d"]}],
-        owner="growth", tags=["spend", "customer"], description="Spend per customer",
-    )  # fmt: skip
+        aggregations=[
+            {
+                "column": "amount",
+                "functions": ["avg", "max", "min", "sum", "count"],
+                "windows": ["7d", "30d"],
+            }
+        ],
+        owner="growth",
+        tags=["spend", "customer"],
+        description="Spend per customer",
+    )
     assert same.version == 1  # identical definition and data: a no-op
     changed = store.register_feature_view(
-        "customer_spend", entity="customer", source="transactions", timestamp="event_at",
+        "customer_spend",
+        entity="customer",
+        source="transactions",
+        timestamp="event_at",
         aggregations=[{"column": "amount", "functions": ["avg"], "windows": ["14d"]}],
-        owner="growth", tags=["spend"],
-    )  # fmt: skip
+        owner="growth",
+        tags=["spend"],
+    )
     assert changed.version == 2 and changed.feature_names == ["amount_avg_14d"]
     stats = {f["name"]: f for f in first.features}["amount_count_7d"]
     assert stats["null_share"] == 0.0 and stats["min"] >= 0 and stats["distinct"] > 1
@@ -189,9 +231,13 @@ def test_versions_stats_search_and_consumers(workspace: Workspace) -> None:
     saved = store.save_training_frame("train_set", frame)
     used = store.consumers("customer_spend")
     assert [{k: v for k, v in u.items() if k != "first_used"} for u in used] == [
-        {"version": 1, "feature": "amount_avg_7d", "kind": "training_frame",
-         "id": f"train_set@{saved.version}"}
-    ]  # fmt: skip
+        {
+            "version": 1,
+            "feature": "amount_avg_7d",
+            "kind": "training_frame",
+            "id": f"train_set@{saved.version}",
+        }
+    ]
 
 
 def test_bad_input_is_named(workspace: Workspace) -> None:
@@ -205,24 +251,35 @@ def test_bad_input_is_named(workspace: Workspace) -> None:
     with pytest.raises(NotFoundError, match="Did you mean 'customer_spend'"):
         store.get_training_frame(entity, ["customer_spnd:amount_avg_7d"])
     with pytest.raises(InvalidInputError, match="lacks join key"):
-        store.get_training_frame(entity.drop(columns="customer_id").assign(id=1),
-                                 ["customer_spend:amount_avg_7d"])  # fmt: skip
+        store.get_training_frame(
+            entity.drop(columns="customer_id").assign(id=1), ["customer_spend:amount_avg_7d"]
+        )
     with pytest.raises(InvalidInputError, match="no timestamp column 'event_timestamp'"):
-        store.get_training_frame(entity.rename(columns={"event_timestamp": "t"}),
-                                 ["customer_spend:amount_avg_7d"])  # fmt: skip
+        store.get_training_frame(
+            entity.rename(columns={"event_timestamp": "t"}), ["customer_spend:amount_avg_7d"]
+        )
     with pytest.raises(InvalidInputError, match="not a datetime"):
-        store.get_training_frame(entity.assign(event_timestamp="2026-01-01"),
-                                 ["customer_spend:amount_avg_7d"])  # fmt: skip
+        store.get_training_frame(
+            entity.assign(event_timestamp="2026-01-01"), ["customer_spend:amount_avg_7d"]
+        )
     with pytest.raises(InvalidInputError, match="transform of feature view 'broken' failed"):
         store.register_feature_view(
-            "broken", entity="customer", source="transactions", timestamp="event_at",
+            "broken",
+            entity="customer",
+            source="transactions",
+            timestamp="event_at",
             transform="SELECT nope FROM source",
-        )  # fmt: skip
+        )
     with pytest.raises(InvalidInputError, match="Invalid feature view name"):
         store.register_feature_view("x; DROP TABLE runs", entity="customer", source="transactions")
     with pytest.raises(InvalidInputError, match="Invalid tag"):
-        store.register_feature_view("t", entity="customer", source="transactions",
-                                    timestamp="event_at", tags=["ok", "no spaces"])  # fmt: skip
+        store.register_feature_view(
+            "t",
+            entity="customer",
+            source="transactions",
+            timestamp="event_at",
+            tags=["ok", "no spaces"],
+        )
     assert workspace.catalog.read_value("SELECT count(*) FROM feature_view_versions") == 1
 
 
@@ -257,18 +314,22 @@ def test_pandas_transform(workspace: Workspace) -> None:
 
     def register(transform: object):  # type: ignore[no-untyped-def]
         return store.register_feature_view(
-            "euros", entity="customer", source="transactions", timestamp="event_at",
+            "euros",
+            entity="customer",
+            source="transactions",
+            timestamp="event_at",
             transform=transform,
             aggregations=[{"column": "amount_eur", "functions": ["sum"], "windows": ["7d"]}],
-        )  # fmt: skip
+        )
 
     view = register(in_euros)
     assert view.feature_names == ["amount_eur_sum_7d"]
     assert "frame.amount * 0.5" in (view.definition.python_transform or "")
     assert register(in_euros).version == 1  # same code and data: no new version
     _store(workspace, _events())  # the same data without the transform
-    entity = pd.DataFrame({"customer_id": [f"c{i}" for i in range(12)],
-                           "event_timestamp": [START + 40 * DAY] * 12})  # fmt: skip
+    entity = pd.DataFrame(
+        {"customer_id": [f"c{i}" for i in range(12)], "event_timestamp": [START + 40 * DAY] * 12}
+    )
     frame = store.get_training_frame(
         entity, ["euros:amount_eur_sum_7d", "customer_spend:amount_sum_7d"]
     )

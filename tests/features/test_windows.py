@@ -30,17 +30,25 @@ def _events(seed: int = 1, customers: int = 9, events: int = 500) -> pd.DataFram
     at = START + pd.to_timedelta(rng.integers(0, 60 * 24, events), unit="h")  # hour grid: ties
     amount = np.round(rng.gamma(2.0, 20.0, events), 0)  # whole numbers: repeated values
     amount[rng.random(events) < 0.1] = np.nan  # some events carry no amount
-    frame = pd.DataFrame({
-        "customer_id": rng.choice([f"c{i}" for i in range(customers)], events),
-        "event_at": at,
-        "amount": amount,
-        # late events: recorded up to 3 days after they happened (and ties on it too)
-        "recorded_at": at + pd.to_timedelta(rng.integers(0, 3, events) * 24, unit="h"),
-    })  # fmt: skip
+    frame = pd.DataFrame(
+        {
+            "customer_id": rng.choice([f"c{i}" for i in range(customers)], events),
+            "event_at": at,
+            "amount": amount,
+            # late events: recorded up to 3 days after they happened (and ties on it too)
+            "recorded_at": at + pd.to_timedelta(rng.integers(0, 3, events) * 24, unit="h"),
+        }
+    )
     # c_old: one burst of history long before the rest, then nothing
     long_ago = [START - 90 * D] * 3
-    old = pd.DataFrame({"customer_id": ["c_old"] * 3, "event_at": long_ago,
-                        "amount": [5.0, 7.0, 5.0], "recorded_at": long_ago})  # fmt: skip
+    old = pd.DataFrame(
+        {
+            "customer_id": ["c_old"] * 3,
+            "event_at": long_ago,
+            "amount": [5.0, 7.0, 5.0],
+            "recorded_at": long_ago,
+        }
+    )
     return pd.concat([frame, old], ignore_index=True)
 
 
@@ -49,10 +57,13 @@ def _register(workspace: Workspace, events: pd.DataFrame) -> Any:
     store = workspace.features
     store.register_entity("customer", ["customer_id"])
     return store.register_feature_view(
-        "spend", entity="customer", source="tx", timestamp="event_at",
+        "spend",
+        entity="customer",
+        source="tx",
+        timestamp="event_at",
         created_timestamp="recorded_at",
         aggregations=[{"column": "amount", "functions": FUNCTIONS, "windows": list(WINDOWS)}],
-    )  # fmt: skip
+    )
 
 
 NAMES = [f"amount_{f}_{w}" for w in WINDOWS for f in FUNCTIONS]
@@ -65,8 +76,11 @@ def _brute(events: pd.DataFrame, customer: str, at: pd.Timestamp) -> dict[str, A
     )
     out: dict[str, Any] = {}
     for label, width in WINDOWS.items():
-        mine = ordered[(ordered.customer_id == customer) & (ordered.event_at <= at)
-                       & (ordered.event_at > at - width)]  # fmt: skip
+        mine = ordered[
+            (ordered.customer_id == customer)
+            & (ordered.event_at <= at)
+            & (ordered.event_at > at - width)
+        ]
         values = mine.amount.dropna()
         n = len(values)
         out |= {
@@ -92,20 +106,29 @@ def _same(got: Any, expected: Any) -> bool:
 def _query_rows(events: pd.DataFrame, seed: int, n: int) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     customers = [*sorted(events.customer_id.unique()), "c_never"]  # c_never: no history
-    rows = pd.DataFrame({
-        "customer_id": rng.choice(customers, n),
-        "event_timestamp": START - 2 * D + pd.to_timedelta(rng.integers(0, 70 * 24 * 60, n),
-                                                            unit="min"),
-    })  # fmt: skip
+    rows = pd.DataFrame(
+        {
+            "customer_id": rng.choice(customers, n),
+            "event_timestamp": START
+            - 2 * D
+            + pd.to_timedelta(rng.integers(0, 70 * 24 * 60, n), unit="min"),
+        }
+    )
     # Exactly on the edges: at an event's time, and one window (or one microsecond less) after.
     picks = events.sample(n // 3, random_state=seed, replace=True)
-    offsets = rng.choice([pd.Timedelta(0), 6 * H, 7 * D, 30 * D, 7 * D - pd.Timedelta("1us")],
-                         len(picks))  # fmt: skip
-    edges = pd.DataFrame({"customer_id": picks.customer_id.to_numpy(),
-                          "event_timestamp": picks.event_at.to_numpy() + offsets})  # fmt: skip
+    offsets = rng.choice(
+        [pd.Timedelta(0), 6 * H, 7 * D, 30 * D, 7 * D - pd.Timedelta("1us")], len(picks)
+    )
+    edges = pd.DataFrame(
+        {
+            "customer_id": picks.customer_id.to_numpy(),
+            "event_timestamp": picks.event_at.to_numpy() + offsets,
+        }
+    )
     edges["event_timestamp"] = pd.to_datetime(edges.event_timestamp, utc=True)
-    late = pd.DataFrame({"customer_id": ["c_old", "c_old"],
-                         "event_timestamp": [START - 89 * D, START + 10 * D]})  # fmt: skip
+    late = pd.DataFrame(
+        {"customer_id": ["c_old", "c_old"], "event_timestamp": [START - 89 * D, START + 10 * D]}
+    )
     return pd.concat([rows, edges, late], ignore_index=True)
 
 
@@ -120,8 +143,11 @@ def test_training_frame_equals_the_brute_force_reference(workspace: Workspace) -
     bad = []
     for i, row in enumerate(rows.itertuples()):
         expected = _brute(events, row.customer_id, row.event_timestamp)
-        bad += [(i, n, frame[n].iloc[i], expected[n]) for n in NAMES
-                if not _same(frame[n].iloc[i], expected[n])]  # fmt: skip
+        bad += [
+            (i, n, frame[n].iloc[i], expected[n])
+            for n in NAMES
+            if not _same(frame[n].iloc[i], expected[n])
+        ]
     assert bad == []
     # c_old's windows are empty 10 days into the year: count 0, nulls; never counts mixed up
     old = frame[(frame.customer_id == "c_old") & (frame.event_timestamp == START + 10 * D)]
@@ -129,24 +155,31 @@ def test_training_frame_equals_the_brute_force_reference(workspace: Workspace) -
 
 
 def test_the_issue_example(workspace: Workspace) -> None:
-    events = pd.DataFrame({
-        "customer_id": [1, 1, 2],
-        "event_at": pd.to_datetime(["2026-01-01", "2026-01-02", "2026-01-20"], utc=True),
-        "amount": [10.0, 20.0, 5.0],
-    })  # fmt: skip
+    events = pd.DataFrame(
+        {
+            "customer_id": [1, 1, 2],
+            "event_at": pd.to_datetime(["2026-01-01", "2026-01-02", "2026-01-20"], utc=True),
+            "amount": [10.0, 20.0, 5.0],
+        }
+    )
     save_dataset(workspace, "tx", events)
     store = workspace.features
     store.register_entity("customer", ["customer_id"])
     store.register_feature_view(
-        "spend", entity="customer", source="tx", timestamp="event_at",
+        "spend",
+        entity="customer",
+        source="tx",
+        timestamp="event_at",
         aggregations=[{"column": "amount", "functions": ["sum", "count"], "windows": ["7d"]}],
-    )  # fmt: skip
-    labels = pd.DataFrame({
-        "customer_id": [1, 1, 1],
-        "event_timestamp": pd.to_datetime(
-            ["2026-01-20 00:00", "2026-01-08 23:59", "2026-01-09 00:00"], utc=True
-        ),
-    })  # fmt: skip
+    )
+    labels = pd.DataFrame(
+        {
+            "customer_id": [1, 1, 1],
+            "event_timestamp": pd.to_datetime(
+                ["2026-01-20 00:00", "2026-01-08 23:59", "2026-01-09 00:00"], utc=True
+            ),
+        }
+    )
     features = ["spend:amount_sum_7d", "spend:amount_count_7d"]
     frame = store.get_training_frame(labels, features)
     assert frame.amount_count_7d.tolist() == [0, 1, 0]  # 01-02 is out at exactly 7 days
@@ -174,8 +207,9 @@ def test_online_reads_equal_the_reference_and_the_training_frame(
     _register(workspace, events)
     earliest = (events.event_at.min() - D).to_pydatetime()
     # In two parts, as an incremental job would; the second reads only what is new.
-    first = materialize(workspace, "spend", start=earliest, end=(START + 20 * D).to_pydatetime(),
-                        store=online)  # fmt: skip
+    first = materialize(
+        workspace, "spend", start=earliest, end=(START + 20 * D).to_pydatetime(), store=online
+    )
     second = materialize(workspace, "spend", start=earliest, store=online)
     assert first["rows_written"] + second["rows_written"] == len(events)
     again = materialize(workspace, "spend", start=earliest, store=online)
@@ -197,8 +231,9 @@ def test_online_reads_equal_the_reference_and_the_training_frame(
         offline = workspace.features.get_training_frame(one, [f"spend:{n}" for n in NAMES])
         got = reader.get({"customer_id": customer}, as_of=at)
         assert [n for n in NAMES if not _same(got[n], offline[n].iloc[0])] == []
-    batch = reader.get_many([{"customer_id": c} for c in ("c1", "c_never", "c2")],
-                            as_of=START + 40 * D)  # fmt: skip
+    batch = reader.get_many(
+        [{"customer_id": c} for c in ("c1", "c_never", "c2")], as_of=START + 40 * D
+    )
     assert batch[1]["amount_count_30d"] == 0 and batch[1]["amount_max_30d"] is None
 
 
@@ -234,10 +269,14 @@ def test_statistics_are_as_of_the_sources_end_and_definitions_in_words(
     store = workspace.features
     store.register_entity("customer", ["customer_id"])
     view = store.register_feature_view(
-        "spend", entity="customer", source="tx", timestamp="event_at",
-        aggregations=[{"column": "amount", "functions": ["sum", "count"],
-                       "windows": ["7d", "400d"]}],
-    )  # fmt: skip
+        "spend",
+        entity="customer",
+        source="tx",
+        timestamp="event_at",
+        aggregations=[
+            {"column": "amount", "functions": ["sum", "count"], "windows": ["7d", "400d"]}
+        ],
+    )
     count = {f["name"]: f for f in view.features}["amount_count_7d"]
     about = count["stats_as_of"]
     assert pd.Timestamp(about["as_of"]) == events.event_at.max()
@@ -260,8 +299,9 @@ def test_bad_window_definitions_are_named(workspace: Workspace) -> None:
 
     def register(**aggregation: Any) -> Any:
         spec = {"column": "amount", "functions": ["sum"], "windows": ["7d"]} | aggregation
-        return store.register_feature_view("w", entity="customer", source="tx",
-                                           timestamp="event_at", aggregations=[spec])  # fmt: skip
+        return store.register_feature_view(
+            "w", entity="customer", source="tx", timestamp="event_at", aggregations=[spec]
+        )
 
     with pytest.raises(InvalidInputError, match="Invalid window '0d'"):
         register(windows=["0d"])
@@ -272,15 +312,23 @@ def test_bad_window_definitions_are_named(workspace: Workspace) -> None:
     with pytest.raises(InvalidInputError, match=r"function 'median' \(one of .*count_distinct"):
         register(functions=["median"])
     with pytest.raises(InvalidInputError, match=r"column\(s\) event_at"):
-        store.register_feature_view("w", entity="customer", source="tx", timestamp="event_at",
-                                    transform="SELECT customer_id, amount FROM source",
-                                    aggregations=[{"column": "amount", "functions": ["sum"],
-                                                   "windows": ["7d"]}])  # fmt: skip
+        store.register_feature_view(
+            "w",
+            entity="customer",
+            source="tx",
+            timestamp="event_at",
+            transform="SELECT customer_id, amount FROM source",
+            aggregations=[{"column": "amount", "functions": ["sum"], "windows": ["7d"]}],
+        )
     with pytest.raises(InvalidInputError, match="mixes window aggregations with plain features"):
-        store.register_feature_view("w", entity="customer", source="tx", timestamp="event_at",
-                                    features=["recorded_at"],
-                                    aggregations=[{"column": "amount", "functions": ["sum"],
-                                                   "windows": ["7d"]}])  # fmt: skip
+        store.register_feature_view(
+            "w",
+            entity="customer",
+            source="tx",
+            timestamp="event_at",
+            features=["recorded_at"],
+            aggregations=[{"column": "amount", "functions": ["sum"], "windows": ["7d"]}],
+        )
     assert workspace.catalog.read_value("SELECT count(*) FROM feature_view_versions") == 0
 
 

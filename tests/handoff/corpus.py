@@ -38,8 +38,13 @@ class Case:
     options: dict[str, Any] = field(default_factory=dict)
 
 
-def _code(source: str, *, count: int | None = None, outputs: list[Any] | None = None,
-          tags: tuple[str, ...] = ()) -> Any:  # fmt: skip
+def _code(
+    source: str,
+    *,
+    count: int | None = None,
+    outputs: list[Any] | None = None,
+    tags: tuple[str, ...] = (),
+) -> Any:
     cell = new_code_cell(source, execution_count=count, outputs=outputs or [])
     if tags:
         cell.metadata["tags"] = list(tags)
@@ -50,8 +55,13 @@ def _stdout(text: str) -> Any:
     return new_output("stream", name="stdout", text=text)
 
 
-def _write(path: Path, cells: list[Any], *, kernelspec: dict[str, str] | None = PYTHON3,
-           language_version: str | None = None) -> Path:  # fmt: skip
+def _write(
+    path: Path,
+    cells: list[Any],
+    *,
+    kernelspec: dict[str, str] | None = PYTHON3,
+    language_version: str | None = None,
+) -> Path:
     notebook = new_notebook(cells=cells)
     if kernelspec is not None:
         notebook.metadata["kernelspec"] = kernelspec
@@ -161,8 +171,11 @@ def saved_interrupt(path: Path) -> Path:
 
 
 def old_python(path: Path) -> Path:
-    return _write(path, [_code("print('hello')", count=1, outputs=[_stdout("hello\n")])],
-                  language_version="3.7.3")  # fmt: skip
+    return _write(
+        path,
+        [_code("print('hello')", count=1, outputs=[_stdout("hello\n")])],
+        language_version="3.7.3",
+    )
 
 
 def bare_assert(path: Path) -> Path:  # an exception without a message

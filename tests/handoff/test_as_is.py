@@ -222,8 +222,10 @@ def test_missing_imports_are_listed_together_and_the_clean_run_is_skipped(
     assert clean["message"] == "Not run: install fake_mod_alpha, fake_mod_beta first."
     assert handoff["check_run"] is None and handoff["status"] == "failing"
     assert _distributions(["sklearn", "cv2", "yaml"]) == {
-        "sklearn": "scikit-learn", "cv2": "opencv-python", "yaml": "pyyaml"
-    }  # fmt: skip
+        "sklearn": "scikit-learn",
+        "cv2": "opencv-python",
+        "yaml": "pyyaml",
+    }
 
 
 def test_the_saved_python_version_is_compared_with_the_kernels(workspace: Workspace) -> None:
@@ -246,9 +248,12 @@ def test_the_saved_python_version_is_compared_with_the_kernels(workspace: Worksp
     assert f"runs Python {version.details['kernel_python']}" in version.message
     document["metadata"]["language_info"]["version"] = version.details["kernel_python"]
     same, _ = check_imports(
-        parse_cells(document["cells"]), notebook=path, root=workspace.root,
-        document=document, kernel="python3",
-    )  # fmt: skip
+        parse_cells(document["cells"]),
+        notebook=path,
+        root=workspace.root,
+        document=document,
+        kernel="python3",
+    )
     assert [f.status for f in same] == ["pass"]
 
 
@@ -268,8 +273,10 @@ def test_a_stage_is_never_taken_over_by_another_notebook(workspace: Workspace) -
     assert "--stage team_b_report_mode_test" in error.message
     (listed,) = list_handoffs(ws)  # nothing stored for team_b; pm keeps its stage
     assert (listed["notebook"], listed["stage"], listed["status"]) == (
-        "pm/report_mode_test.ipynb", "report_mode_test", "ready"
-    )  # fmt: skip
+        "pm/report_mode_test.ipynb",
+        "report_mode_test",
+        "ready",
+    )
     check_stage_free(ws, "handoff", "report_mode_test", "pm/report_mode_test.ipynb")  # its own
     # Through the CLI: the choice, and a non-zero exit.
     refused = _cli(ws.root, "handoff", "team_b/report_mode_test.ipynb", code=1)
@@ -284,26 +291,35 @@ def test_a_stage_is_never_taken_over_by_another_notebook(workspace: Workspace) -
     )
     assert (body["stage"], body["taken_by"]) == ("report_mode_test", "pm/report_mode_test.ipynb")
     # A stage bound in mlops_lab.yaml counts too.
-    ws = write_pipelines(ws, """
+    ws = write_pipelines(
+        ws,
+        """
         pipelines:
           handoff:
             stages:
               - {name: report_mode_test, notebook: pm/report_mode_test.ipynb}
               - {name: other, notebook: team_b/report_mode_test.ipynb}
-    """)  # fmt: skip
+    """,
+    )
     with pytest.raises(StageTakenError, match=r"already runs team_b/report_mode_test\.ipynb"):
         check_stage_free(ws, "handoff", "other", "pm/report_mode_test.ipynb")
 
 
 def test_a_pipeline_stage_without_a_parameters_cell_runs(workspace: Workspace) -> None:
-    write_notebook(workspace.root / "plain.ipynb", None, "import mlops_lab\n"
-                   "mlops_lab.context().log_metric('answer', 42)")  # fmt: skip
-    ws = write_pipelines(workspace, """
+    write_notebook(
+        workspace.root / "plain.ipynb",
+        None,
+        "import mlops_lab\nmlops_lab.context().log_metric('answer', 42)",
+    )
+    ws = write_pipelines(
+        workspace,
+        """
         pipelines:
           p:
             stages:
               - {name: plain, notebook: plain.ipynb}
-    """)  # fmt: skip
+    """,
+    )
     record = run_pipeline(ws, load_pipeline(ws, "p"), RunOptions(jobs=1))
     assert record.status == "succeeded" and record.metrics == {"plain": {"answer": 42.0}}
 
@@ -313,8 +329,9 @@ async def test_add_parameters_rest(jp_fetch: Any, jp_root_dir: Path) -> None:
     write_notebook(jp_root_dir / "plain.ipynb", None, "n = 4\nprint(n)")
 
     async def post(body: dict[str, Any]) -> Any:
-        return await jp_fetch("mlops-lab", "api", "handoffs", "parameters", method="POST",
-                              body=json.dumps(body))  # fmt: skip
+        return await jp_fetch(
+            "mlops-lab", "api", "handoffs", "parameters", method="POST", body=json.dumps(body)
+        )
 
     answer = json.loads((await post({"notebook": "plain.ipynb"})).body)
     assert answer["moved"] == ["n"] and answer["cell"] == 1 and not answer["tagged_existing"]

@@ -30,8 +30,10 @@ def test_each_notebook_gets_its_finding(workspace: Workspace, case: Case) -> Non
             and all(word in f["message"] for word in expected.says)
             and not any(word in f["message"] for word in expected.not_says)
         ]
-        assert matching, (expected, [(f["check"], f["status"], f["cell"], f["message"])
-                                     for f in findings])  # fmt: skip
+        assert matching, (
+            expected,
+            [(f["check"], f["status"], f["cell"], f["message"]) for f in findings],
+        )
     # "Not valid Python" is never said of a magic (only of code that is not).
     if not any("not valid Python" in word for e in case.expected for word in e.says):
         assert not any("not valid Python" in f["message"] for f in findings)
@@ -40,7 +42,16 @@ def test_each_notebook_gets_its_finding(workspace: Workspace, case: Case) -> Non
 def test_the_corpus_covers_every_case_of_the_issue() -> None:
     names = {c.name for c in CASES}
     assert {
-        "no_parameters_cell", "none_default", "python_kernelspec", "no_kernelspec", "sys_exit",
-        "magic_failure", "old_error_banner", "unseeded_random", "isfile_read", "url_read",
-        "missing_imports", "saved_interrupt",
-    } <= names  # fmt: skip
+        "no_parameters_cell",
+        "none_default",
+        "python_kernelspec",
+        "no_kernelspec",
+        "sys_exit",
+        "magic_failure",
+        "old_error_banner",
+        "unseeded_random",
+        "isfile_read",
+        "url_read",
+        "missing_imports",
+        "saved_interrupt",
+    } <= names

@@ -265,8 +265,11 @@ def _notebook(path: Path, cells: list[tuple[str, list[Any]]]) -> Path:
         cell = new_code_cell(source, execution_count=count)
         cell.outputs = outputs
         notebook.cells.append(cell)
-    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                       "language": "python"}  # fmt: skip
+    notebook.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     path.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(notebook, path)
     return path
@@ -326,9 +329,9 @@ def test_a_saved_number_the_clean_run_does_not_give_fails_naming_the_cell(
     entry = {"type": "metric", "name": "accuracy", "value": 0.8947, "step": None}
     commit_entries(workspace.catalog, run_id, "interactive", [entry])
     result = CliRunner().invoke(
-        cli, ["--workspace", str(workspace.root), "handoff", "forest.ipynb", "--repeat", "1",
-              "--json"],
-    )  # fmt: skip
+        cli,
+        ["--workspace", str(workspace.root), "handoff", "forest.ipynb", "--repeat", "1", "--json"],
+    )
     assert result.exit_code == 1, result.output
     handoff = json.loads(result.stdout)
     reproduction = _finding(handoff, "reproduction")

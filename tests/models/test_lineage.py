@@ -76,9 +76,11 @@ def test_a_stage_registers_with_lineage_and_downstream_loads_that_version(
         "ORDER BY src_kind"
     )
     assert edges == [("dataset_version", "train@1"), ("stage_run", f"{record.id}/train")]
-    outputs = json.loads(ws.catalog.read_value(
-        "SELECT outputs FROM stage_runs WHERE run_id = ? AND stage = 'train'", [record.id]
-    ))  # fmt: skip
+    outputs = json.loads(
+        ws.catalog.read_value(
+            "SELECT outputs FROM stage_runs WHERE run_id = ? AND stage = 'train'", [record.id]
+        )
+    )
     assert outputs["models"]["churn"]["version"] == 1
 
 
@@ -99,8 +101,9 @@ def test_feature_views_behind_the_training_frame_become_model_consumers(ctx) -> 
     frame.attrs["mlops_lab_features"] = {"spend@2": ["spend_7d"]}
     ctx.save_dataset("training_frame", frame)
     model = LinearRegression().fit(frame[["spend_7d"]], frame.y)
-    version = mlops_lab.register_model("spend", model, X_sample=frame[["spend_7d"]],
-                                       training_frame="training_frame")  # fmt: skip
+    version = mlops_lab.register_model(
+        "spend", model, X_sample=frame[["spend_7d"]], training_frame="training_frame"
+    )
     assert version.feature_views == ["spend@2"] and version.training_dataset == "training_frame@1"
     consumers = ctx.workspace.catalog.read(
         "SELECT view, version, feature, consumer_id FROM feature_consumers "

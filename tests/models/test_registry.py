@@ -37,16 +37,25 @@ def _pipeline(c: float = 1.0):  # type: ignore[no-untyped-def]
 
 def test_register_load_and_predict_with_a_safe_format(workspace: Workspace) -> None:
     X, _ = _data()
-    first = register_model(workspace, "churn", _pipeline(), X_sample=X.head(), description="v1",
-                           training_dataset="train@1", parameters={"C": 1.0})  # fmt: skip
+    first = register_model(
+        workspace,
+        "churn",
+        _pipeline(),
+        X_sample=X.head(),
+        description="v1",
+        training_dataset="train@1",
+        parameters={"C": 1.0},
+    )
     second = register_model(workspace, "churn", _pipeline(0.1), X_sample=X.head())
     assert (first.version, second.version) == (1, 2)
     assert first.flavor == "sklearn-skops" and not first.trusted
     assert first.signature == {
-        "inputs": [{"name": "tenure", "kind": "int", "dtype": "int64"},
-                   {"name": "spend", "kind": "float", "dtype": "float64"}],
+        "inputs": [
+            {"name": "tenure", "kind": "int", "dtype": "int64"},
+            {"name": "spend", "kind": "float", "dtype": "float64"},
+        ],
         "output": {"kind": "classification", "classes": [0, 1]},
-    }  # fmt: skip
+    }
     loaded = load_model(workspace, "churn/1")
     expected = _pipeline().predict_proba(X)
     np.testing.assert_allclose(loaded.predict_proba(X), expected)
@@ -68,12 +77,14 @@ def test_aliases_move_with_an_append_only_history(workspace: Workspace) -> None:
     assert get_model_version(workspace, "churn@champion").version == 2
     assert get_model_version(workspace, "churn@champion").aliases == ("challenger", "champion")
     history = alias_history(workspace, "churn")
-    assert [(h["alias"], h["from_version"], h["to_version"], h["changed_by"], h["reason"])
-            for h in history] == [
+    assert [
+        (h["alias"], h["from_version"], h["to_version"], h["changed_by"], h["reason"])
+        for h in history
+    ] == [
         ("champion", None, 1, "ana", "first model"),
         ("challenger", None, 2, "ana", "try C=0.5"),
         ("champion", 1, 2, "ben", "won the A/B test"),
-    ]  # fmt: skip
+    ]
     assert load_model(workspace, "churn@champion").version.version == 2
 
 

@@ -170,8 +170,9 @@ def test_an_explicit_kernel_that_is_not_installed_is_a_clear_error(workspace: Wo
     with pytest.raises(KernelNotFoundError, match=r"'nope' is not installed.*python3") as caught:
         check_notebook(workspace, "k.ipynb", kernel="nope")
     assert caught.value.http_status == 400
-    code, out, err = _cli("--workspace", str(workspace.root), "run", "--notebook", "k.ipynb",
-                          "--kernel", "nope")  # fmt: skip
+    code, out, err = _cli(
+        "--workspace", str(workspace.root), "run", "--notebook", "k.ipynb", "--kernel", "nope"
+    )
     assert code == 1 and "'nope' is not installed" in err and "python3" in err
     assert "ValueError" not in err and not out
     assert not workspace.catalog.read("SELECT id FROM runs")  # nothing started
@@ -183,8 +184,9 @@ def test_an_explicit_kernel_that_is_not_installed_is_a_clear_error(workspace: Wo
 
 def test_runs_show_reports_on_stdout_with_parameters_and_plain_json(workspace: Workspace) -> None:
     write_notebook(workspace.root / "bad.ipynb", "n = 3", "raise ValueError(f'bad {n}')")
-    code, _, _ = _cli("--workspace", str(workspace.root), "run", "--notebook", "bad.ipynb",
-                      "-p", "n=4", "--json")  # fmt: skip
+    code, _, _ = _cli(
+        "--workspace", str(workspace.root), "run", "--notebook", "bad.ipynb", "-p", "n=4", "--json"
+    )
     assert code == 1
     (run_id,) = workspace.catalog.read("SELECT id FROM runs")[0]
     code, out, err = _cli("--workspace", str(workspace.root), "runs", "show", run_id)
@@ -240,9 +242,12 @@ def test_a_stage_kernel_and_time_limits_in_mlops_lab_yaml(workspace: Workspace) 
     (stage,) = record.stages
     assert stage.status == "succeeded"
     assert stage.execution == {
-        "kernel": "python3", "kernel_asked": "python3", "note": None, "timeout": 60.0,
+        "kernel": "python3",
+        "kernel_asked": "python3",
+        "note": None,
+        "timeout": 60.0,
         "cell_timeout": None,
-    }  # fmt: skip
+    }
     assert "execution" not in (stage.inputs or {})
 
 
@@ -278,8 +283,11 @@ def test_judge_names_the_stopping_cell_for_every_way_a_run_ends(tmp_path: Path) 
     done = [_ran("a = 1"), _ran("b"), _ran("c")]
     assert verdict(done, None) == {"ok": True}
     exit_1 = PapermillExecutionError(1, 2, "", "SystemExit", "1", ["\x1b[31mSystemExit\x1b[0m: 1"])
-    cells = [_ran("a = 1"), _ran("b", raised=True, ename="SystemExit", evalue="1", traceback=[]),
-             _ran("c", started=False)]  # fmt: skip
+    cells = [
+        _ran("a = 1"),
+        _ran("b", raised=True, ename="SystemExit", evalue="1", traceback=[]),
+        _ran("c", started=False),
+    ]
     found = verdict(cells, exit_1)
     assert (found["error_cell"], found["not_run"]) == (2, (3,))
     assert (

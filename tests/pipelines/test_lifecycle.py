@@ -133,16 +133,22 @@ def test_a_reused_pid_or_a_zombie_is_a_dead_runner(workspace: Workspace) -> None
     no_git = books.GitState(commit=None, dirty=None)
     for run_id in ("r-reused", "r-zombie"):
         books.create_run(
-            ws.catalog, run_id=run_id, pipeline=spec, trigger="manual", reason="",
-            parameters={}, git=no_git,
-        )  # fmt: skip
+            ws.catalog,
+            run_id=run_id,
+            pipeline=spec,
+            trigger="manual",
+            reason="",
+            parameters={},
+            git=no_git,
+        )
     sleeper = subprocess.Popen(["sleep", "60"])
     try:
         books.record_runner(ws.catalog, "r-zombie", sleeper.pid)
         # This process runs r-reused, the sleeper r-zombie: both alive, both running.
         assert {r.id: r.status for r in list_runs(ws.catalog)[0]} == {
-            "r-reused": "running", "r-zombie": "running",
-        }  # fmt: skip
+            "r-reused": "running",
+            "r-zombie": "running",
+        }
         # r-reused's PID now belongs to another process: same PID, another start time.
         lease = liveness.runners_dir(ws.catalog) / "r-reused.json"
         recorded = json.loads(lease.read_text())
@@ -191,9 +197,10 @@ def test_ci_reruns_changed_code_and_downstream_only(workspace: Workspace) -> Non
     decision, none = run_trigger(ws, load_pipeline(ws), "ci", RunOptions())
     assert none is None and "no stage's code changed" in decision["reason"]
     write_notebook(
-        ws.root / "total.ipynb", "factor = 2.0",
+        ws.root / "total.ipynb",
+        "factor = 2.0",
         "import mlops_lab\nmlops_lab.context().log_metric('total', factor)",
-    )  # fmt: skip
+    )
     decision, second = run_trigger(ws, load_pipeline(Workspace(ws.root)), "ci", RunOptions())
     assert decision["force_stages"] == ["total"]
     assert second is not None
@@ -205,12 +212,15 @@ def test_ct_reruns_on_new_input_data_and_on_alerts(workspace: Workspace) -> None
     import pandas as pd
 
     ws = two_stage_workspace(workspace)
-    ws = write_pipelines(ws, """
+    ws = write_pipelines(
+        ws,
+        """
         pipelines:
           demo:
             stages:
               - {name: total, notebook: total.ipynb, inputs: {datasets: [numbers]}}
-    """)  # fmt: skip
+    """,
+    )
     save_dataset(ws, "numbers", pd.DataFrame({"x": [1, 2]}))
     spec = load_pipeline(ws)
     decision, first = run_trigger(ws, spec, "ct", RunOptions())

@@ -223,10 +223,15 @@ def test_the_observer_changes_no_count_output_or_name_and_may_fail_to_load(
     def execute(name: str, *, observe: bool) -> tuple[list[tuple[object, object]], object]:
         folder = workspace.state_dir / name
         job = StageJob(
-            workspace_root=str(workspace.root), run_id=name, stage="s", notebook="plain.ipynb",
-            parameters={}, output_path=str(folder / "executed.ipynb"),
-            manifest_path=str(folder / "manifest.jsonl"), observe_reads=observe,
-        )  # fmt: skip
+            workspace_root=str(workspace.root),
+            run_id=name,
+            stage="s",
+            notebook="plain.ipynb",
+            parameters={},
+            output_path=str(folder / "executed.ipynb"),
+            manifest_path=str(folder / "manifest.jsonl"),
+            observe_reads=observe,
+        )
         outcome = execute_stage(job)
         assert outcome.ok, outcome
         return _cells(folder / "executed.ipynb"), outcome.reads
@@ -265,10 +270,15 @@ def test_package_scans_of_the_notebooks_folder_are_not_reads_but_its_own_globs_a
     def reads(notebook: str) -> Any:
         folder = workspace.state_dir / notebook
         job = StageJob(
-            workspace_root=str(workspace.root), run_id=notebook, stage="s", notebook=notebook,
-            parameters={}, output_path=str(folder / "executed.ipynb"),
-            manifest_path=str(folder / "manifest.jsonl"), observe_reads=True,
-        )  # fmt: skip
+            workspace_root=str(workspace.root),
+            run_id=notebook,
+            stage="s",
+            notebook=notebook,
+            parameters={},
+            output_path=str(folder / "executed.ipynb"),
+            manifest_path=str(folder / "manifest.jsonl"),
+            observe_reads=True,
+        )
         outcome = execute_stage(job)
         assert outcome.ok, outcome
         return outcome.reads

@@ -73,10 +73,11 @@ def test_editing_a_stage_reruns_it_and_only_what_depends_on_it(workspace: Worksp
     ws = two_stage_workspace(workspace)
     _run(ws)
     write_notebook(
-        ws.root / "total.ipynb", "factor = 2.0",
+        ws.root / "total.ipynb",
+        "factor = 2.0",
         "import mlops_lab\nctx = mlops_lab.context()\n"
         "ctx.log_metric('total', float(ctx.load_dataset('numbers').x.sum() * factor * 10))",
-    )  # fmt: skip
+    )
     record = _run(ws)
     assert _statuses(record) == {"make": "cached", "total": "succeeded"}
     assert record.metrics["total"] == {"total": 60.0}
@@ -153,13 +154,16 @@ def test_independent_stages_run_in_parallel(workspace: Workspace) -> None:
         write_notebook(
             workspace.root / f"{name}.ipynb", "seconds = 2", "import time\ntime.sleep(seconds)"
         )
-    ws = write_pipelines(workspace, """
+    ws = write_pipelines(
+        workspace,
+        """
         pipelines:
           wide:
             stages:
               - {name: left, notebook: left.ipynb}
               - {name: right, notebook: right.ipynb}
-    """)  # fmt: skip
+    """,
+    )
     record = _run(ws, jobs=2)
     left, right = record.stages
     assert left.started_at and right.started_at and left.ended_at and right.ended_at

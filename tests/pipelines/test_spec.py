@@ -36,36 +36,45 @@ def test_stage_parameters_and_overrides_are_typed(workspace: Workspace) -> None:
 
 def test_unknown_stage_in_needs(workspace: Workspace) -> None:
     write_notebook(workspace.root / "a.ipynb", "x = 1")
-    ws = write_pipelines(workspace, """
+    ws = write_pipelines(
+        workspace,
+        """
         pipelines:
           p:
             stages:
               - {name: a, notebook: a.ipynb, needs: [ghost]}
-    """)  # fmt: skip
+    """,
+    )
     assert "stage 'a' needs unknown stage 'ghost' (stages: a)" in _problems(ws)
 
 
 def test_a_cycle_is_printed(workspace: Workspace) -> None:
     for name in "abc":
         write_notebook(workspace.root / f"{name}.ipynb", "x = 1")
-    ws = write_pipelines(workspace, """
+    ws = write_pipelines(
+        workspace,
+        """
         pipelines:
           p:
             stages:
               - {name: a, notebook: a.ipynb, needs: [c]}
               - {name: b, notebook: b.ipynb, needs: [a]}
               - {name: c, notebook: c.ipynb, needs: [b]}
-    """)  # fmt: skip
+    """,
+    )
     assert "pipeline 'p' has a cycle: a -> c -> b -> a" in _problems(ws)
 
 
 def test_missing_notebook(workspace: Workspace) -> None:
-    ws = write_pipelines(workspace, """
+    ws = write_pipelines(
+        workspace,
+        """
         pipelines:
           p:
             stages:
               - {name: a, notebook: nowhere/a.ipynb}
-    """)  # fmt: skip
+    """,
+    )
     assert "stage 'a': notebook nowhere/a.ipynb does not exist" in _problems(ws)
 
 
@@ -73,19 +82,25 @@ def test_notebook_without_parameters_cell_is_a_stage_with_zero_parameters(
     workspace: Workspace,
 ) -> None:
     write_notebook(workspace.root / "a.ipynb", None, "print(1)")
-    ws = write_pipelines(workspace, """
+    ws = write_pipelines(
+        workspace,
+        """
         pipelines:
           p:
             stages:
               - {name: a, notebook: a.ipynb}
-    """)  # fmt: skip
+    """,
+    )
     assert load_pipelines(ws)["p"].stage("a").parameters == {}
-    ws = write_pipelines(workspace, """
+    ws = write_pipelines(
+        workspace,
+        """
         pipelines:
           p:
             stages:
               - {name: a, notebook: a.ipynb, parameters: {n: 2}}
-    """)  # fmt: skip
+    """,
+    )
     message = _problems(ws)
     assert "parameter 'n' cannot be set: a.ipynb has no cell tagged 'parameters'" in message
     assert "--add-parameters" in message
@@ -93,12 +108,15 @@ def test_notebook_without_parameters_cell_is_a_stage_with_zero_parameters(
 
 def test_parameter_not_defined_in_the_cell(workspace: Workspace) -> None:
     write_notebook(workspace.root / "a.ipynb", "alpha = 0.1")
-    ws = write_pipelines(workspace, """
+    ws = write_pipelines(
+        workspace,
+        """
         pipelines:
           p:
             stages:
               - {name: a, notebook: a.ipynb, parameters: {beta: 2}}
-    """)  # fmt: skip
+    """,
+    )
     message = _problems(ws)
     assert "parameter 'beta' is not defined in the parameters cell of a.ipynb" in message
     assert "(defined: alpha)" in message
@@ -106,12 +124,15 @@ def test_parameter_not_defined_in_the_cell(workspace: Workspace) -> None:
 
 def test_value_of_the_wrong_type(workspace: Workspace) -> None:
     write_notebook(workspace.root / "a.ipynb", "epochs = 10\nname = 'x'")
-    ws = write_pipelines(workspace, """
+    ws = write_pipelines(
+        workspace,
+        """
         pipelines:
           p:
             stages:
               - {name: a, notebook: a.ipynb, parameters: {epochs: ten, name: 3}}
-    """)  # fmt: skip
+    """,
+    )
     message = _problems(ws)
     assert "parameter 'epochs' expects int (default 10), got str 'ten'" in message
     assert "parameter 'name' expects str (default 'x'), got int 3" in message
@@ -119,13 +140,16 @@ def test_value_of_the_wrong_type(workspace: Workspace) -> None:
 
 def test_duplicate_stage_names(workspace: Workspace) -> None:
     write_notebook(workspace.root / "a.ipynb", "x = 1")
-    ws = write_pipelines(workspace, """
+    ws = write_pipelines(
+        workspace,
+        """
         pipelines:
           p:
             stages:
               - {name: a, notebook: a.ipynb}
               - {name: a, notebook: a.ipynb}
-    """)  # fmt: skip
+    """,
+    )
     assert "pipeline 'p' has two stages named 'a'" in _problems(ws)
 
 
@@ -141,13 +165,16 @@ def test_malformed_yaml_names_the_line(workspace: Workspace) -> None:
 
 def test_every_problem_is_listed_at_once(workspace: Workspace) -> None:
     write_notebook(workspace.root / "a.ipynb", "x = 1")
-    ws = write_pipelines(workspace, """
+    ws = write_pipelines(
+        workspace,
+        """
         pipelines:
           p:
             stages:
               - {name: a, notebook: a.ipynb, parameters: {x: 'one'}, colour: red}
               - {name: b, notebook: b.ipynb}
-    """)  # fmt: skip
+    """,
+    )
     with pytest.raises(PipelineSpecError) as info:
         load_pipelines(ws)
     assert len(info.value.problems) == 3
@@ -170,10 +197,15 @@ def test_override_of_a_parameter_no_stage_defines(workspace: Workspace) -> None:
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("n=3", ("n", 3)), ("lr=0.5", ("lr", 0.5)), ("flag=true", ("flag", True)),
-     ("cols=[a, b]", ("cols", ["a", "b"])), ("name=churn", ("name", "churn")),
-     ("empty=", ("empty", ""))],
-)  # fmt: skip
+    [
+        ("n=3", ("n", 3)),
+        ("lr=0.5", ("lr", 0.5)),
+        ("flag=true", ("flag", True)),
+        ("cols=[a, b]", ("cols", ["a", "b"])),
+        ("name=churn", ("name", "churn")),
+        ("empty=", ("empty", "")),
+    ],
+)
 def test_parse_override(text: str, expected: tuple[str, object]) -> None:
     assert parse_override(text) == expected
 

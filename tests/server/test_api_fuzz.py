@@ -70,11 +70,24 @@ def api_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, 
     env.pop("MLOPS_LAB_HOME", None)
     log = (base / "server.log").open("wb")
     process = subprocess.Popen(
-        [sys.executable, "-m", "jupyter_server", f"--port={port}", "--ip=127.0.0.1",
-         "--no-browser", "--allow-root", f"--IdentityProvider.token={token}",
-         f"--ServerApp.root_dir={root}", "--ServerApp.jpserver_extensions={'mlops_lab': True}"],
-        cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "jupyter_server",
+            f"--port={port}",
+            "--ip=127.0.0.1",
+            "--no-browser",
+            "--allow-root",
+            f"--IdentityProvider.token={token}",
+            f"--ServerApp.root_dir={root}",
+            "--ServerApp.jpserver_extensions={'mlops_lab': True}",
+        ],
+        cwd=root,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+    )
     url = f"http://127.0.0.1:{port}/mlops-lab/api"
     try:
         deadline = time.monotonic() + 90
@@ -128,5 +141,6 @@ def test_api_answers_every_generated_request_as_documented(
     case: Any, api_server: tuple[str, str]
 ) -> None:
     url, token = api_server
-    case.call_and_validate(base_url=url, headers={"Authorization": f"token {token}"},
-                           checks=_CHECKS, timeout=60)  # fmt: skip
+    case.call_and_validate(
+        base_url=url, headers={"Authorization": f"token {token}"}, checks=_CHECKS, timeout=60
+    )

@@ -18,19 +18,26 @@ T0 = pd.Timestamp("2026-03-01", tz="UTC")
 
 def _feature_workspace(root: Path) -> None:
     ws = init_workspace(root)
-    events = pd.DataFrame({
-        "customer_id": ["a", "b", "a", "c"],
-        "at": [T0, T0, T0 + pd.Timedelta(days=2), T0 + pd.Timedelta(days=3)],
-        "amount": [5.0, 7.0, 9.0, 1.0],
-    })  # fmt: skip
+    events = pd.DataFrame(
+        {
+            "customer_id": ["a", "b", "a", "c"],
+            "at": [T0, T0, T0 + pd.Timedelta(days=2), T0 + pd.Timedelta(days=3)],
+            "amount": [5.0, 7.0, 9.0, 1.0],
+        }
+    )
     save_dataset(ws, "tx", events)
     ws.features.register_entity("customer", ["customer_id"])
     for windows in (["7d"], ["7d", "30d"]):
         ws.features.register_feature_view(
-            "spend", entity="customer", source="tx", timestamp="at", owner="growth",
-            tags=["money"], description="Customer spend",
+            "spend",
+            entity="customer",
+            source="tx",
+            timestamp="at",
+            owner="growth",
+            tags=["money"],
+            description="Customer spend",
             aggregations=[{"column": "amount", "functions": ["sum", "avg"], "windows": windows}],
-        )  # fmt: skip
+        )
 
 
 async def test_list_search_detail_and_diff(jp_fetch: Any, jp_root_dir: Path) -> None:
@@ -43,9 +50,15 @@ async def test_list_search_detail_and_diff(jp_fetch: Any, jp_root_dir: Path) -> 
     listing = await get()
     assert listing["total"] == 1
     assert listing["views"][0] | {"created_at": None} == listing["views"][0] | {
-        "name": "spend", "version": 2, "entity": "customer", "owner": "growth",
-        "tags": ["money"], "feature_count": 4, "freshness": None, "created_at": None,
-    }  # fmt: skip
+        "name": "spend",
+        "version": 2,
+        "entity": "customer",
+        "owner": "growth",
+        "tags": ["money"],
+        "feature_count": 4,
+        "freshness": None,
+        "created_at": None,
+    }
     assert (await get(q="AVG_30"))["total"] == 1  # a feature name, any case
     assert (await get(q="' OR 1=1 --"))["total"] == 0
     assert (await get(tag="money", owner="nobody"))["total"] == 0

@@ -121,15 +121,22 @@ async def test_handoff_writes_the_pipeline_only_when_asked_keeping_comments(
 ) -> None:
     _workspace(jp_root_dir)
     (jp_root_dir / "mlops_lab.yaml").write_text(COMMENTED)
-    body = {"notebook": "double.ipynb", "pipeline": "nightly", "stage": "second",
-            "timeout": 120, "write_pipeline": True}  # fmt: skip
-    response = await jp_fetch("mlops-lab", "api", "handoffs", method="POST",
-                              body=json.dumps(body))  # fmt: skip
+    body = {
+        "notebook": "double.ipynb",
+        "pipeline": "nightly",
+        "stage": "second",
+        "timeout": 120,
+        "write_pipeline": True,
+    }
+    response = await jp_fetch("mlops-lab", "api", "handoffs", method="POST", body=json.dumps(body))
     handoff = json.loads(response.body)
     assert handoff["status"] == "ready" and handoff["pipeline_written"] is True
     text = (jp_root_dir / "mlops_lab.yaml").read_text()
-    for comment in ("# The team's pipelines: keep this comment.", "# the nightly job",
-                    "# trailing comment"):  # fmt: skip
+    for comment in (
+        "# The team's pipelines: keep this comment.",
+        "# the nightly job",
+        "# trailing comment",
+    ):
         assert comment in text, text
     stages = yaml.safe_load(text)["pipelines"]["nightly"]["stages"]
     assert [s["name"] for s in stages] == ["first", "second"]
@@ -161,8 +168,10 @@ def test_handoff_cli_refuses_an_overlong_stage_name_and_stores_nothing(tmp_path:
 def test_handoff_cli_can_leave_the_pipeline_file_alone(tmp_path: Path) -> None:
     _workspace(tmp_path)
     before = (tmp_path / "mlops_lab.yaml").read_bytes()
-    result = CliRunner().invoke(cli, ["--workspace", str(tmp_path), "handoff", "double.ipynb",
-                                      "--no-write-pipeline", "--json"])  # fmt: skip
+    result = CliRunner().invoke(
+        cli,
+        ["--workspace", str(tmp_path), "handoff", "double.ipynb", "--no-write-pipeline", "--json"],
+    )
     assert result.exit_code == 0, result.output
     found = json.loads(result.stdout)
     assert found["status"] == "ready" and found["pipeline_written"] is False

@@ -28,15 +28,19 @@ def _store(root: Path) -> None:
         for c in (1.0, 0.01):
             model = LogisticRegression(C=c).fit(frame[["x"]], frame.y)
             mlops_lab.register_model(
-                "churn", model, X_sample=frame[["x"]].head(), training_frame="train",
+                "churn",
+                model,
+                X_sample=frame[["x"]].head(),
+                training_frame="train",
                 description="Churn classifier",
-            )  # fmt: skip
+            )
             mlops_lab.evaluate("churn", "train", label="y", slices=["segment"])
         mlops_lab.promote("churn", 1, alias="champion", reason="first")
         mlops_lab.promote("churn", 2, alias="challenger", reason="stronger regularisation")
         mlops_lab.compare("churn", "train", label="y", n_boot=100)
-        mlops_lab.check_drift("train", frame.assign(x=frame.x + 1), columns=["x", "segment"],
-                              pipeline="churn")  # fmt: skip
+        mlops_lab.check_drift(
+            "train", frame.assign(x=frame.x + 1), columns=["x", "segment"], pipeline="churn"
+        )
         outcomes = pd.DataFrame({"variant": ["A", "B"] * 100, "converted": [0, 1, 1, 0] * 50})
         mlops_lab.ab_test(outcomes, variant="variant", outcome="converted")
 
@@ -66,9 +70,14 @@ async def test_models_versions_lineage_and_alias_moves(jp_fetch: Any, jp_root_di
     assert version["signature"]["inputs"] == [{"name": "x", "kind": "float", "dtype": "float64"}]
     assert len(version["evaluations"]) == 1
     response = await jp_fetch(
-        "mlops-lab", "api", "models", "churn", "aliases", method="POST",
+        "mlops-lab",
+        "api",
+        "models",
+        "churn",
+        "aliases",
+        method="POST",
         body=json.dumps({"alias": "champion", "version": 2, "reason": "won the gate"}),
-    )  # fmt: skip
+    )
     moved = json.loads(response.body)
     assert (moved["from"], moved["to"]) == (1, 2)
     history = (await _get(jp_fetch, "models", "churn"))["history"]
@@ -108,15 +117,35 @@ ERRORS: list[tuple[str, tuple[str, ...], dict[str, Any] | None, int, str]] = [
     ("GET", ("evaluations", "e0"), None, 404, "No evaluation"),
     ("GET", ("drift", "d0"), None, 404, "No drift report"),
     ("GET", ("alerts",), None, 400, "'status' is one of open, closed, all"),
-    ("POST", ("models", "churn", "aliases"), {"alias": "champion", "version": 1}, 422,
-     "reason: is required"),
-    ("POST", ("models", "churn", "aliases"), {"alias": "champion", "version": 1, "reason": " "},
-     400, "Give a reason"),
-    ("POST", ("models", "churn", "aliases"), {"alias": "no way", "version": 1, "reason": "x"},
-     422, "alias: 'no way' is not valid"),
-    ("POST", ("models", "churn", "aliases"), {"alias": "champion", "version": 7, "reason": "x"},
-     404, "has no version 7"),
-]  # fmt: skip
+    (
+        "POST",
+        ("models", "churn", "aliases"),
+        {"alias": "champion", "version": 1},
+        422,
+        "reason: is required",
+    ),
+    (
+        "POST",
+        ("models", "churn", "aliases"),
+        {"alias": "champion", "version": 1, "reason": " "},
+        400,
+        "Give a reason",
+    ),
+    (
+        "POST",
+        ("models", "churn", "aliases"),
+        {"alias": "no way", "version": 1, "reason": "x"},
+        422,
+        "alias: 'no way' is not valid",
+    ),
+    (
+        "POST",
+        ("models", "churn", "aliases"),
+        {"alias": "champion", "version": 7, "reason": "x"},
+        404,
+        "has no version 7",
+    ),
+]
 
 
 async def test_model_store_errors(jp_fetch: Any, jp_root_dir: Path) -> None:
@@ -124,7 +153,13 @@ async def test_model_store_errors(jp_fetch: Any, jp_root_dir: Path) -> None:
     for method, parts, body, status, message in ERRORS:
         params = {"status": "bogus"} if parts == ("alerts",) else {}
         with pytest.raises(HTTPClientError) as failed:
-            await jp_fetch("mlops-lab", "api", *parts, method=method, params=params,
-                           **({"body": json.dumps(body)} if body is not None else {}))  # fmt: skip
+            await jp_fetch(
+                "mlops-lab",
+                "api",
+                *parts,
+                method=method,
+                params=params,
+                **({"body": json.dumps(body)} if body is not None else {}),
+            )
         assert failed.value.code == status, parts
         assert message in json.loads(failed.value.response.body)["error"]["message"]

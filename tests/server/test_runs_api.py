@@ -22,8 +22,9 @@ async def _post(fetch: Any, *parts: str, body: Any) -> tuple[int, Any]:
     """POST ``body`` as JSON (None: an empty body)."""
     data = "" if body is None else json.dumps(body)
     try:
-        response = await fetch("mlops-lab", "api", *parts, method="POST", body=data,
-                               allow_nonstandard_methods=True)  # fmt: skip
+        response = await fetch(
+            "mlops-lab", "api", *parts, method="POST", body=data, allow_nonstandard_methods=True
+        )
     except HTTPClientError as exc:
         assert exc.response is not None
         return exc.code, json.loads(exc.response.body)
@@ -65,8 +66,9 @@ async def test_start_follow_compare_and_open_runs(jp_fetch: Any, jp_root_dir: Pa
     total = next(m for m in diff["metrics"] if m["name"] == "total")
     assert (total["a"], total["b"], total["delta"]) == (6.0, 12.0, 6.0)
 
-    executed = await jp_fetch("mlops-lab", "api", "runs", second["id"], "stages", "make",
-                              "notebook")  # fmt: skip
+    executed = await jp_fetch(
+        "mlops-lab", "api", "runs", second["id"], "stages", "make", "notebook"
+    )
     assert executed.headers["Content-Type"] == "application/x-ipynb+json"
     notebook = json.loads(executed.body)
     assert notebook["metadata"]["papermill"]["parameters"] == {"n": 4}
@@ -93,8 +95,11 @@ async def test_a_failed_run_names_the_failing_cell(jp_fetch: Any, jp_root_dir: P
 
 async def test_run_a_single_notebook(jp_fetch: Any, jp_root_dir: Path) -> None:
     ws = init_workspace(jp_root_dir)
-    write_notebook(ws.root / "nb" / "explore.ipynb", None, "import mlops_lab\n"
-                   "mlops_lab.context().log_metric('rows', 10)")  # fmt: skip
+    write_notebook(
+        ws.root / "nb" / "explore.ipynb",
+        None,
+        "import mlops_lab\nmlops_lab.context().log_metric('rows', 10)",
+    )
     code, started = await _post(jp_fetch, "runs", body={"notebook": "nb/explore.ipynb"})
     assert code == 202
     run = await _until_done(jp_fetch, started["run_id"])

@@ -155,9 +155,13 @@ async def _refused(fetch: Any, *parts: str, **kwargs: Any) -> tuple[int, str]:
     ],
 )
 async def test_paging_out_of_range_is_a_400_naming_the_parameter(
-    jp_fetch: Any, jp_root_dir: Path, parts: tuple[str, ...], name: str, value: str,
+    jp_fetch: Any,
+    jp_root_dir: Path,
+    parts: tuple[str, ...],
+    name: str,
+    value: str,
     fragment: str,
-) -> None:  # fmt: skip
+) -> None:
     init_workspace(jp_root_dir)
     code, message = await _refused(jp_fetch, *parts, params={name: value})
     assert code == 400
@@ -205,15 +209,22 @@ async def test_bodies_too_big_too_deep_or_not_json_numbers_are_refused(
     big = json.dumps({"pipeline": "p", "parameters": {"x": "a" * (1024 * 1024)}})
     code, message = await _refused(jp_fetch, "runs", body=big, **post)
     assert code == 413 and "at most 1048576 bytes" in message
-    code, message = await _refused(jp_fetch, "deployments", "d1", "split",
-                                   body='{"split": NaN}', **post)  # fmt: skip
+    code, message = await _refused(
+        jp_fetch, "deployments", "d1", "split", body='{"split": NaN}', **post
+    )
     assert code == 400 and "NaN" in message
-    code, message = await _refused(jp_fetch, "deployments", "d1", "split",
-                                   body='{"split": 1e400}', **post)  # fmt: skip
+    code, message = await _refused(
+        jp_fetch, "deployments", "d1", "split", body='{"split": 1e400}', **post
+    )
     assert code == 422 and "split: must be between 0 and 1, got Infinity" in message
-    code, message = await _refused(jp_fetch, "models", "m", "aliases",
-                                   body='{"alias": "a", "version": true, "reason": "r"}',
-                                   **post)  # fmt: skip
+    code, message = await _refused(
+        jp_fetch,
+        "models",
+        "m",
+        "aliases",
+        body='{"alias": "a", "version": true, "reason": "r"}',
+        **post,
+    )
     assert code == 422 and "version: must be an integer, got a boolean" in message
 
 

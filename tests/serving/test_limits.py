@@ -256,10 +256,24 @@ def _serve(ws: Workspace) -> tuple[subprocess.Popen[str], str]:
     port = _free_port()
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     process = subprocess.Popen(
-        [sys.executable, "-m", "mlops_lab", "--workspace", str(ws.root), "serve",
-         "m@champion", "--port", str(port), "--drain-seconds", "60"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, text=True,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "mlops_lab",
+            "--workspace",
+            str(ws.root),
+            "serve",
+            "m@champion",
+            "--port",
+            str(port),
+            "--drain-seconds",
+            "60",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env=env,
+        text=True,
+    )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and process.poll() is None:
@@ -380,8 +394,9 @@ def test_sigterm_with_keep_alive_clients_logs_exactly_what_was_answered(
     assert answered[0] == len(logged) >= 500, failures
     assert f"Predictions logged: {len(logged)} of {len(logged)}" in stderr
     assert not [f for f in failures if f[0].isdigit()], failures  # no error status
-    print(f"SIGTERM with keep-alive clients: {answered[0]} answered, {len(logged)} logged, "
-          f"{failures}")  # fmt: skip
+    print(
+        f"SIGTERM with keep-alive clients: {answered[0]} answered, {len(logged)} logged, {failures}"
+    )
 
 
 def test_the_drain_is_bounded_and_what_it_cuts_is_neither_answered_nor_logged(
@@ -419,8 +434,11 @@ def test_the_drain_is_bounded_and_what_it_cuts_is_neither_answered_nor_logged(
 
     def client() -> None:
         try:
-            outcome.append(_call(f"http://127.0.0.1:{port}/predict",
-                                 {"instances": [_one(i) for i in range(100)]})[0])  # fmt: skip
+            outcome.append(
+                _call(
+                    f"http://127.0.0.1:{port}/predict", {"instances": [_one(i) for i in range(100)]}
+                )[0]
+            )
         except OSError as exc:
             outcome.append(type(exc).__name__)
 

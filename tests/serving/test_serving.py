@@ -189,8 +189,17 @@ def test_served_windows_match_the_offline_store(demo: Workspace) -> None:
         # A served value the offline store disagrees with is found, with its example.
         bad = PredictionLog(folder, batch=10, interval=0.05)
         at = frame.features_at.iloc[0].to_pydatetime()
-        bad.append("r1", "champion", "churn", 1, {"customer_id": "c00001"}, {}, 0.5,
-                   online={"customer_spend@1:amount_count_7d": 999}, features_at=at)  # fmt: skip
+        bad.append(
+            "r1",
+            "champion",
+            "churn",
+            1,
+            {"customer_id": "c00001"},
+            {},
+            0.5,
+            online={"customer_spend@1:amount_count_7d": 999},
+            features_at=at,
+        )
         bad.close()
         report = check_consistency(demo, "customer_spend", since=since, alert_pipeline="churn")
         wrong = {f["feature"]: f for f in report["features"]}["amount_count_7d"]
@@ -214,9 +223,12 @@ def test_an_empty_window_for_a_model_without_imputation_is_a_clear_error(
     columns = [c["name"] for c in champion.version.signature["inputs"]]
     model = LogisticRegression(max_iter=500).fit(frame[columns].fillna(0.0), frame.churned)
     version = register_model(
-        demo, "churn_no_nan", model, X_sample=frame[columns].head(),
+        demo,
+        "churn_no_nan",
+        model,
+        X_sample=frame[columns].head(),
         training_dataset="training_frame@1",
-    )  # fmt: skip
+    )
     predictor = Predictor(demo, f"churn_no_nan/{version.version}")
     with pytest.raises(InvalidInputError, match=r"amount_avg_7d.*does not accept missing"):
         predictor.predict({"customer_id": "c99999"}, _offline(demo, "c00001"))
@@ -235,8 +247,9 @@ def test_entity_keys_and_feature_types_are_checked_by_name(demo: Workspace) -> N
         predictor.predict({"customer_id": ["x"]}, _offline(demo, "c00001"))
     assert bad.value.http_status == 422
     with pytest.raises(InvalidFieldError, match=r"features\.tenure_days: .*bool"):
-        predictor.predict({"customer_id": "c00001"}, {**_offline(demo, "c00001"),
-                                                      "tenure_days": True})  # fmt: skip
+        predictor.predict(
+            {"customer_id": "c00001"}, {**_offline(demo, "c00001"), "tenure_days": True}
+        )
     # JSON's 400.0 for an integer column is 400, on the checked path too (it was a 422).
     key = ("churn", 1)
     predictor._fast[key] = False
