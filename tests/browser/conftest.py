@@ -152,6 +152,22 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 LabFactory = Callable[..., LabServer]
 
 
+@pytest.fixture(autouse=True)
+def jp_asyncio_loop() -> Iterator[None]:
+    """No event loop of pytest-jupyter here: playwright's sync API runs its own.
+
+    tests/conftest.py loads pytest-jupyter's plugin for the server tests; its
+    autouse loop fixture would try to close playwright's running loop.
+    """
+    yield None
+
+
+@pytest.fixture(autouse=True)
+def jp_server_cleanup() -> Iterator[None]:
+    """No in-process Jupyter server to clean up: these tests run `jupyter lab` processes."""
+    yield None
+
+
 @pytest.fixture
 def start_lab(tmp_path: Path) -> Iterator[LabFactory]:
     """Start `jupyter lab` on a folder; every server is stopped at teardown."""

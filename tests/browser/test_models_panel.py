@@ -245,7 +245,7 @@ def test_models_versions_lineage_and_promote(
     dialog.locator(".jp-mod-accept").click()
     error = detail.get_by_test_id("mlops-models-action-error")
     expect(error).to_contain_text("The alias was not moved")
-    expect(error).to_contain_text("Invalid alias")
+    expect(error).to_contain_text("alias: 'not an alias!' is not valid")
     expect(history).to_have_count(len(served["history"]) + 1)
     error.locator(".jp-mlops-error-dismiss").click()
     expect(error).to_have_count(0)
