@@ -117,6 +117,61 @@ export function formatNumber(value: number | null | undefined): string {
 }
 
 /**
+ * A metric for reading: 4 significant digits, thousands grouped, no
+ * exponent below a million: `0.8523`, `12.35`, `1,234`, `98,766`; `–`
+ * when missing.
+ */
+export function formatMetric(value: number | null | undefined): string {
+  if (value === null || value === undefined || !Number.isFinite(value)) {
+    return '–';
+  }
+  const size = Math.abs(value);
+  if (size !== 0 && (size >= 1e6 || size < 1e-4)) {
+    return value.toExponential(2);
+  }
+  return new Intl.NumberFormat(undefined, {
+    maximumSignificantDigits: size >= 1e4 ? 21 : 4,
+    maximumFractionDigits: size >= 1e4 ? 0 : undefined
+  }).format(value);
+}
+
+/**
+ * A change `b - a`, signed: `+4`, `−0.0312`, `0`; `–` when missing.
+ */
+export function formatDelta(delta: number | null | undefined): string {
+  if (delta === null || delta === undefined || !Number.isFinite(delta)) {
+    return '–';
+  }
+  if (delta === 0) {
+    return '0';
+  }
+  return `${delta > 0 ? '+' : '−'}${formatMetric(Math.abs(delta))}`;
+}
+
+/**
+ * A change relative to where it started, signed: `+3.8%`, `−50%`; empty
+ * when it cannot be said (a missing value, or a start at 0).
+ */
+export function formatRelativeChange(
+  delta: number | null | undefined,
+  from: number | null | undefined
+): string {
+  if (
+    delta === null ||
+    delta === undefined ||
+    from === null ||
+    from === undefined ||
+    from === 0 ||
+    !Number.isFinite(delta / from)
+  ) {
+    return '';
+  }
+  const share = (Math.abs(delta) / Math.abs(from)) * 100;
+  const sign = delta > 0 ? '+' : delta < 0 ? '−' : '';
+  return `${sign}${share.toFixed(share >= 10 || share === 0 ? 0 : 1)}%`;
+}
+
+/**
  * How long ago something happened: `just now`, `5 min ago`, `3 h ago`,
  * `12 d ago`, else the date; `–` when unknown.
  */

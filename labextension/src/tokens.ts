@@ -190,7 +190,11 @@ export interface IStageExecution {
 export interface IRun {
   id: string;
   pipeline?: string | null;
-  kind: 'pipeline' | 'interactive';
+  /**
+   * `handoff`: the clean run of a handoff check (hidden from the Runs list
+   * unless asked for).
+   */
+  kind: 'pipeline' | 'interactive' | 'handoff';
   trigger: string;
   reason?: string;
   status: RunStatus;
@@ -251,6 +255,14 @@ export interface IMetricDifference {
   a: number | null;
   b: number | null;
   delta: number | null;
+  /**
+   * From the metric's name: false for a loss, error, latency...
+   */
+  higher_is_better?: boolean;
+  /**
+   * Going from A to B; null when either is missing.
+   */
+  change?: 'better' | 'worse' | 'same' | null;
 }
 
 /**
@@ -290,6 +302,10 @@ export interface IRunsApi {
   listRuns(query: {
     pipeline?: string | null;
     status?: RunStatus | null;
+    /**
+     * Include handoff clean runs (left out unless true).
+     */
+    handoffs?: boolean;
     limit: number;
     offset: number;
   }): Promise<IRunPage>;

@@ -1,6 +1,7 @@
 import './base.css';
 import './sidebar.css';
 import './runs.css';
+import './runs-graph.css';
 import './features.css';
 import './models.css';
 import './evaluations.css';

@@ -33,6 +33,7 @@ from mlops_lab.pipelines import liveness
 from mlops_lab.pipelines.verdict import strip_ansi
 
 __all__ = [
+    "RUN_KINDS",
     "RUN_STATUSES",
     "RunRecord",
     "StageRecord",
@@ -45,6 +46,9 @@ __all__ = [
 T = TypeVar("T")
 
 RUN_STATUSES = ("running", "succeeded", "failed", "cancelled", "interrupted", "interactive")
+# pipeline: a pipeline or notebook run; interactive: recorded from a notebook; handoff: the
+# clean run of a handoff check.
+RUN_KINDS = ("pipeline", "interactive", "handoff")
 FINAL_STAGE_STATUSES = (
     "succeeded",
     "cached",
@@ -216,10 +220,12 @@ def list_runs(
     *,
     pipeline: str | None = None,
     status: str | None = None,
+    exclude_kind: str | None = None,
     limit: int = 50,
     offset: int = 0,
 ) -> tuple[list[RunRecord], int]:
-    """One page of runs, newest first, and the total matching.
+    """One page of runs, newest first, and the total matching (``exclude_kind``: leave
+    out runs of that kind, e.g. ``handoff`` clean runs).
 
     A run whose runner process is gone shows as ``interrupted`` (see
     :mod:`mlops_lab.pipelines.liveness`).
@@ -227,6 +233,10 @@ def list_runs(
     if status is not None and status not in RUN_STATUSES:
         raise InvalidInputError(
             f"Unknown run status {status!r} (one of {', '.join(RUN_STATUSES)})."
+        )
+    if exclude_kind is not None and exclude_kind not in RUN_KINDS:
+        raise InvalidInputError(
+            f"Unknown run kind {exclude_kind!r} (one of {', '.join(RUN_KINDS)})."
         )
     if not 1 <= limit <= 1000 or offset < 0:
         raise InvalidInputError("limit must be between 1 and 1000 and offset at least 0.")
@@ -238,6 +248,9 @@ def list_runs(
         if pipeline is not None:
             where.append("pipeline = ?")
             params.append(pipeline)
+        if exclude_kind is not None:
+            where.append("kind <> ?")
+            params.append(exclude_kind)
         if status is not None:
             where.append(f"{_status_sql(shown_dead)} = ?")
             params.extend([*sorted(shown_dead), status])

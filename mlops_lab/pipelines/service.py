@@ -20,6 +20,7 @@ from mlops_lab.errors import (
     PipelineSpecError,
     RunNotFoundError,
 )
+from mlops_lab.metric_direction import change, higher_is_better
 from mlops_lab.pipelines import bookkeeping as books
 from mlops_lab.pipelines import liveness
 from mlops_lab.pipelines.kernels import choose_kernel
@@ -307,7 +308,9 @@ def _failing_cell_of_copy(data: bytes) -> int | None:
 
 
 def compare_runs(workspace: Workspace, a: str, b: str) -> dict[str, Any]:
-    """Parameters and metrics that differ between two runs (per stage)."""
+    """Parameters and metrics that differ between two runs (per stage); each metric says
+    which way it improves and whether going from ``a`` to ``b`` is ``better`` or ``worse``
+    (:mod:`mlops_lab.metric_direction`)."""
     first, second = get_run(workspace.catalog, a), get_run(workspace.catalog, b)
 
     def params(run: RunRecord) -> dict[tuple[str, str], Any]:
@@ -333,6 +336,8 @@ def compare_runs(workspace: Workspace, a: str, b: str) -> dict[str, Any]:
                 "a": ma.get((s, n)),
                 "b": mb.get((s, n)),
                 "delta": (mb[(s, n)] - ma[(s, n)]) if (s, n) in ma and (s, n) in mb else None,
+                "higher_is_better": higher_is_better(n),
+                "change": change(n, ma.get((s, n)), mb.get((s, n))),
             }
             for s, n in sorted(ma.keys() | mb.keys())
             if ma.get((s, n)) != mb.get((s, n))

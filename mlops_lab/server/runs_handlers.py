@@ -65,6 +65,7 @@ class RunsHandler(BaseHandler):
             lambda workspace, **filters: list_runs(workspace.catalog, **filters),
             pipeline=query_text(self, "pipeline"),
             status=query_text(self, "status"),
+            exclude_kind=query_text(self, "exclude_kind"),
             limit=limit,
             offset=offset,
         )

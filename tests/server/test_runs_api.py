@@ -41,7 +41,7 @@ async def _until_done(fetch: Any, run_id: str, timeout: float = 120) -> dict[str
 
 
 async def test_start_follow_compare_and_open_runs(jp_fetch: Any, jp_root_dir: Path) -> None:
-    two_stage_workspace(init_workspace(jp_root_dir, name="api"))
+    ws = two_stage_workspace(init_workspace(jp_root_dir, name="api"))
     pipelines = await _get(jp_fetch, "pipelines")
     assert [s["name"] for s in pipelines["pipelines"][0]["stages"]] == ["make", "total"]
     assert pipelines["pipelines"][0]["stages"][1]["needs"] == ["make"]
@@ -65,6 +65,17 @@ async def test_start_follow_compare_and_open_runs(jp_fetch: Any, jp_root_dir: Pa
     assert {"stage": "make", "name": "n", "a": 3, "b": 4} in diff["parameters"]
     total = next(m for m in diff["metrics"] if m["name"] == "total")
     assert (total["a"], total["b"], total["delta"]) == (6.0, 12.0, 6.0)
+    assert (total["higher_is_better"], total["change"]) == (True, "better")
+
+    # A handoff's clean run is left out when the Runs view asks (its default).
+    ws.catalog.write("UPDATE runs SET kind = 'handoff' WHERE id = ?", [first["id"]])
+    hidden = await _get(jp_fetch, "runs", exclude_kind="handoff")
+    assert hidden["total"] == 1 and [r["id"] for r in hidden["runs"]] == [second["id"]]
+    assert (await _get(jp_fetch, "runs"))["total"] == 2
+    with pytest.raises(HTTPClientError) as refused:
+        await _get(jp_fetch, "runs", exclude_kind="nope")
+    assert refused.value.code == 400
+    assert "Unknown run kind 'nope'" in json.loads(refused.value.response.body)["error"]["message"]
 
     executed = await jp_fetch(
         "mlops-lab", "api", "runs", second["id"], "stages", "make", "notebook"

@@ -34,6 +34,9 @@ export class RunsApi implements IRunsApi {
     if (query.status) {
       params.set('status', query.status);
     }
+    if (!query.handoffs) {
+      params.set('exclude_kind', 'handoff');
+    }
     return this._get(`runs?${params}`);
   }
 

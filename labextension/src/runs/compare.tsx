@@ -2,7 +2,12 @@ import { closeIcon, ToolbarButtonComponent } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
 import { ErrorNotice } from '../components';
-import { formatNumber, formatValue } from '../format';
+import {
+  formatDelta,
+  formatMetric,
+  formatRelativeChange,
+  formatValue
+} from '../format';
 import { IMetricDifference, IParameterDifference } from '../tokens';
 import { ComparisonState } from './model';
 
@@ -82,9 +87,9 @@ function MetricTable(props: { rows: IMetricDifference[] }): JSX.Element {
       rows={props.rows.map(row => ({
         ...row,
         cells: [
-          formatNumber(row.a),
-          formatNumber(row.b),
-          formatDelta(row.delta)
+          formatMetric(row.a),
+          formatMetric(row.b),
+          <Delta key="delta" row={row} />
         ]
       }))}
     />
@@ -92,13 +97,33 @@ function MetricTable(props: { rows: IMetricDifference[] }): JSX.Element {
 }
 
 /**
- * A difference `b - a`, signed: `+4`, `-0.25`, `–` when either is missing.
+ * `b - a`, formatted, coloured better or worse by the metric's direction
+ * (the server reads it from the name: a loss, error or latency improves
+ * downwards), with an arrow (CSS) so it reads without colour; the relative
+ * change and the direction in its tooltip.
  */
-function formatDelta(delta: number | null | undefined): string {
-  if (delta === null || delta === undefined) {
-    return '–';
-  }
-  return `${delta > 0 ? '+' : ''}${formatNumber(delta)}`;
+function Delta(props: { row: IMetricDifference }): JSX.Element {
+  const { row } = props;
+  const change = row.change ?? null;
+  const direction =
+    row.higher_is_better === false ? 'lower is better' : 'higher is better';
+  const relative = formatRelativeChange(row.delta, row.a);
+  const verdict =
+    change === 'better' || change === 'worse' ? `B is ${change} than A` : '';
+  const title = [verdict, relative && `${relative} from A`, direction]
+    .filter(Boolean)
+    .join(' · ');
+  return (
+    <span
+      className="jp-mlops-delta"
+      data-change={change ?? 'none'}
+      data-testid="mlops-delta"
+      title={title}
+      aria-label={`${formatDelta(row.delta)} ${verdict}`.trim()}
+    >
+      {formatDelta(row.delta)}
+    </span>
+  );
 }
 
 /**
@@ -108,7 +133,7 @@ function DifferenceTable(props: {
   caption: string;
   testid: string;
   headings: string[];
-  rows: { stage: string; name: string; cells: string[] }[];
+  rows: { stage: string; name: string; cells: React.ReactNode[] }[];
 }): JSX.Element {
   const { headings, rows } = props;
   return (

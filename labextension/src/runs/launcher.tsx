@@ -6,6 +6,7 @@ import {
 import * as React from 'react';
 
 import { ErrorNotice } from '../components';
+import { StageGraph } from './graph';
 import { asApiError, MlopsApiError } from '../request';
 import { IPipeline, IStartRunRequest } from '../tokens';
 import {
@@ -127,6 +128,9 @@ export function LaunchForm(props: {
             <p className="jp-mlops-launch-description">
               {pipeline.description}
             </p>
+          )}
+          {pipeline && (
+            <PipelineGraph key={pipeline.name} pipeline={pipeline} />
           )}
           {groups.map(group => (
             <fieldset
@@ -294,5 +298,25 @@ function ParameterInput(props: {
         </span>
       )}
     </div>
+  );
+}
+
+/**
+ * The chosen pipeline's stages as a graph, before any run.
+ */
+function PipelineGraph(props: { pipeline: IPipeline }): JSX.Element {
+  const { pipeline } = props;
+  const nodes = React.useMemo(
+    () =>
+      pipeline.stages.map(stage => ({
+        name: stage.name,
+        needs: stage.needs,
+        notebook: stage.notebook,
+        info: stage.notebook.split('/').pop()
+      })),
+    [pipeline]
+  );
+  return (
+    <StageGraph nodes={nodes} label={`Stages of pipeline ${pipeline.name}`} />
   );
 }

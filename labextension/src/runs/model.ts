@@ -32,6 +32,10 @@ const AWAIT_TIMEOUT = 15000;
 export interface IRunsFilter {
   pipeline: string | null;
   status: RunStatus | null;
+  /**
+   * Show the clean runs of handoff checks too (hidden by default).
+   */
+  handoffs: boolean;
 }
 
 /**
@@ -233,7 +237,8 @@ export class RunsModel implements IDisposable {
         filter.pipeline && filter.pipeline === pipeline
           ? filter.pipeline
           : null,
-      status: filter.status === 'running' ? filter.status : null
+      status: filter.status === 'running' ? filter.status : null,
+      handoffs: filter.handoffs
     };
     this._awaiting = { runId, until: Date.now() + AWAIT_TIMEOUT };
     this._update({
@@ -242,6 +247,9 @@ export class RunsModel implements IDisposable {
       focus: runId
     });
     void this._loadRuns('reload');
+    if (!next.handoffs) {
+      void this._showHandoffsFor(runId);
+    }
   }
 
   /**
@@ -276,6 +284,20 @@ export class RunsModel implements IDisposable {
     this._isDisposed = true;
     window.clearTimeout(this._timer);
     Signal.clearData(this);
+  }
+
+  /**
+   * Turn on handoff runs when the run to reveal is one.
+   */
+  private async _showHandoffsFor(runId: string): Promise<void> {
+    try {
+      const run = await this._api.getRun(runId);
+      if (run.kind === 'handoff' && !this._state.filter.handoffs) {
+        await this.setFilter({ handoffs: true });
+      }
+    } catch {
+      // The list shows the run, or says why it cannot.
+    }
   }
 
   private async _loadPipelines(): Promise<void> {
@@ -478,7 +500,7 @@ export class RunsModel implements IDisposable {
     loaded: false,
     runs: [],
     total: 0,
-    filter: { pipeline: null, status: null },
+    filter: { pipeline: null, status: null, handoffs: false },
     pipelines: null,
     pipelinesError: null,
     expanded: new Set(),

@@ -1,8 +1,14 @@
 import {
+  ILayoutRestorer,
   JupyterFrontEnd,
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
-import { ICommandPalette, showErrorMessage } from '@jupyterlab/apputils';
+import {
+  ICommandPalette,
+  MainAreaWidget,
+  showErrorMessage,
+  WidgetTracker
+} from '@jupyterlab/apputils';
 import { IDocumentManager } from '@jupyterlab/docmanager';
 import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
 import { runIcon } from '@jupyterlab/ui-components';
@@ -18,6 +24,7 @@ import { asApiError } from '../request';
 import { IMlopsSidebar } from '../sidebar';
 import { RunsApi } from './api';
 import { RunsModel } from './model';
+import { createRunWidget, RunTab } from './tab';
 import { RunsPanel } from './view';
 
 /**
@@ -29,19 +36,54 @@ export const runsPlugin: JupyterFrontEndPlugin<void> = {
   description: 'Pipeline runs: list, start, follow, cancel and compare them.',
   autoStart: true,
   requires: [IMlopsSidebar, IDocumentManager],
-  optional: [ICommandPalette, INotebookTracker],
+  optional: [ICommandPalette, INotebookTracker, ILayoutRestorer],
   activate: (
     app: JupyterFrontEnd,
     sidebar: IMlopsSidebar,
     docManager: IDocumentManager,
     palette: ICommandPalette | null,
-    notebooks: INotebookTracker | null
+    notebooks: INotebookTracker | null,
+    restorer: ILayoutRestorer | null
   ): void => {
+    const api = new RunsApi(app.serviceManager.serverSettings);
     const model = new RunsModel({
-      api: new RunsApi(app.serviceManager.serverSettings),
+      api,
       openNotebook: (path, cell) => openNotebookAt(docManager, path, cell)
     });
-    const panel = new RunsPanel(model);
+    // Runs opened as main-area tabs: one per run, restored with the layout.
+    const tabs = new WidgetTracker<MainAreaWidget<RunTab>>({
+      namespace: 'mlops-lab-run'
+    });
+    restorer?.restore(tabs, {
+      command: CommandIDs.openRun,
+      args: widget => ({ runId: widget.content.runId }),
+      name: widget => widget.content.runId
+    });
+    app.commands.addCommand(CommandIDs.openRun, {
+      label: args =>
+        typeof args.runId === 'string' ? `Open Run ${args.runId}` : 'Open Run',
+      caption: 'Open a run, with its stage graph, in a main-area tab',
+      execute: args => {
+        const runId = typeof args.runId === 'string' ? args.runId : '';
+        if (!runId) {
+          return;
+        }
+        const open = tabs.find(widget => widget.content.runId === runId);
+        if (open) {
+          app.shell.activateById(open.id);
+          return open;
+        }
+        const widget = createRunWidget(model, api, runId);
+        void tabs.add(widget);
+        app.shell.add(widget, 'main');
+        app.shell.activateById(widget.id);
+        return widget;
+      }
+    });
+    const panel = new RunsPanel(
+      model,
+      runId => void app.commands.execute(CommandIDs.openRun, { runId })
+    );
     panel.disposed.connect(() => model.dispose());
     sidebar.addView('runs', panel, 500);
 

@@ -7,6 +7,7 @@ import * as React from 'react';
 import { plural } from '../components';
 import { formatDuration, formatNumber, stripAnsi } from '../format';
 import { IStageRun } from '../tokens';
+import { IStageNode, StageGraph } from './graph';
 import { StatusIcon } from './status';
 
 /**
@@ -24,69 +25,67 @@ export interface IStageActions {
 }
 
 /**
- * Depth of each stage in the DAG: 0 for stages that need nothing, else one
- * more than the deepest stage they need.
- */
-export function stageDepths(stages: readonly IStageRun[]): Map<string, number> {
-  const byName = new Map(stages.map(s => [s.stage, s]));
-  const depths = new Map<string, number>();
-  const depth = (name: string, seen: Set<string>): number => {
-    const known = depths.get(name);
-    if (known !== undefined) {
-      return known;
-    }
-    const stage = byName.get(name);
-    if (!stage || seen.has(name)) {
-      return 0;
-    }
-    seen.add(name);
-    const parents = stage.needs.filter(n => byName.has(n));
-    const value = parents.length
-      ? 1 + Math.max(...parents.map(n => depth(n, seen)))
-      : 0;
-    depths.set(name, value);
-    return value;
-  };
-  stages.forEach(s => depth(s.stage, new Set()));
-  return depths;
-}
-
-/**
- * A run's stages in dependency order, indented by their depth in the DAG,
- * each naming the stages it needs.
+ * A run's stages: their graph (click a stage to open its executed notebook),
+ * then one card per stage in dependency order with what the graph cannot
+ * hold: metrics, where a cached result came from, why a stage failed.
  */
 export function StageDag(props: {
   stages: readonly IStageRun[];
   metrics: Record<string, Record<string, number>> | undefined;
   actions: IStageActions;
+  label?: string;
 }): JSX.Element {
-  const stages = [...props.stages].sort((a, b) => a.position - b.position);
-  const depths = stageDepths(stages);
+  const { actions } = props;
+  const stages = React.useMemo(
+    () => [...props.stages].sort((a, b) => a.position - b.position),
+    [props.stages]
+  );
+  const nodes = React.useMemo(() => stages.map(stageNode), [stages]);
   if (!stages.length) {
     return <p className="jp-mlops-placeholder">No stages recorded.</p>;
   }
   return (
-    <ol className="jp-mlops-stages" aria-label="Stages">
-      {stages.map(stage => (
-        <StageRow
-          key={stage.stage}
-          stage={stage}
-          depth={depths.get(stage.stage) ?? 0}
-          metrics={props.metrics?.[stage.stage]}
-          actions={props.actions}
-        />
-      ))}
-    </ol>
+    <>
+      <StageGraph
+        nodes={nodes}
+        label={props.label ?? 'Stage graph'}
+        onOpen={stage => actions.open(stage, false)}
+        opening={stage => actions.opening(stage)}
+      />
+      <ol className="jp-mlops-stages" aria-label="Stages">
+        {stages.map(stage => (
+          <StageRow
+            key={stage.stage}
+            stage={stage}
+            metrics={props.metrics?.[stage.stage]}
+            actions={actions}
+          />
+        ))}
+      </ol>
+    </>
   );
+}
+
+/**
+ * A run's stage as the graph draws it.
+ */
+export function stageNode(stage: IStageRun): IStageNode {
+  return {
+    name: stage.stage,
+    needs: stage.needs,
+    notebook: stage.notebook,
+    status: stage.status,
+    info: stageInfo(stage).text,
+    openable: !!stage.executed_notebook
+  };
 }
 
 function StageRow(props: {
   stage: IStageRun;
-  depth: number;
   metrics: Record<string, number> | undefined;
   actions: IStageActions;
 }): JSX.Element {
-  const { stage, depth, metrics, actions } = props;
+  const { stage, metrics, actions } = props;
   const metricEntries = Object.entries(metrics ?? {});
   return (
     <li
@@ -94,8 +93,6 @@ function StageRow(props: {
       data-stage={stage.stage}
       data-status={stage.status}
       data-testid="mlops-stage"
-      data-depth={depth}
-      style={{ '--jp-mlops-depth': depth } as React.CSSProperties}
     >
       <div className="jp-mlops-stage-row">
         <StatusIcon status={stage.status} />
@@ -167,28 +164,7 @@ function StageRow(props: {
  * it took.
  */
 function StageInfo(props: { stage: IStageRun }): JSX.Element {
-  const { stage } = props;
-  let text: string;
-  let title: string | undefined;
-  if (stage.status === 'cached') {
-    text = 'cached';
-    title = stage.cached_from
-      ? `Reused the result of run ${stage.cached_from}`
-      : 'Reused an earlier result';
-  } else if (stage.status === 'running') {
-    const { cells_done: done, cells_total: total } = stage;
-    text =
-      typeof total === 'number'
-        ? `${done ?? 0}/${total} cells`
-        : typeof done === 'number'
-          ? `${done} ${plural(done, 'cell')} done`
-          : 'running';
-  } else if (stage.duration_s !== null && stage.duration_s !== undefined) {
-    text = formatDuration(stage.duration_s);
-    title = 'Executed';
-  } else {
-    text = stage.status;
-  }
+  const { text, title } = stageInfo(props.stage);
   return (
     <span
       className="jp-mlops-stage-info"
@@ -198,6 +174,35 @@ function StageInfo(props: { stage: IStageRun }): JSX.Element {
       {text}
     </span>
   );
+}
+
+/**
+ * What a stage's detail says, and its tooltip.
+ */
+export function stageInfo(stage: IStageRun): { text: string; title?: string } {
+  if (stage.status === 'cached') {
+    return {
+      text: 'cached',
+      title: stage.cached_from
+        ? `Reused the result of run ${stage.cached_from}`
+        : 'Reused an earlier result'
+    };
+  }
+  if (stage.status === 'running') {
+    const { cells_done: done, cells_total: total } = stage;
+    return {
+      text:
+        typeof total === 'number'
+          ? `${done ?? 0}/${total} cells`
+          : typeof done === 'number'
+            ? `${done} ${plural(done, 'cell')} done`
+            : 'running'
+    };
+  }
+  if (stage.duration_s !== null && stage.duration_s !== undefined) {
+    return { text: formatDuration(stage.duration_s), title: 'Executed' };
+  }
+  return { text: stage.status };
 }
 
 function CellProgress(props: { stage: IStageRun }): JSX.Element | null {

@@ -43,6 +43,32 @@ function glyph(status: RunStatus | StageStatus): JSX.Element | null {
 }
 
 /**
+ * What a status means, in a sentence (tooltips, screen readers, legend).
+ */
+export function describeStatus(status: RunStatus | StageStatus): string {
+  return DESCRIPTIONS[status] ?? status;
+}
+
+/**
+ * The status circle's shapes, in a 16 x 16 box: for an `<svg>` of its own
+ * or a group inside a larger drawing (the stage graph).
+ */
+export function StatusShapes(props: {
+  status: RunStatus | StageStatus;
+}): JSX.Element {
+  const { status } = props;
+  return (
+    <>
+      <circle className="jp-mlops-status-disc" cx="8" cy="8" r="7" />
+      {status === 'running' && (
+        <path className="jp-mlops-status-arc" d="M8 1a7 7 0 0 1 7 7" />
+      )}
+      <g className="jp-mlops-status-glyph">{glyph(status)}</g>
+    </>
+  );
+}
+
+/**
  * A status as a small coloured circle; the colour comes from the theme
  * (success, error, warn, brand) so it follows light and dark themes.
  */
@@ -50,7 +76,7 @@ export function StatusIcon(props: {
   status: RunStatus | StageStatus;
 }): JSX.Element {
   const { status } = props;
-  const label = DESCRIPTIONS[status] ?? status;
+  const label = describeStatus(status);
   return (
     <span
       className="jp-mlops-status"
@@ -60,11 +86,7 @@ export function StatusIcon(props: {
       aria-label={label}
     >
       <svg viewBox="0 0 16 16" width="14" height="14" aria-hidden="true">
-        <circle className="jp-mlops-status-disc" cx="8" cy="8" r="7" />
-        {status === 'running' && (
-          <path className="jp-mlops-status-arc" d="M8 1a7 7 0 0 1 7 7" />
-        )}
-        <g className="jp-mlops-status-glyph">{glyph(status)}</g>
+        <StatusShapes status={status} />
       </svg>
     </span>
   );

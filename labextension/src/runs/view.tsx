@@ -4,20 +4,19 @@ import {
   HTMLSelect,
   refreshIcon,
   runIcon,
-  stopIcon,
   ToolbarButtonComponent,
   UseSignal
 } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
 import { ErrorNotice, Pager } from '../components';
-import { formatDuration, formatStarted, formatValue } from '../format';
+import { formatDuration, formatStarted } from '../format';
 import { ShownReactWidget } from '../shown';
 import { IRun, RUN_STATUSES, RunStatus } from '../tokens';
 import { ComparisonView } from './compare';
 import { LaunchForm } from './launcher';
 import { IRunsState, RunsModel } from './model';
-import { IStageActions, StageDag } from './stages';
+import { RunDetails, runTitle } from './details';
 import { StatusIcon } from './status';
 
 /**
@@ -27,9 +26,13 @@ import { StatusIcon } from './status';
  * running runs live.
  */
 export class RunsPanel extends ShownReactWidget {
-  constructor(model: RunsModel) {
+  /**
+   * `openRun` opens a run in a main-area tab.
+   */
+  constructor(model: RunsModel, openRun?: (runId: string) => void) {
     super();
     this._model = model;
+    this._openRun = openRun;
     this.addClass('jp-mlops-panel');
     this.title.label = 'Runs';
   }
@@ -58,6 +61,7 @@ export class RunsPanel extends ShownReactWidget {
             model={model}
             state={state ?? model.state}
             launching={this._launching}
+            onOpenTab={this._openRun}
             onLaunchingChange={launching => this._setLaunching(launching)}
           />
         )}
@@ -72,6 +76,7 @@ export class RunsPanel extends ShownReactWidget {
 
   private _launching = false;
   private _model: RunsModel;
+  private _openRun: ((runId: string) => void) | undefined;
 }
 
 /**
@@ -82,8 +87,9 @@ function RunsView(props: {
   state: IRunsState;
   launching: boolean;
   onLaunchingChange: (launching: boolean) => void;
+  onOpenTab?: (runId: string) => void;
 }): JSX.Element {
-  const { model, state, launching } = props;
+  const { model, state, launching, onOpenTab } = props;
   const setLaunching = props.onLaunchingChange;
   const busy = state.loading && !state.loaded;
   return (
@@ -158,7 +164,13 @@ function RunsView(props: {
       {state.runs.length > 0 && (
         <ul className="jp-mlops-runlist" aria-label="Runs">
           {state.runs.map(run => (
-            <RunRow key={run.id} run={run} model={model} state={state} />
+            <RunRow
+              key={run.id}
+              run={run}
+              model={model}
+              state={state}
+              onOpenTab={onOpenTab}
+            />
           ))}
         </ul>
       )}
@@ -212,6 +224,20 @@ function Filters(props: { model: RunsModel; state: IRunsState }): JSX.Element {
           ...RUN_STATUSES.map(status => ({ value: status, label: status }))
         ]}
       />
+      <label
+        className="jp-mlops-filter-toggle"
+        title="Show the clean runs of handoff checks among the runs"
+      >
+        <input
+          type="checkbox"
+          data-testid="mlops-filter-handoffs"
+          checked={state.filter.handoffs}
+          onChange={event =>
+            void model.setFilter({ handoffs: event.currentTarget.checked })
+          }
+        />
+        Handoff runs
+      </label>
     </div>
   );
 }
@@ -223,8 +249,9 @@ function RunRow(props: {
   run: IRun;
   model: RunsModel;
   state: IRunsState;
+  onOpenTab?: (runId: string) => void;
 }): JSX.Element {
-  const { run, model, state } = props;
+  const { run, model, state, onOpenTab } = props;
   const expanded = state.expanded.has(run.id);
   const selected = state.selected.includes(run.id);
   const ref = React.useRef<HTMLLIElement>(null);
@@ -295,109 +322,15 @@ function RunRow(props: {
           </span>
         </button>
       </div>
-      {expanded && <RunDetails run={run} model={model} state={state} />}
+      {expanded && (
+        <RunDetails
+          run={run}
+          detail={state.details.get(run.id)}
+          model={model}
+          state={state}
+          onOpenTab={onOpenTab}
+        />
+      )}
     </li>
-  );
-}
-
-/**
- * How the server names the one-stage pipeline of a notebook run.
- */
-const NOTEBOOK_PIPELINE = 'notebook:';
-
-/**
- * What a run is called in the list: its pipeline, or its notebook.
- */
-function runTitle(run: IRun): string {
-  const pipeline = run.pipeline ?? '';
-  if (pipeline.startsWith(NOTEBOOK_PIPELINE)) {
-    return pipeline.slice(NOTEBOOK_PIPELINE.length);
-  }
-  return pipeline || run.notebook || run.kind;
-}
-
-/**
- * An expanded run: its facts, actions and stage DAG.
- */
-function RunDetails(props: {
-  run: IRun;
-  model: RunsModel;
-  state: IRunsState;
-}): JSX.Element {
-  const { run, model, state } = props;
-  const detail = state.details.get(run.id);
-  const overrides = Object.entries(run.parameters ?? {});
-  const cancelling =
-    state.pending.has(`cancel:${run.id}`) || !!run.cancel_requested;
-  const actions: IStageActions = {
-    open: (stage, atCell) => void model.openStage(run.id, stage, atCell),
-    opening: stage => state.pending.has(`open:${run.id}/${stage}`)
-  };
-  return (
-    <div className="jp-mlops-run-details" data-testid="mlops-run-details">
-      <dl className="jp-mlops-facts">
-        <dt>Run</dt>
-        <dd>
-          <code data-testid="mlops-run-id">{run.id}</code>
-        </dd>
-        {run.notebook && (
-          <>
-            <dt>Notebook</dt>
-            <dd>{run.notebook}</dd>
-          </>
-        )}
-        {overrides.length > 0 && (
-          <>
-            <dt>Parameters</dt>
-            <dd className="jp-mlops-overrides">
-              {overrides.map(([name, value]) => (
-                <code key={name}>
-                  {name}={formatValue(value)}
-                </code>
-              ))}
-            </dd>
-          </>
-        )}
-        {run.git_commit && (
-          <>
-            <dt>Commit</dt>
-            <dd>
-              <code title={run.git_commit}>{run.git_commit.slice(0, 10)}</code>
-              {run.git_dirty && (
-                <span className="jp-mlops-dirty"> + local changes</span>
-              )}
-            </dd>
-          </>
-        )}
-        {run.reason && (
-          <>
-            <dt>Reason</dt>
-            <dd>{run.reason}</dd>
-          </>
-        )}
-      </dl>
-      {run.error && (
-        <p className="jp-mlops-run-error" data-testid="mlops-run-error">
-          {run.error}
-        </p>
-      )}
-      {run.status === 'running' && (
-        <button
-          type="button"
-          className="jp-Button jp-mod-small jp-mlops-button jp-mlops-cancel"
-          data-testid="mlops-run-cancel"
-          disabled={cancelling}
-          onClick={() => void model.cancelRun(run.id)}
-        >
-          <stopIcon.react tag="span" className="jp-mlops-button-icon" />
-          {cancelling ? 'Cancelling…' : 'Cancel run'}
-        </button>
-      )}
-      <StageDag
-        stages={run.stages ?? []}
-        metrics={detail?.metrics}
-        actions={actions}
-      />
-    </div>
   );
 }
