@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from conftest import switch_theme
 from deployments_support import (
     ModelServers,
     api,
@@ -22,7 +23,7 @@ from deployments_support import (
     copy_demo,
     send_predictions,
 )
-from playwright.sync_api import ConsoleMessage, Locator, Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 if TYPE_CHECKING:  # fixtures' types, from this folder's conftest.py
     from conftest import LabFactory
@@ -46,33 +47,6 @@ def serve(tmp_path: Path) -> Iterator[ModelServers]:
     servers = ModelServers(tmp_path)
     yield servers
     servers.stop_all()
-
-
-@pytest.fixture
-def console_errors(page: Page) -> Iterator[list[str]]:
-    """The page's console errors and uncaught exceptions; the test fails on any."""
-    errors: list[str] = []
-
-    def on_console(message: ConsoleMessage) -> None:
-        if message.type == "error":
-            errors.append(f"console: {message.text}")
-
-    page.on("console", on_console)
-    page.on("pageerror", lambda error: errors.append(f"page error: {error}"))
-    yield errors
-    assert errors == [], errors
-
-
-def switch_theme(page: Page, theme: str) -> None:
-    """Settings > Theme > `theme`, as a user would."""
-
-    def item(label: str) -> Locator:
-        exact = page.locator(".lm-Menu-itemLabel", has_text=re.compile(f"^{re.escape(label)}$"))
-        return page.locator(".lm-Menu-item").filter(has=exact)
-
-    page.locator(".lm-MenuBar-item", has_text="Settings").click()
-    item("Theme").hover()
-    item(theme).click()
 
 
 def open_deployments(page: Page, lab_url: str) -> Locator:

@@ -1,11 +1,16 @@
-"""A model server app listening in this process: a thread running its own event loop."""
+"""A model server app listening in this process (a thread running its own event loop), and
+calling it over HTTP."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import tornado.ioloop
 import tornado.web
@@ -39,3 +44,15 @@ def listening(app: tornado.web.Application) -> Iterator[str]:
         loops[0].add_callback(loops[0].stop)
         thread.join(10)
         app.settings["service"].executor.shutdown()
+
+
+def call(url: str, body: bytes | dict[str, Any] | None = None) -> tuple[int, Any]:
+    """GET (or POST `body`) `url`: the status and the JSON answer (or the text)."""
+    data = json.dumps(body).encode() if isinstance(body, dict) else body
+    request = urllib.request.Request(url, data=data, method="POST" if data is not None else "GET")
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            text = response.read().decode()
+            return response.status, json.loads(text) if text.startswith("{") else text
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read().decode())

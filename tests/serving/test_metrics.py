@@ -3,9 +3,6 @@
 
 from __future__ import annotations
 
-import json
-import urllib.error
-import urllib.request
 from typing import Any
 
 import pytest
@@ -17,6 +14,7 @@ from mlops_lab.serving.history import MetricsHistory
 from mlops_lab.serving.metrics import ServingMetrics
 from mlops_lab.serving.predictor import Predictor
 from tests.serving.demo import offline_features
+from tests.serving.inprocess import call as _call
 from tests.serving.inprocess import listening
 
 
@@ -96,17 +94,6 @@ def test_metrics_count_client_and_server_errors_apart_and_the_error_rate_is_5xx(
         "none/4xx": 1,
         "none/5xx": 0,
     }
-
-
-def _call(url: str, body: bytes | dict[str, Any] | None = None) -> tuple[int, Any]:
-    data = json.dumps(body).encode() if isinstance(body, dict) else body
-    request = urllib.request.Request(url, data=data, method="POST" if data is not None else "GET")
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            text = response.read().decode()
-            return response.status, json.loads(text) if text.startswith("{") else text
-    except urllib.error.HTTPError as exc:
-        return exc.code, json.loads(exc.read().decode())
 
 
 def test_a_real_server_counts_4xx_and_5xx_against_the_variant_that_answered(
