@@ -47,6 +47,7 @@ from mlops_lab.server.runs_handlers import (
 )
 from mlops_lab.server.serving_handlers import (
     DeploymentHandler,
+    DeploymentHistoryHandler,
     DeploymentsHandler,
     DeploymentSplitHandler,
     ModelPredictHandler,
@@ -92,6 +93,7 @@ ROUTES: list[tuple[str, type]] = [
     ("/deployments", DeploymentsHandler),
     ("/deployments/{deployment_id}", DeploymentHandler),
     ("/deployments/{deployment_id}/split", DeploymentSplitHandler),
+    ("/deployments/{deployment_id}/history", DeploymentHistoryHandler),
 ]
 
 _SEGMENT = re.compile(r"\{\w+\}")

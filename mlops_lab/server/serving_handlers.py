@@ -7,11 +7,17 @@ import tornado.web
 from mlops_lab.errors import RequestBodyError
 from mlops_lab.server.handlers import BaseHandler
 from mlops_lab.server.validation import query_text
-from mlops_lab.serving.deployments import get_deployment, list_deployments, set_split
+from mlops_lab.serving.deployments import (
+    get_deployment,
+    get_history,
+    list_deployments,
+    set_split,
+)
 from mlops_lab.serving.quick import QuickPredictors
 
 __all__ = [
     "DeploymentHandler",
+    "DeploymentHistoryHandler",
     "DeploymentSplitHandler",
     "DeploymentsHandler",
     "ModelPredictHandler",
@@ -30,6 +36,12 @@ class DeploymentHandler(BaseHandler):
     @tornado.web.authenticated
     async def get(self, deployment_id: str) -> None:
         self.write_json(await self.in_workspace(get_deployment, deployment_id))
+
+
+class DeploymentHistoryHandler(BaseHandler):
+    @tornado.web.authenticated
+    async def get(self, deployment_id: str) -> None:
+        self.write_json(await self.in_workspace(get_history, deployment_id))
 
 
 class DeploymentSplitHandler(BaseHandler):

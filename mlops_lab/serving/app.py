@@ -4,8 +4,11 @@ Routes:
   POST /predict          {"entity": {...}, "features": {...}} or {"instances": [...]}
   GET  /health           200 while a model is loaded
   GET  /metadata         served versions, signatures, online features, split, freshness
-  GET  /metrics          Prometheus text: requests by variant and status, latency histogram,
+  GET  /metrics          Prometheus text: requests by variant and status, errors by variant
+                         and class (4xx the client's, 5xx the server's), latency histogram,
                          requests in flight
+  GET  /metrics/history  the same per 10-second bucket over the last hour (JSON; see
+                         :mod:`mlops_lab.serving.history`)
   POST /rollout          {"split": 0.5} moves the challenger's share, no restart
   POST /rollback         the challenger's share back to 0
 
@@ -178,7 +181,7 @@ class _NotFound(_Handler):
     def prepare(self) -> None:
         raise NotFoundError(
             f"No route {self.request.path[:200]!r}: POST /predict, /rollout, /rollback; "
-            "GET /health, /metadata, /metrics."
+            "GET /health, /metadata, /metrics, /metrics/history."
         )
 
 
@@ -284,7 +287,11 @@ class PredictHandler(_BodyHandler):
         for index, (entity, features) in enumerate(items):
             try:
                 scored.append(self.predictor.score(entity, features))
-            except MlopsLabError as exc:
+            except Exception as exc:
+                # Routed: the failure counts against the variant that refused it.
+                self._variant = self.predictor.variant(entity)
+                if not isinstance(exc, MlopsLabError):
+                    raise
                 if batch:  # name the instance
                     exc.message = f"instances[{index}]: {exc.message}"
                     exc.args = (exc.message,)
@@ -334,6 +341,11 @@ class MetricsHandler(_Handler):
         self.finish(self.metrics.render(extra))
 
 
+class MetricsHistoryHandler(_Handler):
+    def get(self) -> None:
+        self.write_json(self.metrics.history.series())
+
+
 class RolloutHandler(_BodyHandler):
     def post(self) -> None:
         data = body_schemas().check(
@@ -366,6 +378,7 @@ def make_app(
             (r"/health", HealthHandler, context),
             (r"/metadata", MetadataHandler, context),
             (r"/metrics", MetricsHandler, context),
+            (r"/metrics/history", MetricsHistoryHandler, context),
             (r"/rollout", RolloutHandler, context),
             (r"/rollback", RollbackHandler, context),
         ],

@@ -3,8 +3,14 @@
 ``mlops-lab serve`` records itself when it starts listening and marks itself
 stopped (with its prediction-log counts) when it shuts down. The Jupyter
 server's Deployments view reads these rows and asks each running server for
-``/metadata`` and ``/metrics`` (loopback HTTP, short timeouts), and forwards
-split changes to its ``/rollout``.
+``/metadata`` and ``/metrics`` (loopback HTTP, short timeouts), forwards
+split changes to its ``/rollout``, and passes on its ``/metrics/history``
+(the traffic per 10-second bucket over the last hour, kept by the model
+server itself: :mod:`mlops_lab.serving.history`).
+
+A deployment's ``error_rate`` is its 5xx rate (the server's failures); the
+4xx rate (``client_error_rate``: requests the server rightly refused) is
+reported beside it and judges nothing.
 """
 
 from __future__ import annotations
@@ -25,10 +31,12 @@ from mlops_lab.errors import (
     NotFoundError,
     ServerUnreachableError,
 )
+from mlops_lab.serving.history import BUCKETS, latency_quantile_ms, status_class
 from mlops_lab.workspace import Workspace
 
 __all__ = [
     "get_deployment",
+    "get_history",
     "list_deployments",
     "record_start",
     "record_stop",
@@ -91,9 +99,10 @@ def _fetch(url: str, *, body: dict[str, Any] | None = None, timeout: float = 1.0
 
 
 def summarize_metrics(text: str) -> dict[str, Any]:
-    """Requests by variant and status, and latency quantiles from the Prometheus histogram."""
+    """Requests by variant and status, errors by class (4xx, 5xx) and their rates, and
+    latency quantiles from the Prometheus histogram."""
     requests: dict[str, dict[str, int]] = {}
-    buckets: dict[str, list[tuple[float, int]]] = {}
+    cumulative: dict[str, dict[float, int]] = {}
     for line in text.splitlines():
         found = re.match(r'mlops_lab_requests_total\{variant="(\w+)",status="(\d+)"\} (\d+)', line)
         if found:
@@ -103,17 +112,32 @@ def summarize_metrics(text: str) -> dict[str, Any]:
             r'mlops_lab_request_seconds_bucket\{variant="(\w+)",le="([^"]+)"\} (\d+)', line
         )
         if found and found[2] != "+Inf":
-            buckets.setdefault(found[1], []).append((float(found[2]), int(found[3])))
+            cumulative.setdefault(found[1], {})[float(found[2])] = int(found[3])
     latency = {}
-    for variant, counts in buckets.items():
+    for variant, counts in cumulative.items():
         total = sum(requests.get(variant, {}).values())
+        ordered = [counts.get(bound, 0) for bound in BUCKETS]
         latency[variant] = {
-            f"p{int(q * 100)}_ms": next(
-                (1000 * b for b, c in counts if total and c >= q * total), None
-            )
-            for q in (0.5, 0.99)
+            f"p{int(q * 100)}_ms": latency_quantile_ms(ordered, total, q) for q in (0.5, 0.99)
         }
-    return {"requests": requests, "latency": latency}
+    return {
+        "requests": requests,
+        "errors": {variant: _errors(statuses) for variant, statuses in requests.items()},
+        "latency": latency,
+    }
+
+
+def _errors(statuses: dict[str, int]) -> dict[str, Any]:
+    total = sum(statuses.values())
+    client = sum(n for s, n in statuses.items() if status_class(s) == "4xx")
+    server = sum(n for s, n in statuses.items() if status_class(s) == "5xx")
+    return {
+        "requests": total,
+        "client_errors": client,
+        "server_errors": server,
+        "error_rate": server / total if total else None,
+        "client_error_rate": client / total if total else None,
+    }
 
 
 def _live(row: dict[str, Any]) -> dict[str, Any]:
@@ -140,13 +164,17 @@ def list_deployments(
     ]
 
 
-def get_deployment(workspace: Workspace, deployment_id: str) -> dict[str, Any]:
+def _row(workspace: Workspace, deployment_id: str) -> dict[str, Any]:
     rows = workspace.catalog.read_dicts(
         f"SELECT {_COLUMNS} FROM deployments WHERE id = ?", [deployment_id]
     )
     if not rows:
         raise NotFoundError(f"No deployment {deployment_id!r}.")
-    row = rows[0]
+    return rows[0]
+
+
+def get_deployment(workspace: Workspace, deployment_id: str) -> dict[str, Any]:
+    row = _row(workspace, deployment_id)
     return {**row, "counts": json.loads(row["counts"]) if row["counts"] else None, **_live(row)}
 
 
@@ -162,3 +190,20 @@ def set_split(
         change = _fetch(found["url"] + "/rollout", body={"split": split, "reason": reason})
     workspace.catalog.write("UPDATE deployments SET split = ? WHERE id = ?", [split, deployment_id])
     return dict(change)
+
+
+def get_history(workspace: Workspace, deployment_id: str) -> dict[str, Any]:
+    """A running deployment's traffic per bucket (its ``/metrics/history``)."""
+    found = _row(workspace, deployment_id)
+    if found["status"] != "running":
+        raise ConflictError(
+            f"Deployment {deployment_id} is stopped: its history went with its process."
+        )
+    try:
+        history = _fetch(found["url"] + "/metrics/history")
+    except InvalidInputError:  # an older server, without the route
+        raise ServerUnreachableError(
+            f"The model server at {found['url']} keeps no history: restart it with this "
+            "version of mlops-lab."
+        ) from None
+    return {"deployment_id": deployment_id, **history}

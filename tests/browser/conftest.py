@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import socket
 import subprocess
@@ -21,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Locator, Page, sync_playwright
 
 CHROMIUM = Path("/usr/bin/chromium")
 ALLOW_SKIP_ENV = "MLOPS_LAB_ALLOW_BROWSER_SKIP"
@@ -224,6 +225,20 @@ def start_lab(tmp_path: Path) -> Iterator[LabFactory]:
         _stop(process)
 
 
+@pytest.fixture(autouse=True)
+def jp_asyncio_loop() -> Iterator[None]:
+    """No asyncio loop of pytest-jupyter's here: these tests use none of its fixtures (their
+    servers are subprocesses), and its loop fixture would take, then fail to close,
+    playwright's running loop (an error at every test's teardown)."""
+    yield None
+
+
+@pytest.fixture(autouse=True)
+def jp_server_cleanup() -> Iterator[None]:
+    """No in-process Jupyter server to clean up (see `jp_asyncio_loop`)."""
+    yield None
+
+
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     """Debian Chromium, headless, through PyPI playwright.
@@ -265,3 +280,30 @@ def screenshots_dir() -> Path:
         folder = REPO_ROOT / "test-results" / "screenshots"
     folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+@pytest.fixture
+def console_errors(page: Page) -> Iterator[list[str]]:
+    """The page's console errors and uncaught exceptions; the test fails on any."""
+    errors: list[str] = []
+
+    def on_console(message: ConsoleMessage) -> None:
+        if message.type == "error":
+            errors.append(f"console: {message.text}")
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda error: errors.append(f"page error: {error}"))
+    yield errors
+    assert errors == [], errors
+
+
+def switch_theme(page: Page, theme: str) -> None:
+    """Settings > Theme > `theme`, as a user would."""
+
+    def item(label: str) -> Locator:
+        exact = page.locator(".lm-Menu-itemLabel", has_text=re.compile(f"^{re.escape(label)}$"))
+        return page.locator(".lm-Menu-item").filter(has=exact)
+
+    page.locator(".lm-MenuBar-item", has_text="Settings").click()
+    item("Theme").hover()
+    item(theme).click()

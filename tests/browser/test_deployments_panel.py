@@ -9,20 +9,19 @@ HTTP, Debian Chromium.
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from deployments_support import (
+    RAW,
+    ModelServers,
+    api,
+    build_demo,
+    copy_demo,
+    send_predictions,
+)
 from playwright.sync_api import Locator, Page, expect
 
 if TYPE_CHECKING:  # fixtures' types, from this folder's conftest.py
@@ -35,157 +34,20 @@ PANEL = "#mlops-lab-panel"
 CLIP = {"x": 0, "y": 0, "width": 760, "height": 800}
 SIDEBAR_WIDTH = 520
 SENT = 50
-RAW = {
-    "days_since_last": 3,
-    "tenure_days": 400,
-    "segment_consumer": 1,
-    "segment_enterprise": 0,
-    "segment_smb": 0,
-}
-
-
-def _cli() -> list[str]:
-    script = Path(sys.executable).parent / "mlops-lab"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "mlops_lab"]
-
-
-def _isolated_env(home: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MLOPS_LAB_")}
-    home.mkdir(parents=True, exist_ok=True)
-    env.update(HOME=str(home), JUPYTER_CONFIG_DIR=str(home / "config"), PYTHONUNBUFFERED="1")
-    return env
 
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The demo workspace after one run of the churn pipeline, made once for the module."""
-    base = tmp_path_factory.mktemp("deployments-demo")
-    workspace = base / "ws"
-    env = _isolated_env(base / "home")
-    for args in (["init", "--demo", str(workspace)], ["run", "churn"]):
-        result = subprocess.run(
-            [*_cli(), *args],
-            cwd=workspace if args[0] == "run" else base,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=600,
-            check=False,
-        )
-        assert result.returncode == 0, f"mlops-lab {args}:\n{result.stdout}{result.stderr}"
-    return workspace
-
-
-def copy_demo(demo: Path, dest: Path) -> Path:
-    """A copy of the demo workspace, its online store filled again.
-
-    The catalog records materializations by the online store's absolute URL, so a
-    copy at another path has to materialize its own.
-    """
-    shutil.copytree(demo, dest)
-    result = subprocess.run(
-        [*_cli(), "features", "materialize", "customer_spend"],
-        cwd=dest,
-        env=_isolated_env(dest.parent / "materialize-home"),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    return dest
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class ModelServer:
-    """A `mlops-lab serve` subprocess in the lab's workspace."""
-
-    def __init__(self, server: LabServer, log: Path) -> None:
-        self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log = log
-        with log.open("wb") as out:
-            self.process = subprocess.Popen(
-                [
-                    *_cli(),
-                    "serve",
-                    "churn@champion",
-                    "--challenger",
-                    "churn@champion",
-                    "--split",
-                    "0.2",
-                    "--port",
-                    str(self.port),
-                ],
-                cwd=server.root,
-                env=server.env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            assert self.process.poll() is None, log.read_text(errors="replace")
-            try:
-                with urllib.request.urlopen(f"{self.url}/health", timeout=2):
-                    return
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                time.sleep(0.25)
-        raise AssertionError(f"mlops-lab serve did not start:\n{log.read_text(errors='replace')}")
-
-    def call(self, path: str, body: dict[str, Any] | None = None) -> tuple[int, Any]:
-        request = urllib.request.Request(
-            f"{self.url}{path}",
-            data=json.dumps(body).encode() if body is not None else None,
-            headers={"Content-Type": "application/json"},
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=10) as response:
-                return response.status, json.loads(response.read())
-        except urllib.error.HTTPError as exc:
-            return exc.code, json.loads(exc.read())
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
+    return build_demo(tmp_path_factory.mktemp("deployments-demo"))
 
 
 @pytest.fixture
-def serve(tmp_path: Path) -> Iterator[Any]:
+def serve(tmp_path: Path) -> Iterator[ModelServers]:
     """Start model servers; each is stopped (SIGTERM) at teardown."""
-    started: list[ModelServer] = []
-
-    def start(server: LabServer) -> ModelServer:
-        model_server = ModelServer(server, tmp_path / f"serve-{len(started)}.log")
-        started.append(model_server)
-        return model_server
-
-    yield start
-    for model_server in started:
-        model_server.stop()
-
-
-def api(server: LabServer, path: str, body: dict[str, Any] | None = None) -> tuple[int, Any]:
-    """Call a route of the REST API as the view does: (status, JSON body)."""
-    request = urllib.request.Request(
-        f"{server.base_url}/mlops-lab/api/{path}",
-        data=json.dumps(body).encode() if body is not None else None,
-        headers={"Authorization": f"token {server.token}", "Content-Type": "application/json"},
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as exc:
-        return exc.code, json.loads(exc.read())
+    servers = ModelServers(tmp_path)
+    yield servers
+    servers.stop_all()
 
 
 def open_view(page: Page, server: LabServer, view: str) -> Locator:
@@ -206,16 +68,6 @@ def open_view(page: Page, server: LabServer, view: str) -> Locator:
     page.mouse.up()
     panel.locator(".jp-mlops-tabs .lm-TabBar-tab", has_text=view).click()
     return panel
-
-
-def send_predictions(model_server: ModelServer, count: int) -> dict[int, int]:
-    """Predict for `count` customers with raw features; how many answers by status."""
-    statuses: dict[int, int] = {}
-    for i in range(count):
-        body = {"entity": {"customer_id": f"c{i + 1:05d}"}, "features": RAW}
-        status, _ = model_server.call("/predict", body)
-        statuses[status] = statuses.get(status, 0) + 1
-    return statuses
 
 
 def test_deployment_traffic_split_rollback_stop_and_alerts(

@@ -15,8 +15,6 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,6 +37,8 @@ from mlops_lab.serving.predictor import Predictor
 from mlops_lab.serving.predlog import PredictionLog, read_predictions
 from mlops_lab.workspace import Workspace, init_workspace
 from tests.paths import REPO
+from tests.serving.inprocess import call as _call
+from tests.serving.inprocess import listening
 
 GOOD = {"tenure_days": 400.0, "days_since_last": 3.5, "smb": True}
 
@@ -80,42 +80,13 @@ def served(small: Workspace, tmp_path: Path) -> Iterator[Served]:
         small, "m@champion", challenger="m@champion", log=PredictionLog(tmp_path / "log")
     )
     app = make_app(predictor, limits=ServingLimits(max_instances=1000))
-    sockets = bind("127.0.0.1", 0)
-    port = sockets[0].getsockname()[1]
-    ready = threading.Event()
-    loops: list[tornado.ioloop.IOLoop] = []
-
-    def run() -> None:
-        asyncio.set_event_loop(asyncio.new_event_loop())
-        server = http_server(app)
-        server.add_sockets(sockets)
-        loops.append(tornado.ioloop.IOLoop.current())
-        ready.set()
-        loops[0].start()
-        server.stop()
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    assert ready.wait(10)
     try:
-        yield Served(f"http://127.0.0.1:{port}", port, predictor, app.settings["service"])
+        with listening(app) as base:
+            port = int(base.rpartition(":")[2])
+            yield Served(base, port, predictor, app.settings["service"])
     finally:
-        loops[0].add_callback(loops[0].stop)
-        thread.join(10)
-        app.settings["service"].executor.shutdown()
         if predictor.log is not None:
             predictor.log.close()
-
-
-def _call(url: str, body: bytes | dict[str, Any] | None = None) -> tuple[int, Any]:
-    data = json.dumps(body).encode() if isinstance(body, dict) else body
-    request = urllib.request.Request(url, data=data, method="POST" if data is not None else "GET")
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            text = response.read().decode()
-            return response.status, json.loads(text) if text.startswith("{") else text
-    except urllib.error.HTTPError as exc:
-        return exc.code, json.loads(exc.read().decode())
 
 
 def _one(i: int = 1, **features: Any) -> dict[str, Any]:

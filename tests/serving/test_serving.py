@@ -23,40 +23,15 @@ from tornado.httpclient import HTTPClientError
 
 from mlops_lab import Workspace
 from mlops_lab.datasets import load_dataset
-from mlops_lab.demo import init_demo_workspace
 from mlops_lab.errors import InvalidInputError
 from mlops_lab.models import load_model, promote, register_model
-from mlops_lab.pipelines import Runner, RunOptions, load_pipeline
+from mlops_lab.pipelines import load_pipeline
 from mlops_lab.serving.predictor import Predictor
 from mlops_lab.serving.predlog import PredictionLog, read_predictions
 from tests.contexts import interactive
 from tests.paths import REPO
-
-OFFLINE = [
-    "days_since_last",
-    "tenure_days",
-    "segment_consumer",
-    "segment_enterprise",
-    "segment_smb",
-]
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
-    ws = init_demo_workspace(tmp_path_factory.mktemp("serving") / "demo")
-    record = Runner(ws, load_pipeline(ws, "churn"), RunOptions(jobs=2)).run()
-    assert record.status == "succeeded"
-    return ws
-
-
-def _row(ws: Workspace, customer: str) -> pd.Series:
-    frame = load_dataset(ws, "training_frame")
-    return frame.set_index("customer_id").loc[customer]
-
-
-def _offline(ws: Workspace, customer: str) -> dict[str, Any]:
-    row = _row(ws, customer)
-    return {c: row[c].item() if hasattr(row[c], "item") else row[c] for c in OFFLINE}
+from tests.serving.demo import offline_features as _offline
+from tests.serving.demo import training_row as _row
 
 
 def test_predict_reads_online_features_and_checks_the_signature(demo: Workspace) -> None:
@@ -427,11 +402,22 @@ async def test_deployments_and_a_quick_try_through_the_jupyter_server(
                 base + "/predict",
                 {"entity": {"customer_id": customer}, "features": _offline(demo, customer)},
             )
+        assert _call(base + "/predict", {"entity": {"customer_id": "c00001"}})[0] == 422
         listed = (await api("deployments"))["deployments"]
         mine = next(d for d in listed if d["url"] == base)
         assert mine["alive"] and mine["split"] == 0.2 and mine["challenger"] == "churn@champion"
         served = sum(sum(v.values()) for v in mine["metrics"]["requests"].values())
-        assert served == 20
+        assert served == 21
+        errors = mine["metrics"]["errors"].values()  # the 422 is the client's: no error rate
+        assert sum(e["client_errors"] for e in errors) == 1
+        assert {e["server_errors"] for e in errors} == {0} and {
+            e["error_rate"] for e in errors
+        } == {0}
+        history = await api("deployments", mine["id"], "history")
+        assert history["deployment_id"] == mine["id"] and history["bucket_seconds"] == 10
+        counted = [c for b in history["buckets"] for c in b["variants"].values()]
+        assert sum(c["requests"] for c in counted) == 21
+        assert sum(c["client_errors"] for c in counted) == 1
         change = await api(
             "deployments", mine["id"], "split", body={"split": 0.5, "reason": "healthy"}
         )
@@ -446,6 +432,9 @@ async def test_deployments_and_a_quick_try_through_the_jupyter_server(
     stopped = (await api("deployments", all="true"))["deployments"]
     mine = next(d for d in stopped if d["url"] == base)
     assert mine["status"] == "stopped" and not mine["alive"]
+    with pytest.raises(HTTPClientError) as gone:
+        await api("deployments", mine["id"], "history")
+    assert gone.value.code == 409 and "stopped" in gone.value.response.body.decode()
     assert mine["counts"]["written"] == mine["counts"]["appended"] == 20
     tried = await api(
         "models",

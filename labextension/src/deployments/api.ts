@@ -4,6 +4,7 @@ import { jsonBody, requestAPI } from '../request';
 import {
   IAlert,
   IDeployment,
+  IDeploymentHistory,
   IDeploymentsApi,
   ISplitChange,
   ISplitRequest
@@ -23,6 +24,10 @@ export class DeploymentsApi implements IDeploymentsApi {
 
   getDeployment(id: string): Promise<IDeployment> {
     return this._get(deploymentPath(id));
+  }
+
+  getHistory(id: string): Promise<IDeploymentHistory> {
+    return this._get(`${deploymentPath(id)}/history`);
   }
 
   setSplit(id: string, request: ISplitRequest): Promise<ISplitChange> {

@@ -8,21 +8,30 @@ import * as React from 'react';
 import { ErrorNotice } from '../components';
 import { formatAge, formatShare, formatStarted } from '../format';
 import { DeploymentsModel, IDeploymentsState } from './model';
-import { Feedback, LivenessBadge, livenessOf, SplitBar } from './parts';
+import { TrafficHistory } from './history';
+import {
+  ErrorRates,
+  Feedback,
+  LivenessBadge,
+  livenessOf,
+  SplitBar
+} from './parts';
 import { SplitControl } from './split';
 import {
   currentSplit,
   formatMs,
   ITraffic,
   trafficOf,
-  unixToIso
+  unixToIso,
+  variantLabel
 } from './traffic';
 import { OnlineFeatures } from './features';
 import { IDeployment, IServerMetadata } from './types';
 
 /**
- * A deployment: where it runs, its variants' traffic and latency, the
- * split (and changing it), the split history, online features and their
+ * A deployment: where it runs, its variants' traffic, errors (5xx apart
+ * from 4xx) and latency, the same over time (charts), the split (and
+ * changing it), the split history, online features and their
  * freshness, load errors and where predictions are logged.
  */
 export function DeploymentDetail(props: {
@@ -91,6 +100,12 @@ export function DeploymentDetail(props: {
             )}
           </section>
           {traffic && <Variants traffic={traffic} />}
+          {livenessOf(detail) === 'alive' && (
+            <TrafficHistory
+              history={state.history}
+              error={state.historyError}
+            />
+          )}
           {metadata && <SplitHistory metadata={metadata} />}
           {metadata && <OnlineFeatures metadata={metadata} />}
           <PredictionLog deployment={detail} />
@@ -113,7 +128,11 @@ function Head(props: { deployment: IDeployment }): JSX.Element {
       <dl className="jp-mlops-facts">
         <dt>Challenger</dt>
         <dd data-fact="challenger">
-          {deployment.challenger ? <code>{deployment.challenger}</code> : '–'}
+          {deployment.challenger ? (
+            <code>{deployment.challenger}</code>
+          ) : (
+            'none (the champion takes all traffic)'
+          )}
         </dd>
         <dt>URL</dt>
         <dd data-fact="url">
@@ -172,8 +191,8 @@ function Head(props: { deployment: IDeployment }): JSX.Element {
 }
 
 /**
- * Each variant: the version it serves, requests by status, errors and
- * latency.
+ * Each variant: the version it serves, requests by status, the server's
+ * errors (5xx, the error rate) and the client's (4xx) apart, and latency.
  */
 function Variants(props: { traffic: ITraffic }): JSX.Element {
   const { traffic } = props;
@@ -183,8 +202,7 @@ function Variants(props: { traffic: ITraffic }): JSX.Element {
         Variants
         <span className="jp-mlops-meta" data-testid="mlops-deployment-total">
           {traffic.requests} requests
-          {traffic.errorRate !== null &&
-            ` · ${formatShare(traffic.errorRate)} errors`}
+          {traffic.requests > 0 && <ErrorRates traffic={traffic} />}
         </span>
       </h4>
       <div className="jp-mlops-table-scroll">
@@ -194,7 +212,10 @@ function Variants(props: { traffic: ITraffic }): JSX.Element {
               <th>Variant</th>
               <th>Version</th>
               <th>Requests by status</th>
-              <th>Errors</th>
+              <th title="Server errors (5xx): the error rate">5xx</th>
+              <th title="Client errors (4xx): bad bodies, unknown entities; not in the error rate">
+                4xx
+              </th>
               <th>p50</th>
               <th>p99</th>
             </tr>
@@ -206,8 +227,15 @@ function Variants(props: { traffic: ITraffic }): JSX.Element {
                 data-testid="mlops-variant-row"
                 data-variant={v.variant}
               >
-                <th scope="row">
-                  {v.variant === 'none' ? 'not routed' : v.variant}
+                <th
+                  scope="row"
+                  title={
+                    v.variant === 'none'
+                      ? 'Requests refused before a variant was chosen (e.g. a body that is not JSON)'
+                      : undefined
+                  }
+                >
+                  {variantLabel(v.variant)}
                   {v.served && (
                     <span className="jp-mlops-table-stage">{v.served.ref}</span>
                   )}
@@ -228,8 +256,20 @@ function Variants(props: { traffic: ITraffic }): JSX.Element {
                         </span>
                       ))}
                 </td>
-                <td className="jp-mlops-num" data-column="errors">
-                  {v.requests ? formatShare(v.errors / v.requests) : '–'}
+                <td
+                  className="jp-mlops-num"
+                  data-column="server-errors"
+                  data-count={v.serverErrors}
+                  data-bad={v.serverErrors > 0}
+                >
+                  {v.requests ? formatShare(v.serverErrors / v.requests) : '–'}
+                </td>
+                <td
+                  className="jp-mlops-num"
+                  data-column="client-errors"
+                  data-count={v.clientErrors}
+                >
+                  {v.requests ? formatShare(v.clientErrors / v.requests) : '–'}
                 </td>
                 <td className="jp-mlops-num" data-column="p50">
                   {formatMs(v.latency?.p50_ms)}
@@ -243,8 +283,9 @@ function Variants(props: { traffic: ITraffic }): JSX.Element {
         </table>
       </div>
       <p className="jp-mlops-meta">
-        Latency quantiles are the upper bounds of the server's histogram
-        buckets.
+        The error rate counts the server&apos;s errors (5xx); the client&apos;s
+        (4xx: a bad body, an unknown entity) are shown apart. Latency quantiles
+        are the upper bounds of the server&apos;s histogram buckets.
       </p>
     </section>
   );

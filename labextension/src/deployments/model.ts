@@ -3,7 +3,12 @@ import { ISignal, Signal } from '@lumino/signaling';
 
 import { formatShare } from '../format';
 import { asApiError, IActionError, MlopsApiError } from '../request';
-import { IAlert, IDeployment, IDeploymentsApi } from './types';
+import {
+  IAlert,
+  IDeployment,
+  IDeploymentHistory,
+  IDeploymentsApi
+} from './types';
 
 /**
  * How often the view reloads while it is shown, in ms.
@@ -30,6 +35,11 @@ export interface IDeploymentsState {
   detail: IDeployment | null;
   detailLoading: boolean;
   detailError: MlopsApiError | null;
+  /**
+   * The shown deployment's traffic over time, while it runs.
+   */
+  history: IDeploymentHistory | null;
+  historyError: MlopsApiError | null;
   /**
    * Actions in flight: `split`.
    */
@@ -105,6 +115,8 @@ export class DeploymentsModel implements IDisposable {
       selected: id,
       detail: same ? this._state.detail : known,
       detailError: null,
+      history: same ? this._state.history : null,
+      historyError: null,
       actionError: null,
       notice: null
     });
@@ -206,10 +218,34 @@ export class DeploymentsModel implements IDisposable {
       const detail = await this._api.getDeployment(id);
       if (ticket === this._detailTicket) {
         this._update({ detail, detailLoading: false, detailError: null });
+        await this._loadHistory(detail, ticket);
       }
     } catch (reason) {
       if (ticket === this._detailTicket) {
         this._update({ detailLoading: false, detailError: asApiError(reason) });
+      }
+    }
+  }
+
+  /**
+   * The traffic history of a deployment that answers; none otherwise.
+   */
+  private async _loadHistory(
+    detail: IDeployment,
+    ticket: number
+  ): Promise<void> {
+    if (detail.status !== 'running' || !detail.alive) {
+      this._update({ history: null, historyError: null });
+      return;
+    }
+    try {
+      const history = await this._api.getHistory(detail.id);
+      if (ticket === this._detailTicket) {
+        this._update({ history, historyError: null });
+      }
+    } catch (reason) {
+      if (ticket === this._detailTicket) {
+        this._update({ historyError: asApiError(reason) });
       }
     }
   }
@@ -249,6 +285,8 @@ export class DeploymentsModel implements IDisposable {
     detail: null,
     detailLoading: false,
     detailError: null,
+    history: null,
+    historyError: null,
     pending: new Set(),
     actionError: null,
     notice: null

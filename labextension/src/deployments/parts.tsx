@@ -3,6 +3,7 @@ import * as React from 'react';
 import { ActionFeedback as SharedFeedback, ErrorNotice } from '../components';
 import { formatAge, formatShare, formatStarted } from '../format';
 import { DeploymentsModel, IDeploymentsState } from './model';
+import { ITraffic } from './traffic';
 import { IAlert, IDeployment } from './types';
 
 /**
@@ -73,10 +74,42 @@ export function SplitBar(props: {
       <span
         className="jp-mlops-dp-split-share"
         data-testid="mlops-deployment-split-share"
+        data-challenger={challenger}
       >
-        {challenger ? formatShare(share) : 'none'}
+        {challenger ? formatShare(share) : 'no challenger'}
       </span>
     </span>
+  );
+}
+
+/**
+ * " · 2% 5xx · 4% 4xx": the error rate (the server's failures) and, beside
+ * it, the client's errors, each explained in its tooltip.
+ */
+export function ErrorRates(props: { traffic: ITraffic }): JSX.Element {
+  const { traffic } = props;
+  return (
+    <>
+      <span className="jp-mlops-meta-sep">·</span>
+      <span
+        className="jp-mlops-dp-rate"
+        data-class="5xx"
+        data-testid="mlops-deployment-error-rate"
+        data-bad={traffic.serverErrors > 0}
+        title={`${traffic.serverErrors} of ${traffic.requests} requests failed on the server (5xx): the error rate`}
+      >
+        {formatShare(traffic.errorRate)} 5xx
+      </span>
+      <span className="jp-mlops-meta-sep">·</span>
+      <span
+        className="jp-mlops-dp-rate"
+        data-class="4xx"
+        data-testid="mlops-deployment-client-error-rate"
+        title={`${traffic.clientErrors} of ${traffic.requests} requests were refused as the client's error (4xx: a bad body, an unknown entity); not counted in the error rate`}
+      >
+        {formatShare(traffic.clientErrorRate)} 4xx
+      </span>
+    </>
   );
 }
 

@@ -2,7 +2,7 @@ import {
   JupyterFrontEnd,
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
-import { ICommandPalette } from '@jupyterlab/apputils';
+import { ICommandPalette, IThemeManager } from '@jupyterlab/apputils';
 
 import { CommandIDs } from '../commands';
 import { IMlopsSidebar } from '../sidebar';
@@ -26,16 +26,17 @@ export const deploymentsPlugin: JupyterFrontEndPlugin<void> = {
     'Deployments: model servers, their traffic, canary split and alerts.',
   autoStart: true,
   requires: [IMlopsSidebar],
-  optional: [ICommandPalette],
+  optional: [ICommandPalette, IThemeManager],
   activate: (
     app: JupyterFrontEnd,
     sidebar: IMlopsSidebar,
-    palette: ICommandPalette | null
+    palette: ICommandPalette | null,
+    themes: IThemeManager | null
   ): void => {
     const model = new DeploymentsModel({
       api: new DeploymentsApi(app.serviceManager.serverSettings)
     });
-    const panel = new DeploymentsPanel(model);
+    const panel = new DeploymentsPanel(model, themes?.themeChanged);
     panel.disposed.connect(() => model.dispose());
     sidebar.addView('deployments', panel, DEPLOYMENTS_RANK);
 

@@ -1,6 +1,7 @@
 /**
  * What a deployment's metrics say, summed up for people: requests, the
- * share that failed and latency, in all and by variant.
+ * server's errors (5xx: the error rate) apart from the client's (4xx) and
+ * latency, in all and by variant.
  */
 
 import { IDeployment, ILatency, IServedVariant } from './types';
@@ -24,7 +25,14 @@ export interface IVariantTraffic {
    */
   byStatus: [string, number][];
   requests: number;
-  errors: number;
+  /**
+   * 5xx answers: the server failed.
+   */
+  serverErrors: number;
+  /**
+   * 4xx answers: the request was wrong (a bad body, an unknown entity).
+   */
+  clientErrors: number;
   latency: ILatency | null;
 }
 
@@ -33,22 +41,38 @@ export interface IVariantTraffic {
  */
 export interface ITraffic {
   requests: number;
+  serverErrors: number;
+  clientErrors: number;
   /**
-   * Requests answered with a status other than 2xx.
-   */
-  errors: number;
-  /**
-   * `errors / requests`, null before any request.
+   * The error rate: `serverErrors / requests` (5xx only), null before any
+   * request.
    */
   errorRate: number | null;
+  /**
+   * `clientErrors / requests` (4xx), shown beside the error rate; null
+   * before any request.
+   */
+  clientErrorRate: number | null;
   variants: IVariantTraffic[];
 }
 
-function isSuccess(status: string): boolean {
-  return /^2\d\d$/.test(status);
+/**
+ * `4xx`, `5xx` or null (answered), as the server classes a status.
+ */
+export function statusClass(status: string): '4xx' | '5xx' | null {
+  return /^4\d\d$/.test(status) ? '4xx' : /^5\d\d$/.test(status) ? '5xx' : null;
 }
 
-function byVariant(a: string, b: string): number {
+function countClass(byStatus: [string, number][], kind: '4xx' | '5xx'): number {
+  return byStatus
+    .filter(([status]) => statusClass(status) === kind)
+    .reduce((sum, [, n]) => sum + n, 0);
+}
+
+/**
+ * Orders variant names: champion, challenger, none, then the rest by name.
+ */
+export function byVariant(a: string, b: string): number {
   const rank = (v: string) => {
     const at = ORDER.indexOf(v);
     return at < 0 ? ORDER.length : at;
@@ -60,7 +84,9 @@ function byVariant(a: string, b: string): number {
  * Sum up a live deployment's metrics; null when it does not answer.
  *
  * Variants it serves come first even before any request; `none`
- * (requests that failed before a variant was chosen) only when it has some.
+ * (requests refused before a variant was chosen) only when it has some.
+ * The errors are the server's own count (`metrics.errors`), or, from an
+ * older server, counted from the statuses the same way.
  */
 export function trafficOf(deployment: IDeployment): ITraffic | null {
   const { metrics, metadata } = deployment;
@@ -77,24 +103,28 @@ export function trafficOf(deployment: IDeployment): ITraffic | null {
       a.localeCompare(b)
     );
     const requests = byStatus.reduce((sum, [, n]) => sum + n, 0);
-    const errors = byStatus
-      .filter(([status]) => !isSuccess(status))
-      .reduce((sum, [, n]) => sum + n, 0);
+    const counted = metrics.errors?.[variant];
     return {
       variant,
       served: metadata.served[variant] ?? null,
       byStatus,
       requests,
-      errors,
+      serverErrors: counted?.server_errors ?? countClass(byStatus, '5xx'),
+      clientErrors: counted?.client_errors ?? countClass(byStatus, '4xx'),
       latency: metrics.latency[variant] ?? null
     };
   });
-  const requests = variants.reduce((sum, v) => sum + v.requests, 0);
-  const errors = variants.reduce((sum, v) => sum + v.errors, 0);
+  const sum = (pick: (v: IVariantTraffic) => number) =>
+    variants.reduce((total, v) => total + pick(v), 0);
+  const requests = sum(v => v.requests);
+  const serverErrors = sum(v => v.serverErrors);
+  const clientErrors = sum(v => v.clientErrors);
   return {
     requests,
-    errors,
-    errorRate: requests ? errors / requests : null,
+    serverErrors,
+    clientErrors,
+    errorRate: requests ? serverErrors / requests : null,
+    clientErrorRate: requests ? clientErrors / requests : null,
     variants
   };
 }
@@ -125,4 +155,11 @@ export function formatMs(ms: number | null | undefined): string {
  */
 export function unixToIso(seconds: number): string {
   return new Date(seconds * 1000).toISOString();
+}
+
+/**
+ * How a variant is named for people: `none` is "before routing".
+ */
+export function variantLabel(variant: string): string {
+  return variant === 'none' ? 'before routing' : variant;
 }

@@ -1,7 +1,8 @@
 /**
  * The deployment routes of the mlops-lab REST API: what they return
- * (`GET deployments`, `GET deployments/{id}`, `POST deployments/{id}/split`,
- * and the open alerts of `GET alerts`) and the client calling them.
+ * (`GET deployments`, `GET deployments/{id}`, `GET deployments/{id}/history`,
+ * `POST deployments/{id}/split`, and the open alerts of `GET alerts`) and
+ * the client calling them.
  */
 
 import { IAlert } from '../evaluations/types';
@@ -58,14 +59,60 @@ export interface IServerMetadata {
 }
 
 /**
- * Requests (by HTTP status) and latency by variant (`champion`,
- * `challenger`; `none` counts requests that failed before one was chosen,
- * e.g. an unknown entity), from the server's `/metrics`. Latency quantiles
- * are the upper bounds of the histogram's buckets.
+ * Requests (by HTTP status), errors by class and latency by variant
+ * (`champion`, `challenger`; `none` counts requests refused before one was
+ * chosen, e.g. a body that is not JSON), from the server's `/metrics`.
+ * Latency quantiles are the upper bounds of the histogram's buckets.
  */
 export interface IServerMetrics {
   requests: Record<string, Record<string, number>>;
+  errors?: Record<string, IVariantErrors | undefined>;
   latency: Record<string, ILatency | undefined>;
+}
+
+/**
+ * A variant's errors: 4xx are the client's (a bad body, an unknown
+ * entity), 5xx the server's. `error_rate` is the 5xx rate; null before
+ * any request.
+ */
+export interface IVariantErrors {
+  requests: number;
+  client_errors: number;
+  server_errors: number;
+  error_rate: number | null;
+  client_error_rate: number | null;
+}
+
+/**
+ * What a variant answered in one bucket of the history.
+ */
+export interface IBucketCounts {
+  requests: number;
+  client_errors: number;
+  server_errors: number;
+  p50_ms: number | null;
+  p99_ms: number | null;
+}
+
+/**
+ * One bucket of a deployment's history: `start` in unix seconds, the
+ * `seconds` it covers (less for the first and the current one).
+ */
+export interface IHistoryBucket {
+  start: number;
+  seconds: number;
+  variants: Record<string, IBucketCounts | undefined>;
+}
+
+/**
+ * `GET deployments/{id}/history`: the model server's traffic per bucket
+ * (10 s) over the last hour, oldest first, empty buckets included.
+ */
+export interface IDeploymentHistory {
+  deployment_id: string;
+  bucket_seconds: number;
+  now: number;
+  buckets: IHistoryBucket[];
 }
 
 export interface ILatency {
@@ -129,6 +176,10 @@ export interface IDeploymentsApi {
    */
   listDeployments(all: boolean): Promise<{ deployments: IDeployment[] }>;
   getDeployment(id: string): Promise<IDeployment>;
+  /**
+   * A running deployment's traffic over time.
+   */
+  getHistory(id: string): Promise<IDeploymentHistory>;
   setSplit(id: string, request: ISplitRequest): Promise<ISplitChange>;
   listOpenAlerts(): Promise<{ alerts: IAlert[] }>;
 }

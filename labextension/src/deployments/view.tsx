@@ -3,14 +3,16 @@ import {
   ToolbarButtonComponent,
   UseSignal
 } from '@jupyterlab/ui-components';
+import { ISignal } from '@lumino/signaling';
 import * as React from 'react';
 
 import { ErrorNotice } from '../components';
 import { formatAge, formatShare } from '../format';
+import { ThemeStamp } from '../evaluations/plot';
 import { ShownReactWidget } from '../shown';
 import { DeploymentDetail, LogCounts } from './detail';
 import { DeploymentsModel, IDeploymentsState } from './model';
-import { Alerts, Feedback, LivenessBadge, SplitBar } from './parts';
+import { Alerts, ErrorRates, Feedback, LivenessBadge, SplitBar } from './parts';
 import { currentSplit, formatMs, trafficOf } from './traffic';
 import { IDeployment } from './types';
 
@@ -20,14 +22,19 @@ import { IDeployment } from './types';
  *
  * The list holds the model servers started with `mlops-lab serve` (the
  * stopped ones folded away) and the open alerts; one shows its variants,
- * split, history and features, and moves its split.
+ * charts of its traffic over time, split, history and features, and moves
+ * its split. Charts redraw in the new colours when the theme changes.
  */
 export class DeploymentsPanel extends ShownReactWidget {
-  constructor(model: DeploymentsModel) {
+  constructor(
+    model: DeploymentsModel,
+    themeChanged?: ISignal<unknown, unknown> | null
+  ) {
     super();
     this._model = model;
     this.addClass('jp-mlops-panel');
     this.title.label = 'Deployments';
+    themeChanged?.connect(this._onTheme, this);
   }
 
   protected onShown(): void {
@@ -41,19 +48,30 @@ export class DeploymentsPanel extends ShownReactWidget {
   protected render(): JSX.Element {
     const model = this._model;
     return (
-      <UseSignal signal={model.stateChanged} initialArgs={model.state}>
-        {(_, state) => (
-          <DeploymentsView
-            model={model}
-            state={state ?? model.state}
-            scroller={this.node}
-          />
-        )}
-      </UseSignal>
+      <ThemeStamp.Provider value={this._stamp}>
+        <UseSignal signal={model.stateChanged} initialArgs={model.state}>
+          {(_, state) => (
+            <DeploymentsView
+              model={model}
+              state={state ?? model.state}
+              scroller={this.node}
+            />
+          )}
+        </UseSignal>
+      </ThemeStamp.Provider>
     );
   }
 
+  /**
+   * The charts redraw in the new theme's colours.
+   */
+  private _onTheme(): void {
+    this._stamp += 1;
+    this.update();
+  }
+
   private _model: DeploymentsModel;
+  private _stamp = 0;
 }
 
 /**
@@ -161,8 +179,8 @@ function DeploymentList(props: {
 }
 
 /**
- * A running server: its ref, versions, split, requests, error rate and
- * each variant's latency.
+ * A running server: its ref, versions, split, requests, error rate (5xx)
+ * and client-error rate (4xx), and each variant's latency.
  */
 function RunningRow(props: {
   deployment: IDeployment;
@@ -212,13 +230,11 @@ function RunningRow(props: {
               className="jp-mlops-dp-row-requests"
               data-testid="mlops-deployment-requests"
               data-requests={traffic.requests}
-              data-errors={traffic.errors}
+              data-errors={traffic.serverErrors}
+              data-client-errors={traffic.clientErrors}
             >
               {traffic.requests} requests
-              <span className="jp-mlops-meta-sep">·</span>
-              {traffic.errorRate === null
-                ? 'no errors'
-                : `${formatShare(traffic.errorRate)} errors`}
+              {traffic.requests > 0 && <ErrorRates traffic={traffic} />}
             </span>
           ) : (
             <span className="jp-mlops-meta">
