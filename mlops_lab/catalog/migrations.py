@@ -444,4 +444,25 @@ MIGRATIONS: tuple[Migration, ...] = (
         description="stage runs keep how they ran (kernel, why not the notebook's own, limits)",
         statements=("ALTER TABLE stage_runs ADD COLUMN execution JSON",),
     ),
+    Migration(
+        version=12,
+        description="alerts deduplicated (key, count, last seen), acknowledged or closed by "
+        "someone with a reason; A/B tests closed (archived) the same way",
+        statements=(
+            # An alert's status: open, acknowledged (seen, still active) or closed.
+            # Rows from before 12 have no key: they are never merged into.
+            "ALTER TABLE alerts ADD COLUMN dedup_key VARCHAR",
+            "ALTER TABLE alerts ADD COLUMN occurrences INTEGER DEFAULT 1",
+            "ALTER TABLE alerts ADD COLUMN last_seen_at TIMESTAMPTZ",
+            "ALTER TABLE alerts ADD COLUMN acknowledged_at TIMESTAMPTZ",
+            "ALTER TABLE alerts ADD COLUMN acknowledged_by VARCHAR",
+            "ALTER TABLE alerts ADD COLUMN acknowledge_reason VARCHAR",
+            "ALTER TABLE alerts ADD COLUMN closed_by VARCHAR",
+            "ALTER TABLE alerts ADD COLUMN close_reason VARCHAR",
+            "ALTER TABLE ab_tests ADD COLUMN status VARCHAR DEFAULT 'active'",
+            "ALTER TABLE ab_tests ADD COLUMN closed_at TIMESTAMPTZ",
+            "ALTER TABLE ab_tests ADD COLUMN closed_by VARCHAR",
+            "ALTER TABLE ab_tests ADD COLUMN close_reason VARCHAR",
+        ),
+    ),
 )

@@ -8,8 +8,9 @@ import click
 
 from mlops_lab._version import __version__
 from mlops_lab.cli._output import ErrorHandlingGroup
+from mlops_lab.cli.alerts import ab_tests, alerts
 from mlops_lab.cli.artifacts import artifacts, gc
-from mlops_lab.cli.evaluations import alerts, drift, evaluations
+from mlops_lab.cli.evaluations import drift, evaluations
 from mlops_lab.cli.features import features
 from mlops_lab.cli.handoff import handoff, handoffs
 from mlops_lab.cli.models import models
@@ -53,6 +54,7 @@ for _command in (
     evaluations,
     drift,
     alerts,
+    ab_tests,
     handoff,
     handoffs,
     serve,

@@ -1,4 +1,5 @@
-"""``mlops-lab evaluations``, ``drift`` and ``alerts``: what the evaluation store holds."""
+"""``mlops-lab evaluations`` and ``drift``: what the evaluation store holds (alerts and A/B
+tests: :mod:`mlops_lab.cli.alerts`)."""
 
 from __future__ import annotations
 
@@ -81,7 +82,8 @@ def list_drift(ctx: click.Context, limit: int, as_json: bool) -> None:
                 r["current"],
                 r["reference"],
                 r["verdict"],
-                f"{len(r['drifted'])}/{r['columns_checked']}",
+                f"{r['counts']['features_drifted']}/{r['counts']['features']}"
+                + (" +prediction" if r["counts"]["prediction_drifted"] else ""),
                 r["alert_id"] or "-",
             ]
             for r in reports
@@ -115,36 +117,5 @@ def show_drift(ctx: click.Context, report_id: str, as_json: bool) -> None:
                 f"{c['psi']:.3f}",
             ]
             for c in sorted(report["columns"], key=lambda c: not c["drifted"])
-        ],
-    )
-
-
-@click.group()
-def alerts() -> None:
-    """Alerts asking a pipeline to retrain (``mlops-lab ct`` acts on open ones)."""
-
-
-@alerts.command("list")
-@click.option(
-    "--status", type=click.Choice(["open", "closed", "all"]), default="open", show_default=True
-)
-@json_option
-@click.pass_context
-def list_alerts_(ctx: click.Context, status: str, as_json: bool) -> None:
-    """List alerts."""
-    from mlops_lab.evaluation import list_alerts
-
-    found = list_alerts(current_workspace(ctx), status=None if status == "all" else status)
-    if as_json:
-        emit_json({"alerts": found})
-        return
-    if not found:
-        click.echo(f"No {'' if status == 'all' else status + ' '}alerts.")
-        return
-    print_table(
-        ["id", "pipeline", "kind", "status", "created", "message"],
-        [
-            [a["id"], a["pipeline"], a["kind"], a["status"], a["created_at"][:19], a["message"]]
-            for a in found
         ],
     )

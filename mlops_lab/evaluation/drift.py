@@ -36,10 +36,18 @@ import numpy as np
 import pandas as pd
 
 from mlops_lab.errors import InvalidInputError
+from mlops_lab.evaluation.histograms import (
+    PROFILE_FORMAT,
+    bin_fractions,
+    hist_edges,
+    hist_fractions,
+    histogram,
+)
 
 __all__ = [
     "DEFAULT_ALPHA",
     "DEFAULT_EFFECT_FLOOR",
+    "PROFILE_FORMAT",
     "ColumnDrift",
     "ColumnRule",
     "Profile",
@@ -51,7 +59,6 @@ DEFAULT_ALPHA = 0.05
 DEFAULT_EFFECT_FLOOR = 0.05
 _EXACT_KS_MAX = 10_000  # scipy's ks_2samp is exact up to this many rows a side
 _PSI_BINS = 10
-_HIST_BINS = 20
 _PSI_FLOOR = 1e-4
 _ARRAYS = ("values", "psi_edges", "psi_fractions", "hist_edges", "hist_fractions")
 _METHODS = ("default", "ks", "chi2", "psi", "wasserstein_norm", "jensen_shannon")
@@ -201,16 +208,16 @@ def build_profile(frame: pd.DataFrame, columns: list[str]) -> Profile:
             if kept.size == 0:
                 raise InvalidInputError(f"Reference column {name!r} has no values.")
             psi_edges = np.unique(np.quantile(kept, np.linspace(0, 1, _PSI_BINS + 1)[1:-1]))
-            hist_edges = np.histogram_bin_edges(kept, bins=_HIST_BINS)
+            edges = hist_edges(kept)
             numeric[name] = NumericProfile(
                 values=kept,
                 mean=float(kept.mean()),
                 std=float(kept.std()),
                 missing=int(values.size - kept.size),
                 psi_edges=psi_edges,
-                psi_fractions=_bin_fractions(kept, psi_edges),
-                hist_edges=hist_edges,
-                hist_fractions=_hist_fractions(kept, hist_edges),
+                psi_fractions=bin_fractions(kept, psi_edges),
+                hist_edges=edges,
+                hist_fractions=hist_fractions(kept, edges),
             )
         else:
             counts = series.astype("string").value_counts(dropna=True)
@@ -219,18 +226,6 @@ def build_profile(frame: pd.DataFrame, columns: list[str]) -> Profile:
                 missing=int(series.isna().sum()),
             )
     return Profile(rows=len(frame), numeric=numeric, categorical=categorical)
-
-
-def _bin_fractions(sorted_values: np.ndarray, inner_edges: np.ndarray) -> np.ndarray:
-    """Fractions in the bins cut at ``inner_edges`` (first and last bins are open)."""
-    cuts = np.searchsorted(sorted_values, inner_edges, side="right")
-    counts = np.diff(np.concatenate(([0], cuts, [sorted_values.size])))
-    return counts / max(sorted_values.size, 1)
-
-
-def _hist_fractions(sorted_values: np.ndarray, edges: np.ndarray) -> np.ndarray:
-    inner = edges[1:-1]
-    return _bin_fractions(sorted_values, inner)
 
 
 def _psi(reference: np.ndarray, current: np.ndarray) -> float:
@@ -265,15 +260,10 @@ def _numeric(name: str, ref: NumericProfile, series: pd.Series) -> dict[str, Any
         "p_value": p,
         "effect": "wasserstein_norm",
         "effect_size": effect,
-        "psi": _psi(ref.psi_fractions, _bin_fractions(cur, ref.psi_edges)),
+        "psi": _psi(ref.psi_fractions, bin_fractions(cur, ref.psi_edges)),
         "reference_rows": n1,
         "current_rows": n2,
-        "histogram": {
-            "edges": ref.hist_edges.tolist(),
-            "categories": None,
-            "reference": ref.hist_fractions.tolist(),
-            "current": _hist_fractions(cur, ref.hist_edges).tolist(),
-        },
+        "histogram": histogram(ref.hist_edges, ref.hist_fractions, cur),
     }
 
 

@@ -9,12 +9,14 @@ entry after its ``comparison`` (applied by :mod:`mlops_lab.models.entries`).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import secrets
 from typing import Any
 
 import duckdb
 
+from mlops_lab.alerts import alert_key, raise_alert
 from mlops_lab.artifacts import register_artifact
 from mlops_lab.evaluation.store import evaluation_from_row, evaluation_id, find_evaluation
 from mlops_lab.lineage import add_edge
@@ -41,14 +43,18 @@ def open_alert_in(
     kind: str,
     message: str,
     data: dict[str, Any],
+    subject: tuple[Any, ...] = (),
 ) -> str:
-    """Open an alert asking for ``pipeline`` to be retrained (read by ``mlops-lab ct``)."""
-    alert_id = f"a{secrets.token_hex(6)}"
-    con.execute(
-        "INSERT INTO alerts (id, pipeline, kind, message, data) VALUES (?, ?, ?, ?, ?)",
-        [alert_id, pipeline, kind, message, json.dumps(data, default=str)],
+    """Ask ``pipeline`` to retrain (read by ``mlops-lab ct``): a new alert, or the active one
+    for the same rule (``kind``, ``pipeline``, ``subject``) updated."""
+    return raise_alert(
+        con,
+        pipeline=pipeline,
+        kind=kind,
+        message=message,
+        data=data,
+        key=alert_key(kind, pipeline, *subject),
     )
-    return alert_id
 
 
 @register("evaluation")
@@ -104,8 +110,17 @@ def _evaluation_entry(
             kind="metric",
             message=f"{model}/{version} on {dataset}@{dataset_version}: " + "; ".join(crossed),
             data={"evaluation": eid, "crossed": crossed},
+            subject=(
+                model,
+                dataset,
+                *sorted(_crossed_names(entry["metrics"], entry["thresholds"])),
+            ),
         )
     state.created.append(evaluation)
+
+
+def _crossed_names(metrics: dict[str, Any], thresholds: dict[str, dict[str, float]]) -> list[str]:
+    return [name for name in thresholds if _crossed(metrics, {name: thresholds[name]})]
 
 
 def _crossed(metrics: dict[str, Any], thresholds: dict[str, dict[str, float]]) -> list[str]:
@@ -203,6 +218,11 @@ def _drift(con: duckdb.DuckDBPyConnection, state: CommitState, entry: dict[str, 
                 kind="drift",
                 message=f"{current} drifted from {reference}: {entry['alert']}",
                 data={"drifted": entry["drifted"], "share": entry["drifted_share"]},
+                subject=(
+                    str(model).split("/")[0] if model else "",
+                    reference.split("@")[0],
+                    current.split("@")[0],
+                ),
             )
         else:
             settings["alert_skipped"] = "no pipeline to retrain: pass pipeline='NAME'"
@@ -240,33 +260,53 @@ def _drift(con: duckdb.DuckDBPyConnection, state: CommitState, entry: dict[str, 
     )
 
 
+def ab_test_id(name: str, dataset: str, dataset_version: int, entry: dict[str, Any]) -> str:
+    """A/B tests are idempotent per data version and question: a rerun finds the stored one."""
+    result = entry["result"]
+    key = [
+        name,
+        dataset,
+        dataset_version,
+        entry["variant_column"],
+        entry["outcome"],
+        result["kind"],
+        result["control"],
+        result.get("confidence"),
+    ]
+    return "t" + hashlib.sha256(json.dumps(key).encode()).hexdigest()[:16]
+
+
 @register("ab_test")
 def _ab_test(con: duckdb.DuckDBPyConnection, state: CommitState, entry: dict[str, Any]) -> None:
     dataset, dataset_version = _dataset_ref(state, entry["dataset"])
-    tid = f"t{secrets.token_hex(6)}"
-    result = entry["result"]
-    con.execute(
-        "INSERT INTO ab_tests (id, name, dataset, dataset_version, variant_column, outcome, "
-        "kind, control, result, run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [
-            tid,
-            entry["name"],
-            dataset,
-            dataset_version,
-            entry["variant_column"],
-            entry["outcome"],
-            result["kind"],
-            result["control"],
-            json.dumps(result),
-            state.run_id,
-        ],
-    )
+    tid = ab_test_id(entry["name"], dataset, dataset_version, entry)
+    stored = con.execute("SELECT result, status FROM ab_tests WHERE id = ?", [tid]).fetchall()
+    result = json.loads(stored[0][0]) if stored else entry["result"]
+    if not stored:
+        con.execute(
+            "INSERT INTO ab_tests (id, name, dataset, dataset_version, variant_column, outcome, "
+            "kind, control, result, run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                tid,
+                entry["name"],
+                dataset,
+                dataset_version,
+                entry["variant_column"],
+                entry["outcome"],
+                result["kind"],
+                result["control"],
+                json.dumps(result),
+                state.run_id,
+            ],
+        )
     state.created.append(
         {
             "id": tid,
             "name": entry["name"],
             "dataset": dataset,
             "dataset_version": dataset_version,
+            "status": stored[0][1] if stored else "active",
+            "existing": bool(stored),
             **result,
         }
     )

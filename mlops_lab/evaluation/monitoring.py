@@ -17,7 +17,13 @@ import pandas as pd
 
 from mlops_lab.errors import ArtifactCorruptError, InvalidInputError
 from mlops_lab.evaluation.abtest import ab_results
-from mlops_lab.evaluation.drift import ColumnRule, Profile, build_profile, compare_to_profile
+from mlops_lab.evaluation.drift import (
+    PROFILE_FORMAT,
+    ColumnRule,
+    Profile,
+    build_profile,
+    compare_to_profile,
+)
 from mlops_lab.evaluation.inputs import (
     DataInput,
     check_columns,
@@ -44,7 +50,8 @@ def _profile(
 ) -> tuple[Profile, dict[str, Any] | None]:
     """The reference profile: from this process, the catalog, or computed (and recorded)."""
     kinds = [(c, str(source.frame[c].dtype)) for c in columns]
-    columns_key = hashlib.sha256(json.dumps(kinds).encode()).hexdigest()[:16]
+    keyed = json.dumps(kinds if PROFILE_FORMAT == 1 else [PROFILE_FORMAT, *kinds])
+    columns_key = hashlib.sha256(keyed.encode()).hexdigest()[:16]
     key = (str(ctx.workspace.root), source.hash, columns_key)
     if key in _profiles:
         return _profiles[key], None

@@ -102,6 +102,15 @@ def drift_histogram(column: dict[str, Any]) -> Any:
     fig.add_bar(x=x, y=hist["reference"], name="reference", opacity=0.6)
     fig.add_bar(x=x, y=hist["current"], name="current", opacity=0.6)
     verdict = "drifted" if column["drifted"] else "no drift"
+    tails = [
+        f"{side} the bins: {hist[side]['reference']:.1%} / {hist[side]['current']:.1%}"
+        for side in ("below", "above")
+        if hist.get(side)
+    ]
+    if tails:  # the 1st-99th percentile bins leave the tails apart (reference / current)
+        fig.add_annotation(
+            text="; ".join(tails), showarrow=False, xref="paper", yref="paper", x=0, y=1.08
+        )
     fig.update_layout(
         barmode="overlay",
         height=320,

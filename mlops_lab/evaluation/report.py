@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -10,7 +11,29 @@ import pandas as pd
 
 from mlops_lab.evaluation.drift import ColumnDrift
 
-__all__ = ["DriftReport"]
+__all__ = ["DriftReport", "drift_counts"]
+
+
+def drift_counts(drifted: Sequence[str], *, checked: int, with_model: bool) -> dict[str, Any]:
+    """What a drift report counts, the one place the header, the alert and the CLI read.
+
+    With a model, ``prediction`` is the model's output, not a feature: it is
+    counted apart (``prediction_drifted``), never in ``features``/``features_drifted``.
+    """
+    prediction = with_model and "prediction" in drifted
+    features_drifted = [c for c in drifted if not (with_model and c == "prediction")]
+    features = max(checked - (1 if with_model else 0), 0)
+    share = len(features_drifted) / features if features else 0.0
+    summary = f"{len(features_drifted)} of {features} feature columns drifted"
+    return {
+        "features": features,
+        "features_drifted": len(features_drifted),
+        "drifted_features": features_drifted,
+        "share": share,
+        "prediction_checked": with_model,
+        "prediction_drifted": prediction,
+        "summary": summary,
+    }
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -37,17 +60,16 @@ class DriftReport:
         max_drifted_share: float,
     ) -> DriftReport:
         columns = [r.to_dict() for r in results]
-        features = [r for r in results if r.column != "prediction" or model is None]
         drifted = [r.column for r in results if r.drifted]
-        feature_drifted = [r.column for r in features if r.drifted]
-        share = len(feature_drifted) / len(features) if features else 0.0
+        counts = drift_counts(drifted, checked=len(results), with_model=model is not None)
+        share = counts["share"]
         reasons = []
         if share > max_drifted_share:
             reasons.append(
-                f"{len(feature_drifted)} of {len(features)} columns drifted "
-                f"({share:.0%} > {max_drifted_share:.0%}): {', '.join(feature_drifted)}"
+                f"{counts['summary']} ({share:.0%} > {max_drifted_share:.0%}): "
+                + ", ".join(counts["drifted_features"])
             )
-        if model is not None and "prediction" in drifted:
+        if counts["prediction_drifted"]:
             reasons.append("the model's predictions drifted")
         return cls(
             columns=columns,
@@ -58,6 +80,13 @@ class DriftReport:
             reference=reference,
             current=current,
             model=model,
+        )
+
+    @property
+    def counts(self) -> dict[str, Any]:
+        """Drifted feature columns of the checked ones, the predictions apart."""
+        return drift_counts(
+            self.drifted, checked=len(self.columns), with_model=self.model is not None
         )
 
     def stored(self, created: dict[str, Any]) -> DriftReport:
@@ -105,7 +134,9 @@ class DriftReport:
         alert = f"<p>Alert: {html.escape(self.alert_reason)}</p>" if self.alert_reason else ""
         return (
             f"<p><b>Drift {html.escape(cur)} vs {html.escape(ref)}</b>: {self.verdict}, "
-            f"{len(self.drifted)} of {len(self.columns)} checked columns drifted.</p>{alert}"
+            f"{html.escape(self.counts['summary'])}"
+            f"{'; the predictions drifted' if self.counts['prediction_drifted'] else ''}.</p>"
+            f"{alert}"
             "<table><thead><tr><th>column</th><th></th><th>test</th><th>p (BH)</th>"
             "<th>statistic</th><th>effect</th><th>size</th><th>PSI</th></tr></thead>"
             f"<tbody>{rows}</tbody></table>"

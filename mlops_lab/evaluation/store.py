@@ -13,11 +13,14 @@ from typing import Any
 
 import duckdb
 
+from mlops_lab.alerts import ACTIVE, ALERT_COLUMNS
 from mlops_lab.catalog import iso_utc
 from mlops_lab.errors import NotFoundError
+from mlops_lab.evaluation.report import drift_counts
 from mlops_lab.workspace import Workspace
 
 __all__ = [
+    "ALERT_STATUSES",
     "Evaluation",
     "evaluation_from_row",
     "evaluation_id",
@@ -198,7 +201,14 @@ def list_drift_reports(
         ("drifted", "settings"),
     )
     total = workspace.catalog.read_value("SELECT count(*) FROM drift_reports")
-    return rows, int(total or 0)
+    return [_with_counts(r) for r in rows], int(total or 0)
+
+
+def _with_counts(report: dict[str, Any]) -> dict[str, Any]:
+    report["counts"] = drift_counts(
+        report["drifted"], checked=report["columns_checked"], with_model=bool(report["model"])
+    )
+    return report
 
 
 def get_drift_report(workspace: Workspace, report_id: str) -> dict[str, Any]:
@@ -210,20 +220,26 @@ def get_drift_report(workspace: Workspace, report_id: str) -> dict[str, Any]:
     )
     if not rows:
         raise NotFoundError(f"No drift report {report_id!r}. List them with GET /drift.")
-    report = rows[0]
+    report = _with_counts(rows[0])
     report["columns"] = json.loads(workspace.artifacts.get_bytes(report["report_artifact"]))
     return report
 
 
 _AB = (
     "id, name, dataset, dataset_version, variant_column, outcome, kind, control, result, "
-    f"run_id, {_TS}"
+    f"run_id, {_TS}, coalesce(status, 'active') AS status, "
+    f"{iso_utc('closed_at', 'closed_at')}, closed_by, close_reason"
 )
 
 
-def list_ab_tests(workspace: Workspace) -> list[dict[str, Any]]:
+def list_ab_tests(workspace: Workspace, *, status: str | None = None) -> list[dict[str, Any]]:
+    """A/B tests, newest first: all, or those ``active`` or ``closed`` (archived)."""
+    where, params = ("WHERE coalesce(status, 'active') = ?", [status]) if status else ("", [])
     rows = _listing(
-        workspace, f"SELECT {_AB} FROM ab_tests ORDER BY created_at DESC", [], ("result",)
+        workspace,
+        f"SELECT {_AB} FROM ab_tests {where} ORDER BY created_at DESC",
+        params,
+        ("result",),
     )
     for row in rows:
         row.update(row.pop("result"))
@@ -231,19 +247,28 @@ def list_ab_tests(workspace: Workspace) -> list[dict[str, Any]]:
 
 
 def get_ab_test(workspace: Workspace, test_id: str) -> dict[str, Any]:
-    found = [t for t in list_ab_tests(workspace) if t["id"] == test_id]
+    found = _listing(workspace, f"SELECT {_AB} FROM ab_tests WHERE id = ?", [test_id], ("result",))
     if not found:
         raise NotFoundError(f"No A/B test {test_id!r}. List them with GET /ab-tests.")
+    found[0].update(found[0].pop("result"))
     return found[0]
 
 
+ALERT_STATUSES = ("open", "acknowledged", "active", "closed", "all")
+
+
 def list_alerts(workspace: Workspace, *, status: str | None = "open") -> list[dict[str, Any]]:
-    where, params = ("WHERE status = ?", [status]) if status else ("", [])
+    """Alerts, newest first: ``status`` open, acknowledged, closed, ``active`` (open or
+    acknowledged) or None/``all``."""
+    if status in (None, "all"):
+        where, params = "", []
+    elif status == "active":
+        where, params = "WHERE status IN (?, ?)", list(ACTIVE)
+    else:
+        where, params = "WHERE status = ?", [status]
     return _listing(
         workspace,
-        f"SELECT id, pipeline, kind, message, status, data, {_TS}, "
-        f"{iso_utc('closed_at', 'closed_at')}, closed_by_run "
-        f"FROM alerts {where} ORDER BY created_at DESC",
+        f"SELECT {ALERT_COLUMNS} FROM alerts {where} ORDER BY created_at DESC",
         params,
         ("data",),
     )

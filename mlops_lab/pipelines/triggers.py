@@ -6,10 +6,10 @@ Each decision names its reason, which the run records next to its trigger.
 from __future__ import annotations
 
 import json
-import secrets
 from dataclasses import dataclass
 from typing import Any
 
+from mlops_lab.alerts import alert_key, raise_alert
 from mlops_lab.catalog import Catalog
 from mlops_lab.datasets import get_dataset_version
 from mlops_lab.errors import NotFoundError
@@ -95,7 +95,8 @@ def ci_decision(workspace: Workspace, pipeline: PipelineSpec) -> Decision:
 
 def open_alerts(catalog: Catalog, pipeline: str) -> list[dict[str, Any]]:
     return catalog.read_dicts(
-        "SELECT id, kind, message, created_at FROM alerts WHERE pipeline = ? AND status = 'open' "
+        "SELECT id, kind, message, created_at FROM alerts WHERE pipeline = ? "
+        "AND status IN ('open', 'acknowledged') "
         "ORDER BY created_at",
         [pipeline],
     )
@@ -137,21 +138,35 @@ def ct_decision(workspace: Workspace, pipeline: PipelineSpec) -> Decision:
 
 
 def open_alert(
-    catalog: Catalog, *, pipeline: str, kind: str, message: str, data: dict[str, Any] | None = None
+    catalog: Catalog,
+    *,
+    pipeline: str,
+    kind: str,
+    message: str,
+    data: dict[str, Any] | None = None,
+    subject: tuple[Any, ...] = (),
 ) -> str:
-    """Open an alert asking for ``pipeline`` to be retrained (the monitoring side calls this)."""
-    alert_id = f"a{secrets.token_hex(6)}"
-    catalog.write(
-        "INSERT INTO alerts (id, pipeline, kind, message, data) VALUES (?, ?, ?, ?, ?)",
-        [alert_id, pipeline, kind, message, json.dumps(data or {})],
+    """Ask ``pipeline`` to retrain (the monitoring side calls this): a new alert, or the
+    active one for the same rule updated (see :mod:`mlops_lab.alerts`)."""
+    return catalog.transaction(
+        lambda con: raise_alert(
+            con,
+            pipeline=pipeline,
+            kind=kind,
+            message=message,
+            data=data or {},
+            key=alert_key(kind, pipeline, *subject),
+        )
     )
-    return alert_id
 
 
 def close_alerts(catalog: Catalog, alert_ids: tuple[str, ...], run_id: str) -> None:
+    """Close the alerts a successful run answered (open or acknowledged ones)."""
     for alert_id in alert_ids:
         catalog.write(
             "UPDATE alerts SET status = 'closed', closed_at = current_timestamp, "
-            "closed_by_run = ? WHERE id = ? AND status = 'open'",
-            [run_id, alert_id],
+            "closed_by_run = ?, closed_by = coalesce(closed_by, 'run ' || ?), "
+            "close_reason = coalesce(close_reason, 'retrained') "
+            "WHERE id = ? AND status IN ('open', 'acknowledged')",
+            [run_id, run_id, alert_id],
         )

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import tornado.web
 
+from mlops_lab.evaluation.actions import acknowledge_alert, close_ab_test, close_alert
 from mlops_lab.evaluation.store import (
+    ALERT_STATUSES,
     get_ab_test,
     get_drift_report,
     get_evaluation,
@@ -14,12 +16,15 @@ from mlops_lab.evaluation.store import (
     list_drift_reports,
     list_evaluations,
 )
-from mlops_lab.server.handlers import BaseHandler
+from mlops_lab.server.handlers import BaseHandler, user_name
 from mlops_lab.server.validation import page, query_text
 
 __all__ = [
+    "ABTestCloseHandler",
     "ABTestHandler",
     "ABTestsHandler",
+    "AlertAcknowledgeHandler",
+    "AlertCloseHandler",
     "AlertsHandler",
     "ComparisonsHandler",
     "DriftReportHandler",
@@ -72,7 +77,9 @@ class DriftReportHandler(BaseHandler):
 class ABTestsHandler(BaseHandler):
     @tornado.web.authenticated
     async def get(self) -> None:
-        self.write_json({"tests": await self.in_workspace(list_ab_tests)})
+        status = query_text(self, "status", choices=("active", "closed", "all")) or "all"
+        tests = await self.in_workspace(list_ab_tests, status=None if status == "all" else status)
+        self.write_json({"tests": tests})
 
 
 class ABTestHandler(BaseHandler):
@@ -84,6 +91,27 @@ class ABTestHandler(BaseHandler):
 class AlertsHandler(BaseHandler):
     @tornado.web.authenticated
     async def get(self) -> None:
-        status = query_text(self, "status", choices=("open", "closed", "all")) or "open"
+        status = query_text(self, "status", choices=ALERT_STATUSES) or "open"
         alerts = await self.in_workspace(list_alerts, status=None if status == "all" else status)
         self.write_json({"alerts": alerts})
+
+
+class ABTestCloseHandler(BaseHandler):
+    @tornado.web.authenticated
+    async def post(self, test_id: str) -> None:
+        reason, by = self.body["reason"], user_name(self)
+        self.write_json(await self.in_workspace(close_ab_test, test_id, reason=reason, by=by))
+
+
+class AlertAcknowledgeHandler(BaseHandler):
+    @tornado.web.authenticated
+    async def post(self, alert_id: str) -> None:
+        reason, by = self.body["reason"], user_name(self)
+        self.write_json(await self.in_workspace(acknowledge_alert, alert_id, reason=reason, by=by))
+
+
+class AlertCloseHandler(BaseHandler):
+    @tornado.web.authenticated
+    async def post(self, alert_id: str) -> None:
+        reason, by = self.body["reason"], user_name(self)
+        self.write_json(await self.in_workspace(close_alert, alert_id, reason=reason, by=by))

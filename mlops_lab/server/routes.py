@@ -8,8 +8,11 @@ from typing import Any
 from jupyter_server.utils import url_path_join
 
 from mlops_lab.server.evaluations_handlers import (
+    ABTestCloseHandler,
     ABTestHandler,
     ABTestsHandler,
+    AlertAcknowledgeHandler,
+    AlertCloseHandler,
     AlertsHandler,
     ComparisonsHandler,
     DriftReportHandler,
@@ -85,7 +88,10 @@ ROUTES: list[tuple[str, type]] = [
     ("/drift/{report_id}", DriftReportHandler),
     ("/ab-tests", ABTestsHandler),
     ("/ab-tests/{test_id}", ABTestHandler),
+    ("/ab-tests/{test_id}/close", ABTestCloseHandler),
     ("/alerts", AlertsHandler),
+    ("/alerts/{alert_id}/acknowledge", AlertAcknowledgeHandler),
+    ("/alerts/{alert_id}/close", AlertCloseHandler),
     ("/handoffs", HandoffsHandler),
     ("/handoffs/parameters", HandoffParametersHandler),  # before {handoff_id}: matched first
     ("/handoffs/{handoff_id}", HandoffHandler),

@@ -158,6 +158,7 @@ def _save(
                 f"{worst['rate']:.1%} of {worst['checked']})."
             ),
             data={"report": report_id, "view": report["view"]},
+            subject=(report["view"],),
         )
     workspace.catalog.write(
         "INSERT INTO feature_consistency (id, view, since, rows_checked, mismatches, report) "

@@ -252,7 +252,10 @@ def test_drift_report_is_stored_reuses_the_profile_and_opens_an_alert_for_ct(
     assert report.plot("plan").data[0].name == "reference"
     alerts = list_alerts(workspace)
     assert [a["id"] for a in alerts] == [report.alert_id]
-    assert alerts[0]["pipeline"] == "churn" and "2 of 5 columns drifted" in alerts[0]["message"]
+    assert (
+        alerts[0]["pipeline"] == "churn"
+        and "2 of 5 feature columns drifted" in alerts[0]["message"]
+    )
     decision = ct_decision(workspace, load_pipeline(workspace, "churn"))
     assert decision.run and report.alert_id in decision.alerts
     # The reference profile is stored once and reused, even by a fresh process.

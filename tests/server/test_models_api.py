@@ -108,6 +108,36 @@ async def test_evaluations_comparisons_drift_ab_tests_and_alerts(
     alerts = (await _get(jp_fetch, "alerts"))["alerts"]
     assert [a["pipeline"] for a in alerts] == ["churn"] and alerts[0]["kind"] == "drift"
     assert (await _get(jp_fetch, "alerts", status="closed"))["alerts"] == []
+    assert alerts[0]["occurrences"] == 1 and alerts[0]["status"] == "open"
+    assert reports["reports"][0]["counts"]["summary"] == "1 of 2 feature columns drifted"
+
+
+async def _post(jp_fetch: Any, *parts: str, body: dict[str, Any]) -> Any:
+    response = await jp_fetch("mlops-lab", "api", *parts, method="POST", body=json.dumps(body))
+    return json.loads(response.body)
+
+
+async def test_alerts_are_acknowledged_and_closed_and_ab_tests_closed_with_who_and_why(
+    jp_fetch: Any, jp_root_dir: Path
+) -> None:
+    _store(jp_root_dir)
+    [alert] = (await _get(jp_fetch, "alerts"))["alerts"]
+    acked = await _post(jp_fetch, "alerts", alert["id"], "acknowledge", body={"reason": "on it"})
+    assert acked["status"] == "acknowledged" and acked["acknowledge_reason"] == "on it"
+    assert acked["acknowledged_by"]  # the server's user
+    assert (await _get(jp_fetch, "alerts"))["alerts"] == []  # no longer open...
+    assert len((await _get(jp_fetch, "alerts", status="active"))["alerts"]) == 1  # ...but active
+    with pytest.raises(HTTPClientError) as twice:
+        await _post(jp_fetch, "alerts", alert["id"], "acknowledge", body={"reason": "again"})
+    assert twice.value.code == 409
+    closed = await _post(jp_fetch, "alerts", alert["id"], "close", body={"reason": "retrained"})
+    assert closed["status"] == "closed" and closed["close_reason"] == "retrained"
+    [test] = (await _get(jp_fetch, "ab-tests"))["tests"]
+    assert test["status"] == "active"
+    archived = await _post(jp_fetch, "ab-tests", test["id"], "close", body={"reason": "done"})
+    assert archived["status"] == "closed" and archived["closed_by"]
+    assert (await _get(jp_fetch, "ab-tests", status="active"))["tests"] == []
+    assert len((await _get(jp_fetch, "ab-tests", status="closed"))["tests"]) == 1
 
 
 ERRORS: list[tuple[str, tuple[str, ...], dict[str, Any] | None, int, str]] = [
@@ -116,7 +146,11 @@ ERRORS: list[tuple[str, tuple[str, ...], dict[str, Any] | None, int, str]] = [
     ("GET", ("models", "churn", "versions", "x"), None, 400, "version must be an integer"),
     ("GET", ("evaluations", "e0"), None, 404, "No evaluation"),
     ("GET", ("drift", "d0"), None, 404, "No drift report"),
-    ("GET", ("alerts",), None, 400, "'status' is one of open, closed, all"),
+    ("GET", ("alerts",), None, 400, "'status' is one of open, acknowledged, active, closed, all"),
+    ("POST", ("alerts", "a0", "close"), {"reason": "x"}, 404, "No alert 'a0'"),
+    ("POST", ("alerts", "a0", "acknowledge"), {}, 422, "reason: is required"),
+    ("POST", ("alerts", "a0", "acknowledge"), {"reason": "x", "by": "me"}, 422, "by"),
+    ("POST", ("ab-tests", "t0", "close"), {"reason": "x"}, 404, "No A/B test 't0'"),
     (
         "POST",
         ("models", "churn", "aliases"),

@@ -270,6 +270,9 @@ CLIENT_BODIES = [
     ("models/types.ts", "IPromoteRequest", "/models/{name}/aliases"),
     ("models/types.ts", "IPredictRequest", "/models/{name}/predict"),
     ("deployments/types.ts", "ISplitRequest", "/deployments/{deployment_id}/split"),
+    ("evaluations/types.ts", "IReasonRequest", "/alerts/{alert_id}/acknowledge"),
+    ("evaluations/types.ts", "IReasonRequest", "/alerts/{alert_id}/close"),
+    ("evaluations/types.ts", "IReasonRequest", "/ab-tests/{test_id}/close"),
 ]
 
 
@@ -283,7 +286,7 @@ def _interface_fields(source: str, name: str) -> dict[str, bool]:
 
 
 @pytest.mark.parametrize(
-    ("file", "interface", "path"), CLIENT_BODIES, ids=[i for _, i, _ in CLIENT_BODIES]
+    ("file", "interface", "path"), CLIENT_BODIES, ids=[f"{i} {p}" for _, i, p in CLIENT_BODIES]
 )
 def test_the_clients_request_types_match_the_spec(file: str, interface: str, path: str) -> None:
     fields = _interface_fields((SRC / file).read_text(), interface)

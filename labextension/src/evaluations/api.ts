@@ -1,8 +1,9 @@
 import { ServerConnection } from '@jupyterlab/services';
 
 import { IModelPage } from '../models/types';
-import { requestAPI } from '../request';
+import { jsonBody, requestAPI } from '../request';
 import {
+  DecisionAction,
   IAbTest,
   IAlert,
   IComparison,
@@ -10,7 +11,8 @@ import {
   IDriftReport,
   IEvaluationDetail,
   IEvaluationPage,
-  IEvaluationsApi
+  IEvaluationsApi,
+  IReasonRequest
 } from './types';
 
 /**
@@ -69,8 +71,28 @@ export class EvaluationsApi implements IEvaluationsApi {
     return this._get('ab-tests');
   }
 
-  listOpenAlerts(): Promise<{ alerts: IAlert[] }> {
-    return this._get('alerts?status=open');
+  listActiveAlerts(): Promise<{ alerts: IAlert[] }> {
+    return this._get('alerts?status=active');
+  }
+
+  actOnAlert(
+    id: string,
+    action: DecisionAction,
+    request: IReasonRequest
+  ): Promise<IAlert> {
+    return requestAPI(
+      `alerts/${encodeURIComponent(id)}/${action}`,
+      jsonBody('POST', request),
+      this._settings
+    );
+  }
+
+  closeAbTest(id: string, request: IReasonRequest): Promise<IAbTest> {
+    return requestAPI(
+      `ab-tests/${encodeURIComponent(id)}/close`,
+      jsonBody('POST', request),
+      this._settings
+    );
   }
 
   private _get<T>(endPoint: string): Promise<T> {

@@ -2,15 +2,15 @@ import type { ITrace } from 'plotly.js-basic-dist-min';
 import { HTMLSelect } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
-import { byMetric, formatNumber } from '../format';
+import { byMetric, formatNumber, formatShare } from '../format';
 import { Plot } from './plot';
 import {
   ICurve,
   IDriftHistogram,
   IEvaluationDetail,
-  IEvaluationSummary,
   IResiduals
 } from './types';
+import { IVersionRow, valueRange } from './versions';
 
 /**
  * The diagonal of the unit square: a random classifier's ROC, a perfectly
@@ -175,44 +175,57 @@ function ResidualsChart(props: { residuals: IResiduals }): JSX.Element {
 }
 
 /**
- * One metric across the model's versions, a line per dataset.
+ * One metric across the model's versions, a line per dataset version. The
+ * version axis is categorical (only versions that exist) and the metric's
+ * axis is clamped to the values shown.
  */
 export function MetricOverVersions(props: {
-  evaluations: IEvaluationSummary[];
+  rows: IVersionRow[];
   metric: string | null;
   onMetric: (metric: string) => void;
 }): JSX.Element | null {
-  const { evaluations } = props;
-  const names = [...new Set(evaluations.flatMap(e => Object.keys(e.metrics)))];
+  const { rows } = props;
+  const names = [...new Set(rows.flatMap(e => Object.keys(e.metrics)))];
   names.sort(byMetric);
   if (!names.length) {
     return null;
   }
   const metric =
     props.metric && names.includes(props.metric) ? props.metric : names[0];
-  const byDataset = new Map<string, IEvaluationSummary[]>();
-  for (const evaluation of [...evaluations].reverse()) {
-    if (evaluation.metrics[metric] === undefined) {
+  const byDataset = new Map<string, IVersionRow[]>();
+  for (const row of rows) {
+    const value = row.metrics[metric];
+    if (value === undefined || value === null) {
       continue;
     }
-    const dataset = `${evaluation.dataset}@${evaluation.dataset_version}`;
-    byDataset.set(dataset, [...(byDataset.get(dataset) ?? []), evaluation]);
+    const dataset = `${row.dataset}@${row.datasetVersion}`;
+    byDataset.set(dataset, [...(byDataset.get(dataset) ?? []), row]);
   }
-  const traces: ITrace[] = [...byDataset].map(([dataset, rows]) => {
-    // The newest evaluation of each version.
-    const latest = new Map(rows.map(e => [e.version, e.metrics[metric]]));
-    const versions = [...latest.keys()].sort((a, b) => a - b);
+  const versions = [
+    ...new Set([...byDataset.values()].flat().map(r => r.version))
+  ].sort((a, b) => a - b);
+  const traces: ITrace[] = [...byDataset].map(([dataset, shown]) => {
+    const sorted = [...shown].sort((a, b) => a.version - b.version);
     return {
       type: 'scatter',
       mode: 'lines+markers',
       name: dataset,
-      x: versions,
-      y: versions.map(v => latest.get(v) ?? null),
-      hovertemplate: `v%{x}: %{y:.4g}<extra>${dataset}</extra>`
+      x: sorted.map(r => `v${r.version}`),
+      y: sorted.map(r => r.metrics[metric] as number),
+      customdata: sorted.map(r => (r.evaluationId === null ? ' (gate)' : '')),
+      hovertemplate: `%{x}: %{y:.4g}%{customdata}<extra>${dataset}</extra>`
     };
   });
+  const range = valueRange(
+    [...byDataset.values()].flat().map(r => r.metrics[metric] as number)
+  );
   return (
-    <figure className="jp-mlops-chart" data-chart="metric-over-versions">
+    <figure
+      className="jp-mlops-chart"
+      data-chart="metric-over-versions"
+      data-versions={versions.join(' ')}
+      data-range={range ? range.map(v => v.toPrecision(4)).join(' ') : ''}
+    >
       <figcaption className="jp-mlops-chart-pick">
         <span>Over versions</span>
         <HTMLSelect
@@ -229,8 +242,16 @@ export function MetricOverVersions(props: {
         testid="mlops-plot-versions"
         height={200}
         layout={{
-          xaxis: { title: { text: 'Version' }, dtick: 1, tickprefix: 'v' },
-          yaxis: { title: { text: metric } }
+          xaxis: {
+            title: { text: 'Version' },
+            type: 'category',
+            categoryorder: 'array',
+            categoryarray: versions.map(v => `v${v}`)
+          },
+          yaxis: {
+            title: { text: metric },
+            ...(range ? { range, autorange: false } : {})
+          }
         }}
       />
     </figure>
@@ -239,17 +260,43 @@ export function MetricOverVersions(props: {
 
 /**
  * A column's distribution in the reference and current data, overlaid.
+ * Numeric bins span the reference's 1st to 99th percentiles (equal-width,
+ * log-spaced or quantiles for a skewed column); the rows below and above are
+ * the first and last bars.
  */
 export function DriftHistogram(props: {
   column: string;
   histogram: IDriftHistogram;
 }): JSX.Element {
   const { column, histogram } = props;
-  const { edges, categories } = histogram;
-  const labels: (string | number)[] =
-    edges && edges.length === histogram.reference.length + 1
-      ? histogram.reference.map((_, i) => (edges[i] + edges[i + 1]) / 2)
-      : (categories ?? histogram.reference.map((_, i) => i)).map(String);
+  const { edges, categories, below, above } = histogram;
+  const binned = !!edges && edges.length === histogram.reference.length + 1;
+  const tails = binned && !!below && !!above;
+  let labels: (string | number)[];
+  let hover: string[] | undefined;
+  let reference = histogram.reference;
+  let current = histogram.current;
+  if (tails && edges && below && above) {
+    const last = edges.length - 1;
+    labels = [
+      `<${short(edges[0])}`,
+      ...histogram.reference.map((_, i) => short(edges[i])),
+      `>${short(edges[last])}`
+    ];
+    hover = [
+      `below ${short(edges[0])} (1st percentile)`,
+      ...histogram.reference.map(
+        (_, i) => `${short(edges[i])} to ${short(edges[i + 1])}`
+      ),
+      `above ${short(edges[last])} (99th percentile)`
+    ];
+    reference = [below.reference, ...reference, above.reference];
+    current = [below.current, ...current, above.current];
+  } else if (binned && edges) {
+    labels = histogram.reference.map((_, i) => (edges[i] + edges[i + 1]) / 2);
+  } else {
+    labels = (categories ?? histogram.reference.map((_, i) => i)).map(String);
+  }
   const numeric = typeof labels[0] === 'number';
   const width =
     numeric && edges
@@ -263,15 +310,35 @@ export function DriftHistogram(props: {
     width,
     opacity: 0.6,
     marker: { color },
-    hovertemplate: `%{x}: %{y:.1%}<extra>${name}</extra>`
+    customdata: hover,
+    hovertemplate: hover
+      ? `%{customdata}: %{y:.1%}<extra>${name}</extra>`
+      : `%{x}: %{y:.1%}<extra>${name}</extra>`
   });
   return (
-    <figure className="jp-mlops-chart" data-chart="drift" data-column={column}>
+    <figure
+      className="jp-mlops-chart"
+      data-chart="drift"
+      data-column={column}
+      data-scale={histogram.scale ?? ''}
+    >
       <figcaption>{column}: reference and current</figcaption>
+      {tails && below && above && (
+        <p className="jp-mlops-drift-tails" data-testid="mlops-drift-tails">
+          {histogram.scale === 'log'
+            ? 'Log-spaced bins'
+            : histogram.scale === 'quantile'
+              ? 'Quantile bins'
+              : 'Bins'}{' '}
+          between the reference&apos;s 1st and 99th percentiles; outside:
+          reference {formatShare(below.reference + above.reference)}, current{' '}
+          {formatShare(below.current + above.current)}.
+        </p>
+      )}
       <Plot
         traces={[
-          trace('reference', histogram.reference, 'var(--jp-ui-font-color2)'),
-          trace('current', histogram.current, 'var(--jp-brand-color1)')
+          trace('reference', reference, 'var(--jp-ui-font-color2)'),
+          trace('current', current, 'var(--jp-brand-color1)')
         ]}
         label={`Histograms of ${column}`}
         testid="mlops-plot-drift"
@@ -284,4 +351,11 @@ export function DriftHistogram(props: {
       />
     </figure>
   );
+}
+
+/**
+ * A bin edge, short: 3 significant digits.
+ */
+function short(value: number): string {
+  return String(Number(value.toPrecision(3)));
 }

@@ -2,7 +2,7 @@ import * as React from 'react';
 
 import { formatNumber, formatShare } from '../format';
 import { When } from './tables';
-import { IAbTest, IAlert, IComparison } from './types';
+import { IAbTest, IComparison } from './types';
 
 /**
  * A signed number to 3 significant digits: `+0.0123`, `-1.5`, `0`.
@@ -105,11 +105,18 @@ export function Comparisons(props: {
 
 /**
  * A/B tests: the outcome per variant, and each variant against control.
+ * Active tests first; a closed (archived) one says who closed it and why.
  */
-export function AbTests(props: { tests: IAbTest[] }): JSX.Element {
+export function AbTests(props: {
+  tests: IAbTest[];
+  onClose: (test: IAbTest) => void;
+}): JSX.Element {
+  const tests = [...props.tests].sort(
+    (a, b) => Number(a.status === 'closed') - Number(b.status === 'closed')
+  );
   return (
     <ul className="jp-mlops-cards" data-testid="mlops-ab-tests">
-      {props.tests.map(test => {
+      {tests.map(test => {
         const byVariant = new Map(test.comparisons.map(c => [c.variant, c]));
         const format = (v: number) =>
           test.kind === 'rate' ? formatShare(v) : formatNumber(v);
@@ -119,11 +126,41 @@ export function AbTests(props: { tests: IAbTest[] }): JSX.Element {
             className="jp-mlops-card"
             data-testid="mlops-ab-test"
             data-test={test.name}
+            data-status={test.status}
           >
             <div className="jp-mlops-card-head">
               <strong>{test.name}</strong>
-              <When iso={test.created_at} />
+              <span className="jp-mlops-card-actions">
+                <When iso={test.created_at} />
+                {test.status === 'closed' ? (
+                  <span className="jp-mlops-eval-state" data-status="closed">
+                    closed
+                  </span>
+                ) : (
+                  <button
+                    type="button"
+                    className="jp-mlops-eval-action"
+                    data-testid="mlops-ab-close"
+                    title="Close (archive) this test, saying why"
+                    onClick={() => props.onClose(test)}
+                  >
+                    Close…
+                  </button>
+                )}
+              </span>
             </div>
+            {test.status === 'closed' && (
+              <p className="jp-mlops-meta" data-testid="mlops-ab-closed">
+                Closed by {test.closed_by ?? 'someone'}
+                {test.closed_at && (
+                  <>
+                    {' '}
+                    <When iso={test.closed_at} />
+                  </>
+                )}
+                : {test.close_reason}
+              </p>
+            )}
             <div className="jp-mlops-meta">
               {test.kind} of <code>{test.outcome}</code> by{' '}
               <code>{test.variant_column}</code> on {test.dataset}@
@@ -177,40 +214,6 @@ export function AbTests(props: { tests: IAbTest[] }): JSX.Element {
           </li>
         );
       })}
-    </ul>
-  );
-}
-
-/**
- * Open alerts: which pipeline raised them and what they say.
- */
-export function Alerts(props: { alerts: IAlert[] }): JSX.Element {
-  return (
-    <ul className="jp-mlops-cards" data-testid="mlops-alerts">
-      {props.alerts.map(alert => (
-        <li
-          key={alert.id}
-          className="jp-mlops-card jp-mlops-alert"
-          data-testid="mlops-alert"
-          data-kind={alert.kind}
-        >
-          <div className="jp-mlops-card-head">
-            <span>
-              <strong>{alert.kind}</strong>
-              {alert.pipeline && (
-                <span className="jp-mlops-meta">
-                  {' '}
-                  · pipeline <code>{alert.pipeline}</code>
-                </span>
-              )}
-            </span>
-            <When iso={alert.created_at} />
-          </div>
-          <p className="jp-mlops-card-reason" data-testid="mlops-alert-message">
-            {alert.message}
-          </p>
-        </li>
-      ))}
     </ul>
   );
 }

@@ -67,7 +67,7 @@ export function DriftReport(props: {
         <span className="jp-mlops-decision" data-decision={report.verdict}>
           {report.verdict}
         </span>{' '}
-        {report.drifted.length} of {report.columns_checked} columns drifted in{' '}
+        <span data-testid="mlops-drift-counts">{report.counts.summary}</span> in{' '}
         <code>{report.current}</code> against <code>{report.reference}</code>
         {report.model && (
           <>
@@ -76,8 +76,19 @@ export function DriftReport(props: {
           </>
         )}{' '}
         <span className="jp-mlops-meta">
-          ({formatShare(report.drifted_share)} of the feature columns)
+          ({formatShare(report.counts.share)} of the feature columns)
         </span>
+        {report.counts.prediction_checked && (
+          <span
+            className="jp-mlops-meta"
+            data-testid="mlops-drift-prediction"
+            data-drifted={report.counts.prediction_drifted}
+          >
+            {' '}
+            · the predictions{' '}
+            {report.counts.prediction_drifted ? 'drifted' : 'did not drift'}
+          </span>
+        )}
       </p>
       <div className="jp-mlops-table-scroll">
         <table

@@ -2,9 +2,10 @@ import { IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
 
 import { IModelSummary } from '../models/types';
-import { asApiError, MlopsApiError } from '../request';
+import { asApiError, IActionError, MlopsApiError } from '../request';
 import { sortColumns } from './sorting';
 import {
+  DecisionAction,
   IAbTest,
   IAlert,
   IComparison,
@@ -55,7 +56,15 @@ export interface IEvaluationsState {
    */
   driftColumn: string | null;
   abTests: IRemote<IAbTest[]>;
+  /**
+   * Active alerts: open and acknowledged.
+   */
   alerts: IRemote<IAlert[]>;
+  /**
+   * The last action's failure, or what it did.
+   */
+  actionError: IActionError | null;
+  notice: string | null;
 }
 
 /**
@@ -108,9 +117,73 @@ export class EvaluationsModel implements IDisposable {
       this._load('abTests', async () => (await this._api.listAbTests()).tests),
       this._load(
         'alerts',
-        async () => (await this._api.listOpenAlerts()).alerts
+        async () => (await this._api.listActiveAlerts()).alerts
       )
     ]);
+  }
+
+  /**
+   * Acknowledge or close an alert with a reason (the server records who);
+   * the alerts reload either way.
+   *
+   * @returns whether it was done
+   */
+  async actOnAlert(
+    id: string,
+    action: DecisionAction,
+    reason: string
+  ): Promise<boolean> {
+    const done = await this._act(
+      `The alert could not be ${action === 'close' ? 'closed' : 'acknowledged'}`,
+      async () => {
+        await this._api.actOnAlert(id, action, { reason });
+        return `Alert ${action === 'close' ? 'closed' : 'acknowledged'}.`;
+      }
+    );
+    await this._load(
+      'alerts',
+      async () => (await this._api.listActiveAlerts()).alerts
+    );
+    return done;
+  }
+
+  /**
+   * Close (archive) an A/B test with a reason.
+   */
+  async closeAbTest(id: string, reason: string): Promise<boolean> {
+    const done = await this._act(
+      'The A/B test could not be closed',
+      async () => {
+        await this._api.closeAbTest(id, { reason });
+        return 'A/B test closed.';
+      }
+    );
+    await this._load(
+      'abTests',
+      async () => (await this._api.listAbTests()).tests
+    );
+    return done;
+  }
+
+  /**
+   * Forget the last action's outcome.
+   */
+  dismissFeedback(): void {
+    this._update({ actionError: null, notice: null });
+  }
+
+  private async _act(
+    title: string,
+    work: () => Promise<string>
+  ): Promise<boolean> {
+    this._update({ actionError: null, notice: null });
+    try {
+      this._update({ notice: await work() });
+      return true;
+    } catch (reason) {
+      this._update({ actionError: { title, error: asApiError(reason) } });
+      return false;
+    }
   }
 
   /**
@@ -309,7 +382,9 @@ export class EvaluationsModel implements IDisposable {
     drift: idle(),
     driftColumn: null,
     abTests: idle(),
-    alerts: idle()
+    alerts: idle(),
+    actionError: null,
+    notice: null
   };
   private _stateChanged = new Signal<this, IEvaluationsState>(this);
   private _tickets = new Map<RemoteKey, number>();

@@ -1,19 +1,21 @@
 import * as React from 'react';
 
 import { byMetric, formatAge, formatNumber } from '../format';
-import { IConfusionMatrix, IEvaluationSummary, ISliceMetrics } from './types';
+import { IConfusionMatrix, ISliceMetrics } from './types';
+import { IVersionRow } from './versions';
 
 /**
- * Every metric of the model's evaluations: a row per version and dataset
- * (the newest evaluation of each), a column per metric. A row shows that
- * evaluation below.
+ * Every metric of the model's versions on each dataset version: a row per
+ * version and dataset version (the newest evaluation of each, and what gate
+ * decisions measured), grouped by dataset so versions are compared on the
+ * same data. An evaluation's row shows that evaluation below.
  */
 export function MetricsTable(props: {
-  evaluations: IEvaluationSummary[];
+  rows: IVersionRow[];
   selected: string | null;
   onSelect: (id: string) => void;
 }): JSX.Element {
-  const rows = newestPerVersionAndDataset(props.evaluations);
+  const { rows } = props;
   const metrics = [...new Set(rows.flatMap(e => Object.keys(e.metrics)))];
   metrics.sort(byMetric);
   return (
@@ -34,53 +36,66 @@ export function MetricsTable(props: {
           </tr>
         </thead>
         <tbody>
-          {rows.map(evaluation => (
-            <tr
-              key={evaluation.id}
-              className="jp-mlops-clickable"
-              data-testid="mlops-eval-row"
-              data-evaluation={evaluation.id}
-              data-version={evaluation.version}
-              aria-selected={evaluation.id === props.selected}
-              tabIndex={0}
-              title="Show this evaluation's curves and slices"
-              onClick={() => props.onSelect(evaluation.id)}
-              onKeyDown={event => {
-                if (event.key === 'Enter' || event.key === ' ') {
-                  event.preventDefault();
-                  props.onSelect(evaluation.id);
+          {rows.map(row => {
+            const id = row.evaluationId;
+            const gates = row.gates.length
+              ? `Measured by gate decision ${row.gates.join(', ')}`
+              : '';
+            return (
+              <tr
+                key={row.key}
+                className={
+                  id === null ? 'jp-mlops-eval-row-gate' : 'jp-mlops-clickable'
                 }
-              }}
-            >
-              <td>v{evaluation.version}</td>
-              <td>
-                <code>
-                  {evaluation.dataset}@{evaluation.dataset_version}
-                </code>
-              </td>
-              {metrics.map(metric => (
-                <td key={metric} className="jp-mlops-num" data-metric={metric}>
-                  {formatNumber(evaluation.metrics[metric])}
+                data-testid={
+                  id === null ? 'mlops-eval-gate-row' : 'mlops-eval-row'
+                }
+                data-evaluation={id ?? undefined}
+                data-version={row.version}
+                data-dataset={`${row.dataset}@${row.datasetVersion}`}
+                data-gates={row.gates.join(' ') || undefined}
+                aria-selected={id !== null && id === props.selected}
+                tabIndex={id === null ? undefined : 0}
+                title={
+                  id === null
+                    ? `${gates} (no evaluation stored on this data)`
+                    : [gates, "Show this evaluation's curves and slices"]
+                        .filter(Boolean)
+                        .join(' · ')
+                }
+                onClick={id === null ? undefined : () => props.onSelect(id)}
+                onKeyDown={
+                  id === null
+                    ? undefined
+                    : event => {
+                        if (event.key === 'Enter' || event.key === ' ') {
+                          event.preventDefault();
+                          props.onSelect(id);
+                        }
+                      }
+                }
+              >
+                <td>v{row.version}</td>
+                <td>
+                  <code>
+                    {row.dataset}@{row.datasetVersion}
+                  </code>
                 </td>
-              ))}
-            </tr>
-          ))}
+                {metrics.map(metric => (
+                  <td
+                    key={metric}
+                    className="jp-mlops-num"
+                    data-metric={metric}
+                  >
+                    {formatNumber(row.metrics[metric])}
+                  </td>
+                ))}
+              </tr>
+            );
+          })}
         </tbody>
       </table>
     </div>
-  );
-}
-
-function newestPerVersionAndDataset(
-  evaluations: IEvaluationSummary[]
-): IEvaluationSummary[] {
-  const seen = new Set<string>();
-  const rows = evaluations.filter(e => {
-    const key = `${e.version}/${e.dataset}@${e.dataset_version}`;
-    return !seen.has(key) && seen.add(key);
-  });
-  return rows.sort(
-    (a, b) => b.version - a.version || a.dataset.localeCompare(b.dataset)
   );
 }
 

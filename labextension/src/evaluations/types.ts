@@ -130,6 +130,27 @@ export interface IDriftSummary {
   verdict: 'drift' | 'ok' | string;
   alert_id: string | null;
   created_at: string;
+  /**
+   * What the report counts, as its alert does (one function on the server).
+   */
+  counts: IDriftCounts;
+}
+
+/**
+ * Drifted feature columns of the checked ones; with a model, its
+ * `prediction` column apart.
+ */
+export interface IDriftCounts {
+  features: number;
+  features_drifted: number;
+  drifted_features: string[];
+  share: number;
+  prediction_checked: boolean;
+  prediction_drifted: boolean;
+  /**
+   * `9 of 16 feature columns drifted`.
+   */
+  summary: string;
 }
 
 export interface IDriftPage {
@@ -146,6 +167,21 @@ export interface IDriftHistogram {
   categories: unknown[] | null;
   reference: number[];
   current: number[];
+  /**
+   * How the numeric edges are spaced (bins span the reference's 1st to 99th
+   * percentiles): equal-width, log-spaced or quantiles.
+   */
+  scale?: 'linear' | 'log' | 'quantile';
+  /**
+   * Shares of rows below the first edge and above the last (numeric).
+   */
+  below?: IDriftTail | null;
+  above?: IDriftTail | null;
+}
+
+export interface IDriftTail {
+  reference: number;
+  current: number;
 }
 
 export interface IDriftColumn {
@@ -197,17 +233,55 @@ export interface IAbTest {
   variants: IAbVariant[];
   comparisons: IAbComparison[];
   created_at: string;
+  /**
+   * `closed` once archived (with who and why).
+   */
+  status: 'active' | 'closed' | string;
+  closed_at?: string | null;
+  closed_by?: string | null;
+  close_reason?: string | null;
 }
 
+/**
+ * An alert: raised once per rule, updated while active (open or
+ * acknowledged), acknowledged or closed by someone with a reason.
+ */
 export interface IAlert {
   id: string;
   pipeline: string | null;
   kind: string;
+  /**
+   * The latest occurrence's message.
+   */
   message: string;
-  status: string;
+  status: 'open' | 'acknowledged' | 'closed' | string;
   created_at: string;
   data: Record<string, unknown>;
+  /**
+   * How often the rule fired while the alert was active.
+   */
+  occurrences: number;
+  last_seen_at: string;
+  acknowledged_at?: string | null;
+  acknowledged_by?: string | null;
+  acknowledge_reason?: string | null;
+  closed_at?: string | null;
+  closed_by?: string | null;
+  close_reason?: string | null;
 }
+
+/**
+ * The body of `POST alerts/{id}/acknowledge`, `alerts/{id}/close` and
+ * `ab-tests/{id}/close`.
+ */
+export interface IReasonRequest {
+  reason: string;
+}
+
+/**
+ * What a person can do with an alert or an A/B test.
+ */
+export type DecisionAction = 'acknowledge' | 'close';
 
 /**
  * The REST API, as the Evaluations view uses it.
@@ -220,5 +294,14 @@ export interface IEvaluationsApi {
   listDrift(): Promise<IDriftPage>;
   getDrift(id: string): Promise<IDriftReport>;
   listAbTests(): Promise<{ tests: IAbTest[] }>;
-  listOpenAlerts(): Promise<{ alerts: IAlert[] }>;
+  /**
+   * Open and acknowledged alerts.
+   */
+  listActiveAlerts(): Promise<{ alerts: IAlert[] }>;
+  actOnAlert(
+    id: string,
+    action: DecisionAction,
+    request: IReasonRequest
+  ): Promise<IAlert>;
+  closeAbTest(id: string, request: IReasonRequest): Promise<IAbTest>;
 }

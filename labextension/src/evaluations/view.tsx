@@ -7,15 +7,18 @@ import {
 import { ISignal } from '@lumino/signaling';
 import * as React from 'react';
 
-import { ErrorNotice } from '../components';
+import { ActionFeedback, ErrorNotice } from '../components';
 import { ShownReactWidget } from '../shown';
 import { EvaluationCharts, MetricOverVersions } from './charts';
-import { AbTests, Alerts, Comparisons } from './decisions';
+import { Alerts } from './alerts';
+import { AbTests, Comparisons } from './decisions';
 import { DriftReport } from './drift';
 import { EvaluationsModel, IEvaluationsState, IRemote } from './model';
 import { ThemeStamp } from './plot';
 import { ConfusionMatrix, MetricsTable, SliceTable, When } from './tables';
-import { IEvaluationDetail } from './types';
+import { askReason } from './reason';
+import { DecisionAction, IAbTest, IAlert, IEvaluationDetail } from './types';
+import { versionRows } from './versions';
 
 /**
  * The Evaluations view of the MLOps sidebar: a view of an
@@ -98,9 +101,16 @@ function Sections(props: {
   const { model, state } = props;
   const models = state.models.value ?? [];
   const evaluations = state.evaluations.value ?? [];
+  const rows = versionRows(evaluations, state.comparisons.value ?? []);
   const alerts = state.alerts.value ?? [];
   return (
     <>
+      <ActionFeedback
+        actionError={state.actionError}
+        notice={state.notice}
+        testid="mlops-eval"
+        onDismiss={() => model.dismissFeedback()}
+      />
       {state.models.value && models.length === 0 && (
         <p className="jp-mlops-placeholder" data-testid="mlops-eval-no-models">
           No models yet: register and evaluate one to see its metrics here.
@@ -122,7 +132,7 @@ function Sections(props: {
         <Section
           title="Metrics"
           testid="mlops-eval-metrics-section"
-          count={evaluations.length}
+          count={rows.length}
         >
           <Problem
             remote={state.evaluations}
@@ -135,12 +145,12 @@ function Sections(props: {
           ) : (
             <>
               <MetricsTable
-                evaluations={evaluations}
+                rows={rows}
                 selected={state.evaluationId}
                 onSelect={id => void model.selectEvaluation(id)}
               />
               <MetricOverVersions
-                evaluations={evaluations}
+                rows={rows}
                 metric={state.metric}
                 onMetric={metric => model.setMetric(metric)}
               />
@@ -172,7 +182,7 @@ function Sections(props: {
       <Section
         title="Drift"
         testid="mlops-eval-drift-section"
-        count={state.drift.value?.drifted.length}
+        count={state.drift.value?.counts.features_drifted}
       >
         <Problem
           remote={state.driftReports}
@@ -209,11 +219,14 @@ function Sections(props: {
           <p className="jp-mlops-placeholder">No A/B test results yet.</p>
         )}
         {!!state.abTests.value?.length && (
-          <AbTests tests={state.abTests.value} />
+          <AbTests
+            tests={state.abTests.value}
+            onClose={test => void closeAbTest(model, test)}
+          />
         )}
       </Section>
       <Section
-        title="Open alerts"
+        title="Alerts"
         testid="mlops-eval-alerts-section"
         count={alerts.length}
       >
@@ -221,10 +234,56 @@ function Sections(props: {
         {state.alerts.value && alerts.length === 0 && (
           <p className="jp-mlops-placeholder">No open alerts.</p>
         )}
-        {alerts.length > 0 && <Alerts alerts={alerts} />}
+        {alerts.length > 0 && (
+          <Alerts
+            alerts={alerts}
+            onAct={(alert, action) => void actOnAlert(model, alert, action)}
+          />
+        )}
       </Section>
     </>
   );
+}
+
+/**
+ * Ask why, then acknowledge or close the alert.
+ */
+async function actOnAlert(
+  model: EvaluationsModel,
+  alert: IAlert,
+  action: DecisionAction
+): Promise<void> {
+  const verb = action === 'close' ? 'Close' : 'Acknowledge';
+  const reason = await askReason({
+    title: `${verb} alert ${alert.id}`,
+    action: verb,
+    subject: `${alert.kind} · ${alert.pipeline ?? ''}: ${alert.message}`,
+    placeholder:
+      action === 'close'
+        ? 'Why close it? (e.g. retrained, false alarm: a holiday)'
+        : 'Why? (e.g. looking into it)'
+  });
+  if (reason !== null) {
+    await model.actOnAlert(alert.id, action, reason);
+  }
+}
+
+/**
+ * Ask why, then close (archive) the A/B test.
+ */
+async function closeAbTest(
+  model: EvaluationsModel,
+  test: IAbTest
+): Promise<void> {
+  const reason = await askReason({
+    title: `Close A/B test ${test.name}`,
+    action: 'Close',
+    subject: `${test.kind} of ${test.outcome} by ${test.variant_column} on ${test.dataset}@${test.dataset_version}`,
+    placeholder: 'Why close it? (e.g. shipped B, inconclusive)'
+  });
+  if (reason !== null) {
+    await model.closeAbTest(test.id, reason);
+  }
 }
 
 /**
