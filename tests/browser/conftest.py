@@ -225,20 +225,6 @@ def start_lab(tmp_path: Path) -> Iterator[LabFactory]:
         _stop(process)
 
 
-@pytest.fixture(autouse=True)
-def jp_asyncio_loop() -> Iterator[None]:
-    """No asyncio loop of pytest-jupyter's here: these tests use none of its fixtures (their
-    servers are subprocesses), and its loop fixture would take, then fail to close,
-    playwright's running loop (an error at every test's teardown)."""
-    yield None
-
-
-@pytest.fixture(autouse=True)
-def jp_server_cleanup() -> Iterator[None]:
-    """No in-process Jupyter server to clean up (see `jp_asyncio_loop`)."""
-    yield None
-
-
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     """Debian Chromium, headless, through PyPI playwright.
