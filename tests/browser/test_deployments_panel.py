@@ -88,6 +88,9 @@ def test_deployment_traffic_split_rollback_stop_and_alerts(
     assert deployment["alive"] and deployment["split"] == 0.2, deployment
     _, alerts = api(server, "alerts?status=open")
     drift = next(a for a in alerts["alerts"] if a["kind"] == "drift")
+    # Acknowledged is still to act on: the view keeps showing it, marked.
+    status, _ = api(server, f"alerts/{drift['id']}/acknowledge", {"reason": "looking into it"})
+    assert status == 200
 
     panel = open_view(page, server, "Deployments")
     expect(panel.locator(".jp-mlops-tabs .lm-TabBar-tab")).to_have_text(
@@ -110,8 +113,11 @@ def test_deployment_traffic_split_rollback_stop_and_alerts(
     expect(row.get_by_test_id("mlops-deployment-latency")).to_have_count(2)
     expect(row.locator(".jp-mlops-dp-url")).to_have_text(model_server.url)
 
-    # The open drift alert, with the columns that drifted.
+    # The acknowledged drift alert, with the columns that drifted.
     alert = panel.locator(f'[data-testid="mlops-deployments-alert"][data-alert-id="{drift["id"]}"]')
+    expect(alert).to_have_attribute("data-status", "acknowledged")
+    expect(alert.get_by_test_id("mlops-alert-acknowledged")).to_contain_text("Acknowledged by")
+    expect(alert.get_by_test_id("mlops-alert-acknowledged")).to_contain_text("looking into it")
     expect(alert.get_by_test_id("mlops-alert-kind")).to_have_text("drift")
     expect(alert.get_by_test_id("mlops-alert-pipeline")).to_have_text(drift["pipeline"])
     expect(alert.get_by_test_id("mlops-alert-message")).to_have_text(drift["message"])

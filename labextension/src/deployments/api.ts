@@ -11,7 +11,7 @@ import {
 } from './types';
 
 /**
- * The deployment routes of the mlops-lab REST API, and the open alerts.
+ * The deployment routes of the mlops-lab REST API, and the active alerts.
  */
 export class DeploymentsApi implements IDeploymentsApi {
   constructor(settings?: ServerConnection.ISettings) {
@@ -38,8 +38,11 @@ export class DeploymentsApi implements IDeploymentsApi {
     );
   }
 
-  listOpenAlerts(): Promise<{ alerts: IAlert[] }> {
-    return this._get('alerts?status=open');
+  /**
+   * The alerts still to act on: open or acknowledged (not closed).
+   */
+  listActiveAlerts(): Promise<{ alerts: IAlert[] }> {
+    return this._get('alerts?status=active');
   }
 
   private _get<T>(endPoint: string): Promise<T> {

@@ -53,7 +53,7 @@ export interface IDeploymentsState {
 
 /**
  * The model servers started with `mlops-lab serve`: their live traffic and
- * versions, moving a canary's split, and the open alerts.
+ * versions, moving a canary's split, and the active (open or acknowledged) alerts.
  *
  * The model does the I/O; views read `state` and call its methods. While
  * polling, it reloads every `POLL_INTERVAL` ms.
@@ -77,7 +77,7 @@ export class DeploymentsModel implements IDisposable {
   }
 
   /**
-   * Reload the deployments, the one shown and the open alerts.
+   * Reload the deployments, the one shown and the active (open or acknowledged) alerts.
    */
   async refresh(): Promise<void> {
     await Promise.all([
@@ -195,7 +195,7 @@ export class DeploymentsModel implements IDisposable {
   private async _loadAlerts(): Promise<void> {
     const ticket = ++this._alertsTicket;
     try {
-      const { alerts } = await this._api.listOpenAlerts();
+      const { alerts } = await this._api.listActiveAlerts();
       if (ticket === this._alertsTicket) {
         this._update({ alerts, alertsError: null });
       }

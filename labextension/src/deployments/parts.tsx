@@ -132,7 +132,8 @@ export function Feedback(props: {
 }
 
 /**
- * The open alerts, each with the data that raised it.
+ * The active alerts (open or acknowledged, not closed), each with the
+ * data that raised it; an acknowledged one says by whom and why.
  */
 export function Alerts(props: { state: IDeploymentsState }): JSX.Element {
   const { alerts, alertsError } = props.state;
@@ -143,7 +144,7 @@ export function Alerts(props: { state: IDeploymentsState }): JSX.Element {
       open
     >
       <summary>
-        Open alerts
+        Active alerts
         <span className="jp-mlops-badge">{alerts.length}</span>
       </summary>
       {alertsError && (
@@ -154,7 +155,7 @@ export function Alerts(props: { state: IDeploymentsState }): JSX.Element {
         />
       )}
       {!alertsError && alerts.length === 0 && (
-        <p className="jp-mlops-placeholder">No open alerts.</p>
+        <p className="jp-mlops-placeholder">No open or acknowledged alerts.</p>
       )}
       {alerts.length > 0 && (
         <ul className="jp-mlops-cards">
@@ -176,6 +177,7 @@ function AlertCard(props: { alert: IAlert }): JSX.Element {
       data-testid="mlops-deployments-alert"
       data-alert-id={alert.id}
       data-kind={alert.kind}
+      data-status={alert.status}
     >
       <div className="jp-mlops-card-head">
         <span>
@@ -199,6 +201,14 @@ function AlertCard(props: { alert: IAlert }): JSX.Element {
       <p className="jp-mlops-card-reason" data-testid="mlops-alert-message">
         {alert.message}
       </p>
+      {alert.status === 'acknowledged' && (
+        <p className="jp-mlops-meta" data-testid="mlops-alert-acknowledged">
+          Acknowledged
+          {alert.acknowledged_by ? ` by ${alert.acknowledged_by}` : ''}
+          {alert.acknowledged_at ? ` ${formatAge(alert.acknowledged_at)}` : ''}
+          {alert.acknowledge_reason ? `: ${alert.acknowledge_reason}` : ''}
+        </p>
+      )}
       {data.length > 0 && (
         <dl
           className="jp-mlops-facts jp-mlops-dp-alert-data"

@@ -181,5 +181,5 @@ export interface IDeploymentsApi {
    */
   getHistory(id: string): Promise<IDeploymentHistory>;
   setSplit(id: string, request: ISplitRequest): Promise<ISplitChange>;
-  listOpenAlerts(): Promise<{ alerts: IAlert[] }>;
+  listActiveAlerts(): Promise<{ alerts: IAlert[] }>;
 }
