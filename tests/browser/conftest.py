@@ -243,15 +243,55 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    """A fresh browser page, 1280x800."""
+def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
+    """A fresh browser page, 1280x800, that fails its test on any console error.
+
+    Every console error and uncaught exception of the page is collected (see
+    :func:`watch_console`); at teardown the test fails if one is left that its
+    ``allow_console_error`` markers do not expect.
+    """
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     context.set_default_timeout(30_000)
     page = context.new_page()
+    errors = watch_console(page)
     try:
         yield page
     finally:
         context.close()
+    unexpected = [e for e in errors if not _expected(e, request.node)]
+    assert unexpected == [], f"console errors during {request.node.name}: {unexpected}"
+
+
+def watch_console(page: Page) -> list[str]:
+    """The page's console errors and uncaught exceptions, as they happen."""
+    errors: list[str] = []
+
+    def on_console(message: ConsoleMessage) -> None:
+        if message.type == "error":
+            errors.append(f"console: {message.text}")
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda error: errors.append(f"page error: {error}"))
+    setattr(page, _ERRORS, errors)
+    return errors
+
+
+_ERRORS = "_mlops_console_errors"
+
+# The widgets manager throws this whenever a kernel-less executed copy opens (issue #15,
+# item 5, fixed on another branch: drop this marker and its uses then).
+KERNELLESS_COPY = pytest.mark.allow_console_error(
+    re.escape("Cannot read properties of null (reading 'kernel')"),
+    reason="kernel-less executed copy (issue #15 item 5)",
+)
+
+
+def _expected(error: str, node: pytest.Item) -> bool:
+    """Whether a marker ``@pytest.mark.allow_console_error(pattern, reason=...)``
+    of the test expects `error` (a regular expression searched in it)."""
+    return any(
+        re.search(marker.args[0], error) for marker in node.iter_markers("allow_console_error")
+    )
 
 
 @pytest.fixture
@@ -269,18 +309,11 @@ def screenshots_dir() -> Path:
 
 
 @pytest.fixture
-def console_errors(page: Page) -> Iterator[list[str]]:
-    """The page's console errors and uncaught exceptions; the test fails on any."""
-    errors: list[str] = []
-
-    def on_console(message: ConsoleMessage) -> None:
-        if message.type == "error":
-            errors.append(f"console: {message.text}")
-
-    page.on("console", on_console)
-    page.on("pageerror", lambda error: errors.append(f"page error: {error}"))
-    yield errors
-    assert errors == [], errors
+def console_errors(page: Page) -> list[str]:
+    """The page's console errors so far, for a test that checks them midway
+    (the `page` fixture fails the test on any left at its end)."""
+    errors: list[str] = getattr(page, _ERRORS)
+    return errors
 
 
 def switch_theme(page: Page, theme: str) -> None:

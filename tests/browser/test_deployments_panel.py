@@ -197,6 +197,10 @@ def test_deployment_traffic_split_rollback_stop_and_alerts(
     page.screenshot(path=screenshots_dir / "deployments-stopped.png", clip=CLIP)
 
 
+@pytest.mark.allow_console_error(
+    r"status of 400 \(Bad Request\)",
+    reason="a prediction with an unknown feature is refused on purpose",
+)
 def test_try_prediction_and_dark_theme(
     start_lab: LabFactory,
     serve: Any,

@@ -8,12 +8,11 @@ Real JupyterLab at the default sidebar width on a copy of the demo workspace aft
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from playwright.sync_api import ConsoleMessage, Locator, Page, expect
+from playwright.sync_api import Locator, Page, expect
 from test_models_panel import PANEL, api, churn_demo
 
 if TYPE_CHECKING:  # fixtures' types, from this folder's conftest.py
@@ -61,21 +60,6 @@ spend = make_pipeline(
 mlops_lab.register_model("spend", spend, X_sample=holdout[inputs].head(5), training_frame=holdout)
 mlops_lab.evaluate("spend/1", "holdout", label="tenure_days", task="regression")
 """
-
-
-@pytest.fixture
-def console_errors(page: Page) -> Iterator[list[str]]:
-    """Every console error and uncaught exception of the page; the test fails on any."""
-    errors: list[str] = []
-
-    def on_console(message: ConsoleMessage) -> None:
-        if message.type == "error":
-            errors.append(message.text)
-
-    page.on("console", on_console)
-    page.on("pageerror", lambda error: errors.append(f"uncaught: {error}"))
-    yield errors
-    assert errors == [], errors
 
 
 def open_evaluations(page: Page, server: LabServer) -> Locator:

@@ -12,14 +12,14 @@ import re
 import subprocess
 import sys
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import nbformat
 import pytest
+from conftest import switch_theme
 from nbformat.v4 import new_code_cell, new_notebook
-from playwright.sync_api import ConsoleMessage, Locator, Page, Request, expect
+from playwright.sync_api import Locator, Page, Request, expect
 
 if TYPE_CHECKING:  # fixtures' types, from this folder's conftest.py
     from conftest import LabFactory, LabServer
@@ -491,33 +491,6 @@ def get_api(server: LabServer, path: str) -> Any:
     )
     with urllib.request.urlopen(request, timeout=30) as response:
         return json.loads(response.read())
-
-
-@pytest.fixture
-def console_errors(page: Page) -> Iterator[list[str]]:
-    """The page's console errors and uncaught exceptions; the test fails on any."""
-    errors: list[str] = []
-
-    def on_console(message: ConsoleMessage) -> None:
-        if message.type == "error":
-            errors.append(f"console: {message.text}")
-
-    page.on("console", on_console)
-    page.on("pageerror", lambda error: errors.append(f"page error: {error}"))
-    yield errors
-    assert errors == [], errors
-
-
-def switch_theme(page: Page, theme: str) -> None:
-    """Settings > Theme > `theme`, as a user would."""
-
-    def item(label: str) -> Locator:
-        exact = page.locator(".lm-Menu-itemLabel", has_text=re.compile(f"^{re.escape(label)}$"))
-        return page.locator(".lm-Menu-item").filter(has=exact)
-
-    page.locator(".lm-MenuBar-item", has_text="Settings").click()
-    item("Theme").hover()
-    item(theme).click()
 
 
 def test_window_view_definitions_statistics_and_consistency(

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import nbformat
 import pytest
+from conftest import KERNELLESS_COPY
 from nbformat.v4 import new_code_cell, new_notebook
 from playwright.sync_api import Locator, Page, expect
 
@@ -167,6 +168,7 @@ def expect_counts(scope: Locator, counts: dict[str, int]) -> None:
         expect(count).to_have_text(str(counts[result]))
 
 
+@KERNELLESS_COPY
 def test_handoffs_list_findings_cells_report_check_again_and_stale(
     start_lab: LabFactory, page: Page, tmp_path: Path, screenshots_dir: Path
 ) -> None:

@@ -33,6 +33,9 @@ def write(path: Path, *cells: object) -> None:
     nbformat.write(notebook, path)
 
 
+@pytest.mark.allow_console_error(
+    r"status of 409 \(Conflict\)", reason="a stage name already taken is refused on purpose"
+)
 def test_a_strangers_notebook_its_differences_fix_and_stage_name(
     start_lab: LabFactory, page: Page, tmp_path: Path, screenshots_dir: Path
 ) -> None:

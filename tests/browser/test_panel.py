@@ -103,6 +103,9 @@ def test_panel_shows_workspace_counts_and_refreshes(
     expect(panel.get_by_test_id("mlops-artifacts-size")).to_have_text("41 B")
 
 
+@pytest.mark.allow_console_error(
+    r"status of 404 \(Not Found\)", reason="the status route answers 404 when there is no workspace"
+)
 def test_panel_explains_missing_workspace(
     start_lab: LabFactory, page: Page, tmp_path: Path, screenshots_dir: Path
 ) -> None:
@@ -119,6 +122,9 @@ def test_panel_explains_missing_workspace(
     panel.screenshot(path=screenshots_dir / "panel-no-workspace.png")
 
 
+@pytest.mark.allow_console_error(
+    r"status of 404 \(Not Found\)", reason="no server extension: every route is 404"
+)
 def test_panel_explains_missing_server_extension(
     start_lab: LabFactory, page: Page, tmp_path: Path
 ) -> None:

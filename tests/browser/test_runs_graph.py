@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from playwright.sync_api import ConsoleMessage, Locator, Page, expect
+from conftest import KERNELLESS_COPY
+from playwright.sync_api import Locator, Page, expect
 
 from tests.notebooks import write_notebook
 
@@ -110,28 +111,6 @@ def mark_handoff(server: LabServer, run_id: str) -> None:
     )
 
 
-# The one error this test lets pass: the widgets manager throws it whenever a kernel-less
-# executed copy opens (issue #15, item 5, fixed on another branch: drop this then).
-KERNELLESS_COPY = "Cannot read properties of null (reading 'kernel')"
-
-
-def watch_console(page: Page) -> list[str]:
-    """Every console error and uncaught exception of the page, as it happens."""
-    errors: list[str] = []
-
-    def on_console(message: ConsoleMessage) -> None:
-        if message.type == "error" and KERNELLESS_COPY not in message.text:
-            errors.append(message.text)
-
-    def on_error(error: Exception) -> None:
-        if KERNELLESS_COPY not in str(error):
-            errors.append(f"uncaught: {error}")
-
-    page.on("console", on_console)
-    page.on("pageerror", on_error)
-    return errors
-
-
 def open_runs(page: Page, server: LabServer) -> Locator:
     page.goto(server.lab_url)
     tab = page.locator('.jp-SideBar .lm-TabBar-tab[data-id="mlops-lab-panel"]')
@@ -189,6 +168,7 @@ def current_main_tab(page: Page) -> Locator:
 
 
 @pytest.mark.parametrize("theme", [None, DARK], ids=["light", "dark"])
+@KERNELLESS_COPY
 def test_stage_graph_run_tab_handoff_filter_and_coloured_deltas(
     start_lab: LabFactory, page: Page, tmp_path: Path, screenshots_dir: Path, theme: str | None
 ) -> None:
@@ -202,7 +182,6 @@ def test_stage_graph_run_tab_handoff_filter_and_coloured_deltas(
     cached = run(server, {"pipeline": "churn", "parameters": {"n": 5}})
     handoff = run(server, {"notebook": "generate.ipynb"})
     mark_handoff(server, handoff["id"])
-    errors = watch_console(page)
 
     runs = open_runs(page, server)
     # Handoff clean runs are left out by default; the toggle shows them.
@@ -307,9 +286,9 @@ def test_stage_graph_run_tab_handoff_filter_and_coloured_deltas(
     page.locator("#jp-main-dock-panel .lm-TabBar-tab", has_text=second["id"]).click()
     page.screenshot(path=screenshots_dir / f"runs-graph-restored{suffix}.png")
     expect(restored.get_by_test_id("mlops-graph-node")).to_have_count(5, timeout=30_000)
-    assert errors == [], errors
 
 
+@KERNELLESS_COPY
 def test_failed_and_skipped_stages_in_the_graph_dark(
     start_lab: LabFactory, page: Page, tmp_path: Path, screenshots_dir: Path
 ) -> None:
@@ -318,7 +297,6 @@ def test_failed_and_skipped_stages_in_the_graph_dark(
     write_workspace(root)
     failed = run(server, {"pipeline": "broken"})
     assert failed["status"] == "failed"
-    errors = watch_console(page)
     runs = open_runs(page, server)
     row = run_row(runs, failed["id"])
     row.get_by_test_id("mlops-run-toggle").click()
@@ -339,4 +317,3 @@ def test_failed_and_skipped_stages_in_the_graph_dark(
     # The failed stage opens its executed notebook from the graph.
     node(tab, "explode").click()
     expect(current_main_tab(page)).to_contain_text("explode.ipynb", timeout=30_000)
-    assert errors == [], errors
