@@ -451,12 +451,13 @@ log.close()
 """
 
 SERVED = 12
-# The elements of a detail sticking out of the sidebar on the right.
+# The elements of a detail sticking out of the sidebar on the right (but inside a box that
+# scrolls sideways: a wide table, highlighted code).
 WIDER_THAN_SIDEBAR = """node => {
     const right = node.closest(".jp-mlops-panel").getBoundingClientRect().right;
     return [...node.querySelectorAll("*")]
         .filter(e => e.getClientRects().length && e.getBoundingClientRect().right > right + 1)
-        .filter(e => !e.closest(".jp-mlops-table-scroll"))
+        .filter(e => !e.closest(".jp-mlops-table-scroll, .jp-mlops-highlighted pre"))
         .map(e => e.className || e.tagName);
 }"""
 AMOUNT_SUM_7D = (

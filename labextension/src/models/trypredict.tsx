@@ -172,8 +172,7 @@ export function TryPredict(props: {
           data-testid="mlops-try-source"
         >
           Prefilled with row {example.row + 1} of the training data{' '}
-          <code>{example.dataset}</code>
-          , every input as in that row
+          <code>{example.dataset}</code>, every input as in that row
           {example.online.length > 0 &&
             ` (leave a feature out to read it from ${example.online.join(', ')} in the online store)`}
           .{' '}
