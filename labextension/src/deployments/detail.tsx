@@ -209,8 +209,8 @@ function Variants(props: { traffic: ITraffic }): JSX.Element {
       <WideTable
         columns={7}
         label="Variants"
-        first="7.5em"
-        column="5em"
+        first="8.5em"
+        column="5.5em"
         className="jp-mlops-dp-variants"
       >
         <thead>

@@ -23,7 +23,7 @@ export function MetricsTable(props: {
     <WideTable
       columns={metrics.length + 2}
       label="Metrics by version and dataset"
-      first="3.5em"
+      first="4.5em"
       className="jp-mlops-eval-table"
       testid="mlops-eval-metrics"
     >
