@@ -4,12 +4,23 @@ from __future__ import annotations
 
 import tornado.web
 
+from mlops_lab.datasets import get_dataset_version
+from mlops_lab.errors import InvalidInputError
 from mlops_lab.models.aliases import promote
+from mlops_lab.pages.model_compare import compare_versions, version_example
 from mlops_lab.pages.models import list_models_page, model_detail, version_detail
 from mlops_lab.server.handlers import BaseHandler, user_name
 from mlops_lab.server.validation import page, path_int, query_text
 
-__all__ = ["ModelAliasesHandler", "ModelHandler", "ModelVersionHandler", "ModelsHandler"]
+__all__ = [
+    "DatasetVersionHandler",
+    "ModelAliasesHandler",
+    "ModelCompareHandler",
+    "ModelExampleHandler",
+    "ModelHandler",
+    "ModelVersionHandler",
+    "ModelsHandler",
+]
 
 
 class ModelsHandler(BaseHandler):
@@ -45,3 +56,33 @@ class ModelAliasesHandler(BaseHandler):
             promote, name, version, alias=alias, reason=reason, by=str(by)
         )
         self.write_json(moved)
+
+
+class ModelExampleHandler(BaseHandler):
+    @tornado.web.authenticated
+    async def get(self, name: str, version: str) -> None:
+        number = path_int(version, "version")
+        self.write_json(await self.in_workspace(version_example, name, number))
+
+
+class ModelCompareHandler(BaseHandler):
+    @tornado.web.authenticated
+    async def get(self, name: str) -> None:
+        raw = query_text(self, "versions") or ""
+        parts = [p.strip() for p in raw.split(",") if p.strip()]
+        if not parts or not all(p.isdigit() for p in parts):
+            raise InvalidInputError(
+                f"Give the versions to compare as ?versions=1,2 (numbers), got {raw!r}."
+            )
+        numbers = [path_int(p, "version") for p in parts]
+        self.write_json(await self.in_workspace(compare_versions, name, numbers))
+
+
+class DatasetVersionHandler(BaseHandler):
+    """A dataset version (a model's training data): rows, columns, the run that made it."""
+
+    @tornado.web.authenticated
+    async def get(self, name: str, version: str) -> None:
+        number = path_int(version, "version")
+        found = await self.in_workspace(get_dataset_version, name, number)
+        self.write_json(found.to_dict())

@@ -34,7 +34,10 @@ from mlops_lab.server.handoff_handlers import (
     HandoffsHandler,
 )
 from mlops_lab.server.models_handlers import (
+    DatasetVersionHandler,
     ModelAliasesHandler,
+    ModelCompareHandler,
+    ModelExampleHandler,
     ModelHandler,
     ModelsHandler,
     ModelVersionHandler,
@@ -79,8 +82,11 @@ ROUTES: list[tuple[str, type]] = [
     ("/models", ModelsHandler),
     ("/models/{name}", ModelHandler),
     ("/models/{name}/versions/{version}", ModelVersionHandler),
+    ("/models/{name}/versions/{version}/example", ModelExampleHandler),
+    ("/models/{name}/compare", ModelCompareHandler),
     ("/models/{name}/aliases", ModelAliasesHandler),
     ("/models/{name}/predict", ModelPredictHandler),
+    ("/datasets/{name}/versions/{version}", DatasetVersionHandler),
     ("/evaluations", EvaluationsHandler),
     ("/evaluations/{evaluation_id}", EvaluationHandler),
     ("/comparisons", ComparisonsHandler),

@@ -261,11 +261,11 @@ def test_search_inspect_diff_and_insert_code(
     consumer = consumers.get_by_test_id("mlops-consumer")
     expect(consumer).to_have_attribute("data-consumer", "train@1")
     expect(consumer).to_contain_text("Training frame")
-    expect(consumer.locator(".jp-mlops-consumer-features code")).to_have_text(
+    expect(consumers.locator(".jp-mlops-consumer-features code")).to_have_text(
         ["amount_sum_30d", "amount_sum_7d"]
     )
     definition = open_section(detail, "mlops-fv-definition")
-    expect(definition.locator("pre")).to_contain_text('"windows": [')
+    expect(definition.locator("pre").first).to_contain_text('"windows": ["7d", "30d"]')
 
     # Insert code: with no notebook open, say so.
     detail.get_by_test_id("mlops-insert-code").click()
@@ -451,12 +451,13 @@ log.close()
 """
 
 SERVED = 12
-# The elements of a detail sticking out of the sidebar on the right.
+# The elements of a detail sticking out of the sidebar on the right (but inside a box that
+# scrolls sideways: a wide table, highlighted code).
 WIDER_THAN_SIDEBAR = """node => {
     const right = node.closest(".jp-mlops-panel").getBoundingClientRect().right;
     return [...node.querySelectorAll("*")]
         .filter(e => e.getClientRects().length && e.getBoundingClientRect().right > right + 1)
-        .filter(e => !e.closest(".jp-mlops-table-scroll"))
+        .filter(e => !e.closest(".jp-mlops-table-scroll, .jp-mlops-highlighted pre"))
         .map(e => e.className || e.tagName);
 }"""
 AMOUNT_SUM_7D = (

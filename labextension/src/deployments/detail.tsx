@@ -6,6 +6,7 @@ import {
 import * as React from 'react';
 
 import { ErrorNotice } from '../components';
+import { WideTable } from '../widetable';
 import { formatAge, formatShare, formatStarted } from '../format';
 import { DeploymentsModel, IDeploymentsState } from './model';
 import { TrafficHistory } from './history';
@@ -205,83 +206,87 @@ function Variants(props: { traffic: ITraffic }): JSX.Element {
           {traffic.requests > 0 && <ErrorRates traffic={traffic} />}
         </span>
       </h4>
-      <div className="jp-mlops-table-scroll">
-        <table className="jp-mlops-table jp-mlops-dp-variants">
-          <thead>
-            <tr>
-              <th>Variant</th>
-              <th>Version</th>
-              <th>Requests by status</th>
-              <th title="Server errors (5xx): the error rate">5xx</th>
-              <th title="Client errors (4xx): bad bodies, unknown entities; not in the error rate">
-                4xx
-              </th>
-              <th>p50</th>
-              <th>p99</th>
-            </tr>
-          </thead>
-          <tbody>
-            {traffic.variants.map(v => (
-              <tr
-                key={v.variant}
-                data-testid="mlops-variant-row"
-                data-variant={v.variant}
+      <WideTable
+        columns={7}
+        label="Variants"
+        first="8.5em"
+        column="5.5em"
+        className="jp-mlops-dp-variants"
+      >
+        <thead>
+          <tr>
+            <th>Variant</th>
+            <th>Version</th>
+            <th>Requests by status</th>
+            <th title="Server errors (5xx): the error rate">5xx</th>
+            <th title="Client errors (4xx): bad bodies, unknown entities; not in the error rate">
+              4xx
+            </th>
+            <th>p50</th>
+            <th>p99</th>
+          </tr>
+        </thead>
+        <tbody>
+          {traffic.variants.map(v => (
+            <tr
+              key={v.variant}
+              data-testid="mlops-variant-row"
+              data-variant={v.variant}
+            >
+              <th
+                scope="row"
+                title={
+                  v.variant === 'none'
+                    ? 'Requests refused before a variant was chosen (e.g. a body that is not JSON)'
+                    : undefined
+                }
               >
-                <th
-                  scope="row"
-                  title={
-                    v.variant === 'none'
-                      ? 'Requests refused before a variant was chosen (e.g. a body that is not JSON)'
-                      : undefined
-                  }
-                >
-                  {variantLabel(v.variant)}
-                  {v.served && (
-                    <span className="jp-mlops-table-stage">{v.served.ref}</span>
-                  )}
-                </th>
-                <td className="jp-mlops-num" data-column="version">
-                  {v.served ? `v${v.served.version}` : '–'}
-                </td>
-                <td className="jp-mlops-num" data-column="statuses">
-                  {v.byStatus.length === 0
-                    ? '0'
-                    : v.byStatus.map(([status, n]) => (
-                        <span
-                          key={status}
-                          className="jp-mlops-dp-status"
-                          data-status={status}
-                        >
-                          {status}: {n}
-                        </span>
-                      ))}
-                </td>
-                <td
-                  className="jp-mlops-num"
-                  data-column="server-errors"
-                  data-count={v.serverErrors}
-                  data-bad={v.serverErrors > 0}
-                >
-                  {v.requests ? formatShare(v.serverErrors / v.requests) : '–'}
-                </td>
-                <td
-                  className="jp-mlops-num"
-                  data-column="client-errors"
-                  data-count={v.clientErrors}
-                >
-                  {v.requests ? formatShare(v.clientErrors / v.requests) : '–'}
-                </td>
-                <td className="jp-mlops-num" data-column="p50">
-                  {formatMs(v.latency?.p50_ms)}
-                </td>
-                <td className="jp-mlops-num" data-column="p99">
-                  {formatMs(v.latency?.p99_ms)}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+                {variantLabel(v.variant)}
+                {v.served && (
+                  <span className="jp-mlops-table-stage">{v.served.ref}</span>
+                )}
+              </th>
+              <td className="jp-mlops-num" data-column="version">
+                {v.served ? `v${v.served.version}` : '–'}
+              </td>
+              <td className="jp-mlops-num" data-column="statuses">
+                {v.byStatus.length === 0
+                  ? '0'
+                  : v.byStatus.map(([status, n]) => (
+                      <span
+                        key={status}
+                        className="jp-mlops-dp-status"
+                        data-status={status}
+                      >
+                        {status}: {n}
+                      </span>
+                    ))}
+              </td>
+              <td
+                className="jp-mlops-num"
+                data-column="server-errors"
+                data-count={v.serverErrors}
+                data-bad={v.serverErrors > 0}
+              >
+                {v.requests ? formatShare(v.serverErrors / v.requests) : '–'}
+              </td>
+              <td
+                className="jp-mlops-num"
+                data-column="client-errors"
+                data-count={v.clientErrors}
+              >
+                {v.requests ? formatShare(v.clientErrors / v.requests) : '–'}
+              </td>
+              <td className="jp-mlops-num" data-column="p50">
+                {formatMs(v.latency?.p50_ms)}
+              </td>
+              <td className="jp-mlops-num" data-column="p99">
+                {formatMs(v.latency?.p99_ms)}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </WideTable>
       <p className="jp-mlops-meta">
         The error rate counts the server&apos;s errors (5xx); the client&apos;s
         (4xx: a bad body, an unknown entity) are shown apart. Latency quantiles

@@ -1,6 +1,7 @@
 import * as React from 'react';
 
 import { byMetric, formatAge, formatNumber } from '../format';
+import { WideTable } from '../widetable';
 import { IConfusionMatrix, ISliceMetrics } from './types';
 import { IVersionRow } from './versions';
 
@@ -19,83 +20,80 @@ export function MetricsTable(props: {
   const metrics = [...new Set(rows.flatMap(e => Object.keys(e.metrics)))];
   metrics.sort(byMetric);
   return (
-    <div className="jp-mlops-table-scroll">
-      <table
-        className="jp-mlops-table jp-mlops-eval-table"
-        data-testid="mlops-eval-metrics"
-      >
-        <thead>
-          <tr>
-            <th>Version</th>
-            <th>Dataset</th>
-            {metrics.map(metric => (
-              <th key={metric} className="jp-mlops-num" data-metric={metric}>
-                {metric}
-              </th>
-            ))}
-          </tr>
-        </thead>
-        <tbody>
-          {rows.map(row => {
-            const id = row.evaluationId;
-            const gates = row.gates.length
-              ? `Measured by gate decision ${row.gates.join(', ')}`
-              : '';
-            return (
-              <tr
-                key={row.key}
-                className={
-                  id === null ? 'jp-mlops-eval-row-gate' : 'jp-mlops-clickable'
-                }
-                data-testid={
-                  id === null ? 'mlops-eval-gate-row' : 'mlops-eval-row'
-                }
-                data-evaluation={id ?? undefined}
-                data-version={row.version}
-                data-dataset={`${row.dataset}@${row.datasetVersion}`}
-                data-gates={row.gates.join(' ') || undefined}
-                aria-selected={id !== null && id === props.selected}
-                tabIndex={id === null ? undefined : 0}
-                title={
-                  id === null
-                    ? `${gates} (no evaluation stored on this data)`
-                    : [gates, "Show this evaluation's curves and slices"]
-                        .filter(Boolean)
-                        .join(' · ')
-                }
-                onClick={id === null ? undefined : () => props.onSelect(id)}
-                onKeyDown={
-                  id === null
-                    ? undefined
-                    : event => {
-                        if (event.key === 'Enter' || event.key === ' ') {
-                          event.preventDefault();
-                          props.onSelect(id);
-                        }
+    <WideTable
+      columns={metrics.length + 2}
+      label="Metrics by version and dataset"
+      first="4.5em"
+      className="jp-mlops-eval-table"
+      testid="mlops-eval-metrics"
+    >
+      <thead>
+        <tr>
+          <th>Version</th>
+          <th>Dataset</th>
+          {metrics.map(metric => (
+            <th key={metric} className="jp-mlops-num" data-metric={metric}>
+              {metric}
+            </th>
+          ))}
+        </tr>
+      </thead>
+      <tbody>
+        {rows.map(row => {
+          const id = row.evaluationId;
+          const gates = row.gates.length
+            ? `Measured by gate decision ${row.gates.join(', ')}`
+            : '';
+          return (
+            <tr
+              key={row.key}
+              className={
+                id === null ? 'jp-mlops-eval-row-gate' : 'jp-mlops-clickable'
+              }
+              data-testid={
+                id === null ? 'mlops-eval-gate-row' : 'mlops-eval-row'
+              }
+              data-evaluation={id ?? undefined}
+              data-version={row.version}
+              data-dataset={`${row.dataset}@${row.datasetVersion}`}
+              data-gates={row.gates.join(' ') || undefined}
+              aria-selected={id !== null && id === props.selected}
+              tabIndex={id === null ? undefined : 0}
+              title={
+                id === null
+                  ? `${gates} (no evaluation stored on this data)`
+                  : [gates, "Show this evaluation's curves and slices"]
+                      .filter(Boolean)
+                      .join(' · ')
+              }
+              onClick={id === null ? undefined : () => props.onSelect(id)}
+              onKeyDown={
+                id === null
+                  ? undefined
+                  : event => {
+                      if (event.key === 'Enter' || event.key === ' ') {
+                        event.preventDefault();
+                        props.onSelect(id);
                       }
-                }
-              >
-                <td>v{row.version}</td>
-                <td>
-                  <code>
-                    {row.dataset}@{row.datasetVersion}
-                  </code>
+                    }
+              }
+            >
+              <td>v{row.version}</td>
+              <td>
+                <code>
+                  {row.dataset}@{row.datasetVersion}
+                </code>
+              </td>
+              {metrics.map(metric => (
+                <td key={metric} className="jp-mlops-num" data-metric={metric}>
+                  {formatNumber(row.metrics[metric])}
                 </td>
-                {metrics.map(metric => (
-                  <td
-                    key={metric}
-                    className="jp-mlops-num"
-                    data-metric={metric}
-                  >
-                    {formatNumber(row.metrics[metric])}
-                  </td>
-                ))}
-              </tr>
-            );
-          })}
-        </tbody>
-      </table>
-    </div>
+              ))}
+            </tr>
+          );
+        })}
+      </tbody>
+    </WideTable>
   );
 }
 
@@ -158,44 +156,45 @@ export function SliceTable(props: { slices: ISliceMetrics[] }): JSX.Element {
   const metrics = [...new Set(slices.flatMap(s => Object.keys(s.metrics)))];
   metrics.sort(byMetric);
   return (
-    <div className="jp-mlops-table-scroll">
-      <table
-        className="jp-mlops-table jp-mlops-eval-table"
-        data-testid="mlops-eval-slices"
-      >
-        <thead>
-          <tr>
-            <th>Slice</th>
-            <th className="jp-mlops-num">Rows</th>
+    <WideTable
+      columns={metrics.length + 2}
+      label="Metrics by slice"
+      first="8em"
+      className="jp-mlops-eval-table"
+      testid="mlops-eval-slices"
+    >
+      <thead>
+        <tr>
+          <th>Slice</th>
+          <th className="jp-mlops-num">Rows</th>
+          {metrics.map(metric => (
+            <th key={metric} className="jp-mlops-num">
+              {metric}
+            </th>
+          ))}
+        </tr>
+      </thead>
+      <tbody>
+        {slices.map(slice => (
+          <tr
+            key={`${slice.column}=${String(slice.value)}`}
+            data-testid="mlops-eval-slice"
+            data-slice={`${slice.column}=${String(slice.value)}`}
+          >
+            <td>
+              <span className="jp-mlops-meta">{slice.column}</span>{' '}
+              {String(slice.value)}
+            </td>
+            <td className="jp-mlops-num">{slice.rows}</td>
             {metrics.map(metric => (
-              <th key={metric} className="jp-mlops-num">
-                {metric}
-              </th>
+              <td key={metric} className="jp-mlops-num">
+                {formatNumber(slice.metrics[metric])}
+              </td>
             ))}
           </tr>
-        </thead>
-        <tbody>
-          {slices.map(slice => (
-            <tr
-              key={`${slice.column}=${String(slice.value)}`}
-              data-testid="mlops-eval-slice"
-              data-slice={`${slice.column}=${String(slice.value)}`}
-            >
-              <td>
-                <span className="jp-mlops-meta">{slice.column}</span>{' '}
-                {String(slice.value)}
-              </td>
-              <td className="jp-mlops-num">{slice.rows}</td>
-              {metrics.map(metric => (
-                <td key={metric} className="jp-mlops-num">
-                  {formatNumber(slice.metrics[metric])}
-                </td>
-              ))}
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+        ))}
+      </tbody>
+    </WideTable>
   );
 }
 

@@ -1,7 +1,7 @@
 import * as React from 'react';
 
 import { ActionFeedback, ErrorNotice, plural } from '../components';
-import { formatDateTime, formatShare, formatStarted } from '../format';
+import { formatDateTime, formatShare } from '../format';
 import {
   ConsistencyVerdict,
   IConsistencyExample,
@@ -120,7 +120,7 @@ function Report(props: { report: IConsistencyReport }): JSX.Element {
           <span className="jp-mlops-fv-report-when">
             checked{' '}
             <time dateTime={report.created_at} title={report.created_at}>
-              {formatStarted(report.created_at)}
+              {formatDateTime(report.created_at)}
             </time>
           </span>
         )}
@@ -141,7 +141,7 @@ function Report(props: { report: IConsistencyReport }): JSX.Element {
         {report.since && (
           <>
             <dt>Since</dt>
-            <dd data-fact="since">{formatStarted(report.since)}</dd>
+            <dd data-fact="since">{formatDateTime(report.since)}</dd>
           </>
         )}
         {report.alert && (
@@ -263,7 +263,7 @@ function OlderReports(props: { reports: IConsistencyReport[] }): JSX.Element {
         <li key={report.id ?? i} data-verdict={report.verdict}>
           {report.created_at && (
             <time dateTime={report.created_at}>
-              {formatStarted(report.created_at)}
+              {formatDateTime(report.created_at)}
             </time>
           )}
           <VerdictBadge verdict={report.verdict} testid="mlops-older-verdict" />

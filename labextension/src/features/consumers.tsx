@@ -1,7 +1,7 @@
 import * as React from 'react';
 
 import { plural } from '../components';
-import { formatStarted } from '../format';
+import { formatDateTime } from '../format';
 import { IFeatureConsumer } from '../tokens';
 
 /**
@@ -56,8 +56,47 @@ const CONSUMER_KINDS: Record<string, string> = {
   model: 'Model'
 };
 
+/**
+ * Consumers that use the same features, once each, with that feature set.
+ */
+interface IFeatureSetGroup {
+  features: string[];
+  all: boolean;
+  consumers: IConsumerGroup[];
+}
+
+/**
+ * Group consumers by the set of features they use, so a feature list is
+ * shown once for every consumer using it; the sets using every feature of
+ * the view come first, then the larger sets.
+ */
+export function groupByFeatures(
+  groups: readonly IConsumerGroup[],
+  viewFeatures: readonly string[]
+): IFeatureSetGroup[] {
+  const sets = new Map<string, IFeatureSetGroup>();
+  for (const group of groups) {
+    const features = [...group.features].sort();
+    const key = features.join('\u0000');
+    let set = sets.get(key);
+    if (!set) {
+      const all =
+        viewFeatures.length > 0 &&
+        viewFeatures.every(f => features.includes(f));
+      set = { features, all, consumers: [] };
+      sets.set(key, set);
+    }
+    set.consumers.push(group);
+  }
+  return [...sets.values()].sort(
+    (a, b) =>
+      Number(b.all) - Number(a.all) || b.features.length - a.features.length
+  );
+}
+
 export function Consumers(props: {
   consumers: readonly IFeatureConsumer[];
+  features: readonly string[];
 }): JSX.Element {
   const groups = groupConsumers(props.consumers);
   if (!groups.length) {
@@ -69,40 +108,61 @@ export function Consumers(props: {
     );
   }
   return (
-    <ul className="jp-mlops-consumers" aria-label="Consumers">
-      {groups.map(group => (
-        <li
-          key={`${group.kind}:${group.id}`}
-          data-testid="mlops-consumer"
-          data-consumer={group.id}
+    <div className="jp-mlops-consumer-sets">
+      {groupByFeatures(groups, props.features).map(set => (
+        <section
+          key={set.features.join(',')}
+          className="jp-mlops-consumer-set"
+          data-testid="mlops-consumer-set"
+          aria-label={`Consumers using ${set.features.length} features`}
         >
-          <div className="jp-mlops-consumer-head">
-            <span className="jp-mlops-consumer-kind">
-              {CONSUMER_KINDS[group.kind] ?? group.kind}
+          <div
+            className="jp-mlops-consumer-features"
+            data-testid="mlops-consumer-features"
+          >
+            <span className="jp-mlops-meta">
+              {set.all
+                ? `All ${set.features.length} features`
+                : `${set.features.length} ${plural(set.features.length, 'feature')}:`}
             </span>
-            <code className="jp-mlops-consumer-id">{group.id}</code>
+            {!set.all &&
+              set.features.map(feature => <code key={feature}>{feature}</code>)}
           </div>
-          <div className="jp-mlops-consumer-meta">
-            {group.versions
-              .sort((x, y) => x - y)
-              .map(v => `v${v}`)
-              .join(', ')}
-            <span className="jp-mlops-meta-sep">·</span>
-            {group.features.length} {plural(group.features.length, 'feature')}
-            {group.firstUsed && (
-              <>
-                <span className="jp-mlops-meta-sep">·</span>
-                <span title="First used">{formatStarted(group.firstUsed)}</span>
-              </>
-            )}
-          </div>
-          <div className="jp-mlops-consumer-features">
-            {group.features.map(feature => (
-              <code key={feature}>{feature}</code>
+          <ul className="jp-mlops-consumers" aria-label="Consumers">
+            {set.consumers.map(group => (
+              <ConsumerRow key={`${group.kind}:${group.id}`} group={group} />
             ))}
-          </div>
-        </li>
+          </ul>
+        </section>
       ))}
-    </ul>
+    </div>
+  );
+}
+
+function ConsumerRow(props: { group: IConsumerGroup }): JSX.Element {
+  const { group } = props;
+  return (
+    <li data-testid="mlops-consumer" data-consumer={group.id}>
+      <div className="jp-mlops-consumer-head">
+        <span className="jp-mlops-consumer-kind">
+          {CONSUMER_KINDS[group.kind] ?? group.kind}
+        </span>
+        <code className="jp-mlops-consumer-id">{group.id}</code>
+      </div>
+      <div className="jp-mlops-consumer-meta">
+        {[...group.versions]
+          .sort((x, y) => x - y)
+          .map(v => `v${v}`)
+          .join(', ')}
+        {group.firstUsed && (
+          <>
+            <span className="jp-mlops-meta-sep">·</span>
+            <time dateTime={group.firstUsed} title="First used">
+              {formatDateTime(group.firstUsed)}
+            </time>
+          </>
+        )}
+      </div>
+    </li>
   );
 }

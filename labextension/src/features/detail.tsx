@@ -15,12 +15,13 @@ import {
   formatAge,
   formatNumber,
   formatShare,
-  formatStarted,
+  formatDateTime,
   formatTtl
 } from '../format';
 import { IFeature, IFeatureViewDetail, StatValue } from '../tokens';
 import { Consistency, VerdictBadge } from './consistency';
 import { Consumers, groupConsumers } from './consumers';
+import { Definition } from './definition';
 import { VersionsDiff } from './diff';
 import { Histogram } from './histogram';
 import { FeaturesModel, IFeaturesState } from './model';
@@ -202,16 +203,17 @@ function DetailBody(props: {
             {groupConsumers(detail.consumers).length}
           </span>
         </summary>
-        <Consumers consumers={detail.consumers} />
+        <Consumers
+          consumers={detail.consumers}
+          features={detail.features.map(f => f.name)}
+        />
       </details>
       <details
         className="jp-mlops-fv-section"
         data-testid="mlops-fv-definition"
       >
         <summary>Definition</summary>
-        <pre className="jp-mlops-code">
-          {JSON.stringify(detail.definition, null, 2)}
-        </pre>
+        <Definition detail={detail} />
       </details>
     </>
   );
@@ -482,7 +484,7 @@ function VersionList(props: {
               )}
               {v.created_at && (
                 <time dateTime={v.created_at}>
-                  {formatStarted(v.created_at)}
+                  {formatDateTime(v.created_at)}
                 </time>
               )}
             </button>

@@ -4,6 +4,7 @@ import {
 } from '@jupyterlab/application';
 import { ICommandPalette } from '@jupyterlab/apputils';
 import { INotebookTracker } from '@jupyterlab/notebook';
+import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 
 import { CommandIDs } from '../commands';
 import { insertCodeCellBelow } from '../notebook';
@@ -29,12 +30,13 @@ export const featuresPlugin: JupyterFrontEndPlugin<void> = {
   description: 'Feature store: search, inspect and use feature views.',
   autoStart: true,
   requires: [IMlopsSidebar],
-  optional: [ICommandPalette, INotebookTracker],
+  optional: [ICommandPalette, INotebookTracker, IRenderMimeRegistry],
   activate: (
     app: JupyterFrontEnd,
     sidebar: IMlopsSidebar,
     palette: ICommandPalette | null,
-    notebooks: INotebookTracker | null
+    notebooks: INotebookTracker | null,
+    rendermime: IRenderMimeRegistry | null
   ): void => {
     const model = new FeaturesModel({
       api: new FeaturesApi(app.serviceManager.serverSettings),
@@ -48,7 +50,7 @@ export const featuresPlugin: JupyterFrontEndPlugin<void> = {
         return notebook.title.label;
       }
     });
-    const panel = new FeaturesPanel(model);
+    const panel = new FeaturesPanel(model, rendermime);
     panel.disposed.connect(() => model.dispose());
     sidebar.addView('features', panel, 100);
 
@@ -58,9 +60,14 @@ export const featuresPlugin: JupyterFrontEndPlugin<void> = {
       execute: args => {
         sidebar.showView('features');
         app.shell.activateById(sidebar.id);
-        // Other views link here with the view to show: {name}.
+        // Other views link here with the view to show: {name, version?}.
         if (typeof args.name === 'string') {
-          void model.select(args.name);
+          const version = args.version;
+          void model.select(args.name).then(() => {
+            if (typeof version === 'number' && version > 0) {
+              void model.setVersion(version);
+            }
+          });
         }
       }
     });

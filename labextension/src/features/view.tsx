@@ -1,3 +1,4 @@
+import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import {
   InputGroup,
   refreshIcon,
@@ -9,6 +10,7 @@ import * as React from 'react';
 import { ErrorNotice, Pager, plural } from '../components';
 import { ShownReactWidget } from '../shown';
 import { IFeatureViewSummary } from '../tokens';
+import { RenderMimeContext } from './definition';
 import { Freshness, ViewDetail } from './detail';
 import { FeaturesModel, IFeaturesState } from './model';
 
@@ -19,9 +21,10 @@ import { FeaturesModel, IFeaturesState } from './model';
  * shows it in detail, and Back returns to the list where it was.
  */
 export class FeaturesPanel extends ShownReactWidget {
-  constructor(model: FeaturesModel) {
+  constructor(model: FeaturesModel, rendermime?: IRenderMimeRegistry | null) {
     super();
     this._model = model;
+    this._rendermime = rendermime ?? null;
     this.addClass('jp-mlops-panel');
     this.title.label = 'Features';
   }
@@ -33,19 +36,22 @@ export class FeaturesPanel extends ShownReactWidget {
   protected render(): JSX.Element {
     const model = this._model;
     return (
-      <UseSignal signal={model.stateChanged} initialArgs={model.state}>
-        {(_, state) => (
-          <FeaturesView
-            model={model}
-            state={state ?? model.state}
-            scroller={this.node}
-          />
-        )}
-      </UseSignal>
+      <RenderMimeContext.Provider value={this._rendermime}>
+        <UseSignal signal={model.stateChanged} initialArgs={model.state}>
+          {(_, state) => (
+            <FeaturesView
+              model={model}
+              state={state ?? model.state}
+              scroller={this.node}
+            />
+          )}
+        </UseSignal>
+      </RenderMimeContext.Provider>
     );
   }
 
   private _model: FeaturesModel;
+  private _rendermime: IRenderMimeRegistry | null;
 }
 
 /**
@@ -213,7 +219,8 @@ function Filters(props: {
 
 /**
  * One view: name and latest version, entity, owner, tags and freshness.
- * Its tags and owner filter the list.
+ * A click anywhere on the row opens it, except on its tag and owner chips,
+ * which filter the list.
  */
 function ViewRow(props: {
   view: IFeatureViewSummary;
@@ -227,6 +234,13 @@ function ViewRow(props: {
       className="jp-mlops-fv-row"
       data-testid="mlops-fv-row"
       data-view={view.name}
+      onClick={event => {
+        // Anywhere on the row opens it, but the owner and tag chips filter.
+        const target = event.target as HTMLElement;
+        if (!target.closest('button')) {
+          onOpen(view.name);
+        }
+      }}
     >
       <button
         type="button"
@@ -260,7 +274,10 @@ function ViewRow(props: {
               type="button"
               className="jp-mlops-owner"
               title={`Only views owned by ${view.owner}`}
-              onClick={() => props.onOwner(view.owner ?? '')}
+              onClick={event => {
+                event.stopPropagation();
+                props.onOwner(view.owner ?? '');
+              }}
             >
               @{view.owner}
             </button>
@@ -271,7 +288,10 @@ function ViewRow(props: {
               key={tag}
               className="jp-mlops-tag"
               title={`Only views tagged ${tag}`}
-              onClick={() => props.onTag(tag)}
+              onClick={event => {
+                event.stopPropagation();
+                props.onTag(tag);
+              }}
             >
               {tag}
             </button>

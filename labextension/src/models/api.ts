@@ -3,11 +3,14 @@ import { ServerConnection } from '@jupyterlab/services';
 import { jsonBody, requestAPI } from '../request';
 import { IOpenedNotebook } from '../tokens';
 import {
+  IDatasetVersion,
+  IModelComparison,
   IModelDetail,
   IModelPage,
   IModelQuery,
   IModelsApi,
   IModelVersionDetail,
+  IPredictExample,
   IPredictRequest,
   IPrediction,
   IPromoteRequest,
@@ -70,6 +73,21 @@ export class ModelsApi implements IModelsApi {
       `${modelPath(name)}/predict`,
       jsonBody('POST', request),
       this._settings
+    );
+  }
+
+  example(name: string, version: number): Promise<IPredictExample> {
+    return this._get(`${modelPath(name)}/versions/${version}/example`);
+  }
+
+  compare(name: string, versions: number[]): Promise<IModelComparison> {
+    const params = new URLSearchParams({ versions: versions.join(',') });
+    return this._get(`${modelPath(name)}/compare?${params}`);
+  }
+
+  dataset(name: string, version: number): Promise<IDatasetVersion> {
+    return this._get(
+      `datasets/${encodeURIComponent(name)}/versions/${version}`
     );
   }
 

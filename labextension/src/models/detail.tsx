@@ -1,16 +1,24 @@
 import {
   caretLeftIcon,
+  closeIcon,
   refreshIcon,
   ToolbarButtonComponent
 } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
 import { ErrorNotice, Pager } from '../components';
-import { formatAge, formatStarted } from '../format';
+import { asApiError, MlopsApiError } from '../request';
+import { formatAge, formatDateTime } from '../format';
 import { IModelsState, ModelsModel } from './model';
 import { ActionFeedback, AliasBadges, Flavor, Metrics } from './parts';
+import { VersionComparison } from './compare';
 import { askPromotion } from './promote';
-import { IAliasChange, IModelDetail, IModelVersionSummary } from './types';
+import {
+  IAliasChange,
+  IModelComparison,
+  IModelDetail,
+  IModelVersionSummary
+} from './types';
 
 /**
  * A model: its aliases, its versions (paged) and the history of its
@@ -101,15 +109,88 @@ function VersionList(props: {
 }): JSX.Element {
   const { model, state, detail } = props;
   const promoting = state.pending.has('promote');
+  const [chosen, setChosen] = React.useState<number[]>([]);
+  const [compared, setCompared] = React.useState<IModelComparison | null>(null);
+  const [comparing, setComparing] = React.useState(false);
+  const [compareError, setCompareError] = React.useState<MlopsApiError | null>(
+    null
+  );
+  const toggle = (version: number, on: boolean) =>
+    setChosen(current =>
+      on
+        ? [...current.filter(v => v !== version), version]
+        : current.filter(v => v !== version)
+    );
+  const compare = async () => {
+    setComparing(true);
+    setCompareError(null);
+    try {
+      const versions = [...chosen].sort((a, b) => a - b);
+      const found = await model.compareVersions(detail.name, versions);
+      setCompared(found);
+    } catch (reason) {
+      setCompareError(asApiError(reason));
+    } finally {
+      setComparing(false);
+    }
+  };
   return (
     <section className="jp-mlops-model-section" aria-label="Versions">
       <h4 className="jp-mlops-model-section-title">Versions</h4>
+      {detail.versions.length >= 2 && (
+        <div className="jp-mlops-compare-bar">
+          <span className="jp-mlops-meta" data-testid="mlops-compare-hint">
+            {chosen.length < 2
+              ? 'Tick two or more versions to compare them.'
+              : `${chosen.length} versions ticked`}
+          </span>
+          <button
+            type="button"
+            className="jp-Button jp-mod-small jp-mlops-button"
+            data-testid="mlops-compare"
+            disabled={chosen.length < 2 || comparing}
+            title="Metrics on the same data, parameters, signature and lineage side by side"
+            onClick={() => void compare()}
+          >
+            {comparing ? 'Comparing…' : 'Compare'}
+          </button>
+        </div>
+      )}
+      {compareError && (
+        <ErrorNotice
+          error={compareError}
+          title="The versions could not be compared"
+          testid="mlops-compare-error"
+          onDismiss={() => setCompareError(null)}
+        />
+      )}
+      {compared && (
+        <details
+          className="jp-mlops-fv-section"
+          data-testid="mlops-compare-section"
+          open
+        >
+          <summary>
+            Comparing {compared.versions.map(v => `v${v.version}`).join(', ')}
+            <ToolbarButtonComponent
+              icon={closeIcon}
+              tooltip="Close the comparison"
+              dataset={{ testid: 'mlops-compare-close' }}
+              onClick={() => setCompared(null)}
+            />
+          </summary>
+          <VersionComparison comparison={compared} />
+        </details>
+      )}
       <ul className="jp-mlops-version-list" data-testid="mlops-versions">
         {detail.versions.map(version => (
           <VersionRow
             key={version.version}
             version={version}
             promoting={promoting}
+            selectable={detail.versions.length >= 2}
+            chosen={chosen.includes(version.version)}
+            onChoose={on => toggle(version.version, on)}
             onOpen={() => void model.selectVersion(version.version)}
             onPromote={() =>
               void promoteWithDialog(model, detail, version.version)
@@ -133,6 +214,9 @@ function VersionList(props: {
 function VersionRow(props: {
   version: IModelVersionSummary;
   promoting: boolean;
+  selectable: boolean;
+  chosen: boolean;
+  onChoose: (on: boolean) => void;
   onOpen: () => void;
   onPromote: () => void;
 }): JSX.Element {
@@ -142,7 +226,25 @@ function VersionRow(props: {
       className="jp-mlops-version-row"
       data-testid="mlops-version-row"
       data-version={version.version}
+      onClick={event => {
+        // Anywhere on the row opens the version, but its checkbox and buttons.
+        const target = event.target as HTMLElement;
+        if (!target.closest('button, input, label')) {
+          props.onOpen();
+        }
+      }}
     >
+      {props.selectable && (
+        <input
+          type="checkbox"
+          className="jp-mlops-version-select"
+          data-testid="mlops-version-select"
+          aria-label={`Compare v${version.version}`}
+          title={`Compare v${version.version}`}
+          checked={props.chosen}
+          onChange={event => props.onChoose(event.currentTarget.checked)}
+        />
+      )}
       <button
         type="button"
         className="jp-mlops-version-open"
@@ -158,9 +260,9 @@ function VersionRow(props: {
           <span className="jp-mlops-meta-sep">·</span>
           <time
             dateTime={version.created_at}
-            title={formatStarted(version.created_at)}
+            title={formatAge(version.created_at)}
           >
-            {formatAge(version.created_at)}
+            {formatDateTime(version.created_at)}
           </time>
         </span>
         {Object.keys(version.metrics).length > 0 ? (
@@ -229,9 +331,9 @@ function AliasHistory(props: { history: IAliasChange[] }): JSX.Element {
               <span className="jp-mlops-history-meta">
                 <time
                   dateTime={change.changed_at}
-                  title={formatStarted(change.changed_at)}
+                  title={formatAge(change.changed_at)}
                 >
-                  {formatAge(change.changed_at)}
+                  {formatDateTime(change.changed_at)}
                 </time>
                 <span className="jp-mlops-meta-sep">·</span>
                 <span data-testid="mlops-history-by">{change.changed_by}</span>

@@ -195,6 +195,24 @@ export class ModelsModel implements IDisposable {
   readonly predict: IModelsApi['predict'] = (name, request) =>
     this._api.predict(name, request);
 
+  /**
+   * A real row of a version's training data, as a prediction request.
+   */
+  readonly example: IModelsApi['example'] = (name, version) =>
+    this._api.example(name, version);
+
+  /**
+   * Versions of a model side by side.
+   */
+  readonly compareVersions: IModelsApi['compare'] = (name, versions) =>
+    this._api.compare(name, versions);
+
+  /**
+   * A dataset version (a version's training data) in detail.
+   */
+  readonly dataset: IModelsApi['dataset'] = (name, version) =>
+    this._api.dataset(name, version);
+
   dismiss(): void {
     this._update({ actionError: null, notice: null });
   }

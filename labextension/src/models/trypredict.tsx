@@ -4,7 +4,7 @@ import { ErrorNotice } from '../components';
 import { formatAge, formatNumber, formatValue } from '../format';
 import { asApiError, MlopsApiError } from '../request';
 import { ModelsModel } from './model';
-import { IPrediction, IPredictRequest } from './types';
+import { IPredictExample, IPrediction, IPredictRequest } from './types';
 
 /**
  * What the textarea starts with: no entity keys are guessed.
@@ -49,8 +49,26 @@ export function parseTry(text: string, ref: string): IPredictRequest {
 }
 
 /**
+ * Versions this page has predicted with: the Jupyter server keeps them
+ * loaded, so only the first prediction of each pays for loading it.
+ */
+const warm = new Set<string>();
+
+/**
+ * The request a training row makes, as the textarea shows it.
+ */
+export function exampleText(example: IPredictExample): string {
+  return JSON.stringify(
+    { entity: example.entity, features: example.features },
+    null,
+    2
+  );
+}
+
+/**
  * Try a version on one entity, as a model server would answer: features
- * are read from the online store, or given in the request.
+ * are read from the online store, or given in the request. The request
+ * starts as a real row of the version's training data.
  */
 export function TryPredict(props: {
   model: ModelsModel;
@@ -58,31 +76,70 @@ export function TryPredict(props: {
   version: number;
 }): JSX.Element {
   const { model, name, version } = props;
+  const ref = `${name}/${version}`;
   const [text, setText] = React.useState(INITIAL);
-  const [busy, setBusy] = React.useState(false);
+  const [example, setExample] = React.useState<IPredictExample | null>(null);
+  const [exampleError, setExampleError] = React.useState<string | null>(null);
+  const [started, setStarted] = React.useState<number | null>(null);
+  const [loading, setLoading] = React.useState(false);
+  const [elapsed, setElapsed] = React.useState(0);
   const [answer, setAnswer] = React.useState<IPrediction | null>(null);
   const [error, setError] = React.useState<MlopsApiError | null>(null);
   const mounted = React.useRef(true);
+  const asked = React.useRef(false);
   React.useEffect(
     () => () => {
       mounted.current = false;
     },
     []
   );
+  React.useEffect(() => {
+    if (started === null) {
+      return;
+    }
+    const timer = window.setInterval(
+      () => setElapsed((Date.now() - started) / 1000),
+      250
+    );
+    return () => window.clearInterval(timer);
+  }, [started]);
+
+  const loadExample = async () => {
+    if (asked.current) {
+      return;
+    }
+    asked.current = true;
+    try {
+      const found = await model.example(name, version);
+      if (mounted.current) {
+        setExample(found);
+        setText(current =>
+          current === INITIAL ? exampleText(found) : current
+        );
+      }
+    } catch (reason) {
+      if (mounted.current) {
+        setExampleError(asApiError(reason).message);
+      }
+    }
+  };
 
   const predict = async () => {
     setError(null);
     setAnswer(null);
     let request: IPredictRequest;
     try {
-      request = parseTry(text, `${name}/${version}`);
+      request = parseTry(text, ref);
     } catch (reason) {
       setError(asApiError(reason));
       return;
     }
-    setBusy(true);
+    setLoading(!warm.has(ref));
+    setElapsed(0);
+    setStarted(Date.now());
     try {
       const found = await model.predict(name, request);
+      warm.add(ref);
       if (mounted.current) {
         setAnswer(found);
       }
@@ -92,21 +149,55 @@ export function TryPredict(props: {
       }
     } finally {
       if (mounted.current) {
-        setBusy(false);
+        setStarted(null);
       }
     }
   };
+  const busy = started !== null;
 
   return (
-    <details className="jp-mlops-fv-section" data-testid="mlops-try-predict">
+    <details
+      className="jp-mlops-fv-section"
+      data-testid="mlops-try-predict"
+      onToggle={event => event.currentTarget.open && void loadExample()}
+    >
       <summary>Try a prediction</summary>
       <p className="jp-mlops-meta jp-mlops-try-hint">
         The entity's join keys; features not in the online store go in{' '}
         <code>features</code>. Predicts with v{version} in this workspace.
       </p>
+      {example && (
+        <p
+          className="jp-mlops-meta jp-mlops-try-source"
+          data-testid="mlops-try-source"
+        >
+          Prefilled with row {example.row + 1} of the training data{' '}
+          <code>{example.dataset}</code>, every input as in that row
+          {example.online.length > 0 &&
+            ` (leave a feature out to read it from ${example.online.join(', ')} in the online store)`}
+          .{' '}
+          <button
+            type="button"
+            className="jp-mlops-link"
+            data-testid="mlops-try-reset"
+            title="Put the training row back in the request"
+            onClick={() => setText(exampleText(example))}
+          >
+            Reset
+          </button>
+        </p>
+      )}
+      {exampleError && (
+        <p
+          className="jp-mlops-meta jp-mlops-try-source"
+          data-testid="mlops-try-no-example"
+        >
+          No training row to start from: {exampleError}
+        </p>
+      )}
       <textarea
         className="jp-mod-styled jp-mlops-try-input"
-        rows={6}
+        rows={8}
         spellCheck={false}
         value={text}
         placeholder={PLACEHOLDER}
@@ -129,9 +220,25 @@ export function TryPredict(props: {
           disabled={busy}
           onClick={() => void predict()}
         >
-          {busy ? 'Predicting…' : 'Predict'}
+          Predict
         </button>
       </div>
+      {busy && (
+        <div
+          className="jp-mlops-try-progress"
+          role="status"
+          data-testid="mlops-try-progress"
+          data-phase={loading ? 'loading' : 'predicting'}
+        >
+          <progress aria-label="Predicting" />
+          <span>
+            {loading
+              ? `Loading v${version} into the Jupyter server: the first prediction loads the model (about 5–10 s); the next ones take milliseconds.`
+              : 'Predicting…'}{' '}
+            <span className="jp-mlops-try-elapsed">{elapsed.toFixed(1)} s</span>
+          </span>
+        </div>
+      )}
       {error && (
         <ErrorNotice
           error={error}

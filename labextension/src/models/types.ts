@@ -243,6 +243,9 @@ export interface IModelsApi {
   promote(name: string, request: IPromoteRequest): Promise<IPromoteResult>;
   openStage(runId: string, stage: string): Promise<IOpenedNotebook>;
   predict(name: string, request: IPredictRequest): Promise<IPrediction>;
+  example(name: string, version: number): Promise<IPredictExample>;
+  compare(name: string, versions: number[]): Promise<IModelComparison>;
+  dataset(name: string, version: number): Promise<IDatasetVersion>;
 }
 
 /**
@@ -261,4 +264,81 @@ export interface ILineageLinks {
    * Open a notebook (path relative to the server root), at `cell` if given.
    */
   openNotebook(path: string, cell: number | null): Promise<void>;
+}
+
+/**
+ * `GET models/{name}/versions/{version}/example`: a real row of the
+ * version's training data, as a prediction request.
+ */
+export interface IPredictExample {
+  dataset: string;
+  /**
+   * 0-based position of the row in the dataset.
+   */
+  row: number;
+  entity: Record<string, unknown>;
+  features: Record<string, unknown>;
+  /**
+   * Feature views whose features the online store serves.
+   */
+  online: string[];
+}
+
+/**
+ * `GET datasets/{name}/versions/{version}`.
+ */
+export interface IDatasetVersion {
+  name: string;
+  version: number;
+  artifact_hash: string;
+  row_count: number;
+  columns: { name: string; dtype: string }[];
+  run_id: string | null;
+  stage: string | null;
+  created_at: string | null;
+}
+
+/**
+ * A row of a comparison: one value per compared version, in their order.
+ */
+export interface IComparedRow {
+  name: string;
+  values: unknown[];
+  differs: boolean;
+}
+
+/**
+ * `GET models/{name}/compare?versions=1,2`: versions side by side. Every
+ * `values` list follows `versions`.
+ */
+export interface IModelComparison {
+  name: string;
+  versions: {
+    version: number;
+    created_at: string;
+    flavor: string;
+    aliases: string[];
+    output: string | null;
+  }[];
+  /**
+   * The dataset versions every compared version was evaluated on (empty:
+   * none shared).
+   */
+  datasets: {
+    dataset: string;
+    dataset_version: number;
+    evaluations: string[];
+    metrics: {
+      name: string;
+      values: (number | null)[];
+      higher_is_better: boolean;
+      /**
+       * Index of the best value; null when all are equal.
+       */
+      best: number | null;
+    }[];
+  }[];
+  parameters: IComparedRow[];
+  signature: IComparedRow[];
+  lineage: IComparedRow[];
 }

@@ -6,10 +6,12 @@ import {
 import * as React from 'react';
 
 import { ErrorNotice } from '../components';
-import { formatAge, formatStarted, formatValue } from '../format';
+import { formatAge, formatDateTime, formatValue } from '../format';
 import { promoteWithDialog } from './detail';
 import { IModelsState, ModelsModel } from './model';
 import { ActionFeedback, AliasBadges, Flavor, Metrics } from './parts';
+import { WideTable, LongValue } from '../widetable';
+import { TrainingData } from './dataset';
 import { TryPredict } from './trypredict';
 import { IModelVersionDetail, ISignature } from './types';
 
@@ -91,11 +93,9 @@ export function VersionDetail(props: {
             <p className="jp-mlops-meta">
               <Flavor flavor={detail.flavor} trusted={detail.trusted} />
               <span className="jp-mlops-meta-sep">·</span>
-              <time
-                dateTime={detail.created_at}
-                title={formatStarted(detail.created_at)}
-              >
-                registered {formatAge(detail.created_at)}
+              <time dateTime={detail.created_at} title={detail.created_at}>
+                registered {formatDateTime(detail.created_at)} (
+                {formatAge(detail.created_at)})
               </time>
               <span className="jp-mlops-meta-sep">·</span>
               <code title={detail.artifact_hash}>
@@ -197,7 +197,7 @@ function Lineage(props: {
         <dt>Training data</dt>
         <dd data-fact="training_dataset">
           {detail.training_dataset ? (
-            <code>{detail.training_dataset}</code>
+            <TrainingData model={model} reference={detail.training_dataset} />
           ) : (
             '–'
           )}
@@ -306,18 +306,26 @@ function Parameters(props: {
       {entries.length === 0 ? (
         <p className="jp-mlops-placeholder">No parameters recorded.</p>
       ) : (
-        <table className="jp-mlops-table" aria-label="Parameters">
+        <WideTable
+          columns={2}
+          label="Parameters"
+          first="45%"
+          column="7em"
+          testid="mlops-parameters-table"
+        >
           <tbody>
             {entries.map(([name, value]) => (
               <tr key={name} data-testid="mlops-parameter" data-name={name}>
-                <th scope="row">{name}</th>
+                <th scope="row" title={name}>
+                  {name}
+                </th>
                 <td>
-                  <code>{formatValue(value)}</code>
+                  <LongValue text={formatValue(value)} />
                 </td>
               </tr>
             ))}
           </tbody>
-        </table>
+        </WideTable>
       )}
     </details>
   );
@@ -345,7 +353,8 @@ function Evaluations(props: { detail: IModelVersionDetail }): JSX.Element {
                 <code>
                   {evaluation.dataset}@{evaluation.dataset_version}
                 </code>{' '}
-                · {evaluation.rows} rows · {formatAge(evaluation.created_at)}
+                · {evaluation.rows} rows ·{' '}
+                {formatDateTime(evaluation.created_at)}
               </span>
               <Metrics metrics={evaluation.metrics} limit={8} />
             </li>

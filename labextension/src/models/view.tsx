@@ -7,7 +7,7 @@ import {
 import * as React from 'react';
 
 import { ErrorNotice, Pager, plural } from '../components';
-import { formatAge, formatNumber } from '../format';
+import { formatAge, formatDateTime, formatNumber } from '../format';
 import { ShownReactWidget } from '../shown';
 import { ModelDetail } from './detail';
 import { IModelsState, ModelsModel } from './model';
@@ -197,8 +197,11 @@ function ModelRow(props: {
           {summary.updated_at && (
             <>
               <span className="jp-mlops-meta-sep">·</span>
-              <time dateTime={summary.updated_at}>
-                {formatAge(summary.updated_at)}
+              <time
+                dateTime={summary.updated_at}
+                title={formatAge(summary.updated_at)}
+              >
+                {formatDateTime(summary.updated_at)}
               </time>
             </>
           )}
