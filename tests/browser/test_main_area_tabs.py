@@ -142,6 +142,7 @@ def box(locator: Locator) -> dict[str, float]:
     return found
 
 
+@pytest.mark.parametrize("theme", [None, "JupyterLab Dark"])
 def test_details_open_as_tabs_once_each_and_are_restored(
     start_lab: LabFactory,
     serve: Any,
@@ -150,9 +151,11 @@ def test_details_open_as_tabs_once_each_and_are_restored(
     tmp_path: Path,
     screenshots_dir: Path,
     console_errors: list[str],
+    theme: str | None,
 ) -> None:
+    suffix = "-dark" if theme else ""
     root = copy_demo(demo, tmp_path / "demo")
-    server = start_lab(root, init=False)
+    server = start_lab(root, init=False, theme=theme)
     runs = api(server, "runs?limit=50")["runs"]
     first = next(r for r in runs if r["pipeline"] == "churn")
     second = run(server, {"pipeline": "churn"})
@@ -177,7 +180,7 @@ def test_details_open_as_tabs_once_each_and_are_restored(
         page, panel.get_by_test_id("mlops-version-open-tab"), label, "mlops-version-tab"
     )
     expect(body.get_by_test_id("mlops-version-name")).to_contain_text(f"v{version}")
-    page.screenshot(path=screenshots_dir / "tab-model-version.png")
+    page.screenshot(path=screenshots_dir / f"tab-model-version{suffix}.png")
     opened["version"] = label
 
     # An evaluation (curves, confusion, slices) and the drift report.
@@ -193,13 +196,13 @@ def test_details_open_as_tabs_once_each_and_are_restored(
     )
     expect(body.locator(".jp-mlops-chart").first).to_be_visible()
     expect(body.get_by_test_id("mlops-tab-error")).to_have_count(0)
-    page.screenshot(path=screenshots_dir / "tab-evaluation.png")
+    page.screenshot(path=screenshots_dir / f"tab-evaluation{suffix}.png")
     opened["evaluation"] = label
 
     label = f"drift: {drift['current'].rsplit('@', 1)[0]}"
     body = open_twice(page, view.get_by_test_id("mlops-drift-open-tab"), label, "mlops-drift-tab")
     expect(body.get_by_test_id("mlops-drift")).to_have_attribute("data-report", drift["id"])
-    page.screenshot(path=screenshots_dir / "tab-drift.png")
+    page.screenshot(path=screenshots_dir / f"tab-drift{suffix}.png")
     opened["drift"] = label
 
     # A run, and two runs compared.
@@ -220,7 +223,7 @@ def test_details_open_as_tabs_once_each_and_are_restored(
         page, panel.get_by_test_id("mlops-compare-open-tab"), label, "mlops-compare-tab"
     )
     expect(body.get_by_test_id("mlops-compare-parameters")).to_be_visible()
-    page.screenshot(path=screenshots_dir / "tab-run-comparison.png")
+    page.screenshot(path=screenshots_dir / f"tab-run-comparison{suffix}.png")
     opened["comparison"] = label
 
     # A handoff report.
@@ -233,7 +236,7 @@ def test_details_open_as_tabs_once_each_and_are_restored(
     expect(body.get_by_test_id("mlops-handoff-detail")).to_have_attribute(
         "data-handoff-id", handoff["id"]
     )
-    page.screenshot(path=screenshots_dir / "tab-handoff.png")
+    page.screenshot(path=screenshots_dir / f"tab-handoff{suffix}.png")
     opened["handoff"] = label
 
     # A deployment's dashboard.
@@ -246,7 +249,7 @@ def test_details_open_as_tabs_once_each_and_are_restored(
         page, panel.get_by_test_id("mlops-deployment-open-tab"), label, "mlops-deployment-tab"
     )
     expect(body.get_by_test_id("mlops-deployment-ref")).to_have_text(deployment["ref"])
-    page.screenshot(path=screenshots_dir / "tab-deployment.png")
+    page.screenshot(path=screenshots_dir / f"tab-deployment{suffix}.png")
     opened["deployment"] = label
 
     # Reload: every tab comes back, loading its own data (the sidebar not shown).
@@ -280,7 +283,7 @@ def test_details_open_as_tabs_once_each_and_are_restored(
     expect(page.locator('[data-testid="mlops-run-tab"]:visible')).to_have_attribute(
         "data-run-id", second["id"]
     )
-    page.screenshot(path=screenshots_dir / "tabs-restored.png")
+    page.screenshot(path=screenshots_dir / f"tabs-restored{suffix}.png")
 
 
 @pytest.mark.parametrize("theme", [None, "JupyterLab Dark"])
@@ -330,4 +333,4 @@ def test_every_view_fits_the_default_sidebar_width(
     panel.get_by_test_id("mlops-drift-open-tab").click()
     expect(page.locator('#jp-main-dock-panel [data-testid="mlops-drift-tab"]')).to_be_visible()
     expect(page.locator('[data-testid="mlops-drift-tab"] .jp-mlops-chart').first).to_be_visible()
-    page.screenshot(path=screenshots_dir / f"tab-drift{suffix}.png")
+    page.screenshot(path=screenshots_dir / f"tab-drift-theme-switched{suffix}.png")

@@ -8,6 +8,7 @@ import { ICommandPalette, IThemeManager } from '@jupyterlab/apputils';
 import { CommandIDs } from '../commands';
 import { addDetailTabs, stringArg } from '../detailTabs';
 import { IMlopsSidebar } from '../sidebar';
+import { deploymentsIcon } from '../viewIcons';
 import { DeploymentsApi } from './api';
 import { DeploymentsModel } from './model';
 import { createDeploymentTab } from './tab';
@@ -50,6 +51,7 @@ export const deploymentsPlugin: JupyterFrontEndPlugin<void> = {
       namespace: 'mlops-lab-deployment',
       command: CommandIDs.openDeployment,
       label: 'Open Deployment',
+      icon: deploymentsIcon,
       caption: "Open a deployment's dashboard in a main-area tab",
       key: args => stringArg(args, 'id'),
       create: (_, id) => createDeploymentTab(options, id)

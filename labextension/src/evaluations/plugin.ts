@@ -8,6 +8,7 @@ import { ICommandPalette, IThemeManager } from '@jupyterlab/apputils';
 import { CommandIDs } from '../commands';
 import { addDetailTabs, stringArg } from '../detailTabs';
 import { IMlopsSidebar } from '../sidebar';
+import { evaluationsIcon } from '../viewIcons';
 import { EvaluationsApi } from './api';
 import { EvaluationsModel } from './model';
 import { createDriftTab, createEvaluationTab } from './tab';
@@ -51,6 +52,7 @@ export const evaluationsPlugin: JupyterFrontEndPlugin<void> = {
       namespace: 'mlops-lab-evaluation',
       command: CommandIDs.openEvaluation,
       label: 'Open Evaluation',
+      icon: evaluationsIcon,
       caption: 'Open an evaluation (curves, confusion, slices) in a tab',
       key: args => stringArg(args, 'id'),
       create: (_, id) => createEvaluationTab(api, id, themes?.themeChanged)
@@ -61,6 +63,7 @@ export const evaluationsPlugin: JupyterFrontEndPlugin<void> = {
       namespace: 'mlops-lab-drift',
       command: CommandIDs.openDrift,
       label: 'Open Drift Report',
+      icon: evaluationsIcon,
       caption: 'Open a drift report in a main-area tab',
       key: args => stringArg(args, 'id'),
       create: (_, id) => createDriftTab(api, id, themes?.themeChanged)

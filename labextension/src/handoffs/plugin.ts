@@ -19,6 +19,7 @@ import { openNotebookAt, savedNotebookPath } from '../notebook';
 import { asApiError } from '../request';
 import { addDetailTabs, stringArg } from '../detailTabs';
 import { IMlopsSidebar } from '../sidebar';
+import { handoffsIcon } from '../viewIcons';
 import { HandoffsApi } from './api';
 import { HandoffsModel } from './model';
 import { createHandoffTab } from './tab';
@@ -113,6 +114,7 @@ export const handoffsPlugin: JupyterFrontEndPlugin<void> = {
       namespace: 'mlops-lab-handoff',
       command: CommandIDs.openHandoff,
       label: 'Open Handoff',
+      icon: handoffsIcon,
       caption: 'Open a handoff report in a main-area tab',
       key: args => stringArg(args, 'id'),
       create: (_, id) => createHandoffTab(options, id, rendermime)

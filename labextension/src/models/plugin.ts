@@ -9,6 +9,7 @@ import { IDocumentManager } from '@jupyterlab/docmanager';
 import { CommandIDs } from '../commands';
 import { addDetailTabs, numberArg, stringArg } from '../detailTabs';
 import { openNotebookAt } from '../notebook';
+import { modelsIcon } from '../viewIcons';
 import { IMlopsSidebar } from '../sidebar';
 import { ModelsApi } from './api';
 import { ModelsModel } from './model';
@@ -74,6 +75,7 @@ export const modelsPlugin: JupyterFrontEndPlugin<void> = {
       namespace: 'mlops-lab-model-version',
       command: CommandIDs.openModelVersion,
       label: 'Open Model Version',
+      icon: modelsIcon,
       caption: 'Open a model version (lineage, signature, try it) in a tab',
       key: args => {
         const name = stringArg(args, 'name');

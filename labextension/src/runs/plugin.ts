@@ -54,6 +54,7 @@ export const runsPlugin: JupyterFrontEndPlugin<void> = {
       namespace: 'mlops-lab-run',
       command: CommandIDs.openRun,
       label: 'Open Run',
+      icon: runIcon,
       caption: 'Open a run, with its stage graph, in a main-area tab',
       key: args => stringArg(args, 'runId'),
       create: (_, runId) => createRunTab(model, api, runId)
@@ -65,6 +66,7 @@ export const runsPlugin: JupyterFrontEndPlugin<void> = {
       namespace: 'mlops-lab-run-comparison',
       command: CommandIDs.openRunComparison,
       label: 'Open Run Comparison',
+      icon: runIcon,
       caption: 'Open the comparison of two runs in a main-area tab',
       key: args => {
         const [a, b] = [stringArg(args, 'a'), stringArg(args, 'b')];
