@@ -326,6 +326,7 @@ def test_every_view_fits_the_default_sidebar_width(
         expect(panel.locator(".jp-mlops-sidebar-heading")).to_have_text(view)
         expect(panel.locator(f'.jp-mlops-view[data-view="{view.lower()}"]')).to_be_visible()
         if view == "Evaluations":
+            expect(panel.get_by_test_id("mlops-drift")).to_be_visible()
             clip = {"x": 0, "y": 0, "width": sidebar["x"] + sidebar["width"] + 40, "height": 800}
             page.screenshot(path=screenshots_dir / f"sidebar-icon-tabs{suffix}.png", clip=clip)
     # The drift report as a tab, in this theme.
