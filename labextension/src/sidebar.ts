@@ -1,5 +1,7 @@
 import { Token } from '@lumino/coreutils';
-import { TabPanel, Widget } from '@lumino/widgets';
+import { BoxLayout, TabPanel, Widget } from '@lumino/widgets';
+
+import { VIEW_TABS } from './viewIcons';
 
 /**
  * Ids of the sidebar's views. Overview sections link to the view of the
@@ -45,9 +47,12 @@ export const IMlopsSidebar = new Token<IMlopsSidebar>(
 );
 
 /**
- * The MLOps sidebar: one tab per view (Overview, Runs, ...).
+ * The MLOps sidebar: one icon tab per view (Overview, Runs, ...), with a
+ * tooltip, so every view's tab fits the sidebar's default width; the
+ * current view's name shows as a small heading under the tabs.
  *
- * A view is any widget; its `title.label` and `title.icon` make its tab.
+ * A view is any widget; its `title.label` names it (read by screen readers
+ * and shown in the heading) and `VIEW_TABS` gives its icon and tooltip.
  * Views are ordered by rank, so each domain adds its own without knowing
  * the others.
  */
@@ -56,17 +61,26 @@ export class MlopsSidebar extends TabPanel implements IMlopsSidebar {
     super({ tabPlacement: 'top', tabsMovable: false });
     this.addClass('jp-mlops-sidebar');
     this.tabBar.addClass('jp-mlops-tabs');
+    this._heading.addClass('jp-mlops-sidebar-heading');
+    this._heading.node.setAttribute('aria-hidden', 'true');
+    (this.layout as BoxLayout).insertWidget(1, this._heading);
+    this.currentChanged.connect(this._showHeading, this);
   }
 
   addView(view: ViewId, widget: Widget, rank: number): void {
     widget.addClass('jp-mlops-view');
     widget.id = widget.id || `mlops-lab-view-${view}`;
     widget.node.dataset.view = view;
+    const tab = VIEW_TABS[view];
+    widget.title.icon = widget.title.icon || tab.icon;
+    widget.title.caption = widget.title.caption || tab.caption;
+    widget.title.dataset = { ...widget.title.dataset, view };
     this._views.set(view, { widget, rank });
     const index = [...this._views.values()]
       .map(v => v.rank)
       .filter(r => r <= rank).length;
     this.insertWidget(index - 1, widget);
+    this._showHeading();
   }
 
   hasView(view: ViewId): boolean {
@@ -83,5 +97,10 @@ export class MlopsSidebar extends TabPanel implements IMlopsSidebar {
     }
   }
 
+  private _showHeading(): void {
+    this._heading.node.textContent = this.currentWidget?.title.label ?? '';
+  }
+
+  private _heading = new Widget();
   private _views = new Map<ViewId, { widget: Widget; rank: number }>();
 }

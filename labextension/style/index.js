@@ -1,5 +1,6 @@
 import './base.css';
 import './sidebar.css';
+import './tabs.css';
 import './runs.css';
 import './runs-graph.css';
 import './features.css';

@@ -6,6 +6,7 @@ import {
 import * as React from 'react';
 
 import { ErrorNotice } from '../components';
+import { OpenInTab } from '../openInTab';
 import { WideTable } from '../widetable';
 import { formatAge, formatShare, formatStarted } from '../format';
 import { DeploymentsModel, IDeploymentsState } from './model';
@@ -64,6 +65,13 @@ export function DeploymentDetail(props: {
           dataset={{ testid: 'mlops-deployment-refresh' }}
           onClick={() => void model.refresh()}
         />
+        {model.openTab && detail && (
+          <OpenInTab
+            testid="mlops-deployment-open-tab"
+            compact
+            onClick={() => model.openTab?.(detail.id)}
+          />
+        )}
       </div>
       {state.detailError && (
         <ErrorNotice

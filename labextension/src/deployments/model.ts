@@ -62,7 +62,14 @@ export class DeploymentsModel implements IDisposable {
   constructor(options: DeploymentsModel.IOptions) {
     this._api = options.api;
     this._interval = options.interval ?? POLL_INTERVAL;
+    this.openTab = options.openTab;
   }
+
+  /**
+   * Open a deployment's dashboard in a main-area tab, if this model's view
+   * can.
+   */
+  readonly openTab?: (id: string) => void;
 
   get state(): IDeploymentsState {
     return this._state;
@@ -302,5 +309,9 @@ export namespace DeploymentsModel {
      * Ms between reloads while polling; defaults to `POLL_INTERVAL`.
      */
     interval?: number;
+    /**
+     * Open a deployment in a main-area tab (absent inside that tab).
+     */
+    openTab?: (id: string) => void;
   }
 }

@@ -1,13 +1,17 @@
 import {
+  ILayoutRestorer,
   JupyterFrontEnd,
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
 import { ICommandPalette, IThemeManager } from '@jupyterlab/apputils';
 
 import { CommandIDs } from '../commands';
+import { addDetailTabs, stringArg } from '../detailTabs';
 import { IMlopsSidebar } from '../sidebar';
+import { deploymentsIcon } from '../viewIcons';
 import { DeploymentsApi } from './api';
 import { DeploymentsModel } from './model';
+import { createDeploymentTab } from './tab';
 import { DeploymentsPanel } from './view';
 
 /**
@@ -26,15 +30,31 @@ export const deploymentsPlugin: JupyterFrontEndPlugin<void> = {
     'Deployments: model servers, their traffic, canary split and alerts.',
   autoStart: true,
   requires: [IMlopsSidebar],
-  optional: [ICommandPalette, IThemeManager],
+  optional: [ICommandPalette, IThemeManager, ILayoutRestorer],
   activate: (
     app: JupyterFrontEnd,
     sidebar: IMlopsSidebar,
     palette: ICommandPalette | null,
-    themes: IThemeManager | null
+    themes: IThemeManager | null,
+    restorer: ILayoutRestorer | null
   ): void => {
-    const model = new DeploymentsModel({
-      api: new DeploymentsApi(app.serviceManager.serverSettings)
+    const options: DeploymentsModel.IOptions = {
+      api: new DeploymentsApi(app.serviceManager.serverSettings),
+      openTab: id =>
+        void app.commands.execute(CommandIDs.openDeployment, { id })
+    };
+    const model = new DeploymentsModel(options);
+    // A deployment's dashboard opens as a main-area tab: {id}.
+    addDetailTabs({
+      app,
+      restorer,
+      namespace: 'mlops-lab-deployment',
+      command: CommandIDs.openDeployment,
+      label: 'Open Deployment',
+      icon: deploymentsIcon,
+      caption: "Open a deployment's dashboard in a main-area tab",
+      key: args => stringArg(args, 'id'),
+      create: (_, id) => createDeploymentTab(options, id)
     });
     const panel = new DeploymentsPanel(model, themes?.themeChanged);
     panel.disposed.connect(() => model.dispose());

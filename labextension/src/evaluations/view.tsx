@@ -9,13 +9,15 @@ import * as React from 'react';
 
 import { ActionFeedback, ErrorNotice } from '../components';
 import { ShownReactWidget } from '../shown';
-import { EvaluationCharts, MetricOverVersions } from './charts';
+import { MetricOverVersions } from './charts';
 import { Alerts } from './alerts';
 import { AbTests, Comparisons } from './decisions';
 import { DriftReport } from './drift';
 import { EvaluationsModel, IEvaluationsState, IRemote } from './model';
 import { ThemeStamp } from './plot';
-import { ConfusionMatrix, MetricsTable, SliceTable, When } from './tables';
+import { MetricsTable } from './tables';
+import { EvaluationBody } from './evaluation';
+import { OpenInTab } from '../openInTab';
 import { askReason } from './reason';
 import { DecisionAction, IAbTest, IAlert, IEvaluationDetail } from './types';
 import { versionRows } from './versions';
@@ -28,10 +30,12 @@ import { versionRows } from './versions';
 export class EvaluationsPanel extends ShownReactWidget {
   constructor(
     model: EvaluationsModel,
-    themeChanged?: ISignal<unknown, unknown> | null
+    themeChanged?: ISignal<unknown, unknown> | null,
+    tabs?: IEvaluationTabs
   ) {
     super();
     this._model = model;
+    this._tabs = tabs;
     this.addClass('jp-mlops-panel');
     this.title.label = 'Evaluations';
     themeChanged?.connect(this._onTheme, this);
@@ -47,7 +51,11 @@ export class EvaluationsPanel extends ShownReactWidget {
       <ThemeStamp.Provider value={this._stamp}>
         <UseSignal signal={model.stateChanged} initialArgs={model.state}>
           {(_, state) => (
-            <EvaluationsView model={model} state={state ?? model.state} />
+            <EvaluationsView
+              model={model}
+              state={state ?? model.state}
+              tabs={this._tabs}
+            />
           )}
         </UseSignal>
       </ThemeStamp.Provider>
@@ -60,14 +68,24 @@ export class EvaluationsPanel extends ShownReactWidget {
   }
 
   private _model: EvaluationsModel;
+  private _tabs?: IEvaluationTabs;
   private _stamp = 0;
+}
+
+/**
+ * Open an evaluation or a drift report in a main-area tab.
+ */
+export interface IEvaluationTabs {
+  openEvaluation(id: string): void;
+  openDrift(id: string): void;
 }
 
 function EvaluationsView(props: {
   model: EvaluationsModel;
   state: IEvaluationsState;
+  tabs?: IEvaluationTabs;
 }): JSX.Element {
-  const { model, state } = props;
+  const { model, state, tabs } = props;
   return (
     <div
       className="jp-mlops-body jp-mlops-evaluations"
@@ -84,7 +102,7 @@ function EvaluationsView(props: {
       </div>
       <Problem remote={state.models} title="The models could not be loaded" />
       {state.models.error?.extensionMissing ? null : (
-        <Sections model={model} state={state} />
+        <Sections model={model} state={state} tabs={tabs} />
       )}
     </div>
   );
@@ -97,8 +115,9 @@ function EvaluationsView(props: {
 function Sections(props: {
   model: EvaluationsModel;
   state: IEvaluationsState;
+  tabs?: IEvaluationTabs;
 }): JSX.Element {
-  const { model, state } = props;
+  const { model, state, tabs } = props;
   const models = state.models.value ?? [];
   const evaluations = state.evaluations.value ?? [];
   const rows = versionRows(evaluations, state.comparisons.value ?? []);
@@ -158,7 +177,12 @@ function Sections(props: {
           )}
         </Section>
       )}
-      {state.evaluationId && <EvaluationSection remote={state.evaluation} />}
+      {state.evaluationId && (
+        <EvaluationSection
+          remote={state.evaluation}
+          onOpenTab={tabs && (id => tabs.openEvaluation(id))}
+        />
+      )}
       {state.model && (
         <Section
           title="Gate decisions"
@@ -194,6 +218,14 @@ function Sections(props: {
         />
         {state.driftReports.value?.length === 0 && (
           <p className="jp-mlops-placeholder">No drift check has run yet.</p>
+        )}
+        {state.drift.value && tabs && (
+          <OpenInTab
+            testid="mlops-drift-open-tab"
+            onClick={() =>
+              state.drift.value && tabs.openDrift(state.drift.value.id)
+            }
+          />
         )}
         {state.drift.value && (
           <DriftReport
@@ -292,8 +324,9 @@ async function closeAbTest(
  */
 function EvaluationSection(props: {
   remote: IRemote<IEvaluationDetail>;
+  onOpenTab?: (id: string) => void;
 }): JSX.Element {
-  const { remote } = props;
+  const { remote, onOpenTab } = props;
   const evaluation = remote.value;
   const title = evaluation
     ? `v${evaluation.version} on ${evaluation.dataset}@${evaluation.dataset_version}`
@@ -305,32 +338,15 @@ function EvaluationSection(props: {
         <p className="jp-mlops-placeholder">Loading…</p>
       )}
       {evaluation && (
-        <div
-          className="jp-mlops-eval-detail"
-          data-evaluation={evaluation.id}
-          data-task={evaluation.task}
-          aria-busy={remote.loading}
-        >
-          <p className="jp-mlops-meta">
-            {evaluation.task} of <code>{evaluation.label}</code> ·{' '}
-            {evaluation.rows} rows · <When iso={evaluation.created_at} />
-          </p>
-          <EvaluationCharts evaluation={evaluation} />
-          {evaluation.confusion_matrix && (
-            <>
-              <h4 className="jp-mlops-eval-subtitle">Confusion matrix</h4>
-              <ConfusionMatrix matrix={evaluation.confusion_matrix} />
-            </>
+        <>
+          {onOpenTab && (
+            <OpenInTab
+              testid="mlops-eval-open-tab"
+              onClick={() => onOpenTab(evaluation.id)}
+            />
           )}
-          {evaluation.slice_metrics.length > 0 && (
-            <>
-              <h4 className="jp-mlops-eval-subtitle">
-                By {evaluation.slices.join(', ') || 'slice'}
-              </h4>
-              <SliceTable slices={evaluation.slice_metrics} />
-            </>
-          )}
-        </div>
+          <EvaluationBody evaluation={evaluation} busy={remote.loading} />
+        </>
       )}
     </Section>
   );

@@ -10,6 +10,7 @@ import * as React from 'react';
 
 import { ActionFeedback as SharedFeedback, ErrorNotice } from '../components';
 import { formatAge, formatStarted } from '../format';
+import { OpenInTab } from '../openInTab';
 import { Contract, Report } from './contract';
 import { Counts, Findings, MetricsComparison, StatusBadge } from './findings';
 import { failedCleanRun, HandoffsModel, IHandoffsState } from './model';
@@ -48,6 +49,13 @@ export function HandoffDetail(props: {
           dataset={{ testid: 'mlops-handoff-refresh' }}
           onClick={() => void model.refresh()}
         />
+        {model.openTab && detail && (
+          <OpenInTab
+            testid="mlops-handoff-open-tab"
+            compact
+            onClick={() => model.openTab?.(detail.id)}
+          />
+        )}
       </div>
       {state.detailError && (
         <ErrorNotice

@@ -119,6 +119,13 @@ export class HandoffsModel implements IDisposable {
     this._links = options.links;
   }
 
+  /**
+   * Open a handoff in a main-area tab, if this model's view can.
+   */
+  get openTab(): ((id: string) => void) | undefined {
+    return this._links.openTab;
+  }
+
   get state(): IHandoffsState {
     return this._state;
   }

@@ -1,4 +1,5 @@
 import {
+  ILayoutRestorer,
   JupyterFrontEnd,
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
@@ -16,9 +17,12 @@ import { checkIcon } from '@jupyterlab/ui-components';
 import { CommandIDs } from '../commands';
 import { openNotebookAt, savedNotebookPath } from '../notebook';
 import { asApiError } from '../request';
+import { addDetailTabs, stringArg } from '../detailTabs';
 import { IMlopsSidebar } from '../sidebar';
+import { handoffsIcon } from '../viewIcons';
 import { HandoffsApi } from './api';
 import { HandoffsModel } from './model';
+import { createHandoffTab } from './tab';
 import { CheckHandoffButton, openNotebookCell } from './toolbar';
 import { HandoffsPanel } from './view';
 
@@ -37,17 +41,23 @@ export const handoffsPlugin: JupyterFrontEndPlugin<void> = {
     'Handoffs: check that a notebook is ready to become a pipeline stage.',
   autoStart: true,
   requires: [IMlopsSidebar, IDocumentManager],
-  optional: [ICommandPalette, INotebookTracker, IRenderMimeRegistry],
+  optional: [
+    ICommandPalette,
+    INotebookTracker,
+    IRenderMimeRegistry,
+    ILayoutRestorer
+  ],
   activate: (
     app: JupyterFrontEnd,
     sidebar: IMlopsSidebar,
     docManager: IDocumentManager,
     palette: ICommandPalette | null,
     notebooks: INotebookTracker | null,
-    rendermime: IRenderMimeRegistry | null
+    rendermime: IRenderMimeRegistry | null,
+    restorer: ILayoutRestorer | null
   ): void => {
     const { commands } = app;
-    const model = new HandoffsModel({
+    const options: HandoffsModel.IOptions = {
       api: new HandoffsApi(app.serviceManager.serverSettings),
       links: {
         openNotebook: (path, cell, executed) =>
@@ -92,8 +102,22 @@ export const handoffsPlugin: JupyterFrontEndPlugin<void> = {
         },
         reloadNotebook: async path => {
           await docManager.findWidget(path)?.context.revert();
-        }
+        },
+        openTab: id => void commands.execute(CommandIDs.openHandoff, { id })
       }
+    };
+    const model = new HandoffsModel(options);
+    // A handoff report opens as a main-area tab: {id}.
+    addDetailTabs({
+      app,
+      restorer,
+      namespace: 'mlops-lab-handoff',
+      command: CommandIDs.openHandoff,
+      label: 'Open Handoff',
+      icon: handoffsIcon,
+      caption: 'Open a handoff report in a main-area tab',
+      key: args => stringArg(args, 'id'),
+      create: (_, id) => createHandoffTab(options, id, rendermime)
     });
     const panel = new HandoffsPanel(model, rendermime);
     panel.disposed.connect(() => model.dispose());

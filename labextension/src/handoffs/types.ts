@@ -285,4 +285,8 @@ export interface IHandoffLinks {
    * Reload the notebook from disk if it is open.
    */
   reloadNotebook(path: string): Promise<void>;
+  /**
+   * Open a handoff in a main-area tab (absent inside that tab).
+   */
+  openTab?: (id: string) => void;
 }

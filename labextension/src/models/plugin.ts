@@ -1,4 +1,5 @@
 import {
+  ILayoutRestorer,
   JupyterFrontEnd,
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
@@ -6,10 +7,13 @@ import { ICommandPalette } from '@jupyterlab/apputils';
 import { IDocumentManager } from '@jupyterlab/docmanager';
 
 import { CommandIDs } from '../commands';
+import { addDetailTabs, numberArg, stringArg } from '../detailTabs';
 import { openNotebookAt } from '../notebook';
+import { modelsIcon } from '../viewIcons';
 import { IMlopsSidebar } from '../sidebar';
 import { ModelsApi } from './api';
 import { ModelsModel } from './model';
+import { createVersionTab } from './tab';
 import { ModelsPanel } from './view';
 
 /**
@@ -33,15 +37,16 @@ export const modelsPlugin: JupyterFrontEndPlugin<void> = {
   description: 'Model registry: versions, aliases, lineage and promotion.',
   autoStart: true,
   requires: [IMlopsSidebar, IDocumentManager],
-  optional: [ICommandPalette],
+  optional: [ICommandPalette, ILayoutRestorer],
   activate: (
     app: JupyterFrontEnd,
     sidebar: IMlopsSidebar,
     docManager: IDocumentManager,
-    palette: ICommandPalette | null
+    palette: ICommandPalette | null,
+    restorer: ILayoutRestorer | null
   ): void => {
     const { commands } = app;
-    const model = new ModelsModel({
+    const options: ModelsModel.IOptions = {
       api: new ModelsApi(app.serviceManager.serverSettings),
       links: {
         // The Features and Runs commands take the item to show as an
@@ -56,8 +61,33 @@ export const modelsPlugin: JupyterFrontEndPlugin<void> = {
         showRun: (runId, pipeline) => {
           void commands.execute(CommandIDs.showRuns, { runId, pipeline });
         },
-        openNotebook: (path, cell) => openNotebookAt(docManager, path, cell)
+        openNotebook: (path, cell) => openNotebookAt(docManager, path, cell),
+        openVersionTab: (name, version) => {
+          void commands.execute(CommandIDs.openModelVersion, { name, version });
+        }
       }
+    };
+    const model = new ModelsModel(options);
+    // A model version opens as a main-area tab: {name, version}.
+    addDetailTabs({
+      app,
+      restorer,
+      namespace: 'mlops-lab-model-version',
+      command: CommandIDs.openModelVersion,
+      label: 'Open Model Version',
+      icon: modelsIcon,
+      caption: 'Open a model version (lineage, signature, try it) in a tab',
+      key: args => {
+        const name = stringArg(args, 'name');
+        const version = numberArg(args, 'version');
+        return name && version !== null ? `${name}@${version}` : null;
+      },
+      create: args =>
+        createVersionTab(
+          options,
+          stringArg(args, 'name') ?? '',
+          numberArg(args, 'version') ?? 0
+        )
     });
     const panel = new ModelsPanel(model);
     panel.disposed.connect(() => model.dispose());

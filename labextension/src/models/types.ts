@@ -264,6 +264,10 @@ export interface ILineageLinks {
    * Open a notebook (path relative to the server root), at `cell` if given.
    */
   openNotebook(path: string, cell: number | null): Promise<void>;
+  /**
+   * Open a version in a main-area tab (absent inside that tab).
+   */
+  openVersionTab?: (name: string, version: number) => void;
 }
 
 /**

@@ -5,6 +5,8 @@ import {
 } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
+import { OpenInTab } from '../openInTab';
+
 import { ErrorNotice } from '../components';
 import { formatAge, formatDateTime, formatValue } from '../format';
 import { promoteWithDialog } from './detail';
@@ -52,6 +54,15 @@ export function VersionDetail(props: {
           dataset={{ testid: 'mlops-version-refresh' }}
           onClick={() => void model.refresh()}
         />
+        {model.links.openVersionTab && detail && (
+          <OpenInTab
+            testid="mlops-version-open-tab"
+            compact
+            onClick={() =>
+              model.links.openVersionTab?.(detail.name, detail.version)
+            }
+          />
+        )}
       </div>
       {state.versionError && (
         <ErrorNotice

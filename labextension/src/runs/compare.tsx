@@ -2,6 +2,7 @@ import { closeIcon, ToolbarButtonComponent } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
 import { ErrorNotice } from '../components';
+import { OpenInTab } from '../openInTab';
 import {
   formatDelta,
   formatMetric,
@@ -17,9 +18,10 @@ import { ComparisonState } from './model';
  */
 export function ComparisonView(props: {
   comparison: ComparisonState;
-  onClose: () => void;
+  onClose?: () => void;
+  onOpenTab?: (a: string, b: string) => void;
 }): JSX.Element | null {
-  const { comparison, onClose } = props;
+  const { comparison, onClose, onOpenTab } = props;
   if (comparison.phase === 'none') {
     return null;
   }
@@ -32,11 +34,20 @@ export function ComparisonView(props: {
     >
       <div className="jp-mlops-compare-header">
         <span className="jp-mlops-compare-title">Compare</span>
-        <ToolbarButtonComponent
-          icon={closeIcon}
-          tooltip="Clear the selection"
-          onClick={onClose}
-        />
+        {onOpenTab && (
+          <OpenInTab
+            testid="mlops-compare-open-tab"
+            tooltip="Open this comparison in a main-area tab"
+            onClick={() => onOpenTab(comparison.a, comparison.b)}
+          />
+        )}
+        {onClose && (
+          <ToolbarButtonComponent
+            icon={closeIcon}
+            tooltip="Clear the selection"
+            onClick={onClose}
+          />
+        )}
       </div>
       <dl className="jp-mlops-compare-runs">
         <dt>A</dt>

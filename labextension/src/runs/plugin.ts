@@ -3,17 +3,13 @@ import {
   JupyterFrontEnd,
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
-import {
-  ICommandPalette,
-  MainAreaWidget,
-  showErrorMessage,
-  WidgetTracker
-} from '@jupyterlab/apputils';
+import { ICommandPalette, showErrorMessage } from '@jupyterlab/apputils';
 import { IDocumentManager } from '@jupyterlab/docmanager';
 import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
 import { runIcon } from '@jupyterlab/ui-components';
 
 import { CommandIDs } from '../commands';
+import { addDetailTabs, stringArg } from '../detailTabs';
 import { mlopsIcon } from '../icons';
 import {
   openNotebookAt,
@@ -24,7 +20,8 @@ import { asApiError } from '../request';
 import { IMlopsSidebar } from '../sidebar';
 import { RunsApi } from './api';
 import { RunsModel } from './model';
-import { createRunWidget, RunTab } from './tab';
+import { createRunTab } from './tab';
+import { comparisonKey, createComparisonTab } from './compareTab';
 import { RunsPanel } from './view';
 
 /**
@@ -51,38 +48,42 @@ export const runsPlugin: JupyterFrontEndPlugin<void> = {
       openNotebook: (path, cell) => openNotebookAt(docManager, path, cell)
     });
     // Runs opened as main-area tabs: one per run, restored with the layout.
-    const tabs = new WidgetTracker<MainAreaWidget<RunTab>>({
-      namespace: 'mlops-lab-run'
-    });
-    restorer?.restore(tabs, {
+    addDetailTabs({
+      app,
+      restorer,
+      namespace: 'mlops-lab-run',
       command: CommandIDs.openRun,
-      args: widget => ({ runId: widget.content.runId }),
-      name: widget => widget.content.runId
-    });
-    app.commands.addCommand(CommandIDs.openRun, {
-      label: args =>
-        typeof args.runId === 'string' ? `Open Run ${args.runId}` : 'Open Run',
+      label: 'Open Run',
+      icon: runIcon,
       caption: 'Open a run, with its stage graph, in a main-area tab',
-      execute: args => {
-        const runId = typeof args.runId === 'string' ? args.runId : '';
-        if (!runId) {
-          return;
-        }
-        const open = tabs.find(widget => widget.content.runId === runId);
-        if (open) {
-          app.shell.activateById(open.id);
-          return open;
-        }
-        const widget = createRunWidget(model, api, runId);
-        void tabs.add(widget);
-        app.shell.add(widget, 'main');
-        app.shell.activateById(widget.id);
-        return widget;
-      }
+      key: args => stringArg(args, 'runId'),
+      create: (_, runId) => createRunTab(model, api, runId)
+    });
+    // Two runs compared, as a main-area tab: {a, b}.
+    addDetailTabs({
+      app,
+      restorer,
+      namespace: 'mlops-lab-run-comparison',
+      command: CommandIDs.openRunComparison,
+      label: 'Open Run Comparison',
+      icon: runIcon,
+      caption: 'Open the comparison of two runs in a main-area tab',
+      key: args => {
+        const [a, b] = [stringArg(args, 'a'), stringArg(args, 'b')];
+        return a && b ? comparisonKey(a, b) : null;
+      },
+      create: args =>
+        createComparisonTab(
+          api,
+          stringArg(args, 'a') ?? '',
+          stringArg(args, 'b') ?? ''
+        )
     });
     const panel = new RunsPanel(
       model,
-      runId => void app.commands.execute(CommandIDs.openRun, { runId })
+      runId => void app.commands.execute(CommandIDs.openRun, { runId }),
+      (a, b) =>
+        void app.commands.execute(CommandIDs.openRunComparison, { a, b })
     );
     panel.disposed.connect(() => model.dispose());
     sidebar.addView('runs', panel, 500);

@@ -1,4 +1,3 @@
-import { MainAreaWidget } from '@jupyterlab/apputils';
 import { ReactWidget } from '@jupyterlab/ui-components';
 import { ISignal, Signal } from '@lumino/signaling';
 import * as React from 'react';
@@ -8,7 +7,6 @@ import { asApiError, MlopsApiError } from '../request';
 import { IRun, IRunsApi } from '../tokens';
 import { RunDetails, runTitle } from './details';
 import { POLL_INTERVAL, RunsModel } from './model';
-import { mlopsIcon } from '../icons';
 import { StatusIcon } from './status';
 
 /**
@@ -173,27 +171,24 @@ export function runTabLabel(run: IRun | null, runId: string): string {
 }
 
 /**
- * A run tab in its main-area frame, its title following the run.
+ * A run tab's content, its title following the run (the main-area frame
+ * mirrors it).
  */
-export function createRunWidget(
+export function createRunTab(
   runs: RunsModel,
   api: Pick<IRunsApi, 'getRun'>,
   runId: string
-): MainAreaWidget<RunTab> {
+): RunTab {
   const tabModel = new RunTabModel(runId, api);
   const content = new RunTab(runs, tabModel);
-  const widget = new MainAreaWidget({ content });
-  widget.id = `mlops-lab-run-${runId}`;
-  widget.title.icon = mlopsIcon;
-  widget.title.closable = true;
   const retitle = (state: IRunTabState) => {
-    widget.title.label = runTabLabel(state.run, runId);
-    widget.title.caption = state.run
+    content.title.label = runTabLabel(state.run, runId);
+    content.title.caption = state.run
       ? `Run ${runId} of ${runTitle(state.run)}: ${state.run.status}`
       : `Run ${runId}`;
   };
   retitle(tabModel.state);
   tabModel.changed.connect((_, state) => retitle(state));
   void tabModel.load();
-  return widget;
+  return content;
 }

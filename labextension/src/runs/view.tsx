@@ -27,12 +27,18 @@ import { StatusIcon } from './status';
  */
 export class RunsPanel extends ShownReactWidget {
   /**
-   * `openRun` opens a run in a main-area tab.
+   * `openRun` opens a run in a main-area tab, `openComparison` the
+   * comparison of two runs.
    */
-  constructor(model: RunsModel, openRun?: (runId: string) => void) {
+  constructor(
+    model: RunsModel,
+    openRun?: (runId: string) => void,
+    openComparison?: (a: string, b: string) => void
+  ) {
     super();
     this._model = model;
     this._openRun = openRun;
+    this._openComparison = openComparison;
     this.addClass('jp-mlops-panel');
     this.title.label = 'Runs';
   }
@@ -62,6 +68,7 @@ export class RunsPanel extends ShownReactWidget {
             state={state ?? model.state}
             launching={this._launching}
             onOpenTab={this._openRun}
+            onOpenComparison={this._openComparison}
             onLaunchingChange={launching => this._setLaunching(launching)}
           />
         )}
@@ -77,6 +84,7 @@ export class RunsPanel extends ShownReactWidget {
   private _launching = false;
   private _model: RunsModel;
   private _openRun: ((runId: string) => void) | undefined;
+  private _openComparison: ((a: string, b: string) => void) | undefined;
 }
 
 /**
@@ -88,6 +96,7 @@ function RunsView(props: {
   launching: boolean;
   onLaunchingChange: (launching: boolean) => void;
   onOpenTab?: (runId: string) => void;
+  onOpenComparison?: (a: string, b: string) => void;
 }): JSX.Element {
   const { model, state, launching, onOpenTab } = props;
   const setLaunching = props.onLaunchingChange;
@@ -145,6 +154,7 @@ function RunsView(props: {
       <ComparisonView
         comparison={state.comparison}
         onClose={() => model.clearSelection()}
+        onOpenTab={props.onOpenComparison}
       />
       {state.error && (
         <ErrorNotice
