@@ -8,6 +8,7 @@ export namespace CommandIDs {
   export const openRun = 'mlops-lab:open-run';
   // Details opened as main-area tabs (see detailTabs.ts).
   export const openModelVersion = 'mlops-lab:open-model-version';
+  export const openModelComparison = 'mlops-lab:open-model-comparison';
   export const openEvaluation = 'mlops-lab:open-evaluation';
   export const openDrift = 'mlops-lab:open-drift';
   export const openRunComparison = 'mlops-lab:open-run-comparison';

@@ -114,6 +114,18 @@ def test_compare_parameters_try_and_links(
     expect(lineage.locator('[data-name="run_id"]')).to_have_attribute("data-differs", "true")
     page.screenshot(path=screenshots_dir / f"models-compare-{theme}.png", clip=CLIP)
 
+    # The same comparison, laid out wide in a main-area tab of its own (one per selection).
+    for _ in range(2):
+        detail.get_by_test_id("mlops-compare-open-tab").click()
+    tab = page.locator("#jp-main-dock-panel .lm-TabBar-tab", has_text="churn v1 ↔ v3")
+    expect(tab).to_have_count(1)
+    wide = page.locator('#jp-main-dock-panel [data-testid="mlops-model-compare-tab"]')
+    expect(wide.get_by_test_id("mlops-tab-title")).to_have_text("churn v1 ↔ v3")
+    expect(
+        wide.get_by_test_id("mlops-compare-metrics").locator('[data-metric="roc_auc"] td')
+    ).to_have_count(2)
+    page.screenshot(path=screenshots_dir / f"models-compare-tab-{theme}.png")
+
     # v1 and v2 share no dataset: said so; their parameters differ.
     shown = compare(detail, 1, 2)
     expect(shown.get_by_test_id("mlops-compare-no-dataset")).to_contain_text(

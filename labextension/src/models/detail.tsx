@@ -7,6 +7,7 @@ import {
 import * as React from 'react';
 
 import { ErrorNotice, Pager } from '../components';
+import { OpenInTab } from '../openInTab';
 import { asApiError, MlopsApiError } from '../request';
 import { formatAge, formatDateTime } from '../format';
 import { IModelsState, ModelsModel } from './model';
@@ -172,6 +173,19 @@ function VersionList(props: {
         >
           <summary>
             Comparing {compared.versions.map(v => `v${v.version}`).join(', ')}
+            {model.links.openComparisonTab && (
+              <OpenInTab
+                compact
+                testid="mlops-compare-open-tab"
+                tooltip="Open the comparison in a tab, laid out wide"
+                onClick={() =>
+                  model.links.openComparisonTab?.(
+                    compared.name,
+                    compared.versions.map(v => v.version)
+                  )
+                }
+              />
+            )}
             <ToolbarButtonComponent
               icon={closeIcon}
               tooltip="Close the comparison"

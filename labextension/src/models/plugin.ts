@@ -13,7 +13,7 @@ import { modelsIcon } from '../viewIcons';
 import { IMlopsSidebar } from '../sidebar';
 import { ModelsApi } from './api';
 import { ModelsModel } from './model';
-import { createVersionTab } from './tab';
+import { createComparisonTab, createVersionTab } from './tab';
 import { ModelsPanel } from './view';
 
 /**
@@ -64,6 +64,12 @@ export const modelsPlugin: JupyterFrontEndPlugin<void> = {
         openNotebook: (path, cell) => openNotebookAt(docManager, path, cell),
         openVersionTab: (name, version) => {
           void commands.execute(CommandIDs.openModelVersion, { name, version });
+        },
+        openComparisonTab: (name, versions) => {
+          void commands.execute(CommandIDs.openModelComparison, {
+            name,
+            versions: versions.join(',')
+          });
         }
       }
     };
@@ -89,6 +95,29 @@ export const modelsPlugin: JupyterFrontEndPlugin<void> = {
           numberArg(args, 'version') ?? 0
         )
     });
+    // Versions side by side as a main-area tab: {name, versions: "1,2"}.
+    addDetailTabs({
+      app,
+      restorer,
+      namespace: 'mlops-lab-model-comparison',
+      command: CommandIDs.openModelComparison,
+      label: 'Compare Model Versions',
+      icon: modelsIcon,
+      caption: 'Open model versions side by side in a tab',
+      key: args => {
+        const name = stringArg(args, 'name');
+        const versions = versionList(stringArg(args, 'versions'));
+        return name && versions.length >= 2
+          ? `${name}@${versions.join(',')}`
+          : null;
+      },
+      create: args =>
+        createComparisonTab(
+          options.api,
+          stringArg(args, 'name') ?? '',
+          versionList(stringArg(args, 'versions'))
+        )
+    });
     const panel = new ModelsPanel(model);
     panel.disposed.connect(() => model.dispose());
     sidebar.addView('models', panel, MODELS_RANK);
@@ -107,3 +136,13 @@ export const modelsPlugin: JupyterFrontEndPlugin<void> = {
     });
   }
 };
+
+/**
+ * "1,2,3" as version numbers (what is not a whole number is left out).
+ */
+function versionList(text: string | null): number[] {
+  return (text ?? '')
+    .split(',')
+    .map(Number)
+    .filter(v => Number.isInteger(v) && v > 0);
+}

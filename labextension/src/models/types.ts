@@ -268,6 +268,10 @@ export interface ILineageLinks {
    * Open a version in a main-area tab (absent inside that tab).
    */
   openVersionTab?: (name: string, version: number) => void;
+  /**
+   * Open a comparison of versions in a main-area tab (absent inside tabs).
+   */
+  openComparisonTab?: (name: string, versions: number[]) => void;
 }
 
 /**
