@@ -12,7 +12,7 @@ SOURCES := pyproject.toml package.json yarn.lock tsconfig.json install.json \
 INSTALLED := $(VENV)/.installed
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: demo demo-loop test lint typecheck pytest install develop chromium redis-server clean
+.PHONY: demo demo-loop test lint typecheck jstest pytest install develop chromium redis-server clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -66,11 +66,17 @@ lint: $(INSTALLED)
 typecheck: $(INSTALLED)
 	$(BIN)/mypy
 
+## jstest: the frontend's unit tests (jest, labextension/test/*.spec.ts) and its type check
+jstest: $(INSTALLED)
+	PATH=$(abspath $(BIN)):$$PATH jlpm install --immutable >/dev/null
+	PATH=$(abspath $(BIN)):$$PATH jlpm typecheck
+	PATH=$(abspath $(BIN)):$$PATH jlpm test
+
 pytest: $(INSTALLED) chromium redis-server
 	$(BIN)/python -m pytest
 
 ## test: create .venv if needed, install test extras and chromium, run lint, types and all tests
-test: lint typecheck pytest
+test: lint typecheck jstest pytest
 
 clean:
 	rm -rf $(VENV) node_modules labextension/lib mlops_lab/labextension tsconfig.tsbuildinfo .pytest_cache .mypy_cache .ruff_cache

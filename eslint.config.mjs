@@ -20,7 +20,10 @@ export default tseslint.config(
     files: ['**/*.ts', '**/*.tsx'],
     languageOptions: {
       globals: { ...globals.browser, ...globals.es2021 },
-      parserOptions: { project: 'tsconfig.json', sourceType: 'module' }
+      parserOptions: {
+        project: ['tsconfig.json', 'tsconfig.test.json'],
+        sourceType: 'module'
+      }
     },
     rules: {
       '@typescript-eslint/naming-convention': [

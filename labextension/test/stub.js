@@ -1,0 +1,2 @@
+// What a stylesheet or SVG import is in unit tests.
+module.exports = '';
