@@ -19,6 +19,7 @@ import { asApiError } from '../request';
 import { IMlopsSidebar } from '../sidebar';
 import { HandoffsApi } from './api';
 import { HandoffsModel } from './model';
+import { confirmStageChange } from './stageDialog';
 import { CheckHandoffButton, openNotebookCell } from './toolbar';
 import { HandoffsPanel } from './view';
 
@@ -68,6 +69,7 @@ export const handoffsPlugin: JupyterFrontEndPlugin<void> = {
           });
           return answer.button.accept;
         },
+        confirmStageChange,
         prepareEdit: async path => {
           const open = docManager.findWidget(path);
           if (!open?.context.model.dirty) {
