@@ -78,9 +78,9 @@ export function sourcePath(copyPath: string, mark: IExecutedMark): string {
 }
 
 /**
- * Make an executed copy a read-only record: its title, a banner saying what
- * it is (with a link to the saved notebook), no editing. It never has a
- * kernel: its factory cannot start one.
+ * Make an executed copy a read-only record: its title and a banner saying
+ * what it is (with a link to the saved notebook). It never has a kernel:
+ * its factory cannot start one.
  */
 function markExecuted(
   panel: NotebookPanel,
@@ -97,14 +97,9 @@ function markExecuted(
   void panel.context.ready.then(() => {
     const model = panel.context.model;
     const mark = executedMark(model);
+    // Its cells are `editable: false` on disk (the server marks them): they
+    // open read-only without a change to the model (it stays clean).
     model.readOnly = true;
-    const lock = () => {
-      for (const cell of panel.content.widgets) {
-        cell.readOnly = true;
-      }
-    };
-    lock();
-    panel.content.model?.cells.changed.connect(lock);
     if (!mark) {
       return;
     }
@@ -122,10 +117,10 @@ function banner(
   node.className = 'jp-mlops-executed-banner';
   node.dataset.testid = 'mlops-executed-banner';
   const text = document.createElement('span');
+  text.title = `${mark.notebook}: stage ${mark.stage} of run ${mark.run_id}`;
   text.textContent =
-    `Executed copy: stage ${mark.stage} of run ${mark.run_id} ` +
-    `(${mark.status}), as papermill ran ${mark.notebook}. ` +
-    'Read-only, no kernel.';
+    `Executed copy, read-only, no kernel: stage ${mark.stage} of run ` +
+    `${mark.run_id} (${mark.status}) of ${mark.notebook}.`;
   const open = document.createElement('button');
   open.className = 'jp-mlops-executed-open';
   open.type = 'button';

@@ -37,8 +37,25 @@ export async function openNotebookAt(
   const active = notebook.activeCell;
   if (active) {
     await notebook.scrollToCell(active, 'center');
+    keepHeaderInView(widget);
   }
   notebook.mode = 'command';
+}
+
+/**
+ * Scrolling a cell into view may also scroll the panel around the
+ * notebook (its toolbar and banner then leave the view): put it back.
+ */
+export function keepHeaderInView(widget: { node: HTMLElement }): void {
+  widget.node.scrollTop = 0;
+  for (const child of Array.from(widget.node.children)) {
+    if (
+      child instanceof HTMLElement &&
+      !child.classList.contains('jp-Notebook')
+    ) {
+      child.scrollTop = 0;
+    }
+  }
 }
 
 /**

@@ -7,3 +7,4 @@ import './models.css';
 import './evaluations.css';
 import './handoffs.css';
 import './deployments.css';
+import './executed.css';

@@ -303,13 +303,17 @@ def open_executed_notebook(
 
 
 def _marked_copy(data: bytes, item: Any) -> bytes:
-    """The executed notebook with ``metadata.mlops_lab.executed`` saying what it records."""
+    """The executed notebook with ``metadata.mlops_lab.executed`` saying what it records,
+    every cell ``editable: false`` and ``deletable: false`` (nbformat's read-only marks)."""
     try:
         document = json.loads(data)
     except ValueError:
         return data
     if not isinstance(document, dict) or not isinstance(document.get("metadata"), dict):
         return data
+    for cell in document.get("cells") or []:  # nbformat's own read-only marks, per cell
+        if isinstance(cell, dict) and isinstance(cell.setdefault("metadata", {}), dict):
+            cell["metadata"].update(editable=False, deletable=False)
     document["metadata"].setdefault("mlops_lab", {})["executed"] = {
         "run_id": item.run_id,
         "stage": item.stage,

@@ -265,18 +265,18 @@ def test_handoffs_list_findings_cells_report_check_again_and_stale(
     expect(detail.get_by_test_id("mlops-handoffs-action-error")).to_have_count(0)
 
     # Fixed on disk, checked again: ready, with a clean run that can run as a stage.
-    # Writing the stage to mlops_lab.yaml is the user's explicit choice (off by default).
+    # Writing the stage to mlops_lab.yaml is the user's explicit choice, in a dialog.
     write_notebook(root / "bad.ipynb", "rows = 3", *FIXED)
     config_before = (root / "mlops_lab.yaml").read_text()
-    choice = detail.get_by_test_id("mlops-handoff-write-pipeline")
-    expect(choice).not_to_be_checked()
-    choice.check()
     detail.get_by_test_id("mlops-handoff-check-again").click()
     expect(detail.get_by_test_id("mlops-handoff-check-again")).to_have_text("Checking…")
     expect(detail.get_by_test_id("mlops-handoff-check-again")).to_be_disabled()
-    expect(detail.get_by_test_id("mlops-handoff-status")).to_have_text(
-        "ready", timeout=CHECK_TIMEOUT
+    dialog = page.locator(".jp-Dialog")
+    expect(dialog.get_by_test_id("mlops-stage-diff")).to_contain_text(
+        "+      - name: bad", timeout=CHECK_TIMEOUT
     )
+    dialog.get_by_role("button", name="Add to mlops_lab.yaml").click()
+    expect(detail.get_by_test_id("mlops-handoff-status")).to_have_text("ready")
     expect(detail.get_by_test_id("mlops-handoff-check-again")).to_have_text("Check again")
     expect(detail.get_by_test_id("mlops-handoffs-notice")).to_contain_text(
         "stage bad of pipeline handoff written to mlops_lab.yaml"

@@ -110,22 +110,16 @@ def mark_handoff(server: LabServer, run_id: str) -> None:
     )
 
 
-# The one error this test lets pass: the widgets manager throws it whenever a kernel-less
-# executed copy opens (issue #15, item 5, fixed on another branch: drop this then).
-KERNELLESS_COPY = "Cannot read properties of null (reading 'kernel')"
-
-
 def watch_console(page: Page) -> list[str]:
     """Every console error and uncaught exception of the page, as it happens."""
     errors: list[str] = []
 
     def on_console(message: ConsoleMessage) -> None:
-        if message.type == "error" and KERNELLESS_COPY not in message.text:
+        if message.type == "error":
             errors.append(message.text)
 
     def on_error(error: Exception) -> None:
-        if KERNELLESS_COPY not in str(error):
-            errors.append(f"uncaught: {error}")
+        errors.append(f"uncaught: {error}")
 
     page.on("console", on_console)
     page.on("pageerror", on_error)
@@ -238,7 +232,10 @@ def test_stage_graph_run_tab_handoff_filter_and_coloured_deltas(
 
     # Clicking a stage opens its executed notebook.
     node(graph, "train").click()
-    expect(current_main_tab(page)).to_contain_text("train.ipynb", timeout=30_000)
+    expect(current_main_tab(page)).to_contain_text(
+        f"train.ipynb (run {second['id']}, executed)", timeout=30_000
+    )
+    expect(page.get_by_test_id("mlops-executed-banner")).to_be_visible()
     expect(page.locator(".jp-NotebookPanel:visible")).to_have_count(1)
     expect(page.locator(".jp-NotebookPanel:visible .jp-Cell")).not_to_have_count(0)
 

@@ -97,6 +97,8 @@ async def test_start_follow_compare_and_open_runs(jp_fetch: Any, jp_root_dir: Pa
         "status": "succeeded",
     }
     assert mark["notebook"].endswith(".ipynb") and not mark["notebook"].startswith("mlops-lab-")
+    cells = json.loads(copy.read_text())["cells"]
+    assert all(c["metadata"]["editable"] is False for c in cells)
 
 
 async def test_a_failed_run_names_the_failing_cell(jp_fetch: Any, jp_root_dir: Path) -> None:
