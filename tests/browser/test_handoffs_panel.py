@@ -249,6 +249,9 @@ def test_handoffs_list_findings_cells_report_check_again_and_stale(
     expect(active).to_contain_text("print(threshold * rows)")
     expect(active).to_be_in_viewport()
     expect(notebook_panel(page).locator(".jp-Cell").nth(2)).to_contain_class("jp-mod-active")
+    # The finding's number is the one JupyterLab's status bar shows ("Cell N/M").
+    shown = hidden.get_by_test_id("mlops-handoff-cell").inner_text()
+    expect(page.locator("#jp-main-statusbar")).to_contain_text(f"Cell {shown.split()[-1]}/")
     # Saved as it is open (its kernel's language info may have changed its metadata), so
     # JupyterLab does not ask about it when it is changed on disk below.
     expect(page.locator(".jp-StatusBar-Widget")).to_contain_text(["Idle"], timeout=60_000)
@@ -391,6 +394,16 @@ def test_check_handoff_from_the_notebook_toolbar_in_the_dark_theme(
     expect(detail.get_by_test_id("mlops-handoff-status")).to_have_text(
         "ready", timeout=CHECK_TIMEOUT
     )
+    # Not a stage of mlops_lab.yaml: asked, with the change shown; Cancel writes nothing.
+    config_before = (root / "mlops_lab.yaml").read_text()
+    dialog = page.locator(".jp-Dialog")
+    expect(dialog.get_by_test_id("mlops-stage-diff")).to_contain_text("+      - name: fresh")
+    dialog.get_by_role("button", name="Cancel").click()
+    expect(dialog).to_have_count(0)
+    expect(detail.get_by_test_id("mlops-handoffs-notice")).to_contain_text(
+        "mlops_lab.yaml was not changed"
+    )
+    assert (root / "mlops_lab.yaml").read_text() == config_before
     expect(page.locator(".jp-mod-current.lm-TabBar-tab")).not_to_contain_class("jp-mod-dirty")
     ready = {h["notebook"]: h for h in api(server, "handoffs")["handoffs"]}["fresh.ipynb"]
     assert ready["status"] == "ready" and ready["contract"]["outputs"] == {"metrics": ["total"]}
