@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -69,3 +70,20 @@ def test_init_demo_keeps_a_foreign_config(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "without the demo's 'churn' pipeline" in result.stderr
     assert not (tmp_path / "notebooks").exists()
+
+
+def test_demo_notebooks_carry_this_kernels_metadata(tmp_path: Path) -> None:
+    """JupyterLab replaces language_info and kernelspec with the kernel's: equal, so the
+    notebooks open clean (not marked unsaved)."""
+    import platform
+
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    from mlops_lab.demo import install_demo
+
+    spec = KernelSpecManager().get_kernel_spec("python3")
+    for path in install_demo(tmp_path):
+        metadata = json.loads(path.read_text())["metadata"]
+        assert metadata["language_info"]["version"] == platform.python_version()
+        assert metadata["language_info"]["codemirror_mode"] == {"name": "ipython", "version": 3}
+        assert metadata["kernelspec"]["display_name"] == spec.display_name

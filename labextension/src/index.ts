@@ -9,6 +9,7 @@ import { refreshIcon } from '@jupyterlab/ui-components';
 import { CommandIDs } from './commands';
 import { deploymentsPlugin } from './deployments/plugin';
 import { evaluationsPlugin } from './evaluations/plugin';
+import { executedNotebooksPlugin } from './executed';
 import { featuresPlugin } from './features/plugin';
 import { handoffsPlugin } from './handoffs/plugin';
 import { mlopsIcon } from './icons';
@@ -69,5 +70,6 @@ export default [
   evaluationsPlugin,
   handoffsPlugin,
   deploymentsPlugin,
-  runsPlugin
+  runsPlugin,
+  executedNotebooksPlugin
 ];

@@ -4,29 +4,23 @@ import { INotebookModel, NotebookPanel } from '@jupyterlab/notebook';
 import { ToolbarButton } from '@jupyterlab/ui-components';
 import { IDisposable } from '@lumino/disposable';
 
+import { EXECUTED_FACTORY } from './executed';
 import { mlopsIcon } from './icons';
 
 /**
- * Open a notebook (path relative to the server root) and, if `cell` is
- * given, make that cell active and scroll it into view.
+ * Open an executed copy of a stage run (path relative to the server root)
+ * and, if `cell` (from 0, in the copy) is given, make that cell active and
+ * scroll it into view.
  *
- * No kernel is started: the notebooks opened from runs are read-only
- * records; the kernel picker is there to start one.
+ * It opens with the executed-notebook factory (executed.ts): read-only,
+ * no kernel, titled `name.ipynb (run r..., executed)` with a banner.
  */
 export async function openNotebookAt(
   docManager: IDocumentManager,
   path: string,
   cell: number | null
 ): Promise<void> {
-  const widget = docManager.openOrReveal(
-    path,
-    undefined,
-    undefined,
-    undefined,
-    {
-      shouldStart: false
-    }
-  );
+  const widget = docManager.openOrReveal(path, EXECUTED_FACTORY);
   if (!widget) {
     throw new Error(`JupyterLab could not open ${path}.`);
   }
@@ -43,8 +37,25 @@ export async function openNotebookAt(
   const active = notebook.activeCell;
   if (active) {
     await notebook.scrollToCell(active, 'center');
+    keepHeaderInView(widget);
   }
   notebook.mode = 'command';
+}
+
+/**
+ * Scrolling a cell into view may also scroll the panel around the
+ * notebook (its toolbar and banner then leave the view): put it back.
+ */
+export function keepHeaderInView(widget: { node: HTMLElement }): void {
+  widget.node.scrollTop = 0;
+  for (const child of Array.from(widget.node.children)) {
+    if (
+      child instanceof HTMLElement &&
+      !child.classList.contains('jp-Notebook')
+    ) {
+      child.scrollTop = 0;
+    }
+  }
 }
 
 /**

@@ -9,3 +9,4 @@ import './evaluations.css';
 import './handoffs.css';
 import './deployments.css';
 import './widetable.css';
+import './executed.css';

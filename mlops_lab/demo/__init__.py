@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import shutil
 from importlib.resources import files
 from pathlib import Path
 
+from mlops_lab.demo.kernel_metadata import with_kernel_metadata
 from mlops_lab.errors import MlopsLabError, WorkspaceConfigError
 from mlops_lab.workspace import CONFIG_FILE, Workspace, init_workspace
 
@@ -64,7 +64,10 @@ def _source_folder() -> Path:
 
 
 def install_demo(root: Path) -> list[Path]:
-    """Copy the demo notebooks into ``root/notebooks`` (keeping edited copies) and return them."""
+    """Copy the demo notebooks into ``root/notebooks`` (keeping edited copies) and return them.
+
+    The copies carry this installation's kernel metadata (:mod:`.kernel_metadata`).
+    """
     source = _source_folder()
     target = root / "notebooks"
     target.mkdir(parents=True, exist_ok=True)
@@ -72,7 +75,8 @@ def install_demo(root: Path) -> list[Path]:
     for name in NOTEBOOKS:
         destination = target / name
         if not destination.exists():
-            shutil.copyfile(source / name, destination)
+            # With this kernel's metadata: JupyterLab opens them clean (not unsaved).
+            destination.write_bytes(with_kernel_metadata((source / name).read_bytes()))
         copied.append(destination)
     return copied
 

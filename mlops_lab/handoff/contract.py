@@ -35,7 +35,7 @@ from mlops_lab.handoff.observed import with_observed_reads
 from mlops_lab.handoff.paths import check_paths
 from mlops_lab.handoff.pipeline_file import write_stage
 from mlops_lab.handoff.report import render_report
-from mlops_lab.handoff.stage_names import check_stage_free
+from mlops_lab.handoff.stage_names import check_stage_free, declared_stage_of
 from mlops_lab.handoff.static import (
     CellCode,
     check_execution_order,
@@ -179,6 +179,10 @@ def check_notebook(
     chosen, kernel_finding = handoff_kernel(document, kernel)  # a bad --kernel: 4xx at once
     raw_cells = cells_of(path)
     info = read_notebook(path)
+    if stage is None:  # already a stage of mlops_lab.yaml: check it as that stage
+        declared = declared_stage_of(workspace, relative, pipeline=pipeline)
+        if declared is not None:
+            pipeline, stage = declared
     pipeline = pipeline or DEFAULT_PIPELINE
     default = re.sub(r"[^A-Za-z0-9_]", "_", path.stem).lstrip("0123456789_")[:64]
     stage = stage or default or "notebook"

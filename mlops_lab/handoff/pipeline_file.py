@@ -19,7 +19,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from mlops_lab.errors import WorkspaceConfigError
 from mlops_lab.workspace import CONFIG_FILE, Workspace, write_config
 
-__all__ = ["write_stage"]
+__all__ = ["proposed_config", "write_stage"]
 
 
 def _yaml() -> YAML:
@@ -91,10 +91,8 @@ def _assign(parent: CommentedMap, key: str, value: Any) -> None:
         parent[key] = value
 
 
-def write_stage(workspace: Workspace, contract: dict[str, Any]) -> None:
-    """Add or update the contract's stage in its pipeline (comments in the file are kept)."""
-    from mlops_lab.pipelines.spec import load_pipeline
-
+def proposed_config(workspace: Workspace, contract: dict[str, Any]) -> tuple[str, str]:
+    """``mlops_lab.yaml`` now and as :func:`write_stage` would leave it (nothing is written)."""
     config = workspace.root / CONFIG_FILE
     before = config.read_text(encoding="utf-8")
     yaml = _yaml()
@@ -126,6 +124,12 @@ def write_stage(workspace: Workspace, contract: dict[str, Any]) -> None:
         _assign(entry, "kernel", contract["kernel"])
     out = io.StringIO()
     yaml.dump(data, out)
-    write_config(
-        workspace.root, out.getvalue(), check=lambda w: load_pipeline(w, contract["pipeline"])
-    )
+    return before, out.getvalue()
+
+
+def write_stage(workspace: Workspace, contract: dict[str, Any]) -> None:
+    """Add or update the contract's stage in its pipeline (comments in the file are kept)."""
+    from mlops_lab.pipelines.spec import load_pipeline
+
+    _, after = proposed_config(workspace, contract)
+    write_config(workspace.root, after, check=lambda w: load_pipeline(w, contract["pipeline"]))

@@ -16,12 +16,12 @@ from typing import Any
 from mlops_lab.errors import StageTakenError
 from mlops_lab.workspace import Workspace
 
-__all__ = ["check_stage_free", "stage_owner", "suggest_stage"]
+__all__ = ["check_stage_free", "declared_stage_of", "same_notebook", "stage_owner", "suggest_stage"]
 
 _MAX = 64
 
 
-def _same(workspace: Workspace, a: str, b: str) -> bool:
+def same_notebook(workspace: Workspace, a: str, b: str) -> bool:
     root = workspace.root.resolve()
     return (root / a).resolve() == (root / b).resolve()
 
@@ -43,10 +43,31 @@ def _bound(workspace: Workspace, pipeline: str) -> dict[str, str]:
     return bound
 
 
+def declared_stage_of(
+    workspace: Workspace, notebook: str, *, pipeline: str | None = None
+) -> tuple[str, str] | None:
+    """(pipeline, stage) of the first stage of ``mlops_lab.yaml`` that runs ``notebook``
+    (only in ``pipeline`` if given), in the file's order; None if no stage runs it.
+
+    A check of a notebook that is already a stage reuses that stage: it never adds a
+    second pipeline or a duplicate stage for it.
+    """
+    for name, spec in workspace.config.pipelines.items():
+        if pipeline is not None and name != pipeline:
+            continue
+        stages: Any = (spec or {}).get("stages") if isinstance(spec, dict) else None
+        for item in stages if isinstance(stages, list) else []:
+            path = item.get("notebook") if isinstance(item, dict) else None
+            named = isinstance(path, str) and isinstance(item.get("name"), str)
+            if named and same_notebook(workspace, str(path), notebook):
+                return str(name), item["name"]
+    return None
+
+
 def stage_owner(workspace: Workspace, pipeline: str, stage: str, notebook: str) -> str | None:
     """The other notebook ``stage`` of ``pipeline`` runs, if it is bound to another one."""
     other = _bound(workspace, pipeline).get(stage)
-    if other is None or _same(workspace, other, notebook):
+    if other is None or same_notebook(workspace, other, notebook):
         return None
     return other
 
@@ -60,7 +81,7 @@ def suggest_stage(workspace: Workspace, pipeline: str, notebook: str) -> str:
 
     def free(candidate: str) -> bool:
         other = bound.get(candidate)
-        return other is None or _same(workspace, other, notebook)
+        return other is None or same_notebook(workspace, other, notebook)
 
     candidate, number = name, 1
     while not free(candidate):

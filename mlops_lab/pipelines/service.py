@@ -268,10 +268,15 @@ def open_executed_notebook(
     workspace: Workspace, run_id: str, stage: str, server_root: Path
 ) -> dict[str, Any]:
     """Write a read-only copy where JupyterLab can open it; return its path, the failing
-    cell's index in that copy (``cell``, to scroll to) and its number in the saved notebook
-    (``notebook_cell``, from 1)."""
+    cell's index in that copy (``cell``, from 0, to scroll to) and its number in the saved
+    notebook (``notebook_cell``, from 1).
+
+    The copy stays in the workspace (``mlops-lab-runs/``, git-ignored, a read-only file):
+    JupyterLab opens files under its server root only. Its metadata ``mlops_lab.executed``
+    (run, stage, source notebook, status) marks it: the frontend opens it read-only, without
+    a kernel, titled ``name.ipynb (run r..., executed)``."""
     item = _stage_record(workspace, run_id, stage)
-    data = executed_notebook(workspace, run_id, stage)
+    data = _marked_copy(executed_notebook(workspace, run_id, stage), item)
     folder = workspace.root / OPEN_FOLDER / run_id
     folder.mkdir(parents=True, exist_ok=True)
     ignore = workspace.root / OPEN_FOLDER / ".gitignore"
@@ -295,6 +300,27 @@ def open_executed_notebook(
         "cell": _failing_cell_of_copy(data) if item.status != "succeeded" else None,
         "notebook_cell": item.error_cell,
     }
+
+
+def _marked_copy(data: bytes, item: Any) -> bytes:
+    """The executed notebook with ``metadata.mlops_lab.executed`` saying what it records,
+    every cell ``editable: false`` and ``deletable: false`` (nbformat's read-only marks)."""
+    try:
+        document = json.loads(data)
+    except ValueError:
+        return data
+    if not isinstance(document, dict) or not isinstance(document.get("metadata"), dict):
+        return data
+    for cell in document.get("cells") or []:  # nbformat's own read-only marks, per cell
+        if isinstance(cell, dict) and isinstance(cell.setdefault("metadata", {}), dict):
+            cell["metadata"].update(editable=False, deletable=False)
+    document["metadata"].setdefault("mlops_lab", {})["executed"] = {
+        "run_id": item.run_id,
+        "stage": item.stage,
+        "notebook": item.notebook,
+        "status": item.status,
+    }
+    return (json.dumps(document, indent=1, ensure_ascii=False) + "\n").encode("utf-8")
 
 
 def _failing_cell_of_copy(data: bytes) -> int | None:

@@ -7,10 +7,17 @@ import tornado.web
 from mlops_lab.handoff import get_handoff, handoff_report, list_handoffs
 from mlops_lab.handoff.add_parameters import add_parameters_cell
 from mlops_lab.handoff.contract import check_in_subprocess
+from mlops_lab.handoff.stage_change import stage_change
 from mlops_lab.server.handlers import BaseHandler, user_name
 from mlops_lab.server.validation import check_path_parts
 
-__all__ = ["HandoffHandler", "HandoffParametersHandler", "HandoffReportHandler", "HandoffsHandler"]
+__all__ = [
+    "HandoffHandler",
+    "HandoffParametersHandler",
+    "HandoffReportHandler",
+    "HandoffStageHandler",
+    "HandoffsHandler",
+]
 
 
 class HandoffsHandler(BaseHandler):
@@ -51,3 +58,17 @@ class HandoffParametersHandler(BaseHandler):
         """Add a parameters cell to a notebook that has none (the fix the check offers)."""
         notebook = check_path_parts(self.body["notebook"], "notebook")
         self.write_json(await self.in_workspace(add_parameters_cell, notebook))
+
+
+class HandoffStageHandler(BaseHandler):
+    @tornado.web.authenticated
+    async def post(self, handoff_id: str) -> None:
+        """Preview the stage a ready handoff adds to mlops_lab.yaml, or write it (``confirm``)."""
+        body = self.body
+        found = await self.in_workspace(
+            stage_change,
+            handoff_id,
+            confirm=bool(body.get("confirm", False)),
+            config_hash=body.get("config_hash"),
+        )
+        self.write_json(found)

@@ -32,6 +32,7 @@ from mlops_lab.server.handoff_handlers import (
     HandoffParametersHandler,
     HandoffReportHandler,
     HandoffsHandler,
+    HandoffStageHandler,
 )
 from mlops_lab.server.models_handlers import (
     DatasetVersionHandler,
@@ -102,6 +103,7 @@ ROUTES: list[tuple[str, type]] = [
     ("/handoffs/parameters", HandoffParametersHandler),  # before {handoff_id}: matched first
     ("/handoffs/{handoff_id}", HandoffHandler),
     ("/handoffs/{handoff_id}/report", HandoffReportHandler),
+    ("/handoffs/{handoff_id}/stage", HandoffStageHandler),
     ("/deployments", DeploymentsHandler),
     ("/deployments/{deployment_id}", DeploymentHandler),
     ("/deployments/{deployment_id}/split", DeploymentSplitHandler),

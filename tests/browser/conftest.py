@@ -278,13 +278,6 @@ def watch_console(page: Page) -> list[str]:
 
 _ERRORS = "_mlops_console_errors"
 
-# The widgets manager throws this whenever a kernel-less executed copy opens (issue #15,
-# item 5, fixed on another branch: drop this marker and its uses then).
-KERNELLESS_COPY = pytest.mark.allow_console_error(
-    re.escape("Cannot read properties of null (reading 'kernel')"),
-    reason="kernel-less executed copy (issue #15 item 5)",
-)
-
 
 def _expected(error: str, node: pytest.Item) -> bool:
     """Whether a marker ``@pytest.mark.allow_console_error(pattern, reason=...)``

@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any
 
 import nbformat
 import pytest
-from conftest import KERNELLESS_COPY
 from nbformat.v4 import new_code_cell, new_notebook
 from playwright.sync_api import Locator, Page, expect
 
@@ -168,7 +167,6 @@ def expect_counts(scope: Locator, counts: dict[str, int]) -> None:
         expect(count).to_have_text(str(counts[result]))
 
 
-@KERNELLESS_COPY
 def test_handoffs_list_findings_cells_report_check_again_and_stale(
     start_lab: LabFactory, page: Page, tmp_path: Path, screenshots_dir: Path
 ) -> None:
@@ -251,6 +249,9 @@ def test_handoffs_list_findings_cells_report_check_again_and_stale(
     expect(active).to_contain_text("print(threshold * rows)")
     expect(active).to_be_in_viewport()
     expect(notebook_panel(page).locator(".jp-Cell").nth(2)).to_contain_class("jp-mod-active")
+    # The finding's number is the one JupyterLab's status bar shows ("Cell N/M").
+    shown = hidden.get_by_test_id("mlops-handoff-cell").inner_text()
+    expect(page.locator("#jp-main-statusbar")).to_contain_text(f"Cell {shown.split()[-1]}/")
     # Saved as it is open (its kernel's language info may have changed its metadata), so
     # JupyterLab does not ask about it when it is changed on disk below.
     expect(page.locator(".jp-StatusBar-Widget")).to_contain_text(["Idle"], timeout=60_000)
@@ -267,18 +268,18 @@ def test_handoffs_list_findings_cells_report_check_again_and_stale(
     expect(detail.get_by_test_id("mlops-handoffs-action-error")).to_have_count(0)
 
     # Fixed on disk, checked again: ready, with a clean run that can run as a stage.
-    # Writing the stage to mlops_lab.yaml is the user's explicit choice (off by default).
+    # Writing the stage to mlops_lab.yaml is the user's explicit choice, in a dialog.
     write_notebook(root / "bad.ipynb", "rows = 3", *FIXED)
     config_before = (root / "mlops_lab.yaml").read_text()
-    choice = detail.get_by_test_id("mlops-handoff-write-pipeline")
-    expect(choice).not_to_be_checked()
-    choice.check()
     detail.get_by_test_id("mlops-handoff-check-again").click()
     expect(detail.get_by_test_id("mlops-handoff-check-again")).to_have_text("Checking…")
     expect(detail.get_by_test_id("mlops-handoff-check-again")).to_be_disabled()
-    expect(detail.get_by_test_id("mlops-handoff-status")).to_have_text(
-        "ready", timeout=CHECK_TIMEOUT
+    dialog = page.locator(".jp-Dialog")
+    expect(dialog.get_by_test_id("mlops-stage-diff")).to_contain_text(
+        "+      - name: bad", timeout=CHECK_TIMEOUT
     )
+    dialog.get_by_role("button", name="Add to mlops_lab.yaml").click()
+    expect(detail.get_by_test_id("mlops-handoff-status")).to_have_text("ready")
     expect(detail.get_by_test_id("mlops-handoff-check-again")).to_have_text("Check again")
     expect(detail.get_by_test_id("mlops-handoffs-notice")).to_contain_text(
         "stage bad of pipeline handoff written to mlops_lab.yaml"
@@ -393,6 +394,16 @@ def test_check_handoff_from_the_notebook_toolbar_in_the_dark_theme(
     expect(detail.get_by_test_id("mlops-handoff-status")).to_have_text(
         "ready", timeout=CHECK_TIMEOUT
     )
+    # Not a stage of mlops_lab.yaml: asked, with the change shown; Cancel writes nothing.
+    config_before = (root / "mlops_lab.yaml").read_text()
+    dialog = page.locator(".jp-Dialog")
+    expect(dialog.get_by_test_id("mlops-stage-diff")).to_contain_text("+      - name: fresh")
+    dialog.get_by_role("button", name="Cancel").click()
+    expect(dialog).to_have_count(0)
+    expect(detail.get_by_test_id("mlops-handoffs-notice")).to_contain_text(
+        "mlops_lab.yaml was not changed"
+    )
+    assert (root / "mlops_lab.yaml").read_text() == config_before
     expect(page.locator(".jp-mod-current.lm-TabBar-tab")).not_to_contain_class("jp-mod-dirty")
     ready = {h["notebook"]: h for h in api(server, "handoffs")["handoffs"]}["fresh.ipynb"]
     assert ready["status"] == "ready" and ready["contract"]["outputs"] == {"metrics": ["total"]}

@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from conftest import KERNELLESS_COPY
 from playwright.sync_api import Locator, Page, expect
 
 if TYPE_CHECKING:  # fixtures' types, from this folder's conftest.py
@@ -149,7 +148,6 @@ def fmt(value: float) -> str:
 @pytest.mark.allow_console_error(
     r"status of 422 \(Unprocessable Entity\)", reason="a bad alias is refused on purpose"
 )
-@KERNELLESS_COPY
 def test_models_versions_lineage_and_promote(
     start_lab: LabFactory,
     page: Page,

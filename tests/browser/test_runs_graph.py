@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from conftest import KERNELLESS_COPY
 from playwright.sync_api import Locator, Page, expect
 
 from tests.notebooks import write_notebook
@@ -168,7 +167,6 @@ def current_main_tab(page: Page) -> Locator:
 
 
 @pytest.mark.parametrize("theme", [None, DARK], ids=["light", "dark"])
-@KERNELLESS_COPY
 def test_stage_graph_run_tab_handoff_filter_and_coloured_deltas(
     start_lab: LabFactory, page: Page, tmp_path: Path, screenshots_dir: Path, theme: str | None
 ) -> None:
@@ -217,7 +215,10 @@ def test_stage_graph_run_tab_handoff_filter_and_coloured_deltas(
 
     # Clicking a stage opens its executed notebook.
     node(graph, "train").click()
-    expect(current_main_tab(page)).to_contain_text("train.ipynb", timeout=30_000)
+    expect(current_main_tab(page)).to_contain_text(
+        f"train.ipynb (run {second['id']}, executed)", timeout=30_000
+    )
+    expect(page.get_by_test_id("mlops-executed-banner")).to_be_visible()
     expect(page.locator(".jp-NotebookPanel:visible")).to_have_count(1)
     expect(page.locator(".jp-NotebookPanel:visible .jp-Cell")).not_to_have_count(0)
 
@@ -288,7 +289,6 @@ def test_stage_graph_run_tab_handoff_filter_and_coloured_deltas(
     expect(restored.get_by_test_id("mlops-graph-node")).to_have_count(5, timeout=30_000)
 
 
-@KERNELLESS_COPY
 def test_failed_and_skipped_stages_in_the_graph_dark(
     start_lab: LabFactory, page: Page, tmp_path: Path, screenshots_dir: Path
 ) -> None:

@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING
 
 import nbformat
 import pytest
-from conftest import KERNELLESS_COPY
 from nbformat.v4 import new_code_cell, new_notebook
 from playwright.sync_api import Locator, Page, expect
 
@@ -212,7 +211,6 @@ def test_run_pipeline_follow_it_and_compare_two_runs(
     expect(runs.get_by_test_id("mlops-run")).to_have_count(3)
 
 
-@KERNELLESS_COPY
 def test_failed_run_shows_the_error_and_opens_the_failing_cell(
     pipelines_lab: Callable[..., LabServer], page: Page, screenshots_dir: Path
 ) -> None:

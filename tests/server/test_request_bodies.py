@@ -267,6 +267,7 @@ SRC = REPO / "labextension" / "src"
 CLIENT_BODIES = [
     ("tokens.ts", "IStartRunRequest", "/runs"),
     ("handoffs/types.ts", "ICheckRequest", "/handoffs"),
+    ("handoffs/types.ts", "IStageChangeRequest", "/handoffs/{handoff_id}/stage"),
     ("models/types.ts", "IPromoteRequest", "/models/{name}/aliases"),
     ("models/types.ts", "IPredictRequest", "/models/{name}/predict"),
     ("deployments/types.ts", "ISplitRequest", "/deployments/{deployment_id}/split"),

@@ -88,6 +88,17 @@ async def test_start_follow_compare_and_open_runs(jp_fetch: Any, jp_root_dir: Pa
     copy = jp_root_dir / opened["path"]
     assert (copy.is_file() and not os.access(copy, os.W_OK)) or os.geteuid() == 0
     assert json.loads(copy.read_text())["metadata"]["papermill"]["parameters"] == {"n": 4}
+    # Marked as what it records: JupyterLab opens it read-only, titled after its notebook.
+    mark = json.loads(copy.read_text())["metadata"]["mlops_lab"]["executed"]
+    assert mark == {
+        "run_id": second["id"],
+        "stage": "make",
+        "notebook": mark["notebook"],
+        "status": "succeeded",
+    }
+    assert mark["notebook"].endswith(".ipynb") and not mark["notebook"].startswith("mlops-lab-")
+    cells = json.loads(copy.read_text())["cells"]
+    assert all(c["metadata"]["editable"] is False for c in cells)
 
 
 async def test_a_failed_run_names_the_failing_cell(jp_fetch: Any, jp_root_dir: Path) -> None:

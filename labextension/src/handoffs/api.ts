@@ -7,7 +7,9 @@ import {
   IAddedParameters,
   ICheckRequest,
   IHandoff,
-  IHandoffsApi
+  IHandoffsApi,
+  IStageChange,
+  IStageChangeRequest
 } from './types';
 
 /**
@@ -33,6 +35,17 @@ export class HandoffsApi implements IHandoffsApi {
 
   check(request: ICheckRequest): Promise<IHandoff> {
     return requestAPI('handoffs', jsonBody('POST', request), this._settings);
+  }
+
+  stageChange(
+    id: string,
+    request: IStageChangeRequest = {}
+  ): Promise<IStageChange> {
+    return requestAPI(
+      `${handoffPath(id)}/stage`,
+      jsonBody('POST', request),
+      this._settings
+    );
   }
 
   addParameters(notebook: string): Promise<IAddedParameters> {

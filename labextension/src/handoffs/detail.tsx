@@ -192,41 +192,12 @@ function Actions(props: {
           Open executed notebook at failing cell
         </button>
       )}
-      <WritePipelineChoice model={model} state={state} />
       {checking && (
         <p className="jp-mlops-handoff-hint" role="status">
           Running the notebook top to bottom in a fresh kernel…
         </p>
       )}
     </div>
-  );
-}
-
-/**
- * The user's explicit choice that a check may add the notebook's stage to
- * mlops_lab.yaml (the server never writes the file otherwise).
- */
-export function WritePipelineChoice(props: {
-  model: HandoffsModel;
-  state: IHandoffsState;
-}): JSX.Element {
-  const { model, state } = props;
-  return (
-    <label
-      className="jp-mlops-handoff-write-pipeline"
-      title={
-        'When a check finds the notebook ready, add (or update) its stage ' +
-        'in mlops_lab.yaml; comments in the file are kept'
-      }
-    >
-      <input
-        type="checkbox"
-        data-testid="mlops-handoff-write-pipeline"
-        checked={state.writePipeline}
-        onChange={event => model.setWritePipeline(event.target.checked)}
-      />{' '}
-      Add the stage to mlops_lab.yaml
-    </label>
   );
 }
 

@@ -8,6 +8,7 @@ import {
   IHandoff,
   IHandoffLinks,
   IHandoffsApi,
+  IStageChange,
   IStageTaken
 } from './types';
 
@@ -47,11 +48,6 @@ export interface IHandoffsState {
    * What the last action did, e.g. "Run r123 started".
    */
   notice: string | null;
-  /**
-   * The user's choice: checks add a ready notebook's stage to
-   * mlops_lab.yaml. Off by default: a check never changes the file unasked.
-   */
-  writePipeline: boolean;
 }
 
 /**
@@ -73,17 +69,27 @@ export function failedCleanRun(
 }
 
 /**
- * What a check did to mlops_lab.yaml, said after it (null: not ready).
+ * What a ready check left in mlops_lab.yaml, said after it (`change`: the
+ * preview or the write of its stage; null: it could not be previewed).
  */
-export function pipelineNotice(handoff: IHandoff): string | null {
-  if (handoff.status !== 'ready') {
-    return null;
-  }
+export function pipelineNotice(
+  handoff: IHandoff,
+  change: IStageChange | null
+): string {
   const where = `stage ${handoff.stage} of pipeline ${handoff.pipeline}`;
-  return handoff.pipeline_written
-    ? `Ready: ${where} written to mlops_lab.yaml`
-    : `Ready; mlops_lab.yaml was not changed (tick "Add the stage to ` +
-        `mlops_lab.yaml" and check again to add ${where})`;
+  if (!change) {
+    return `Ready as ${where}; mlops_lab.yaml was not changed`;
+  }
+  if (change.written) {
+    return `Ready: ${where} written to mlops_lab.yaml`;
+  }
+  if (change.declared) {
+    return change.changed
+      ? `Ready as ${where} of mlops_lab.yaml (its inputs or outputs there ` +
+          'differ from the check; the file was not changed)'
+      : `Ready as ${where} of mlops_lab.yaml (already there, not changed)`;
+  }
+  return `Ready; mlops_lab.yaml was not changed (${where} not added)`;
 }
 
 /**
@@ -162,14 +168,6 @@ export class HandoffsModel implements IDisposable {
       notice: null
     });
     await this._loadDetail();
-  }
-
-  /**
-   * Whether the next checks may write a ready notebook's stage to
-   * mlops_lab.yaml.
-   */
-  setWritePipeline(on: boolean): void {
-    this._update({ writePipeline: on });
   }
 
   /**
@@ -257,8 +255,8 @@ export class HandoffsModel implements IDisposable {
     this._update({ actionError: null, notice: null });
     try {
       const done = await this._api.check({
-        write_pipeline: this._state.writePipeline,
-        ...request
+        ...request,
+        write_pipeline: false // asked below, with the change shown
       });
       ++this._listTicket; // a list loading meanwhile may not have it
       const handoffs = [
@@ -270,13 +268,44 @@ export class HandoffsModel implements IDisposable {
       if (showing()) {
         await this.select(done.id);
       }
-      this._update({ notice: pipelineNotice(done) });
+      if (done.status === 'ready') {
+        this._update({ notice: await this._offerStage(done) });
+      }
       return done;
     } catch (reason) {
       return asApiError(reason);
     } finally {
       this._setIn('checking', notebook, false);
     }
+  }
+
+  /**
+   * After a ready check: a notebook that is already a stage of
+   * mlops_lab.yaml was checked as that stage, nothing to ask; otherwise
+   * show the change its stage makes to the file and write it only if the
+   * user confirms. Returns what was done, to say.
+   */
+  private async _offerStage(done: IHandoff): Promise<string> {
+    let change: IStageChange | null = null;
+    try {
+      change = await this._api.stageChange(done.id);
+      if (!change.declared && change.changed) {
+        if (await this._links.confirmStageChange(change)) {
+          change = await this._api.stageChange(done.id, {
+            confirm: true,
+            config_hash: change.config_hash
+          });
+        }
+      }
+    } catch (reason) {
+      this._update({
+        actionError: {
+          title: 'mlops_lab.yaml was not changed',
+          error: asApiError(reason)
+        }
+      });
+    }
+    return pipelineNotice(done, change);
   }
 
   /**
@@ -483,8 +512,7 @@ export class HandoffsModel implements IDisposable {
     checking: new Set(),
     pending: new Set(),
     actionError: null,
-    notice: null,
-    writePipeline: false
+    notice: null
   };
   private _stateChanged = new Signal<this, IHandoffsState>(this);
 }

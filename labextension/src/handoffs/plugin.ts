@@ -23,6 +23,7 @@ import { handoffsIcon } from '../viewIcons';
 import { HandoffsApi } from './api';
 import { HandoffsModel } from './model';
 import { createHandoffTab } from './tab';
+import { confirmStageChange } from './stageDialog';
 import { CheckHandoffButton, openNotebookCell } from './toolbar';
 import { HandoffsPanel } from './view';
 
@@ -78,6 +79,7 @@ export const handoffsPlugin: JupyterFrontEndPlugin<void> = {
           });
           return answer.button.accept;
         },
+        confirmStageChange,
         prepareEdit: async path => {
           const open = docManager.findWidget(path);
           if (!open?.context.model.dirty) {

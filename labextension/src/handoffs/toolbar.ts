@@ -28,7 +28,8 @@ export async function openNotebookCell(
   }
   const notebook = widget.content;
   if (cell < 0 || cell >= notebook.widgets.length) {
-    throw new Error(`${path} has no cell ${cell} any more.`);
+    // `cell` is the index (from 0); users count cells from 1 ("Cell N/M").
+    throw new Error(`${path} has no cell ${cell + 1} any more.`);
   }
   notebook.deselectAll();
   notebook.activeCellIndex = cell;

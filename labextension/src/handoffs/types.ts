@@ -201,9 +201,56 @@ export interface ICheckRequest {
   repeat?: number;
   /**
    * Add a ready notebook's stage to mlops_lab.yaml; the server leaves the
-   * file alone unless this is true.
+   * file alone unless this is true. The view never sends it: it asks the
+   * user with a preview (`stageChange`) instead.
    */
   write_pipeline?: boolean;
+}
+
+/**
+ * `POST handoffs/{id}/stage`: `{}` previews, `confirm` writes.
+ */
+export interface IStageChangeRequest {
+  /**
+   * Write the change (default false: a preview).
+   */
+  confirm?: boolean;
+  /**
+   * The previewed file's hash: a file changed since is refused (409).
+   */
+  config_hash?: string;
+}
+
+/**
+ * The change a ready handoff's stage makes to mlops_lab.yaml
+ * (`POST handoffs/{id}/stage`): previewed, or written with `confirm`.
+ */
+export interface IStageChange {
+  handoff_id: string;
+  notebook: string;
+  pipeline: string;
+  stage: string;
+  /**
+   * The stage is in mlops_lab.yaml and runs this notebook already.
+   */
+  declared: boolean;
+  /**
+   * The file would change.
+   */
+  changed: boolean;
+  /**
+   * Unified diff of mlops_lab.yaml (empty when unchanged).
+   */
+  diff: string;
+  /**
+   * The lines the file would gain.
+   */
+  added: string;
+  /**
+   * sha256 of the file as previewed: sent back with the confirmation.
+   */
+  config_hash: string;
+  written: boolean;
 }
 
 /**
@@ -245,6 +292,10 @@ export interface IHandoffsApi {
   getReport(id: string): Promise<string>;
   check(request: ICheckRequest): Promise<IHandoff>;
   /**
+   * Preview (no `confirm`) or write the stage of a ready handoff.
+   */
+  stageChange(id: string, request?: IStageChangeRequest): Promise<IStageChange>;
+  /**
    * Add a parameters cell to a notebook that has none.
    */
   addParameters(notebook: string): Promise<IAddedParameters>;
@@ -276,6 +327,11 @@ export interface IHandoffLinks {
    * Ask whether to check the notebook under the suggested stage name.
    */
   chooseStage(taken: IStageTaken): Promise<boolean>;
+  /**
+   * Show the change a ready stage makes to mlops_lab.yaml and ask whether
+   * to write it (false: cancelled, nothing is written).
+   */
+  confirmStageChange(change: IStageChange): Promise<boolean>;
   /**
    * Before the notebook's file is changed on disk: if it is open with
    * unsaved changes, ask to save them (false: the user cancelled).

@@ -9,7 +9,7 @@ import * as React from 'react';
 import { ErrorNotice } from '../components';
 import { formatAge } from '../format';
 import { ShownReactWidget } from '../shown';
-import { Feedback, HandoffDetail, WritePipelineChoice } from './detail';
+import { Feedback, HandoffDetail } from './detail';
 import { Counts, StatusBadge } from './findings';
 import { HandoffsModel, IHandoffsState } from './model';
 import { IHandoff } from './types';
@@ -113,7 +113,6 @@ function HandoffList(props: {
           testid="mlops-handoffs-error"
         />
       )}
-      <WritePipelineChoice model={model} state={state} />
       <Feedback model={model} state={state} />
       {state.loading && !state.loaded && (
         <p className="jp-mlops-placeholder">Loading…</p>
