@@ -20,9 +20,13 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Locator, Page, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Locator, Page, expect, sync_playwright
+
+if TYPE_CHECKING:
+    from deployments_support import ModelServers
 
 CHROMIUM = Path("/usr/bin/chromium")
 ALLOW_SKIP_ENV = "MLOPS_LAB_ALLOW_BROWSER_SKIP"
@@ -288,6 +292,16 @@ def _expected(error: str, node: pytest.Item) -> bool:
 
 
 @pytest.fixture
+def serve(tmp_path: Path) -> Iterator[ModelServers]:
+    """Start model servers (`serve(lab_server)`); each is stopped (SIGTERM) at teardown."""
+    from deployments_support import ModelServers
+
+    servers = ModelServers(tmp_path)
+    yield servers
+    servers.stop_all()
+
+
+@pytest.fixture
 def screenshots_dir() -> Path:
     """Where panel screenshots go: test-results/ (git-ignored), to look at after a run.
 
@@ -307,6 +321,45 @@ def console_errors(page: Page) -> list[str]:
     (the `page` fixture fails the test on any left at its end)."""
     errors: list[str] = getattr(page, _ERRORS)
     return errors
+
+
+PANEL = "#mlops-lab-panel"
+
+
+def open_mlops(
+    page: Page, url: str, *, view: str | None = None, width: int | None = None
+) -> Locator:
+    """Load JupyterLab at `url`, wait until it is restored, open the MLOps sidebar and
+    return it; widen it to `width` px if asked, then show `view` (e.g. "Models") if asked."""
+    page.goto(url)
+    tab = page.locator('.jp-SideBar .lm-TabBar-tab[data-id="mlops-lab-panel"]')
+    expect(tab).to_be_visible(timeout=60_000)
+    # Once restored, JupyterLab focuses the launcher: wait, so it takes no keys typed later.
+    expect(page.locator(".jp-Launcher")).to_be_focused(timeout=60_000)
+    tab.click()
+    panel = page.locator(PANEL)
+    expect(panel).to_be_visible()
+    if width is not None:
+        widen_sidebar(page, width)
+    if view is not None:
+        show_view(panel, view)
+    return panel
+
+
+def widen_sidebar(page: Page, width: int) -> None:
+    """Drag the left split handle so the sidebar is about `width` px wide."""
+    handle = page.locator("#jp-main-split-panel > .lm-SplitPanel-handle:not(.lm-mod-hidden)").first
+    box = handle.bounding_box()
+    assert box is not None
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(width + 33, box["y"] + box["height"] / 2, steps=4)
+    page.mouse.up()
+
+
+def show_view(panel: Locator, view: str) -> None:
+    """Click the sidebar's icon tab of `view` (its name, e.g. "Models")."""
+    panel.locator(f'.jp-mlops-tabs .lm-TabBar-tab[data-view="{view.lower()}"]').click()
 
 
 def switch_theme(page: Page, theme: str) -> None:

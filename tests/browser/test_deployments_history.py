@@ -10,12 +10,11 @@ console error.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from conftest import switch_theme
+from conftest import open_mlops, switch_theme
 from deployments_support import (
     ModelServers,
     api,
@@ -41,25 +40,9 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_demo(tmp_path_factory.mktemp("deployments-history-demo"))
 
 
-@pytest.fixture
-def serve(tmp_path: Path) -> Iterator[ModelServers]:
-    """Start model servers; each is stopped (SIGTERM) at teardown."""
-    servers = ModelServers(tmp_path)
-    yield servers
-    servers.stop_all()
-
-
 def open_deployments(page: Page, lab_url: str) -> Locator:
     """Load JupyterLab, open the MLOps sidebar at its default width, show Deployments."""
-    page.goto(lab_url)
-    tab = page.locator('.jp-SideBar .lm-TabBar-tab[data-id="mlops-lab-panel"]')
-    expect(tab).to_be_visible(timeout=60_000)
-    expect(page.locator(".jp-Launcher")).to_be_focused(timeout=60_000)
-    tab.click()
-    panel = page.locator(PANEL)
-    expect(panel).to_be_visible()
-    panel.locator(".jp-mlops-tabs .lm-TabBar-tab", has_text="Deployments").click()
-    return panel
+    return open_mlops(page, lab_url, view="Deployments")
 
 
 def sidebar_clip(page: Page) -> dict[str, float]:

@@ -9,14 +9,13 @@ HTTP, Debian Chromium.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from conftest import open_mlops
 from deployments_support import (
     RAW,
-    ModelServers,
     api,
     build_demo,
     copy_demo,
@@ -42,32 +41,9 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_demo(tmp_path_factory.mktemp("deployments-demo"))
 
 
-@pytest.fixture
-def serve(tmp_path: Path) -> Iterator[ModelServers]:
-    """Start model servers; each is stopped (SIGTERM) at teardown."""
-    servers = ModelServers(tmp_path)
-    yield servers
-    servers.stop_all()
-
-
 def open_view(page: Page, server: LabServer, view: str) -> Locator:
     """Load JupyterLab, open the MLOps sidebar (made wider) and show one of its views."""
-    page.goto(server.lab_url)
-    tab = page.locator('.jp-SideBar .lm-TabBar-tab[data-id="mlops-lab-panel"]')
-    expect(tab).to_be_visible(timeout=60_000)
-    expect(page.locator(".jp-Launcher")).to_be_focused(timeout=60_000)
-    tab.click()
-    panel = page.locator(PANEL)
-    expect(panel).to_be_visible()
-    handle = page.locator("#jp-main-split-panel > .lm-SplitPanel-handle:not(.lm-mod-hidden)").first
-    box = handle.bounding_box()
-    assert box is not None
-    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-    page.mouse.down()
-    page.mouse.move(SIDEBAR_WIDTH + 33, box["y"] + box["height"] / 2, steps=4)
-    page.mouse.up()
-    panel.locator(".jp-mlops-tabs .lm-TabBar-tab", has_text=view).click()
-    return panel
+    return open_mlops(page, server.lab_url, view=view, width=SIDEBAR_WIDTH)
 
 
 def test_deployment_traffic_split_rollback_stop_and_alerts(

@@ -12,8 +12,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from conftest import open_mlops
 from playwright.sync_api import Locator, Page, expect
-from test_models_panel import PANEL, api, churn_demo
+from test_models_panel import api, churn_demo
 
 if TYPE_CHECKING:  # fixtures' types, from this folder's conftest.py
     from conftest import LabFactory, LabServer
@@ -64,15 +65,7 @@ mlops_lab.evaluate("spend/1", "holdout", label="tenure_days", task="regression")
 
 def open_evaluations(page: Page, server: LabServer) -> Locator:
     """JupyterLab, the MLOps sidebar at its default width, the Evaluations view."""
-    page.goto(server.lab_url)
-    tab = page.locator('.jp-SideBar .lm-TabBar-tab[data-id="mlops-lab-panel"]')
-    expect(tab).to_be_visible(timeout=60_000)
-    expect(page.locator(".jp-Launcher")).to_be_focused(timeout=60_000)
-    tab.click()
-    panel = page.locator(PANEL)
-    expect(panel).to_be_visible()
-    panel.locator(".jp-mlops-tabs .lm-TabBar-tab", has_text="Evaluations").click()
-    view = panel.get_by_test_id("mlops-evaluations")
+    view = open_mlops(page, server.lab_url, view="Evaluations").get_by_test_id("mlops-evaluations")
     expect(view).to_be_visible()
     return view
 

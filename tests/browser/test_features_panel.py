@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import nbformat
 import pytest
-from conftest import switch_theme
+from conftest import open_mlops, switch_theme
 from nbformat.v4 import new_code_cell, new_notebook
 from playwright.sync_api import Locator, Page, Request, expect
 
@@ -103,15 +103,7 @@ def write_analysis_notebook(root: Path) -> None:
 
 
 def open_sidebar(page: Page, server: LabServer) -> Locator:
-    page.goto(server.lab_url)
-    tab = page.locator('.jp-SideBar .lm-TabBar-tab[data-id="mlops-lab-panel"]')
-    expect(tab).to_be_visible(timeout=60_000)
-    # Once restored, JupyterLab focuses the launcher: wait, so it takes no keys typed later.
-    expect(page.locator(".jp-Launcher")).to_be_focused(timeout=60_000)
-    tab.click()
-    panel = page.locator(PANEL)
-    expect(panel).to_be_visible()
-    return panel
+    return open_mlops(page, server.lab_url)
 
 
 def open_features(page: Page, server: LabServer) -> Locator:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import nbformat
 import pytest
+from conftest import show_view, widen_sidebar
 from nbformat.v4 import new_code_cell, new_notebook
 from playwright.sync_api import Locator, Page, expect
 
@@ -142,14 +143,8 @@ def open_view(page: Page, server: LabServer, *, notebook: str | None = None) -> 
     tab.click()
     panel = page.locator(PANEL)
     expect(panel).to_be_visible()
-    handle = page.locator("#jp-main-split-panel > .lm-SplitPanel-handle:not(.lm-mod-hidden)").first
-    box = handle.bounding_box()
-    assert box is not None
-    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-    page.mouse.down()
-    page.mouse.move(SIDEBAR_WIDTH + 33, box["y"] + box["height"] / 2, steps=4)
-    page.mouse.up()
-    panel.locator(".jp-mlops-tabs .lm-TabBar-tab", has_text="Handoffs").click()
+    widen_sidebar(page, SIDEBAR_WIDTH)
+    show_view(panel, "Handoffs")
     return panel
 
 

@@ -12,18 +12,16 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 import time
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from conftest import switch_theme
-from deployments_support import ModelServers, build_demo, copy_demo
+from conftest import open_mlops, switch_theme
+from deployments_support import build_demo, copy_demo
 from playwright.sync_api import Locator, Page, expect
+from test_handoffs_panel import check
 
 from tests.notebooks import write_notebook
 
@@ -43,14 +41,6 @@ CURRENT = re.compile(r"\blm-mod-current\b")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The demo workspace after one run of the churn pipeline, made once for the module."""
     return build_demo(tmp_path_factory.mktemp("tabs-demo"))
-
-
-@pytest.fixture
-def serve(tmp_path: Path) -> Iterator[ModelServers]:
-    """Start model servers; each is stopped (SIGTERM) at teardown."""
-    servers = ModelServers(tmp_path)
-    yield servers
-    servers.stop_all()
 
 
 def api(server: LabServer, path: str, body: Any = None) -> Any:
@@ -77,34 +67,9 @@ def run(server: LabServer, body: dict[str, Any]) -> dict[str, Any]:
     raise AssertionError(f"run {run_id} still running:\n{server.log_tail()}")
 
 
-def hand_off(server: LabServer, notebook: str) -> dict[str, Any]:
-    """`mlops-lab handoff NOTEBOOK --json`, as a scientist would from a terminal."""
-    script = Path(sys.executable).parent / "mlops-lab"
-    command = [str(script)] if script.exists() else [sys.executable, "-m", "mlops_lab"]
-    result = subprocess.run(
-        [*command, "handoff", notebook, "--json"],
-        cwd=server.root,
-        env=server.env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert result.stdout, result.stderr
-    found: dict[str, Any] = json.loads(result.stdout)
-    return found
-
-
 def open_sidebar(page: Page, server: LabServer) -> Locator:
     """Load JupyterLab and open the MLOps sidebar at its default width."""
-    page.goto(server.lab_url)
-    tab = page.locator('.jp-SideBar .lm-TabBar-tab[data-id="mlops-lab-panel"]')
-    expect(tab).to_be_visible(timeout=60_000)
-    expect(page.locator(".jp-Launcher")).to_be_focused(timeout=60_000)
-    tab.click()
-    panel = page.locator(PANEL)
-    expect(panel).to_be_visible()
-    return panel
+    return open_mlops(page, server.lab_url)
 
 
 def view_tab(panel: Locator, view: str) -> Locator:
@@ -161,7 +126,7 @@ def test_details_open_as_tabs_once_each_and_are_restored(
     second = run(server, {"pipeline": "churn"})
     assert second["status"] == "succeeded", second
     write_notebook(root / "07_exploration.ipynb", "factor = 2.0", "result = factor * 21")
-    handoff = hand_off(server, "07_exploration.ipynb")
+    handoff = check(server, "07_exploration.ipynb")
     serve(server, challenger=False)
     (deployment,) = api(server, "deployments")["deployments"]
     version = api(server, "models/churn")["versions"][0]["version"]

@@ -11,8 +11,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from conftest import open_mlops
 from playwright.sync_api import Locator, Page, expect
-from test_models_panel import CLIP, PANEL, api, churn_demo, model_row, version_row
+from test_models_panel import CLIP, api, churn_demo, model_row, version_row
 
 if TYPE_CHECKING:  # fixtures' types, from this folder's conftest.py
     from conftest import LabFactory, LabServer
@@ -49,15 +50,7 @@ ws.features.materialize("customer_spend")  # the online features v1 reads
 
 def open_models(page: Page, server: LabServer) -> Locator:
     """Load JupyterLab and show the Models view, the sidebar at its default width."""
-    page.goto(server.lab_url)
-    tab = page.locator('.jp-SideBar .lm-TabBar-tab[data-id="mlops-lab-panel"]')
-    expect(tab).to_be_visible(timeout=60_000)
-    expect(page.locator(".jp-Launcher")).to_be_focused(timeout=60_000)
-    tab.click()
-    panel = page.locator(PANEL)
-    expect(panel).to_be_visible()
-    panel.locator(".jp-mlops-tabs .lm-TabBar-tab", has_text="Models").click()
-    return panel
+    return open_mlops(page, server.lab_url, view="Models")
 
 
 def click_middle(page: Page, target: Locator) -> None:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from conftest import open_mlops
 from playwright.sync_api import Locator, Page, expect
 
 if TYPE_CHECKING:  # fixtures' types, from this folder's conftest.py
@@ -108,24 +109,9 @@ def api(server: LabServer, path: str) -> Any:
 
 
 def open_view(page: Page, server: LabServer, view: str) -> Locator:
-    """Load JupyterLab, open the MLOps sidebar (made wider) and show one of its views."""
-    page.goto(server.lab_url)
-    tab = page.locator('.jp-SideBar .lm-TabBar-tab[data-id="mlops-lab-panel"]')
-    expect(tab).to_be_visible(timeout=60_000)
-    expect(page.locator(".jp-Launcher")).to_be_focused(timeout=60_000)
-    tab.click()
-    panel = page.locator(PANEL)
-    expect(panel).to_be_visible()
-    # Drag the split handle so the sidebar is wide enough for tables and charts.
-    handle = page.locator("#jp-main-split-panel > .lm-SplitPanel-handle:not(.lm-mod-hidden)").first
-    box = handle.bounding_box()
-    assert box is not None
-    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-    page.mouse.down()
-    page.mouse.move(SIDEBAR_WIDTH + 33, box["y"] + box["height"] / 2, steps=4)
-    page.mouse.up()
-    panel.locator(".jp-mlops-tabs .lm-TabBar-tab", has_text=view).click()
-    return panel
+    """Load JupyterLab, open the MLOps sidebar (made wider for tables and charts) and
+    show one of its views."""
+    return open_mlops(page, server.lab_url, view=view, width=SIDEBAR_WIDTH)
 
 
 def model_row(panel: Locator, name: str) -> Locator:
