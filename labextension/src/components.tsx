@@ -1,6 +1,7 @@
 import { closeIcon, ToolbarButtonComponent } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
+import { formatAge } from './format';
 import {
   EXTENSION_MISSING,
   IActionError,
@@ -161,4 +162,40 @@ export function ActionFeedback(props: {
     );
   }
   return null;
+}
+
+/**
+ * A short "when": the age, the full time in the tooltip.
+ */
+export function When(props: { iso: string }): JSX.Element {
+  return (
+    <time dateTime={props.iso} title={props.iso}>
+      {formatAge(props.iso)}
+    </time>
+  );
+}
+
+/**
+ * Who decided, when and why, e.g. "Acknowledged by ana 5 min ago: looking
+ * into it" (an alert acknowledged, an A/B test closed).
+ */
+export function Decided(props: {
+  verb: string;
+  by?: string | null;
+  at?: string | null;
+  reason?: string | null;
+  testid: string;
+}): JSX.Element {
+  return (
+    <p className="jp-mlops-meta" data-testid={props.testid}>
+      {props.verb} by {props.by ?? 'someone'}
+      {props.at && (
+        <>
+          {' '}
+          <When iso={props.at} />
+        </>
+      )}
+      {props.reason ? `: ${props.reason}` : ''}
+    </p>
+  );
 }

@@ -1,6 +1,10 @@
 import * as React from 'react';
 
-import { ActionFeedback as SharedFeedback, ErrorNotice } from '../components';
+import {
+  ActionFeedback as SharedFeedback,
+  Decided,
+  ErrorNotice
+} from '../components';
 import { formatAge, formatShare, formatStarted } from '../format';
 import { DeploymentsModel, IDeploymentsState } from './model';
 import { ITraffic } from './traffic';
@@ -202,12 +206,13 @@ function AlertCard(props: { alert: IAlert }): JSX.Element {
         {alert.message}
       </p>
       {alert.status === 'acknowledged' && (
-        <p className="jp-mlops-meta" data-testid="mlops-alert-acknowledged">
-          Acknowledged
-          {alert.acknowledged_by ? ` by ${alert.acknowledged_by}` : ''}
-          {alert.acknowledged_at ? ` ${formatAge(alert.acknowledged_at)}` : ''}
-          {alert.acknowledge_reason ? `: ${alert.acknowledge_reason}` : ''}
-        </p>
+        <Decided
+          verb="Acknowledged"
+          by={alert.acknowledged_by}
+          at={alert.acknowledged_at}
+          reason={alert.acknowledge_reason}
+          testid="mlops-alert-acknowledged"
+        />
       )}
       {data.length > 0 && (
         <dl

@@ -1,6 +1,6 @@
 import * as React from 'react';
 
-import { When } from './tables';
+import { Decided, When } from '../components';
 import { DecisionAction, IAlert } from './types';
 
 /**
@@ -58,16 +58,13 @@ export function Alerts(props: {
             )}
           </p>
           {alert.status === 'acknowledged' && (
-            <p className="jp-mlops-meta" data-testid="mlops-alert-ack">
-              Acknowledged by {alert.acknowledged_by ?? 'someone'}
-              {alert.acknowledged_at && (
-                <>
-                  {' '}
-                  <When iso={alert.acknowledged_at} />
-                </>
-              )}
-              : {alert.acknowledge_reason}
-            </p>
+            <Decided
+              verb="Acknowledged"
+              by={alert.acknowledged_by}
+              at={alert.acknowledged_at}
+              reason={alert.acknowledge_reason}
+              testid="mlops-alert-ack"
+            />
           )}
           <div className="jp-mlops-card-buttons">
             {alert.status === 'open' && (

@@ -1,7 +1,7 @@
 import * as React from 'react';
 
 import { formatNumber, formatShare } from '../format';
-import { When } from './tables';
+import { Decided, When } from '../components';
 import { IAbTest, IComparison } from './types';
 
 /**
@@ -150,16 +150,13 @@ export function AbTests(props: {
               </span>
             </div>
             {test.status === 'closed' && (
-              <p className="jp-mlops-meta" data-testid="mlops-ab-closed">
-                Closed by {test.closed_by ?? 'someone'}
-                {test.closed_at && (
-                  <>
-                    {' '}
-                    <When iso={test.closed_at} />
-                  </>
-                )}
-                : {test.close_reason}
-              </p>
+              <Decided
+                verb="Closed"
+                by={test.closed_by}
+                at={test.closed_at}
+                reason={test.close_reason}
+                testid="mlops-ab-closed"
+              />
             )}
             <div className="jp-mlops-meta">
               {test.kind} of <code>{test.outcome}</code> by{' '}

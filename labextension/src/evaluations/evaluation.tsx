@@ -1,7 +1,8 @@
 import * as React from 'react';
 
 import { EvaluationCharts } from './charts';
-import { ConfusionMatrix, SliceTable, When } from './tables';
+import { When } from '../components';
+import { ConfusionMatrix, SliceTable } from './tables';
 import { IEvaluationDetail } from './types';
 
 /**

@@ -1,6 +1,6 @@
 import * as React from 'react';
 
-import { byMetric, formatAge, formatNumber } from '../format';
+import { byMetric, formatNumber } from '../format';
 import { WideTable } from '../widetable';
 import { IConfusionMatrix, ISliceMetrics } from './types';
 import { IVersionRow } from './versions';
@@ -195,16 +195,5 @@ export function SliceTable(props: { slices: ISliceMetrics[] }): JSX.Element {
         ))}
       </tbody>
     </WideTable>
-  );
-}
-
-/**
- * A short "when" cell: the age, the full time in the tooltip.
- */
-export function When(props: { iso: string }): JSX.Element {
-  return (
-    <time dateTime={props.iso} title={props.iso}>
-      {formatAge(props.iso)}
-    </time>
   );
 }
