@@ -72,6 +72,14 @@ def test_a_strangers_notebook_its_differences_fix_and_stage_name(
     )
     stages = {h["notebook"]: h["stage"] for h in api(server, "handoffs")["handoffs"]}
     assert stages == {"pm/report.ipynb": "report", "team_b/report.ipynb": "team_b_report"}
+    # Ready, and not a stage of mlops_lab.yaml yet: adding it is asked, with the change shown.
+    expect(dialog.get_by_test_id("mlops-stage-diff")).to_contain_text(
+        "name: team_b_report", timeout=CHECK_TIMEOUT
+    )
+    config = (root / "mlops_lab.yaml").read_text()
+    dialog.get_by_role("button", name="Cancel").click()
+    expect(dialog).to_have_count(0)
+    assert (root / "mlops_lab.yaml").read_text() == config
 
     # The stranger's report: what differs, side by side, and why it likely does.
     detail.get_by_test_id("mlops-handoff-back").click()
