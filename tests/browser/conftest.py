@@ -11,6 +11,7 @@ import json
 import os
 import re
 import secrets
+import shutil
 import socket
 import subprocess
 import sys
@@ -301,18 +302,27 @@ def serve(tmp_path: Path) -> Iterator[ModelServers]:
     servers.stop_all()
 
 
+SCREENSHOTS = REPO_ROOT / "test-results" / "screenshots"
+DOCS_IMAGES = REPO_ROOT / "docs" / "images"
+
+
 @pytest.fixture
 def screenshots_dir() -> Path:
-    """Where panel screenshots go: test-results/ (git-ignored), to look at after a run.
+    """Where panel screenshots go: test-results/screenshots (git-ignored), to look at
+    after a run. With MLOPS_LAB_UPDATE_DOCS_IMAGES=1 the ones the README shows (those in
+    docs/images) are then copied over it (see `pytest_sessionfinish`)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return SCREENSHOTS
 
-    With MLOPS_LAB_UPDATE_DOCS_IMAGES=1 they replace the README's images in docs/images.
-    """
-    if os.environ.get("MLOPS_LAB_UPDATE_DOCS_IMAGES") == "1":
-        folder = REPO_ROOT / "docs" / "images"
-    else:
-        folder = REPO_ROOT / "test-results" / "screenshots"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """With MLOPS_LAB_UPDATE_DOCS_IMAGES=1, refresh the README's images from this run."""
+    if os.environ.get("MLOPS_LAB_UPDATE_DOCS_IMAGES") != "1":
+        return
+    for image in DOCS_IMAGES.glob("*.png"):
+        shot = SCREENSHOTS / image.name
+        if shot.exists():
+            shutil.copyfile(shot, image)
 
 
 @pytest.fixture
