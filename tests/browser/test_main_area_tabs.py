@@ -10,10 +10,7 @@ loading its own data. No console error is allowed.
 
 from __future__ import annotations
 
-import json
 import re
-import time
-import urllib.request
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +19,7 @@ from conftest import open_mlops, switch_theme
 from deployments_support import build_demo, copy_demo
 from playwright.sync_api import Locator, Page, expect
 from test_handoffs_panel import check
+from test_runs_graph import api, run
 
 from tests.notebooks import write_notebook
 
@@ -41,30 +39,6 @@ CURRENT = re.compile(r"\blm-mod-current\b")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The demo workspace after one run of the churn pipeline, made once for the module."""
     return build_demo(tmp_path_factory.mktemp("tabs-demo"))
-
-
-def api(server: LabServer, path: str, body: Any = None) -> Any:
-    """GET (or POST ``body``) a route of the REST API."""
-    request = urllib.request.Request(
-        f"{server.base_url}/mlops-lab/api/{path}",
-        data=None if body is None else json.dumps(body).encode(),
-        method="GET" if body is None else "POST",
-        headers={"Authorization": f"token {server.token}", "Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=30) as response:
-        return json.loads(response.read())
-
-
-def run(server: LabServer, body: dict[str, Any]) -> dict[str, Any]:
-    """Start a run through the REST API and wait for it to end."""
-    run_id = api(server, "runs", body)["run_id"]
-    deadline = time.monotonic() + RUN_TIMEOUT
-    while time.monotonic() < deadline:
-        found: dict[str, Any] = api(server, f"runs/{run_id}")
-        if found["status"] != "running":
-            return found
-        time.sleep(0.5)
-    raise AssertionError(f"run {run_id} still running:\n{server.log_tail()}")
 
 
 def open_sidebar(page: Page, server: LabServer) -> Locator:
@@ -123,7 +97,7 @@ def test_details_open_as_tabs_once_each_and_are_restored(
     server = start_lab(root, init=False, theme=theme)
     runs = api(server, "runs?limit=50")["runs"]
     first = next(r for r in runs if r["pipeline"] == "churn")
-    second = run(server, {"pipeline": "churn"})
+    second = run(server, {"pipeline": "churn"}, timeout=RUN_TIMEOUT)
     assert second["status"] == "succeeded", second
     write_notebook(root / "07_exploration.ipynb", "factor = 2.0", "result = factor * 21")
     handoff = check(server, "07_exploration.ipynb")

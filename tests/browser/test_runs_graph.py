@@ -88,10 +88,10 @@ def api(server: LabServer, path: str, body: Any = None) -> Any:
         return json.loads(response.read())
 
 
-def run(server: LabServer, body: dict[str, Any]) -> dict[str, Any]:
-    """Start a run through the REST API and wait for it to end."""
+def run(server: LabServer, body: dict[str, Any], timeout: float = RUN_TIMEOUT) -> dict[str, Any]:
+    """Start a run through the REST API and wait for it to end (at most `timeout` s)."""
     run_id = api(server, "runs", body)["run_id"]
-    deadline = time.monotonic() + RUN_TIMEOUT
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         found = api(server, f"runs/{run_id}")
         if found["status"] != "running":
