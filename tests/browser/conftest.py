@@ -7,11 +7,13 @@ home. Chromium is driven through PyPI playwright, never a downloaded browser.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -21,7 +23,7 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Locator, Page, expect, sync_playwright
@@ -146,13 +148,19 @@ def _wait_until_ready(server: LabServer, process: subprocess.Popen[bytes]) -> No
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=15)
+    """Stop the server and its kernels: SIGTERM to its process group, then SIGKILL.
+
+    A server with running kernels can take well over 10 s to shut down on SIGTERM;
+    the test is over, so after a short grace the whole group is killed (no kernel
+    is left behind either way).
+    """
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        process.wait(timeout=3)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait(timeout=15)
 
 
 LabFactory = Callable[..., LabServer]
@@ -219,7 +227,12 @@ def start_lab(tmp_path: Path) -> Iterator[LabFactory]:
             command.append("--ServerApp.jpserver_extensions=mlops_lab=False")
         with server.log_path.open("wb") as log:
             process = subprocess.Popen(
-                command, cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT
+                command,
+                cwd=root,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # its own process group, kernels included
             )
         processes.append(process)
         _wait_until_ready(server, process)
@@ -290,6 +303,18 @@ def _expected(error: str, node: pytest.Item) -> bool:
     return any(
         re.search(marker.args[0], error) for marker in node.iter_markers("allow_console_error")
     )
+
+
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo workspace after one run of the churn pipeline, built once per session.
+
+    Tests must not change it: each takes its own copy with
+    `deployments_support.copy_demo(demo, tmp_path / "demo")`.
+    """
+    from deployments_support import build_demo
+
+    return build_demo(tmp_path_factory.mktemp("churn-demo"))
 
 
 @pytest.fixture
@@ -382,3 +407,26 @@ def switch_theme(page: Page, theme: str) -> None:
     page.locator(".lm-MenuBar-item", has_text="Settings").click()
     item("Theme").hover()
     item(theme).click()
+    light = "false" if "Dark" in theme else "true"
+    expect(page.locator(f'body[data-jp-theme-light="{light}"]')).to_have_count(1)
+
+
+DARK = "JupyterLab Dark"
+
+
+def shoot(page: Page, path: Path, **kwargs: Any) -> None:
+    """Screenshot the page in the light theme, then the same state in the dark theme
+    (switched live, as a user would; the light theme is back afterwards).
+
+    A `{theme}` in the file name becomes `light` and `dark`; without one the dark
+    shot is `<stem>-dark.png`. `kwargs` go to `page.screenshot` (e.g. `clip`).
+    """
+    if "{theme}" in path.name:
+        light, dark = (path.with_name(path.name.format(theme=t)) for t in ("light", "dark"))
+    else:
+        light, dark = path, path.with_name(f"{path.stem}-dark{path.suffix}")
+    page.screenshot(path=light, **kwargs)
+    switch_theme(page, DARK)
+    page.wait_for_timeout(300)  # charts redraw on the theme's signal
+    page.screenshot(path=dark, **kwargs)
+    switch_theme(page, "JupyterLab Light")

@@ -58,13 +58,15 @@ def build_demo(base: Path) -> Path:
     return workspace
 
 
-def copy_demo(demo: Path, dest: Path) -> Path:
-    """A copy of the demo workspace, its online store filled again.
+def copy_demo(demo: Path, dest: Path, *, materialize: bool = True) -> Path:
+    """A copy of the demo workspace, its online store filled again if `materialize`.
 
     The catalog records materializations by the online store's absolute URL, so a
-    copy at another path has to materialize its own.
+    copy at another path has to materialize its own to serve online features.
     """
     shutil.copytree(demo, dest)
+    if not materialize:
+        return dest
     result = subprocess.run(
         [*_cli(), "features", "materialize", "customer_spend"],
         cwd=dest,

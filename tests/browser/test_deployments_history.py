@@ -18,7 +18,6 @@ from conftest import open_mlops, switch_theme
 from deployments_support import (
     ModelServers,
     api,
-    build_demo,
     copy_demo,
     send_predictions,
 )
@@ -32,12 +31,6 @@ pytestmark = pytest.mark.browser
 PANEL = "#mlops-lab-panel"
 ANSWERED = 30
 REFUSED = 6  # features missing: 422, the client's error
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The demo workspace after one run of the churn pipeline, made once for the module."""
-    return build_demo(tmp_path_factory.mktemp("deployments-history-demo"))
 
 
 def open_deployments(page: Page, lab_url: str) -> Locator:

@@ -17,7 +17,6 @@ from conftest import open_mlops
 from deployments_support import (
     RAW,
     api,
-    build_demo,
     copy_demo,
     send_predictions,
 )
@@ -33,12 +32,6 @@ PANEL = "#mlops-lab-panel"
 CLIP = {"x": 0, "y": 0, "width": 760, "height": 800}
 SIDEBAR_WIDTH = 520
 SENT = 50
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The demo workspace after one run of the churn pipeline, made once for the module."""
-    return build_demo(tmp_path_factory.mktemp("deployments-demo"))
 
 
 def open_view(page: Page, server: LabServer, view: str) -> Locator:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from conftest import open_mlops
+from conftest import open_mlops, shoot
 from playwright.sync_api import Locator, Page, expect
 from test_models_panel import api, churn_demo
 
@@ -86,11 +86,11 @@ def test_acknowledge_and_close_an_alert_and_an_ab_test(
     start_lab: LabFactory,
     page: Page,
     tmp_path: Path,
-    tmp_path_factory: pytest.TempPathFactory,
+    demo: Path,
     screenshots_dir: Path,
     console_errors: list[str],
 ) -> None:
-    root = churn_demo(tmp_path_factory, tmp_path / "demo")
+    root = churn_demo(demo, tmp_path / "demo")
     server = start_lab(root, init=False)
     server.python(SCENARIO)
     view = open_evaluations(page, server)
@@ -151,34 +151,17 @@ def test_drift_counts_histogram_bins_and_the_versions_chart(
     start_lab: LabFactory,
     page: Page,
     tmp_path: Path,
-    tmp_path_factory: pytest.TempPathFactory,
+    demo: Path,
     screenshots_dir: Path,
     console_errors: list[str],
 ) -> None:
-    root = churn_demo(tmp_path_factory, tmp_path / "demo")
+    root = churn_demo(demo, tmp_path / "demo")
     server = start_lab(root, init=False)
     server.python(SCENARIO)
-    _check_counts_bins_and_chart(page, server, screenshots_dir, "")
+    _check_counts_bins_and_chart(page, server, screenshots_dir)
 
 
-def test_the_same_in_the_dark_theme(
-    start_lab: LabFactory,
-    page: Page,
-    tmp_path: Path,
-    tmp_path_factory: pytest.TempPathFactory,
-    screenshots_dir: Path,
-    console_errors: list[str],
-) -> None:
-    root = churn_demo(tmp_path_factory, tmp_path / "dark")
-    server = start_lab(root, init=False, theme="JupyterLab Dark")
-    server.python(SCENARIO)
-    _check_counts_bins_and_chart(page, server, screenshots_dir, "-dark")
-    expect(page.locator("body")).to_have_attribute("data-jp-theme-light", "false")
-
-
-def _check_counts_bins_and_chart(
-    page: Page, server: LabServer, screenshots_dir: Path, suffix: str
-) -> None:
+def _check_counts_bins_and_chart(page: Page, server: LabServer, screenshots_dir: Path) -> None:
     view = open_evaluations(page, server)
     view.get_by_test_id("mlops-eval-model").select_option("churn")
     expect(view.get_by_test_id("mlops-eval-model")).to_have_value("churn")
@@ -217,7 +200,7 @@ def _check_counts_bins_and_chart(
     for tick in tick_labels(plot, "y"):
         assert low <= float(tick) <= high, (tick, low, high)
     chart.scroll_into_view_if_needed()
-    page.screenshot(path=screenshots_dir / f"evaluations-versions{suffix}.png", clip=CLIP)
+    shoot(page, screenshots_dir / "evaluations-versions.png", clip=CLIP)
 
     # A one-version model: one category, a narrow axis around its value.
     view.get_by_test_id("mlops-eval-model").select_option("spend")
@@ -230,7 +213,7 @@ def _check_counts_bins_and_chart(
     low, high = (float(v) for v in (chart.get_attribute("data-range") or "").split())
     assert low < value < high and high - low <= max(abs(value) * 0.1, 0.02) + 1e-9
     chart.scroll_into_view_if_needed()
-    page.screenshot(path=screenshots_dir / f"evaluations-one-version{suffix}.png", clip=CLIP)
+    shoot(page, screenshots_dir / "evaluations-one-version.png", clip=CLIP)
 
     # Drift: the header counts feature columns as the alert does; the model's
     # predictions apart. Histograms show the tails outside the 1st-99th percentiles.
@@ -251,4 +234,4 @@ def _check_counts_bins_and_chart(
     bars = len(numeric[0]["histogram"]["reference"]) + 2  # the bins and both tails
     expect(histogram.locator(".barlayer .trace").first.locator(".point")).to_have_count(bars)
     histogram.scroll_into_view_if_needed()
-    page.screenshot(path=screenshots_dir / f"evaluations-drift-bins{suffix}.png", clip=CLIP)
+    shoot(page, screenshots_dir / "evaluations-drift-bins.png", clip=CLIP)

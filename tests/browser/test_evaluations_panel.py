@@ -101,10 +101,10 @@ def test_metrics_curves_gate_drift_and_alerts(
     start_lab: LabFactory,
     page: Page,
     tmp_path: Path,
-    tmp_path_factory: pytest.TempPathFactory,
+    demo: Path,
     screenshots_dir: Path,
 ) -> None:
-    root = churn_demo(tmp_path_factory, tmp_path / "demo")
+    root = churn_demo(demo, tmp_path / "demo")
     server = start_lab(root, init=False)
     server.python(RECORD)
     evaluations = api(server, "evaluations?model=churn")["evaluations"]
@@ -233,10 +233,10 @@ def test_regression_residuals_and_dark_theme(
     start_lab: LabFactory,
     page: Page,
     tmp_path: Path,
-    tmp_path_factory: pytest.TempPathFactory,
+    demo: Path,
     screenshots_dir: Path,
 ) -> None:
-    root = churn_demo(tmp_path_factory, tmp_path / "dark")
+    root = churn_demo(demo, tmp_path / "dark")
     server = start_lab(root, init=False, theme="JupyterLab Dark")
     server.python(REGRESSION)
 

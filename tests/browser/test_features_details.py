@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from conftest import shoot
 from playwright.sync_api import Locator, Page, expect
 from test_features_panel import CLIP, open_features, open_section, register, rows
 
@@ -55,24 +56,22 @@ def click_middle(page: Page, target: Locator) -> None:
     page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
 
 
-@pytest.mark.parametrize("theme", ["light", "dark"])
 def test_feature_rows_definitions_consumers_and_dates(
     start_lab: LabFactory,
     page: Page,
     tmp_path: Path,
     screenshots_dir: Path,
     console_errors: list[str],
-    theme: str,
 ) -> None:
     root = tmp_path / "shop"
-    server = start_lab(root, theme="JupyterLab Dark" if theme == "dark" else None)
+    server = start_lab(root)
     register(server)
     server.python(MORE, str(root))
 
     panel = open_features(page, server)  # the sidebar at its default width
     expect(rows(panel)).to_have_count(3)
     spend = row(panel, "spend")
-    page.screenshot(path=screenshots_dir / f"features-rows-{theme}.png", clip=CLIP)
+    shoot(page, screenshots_dir / "features-rows-{theme}.png", clip=CLIP)
 
     # The owner chip still filters...
     spend.locator(".jp-mlops-owner").click()
@@ -116,7 +115,7 @@ def test_feature_rows_definitions_consumers_and_dates(
     for time in consumers.locator("time").all():
         expect(time).to_have_text(DATE_TIME)
     consumers.scroll_into_view_if_needed()
-    page.screenshot(path=screenshots_dir / f"features-consumers-{theme}.png", clip=CLIP)
+    shoot(page, screenshots_dir / "features-consumers-{theme}.png", clip=CLIP)
 
     # The definition: the registration call in Python, highlighted by JupyterLab.
     definition = open_section(detail, "mlops-fv-definition")
@@ -127,7 +126,7 @@ def test_feature_rows_definitions_consumers_and_dates(
     expect(call).not_to_contain_text('"source_version"')
     assert call.locator("pre span").count() > 3, "the Python is not highlighted"
     definition.scroll_into_view_if_needed()
-    page.screenshot(path=screenshots_dir / f"features-definition-{theme}.png", clip=CLIP)
+    shoot(page, screenshots_dir / "features-definition-{theme}.png", clip=CLIP)
 
     # A SQL transform is shown as SQL, highlighted.
     detail.get_by_test_id("mlops-fv-back").click()
@@ -142,4 +141,4 @@ def test_feature_rows_definitions_consumers_and_dates(
         "transform=TRANSFORM"
     )
     definition.scroll_into_view_if_needed()
-    page.screenshot(path=screenshots_dir / f"features-definition-sql-{theme}.png", clip=CLIP)
+    shoot(page, screenshots_dir / "features-definition-sql-{theme}.png", clip=CLIP)

@@ -7,10 +7,7 @@ Real JupyterLab, feature views registered through the Python API in a subprocess
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
 import urllib.request
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import nbformat
 import pytest
 from conftest import open_mlops, switch_theme
+from deployments_support import copy_demo
 from nbformat.v4 import new_code_cell, new_notebook
 from playwright.sync_api import Locator, Page, Request, expect
 
@@ -458,19 +456,6 @@ AMOUNT_SUM_7D = (
 )
 
 
-def make_demo(root: Path, home: Path) -> None:
-    """`mlops-lab init --demo` and one run of the churn pipeline (features, a champion)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MLOPS_LAB_")}
-    home.mkdir(parents=True, exist_ok=True)
-    env.update(HOME=str(home), JUPYTER_CONFIG_DIR=str(home / "config"), PYTHONUNBUFFERED="1")
-    for args, cwd in ((["init", "--demo", str(root)], home), (["run", "churn"], root)):
-        command = [sys.executable, "-m", "mlops_lab", *args]
-        result = subprocess.run(
-            command, cwd=cwd, env=env, capture_output=True, text=True, timeout=600, check=False
-        )
-        assert result.returncode == 0, f"mlops-lab {args}:\n{result.stdout}{result.stderr}"
-
-
 def open_view(panel: Locator, name: str) -> Locator:
     """Open a view of the list in detail."""
     panel.locator(f'[data-testid="mlops-fv-row"][data-view="{name}"] .jp-mlops-fv-open').click()
@@ -489,12 +474,12 @@ def get_api(server: LabServer, path: str) -> Any:
 def test_window_view_definitions_statistics_and_consistency(
     start_lab: LabFactory,
     page: Page,
+    demo: Path,
     tmp_path: Path,
     screenshots_dir: Path,
     console_errors: list[str],
 ) -> None:
-    root = tmp_path / "demo"
-    make_demo(root, tmp_path / "home")
+    root = copy_demo(demo, tmp_path / "demo")
     server = start_lab(root, init=False)
     server.python(REGISTER_LONG_WINDOW, str(root))
     about = get_api(server, "features/views/customer_spend")["features"][0]["stats_as_of"]

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 import yaml
+from conftest import DARK, shoot, switch_theme
 from playwright.sync_api import Locator, Page, expect
 
 from tests.notebooks import write_notebook
@@ -30,8 +31,6 @@ if TYPE_CHECKING:  # fixtures' types, from this folder's conftest.py
 
 pytestmark = pytest.mark.browser
 
-DARK = "JupyterLab Dark"
-THEMES = pytest.mark.parametrize("theme", [None, DARK], ids=["light", "dark"])
 CHECK_TIMEOUT = 180_000  # a check runs the notebook twice in fresh kernels
 KERNEL_TIMEOUT = 90_000
 
@@ -102,18 +101,15 @@ def handoffs_notice(page: Page) -> Locator:
     return page.get_by_test_id("mlops-handoffs-notice")
 
 
-@THEMES
 def test_check_handoff_reuses_the_stage_or_asks_with_the_change(
     start_lab: LabFactory,
     page: Page,
     tmp_path: Path,
     screenshots_dir: Path,
     console_errors: list[str],
-    theme: str | None,
 ) -> None:
-    suffix = "-dark" if theme else ""
     root = tmp_path / "ws"
-    server = start_lab(root, theme=theme)
+    server = start_lab(root)
     config = root / "mlops_lab.yaml"
     config.write_text(config.read_text().replace("pipelines: {}\n", DECLARED))
     write_notebook(root / "report.ipynb", "factor = 1.0", REPORT)
@@ -154,15 +150,19 @@ def test_check_handoff_reuses_the_stage_or_asks_with_the_change(
         ]
     )
     expect(diff).to_contain_text("# the report the team reads")  # the file's own lines
-    dialog.screenshot(path=screenshots_dir / f"handoff-stage-dialog{suffix}.png")
-    page.screenshot(path=screenshots_dir / f"handoff-stage-dialog-page{suffix}.png")
+    dialog.screenshot(path=screenshots_dir / "handoff-stage-dialog.png")
+    page.screenshot(path=screenshots_dir / "handoff-stage-dialog-page.png")
     dialog.get_by_role("button", name="Cancel").click()
     expect(handoffs_notice(page)).to_contain_text("mlops_lab.yaml was not changed")
     assert config.read_text() == before
 
-    # Checked again and confirmed: exactly the change shown is written.
+    # Checked again, in the dark theme, and confirmed: exactly the change shown is written.
+    switch_theme(page, DARK)
     check_from_toolbar(page, panel)
     expect(dialog).to_be_visible(timeout=CHECK_TIMEOUT)
+    expect(added).to_have_count(7)
+    dialog.screenshot(path=screenshots_dir / "handoff-stage-dialog-dark.png")
+    page.screenshot(path=screenshots_dir / "handoff-stage-dialog-page-dark.png")
     dialog.get_by_role("button", name="Add to mlops_lab.yaml").click()
     expect(handoffs_notice(page)).to_contain_text(
         "stage fresh of pipeline handoff written to mlops_lab.yaml"
@@ -174,18 +174,15 @@ def test_check_handoff_reuses_the_stage_or_asks_with_the_change(
     assert [s["name"] for s in stages["reports"]["stages"]] == ["churn_report"]
 
 
-@THEMES
 def test_executed_copies_open_read_only_titled_and_marked(
     start_lab: LabFactory,
     page: Page,
     tmp_path: Path,
     screenshots_dir: Path,
     console_errors: list[str],
-    theme: str | None,
 ) -> None:
-    suffix = "-dark" if theme else ""
     root = tmp_path / "ws"
-    server = start_lab(root, theme=theme)
+    server = start_lab(root)
     config = root / "mlops_lab.yaml"
     config.write_text(config.read_text().replace("pipelines: {}\n", DECLARED))
     write_notebook(root / "report.ipynb", "factor = 1.0", REPORT, "1 / 0")
@@ -216,7 +213,7 @@ def test_executed_copies_open_read_only_titled_and_marked(
     expect(banner).to_contain_text(f"stage churn_report of run {run_id} (failed)")
     expect(banner).to_contain_text("Executed copy, read-only, no kernel")
     expect(copy.locator(".jp-Cell.jp-mod-active")).to_contain_text("1 / 0")
-    page.screenshot(path=screenshots_dir / f"executed-copy{suffix}.png")
+    shoot(page, screenshots_dir / "executed-copy.png")
     # Read-only: the editors refuse input; no kernel was started for it.
     expect(current_tab(page)).not_to_contain_class("jp-mod-dirty")
     editor = copy.locator(".jp-Cell.jp-mod-active .cm-content")

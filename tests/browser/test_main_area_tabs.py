@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from conftest import open_mlops, switch_theme
-from deployments_support import build_demo, copy_demo
+from conftest import DARK, open_mlops, shoot, switch_theme
+from deployments_support import copy_demo
 from playwright.sync_api import Locator, Page, expect
 from test_handoffs_panel import check
 from test_runs_graph import api, run
@@ -33,12 +33,6 @@ MAIN_TABS = "#jp-main-dock-panel .lm-DockPanel-tabBar .lm-TabBar-tab"
 VIEWS = ["Overview", "Features", "Models", "Evaluations", "Handoffs", "Deployments", "Runs"]
 RUN_TIMEOUT = 300.0
 CURRENT = re.compile(r"\blm-mod-current\b")
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The demo workspace after one run of the churn pipeline, made once for the module."""
-    return build_demo(tmp_path_factory.mktemp("tabs-demo"))
 
 
 def open_sidebar(page: Page, server: LabServer) -> Locator:
@@ -81,7 +75,6 @@ def box(locator: Locator) -> dict[str, float]:
     return found
 
 
-@pytest.mark.parametrize("theme", [None, "JupyterLab Dark"])
 def test_details_open_as_tabs_once_each_and_are_restored(
     start_lab: LabFactory,
     serve: Any,
@@ -90,11 +83,9 @@ def test_details_open_as_tabs_once_each_and_are_restored(
     tmp_path: Path,
     screenshots_dir: Path,
     console_errors: list[str],
-    theme: str | None,
 ) -> None:
-    suffix = "-dark" if theme else ""
     root = copy_demo(demo, tmp_path / "demo")
-    server = start_lab(root, init=False, theme=theme)
+    server = start_lab(root, init=False)
     runs = api(server, "runs?limit=50")["runs"]
     first = next(r for r in runs if r["pipeline"] == "churn")
     second = run(server, {"pipeline": "churn"}, timeout=RUN_TIMEOUT)
@@ -119,7 +110,7 @@ def test_details_open_as_tabs_once_each_and_are_restored(
         page, panel.get_by_test_id("mlops-version-open-tab"), label, "mlops-version-tab"
     )
     expect(body.get_by_test_id("mlops-version-name")).to_contain_text(f"v{version}")
-    page.screenshot(path=screenshots_dir / f"tab-model-version{suffix}.png")
+    shoot(page, screenshots_dir / "tab-model-version.png")
     opened["version"] = label
 
     # An evaluation (curves, confusion, slices) and the drift report.
@@ -135,13 +126,13 @@ def test_details_open_as_tabs_once_each_and_are_restored(
     )
     expect(body.locator(".jp-mlops-chart").first).to_be_visible()
     expect(body.get_by_test_id("mlops-tab-error")).to_have_count(0)
-    page.screenshot(path=screenshots_dir / f"tab-evaluation{suffix}.png")
+    shoot(page, screenshots_dir / "tab-evaluation.png")
     opened["evaluation"] = label
 
     label = f"drift: {drift['current'].rsplit('@', 1)[0]}"
     body = open_twice(page, view.get_by_test_id("mlops-drift-open-tab"), label, "mlops-drift-tab")
     expect(body.get_by_test_id("mlops-drift")).to_have_attribute("data-report", drift["id"])
-    page.screenshot(path=screenshots_dir / f"tab-drift{suffix}.png")
+    shoot(page, screenshots_dir / "tab-drift.png")
     opened["drift"] = label
 
     # A run, and two runs compared.
@@ -162,7 +153,7 @@ def test_details_open_as_tabs_once_each_and_are_restored(
         page, panel.get_by_test_id("mlops-compare-open-tab"), label, "mlops-compare-tab"
     )
     expect(body.get_by_test_id("mlops-compare-parameters")).to_be_visible()
-    page.screenshot(path=screenshots_dir / f"tab-run-comparison{suffix}.png")
+    shoot(page, screenshots_dir / "tab-run-comparison.png")
     opened["comparison"] = label
 
     # A handoff report.
@@ -175,7 +166,7 @@ def test_details_open_as_tabs_once_each_and_are_restored(
     expect(body.get_by_test_id("mlops-handoff-detail")).to_have_attribute(
         "data-handoff-id", handoff["id"]
     )
-    page.screenshot(path=screenshots_dir / f"tab-handoff{suffix}.png")
+    shoot(page, screenshots_dir / "tab-handoff.png")
     opened["handoff"] = label
 
     # A deployment's dashboard.
@@ -188,7 +179,7 @@ def test_details_open_as_tabs_once_each_and_are_restored(
         page, panel.get_by_test_id("mlops-deployment-open-tab"), label, "mlops-deployment-tab"
     )
     expect(body.get_by_test_id("mlops-deployment-ref")).to_have_text(deployment["ref"])
-    page.screenshot(path=screenshots_dir / f"tab-deployment{suffix}.png")
+    shoot(page, screenshots_dir / "tab-deployment.png")
     opened["deployment"] = label
 
     # Reload: every tab comes back, loading its own data (the sidebar not shown).
@@ -222,10 +213,9 @@ def test_details_open_as_tabs_once_each_and_are_restored(
     expect(page.locator('[data-testid="mlops-run-tab"]:visible')).to_have_attribute(
         "data-run-id", second["id"]
     )
-    page.screenshot(path=screenshots_dir / f"tabs-restored{suffix}.png")
+    shoot(page, screenshots_dir / "tabs-restored.png")
 
 
-@pytest.mark.parametrize("theme", [None, "JupyterLab Dark"])
 def test_every_view_fits_the_default_sidebar_width(
     start_lab: LabFactory,
     page: Page,
@@ -233,44 +223,47 @@ def test_every_view_fits_the_default_sidebar_width(
     tmp_path: Path,
     screenshots_dir: Path,
     console_errors: list[str],
-    theme: str | None,
 ) -> None:
-    suffix = "-dark" if theme else ""
     root = copy_demo(demo, tmp_path / "demo")
     server = start_lab(root, init=False)
     panel = open_sidebar(page, server)
-    if theme:
-        switch_theme(page, theme)
-        expect(page.locator("body")).to_have_attribute("data-jp-theme-light", "false")
-    sidebar = box(panel)
-    assert sidebar["width"] < 400, sidebar  # the default width
-    bar = box(panel.locator(".jp-mlops-tabs"))
-    tabs = panel.locator(".jp-mlops-tabs .lm-TabBar-tab")
-    expect(tabs).to_have_count(len(VIEWS))
-    for view in VIEWS:
-        tab = view_tab(panel, view)
-        expect(tab).to_be_visible()
-        expect(tab).to_have_attribute("title", re.compile(f"^{view}: "))
-        expect(tab.locator(".lm-TabBar-tabIcon svg")).to_be_visible()
-        found = box(tab)
-        # Inside the sidebar, on the tab bar's one row.
-        assert found["x"] >= sidebar["x"] - 0.5, (view, found, sidebar)
-        assert found["x"] + found["width"] <= sidebar["x"] + sidebar["width"] + 0.5, (view, found)
-        assert (
-            found["y"] >= bar["y"] - 0.5
-            and found["y"] + found["height"] <= bar["y"] + bar["height"] + 0.5
-        ), (view, found, bar)
-        tab.click()
-        expect(tab).to_have_class(CURRENT)
-        expect(panel.locator(".jp-mlops-sidebar-heading")).to_have_text(view)
-        expect(panel.locator(f'.jp-mlops-view[data-view="{view.lower()}"]')).to_be_visible()
-        if view == "Evaluations":
-            expect(panel.get_by_test_id("mlops-drift")).to_be_visible()
-            clip = {"x": 0, "y": 0, "width": sidebar["x"] + sidebar["width"] + 40, "height": 800}
-            page.screenshot(path=screenshots_dir / f"sidebar-icon-tabs{suffix}.png", clip=clip)
-    # The drift report as a tab, in this theme.
-    show(panel, "Evaluations")
-    panel.get_by_test_id("mlops-drift-open-tab").click()
-    expect(page.locator('#jp-main-dock-panel [data-testid="mlops-drift-tab"]')).to_be_visible()
-    expect(page.locator('[data-testid="mlops-drift-tab"] .jp-mlops-chart').first).to_be_visible()
-    page.screenshot(path=screenshots_dir / f"tab-drift-theme-switched{suffix}.png")
+    # Light, then dark: the same checks after a live theme switch.
+    for suffix, theme in (("", None), ("-dark", DARK)):
+        if theme:
+            switch_theme(page, theme)
+            expect(page.locator("body")).to_have_attribute("data-jp-theme-light", "false")
+        sidebar = box(panel)
+        assert sidebar["width"] < 400, sidebar  # the default width
+        bar = box(panel.locator(".jp-mlops-tabs"))
+        tabs = panel.locator(".jp-mlops-tabs .lm-TabBar-tab")
+        expect(tabs).to_have_count(len(VIEWS))
+        for view in VIEWS:
+            tab = view_tab(panel, view)
+            expect(tab).to_be_visible()
+            expect(tab).to_have_attribute("title", re.compile(f"^{view}: "))
+            expect(tab.locator(".lm-TabBar-tabIcon svg")).to_be_visible()
+            found = box(tab)
+            # Inside the sidebar, on the tab bar's one row.
+            assert found["x"] >= sidebar["x"] - 0.5, (view, found, sidebar)
+            right = sidebar["x"] + sidebar["width"]
+            assert found["x"] + found["width"] <= right + 0.5, (view, found)
+            assert (
+                found["y"] >= bar["y"] - 0.5
+                and found["y"] + found["height"] <= bar["y"] + bar["height"] + 0.5
+            ), (view, found, bar)
+            tab.click()
+            expect(tab).to_have_class(CURRENT)
+            expect(panel.locator(".jp-mlops-sidebar-heading")).to_have_text(view)
+            expect(panel.locator(f'.jp-mlops-view[data-view="{view.lower()}"]')).to_be_visible()
+            if view == "Evaluations":
+                expect(panel.get_by_test_id("mlops-drift")).to_be_visible()
+                clip = {"x": 0, "y": 0, "width": right + 40, "height": 800}
+                page.screenshot(path=screenshots_dir / f"sidebar-icon-tabs{suffix}.png", clip=clip)
+        # The drift report as a tab, in this theme.
+        show(panel, "Evaluations")
+        panel.get_by_test_id("mlops-drift-open-tab").click()
+        expect(page.locator('#jp-main-dock-panel [data-testid="mlops-drift-tab"]')).to_be_visible()
+        expect(
+            page.locator('[data-testid="mlops-drift-tab"] .jp-mlops-chart').first
+        ).to_be_visible()
+        shoot(page, screenshots_dir / "tab-drift-theme-switched.png")

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from conftest import open_mlops
+from conftest import open_mlops, shoot
 from playwright.sync_api import Locator, Page, expect
 from test_models_panel import CLIP, api, churn_demo, model_row, version_row
 
@@ -70,18 +70,16 @@ def compare(detail: Locator, *versions: int) -> Locator:
     return shown
 
 
-@pytest.mark.parametrize("theme", ["light", "dark"])
 def test_compare_parameters_try_and_links(
     start_lab: LabFactory,
     page: Page,
     tmp_path: Path,
-    tmp_path_factory: pytest.TempPathFactory,
+    demo: Path,
     screenshots_dir: Path,
     console_errors: list[str],
-    theme: str,
 ) -> None:
-    root = churn_demo(tmp_path_factory, tmp_path / "demo")
-    server = start_lab(root, init=False, theme="JupyterLab Dark" if theme == "dark" else None)
+    root = churn_demo(demo, tmp_path / "demo")
+    server = start_lab(root, init=False)
     server.python(REGISTER, str(root))
 
     panel = open_models(page, server)
@@ -105,7 +103,7 @@ def test_compare_parameters_try_and_links(
         expect(auc_row.locator("td").nth(auc["best"])).to_have_attribute("data-best", "true")
     lineage = shown.get_by_test_id("mlops-compare-lineage")
     expect(lineage.locator('[data-name="run_id"]')).to_have_attribute("data-differs", "true")
-    page.screenshot(path=screenshots_dir / f"models-compare-{theme}.png", clip=CLIP)
+    shoot(page, screenshots_dir / "models-compare-{theme}.png", clip=CLIP)
 
     # The same comparison, laid out wide in a main-area tab of its own (one per selection).
     for _ in range(2):
@@ -117,7 +115,7 @@ def test_compare_parameters_try_and_links(
     expect(
         wide.get_by_test_id("mlops-compare-metrics").locator('[data-metric="roc_auc"] td')
     ).to_have_count(2)
-    page.screenshot(path=screenshots_dir / f"models-compare-tab-{theme}.png")
+    shoot(page, screenshots_dir / "models-compare-tab-{theme}.png")
 
     # v1 and v2 share no dataset: said so; their parameters differ.
     shown = compare(detail, 1, 2)
@@ -128,7 +126,7 @@ def test_compare_parameters_try_and_links(
     expect(params.locator('[data-name="C"]')).to_have_attribute("data-differs", "true")
     shown.get_by_test_id("mlops-compare-only").check()
     expect(params.locator('[data-differs="false"]')).to_have_count(0)
-    page.screenshot(path=screenshots_dir / f"models-compare-none-{theme}.png", clip=CLIP)
+    shoot(page, screenshots_dir / "models-compare-none-{theme}.png", clip=CLIP)
     detail.get_by_test_id("mlops-compare-close").click()
     expect(detail.get_by_test_id("mlops-model-compare")).to_have_count(0)
 
@@ -157,7 +155,7 @@ def test_compare_parameters_try_and_links(
     expect(features.locator("code")).not_to_have_text(re.compile(r"…$"))
     expect(features.get_by_test_id("mlops-long-toggle")).to_have_text("less")
     section.scroll_into_view_if_needed()
-    page.screenshot(path=screenshots_dir / f"models-parameters-{theme}.png", clip=CLIP)
+    shoot(page, screenshots_dir / "models-parameters-{theme}.png", clip=CLIP)
 
     # v1, from the demo run: Try a prediction starts from a real training row.
     version.get_by_test_id("mlops-version-back").click()
@@ -180,12 +178,12 @@ def test_compare_parameters_try_and_links(
     expect(progress).to_have_attribute("data-phase", "loading")
     expect(progress).to_contain_text("the first prediction loads the model")
     trial.scroll_into_view_if_needed()
-    page.screenshot(path=screenshots_dir / f"models-try-loading-{theme}.png", clip=CLIP)
+    page.screenshot(path=screenshots_dir / "models-try-loading-light.png", clip=CLIP)
     answer = trial.get_by_test_id("mlops-try-answer")
     expect(answer).to_be_visible(timeout=90_000)
     expect(progress).to_have_count(0)
     expect(answer.locator('[data-fact="version"]')).to_have_text("churn v1")
-    page.screenshot(path=screenshots_dir / f"models-try-answer-{theme}.png", clip=CLIP)
+    shoot(page, screenshots_dir / "models-try-answer-{theme}.png", clip=CLIP)
     # The model stays loaded: the next prediction just predicts.
     trial.get_by_test_id("mlops-try-predict-button").click()
     expect(answer).to_be_visible()
@@ -198,7 +196,7 @@ def test_compare_parameters_try_and_links(
     rows = api(server, f"datasets/{name}/versions/{number}")["row_count"]
     expect(card.get_by_test_id("mlops-dataset-rows")).to_have_text(f"{rows:,} rows")
     card.scroll_into_view_if_needed()
-    page.screenshot(path=screenshots_dir / f"models-training-data-{theme}.png", clip=CLIP)
+    shoot(page, screenshots_dir / "models-training-data-{theme}.png", clip=CLIP)
     view_ref = served_version["feature_views"][0]
     version.get_by_test_id("mlops-lineage-feature-view").first.click()
     fv = panel.get_by_test_id("mlops-fv-detail")

@@ -9,17 +9,14 @@ Python API in a subprocess (as a notebook would), Debian Chromium.
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
-import subprocess
-import sys
 import urllib.request
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 from conftest import open_mlops
+from deployments_support import copy_demo
 from playwright.sync_api import Locator, Page, expect
 
 if TYPE_CHECKING:  # fixtures' types, from this folder's conftest.py
@@ -64,38 +61,9 @@ for i in range(int(sys.argv[2])):
 """
 
 
-def _isolated_env(home: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MLOPS_LAB_")}
-    home.mkdir(parents=True, exist_ok=True)
-    env.update(HOME=str(home), JUPYTER_CONFIG_DIR=str(home / "config"), PYTHONUNBUFFERED="1")
-    return env
-
-
-def _cli(*args: str, cwd: Path, env: dict[str, str]) -> None:
-    script = Path(sys.executable).parent / "mlops-lab"
-    command = [str(script)] if script.exists() else [sys.executable, "-m", "mlops_lab"]
-    result = subprocess.run(
-        [*command, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=600
-    )
-    assert result.returncode == 0, f"mlops-lab {args} failed:\n{result.stdout}{result.stderr}"
-
-
-def churn_demo(tmp_path_factory: pytest.TempPathFactory, dest: Path) -> Path:
-    """A copy, at `dest`, of the demo workspace after one run of the churn pipeline.
-
-    The run happens once per test session (about 15 s); each test gets its own copy.
-    """
-    base = tmp_path_factory.getbasetemp() / "churn-demo"
-    workspace = base / "ws"
-    if not (base / "done").exists():
-        shutil.rmtree(base, ignore_errors=True)
-        env = _isolated_env(base / "home")
-        base.mkdir(parents=True, exist_ok=True)
-        _cli("init", "--demo", str(workspace), cwd=base, env=env)
-        _cli("run", "churn", cwd=workspace, env=env)
-        (base / "done").touch()
-    shutil.copytree(workspace, dest)
-    return dest
+def churn_demo(demo: Path, dest: Path) -> Path:
+    """A copy, at `dest`, of the session's demo workspace (the `demo` fixture)."""
+    return copy_demo(demo, dest, materialize=False)
 
 
 def api(server: LabServer, path: str) -> Any:
@@ -138,10 +106,10 @@ def test_models_versions_lineage_and_promote(
     start_lab: LabFactory,
     page: Page,
     tmp_path: Path,
-    tmp_path_factory: pytest.TempPathFactory,
+    demo: Path,
     screenshots_dir: Path,
 ) -> None:
-    root = churn_demo(tmp_path_factory, tmp_path / "demo")
+    root = churn_demo(demo, tmp_path / "demo")
     server = start_lab(root, init=False)
     server.python(REGISTER, str(root))
     listed = {m["name"]: m for m in api(server, "models")["models"]}
@@ -292,10 +260,10 @@ def test_trusted_pickle_paging_and_dark_theme(
     start_lab: LabFactory,
     page: Page,
     tmp_path: Path,
-    tmp_path_factory: pytest.TempPathFactory,
+    demo: Path,
     screenshots_dir: Path,
 ) -> None:
-    root = churn_demo(tmp_path_factory, tmp_path / "dark")
+    root = churn_demo(demo, tmp_path / "dark")
     server = start_lab(root, init=False, theme="JupyterLab Dark")
     server.python(REGISTER, str(root))
     server.python(REGISTER_MANY, str(root), "50")  # 52 models

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from conftest import DARK, shoot
 from playwright.sync_api import Locator, Page, expect
 
 from tests.notebooks import write_notebook
@@ -27,7 +28,6 @@ pytestmark = pytest.mark.browser
 PANEL = "#mlops-lab-panel"
 RUN_TIMEOUT = 180  # s: each stage starts a kernel
 SIDEBAR = {"x": 0, "y": 0, "width": 340, "height": 800}
-DARK = "JupyterLab Dark"
 
 # Like the demo's churn pipeline, with a fan-out and a join: `profile` -> `evaluate`
 # spans a layer, so its edge passes beside `train`.
@@ -166,13 +166,11 @@ def current_main_tab(page: Page) -> Locator:
     return page.locator("#jp-main-dock-panel .lm-TabBar-tab.lm-mod-current")
 
 
-@pytest.mark.parametrize("theme", [None, DARK], ids=["light", "dark"])
 def test_stage_graph_run_tab_handoff_filter_and_coloured_deltas(
-    start_lab: LabFactory, page: Page, tmp_path: Path, screenshots_dir: Path, theme: str | None
+    start_lab: LabFactory, page: Page, tmp_path: Path, screenshots_dir: Path
 ) -> None:
-    suffix = "-dark" if theme else ""
     root = tmp_path / "graph"
-    server = start_lab(root, theme=theme)
+    server = start_lab(root)
     write_workspace(root)
     first = run(server, {"pipeline": "churn"})
     second = run(server, {"pipeline": "churn", "parameters": {"n": 5}})
@@ -211,7 +209,7 @@ def test_stage_graph_run_tab_handoff_filter_and_coloured_deltas(
     )
     assert box(page.locator(PANEL))["width"] < 400  # the sidebar's default width
     graph.scroll_into_view_if_needed()
-    page.screenshot(path=screenshots_dir / f"runs-graph-sidebar{suffix}.png", clip=SIDEBAR)
+    shoot(page, screenshots_dir / "runs-graph-sidebar.png", clip=SIDEBAR)
 
     # Clicking a stage opens its executed notebook.
     node(graph, "train").click()
@@ -252,7 +250,7 @@ def test_stage_graph_run_tab_handoff_filter_and_coloured_deltas(
     )
     assert colour == success
     compare.scroll_into_view_if_needed()
-    page.screenshot(path=screenshots_dir / f"runs-compare-deltas{suffix}.png", clip=SIDEBAR)
+    shoot(page, screenshots_dir / "runs-compare-deltas.png", clip=SIDEBAR)
 
     # The run as a main-area tab, titled by the run.
     row.get_by_test_id("mlops-run-open-tab").click()
@@ -271,7 +269,7 @@ def test_stage_graph_run_tab_handoff_filter_and_coloured_deltas(
     expect(
         tab.locator('[data-testid="mlops-stage"][data-stage="evaluate"] [data-metric="accuracy"]')
     ).to_contain_text("0.8")
-    page.screenshot(path=screenshots_dir / f"runs-graph-tab{suffix}.png")
+    shoot(page, screenshots_dir / "runs-graph-tab.png")
     # Opening it again reveals the same tab.
     row.get_by_test_id("mlops-run-open-tab").click()
     expect(page.locator('[data-testid="mlops-run-tab"]')).to_have_count(1)
@@ -285,7 +283,7 @@ def test_stage_graph_run_tab_handoff_filter_and_coloured_deltas(
     restored = page.locator(f'[data-testid="mlops-run-tab"][data-run-id="{second["id"]}"]')
     expect(restored).to_have_count(1, timeout=60_000)
     page.locator("#jp-main-dock-panel .lm-TabBar-tab", has_text=second["id"]).click()
-    page.screenshot(path=screenshots_dir / f"runs-graph-restored{suffix}.png")
+    shoot(page, screenshots_dir / "runs-graph-restored.png")
     expect(restored.get_by_test_id("mlops-graph-node")).to_have_count(5, timeout=30_000)
 
 
