@@ -113,7 +113,10 @@ export function ComparisonChart(props: {
   );
 }
 
-const AXIS_GAP = 150;
+/**
+ * The room between two axes, px: what the tab's width gives, within these.
+ */
+const AXIS_GAP = { min: 110, max: 260 };
 const HEIGHT = 260;
 const PAD = { top: 34, bottom: 28, left: 60, right: 60 };
 
@@ -139,16 +142,22 @@ function ParallelCoordinates(props: {
       metric.higher_is_better
     )
   ];
-  const width = PAD.left + PAD.right + (axes.length - 1) * AXIS_GAP;
+  const frame = React.useRef<HTMLDivElement>(null);
+  const room = useWidth(frame) - PAD.left - PAD.right;
+  const gap = Math.min(
+    AXIS_GAP.max,
+    Math.max(AXIS_GAP.min, room / (axes.length - 1))
+  );
+  const width = PAD.left + PAD.right + (axes.length - 1) * gap;
   const inner = HEIGHT - PAD.top - PAD.bottom;
-  const x = (i: number) => PAD.left + i * AXIS_GAP;
+  const x = (i: number) => PAD.left + i * gap;
   const y = (share: number) => PAD.top + (1 - share) * inner;
   const [hovered, setHovered] = React.useState<string | null>(null);
   const order = comparison.runs
     .map((run, index) => ({ run, index }))
     .sort((a, b) => (a.index === 0 ? 1 : b.index === 0 ? -1 : 0));
   return (
-    <div className="jp-mlops-parallel-frame">
+    <div className="jp-mlops-parallel-frame" ref={frame}>
       <svg
         className="jp-mlops-parallel"
         data-testid="mlops-parallel"
@@ -209,9 +218,9 @@ function ParallelCoordinates(props: {
               <text
                 key={tick.text}
                 className="jp-mlops-parallel-tick"
-                x={-6}
+                x={i === axes.length - 1 ? 6 : -6}
                 y={y(tick.share) + 3}
-                textAnchor="end"
+                textAnchor={i === axes.length - 1 ? 'start' : 'end'}
               >
                 {tick.text}
               </text>
@@ -304,4 +313,22 @@ function keyOf(item: { stage: string; name: string } | undefined): string {
 
 function labelOf(item: { stage: string; name: string }): string {
   return item.stage ? `${item.stage}.${item.name}` : item.name;
+}
+
+/**
+ * The width of an element, followed as it changes (0 while hidden).
+ */
+function useWidth(ref: React.RefObject<HTMLElement>): number {
+  const [width, setWidth] = React.useState(0);
+  React.useEffect(() => {
+    const node = ref.current;
+    if (!node) {
+      return;
+    }
+    setWidth(node.clientWidth);
+    const observer = new ResizeObserver(() => setWidth(node.clientWidth));
+    observer.observe(node);
+    return () => observer.disconnect();
+  }, []);
+  return width;
 }
