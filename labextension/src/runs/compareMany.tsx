@@ -66,26 +66,11 @@ export function RunsComparisonView(
         .
       </p>
       <h5 className="jp-mlops-compare-title">Metrics</h5>
-      <WideTable
-        columns={runs.length + 1}
-        label="Metrics of the compared runs"
-        testid="mlops-compare-metrics"
-        first="12em"
-        column="9em"
-      >
-        <thead>
-          <tr>
-            <th scope="col">Metric</th>
-            {heads}
-          </tr>
-        </thead>
-        <tbody>
-          {metrics.length === 0 && <EmptyRow span={runs.length + 1} />}
-          {metrics.map(metric => (
-            <MetricRow key={`${metric.stage}.${metric.name}`} metric={metric} />
-          ))}
-        </tbody>
-      </WideTable>
+      <RunsTable what="Metric" heads={heads} testid="mlops-compare-metrics">
+        {metrics.map(metric => (
+          <MetricRow key={`${metric.stage}.${metric.name}`} metric={metric} />
+        ))}
+      </RunsTable>
       <div className="jp-mlops-compare-heading">
         <h5 className="jp-mlops-compare-title">Parameters</h5>
         <label className="jp-mlops-compare-only">
@@ -98,29 +83,18 @@ export function RunsComparisonView(
           Only differences
         </label>
       </div>
-      <WideTable
-        columns={runs.length + 1}
-        label="Parameters of the compared runs"
+      <RunsTable
+        what="Parameter"
+        heads={heads}
         testid="mlops-compare-parameters"
-        first="12em"
-        column="9em"
       >
-        <thead>
-          <tr>
-            <th scope="col">Parameter</th>
-            {heads}
-          </tr>
-        </thead>
-        <tbody>
-          {parameters.length === 0 && <EmptyRow span={runs.length + 1} />}
-          {parameters.map(parameter => (
-            <ParameterRow
-              key={`${parameter.stage}.${parameter.name}`}
-              parameter={parameter}
-            />
-          ))}
-        </tbody>
-      </WideTable>
+        {parameters.map(parameter => (
+          <ParameterRow
+            key={`${parameter.stage}.${parameter.name}`}
+            parameter={parameter}
+          />
+        ))}
+      </RunsTable>
       <ComparisonChart comparison={comparison} />
     </div>
   );
@@ -335,12 +309,41 @@ function Missing(): JSX.Element {
   );
 }
 
-function EmptyRow(props: { span: number }): JSX.Element {
+/**
+ * Rows of metrics or parameters, one column per run (the heads), the names
+ * sticky while the runs scroll sideways.
+ */
+function RunsTable(props: {
+  what: 'Metric' | 'Parameter';
+  heads: JSX.Element[];
+  testid: string;
+  children: JSX.Element[];
+}): JSX.Element {
+  const { what, heads } = props;
   return (
-    <tr>
-      <td colSpan={props.span} className="jp-mlops-table-empty">
-        None recorded
-      </td>
-    </tr>
+    <WideTable
+      columns={heads.length + 1}
+      label={`${what}s of the compared runs`}
+      testid={props.testid}
+      first="12em"
+      column="9em"
+    >
+      <thead>
+        <tr>
+          <th scope="col">{what}</th>
+          {heads}
+        </tr>
+      </thead>
+      <tbody>
+        {props.children.length === 0 && (
+          <tr>
+            <td colSpan={heads.length + 1} className="jp-mlops-table-empty">
+              None recorded
+            </td>
+          </tr>
+        )}
+        {props.children}
+      </tbody>
+    </WideTable>
   );
 }
