@@ -165,10 +165,8 @@ def test_compare_many_runs_in_one_tab(
     best_line = parallel.locator(f'[data-run-id="{ids[3]}"]')
     assert best_line.evaluate("e => getComputedStyle(e).stroke") == better
     assert not plotly_fetched(page)  # SVG so far
-    tab.scroll_into_view_if_needed()
-    page.screenshot(path=screenshots_dir / "runs-compare-many.png", full_page=True)
     chart.scroll_into_view_if_needed()
-    page.screenshot(path=screenshots_dir / "runs-compare-many-parallel.png")
+    page.screenshot(path=screenshots_dir / "runs-compare-many.png")
 
     # A scatter of one parameter against the metric: plotly, fetched now.
     chart.get_by_test_id("mlops-compare-chart-kind").select_option("scatter")
@@ -209,6 +207,5 @@ def test_compare_many_runs_in_one_tab(
     assert delta.evaluate("e => getComputedStyle(e).color") == dark_better
     background = restored.evaluate("e => getComputedStyle(e).backgroundColor")
     assert background == css_colour(page, "--jp-layout-color1")
-    page.screenshot(path=screenshots_dir / "runs-compare-many-dark.png", full_page=True)
     restored.get_by_test_id("mlops-compare-chart").scroll_into_view_if_needed()
-    page.screenshot(path=screenshots_dir / "runs-compare-many-parallel-dark.png")
+    page.screenshot(path=screenshots_dir / "runs-compare-many-dark.png")
