@@ -3,6 +3,7 @@ import './sidebar.css';
 import './tabs.css';
 import './runs.css';
 import './runs-graph.css';
+import './runs-compare.css';
 import './features.css';
 import './models.css';
 import './evaluations.css';

@@ -8,6 +8,7 @@ from typing import Any
 import tornado.web
 
 from mlops_lab.errors import InvalidInputError
+from mlops_lab.pipelines.compare import compare_many
 from mlops_lab.pipelines.records import get_run, list_runs
 from mlops_lab.pipelines.service import (
     compare_runs,
@@ -93,11 +94,31 @@ class RunsHandler(BaseHandler):
 
 
 class CompareRunsHandler(BaseHandler):
+    """Two runs as ``?a=&b=`` (what differs), or 2 to 50 as ``?runs=`` (side by side)."""
+
     @tornado.web.authenticated
     async def get(self) -> None:
         a, b = query_text(self, "a"), query_text(self, "b")
+        listed = self.get_query_arguments("runs")  # each value checked by prepare()
+        if listed:
+            if a is not None or b is not None:
+                raise InvalidInputError(
+                    "Give the runs to compare either as ?runs=RUN_ID,RUN_ID,... "
+                    "or as ?a=RUN_ID&b=RUN_ID, not both."
+                )
+            ids = [part.strip() for value in listed for part in value.split(",")]
+            if not all(ids):
+                raise InvalidInputError(
+                    f"An empty run id in ?runs={','.join(listed)!r}: "
+                    "give them as ?runs=RUN_ID,RUN_ID,..."
+                )
+            self.write_json(await self.in_workspace(compare_many, ids))
+            return
         if not a or not b:
-            raise InvalidInputError("Give the two runs to compare as ?a=RUN_ID&b=RUN_ID.")
+            raise InvalidInputError(
+                "Give the two runs to compare as ?a=RUN_ID&b=RUN_ID "
+                "(or 2 or more as ?runs=RUN_ID,RUN_ID,...)."
+            )
         self.write_json(await self.in_workspace(compare_runs, a, b))
 
 

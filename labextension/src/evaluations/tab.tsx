@@ -104,7 +104,7 @@ function datasetName(ref: string): string {
 /**
  * Redraw the charts in the new theme's colours.
  */
-function followTheme(
+export function followTheme(
   tab: Widget,
   stamp: { value: number },
   themeChanged?: ISignal<unknown, unknown> | null

@@ -2,6 +2,7 @@ import { IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
 
 import { asApiError, MlopsApiError } from '../request';
+import { MAX_COMPARED_RUNS } from './compareTypes';
 import {
   IPipeline,
   IRun,
@@ -83,7 +84,8 @@ export interface IRunsState {
    */
   expanded: ReadonlySet<string>;
   /**
-   * Runs ticked for comparison, at most two, in the order they were ticked.
+   * Runs ticked for comparison, in the order they were ticked (two are
+   * compared inline, more in a main-area tab).
    */
   selected: readonly string[];
   /**
@@ -198,12 +200,13 @@ export class RunsModel implements IDisposable {
   }
 
   /**
-   * Tick or untick a run for comparison; ticking a third drops the first.
+   * Tick or untick a run for comparison; past `MAX_COMPARED_RUNS` ticking
+   * one more drops the first.
    */
   toggleSelected(runId: string): void {
     let selected = this._state.selected.filter(id => id !== runId);
     if (selected.length === this._state.selected.length) {
-      selected = [...selected, runId].slice(-2);
+      selected = [...selected, runId].slice(-MAX_COMPARED_RUNS);
     }
     this._update({ selected });
     void this._loadComparison();

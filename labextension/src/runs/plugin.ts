@@ -3,10 +3,15 @@ import {
   JupyterFrontEnd,
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
-import { ICommandPalette, showErrorMessage } from '@jupyterlab/apputils';
+import {
+  ICommandPalette,
+  IThemeManager,
+  showErrorMessage
+} from '@jupyterlab/apputils';
 import { IDocumentManager } from '@jupyterlab/docmanager';
 import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
 import { runIcon } from '@jupyterlab/ui-components';
+import { ReadonlyPartialJSONObject } from '@lumino/coreutils';
 
 import { CommandIDs } from '../commands';
 import { addDetailTabs, stringArg } from '../detailTabs';
@@ -21,7 +26,8 @@ import { IMlopsSidebar } from '../sidebar';
 import { RunsApi } from './api';
 import { RunsModel } from './model';
 import { createRunTab } from './tab';
-import { comparisonKey, createComparisonTab } from './compareTab';
+import { createRunsComparisonTab } from './compareManyTab';
+import { comparisonSetKey, runList } from './compareTypes';
 import { RunsPanel } from './view';
 
 /**
@@ -33,14 +39,15 @@ export const runsPlugin: JupyterFrontEndPlugin<void> = {
   description: 'Pipeline runs: list, start, follow, cancel and compare them.',
   autoStart: true,
   requires: [IMlopsSidebar, IDocumentManager],
-  optional: [ICommandPalette, INotebookTracker, ILayoutRestorer],
+  optional: [ICommandPalette, INotebookTracker, ILayoutRestorer, IThemeManager],
   activate: (
     app: JupyterFrontEnd,
     sidebar: IMlopsSidebar,
     docManager: IDocumentManager,
     palette: ICommandPalette | null,
     notebooks: INotebookTracker | null,
-    restorer: ILayoutRestorer | null
+    restorer: ILayoutRestorer | null,
+    themes: IThemeManager | null
   ): void => {
     const api = new RunsApi(app.serviceManager.serverSettings);
     const model = new RunsModel({
@@ -59,7 +66,14 @@ export const runsPlugin: JupyterFrontEndPlugin<void> = {
       key: args => stringArg(args, 'runId'),
       create: (_, runId) => createRunTab(model, api, runId)
     });
-    // Two runs compared, as a main-area tab: {a, b}.
+    // Runs compared, as a main-area tab (one per set of runs):
+    // {runs: "r1,r2,r3"} (the baseline first), or {a, b} as before.
+    const comparedRuns = (args: ReadonlyPartialJSONObject) =>
+      runList(
+        stringArg(args, 'runs'),
+        stringArg(args, 'a'),
+        stringArg(args, 'b')
+      );
     addDetailTabs({
       app,
       restorer,
@@ -67,23 +81,27 @@ export const runsPlugin: JupyterFrontEndPlugin<void> = {
       command: CommandIDs.openRunComparison,
       label: 'Open Run Comparison',
       icon: runIcon,
-      caption: 'Open the comparison of two runs in a main-area tab',
+      caption: 'Open two or more runs side by side in a main-area tab',
       key: args => {
-        const [a, b] = [stringArg(args, 'a'), stringArg(args, 'b')];
-        return a && b ? comparisonKey(a, b) : null;
+        const runIds = comparedRuns(args);
+        return runIds.length >= 2 ? comparisonSetKey(runIds) : null;
       },
       create: args =>
-        createComparisonTab(
-          api,
-          stringArg(args, 'a') ?? '',
-          stringArg(args, 'b') ?? ''
-        )
+        createRunsComparisonTab({
+          runIds: comparedRuns(args),
+          settings: app.serviceManager.serverSettings,
+          openRun: runId =>
+            void app.commands.execute(CommandIDs.openRun, { runId }),
+          themeChanged: themes?.themeChanged
+        })
     });
     const panel = new RunsPanel(
       model,
       runId => void app.commands.execute(CommandIDs.openRun, { runId }),
-      (a, b) =>
-        void app.commands.execute(CommandIDs.openRunComparison, { a, b })
+      runIds =>
+        void app.commands.execute(CommandIDs.openRunComparison, {
+          runs: runIds.join(',')
+        })
     );
     panel.disposed.connect(() => model.dispose());
     sidebar.addView('runs', panel, 500);

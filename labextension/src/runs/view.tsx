@@ -14,6 +14,7 @@ import { formatDuration, formatStarted } from '../format';
 import { ShownReactWidget } from '../shown';
 import { IRun, RUN_STATUSES, RunStatus } from '../tokens';
 import { ComparisonView } from './compare';
+import { CompareSelection } from './compareSelection';
 import { LaunchForm } from './launcher';
 import { IRunsState, RunsModel } from './model';
 import { RunDetails, runTitle } from './details';
@@ -28,12 +29,12 @@ import { StatusIcon } from './status';
 export class RunsPanel extends ShownReactWidget {
   /**
    * `openRun` opens a run in a main-area tab, `openComparison` the
-   * comparison of two runs.
+   * comparison of two or more runs (the baseline first).
    */
   constructor(
     model: RunsModel,
     openRun?: (runId: string) => void,
-    openComparison?: (a: string, b: string) => void
+    openComparison?: (runIds: string[]) => void
   ) {
     super();
     this._model = model;
@@ -84,7 +85,7 @@ export class RunsPanel extends ShownReactWidget {
   private _launching = false;
   private _model: RunsModel;
   private _openRun: ((runId: string) => void) | undefined;
-  private _openComparison: ((a: string, b: string) => void) | undefined;
+  private _openComparison: ((runIds: string[]) => void) | undefined;
 }
 
 /**
@@ -96,9 +97,9 @@ function RunsView(props: {
   launching: boolean;
   onLaunchingChange: (launching: boolean) => void;
   onOpenTab?: (runId: string) => void;
-  onOpenComparison?: (a: string, b: string) => void;
+  onOpenComparison?: (runIds: string[]) => void;
 }): JSX.Element {
-  const { model, state, launching, onOpenTab } = props;
+  const { model, state, launching, onOpenTab, onOpenComparison } = props;
   const setLaunching = props.onLaunchingChange;
   const busy = state.loading && !state.loaded;
   return (
@@ -154,7 +155,13 @@ function RunsView(props: {
       <ComparisonView
         comparison={state.comparison}
         onClose={() => model.clearSelection()}
-        onOpenTab={props.onOpenComparison}
+        onOpenTab={onOpenComparison && ((a, b) => onOpenComparison([a, b]))}
+      />
+      <CompareSelection
+        selected={state.selected}
+        runs={state.runs}
+        onOpen={onOpenComparison}
+        onClear={() => model.clearSelection()}
       />
       {state.error && (
         <ErrorNotice
@@ -288,7 +295,7 @@ function RunRow(props: {
           className="jp-mlops-run-select"
           checked={selected}
           aria-label={`Compare run ${run.id}`}
-          title="Tick two runs to compare them"
+          title="Tick two or more runs to compare them"
           data-testid="mlops-run-select"
           onChange={() => model.toggleSelected(run.id)}
         />
