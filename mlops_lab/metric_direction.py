@@ -40,6 +40,7 @@ LOWER_IS_BETTER_WORDS = frozenset(
         "fpr",
         "fnr",
         "drift",
+        "drifted",  # drifted_columns, max_drifted_share
     }
 )
 _SUFFIXES = ("loss", "error")  # logloss, hingeloss, trainerror

@@ -26,6 +26,8 @@ from mlops_lab.metric_direction import change, higher_is_better
         "brier",
         "train.perplexity",
         "fit duration",
+        "drifted_columns",
+        "drifted_share",
     ],
 )
 def test_lower_is_better_when_a_word_says_so(name: str) -> None:
