@@ -104,8 +104,8 @@ function DeploymentList(props: {
   onOpen: (id: string) => void;
 }): JSX.Element {
   const { model, state, onOpen } = props;
-  const running = state.deployments.filter(d => d.status === 'running');
-  const stopped = state.deployments.filter(d => d.status !== 'running');
+  const running = state.items.filter(d => d.status === 'running');
+  const stopped = state.items.filter(d => d.status !== 'running');
   return (
     <div
       className="jp-mlops-body jp-mlops-dp-list"

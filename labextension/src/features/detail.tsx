@@ -42,7 +42,7 @@ export function ViewDetail(props: {
     <div
       className="jp-mlops-body jp-mlops-fv-detail"
       data-testid="mlops-fv-detail"
-      data-view={selected?.name}
+      data-view={selected ?? undefined}
       aria-busy={state.detailLoading}
     >
       <div className="jp-mlops-header jp-mlops-fv-toolbar">
@@ -133,14 +133,14 @@ function DetailBody(props: {
         </p>
         <LegacyWindowsNotice detail={detail} />
         <CodeActions detail={detail} model={model} />
-        {state.notice && (
+        {state.codeNotice && (
           <div
             className="jp-mlops-notice"
             role="status"
-            data-kind={state.notice.kind}
+            data-kind={state.codeNotice.kind}
             data-testid="mlops-fv-notice"
           >
-            <span>{state.notice.message}</span>
+            <span>{state.codeNotice.message}</span>
             <ToolbarButtonComponent
               icon={closeIcon}
               tooltip="Dismiss"

@@ -65,7 +65,7 @@ function FeaturesView(props: {
 }): JSX.Element {
   const { model, state, scroller } = props;
   const listScroll = React.useRef(0);
-  const selected = state.selected?.name ?? null;
+  const selected = state.selected;
   React.useLayoutEffect(() => {
     scroller.scrollTop = selected === null ? listScroll.current : 0;
   }, [selected]);
@@ -116,7 +116,7 @@ function ViewList(props: {
       {state.loading && !state.loaded && (
         <p className="jp-mlops-placeholder">Loading…</p>
       )}
-      {state.loaded && state.views.length === 0 && (
+      {state.loaded && state.items.length === 0 && (
         <p className="jp-mlops-placeholder" data-testid="mlops-features-empty">
           {filtered ? (
             'No feature views match.'
@@ -128,9 +128,9 @@ function ViewList(props: {
           )}
         </p>
       )}
-      {state.views.length > 0 && (
+      {state.items.length > 0 && (
         <ul className="jp-mlops-fv-list" aria-label="Feature views">
-          {state.views.map(view => (
+          {state.items.map(view => (
             <ViewRow
               key={view.name}
               view={view}
@@ -142,7 +142,7 @@ function ViewList(props: {
         </ul>
       )}
       <Pager
-        shown={state.views.length}
+        shown={state.items.length}
         total={state.total}
         noun="view"
         loading={state.loading}
@@ -163,8 +163,8 @@ function Filters(props: {
   state: IFeaturesState;
 }): JSX.Element {
   const { model, state } = props;
-  const tags = new Set(state.views.flatMap(v => v.tags ?? []));
-  const owners = new Set(state.views.map(v => v.owner ?? '').filter(Boolean));
+  const tags = new Set(state.items.flatMap(v => v.tags ?? []));
+  const owners = new Set(state.items.map(v => v.owner ?? '').filter(Boolean));
   return (
     <div
       className="jp-mlops-fv-filters"

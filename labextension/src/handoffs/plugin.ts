@@ -152,7 +152,7 @@ export const handoffsPlugin: JupyterFrontEndPlugin<void> = {
         reveal();
         // Other views link here with the notebook to show.
         if (typeof args.notebook === 'string') {
-          const found = model.state.handoffs.find(
+          const found = model.state.items.find(
             h => h.notebook === args.notebook
           );
           void model.select(found?.id ?? null);

@@ -89,7 +89,7 @@ function HandoffList(props: {
   onOpen: (id: string) => void;
 }): JSX.Element {
   const { model, state, onOpen } = props;
-  const listed = new Set(state.handoffs.map(h => h.notebook));
+  const listed = new Set(state.items.map(h => h.notebook));
   const newlyChecked = [...state.checking].filter(nb => !listed.has(nb));
   return (
     <div
@@ -117,14 +117,14 @@ function HandoffList(props: {
       {state.loading && !state.loaded && (
         <p className="jp-mlops-placeholder">Loading…</p>
       )}
-      {state.loaded && !state.handoffs.length && !newlyChecked.length && (
+      {state.loaded && !state.items.length && !newlyChecked.length && (
         <p className="jp-mlops-placeholder" data-testid="mlops-handoffs-empty">
           No notebook handed off yet. Open a notebook and press{' '}
           <strong>Check handoff</strong> in its toolbar, or run{' '}
           <code>mlops-lab handoff NOTEBOOK</code>.
         </p>
       )}
-      {(state.handoffs.length > 0 || newlyChecked.length > 0) && (
+      {(state.items.length > 0 || newlyChecked.length > 0) && (
         <ul className="jp-mlops-handoff-list" aria-label="Handoffs">
           {newlyChecked.map(notebook => (
             <li
@@ -143,7 +143,7 @@ function HandoffList(props: {
               </span>
             </li>
           ))}
-          {state.handoffs.map(handoff => (
+          {state.items.map(handoff => (
             <HandoffRow
               key={handoff.id}
               handoff={handoff}

@@ -122,7 +122,7 @@ function ModelList(props: {
       {state.loading && !state.loaded && (
         <p className="jp-mlops-placeholder">Loading…</p>
       )}
-      {state.loaded && state.models.length === 0 && (
+      {state.loaded && state.items.length === 0 && (
         <p className="jp-mlops-placeholder" data-testid="mlops-models-empty">
           {state.query ? (
             'No models match.'
@@ -134,15 +134,15 @@ function ModelList(props: {
           )}
         </p>
       )}
-      {state.models.length > 0 && (
+      {state.items.length > 0 && (
         <ul className="jp-mlops-model-list" aria-label="Models">
-          {state.models.map(summary => (
+          {state.items.map(summary => (
             <ModelRow key={summary.name} summary={summary} onOpen={onOpen} />
           ))}
         </ul>
       )}
       <Pager
-        shown={state.models.length}
+        shown={state.items.length}
         total={state.total}
         noun="model"
         loading={state.loading}
