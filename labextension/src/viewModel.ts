@@ -104,6 +104,35 @@ export interface IViewState<TItem, TDetail, TKey> {
 }
 
 /**
+ * Something loaded from the server: the last value stays while it reloads.
+ */
+export interface IRemote<T> {
+  value: T | null;
+  loading: boolean;
+  error: MlopsApiError | null;
+}
+
+/**
+ * A view's list as an `IRemote` (`value` null until loaded).
+ */
+export function listRemote<TItem>(
+  state: IViewState<TItem, unknown, unknown>
+): IRemote<readonly TItem[]> {
+  const { loaded, items, loading, error } = state;
+  return { value: loaded ? items : null, loading, error };
+}
+
+/**
+ * A view's detail as an `IRemote`.
+ */
+export function detailRemote<TDetail>(
+  state: IViewState<unknown, TDetail, unknown>
+): IRemote<TDetail> {
+  const { detail, detailLoading, detailError } = state;
+  return { value: detail, loading: detailLoading, error: detailError };
+}
+
+/**
  * The answer to a load, unless a newer load of the same part came first.
  */
 export type Loaded<T> =
@@ -142,7 +171,7 @@ export abstract class ViewModel<
       actionError: null,
       notice: null,
       ...extra
-    };
+    } as ViewModel.State<TItem, TDetail, TKey, TExtra>;
   }
 
   get state(): ViewModel.State<TItem, TDetail, TKey, TExtra> {
@@ -191,12 +220,12 @@ export abstract class ViewModel<
    */
   async select(key: TKey | null): Promise<void> {
     const same =
-      key !== null && this._state.selected !== null
-        ? this.sameKey(key, this._state.selected)
+      key !== null && this._view.selected !== null
+        ? this.sameKey(key, this._view.selected)
         : false;
     this.update({
       selected: key,
-      detail: same ? this._state.detail : key === null ? null : this.known(key),
+      detail: same ? this._view.detail : key === null ? null : this.known(key),
       detailError: null,
       ...this.onSelect(key, same)
     } as Partial<ViewModel.State<TItem, TDetail, TKey, TExtra>>);
@@ -214,9 +243,7 @@ export abstract class ViewModel<
    * Hide the last action's failure and notice.
    */
   dismiss(): void {
-    this.update({ actionError: null, notice: null } as Partial<
-      ViewModel.State<TItem, TDetail, TKey, TExtra>
-    >);
+    this._patch({ actionError: null, notice: null });
   }
 
   dispose(): void {
@@ -289,7 +316,7 @@ export abstract class ViewModel<
    */
   protected async loadList(mode: LoadMode): Promise<boolean> {
     clearTimeout(this._searchTimer);
-    const { items } = this._state;
+    const { items } = this._view;
     const more = mode === 'more';
     if (mode !== 'poll') {
       this._patch({ loading: true });
@@ -328,7 +355,7 @@ export abstract class ViewModel<
   protected async loadDetail(
     fetch: (key: TKey) => Promise<TDetail> = key => this.fetchDetail(key)
   ): Promise<TDetail | null> {
-    const { selected } = this._state;
+    const { selected } = this._view;
     if (selected === null) {
       this.bump('detail');
       this._patch({ detail: null, detailLoading: false, detailError: null });
@@ -414,7 +441,7 @@ export abstract class ViewModel<
     title: string,
     action: () => Promise<T>
   ): Promise<T | null> {
-    if (this._state.pending.has(key)) {
+    if (this._view.pending.has(key)) {
       return null;
     }
     this.setPending(key, true);
@@ -422,7 +449,7 @@ export abstract class ViewModel<
     try {
       return await action();
     } catch (reason) {
-      this._patch({ actionError: { title, error: asApiError(reason) } });
+      this.update(this.failed(title, asApiError(reason)));
       return null;
     } finally {
       this.setPending(key, false);
@@ -430,10 +457,22 @@ export abstract class ViewModel<
   }
 
   /**
+   * How an action's failure is kept: by default as `actionError`.
+   */
+  protected failed(
+    title: string,
+    error: MlopsApiError
+  ): Partial<ViewModel.State<TItem, TDetail, TKey, TExtra>> {
+    return { actionError: { title, error } } as unknown as Partial<
+      ViewModel.State<TItem, TDetail, TKey, TExtra>
+    >;
+  }
+
+  /**
    * Mark an action (`key`) in flight or done.
    */
   protected setPending(key: string, on: boolean): void {
-    this._patch({ pending: toggled(this._state.pending, key, on) });
+    this._patch({ pending: toggled(this._view.pending, key, on) });
   }
 
   /**
@@ -447,6 +486,13 @@ export abstract class ViewModel<
     }
     this._state = { ...this._state, ...patch };
     this._changed.emit(this._state);
+  }
+
+  /**
+   * The shared part of the state.
+   */
+  private get _view(): IViewState<TItem, TDetail, TKey> {
+    return this._state as unknown as IViewState<TItem, TDetail, TKey>;
   }
 
   private _patch(patch: Partial<IViewState<TItem, TDetail, TKey>>): void {
@@ -469,12 +515,12 @@ export abstract class ViewModel<
 
 export namespace ViewModel {
   /**
-   * A view's whole state: the shared part and its own.
+   * A view's whole state: the shared part and its own (which may narrow or
+   * replace a shared field, e.g. a different `actionError`).
    */
-  export type State<TItem, TDetail, TKey, TExtra> = IViewState<
-    TItem,
-    TDetail,
-    TKey
+  export type State<TItem, TDetail, TKey, TExtra> = Omit<
+    IViewState<TItem, TDetail, TKey>,
+    keyof TExtra
   > &
     TExtra;
 

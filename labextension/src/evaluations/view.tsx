@@ -13,7 +13,8 @@ import { MetricOverVersions } from './charts';
 import { Alerts } from './alerts';
 import { AbTests, Comparisons } from './decisions';
 import { DriftReport } from './drift';
-import { EvaluationsModel, IEvaluationsState, IRemote } from './model';
+import { detailRemote, IRemote, listRemote } from '../viewModel';
+import { EvaluationsModel, IEvaluationsState } from './model';
 import { ThemeStamp } from './plot';
 import { MetricsTable } from './tables';
 import { EvaluationBody } from './evaluation';
@@ -100,8 +101,11 @@ function EvaluationsView(props: {
           onClick={() => void model.refresh()}
         />
       </div>
-      <Problem remote={state.models} title="The models could not be loaded" />
-      {state.models.error?.extensionMissing ? null : (
+      <Problem
+        remote={listRemote(state)}
+        title="The models could not be loaded"
+      />
+      {state.error?.extensionMissing ? null : (
         <Sections model={model} state={state} tabs={tabs} />
       )}
     </div>
@@ -118,7 +122,7 @@ function Sections(props: {
   tabs?: IEvaluationTabs;
 }): JSX.Element {
   const { model, state, tabs } = props;
-  const models = state.models.value ?? [];
+  const models = state.items;
   const evaluations = state.evaluations.value ?? [];
   const rows = versionRows(evaluations, state.comparisons.value ?? []);
   const alerts = state.alerts.value ?? [];
@@ -130,7 +134,7 @@ function Sections(props: {
         testid="mlops-eval"
         onDismiss={() => model.dismissFeedback()}
       />
-      {state.models.value && models.length === 0 && (
+      {state.loaded && models.length === 0 && (
         <p className="jp-mlops-placeholder" data-testid="mlops-eval-no-models">
           No models yet: register and evaluate one to see its metrics here.
         </p>
@@ -165,7 +169,7 @@ function Sections(props: {
             <>
               <MetricsTable
                 rows={rows}
-                selected={state.evaluationId}
+                selected={state.selected}
                 onSelect={id => void model.selectEvaluation(id)}
               />
               <MetricOverVersions
@@ -177,9 +181,9 @@ function Sections(props: {
           )}
         </Section>
       )}
-      {state.evaluationId && (
+      {state.selected && (
         <EvaluationSection
-          remote={state.evaluation}
+          remote={detailRemote(state)}
           onOpenTab={tabs && (id => tabs.openEvaluation(id))}
         />
       )}

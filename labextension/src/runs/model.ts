@@ -1,7 +1,5 @@
-import { IDisposable } from '@lumino/disposable';
-import { ISignal, Signal } from '@lumino/signaling';
-
-import { asApiError, MlopsApiError } from '../request';
+import { MlopsApiError } from '../request';
+import { IPage, LoadMode, ViewModel } from '../viewModel';
 import {
   IPipeline,
   IRun,
@@ -48,30 +46,13 @@ export type ComparisonState =
   | { phase: 'error'; a: string; b: string; error: MlopsApiError };
 
 /**
- * Everything the runs view shows. A new object on every change.
+ * The Runs view's own state. In `IViewState`: the list (`items`: the loaded
+ * pages of runs, newest first; `loading` is only set by loads the user
+ * asked for, live updates load silently), `selected`: the runs ticked for
+ * comparison (at most two, in the order they were ticked) and `detail`:
+ * their comparison (see `comparisonOf`).
  */
-export interface IRunsState {
-  /**
-   * A load the user asked for (show, refresh, filter, more) is in flight;
-   * live updates load silently.
-   */
-  loading: boolean;
-  /**
-   * Why the list could not be loaded; the last good list is kept.
-   */
-  error: MlopsApiError | null;
-  /**
-   * Whether the list has been loaded at least once.
-   */
-  loaded: boolean;
-  /**
-   * The loaded pages of runs, newest first.
-   */
-  runs: readonly IRun[];
-  /**
-   * How many runs match the filter on the server.
-   */
-  total: number;
+export interface IRunsExtra {
   filter: IRunsFilter;
   /**
    * The workspace's pipelines, `null` until loaded.
@@ -83,22 +64,14 @@ export interface IRunsState {
    */
   expanded: ReadonlySet<string>;
   /**
-   * Runs ticked for comparison, at most two, in the order they were ticked.
-   */
-  selected: readonly string[];
-  /**
    * `GET runs/{id}` of expanded runs (for their metrics).
    */
   details: ReadonlyMap<string, IRun>;
-  comparison: ComparisonState;
   /**
-   * Why the last action (cancel, open) failed, until dismissed.
+   * Why the last action (cancel, open) failed, until dismissed. Actions in
+   * flight (`pending`): `cancel:<run>`, `open:<run>/<stage>`.
    */
   actionError: MlopsApiError | null;
-  /**
-   * Actions in flight, as `cancel:<run>` or `open:<run>/<stage>`.
-   */
-  pending: ReadonlySet<string>;
   /**
    * Whether the list reloads by itself (a listed run is running).
    */
@@ -107,6 +80,34 @@ export interface IRunsState {
    * The run to scroll to (the one started or revealed last).
    */
   focus: string | null;
+}
+
+/**
+ * Everything the runs view shows. A new object on every change.
+ */
+export type IRunsState = ViewModel.State<
+  IRun,
+  IRunComparison,
+  readonly string[],
+  IRunsExtra
+>;
+
+/**
+ * The ticked runs' comparison, `a` started first.
+ */
+export function comparisonOf(state: IRunsState): ComparisonState {
+  const ticked = state.selected ?? [];
+  if (ticked.length !== 2) {
+    return { phase: 'none' };
+  }
+  const [a, b] = byStart(ticked, state.items);
+  if (state.detailError) {
+    return { phase: 'error', a, b, error: state.detailError };
+  }
+  if (state.detail) {
+    return { phase: 'ok', a, b, comparison: state.detail };
+  }
+  return { phase: 'loading', a, b };
 }
 
 /**
@@ -123,26 +124,29 @@ export type NotebookOpener = (
  *
  * The model does the I/O; views read `state` and call its methods.
  */
-export class RunsModel implements IDisposable {
+export class RunsModel extends ViewModel<
+  IRun,
+  IRunComparison,
+  readonly string[],
+  IRunsExtra
+> {
   constructor(options: RunsModel.IOptions) {
+    super(
+      {
+        filter: { pipeline: null, status: null, handoffs: false },
+        pipelines: null,
+        pipelinesError: null,
+        expanded: new Set(),
+        details: new Map(),
+        actionError: null,
+        live: false,
+        focus: null
+      },
+      { pageSize: PAGE_SIZE }
+    );
     this._api = options.api;
     this._openNotebook = options.openNotebook;
     this._pollInterval = options.pollInterval ?? POLL_INTERVAL;
-  }
-
-  get state(): IRunsState {
-    return this._state;
-  }
-
-  /**
-   * Emitted with the new state whenever it changes.
-   */
-  get stateChanged(): ISignal<this, IRunsState> {
-    return this._stateChanged;
-  }
-
-  get isDisposed(): boolean {
-    return this._isDisposed;
   }
 
   /**
@@ -162,38 +166,31 @@ export class RunsModel implements IDisposable {
    * Reload the pipelines and the loaded pages of runs.
    */
   async refresh(): Promise<void> {
-    await Promise.all([this._loadPipelines(), this._loadRuns('reload')]);
-  }
-
-  /**
-   * Load the next page of runs.
-   */
-  async loadMore(): Promise<void> {
-    await this._loadRuns('more');
+    await Promise.all([this._loadPipelines(), this.loadList('reload')]);
   }
 
   /**
    * Change the filter and load its first page.
    */
   async setFilter(filter: Partial<IRunsFilter>): Promise<void> {
-    this._update({
-      filter: { ...this._state.filter, ...filter },
-      runs: [],
+    this.update({
+      filter: { ...this.state.filter, ...filter },
+      items: [],
       total: 0,
       loaded: false
     });
-    await this._loadRuns('reload');
+    await this.loadList('reload');
   }
 
   /**
    * Show or hide a run's stages.
    */
   toggleExpanded(runId: string): void {
-    const expanded = new Set(this._state.expanded);
+    const expanded = new Set(this.state.expanded);
     if (!expanded.delete(runId)) {
       expanded.add(runId);
     }
-    this._update({ expanded });
+    this.update({ expanded });
     void this._loadDetails();
   }
 
@@ -201,17 +198,16 @@ export class RunsModel implements IDisposable {
    * Tick or untick a run for comparison; ticking a third drops the first.
    */
   toggleSelected(runId: string): void {
-    let selected = this._state.selected.filter(id => id !== runId);
-    if (selected.length === this._state.selected.length) {
+    const ticked = this.state.selected ?? [];
+    let selected = ticked.filter(id => id !== runId);
+    if (selected.length === ticked.length) {
       selected = [...selected, runId].slice(-2);
     }
-    this._update({ selected });
-    void this._loadComparison();
+    void this.select(selected.length ? selected : null);
   }
 
   clearSelection(): void {
-    this._update({ selected: [] });
-    void this._loadComparison();
+    void this.deselect();
   }
 
   /**
@@ -231,7 +227,7 @@ export class RunsModel implements IDisposable {
    * would hide it, and follow it until it ends.
    */
   revealRun(runId: string, pipeline: string | null = null): void {
-    const { filter } = this._state;
+    const { filter } = this.state;
     const next: IRunsFilter = {
       pipeline:
         filter.pipeline && filter.pipeline === pipeline
@@ -241,12 +237,12 @@ export class RunsModel implements IDisposable {
       handoffs: filter.handoffs
     };
     this._awaiting = { runId, until: Date.now() + AWAIT_TIMEOUT };
-    this._update({
+    this.update({
       filter: next,
-      expanded: new Set(this._state.expanded).add(runId),
+      expanded: new Set(this.state.expanded).add(runId),
       focus: runId
     });
-    void this._loadRuns('reload');
+    void this.loadList('reload');
     if (!next.handoffs) {
       void this._showHandoffsFor(runId);
     }
@@ -256,15 +252,15 @@ export class RunsModel implements IDisposable {
    * Ask the server to cancel a running run.
    */
   async cancelRun(runId: string): Promise<void> {
-    await this._act(`cancel:${runId}`, () => this._api.cancelRun(runId));
-    await this._loadRuns('poll');
+    await this.act(`cancel:${runId}`, '', () => this._api.cancelRun(runId));
+    await this.loadList('poll');
   }
 
   /**
    * Open a stage's executed notebook, at its failing cell if `atCell`.
    */
   async openStage(runId: string, stage: string, atCell = false): Promise<void> {
-    await this._act(`open:${runId}/${stage}`, async () => {
+    await this.act(`open:${runId}/${stage}`, '', async () => {
       const opened = await this._api.openStage(runId, stage);
       await this._openNotebook(
         opened.path,
@@ -274,16 +270,70 @@ export class RunsModel implements IDisposable {
   }
 
   dismissActionError(): void {
-    this._update({ actionError: null });
+    this.dismiss();
   }
 
-  dispose(): void {
-    if (this._isDisposed) {
-      return;
+  protected failed(_: string, actionError: MlopsApiError): Partial<IRunsState> {
+    return { actionError };
+  }
+
+  protected sameKey(a: readonly string[], b: readonly string[]): boolean {
+    return a.length === b.length && a.every(id => b.includes(id));
+  }
+
+  protected itemKey(run: IRun): string {
+    return run.id;
+  }
+
+  protected async fetchPage(query: {
+    offset: number;
+    limit: number;
+  }): Promise<IPage<IRun>> {
+    const page = await this._api.listRuns({ ...this.state.filter, ...query });
+    return { items: page.runs, total: page.total };
+  }
+
+  protected fetchDetail(ticked: readonly string[]): Promise<IRunComparison> {
+    const [a, b] = byStart(ticked, this.state.items);
+    return this._api.compareRuns(a, b);
+  }
+
+  /**
+   * Compare the ticked runs when there are two.
+   */
+  protected async loadDetail(): Promise<IRunComparison | null> {
+    if (this.state.selected?.length === 2) {
+      return super.loadDetail();
     }
-    this._isDisposed = true;
+    this.bump('detail');
+    this.update({ detail: null, detailLoading: false, detailError: null });
+    return null;
+  }
+
+  /**
+   * Load runs (`poll`: a live update), then the details of expanded runs
+   * and the comparison of a running run; reload in a moment while a run
+   * is running.
+   */
+  protected async loadList(mode: LoadMode): Promise<boolean> {
     window.clearTimeout(this._timer);
-    Signal.clearData(this);
+    const current = await super.loadList(mode);
+    if (!current) {
+      return false;
+    }
+    const { items, error } = this.state;
+    if (this._awaiting && items.some(r => r.id === this._awaiting?.runId)) {
+      this._awaiting = null;
+    }
+    if (!error) {
+      await Promise.all([this._loadDetails(), this._reloadLiveComparison()]);
+    }
+    this._schedule();
+    return true;
+  }
+
+  protected onDispose(): void {
+    window.clearTimeout(this._timer);
   }
 
   /**
@@ -292,7 +342,7 @@ export class RunsModel implements IDisposable {
   private async _showHandoffsFor(runId: string): Promise<void> {
     try {
       const run = await this._api.getRun(runId);
-      if (run.kind === 'handoff' && !this._state.filter.handoffs) {
+      if (run.kind === 'handoff' && !this.state.filter.handoffs) {
         await this.setFilter({ handoffs: true });
       }
     } catch {
@@ -301,58 +351,15 @@ export class RunsModel implements IDisposable {
   }
 
   private async _loadPipelines(): Promise<void> {
-    try {
-      const { pipelines } = await this._api.listPipelines();
-      this._update({ pipelines, pipelinesError: null });
-    } catch (reason) {
-      this._update({ pipelines: null, pipelinesError: asApiError(reason) });
-    }
-  }
-
-  /**
-   * Load runs: `reload` and `poll` fetch everything loaded so far again
-   * (`poll` without showing it is loading), `more` the next page.
-   */
-  private async _loadRuns(mode: 'reload' | 'poll' | 'more'): Promise<void> {
-    const ticket = ++this._ticket;
-    window.clearTimeout(this._timer);
-    const { filter, runs } = this._state;
-    const more = mode === 'more';
-    const query = {
-      ...filter,
-      offset: more ? runs.length : 0,
-      limit: more ? PAGE_SIZE : Math.min(Math.max(runs.length, PAGE_SIZE), 1000)
-    };
-    if (mode !== 'poll') {
-      this._update({ loading: true });
-    }
-    try {
-      const page = await this._api.listRuns(query);
-      if (ticket !== this._ticket) {
-        return;
-      }
-      const next = more
-        ? withoutDuplicates([...runs, ...page.runs])
-        : page.runs;
-      if (this._awaiting && next.some(r => r.id === this._awaiting?.runId)) {
-        this._awaiting = null;
-      }
-      this._update({
-        runs: next,
-        total: page.total,
-        loaded: true,
-        loading: false,
-        error: null
-      });
-      await Promise.all([this._loadDetails(), this._reloadLiveComparison()]);
-    } catch (reason) {
-      if (ticket === this._ticket) {
-        this._update({ loading: false, error: asApiError(reason) });
-      }
-    } finally {
-      if (ticket === this._ticket) {
-        this._schedule();
-      }
+    const loaded = await this.latest('pipelines', () =>
+      this._api.listPipelines()
+    );
+    if (loaded) {
+      this.update(
+        loaded.ok
+          ? { pipelines: loaded.value.pipelines, pipelinesError: null }
+          : { pipelines: null, pipelinesError: loaded.error }
+      );
     }
   }
 
@@ -360,8 +367,8 @@ export class RunsModel implements IDisposable {
    * Fetch the details of expanded runs that are missing or out of date.
    */
   private async _loadDetails(): Promise<void> {
-    const { expanded, details } = this._state;
-    const stale = this._state.runs.filter(run => {
+    const { expanded, details } = this.state;
+    const stale = this.state.items.filter(run => {
       const known = details.get(run.id);
       return (
         expanded.has(run.id) &&
@@ -377,80 +384,26 @@ export class RunsModel implements IDisposable {
       )
     );
     if (fetched.some(run => run !== null)) {
-      const next = new Map(this._state.details);
+      const next = new Map(this.state.details);
       for (const run of fetched) {
         if (run) {
           next.set(run.id, run);
         }
       }
-      this._update({ details: next });
+      this.update({ details: next });
     }
   }
 
   /**
-   * Compare the two selected runs again while one of them is running.
+   * Compare the two ticked runs again while one of them is running.
    */
   private async _reloadLiveComparison(): Promise<void> {
-    const running = this._state.runs.some(
-      run => run.status === 'running' && this._state.selected.includes(run.id)
+    const ticked = this.state.selected ?? [];
+    const running = this.state.items.some(
+      run => run.status === 'running' && ticked.includes(run.id)
     );
     if (running) {
-      await this._loadComparison({ quiet: true });
-    }
-  }
-
-  private async _loadComparison(
-    options: { quiet?: boolean } = {}
-  ): Promise<void> {
-    const ticket = ++this._comparisonTicket;
-    const { selected, runs } = this._state;
-    if (selected.length !== 2) {
-      this._update({ comparison: { phase: 'none' } });
-      return;
-    }
-    const started = (id: string) =>
-      runs.find(run => run.id === id)?.started_at ?? '';
-    const [a, b] = [...selected].sort((x, y) =>
-      started(x).localeCompare(started(y))
-    );
-    if (!options.quiet || this._state.comparison.phase !== 'ok') {
-      this._update({ comparison: { phase: 'loading', a, b } });
-    }
-    let comparison: ComparisonState;
-    try {
-      comparison = {
-        phase: 'ok',
-        a,
-        b,
-        comparison: await this._api.compareRuns(a, b)
-      };
-    } catch (reason) {
-      comparison = { phase: 'error', a, b, error: asApiError(reason) };
-    }
-    if (ticket === this._comparisonTicket) {
-      this._update({ comparison });
-    }
-  }
-
-  /**
-   * Run an action on a run, marking it pending and keeping its error.
-   */
-  private async _act(
-    key: string,
-    action: () => Promise<unknown>
-  ): Promise<void> {
-    this._update({
-      pending: new Set(this._state.pending).add(key),
-      actionError: null
-    });
-    try {
-      await action();
-    } catch (reason) {
-      this._update({ actionError: asApiError(reason) });
-    } finally {
-      const pending = new Set(this._state.pending);
-      pending.delete(key);
-      this._update({ pending });
+      await this.loadDetail();
     }
   }
 
@@ -465,55 +418,25 @@ export class RunsModel implements IDisposable {
     }
     const live =
       this._active &&
-      !this._isDisposed &&
+      !this.isDisposed &&
       (this._awaiting !== null ||
-        this._state.runs.some(run => run.status === 'running'));
-    if (live !== this._state.live) {
-      this._update({ live });
+        this.state.items.some(run => run.status === 'running'));
+    if (live !== this.state.live) {
+      this.update({ live });
     }
     if (live) {
       this._timer = window.setTimeout(
-        () => void this._loadRuns('poll'),
+        () => void this.loadList('poll'),
         this._pollInterval
       );
     }
   }
 
-  private _update(patch: Partial<IRunsState>): void {
-    if (this._isDisposed) {
-      return;
-    }
-    this._state = { ...this._state, ...patch };
-    this._stateChanged.emit(this._state);
-  }
-
   private _active = false;
   private _api: IRunsApi;
   private _awaiting: { runId: string; until: number } | null = null;
-  private _comparisonTicket = 0;
-  private _isDisposed = false;
   private _openNotebook: NotebookOpener;
   private _pollInterval: number;
-  private _state: IRunsState = {
-    loading: false,
-    error: null,
-    loaded: false,
-    runs: [],
-    total: 0,
-    filter: { pipeline: null, status: null, handoffs: false },
-    pipelines: null,
-    pipelinesError: null,
-    expanded: new Set(),
-    selected: [],
-    details: new Map(),
-    comparison: { phase: 'none' },
-    actionError: null,
-    pending: new Set(),
-    live: false,
-    focus: null
-  };
-  private _stateChanged = new Signal<this, IRunsState>(this);
-  private _ticket = 0;
   private _timer = 0;
 }
 
@@ -534,7 +457,11 @@ export namespace RunsModel {
   }
 }
 
-function withoutDuplicates(runs: IRun[]): IRun[] {
-  const seen = new Set<string>();
-  return runs.filter(run => !seen.has(run.id) && seen.add(run.id));
+/**
+ * Two runs in the order they started (by the list's start times).
+ */
+function byStart(ids: readonly string[], runs: readonly IRun[]): string[] {
+  const started = (id: string) =>
+    runs.find(run => run.id === id)?.started_at ?? '';
+  return [...ids].sort((x, y) => started(x).localeCompare(started(y)));
 }

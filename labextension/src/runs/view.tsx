@@ -15,7 +15,7 @@ import { ShownReactWidget } from '../shown';
 import { IRun, RUN_STATUSES, RunStatus } from '../tokens';
 import { ComparisonView } from './compare';
 import { LaunchForm } from './launcher';
-import { IRunsState, RunsModel } from './model';
+import { comparisonOf, IRunsState, RunsModel } from './model';
 import { RunDetails, runTitle } from './details';
 import { StatusIcon } from './status';
 
@@ -152,7 +152,7 @@ function RunsView(props: {
       )}
       <Filters model={model} state={state} />
       <ComparisonView
-        comparison={state.comparison}
+        comparison={comparisonOf(state)}
         onClose={() => model.clearSelection()}
         onOpenTab={props.onOpenComparison}
       />
@@ -164,16 +164,16 @@ function RunsView(props: {
         />
       )}
       {busy && <p className="jp-mlops-placeholder">Loading…</p>}
-      {state.loaded && state.runs.length === 0 && (
+      {state.loaded && state.items.length === 0 && (
         <p className="jp-mlops-placeholder" data-testid="mlops-runs-empty">
           {state.filter.pipeline || state.filter.status
             ? 'No runs match the filter.'
             : 'No runs yet. Start one with Run pipeline.'}
         </p>
       )}
-      {state.runs.length > 0 && (
+      {state.items.length > 0 && (
         <ul className="jp-mlops-runlist" aria-label="Runs">
-          {state.runs.map(run => (
+          {state.items.map(run => (
             <RunRow
               key={run.id}
               run={run}
@@ -185,7 +185,7 @@ function RunsView(props: {
         </ul>
       )}
       <Pager
-        shown={state.runs.length}
+        shown={state.items.length}
         total={state.total}
         noun="run"
         loading={state.loading}
@@ -263,7 +263,7 @@ function RunRow(props: {
 }): JSX.Element {
   const { run, model, state, onOpenTab } = props;
   const expanded = state.expanded.has(run.id);
-  const selected = state.selected.includes(run.id);
+  const selected = !!state.selected?.includes(run.id);
   const ref = React.useRef<HTMLLIElement>(null);
   const focused = state.focus === run.id;
   React.useEffect(() => {
