@@ -1,14 +1,9 @@
-import {
-  HTMLSelect,
-  refreshIcon,
-  ToolbarButtonComponent,
-  UseSignal
-} from '@jupyterlab/ui-components';
+import { HTMLSelect } from '@jupyterlab/ui-components';
 import { ISignal } from '@lumino/signaling';
 import * as React from 'react';
 
 import { ActionFeedback, ErrorNotice } from '../components';
-import { ShownReactWidget } from '../shown';
+import { ViewHeader, ViewPanel } from '../listView';
 import { MetricOverVersions } from './charts';
 import { Alerts } from './alerts';
 import { AbTests, Comparisons } from './decisions';
@@ -28,37 +23,21 @@ import { versionRows } from './versions';
  * `EvaluationsModel`. Charts redraw in the new colours when the theme
  * changes.
  */
-export class EvaluationsPanel extends ShownReactWidget {
+export class EvaluationsPanel extends ViewPanel<EvaluationsModel> {
   constructor(
     model: EvaluationsModel,
     themeChanged?: ISignal<unknown, unknown> | null,
     tabs?: IEvaluationTabs
   ) {
-    super();
-    this._model = model;
+    super(model, 'Evaluations');
     this._tabs = tabs;
-    this.addClass('jp-mlops-panel');
-    this.title.label = 'Evaluations';
     themeChanged?.connect(this._onTheme, this);
   }
 
-  protected onShown(): void {
-    void this._model.refresh();
-  }
-
-  protected render(): JSX.Element {
-    const model = this._model;
+  protected renderState(state: IEvaluationsState): JSX.Element {
     return (
       <ThemeStamp.Provider value={this._stamp}>
-        <UseSignal signal={model.stateChanged} initialArgs={model.state}>
-          {(_, state) => (
-            <EvaluationsView
-              model={model}
-              state={state ?? model.state}
-              tabs={this._tabs}
-            />
-          )}
-        </UseSignal>
+        <EvaluationsView model={this.model} state={state} tabs={this._tabs} />
       </ThemeStamp.Provider>
     );
   }
@@ -68,7 +47,6 @@ export class EvaluationsPanel extends ShownReactWidget {
     this.update();
   }
 
-  private _model: EvaluationsModel;
   private _tabs?: IEvaluationTabs;
   private _stamp = 0;
 }
@@ -92,15 +70,11 @@ function EvaluationsView(props: {
       className="jp-mlops-body jp-mlops-evaluations"
       data-testid="mlops-evaluations"
     >
-      <div className="jp-mlops-header">
-        <h2 className="jp-mlops-title">Evaluations</h2>
-        <ToolbarButtonComponent
-          icon={refreshIcon}
-          tooltip="Refresh"
-          dataset={{ testid: 'mlops-evaluations-refresh' }}
-          onClick={() => void model.refresh()}
-        />
-      </div>
+      <ViewHeader
+        title="Evaluations"
+        refreshTestid="mlops-evaluations-refresh"
+        onRefresh={() => void model.refresh()}
+      />
       <Problem
         remote={listRemote(state)}
         title="The models could not be loaded"
