@@ -4,7 +4,7 @@
 import * as React from 'react';
 
 import { formatAge, formatNumber, formatShare } from '../format';
-import { IFeature, StatValue } from '../tokens';
+import { IFeature, StatValue } from './types';
 import { Histogram } from './histogram';
 import { WindowDefinition } from './windows';
 

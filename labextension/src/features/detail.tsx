@@ -10,7 +10,7 @@ import * as React from 'react';
 
 import { DetailShell } from '../listView';
 import { formatDateTime, formatTtl } from '../format';
-import { IFeatureViewDetail } from '../tokens';
+import { IFeatureViewDetail } from './types';
 import { Consistency, VerdictBadge } from './consistency';
 import { Consumers, groupConsumers } from './consumers';
 import { Definition } from './definition';

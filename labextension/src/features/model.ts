@@ -6,7 +6,7 @@ import {
   IFeatureViewDetail,
   IFeatureViewDiff,
   IFeatureViewSummary
-} from '../tokens';
+} from './types';
 
 /**
  * Stored consistency reports shown per view (the latest and older ones).

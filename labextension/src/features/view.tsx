@@ -4,7 +4,7 @@ import * as React from 'react';
 
 import { plural } from '../components';
 import { ListDetail, ListShell, ViewHeader, ViewPanel } from '../listView';
-import { IFeatureViewSummary } from '../tokens';
+import { IFeatureViewSummary } from './types';
 import { RenderMimeContext } from './definition';
 import { Freshness } from './cards';
 import { ViewDetail } from './detail';

@@ -1,7 +1,7 @@
 import * as React from 'react';
 
 import { LoadedTab } from '../loadedTab';
-import { IRunComparison, IRunsApi } from '../tokens';
+import { IRunComparison, IRunsApi } from './types';
 import { ComparisonView } from './compare';
 
 /**

@@ -7,7 +7,7 @@ import {
   IRunsApi,
   IStartRunRequest,
   RunStatus
-} from '../tokens';
+} from './types';
 
 /**
  * Runs asked for per page.

@@ -10,7 +10,7 @@ import * as React from 'react';
 import { ErrorNotice } from '../components';
 import { formatDuration, formatStarted } from '../format';
 import { ListShell, ViewHeader, ViewPanel } from '../listView';
-import { IRun, RUN_STATUSES, RunStatus } from '../tokens';
+import { IRun, RUN_STATUSES, RunStatus } from './types';
 import { ComparisonView } from './compare';
 import { LaunchForm } from './launcher';
 import { comparisonOf, IRunsState, RunsModel } from './model';
