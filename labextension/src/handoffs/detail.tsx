@@ -13,7 +13,8 @@ import { formatAge, formatStarted } from '../format';
 import { OpenInTab } from '../openInTab';
 import { Contract, Report } from './contract';
 import { Counts, Findings, MetricsComparison, StatusBadge } from './findings';
-import { failedCleanRun, HandoffsModel, IHandoffsState } from './model';
+import { HandoffsModel, IHandoffsState } from './model';
+import { failedCleanRun } from './outcomes';
 import { IHandoff } from './types';
 
 /**
