@@ -1,11 +1,6 @@
-import {
-  caretLeftIcon,
-  refreshIcon,
-  ToolbarButtonComponent
-} from '@jupyterlab/ui-components';
 import * as React from 'react';
 
-import { ErrorNotice } from '../components';
+import { DetailShell } from '../listView';
 import { OpenInTab } from '../openInTab';
 import { WideTable } from '../widetable';
 import { formatAge, formatShare, formatStarted } from '../format';
@@ -45,44 +40,33 @@ export function DeploymentDetail(props: {
   const traffic = detail ? trafficOf(detail) : null;
   const metadata = detail?.metadata;
   return (
-    <div
-      className="jp-mlops-body jp-mlops-dp-detail"
-      data-testid="mlops-deployment-detail"
-      data-deployment-id={detail?.id ?? state.selected}
-      aria-busy={state.detailLoading}
+    <DetailShell
+      className="jp-mlops-dp-detail"
+      testid="mlops-deployment-detail"
+      data={{ 'deployment-id': detail?.id ?? state.selected ?? undefined }}
+      busy={state.detailLoading}
+      back={{
+        label: 'Deployments',
+        tooltip: 'Back to the list of deployments',
+        onClick: () => void model.deselect()
+      }}
+      ids="mlops-deployment"
+      onRefresh={() => void model.refresh()}
+      actions={
+        <>
+          {model.openTab && detail && (
+            <OpenInTab
+              testid="mlops-deployment-open-tab"
+              compact
+              onClick={() => model.openTab?.(detail.id)}
+            />
+          )}
+        </>
+      }
+      state={state}
+      shown={!!detail}
+      errorTitle="The deployment could not be loaded"
     >
-      <div className="jp-mlops-header">
-        <ToolbarButtonComponent
-          icon={caretLeftIcon}
-          label="Deployments"
-          tooltip="Back to the list of deployments"
-          dataset={{ testid: 'mlops-deployment-back' }}
-          onClick={() => void model.select(null)}
-        />
-        <ToolbarButtonComponent
-          icon={refreshIcon}
-          tooltip="Refresh"
-          dataset={{ testid: 'mlops-deployment-refresh' }}
-          onClick={() => void model.refresh()}
-        />
-        {model.openTab && detail && (
-          <OpenInTab
-            testid="mlops-deployment-open-tab"
-            compact
-            onClick={() => model.openTab?.(detail.id)}
-          />
-        )}
-      </div>
-      {state.detailError && (
-        <ErrorNotice
-          error={state.detailError}
-          title="The deployment could not be loaded"
-          testid="mlops-deployment-error"
-        />
-      )}
-      {!detail && state.detailLoading && (
-        <p className="jp-mlops-placeholder">Loading…</p>
-      )}
       {detail && (
         <>
           <Head deployment={detail} />
@@ -120,7 +104,7 @@ export function DeploymentDetail(props: {
           <PredictionLog deployment={detail} />
         </>
       )}
-    </div>
+    </DetailShell>
   );
 }
 

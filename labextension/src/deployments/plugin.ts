@@ -6,6 +6,7 @@ import {
 import { ICommandPalette, IThemeManager } from '@jupyterlab/apputils';
 
 import { CommandIDs } from '../commands';
+import { addView } from '../addView';
 import { addDetailTabs, stringArg } from '../detailTabs';
 import { IMlopsSidebar } from '../sidebar';
 import { deploymentsIcon } from '../viewIcons';
@@ -57,23 +58,24 @@ export const deploymentsPlugin: JupyterFrontEndPlugin<void> = {
       create: (_, id) => createDeploymentTab(options, id)
     });
     const panel = new DeploymentsPanel(model, themes?.themeChanged);
-    panel.disposed.connect(() => model.dispose());
-    sidebar.addView('deployments', panel, DEPLOYMENTS_RANK);
-
-    app.commands.addCommand(CommandIDs.showDeployments, {
-      label: 'MLOps: Show Deployments',
-      caption: 'Show the running model servers in the MLOps sidebar',
-      execute: args => {
-        sidebar.showView('deployments');
-        app.shell.activateById(sidebar.id);
-        if (typeof args.id === 'string') {
-          void model.select(args.id);
+    addView({
+      app,
+      sidebar,
+      palette,
+      view: 'deployments',
+      rank: DEPLOYMENTS_RANK,
+      panel,
+      model,
+      show: {
+        id: CommandIDs.showDeployments,
+        label: 'MLOps: Show Deployments',
+        caption: 'Show the running model servers in the MLOps sidebar',
+        then: args => {
+          if (typeof args.id === 'string') {
+            void model.select(args.id);
+          }
         }
       }
-    });
-    palette?.addItem({
-      command: CommandIDs.showDeployments,
-      category: 'MLOps'
     });
   }
 };

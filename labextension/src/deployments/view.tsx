@@ -1,15 +1,9 @@
-import {
-  refreshIcon,
-  ToolbarButtonComponent,
-  UseSignal
-} from '@jupyterlab/ui-components';
 import { ISignal } from '@lumino/signaling';
 import * as React from 'react';
 
-import { ErrorNotice } from '../components';
 import { formatAge, formatShare } from '../format';
 import { ThemeStamp } from '../evaluations/plot';
-import { ShownReactWidget } from '../shown';
+import { ListDetail, ListShell, ViewHeader, ViewPanel } from '../listView';
 import { DeploymentDetail, LogCounts } from './detail';
 import { DeploymentsModel, IDeploymentsState } from './model';
 import { Alerts, ErrorRates, Feedback, LivenessBadge, SplitBar } from './parts';
@@ -25,39 +19,42 @@ import { IDeployment } from './types';
  * charts of its traffic over time, split, history and features, and moves
  * its split. Charts redraw in the new colours when the theme changes.
  */
-export class DeploymentsPanel extends ShownReactWidget {
+export class DeploymentsPanel extends ViewPanel<DeploymentsModel> {
   constructor(
     model: DeploymentsModel,
     themeChanged?: ISignal<unknown, unknown> | null
   ) {
-    super();
-    this._model = model;
-    this.addClass('jp-mlops-panel');
-    this.title.label = 'Deployments';
+    super(model, 'Deployments');
     themeChanged?.connect(this._onTheme, this);
   }
 
   protected onShown(): void {
-    this._model.startPolling();
+    this.model.startPolling();
   }
 
   protected onHidden(): void {
-    this._model.stopPolling();
+    this.model.stopPolling();
   }
 
-  protected render(): JSX.Element {
-    const model = this._model;
+  protected renderState(state: IDeploymentsState): JSX.Element {
+    const model = this.model;
     return (
       <ThemeStamp.Provider value={this._stamp}>
-        <UseSignal signal={model.stateChanged} initialArgs={model.state}>
-          {(_, state) => (
-            <DeploymentsView
+        <ListDetail
+          where={state.selected}
+          scroller={this.node}
+          detail={() => <DeploymentDetail model={model} state={state} />}
+          list={remember => (
+            <DeploymentList
               model={model}
-              state={state ?? model.state}
-              scroller={this.node}
+              state={state}
+              onOpen={id => {
+                remember();
+                void model.select(id);
+              }}
             />
           )}
-        </UseSignal>
+        />
       </ThemeStamp.Provider>
     );
   }
@@ -70,32 +67,7 @@ export class DeploymentsPanel extends ShownReactWidget {
     this.update();
   }
 
-  private _model: DeploymentsModel;
   private _stamp = 0;
-}
-
-/**
- * The list or a deployment; going back restores where the list was
- * scrolled.
- */
-function DeploymentsView(props: {
-  model: DeploymentsModel;
-  state: IDeploymentsState;
-  scroller: HTMLElement;
-}): JSX.Element {
-  const { model, state, scroller } = props;
-  const listScroll = React.useRef(0);
-  React.useLayoutEffect(() => {
-    scroller.scrollTop = state.selected === null ? listScroll.current : 0;
-  }, [state.selected]);
-  if (state.selected !== null) {
-    return <DeploymentDetail model={model} state={state} />;
-  }
-  const open = (id: string) => {
-    listScroll.current = scroller.scrollTop;
-    void model.select(id);
-  };
-  return <DeploymentList model={model} state={state} onOpen={open} />;
 }
 
 function DeploymentList(props: {
@@ -104,77 +76,67 @@ function DeploymentList(props: {
   onOpen: (id: string) => void;
 }): JSX.Element {
   const { model, state, onOpen } = props;
-  const running = state.deployments.filter(d => d.status === 'running');
-  const stopped = state.deployments.filter(d => d.status !== 'running');
+  const running = state.items.filter(d => d.status === 'running');
+  const stopped = state.items.filter(d => d.status !== 'running');
   return (
-    <div
-      className="jp-mlops-body jp-mlops-dp-list"
-      data-testid="mlops-deployments"
-      aria-busy={state.loading}
-    >
-      <div className="jp-mlops-header">
-        <h2 className="jp-mlops-title">Deployments</h2>
-        <ToolbarButtonComponent
-          icon={refreshIcon}
-          tooltip="Refresh (it refreshes every few seconds while shown)"
-          dataset={{ testid: 'mlops-deployments-refresh' }}
-          onClick={() => void model.refresh()}
+    <ListShell
+      className="jp-mlops-dp-list"
+      testid="mlops-deployments"
+      header={
+        <ViewHeader
+          title="Deployments"
+          refreshTestid="mlops-deployments-refresh"
+          refreshTooltip="Refresh (it refreshes every few seconds while shown)"
+          onRefresh={() => void model.refresh()}
         />
-      </div>
-      {state.error && (
-        <ErrorNotice
-          error={state.error}
-          title="The deployments could not be loaded"
-          testid="mlops-deployments-error"
-        />
-      )}
-      <Feedback model={model} state={state} />
-      {state.loading && !state.loaded && (
-        <p className="jp-mlops-placeholder">Loading…</p>
-      )}
-      {state.loaded && running.length === 0 && (
-        <p
-          className="jp-mlops-placeholder"
-          data-testid="mlops-deployments-empty"
-        >
+      }
+      state={state}
+      errorTitle="The deployments could not be loaded"
+      feedback={<Feedback model={model} state={state} />}
+      shown={running.length}
+      empty={
+        <>
           No model server running. Start one from a terminal with{' '}
           <code>mlops-lab serve NAME@ALIAS</code>, e.g.{' '}
           <code>mlops-lab serve churn@champion</code>.
-        </p>
-      )}
-      {running.length > 0 && (
-        <ul className="jp-mlops-dp-rows" aria-label="Running deployments">
-          {running.map(deployment => (
-            <RunningRow
-              key={deployment.id}
-              deployment={deployment}
-              onOpen={onOpen}
-            />
-          ))}
-        </ul>
-      )}
-      {stopped.length > 0 && (
-        <details
-          className="jp-mlops-fv-section"
-          data-testid="mlops-deployments-stopped"
-        >
-          <summary>
-            Stopped
-            <span className="jp-mlops-badge">{stopped.length}</span>
-          </summary>
-          <ul className="jp-mlops-dp-rows" aria-label="Stopped deployments">
-            {stopped.map(deployment => (
-              <StoppedRow
-                key={deployment.id}
-                deployment={deployment}
-                onOpen={onOpen}
-              />
-            ))}
-          </ul>
-        </details>
-      )}
-      <Alerts state={state} />
-    </div>
+        </>
+      }
+      bottom={
+        <>
+          {stopped.length > 0 && (
+            <details
+              className="jp-mlops-fv-section"
+              data-testid="mlops-deployments-stopped"
+            >
+              <summary>
+                Stopped
+                <span className="jp-mlops-badge">{stopped.length}</span>
+              </summary>
+              <ul className="jp-mlops-dp-rows" aria-label="Stopped deployments">
+                {stopped.map(deployment => (
+                  <StoppedRow
+                    key={deployment.id}
+                    deployment={deployment}
+                    onOpen={onOpen}
+                  />
+                ))}
+              </ul>
+            </details>
+          )}
+          <Alerts state={state} />
+        </>
+      }
+    >
+      <ul className="jp-mlops-dp-rows" aria-label="Running deployments">
+        {running.map(deployment => (
+          <RunningRow
+            key={deployment.id}
+            deployment={deployment}
+            onOpen={onOpen}
+          />
+        ))}
+      </ul>
+    </ListShell>
   );
 }
 

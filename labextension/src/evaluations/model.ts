@@ -1,8 +1,5 @@
-import { IDisposable } from '@lumino/disposable';
-import { ISignal, Signal } from '@lumino/signaling';
-
 import { IModelSummary } from '../models/types';
-import { asApiError, IActionError, MlopsApiError } from '../request';
+import { IPage, IRemote, ViewModel } from '../viewModel';
 import { sortColumns } from './sorting';
 import {
   DecisionAction,
@@ -17,22 +14,11 @@ import {
 } from './types';
 
 /**
- * Something loaded from the server: the last value stays while it reloads.
+ * The Evaluations view's own state. In `IViewState`: the models to pick
+ * from (`items`), the evaluation shown (`selected`: its id) and its
+ * `detail` (curves, confusion matrix, slices).
  */
-export interface IRemote<T> {
-  value: T | null;
-  loading: boolean;
-  error: MlopsApiError | null;
-}
-
-/**
- * Everything the Evaluations view shows. A new object on every change.
- */
-export interface IEvaluationsState {
-  /**
-   * The models to pick from.
-   */
-  models: IRemote<IModelSummary[]>;
+export interface IEvaluationsExtra {
   /**
    * The picked model.
    */
@@ -41,8 +27,6 @@ export interface IEvaluationsState {
    * Its evaluations, newest first.
    */
   evaluations: IRemote<IEvaluationSummary[]>;
-  evaluationId: string | null;
-  evaluation: IRemote<IEvaluationDetail>;
   /**
    * The metric charted over versions; `null` picks the first one.
    */
@@ -60,24 +44,29 @@ export interface IEvaluationsState {
    * Active alerts: open and acknowledged.
    */
   alerts: IRemote<IAlert[]>;
-  /**
-   * The last action's failure, or what it did.
-   */
-  actionError: IActionError | null;
-  notice: string | null;
 }
+
+/**
+ * Everything the Evaluations view shows. A new object on every change.
+ */
+export type IEvaluationsState = ViewModel.State<
+  IModelSummary,
+  IEvaluationDetail,
+  string,
+  IEvaluationsExtra
+>;
 
 /**
  * The keys of the state that hold something loaded.
  */
 type RemoteKey = {
-  [K in keyof IEvaluationsState]: IEvaluationsState[K] extends IRemote<any>
+  [K in keyof IEvaluationsExtra]: IEvaluationsExtra[K] extends IRemote<any>
     ? K
     : never;
-}[keyof IEvaluationsState];
+}[keyof IEvaluationsExtra];
 
 type RemoteValue<K extends RemoteKey> =
-  IEvaluationsState[K] extends IRemote<infer T> ? T : never;
+  IEvaluationsExtra[K] extends IRemote<infer T> ? T : never;
 
 function idle<T>(): IRemote<T> {
   return { value: null, loading: false, error: null };
@@ -90,21 +79,26 @@ function idle<T>(): IRemote<T> {
  *
  * The model does the I/O; views read `state` and call its methods.
  */
-export class EvaluationsModel implements IDisposable {
+export class EvaluationsModel extends ViewModel<
+  IModelSummary,
+  IEvaluationDetail,
+  string,
+  IEvaluationsExtra
+> {
   constructor(options: EvaluationsModel.IOptions) {
+    super({
+      model: null,
+      evaluations: idle(),
+      metric: null,
+      comparisons: idle(),
+      driftReports: idle(),
+      driftId: null,
+      drift: idle(),
+      driftColumn: null,
+      abTests: idle(),
+      alerts: idle()
+    });
     this._api = options.api;
-  }
-
-  get state(): IEvaluationsState {
-    return this._state;
-  }
-
-  get stateChanged(): ISignal<this, IEvaluationsState> {
-    return this._stateChanged;
-  }
-
-  get isDisposed(): boolean {
-    return this._isDisposed;
   }
 
   /**
@@ -169,35 +163,33 @@ export class EvaluationsModel implements IDisposable {
    * Forget the last action's outcome.
    */
   dismissFeedback(): void {
-    this._update({ actionError: null, notice: null });
+    this.dismiss();
   }
 
   private async _act(
     title: string,
     work: () => Promise<string>
   ): Promise<boolean> {
-    this._update({ actionError: null, notice: null });
-    try {
-      this._update({ notice: await work() });
-      return true;
-    } catch (reason) {
-      this._update({ actionError: { title, error: asApiError(reason) } });
-      return false;
+    const notice = await this.act(title, title, work);
+    if (notice !== null) {
+      this.update({ notice });
     }
+    return notice !== null;
   }
 
   /**
    * Show another model's evaluations and comparisons.
    */
   async setModel(model: string): Promise<void> {
-    if (model === this._state.model) {
+    if (model === this.state.model) {
       return;
     }
-    this._update({
+    this.update({
       model,
       evaluations: idle(),
-      evaluationId: null,
-      evaluation: idle(),
+      selected: null,
+      detail: null,
+      detailError: null,
       comparisons: idle(),
       metric: null
     });
@@ -208,19 +200,18 @@ export class EvaluationsModel implements IDisposable {
    * Show one evaluation's curves, confusion matrix and slices.
    */
   async selectEvaluation(id: string): Promise<void> {
-    this._update({ evaluationId: id });
-    await this._loadEvaluation();
+    await this.select(id);
   }
 
   setMetric(metric: string): void {
-    this._update({ metric });
+    this.update({ metric });
   }
 
   /**
    * Show another drift report.
    */
   async selectDrift(id: string): Promise<void> {
-    this._update({ driftId: id, driftColumn: null });
+    this.update({ driftId: id, driftColumn: null });
     await this._loadDriftReport();
   }
 
@@ -228,36 +219,44 @@ export class EvaluationsModel implements IDisposable {
    * Show a column's reference and current histograms.
    */
   selectDriftColumn(column: string): void {
-    this._update({ driftColumn: column });
+    this.update({ driftColumn: column });
   }
 
-  dispose(): void {
-    if (this._isDisposed) {
-      return;
-    }
-    this._isDisposed = true;
-    Signal.clearData(this);
+  /**
+   * The evaluation shown stays (marked busy) until the next one comes.
+   */
+  protected onSelect(): Partial<IEvaluationsState> {
+    return { detail: this.state.detail };
+  }
+
+  protected itemKey(model: IModelSummary): string {
+    return model.name;
+  }
+
+  protected async fetchPage(): Promise<IPage<IModelSummary>> {
+    const { models } = await this._api.listModels();
+    return { items: models, total: models.length };
+  }
+
+  protected fetchDetail(id: string): Promise<IEvaluationDetail> {
+    return this._api.getEvaluation(id);
   }
 
   private async _loadModels(): Promise<void> {
-    const models = await this._load(
-      'models',
-      async () => (await this._api.listModels()).models
-    );
-    if (!models) {
+    if (!(await this.loadList('reload')) || this.state.error) {
       return;
     }
-    const { model } = this._state;
-    if (model !== null && models.some(m => m.name === model)) {
+    const { model, items } = this.state;
+    if (model !== null && items.some(m => m.name === model)) {
       await this._loadModelData();
-    } else if (models.length) {
-      this._state = { ...this._state, model: null };
-      await this.setModel(models[0].name);
+    } else if (items.length) {
+      this.update({ model: null });
+      await this.setModel(items[0].name);
     }
   }
 
   private async _loadModelData(): Promise<void> {
-    const model = this._state.model;
+    const model = this.state.model;
     if (model === null) {
       return;
     }
@@ -275,23 +274,14 @@ export class EvaluationsModel implements IDisposable {
       const page = await this._api.listEvaluations(model);
       return newestFirst(page.evaluations);
     });
-    if (!evaluations || model !== this._state.model) {
+    if (!evaluations || model !== this.state.model) {
       return;
     }
-    const { evaluationId } = this._state;
-    if (!evaluations.some(e => e.id === evaluationId)) {
-      this._update({ evaluationId: evaluations[0]?.id ?? null });
+    const { selected } = this.state;
+    if (!evaluations.some(e => e.id === selected)) {
+      this.update({ selected: evaluations[0]?.id ?? null });
     }
-    await this._loadEvaluation();
-  }
-
-  private async _loadEvaluation(): Promise<void> {
-    const id = this._state.evaluationId;
-    if (id === null) {
-      this._update({ evaluation: idle() });
-      return;
-    }
-    await this._load('evaluation', () => this._api.getEvaluation(id));
+    await this.loadDetail();
   }
 
   private async _loadDrift(): Promise<void> {
@@ -301,25 +291,25 @@ export class EvaluationsModel implements IDisposable {
     if (!reports) {
       return;
     }
-    const { driftId } = this._state;
+    const { driftId } = this.state;
     if (!reports.some(r => r.id === driftId)) {
-      this._update({ driftId: reports[0]?.id ?? null, driftColumn: null });
+      this.update({ driftId: reports[0]?.id ?? null, driftColumn: null });
     }
     await this._loadDriftReport();
   }
 
   private async _loadDriftReport(): Promise<void> {
-    const id = this._state.driftId;
+    const id = this.state.driftId;
     if (id === null) {
-      this._update({ drift: idle() });
+      this.update({ drift: idle() });
       return;
     }
     const report = await this._load('drift', () => this._api.getDrift(id));
-    const { driftColumn } = this._state;
+    const { driftColumn } = this.state;
     if (report && !report.columns.some(c => c.column === driftColumn)) {
       // The first row of the table as it opens: drifted columns first.
       const first = sortColumns(report.columns, 'drifted', false)[0] ?? null;
-      this._update({ driftColumn: first?.column ?? null });
+      this.update({ driftColumn: first?.column ?? null });
     }
   }
 
@@ -332,62 +322,29 @@ export class EvaluationsModel implements IDisposable {
     key: K,
     fetch: () => Promise<RemoteValue<K>>
   ): Promise<RemoteValue<K> | null> {
-    const ticket = (this._tickets.get(key) ?? 0) + 1;
-    this._tickets.set(key, ticket);
-    const current = this._state[key] as IRemote<RemoteValue<K>>;
+    const current = this.state[key] as IRemote<RemoteValue<K>>;
     this._set(key, { ...current, loading: true });
-    try {
-      const value = await fetch();
-      if (this._tickets.get(key) !== ticket) {
-        return null;
-      }
-      this._set(key, { value, loading: false, error: null });
-      return value;
-    } catch (reason) {
-      if (this._tickets.get(key) === ticket) {
-        const error = asApiError(reason);
-        this._set(key, { ...current, loading: false, error });
-      }
+    const loaded = await this.latest(key, fetch);
+    if (!loaded) {
       return null;
     }
+    this._set(
+      key,
+      loaded.ok
+        ? { value: loaded.value, loading: false, error: null }
+        : { ...current, loading: false, error: loaded.error }
+    );
+    return loaded.ok ? loaded.value : null;
   }
 
   private _set<K extends RemoteKey>(
     key: K,
     remote: IRemote<RemoteValue<K>>
   ): void {
-    this._update({ [key]: remote } as Partial<IEvaluationsState>);
-  }
-
-  private _update(patch: Partial<IEvaluationsState>): void {
-    if (this._isDisposed) {
-      return;
-    }
-    this._state = { ...this._state, ...patch };
-    this._stateChanged.emit(this._state);
+    this.update({ [key]: remote } as Partial<IEvaluationsState>);
   }
 
   private _api: IEvaluationsApi;
-  private _isDisposed = false;
-  private _state: IEvaluationsState = {
-    models: idle(),
-    model: null,
-    evaluations: idle(),
-    evaluationId: null,
-    evaluation: idle(),
-    metric: null,
-    comparisons: idle(),
-    driftReports: idle(),
-    driftId: null,
-    drift: idle(),
-    driftColumn: null,
-    abTests: idle(),
-    alerts: idle(),
-    actionError: null,
-    notice: null
-  };
-  private _stateChanged = new Signal<this, IEvaluationsState>(this);
-  private _tickets = new Map<RemoteKey, number>();
 }
 
 export namespace EvaluationsModel {

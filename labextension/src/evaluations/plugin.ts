@@ -6,6 +6,7 @@ import {
 import { ICommandPalette, IThemeManager } from '@jupyterlab/apputils';
 
 import { CommandIDs } from '../commands';
+import { addView } from '../addView';
 import { addDetailTabs, stringArg } from '../detailTabs';
 import { IMlopsSidebar } from '../sidebar';
 import { evaluationsIcon } from '../viewIcons';
@@ -74,20 +75,19 @@ export const evaluationsPlugin: JupyterFrontEndPlugin<void> = {
       openEvaluation: open(CommandIDs.openEvaluation),
       openDrift: open(CommandIDs.openDrift)
     });
-    panel.disposed.connect(() => model.dispose());
-    sidebar.addView('evaluations', panel, EVALUATIONS_RANK);
-
-    app.commands.addCommand(EvaluationCommandIDs.showEvaluations, {
-      label: 'MLOps: Show Evaluations',
-      caption: 'Show model evaluations, drift and alerts in the MLOps sidebar',
-      execute: () => {
-        sidebar.showView('evaluations');
-        app.shell.activateById(sidebar.id);
+    addView({
+      app,
+      sidebar,
+      palette,
+      view: 'evaluations',
+      rank: EVALUATIONS_RANK,
+      panel,
+      model,
+      show: {
+        id: EvaluationCommandIDs.showEvaluations,
+        label: 'MLOps: Show Evaluations',
+        caption: 'Show model evaluations, drift and alerts in the MLOps sidebar'
       }
-    });
-    palette?.addItem({
-      command: EvaluationCommandIDs.showEvaluations,
-      category: 'MLOps'
     });
   }
 };

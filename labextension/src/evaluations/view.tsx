@@ -1,19 +1,15 @@
-import {
-  HTMLSelect,
-  refreshIcon,
-  ToolbarButtonComponent,
-  UseSignal
-} from '@jupyterlab/ui-components';
+import { HTMLSelect } from '@jupyterlab/ui-components';
 import { ISignal } from '@lumino/signaling';
 import * as React from 'react';
 
 import { ActionFeedback, ErrorNotice } from '../components';
-import { ShownReactWidget } from '../shown';
+import { ViewHeader, ViewPanel } from '../listView';
 import { MetricOverVersions } from './charts';
 import { Alerts } from './alerts';
 import { AbTests, Comparisons } from './decisions';
 import { DriftReport } from './drift';
-import { EvaluationsModel, IEvaluationsState, IRemote } from './model';
+import { detailRemote, IRemote, listRemote } from '../viewModel';
+import { EvaluationsModel, IEvaluationsState } from './model';
 import { ThemeStamp } from './plot';
 import { MetricsTable } from './tables';
 import { EvaluationBody } from './evaluation';
@@ -27,37 +23,21 @@ import { versionRows } from './versions';
  * `EvaluationsModel`. Charts redraw in the new colours when the theme
  * changes.
  */
-export class EvaluationsPanel extends ShownReactWidget {
+export class EvaluationsPanel extends ViewPanel<EvaluationsModel> {
   constructor(
     model: EvaluationsModel,
     themeChanged?: ISignal<unknown, unknown> | null,
     tabs?: IEvaluationTabs
   ) {
-    super();
-    this._model = model;
+    super(model, 'Evaluations');
     this._tabs = tabs;
-    this.addClass('jp-mlops-panel');
-    this.title.label = 'Evaluations';
     themeChanged?.connect(this._onTheme, this);
   }
 
-  protected onShown(): void {
-    void this._model.refresh();
-  }
-
-  protected render(): JSX.Element {
-    const model = this._model;
+  protected renderState(state: IEvaluationsState): JSX.Element {
     return (
       <ThemeStamp.Provider value={this._stamp}>
-        <UseSignal signal={model.stateChanged} initialArgs={model.state}>
-          {(_, state) => (
-            <EvaluationsView
-              model={model}
-              state={state ?? model.state}
-              tabs={this._tabs}
-            />
-          )}
-        </UseSignal>
+        <EvaluationsView model={this.model} state={state} tabs={this._tabs} />
       </ThemeStamp.Provider>
     );
   }
@@ -67,7 +47,6 @@ export class EvaluationsPanel extends ShownReactWidget {
     this.update();
   }
 
-  private _model: EvaluationsModel;
   private _tabs?: IEvaluationTabs;
   private _stamp = 0;
 }
@@ -91,17 +70,16 @@ function EvaluationsView(props: {
       className="jp-mlops-body jp-mlops-evaluations"
       data-testid="mlops-evaluations"
     >
-      <div className="jp-mlops-header">
-        <h2 className="jp-mlops-title">Evaluations</h2>
-        <ToolbarButtonComponent
-          icon={refreshIcon}
-          tooltip="Refresh"
-          dataset={{ testid: 'mlops-evaluations-refresh' }}
-          onClick={() => void model.refresh()}
-        />
-      </div>
-      <Problem remote={state.models} title="The models could not be loaded" />
-      {state.models.error?.extensionMissing ? null : (
+      <ViewHeader
+        title="Evaluations"
+        refreshTestid="mlops-evaluations-refresh"
+        onRefresh={() => void model.refresh()}
+      />
+      <Problem
+        remote={listRemote(state)}
+        title="The models could not be loaded"
+      />
+      {state.error?.extensionMissing ? null : (
         <Sections model={model} state={state} tabs={tabs} />
       )}
     </div>
@@ -118,7 +96,7 @@ function Sections(props: {
   tabs?: IEvaluationTabs;
 }): JSX.Element {
   const { model, state, tabs } = props;
-  const models = state.models.value ?? [];
+  const models = state.items;
   const evaluations = state.evaluations.value ?? [];
   const rows = versionRows(evaluations, state.comparisons.value ?? []);
   const alerts = state.alerts.value ?? [];
@@ -130,7 +108,7 @@ function Sections(props: {
         testid="mlops-eval"
         onDismiss={() => model.dismissFeedback()}
       />
-      {state.models.value && models.length === 0 && (
+      {state.loaded && models.length === 0 && (
         <p className="jp-mlops-placeholder" data-testid="mlops-eval-no-models">
           No models yet: register and evaluate one to see its metrics here.
         </p>
@@ -165,7 +143,7 @@ function Sections(props: {
             <>
               <MetricsTable
                 rows={rows}
-                selected={state.evaluationId}
+                selected={state.selected}
                 onSelect={id => void model.selectEvaluation(id)}
               />
               <MetricOverVersions
@@ -177,9 +155,9 @@ function Sections(props: {
           )}
         </Section>
       )}
-      {state.evaluationId && (
+      {state.selected && (
         <EvaluationSection
-          remote={state.evaluation}
+          remote={detailRemote(state)}
           onOpenTab={tabs && (id => tabs.openEvaluation(id))}
         />
       )}

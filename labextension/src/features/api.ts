@@ -8,7 +8,7 @@ import {
   IFeatureViewDiff,
   IFeatureViewPage,
   IFeatureViewQuery
-} from '../tokens';
+} from './types';
 
 /**
  * The feature store routes of the mlops-lab REST API.

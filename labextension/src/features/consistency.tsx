@@ -5,9 +5,9 @@ import { formatDateTime, formatShare } from '../format';
 import {
   ConsistencyVerdict,
   IConsistencyExample,
-  IConsistencyReport,
-  JSONValue
-} from '../tokens';
+  IConsistencyReport
+} from './types';
+import { JSONValue } from '../tokens';
 import { FeaturesModel, IConsistencyState } from './model';
 
 /**

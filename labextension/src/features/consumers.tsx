@@ -2,7 +2,7 @@ import * as React from 'react';
 
 import { plural } from '../components';
 import { formatDateTime } from '../format';
-import { IFeatureConsumer } from '../tokens';
+import { IFeatureConsumer } from './types';
 
 /**
  * One consumer of the view and what it used.

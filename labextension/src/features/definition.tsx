@@ -1,7 +1,7 @@
 import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import * as React from 'react';
 
-import { IFeatureViewDetail } from '../tokens';
+import { IFeatureViewDetail } from './types';
 
 /**
  * The rendermime registry the definition is highlighted with (JupyterLab's

@@ -1,31 +1,23 @@
 import { Clipboard } from '@jupyterlab/apputils';
 import {
   addBelowIcon,
-  caretLeftIcon,
   closeIcon,
   copyIcon,
   HTMLSelect,
-  refreshIcon,
   ToolbarButtonComponent
 } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
-import { ErrorNotice } from '../components';
-import {
-  formatAge,
-  formatNumber,
-  formatShare,
-  formatDateTime,
-  formatTtl
-} from '../format';
-import { IFeature, IFeatureViewDetail, StatValue } from '../tokens';
+import { DetailShell } from '../listView';
+import { formatDateTime, formatTtl } from '../format';
+import { IFeatureViewDetail } from './types';
 import { Consistency, VerdictBadge } from './consistency';
 import { Consumers, groupConsumers } from './consumers';
 import { Definition } from './definition';
 import { VersionsDiff } from './diff';
-import { Histogram } from './histogram';
+import { FeatureCard, Freshness } from './cards';
 import { FeaturesModel, IFeaturesState } from './model';
-import { LegacyWindowsNotice, StatsAsOf, WindowDefinition } from './windows';
+import { LegacyWindowsNotice, StatsAsOf } from './windows';
 
 /**
  * One feature view in detail: facts, features with statistics and
@@ -39,39 +31,25 @@ export function ViewDetail(props: {
   const { model, state } = props;
   const { detail, selected } = state;
   return (
-    <div
-      className="jp-mlops-body jp-mlops-fv-detail"
-      data-testid="mlops-fv-detail"
-      data-view={selected?.name}
-      aria-busy={state.detailLoading}
+    <DetailShell
+      className="jp-mlops-fv-detail"
+      testid="mlops-fv-detail"
+      data={{ view: selected ?? undefined }}
+      busy={state.detailLoading}
+      headerClassName="jp-mlops-fv-toolbar"
+      back={{
+        label: 'Features',
+        tooltip: 'Back to the list of feature views',
+        onClick: () => void model.deselect()
+      }}
+      ids="mlops-fv"
+      onRefresh={() => void model.refresh()}
+      state={state}
+      shown={!!detail}
+      errorTitle="The feature view could not be loaded"
     >
-      <div className="jp-mlops-header jp-mlops-fv-toolbar">
-        <ToolbarButtonComponent
-          icon={caretLeftIcon}
-          label="Features"
-          tooltip="Back to the list of feature views"
-          dataset={{ testid: 'mlops-fv-back' }}
-          onClick={() => void model.select(null)}
-        />
-        <ToolbarButtonComponent
-          icon={refreshIcon}
-          tooltip="Refresh"
-          dataset={{ testid: 'mlops-fv-refresh' }}
-          onClick={() => void model.refresh()}
-        />
-      </div>
-      {state.detailError && (
-        <ErrorNotice
-          error={state.detailError}
-          title="The feature view could not be loaded"
-          testid="mlops-fv-error"
-        />
-      )}
-      {!detail && state.detailLoading && (
-        <p className="jp-mlops-placeholder">Loading…</p>
-      )}
       {detail && <DetailBody detail={detail} model={model} state={state} />}
-    </div>
+    </DetailShell>
   );
 }
 
@@ -133,14 +111,14 @@ function DetailBody(props: {
         </p>
         <LegacyWindowsNotice detail={detail} />
         <CodeActions detail={detail} model={model} />
-        {state.notice && (
+        {state.codeNotice && (
           <div
             className="jp-mlops-notice"
             role="status"
-            data-kind={state.notice.kind}
+            data-kind={state.codeNotice.kind}
             data-testid="mlops-fv-notice"
           >
-            <span>{state.notice.message}</span>
+            <span>{state.codeNotice.message}</span>
             <ToolbarButtonComponent
               icon={closeIcon}
               tooltip="Dismiss"
@@ -363,95 +341,6 @@ function Facts(props: { detail: IFeatureViewDetail }): JSX.Element {
       </dd>
     </dl>
   );
-}
-
-/**
- * When the online store last got new events, or that it never did.
- */
-export function Freshness(props: {
-  freshness: string | null | undefined;
-}): JSX.Element {
-  const { freshness } = props;
-  if (!freshness) {
-    return (
-      <span
-        className="jp-mlops-freshness"
-        data-fresh="never"
-        title="Not materialized into the online store"
-      >
-        not materialized
-      </span>
-    );
-  }
-  return (
-    <time
-      className="jp-mlops-freshness"
-      data-fresh="yes"
-      dateTime={freshness}
-      title={`Newest event in the online store: ${new Date(freshness).toLocaleString()}`}
-    >
-      {formatAge(freshness)}
-    </time>
-  );
-}
-
-/**
- * One feature: its type, what it is in words (window features), its
- * statistics and histogram.
- */
-function FeatureCard(props: { feature: IFeature }): JSX.Element {
-  const { feature } = props;
-  const stats: [string, string, string][] = [
-    ['min', 'Minimum', formatStat(feature.min)],
-    ['max', 'Maximum', formatStat(feature.max)],
-    ['mean', 'Mean', formatNumber(feature.mean)],
-    ['nulls', 'Share of missing values', formatShare(feature.null_share)],
-    ['distinct', 'Distinct values', formatNumber(feature.distinct)]
-  ];
-  return (
-    <li
-      className="jp-mlops-feature"
-      data-testid="mlops-feature"
-      data-feature={feature.name}
-    >
-      <div className="jp-mlops-feature-head">
-        <code className="jp-mlops-feature-name" title={feature.name}>
-          {feature.name}
-        </code>
-        <span className="jp-mlops-dtype" data-testid="mlops-feature-dtype">
-          {feature.dtype}
-        </span>
-      </div>
-      {feature.definition && (
-        <WindowDefinition definition={feature.definition} />
-      )}
-      {feature.description && (
-        <p className="jp-mlops-feature-description">{feature.description}</p>
-      )}
-      <dl className="jp-mlops-stats">
-        {stats.map(([key, title, value]) => (
-          <div key={key} data-stat={key} title={title}>
-            <dt>{key}</dt>
-            <dd>{value}</dd>
-          </div>
-        ))}
-      </dl>
-      <Histogram histogram={feature.histogram} feature={feature.name} />
-    </li>
-  );
-}
-
-/**
- * A min or max: numbers compactly, dates as dates, other values as text.
- */
-function formatStat(value: StatValue | undefined): string {
-  if (typeof value === 'number') {
-    return formatNumber(value);
-  }
-  if (value === null || value === undefined) {
-    return '–';
-  }
-  return String(value);
 }
 
 /**

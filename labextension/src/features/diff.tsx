@@ -7,7 +7,7 @@ import {
   IChangedFeature,
   IFeatureViewDiff,
   IFeatureViewVersion
-} from '../tokens';
+} from './types';
 import { DiffState } from './model';
 
 /**

@@ -1,7 +1,7 @@
 import * as React from 'react';
 
 import { formatNumber } from '../format';
-import { IHistogram } from '../tokens';
+import { IHistogram } from './types';
 
 /**
  * Height of the numeric histogram, in SVG units (and pixels).

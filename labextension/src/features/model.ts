@@ -1,24 +1,12 @@
-import { IDisposable } from '@lumino/disposable';
-import { ISignal, Signal } from '@lumino/signaling';
-
 import { asApiError, IActionError, MlopsApiError } from '../request';
+import { IPage, ViewModel } from '../viewModel';
 import {
   IConsistencyReport,
   IFeaturesApi,
   IFeatureViewDetail,
   IFeatureViewDiff,
   IFeatureViewSummary
-} from '../tokens';
-
-/**
- * Feature views asked for per page.
- */
-export const PAGE_SIZE = 50;
-
-/**
- * How long typing pauses before the list is searched, in ms.
- */
-export const SEARCH_DELAY = 300;
+} from './types';
 
 /**
  * Stored consistency reports shown per view (the latest and older ones).
@@ -33,14 +21,6 @@ export interface IFeaturesFilter {
   q: string;
   tag: string;
   owner: string;
-}
-
-/**
- * The view shown in detail; `version` `null` is the latest.
- */
-export interface IViewSelection {
-  name: string;
-  version: number | null;
 }
 
 /**
@@ -87,45 +67,37 @@ export interface INotice {
 }
 
 /**
- * Everything the Features view shows. A new object on every change.
+ * The Features view's own state; the list (`items`: the loaded pages of
+ * views, by name), the view shown in detail (`selected`: its name) and its
+ * `detail` are in `IViewState`.
  */
-export interface IFeaturesState {
+export interface IFeaturesExtra {
   /**
    * The filter as typed; the list follows it after `SEARCH_DELAY`.
    */
   filter: IFeaturesFilter;
   /**
-   * A list load is in flight (the last list stays shown meanwhile).
+   * The version of the selected view shown; `null` is the latest. While
+   * another version loads, `detail` is the version shown before.
    */
-  loading: boolean;
-  /**
-   * Whether the list has been loaded at least once.
-   */
-  loaded: boolean;
-  /**
-   * Why the list could not be loaded.
-   */
-  error: MlopsApiError | null;
-  /**
-   * The loaded pages of views, by name.
-   */
-  views: readonly IFeatureViewSummary[];
-  /**
-   * How many views match the filter on the server.
-   */
-  total: number;
-  selected: IViewSelection | null;
-  /**
-   * The selected view's detail; while another version of it loads, the
-   * version shown before.
-   */
-  detail: IFeatureViewDetail | null;
-  detailLoading: boolean;
-  detailError: MlopsApiError | null;
+  version: number | null;
   diff: DiffState;
-  notice: INotice | null;
+  /**
+   * What the last insert or copy of code did.
+   */
+  codeNotice: INotice | null;
   consistency: IConsistencyState;
 }
+
+/**
+ * Everything the Features view shows. A new object on every change.
+ */
+export type IFeaturesState = ViewModel.State<
+  IFeatureViewSummary,
+  IFeatureViewDetail,
+  string,
+  IFeaturesExtra
+>;
 
 /**
  * Puts code into a notebook; resolves to where it went (for the notice),
@@ -140,44 +112,32 @@ export type CodeInserter = (code: string) => Promise<string>;
  *
  * The model does the I/O; views read `state` and call its methods.
  */
-export class FeaturesModel implements IDisposable {
+export class FeaturesModel extends ViewModel<
+  IFeatureViewSummary,
+  IFeatureViewDetail,
+  string,
+  IFeaturesExtra
+> {
   constructor(options: FeaturesModel.IOptions) {
+    super(
+      {
+        filter: { q: '', tag: '', owner: '' },
+        version: null,
+        diff: { phase: 'none' },
+        codeNotice: null,
+        consistency: noConsistency(null)
+      },
+      { searchDelay: options.searchDelay }
+    );
     this._api = options.api;
     this._insertCode = options.insertCode;
-    this._searchDelay = options.searchDelay ?? SEARCH_DELAY;
-  }
-
-  get state(): IFeaturesState {
-    return this._state;
-  }
-
-  /**
-   * Emitted with the new state whenever it changes.
-   */
-  get stateChanged(): ISignal<this, IFeaturesState> {
-    return this._stateChanged;
-  }
-
-  get isDisposed(): boolean {
-    return this._isDisposed;
   }
 
   /**
    * Reload the loaded pages of the list and the selected view.
    */
   async refresh(): Promise<void> {
-    await Promise.all([
-      this._loadViews('reload'),
-      this._loadDetail(),
-      this._loadConsistency()
-    ]);
-  }
-
-  /**
-   * Load the next page of views.
-   */
-  async loadMore(): Promise<void> {
-    await this._loadViews('more');
+    await Promise.all([super.refresh(), this._loadConsistency()]);
   }
 
   /**
@@ -185,64 +145,45 @@ export class FeaturesModel implements IDisposable {
    * click (e.g. on a tag) searches at once.
    */
   setFilter(patch: Partial<IFeaturesFilter>, debounce = false): void {
-    this._update({ filter: { ...this._state.filter, ...patch } });
-    window.clearTimeout(this._searchTimer);
-    if (debounce) {
-      this._searchTimer = window.setTimeout(
-        () => void this._loadViews('first'),
-        this._searchDelay
-      );
-    } else {
-      void this._loadViews('first');
-    }
+    this.search({ filter: { ...this.state.filter, ...patch } }, debounce);
   }
 
   /**
    * Show a view's latest version in detail, or go back to the list.
    */
   async select(name: string | null): Promise<void> {
-    const same = name !== null && name === this._state.selected?.name;
-    this._update({
-      selected: name === null ? null : { name, version: null },
-      detail: same ? this._state.detail : null,
-      detailError: null,
-      diff: { phase: 'none' },
-      notice: null,
-      consistency: same ? this._state.consistency : noConsistency(name)
-    });
-    await Promise.all([this._loadDetail(), this._loadConsistency()]);
+    await Promise.all([super.select(name), this._loadConsistency()]);
   }
 
   /**
    * Show another version of the selected view.
    */
   async setVersion(version: number): Promise<void> {
-    const { selected } = this._state;
-    if (!selected) {
+    if (this.state.selected === null) {
       return;
     }
-    this._update({ selected: { ...selected, version }, notice: null });
-    await this._loadDetail();
+    this.update({ version, codeNotice: null });
+    await this.loadDetail();
   }
 
   /**
    * Compare two versions of the selected view (`a` before `b`).
    */
   async compare(a: number, b: number): Promise<void> {
-    const name = this._state.selected?.name;
+    const name = this.state.selected;
     if (!name) {
       return;
     }
-    const ticket = ++this._diffTicket;
-    this._update({ diff: { phase: 'loading', a, b } });
-    let diff: DiffState;
-    try {
-      diff = { phase: 'ok', a, b, diff: await this._api.diffView(name, a, b) };
-    } catch (reason) {
-      diff = { phase: 'error', a, b, error: asApiError(reason) };
-    }
-    if (ticket === this._diffTicket) {
-      this._update({ diff });
+    this.update({ diff: { phase: 'loading', a, b } });
+    const loaded = await this.latest('diff', () =>
+      this._api.diffView(name, a, b)
+    );
+    if (loaded) {
+      this.update({
+        diff: loaded.ok
+          ? { phase: 'ok', a, b, diff: loaded.value }
+          : { phase: 'error', a, b, error: loaded.error }
+      });
     }
   }
 
@@ -250,7 +191,7 @@ export class FeaturesModel implements IDisposable {
    * Insert the shown version's snippet into the active notebook.
    */
   async insertCode(): Promise<void> {
-    const snippet = this._state.detail?.snippet;
+    const snippet = this.state.detail?.snippet;
     if (!snippet) {
       return;
     }
@@ -267,7 +208,7 @@ export class FeaturesModel implements IDisposable {
    * served values offline), then reload its reports.
    */
   async checkConsistency(): Promise<void> {
-    const { view, checking, reports } = this._state.consistency;
+    const { view, checking, reports } = this.state.consistency;
     if (view === null || checking) {
       return;
     }
@@ -299,121 +240,71 @@ export class FeaturesModel implements IDisposable {
    * Hide why the last consistency check failed.
    */
   dismissConsistencyError(): void {
-    const { view } = this._state.consistency;
+    const { view } = this.state.consistency;
     if (view !== null) {
       this._setConsistency(view, { actionError: null });
     }
   }
 
-  notify(notice: INotice | null): void {
-    this._update({ notice });
+  notify(codeNotice: INotice | null): void {
+    this.update({ codeNotice });
   }
 
-  dispose(): void {
-    if (this._isDisposed) {
-      return;
-    }
-    this._isDisposed = true;
-    window.clearTimeout(this._searchTimer);
-    Signal.clearData(this);
-  }
-
-  /**
-   * Load views: `first` the first page (of a new filter), `reload` as many
-   * pages as were loaded, `more` the next page.
-   */
-  private async _loadViews(mode: 'first' | 'reload' | 'more'): Promise<void> {
-    const ticket = ++this._listTicket;
-    window.clearTimeout(this._searchTimer);
-    const { filter, views } = this._state;
-    const more = mode === 'more';
-    const query = {
-      ...filter,
-      offset: more ? views.length : 0,
-      limit:
-        mode === 'reload'
-          ? Math.min(Math.max(views.length, PAGE_SIZE), 1000)
-          : PAGE_SIZE
+  protected onSelect(
+    name: string | null,
+    same: boolean
+  ): Partial<IFeaturesState> {
+    return {
+      version: null,
+      diff: { phase: 'none' },
+      codeNotice: null,
+      consistency: same ? this.state.consistency : noConsistency(name)
     };
-    this._update({ loading: true });
-    try {
-      const page = await this._api.listViews(query);
-      if (ticket !== this._listTicket) {
-        return;
-      }
-      this._update({
-        views: more ? withoutDuplicates([...views, ...page.views]) : page.views,
-        total: page.total,
-        loaded: true,
-        loading: false,
-        error: null
-      });
-    } catch (reason) {
-      if (ticket === this._listTicket) {
-        this._update({ loading: false, error: asApiError(reason) });
-      }
-    }
   }
 
-  /**
-   * Load the selected view version, keeping what is shown until it comes.
-   */
-  private async _loadDetail(): Promise<void> {
-    const ticket = ++this._detailTicket;
-    const { selected } = this._state;
-    if (!selected) {
-      this._update({ detail: null, detailLoading: false, detailError: null });
-      return;
-    }
-    this._update({ detailLoading: true });
-    try {
-      const detail = await this._api.getView(selected.name, selected.version);
-      if (ticket === this._detailTicket) {
-        this._update({ detail, detailLoading: false, detailError: null });
-      }
-    } catch (reason) {
-      if (ticket === this._detailTicket) {
-        this._update({ detailLoading: false, detailError: asApiError(reason) });
-      }
-    }
+  protected itemKey(view: IFeatureViewSummary): string {
+    return view.name;
+  }
+
+  protected async fetchPage(query: {
+    offset: number;
+    limit: number;
+  }): Promise<IPage<IFeatureViewSummary>> {
+    const page = await this._api.listViews({ ...this.state.filter, ...query });
+    return { items: page.views, total: page.total };
+  }
+
+  protected fetchDetail(name: string): Promise<IFeatureViewDetail> {
+    return this._api.getView(name, this.state.version);
   }
 
   /**
    * Load the selected view's stored consistency reports.
    */
   private async _loadConsistency(): Promise<void> {
-    const ticket = ++this._consistencyTicket;
-    const { view } = this._state.consistency;
+    const { view } = this.state.consistency;
     if (view === null) {
       return;
     }
     this._setConsistency(view, { loading: true });
-    try {
-      const reports = await this._api.listConsistency(
-        view,
-        CONSISTENCY_REPORTS
+    const loaded = await this.latest('consistency', () =>
+      this._api.listConsistency(view, CONSISTENCY_REPORTS)
+    );
+    if (loaded && !loaded.ok) {
+      this._setConsistency(view, { loading: false, error: loaded.error });
+    } else if (loaded) {
+      // A stored report does not keep the alert its check opened.
+      const reports = loaded.value.map(r =>
+        r.id && !r.alert && this._alerts.has(r.id)
+          ? { ...r, alert: this._alerts.get(r.id) }
+          : r
       );
-      if (ticket === this._consistencyTicket) {
-        // A stored report does not keep the alert its check opened.
-        const withAlerts = reports.map(r =>
-          r.id && !r.alert && this._alerts.has(r.id)
-            ? { ...r, alert: this._alerts.get(r.id) }
-            : r
-        );
-        this._setConsistency(view, {
-          reports: withAlerts,
-          loaded: true,
-          loading: false,
-          error: null
-        });
-      }
-    } catch (reason) {
-      if (ticket === this._consistencyTicket) {
-        this._setConsistency(view, {
-          loading: false,
-          error: asApiError(reason)
-        });
-      }
+      this._setConsistency(view, {
+        reports,
+        loaded: true,
+        loading: false,
+        error: null
+      });
     }
   }
 
@@ -424,46 +315,15 @@ export class FeaturesModel implements IDisposable {
     view: string,
     patch: Partial<IConsistencyState>
   ): void {
-    const consistency = this._state.consistency;
+    const consistency = this.state.consistency;
     if (consistency.view === view) {
-      this._update({ consistency: { ...consistency, ...patch } });
+      this.update({ consistency: { ...consistency, ...patch } });
     }
-  }
-
-  private _update(patch: Partial<IFeaturesState>): void {
-    if (this._isDisposed) {
-      return;
-    }
-    this._state = { ...this._state, ...patch };
-    this._stateChanged.emit(this._state);
   }
 
   private _alerts = new Map<string, string>();
   private _api: IFeaturesApi;
-  private _consistencyTicket = 0;
-  private _detailTicket = 0;
-  private _diffTicket = 0;
   private _insertCode: CodeInserter;
-  private _isDisposed = false;
-  private _listTicket = 0;
-  private _searchDelay: number;
-  private _searchTimer = 0;
-  private _state: IFeaturesState = {
-    filter: { q: '', tag: '', owner: '' },
-    loading: false,
-    loaded: false,
-    error: null,
-    views: [],
-    total: 0,
-    selected: null,
-    detail: null,
-    detailLoading: false,
-    detailError: null,
-    diff: { phase: 'none' },
-    notice: null,
-    consistency: noConsistency(null)
-  };
-  private _stateChanged = new Signal<this, IFeaturesState>(this);
 }
 
 export namespace FeaturesModel {
@@ -493,11 +353,4 @@ function noConsistency(view: string | null): IConsistencyState {
     checking: false,
     actionError: null
   };
-}
-
-function withoutDuplicates(
-  views: IFeatureViewSummary[]
-): IFeatureViewSummary[] {
-  const seen = new Set<string>();
-  return views.filter(v => !seen.has(v.name) && seen.add(v.name));
 }

@@ -7,6 +7,7 @@ import { INotebookTracker } from '@jupyterlab/notebook';
 import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 
 import { CommandIDs } from '../commands';
+import { addView } from '../addView';
 import { insertCodeCellBelow } from '../notebook';
 import { IMlopsSidebar } from '../sidebar';
 import { FeaturesApi } from './api';
@@ -50,27 +51,30 @@ export const featuresPlugin: JupyterFrontEndPlugin<void> = {
         return notebook.title.label;
       }
     });
-    const panel = new FeaturesPanel(model, rendermime);
-    panel.disposed.connect(() => model.dispose());
-    sidebar.addView('features', panel, 100);
-
-    app.commands.addCommand(CommandIDs.showFeatures, {
-      label: 'MLOps: Show Features',
-      caption: 'Search the feature views in the MLOps sidebar',
-      execute: args => {
-        sidebar.showView('features');
-        app.shell.activateById(sidebar.id);
+    addView({
+      app,
+      sidebar,
+      palette,
+      view: 'features',
+      rank: 100,
+      panel: new FeaturesPanel(model, rendermime),
+      model,
+      show: {
+        id: CommandIDs.showFeatures,
+        label: 'MLOps: Show Features',
+        caption: 'Search the feature views in the MLOps sidebar',
         // Other views link here with the view to show: {name, version?}.
-        if (typeof args.name === 'string') {
-          const version = args.version;
-          void model.select(args.name).then(() => {
-            if (typeof version === 'number' && version > 0) {
-              void model.setVersion(version);
-            }
-          });
+        then: args => {
+          if (typeof args.name === 'string') {
+            const version = args.version;
+            void model.select(args.name).then(() => {
+              if (typeof version === 'number' && version > 0) {
+                void model.setVersion(version);
+              }
+            });
+          }
         }
       }
     });
-    palette?.addItem({ command: CommandIDs.showFeatures, category: 'MLOps' });
   }
 };

@@ -1,17 +1,13 @@
 import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
-import {
-  InputGroup,
-  refreshIcon,
-  ToolbarButtonComponent,
-  UseSignal
-} from '@jupyterlab/ui-components';
+import { InputGroup } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
-import { ErrorNotice, Pager, plural } from '../components';
-import { ShownReactWidget } from '../shown';
-import { IFeatureViewSummary } from '../tokens';
+import { plural } from '../components';
+import { ListDetail, ListShell, ViewHeader, ViewPanel } from '../listView';
+import { IFeatureViewSummary } from './types';
 import { RenderMimeContext } from './definition';
-import { Freshness, ViewDetail } from './detail';
+import { Freshness } from './cards';
+import { ViewDetail } from './detail';
 import { FeaturesModel, IFeaturesState } from './model';
 
 /**
@@ -20,63 +16,36 @@ import { FeaturesModel, IFeaturesState } from './model';
  * The list is searched and paginated on the server; selecting a view
  * shows it in detail, and Back returns to the list where it was.
  */
-export class FeaturesPanel extends ShownReactWidget {
+export class FeaturesPanel extends ViewPanel<FeaturesModel> {
   constructor(model: FeaturesModel, rendermime?: IRenderMimeRegistry | null) {
-    super();
-    this._model = model;
+    super(model, 'Features');
     this._rendermime = rendermime ?? null;
-    this.addClass('jp-mlops-panel');
-    this.title.label = 'Features';
   }
 
-  protected onShown(): void {
-    void this._model.refresh();
-  }
-
-  protected render(): JSX.Element {
-    const model = this._model;
+  protected renderState(state: IFeaturesState): JSX.Element {
+    const model = this.model;
     return (
       <RenderMimeContext.Provider value={this._rendermime}>
-        <UseSignal signal={model.stateChanged} initialArgs={model.state}>
-          {(_, state) => (
-            <FeaturesView
+        <ListDetail
+          where={state.selected}
+          scroller={this.node}
+          detail={() => <ViewDetail model={model} state={state} />}
+          list={remember => (
+            <ViewList
               model={model}
-              state={state ?? model.state}
-              scroller={this.node}
+              state={state}
+              onOpen={name => {
+                remember();
+                void model.select(name);
+              }}
             />
           )}
-        </UseSignal>
+        />
       </RenderMimeContext.Provider>
     );
   }
 
-  private _model: FeaturesModel;
   private _rendermime: IRenderMimeRegistry | null;
-}
-
-/**
- * The list, or the selected view in detail; the list's scroll position is
- * kept while a view is shown.
- */
-function FeaturesView(props: {
-  model: FeaturesModel;
-  state: IFeaturesState;
-  scroller: HTMLElement;
-}): JSX.Element {
-  const { model, state, scroller } = props;
-  const listScroll = React.useRef(0);
-  const selected = state.selected?.name ?? null;
-  React.useLayoutEffect(() => {
-    scroller.scrollTop = selected === null ? listScroll.current : 0;
-  }, [selected]);
-  if (selected !== null) {
-    return <ViewDetail model={model} state={state} />;
-  }
-  const open = (name: string) => {
-    listScroll.current = scroller.scrollTop;
-    void model.select(name);
-  };
-  return <ViewList model={model} state={state} onOpen={open} />;
 }
 
 /**
@@ -91,66 +60,49 @@ function ViewList(props: {
   const { filter } = state;
   const filtered = !!(filter.q || filter.tag || filter.owner);
   return (
-    <div
-      className="jp-mlops-body jp-mlops-features-list"
-      data-testid="mlops-features"
-      aria-busy={state.loading}
+    <ListShell
+      className="jp-mlops-features-list"
+      testid="mlops-features"
+      header={
+        <ViewHeader
+          title="Feature views"
+          refreshTestid="mlops-features-refresh"
+          onRefresh={() => void model.refresh()}
+        />
+      }
+      state={state}
+      top={<Filters model={model} state={state} />}
+      errorTitle="The feature views could not be loaded"
+      empty={
+        filtered ? (
+          'No feature views match.'
+        ) : (
+          <>
+            No feature views yet. Register one from a notebook with{' '}
+            <code>ws.features.register_feature_view(…)</code>.
+          </>
+        )
+      }
+      pager={{
+        total: state.total,
+        noun: 'view',
+        onMore: () => void model.loadMore(),
+        countTestid: 'mlops-features-count',
+        moreTestid: 'mlops-features-more'
+      }}
     >
-      <div className="jp-mlops-header">
-        <h2 className="jp-mlops-title">Feature views</h2>
-        <ToolbarButtonComponent
-          icon={refreshIcon}
-          tooltip="Refresh"
-          dataset={{ testid: 'mlops-features-refresh' }}
-          onClick={() => void model.refresh()}
-        />
-      </div>
-      <Filters model={model} state={state} />
-      {state.error && (
-        <ErrorNotice
-          error={state.error}
-          title="The feature views could not be loaded"
-          testid="mlops-features-error"
-        />
-      )}
-      {state.loading && !state.loaded && (
-        <p className="jp-mlops-placeholder">Loading…</p>
-      )}
-      {state.loaded && state.views.length === 0 && (
-        <p className="jp-mlops-placeholder" data-testid="mlops-features-empty">
-          {filtered ? (
-            'No feature views match.'
-          ) : (
-            <>
-              No feature views yet. Register one from a notebook with{' '}
-              <code>ws.features.register_feature_view(…)</code>.
-            </>
-          )}
-        </p>
-      )}
-      {state.views.length > 0 && (
-        <ul className="jp-mlops-fv-list" aria-label="Feature views">
-          {state.views.map(view => (
-            <ViewRow
-              key={view.name}
-              view={view}
-              onOpen={onOpen}
-              onTag={tag => model.setFilter({ tag })}
-              onOwner={owner => model.setFilter({ owner })}
-            />
-          ))}
-        </ul>
-      )}
-      <Pager
-        shown={state.views.length}
-        total={state.total}
-        noun="view"
-        loading={state.loading}
-        onMore={() => void model.loadMore()}
-        countTestid="mlops-features-count"
-        moreTestid="mlops-features-more"
-      />
-    </div>
+      <ul className="jp-mlops-fv-list" aria-label="Feature views">
+        {state.items.map(view => (
+          <ViewRow
+            key={view.name}
+            view={view}
+            onOpen={onOpen}
+            onTag={tag => model.setFilter({ tag })}
+            onOwner={owner => model.setFilter({ owner })}
+          />
+        ))}
+      </ul>
+    </ListShell>
   );
 }
 
@@ -163,8 +115,8 @@ function Filters(props: {
   state: IFeaturesState;
 }): JSX.Element {
   const { model, state } = props;
-  const tags = new Set(state.views.flatMap(v => v.tags ?? []));
-  const owners = new Set(state.views.map(v => v.owner ?? '').filter(Boolean));
+  const tags = new Set(state.items.flatMap(v => v.tags ?? []));
+  const owners = new Set(state.items.map(v => v.owner ?? '').filter(Boolean));
   return (
     <div
       className="jp-mlops-fv-filters"

@@ -2,7 +2,7 @@ import * as React from 'react';
 
 import { plural } from '../components';
 import { formatDateTime, formatNumber } from '../format';
-import { IFeature, IFeatureViewDetail, IStatsAsOf } from '../tokens';
+import { IFeature, IFeatureViewDetail, IStatsAsOf } from './types';
 
 /**
  * A window feature in words: what it aggregates over which window, then

@@ -1,19 +1,15 @@
 import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
-import {
-  caretLeftIcon,
-  notebookIcon,
-  refreshIcon,
-  runIcon,
-  ToolbarButtonComponent
-} from '@jupyterlab/ui-components';
+import { notebookIcon, refreshIcon, runIcon } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
-import { ActionFeedback as SharedFeedback, ErrorNotice } from '../components';
+import { DetailShell } from '../listView';
+import { ActionFeedback as SharedFeedback } from '../components';
 import { formatAge, formatStarted } from '../format';
 import { OpenInTab } from '../openInTab';
 import { Contract, Report } from './contract';
 import { Counts, Findings, MetricsComparison, StatusBadge } from './findings';
-import { failedCleanRun, HandoffsModel, IHandoffsState } from './model';
+import { HandoffsModel, IHandoffsState } from './model';
+import { failedCleanRun } from './outcomes';
 import { IHandoff } from './types';
 
 /**
@@ -29,44 +25,33 @@ export function HandoffDetail(props: {
   const { detail } = state;
   const checking = !!detail && state.checking.has(detail.notebook);
   return (
-    <div
-      className="jp-mlops-body jp-mlops-handoff-detail"
-      data-testid="mlops-handoff-detail"
-      data-handoff-id={detail?.id ?? state.selected}
-      aria-busy={state.detailLoading || checking}
+    <DetailShell
+      className="jp-mlops-handoff-detail"
+      testid="mlops-handoff-detail"
+      data={{ 'handoff-id': detail?.id ?? state.selected ?? undefined }}
+      busy={state.detailLoading || checking}
+      back={{
+        label: 'Handoffs',
+        tooltip: 'Back to the list of handoffs',
+        onClick: () => void model.deselect()
+      }}
+      ids="mlops-handoff"
+      onRefresh={() => void model.refresh()}
+      actions={
+        <>
+          {model.openTab && detail && (
+            <OpenInTab
+              testid="mlops-handoff-open-tab"
+              compact
+              onClick={() => model.openTab?.(detail.id)}
+            />
+          )}
+        </>
+      }
+      state={state}
+      shown={!!detail}
+      errorTitle="The handoff could not be loaded"
     >
-      <div className="jp-mlops-header">
-        <ToolbarButtonComponent
-          icon={caretLeftIcon}
-          label="Handoffs"
-          tooltip="Back to the list of handoffs"
-          dataset={{ testid: 'mlops-handoff-back' }}
-          onClick={() => void model.select(null)}
-        />
-        <ToolbarButtonComponent
-          icon={refreshIcon}
-          tooltip="Refresh"
-          dataset={{ testid: 'mlops-handoff-refresh' }}
-          onClick={() => void model.refresh()}
-        />
-        {model.openTab && detail && (
-          <OpenInTab
-            testid="mlops-handoff-open-tab"
-            compact
-            onClick={() => model.openTab?.(detail.id)}
-          />
-        )}
-      </div>
-      {state.detailError && (
-        <ErrorNotice
-          error={state.detailError}
-          title="The handoff could not be loaded"
-          testid="mlops-handoff-error"
-        />
-      )}
-      {!detail && state.detailLoading && (
-        <p className="jp-mlops-placeholder">Loading…</p>
-      )}
       {detail && (
         <>
           <Head model={model} handoff={detail} />
@@ -91,7 +76,7 @@ export function HandoffDetail(props: {
           />
         </>
       )}
-    </div>
+    </DetailShell>
   );
 }
 

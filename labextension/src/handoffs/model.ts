@@ -1,35 +1,20 @@
-import { IDisposable } from '@lumino/disposable';
-import { ISignal, Signal } from '@lumino/signaling';
-
-import { asApiError, IActionError, MlopsApiError } from '../request';
+import { asApiError, MlopsApiError } from '../request';
+import { IPage, toggled, ViewModel } from '../viewModel';
+import { failedCleanRun, pipelineNotice, stageTaken } from './outcomes';
 import {
   ICheckRequest,
-  IFinding,
   IHandoff,
   IHandoffLinks,
   IHandoffsApi,
-  IStageChange,
-  IStageTaken
+  IStageChange
 } from './types';
 
 /**
- * Everything the Handoffs view shows. A new object on every change.
+ * The Handoffs view's own state; the list (`items`: the latest handoff of
+ * each notebook, newest first), the selected handoff (`selected`: its id)
+ * and `detail` are in `IViewState`.
  */
-export interface IHandoffsState {
-  loading: boolean;
-  loaded: boolean;
-  error: MlopsApiError | null;
-  /**
-   * The latest handoff of each notebook, newest first.
-   */
-  handoffs: readonly IHandoff[];
-  /**
-   * The id of the handoff shown in detail.
-   */
-  selected: string | null;
-  detail: IHandoff | null;
-  detailLoading: boolean;
-  detailError: MlopsApiError | null;
+export interface IHandoffsExtra {
   /**
    * The Markdown report of `detail`.
    */
@@ -39,78 +24,19 @@ export interface IHandoffsState {
    * Notebooks being checked (a clean run takes a while).
    */
   checking: ReadonlySet<string>;
-  /**
-   * Actions in flight: `run`, `open:<cell>`, `executed`, `parameters`.
-   */
-  pending: ReadonlySet<string>;
-  actionError: IActionError | null;
-  /**
-   * What the last action did, e.g. "Run r123 started".
-   */
-  notice: string | null;
 }
 
 /**
- * The finding of the clean run when it failed and its executed notebook
- * can be opened.
+ * Everything the Handoffs view shows. A new object on every change.
+ * Actions in flight (`pending`): `run`, `open:<cell>`, `executed`,
+ * `parameters`.
  */
-export function failedCleanRun(
-  handoff: IHandoff | null
-): (IFinding & { runId: string; stage: string }) | null {
-  const finding = handoff?.findings.find(
-    f => f.check === 'clean_run' && f.status === 'fail'
-  );
-  const runId = finding?.details.run_id ?? handoff?.check_run;
-  const stage = finding?.details.stage;
-  if (!finding || typeof runId !== 'string' || typeof stage !== 'string') {
-    return null;
-  }
-  return { ...finding, runId, stage };
-}
-
-/**
- * What a ready check left in mlops_lab.yaml, said after it (`change`: the
- * preview or the write of its stage; null: it could not be previewed).
- */
-export function pipelineNotice(
-  handoff: IHandoff,
-  change: IStageChange | null
-): string {
-  const where = `stage ${handoff.stage} of pipeline ${handoff.pipeline}`;
-  if (!change) {
-    return `Ready as ${where}; mlops_lab.yaml was not changed`;
-  }
-  if (change.written) {
-    return `Ready: ${where} written to mlops_lab.yaml`;
-  }
-  if (change.declared) {
-    return change.changed
-      ? `Ready as ${where} of mlops_lab.yaml (its inputs or outputs there ` +
-          'differ from the check; the file was not changed)'
-      : `Ready as ${where} of mlops_lab.yaml (already there, not changed)`;
-  }
-  return `Ready; mlops_lab.yaml was not changed (${where} not added)`;
-}
-
-/**
- * The stage a check was refused for, and the free name offered (a 409
- * `StageTakenError`), or null for any other error.
- */
-export function stageTaken(error: MlopsApiError): IStageTaken | null {
-  const { stage, taken_by, suggested_stage } = error.details;
-  if (
-    error.code !== 'StageTakenError' ||
-    typeof suggested_stage !== 'string' ||
-    typeof taken_by !== 'string'
-  ) {
-    return null;
-  }
-  return {
-    stage: typeof stage === 'string' ? stage : '',
-    takenBy: taken_by,
-    suggested: suggested_stage
-  };
-}
+export type IHandoffsState = ViewModel.State<
+  IHandoff,
+  IHandoff,
+  string,
+  IHandoffsExtra
+>;
 
 /**
  * The handed-off notebooks: their latest check, its findings, contract and
@@ -119,8 +45,18 @@ export function stageTaken(error: MlopsApiError): IStageTaken | null {
  *
  * The model does the I/O; views read `state` and call its methods.
  */
-export class HandoffsModel implements IDisposable {
+export class HandoffsModel extends ViewModel<
+  IHandoff,
+  IHandoff,
+  string,
+  IHandoffsExtra
+> {
   constructor(options: HandoffsModel.IOptions) {
+    super({
+      report: null,
+      reportError: null,
+      checking: new Set()
+    });
     this._api = options.api;
     this._links = options.links;
   }
@@ -132,42 +68,58 @@ export class HandoffsModel implements IDisposable {
     return this._links.openTab;
   }
 
-  get state(): IHandoffsState {
-    return this._state;
-  }
-
-  get stateChanged(): ISignal<this, IHandoffsState> {
-    return this._stateChanged;
-  }
-
-  get isDisposed(): boolean {
-    return this._isDisposed;
-  }
-
   /**
-   * Reload the list and the handoff shown (its status may have become
-   * stale).
+   * Show a handoff in detail (with its report), or go back to the list.
    */
-  async refresh(): Promise<void> {
-    await Promise.all([this._loadList(), this._loadDetail()]);
-  }
-
-  /**
-   * Show a handoff in detail, or go back to the list.
-   */
-  async select(id: string | null): Promise<void> {
-    const known = this._state.handoffs.find(h => h.id === id) ?? null;
-    const same = id !== null && id === this._state.detail?.id;
-    this._update({
-      selected: id,
-      detail: same ? this._state.detail : known,
-      detailError: null,
-      report: same ? this._state.report : null,
+  protected onSelect(
+    id: string | null,
+    same: boolean
+  ): Partial<IHandoffsState> {
+    return {
+      report: same ? this.state.report : null,
       reportError: null,
       actionError: null,
       notice: null
-    });
-    await this._loadDetail();
+    };
+  }
+
+  protected known(id: string): IHandoff | null {
+    return this.state.items.find(h => h.id === id) ?? null;
+  }
+
+  protected itemKey(handoff: IHandoff): string {
+    return handoff.id;
+  }
+
+  protected async fetchPage(): Promise<IPage<IHandoff>> {
+    const { handoffs } = await this._api.listHandoffs();
+    return { items: handoffs, total: handoffs.length };
+  }
+
+  protected fetchDetail(id: string): Promise<IHandoff> {
+    return this._api.getHandoff(id);
+  }
+
+  /**
+   * Load the selected handoff and its report.
+   */
+  protected async loadDetail(): Promise<IHandoff | null> {
+    const id = this.state.selected;
+    const report =
+      id === null
+        ? Promise.resolve(null)
+        : this.latest('report', () => this._api.getReport(id));
+    const [detail, loaded] = await Promise.all([super.loadDetail(), report]);
+    if (id === null) {
+      this.update({ report: null });
+    } else if (loaded) {
+      this.update(
+        loaded.ok
+          ? { report: loaded.value, reportError: null }
+          : { reportError: loaded.error }
+      );
+    }
+    return detail;
   }
 
   /**
@@ -192,7 +144,7 @@ export class HandoffsModel implements IDisposable {
       );
     }
     if (result instanceof MlopsApiError) {
-      this._update({
+      this.update({
         actionError: {
           title: `${request.notebook} could not be checked`,
           error: result
@@ -210,11 +162,11 @@ export class HandoffsModel implements IDisposable {
    * again is up to the user.
    */
   async addParameters(): Promise<void> {
-    const notebook = this._state.detail?.notebook;
+    const notebook = this.state.detail?.notebook;
     if (!notebook) {
       return;
     }
-    const done = await this._act(
+    const done = await this.act(
       'parameters',
       `A parameters cell could not be added to ${notebook}`,
       async () => {
@@ -227,7 +179,7 @@ export class HandoffsModel implements IDisposable {
       }
     );
     if (done) {
-      this._update({
+      this.update({
         notice: `${done.message} (Press "Check again" to see the findings.)`
       });
       await this.refresh(); // the notebook's code changed: its handoff is stale now
@@ -242,40 +194,45 @@ export class HandoffsModel implements IDisposable {
     options: { show?: boolean }
   ): Promise<IHandoff | MlopsApiError | null> {
     const { notebook } = request;
-    if (this._state.checking.has(notebook)) {
+    if (this.state.checking.has(notebook)) {
       return null;
     }
     const showing = () =>
-      options.show || this._state.detail?.notebook === notebook;
+      options.show || this.state.detail?.notebook === notebook;
     if (options.show) {
-      const known = this._state.handoffs.find(h => h.notebook === notebook);
+      const known = this.state.items.find(h => h.notebook === notebook);
       void this.select(known?.id ?? null);
     }
-    this._setIn('checking', notebook, true);
-    this._update({ actionError: null, notice: null });
+    this._setChecking(notebook, true);
+    this.update({ actionError: null, notice: null });
     try {
       const done = await this._api.check({
         ...request,
         write_pipeline: false // asked below, with the change shown
       });
-      ++this._listTicket; // a list loading meanwhile may not have it
-      const handoffs = [
+      this.bump('list'); // a list loading meanwhile may not have it
+      const items = [
         done,
-        ...this._state.handoffs.filter(h => h.notebook !== done.notebook)
+        ...this.state.items.filter(h => h.notebook !== done.notebook)
       ];
-      this._update({ handoffs, loaded: true, loading: false });
-      this._setIn('checking', notebook, false);
+      this.update({
+        items,
+        total: items.length,
+        loaded: true,
+        loading: false
+      });
+      this._setChecking(notebook, false);
       if (showing()) {
         await this.select(done.id);
       }
       if (done.status === 'ready') {
-        this._update({ notice: await this._offerStage(done) });
+        this.update({ notice: await this._offerStage(done) });
       }
       return done;
     } catch (reason) {
       return asApiError(reason);
     } finally {
-      this._setIn('checking', notebook, false);
+      this._setChecking(notebook, false);
     }
   }
 
@@ -298,7 +255,7 @@ export class HandoffsModel implements IDisposable {
         }
       }
     } catch (reason) {
-      this._update({
+      this.update({
         actionError: {
           title: 'mlops_lab.yaml was not changed',
           error: asApiError(reason)
@@ -312,7 +269,7 @@ export class HandoffsModel implements IDisposable {
    * Check the shown handoff's notebook again, as the same stage.
    */
   async checkAgain(): Promise<IHandoff | null> {
-    const { detail } = this._state;
+    const { detail } = this.state;
     if (!detail) {
       return null;
     }
@@ -331,16 +288,16 @@ export class HandoffsModel implements IDisposable {
    * Run the shown handoff's stage (it is ready), then show the run.
    */
   async runStage(): Promise<void> {
-    const { detail } = this._state;
+    const { detail } = this.state;
     if (!detail) {
       return;
     }
     const { pipeline, stage } = detail;
-    const started = await this._act('run', 'The stage was not started', () =>
+    const started = await this.act('run', 'The stage was not started', () =>
       this._api.runStage(pipeline, stage)
     );
     if (started) {
-      this._update({
+      this.update({
         notice: `Run ${started.run_id} of ${pipeline} (stage ${stage}) started`
       });
       this._links.showRun(started.run_id, pipeline);
@@ -351,11 +308,11 @@ export class HandoffsModel implements IDisposable {
    * Open the shown handoff's notebook at a cell.
    */
   async openCell(cell: number | null): Promise<void> {
-    const notebook = this._state.detail?.notebook;
+    const notebook = this.state.detail?.notebook;
     if (!notebook) {
       return;
     }
-    await this._act(
+    await this.act(
       `open:${cell}`,
       `${notebook} could not be opened`,
       async () => {
@@ -374,11 +331,11 @@ export class HandoffsModel implements IDisposable {
    * Open the notebook the failed clean run executed, at its failing cell.
    */
   async openFailingCell(): Promise<void> {
-    const failed = failedCleanRun(this._state.detail);
+    const failed = failedCleanRun(this.state.detail);
     if (!failed) {
       return;
     }
-    await this._act(
+    await this.act(
       'executed',
       'The executed notebook could not be opened',
       async () => {
@@ -396,125 +353,12 @@ export class HandoffsModel implements IDisposable {
     );
   }
 
-  dismiss(): void {
-    this._update({ actionError: null, notice: null });
-  }
-
-  dispose(): void {
-    if (this._isDisposed) {
-      return;
-    }
-    this._isDisposed = true;
-    Signal.clearData(this);
-  }
-
-  private async _loadList(): Promise<void> {
-    const ticket = ++this._listTicket;
-    this._update({ loading: true });
-    try {
-      const { handoffs } = await this._api.listHandoffs();
-      if (ticket === this._listTicket) {
-        this._update({ handoffs, loaded: true, loading: false, error: null });
-      }
-    } catch (reason) {
-      if (ticket === this._listTicket) {
-        this._update({ loading: false, error: asApiError(reason) });
-      }
-    }
-  }
-
-  /**
-   * Load the selected handoff and its report.
-   */
-  private async _loadDetail(): Promise<void> {
-    const ticket = ++this._detailTicket;
-    const id = this._state.selected;
-    if (id === null) {
-      this._update({ detail: null, detailLoading: false, report: null });
-      return;
-    }
-    this._update({ detailLoading: true });
-    const [detail, report] = await Promise.allSettled([
-      this._api.getHandoff(id),
-      this._api.getReport(id)
-    ]);
-    if (ticket !== this._detailTicket) {
-      return;
-    }
-    this._update({
-      detailLoading: false,
-      ...(detail.status === 'fulfilled'
-        ? { detail: detail.value, detailError: null }
-        : { detailError: asApiError(detail.reason) }),
-      ...(report.status === 'fulfilled'
-        ? { report: report.value, reportError: null }
-        : { reportError: asApiError(report.reason) })
-    });
-  }
-
-  /**
-   * Run an action once at a time per `key`, keeping its failure.
-   */
-  private async _act<T>(
-    key: string,
-    title: string,
-    action: () => Promise<T>
-  ): Promise<T | null> {
-    if (this._state.pending.has(key)) {
-      return null;
-    }
-    this._setIn('pending', key, true);
-    this._update({ actionError: null, notice: null });
-    try {
-      return await action();
-    } catch (reason) {
-      this._update({ actionError: { title, error: asApiError(reason) } });
-      return null;
-    } finally {
-      this._setIn('pending', key, false);
-    }
-  }
-
-  private _setIn(set: 'pending' | 'checking', key: string, on: boolean): void {
-    const next = new Set(this._state[set]);
-    if (on) {
-      next.add(key);
-    } else {
-      next.delete(key);
-    }
-    this._update({ [set]: next });
-  }
-
-  private _update(patch: Partial<IHandoffsState>): void {
-    if (this._isDisposed) {
-      return;
-    }
-    this._state = { ...this._state, ...patch };
-    this._stateChanged.emit(this._state);
+  private _setChecking(notebook: string, on: boolean): void {
+    this.update({ checking: toggled(this.state.checking, notebook, on) });
   }
 
   private _api: IHandoffsApi;
-  private _detailTicket = 0;
-  private _isDisposed = false;
   private _links: IHandoffLinks;
-  private _listTicket = 0;
-  private _state: IHandoffsState = {
-    loading: false,
-    loaded: false,
-    error: null,
-    handoffs: [],
-    selected: null,
-    detail: null,
-    detailLoading: false,
-    detailError: null,
-    report: null,
-    reportError: null,
-    checking: new Set(),
-    pending: new Set(),
-    actionError: null,
-    notice: null
-  };
-  private _stateChanged = new Signal<this, IHandoffsState>(this);
 }
 
 export namespace HandoffsModel {

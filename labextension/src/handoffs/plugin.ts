@@ -15,6 +15,7 @@ import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { checkIcon } from '@jupyterlab/ui-components';
 
 import { CommandIDs } from '../commands';
+import { addView } from '../addView';
 import { openNotebookAt, savedNotebookPath } from '../notebook';
 import { asApiError } from '../request';
 import { addDetailTabs, stringArg } from '../detailTabs';
@@ -122,13 +123,29 @@ export const handoffsPlugin: JupyterFrontEndPlugin<void> = {
       create: (_, id) => createHandoffTab(options, id, rendermime)
     });
     const panel = new HandoffsPanel(model, rendermime);
-    panel.disposed.connect(() => model.dispose());
-    sidebar.addView('handoffs', panel, HANDOFFS_RANK);
-
-    const reveal = () => {
-      sidebar.showView('handoffs');
-      app.shell.activateById(sidebar.id);
-    };
+    const reveal = addView({
+      app,
+      sidebar,
+      palette,
+      view: 'handoffs',
+      rank: HANDOFFS_RANK,
+      panel,
+      model,
+      show: {
+        id: CommandIDs.showHandoffs,
+        label: 'MLOps: Show Handoffs',
+        caption: 'Show the handed-off notebooks in the MLOps sidebar',
+        // Other views link here with the notebook to show.
+        then: args => {
+          if (typeof args.notebook === 'string') {
+            const found = model.state.items.find(
+              h => h.notebook === args.notebook
+            );
+            void model.select(found?.id ?? null);
+          }
+        }
+      }
+    });
 
     const check = async (notebook: NotebookPanel) => {
       let path: string;
@@ -145,20 +162,6 @@ export const handoffsPlugin: JupyterFrontEndPlugin<void> = {
       await model.check({ notebook: path }, { show: true });
     };
 
-    commands.addCommand(CommandIDs.showHandoffs, {
-      label: 'MLOps: Show Handoffs',
-      caption: 'Show the handed-off notebooks in the MLOps sidebar',
-      execute: args => {
-        reveal();
-        // Other views link here with the notebook to show.
-        if (typeof args.notebook === 'string') {
-          const found = model.state.handoffs.find(
-            h => h.notebook === args.notebook
-          );
-          void model.select(found?.id ?? null);
-        }
-      }
-    });
     commands.addCommand(CommandIDs.checkHandoff, {
       label: 'MLOps: Check handoff',
       caption:
@@ -172,9 +175,7 @@ export const handoffsPlugin: JupyterFrontEndPlugin<void> = {
         return current ? check(current) : undefined;
       }
     });
-    for (const command of [CommandIDs.showHandoffs, CommandIDs.checkHandoff]) {
-      palette?.addItem({ command, category: 'MLOps' });
-    }
+    palette?.addItem({ command: CommandIDs.checkHandoff, category: 'MLOps' });
 
     app.docRegistry.addWidgetExtension(
       'Notebook',

@@ -1,11 +1,7 @@
-import {
-  caretLeftIcon,
-  closeIcon,
-  refreshIcon,
-  ToolbarButtonComponent
-} from '@jupyterlab/ui-components';
+import { closeIcon, ToolbarButtonComponent } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
+import { DetailShell } from '../listView';
 import { ErrorNotice, Pager } from '../components';
 import { OpenInTab } from '../openInTab';
 import { asApiError, MlopsApiError } from '../request';
@@ -32,37 +28,23 @@ export function ModelDetail(props: {
   const { model, state } = props;
   const { detail } = state;
   return (
-    <div
-      className="jp-mlops-body jp-mlops-model-detail"
-      data-testid="mlops-model-detail"
-      data-model={state.selected}
-      aria-busy={state.detailLoading}
+    <DetailShell
+      className="jp-mlops-model-detail"
+      testid="mlops-model-detail"
+      data={{ model: state.selected ?? undefined }}
+      busy={state.detailLoading}
+      headerClassName="jp-mlops-fv-toolbar"
+      back={{
+        label: 'Models',
+        tooltip: 'Back to the list of models',
+        onClick: () => void model.deselect()
+      }}
+      ids="mlops-model"
+      onRefresh={() => void model.refresh()}
+      state={state}
+      shown={!!detail}
+      errorTitle="The model could not be loaded"
     >
-      <div className="jp-mlops-header jp-mlops-fv-toolbar">
-        <ToolbarButtonComponent
-          icon={caretLeftIcon}
-          label="Models"
-          tooltip="Back to the list of models"
-          dataset={{ testid: 'mlops-model-back' }}
-          onClick={() => void model.select(null)}
-        />
-        <ToolbarButtonComponent
-          icon={refreshIcon}
-          tooltip="Refresh"
-          dataset={{ testid: 'mlops-model-refresh' }}
-          onClick={() => void model.refresh()}
-        />
-      </div>
-      {state.detailError && (
-        <ErrorNotice
-          error={state.detailError}
-          title="The model could not be loaded"
-          testid="mlops-model-error"
-        />
-      )}
-      {!detail && state.detailLoading && (
-        <p className="jp-mlops-placeholder">Loading…</p>
-      )}
       {detail && (
         <>
           <section className="jp-mlops-model-head" aria-label="Model">
@@ -80,7 +62,7 @@ export function ModelDetail(props: {
           <AliasHistory history={detail.history} />
         </>
       )}
-    </div>
+    </DetailShell>
   );
 }
 

@@ -1,41 +1,24 @@
-import { IDisposable } from '@lumino/disposable';
-import { ISignal, Signal } from '@lumino/signaling';
-
-import { asApiError, IActionError, MlopsApiError } from '../request';
-import { pageLimit, SEARCH_DELAY, unique } from './paging';
+import { MlopsApiError } from '../request';
+import { IPage, LoadMode, pageLimit, unique, ViewModel } from '../viewModel';
 import {
   ILineageLinks,
   IModelDetail,
   IModelsApi,
   IModelSummary,
   IModelVersionDetail,
-  IModelVersionSummary,
   IPromoteRequest
 } from './types';
 
 /**
- * Everything the Models view shows. A new object on every change.
+ * The Models view's own state; the list (`items`), the model shown in
+ * detail (`selected`: its name) and its `detail` (with the pages of
+ * versions loaded so far) are in `IViewState`.
  */
-export interface IModelsState {
+export interface IModelsExtra {
   /**
    * The search as typed; the list follows it after `SEARCH_DELAY`.
    */
   query: string;
-  loading: boolean;
-  loaded: boolean;
-  error: MlopsApiError | null;
-  models: readonly IModelSummary[];
-  /**
-   * How many models match the search on the server.
-   */
-  total: number;
-  /**
-   * The model shown in detail, with the pages of versions loaded so far.
-   */
-  selected: string | null;
-  detail: IModelDetail | null;
-  detailLoading: boolean;
-  detailError: MlopsApiError | null;
   /**
    * The version of `selected` shown in detail.
    */
@@ -43,16 +26,20 @@ export interface IModelsState {
   versionDetail: IModelVersionDetail | null;
   versionLoading: boolean;
   versionError: MlopsApiError | null;
-  /**
-   * Actions in flight: `promote`, `open:<path>`, `executed:<run>/<stage>`.
-   */
-  pending: ReadonlySet<string>;
-  actionError: IActionError | null;
-  /**
-   * What the last promotion did, e.g. "champion: v2 → v3".
-   */
-  notice: string | null;
 }
+
+/**
+ * Everything the Models view shows. A new object on every change.
+ * Actions in flight (`pending`): `promote`, `open:<path>`,
+ * `executed:<run>/<stage>`; `notice` says what the last promotion did,
+ * e.g. "champion: v2 → v3".
+ */
+export type IModelsState = ViewModel.State<
+  IModelSummary,
+  IModelDetail,
+  string,
+  IModelsExtra
+>;
 
 /**
  * The registered models: a searchable, paginated list, a model's versions
@@ -60,11 +47,25 @@ export interface IModelsState {
  *
  * The model does the I/O; views read `state` and call its methods.
  */
-export class ModelsModel implements IDisposable {
+export class ModelsModel extends ViewModel<
+  IModelSummary,
+  IModelDetail,
+  string,
+  IModelsExtra
+> {
   constructor(options: ModelsModel.IOptions) {
+    super(
+      {
+        query: '',
+        version: null,
+        versionDetail: null,
+        versionLoading: false,
+        versionError: null
+      },
+      { searchDelay: options.searchDelay }
+    );
     this._api = options.api;
     this.links = options.links;
-    this._searchDelay = options.searchDelay ?? SEARCH_DELAY;
   }
 
   /**
@@ -72,74 +73,37 @@ export class ModelsModel implements IDisposable {
    */
   readonly links: ILineageLinks;
 
-  get state(): IModelsState {
-    return this._state;
-  }
-
-  get stateChanged(): ISignal<this, IModelsState> {
-    return this._stateChanged;
-  }
-
-  get isDisposed(): boolean {
-    return this._isDisposed;
-  }
-
   /**
-   * Reload the list, the shown model and the shown version.
+   * Reload the list, the shown model (as many versions as are shown) and
+   * the shown version.
    */
   async refresh(): Promise<void> {
     await Promise.all([
-      this._loadModels('reload'),
-      this._loadDetail('reload'),
+      this.loadList('reload'),
+      this.loadDetail(name => this._fetchModel(name, 'reload')),
       this._loadVersion()
     ]);
   }
 
-  async loadMore(): Promise<void> {
-    await this._loadModels('more');
-  }
-
   async loadMoreVersions(): Promise<void> {
-    await this._loadDetail('more');
+    await this.loadDetail(name => this._fetchModel(name, 'more'));
   }
 
   /**
    * Search as typed: the list follows once typing pauses.
    */
   setQuery(query: string): void {
-    this._update({ query });
-    window.clearTimeout(this._searchTimer);
-    this._searchTimer = window.setTimeout(
-      () => void this._loadModels('first'),
-      this._searchDelay
-    );
-  }
-
-  /**
-   * Show a model in detail, or go back to the list.
-   */
-  async select(name: string | null): Promise<void> {
-    const same = name !== null && name === this._state.selected;
-    this._update({
-      selected: name,
-      detail: same ? this._state.detail : null,
-      detailError: null,
-      version: null,
-      versionDetail: null,
-      versionError: null,
-      notice: null
-    });
-    await this._loadDetail('first');
+    this.search({ query }, true);
   }
 
   /**
    * Show a version of the selected model, or go back to the model.
    */
   async selectVersion(version: number | null): Promise<void> {
-    const same = version !== null && version === this._state.version;
-    this._update({
+    const same = version !== null && version === this.state.version;
+    this.update({
       version,
-      versionDetail: same ? this._state.versionDetail : null,
+      versionDetail: same ? this.state.versionDetail : null,
       versionError: null
     });
     await this._loadVersion();
@@ -152,18 +116,18 @@ export class ModelsModel implements IDisposable {
    * @returns whether the alias moved
    */
   async promote(request: IPromoteRequest): Promise<boolean> {
-    const name = this._state.selected;
+    const name = this.state.selected;
     if (!name) {
       return false;
     }
-    const done = await this._act('promote', 'The alias was not moved', () =>
+    const done = await this.act('promote', 'The alias was not moved', () =>
       this._api.promote(name, request)
     );
     if (!done) {
       return false;
     }
     const from = done.from === null ? 'none' : `v${done.from}`;
-    this._update({ notice: `${done.alias}: ${from} → v${done.to}` });
+    this.update({ notice: `${done.alias}: ${from} → v${done.to}` });
     await this.refresh();
     return true;
   }
@@ -172,7 +136,7 @@ export class ModelsModel implements IDisposable {
    * Open the notebook that trained the shown version.
    */
   async openNotebook(path: string): Promise<void> {
-    await this._act(`open:${path}`, 'The notebook could not be opened', () =>
+    await this.act(`open:${path}`, 'The notebook could not be opened', () =>
       this.links.openNotebook(path, null)
     );
   }
@@ -181,7 +145,7 @@ export class ModelsModel implements IDisposable {
    * Open the notebook a run's stage executed (as the Runs view does).
    */
   async openExecuted(runId: string, stage: string): Promise<void> {
-    await this._act(
+    await this.act(
       `executed:${runId}/${stage}`,
       'The executed notebook could not be opened',
       async () => {
@@ -213,186 +177,79 @@ export class ModelsModel implements IDisposable {
   readonly dataset: IModelsApi['dataset'] = (name, version) =>
     this._api.dataset(name, version);
 
-  dismiss(): void {
-    this._update({ actionError: null, notice: null });
+  protected onSelect(): Partial<IModelsState> {
+    return {
+      version: null,
+      versionDetail: null,
+      versionError: null,
+      notice: null
+    };
   }
 
-  dispose(): void {
-    if (this._isDisposed) {
-      return;
-    }
-    this._isDisposed = true;
-    window.clearTimeout(this._searchTimer);
-    Signal.clearData(this);
+  protected itemKey(summary: IModelSummary): string {
+    return summary.name;
   }
 
-  /**
-   * Load models: `first` the first page (of a new search), `reload` as many
-   * as were loaded, `more` the next page.
-   */
-  private async _loadModels(mode: 'first' | 'reload' | 'more'): Promise<void> {
-    const ticket = ++this._listTicket;
-    window.clearTimeout(this._searchTimer);
-    const { query, models } = this._state;
-    const more = mode === 'more';
-    this._update({ loading: true });
-    try {
-      const page = await this._api.listModels({
-        q: query,
-        offset: more ? models.length : 0,
-        limit: pageLimit(mode, models.length)
-      });
-      if (ticket !== this._listTicket) {
-        return;
-      }
-      this._update({
-        models: more
-          ? unique([...models, ...page.models], m => m.name)
-          : page.models,
-        total: page.total,
-        loaded: true,
-        loading: false,
-        error: null
-      });
-    } catch (reason) {
-      if (ticket === this._listTicket) {
-        this._update({ loading: false, error: asApiError(reason) });
-      }
-    }
+  protected async fetchPage(query: {
+    offset: number;
+    limit: number;
+  }): Promise<IPage<IModelSummary>> {
+    const page = await this._api.listModels({ q: this.state.query, ...query });
+    return { items: page.models, total: page.total };
+  }
+
+  protected fetchDetail(name: string): Promise<IModelDetail> {
+    return this._fetchModel(name, 'first');
   }
 
   /**
-   * Load the selected model with `first` its first page of versions,
-   * `reload` as many as were loaded, `more` the next page.
+   * A model with `first` its first page of versions, `reload` as many as
+   * are shown, `more` the next page (added to those shown).
    */
-  private async _loadDetail(mode: 'first' | 'reload' | 'more'): Promise<void> {
-    const ticket = ++this._detailTicket;
-    const { selected, detail } = this._state;
-    if (!selected) {
-      this._update({ detail: null, detailLoading: false, detailError: null });
-      return;
-    }
-    const loaded = detail?.name === selected ? detail.versions : [];
+  private async _fetchModel(
+    name: string,
+    mode: LoadMode
+  ): Promise<IModelDetail> {
+    const { detail } = this.state;
+    const loaded = detail?.name === name ? detail.versions : [];
     const more = mode === 'more';
-    this._update({ detailLoading: true });
-    try {
-      const next = await this._api.getModel(selected, {
-        offset: more ? loaded.length : 0,
-        limit: pageLimit(mode, loaded.length)
-      });
-      if (ticket !== this._detailTicket) {
-        return;
-      }
-      const versions: IModelVersionSummary[] = more
+    const next = await this._api.getModel(name, {
+      offset: more ? loaded.length : 0,
+      limit: pageLimit(mode, loaded.length)
+    });
+    return {
+      ...next,
+      versions: more
         ? unique([...loaded, ...next.versions], v => String(v.version))
-        : next.versions;
-      this._update({
-        detail: { ...next, versions },
-        detailLoading: false,
-        detailError: null
-      });
-    } catch (reason) {
-      if (ticket === this._detailTicket) {
-        this._update({ detailLoading: false, detailError: asApiError(reason) });
-      }
-    }
+        : next.versions
+    };
   }
 
   private async _loadVersion(): Promise<void> {
-    const ticket = ++this._versionTicket;
-    const { selected, version } = this._state;
+    const { selected, version } = this.state;
     if (!selected || version === null) {
-      this._update({ versionDetail: null, versionLoading: false });
+      this.bump('version');
+      this.update({ versionDetail: null, versionLoading: false });
       return;
     }
-    this._update({ versionLoading: true });
-    try {
-      const versionDetail = await this._api.getVersion(selected, version);
-      if (ticket === this._versionTicket) {
-        this._update({
-          versionDetail,
-          versionLoading: false,
-          versionError: null
-        });
-      }
-    } catch (reason) {
-      if (ticket === this._versionTicket) {
-        this._update({
-          versionLoading: false,
-          versionError: asApiError(reason)
-        });
-      }
+    this.update({ versionLoading: true });
+    const loaded = await this.latest('version', () =>
+      this._api.getVersion(selected, version)
+    );
+    if (loaded) {
+      this.update(
+        loaded.ok
+          ? {
+              versionDetail: loaded.value,
+              versionLoading: false,
+              versionError: null
+            }
+          : { versionLoading: false, versionError: loaded.error }
+      );
     }
-  }
-
-  /**
-   * Run an action once at a time per `key`, keeping its failure.
-   */
-  private async _act<T>(
-    key: string,
-    title: string,
-    action: () => Promise<T>
-  ): Promise<T | null> {
-    if (this._state.pending.has(key)) {
-      return null;
-    }
-    this._setPending(key, true);
-    this._update({ actionError: null, notice: null });
-    try {
-      return await action();
-    } catch (reason) {
-      this._update({ actionError: { title, error: asApiError(reason) } });
-      return null;
-    } finally {
-      this._setPending(key, false);
-    }
-  }
-
-  private _setPending(key: string, on: boolean): void {
-    const pending = new Set(this._state.pending);
-    if (on) {
-      pending.add(key);
-    } else {
-      pending.delete(key);
-    }
-    this._update({ pending });
-  }
-
-  private _update(patch: Partial<IModelsState>): void {
-    if (this._isDisposed) {
-      return;
-    }
-    this._state = { ...this._state, ...patch };
-    this._stateChanged.emit(this._state);
   }
 
   private _api: IModelsApi;
-  private _detailTicket = 0;
-  private _isDisposed = false;
-  private _listTicket = 0;
-  private _searchDelay: number;
-  private _searchTimer = 0;
-  private _state: IModelsState = {
-    query: '',
-    loading: false,
-    loaded: false,
-    error: null,
-    models: [],
-    total: 0,
-    selected: null,
-    detail: null,
-    detailLoading: false,
-    detailError: null,
-    version: null,
-    versionDetail: null,
-    versionLoading: false,
-    versionError: null,
-    pending: new Set(),
-    actionError: null,
-    notice: null
-  };
-  private _stateChanged = new Signal<this, IModelsState>(this);
-  private _versionTicket = 0;
 }
 
 export namespace ModelsModel {

@@ -7,6 +7,7 @@ import { ICommandPalette } from '@jupyterlab/apputils';
 import { IDocumentManager } from '@jupyterlab/docmanager';
 
 import { CommandIDs } from '../commands';
+import { addView } from '../addView';
 import { addDetailTabs, numberArg, stringArg } from '../detailTabs';
 import { openNotebookAt } from '../notebook';
 import { modelsIcon } from '../viewIcons';
@@ -118,21 +119,19 @@ export const modelsPlugin: JupyterFrontEndPlugin<void> = {
           versionList(stringArg(args, 'versions'))
         )
     });
-    const panel = new ModelsPanel(model);
-    panel.disposed.connect(() => model.dispose());
-    sidebar.addView('models', panel, MODELS_RANK);
-
-    commands.addCommand(ModelCommandIDs.showModels, {
-      label: 'MLOps: Show Models',
-      caption: 'Show the registered models in the MLOps sidebar',
-      execute: () => {
-        sidebar.showView('models');
-        app.shell.activateById(sidebar.id);
+    addView({
+      app,
+      sidebar,
+      palette,
+      view: 'models',
+      rank: MODELS_RANK,
+      panel: new ModelsPanel(model),
+      model,
+      show: {
+        id: ModelCommandIDs.showModels,
+        label: 'MLOps: Show Models',
+        caption: 'Show the registered models in the MLOps sidebar'
       }
-    });
-    palette?.addItem({
-      command: ModelCommandIDs.showModels,
-      category: 'MLOps'
     });
   }
 };

@@ -1,13 +1,7 @@
-import {
-  caretLeftIcon,
-  refreshIcon,
-  ToolbarButtonComponent
-} from '@jupyterlab/ui-components';
 import * as React from 'react';
 
+import { DetailShell } from '../listView';
 import { OpenInTab } from '../openInTab';
-
-import { ErrorNotice } from '../components';
 import { formatAge, formatDateTime, formatValue } from '../format';
 import { promoteWithDialog } from './detail';
 import { IModelsState, ModelsModel } from './model';
@@ -33,47 +27,42 @@ export function VersionDetail(props: {
   const { model, state } = props;
   const detail = state.versionDetail;
   return (
-    <div
-      className="jp-mlops-body jp-mlops-version-detail"
-      data-testid="mlops-version-detail"
-      data-model={state.selected}
-      data-version={state.version}
-      aria-busy={state.versionLoading}
+    <DetailShell
+      className="jp-mlops-version-detail"
+      testid="mlops-version-detail"
+      data={{
+        model: state.selected ?? undefined,
+        version: state.version?.toString()
+      }}
+      busy={state.versionLoading}
+      headerClassName="jp-mlops-fv-toolbar"
+      back={{
+        label: state.selected ?? 'Model',
+        tooltip: "Back to the model's versions",
+        onClick: () => void model.selectVersion(null)
+      }}
+      ids="mlops-version"
+      onRefresh={() => void model.refresh()}
+      actions={
+        <>
+          {model.links.openVersionTab && detail && (
+            <OpenInTab
+              testid="mlops-version-open-tab"
+              compact
+              onClick={() =>
+                model.links.openVersionTab?.(detail.name, detail.version)
+              }
+            />
+          )}
+        </>
+      }
+      state={{
+        detailLoading: state.versionLoading,
+        detailError: state.versionError
+      }}
+      shown={!!detail}
+      errorTitle="The version could not be loaded"
     >
-      <div className="jp-mlops-header jp-mlops-fv-toolbar">
-        <ToolbarButtonComponent
-          icon={caretLeftIcon}
-          label={state.selected ?? 'Model'}
-          tooltip="Back to the model's versions"
-          dataset={{ testid: 'mlops-version-back' }}
-          onClick={() => void model.selectVersion(null)}
-        />
-        <ToolbarButtonComponent
-          icon={refreshIcon}
-          tooltip="Refresh"
-          dataset={{ testid: 'mlops-version-refresh' }}
-          onClick={() => void model.refresh()}
-        />
-        {model.links.openVersionTab && detail && (
-          <OpenInTab
-            testid="mlops-version-open-tab"
-            compact
-            onClick={() =>
-              model.links.openVersionTab?.(detail.name, detail.version)
-            }
-          />
-        )}
-      </div>
-      {state.versionError && (
-        <ErrorNotice
-          error={state.versionError}
-          title="The version could not be loaded"
-          testid="mlops-version-error"
-        />
-      )}
-      {!detail && state.versionLoading && (
-        <p className="jp-mlops-placeholder">Loading…</p>
-      )}
       {detail && (
         <>
           <section className="jp-mlops-model-head" aria-label="Version">
@@ -130,7 +119,7 @@ export function VersionDetail(props: {
           <Evaluations detail={detail} />
         </>
       )}
-    </div>
+    </DetailShell>
   );
 }
 

@@ -1,14 +1,9 @@
-import {
-  InputGroup,
-  refreshIcon,
-  ToolbarButtonComponent,
-  UseSignal
-} from '@jupyterlab/ui-components';
+import { InputGroup } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
-import { ErrorNotice, Pager, plural } from '../components';
+import { plural } from '../components';
+import { ListDetail, ListShell, ViewHeader, ViewPanel } from '../listView';
 import { formatAge, formatDateTime, formatNumber } from '../format';
-import { ShownReactWidget } from '../shown';
 import { ModelDetail } from './detail';
 import { IModelsState, ModelsModel } from './model';
 import { AliasBadges } from './parts';
@@ -19,64 +14,41 @@ import { VersionDetail } from './version';
  * The Models view of the MLOps sidebar: a view of a `ModelsModel`.
  *
  * The list is searched and paginated on the server; a model shows its
- * versions and alias history, a version its signature and lineage.
+ * versions and alias history, a version its signature and lineage; going
+ * back restores where the list was scrolled to.
  */
-export class ModelsPanel extends ShownReactWidget {
+export class ModelsPanel extends ViewPanel<ModelsModel> {
   constructor(model: ModelsModel) {
-    super();
-    this._model = model;
-    this.addClass('jp-mlops-panel');
-    this.title.label = 'Models';
+    super(model, 'Models');
   }
 
-  protected onShown(): void {
-    void this._model.refresh();
-  }
-
-  protected render(): JSX.Element {
-    const model = this._model;
+  protected renderState(state: IModelsState): JSX.Element {
+    const model = this.model;
+    const { selected, version } = state;
     return (
-      <UseSignal signal={model.stateChanged} initialArgs={model.state}>
-        {(_, state) => (
-          <ModelsView
+      <ListDetail
+        where={selected === null ? null : `${selected}/${version ?? ''}`}
+        scroller={this.node}
+        detail={() =>
+          version !== null ? (
+            <VersionDetail model={model} state={state} />
+          ) : (
+            <ModelDetail model={model} state={state} />
+          )
+        }
+        list={remember => (
+          <ModelList
             model={model}
-            state={state ?? model.state}
-            scroller={this.node}
+            state={state}
+            onOpen={name => {
+              remember();
+              void model.select(name);
+            }}
           />
         )}
-      </UseSignal>
+      />
     );
   }
-
-  private _model: ModelsModel;
-}
-
-/**
- * The list, a model or one of its versions; going back restores where the
- * list was scrolled to.
- */
-function ModelsView(props: {
-  model: ModelsModel;
-  state: IModelsState;
-  scroller: HTMLElement;
-}): JSX.Element {
-  const { model, state, scroller } = props;
-  const listScroll = React.useRef(0);
-  const where = `${state.selected ?? ''}/${state.version ?? ''}`;
-  React.useLayoutEffect(() => {
-    scroller.scrollTop = state.selected === null ? listScroll.current : 0;
-  }, [where]);
-  if (state.selected !== null && state.version !== null) {
-    return <VersionDetail model={model} state={state} />;
-  }
-  if (state.selected !== null) {
-    return <ModelDetail model={model} state={state} />;
-  }
-  const open = (name: string) => {
-    listScroll.current = scroller.scrollTop;
-    void model.select(name);
-  };
-  return <ModelList model={model} state={state} onOpen={open} />;
 }
 
 function ModelList(props: {
@@ -86,71 +58,56 @@ function ModelList(props: {
 }): JSX.Element {
   const { model, state, onOpen } = props;
   return (
-    <div
-      className="jp-mlops-body jp-mlops-models-list"
-      data-testid="mlops-models"
-      aria-busy={state.loading}
+    <ListShell
+      className="jp-mlops-models-list"
+      testid="mlops-models"
+      header={
+        <ViewHeader
+          title="Models"
+          refreshTestid="mlops-models-refresh"
+          onRefresh={() => void model.refresh()}
+        />
+      }
+      state={state}
+      top={
+        <div className="jp-mlops-models-search" role="search">
+          <InputGroup
+            type="text"
+            placeholder="Search models"
+            title="Searches model names and descriptions"
+            aria-label="Search models"
+            data-testid="mlops-models-search"
+            rightIcon="ui-components:search"
+            value={state.query}
+            onChange={event => model.setQuery(event.target.value)}
+          />
+        </div>
+      }
+      errorTitle="The models could not be loaded"
+      empty={
+        state.query ? (
+          'No models match.'
+        ) : (
+          <>
+            No models yet. Register one from a notebook with{' '}
+            <code>mlops_lab.models.register_model(…)</code>.
+          </>
+        )
+      }
+      pager={{
+        total: state.total,
+        noun: 'model',
+        onMore: () => void model.loadMore(),
+        countTestid: 'mlops-models-count',
+        moreTestid: 'mlops-models-more'
+      }}
     >
-      <div className="jp-mlops-header">
-        <h2 className="jp-mlops-title">Models</h2>
-        <ToolbarButtonComponent
-          icon={refreshIcon}
-          tooltip="Refresh"
-          dataset={{ testid: 'mlops-models-refresh' }}
-          onClick={() => void model.refresh()}
-        />
-      </div>
-      <div className="jp-mlops-models-search" role="search">
-        <InputGroup
-          type="text"
-          placeholder="Search models"
-          title="Searches model names and descriptions"
-          aria-label="Search models"
-          data-testid="mlops-models-search"
-          rightIcon="ui-components:search"
-          value={state.query}
-          onChange={event => model.setQuery(event.target.value)}
-        />
-      </div>
-      {state.error && (
-        <ErrorNotice
-          error={state.error}
-          title="The models could not be loaded"
-          testid="mlops-models-error"
-        />
-      )}
-      {state.loading && !state.loaded && (
-        <p className="jp-mlops-placeholder">Loading…</p>
-      )}
-      {state.loaded && state.models.length === 0 && (
-        <p className="jp-mlops-placeholder" data-testid="mlops-models-empty">
-          {state.query ? (
-            'No models match.'
-          ) : (
-            <>
-              No models yet. Register one from a notebook with{' '}
-              <code>mlops_lab.models.register_model(…)</code>.
-            </>
-          )}
-        </p>
-      )}
-      {state.models.length > 0 && (
-        <ul className="jp-mlops-model-list" aria-label="Models">
-          {state.models.map(summary => (
-            <ModelRow key={summary.name} summary={summary} onOpen={onOpen} />
-          ))}
-        </ul>
-      )}
-      <Pager
-        shown={state.models.length}
-        total={state.total}
-        noun="model"
-        loading={state.loading}
-        onMore={() => void model.loadMore()}
-        countTestid="mlops-models-count"
-        moreTestid="mlops-models-more"
-      />
-    </div>
+      <ul className="jp-mlops-model-list" aria-label="Models">
+        {state.items.map(summary => (
+          <ModelRow key={summary.name} summary={summary} onOpen={onOpen} />
+        ))}
+      </ul>
+    </ListShell>
   );
 }
 

@@ -1,15 +1,15 @@
 import { ServerConnection } from '@jupyterlab/services';
 
 import { jsonBody, requestAPI } from '../request';
+import { IOpenedNotebook } from '../tokens';
 import {
-  IOpenedNotebook,
   IPipelineList,
   IRun,
   IRunComparison,
   IRunPage,
   IRunsApi,
   IStartRunRequest
-} from '../tokens';
+} from './types';
 
 /**
  * The pipelines and runs routes of the mlops-lab REST API.

@@ -9,7 +9,7 @@ import {
   formatRelativeChange,
   formatValue
 } from '../format';
-import { IMetricDifference, IParameterDifference } from '../tokens';
+import { IMetricDifference, IParameterDifference } from './types';
 import { ComparisonState } from './model';
 
 /**

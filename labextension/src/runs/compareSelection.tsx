@@ -1,7 +1,7 @@
 import { closeIcon, ToolbarButtonComponent } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
-import { IRun } from '../tokens';
+import { IRun } from './types';
 import { MAX_COMPARED_RUNS } from './compareTypes';
 
 /**

@@ -1,7 +1,7 @@
 import { ServerConnection } from '@jupyterlab/services';
 
 import { requestAPI } from '../request';
-import { RunStatus } from '../tokens';
+import { RunStatus } from './types';
 
 /**
  * Runs compared at once, at most (the server's `MAX_COMPARED_RUNS`).

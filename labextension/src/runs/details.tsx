@@ -2,7 +2,7 @@ import { launchIcon, stopIcon } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
 import { formatValue } from '../format';
-import { IRun } from '../tokens';
+import { IRun } from './types';
 import { IRunsState, RunsModel } from './model';
 import { IStageActions, StageDag } from './stages';
 

@@ -1,6 +1,6 @@
 import * as React from 'react';
 
-import { StageStatus } from '../tokens';
+import { StageStatus } from './types';
 import {
   edgePath,
   fitNodeWidth,

@@ -8,7 +8,7 @@ import * as React from 'react';
 import { ErrorNotice } from '../components';
 import { StageGraph } from './graph';
 import { asApiError, MlopsApiError } from '../request';
-import { IPipeline, IStartRunRequest } from '../tokens';
+import { IPipeline, IStartRunRequest } from './types';
 import {
   collectOverrides,
   IParameterField,

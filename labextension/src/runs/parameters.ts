@@ -1,4 +1,5 @@
-import { IPipeline, JSONValue } from '../tokens';
+import { IPipeline } from './types';
+import { JSONValue } from '../tokens';
 
 /**
  * How a parameter is edited, chosen from its default value.

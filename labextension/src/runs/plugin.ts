@@ -14,6 +14,7 @@ import { runIcon } from '@jupyterlab/ui-components';
 import { ReadonlyPartialJSONObject } from '@lumino/coreutils';
 
 import { CommandIDs } from '../commands';
+import { addView } from '../addView';
 import { addDetailTabs, stringArg } from '../detailTabs';
 import { mlopsIcon } from '../icons';
 import {
@@ -103,13 +104,28 @@ export const runsPlugin: JupyterFrontEndPlugin<void> = {
           runs: runIds.join(',')
         })
     );
-    panel.disposed.connect(() => model.dispose());
-    sidebar.addView('runs', panel, 500);
-
-    const reveal = () => {
-      sidebar.showView('runs');
-      app.shell.activateById(sidebar.id);
-    };
+    const reveal = addView({
+      app,
+      sidebar,
+      palette,
+      view: 'runs',
+      rank: 500,
+      panel,
+      model,
+      show: {
+        id: CommandIDs.showRuns,
+        label: 'MLOps: Show Runs',
+        caption: 'Show the pipeline runs in the MLOps sidebar',
+        // Other views link here with the run to show: {runId, pipeline}.
+        then: args => {
+          if (typeof args.runId === 'string') {
+            const pipeline =
+              typeof args.pipeline === 'string' ? args.pipeline : null;
+            model.revealRun(args.runId, pipeline);
+          }
+        }
+      }
+    });
 
     const runNotebook = async (notebook: NotebookPanel) => {
       try {
@@ -124,19 +140,6 @@ export const runsPlugin: JupyterFrontEndPlugin<void> = {
       }
     };
 
-    app.commands.addCommand(CommandIDs.showRuns, {
-      label: 'MLOps: Show Runs',
-      caption: 'Show the pipeline runs in the MLOps sidebar',
-      execute: args => {
-        reveal();
-        // Other views link here with the run to show: {runId, pipeline}.
-        if (typeof args.runId === 'string') {
-          const pipeline =
-            typeof args.pipeline === 'string' ? args.pipeline : null;
-          model.revealRun(args.runId, pipeline);
-        }
-      }
-    });
     app.commands.addCommand(CommandIDs.runPipeline, {
       label: 'MLOps: Run Pipeline…',
       caption: 'Choose a pipeline, set its parameters and start a run',
@@ -158,11 +161,7 @@ export const runsPlugin: JupyterFrontEndPlugin<void> = {
         return current ? runNotebook(current) : undefined;
       }
     });
-    for (const command of [
-      CommandIDs.showRuns,
-      CommandIDs.runPipeline,
-      CommandIDs.runNotebook
-    ]) {
+    for (const command of [CommandIDs.runPipeline, CommandIDs.runNotebook]) {
       palette?.addItem({ command, category: 'MLOps' });
     }
 

@@ -6,7 +6,7 @@ import * as React from 'react';
 
 import { plural } from '../components';
 import { formatDuration, formatNumber, stripAnsi } from '../format';
-import { IStageRun } from '../tokens';
+import { IStageRun } from './types';
 import { IStageNode, StageGraph } from './graph';
 import { StatusIcon } from './status';
 

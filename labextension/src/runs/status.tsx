@@ -1,6 +1,6 @@
 import * as React from 'react';
 
-import { RunStatus, StageStatus } from '../tokens';
+import { RunStatus, StageStatus } from './types';
 
 /**
  * What a status means, for tooltips and screen readers.

@@ -4,7 +4,7 @@ import * as React from 'react';
 
 import { ErrorNotice } from '../components';
 import { asApiError, MlopsApiError } from '../request';
-import { IRun, IRunsApi } from '../tokens';
+import { IRun, IRunsApi } from './types';
 import { RunDetails, runTitle } from './details';
 import { POLL_INTERVAL, RunsModel } from './model';
 import { StatusIcon } from './status';

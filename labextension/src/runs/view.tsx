@@ -2,21 +2,19 @@ import {
   caretDownIcon,
   caretRightIcon,
   HTMLSelect,
-  refreshIcon,
   runIcon,
-  ToolbarButtonComponent,
-  UseSignal
+  ToolbarButtonComponent
 } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
-import { ErrorNotice, Pager } from '../components';
+import { ErrorNotice } from '../components';
 import { formatDuration, formatStarted } from '../format';
-import { ShownReactWidget } from '../shown';
-import { IRun, RUN_STATUSES, RunStatus } from '../tokens';
+import { ListShell, ViewHeader, ViewPanel } from '../listView';
+import { IRun, RUN_STATUSES, RunStatus } from './types';
 import { ComparisonView } from './compare';
 import { CompareSelection } from './compareSelection';
 import { LaunchForm } from './launcher';
-import { IRunsState, RunsModel } from './model';
+import { comparisonOf, IRunsState, RunsModel } from './model';
 import { RunDetails, runTitle } from './details';
 import { StatusIcon } from './status';
 
@@ -26,7 +24,7 @@ import { StatusIcon } from './status';
  * While shown, the model is active: it reloads on show and follows
  * running runs live.
  */
-export class RunsPanel extends ShownReactWidget {
+export class RunsPanel extends ViewPanel<RunsModel> {
   /**
    * `openRun` opens a run in a main-area tab, `openComparison` the
    * comparison of two or more runs (the baseline first).
@@ -36,12 +34,9 @@ export class RunsPanel extends ShownReactWidget {
     openRun?: (runId: string) => void,
     openComparison?: (runIds: string[]) => void
   ) {
-    super();
-    this._model = model;
+    super(model, 'Runs');
     this._openRun = openRun;
     this._openComparison = openComparison;
-    this.addClass('jp-mlops-panel');
-    this.title.label = 'Runs';
   }
 
   /**
@@ -52,28 +47,23 @@ export class RunsPanel extends ShownReactWidget {
   }
 
   protected onShown(): void {
-    this._model.setActive(true);
+    this.model.setActive(true);
   }
 
   protected onHidden(): void {
-    this._model.setActive(false);
+    this.model.setActive(false);
   }
 
-  protected render(): JSX.Element {
-    const model = this._model;
+  protected renderState(state: IRunsState): JSX.Element {
     return (
-      <UseSignal signal={model.stateChanged} initialArgs={model.state}>
-        {(_, state) => (
-          <RunsView
-            model={model}
-            state={state ?? model.state}
-            launching={this._launching}
-            onOpenTab={this._openRun}
-            onOpenComparison={this._openComparison}
-            onLaunchingChange={launching => this._setLaunching(launching)}
-          />
-        )}
-      </UseSignal>
+      <RunsView
+        model={this.model}
+        state={state}
+        launching={this._launching}
+        onOpenTab={this._openRun}
+        onOpenComparison={this._openComparison}
+        onLaunchingChange={launching => this._setLaunching(launching)}
+      />
     );
   }
 
@@ -83,7 +73,6 @@ export class RunsPanel extends ShownReactWidget {
   }
 
   private _launching = false;
-  private _model: RunsModel;
   private _openRun: ((runId: string) => void) | undefined;
   private _openComparison: ((runIds: string[]) => void) | undefined;
 }
@@ -101,106 +90,100 @@ function RunsView(props: {
 }): JSX.Element {
   const { model, state, launching, onOpenTab, onOpenComparison } = props;
   const setLaunching = props.onLaunchingChange;
-  const busy = state.loading && !state.loaded;
+  const { filter } = state;
   return (
-    <div
-      className="jp-mlops-body jp-mlops-runs"
-      data-testid="mlops-runs"
-      data-live={state.live}
-      aria-busy={state.loading}
-    >
-      <div className="jp-mlops-header jp-mlops-runs-header">
-        <ToolbarButtonComponent
-          icon={runIcon}
-          label="Run pipeline"
-          tooltip="Choose a pipeline, set its parameters and start a run"
-          dataset={{ testid: 'mlops-run-pipeline' }}
-          pressed={launching}
-          onClick={() => setLaunching(!launching)}
-        />
-        <div className="jp-mlops-header-actions">
-          {state.live && (
-            <span
-              className="jp-mlops-live"
-              title="A run is running: the list updates by itself"
-            >
-              live
-            </span>
-          )}
-          <ToolbarButtonComponent
-            icon={refreshIcon}
-            tooltip="Refresh"
-            dataset={{ testid: 'mlops-runs-refresh' }}
-            onClick={() => void model.refresh()}
-          />
-        </div>
-      </div>
-      {launching && (
-        <LaunchForm
-          pipelines={state.pipelines}
-          pipelinesError={state.pipelinesError}
-          onStart={request => model.startRun(request)}
-          onClose={() => setLaunching(false)}
-        />
-      )}
-      {state.actionError && (
-        <ErrorNotice
-          error={state.actionError}
-          title="That did not work"
-          testid="mlops-action-error"
-          onDismiss={() => model.dismissActionError()}
-        />
-      )}
-      <Filters model={model} state={state} />
-      <ComparisonView
-        comparison={state.comparison}
-        onClose={() => model.clearSelection()}
-        onOpenTab={onOpenComparison && ((a, b) => onOpenComparison([a, b]))}
-      />
-      <CompareSelection
-        selected={state.selected}
-        runs={state.runs}
-        onOpen={onOpenComparison}
-        onClear={() => model.clearSelection()}
-      />
-      {state.error && (
-        <ErrorNotice
-          error={state.error}
-          title="The runs could not be loaded"
-          testid="mlops-runs-error"
-        />
-      )}
-      {busy && <p className="jp-mlops-placeholder">Loading…</p>}
-      {state.loaded && state.runs.length === 0 && (
-        <p className="jp-mlops-placeholder" data-testid="mlops-runs-empty">
-          {state.filter.pipeline || state.filter.status
-            ? 'No runs match the filter.'
-            : 'No runs yet. Start one with Run pipeline.'}
-        </p>
-      )}
-      {state.runs.length > 0 && (
-        <ul className="jp-mlops-runlist" aria-label="Runs">
-          {state.runs.map(run => (
-            <RunRow
-              key={run.id}
-              run={run}
-              model={model}
-              state={state}
-              onOpenTab={onOpenTab}
+    <ListShell
+      className="jp-mlops-runs"
+      testid="mlops-runs"
+      data={{ live: state.live }}
+      header={
+        <ViewHeader
+          className="jp-mlops-runs-header"
+          start={
+            <ToolbarButtonComponent
+              icon={runIcon}
+              label="Run pipeline"
+              tooltip="Choose a pipeline, set its parameters and start a run"
+              dataset={{ testid: 'mlops-run-pipeline' }}
+              pressed={launching}
+              onClick={() => setLaunching(!launching)}
             />
-          ))}
-        </ul>
-      )}
-      <Pager
-        shown={state.runs.length}
-        total={state.total}
-        noun="run"
-        loading={state.loading}
-        onMore={() => void model.loadMore()}
-        countTestid="mlops-runs-count"
-        moreTestid="mlops-load-more"
-      />
-    </div>
+          }
+          actions={
+            state.live ? (
+              <span
+                className="jp-mlops-live"
+                title="A run is running: the list updates by itself"
+              >
+                live
+              </span>
+            ) : (
+              <></>
+            )
+          }
+          refreshTestid="mlops-runs-refresh"
+          onRefresh={() => void model.refresh()}
+        />
+      }
+      top={
+        <>
+          {launching && (
+            <LaunchForm
+              pipelines={state.pipelines}
+              pipelinesError={state.pipelinesError}
+              onStart={request => model.startRun(request)}
+              onClose={() => setLaunching(false)}
+            />
+          )}
+          {state.actionError && (
+            <ErrorNotice
+              error={state.actionError}
+              title="That did not work"
+              testid="mlops-action-error"
+              onDismiss={() => model.dismissActionError()}
+            />
+          )}
+          <Filters model={model} state={state} />
+          <ComparisonView
+            comparison={comparisonOf(state)}
+            onClose={() => model.clearSelection()}
+            onOpenTab={onOpenComparison && ((a, b) => onOpenComparison([a, b]))}
+          />
+          <CompareSelection
+            selected={state.selected ?? []}
+            runs={state.items}
+            onOpen={onOpenComparison}
+            onClear={() => model.clearSelection()}
+          />
+        </>
+      }
+      state={state}
+      errorTitle="The runs could not be loaded"
+      empty={
+        filter.pipeline || filter.status
+          ? 'No runs match the filter.'
+          : 'No runs yet. Start one with Run pipeline.'
+      }
+      pager={{
+        total: state.total,
+        noun: 'run',
+        onMore: () => void model.loadMore(),
+        countTestid: 'mlops-runs-count',
+        moreTestid: 'mlops-load-more'
+      }}
+    >
+      <ul className="jp-mlops-runlist" aria-label="Runs">
+        {state.items.map(run => (
+          <RunRow
+            key={run.id}
+            run={run}
+            model={model}
+            state={state}
+            onOpenTab={onOpenTab}
+          />
+        ))}
+      </ul>
+    </ListShell>
   );
 }
 
@@ -270,7 +253,7 @@ function RunRow(props: {
 }): JSX.Element {
   const { run, model, state, onOpenTab } = props;
   const expanded = state.expanded.has(run.id);
-  const selected = state.selected.includes(run.id);
+  const selected = !!state.selected?.includes(run.id);
   const ref = React.useRef<HTMLLIElement>(null);
   const focused = state.focus === run.id;
   React.useEffect(() => {

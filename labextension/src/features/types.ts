@@ -1,0 +1,277 @@
+/*
+ * The payloads of the feature store REST API (`mlops-lab/api/features`).
+ */
+
+import { JSONValue } from '../tokens';
+
+/**
+ * A feature view, latest version (`GET mlops-lab/api/features/views`).
+ */
+export interface IFeatureViewSummary {
+  name: string;
+  version: number;
+  entity: string;
+  owner?: string;
+  tags?: string[];
+  description?: string;
+  row_count?: number;
+  feature_count: number;
+  created_at?: string;
+  /**
+   * Newest event time in the online store, `null` when never materialized.
+   */
+  freshness?: string | null;
+}
+
+/**
+ * The payload of `GET mlops-lab/api/features/views`.
+ */
+export interface IFeatureViewPage {
+  views: IFeatureViewSummary[];
+  total: number;
+  limit: number;
+  offset: number;
+}
+
+/**
+ * Distribution of a feature: numeric features have `edges` (one more than
+ * `counts`), others `labels` (their top values).
+ */
+export interface IHistogram {
+  edges?: number[];
+  labels?: string[];
+  counts: number[];
+}
+
+/**
+ * A scalar statistic: numbers for numeric features, strings (e.g. dates or
+ * the first and last label) for others.
+ */
+export type StatValue = number | string | boolean | null;
+
+/**
+ * One feature of a view version, with its statistics.
+ */
+export interface IFeature {
+  name: string;
+  description?: string;
+  dtype: string;
+  null_share?: number;
+  min?: StatValue;
+  max?: StatValue;
+  mean?: number | null;
+  distinct?: number;
+  histogram?: IHistogram | null;
+  /**
+   * Window features: the aggregate (avg, sum, min, max, count, stddev, last,
+   * count_distinct), its source column and the window's length.
+   */
+  function?: string;
+  column?: string;
+  window_seconds?: number;
+  /**
+   * Window features: the feature in words, e.g. "sum of amount over the 7
+   * days up to and including the row's time (...)".
+   */
+  definition?: string;
+  /**
+   * Window features: what the statistics and histogram are computed as of.
+   */
+  stats_as_of?: IStatsAsOf;
+}
+
+/**
+ * The statistics of a window feature are its values as of the source's last
+ * event time (`as_of`), one per entity with events in the source.
+ */
+export interface IStatsAsOf {
+  as_of?: string | null;
+  rows?: string;
+  note?: string;
+  /**
+   * The source's span of event times, in seconds.
+   */
+  span_seconds?: number;
+  /**
+   * Windows longer than that span, e.g. `["400d"]` (allowed).
+   */
+  longer_than_span?: string[];
+}
+
+/**
+ * How a view version's table is stored: `rows` (a plain view), `events` (a
+ * window view: its events, aggregated as of the time asked for),
+ * `event_windows` (a window view of an older mlops-lab, recomputed on first
+ * use).
+ */
+export type FeatureTableFormat = 'rows' | 'events' | 'event_windows';
+
+/**
+ * One version of a feature view.
+ */
+export interface IFeatureViewVersion {
+  version: number;
+  created_at?: string;
+  digest?: string;
+  source?: { dataset: string; version: number };
+}
+
+/**
+ * One feature one consumer used (a row per feature).
+ */
+export interface IFeatureConsumer {
+  version: number;
+  feature: string;
+  /**
+   * `training_frame` (models later).
+   */
+  kind: string;
+  /**
+   * E.g. the training frame's `dataset@version`.
+   */
+  id: string;
+  first_used?: string;
+}
+
+/**
+ * The payload of `GET mlops-lab/api/features/views/{name}?version=`.
+ */
+export interface IFeatureViewDetail {
+  name: string;
+  version: number;
+  /**
+   * The registered definition (entity, source, aggregations, ttl, ...).
+   */
+  definition: { [key: string]: JSONValue };
+  entity?: { name: string; join_keys: string[]; description?: string };
+  source?: { dataset: string; version: number };
+  row_count?: number;
+  features: IFeature[];
+  owner?: string;
+  tags?: string[];
+  description?: string;
+  ttl_seconds?: number | null;
+  created_at?: string;
+  versions: IFeatureViewVersion[];
+  consumers: IFeatureConsumer[];
+  freshness?: string | null;
+  /**
+   * Python code loading these features into a training frame.
+   */
+  snippet?: string;
+  table_format?: FeatureTableFormat;
+  /**
+   * Whether the view's features are windows over its source's events.
+   */
+  windowed?: boolean;
+}
+
+/**
+ * A feature whose type or mean changed between two versions.
+ */
+export interface IChangedFeature {
+  name: string;
+  a?: { dtype?: string; mean?: number | null };
+  b?: { dtype?: string; mean?: number | null };
+}
+
+/**
+ * The payload of `GET mlops-lab/api/features/views/{name}/diff?a=&b=`.
+ */
+export interface IFeatureViewDiff {
+  name: string;
+  a: number;
+  b: number;
+  /**
+   * Unified diff lines of the two definitions (pretty JSON).
+   */
+  definition: string[];
+  features: {
+    added?: string[];
+    removed?: string[];
+    changed?: IChangedFeature[];
+  };
+}
+
+/**
+ * Whether the values model servers served match the offline store.
+ */
+export type ConsistencyVerdict = 'consistent' | 'mismatch' | 'no data';
+
+/**
+ * A served value the offline store, recomputed as of the same time,
+ * disagrees with.
+ */
+export interface IConsistencyExample {
+  entity: { [key: string]: JSONValue };
+  as_of: string;
+  version: number;
+  online: JSONValue;
+  offline: JSONValue;
+}
+
+/**
+ * One feature's served values checked against the offline store.
+ */
+export interface IFeatureConsistency {
+  feature: string;
+  checked: number;
+  mismatches: number;
+  /**
+   * `mismatches / checked`, 0 when nothing was checked.
+   */
+  rate: number;
+  examples: IConsistencyExample[];
+}
+
+/**
+ * An online/offline consistency check of a view: the values model servers
+ * logged, recomputed offline as of the logged times
+ * (`GET|POST mlops-lab/api/features/views/{name}/consistency`).
+ */
+export interface IConsistencyReport {
+  id?: string;
+  view: string;
+  /**
+   * Only predictions logged from this time were checked.
+   */
+  since?: string | null;
+  created_at?: string;
+  rows_checked: number;
+  versions?: number[];
+  mismatches: number;
+  verdict: ConsistencyVerdict;
+  /**
+   * The alert opened for a mismatch.
+   */
+  alert?: string;
+  features: IFeatureConsistency[];
+}
+
+/**
+ * The server-side filter of the feature view list.
+ */
+export interface IFeatureViewQuery {
+  q?: string;
+  tag?: string;
+  owner?: string;
+  limit: number;
+  offset: number;
+}
+
+/**
+ * The mlops-lab feature store REST API, as the features model uses it.
+ */
+export interface IFeaturesApi {
+  listViews(query: IFeatureViewQuery): Promise<IFeatureViewPage>;
+  getView(name: string, version?: number | null): Promise<IFeatureViewDetail>;
+  diffView(name: string, a: number, b: number): Promise<IFeatureViewDiff>;
+  /**
+   * The view's stored consistency reports, newest first.
+   */
+  listConsistency(name: string, limit?: number): Promise<IConsistencyReport[]>;
+  /**
+   * Check now: recompute what was served (logged from `since`) offline.
+   */
+  checkConsistency(name: string, since?: string): Promise<IConsistencyReport>;
+}
