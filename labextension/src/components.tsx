@@ -199,3 +199,23 @@ export function Decided(props: {
     </p>
   );
 }
+
+/**
+ * The "Only differences" checkbox of a side-by-side comparison.
+ */
+export function OnlyDifferences(props: {
+  checked: boolean;
+  onChange: (checked: boolean) => void;
+}): JSX.Element {
+  return (
+    <label className="jp-mlops-compare-only">
+      <input
+        type="checkbox"
+        checked={props.checked}
+        data-testid="mlops-compare-only"
+        onChange={event => props.onChange(event.currentTarget.checked)}
+      />{' '}
+      Only differences
+    </label>
+  );
+}

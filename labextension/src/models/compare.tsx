@@ -1,5 +1,6 @@
 import * as React from 'react';
 
+import { OnlyDifferences } from '../components';
 import { byMetric, formatDateTime, formatMetric, formatValue } from '../format';
 import { LongValue, WideTable } from '../widetable';
 import { IComparedRow, IModelComparison } from './types';
@@ -43,15 +44,7 @@ export function VersionComparison(props: {
       data-testid="mlops-model-compare"
       data-versions={versions.map(v => v.version).join(',')}
     >
-      <label className="jp-mlops-compare-only">
-        <input
-          type="checkbox"
-          checked={only}
-          data-testid="mlops-compare-only"
-          onChange={event => setOnly(event.currentTarget.checked)}
-        />{' '}
-        Only differences
-      </label>
+      <OnlyDifferences checked={only} onChange={setOnly} />
       <h5 className="jp-mlops-compare-title">Metrics</h5>
       {comparison.datasets.length === 0 ? (
         <p

@@ -1,5 +1,6 @@
 import * as React from 'react';
 
+import { OnlyDifferences } from '../components';
 import {
   byMetric,
   formatDelta,
@@ -73,15 +74,7 @@ export function RunsComparisonView(
       </RunsTable>
       <div className="jp-mlops-compare-heading">
         <h5 className="jp-mlops-compare-title">Parameters</h5>
-        <label className="jp-mlops-compare-only">
-          <input
-            type="checkbox"
-            checked={only}
-            data-testid="mlops-compare-only"
-            onChange={event => setOnly(event.currentTarget.checked)}
-          />{' '}
-          Only differences
-        </label>
+        <OnlyDifferences checked={only} onChange={setOnly} />
       </div>
       <RunsTable
         what="Parameter"
