@@ -42,7 +42,11 @@ TRAIN = (
 # (lr, depth): the first is the baseline; the second beats it on accuracy and val_loss
 # but is slower, the third is worse on both and faster.
 SETTINGS = [(0.1, 3), (0.05, 4), (0.2, 2), (0.01, 5)]
-RESOURCES = "() => performance.getEntriesByType('resource').map(e => e.name)"
+RESOURCES = "() => performance.getEntriesByType('resource').map(e => [e.name, e.decodedBodySize])"
+# A production build names chunks by number and hash, a development build by module; the
+# plotly chunk is the one of either kind over this size (plotly's basic bundle is 1.1 MB,
+# the extension's own code well under).
+PLOTLY_BYTES = 900_000
 
 
 def css_colour(page: Page, variable: str) -> str:
@@ -58,7 +62,8 @@ def css_colour(page: Page, variable: str) -> str:
 def plotly_fetched(page: Page) -> bool:
     """Whether this extension's plotly chunk was fetched (jupyterlab-plotly has its own)."""
     return any(
-        "/mlops-lab/static/" in name and "plotly" in name for name in page.evaluate(RESOURCES)
+        "/mlops-lab/static/" in name and ("plotly" in name or size > PLOTLY_BYTES)
+        for name, size in page.evaluate(RESOURCES)
     )
 
 

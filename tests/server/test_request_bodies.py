@@ -265,7 +265,7 @@ async def test_the_model_server_refuses_unknown_fields_and_wrong_types(
 
 SRC = REPO / "labextension" / "src"
 CLIENT_BODIES = [
-    ("tokens.ts", "IStartRunRequest", "/runs"),
+    ("runs/types.ts", "IStartRunRequest", "/runs"),
     ("handoffs/types.ts", "ICheckRequest", "/handoffs"),
     ("handoffs/types.ts", "IStageChangeRequest", "/handoffs/{handoff_id}/stage"),
     ("models/types.ts", "IPromoteRequest", "/models/{name}/aliases"),
