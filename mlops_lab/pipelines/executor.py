@@ -174,6 +174,16 @@ def read_manifest(path: Path) -> list[dict[str, Any]]:
         return [json.loads(line) for line in handle if line.strip()]
 
 
+# A kernel that dies before its first reply (e.g. a port taken between choosing it and
+# binding it, on a busy machine) is started again: no cell has run, nothing is repeated.
+KERNEL_START_ATTEMPTS = 3
+
+
+def died_at_start(error: BaseException) -> bool:
+    """Whether papermill's error says the kernel died before it ran anything."""
+    return isinstance(error, RuntimeError) and "died before replying to kernel_info" in str(error)
+
+
 def execute_stage(
     job: StageJob,
     *,
@@ -226,22 +236,32 @@ def execute_stage(
     start = time.perf_counter()
     error: BaseException | None = None
     try:
-        papermill.execute_notebook(
-            str(source),
-            job.output_path,
-            parameters=job.parameters,
-            cwd=str(source.parent),
-            kernel_name=kernel.name,
-            language=kernel.language,  # a notebook saved without a kernelspec names none
-            progress_bar=False,
-            execution_timeout=job.cell_timeout,
-            kernel_manager_class=_kernel_manager_class(env, key, registry, kernel_log, deadline),
-            shutdown_kernel="immediate",
-            on_cell_executed=cell_done,
-            on_cell_start=deadline.start if deadline is not None else None,
-        )
-    except Exception as exc:  # the notebook raised, the kernel died, a timeout...
-        error = exc
+        for attempt in range(1, KERNEL_START_ATTEMPTS + 1):
+            try:
+                papermill.execute_notebook(
+                    str(source),
+                    job.output_path,
+                    parameters=job.parameters,
+                    cwd=str(source.parent),
+                    kernel_name=kernel.name,
+                    language=kernel.language,  # a notebook saved without a kernelspec names none
+                    progress_bar=False,
+                    execution_timeout=job.cell_timeout,
+                    kernel_manager_class=_kernel_manager_class(
+                        env, key, registry, kernel_log, deadline
+                    ),
+                    shutdown_kernel="immediate",
+                    on_cell_executed=cell_done,
+                    on_cell_start=deadline.start if deadline is not None else None,
+                )
+                break
+            except Exception as exc:  # the notebook raised, the kernel died, a timeout...
+                error = exc
+                cancelled = registry is not None and key in registry.cancelled
+                if done or cancelled or not died_at_start(exc) or attempt == KERNEL_START_ATTEMPTS:
+                    break
+                error = None  # no cell ran: start a fresh kernel
+                time.sleep(0.5 * attempt)
     finally:
         if deadline is not None:
             deadline.disarm()
