@@ -93,6 +93,7 @@ __all__ = [
     "ServerUnreachableError",
     "SignatureMismatchError",
     "StageTakenError",
+    "StreamUnavailableError",
     "UnknownEntityError",
     "UnsafeModelError",
     "WorkspaceConfigError",
@@ -519,6 +520,19 @@ class OnlineStoreUnavailableError(MlopsLabError):
         super().__init__(
             f"The online store {url} cannot be reached ({detail}). The offline store and "
             "training frames still work; start the server or fix online_store in mlops_lab.yaml."
+        )
+        self.url = url
+
+
+class StreamUnavailableError(MlopsLabError):
+    """A message broker (a feature view's stream source) cannot be reached."""
+
+    http_status = 503
+
+    def __init__(self, url: str, detail: str) -> None:
+        super().__init__(
+            f"The stream {url} cannot be reached ({detail}). Start the broker or fix the "
+            "view's stream source; the consumer retries with backoff and loses nothing."
         )
         self.url = url
 

@@ -90,6 +90,9 @@ class WorkspaceConfig:
     settings: dict[str, Any] = field(default_factory=dict)
     pipelines: dict[str, Any] = field(default_factory=dict)
     online_store: str | None = None  # None: the embedded DuckDB store; else a redis:// URL
+    # Streamed feature views: view -> {source: URL, id: column, max_future: duration}
+    # (a bare URL string stands for {source: URL}); see mlops_lab.streaming.
+    streams: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 def _load_config(path: Path) -> WorkspaceConfig:
@@ -138,7 +141,35 @@ def _parse_config(path: Path, text: str) -> WorkspaceConfig:
     online = data.get("online_store", sections["settings"].get("online_store"))
     if online is not None and not isinstance(online, str):
         raise WorkspaceConfigError(path, f"'online_store' must be a URL string, got {online!r}")
-    return WorkspaceConfig(version=version, name=name, online_store=online, **sections)
+    streams = _streams(path, data.get("streams") or {})
+    return WorkspaceConfig(
+        version=version, name=name, online_store=online, streams=streams, **sections
+    )
+
+
+_STREAM_KEYS = ("source", "id", "max_future")
+
+
+def _streams(path: Path, value: Any) -> dict[str, dict[str, Any]]:
+    """The ``streams:`` section, each entry as a mapping (its URL is checked on use)."""
+    if not isinstance(value, dict):
+        raise WorkspaceConfigError(path, f"'streams' must be a mapping, got {type(value).__name__}")
+    out: dict[str, dict[str, Any]] = {}
+    for view, entry in value.items():
+        spec = {"source": entry} if isinstance(entry, str) else entry
+        if not isinstance(spec, dict) or not isinstance(spec.get("source"), str):
+            raise WorkspaceConfigError(
+                path, f"streams.{view} needs a source URL (source: redis://...?stream=NAME)"
+            )
+        unknown = sorted(set(spec) - set(_STREAM_KEYS))
+        if unknown:
+            raise WorkspaceConfigError(
+                path,
+                f"streams.{view} has unknown key(s) {', '.join(unknown)} "
+                f"(known: {', '.join(_STREAM_KEYS)})",
+            )
+        out[str(view)] = dict(spec)
+    return out
 
 
 class Workspace:

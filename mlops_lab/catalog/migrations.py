@@ -465,4 +465,46 @@ MIGRATIONS: tuple[Migration, ...] = (
             "ALTER TABLE ab_tests ADD COLUMN close_reason VARCHAR",
         ),
     ),
+    Migration(
+        version=13,
+        description="streamed feature views: their sources and their consumers' progress",
+        statements=(
+            # A feature view's stream source, declared from Python (mlops_lab.yaml's
+            # streams: section is read as is and wins).
+            """
+            CREATE TABLE feature_streams (
+                view        VARCHAR PRIMARY KEY,
+                source      VARCHAR NOT NULL,
+                id_column   VARCHAR,
+                max_future_seconds INTEGER,
+                declared_at TIMESTAMPTZ NOT NULL DEFAULT current_timestamp
+            )
+            """,
+            # One row per ingest process (consumer) of a view, updated as it goes.
+            """
+            CREATE TABLE stream_consumers (
+                view          VARCHAR NOT NULL,
+                consumer      VARCHAR NOT NULL,
+                source        VARCHAR NOT NULL,
+                status        VARCHAR NOT NULL,
+                pid           INTEGER,
+                started_at    TIMESTAMPTZ NOT NULL,
+                updated_at    TIMESTAMPTZ NOT NULL,
+                received      BIGINT NOT NULL DEFAULT 0,
+                applied       BIGINT NOT NULL DEFAULT 0,
+                duplicates    BIGINT NOT NULL DEFAULT 0,
+                dead_letters  BIGINT NOT NULL DEFAULT 0,
+                rate          DOUBLE,
+                lag           BIGINT,
+                freshness_ms  DOUBLE,
+                last_event_at TIMESTAMPTZ,
+                last_error    VARCHAR,
+                last_error_at TIMESTAMPTZ,
+                parts         BIGINT NOT NULL DEFAULT 0,
+                dataset_version INTEGER,
+                PRIMARY KEY (view, consumer)
+            )
+            """,
+        ),
+    ),
 )

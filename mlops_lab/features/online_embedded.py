@@ -65,6 +65,83 @@ def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+class _EventIndex:
+    """A reader's copy of one window view version's events (see ``_event_index``)."""
+
+    def __init__(
+        self,
+        generation: int,
+        horizon: int | None,
+        index: dict[tuple[Any, ...], EntityEvents],
+        max_rowid: int,
+        rows: int,
+        held: list[str],
+    ) -> None:
+        self.generation = generation
+        self.horizon = horizon
+        self.index = index
+        self.max_rowid = max_rowid
+        self.rows = rows
+        self.held = held
+        self.select = ""
+        self.order = ""
+
+
+def _merge_events(
+    index: dict[tuple[Any, ...], EntityEvents], added: dict[tuple[Any, ...], EntityEvents]
+) -> list[tuple[Any, ...]]:
+    """Merge new events into ``index`` (new lists: a reader may hold the old ones); the
+    entities where a new event ties an old one on event time (left for a reread)."""
+    ties = []
+    for key, events in added.items():
+        current = index.get(key)
+        if current is None:
+            index[key] = events
+            continue
+        merged: EntityEvents = {}
+        tied = False
+        for column, (times, values) in events.items():
+            old_times, old_values = current.get(column, ([], []))
+            if not times:
+                continue
+            if not old_times or times[0] > old_times[-1]:  # the usual case: newer events
+                merged[column] = (old_times + times, old_values + values)
+                continue
+            if set(times) & set(old_times):
+                tied = True
+                break
+            pairs = sorted(
+                [*zip(old_times, old_values, strict=True), *zip(times, values, strict=True)],
+                key=lambda pair: pair[0],
+            )
+            merged[column] = ([t for t, _ in pairs], [v for _, v in pairs])
+        if tied:
+            ties.append(key)
+            continue
+        for column, pair in current.items():
+            merged.setdefault(column, pair)
+        index[key] = merged
+    return ties
+
+
+def _reload_entities(
+    con: Any, cached: _EventIndex, keys: list[str], entities: list[tuple[Any, ...]]
+) -> None:
+    """Read ``entities``' events again, whole, in order."""
+    frame = pa.table({k: [e[i] for e in entities] for i, k in enumerate(keys)})
+    con.register("reread_keys", frame)
+    try:
+        using = ", ".join(_q(k) for k in keys)
+        arrow = con.sql(
+            f"SELECT * FROM ({cached.select}) JOIN reread_keys USING ({using}) {cached.order}"
+        ).to_arrow_table()
+    finally:
+        con.unregister("reread_keys")
+    cached.index.update(
+        _group_events(arrow.select([*keys, "__us", *cached.held]), keys, cached.held)
+    )
+
+
 class EmbeddedOnlineStore:
     """The DuckDB-file online store with an in-memory read index."""
 
@@ -76,9 +153,7 @@ class EmbeddedOnlineStore:
         self._indexes: dict[
             tuple[str, int], tuple[int, list[str], dict[tuple[Any, ...], tuple[Any, ...]]]
         ] = {}
-        self._event_indexes: dict[
-            tuple[str, int], tuple[int, int | None, dict[tuple[Any, ...], EntityEvents]]
-        ] = {}
+        self._event_indexes: dict[tuple[str, int], _EventIndex] = {}
 
     def _generation(self) -> int:
         try:
@@ -196,8 +271,9 @@ class EmbeddedOnlineStore:
                 con.execute(
                     f"CREATE UNIQUE INDEX IF NOT EXISTS {_q(table + '_seq')} ON {_q(table)} (__seq)"
                 )
+                listed = ", ".join(_q(c) for c in columns)
                 row = con.execute(
-                    f"INSERT INTO {_q(table)} SELECT {', '.join(_q(c) for c in columns)} "
+                    f"INSERT INTO {_q(table)} ({listed}) SELECT {listed} "
                     "FROM incoming ON CONFLICT (__seq) DO NOTHING"
                 ).fetchone()
                 written += int(row[0]) if row and row[0] is not None else batch.num_rows
@@ -214,38 +290,59 @@ class EmbeddedOnlineStore:
     def _event_index(
         self, view: str, version: int, keys: list[str], columns: Sequence[str]
     ) -> tuple[int | None, dict[tuple[Any, ...], EntityEvents]]:
+        """The view version's events per entity, loaded once and then refreshed with only
+        the rows inserted since (events are only ever added: by materialization or by a
+        stream), so a stream's writes cost readers little."""
         generation = self._generation()
         cached = self._event_indexes.get((view, version))
-        if cached is not None and cached[0] == generation:
-            return cached[1], cached[2]
+        if cached is not None and cached.generation == generation:
+            return cached.horizon, cached.index
         table = _events_table(view, version)
-        horizon: int | None = None
-        index: dict[tuple[Any, ...], EntityEvents] = {}
         with open_connection(self.path, self._retry) as con:
             names = {
                 r[0]
                 for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
             }
-            if "window_horizons" in names and table in names:
-                row = con.execute(
-                    "SELECT epoch_us(horizon) FROM window_horizons WHERE view = ? AND version = ?",
-                    [view, version],
-                ).fetchone()
-                horizon = int(row[0]) if row and row[0] is not None else None
-                key_list = ", ".join(_q(k) for k in keys)
-                held = [
-                    r[0]
-                    for r in con.execute(f"DESCRIBE {_q(table)}").fetchall()
-                    if r[0] not in (*keys, "event_timestamp", "__seq")
-                ]
-                arrow = con.sql(
-                    f"SELECT {key_list}, epoch_us(event_timestamp) AS __us"
-                    f"{''.join(', ' + _q(c) for c in held)} FROM {_q(table)} "
-                    f"ORDER BY {key_list}, __seq"
+            if "window_horizons" not in names or table not in names:
+                index = _EventIndex(generation, None, {}, -1, 0, [])
+                self._event_indexes[(view, version)] = index
+                return None, index.index
+            rows = con.execute(
+                "SELECT epoch_us(horizon) FROM window_horizons WHERE view = ? AND version = ?",
+                [view, version],
+            ).fetchall()
+            horizon = int(rows[0][0]) if rows and rows[0][0] is not None else None
+            count_row = con.execute(f"SELECT count(*), max(rowid) FROM {_q(table)}").fetchall()[0]
+            count, newest = int(count_row[0]), count_row[1]
+            newest = -1 if newest is None else int(newest)
+            if cached is not None and newest >= cached.max_rowid:
+                added = con.sql(
+                    f"{cached.select} WHERE rowid > {cached.max_rowid} {cached.order}"
                 ).to_arrow_table()
-                index = _group_events(arrow, keys, held)
-        self._event_indexes[(view, version)] = (generation, horizon, index)
-        return horizon, index
+                if cached.rows + added.num_rows == count:
+                    ties = _merge_events(cached.index, _group_events(added, keys, cached.held))
+                    if ties:  # equal event times: their order needs __seq, so reread them
+                        _reload_entities(con, cached, keys, ties)
+                    cached.generation, cached.horizon = generation, horizon
+                    cached.max_rowid, cached.rows = newest, count
+                    return horizon, cached.index
+            held = [
+                r[0]
+                for r in con.execute(f"DESCRIBE {_q(table)}").fetchall()
+                if r[0] not in (*keys, "event_timestamp", "__seq")
+            ]
+            key_list = ", ".join(_q(k) for k in keys)
+            select = (
+                f"SELECT {key_list}, epoch_us(event_timestamp) AS __us"
+                f"{''.join(', ' + _q(c) for c in held)} FROM {_q(table)}"
+            )
+            order = f"ORDER BY {key_list}, event_timestamp, __seq"
+            arrow = con.sql(f"{select} WHERE rowid <= {newest} {order}").to_arrow_table()
+            index = _EventIndex(generation, horizon, {}, newest, arrow.num_rows, held)
+            index.select, index.order = select, order
+            index.index = _group_events(arrow, keys, held)
+        self._event_indexes[(view, version)] = index
+        return horizon, index.index
 
     def read_events(
         self,

@@ -27,6 +27,7 @@ from mlops_lab.features.compute import memory_connection
 from mlops_lab.features.definitions import parse_duration, validate_identifier
 from mlops_lab.features.queries import get_entity, get_view
 from mlops_lab.features.registry import current_view
+from mlops_lab.features.stream_sql import stream_events_sql
 from mlops_lab.features.versions import FeatureViewVersion
 from mlops_lab.features.windows import window_features, window_sql
 from mlops_lab.workspace import Workspace
@@ -145,9 +146,13 @@ def get_training_frame(
             if view.windowed:
                 wanted_here = set(names)
                 specs = [f for f in window_features(view.definition) if f[0] in wanted_here]
-                query = window_sql(
-                    rows="entity_rows", events=f"read_parquet('{path}')", keys=keys, features=specs
-                )
+                events = f"read_parquet('{path}')"
+                streamed = stream_events_sql(workspace, view)
+                if streamed is not None:  # events streamed in since its source version
+                    events = (
+                        f"(SELECT * FROM {events} UNION ALL BY NAME SELECT * FROM ({streamed}))"
+                    )
+                query = window_sql(rows="entity_rows", events=events, keys=keys, features=specs)
                 windowed.append(f"LEFT JOIN ({query}) {alias} ON {alias}.__row = e.__row")
                 for name in names:
                     selects.append(f"{alias}.{_q(name)} AS {_q(out_names[(view_name, name)])}")

@@ -29,7 +29,9 @@ Where the rule is applied, each against the same events:
 
 A window view's table holds its events, not precomputed values: the join keys,
 ``event_timestamp``, ``created_timestamp``, ``__seq`` (the order above, unique
-within the version) and the aggregated columns, sorted by key and ``__seq``.
+within the version) and the aggregated columns, sorted by key and ``__seq``. A
+streamed event's ``__seq`` is a hash of its id (see stream_events.py), so events are
+ordered by event time, then ``__seq``.
 """
 
 from __future__ import annotations
@@ -68,7 +70,7 @@ _SQL = {
     "count": "count({c})",
     "stddev": "stddev_samp({c})",
     "count_distinct": "count(DISTINCT {c})",
-    "last": "arg_max({c}, b.__seq)",
+    "last": "arg_max({c}, (b.event_timestamp, b.__seq))",
 }
 _WORDS = {
     "avg": "average",
@@ -163,7 +165,8 @@ class WindowAggregator:
     """Each window feature as of a time, from one entity's events (the online path).
 
     ``columns`` maps an aggregated column to its events: a sorted list of event
-    times (microseconds) and the matching non-null values, in ``__seq`` order.
+    times (microseconds) and the matching non-null values, in event time order (ties in
+    ``__seq`` order).
     The plan (per column, per window, the functions) is made once, so a lookup
     bisects once per column and window and slices once per window.
     """

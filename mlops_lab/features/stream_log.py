@@ -1,0 +1,186 @@
+"""The offline side of a streamed feature view: Parquet parts and the ledger of event ids.
+
+Under ``.mlops_lab/streams/<view>/``:
+
+- ``ledger.sqlite``: every event id applied (its ``__seq``) and every part written, with
+  the dataset version it was later flushed into. SQLite (WAL) because several ingest
+  processes share it: one writes at a time, readers never wait.
+- ``parts/part-<n>.parquet``: the events of one applied batch that were new, with the
+  source dataset's columns, ``__event_id``, ``__seq`` and ``__ingested_at``.
+
+Appending a batch (:meth:`StreamLog.append`), in one SQLite write transaction: insert the
+batch's ids (the ones already there are repeats: dropped), write the new events to a
+temporary file, record the part, commit, then rename the file into place. A process killed
+before the commit leaves nothing (its temporary file is removed by the next writer); one
+killed between the commit and the rename leaves a recorded part whose temporary file the
+next writer renames (:meth:`StreamLog.recover`). So each id is in exactly one part.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+__all__ = ["AppendResult", "StreamLog"]
+
+_BUSY_TIMEOUT_S = 30.0
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS ids (seq INTEGER PRIMARY KEY) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS parts (
+    n            INTEGER PRIMARY KEY AUTOINCREMENT,
+    name         TEXT NOT NULL UNIQUE,
+    tmp          TEXT NOT NULL,
+    rows         INTEGER NOT NULL,
+    first_event  TEXT,
+    last_event   TEXT,
+    written_at   REAL NOT NULL,
+    flushed_into INTEGER
+);
+"""
+
+
+@dataclass(frozen=True, kw_only=True)
+class AppendResult:
+    new: int  # events written (their ids were not in the ledger)
+    repeated: int  # events whose id was already applied
+    part: str | None  # the part written (None: nothing new)
+
+
+class StreamLog:
+    """One streamed view's parts and ledger (see the module doc)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.parts_dir = folder / "parts"
+        self.parts_dir.mkdir(parents=True, exist_ok=True)
+        self.path = folder / "ledger.sqlite"
+        with self._connect() as con:
+            con.executescript(_SCHEMA)
+        self._recovered = False
+
+    @contextlib.contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        con = sqlite3.connect(self.path, timeout=_BUSY_TIMEOUT_S, isolation_level=None)
+        try:
+            con.execute("PRAGMA journal_mode=WAL")
+            con.execute("PRAGMA synchronous=NORMAL")
+            yield con
+        finally:
+            con.close()
+
+    def recover(self, con: sqlite3.Connection) -> None:
+        """Within a write transaction: finish the renames of committed parts, remove the
+        temporary files of batches that never committed."""
+        recorded = {}
+        for name, tmp in con.execute("SELECT name, tmp FROM parts"):
+            recorded[tmp] = name
+            final = self.parts_dir / name
+            if not final.exists() and (self.parts_dir / tmp).exists():
+                os.replace(self.parts_dir / tmp, final)
+        for leftover in self.parts_dir.glob("*.tmp"):
+            if leftover.name not in recorded:
+                leftover.unlink(missing_ok=True)
+
+    def append(self, table: pa.Table) -> AppendResult:
+        """Write the events of ``table`` (with ``__seq``) whose ids are new (module doc)."""
+        if table.num_rows == 0:
+            return AppendResult(new=0, repeated=0, part=None)
+        seqs = table.column("__seq").to_pylist()
+        with self._connect() as con:
+            con.execute("BEGIN IMMEDIATE")
+            try:
+                if not self._recovered:
+                    self.recover(con)
+                    self._recovered = True
+                fresh = self._insert_ids(con, seqs)
+                if not fresh:
+                    con.execute("COMMIT")
+                    return AppendResult(new=0, repeated=len(seqs), part=None)
+                if len(fresh) < len(seqs):
+                    mask = pa.array([s in fresh for s in seqs])
+                    table = table.filter(mask)
+                stamp = time.time()
+                tmp = f"{uuid.uuid4().hex}.tmp"
+                written = table.append_column(
+                    "__ingested_at",
+                    pa.array([int(stamp * 1e6)] * table.num_rows, pa.timestamp("us", tz="UTC")),
+                )
+                pq.write_table(written, self.parts_dir / tmp)
+                cursor = con.execute(
+                    "INSERT INTO parts (name, tmp, rows, written_at) VALUES (?, ?, ?, ?) "
+                    "RETURNING n",
+                    (tmp + ".pending", tmp, written.num_rows, stamp),
+                )
+                number = cursor.fetchone()[0]
+                name = f"part-{number:09d}.parquet"
+                con.execute("UPDATE parts SET name = ? WHERE n = ?", (name, number))
+                con.execute("COMMIT")
+            except BaseException:
+                with contextlib.suppress(sqlite3.Error):
+                    con.execute("ROLLBACK")
+                raise
+        with contextlib.suppress(FileNotFoundError):  # a recovering writer may have done it
+            os.replace(self.parts_dir / tmp, self.parts_dir / name)
+        return AppendResult(new=len(fresh), repeated=len(seqs) - len(fresh), part=name)
+
+    @staticmethod
+    def _insert_ids(con: sqlite3.Connection, seqs: list[int]) -> set[int]:
+        fresh: set[int] = set()
+        # SQLite binds at most 32766 values per statement.
+        for start in range(0, len(seqs), 30_000):
+            chunk = seqs[start : start + 30_000]
+            placeholders = ",".join("(?)" for _ in chunk)
+            rows = con.execute(
+                f"INSERT INTO ids (seq) VALUES {placeholders} ON CONFLICT DO NOTHING RETURNING seq",
+                chunk,
+            ).fetchall()
+            fresh.update(r[0] for r in rows)
+        return fresh
+
+    def parts(self, *, after_version: int | None = None) -> list[Path]:
+        """The parts not yet in the source dataset's version ``after_version`` (all parts
+        not flushed into a version up to it), oldest first; only those in place."""
+        with self._connect() as con:
+            if after_version is None:
+                rows = con.execute("SELECT name FROM parts ORDER BY n").fetchall()
+            else:
+                rows = con.execute(
+                    "SELECT name FROM parts WHERE flushed_into IS NULL OR flushed_into > ? "
+                    "ORDER BY n",
+                    (after_version,),
+                ).fetchall()
+        paths = [self.parts_dir / r[0] for r in rows]
+        return [p for p in paths if p.exists()]
+
+    def unflushed(self) -> list[tuple[int, Path]]:
+        with self._connect() as con:
+            rows = con.execute(
+                "SELECT n, name FROM parts WHERE flushed_into IS NULL ORDER BY n"
+            ).fetchall()
+        return [(n, self.parts_dir / name) for n, name in rows]
+
+    def mark_flushed(self, numbers: list[int], version: int) -> None:
+        with self._connect() as con:
+            con.execute("BEGIN IMMEDIATE")
+            con.executemany(
+                "UPDATE parts SET flushed_into = ? WHERE n = ? AND flushed_into IS NULL",
+                [(version, n) for n in numbers],
+            )
+            con.execute("COMMIT")
+
+    def counts(self) -> dict[str, int]:
+        with self._connect() as con:
+            ids = con.execute("SELECT count(*) FROM ids").fetchone()[0]
+            parts, unflushed = con.execute(
+                "SELECT count(*), count(*) FILTER (WHERE flushed_into IS NULL) FROM parts"
+            ).fetchone()
+        return {"events": int(ids), "parts": int(parts), "unflushed_parts": int(unflushed)}

@@ -1,0 +1,336 @@
+"""The stream consumer behind ``mlops-lab ingest``: a broker's events into a window view.
+
+Per batch (up to ``batch`` events, waiting at most ``block_ms`` for them):
+
+1. each event is checked against the view's source schema (:mod:`stream_events`); a
+   refused one goes to the dead-letter stream with its reason and is counted;
+2. the others are applied (:class:`~mlops_lab.features.stream_apply.StreamWriter`):
+   online at once, offline as a Parquet part, each event once by its id;
+3. only then is the batch acknowledged, so a consumer killed at any point loses nothing
+   and its redelivered batch adds nothing twice.
+
+Every ``flush_every`` seconds (or ``flush_rows`` events) the events streamed in so far
+become a new version of the view's source dataset, so ``mlops-lab ct`` sees new data.
+
+A broker that is down (at the start or later) is retried with backoff (0.5 s doubling
+to 30 s), with a clear message each time and no crash; the store being busy likewise.
+Progress goes to the terminal and to the catalog (``stream_consumers``) every second.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from mlops_lab.errors import (
+    CatalogError,
+    InvalidInputError,
+    MlopsLabError,
+    OnlineStoreUnavailableError,
+    StreamUnavailableError,
+)
+from mlops_lab.features.stream_apply import StreamWriter, flush
+from mlops_lab.features.streams import declared_streams, record_progress
+from mlops_lab.streaming.sources import Delivery, StreamSource, default_consumer, open_source
+
+if TYPE_CHECKING:
+    from mlops_lab.workspace import Workspace
+
+__all__ = ["IngestOptions", "IngestStats", "Ingestor"]
+
+_TRANSIENT = (StreamUnavailableError, OnlineStoreUnavailableError, CatalogError, OSError)
+
+
+@dataclass(frozen=True, kw_only=True)
+class IngestOptions:
+    batch: int = 5_000
+    block_ms: int = 100
+    flush_every: float | None = 60.0  # seconds; None: never by time
+    flush_rows: int | None = None  # events; None: never by size
+    report_every: float = 1.0
+    max_backoff: float = 30.0
+
+
+@dataclass(kw_only=True)
+class IngestStats:
+    received: int = 0
+    applied: int = 0
+    duplicates: int = 0
+    dead_letters: int = 0
+    parts: int = 0
+    batches: int = 0
+    last_event_ms: int | None = None
+    last_error: str | None = None
+    last_error_at: datetime | None = None
+    dataset_version: int | None = None
+    since_flush: int = 0
+    # publish -> readable online, per event batch (ms), the recent ones
+    freshness: deque[float] = field(default_factory=lambda: deque(maxlen=10_000))
+
+    def to_dict(self) -> dict[str, Any]:
+        ordered = sorted(self.freshness)
+
+        def pct(q: float) -> float | None:
+            return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else None
+
+        return {
+            "received": self.received,
+            "applied": self.applied,
+            "duplicates": self.duplicates,
+            "dead_letters": self.dead_letters,
+            "parts": self.parts,
+            "batches": self.batches,
+            "freshness_p50_ms": pct(0.5),
+            "freshness_p99_ms": pct(0.99),
+            "dataset_version": self.dataset_version,
+            "last_error": self.last_error,
+        }
+
+
+class Ingestor:
+    """Consume one view's stream until stopped (see the module doc)."""
+
+    def __init__(
+        self,
+        workspace: Workspace,
+        view: str,
+        *,
+        source: str | None = None,
+        id_column: str | None = None,
+        max_future: str | int | None = None,
+        consumer: str | None = None,
+        options: IngestOptions | None = None,
+        say: Callable[[str], None] | None = None,
+    ) -> None:
+        declared = declared_streams(workspace).get(view)
+        url = source or (declared.source if declared else None)
+        if url is None:
+            raise InvalidInputError(
+                f"Feature view {view!r} has no stream source: pass --source URL, or declare "
+                f"it in mlops_lab.yaml (streams: {{{view}: {{source: redis://...?stream=NAME}}}})."
+            )
+        self.workspace = workspace
+        self.view = view
+        self.url = url
+        self.id_column = id_column or (declared.id_column if declared else None)
+        self.max_future = max_future or (declared.max_future if declared else "5m")
+        self.consumer = consumer or default_consumer()
+        self.options = options or IngestOptions()
+        self.say = say or (lambda _text: None)
+        self.stats = IngestStats()
+        self.stop_event = threading.Event()
+        self.started_at = datetime.now(UTC)
+        self.source: StreamSource = open_source(url, view=view, consumer=self.consumer)
+        self.writer = StreamWriter(
+            workspace, view, id_column=self.id_column, max_future=self.max_future
+        )
+        self._status = "starting"
+        self._last_report = 0.0
+        self._last_flush = time.monotonic()
+        self._window: deque[tuple[float, int]] = deque()  # (time, applied) for the rate
+        self._backoff = 0.5
+
+    # -- the loop -----------------------------------------------------------------------
+
+    def stop(self) -> None:
+        self.stop_event.set()
+
+    def run(self, *, max_events: int | None = None, idle_exit: float | None = None) -> IngestStats:
+        """Consume until :meth:`stop` (or ``max_events`` received, or ``idle_exit`` seconds
+        without an event: for tests and one-off catch-ups)."""
+        self.say(f"{self.view} <- {self.url} (consumer {self.consumer})")
+        self._until_ok(self.source.open, "connecting to")
+        idle_since = time.monotonic()
+        try:
+            while not self.stop_event.is_set():
+                if max_events is not None and self.stats.received >= max_events:
+                    break
+                deliveries = self._until_ok(
+                    lambda: self.source.fetch(self.options.batch, self.options.block_ms),
+                    "reading from",
+                )
+                if deliveries is None:  # stopped while waiting for the broker
+                    break
+                now = time.monotonic()
+                if deliveries:
+                    self._handle(deliveries)
+                    idle_since = now
+                elif idle_exit is not None and now - idle_since >= idle_exit:
+                    break
+                self._maybe_flush()
+                self._maybe_report()
+        finally:
+            self._status = "stopped"
+            self._maybe_flush(force=False)
+            self._report(force=True)
+            self.source.close()
+            self.writer.close()
+        return self.stats
+
+    def _until_ok(self, work: Callable[[], Any], doing: str) -> Any:
+        """``work()``, retried with backoff while the broker or a store is unreachable."""
+        while not self.stop_event.is_set():
+            try:
+                result = work()
+            except _TRANSIENT as exc:
+                message = exc.message if isinstance(exc, MlopsLabError) else str(exc)
+                self._error(f"{doing} {self.url}: {message}")
+                self._status = "waiting"
+                self.say(f"  ! {message} (retrying in {self._backoff:.1f} s)")
+                self._report(force=True)
+                self.stop_event.wait(self._backoff)
+                self._backoff = min(self._backoff * 2, self.options.max_backoff)
+                continue
+            if self._status != "running":
+                self._status = "running"
+                self._report(force=True)
+            self._backoff = 0.5
+            return result
+        return None
+
+    def _handle(self, deliveries: list[Delivery]) -> None:
+        parsed = self.writer.parse([d.payload for d in deliveries])
+        done = self._until_ok(lambda: self.writer.apply(parsed.table), "applying events from")
+        if done is None:
+            return  # stopped: nothing acknowledged, all of it comes again
+        applied_at_ms = time.time() * 1000
+        refused = [(deliveries[i], reason) for i, reason in parsed.refused]
+        if refused:
+
+            def dead_letter() -> bool:
+                self.source.dead_letter(refused)
+                return True
+
+            if self._until_ok(dead_letter, "dead-lettering to") is None:
+                return
+        try:
+            self.source.ack(deliveries)
+        except StreamUnavailableError as exc:  # applied: a redelivery adds nothing
+            self._error(f"acknowledging to {self.url}: {exc.message}")
+        stats = self.stats
+        stats.batches += 1
+        stats.received += len(deliveries)
+        stats.applied += done.new
+        stats.duplicates += done.repeated + parsed.repeated
+        stats.dead_letters += len(refused)
+        stats.since_flush += done.new
+        if done.part is not None:
+            stats.parts += 1
+        published = [d.published_ms for d in deliveries if d.published_ms is not None]
+        if published:
+            stats.freshness.append(applied_at_ms - min(published))
+            stats.freshness.append(applied_at_ms - max(published))
+        if parsed.table.num_rows:
+            column = parsed.table.column(self.writer.view.definition.timestamp)
+            newest = max(v for v in column.to_pylist() if v is not None)
+            newest_ms = int(newest.replace(tzinfo=newest.tzinfo or UTC).timestamp() * 1000)
+            if stats.last_event_ms is None or newest_ms > stats.last_event_ms:
+                stats.last_event_ms = newest_ms
+        for delivery, reason in refused[:3]:
+            self.say(f"  dead letter {delivery.token!r}: {reason}")
+        self._window.append((time.monotonic(), stats.applied))
+
+    def _error(self, text: str) -> None:
+        self.stats.last_error = text
+        self.stats.last_error_at = datetime.now(UTC)
+
+    # -- flushes and reports ------------------------------------------------------------
+
+    def _maybe_flush(self, *, force: bool = False) -> None:
+        options = self.options
+        due = force or (
+            options.flush_every is not None
+            and time.monotonic() - self._last_flush >= options.flush_every
+        )
+        due = due or (
+            options.flush_rows is not None and self.stats.since_flush >= options.flush_rows
+        )
+        if not due:
+            return
+        self._last_flush = time.monotonic()
+        try:
+            cut = flush(self.workspace, self.view)
+        except (*_TRANSIENT, MlopsLabError) as exc:
+            message = exc.message if isinstance(exc, MlopsLabError) else str(exc)
+            self._error(f"cutting a dataset version: {message}")
+            self.say(f"  ! cutting a dataset version failed: {message}")
+            return
+        self.stats.since_flush = 0
+        if cut is not None:
+            self.stats.dataset_version = cut["version"]
+            self.say(
+                f"  {cut['dataset']} v{cut['version']}: +{cut['added']} streamed events "
+                f"({cut['rows']} rows)"
+            )
+
+    def rate(self) -> float:
+        """Events applied per second over the last 10 s."""
+        now = time.monotonic()
+        while self._window and now - self._window[0][0] > 10:
+            self._window.popleft()
+        if len(self._window) < 2:
+            return 0.0
+        (t0, a0), (t1, a1) = self._window[0], self._window[-1]
+        return (a1 - a0) / (t1 - t0) if t1 > t0 else 0.0
+
+    def _maybe_report(self) -> None:
+        if time.monotonic() - self._last_report >= self.options.report_every:
+            self._report()
+
+    def _report(self, *, force: bool = False) -> None:
+        self._last_report = time.monotonic()
+        stats = self.stats
+        try:
+            lag = self.source.lag()
+        except (StreamUnavailableError, Exception):
+            lag = None
+        summary = stats.to_dict()
+        last_event = (
+            datetime.fromtimestamp(stats.last_event_ms / 1000, UTC)
+            if stats.last_event_ms is not None
+            else None
+        )
+        try:
+            record_progress(
+                self.workspace,
+                self.view,
+                self.consumer,
+                self.started_at,
+                source=self.url,
+                status=self._status,
+                pid=_pid(),
+                received=stats.received,
+                applied=stats.applied,
+                duplicates=stats.duplicates,
+                dead_letters=stats.dead_letters,
+                rate=self.rate(),
+                lag=lag,
+                freshness_ms=summary["freshness_p99_ms"],
+                last_event_at=last_event,
+                last_error=stats.last_error,
+                last_error_at=stats.last_error_at,
+                parts=stats.parts,
+                dataset_version=stats.dataset_version,
+            )
+        except (CatalogError, OSError) as exc:
+            self.say(f"  ! progress not recorded: {exc}")
+        if self._status == "running" or force:
+            p99 = summary["freshness_p99_ms"]
+            self.say(
+                f"  {stats.applied:,} applied ({self.rate():,.0f}/s) · lag "
+                f"{'?' if lag is None else f'{lag:,}'} · last event "
+                f"{last_event.isoformat(timespec='seconds') if last_event else '-'} · dead "
+                f"letters {stats.dead_letters:,} · duplicates {stats.duplicates:,} · "
+                f"freshness p99 {'-' if p99 is None else f'{p99:.0f} ms'}"
+            )
+
+
+def _pid() -> int:
+    import os
+
+    return os.getpid()

@@ -1,0 +1,163 @@
+"""Redis Streams as a stream source (see :mod:`mlops_lab.streaming.sources`)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+from mlops_lab.errors import InvalidInputError, StreamUnavailableError
+from mlops_lab.streaming.sources import DEAD_LETTER_SUFFIX, Delivery, StreamURL
+
+__all__ = ["RedisStreamSource"]
+
+_T = TypeVar("_T")
+FIELD = b"event"
+
+
+def _ms_of(entry_id: bytes) -> int:
+    return int(entry_id.split(b"-", 1)[0])
+
+
+class RedisStreamSource:
+    """A consumer in a Redis consumer group."""
+
+    def __init__(self, url: StreamURL, *, group: str, consumer: str) -> None:
+        try:
+            import redis
+        except ImportError as exc:  # pragma: no cover - redis is a dependency of [redis]
+            raise InvalidInputError(
+                f"The stream {url.url} needs the redis client: pip install 'mlops_lab[redis]'."
+            ) from exc
+        self.url = url.url
+        self.stream = url.name
+        self.group = group
+        self.consumer = consumer
+        self.dead_letters = f"{url.name}:{DEAD_LETTER_SUFFIX}"
+        self._claim_idle = url.claim_idle_ms
+        self._client = redis.Redis.from_url(url.server, socket_connect_timeout=2, socket_timeout=30)
+        self._own_done = False  # this consumer's own pending entries were read again
+        self._claim_cursor = b"0-0"
+        self._next_claim = 0.0
+
+    def _call(self, operation: Callable[[], _T]) -> _T:
+        import redis
+
+        try:
+            return operation()
+        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
+            raise StreamUnavailableError(self.url, str(exc) or type(exc).__name__) from exc
+
+    def open(self) -> None:
+        import redis
+
+        def create() -> None:
+            try:
+                self._client.xgroup_create(self.stream, self.group, id="0", mkstream=True)
+            except redis.exceptions.ResponseError as exc:
+                if "BUSYGROUP" not in str(exc):
+                    raise
+
+        self._call(create)
+
+    def _deliveries(self, entries: Sequence[Any], *, redelivered: bool) -> list[Delivery]:
+        out = []
+        for entry_id, fields in entries:
+            if fields is None:  # deleted from the stream while pending
+                continue
+            payload = fields.get(FIELD)
+            if payload is None:  # not ours to read: keep it visible as a dead letter
+                payload = b""
+            out.append(
+                Delivery(
+                    token=entry_id,
+                    payload=payload,
+                    published_ms=_ms_of(entry_id),
+                    redelivered=redelivered,
+                )
+            )
+        return out
+
+    def fetch(self, max_events: int, block_ms: int) -> list[Delivery]:
+        if not self._own_done:  # after a restart under the same consumer name
+            reply = self._call(
+                lambda: self._client.xreadgroup(
+                    self.group, self.consumer, {self.stream: "0"}, count=max_events
+                )
+            )
+            entries = reply[0][1] if reply else []  # type: ignore[index]
+            if entries:
+                return self._deliveries(entries, redelivered=True)
+            self._own_done = True
+        now = time.monotonic()
+        if now >= self._next_claim:
+            claimed = self._call(
+                lambda: self._client.xautoclaim(
+                    self.stream,
+                    self.group,
+                    self.consumer,
+                    min_idle_time=self._claim_idle,
+                    start_id=self._claim_cursor,
+                    count=max_events,
+                )
+            )
+            cursor, entries = claimed[0], claimed[1]
+            self._claim_cursor = cursor
+            if cursor in (b"0-0", "0-0"):  # went round the whole pending list
+                self._next_claim = now + self._claim_idle / 2000
+            if entries:
+                return self._deliveries(entries, redelivered=True)
+        reply = self._call(
+            lambda: self._client.xreadgroup(
+                self.group,
+                self.consumer,
+                {self.stream: ">"},
+                count=max_events,
+                block=max(block_ms, 1),
+            )
+        )
+        return self._deliveries(reply[0][1], redelivered=False) if reply else []  # type: ignore[index]
+
+    def ack(self, deliveries: Sequence[Delivery]) -> None:
+        if deliveries:
+            ids = [d.token for d in deliveries]
+            self._call(lambda: self._client.xack(self.stream, self.group, *ids))
+
+    def dead_letter(self, deliveries: Sequence[tuple[Delivery, str]]) -> None:
+        if not deliveries:
+            return
+        pipe = self._client.pipeline(transaction=False)
+        for delivery, reason in deliveries:
+            pipe.xadd(
+                self.dead_letters,
+                {
+                    "event": delivery.payload,
+                    "reason": reason,
+                    "id": delivery.token,
+                    "group": self.group,
+                },
+            )
+        self._call(pipe.execute)
+
+    def publish(self, payloads: Sequence[bytes]) -> list[Any]:
+        pipe = self._client.pipeline(transaction=False)
+        for payload in payloads:
+            pipe.xadd(self.stream, {FIELD: payload})
+        return list(self._call(pipe.execute))
+
+    def lag(self) -> int | None:
+        groups = self._call(lambda: self._client.xinfo_groups(self.stream))
+        for group in groups:
+            name = group.get("name")
+            if name in (self.group, self.group.encode()):
+                lag = group.get("lag")
+                return int(lag) if lag is not None else None
+        return None
+
+    def pending(self) -> int:
+        """Delivered to the group and not yet acknowledged."""
+        info = self._call(lambda: self._client.xpending(self.stream, self.group))
+        return int(info.get("pending", 0))
+
+    def close(self) -> None:
+        self._client.close()
