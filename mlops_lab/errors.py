@@ -37,6 +37,7 @@ REST API answers with, and says what went wrong and what to do next::
     │   └── DiskFullError (507)
     ├── ArtifactCorruptError (500)
     ├── OnlineStoreUnavailableError (503)
+    ├── StreamUnavailableError (503)
     ├── ServerUnreachableError (502)
     └── ServerStoppingError (503)
 

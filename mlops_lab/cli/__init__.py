@@ -13,6 +13,7 @@ from mlops_lab.cli.artifacts import artifacts, gc
 from mlops_lab.cli.evaluations import drift, evaluations
 from mlops_lab.cli.features import features
 from mlops_lab.cli.handoff import handoff, handoffs
+from mlops_lab.cli.ingest import ingest, streams
 from mlops_lab.cli.models import models
 from mlops_lab.cli.runs import ci, ct, pipelines, run, runs
 from mlops_lab.cli.serve import monitor, serve
@@ -59,6 +60,8 @@ for _command in (
     handoffs,
     serve,
     monitor,
+    ingest,
+    streams,
 ):
     cli.add_command(_command)
 

@@ -9,7 +9,7 @@ Get one from a workspace: ``store = mlops_lab.open_workspace().features``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from mlops_lab.datasets import DatasetVersion, save_dataset
@@ -156,6 +156,61 @@ class FeatureStore:
 
     def freshness(self) -> dict[str, str | None]:
         return freshness(self.workspace)
+
+    # -- streaming ----------------------------------------------------------------------
+
+    def declare_stream(
+        self,
+        view: str,
+        source: str,
+        *,
+        id_column: str | None = None,
+        max_future: str | int = "5m",
+    ) -> dict[str, Any]:
+        """Declare that window view ``view`` is fed by the stream at ``source`` (e.g.
+        ``redis://127.0.0.1:6379/0?stream=transactions``); ``mlops-lab ingest VIEW``
+        consumes it. ``id_column`` identifies an event (default: the hash of its JSON)."""
+        from mlops_lab.features.streams import declare_stream
+
+        return declare_stream(
+            self.workspace, view, source, id_column=id_column, max_future=max_future
+        ).to_dict()
+
+    def push(
+        self,
+        view: str,
+        events: pd.DataFrame | Sequence[Mapping[str, Any]],
+        *,
+        id_column: str | None = None,
+    ) -> dict[str, Any]:
+        """Write events into window view ``view`` without a broker, as a stream consumer
+        does: online at once, offline as a Parquet part, each event id once. ``events``: a
+        DataFrame or dicts with the source dataset's columns (times with a zone). Refused
+        events are returned with their reason, not written."""
+        import pandas as pd
+
+        from mlops_lab.features.stream_apply import StreamWriter
+        from mlops_lab.features.streams import declared_streams
+
+        declared = declared_streams(self.workspace).get(view)
+        writer = StreamWriter(
+            self.workspace,
+            view,
+            id_column=id_column or (declared.id_column if declared else None),
+            max_future=declared.max_future if declared else "5m",
+        )
+        try:
+            if isinstance(events, pd.DataFrame):
+                return writer.push_frame(events).to_dict()
+            return writer.push(list(events)).to_dict()
+        finally:
+            writer.close()
+
+    def streams(self) -> list[dict[str, Any]]:
+        """Streamed views with their consumers' progress (rate, lag, dead letters...)."""
+        from mlops_lab.features.streams import stream_status
+
+        return stream_status(self.workspace)
 
     def online_reader(self, features: Sequence[str]) -> OnlineFeatureReader:
         """Resolve ``features`` once for repeated fast lookups (serving)."""

@@ -59,6 +59,7 @@ from mlops_lab.server.serving_handlers import (
     DeploymentSplitHandler,
     ModelPredictHandler,
 )
+from mlops_lab.server.streams_handlers import FeaturePushHandler
 from mlops_lab.serving.quick import QuickPredictors
 
 __all__ = ["API_PREFIX", "ROUTES", "setup_handlers"]
@@ -80,6 +81,8 @@ ROUTES: list[tuple[str, type]] = [
     ("/features/views/{name}", FeatureViewHandler),
     ("/features/views/{name}/diff", FeatureViewDiffHandler),
     ("/features/views/{name}/consistency", FeatureConsistencyHandler),
+    ("/features/views/{name}/push", FeaturePushHandler),
+    ("/features/{name}/push", FeaturePushHandler),
     ("/models", ModelsHandler),
     ("/models/{name}", ModelHandler),
     ("/models/{name}/versions/{version}", ModelVersionHandler),

@@ -36,7 +36,8 @@ from mlops_lab.errors import (
 )
 from mlops_lab.features.stream_apply import StreamWriter, flush
 from mlops_lab.features.streams import declared_streams, record_progress
-from mlops_lab.streaming.sources import Delivery, StreamSource, default_consumer, open_source
+from mlops_lab.streaming.brokers import open_source
+from mlops_lab.streaming.sources import Delivery, StreamSource, default_consumer
 
 if TYPE_CHECKING:
     from mlops_lab.workspace import Workspace

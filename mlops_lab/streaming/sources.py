@@ -38,7 +38,6 @@ __all__ = [
     "StreamSource",
     "StreamURL",
     "default_consumer",
-    "open_source",
     "parse_stream_url",
 ]
 
@@ -151,20 +150,3 @@ class StreamSource(Protocol):
         """Events in the stream not yet delivered to this group (None: unknown)."""
 
     def close(self) -> None: ...
-
-
-def open_source(url: str, *, view: str, consumer: str | None = None) -> StreamSource:
-    """The source for ``url``, consuming for feature view ``view`` (not yet connected)."""
-    parsed = parse_stream_url(url)
-    group = parsed.group or f"mlops-lab-{view}"
-    name = consumer or default_consumer()
-    if parsed.broker == "nats":
-        from importlib import import_module
-
-        nats_source: StreamSource = import_module(
-            "mlops_lab.streaming.nats_jetstream"
-        ).NatsJetStreamSource(parsed, durable=group, consumer=name)
-        return nats_source
-    from mlops_lab.streaming.redis_streams import RedisStreamSource
-
-    return RedisStreamSource(parsed, group=group, consumer=name)

@@ -302,5 +302,11 @@ def test_every_body_with_fields_has_a_client_type_or_none_is_needed() -> None:
     typed = {path for _, _, path in CLIENT_BODIES}
     with_fields = {p for m, p in BODY_OPERATIONS if (SCHEMAS.schema(m, p) or {}).get("properties")}
     # These one-field bodies are built inline by the client ({since}: features/api.ts;
-    # {notebook}: handoffs/api.ts); a new body with fields needs a request type above.
-    assert with_fields - typed == {"/features/views/{name}/consistency", "/handoffs/parameters"}
+    # {notebook}: handoffs/api.ts); the push routes are for apps and tests, the extension
+    # never sends events. A new body with fields needs a request type above.
+    assert with_fields - typed == {
+        "/features/views/{name}/consistency",
+        "/handoffs/parameters",
+        "/features/views/{name}/push",
+        "/features/{name}/push",
+    }

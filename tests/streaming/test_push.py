@@ -1,0 +1,135 @@
+"""Pushing events without a broker (Python and REST) writes as the consumer does; stream
+declarations (mlops_lab.yaml and Python) and the CLI around them."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+from tornado.httpclient import HTTPClientError
+
+from mlops_lab import init_workspace
+from mlops_lab.errors import InvalidInputError, WorkspaceConfigError
+from mlops_lab.features.serving import OnlineFeatureReader
+from mlops_lab.workspace import Workspace
+from tests.cli_runner import run_cli
+from tests.streaming.support import FEATURES, VIEW, make_events, make_view, offline_ids, reference
+
+
+def test_push_a_frame_twice_writes_each_event_once(workspace: Workspace) -> None:
+    now = datetime.now(UTC)
+    history = make_view(workspace, now=now)
+    events = make_events(200, now=now)
+    frame = pd.DataFrame(events)
+    frame["event_at"] = pd.to_datetime(frame["event_at"], utc=True)
+
+    first = workspace.features.push(VIEW, frame, id_column="tx_id")
+    assert (first["applied"], first["duplicates"], first["refused"]) == (200, 0, [])
+    second = workspace.features.push(VIEW, frame, id_column="tx_id")
+    assert (second["applied"], second["duplicates"], second["part"]) == (0, 200, None)
+    assert sorted(offline_ids(workspace)) == sorted(e["tx_id"] for e in events)
+
+    at = datetime.now(UTC)
+    got = OnlineFeatureReader(workspace, FEATURES).get({"customer_id": "c3"}, as_of=at)
+    expected = reference(history, events, "c3", at)
+    assert {k: got[k] for k in expected} == pytest.approx(expected)
+
+
+def test_push_refuses_naive_times_and_plain_views_clearly(workspace: Workspace) -> None:
+    now = datetime.now(UTC)
+    make_view(workspace, now=now)
+    naive = pd.DataFrame(make_events(2, now=now))
+    naive["event_at"] = pd.to_datetime(naive["event_at"], utc=True).dt.tz_localize(None)
+    result = workspace.features.push(VIEW, naive)
+    assert result["applied"] == 0
+    assert [r["index"] for r in result["refused"]] == [0, 1]
+    assert "has no zone" in result["refused"][0]["reason"]
+
+    workspace.features.register_feature_view(
+        "plain", entity="customer", source="transactions", timestamp="event_at"
+    )
+    with pytest.raises(InvalidInputError, match="window views only"):
+        workspace.features.push("plain", make_events(1, now=now))
+    with pytest.raises(InvalidInputError, match="only window views are streamed"):
+        workspace.features.declare_stream("plain", "redis://127.0.0.1:6379/0?stream=tx")
+    with pytest.raises(InvalidInputError, match="Invalid stream source"):
+        workspace.features.declare_stream(VIEW, "kafka://broker:9092?topic=tx")
+
+
+def test_streams_are_declared_in_the_yaml_or_from_python(workspace: Workspace) -> None:
+    make_view(workspace, now=datetime.now(UTC))
+    declared = workspace.features.declare_stream(
+        VIEW, "redis://127.0.0.1:6379/0?stream=tx", id_column="tx_id"
+    )
+    assert declared["declared_in"] == "catalog"
+    status = workspace.features.streams()
+    assert [s["view"] for s in status] == [VIEW]
+    assert status[0]["source"] == "redis://127.0.0.1:6379/0?stream=tx"
+    assert status[0]["consumers_running"] == 0
+
+    config = workspace.root / "mlops_lab.yaml"
+    config.write_text(
+        config.read_text() + "streams:\n  spend:\n    source: nats://127.0.0.1:4222?subject=tx\n"
+    )
+    reopened = Workspace(workspace.root)
+    [entry] = reopened.features.streams()
+    assert entry["source"] == "nats://127.0.0.1:4222?subject=tx"  # the file wins
+    assert entry["declaration"]["declared_in"] == "mlops_lab.yaml"
+
+    config.write_text(config.read_text() + "    topic: tx\n")
+    with pytest.raises(WorkspaceConfigError, match=r"streams.spend has unknown key\(s\) topic"):
+        Workspace(workspace.root)
+
+
+def test_cli_ingest_needs_a_source_and_streams_lists_them(workspace: Workspace) -> None:
+    make_view(workspace, now=datetime.now(UTC))
+    code, _, err = run_cli("--workspace", str(workspace.root), "ingest", VIEW)
+    assert code != 0 and "has no stream source: pass --source URL" in err
+    code, _, err = run_cli("--workspace", str(workspace.root), "ingest", "--all")
+    assert code != 0 and "No view has a declared stream" in err
+    code, out, _ = run_cli("--workspace", str(workspace.root), "streams", "--json")
+    assert code == 0 and json.loads(out) == {"streams": []}
+    code, out, _ = run_cli("--workspace", str(workspace.root), "streams")
+    assert "No streamed views" in out
+
+
+async def _push(fetch: Any, view: str, body: Any, *, short: bool = False) -> Any:
+    path = ("features", view, "push") if short else ("features", "views", view, "push")
+    response = await fetch("mlops-lab", "api", *path, method="POST", body=json.dumps(body))
+    return json.loads(response.body)
+
+
+async def test_rest_push_writes_once_and_refuses_bad_requests(
+    jp_fetch: Any, jp_root_dir: Path
+) -> None:
+    workspace = init_workspace(jp_root_dir)
+    now = datetime.now(UTC)
+    make_view(workspace, now=now)
+    events = make_events(50, now=now)
+    bad = dict(events[0], tx_id="late", event_at=(now + timedelta(days=1)).isoformat())
+
+    done = await _push(jp_fetch, VIEW, {"events": [*events, bad], "id_column": "tx_id"})
+    assert (done["received"], done["applied"], done["duplicates"]) == (51, 50, 0)
+    assert done["refused"][0]["index"] == 50 and "in the future" in done["refused"][0]["reason"]
+    again = await _push(jp_fetch, VIEW, {"events": events, "id_column": "tx_id"}, short=True)
+    assert (again["applied"], again["duplicates"]) == (0, 50)
+    assert len(offline_ids(workspace)) == 50
+
+    for body, status, fragment in [
+        ({"events": []}, 422, "events"),
+        ({"rows": events}, 422, "rows"),
+        ({"events": [{"a": 1}] * 10_001}, 422, "events"),
+        ({"events": [{"pad": "x" * 2_000_000}]}, 413, "at most 1048576 bytes"),
+    ]:
+        with pytest.raises(HTTPClientError) as info:
+            await _push(jp_fetch, VIEW, body)
+        assert info.value.code == status, body.keys()
+        assert info.value.response is not None
+        assert fragment in info.value.response.body.decode()
+    with pytest.raises(HTTPClientError) as info:
+        await _push(jp_fetch, "nope", {"events": events})
+    assert info.value.code == 404
