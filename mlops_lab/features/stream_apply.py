@@ -18,6 +18,7 @@ a crash adds nothing, offline or online.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -124,6 +125,7 @@ class StreamWriter:
         done = materialize(workspace, view.name, store=self.online)
         self.horizon = datetime.fromisoformat(done["horizon"])
         self.log = stream_log(workspace, view.name)
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix=f"stream-{view.name}")
 
     def _check_transform(self) -> None:
         self._con.register("incoming", self.schema.arrow.empty_table())
@@ -146,26 +148,31 @@ class StreamWriter:
         )
 
     def apply(self, table: pa.Table) -> AppendResult:
-        """Online first (idempotent), then the offline part of the new ids."""
+        """The online store and the offline part, written side by side (both are
+        idempotent, and the caller acknowledges only after both)."""
         if table.num_rows == 0:
             return AppendResult(new=0, repeated=0, part=None)
-        self._con.register("incoming", table)
+        offline = self._pool.submit(self.log.append, table)
         try:
-            events = self._con.sql(
-                f"{self._sql} ORDER BY {', '.join(_q(k) for k in self.keys)}, "
-                "event_timestamp, __seq"
-            ).to_arrow_table()
+            self._con.register("incoming", table)
+            try:
+                events = self._con.sql(
+                    f"{self._sql} ORDER BY {', '.join(_q(k) for k in self.keys)}, "
+                    "event_timestamp, __seq"
+                ).to_arrow_table()
+            finally:
+                self._con.unregister("incoming")
+            self.online.write_events(
+                self.view.name,
+                self.view.version,
+                self.keys,
+                iter(events.to_batches()),
+                events.schema,
+                self.horizon,
+            )
         finally:
-            self._con.unregister("incoming")
-        self.online.write_events(
-            self.view.name,
-            self.view.version,
-            self.keys,
-            iter(events.to_batches()),
-            events.schema,
-            self.horizon,
-        )
-        return self.log.append(table)
+            done = offline.result()  # waited for (and raised) whatever happened online
+        return done
 
     def push(self, events: Sequence[bytes | str | Mapping[str, Any]]) -> PushResult:
         """Check and apply ``events`` (JSON objects or their text); refused ones are
@@ -202,6 +209,7 @@ class StreamWriter:
         return self.push(records)
 
     def close(self) -> None:
+        self._pool.shutdown()
         self._con.close()
 
 

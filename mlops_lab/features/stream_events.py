@@ -16,6 +16,7 @@ write idempotent. Two different ids share a ``__seq`` with probability about
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import math
 from collections.abc import Callable, Sequence
@@ -23,7 +24,10 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
+import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.json as pa_json
 
 from mlops_lab.errors import InvalidInputError
 
@@ -36,9 +40,24 @@ Checker = Callable[[Any], Any]  # returns the value to store, or raises ValueErr
 
 
 def event_seq(event_id: str) -> int:
-    """The ``__seq`` of an event id (see the module doc)."""
-    digest = hashlib.blake2b(event_id.encode(), digest_size=8).digest()
-    return _SEQ_BASE | (int.from_bytes(digest, "big") & _SEQ_MASK)
+    """The ``__seq`` of an event id (see the module doc): 62 bits of its MD5 (the low 8
+    bytes, little-endian: DuckDB's ``md5_number_lower``, which :func:`event_seqs` uses)."""
+    digest = hashlib.md5(event_id.encode(), usedforsecurity=False).digest()
+    return _SEQ_BASE | (int.from_bytes(digest[8:], "little") & _SEQ_MASK)
+
+
+_SEQ_SQL = (
+    f"SELECT (md5_number_lower(id) % {_SEQ_BASE} + {_SEQ_BASE})::BIGINT AS seq FROM event_ids"
+)
+
+
+def event_seqs(con: duckdb.DuckDBPyConnection, ids: pa.Array) -> pa.Array:
+    """:func:`event_seq` of many ids at once (equal: tests/streaming/test_events.py)."""
+    con.register("event_ids", pa.table({"id": ids}))
+    try:
+        return con.sql(_SEQ_SQL).to_arrow_table().column(0).combine_chunks()
+    finally:
+        con.unregister("event_ids")
 
 
 def _integer(value: Any) -> Any:
@@ -151,6 +170,7 @@ class EventSchema:
                 f"its source dataset ({', '.join(source.names)})."
             )
         self.view = view
+        self._con: duckdb.DuckDBPyConnection | None = None  # for event_seqs
         self.timestamp = timestamp
         self.id_column = id_column
         self.max_future_us = max_future_seconds * 1_000_000
@@ -158,6 +178,17 @@ class EventSchema:
         self.columns: list[tuple[str, Checker | None, bool]] = [
             (f.name, _checker(f.type), f.name in required_set) for f in source
         ]
+        # What Arrow's JSON reader reads (times as text, checked and converted after).
+        self._json_schema = pa.schema(
+            [
+                pa.field(f.name, pa.string())
+                if pa.types.is_timestamp(f.type) or pa.types.is_date(f.type)
+                else pa.field(f.name, pa.int64())
+                if pa.types.is_integer(f.type)
+                else f
+                for f in source
+            ]
+        )
         self.arrow = pa.schema(
             [
                 *(
@@ -175,6 +206,99 @@ class EventSchema:
         self, events: Sequence[bytes | str | dict[str, Any]], *, now: datetime
     ) -> ParsedBatch:
         """Check each event; the passed ones as one table, in order, once per id."""
+        if self.id_column is not None and events and all(isinstance(e, bytes) for e in events):
+            fast = self._parse_columnar(events, now=now)  # type: ignore[arg-type]
+            if fast is not None:
+                return fast
+        return self._parse_rows(events, now=now)
+
+    def _parse_columnar(self, payloads: Sequence[bytes], *, now: datetime) -> ParsedBatch | None:
+        """The same checks over the whole batch at once (Arrow's JSON reader), for events
+        with a declared id; None when the batch needs the per-event path (a payload that is
+        not one JSON object of the right types, or a time Arrow cannot read). Events that
+        fail a row check (a missing field, a time without a zone or too far ahead) are
+        checked again one by one for their reason."""
+        if any(not p.strip() for p in payloads):
+            return None
+        data = b"\n".join(payloads)
+        if data.count(b"\n") != len(payloads) - 1 or b"\r" in data:
+            # A raw line break can only be whitespace between tokens in valid JSON.
+            data = b"\n".join(p.replace(b"\n", b" ").replace(b"\r", b" ") for p in payloads)
+        try:
+            table = pa_json.read_json(
+                io.BytesIO(data),
+                read_options=pa_json.ReadOptions(block_size=max(len(data) + 1, 1 << 20)),
+                parse_options=pa_json.ParseOptions(
+                    explicit_schema=self._json_schema, unexpected_field_behavior="ignore"
+                ),
+            )
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            return None
+        if table.num_rows != len(payloads):
+            return None
+        bad = pa.array([False] * table.num_rows)
+        for name, _, required in self.columns:
+            column = table.column(name)
+            if required and column.null_count:
+                bad = pc.or_(bad, pc.is_null(column))
+            if pa.types.is_floating(column.type):
+                bad = pc.or_(bad, pc.fill_null(pc.invert(pc.is_finite(column)), False))
+        arrays = {}
+        try:
+            for field in self.arrow:
+                if field.name in ("__event_id", "__seq"):
+                    continue
+                column = table.column(field.name)
+                if pa.types.is_timestamp(field.type):
+                    stamps = pc.cast(column, pa.timestamp("us", tz="UTC"))
+                    arrays[field.name] = (
+                        stamps if field.type.tz else pc.cast(pc.local_timestamp(stamps), field.type)
+                    )
+                else:
+                    arrays[field.name] = pc.cast(column, field.type)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+            return None  # e.g. a time without a zone: the per-event path names it
+        limit = pa.scalar(int((now.timestamp() + self.max_future_us / 1e6) * 1e6), pa.int64())
+        moments = pc.cast(pc.cast(arrays[self.timestamp], pa.timestamp("us")), pa.int64())
+        bad = pc.or_(bad, pc.fill_null(pc.greater(moments, limit), False))
+        assert self.id_column is not None
+        ids = pc.cast(table.column(self.id_column), pa.string())
+        if self._con is None:
+            self._con = duckdb.connect()
+        seqs = event_seqs(self._con, ids)
+        if not pc.any(bad).as_py() and pc.count_distinct(seqs).as_py() == len(seqs):
+            keep = None  # the usual batch: every event good, each id once
+            refused: list[tuple[int, str]] = []
+            repeated = 0
+        else:
+            keep, refused, repeated = [], [], 0
+            seen: set[int] = set()
+            flags = bad.to_pylist()
+            for position, seq in enumerate(seqs.to_pylist()):
+                if flags[position]:
+                    single = self._parse_rows([payloads[position]], now=now)
+                    reason = single.refused[0][1] if single.refused else "refused"
+                    refused.append((position, reason))
+                elif seq in seen:
+                    repeated += 1
+                else:
+                    seen.add(seq)
+                    keep.append(position)
+        arrays["__event_id"], arrays["__seq"] = ids, seqs
+        columns = [arrays[f.name] for f in self.arrow]
+        if keep is not None:
+            take = pa.array(keep, pa.int64())
+            columns = [pc.take(c, take) for c in columns]
+        return ParsedBatch(
+            table=pa.Table.from_arrays(columns, schema=self.arrow),
+            refused=refused,
+            repeated=repeated,
+        )
+
+    def _parse_rows(
+        self, events: Sequence[bytes | str | dict[str, Any]], *, now: datetime
+    ) -> ParsedBatch:
+        """Each event checked on its own (the reference the columnar path agrees with)."""
         limit = now.timestamp() + self.max_future_us / 1e6
         values: dict[str, list[Any]] = {name: [] for name, _, _ in self.columns}
         ids: list[str] = []
@@ -247,7 +371,7 @@ class EventSchema:
         tables, refused, repeated, seen = [], [], 0, set()
         for position, raw in enumerate(events):
             try:
-                single = self.parse([raw], now=now) if len(events) > 1 else None
+                single = self._parse_rows([raw], now=now) if len(events) > 1 else None
             except RecursionError:  # pragma: no cover - defensive
                 single = None
             if single is None:

@@ -1,19 +1,25 @@
-"""The offline side of a streamed feature view: Parquet parts and the ledger of event ids.
+"""The offline side of a streamed feature view: Parquet parts, and which ids they hold.
 
 Under ``.mlops_lab/streams/<view>/``:
 
-- ``ledger.sqlite``: every event id applied (its ``__seq``) and every part written, with
-  the dataset version it was later flushed into. SQLite (WAL) because several ingest
-  processes share it: one writes at a time, readers never wait.
 - ``parts/part-<n>.parquet``: the events of one applied batch that were new, with the
-  source dataset's columns, ``__event_id``, ``__seq`` and ``__ingested_at``.
+  source dataset's columns, ``__event_id``, ``__seq`` and ``__ingested_at``;
+- ``ledger.sqlite``: every part written, with the dataset version it was later flushed
+  into. SQLite (WAL) because several ingest processes share it: one writes at a time,
+  readers never wait.
 
-Appending a batch (:meth:`StreamLog.append`), in one SQLite write transaction: insert the
-batch's ids (the ones already there are repeats: dropped), write the new events to a
-temporary file, record the part, commit, then rename the file into place. A process killed
-before the commit leaves nothing (its temporary file is removed by the next writer); one
-killed between the commit and the rename leaves a recorded part whose temporary file the
-next writer renames (:meth:`StreamLog.recover`). So each id is in exactly one part.
+Which ids were applied is the union of the parts' ``__seq`` columns. Each writer keeps
+them in memory as sorted arrays (:class:`SeqIndex`, 8 bytes an event), loaded from the
+parts when it starts and brought up to date with the parts other writers added since,
+each time it takes the write lock.
+
+Appending a batch (:meth:`StreamLog.append`), in one SQLite write transaction: catch up
+with the parts written since, drop the batch's ids already applied, write the new events
+to a temporary file, record the part, commit, then rename the file into place. A process
+killed before the commit leaves nothing (its temporary file is removed by the next
+writer); one killed between the commit and the rename leaves a recorded part whose
+temporary file the next writer renames (:meth:`StreamLog.recover`). So each id is in
+exactly one part.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -34,7 +41,6 @@ __all__ = ["AppendResult", "StreamLog"]
 
 _BUSY_TIMEOUT_S = 30.0
 _SCHEMA = """
-CREATE TABLE IF NOT EXISTS ids (seq INTEGER PRIMARY KEY) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS parts (
     n            INTEGER PRIMARY KEY AUTOINCREMENT,
     name         TEXT NOT NULL UNIQUE,
@@ -46,6 +52,33 @@ CREATE TABLE IF NOT EXISTS parts (
     flushed_into INTEGER
 );
 """
+
+
+class SeqIndex:
+    """A set of 64-bit ids as a few sorted arrays (merged like an LSM tree's levels): 8
+    bytes an id, membership of a batch by binary search."""
+
+    def __init__(self) -> None:
+        self.levels: list[np.ndarray] = []
+
+    def __len__(self) -> int:
+        return sum(len(level) for level in self.levels)
+
+    def add(self, seqs: np.ndarray) -> None:
+        if len(seqs) == 0:
+            return
+        self.levels.append(np.sort(seqs))
+        while len(self.levels) > 1 and len(self.levels[-1]) * 2 >= len(self.levels[-2]):
+            top = self.levels.pop()
+            self.levels[-1] = np.sort(np.concatenate([self.levels[-1], top]), kind="stable")
+
+    def contains(self, seqs: np.ndarray) -> np.ndarray:
+        found = np.zeros(len(seqs), dtype=bool)
+        for level in self.levels:
+            at = np.searchsorted(level, seqs)
+            inside = at < len(level)
+            found[inside] |= level[at[inside]] == seqs[inside]
+        return found
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -66,6 +99,8 @@ class StreamLog:
         with self._connect() as con:
             con.executescript(_SCHEMA)
         self._recovered = False
+        self._index = SeqIndex()
+        self._seen_part = 0  # the last part whose ids are in the index
 
     @contextlib.contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
@@ -90,24 +125,38 @@ class StreamLog:
             if leftover.name not in recorded:
                 leftover.unlink(missing_ok=True)
 
+    def _catch_up(self, con: sqlite3.Connection) -> None:
+        """Add the ids of the parts recorded since the last look (by any writer)."""
+        rows = con.execute(
+            "SELECT n, name, tmp FROM parts WHERE n > ? ORDER BY n", (self._seen_part,)
+        ).fetchall()
+        for n, name, tmp in rows:
+            path = self.parts_dir / name
+            if not path.exists():  # committed, not yet renamed by its writer
+                path = self.parts_dir / tmp
+            seqs = pq.read_table(path, columns=["__seq"]).column(0).to_numpy()
+            self._index.add(seqs.astype(np.int64, copy=False))
+            self._seen_part = n
+
     def append(self, table: pa.Table) -> AppendResult:
         """Write the events of ``table`` (with ``__seq``) whose ids are new (module doc)."""
         if table.num_rows == 0:
             return AppendResult(new=0, repeated=0, part=None)
-        seqs = table.column("__seq").to_pylist()
+        seqs = table.column("__seq").to_numpy().astype(np.int64, copy=False)
         with self._connect() as con:
             con.execute("BEGIN IMMEDIATE")
             try:
                 if not self._recovered:
                     self.recover(con)
                     self._recovered = True
-                fresh = self._insert_ids(con, seqs)
+                self._catch_up(con)
+                old = self._index.contains(seqs)
+                fresh = int(len(seqs) - old.sum())
                 if not fresh:
                     con.execute("COMMIT")
                     return AppendResult(new=0, repeated=len(seqs), part=None)
-                if len(fresh) < len(seqs):
-                    mask = pa.array([s in fresh for s in seqs])
-                    table = table.filter(mask)
+                if fresh < len(seqs):
+                    table = table.filter(pa.array(~old))
                 stamp = time.time()
                 tmp = f"{uuid.uuid4().hex}.tmp"
                 written = table.append_column(
@@ -128,23 +177,11 @@ class StreamLog:
                 with contextlib.suppress(sqlite3.Error):
                     con.execute("ROLLBACK")
                 raise
+        self._index.add(seqs[~old])
+        self._seen_part = number
         with contextlib.suppress(FileNotFoundError):  # a recovering writer may have done it
             os.replace(self.parts_dir / tmp, self.parts_dir / name)
-        return AppendResult(new=len(fresh), repeated=len(seqs) - len(fresh), part=name)
-
-    @staticmethod
-    def _insert_ids(con: sqlite3.Connection, seqs: list[int]) -> set[int]:
-        fresh: set[int] = set()
-        # SQLite binds at most 32766 values per statement.
-        for start in range(0, len(seqs), 30_000):
-            chunk = seqs[start : start + 30_000]
-            placeholders = ",".join("(?)" for _ in chunk)
-            rows = con.execute(
-                f"INSERT INTO ids (seq) VALUES {placeholders} ON CONFLICT DO NOTHING RETURNING seq",
-                chunk,
-            ).fetchall()
-            fresh.update(r[0] for r in rows)
-        return fresh
+        return AppendResult(new=fresh, repeated=len(seqs) - fresh, part=name)
 
     def parts(self, *, after_version: int | None = None) -> list[Path]:
         """The parts not yet in the source dataset's version ``after_version`` (all parts
@@ -179,8 +216,8 @@ class StreamLog:
 
     def counts(self) -> dict[str, int]:
         with self._connect() as con:
-            ids = con.execute("SELECT count(*) FROM ids").fetchone()[0]
-            parts, unflushed = con.execute(
-                "SELECT count(*), count(*) FILTER (WHERE flushed_into IS NULL) FROM parts"
+            ids, parts, unflushed = con.execute(
+                "SELECT coalesce(sum(rows), 0), count(*), "
+                "count(*) FILTER (WHERE flushed_into IS NULL) FROM parts"
             ).fetchone()
         return {"events": int(ids), "parts": int(parts), "unflushed_parts": int(unflushed)}

@@ -19,6 +19,7 @@ Progress goes to the terminal and to the catalog (``stream_consumers``) every se
 
 from __future__ import annotations
 
+import queue
 import threading
 import time
 from collections import deque
@@ -26,6 +27,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
+
+import pyarrow.compute as pc
 
 from mlops_lab.errors import (
     CatalogError,
@@ -143,35 +146,75 @@ class Ingestor:
 
     def run(self, *, max_events: int | None = None, idle_exit: float | None = None) -> IngestStats:
         """Consume until :meth:`stop` (or ``max_events`` received, or ``idle_exit`` seconds
-        without an event: for tests and one-off catch-ups)."""
+        without an event: for tests and one-off catch-ups).
+
+        A reader thread fetches the next batch while this one applies the current (at
+        most one batch ahead); what was fetched is applied before returning."""
         self.say(f"{self.view} <- {self.url} (consumer {self.consumer})")
-        self._until_ok(self.source.open, "connecting to")
-        idle_since = time.monotonic()
+        batches: queue.Queue[list[Delivery]] = queue.Queue(maxsize=1)
+        fetching = threading.Event()
+        fetching.set()
+        reader = threading.Thread(
+            target=self._fetch_into, args=(batches, fetching), daemon=True, name="ingest-read"
+        )
         try:
+
+            def connect() -> bool:
+                self.source.open()
+                return True
+
+            if self._until_ok(connect, "connecting to") is None:
+                return self.stats
+            reader.start()
+            idle_since = time.monotonic()
             while not self.stop_event.is_set():
                 if max_events is not None and self.stats.received >= max_events:
                     break
-                deliveries = self._until_ok(
-                    lambda: self.source.fetch(self.options.batch, self.options.block_ms),
-                    "reading from",
-                )
-                if deliveries is None:  # stopped while waiting for the broker
-                    break
-                now = time.monotonic()
-                if deliveries:
+                try:
+                    deliveries = batches.get(timeout=0.05)
+                except queue.Empty:
+                    now = time.monotonic()
+                    if idle_exit is not None and now - idle_since >= idle_exit:
+                        break
+                    if not reader.is_alive():
+                        break
+                else:
                     self._handle(deliveries)
-                    idle_since = now
-                elif idle_exit is not None and now - idle_since >= idle_exit:
-                    break
+                    idle_since = time.monotonic()
                 self._maybe_flush()
                 self._maybe_report()
         finally:
+            fetching.clear()
+            deadline = time.monotonic() + self.options.block_ms / 1000 + 30
+            while reader.is_alive() or not batches.empty():
+                try:  # what was fetched is applied (and acknowledged) now
+                    self._handle(batches.get(timeout=0.05))
+                except queue.Empty:
+                    if time.monotonic() > deadline:
+                        break
             self._status = "stopped"
-            self._maybe_flush(force=False)
+            self._maybe_flush()
             self._report(force=True)
             self.source.close()
             self.writer.close()
         return self.stats
+
+    def _fetch_into(self, batches: queue.Queue[list[Delivery]], fetching: threading.Event) -> None:
+        options = self.options
+        while fetching.is_set() and not self.stop_event.is_set():
+            got = self._until_ok(
+                lambda: self.source.fetch(options.batch, options.block_ms), "reading from"
+            )
+            if not got:
+                if got is None:
+                    return  # stopped while the broker was away
+                continue
+            while True:  # wait for room; what was fetched is always handed over
+                try:
+                    batches.put(got, timeout=0.1)
+                    break
+                except queue.Full:
+                    continue
 
     def _until_ok(self, work: Callable[[], Any], doing: str) -> Any:
         """``work()``, retried with backoff while the broker or a store is unreachable."""
@@ -228,7 +271,7 @@ class Ingestor:
             stats.freshness.append(applied_at_ms - max(published))
         if parsed.table.num_rows:
             column = parsed.table.column(self.writer.view.definition.timestamp)
-            newest = max(v for v in column.to_pylist() if v is not None)
+            newest = pc.max(column).as_py()
             newest_ms = int(newest.replace(tzinfo=newest.tzinfo or UTC).timestamp() * 1000)
             if stats.last_event_ms is None or newest_ms > stats.last_event_ms:
                 stats.last_event_ms = newest_ms

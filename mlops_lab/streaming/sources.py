@@ -27,7 +27,7 @@ import os
 import socket
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 from urllib.parse import parse_qs, urlsplit
 
 from mlops_lab.errors import InvalidInputError
@@ -45,9 +45,9 @@ DEAD_LETTER_SUFFIX = "dead-letters"
 _SCHEMES = ("redis", "rediss", "nats")
 
 
-@dataclass(frozen=True, slots=True)
-class Delivery:
-    """One message as delivered: ``token`` is what the source's ``ack`` needs."""
+class Delivery(NamedTuple):
+    """One message as delivered: ``token`` is what the source's ``ack`` needs. (A named
+    tuple: tens of thousands are made per second.)"""
 
     token: Any
     payload: bytes

@@ -187,7 +187,7 @@ def _applied(workspace: Workspace) -> int:
     import sqlite3
 
     with sqlite3.connect(ledger, timeout=30) as con:
-        return int(con.execute("SELECT count(*) FROM ids").fetchone()[0])
+        return int(con.execute("SELECT coalesce(sum(rows), 0) FROM parts").fetchone()[0])
 
 
 def _wait(condition, timeout: float = 60.0) -> None:  # type: ignore[no-untyped-def]
