@@ -12,7 +12,7 @@ SOURCES := pyproject.toml package.json yarn.lock tsconfig.json install.json \
 INSTALLED := $(VENV)/.installed
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: demo demo-loop test lint typecheck jstest pytest install develop chromium redis-server clean
+.PHONY: demo demo-loop demo-stream test lint typecheck jstest pytest install develop chromium redis-server clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,11 @@ demo: $(INSTALLED)
 # After `make demo`: serve the champion, send shifted traffic, monitor, retrain (scripts/demo_loop.py).
 demo-loop: $(INSTALLED)
 	$(BIN)/python scripts/demo_loop.py $(DEMO_DIR)
+
+# After `make demo`: stream purchases through Redis into the window view and watch the
+# served model's windowed features change within a second (scripts/demo_stream.py).
+demo-stream: $(INSTALLED) redis-server
+	$(BIN)/python scripts/demo_stream.py $(DEMO_DIR)
 
 chromium:
 	@command -v chromium >/dev/null || { apt-get update -q && apt-get install -y -q chromium; }

@@ -138,6 +138,8 @@ class Ingestor:
         self._last_flush = time.monotonic()
         self._window: deque[tuple[float, int]] = deque()  # (time, applied) for the rate
         self._backoff = 0.5
+        self._last_said: tuple[int, str] | None = None  # the last progress line printed
+        self._said_at = 0.0
 
     # -- the loop -----------------------------------------------------------------------
 
@@ -363,7 +365,9 @@ class Ingestor:
             )
         except (CatalogError, OSError) as exc:
             self.say(f"  ! progress not recorded: {exc}")
-        if self._status == "running" or force:
+        moved = (stats.received, self._status) != self._last_said
+        if moved or force or time.monotonic() - self._said_at >= 30:
+            self._last_said, self._said_at = (stats.received, self._status), time.monotonic()
             p99 = summary["freshness_p99_ms"]
             self.say(
                 f"  {stats.applied:,} applied ({self.rate():,.0f}/s) · lag "
