@@ -123,8 +123,9 @@ class RedisOnlineStore:
     ) -> int:
         """Merge each entity's new events into its value: JSON ``{"t": [event times in
         microseconds], "s": [__seq], "v": {column: [values]}}`` in event order. An event
-        already held (same ``__seq``) is not added again. One writer at a time (the
-        materialization job); readers always see a whole value."""
+        already held (same ``__seq``) is not added again. Several writers may run at once
+        (stream consumers, a materialization): each batch is merged atomically; readers
+        always see a whole value."""
         skip = (*keys, "event_timestamp", "created_timestamp", "__seq")
         columns = [f.name for f in schema if f.name not in skip]
         written = 0
@@ -141,41 +142,11 @@ class RedisOnlineStore:
             grouped: dict[str, list[int]] = {}
             for i, name in enumerate(names):
                 grouped.setdefault(name, []).append(i)
-            unique = list(grouped)
-            held = self._call(lambda unique=unique: self._client.mget(unique))
-            pipe = self._client.pipeline(transaction=False)
-            for name, current in zip(unique, held, strict=True):
-                rows = grouped[name]
-                if current is None:  # new: the batch is in __seq (= event) order already
-                    written += len(rows)
-                    value = {
-                        "t": [times[i] for i in rows],
-                        "s": [seqs[i] for i in rows],
-                        "v": {c: [values[c][i] for i in rows] for c in columns},
-                    }
-                    pipe.set(name, json.dumps(value, default=str))
-                    continue
-                events = json.loads(current)
-                count = len(events["s"])
-                known = set(events["s"])
-                merged = [
-                    (t, s, [events["v"].get(c, [None] * count)[j] for c in columns])
-                    for j, (t, s) in enumerate(zip(events["t"], events["s"], strict=True))
-                ]
-                for i in rows:
-                    if seqs[i] in known:
-                        continue
-                    known.add(seqs[i])
-                    written += 1
-                    merged.append((times[i], seqs[i], [values[c][i] for c in columns]))
-                merged.sort(key=lambda event: (event[0], event[1]))
-                value = {
-                    "t": [t for t, _, _ in merged],
-                    "s": [s for _, s, _ in merged],
-                    "v": {c: [row[j] for _, _, row in merged] for j, c in enumerate(columns)},
-                }
-                pipe.set(name, json.dumps(value, default=str))
-            self._call(pipe.execute)
+            written += self._call(
+                lambda grouped=grouped, times=times, seqs=seqs, values=values: self._merge(
+                    grouped, times, seqs, values, columns
+                )
+            )
         # The horizon only moves back (a backfill).
         script = self._client.register_script(
             "local h = redis.call('HGET', KEYS[1], 'horizon') "
@@ -186,6 +157,37 @@ class RedisOnlineStore:
             lambda: script(keys=[self._horizon_key(view, version)], args=[micros_of(horizon)])
         )
         return written
+
+    def _merge(
+        self,
+        grouped: dict[str, list[int]],
+        times: list[int],
+        seqs: list[int],
+        values: dict[str, list[Any]],
+        columns: list[str],
+    ) -> int:
+        """Merge one batch's events into their entities' values, atomically: the values
+        are watched while read and written in one transaction, which is retried when
+        another writer (a second stream consumer, a materialization) changed one."""
+        import redis
+
+        unique = list(grouped)
+        while True:
+            with self._client.pipeline(transaction=True) as pipe:
+                try:
+                    pipe.watch(*unique)
+                    held = pipe.mget(unique)
+                    pipe.multi()
+                    written = 0
+                    for name, current in zip(unique, held, strict=True):
+                        value, added = _merged(current, grouped[name], times, seqs, values, columns)
+                        if added:
+                            written += added
+                            pipe.set(name, value)
+                    pipe.execute()
+                    return written
+                except redis.exceptions.WatchError:
+                    continue
 
     def read_events(
         self,
@@ -222,3 +224,51 @@ class RedisOnlineStore:
                     found[column] = (times, picked)
             out.append(found)
         return (int(horizon) if horizon is not None else None), out
+
+
+def _merged(
+    current: bytes | None,
+    rows: list[int],
+    times: list[int],
+    seqs: list[int],
+    values: dict[str, list[Any]],
+    columns: list[str],
+) -> tuple[str, int]:
+    """An entity's value with the events ``rows`` of a batch added (each ``__seq`` once,
+    in event order), and how many were new."""
+    if current is None:
+        rows = sorted(rows, key=lambda i: (times[i], seqs[i]))
+        kept, seen = [], set()
+        for i in rows:
+            if seqs[i] not in seen:
+                seen.add(seqs[i])
+                kept.append(i)
+        value = {
+            "t": [times[i] for i in kept],
+            "s": [seqs[i] for i in kept],
+            "v": {c: [values[c][i] for i in kept] for c in columns},
+        }
+        return json.dumps(value, default=str), len(kept)
+    events = json.loads(current)
+    count = len(events["s"])
+    known = set(events["s"])
+    merged = [
+        (t, s, [events["v"].get(c, [None] * count)[j] for c in columns])
+        for j, (t, s) in enumerate(zip(events["t"], events["s"], strict=True))
+    ]
+    added = 0
+    for i in rows:
+        if seqs[i] in known:
+            continue
+        known.add(seqs[i])
+        added += 1
+        merged.append((times[i], seqs[i], [values[c][i] for c in columns]))
+    if not added:
+        return current.decode(), 0
+    merged.sort(key=lambda event: (event[0], event[1]))
+    value = {
+        "t": [t for t, _, _ in merged],
+        "s": [s for _, s, _ in merged],
+        "v": {c: [row[j] for _, _, row in merged] for j, c in enumerate(columns)},
+    }
+    return json.dumps(value, default=str), added
