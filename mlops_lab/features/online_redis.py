@@ -175,7 +175,7 @@ class RedisOnlineStore:
         while True:
             with self._client.pipeline(transaction=True) as pipe:
                 try:
-                    pipe.watch(*unique)
+                    pipe.watch(*unique)  # type: ignore[no-untyped-call]
                     held = pipe.mget(unique)
                     pipe.multi()
                     written = 0
@@ -227,7 +227,7 @@ class RedisOnlineStore:
 
 
 def _merged(
-    current: bytes | None,
+    current: bytes | str | None,
     rows: list[int],
     times: list[int],
     seqs: list[int],
@@ -264,7 +264,7 @@ def _merged(
         added += 1
         merged.append((times[i], seqs[i], [values[c][i] for c in columns]))
     if not added:
-        return current.decode(), 0
+        return current if isinstance(current, str) else current.decode(), 0
     merged.sort(key=lambda event: (event[0], event[1]))
     value = {
         "t": [t for t, _, _ in merged],
