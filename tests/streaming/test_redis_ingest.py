@@ -74,9 +74,14 @@ def _check_windows(
         assert got_offline == pytest.approx(expected), row
 
 
+@pytest.mark.parametrize("online", ["embedded", "redis"])
 def test_duplicates_and_out_of_order_events_are_applied_once_and_windows_equal_the_reference(
-    workspace: Workspace, redis_url: str
+    workspace: Workspace, redis_url: str, online: str
 ) -> None:
+    if online == "redis":  # the online store in another database of the same server
+        config = workspace.root / "mlops_lab.yaml"
+        config.write_text(config.read_text() + f"online_store: {redis_url[:-1]}1\n")
+        workspace = Workspace(workspace.root)
     now = datetime.now(UTC)
     history = make_view(workspace, now=now)
     events = make_events(3000, now=now)
