@@ -50,6 +50,8 @@ class OnlineStore(Protocol):
         horizon: datetime,
     ) -> int: ...
 
+    def prune_events(self, view: str, version: int, keys: list[str], horizon: datetime) -> int: ...
+
     def read_events(
         self,
         view: str,

@@ -287,6 +287,30 @@ class EmbeddedOnlineStore:
         os.utime(self._generation_file)
         return written
 
+    def prune_events(self, view: str, version: int, keys: list[str], horizon: datetime) -> int:
+        """Drop the events at or before ``horizon`` and make it the horizon (reads as of a
+        time whose widest window reaches before it are refused from then on)."""
+        table = _events_table(view, version)
+        with open_connection(self.path, self._retry) as con:
+            con.execute("SET TimeZone = 'UTC'")
+            names = {
+                r[0]
+                for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
+            }
+            if table not in names or "window_horizons" not in names:
+                return 0
+            row = con.execute(
+                f"DELETE FROM {_q(table)} WHERE event_timestamp <= ?", [horizon]
+            ).fetchall()
+            con.execute(
+                "UPDATE window_horizons SET horizon = greatest(horizon, ?) "
+                "WHERE view = ? AND version = ?",
+                [horizon, view, version],
+            )
+        self._generation_file.touch()
+        os.utime(self._generation_file)
+        return int(row[0][0]) if row else 0
+
     def _event_index(
         self, view: str, version: int, keys: list[str], columns: Sequence[str]
     ) -> tuple[int | None, dict[tuple[Any, ...], EntityEvents]]:

@@ -189,6 +189,61 @@ class RedisOnlineStore:
                 except redis.exceptions.WatchError:
                     continue
 
+    def prune_events(self, view: str, version: int, keys: list[str], horizon: datetime) -> int:
+        """Drop the events at or before ``horizon`` from every entity's value (an entity
+        left with none is deleted) and make it the horizon."""
+        import redis
+
+        cutoff = micros_of(horizon)
+        prefix = f"mlops:w:{view}:v{version}:"
+        horizon_key = self._horizon_key(view, version)
+        dropped = 0
+        names = [
+            n
+            for n in self._call(
+                lambda: list(self._client.scan_iter(match=prefix + "*", count=1000))
+            )
+            if n.decode() != horizon_key
+        ]
+        for start in range(0, len(names), 500):
+            chunk = names[start : start + 500]
+            while True:
+                with self._client.pipeline(transaction=True) as pipe:
+                    try:
+                        pipe.watch(*chunk)  # type: ignore[no-untyped-call]
+                        held = pipe.mget(chunk)
+                        pipe.multi()
+                        removed = 0
+                        for name, current in zip(chunk, held, strict=True):
+                            if current is None:
+                                continue
+                            events = json.loads(current)
+                            keep = [j for j, t in enumerate(events["t"]) if t > cutoff]
+                            if len(keep) == len(events["t"]):
+                                continue
+                            removed += len(events["t"]) - len(keep)
+                            if not keep:
+                                pipe.delete(name)
+                                continue
+                            value = {
+                                "t": [events["t"][j] for j in keep],
+                                "s": [events["s"][j] for j in keep],
+                                "v": {c: [v[j] for j in keep] for c, v in events["v"].items()},
+                            }
+                            pipe.set(name, json.dumps(value, default=str))
+                        pipe.execute()
+                        dropped += removed
+                        break
+                    except redis.exceptions.WatchError:
+                        continue
+        script = self._client.register_script(
+            "local h = redis.call('HGET', KEYS[1], 'horizon') "
+            "if (not h) or tonumber(h) < tonumber(ARGV[1]) then "
+            "redis.call('HSET', KEYS[1], 'horizon', ARGV[1]) end return 1"
+        )
+        self._call(lambda: script(keys=[horizon_key], args=[cutoff]))
+        return dropped
+
     def read_events(
         self,
         view: str,

@@ -17,6 +17,7 @@ from mlops_lab.features.online import (
 )
 from mlops_lab.features.queries import get_entity, get_view
 from mlops_lab.features.registry import current_view
+from mlops_lab.features.stream_sql import stream_events_sql
 from mlops_lab.features.training import parse_features, resolve_features
 from mlops_lab.features.versions import FeatureViewVersion
 from mlops_lab.features.windows import WindowAggregator, micros, window_features
@@ -146,7 +147,10 @@ def _materialize_events(
             micros(moment, name)  # timezone-aware, or a clear error
     widest = timedelta(seconds=view.definition.widest_window_seconds)
     table = workspace.artifacts.verified_path(view.table_artifact)
-    path = str(table).replace("'", "''")
+    source = "read_parquet('" + str(table).replace("'", "''") + "')"
+    streamed = stream_events_sql(workspace, view)
+    if streamed is not None:  # events streamed in since the view's source version
+        source = f"(SELECT * FROM {source} UNION ALL BY NAME SELECT * FROM ({streamed}))"
     previous = workspace.catalog.read(
         "SELECT min(horizon), max(last_event_at) FROM materializations WHERE view = ? "
         "AND version = ? AND store = ? AND horizon IS NOT NULL",
@@ -157,7 +161,7 @@ def _materialize_events(
     try:
         bound = "WHERE event_timestamp <= ?" if end is not None else ""
         newest = con.execute(
-            f"SELECT max(event_timestamp) FROM read_parquet('{path}') {bound}",
+            f"SELECT max(event_timestamp) FROM {source} {bound}",
             [end] if end is not None else [],
         ).fetchall()[0][0]
         anchor = start or end or newest or old_last
@@ -167,7 +171,7 @@ def _materialize_events(
         if end is not None and start is not None and end <= start:
             raise InvalidInputError(f"end ({end}) must be after the start ({start}).")
         older = con.execute(
-            f"SELECT count(*) FROM read_parquet('{path}') WHERE event_timestamp <= ?", [horizon]
+            f"SELECT count(*) FROM {source} WHERE event_timestamp <= ?", [horizon]
         ).fetchall()[0][0]
         if not older:  # every event of the view is held: any as_of can be answered
             horizon = _BEGINNING
@@ -181,11 +185,11 @@ def _materialize_events(
             params += [old_horizon, old_last]
         clause = " AND ".join(where)
         count_row = con.execute(
-            f"SELECT count(*), max(event_timestamp) FROM read_parquet('{path}') WHERE {clause}",
+            f"SELECT count(*), max(event_timestamp) FROM {source} WHERE {clause}",
             params,
         ).fetchall()[0]
         reader = con.sql(
-            f"SELECT * FROM read_parquet('{path}') WHERE {clause} ORDER BY __seq", params=params
+            f"SELECT * FROM {source} WHERE {clause} ORDER BY event_timestamp, __seq", params=params
         ).to_arrow_reader(_BATCH_ROWS)
         assert reader is not None
         effective = horizon if old_horizon is None else min(horizon, old_horizon)

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -155,10 +155,11 @@ class StreamWriter:
         offline = self._pool.submit(self.log.append, table)
         try:
             self._con.register("incoming", table)
-            try:
+            try:  # events at or before the horizon are not needed (nor kept) online
                 events = self._con.sql(
-                    f"{self._sql} ORDER BY {', '.join(_q(k) for k in self.keys)}, "
-                    "event_timestamp, __seq"
+                    f"SELECT * FROM ({self._sql}) WHERE event_timestamp > ? "
+                    f"ORDER BY {', '.join(_q(k) for k in self.keys)}, event_timestamp, __seq",
+                    params=[self.horizon],
                 ).to_arrow_table()
             finally:
                 self._con.unregister("incoming")
@@ -173,6 +174,23 @@ class StreamWriter:
         finally:
             done = offline.result()  # waited for (and raised) whatever happened online
         return done
+
+    def prune_online(self, *, margin_seconds: int = 3600) -> int:
+        """Drop online the events no window as of now (or up to ``margin_seconds`` ago)
+        reads, so a long-running stream does not grow the online store without bound; the
+        horizon moves up to match (in the store and in the catalog's materializations)."""
+        widest = self.view.definition.widest_window_seconds
+        cutoff = datetime.now(UTC) - timedelta(seconds=widest + margin_seconds)
+        if cutoff <= self.horizon:
+            return 0
+        dropped = self.online.prune_events(self.view.name, self.view.version, self.keys, cutoff)
+        self.workspace.catalog.write(
+            "UPDATE materializations SET horizon = greatest(horizon, ?) WHERE view = ? "
+            "AND version = ? AND store = ? AND horizon IS NOT NULL",
+            [cutoff, self.view.name, self.view.version, self.online.url],
+        )
+        self.horizon = cutoff
+        return dropped
 
     def push(self, events: Sequence[bytes | str | Mapping[str, Any]]) -> PushResult:
         """Check and apply ``events`` (JSON objects or their text); refused ones are

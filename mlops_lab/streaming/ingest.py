@@ -57,6 +57,8 @@ class IngestOptions:
     flush_every: float | None = 60.0  # seconds; None: never by time
     flush_rows: int | None = None  # events; None: never by size
     report_every: float = 1.0
+    # Drop online the events older than every window as of now (see StreamWriter).
+    prune_every: float | None = 600.0
     max_backoff: float = 30.0
 
 
@@ -136,6 +138,7 @@ class Ingestor:
         self._status = "starting"
         self._last_report = 0.0
         self._last_flush = time.monotonic()
+        self._last_prune = time.monotonic()
         self._window: deque[tuple[float, int]] = deque()  # (time, applied) for the rate
         self._backoff = 0.5
         self._last_said: tuple[int, str] | None = None  # the last progress line printed
@@ -184,6 +187,7 @@ class Ingestor:
                     self._handle(deliveries)
                     idle_since = time.monotonic()
                 self._maybe_flush()
+                self._maybe_prune()
                 self._maybe_report()
         finally:
             fetching.clear()
@@ -313,6 +317,20 @@ class Ingestor:
                 f"  {cut['dataset']} v{cut['version']}: +{cut['added']} streamed events "
                 f"({cut['rows']} rows)"
             )
+
+    def _maybe_prune(self) -> None:
+        every = self.options.prune_every
+        if every is None or time.monotonic() - self._last_prune < every:
+            return
+        self._last_prune = time.monotonic()
+        try:
+            dropped = self.writer.prune_online()
+        except (*_TRANSIENT, MlopsLabError) as exc:
+            message = exc.message if isinstance(exc, MlopsLabError) else str(exc)
+            self._error(f"pruning the online store: {message}")
+            return
+        if dropped:
+            self.say(f"  online store: {dropped:,} events older than every window dropped")
 
     def rate(self) -> float:
         """Events applied per second over the last 10 s."""

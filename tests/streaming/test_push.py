@@ -15,6 +15,7 @@ from tornado.httpclient import HTTPClientError
 from mlops_lab import init_workspace
 from mlops_lab.errors import InvalidInputError, WorkspaceConfigError
 from mlops_lab.features.serving import OnlineFeatureReader
+from mlops_lab.features.stream_apply import StreamWriter
 from mlops_lab.workspace import Workspace
 from tests.cli_runner import run_cli
 from tests.streaming.support import FEATURES, VIEW, make_events, make_view, offline_ids, reference
@@ -133,3 +134,48 @@ async def test_rest_push_writes_once_and_refuses_bad_requests(
     with pytest.raises(HTTPClientError) as info:
         await _push(jp_fetch, "nope", {"events": events})
     assert info.value.code == 404
+
+
+@pytest.mark.parametrize("online", ["embedded", "redis"])
+def test_pruning_drops_online_only_what_no_window_reads(
+    workspace: Workspace, online: str, request: pytest.FixtureRequest
+) -> None:
+    if online == "redis":
+        url = request.getfixturevalue("redis_url")
+        config = workspace.root / "mlops_lab.yaml"
+        config.write_text(config.read_text() + f"online_store: {url}\n")
+        workspace = Workspace(workspace.root)
+    now = datetime.now(UTC)
+    history = make_view(workspace, now=now)  # events 3 and 10 days old
+    # the online store holds what windows as of the view's last event need: 10 days back
+    eight_days = [
+        dict(e, tx_id=f"old{i}", event_at=(now - timedelta(days=8, seconds=i)).isoformat())
+        for i, e in enumerate(make_events(5, now=now, seed=1))
+    ]
+    events = make_events(300, now=now) + eight_days
+    workspace.features.push(VIEW, events, id_column="tx_id")
+    reader = OnlineFeatureReader(workspace, FEATURES)
+    customers = [{"customer_id": f"c{i}"} for i in range(20)]
+    before = reader.get_many(customers, as_of=now)
+    old = now - timedelta(days=2)  # its 7-day windows reach 9 days back
+    reader.get({"customer_id": "c1"}, as_of=old)
+
+    writer = StreamWriter(workspace, VIEW, id_column="tx_id")
+    dropped = writer.prune_online(margin_seconds=3600)
+    writer.close()
+    assert dropped == 5  # the 8-day-old events: no window as of now (or 1 h ago) reads them
+    assert reader.get_many(customers, as_of=now) == before  # every window as of now: same
+    for row, got in zip(customers, reader.get_many(customers, as_of=now), strict=True):
+        expected = reference(history, events, row["customer_id"], now)
+        assert {k: got[k] for k in expected} == pytest.approx(expected)
+    with pytest.raises(InvalidInputError, match="need older ones"):
+        reader.get({"customer_id": "c1"}, as_of=old)
+    # A materialization as of the newest event changes nothing; one from 2 days ago moves
+    # the horizon back and reads the streamed events too: the dropped ones come back and
+    # windows as of 2 days ago are right again.
+    assert workspace.features.materialize(VIEW)["rows_written"] == 0
+    assert workspace.features.materialize(VIEW, start=old)["rows_written"] == 5
+    again = OnlineFeatureReader(workspace, FEATURES)
+    for row, got in zip(customers, again.get_many(customers, as_of=old), strict=True):
+        expected = reference(history, events, row["customer_id"], old)
+        assert {k: got[k] for k in expected} == pytest.approx(expected)
