@@ -144,7 +144,8 @@ class StreamWriter:
 
     def parse(self, events: Sequence[bytes | str | Mapping[str, Any]]) -> ParsedBatch:
         return self.schema.parse(
-            [e if isinstance(e, bytes | str) else dict(e) for e in events], now=datetime.now(UTC)
+            [e if isinstance(e, bytes | str | dict) else dict(e) for e in events],
+            now=datetime.now(UTC),
         )
 
     def apply(self, table: pa.Table) -> AppendResult:

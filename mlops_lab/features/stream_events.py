@@ -31,7 +31,7 @@ import pyarrow.json as pa_json
 
 from mlops_lab.errors import InvalidInputError
 
-__all__ = ["EventSchema", "ParsedBatch", "event_seq"]
+__all__ = ["EventSchema", "ParsedBatch", "TextFields", "event_seq", "event_seqs"]
 
 _SEQ_BASE = 1 << 62
 _SEQ_MASK = (1 << 62) - 1
@@ -311,6 +311,7 @@ class EventSchema:
         for position, raw in enumerate(events):
             try:
                 event = _decode(raw)
+                text = isinstance(event, TextFields)
                 row: list[Any] = []
                 for name, check, required in columns:
                     value = event.get(name)
@@ -321,6 +322,8 @@ class EventSchema:
                         continue
                     if check is not None:
                         try:
+                            if text and isinstance(value, str):
+                                value = _from_text(value, check)
                             value = check(value)
                         except ValueError as exc:
                             raise ValueError(f"field {name!r}: {exc}") from None
@@ -388,6 +391,30 @@ class EventSchema:
             tables.append(single.table)
         table = pa.concat_tables(tables) if tables else self.arrow.empty_table()
         return ParsedBatch(table=table, refused=refused, repeated=repeated)
+
+
+class TextFields(dict[str, Any]):
+    """An event given as field/value text pairs (a Redis stream entry's own fields, not
+    one JSON ``event`` field): numbers and booleans are read from their text."""
+
+
+def _from_text(value: str, check: Checker) -> Any:
+    if check is _integer:
+        try:
+            return int(value)
+        except ValueError:
+            raise ValueError(f"expected an integer, got {value!r}") from None
+    if check is _number:
+        try:
+            return float(value)
+        except ValueError:
+            raise ValueError(f"expected a number, got {value!r}") from None
+    if check is _boolean:
+        known = {"true": True, "1": True, "false": False, "0": False}
+        if value.lower() not in known:
+            raise ValueError(f"expected true or false, got {value!r}")
+        return known[value.lower()]
+    return value
 
 
 def _decode(raw: bytes | str | dict[str, Any]) -> dict[str, Any]:

@@ -2,17 +2,33 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from mlops_lab.errors import InvalidInputError, StreamUnavailableError
+from mlops_lab.features.stream_events import TextFields
 from mlops_lab.streaming.sources import DEAD_LETTER_SUFFIX, Delivery, StreamURL
 
 __all__ = ["RedisStreamSource"]
 
 _T = TypeVar("_T")
 FIELD = b"event"
+
+
+def _event_of(fields: list[bytes]) -> bytes | TextFields:
+    """An entry's event: its ``event`` field (JSON), else its only field (JSON, whatever
+    its name), else its fields themselves as text (see TextFields)."""
+    if len(fields) == 2:
+        return fields[1]
+    for i in range(0, len(fields) - 1, 2):
+        if fields[i] == FIELD:
+            return fields[i + 1]
+    return TextFields(
+        (fields[i].decode(errors="replace"), fields[i + 1].decode(errors="replace"))
+        for i in range(0, len(fields) - 1, 2)
+    )
 
 
 def _ms_of(entry_id: bytes) -> int:
@@ -69,8 +85,8 @@ class RedisStreamSource:
         for entry_id, fields in entries:
             if fields is None:  # deleted from the stream while pending
                 continue
-            payload = fields.get(FIELD, b"")  # no event field: kept, and dead-lettered
-            out.append(Delivery(entry_id, payload, _ms_of(entry_id), redelivered))
+            flat = [x for pair in fields.items() for x in pair]
+            out.append(Delivery(entry_id, _event_of(flat), _ms_of(entry_id), redelivered))
         return out
 
     def _read_new(self, count: int, block_ms: int) -> list[Delivery]:
@@ -94,15 +110,10 @@ class RedisStreamSource:
         if not reply:
             return []
         entries = next(iter(reply.values())) if isinstance(reply, dict) else reply[0][1]
-        out = []
-        for entry_id, fields in entries:
-            payload = b""
-            for i in range(0, len(fields) - 1, 2):
-                if fields[i] == FIELD:
-                    payload = fields[i + 1]
-                    break
-            out.append(Delivery(entry_id, payload, _ms_of(entry_id), False))
-        return out
+        return [
+            Delivery(entry_id, _event_of(fields), _ms_of(entry_id), False)
+            for entry_id, fields in entries
+        ]
 
     def fetch(self, max_events: int, block_ms: int) -> list[Delivery]:
         if not self._own_done:  # after a restart under the same consumer name
@@ -148,7 +159,9 @@ class RedisStreamSource:
             pipe.xadd(
                 self.dead_letters,
                 {
-                    "event": delivery.payload,
+                    "event": delivery.payload
+                    if isinstance(delivery.payload, bytes)
+                    else json.dumps(delivery.payload),
                     "reason": reason,
                     "id": delivery.token,
                     "group": self.group,

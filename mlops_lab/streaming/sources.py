@@ -18,7 +18,8 @@ A source is named by a URL:
   ack after apply, redelivery after ``ack_wait`` (``claim_idle``); dead letters go to
   ``SUBJECT.dead-letters``.
 
-Events are JSON objects, one per message (Redis: the entry's ``event`` field).
+Events are JSON objects, one per message (Redis: the entry's ``event`` field or its only
+field; or an entry's own fields, as text: see ``TextFields``).
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ class Delivery(NamedTuple):
     tuple: tens of thousands are made per second.)"""
 
     token: Any
-    payload: bytes
+    payload: Any  # the event: JSON bytes, or (Redis, an entry of text fields) TextFields
     # When the broker received it (ms since the epoch; Redis: the entry id's time, NATS:
     # the message's timestamp), for freshness; None when the broker does not say.
     published_ms: int | None = None

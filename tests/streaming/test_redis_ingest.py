@@ -347,3 +347,27 @@ def test_flush_cuts_a_dataset_version_that_training_frames_do_not_count_twice(
     source.publish(encode(events[600:]))
     _ingest(workspace, url).run(idle_exit=0.5)
     _check_windows(workspace, history, events, 20)
+
+
+def test_entries_of_plain_fields_and_single_json_fields_are_read_too(
+    workspace: Workspace, redis_url: str
+) -> None:
+    now = datetime.now(UTC)
+    history = make_view(workspace, now=now)
+    events = make_events(4, now=now)
+    client = redis.Redis.from_url(redis_url)
+    url = f"{redis_url}?stream=tx"
+    open_source(url, view=VIEW).open()
+    for event in events[:2]:  # XADD tx * tx_id e0 customer_id c4 amount 203.0 ...
+        client.xadd("tx", {k: str(v) for k, v in event.items()})
+    client.xadd("tx", {"data": json.dumps(events[2])})  # one field, whatever its name
+    client.xadd("tx", {"event": json.dumps(events[3]), "source": "pos"})
+    client.xadd("tx", {**{k: str(v) for k, v in events[0].items()}, "amount": "lots"})
+
+    stats = _ingest(workspace, url).run(idle_exit=0.5)
+
+    assert (stats.applied, stats.duplicates, stats.dead_letters) == (4, 0, 1)
+    [(_, letter)] = client.xrange("tx:dead-letters")
+    assert "field 'amount': expected a number, got 'lots'" in letter[b"reason"].decode()
+    assert json.loads(letter[b"event"])["amount"] == "lots"
+    _check_windows(workspace, history, events, 20)
