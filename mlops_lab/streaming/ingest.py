@@ -132,17 +132,32 @@ class Ingestor:
         self.stop_event = threading.Event()
         self.started_at = datetime.now(UTC)
         self.source: StreamSource = open_source(url, view=view, consumer=self.consumer)
-        self.writer = StreamWriter(
-            workspace, view, id_column=self.id_column, max_future=self.max_future
-        )
+        self._writer: StreamWriter | None = None
+        try:  # a wrong view says so now; an unreachable store is waited for in run()
+            self._writer = StreamWriter(
+                workspace, view, id_column=self.id_column, max_future=self.max_future
+            )
+        except _TRANSIENT as exc:
+            self._error(f"preparing the stores: {exc}")
         self._status = "starting"
         self._last_report = 0.0
         self._last_flush = time.monotonic()
         self._last_prune = time.monotonic()
+        self._upkeep: threading.Thread | None = None
         self._window: deque[tuple[float, int]] = deque()  # (time, applied) for the rate
         self._backoff = 0.5
         self._last_said: tuple[int, str] | None = None  # the last progress line printed
         self._said_at = 0.0
+
+    @property
+    def writer(self) -> StreamWriter:
+        """The view's writer, made on first use: it materializes the online store, which
+        may be unreachable for a while (then the loop waits for it)."""
+        if self._writer is None:
+            self._writer = StreamWriter(
+                self.workspace, self.view, id_column=self.id_column, max_future=self.max_future
+            )
+        return self._writer
 
     # -- the loop -----------------------------------------------------------------------
 
@@ -168,6 +183,9 @@ class Ingestor:
                 self.source.open()
                 return True
 
+            # The stores first (the online store is materialized up to now), then the broker.
+            if self._until_ok(lambda: self.writer, "preparing the stores for") is None:
+                return self.stats
             if self._until_ok(connect, "connecting to") is None:
                 return self.stats
             reader.start()
@@ -199,10 +217,12 @@ class Ingestor:
                     if time.monotonic() > deadline:
                         break
             self._status = "stopped"
-            self._maybe_flush()
+            if self._upkeep is not None:
+                self._upkeep.join()
             self._report(force=True)
             self.source.close()
-            self.writer.close()
+            if self._writer is not None:
+                self._writer.close()
         return self.stats
 
     def _fetch_into(self, batches: queue.Queue[list[Delivery]], fetching: threading.Event) -> None:
@@ -291,18 +311,17 @@ class Ingestor:
 
     # -- flushes and reports ------------------------------------------------------------
 
-    def _maybe_flush(self, *, force: bool = False) -> None:
+    def _maybe_flush(self) -> None:
         options = self.options
-        due = force or (
+        due = (
             options.flush_every is not None
             and time.monotonic() - self._last_flush >= options.flush_every
-        )
-        due = due or (
-            options.flush_rows is not None and self.stats.since_flush >= options.flush_rows
-        )
-        if not due:
-            return
-        self._last_flush = time.monotonic()
+        ) or (options.flush_rows is not None and self.stats.since_flush >= options.flush_rows)
+        if due and self._in_background(self._flush):
+            self._last_flush = time.monotonic()
+            self.stats.since_flush = 0
+
+    def _flush(self) -> None:
         try:
             cut = flush(self.workspace, self.view)
         except (*_TRANSIENT, MlopsLabError) as exc:
@@ -310,7 +329,6 @@ class Ingestor:
             self._error(f"cutting a dataset version: {message}")
             self.say(f"  ! cutting a dataset version failed: {message}")
             return
-        self.stats.since_flush = 0
         if cut is not None:
             self.stats.dataset_version = cut["version"]
             self.say(
@@ -322,7 +340,10 @@ class Ingestor:
         every = self.options.prune_every
         if every is None or time.monotonic() - self._last_prune < every:
             return
-        self._last_prune = time.monotonic()
+        if self._in_background(self._prune):
+            self._last_prune = time.monotonic()
+
+    def _prune(self) -> None:
         try:
             dropped = self.writer.prune_online()
         except (*_TRANSIENT, MlopsLabError) as exc:
@@ -331,6 +352,15 @@ class Ingestor:
             return
         if dropped:
             self.say(f"  online store: {dropped:,} events older than every window dropped")
+
+    def _in_background(self, work: Callable[[], None]) -> bool:
+        """Run upkeep (a dataset version cut, a prune) beside the batches, one at a time,
+        so it never holds events back; False when one is still running."""
+        if self._upkeep is not None and self._upkeep.is_alive():
+            return False
+        self._upkeep = threading.Thread(target=work, daemon=True, name="ingest-upkeep")
+        self._upkeep.start()
+        return True
 
     def rate(self) -> float:
         """Events applied per second over the last 10 s."""

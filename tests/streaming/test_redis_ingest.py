@@ -371,3 +371,38 @@ def test_entries_of_plain_fields_and_single_json_fields_are_read_too(
     assert "field 'amount': expected a number, got 'lots'" in letter[b"reason"].decode()
     assert json.loads(letter[b"event"])["amount"] == "lots"
     _check_windows(workspace, history, events, 20)
+
+
+def test_an_online_store_down_at_the_start_is_waited_for(
+    workspace: Workspace, redis_url: str, tmp_path: Path
+) -> None:
+    now = datetime.now(UTC)
+    history = make_view(workspace, now=now)
+    online = RedisServer(tmp_path / "online")
+    config = workspace.root / "mlops_lab.yaml"
+    config.write_text(config.read_text() + f"online_store: {online.url}\n")
+    workspace = Workspace(workspace.root)
+    events = make_events(500, now=now)
+    url = f"{redis_url}?stream=tx"
+    open_source(url, view=VIEW).publish(encode(events))
+    ingestor = Ingestor(
+        workspace,
+        VIEW,
+        source=url,
+        id_column="tx_id",
+        options=IngestOptions(batch=200, flush_every=None, max_backoff=0.5),
+    )
+    assert "online store" in (ingestor.stats.last_error or "")
+    thread = threading.Thread(target=ingestor.run, daemon=True)
+    thread.start()
+    try:
+        time.sleep(1.0)
+        assert thread.is_alive() and ingestor.stats.applied == 0
+        online.start()
+        _wait(lambda: ingestor.stats.applied == 500, 30)
+        ingestor.stop()
+        thread.join(30)
+        _check_windows(workspace, history, events, 20)
+    finally:
+        ingestor.stop()
+        online.stop()
