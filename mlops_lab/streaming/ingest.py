@@ -144,6 +144,7 @@ class Ingestor:
         self._last_flush = time.monotonic()
         self._last_prune = time.monotonic()
         self._upkeep: threading.Thread | None = None
+        self._acks: queue.Queue[list[Delivery] | None] = queue.Queue()
         self._window: deque[tuple[float, int]] = deque()  # (time, applied) for the rate
         self._backoff = 0.5
         self._last_said: tuple[int, str] | None = None  # the last progress line printed
@@ -177,6 +178,7 @@ class Ingestor:
         reader = threading.Thread(
             target=self._fetch_into, args=(batches, fetching), daemon=True, name="ingest-read"
         )
+        acker = threading.Thread(target=self._ack_loop, daemon=True, name="ingest-ack")
         try:
 
             def connect() -> bool:
@@ -189,6 +191,7 @@ class Ingestor:
             if self._until_ok(connect, "connecting to") is None:
                 return self.stats
             reader.start()
+            acker.start()
             idle_since = time.monotonic()
             while not self.stop_event.is_set():
                 if max_events is not None and self.stats.received >= max_events:
@@ -216,6 +219,9 @@ class Ingestor:
                 except queue.Empty:
                     if time.monotonic() > deadline:
                         break
+            if acker.is_alive():
+                self._acks.put(None)
+                acker.join()
             self._status = "stopped"
             if self._upkeep is not None:
                 self._upkeep.join()
@@ -278,10 +284,7 @@ class Ingestor:
 
             if self._until_ok(dead_letter, "dead-lettering to") is None:
                 return
-        try:
-            self.source.ack(deliveries)
-        except StreamUnavailableError as exc:  # applied: a redelivery adds nothing
-            self._error(f"acknowledging to {self.url}: {exc.message}")
+        self._acks.put(deliveries)  # applied: acknowledged beside the next batch
         stats = self.stats
         stats.batches += 1
         stats.received += len(deliveries)
@@ -304,6 +307,15 @@ class Ingestor:
         for delivery, reason in refused[:3]:
             self.say(f"  dead letter {delivery.token!r}: {reason}")
         self._window.append((time.monotonic(), stats.applied))
+
+    def _ack_loop(self) -> None:
+        """Acknowledge applied batches, in order, until told to stop (None). A lost ack
+        only means the batch comes again, and adds nothing then."""
+        while (deliveries := self._acks.get()) is not None:
+            try:
+                self.source.ack(deliveries)
+            except StreamUnavailableError as exc:
+                self._error(f"acknowledging to {self.url}: {exc.message}")
 
     def _error(self, text: str) -> None:
         self.stats.last_error = text
