@@ -23,6 +23,7 @@ from mlops_lab.features.serving import OnlineFeatureReader
 from mlops_lab.features.stream_apply import flush
 from mlops_lab.streaming import IngestOptions, Ingestor, open_source
 from mlops_lab.workspace import Workspace
+from tests.cli_runner import run_cli
 from tests.streaming.support import (
     FEATURES,
     VIEW,
@@ -406,3 +407,39 @@ def test_an_online_store_down_at_the_start_is_waited_for(
     finally:
         ingestor.stop()
         online.stop()
+
+
+def test_ingest_all_consumes_every_declared_stream(workspace: Workspace, redis_url: str) -> None:
+    now = datetime.now(UTC)
+    make_view(workspace, now=now)
+    workspace.features.register_feature_view(
+        "spend_web",
+        entity="customer",
+        source="transactions",
+        timestamp="event_at",
+        transform="SELECT * FROM source WHERE channel = 'web'",
+        aggregations=[{"column": "amount", "functions": ["count"], "windows": ["7d"]}],
+    )
+    config = workspace.root / "mlops_lab.yaml"
+    config.write_text(
+        config.read_text()
+        + f"streams:\n  {VIEW}:\n    source: {redis_url}?stream=tx\n    id: tx_id\n"
+        + f"  spend_web: {redis_url}?stream=tx\n"
+    )
+    events = make_events(300, now=now)
+    open_source(f"{redis_url}?stream=tx", view="publisher").publish(encode(events))
+
+    args = ["--workspace", str(workspace.root), "ingest", "--all", "--idle-exit", "1"]
+    code, out, err = run_cli(*args, "--flush-every", "never")
+
+    assert code == 0, err
+    assert f"{VIEW}: stopped after 300 events: 300 applied" in out
+    assert "spend_web: stopped after 300 events: 300 applied" in out
+    ws = Workspace(workspace.root)
+    web = sum(1 for e in events if e["channel"] == "web" and e["customer_id"] == "c1")
+    got = OnlineFeatureReader(ws, ["spend_web:amount_count_7d"]).get({"customer_id": "c1"})
+    assert got["amount_count_7d"] == web + 1  # + the history event of 3 days ago (web)
+    code, out, _ = run_cli("--workspace", str(workspace.root), "streams", "--json")
+    rows = {r["view"]: r for r in json.loads(out)["streams"]}
+    assert rows[VIEW]["applied"] == rows["spend_web"]["applied"] == 300
+    assert rows[VIEW]["declaration"]["declared_in"] == "mlops_lab.yaml"
