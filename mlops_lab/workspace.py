@@ -147,7 +147,7 @@ def _parse_config(path: Path, text: str) -> WorkspaceConfig:
     )
 
 
-_STREAM_KEYS = ("source", "id", "max_future")
+_STREAM_KEYS = ("source", "stream", "id", "max_future")  # stream: another name for source
 
 
 def _streams(path: Path, value: Any) -> dict[str, dict[str, Any]]:
@@ -157,6 +157,8 @@ def _streams(path: Path, value: Any) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     for view, entry in value.items():
         spec = {"source": entry} if isinstance(entry, str) else entry
+        if isinstance(spec, dict) and "stream" in spec and "source" not in spec:
+            spec = {**{k: v for k, v in spec.items() if k != "stream"}, "source": spec["stream"]}
         if not isinstance(spec, dict) or not isinstance(spec.get("source"), str):
             raise WorkspaceConfigError(
                 path, f"streams.{view} needs a source URL (source: redis://...?stream=NAME)"

@@ -66,13 +66,17 @@ class FeatureStore:
         timestamp: str = "event_timestamp",
         aggregations: Sequence[Aggregation | dict[str, Any]] = (),
         run_id: str | None = None,
+        stream: str | None = None,
+        stream_id: str | None = None,
         **options: Any,
     ) -> FeatureViewVersion:
         """Register (or re-register) a view; see :class:`FeatureViewDefinition` for options.
 
         ``source`` is a dataset name, or ``"name@3"`` to pin a version. ``transform`` is
         SQL over the relation ``source``, or a Python function from the source DataFrame to
-        a DataFrame (its source code is recorded with the version).
+        a DataFrame (its source code is recorded with the version). ``stream`` declares a
+        window view's stream as well (see :meth:`declare_stream`; ``stream_id`` is its id
+        column): events that `mlops-lab ingest` applies next to the source's versions.
         """
         source_name, _, pinned = source.partition("@")
         aggs = tuple(
@@ -99,9 +103,12 @@ class FeatureStore:
             aggregations=aggs,
             **options,
         )
-        return register_view(
+        view = register_view(
             self.workspace, definition, run_id=run_id, python_transform=python_transform
         )
+        if stream is not None:
+            self.declare_stream(name, stream, id_column=stream_id)
+        return view
 
     # -- discovery ------------------------------------------------------------------------
 

@@ -81,9 +81,28 @@ def test_streams_are_declared_in_the_yaml_or_from_python(workspace: Workspace) -
     assert entry["source"] == "nats://127.0.0.1:4222?subject=tx"  # the file wins
     assert entry["declaration"]["declared_in"] == "mlops_lab.yaml"
 
+    config.write_text(config.read_text().replace("    source: nats", "    stream: nats"))
+    [entry] = Workspace(workspace.root).features.streams()  # stream: names the source too
+    assert entry["source"] == "nats://127.0.0.1:4222?subject=tx"
+
     config.write_text(config.read_text() + "    topic: tx\n")
     with pytest.raises(WorkspaceConfigError, match=r"streams.spend has unknown key\(s\) topic"):
         Workspace(workspace.root)
+
+
+def test_a_view_registered_with_its_stream(workspace: Workspace) -> None:
+    make_view(workspace, now=datetime.now(UTC))
+    workspace.features.register_feature_view(
+        "spend_1d",
+        entity="customer",
+        source="transactions",
+        timestamp="event_at",
+        aggregations=[{"column": "amount", "functions": ["sum"], "windows": ["1d"]}],
+        stream="redis://127.0.0.1:6379/0?stream=tx",
+        stream_id="tx_id",
+    )
+    [entry] = workspace.features.streams()
+    assert (entry["view"], entry["declaration"]["id_column"]) == ("spend_1d", "tx_id")
 
 
 def test_cli_ingest_needs_a_source_and_streams_lists_them(workspace: Workspace) -> None:
