@@ -1,0 +1,487 @@
+"""Streaming ingestion through real brokers: applied events/s, freshness, SIGKILL + restart.
+
+Run: .venv/bin/python benchmarks/streaming.py [--seconds 60 --rate 60000 --customers 20000]
+     [--no-nats] [--no-redis] [--kill-at 0.5] [--online redis] [--profile 100000]
+
+Per broker (redis-server, and nats-server -js when it and mlops_lab's NATS source are
+there; started here on free loopback ports in a temporary folder), in a fresh workspace
+with a transactions dataset (5 events per customer, 2 h to 7 d old) and the window view
+``spend`` (avg/max/min/sum/count of amount over 1h/1d/7d):
+
+- a publisher process sends JSON events with unique ``tx_id`` (event time now) at
+  ``--rate`` events/s (0: as fast as it can) for ``--seconds``, through
+  ``open_source(url).publish`` in chunks of ``--chunk``;
+- a consumer process runs ``Ingestor(...).run()`` (what ``mlops-lab ingest`` runs); at
+  ``--kill-at`` of the run it is SIGKILLed and a second one (another consumer name) takes
+  over: its predecessor's pending events are claimed after ``claim_idle=1000`` ms;
+- this process publishes a marker event for the customer ``probe`` every ~100 ms and polls
+  ``OnlineFeatureReader.get`` until the marker is counted: publish -> readable online;
+- afterwards: events lost (published ids in no offline part) and applied twice (ids in
+  more than one part row), and online: each customer's 1h count against what was published.
+
+Baseline side by side, the broker's own ceiling for the same number of events, no
+processing: Redis ``XADD`` (pipelined in the same chunks) then ``XREADGROUP`` (same
+batch) + ``XACK``; NATS JetStream publish (async acks) then pull fetch + ack.
+
+``--profile N`` instead publishes N events to Redis and prints the top 25 functions
+(cumulative time) of one ``Ingestor.run`` over them, in this process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import numpy as np
+import pandas as pd
+from _brokers import Broker, NatsBroker, RedisBroker
+from _stream_roles import VIEW, payloads
+from _table import print_table
+
+from mlops_lab import Workspace, init_workspace
+from mlops_lab.datasets import save_dataset
+from mlops_lab.features.serving import OnlineFeatureReader, materialize
+from mlops_lab.streaming import open_source
+
+ROLES = str(Path(__file__).with_name("_stream_roles.py"))
+FUNCTIONS = ["avg", "max", "min", "sum", "count"]
+WINDOWS = ["1h", "1d", "7d"]
+COUNT = "amount_count_1h"
+STREAM = "transactions"
+
+
+def _setup(root: Path, customers: int, online: str | None) -> Workspace:
+    """A fresh workspace: the transactions dataset and the window view, materialized."""
+    ws = init_workspace(root)
+    if online:
+        config = ws.root / "mlops_lab.yaml"
+        config.write_text(config.read_text() + f"\nonline_store: {online}\n")
+        ws = Workspace(root)
+    rng = np.random.default_rng(1)
+    n = customers * 5
+    now = pd.Timestamp.now(tz="UTC")
+    history = pd.DataFrame(
+        {
+            "customer_id": [f"c{i}" for i in range(customers) for _ in range(5)],
+            "event_at": now - pd.to_timedelta(rng.integers(7200, 7 * 86400, n), unit="s"),
+            "amount": np.round(rng.gamma(2.0, 20.0, n), 2),
+            "tx_id": [f"h{i}" for i in range(n)],
+        }
+    )
+    save_dataset(ws, "transactions", history)
+    ws.features.register_entity("customer", ["customer_id"])
+    ws.features.register_feature_view(
+        VIEW,
+        entity="customer",
+        source="transactions",
+        timestamp="event_at",
+        aggregations=[{"column": "amount", "functions": FUNCTIONS, "windows": WINDOWS}],
+    )
+    materialize(ws, VIEW)
+    return ws
+
+
+class _Child:
+    """A role process; its JSON lines are kept (the last one and the first 'ready')."""
+
+    def __init__(self, role: str, settings: dict[str, Any], log: Path) -> None:
+        self.log = log.open("w")
+        self.process = subprocess.Popen(
+            [sys.executable, ROLES, role, json.dumps(settings)],
+            stdout=subprocess.PIPE,
+            stderr=self.log,
+            text=True,
+        )
+        self.ready = threading.Event()
+        self.last: dict[str, Any] = {}
+        self.thread = threading.Thread(target=self._read, daemon=True)
+        self.thread.start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            data = json.loads(line)
+            if data.get("ready"):
+                self.ready.set()
+            else:
+                self.last = data
+
+    def wait(self, timeout: float) -> int | None:
+        try:
+            code = self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.send_signal(signal.SIGTERM)
+            code = self.process.wait(30)
+            code = None if code is None else -abs(code)
+        self.thread.join(5)
+        self.log.close()
+        return code
+
+
+class _Probe:
+    """Marker events for the customer 'probe': publish -> counted by an online read."""
+
+    def __init__(self, ws: Workspace, url: str) -> None:
+        self.source = open_source(url, view=VIEW, consumer="bench-probe")
+        self.source.open()
+        self.reader = OnlineFeatureReader(ws, [f"{VIEW}:{COUNT}"])
+        self.samples: list[tuple[float, float]] = []  # (published at, seconds to visible)
+        self.sent = 0
+
+    def _count(self) -> int:
+        return int(self.reader.get({"customer_id": "probe"})[COUNT] or 0)
+
+    def run(self, running: Callable[[], bool]) -> None:
+        while running():
+            tick = time.time()
+            event = {
+                "tx_id": f"q{self.sent}",
+                "customer_id": "probe",
+                "event_at": datetime.now(UTC).isoformat(),
+                "amount": float(self.sent + 1),
+            }
+            self.source.publish([json.dumps(event).encode()])
+            self.sent += 1
+            while self._count() < self.sent:
+                if time.time() - tick > 60:
+                    break
+                time.sleep(0.003)
+            self.samples.append((tick, time.time() - tick))
+            time.sleep(max(0.0, tick + 0.1 - time.time()))
+        self.source.close()
+
+    def percentiles(self, lo: float, hi: float) -> tuple[str, str]:
+        values = sorted(s for t, s in self.samples if lo <= t < hi)
+        if not values:
+            return "-", "-"
+        p99 = values[min(len(values) - 1, int(len(values) * 0.99))]
+        return f"{values[len(values) // 2] * 1e3:.0f}", f"{p99 * 1e3:.0f}"
+
+
+def _offline(ws: Workspace, published: int, probes: int, kill: float) -> dict[str, Any]:
+    """What the offline parts and the ledger hold (lost, twice, applied over time)."""
+    folder = ws.state_dir / "streams" / VIEW
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute(
+        "CREATE TABLE got AS SELECT __event_id AS id, epoch_us(__ingested_at) / 1e6 AS ts, "
+        f"filename AS part FROM read_parquet('{folder}/parts/*.parquet', filename = true)"
+    )
+    rows, distinct, last, parts = con.execute(
+        "SELECT count(*), count(DISTINCT id), max(ts), count(DISTINCT part) FROM got"
+    ).fetchone()  # type: ignore[misc]
+    lost = con.execute(
+        "SELECT count(*) FROM (SELECT 'p' || range AS id FROM range(?) UNION ALL "
+        "SELECT 'q' || range FROM range(?)) e ANTI JOIN got USING (id)",
+        [published, probes],
+    ).fetchone()[0]  # type: ignore[index]
+    before, parts_before = con.execute(
+        "SELECT count(*), count(DISTINCT part) FROM got WHERE ts <= ?", [kill]
+    ).fetchone()  # type: ignore[misc]
+    con.close()
+    ledger = sqlite3.connect(folder / "ledger.sqlite")
+    ids = ledger.execute("SELECT count(*) FROM ids").fetchone()[0]
+    ledger.close()
+    return {
+        "rows": rows,
+        "twice": rows - distinct,
+        "lost": lost,
+        "last": last,
+        "parts": parts,
+        "before": before,
+        "parts_before": parts_before,
+        "ledger": ids,
+    }
+
+
+def _online(ws: Workspace, published: int, probes: int, customers: int) -> tuple[int, int]:
+    """Each customer's 1h count (online, now) against the events published for it:
+    (counted too few, counted too many), summed over customers."""
+    from _stream_roles import _MIX
+
+    index = np.arange(published, dtype=np.uint64)
+    expected = np.bincount(
+        ((index * np.uint64(_MIX)) % np.uint64(1 << 32) % np.uint64(customers)).astype(np.int64),
+        minlength=customers,
+    ).tolist()
+    names = [f"c{i}" for i in range(customers)] + ["probe"]
+    expected.append(probes)
+    reader = OnlineFeatureReader(ws, [f"{VIEW}:{COUNT}"])
+    rows = reader.get_many([{"customer_id": n} for n in names])
+    got = [int(r[COUNT] or 0) for r in rows]
+    few = sum(max(0, e - g) for e, g in zip(expected, got, strict=True))
+    many = sum(max(0, g - e) for e, g in zip(expected, got, strict=True))
+    return few, many
+
+
+def _rate(events: int, seconds: float) -> str:
+    return f"{events / seconds:,.0f}" if seconds > 0 else "-"
+
+
+def _run(broker: Broker, root: Path, args: argparse.Namespace) -> tuple[list[list[str]], dict]:
+    """One broker: ingest with a SIGKILL + restart, then its ceiling; rows and numbers."""
+    ws = _setup(root / "ws", args.customers, args.online)
+    url = broker.url(STREAM)
+    consumer = {
+        "workspace": str(ws.root),
+        "url": url,
+        "batch": args.batch,
+        "flush_every": args.flush_every,
+    }
+    first = _Child("consume", {**consumer, "consumer": "bench-1"}, root / "consumer-1.log")
+    if not first.ready.wait(120):
+        raise RuntimeError(f"the consumer did not start: see {root / 'consumer-1.log'}")
+    probe = _Probe(ws, url)
+    publisher = _Child(
+        "publish",
+        {
+            "url": url,
+            "rate": args.rate,
+            "seconds": args.seconds,
+            "chunk": args.chunk,
+            "customers": args.customers,
+        },
+        root / "publisher.log",
+    )
+    killed: dict[str, Any] = {}
+
+    def kill_and_restart() -> None:
+        first.process.send_signal(signal.SIGKILL)
+        killed["at"] = time.time()
+        killed["second"] = _Child(
+            "consume",
+            {**consumer, "consumer": "bench-2", "idle_exit": 3.0},
+            root / "consumer-2.log",
+        )
+
+    timer = threading.Timer(args.kill_at * args.seconds, kill_and_restart)
+    timer.start()
+    probe.run(lambda: publisher.process.poll() is None)
+    publisher.wait(60)
+    timer.join()
+    first.wait(10)
+    second: _Child = killed["second"]
+    code = second.wait(max(120.0, 2 * args.seconds))
+    if code not in (0, None):
+        raise RuntimeError(f"the second consumer failed ({code}): see {root / 'consumer-2.log'}")
+    published = int(publisher.last["published"])
+    began, ended = publisher.last["began"], publisher.last["ended"]
+    kill = killed["at"]
+    off = _offline(ws, published, probe.sent, kill)
+    few, many = _online(ws, published, probe.sent, args.customers)
+    events = published + probe.sent
+    ceiling = broker.ceiling(
+        published, lambda s, c: payloads(s, c, args.customers), chunk=args.chunk, batch=args.batch
+    )
+    both = ceiling["publish"] + ceiling["consume"]
+    total_s = off["last"] - began
+    after = off["rows"] - off["before"]
+    rows = [
+        [
+            f"ceiling: publish ({'XADD' if broker.name == 'redis' else 'JetStream publish'})",
+            f"{published:,}",
+            f"{ceiling['publish']:.1f}",
+            _rate(published, ceiling["publish"]),
+            *["-"] * 5,
+        ],
+        [
+            "ceiling: consume ("
+            + ("XREADGROUP + XACK" if broker.name == "redis" else "pull fetch + ack")
+            + ")",
+            f"{int(ceiling['read']):,}",
+            f"{ceiling['consume']:.1f}",
+            _rate(int(ceiling["read"]), ceiling["consume"]),
+            *["-"] * 5,
+        ],
+        [
+            "ceiling: publish + consume",
+            f"{published:,}",
+            f"{both:.1f}",
+            _rate(published, both),
+            *["-"] * 5,
+        ],
+        [
+            "ingest: consumer 1, until SIGKILL",
+            f"{off['before']:,}",
+            f"{kill - began:.1f}",
+            _rate(off["before"], kill - began),
+            *probe.percentiles(0, kill),
+            str(off["parts_before"]),
+            "-",
+            "-",
+        ],
+        [
+            "ingest: consumer 2, restart + catch-up",
+            f"{after:,}",
+            f"{off['last'] - kill:.1f}",
+            _rate(after, off["last"] - kill),
+            *probe.percentiles(kill, float("inf")),
+            str(off["parts"] - off["parts_before"]),
+            "-",
+            "-",
+        ],
+        [
+            "ingest: whole run (offline / online)",
+            f"{off['rows']:,}",
+            f"{total_s:.1f}",
+            _rate(off["rows"], total_s),
+            *probe.percentiles(0, float("inf")),
+            str(off["parts"]),
+            f"{off['lost']} / {few}",
+            f"{off['twice']} / {many}",
+        ],
+    ]
+    _p50, p99 = probe.percentiles(0, kill)
+    numbers = {
+        "ingest": off["rows"] / total_s,
+        "ceiling": published / both,
+        "p99": float(p99) if p99 != "-" else float("inf"),
+        "lost": off["lost"] + few,
+        "twice": off["twice"] + many,
+        "events": events,
+        "ledger": off["ledger"],
+        "publisher": f"{published:,} events in {ended - began:.1f} s "
+        f"({published / (ended - began):,.0f}/s, target {args.rate or 'max'}); "
+        f"{probe.sent} probes; ledger ids {off['ledger']:,}",
+    }
+    return rows, numbers
+
+
+def _profile(root: Path, args: argparse.Namespace) -> None:
+    """Top 25 by cumulative time of one Ingestor.run over ``--profile`` events."""
+    import cProfile
+    import pstats
+
+    from mlops_lab.streaming import IngestOptions, Ingestor
+
+    broker = RedisBroker(root / "redis")
+    broker.start()
+    try:
+        ws = _setup(root / "ws", args.customers, args.online)
+        url = broker.url(STREAM)
+        source = open_source(url, view=VIEW, consumer="bench-publisher")
+        source.open()
+        for start in range(0, args.profile, args.chunk):
+            source.publish(payloads(start, min(args.chunk, args.profile - start), args.customers))
+        source.close()
+        ingestor = Ingestor(
+            ws,
+            VIEW,
+            source=url,
+            id_column="tx_id",
+            consumer="bench-profile",
+            options=IngestOptions(batch=args.batch, flush_every=None),
+        )
+        profiler = cProfile.Profile()
+        began = time.perf_counter()
+        profiler.enable()
+        stats = ingestor.run(max_events=args.profile, idle_exit=1.0)
+        profiler.disable()
+        took = time.perf_counter() - began
+        print(
+            f"{stats.applied:,} events applied in {took:.1f} s ({stats.applied / took:,.0f}/s), "
+            f"{stats.batches} batches of up to {args.batch}, {stats.parts} parts\n"
+        )
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
+    finally:
+        broker.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--rate", type=int, default=60_000, help="events/s; 0: as fast as possible")
+    parser.add_argument("--customers", type=int, default=20_000)
+    parser.add_argument("--chunk", type=int, default=1_000, help="events per publish call")
+    parser.add_argument("--batch", type=int, default=5_000, help="events per consumer fetch")
+    parser.add_argument("--flush-every", type=float, default=60.0, help="seconds per version")
+    parser.add_argument("--kill-at", type=float, default=0.5, help="fraction of --seconds")
+    parser.add_argument("--online", help="online store URL (default: the embedded one)")
+    parser.add_argument("--no-redis", action="store_true")
+    parser.add_argument("--no-nats", action="store_true")
+    parser.add_argument("--profile", type=int, help="profile the consumer over N events")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    args = parser.parse_args()
+    root = Path(tempfile.mkdtemp(prefix="mlops-lab-streaming-bench-"))
+    if args.profile:
+        try:
+            _profile(root, args)
+        finally:
+            shutil.rmtree(root, ignore_errors=True)
+        return
+    kinds: list[type[RedisBroker] | type[NatsBroker]] = []
+    kinds += [] if args.no_redis else [RedisBroker]
+    kinds += [] if args.no_nats else [NatsBroker]
+    header = [
+        "run",
+        "events",
+        "seconds",
+        "events/s",
+        "fresh p50 ms",
+        "fresh p99 ms",
+        "parts",
+        "lost",
+        "applied twice",
+    ]
+    goals: list[str] = []
+    try:
+        for kind in kinds:
+            missing = kind.missing()
+            print(f"\n== {kind.name} ==")
+            if missing:
+                print_table(header, [[f"{kind.name}: not available ({missing})", *["-"] * 8]])
+                goals.append(f"SKIP {kind.name}: not available")
+                continue
+            broker = kind(root / kind.name / "broker")
+            broker.start()
+            try:
+                rows, numbers = _run(broker, root / kind.name, args)
+            finally:
+                broker.stop()
+            print_table(header, rows)
+            print(f"publisher: {numbers['publisher']}")
+            ratio = numbers["ceiling"] / numbers["ingest"]
+            checks = [
+                (numbers["ingest"] >= 50_000, f"ingest {numbers['ingest']:,.0f}/s >= 50,000/s"),
+                (ratio <= 3, f"broker ceiling / ingest = {ratio:.2f}x <= 3x"),
+                (
+                    numbers["p99"] < 1000,
+                    f"freshness p99 {numbers['p99']:.0f} ms < 1 s (consumer 1)",
+                ),
+                (numbers["lost"] == 0, f"events lost {numbers['lost']} == 0 (offline + online)"),
+                (
+                    numbers["twice"] == 0,
+                    f"applied twice {numbers['twice']} == 0 (offline + online)",
+                ),
+            ]
+            goals += [f"{'PASS' if ok else 'FAIL'} {kind.name}: {text}" for ok, text in checks]
+    finally:
+        if args.keep:
+            print(f"\nkept {root}")
+        else:
+            shutil.rmtree(root, ignore_errors=True)
+    print(
+        f"\n{os.cpu_count()} cores; --rate {args.rate} --seconds {args.seconds:g} "
+        f"--customers {args.customers} --chunk {args.chunk} --batch {args.batch} "
+        f"--kill-at {args.kill_at} --online {args.online or 'embedded'}"
+    )
+    for line in goals:
+        print(line)
+
+
+if __name__ == "__main__":
+    main()
