@@ -164,6 +164,7 @@ class NatsBroker(Broker):
     ) -> dict[str, float]:
         import nats
         from nats.errors import TimeoutError as NatsTimeout
+        from nats.js.api import AckPolicy, ConsumerConfig
 
         client = await nats.connect(f"nats://127.0.0.1:{self.port}")
         js = client.jetstream()
@@ -176,7 +177,13 @@ class NatsBroker(Broker):
                 await js.publish_async("ceiling", payload)
             await js.publish_async_completed()
             publish += time.perf_counter() - began
-        subscription = await js.pull_subscribe("ceiling", durable="ceiling")
+        # A pull consumer's default max_ack_pending (1,000) would hold each fetch of a
+        # larger batch until its timeout.
+        subscription = await js.pull_subscribe(
+            "ceiling",
+            durable="ceiling",
+            config=ConsumerConfig(max_ack_pending=4 * batch, ack_policy=AckPolicy.EXPLICIT),
+        )
         began = time.perf_counter()
         read = 0
         while read < events:

@@ -53,6 +53,7 @@ def publish(settings: dict[str, Any]) -> None:
 
     source = open_source(settings["url"], view=VIEW, consumer="bench-publisher")
     source.open()
+    print(json.dumps({"t": time.time(), "ready": True}), flush=True)
     rate, seconds, chunk = settings["rate"], settings["seconds"], settings["chunk"]
     customers = settings["customers"]
     sent = 0

@@ -24,48 +24,42 @@ processing: Redis ``XADD`` (pipelined in the same chunks) then ``XREADGROUP`` (s
 batch) + ``XACK``; NATS JetStream publish (async acks) then pull fetch + ack.
 
 ``--profile N`` instead publishes N events to Redis and prints the top 25 functions
-(cumulative time) of one ``Ingestor.run`` over them, in this process.
+(cumulative time, then own time) of one ``Ingestor.run`` over them, in this process.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import signal
-import sqlite3
-import subprocess
-import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import numpy as np
 import pandas as pd
 from _brokers import Broker, NatsBroker, RedisBroker
+from _stream_probe import Child, Probe, offline_counts, online_counts
 from _stream_roles import VIEW, payloads
 from _table import print_table
 
 from mlops_lab import Workspace, init_workspace
+from mlops_lab.catalog.lease import release_all
 from mlops_lab.datasets import save_dataset
-from mlops_lab.features.serving import OnlineFeatureReader, materialize
+from mlops_lab.features.serving import materialize
 from mlops_lab.streaming import open_source
 
-ROLES = str(Path(__file__).with_name("_stream_roles.py"))
 FUNCTIONS = ["avg", "max", "min", "sum", "count"]
 WINDOWS = ["1h", "1d", "7d"]
-COUNT = "amount_count_1h"
 STREAM = "transactions"
 
 
 def _setup(root: Path, customers: int, online: str | None) -> Workspace:
-    """A fresh workspace: the transactions dataset and the window view, materialized."""
+    """A fresh workspace: the transactions dataset and the window view, materialized;
+    ``online``: the online store's URL (None: the embedded store)."""
     ws = init_workspace(root)
     if online:
         config = ws.root / "mlops_lab.yaml"
@@ -95,137 +89,9 @@ def _setup(root: Path, customers: int, online: str | None) -> Workspace:
     return ws
 
 
-class _Child:
-    """A role process; its JSON lines are kept (the last one and the first 'ready')."""
-
-    def __init__(self, role: str, settings: dict[str, Any], log: Path) -> None:
-        self.log = log.open("w")
-        self.process = subprocess.Popen(
-            [sys.executable, ROLES, role, json.dumps(settings)],
-            stdout=subprocess.PIPE,
-            stderr=self.log,
-            text=True,
-        )
-        self.ready = threading.Event()
-        self.last: dict[str, Any] = {}
-        self.thread = threading.Thread(target=self._read, daemon=True)
-        self.thread.start()
-
-    def _read(self) -> None:
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            data = json.loads(line)
-            if data.get("ready"):
-                self.ready.set()
-            else:
-                self.last = data
-
-    def wait(self, timeout: float) -> int | None:
-        try:
-            code = self.process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.process.send_signal(signal.SIGTERM)
-            code = self.process.wait(30)
-            code = None if code is None else -abs(code)
-        self.thread.join(5)
-        self.log.close()
-        return code
-
-
-class _Probe:
-    """Marker events for the customer 'probe': publish -> counted by an online read."""
-
-    def __init__(self, ws: Workspace, url: str) -> None:
-        self.source = open_source(url, view=VIEW, consumer="bench-probe")
-        self.source.open()
-        self.reader = OnlineFeatureReader(ws, [f"{VIEW}:{COUNT}"])
-        self.samples: list[tuple[float, float]] = []  # (published at, seconds to visible)
-        self.sent = 0
-
-    def _count(self) -> int:
-        return int(self.reader.get({"customer_id": "probe"})[COUNT] or 0)
-
-    def run(self, running: Callable[[], bool]) -> None:
-        while running():
-            tick = time.time()
-            event = {
-                "tx_id": f"q{self.sent}",
-                "customer_id": "probe",
-                "event_at": datetime.now(UTC).isoformat(),
-                "amount": float(self.sent + 1),
-            }
-            self.source.publish([json.dumps(event).encode()])
-            self.sent += 1
-            while self._count() < self.sent:
-                if time.time() - tick > 60:
-                    break
-                time.sleep(0.003)
-            self.samples.append((tick, time.time() - tick))
-            time.sleep(max(0.0, tick + 0.1 - time.time()))
-        self.source.close()
-
-    def percentiles(self, lo: float, hi: float) -> tuple[str, str]:
-        values = sorted(s for t, s in self.samples if lo <= t < hi)
-        if not values:
-            return "-", "-"
-        p99 = values[min(len(values) - 1, int(len(values) * 0.99))]
-        return f"{values[len(values) // 2] * 1e3:.0f}", f"{p99 * 1e3:.0f}"
-
-
-def _offline(ws: Workspace, published: int, probes: int, kill: float) -> dict[str, Any]:
-    """What the offline parts and the ledger hold (lost, twice, applied over time)."""
-    folder = ws.state_dir / "streams" / VIEW
-    con = duckdb.connect()
-    con.execute("SET TimeZone = 'UTC'")
-    con.execute(
-        "CREATE TABLE got AS SELECT __event_id AS id, epoch_us(__ingested_at) / 1e6 AS ts, "
-        f"filename AS part FROM read_parquet('{folder}/parts/*.parquet', filename = true)"
-    )
-    rows, distinct, last, parts = con.execute(
-        "SELECT count(*), count(DISTINCT id), max(ts), count(DISTINCT part) FROM got"
-    ).fetchone()  # type: ignore[misc]
-    lost = con.execute(
-        "SELECT count(*) FROM (SELECT 'p' || range AS id FROM range(?) UNION ALL "
-        "SELECT 'q' || range FROM range(?)) e ANTI JOIN got USING (id)",
-        [published, probes],
-    ).fetchone()[0]  # type: ignore[index]
-    before, parts_before = con.execute(
-        "SELECT count(*), count(DISTINCT part) FROM got WHERE ts <= ?", [kill]
-    ).fetchone()  # type: ignore[misc]
-    con.close()
-    ledger = sqlite3.connect(folder / "ledger.sqlite")
-    ids = ledger.execute("SELECT count(*) FROM ids").fetchone()[0]
-    ledger.close()
-    return {
-        "rows": rows,
-        "twice": rows - distinct,
-        "lost": lost,
-        "last": last,
-        "parts": parts,
-        "before": before,
-        "parts_before": parts_before,
-        "ledger": ids,
-    }
-
-
-def _online(ws: Workspace, published: int, probes: int, customers: int) -> tuple[int, int]:
-    """Each customer's 1h count (online, now) against the events published for it:
-    (counted too few, counted too many), summed over customers."""
-    from _stream_roles import _MIX
-
-    index = np.arange(published, dtype=np.uint64)
-    expected = np.bincount(
-        ((index * np.uint64(_MIX)) % np.uint64(1 << 32) % np.uint64(customers)).astype(np.int64),
-        minlength=customers,
-    ).tolist()
-    names = [f"c{i}" for i in range(customers)] + ["probe"]
-    expected.append(probes)
-    reader = OnlineFeatureReader(ws, [f"{VIEW}:{COUNT}"])
-    rows = reader.get_many([{"customer_id": n} for n in names])
-    got = [int(r[COUNT] or 0) for r in rows]
-    few = sum(max(0, e - g) for e, g in zip(expected, got, strict=True))
-    many = sum(max(0, g - e) for e, g in zip(expected, got, strict=True))
-    return few, many
+def _own(stats: dict[str, Any]) -> str:
+    p50, p99 = stats.get("freshness_p50_ms"), stats.get("freshness_p99_ms")
+    return "-" if p50 is None or p99 is None else f"{p50:.0f}/{p99:.0f}"
 
 
 def _rate(events: int, seconds: float) -> str:
@@ -234,7 +100,7 @@ def _rate(events: int, seconds: float) -> str:
 
 def _run(broker: Broker, root: Path, args: argparse.Namespace) -> tuple[list[list[str]], dict]:
     """One broker: ingest with a SIGKILL + restart, then its ceiling; rows and numbers."""
-    ws = _setup(root / "ws", args.customers, args.online)
+    ws = _setup(root / "ws", args.customers, args.online_url)
     url = broker.url(STREAM)
     consumer = {
         "workspace": str(ws.root),
@@ -242,11 +108,11 @@ def _run(broker: Broker, root: Path, args: argparse.Namespace) -> tuple[list[lis
         "batch": args.batch,
         "flush_every": args.flush_every,
     }
-    first = _Child("consume", {**consumer, "consumer": "bench-1"}, root / "consumer-1.log")
+    first = Child("consume", {**consumer, "consumer": "bench-1"}, root / "consumer-1.log")
     if not first.ready.wait(120):
         raise RuntimeError(f"the consumer did not start: see {root / 'consumer-1.log'}")
-    probe = _Probe(ws, url)
-    publisher = _Child(
+    probe = Probe(ws, url)
+    publisher = Child(
         "publish",
         {
             "url": url,
@@ -257,12 +123,14 @@ def _run(broker: Broker, root: Path, args: argparse.Namespace) -> tuple[list[lis
         },
         root / "publisher.log",
     )
+    if not publisher.ready.wait(120):
+        raise RuntimeError(f"the publisher did not start: see {root / 'publisher.log'}")
     killed: dict[str, Any] = {}
 
     def kill_and_restart() -> None:
         first.process.send_signal(signal.SIGKILL)
         killed["at"] = time.time()
-        killed["second"] = _Child(
+        killed["second"] = Child(
             "consume",
             {**consumer, "consumer": "bench-2", "idle_exit": 3.0},
             root / "consumer-2.log",
@@ -274,15 +142,21 @@ def _run(broker: Broker, root: Path, args: argparse.Namespace) -> tuple[list[lis
     publisher.wait(60)
     timer.join()
     first.wait(10)
-    second: _Child = killed["second"]
-    code = second.wait(max(120.0, 2 * args.seconds))
-    if code not in (0, None):
+    second: Child = killed["second"]
+    drain = max(120.0, 2 * args.seconds)
+    code = second.wait(drain)
+    if code is None:
+        print(
+            f"! the restarted consumer had not caught up {drain:.0f} s after the publisher "
+            "stopped: it was stopped, and what it had not applied counts as lost below"
+        )
+    elif code != 0:
         raise RuntimeError(f"the second consumer failed ({code}): see {root / 'consumer-2.log'}")
     published = int(publisher.last["published"])
     began, ended = publisher.last["began"], publisher.last["ended"]
     kill = killed["at"]
-    off = _offline(ws, published, probe.sent, kill)
-    few, many = _online(ws, published, probe.sent, args.customers)
+    off = offline_counts(ws, published, probe.sent, kill)
+    few, many = online_counts(ws, published, probe.sent, args.customers)
     events = published + probe.sent
     ceiling = broker.ceiling(
         published, lambda s, c: payloads(s, c, args.customers), chunk=args.chunk, batch=args.batch
@@ -356,7 +230,8 @@ def _run(broker: Broker, root: Path, args: argparse.Namespace) -> tuple[list[lis
         "ledger": off["ledger"],
         "publisher": f"{published:,} events in {ended - began:.1f} s "
         f"({published / (ended - began):,.0f}/s, target {args.rate or 'max'}); "
-        f"{probe.sent} probes; ledger ids {off['ledger']:,}",
+        f"{probe.sent} probes; ledger ids {off['ledger']:,}; the consumers' own freshness "
+        f"(publish -> applied, per batch, p50/p99 ms): {_own(first.last)}, {_own(second.last)}",
     }
     return rows, numbers
 
@@ -371,7 +246,7 @@ def _profile(root: Path, args: argparse.Namespace) -> None:
     broker = RedisBroker(root / "redis")
     broker.start()
     try:
-        ws = _setup(root / "ws", args.customers, args.online)
+        ws = _setup(root / "ws", args.customers, args.online_url)
         url = broker.url(STREAM)
         source = open_source(url, view=VIEW, consumer="bench-publisher")
         source.open()
@@ -397,6 +272,7 @@ def _profile(root: Path, args: argparse.Namespace) -> None:
             f"{stats.batches} batches of up to {args.batch}, {stats.parts} parts\n"
         )
         pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
+        pstats.Stats(profiler).sort_stats("tottime").print_stats(15)
     finally:
         broker.stop()
 
@@ -410,19 +286,40 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=5_000, help="events per consumer fetch")
     parser.add_argument("--flush-every", type=float, default=60.0, help="seconds per version")
     parser.add_argument("--kill-at", type=float, default=0.5, help="fraction of --seconds")
-    parser.add_argument("--online", help="online store URL (default: the embedded one)")
+    parser.add_argument(
+        "--online",
+        choices=["embedded", "redis"],
+        default="embedded",
+        help="online store: the embedded DuckDB file, or a redis-server started here",
+    )
     parser.add_argument("--no-redis", action="store_true")
     parser.add_argument("--no-nats", action="store_true")
     parser.add_argument("--profile", type=int, help="profile the consumer over N events")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="mlops-lab-streaming-bench-"))
-    if args.profile:
-        try:
+    online = RedisBroker(root / "online") if args.online == "redis" else None
+    args.online_url = None
+    if online is not None:
+        online.start()
+        args.online_url = f"redis://127.0.0.1:{online.port}/0"
+    try:
+        if args.profile:
             _profile(root, args)
-        finally:
+        else:
+            _all(root, args)
+    finally:
+        if online is not None:
+            online.stop()
+        release_all()  # this process's leases on the workspace files, before removing them
+        if args.keep:
+            print(f"\nkept {root}")
+        else:
             shutil.rmtree(root, ignore_errors=True)
-        return
+
+
+def _all(root: Path, args: argparse.Namespace) -> None:
+    """Each broker's table, then the goals."""
     kinds: list[type[RedisBroker] | type[NatsBroker]] = []
     kinds += [] if args.no_redis else [RedisBroker]
     kinds += [] if args.no_nats else [NatsBroker]
@@ -438,46 +335,40 @@ def main() -> None:
         "applied twice",
     ]
     goals: list[str] = []
-    try:
-        for kind in kinds:
-            missing = kind.missing()
-            print(f"\n== {kind.name} ==")
-            if missing:
-                print_table(header, [[f"{kind.name}: not available ({missing})", *["-"] * 8]])
-                goals.append(f"SKIP {kind.name}: not available")
-                continue
-            broker = kind(root / kind.name / "broker")
-            broker.start()
-            try:
-                rows, numbers = _run(broker, root / kind.name, args)
-            finally:
-                broker.stop()
-            print_table(header, rows)
-            print(f"publisher: {numbers['publisher']}")
-            ratio = numbers["ceiling"] / numbers["ingest"]
-            checks = [
-                (numbers["ingest"] >= 50_000, f"ingest {numbers['ingest']:,.0f}/s >= 50,000/s"),
-                (ratio <= 3, f"broker ceiling / ingest = {ratio:.2f}x <= 3x"),
-                (
-                    numbers["p99"] < 1000,
-                    f"freshness p99 {numbers['p99']:.0f} ms < 1 s (consumer 1)",
-                ),
-                (numbers["lost"] == 0, f"events lost {numbers['lost']} == 0 (offline + online)"),
-                (
-                    numbers["twice"] == 0,
-                    f"applied twice {numbers['twice']} == 0 (offline + online)",
-                ),
-            ]
-            goals += [f"{'PASS' if ok else 'FAIL'} {kind.name}: {text}" for ok, text in checks]
-    finally:
-        if args.keep:
-            print(f"\nkept {root}")
-        else:
-            shutil.rmtree(root, ignore_errors=True)
+    for kind in kinds:
+        missing = kind.missing()
+        print(f"\n== {kind.name} ==")
+        if missing:
+            print_table(header, [[f"{kind.name}: not available ({missing})", *["-"] * 8]])
+            goals.append(f"SKIP {kind.name}: not available")
+            continue
+        broker = kind(root / kind.name / "broker")
+        broker.start()
+        try:
+            rows, numbers = _run(broker, root / kind.name, args)
+        finally:
+            broker.stop()
+        print_table(header, rows)
+        print(f"publisher: {numbers['publisher']}")
+        ratio = numbers["ceiling"] / numbers["ingest"]
+        checks = [
+            (numbers["ingest"] >= 50_000, f"ingest {numbers['ingest']:,.0f}/s >= 50,000/s"),
+            (ratio <= 3, f"broker ceiling / ingest = {ratio:.2f}x <= 3x"),
+            (
+                numbers["p99"] < 1000,
+                f"freshness p99 {numbers['p99']:.0f} ms < 1 s (consumer 1)",
+            ),
+            (numbers["lost"] == 0, f"events lost {numbers['lost']} == 0 (offline + online)"),
+            (
+                numbers["twice"] == 0,
+                f"applied twice {numbers['twice']} == 0 (offline + online)",
+            ),
+        ]
+        goals += [f"{'PASS' if ok else 'FAIL'} {kind.name}: {text}" for ok, text in checks]
     print(
         f"\n{os.cpu_count()} cores; --rate {args.rate} --seconds {args.seconds:g} "
         f"--customers {args.customers} --chunk {args.chunk} --batch {args.batch} "
-        f"--kill-at {args.kill_at} --online {args.online or 'embedded'}"
+        f"--kill-at {args.kill_at} --online {args.online}"
     )
     for line in goals:
         print(line)
