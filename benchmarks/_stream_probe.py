@@ -80,7 +80,10 @@ class Probe:
     def _count(self) -> int:
         return int(self.reader.get({"customer_id": "probe"})[COUNT] or 0)
 
-    def run(self, running: Callable[[], bool]) -> None:
+    def run(self, running: Callable[[], bool], *, every: float = 0.1) -> None:
+        """A marker every ``every`` seconds (0: none, only wait) while ``running()``."""
+        while running() and not every:
+            time.sleep(0.05)
         while running():
             tick = time.time()
             event = {
@@ -96,7 +99,7 @@ class Probe:
                     break
                 time.sleep(0.003)
             self.samples.append((tick, time.time() - tick))
-            time.sleep(max(0.0, tick + 0.1 - time.time()))
+            time.sleep(max(0.0, tick + every - time.time()))
         self.source.close()
 
     def percentiles(self, lo: float, hi: float) -> tuple[str, str]:
