@@ -1,0 +1,201 @@
+"""Brokers for benchmarks/streaming.py: redis-server and nats-server -js on free loopback
+ports in a temporary folder, and each broker's own ceiling (no processing at all)."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+Payloads = Callable[[int, int], list[bytes]]  # (start, count) -> events
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _wait_port(port: int, process: subprocess.Popen[bytes], name: str) -> None:
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{name} exited at start (code {process.returncode})")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    process.kill()
+    raise RuntimeError(f"{name} did not start on port {port}")
+
+
+class Broker:
+    """A broker process; ``url(stream)`` is a stream source URL for it."""
+
+    name = ""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        folder.mkdir(parents=True, exist_ok=True)
+        self.port = free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def url(self, stream: str) -> str:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(15)
+            self.process = None
+
+
+class RedisBroker(Broker):
+    name = "redis"
+
+    @staticmethod
+    def missing() -> str | None:
+        return None if shutil.which("redis-server") else "redis-server is not installed"
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.folder),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        _wait_port(self.port, self.process, "redis-server")
+
+    def url(self, stream: str) -> str:
+        return f"redis://127.0.0.1:{self.port}/0?stream={stream}&claim_idle=1000"
+
+    def ceiling(
+        self, events: int, payloads: Payloads, *, chunk: int, batch: int
+    ) -> dict[str, float]:
+        """XADD the events (pipelined in ``chunk``s), then XREADGROUP them in ``batch``es
+        and XACK each batch: seconds of each side, payload encoding not counted."""
+        import redis
+
+        client = redis.Redis(host="127.0.0.1", port=self.port)
+        stream = "ceiling"
+        client.delete(stream)
+        client.xgroup_create(stream, "ceiling", id="0", mkstream=True)
+        publish = 0.0
+        for start in range(0, events, chunk):
+            block = payloads(start, min(chunk, events - start))
+            began = time.perf_counter()
+            pipe = client.pipeline(transaction=False)
+            for payload in block:
+                pipe.xadd(stream, {b"event": payload})
+            pipe.execute()
+            publish += time.perf_counter() - began
+        began = time.perf_counter()
+        read = 0
+        while read < events:
+            reply = client.xreadgroup("ceiling", "c", {stream: ">"}, count=batch, block=1000)
+            if not reply:
+                break
+            entries = reply[0][1]
+            client.xack(stream, "ceiling", *[entry_id for entry_id, _ in entries])
+            read += len(entries)
+        consume = time.perf_counter() - began
+        client.delete(stream)
+        client.close()
+        return {"publish": publish, "consume": consume, "read": read}
+
+
+class NatsBroker(Broker):
+    name = "nats"
+
+    @staticmethod
+    def missing() -> str | None:
+        if not shutil.which("nats-server"):
+            return "nats-server is not installed (apt-get install nats-server)"
+        if importlib.util.find_spec("mlops_lab.streaming.nats_jetstream") is None:
+            return "mlops_lab has no NATS JetStream source (mlops_lab.streaming.nats_jetstream)"
+        return None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [
+                "nats-server",
+                "-js",
+                "-a",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                "-sd",
+                str(self.folder),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        _wait_port(self.port, self.process, "nats-server")
+
+    def url(self, stream: str) -> str:
+        return f"nats://127.0.0.1:{self.port}?subject={stream}&claim_idle=1000"
+
+    def ceiling(
+        self, events: int, payloads: Payloads, *, chunk: int, batch: int
+    ) -> dict[str, float]:
+        """JetStream publish (async acks awaited per ``chunk``), then a durable pull
+        consumer fetching ``batch``es and acking each message."""
+        return asyncio.run(self._ceiling(events, payloads, chunk=chunk, batch=batch))
+
+    async def _ceiling(
+        self, events: int, payloads: Payloads, *, chunk: int, batch: int
+    ) -> dict[str, float]:
+        import nats
+        from nats.errors import TimeoutError as NatsTimeout
+        from nats.js.api import AckPolicy, ConsumerConfig
+
+        client = await nats.connect(f"nats://127.0.0.1:{self.port}")
+        js = client.jetstream()
+        await js.add_stream(name="CEILING", subjects=["ceiling"])
+        publish = 0.0
+        for start in range(0, events, chunk):
+            block = payloads(start, min(chunk, events - start))
+            began = time.perf_counter()
+            for payload in block:
+                await js.publish_async("ceiling", payload)
+            await js.publish_async_completed()
+            publish += time.perf_counter() - began
+        # A pull consumer's default max_ack_pending (1,000) would hold each fetch of a
+        # larger batch until its timeout.
+        subscription = await js.pull_subscribe(
+            "ceiling",
+            durable="ceiling",
+            config=ConsumerConfig(max_ack_pending=4 * batch, ack_policy=AckPolicy.EXPLICIT),
+        )
+        began = time.perf_counter()
+        read = 0
+        while read < events:
+            try:
+                messages = await subscription.fetch(batch, timeout=1)
+            except NatsTimeout:
+                break
+            for message in messages:
+                await message.ack()
+            read += len(messages)
+        await client.flush()
+        consume = time.perf_counter() - began
+        await js.delete_stream("CEILING")
+        await client.close()
+        return {"publish": publish, "consume": consume, "read": read}
