@@ -132,7 +132,7 @@ def offline_counts(ws: Workspace, published: int, probes: int, kill: float) -> d
     ).fetchone()  # type: ignore[misc]
     con.close()
     ledger = sqlite3.connect(folder / "ledger.sqlite")
-    ids = ledger.execute("SELECT count(*) FROM ids").fetchone()[0]
+    ids = ledger.execute("SELECT coalesce(sum(rows), 0) FROM parts").fetchone()[0]
     ledger.close()
     return {
         "rows": rows,
