@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import math
 import os
 from collections.abc import Iterator, Sequence
@@ -11,11 +10,17 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from mlops_lab.catalog.connection import open_connection
 from mlops_lab.catalog.retry import RetryPolicy
 from mlops_lab.features.online_base import EntityEvents
+from mlops_lab.features.online_index import (
+    EventIndex,
+    group_events,
+    merge_events,
+    rebuild_entities,
+)
+from mlops_lab.features.online_tail import StreamTail, group_rows
 
 __all__ = ["EmbeddedOnlineStore"]
 
@@ -28,118 +33,8 @@ def _events_table(view: str, version: int) -> str:
     return f"fw_{view}_v{version}"
 
 
-def _group_events(
-    table: pa.Table, keys: list[str], columns: Sequence[str]
-) -> dict[tuple[Any, ...], EntityEvents]:
-    """Rows sorted by key and event order -> per entity key, per column, its events."""
-    n = table.num_rows
-    if n == 0:
-        return {}
-    change = None
-    for key in keys:
-        column = table.column(key)
-        differs = pc.fill_null(pc.not_equal(column.slice(1), column.slice(0, n - 1)), True)
-        change = differs if change is None else pc.or_(change, differs)
-    assert change is not None
-    starts = [0, *(i + 1 for i in pc.indices_nonzero(change).to_pylist()), n]
-    key_values = list(zip(*(table.column(k).to_pylist() for k in keys), strict=True))
-    times: list[int] = table.column("__us").to_pylist()
-    values = {c: table.column(c).to_pylist() for c in columns}
-    has_nulls = {c: table.column(c).null_count > 0 for c in columns}
-    index: dict[tuple[Any, ...], EntityEvents] = {}
-    for lo, hi in itertools.pairwise(starts):
-        entity_times = times[lo:hi]
-        events: EntityEvents = {}
-        for column in columns:
-            picked = values[column][lo:hi]
-            if has_nulls[column]:
-                kept = [(t, v) for t, v in zip(entity_times, picked, strict=True) if v is not None]
-                events[column] = ([t for t, _ in kept], [v for _, v in kept])
-            else:
-                events[column] = (entity_times, picked)
-        index[key_values[lo]] = events
-    return index
-
-
 def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
-
-
-class _EventIndex:
-    """A reader's copy of one window view version's events (see ``_event_index``)."""
-
-    def __init__(
-        self,
-        generation: int,
-        horizon: int | None,
-        index: dict[tuple[Any, ...], EntityEvents],
-        max_rowid: int,
-        rows: int,
-        held: list[str],
-    ) -> None:
-        self.generation = generation
-        self.horizon = horizon
-        self.index = index
-        self.max_rowid = max_rowid
-        self.rows = rows
-        self.held = held
-        self.select = ""
-        self.order = ""
-
-
-def _merge_events(
-    index: dict[tuple[Any, ...], EntityEvents], added: dict[tuple[Any, ...], EntityEvents]
-) -> list[tuple[Any, ...]]:
-    """Merge new events into ``index`` (new lists: a reader may hold the old ones); the
-    entities where a new event ties an old one on event time (left for a reread)."""
-    ties = []
-    for key, events in added.items():
-        current = index.get(key)
-        if current is None:
-            index[key] = events
-            continue
-        merged: EntityEvents = {}
-        tied = False
-        for column, (times, values) in events.items():
-            old_times, old_values = current.get(column, ([], []))
-            if not times:
-                continue
-            if not old_times or times[0] > old_times[-1]:  # the usual case: newer events
-                merged[column] = (old_times + times, old_values + values)
-                continue
-            if set(times) & set(old_times):
-                tied = True
-                break
-            pairs = sorted(
-                [*zip(old_times, old_values, strict=True), *zip(times, values, strict=True)],
-                key=lambda pair: pair[0],
-            )
-            merged[column] = ([t for t, _ in pairs], [v for _, v in pairs])
-        if tied:
-            ties.append(key)
-            continue
-        for column, pair in current.items():
-            merged.setdefault(column, pair)
-        index[key] = merged
-    return ties
-
-
-def _reload_entities(
-    con: Any, cached: _EventIndex, keys: list[str], entities: list[tuple[Any, ...]]
-) -> None:
-    """Read ``entities``' events again, whole, in order."""
-    frame = pa.table({k: [e[i] for e in entities] for i, k in enumerate(keys)})
-    con.register("reread_keys", frame)
-    try:
-        using = ", ".join(_q(k) for k in keys)
-        arrow = con.sql(
-            f"SELECT * FROM ({cached.select}) JOIN reread_keys USING ({using}) {cached.order}"
-        ).to_arrow_table()
-    finally:
-        con.unregister("reread_keys")
-    cached.index.update(
-        _group_events(arrow.select([*keys, "__us", *cached.held]), keys, cached.held)
-    )
 
 
 class EmbeddedOnlineStore:
@@ -153,7 +48,8 @@ class EmbeddedOnlineStore:
         self._indexes: dict[
             tuple[str, int], tuple[int, list[str], dict[tuple[Any, ...], tuple[Any, ...]]]
         ] = {}
-        self._event_indexes: dict[tuple[str, int], _EventIndex] = {}
+        self._event_indexes: dict[tuple[str, int], EventIndex] = {}
+        self._tails: dict[str, StreamTail] = {}
 
     def _generation(self) -> int:
         try:
@@ -319,18 +215,20 @@ class EmbeddedOnlineStore:
         stream), so a stream's writes cost readers little."""
         generation = self._generation()
         cached = self._event_indexes.get((view, version))
-        if cached is not None and cached.generation == generation:
-            return cached.horizon, cached.index
+        tail = self._tail(view)
         table = _events_table(view, version)
+        if cached is not None and cached.generation == generation:
+            self._merge_tail(cached, tail, table, keys, version)
+            return cached.horizon, cached.index
         with open_connection(self.path, self._retry) as con:
             names = {
                 r[0]
                 for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
             }
             if "window_horizons" not in names or table not in names:
-                index = _EventIndex(generation, None, {}, -1, 0, [])
-                self._event_indexes[(view, version)] = index
-                return None, index.index
+                empty = EventIndex(generation, None, {}, -1, 0, [])
+                self._event_indexes[(view, version)] = empty
+                return None, empty.index
             rows = con.execute(
                 "SELECT epoch_us(horizon) FROM window_horizons WHERE view = ? AND version = ?",
                 [view, version],
@@ -339,34 +237,69 @@ class EmbeddedOnlineStore:
             count_row = con.execute(f"SELECT count(*), max(rowid) FROM {_q(table)}").fetchall()[0]
             count, newest = int(count_row[0]), count_row[1]
             newest = -1 if newest is None else int(newest)
+            index: EventIndex | None = None
             if cached is not None and newest >= cached.max_rowid:
                 added = con.sql(
                     f"{cached.select} WHERE rowid > {cached.max_rowid} {cached.order}"
                 ).to_arrow_table()
                 if cached.rows + added.num_rows == count:
-                    ties = _merge_events(cached.index, _group_events(added, keys, cached.held))
+                    ties = merge_events(cached.index, group_events(added, keys, cached.held))
                     if ties:  # equal event times: their order needs __seq, so reread them
-                        _reload_entities(con, cached, keys, ties)
+                        rebuild_entities(con, cached, keys, ties, table, tail, version)
                     cached.generation, cached.horizon = generation, horizon
                     cached.max_rowid, cached.rows = newest, count
-                    return horizon, cached.index
-            held = [
-                r[0]
-                for r in con.execute(f"DESCRIBE {_q(table)}").fetchall()
-                if r[0] not in (*keys, "event_timestamp", "__seq")
-            ]
-            key_list = ", ".join(_q(k) for k in keys)
-            select = (
-                f"SELECT {key_list}, epoch_us(event_timestamp) AS __us"
-                f"{''.join(', ' + _q(c) for c in held)} FROM {_q(table)}"
-            )
-            order = f"ORDER BY {key_list}, event_timestamp, __seq"
-            arrow = con.sql(f"{select} WHERE rowid <= {newest} {order}").to_arrow_table()
-            index = _EventIndex(generation, horizon, {}, newest, arrow.num_rows, held)
-            index.select, index.order = select, order
-            index.index = _group_events(arrow, keys, held)
+                    index = cached
+            if index is None:  # the first load, or rows were deleted (a prune): all again
+                held = [
+                    r[0]
+                    for r in con.execute(f"DESCRIBE {_q(table)}").fetchall()
+                    if r[0] not in (*keys, "event_timestamp", "__seq")
+                ]
+                key_list = ", ".join(_q(k) for k in keys)
+                select = (
+                    f"SELECT {key_list}, epoch_us(event_timestamp) AS __us"
+                    f"{''.join(', ' + _q(c) for c in held)} FROM {_q(table)}"
+                )
+                order = f"ORDER BY {key_list}, event_timestamp, __seq"
+                arrow = con.sql(f"{select} WHERE rowid <= {newest} {order}").to_arrow_table()
+                index = EventIndex(generation, horizon, {}, newest, arrow.num_rows, held)
+                index.select, index.order = select, order
+                index.index = group_events(arrow, keys, held)
         self._event_indexes[(view, version)] = index
+        self._merge_tail(index, tail, table, keys, version)
         return horizon, index.index
+
+    def _tail(self, view: str) -> StreamTail | None:
+        """The view's stream tail, when a stream ever wrote it (see online_tail.py)."""
+        tail = self._tails.get(view)
+        if tail is None:
+            path = self.path.parent / "streams" / view / "ledger.sqlite"
+            if not path.exists():
+                return None
+            tail = self._tails[view] = StreamTail(path)
+        return tail
+
+    def _merge_tail(
+        self,
+        index: EventIndex,
+        tail: StreamTail | None,
+        table: str,
+        keys: list[str],
+        version: int,
+    ) -> None:
+        """Merge the streamed rows committed since the index last looked."""
+        if tail is None or not index.held:
+            return
+        if not tail.changed() and index.tail_id > 0:
+            return
+        rows = tail.rows(version, index.held, after=index.tail_id)
+        if not rows:
+            return
+        index.tail_id = rows[-1][0]
+        ties = merge_events(index.index, group_rows(rows, index.held))
+        if ties:
+            with open_connection(self.path, self._retry) as con:
+                rebuild_entities(con, index, keys, ties, table, tail, version)
 
     def read_events(
         self,

@@ -147,16 +147,25 @@ def _materialize_events(
             micros(moment, name)  # timezone-aware, or a clear error
     widest = timedelta(seconds=view.definition.widest_window_seconds)
     table = workspace.artifacts.verified_path(view.table_artifact)
-    source = "read_parquet('" + str(table).replace("'", "''") + "')"
-    streamed = stream_events_sql(workspace, view)
-    if streamed is not None:  # events streamed in since the view's source version
-        source = f"(SELECT * FROM {source} UNION ALL BY NAME SELECT * FROM ({streamed}))"
     previous = workspace.catalog.read(
         "SELECT min(horizon), max(last_event_at) FROM materializations WHERE view = ? "
         "AND version = ? AND store = ? AND horizon IS NOT NULL",
         [view.name, view.version, online.url],
     )[0]
     old_horizon, old_last = previous
+    source = "read_parquet('" + str(table).replace("'", "''") + "')"
+    streamed = stream_events_sql(workspace, view)
+    if streamed is not None:  # events streamed in since the view's source version
+        # A stream wrote online its events after the horizon; those at or before it (a
+        # prune dropped them) come from its parts.
+        held_from = (
+            ""
+            if old_horizon is None
+            else f"WHERE event_timestamp <= '{old_horizon.isoformat()}'::TIMESTAMPTZ"
+        )
+        source = (
+            f"(SELECT * FROM {source} UNION ALL BY NAME SELECT * FROM ({streamed}) {held_from})"
+        )
     con = memory_connection()
     try:
         bound = "WHERE event_timestamp <= ?" if end is not None else ""

@@ -31,17 +31,19 @@ from mlops_lab.datasets import get_dataset_version, save_dataset
 from mlops_lab.errors import FeatureTransformError, InvalidInputError
 from mlops_lab.features.compute import memory_connection
 from mlops_lab.features.definitions import parse_duration
+from mlops_lab.features.online import EmbeddedOnlineStore
+from mlops_lab.features.online_base import micros_of
 from mlops_lab.features.queries import get_entity, get_view
 from mlops_lab.features.registry import current_view
 from mlops_lab.features.serving import materialize, online_store_of
 from mlops_lab.features.stream_events import EventSchema, ParsedBatch
-from mlops_lab.features.stream_log import AppendResult
+from mlops_lab.features.stream_log import AppendResult, OnlineRows
 from mlops_lab.features.stream_sql import projection, stream_log
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from mlops_lab.features.online import EmbeddedOnlineStore, RedisOnlineStore
+    from mlops_lab.features.online import RedisOnlineStore
     from mlops_lab.workspace import Workspace
 
 __all__ = [
@@ -148,22 +150,34 @@ class StreamWriter:
             now=datetime.now(UTC),
         )
 
+    def _online_events(self, table: pa.Table) -> pa.Table:
+        """The view's events of a batch, after the store's horizon (older ones are not
+        needed online, nor kept there)."""
+        self._con.register("incoming", table)
+        try:
+            return self._con.sql(
+                f"SELECT * FROM ({self._sql}) WHERE event_timestamp > ? "
+                f"ORDER BY {', '.join(_q(k) for k in self.keys)}, event_timestamp, __seq",
+                params=[self.horizon],
+            ).to_arrow_table()
+        finally:
+            self._con.unregister("incoming")
+
     def apply(self, table: pa.Table) -> AppendResult:
-        """The online store and the offline part, written side by side (both are
-        idempotent, and the caller acknowledges only after both)."""
+        """Both stores; the caller acknowledges only after. The embedded online store gets
+        the new events in the offline part's own transaction (see online_tail.py); Redis
+        gets them beside it (idempotent by ``__seq``)."""
         if table.num_rows == 0:
             return AppendResult(new=0, repeated=0, part=None)
+        if isinstance(self.online, EmbeddedOnlineStore):
+            events = self._online_events(table)
+            held = [c for c in events.column_names if c not in (*self.keys, "event_timestamp")]
+            held = [c for c in held if c not in ("created_timestamp", "__seq")]
+            rows = OnlineRows(version=self.view.version, keys=self.keys, held=held, events=events)
+            return self.log.append(table, online=rows)
         offline = self._pool.submit(self.log.append, table)
         try:
-            self._con.register("incoming", table)
-            try:  # events at or before the horizon are not needed (nor kept) online
-                events = self._con.sql(
-                    f"SELECT * FROM ({self._sql}) WHERE event_timestamp > ? "
-                    f"ORDER BY {', '.join(_q(k) for k in self.keys)}, event_timestamp, __seq",
-                    params=[self.horizon],
-                ).to_arrow_table()
-            finally:
-                self._con.unregister("incoming")
+            events = self._online_events(table)
             self.online.write_events(
                 self.view.name,
                 self.view.version,
@@ -185,6 +199,8 @@ class StreamWriter:
         if cutoff <= self.horizon:
             return 0
         dropped = self.online.prune_events(self.view.name, self.view.version, self.keys, cutoff)
+        if isinstance(self.online, EmbeddedOnlineStore):  # and its stream tail
+            dropped += self.log.prune_online(self.view.version, micros_of(cutoff))
         self.workspace.catalog.write(
             "UPDATE materializations SET horizon = greatest(horizon, ?) WHERE view = ? "
             "AND version = ? AND store = ? AND horizon IS NOT NULL",

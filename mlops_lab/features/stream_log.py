@@ -25,6 +25,7 @@ exactly one part.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import sqlite3
 import time
@@ -35,9 +36,10 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-__all__ = ["AppendResult", "StreamLog"]
+__all__ = ["AppendResult", "OnlineRows", "SeqIndex", "StreamLog", "online_table"]
 
 _BUSY_TIMEOUT_S = 30.0
 _SCHEMA = """
@@ -79,6 +81,22 @@ class SeqIndex:
             inside = at < len(level)
             found[inside] |= level[at[inside]] == seqs[inside]
         return found
+
+
+@dataclass(frozen=True, kw_only=True)
+class OnlineRows:
+    """The embedded online store's copy of a batch (see online_tail.py): the view
+    version's events (join keys, the held columns, ``event_timestamp``, ``__seq``), of
+    which those with new ids are written in the part's own transaction."""
+
+    version: int
+    keys: list[str]
+    held: list[str]
+    events: pa.Table
+
+
+def online_table(version: int) -> str:
+    return f"online_v{int(version)}"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -138,8 +156,9 @@ class StreamLog:
             self._index.add(seqs.astype(np.int64, copy=False))
             self._seen_part = n
 
-    def append(self, table: pa.Table) -> AppendResult:
-        """Write the events of ``table`` (with ``__seq``) whose ids are new (module doc)."""
+    def append(self, table: pa.Table, online: OnlineRows | None = None) -> AppendResult:
+        """Write the events of ``table`` (with ``__seq``) whose ids are new (module doc),
+        and of ``online`` the same ones, in the same transaction."""
         if table.num_rows == 0:
             return AppendResult(new=0, repeated=0, part=None)
         seqs = table.column("__seq").to_numpy().astype(np.int64, copy=False)
@@ -172,6 +191,8 @@ class StreamLog:
                 number = cursor.fetchone()[0]
                 name = f"part-{number:09d}.parquet"
                 con.execute("UPDATE parts SET name = ? WHERE n = ?", (name, number))
+                if online is not None:
+                    _insert_online(con, online, seqs[~old])
                 con.execute("COMMIT")
             except BaseException:
                 with contextlib.suppress(sqlite3.Error):
@@ -182,6 +203,26 @@ class StreamLog:
         with contextlib.suppress(FileNotFoundError):  # a recovering writer may have done it
             os.replace(self.parts_dir / tmp, self.parts_dir / name)
         return AppendResult(new=fresh, repeated=len(seqs) - fresh, part=name)
+
+    def prune_online(self, version: int, cutoff_us: int) -> int:
+        """Drop the embedded online store's events at or before ``cutoff_us``."""
+        with self._connect() as con:
+            con.execute("BEGIN IMMEDIATE")
+            try:
+                exists = con.execute(
+                    "SELECT 1 FROM sqlite_master WHERE name = ?", (online_table(version),)
+                ).fetchone()
+                dropped = 0
+                if exists:
+                    dropped = con.execute(
+                        f'DELETE FROM "{online_table(version)}" WHERE us <= ?', (cutoff_us,)
+                    ).rowcount
+                con.execute("COMMIT")
+            except BaseException:
+                with contextlib.suppress(sqlite3.Error):
+                    con.execute("ROLLBACK")
+                raise
+        return int(dropped)
 
     def parts(self, *, after_version: int | None = None) -> list[Path]:
         """The parts not yet in the source dataset's version ``after_version`` (all parts
@@ -221,3 +262,42 @@ class StreamLog:
                 "count(*) FILTER (WHERE flushed_into IS NULL) FROM parts"
             ).fetchone()
         return {"events": int(ids), "parts": int(parts), "unflushed_parts": int(unflushed)}
+
+
+def _insert_online(con: sqlite3.Connection, online: OnlineRows, fresh: np.ndarray) -> None:
+    """The rows of ``online.events`` whose ``__seq`` is in ``fresh``: one per event with
+    its key (JSON), time (microseconds), ``__seq`` and the held columns' values."""
+    events = online.events
+    if events.num_rows == 0:
+        return
+    keep = np.isin(events.column("__seq").to_numpy(), fresh)
+    if not keep.all():
+        events = events.filter(pa.array(keep))
+    table = online_table(online.version)
+    held = ", ".join(f'"{c}"' for c in online.held)
+    definitions = "".join(f', "{c}"' for c in online.held)
+    con.execute(
+        f'CREATE TABLE IF NOT EXISTS "{table}" (id INTEGER PRIMARY KEY AUTOINCREMENT, '
+        f"k TEXT NOT NULL, us INTEGER NOT NULL, seq INTEGER NOT NULL{definitions})"
+    )
+    key_values = zip(*(events.column(k).to_pylist() for k in online.keys), strict=True)
+    names = [json.dumps(list(key), default=str) for key in key_values]
+    stamps = pc.cast(events.column("event_timestamp"), pa.timestamp("us", tz="UTC"))
+    columns = [
+        names,
+        pc.cast(stamps, pa.int64()).to_pylist(),
+        events.column("__seq").to_pylist(),
+        *(_plain(events.column(c).to_pylist()) for c in online.held),
+    ]
+    marks = ", ".join("?" for _ in columns)
+    con.executemany(
+        f'INSERT INTO "{table}" (k, us, seq{", " + held if held else ""}) VALUES ({marks})',
+        zip(*columns, strict=True),
+    )
+
+
+def _plain(values: list[object]) -> list[object]:
+    """Values SQLite keeps as they are (numbers, text); others as ISO text."""
+    if any(not isinstance(v, int | float | str | type(None)) for v in values):
+        return [v if isinstance(v, int | float | str | type(None)) else str(v) for v in values]
+    return values

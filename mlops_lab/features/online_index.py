@@ -1,0 +1,154 @@
+"""A reader's index of a window view version in the embedded online store: per entity,
+per held column, its events in (time, ``__seq``) order, kept up to date as rows arrive
+(from ``online.duckdb`` and from the stream tail, see online_tail.py)."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from mlops_lab.features.online_base import EntityEvents
+from mlops_lab.features.online_tail import StreamTail
+
+__all__ = ["EventIndex", "group_events", "merge_events", "rebuild_entities"]
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def group_events(
+    table: pa.Table, keys: list[str], columns: Sequence[str]
+) -> dict[tuple[Any, ...], EntityEvents]:
+    """Rows sorted by key and event order -> per entity key, per column, its events."""
+    n = table.num_rows
+    if n == 0:
+        return {}
+    change = None
+    for key in keys:
+        column = table.column(key)
+        differs = pc.fill_null(pc.not_equal(column.slice(1), column.slice(0, n - 1)), True)
+        change = differs if change is None else pc.or_(change, differs)
+    assert change is not None
+    starts = [0, *(i + 1 for i in pc.indices_nonzero(change).to_pylist()), n]
+    key_values = list(zip(*(table.column(k).to_pylist() for k in keys), strict=True))
+    times: list[int] = table.column("__us").to_pylist()
+    values = {c: table.column(c).to_pylist() for c in columns}
+    has_nulls = {c: table.column(c).null_count > 0 for c in columns}
+    index: dict[tuple[Any, ...], EntityEvents] = {}
+    for lo, hi in itertools.pairwise(starts):
+        entity_times = times[lo:hi]
+        events: EntityEvents = {}
+        for column in columns:
+            picked = values[column][lo:hi]
+            if has_nulls[column]:
+                kept = [(t, v) for t, v in zip(entity_times, picked, strict=True) if v is not None]
+                events[column] = ([t for t, _ in kept], [v for _, v in kept])
+            else:
+                events[column] = (entity_times, picked)
+        index[key_values[lo]] = events
+    return index
+
+
+class EventIndex:
+    """A reader's copy of one window view version's events (see ``_event_index``)."""
+
+    def __init__(
+        self,
+        generation: int,
+        horizon: int | None,
+        index: dict[tuple[Any, ...], EntityEvents],
+        max_rowid: int,
+        rows: int,
+        held: list[str],
+    ) -> None:
+        self.generation = generation
+        self.horizon = horizon
+        self.index = index
+        self.max_rowid = max_rowid
+        self.rows = rows
+        self.held = held
+        self.select = ""
+        self.order = ""
+        self.tail_id = 0  # the last row of the stream tail merged in (online_tail.py)
+
+
+def merge_events(
+    index: dict[tuple[Any, ...], EntityEvents], added: dict[tuple[Any, ...], EntityEvents]
+) -> list[tuple[Any, ...]]:
+    """Merge new events into ``index`` (new lists: a reader may hold the old ones); the
+    entities where a new event ties an old one on event time (left for a reread)."""
+    ties = []
+    for key, events in added.items():
+        current = index.get(key)
+        if current is None:
+            index[key] = events
+            continue
+        merged: EntityEvents = {}
+        tied = False
+        for column, (times, values) in events.items():
+            old_times, old_values = current.get(column, ([], []))
+            if not times:
+                continue
+            if not old_times or times[0] > old_times[-1]:  # the usual case: newer events
+                merged[column] = (old_times + times, old_values + values)
+                continue
+            if set(times) & set(old_times):
+                tied = True
+                break
+            pairs = sorted(
+                [*zip(old_times, old_values, strict=True), *zip(times, values, strict=True)],
+                key=lambda pair: pair[0],
+            )
+            merged[column] = ([t for t, _ in pairs], [v for _, v in pairs])
+        if tied:
+            ties.append(key)
+            continue
+        for column, pair in current.items():
+            merged.setdefault(column, pair)
+        index[key] = merged
+    return ties
+
+
+def rebuild_entities(
+    con: Any,
+    cached: EventIndex,
+    keys: list[str],
+    entities: list[tuple[Any, ...]],
+    table: str,
+    tail: StreamTail | None,
+    version: int,
+) -> None:
+    """Read ``entities``' events again, whole (materialized and streamed), in (time,
+    ``__seq``) order: for events of equal time, whose order only ``__seq`` knows."""
+    frame = pa.table({k: [e[i] for e in entities] for i, k in enumerate(keys)})
+    con.register("reread_keys", frame)
+    try:
+        using = ", ".join(_q(k) for k in keys)
+        held = "".join(", " + _q(c) for c in cached.held)
+        found = con.execute(
+            f"SELECT {using}, epoch_us(event_timestamp), __seq{held} FROM {_q(table)} "
+            f"JOIN reread_keys USING ({using})"
+        ).fetchall()
+    finally:
+        con.unregister("reread_keys")
+    width = len(keys)
+    rows: dict[tuple[Any, ...], dict[int, tuple[Any, ...]]] = {e: {} for e in entities}
+    for row in found:
+        rows[tuple(row[:width])][row[width + 1]] = (row[width], *row[width + 2 :])
+    if tail is not None:
+        for entity in entities:
+            for row in tail.rows(version, cached.held, key=json.dumps(list(entity))):
+                rows[entity].setdefault(row[3], (row[2], *row[4:]))
+    for entity, events in rows.items():
+        ordered = sorted(events.items(), key=lambda item: (item[1][0], item[0]))
+        result: EntityEvents = {}
+        for j, column in enumerate(cached.held, start=1):
+            kept = [(v[0], v[j]) for _, v in ordered if v[j] is not None]
+            result[column] = ([t for t, _ in kept], [x for _, x in kept])
+        cached.index[entity] = result
