@@ -80,7 +80,7 @@ def declare_stream(
         "INSERT INTO feature_streams (view, source, id_column, max_future_seconds) "
         "VALUES (?, ?, ?, ?) ON CONFLICT (view) DO UPDATE SET source = excluded.source, "
         "id_column = excluded.id_column, max_future_seconds = excluded.max_future_seconds, "
-        "declared_at = current_timestamp",
+        "declared_at = now()",
         [view, source, id_column, seconds],
     )
     return StreamDeclaration(view=view, source=source, id_column=id_column, max_future=seconds)
