@@ -54,7 +54,7 @@ describe('streamSummary', () => {
       streamSummary(stream('running', 'running', 'stopped'))
     ).toMatchObject({ health: 'running', label: 'running · 2 consumers' });
     expect(streamSummary(stream('waiting')).health).toBe('waiting');
-    expect(streamSummary(stream('waiting')).label).toBe('retrying');
+    expect(streamSummary(stream('waiting')).label).toBe('waiting');
     expect(streamSummary(stream('starting')).health).toBe('starting');
   });
 

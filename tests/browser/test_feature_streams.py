@@ -121,12 +121,12 @@ def test_streams_show_and_follow_the_consumers(
 
     # The broker goes down: the consumer retries, and says so.
     _progress(root, status="waiting", last_error="reading redis://…: Connection refused")
-    expect(card.get_by_test_id("mlops-stream-health")).to_have_text("retrying", timeout=6000)
+    expect(card.get_by_test_id("mlops-stream-health")).to_have_text("waiting", timeout=6000)
 
     # The view's detail shows its stream too.
     card.locator(".jp-mlops-stream-view").click()
     block = panel.get_by_test_id("mlops-fv-stream")
-    expect(block.get_by_test_id("mlops-stream-health")).to_have_text("retrying")
+    expect(block.get_by_test_id("mlops-stream-health")).to_have_text("waiting")
     expect(block.get_by_test_id("mlops-stream-error")).to_contain_text("Connection refused")
     shoot(page, screenshots_dir / "feature-streams-detail-{theme}.png", clip=CLIP)
 

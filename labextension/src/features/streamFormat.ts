@@ -22,7 +22,7 @@ export type StreamHealth =
 export interface IStreamSummary {
   health: StreamHealth;
   /**
-   * A few words: `running`, `running · 2 consumers`, `retrying`...
+   * A few words: `running`, `running · 2 consumers`, `waiting`...
    */
   label: string;
   /**
@@ -48,8 +48,8 @@ export function streamSummary(stream: IStreamStatus): IStreamSummary {
   if (live.some(c => c.status === 'waiting')) {
     return {
       health: 'waiting',
-      label: `retrying${many}`,
-      title: 'The consumers retry after the broker or a store failed'
+      label: `waiting${many}`,
+      title: 'Waiting: the consumers retry after the broker or a store failed'
     };
   }
   if (live.length) {
