@@ -5,6 +5,7 @@ import './runs.css';
 import './runs-graph.css';
 import './runs-compare.css';
 import './features.css';
+import './streams.css';
 import './models.css';
 import './evaluations.css';
 import './handoffs.css';

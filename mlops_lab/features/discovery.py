@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from mlops_lab.features.queries import consumers, get_entity, get_view, view_versions
+from mlops_lab.features.streams import stream_status
 from mlops_lab.workspace import Workspace
 
 __all__ = ["diff_versions", "view_detail"]
@@ -14,7 +15,8 @@ __all__ = ["diff_versions", "view_detail"]
 
 def view_detail(workspace: Workspace, name: str, version: int | None = None) -> dict[str, Any]:
     """A view version with its features (statistics and histograms), versions, entity,
-    consumers and freshness, plus a ready code snippet loading it into a training frame."""
+    consumers and freshness, plus a ready code snippet loading it into a training frame,
+    and its stream's ingest status (null when not streamed)."""
     view = get_view(workspace, name, version)
     entity = get_entity(workspace, view.entity)
     fresh = workspace.catalog.read_value(
@@ -48,6 +50,7 @@ def view_detail(workspace: Workspace, name: str, version: int | None = None) -> 
         "consumers": consumers(workspace, name),
         "freshness": fresh.isoformat() if fresh else None,
         "snippet": snippet,
+        "stream": next((s for s in stream_status(workspace) if s["view"] == name), None),
     }
 
 

@@ -9,12 +9,14 @@ import tornado.web
 from mlops_lab.errors import InvalidInputError, RequestBodyError
 from mlops_lab.features.discovery import diff_versions, view_detail
 from mlops_lab.features.queries import facets, get_view, list_views
+from mlops_lab.features.streams import stream_status
 from mlops_lab.server.handlers import BaseHandler
 from mlops_lab.server.validation import page, query_int, query_text
 from mlops_lab.serving.consistency import check_consistency, consistency_reports
 
 __all__ = [
     "FeatureConsistencyHandler",
+    "FeatureStreamsHandler",
     "FeatureViewDiffHandler",
     "FeatureViewHandler",
     "FeatureViewsHandler",
@@ -37,6 +39,12 @@ class FeatureViewsHandler(BaseHandler):
         self.write_json(
             {"views": views, "total": total, "limit": limit, "offset": offset, "facets": found}
         )
+
+
+class FeatureStreamsHandler(BaseHandler):
+    @tornado.web.authenticated
+    async def get(self) -> None:
+        self.write_json({"streams": await self.in_workspace(stream_status)})
 
 
 class FeatureViewHandler(BaseHandler):

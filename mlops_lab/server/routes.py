@@ -22,6 +22,7 @@ from mlops_lab.server.evaluations_handlers import (
 )
 from mlops_lab.server.features_handlers import (
     FeatureConsistencyHandler,
+    FeatureStreamsHandler,
     FeatureViewDiffHandler,
     FeatureViewHandler,
     FeatureViewsHandler,
@@ -77,6 +78,7 @@ ROUTES: list[tuple[str, type]] = [
     ("/runs/{run_id}/cancel", CancelRunHandler),
     ("/runs/{run_id}/stages/{stage}/notebook", ExecutedNotebookHandler),
     ("/runs/{run_id}/stages/{stage}/open", OpenNotebookHandler),
+    ("/features/streams", FeatureStreamsHandler),
     ("/features/views", FeatureViewsHandler),
     ("/features/views/{name}", FeatureViewHandler),
     ("/features/views/{name}/diff", FeatureViewDiffHandler),

@@ -7,7 +7,8 @@ import {
   IFeatureViewDetail,
   IFeatureViewDiff,
   IFeatureViewPage,
-  IFeatureViewQuery
+  IFeatureViewQuery,
+  IStreamStatus
 } from './types';
 
 /**
@@ -60,6 +61,13 @@ export class FeaturesApi implements IFeaturesApi {
       jsonBody('POST', since ? { since } : {}),
       this._settings
     );
+  }
+
+  async listStreams(): Promise<IStreamStatus[]> {
+    const page = await this._get<{ streams: IStreamStatus[] }>(
+      'features/streams'
+    );
+    return page.streams;
   }
 
   private _get<T>(endPoint: string): Promise<T> {

@@ -17,6 +17,7 @@ import { Definition } from './definition';
 import { VersionsDiff } from './diff';
 import { FeatureCard, Freshness } from './cards';
 import { FeaturesModel, IFeaturesState } from './model';
+import { StreamCard } from './streams';
 import { LegacyWindowsNotice, StatsAsOf } from './windows';
 
 /**
@@ -65,6 +66,9 @@ function DetailBody(props: {
   );
   const canCompare = detail.versions.length >= 2;
   const latestCheck = state.consistency.reports[0];
+  // The polled status when there is one (live), else the detail's.
+  const stream =
+    state.streams.items.find(s => s.view === detail.name) ?? detail.stream;
   const compareLatest = () => {
     if (state.diff.phase === 'none' && canCompare) {
       const older = detail.versions
@@ -128,6 +132,16 @@ function DetailBody(props: {
         )}
         <Facts detail={detail} />
       </section>
+      {stream && (
+        <details
+          className="jp-mlops-fv-section"
+          data-testid="mlops-fv-stream"
+          open
+        >
+          <summary>Stream</summary>
+          <StreamCard stream={stream} />
+        </details>
+      )}
       <details className="jp-mlops-fv-section" open>
         <summary>
           Features

@@ -5,7 +5,8 @@ import {
   IFeaturesApi,
   IFeatureViewDetail,
   IFeatureViewDiff,
-  IFeatureViewSummary
+  IFeatureViewSummary,
+  IStreamStatus
 } from './types';
 
 /**
@@ -59,6 +60,20 @@ export interface IConsistencyState {
 }
 
 /**
+ * How often the streamed views reload while the view is shown, in ms.
+ */
+export const STREAMS_INTERVAL = 2000;
+
+/**
+ * The streamed views and how their ingest is doing, reloaded while shown.
+ */
+export interface IStreamsState {
+  items: readonly IStreamStatus[];
+  loaded: boolean;
+  error: MlopsApiError | null;
+}
+
+/**
  * The outcome of an action (insert, copy), shown until dismissed.
  */
 export interface INotice {
@@ -87,6 +102,7 @@ export interface IFeaturesExtra {
    */
   codeNotice: INotice | null;
   consistency: IConsistencyState;
+  streams: IStreamsState;
 }
 
 /**
@@ -125,19 +141,58 @@ export class FeaturesModel extends ViewModel<
         version: null,
         diff: { phase: 'none' },
         codeNotice: null,
-        consistency: noConsistency(null)
+        consistency: noConsistency(null),
+        streams: { items: [], loaded: false, error: null }
       },
       { searchDelay: options.searchDelay }
     );
     this._api = options.api;
     this._insertCode = options.insertCode;
+    this._streamsInterval = options.streamsInterval ?? STREAMS_INTERVAL;
   }
 
   /**
-   * Reload the loaded pages of the list and the selected view.
+   * Reload the loaded pages of the list, the selected view and the streams.
    */
   async refresh(): Promise<void> {
-    await Promise.all([super.refresh(), this._loadConsistency()]);
+    await Promise.all([
+      super.refresh(),
+      this._loadConsistency(),
+      this.loadStreams()
+    ]);
+  }
+
+  /**
+   * Reload the streams (only them) every `streamsInterval` ms, until
+   * `stopStreams`; a poll is skipped while the last one is in flight.
+   */
+  startStreams(): void {
+    this.stopStreams();
+    this._streamsTimer = setInterval(() => {
+      if (!this._streamsPolling) {
+        this._streamsPolling = true;
+        void this.loadStreams().finally(() => (this._streamsPolling = false));
+      }
+    }, this._streamsInterval);
+  }
+
+  stopStreams(): void {
+    clearInterval(this._streamsTimer);
+    this._streamsTimer = undefined;
+  }
+
+  /**
+   * Load the streamed views; only the newest load's answer is kept.
+   */
+  async loadStreams(): Promise<void> {
+    const loaded = await this.latest('streams', () => this._api.listStreams());
+    if (loaded) {
+      this.update({
+        streams: loaded.ok
+          ? { items: loaded.value, loaded: true, error: null }
+          : { ...this.state.streams, error: loaded.error }
+      });
+    }
   }
 
   /**
@@ -262,6 +317,10 @@ export class FeaturesModel extends ViewModel<
     };
   }
 
+  protected onDispose(): void {
+    this.stopStreams();
+  }
+
   protected itemKey(view: IFeatureViewSummary): string {
     return view.name;
   }
@@ -324,6 +383,9 @@ export class FeaturesModel extends ViewModel<
   private _alerts = new Map<string, string>();
   private _api: IFeaturesApi;
   private _insertCode: CodeInserter;
+  private _streamsInterval: number;
+  private _streamsPolling = false;
+  private _streamsTimer: ReturnType<typeof setInterval> | undefined;
 }
 
 export namespace FeaturesModel {
@@ -340,6 +402,10 @@ export namespace FeaturesModel {
      * Search debounce in ms; defaults to `SEARCH_DELAY`.
      */
     searchDelay?: number;
+    /**
+     * Streams reload interval in ms; defaults to `STREAMS_INTERVAL`.
+     */
+    streamsInterval?: number;
   }
 }
 

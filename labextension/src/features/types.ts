@@ -164,6 +164,10 @@ export interface IFeatureViewDetail {
    * Whether the view's features are windows over its source's events.
    */
   windowed?: boolean;
+  /**
+   * How the view's stream ingest is doing; null when it is not streamed.
+   */
+  stream?: IStreamStatus | null;
 }
 
 /**
@@ -274,4 +278,86 @@ export interface IFeaturesApi {
    * Check now: recompute what was served (logged from `since`) offline.
    */
   checkConsistency(name: string, since?: string): Promise<IConsistencyReport>;
+  /**
+   * Every streamed view and how its ingest consumers are doing.
+   */
+  listStreams(): Promise<IStreamStatus[]>;
+}
+
+/**
+ * Where a view's events stream from (`mlops_lab.yaml` or
+ * `store.declare_stream`).
+ */
+export interface IStreamDeclaration {
+  view: string;
+  /**
+   * `redis://HOST:PORT/DB?stream=NAME` or `nats://HOST:PORT?subject=NAME`.
+   */
+  source: string;
+  id_column: string | null;
+  max_future: number | string;
+  declared_in: 'catalog' | 'mlops_lab.yaml';
+}
+
+/**
+ * A consumer's state: `waiting` retries after the broker or a store
+ * failed; `gone` has not reported for 30 s.
+ */
+export type StreamConsumerStatus =
+  'starting' | 'running' | 'waiting' | 'stopped' | 'gone';
+
+/**
+ * One `mlops-lab ingest` process of a view, as it last reported.
+ */
+export interface IStreamConsumer {
+  view: string;
+  consumer: string;
+  source: string;
+  status: StreamConsumerStatus;
+  pid?: number | null;
+  started_at: string;
+  updated_at: string;
+  seconds_since_update: number | null;
+  received?: number;
+  applied?: number;
+  duplicates?: number;
+  dead_letters?: number;
+  rate?: number | null;
+  lag?: number | null;
+  freshness_ms?: number | null;
+  last_event_at?: string | null;
+  last_error?: string | null;
+  last_error_at?: string | null;
+  parts?: number;
+  dataset_version?: number | null;
+}
+
+/**
+ * A streamed view: totals over its consumers; `rate`, `lag` and
+ * `freshness_ms` over the live ones (`GET mlops-lab/api/features/streams`).
+ */
+export interface IStreamStatus {
+  view: string;
+  declaration: IStreamDeclaration | null;
+  source: string;
+  consumers_running: number;
+  applied: number;
+  duplicates: number;
+  dead_letters: number;
+  /**
+   * Events per second applied.
+   */
+  rate: number;
+  /**
+   * Events not yet delivered to the consumer group; null unknown.
+   */
+  lag: number | null;
+  /**
+   * p99 of publish to readable online over recent batches, in ms.
+   */
+  freshness_ms: number | null;
+  last_event_at: string | null;
+  last_error: string | null;
+  last_error_at: string | null;
+  consumers: IStreamConsumer[];
 }

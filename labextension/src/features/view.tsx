@@ -9,17 +9,28 @@ import { RenderMimeContext } from './definition';
 import { Freshness } from './cards';
 import { ViewDetail } from './detail';
 import { FeaturesModel, IFeaturesState } from './model';
+import { StreamsSection } from './streams';
 
 /**
  * The Features view of the MLOps sidebar: a view of a `FeaturesModel`.
  *
  * The list is searched and paginated on the server; selecting a view
- * shows it in detail, and Back returns to the list where it was.
+ * shows it in detail, and Back returns to the list where it was. The
+ * streamed views above it reload every few seconds while shown.
  */
 export class FeaturesPanel extends ViewPanel<FeaturesModel> {
   constructor(model: FeaturesModel, rendermime?: IRenderMimeRegistry | null) {
     super(model, 'Features');
     this._rendermime = rendermime ?? null;
+  }
+
+  protected onShown(): void {
+    super.onShown();
+    this.model.startStreams();
+  }
+
+  protected onHidden(): void {
+    this.model.stopStreams();
   }
 
   protected renderState(state: IFeaturesState): JSX.Element {
@@ -71,7 +82,12 @@ function ViewList(props: {
         />
       }
       state={state}
-      top={<Filters model={model} state={state} />}
+      top={
+        <>
+          <StreamsSection streams={state.streams} onOpen={onOpen} />
+          <Filters model={model} state={state} />
+        </>
+      }
       errorTitle="The feature views could not be loaded"
       empty={
         filtered ? (
