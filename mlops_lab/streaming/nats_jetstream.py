@@ -38,6 +38,7 @@ __all__ = ["NatsJetStreamSource", "stream_name"]
 _T = TypeVar("_T")
 _CONNECT_TIMEOUT = 2.0  # seconds, per attempt
 _REPLY_TIMEOUT = 5.0  # seconds: JetStream API calls, flushes, a no_wait pull
+_IN_FLIGHT = 20_000  # events published and not yet acknowledged by JetStream
 MAX_ACK_PENDING = 200_000  # delivered and not yet acknowledged, over all processes
 
 
@@ -317,16 +318,55 @@ class NatsJetStreamSource:
         self._run(publish, _REPLY_TIMEOUT + len(deliveries) / 1000)
 
     def publish(self, payloads: Sequence[bytes]) -> list[Any]:
-        async def publish() -> list[Any]:
-            assert self._js is not None
-            futures = [
-                await self._js.publish_async(self.subject, payload, wait_stall=_REPLY_TIMEOUT)
-                for payload in payloads
-            ]
-            acks = await asyncio.gather(*futures)
-            return [ack.seq for ack in acks]
+        """Pipelined: up to ``_IN_FLIGHT`` published before their acks come back (nats-py's
+        ``publish_async`` takes about 0.2 ms per event here; this is several times faster)."""
+        return self._run(lambda: self._publish(payloads), _REPLY_TIMEOUT + len(payloads) / 5000)
 
-        return self._run(publish, _REPLY_TIMEOUT + len(payloads) / 5000)
+    async def _publish(self, payloads: Sequence[bytes]) -> list[Any]:
+        import nats.errors
+        import nats.js.errors
+
+        assert self._nc is not None
+        nc = self._nc
+        sequences: list[Any] = [None] * len(payloads)
+        problems: list[Exception] = []
+        window = asyncio.Semaphore(_IN_FLIGHT)
+        all_back = asyncio.Event()
+        left = len(payloads)
+
+        async def acked(msg: Msg) -> None:
+            nonlocal left
+            status = msg.headers.get("Status") if msg.headers else None
+            if status == "503":
+                problems.append(nats.errors.NoRespondersError())
+            else:
+                reply = json.loads(msg.data)
+                if "error" in reply:
+                    problems.append(nats.js.errors.APIError.from_error(reply["error"]))
+                else:
+                    sequences[int(msg.subject.rsplit(".", 1)[1])] = reply["seq"]
+            window.release()
+            left -= 1
+            if left == 0:
+                all_back.set()
+
+        inbox = nc.new_inbox()
+        sub = await nc.subscribe(f"{inbox}.*", cb=acked)
+        try:
+            for i, payload in enumerate(payloads):
+                if window.locked():  # else no yield: the flusher then sends many at once
+                    await asyncio.wait_for(window.acquire(), _REPLY_TIMEOUT)
+                else:
+                    await window.acquire()
+                await nc.publish(self.subject, payload, reply=f"{inbox}.{i}")
+            if payloads:
+                await nc.flush(timeout=int(_REPLY_TIMEOUT))
+                await asyncio.wait_for(all_back.wait(), _REPLY_TIMEOUT)
+        finally:
+            await _quietly(sub.unsubscribe())
+        if problems:
+            raise problems[0]
+        return sequences
 
     def lag(self) -> int | None:
         async def pending() -> int:
@@ -360,12 +400,16 @@ class NatsJetStreamSource:
 
 
 def _delivery(msg: Msg) -> Delivery:
-    meta = msg.metadata
+    """The delivery of ``msg``, read from its ack subject (faster than ``msg.metadata``):
+    ``$JS.ACK.[<domain>.<account>.]<stream>.<consumer>.<delivered>.<stream seq>.<consumer
+    seq>.<time ns>.<pending>[.<token>]``."""
+    tokens = msg.reply.split(".")
+    at = 2 if len(tokens) == 9 else 4
     return Delivery(
-        token=_Ack(meta.sequence.stream, msg.reply),
+        token=_Ack(int(tokens[at + 3]), msg.reply),
         payload=msg.data,
-        published_ms=int(meta.timestamp.timestamp() * 1000),
-        redelivered=meta.num_delivered > 1,
+        published_ms=int(tokens[at + 5]) // 1_000_000,
+        redelivered=tokens[at + 2] != "1",
     )
 
 
