@@ -16,6 +16,7 @@ then, when nothing is, one that waits up to ``block_ms``.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import json
 import threading
@@ -24,7 +25,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from mlops_lab.errors import InvalidInputError, StreamUnavailableError
+from mlops_lab.errors import InvalidInputError, MlopsLabError, StreamUnavailableError
 from mlops_lab.streaming.sources import DEAD_LETTER_SUFFIX, Delivery, StreamURL
 
 if TYPE_CHECKING:
@@ -101,6 +102,8 @@ class NatsJetStreamSource:
         self._pull_count = 0
         self._inbox = ""
         self._last_error = ""
+        self._connecting: asyncio.Lock | None = None
+        self._closing: set[asyncio.Future[None]] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
 
@@ -116,17 +119,30 @@ class NatsJetStreamSource:
             self._thread.start()
 
         async def connected() -> _T:
-            await self._connect()
-            return await work()
+            # Methods are called from several threads (the ingest loop reads, acknowledges
+            # and reports side by side): all of it runs here, one connection made at once.
+            if self._connecting is None:
+                self._connecting = asyncio.Lock()
+            async with self._connecting:
+                await self._connect()
+            nc = self._nc
+            try:
+                return await work()
+            except Exception as exc:
+                raise self._ours(exc, nc) from exc
 
         future = asyncio.run_coroutine_threadsafe(connected(), self._loop)
         try:
             return future.result(timeout + _CONNECT_TIMEOUT * 2)
-        except Exception as exc:
-            future.cancel()  # when it was the wait for it that timed out
-            raise self._ours(exc) from exc
+        except concurrent.futures.TimeoutError as exc:  # the loop itself does not answer
+            future.cancel()
+            raise StreamUnavailableError(self.url, "no answer in time") from exc
+        except MlopsLabError:
+            raise
+        except Exception as exc:  # from connecting
+            raise self._ours(exc, None) from exc
 
-    def _ours(self, exc: Exception) -> Exception:
+    def _ours(self, exc: Exception, nc: Client | None) -> Exception:
         """The error to raise for ``exc``: a broker that does not answer is unavailable (the
         connection is dropped, the next call connects again); a refusal is bad input."""
         import nats.errors
@@ -148,16 +164,23 @@ class NatsJetStreamSource:
             detail = str(exc) or type(exc).__name__
         else:
             return exc
-        self._drop()
+        self._drop(nc)
         return StreamUnavailableError(self.url, detail)
 
-    def _drop(self) -> None:
-        """Forget a broken connection (closed in the background); the next call connects."""
-        nc, self._nc, self._js, self._sub = self._nc, None, None, None
+    def _drop(self, nc: Client | None) -> None:
+        """Forget the connection ``nc`` if it is still the current one (on the loop; it is
+        closed in the background): the next call connects again. Pulls waiting on it end."""
+        if nc is None or nc is not self._nc:
+            return
+        self._nc, self._js, self._sub = None, None, None
         self._buffer.clear()  # not acknowledged: delivered again after ack_wait
+        for pull in self._pulls.values():
+            pull.status = "closed"
+            pull.done.set()
         self._pulls.clear()
-        if nc is not None and self._loop is not None:
-            asyncio.run_coroutine_threadsafe(_quietly(nc.close()), self._loop)
+        closing = asyncio.ensure_future(_quietly(nc.close()))
+        self._closing.add(closing)  # kept until done (the loop holds tasks weakly)
+        closing.add_done_callback(self._closing.discard)
 
     async def _error_cb(self, exc: Exception) -> None:
         self._last_error = str(exc) or type(exc).__name__
@@ -167,8 +190,7 @@ class NatsJetStreamSource:
     async def _connect(self) -> None:
         if self._nc is not None and self._nc.is_connected:
             return
-        if self._nc is not None:
-            self._drop()
+        self._drop(self._nc)
         import nats
         import nats.js.errors
         from nats.js import api
@@ -284,6 +306,10 @@ class NatsJetStreamSource:
             done.cancel()
             arrived.cancel()
         self._pulls.pop(pull.inbox, None)  # a status after this is for nobody
+        if pull.status == "closed":
+            import nats.errors
+
+            raise nats.errors.ConnectionClosedError
         if pull.status == "409":  # e.g. the consumer was deleted
             raise _conflict(pull.description)
 
@@ -395,7 +421,7 @@ class NatsJetStreamSource:
         if not thread.is_alive():
             loop.close()
         self._loop = self._thread = None
-        self._js = self._sub = None
+        self._js = self._sub = self._connecting = None
         self._buffer.clear()
 
 

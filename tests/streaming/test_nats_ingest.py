@@ -201,8 +201,11 @@ def _applied(workspace: Workspace) -> int:
     ledger = workspace.state_dir / "streams" / VIEW / "ledger.sqlite"
     if not ledger.exists():
         return 0
-    with sqlite3.connect(ledger, timeout=30) as con:
-        return int(con.execute("SELECT coalesce(sum(rows), 0) FROM parts").fetchone()[0])
+    try:
+        with sqlite3.connect(ledger, timeout=30) as con:
+            return int(con.execute("SELECT coalesce(sum(rows), 0) FROM parts").fetchone()[0])
+    except sqlite3.OperationalError:  # its tables are being made
+        return 0
 
 
 def _running(workspace: Workspace) -> int:
