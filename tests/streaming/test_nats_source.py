@@ -151,3 +151,45 @@ def test_a_broker_that_is_not_there_at_the_start(tmp_path: Path) -> None:
     with pytest.raises(StreamUnavailableError, match="cannot be reached"):
         source.open()
     source.close()
+
+
+def test_reads_acks_and_reports_from_threads_side_by_side(source: NatsJetStreamSource) -> None:
+    """As the ingest loop calls it: one thread fetches, another acknowledges, a third asks
+    for the lag, all at once."""
+    import queue
+    import threading
+
+    source.publish([json.dumps({"i": i}).encode() for i in range(5_000)])
+    acks: queue.Queue[list | None] = queue.Queue()
+    got: list = []
+    errors: list[BaseException] = []
+
+    def read() -> None:
+        try:
+            while len(got) < 5_000:
+                batch = source.fetch(300, 50)
+                got.extend(batch)
+                acks.put(batch)
+        except BaseException as exc:  # shown by the test
+            errors.append(exc)
+        finally:
+            acks.put(None)
+
+    def acknowledge() -> None:
+        while (batch := acks.get()) is not None:
+            source.ack(batch)
+
+    threads = [threading.Thread(target=read), threading.Thread(target=acknowledge)]
+    for thread in threads:
+        thread.start()
+    lags = []
+    while threads[0].is_alive():
+        lags.append(source.lag())
+    for thread in threads:
+        thread.join(30)
+    assert errors == []
+    assert sorted(d.token.sequence for d in got) == list(range(1, 5_001))
+    assert lags and all(0 <= lag <= 5_000 for lag in lags)
+    assert source.lag() == 0
+    time.sleep(0.7)  # past ack_wait: every one was acknowledged
+    assert source.fetch(100, 100) == []
