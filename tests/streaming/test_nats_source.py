@@ -1,7 +1,6 @@
 """NATS JetStream as a stream source, against a real nats-server -js: the source contract
-(batches, acks, redelivery after ack_wait, dead letters, lag, a broker that is down), and
-the ingest loop on it (each id once offline and online, a SIGKILLed consumer, two
-processes on one durable consumer)."""
+(batches, acks, redelivery after ack_wait, dead letters, lag, a broker that is down, calls
+from several threads). The ingest loop on it: test_nats_ingest.py."""
 
 from __future__ import annotations
 
@@ -14,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from mlops_lab.errors import StreamUnavailableError
+from mlops_lab.streaming import open_source
 from mlops_lab.streaming.nats_jetstream import NatsJetStreamSource, stream_name
-from mlops_lab.streaming.sources import open_source
 from tests.conftest import NatsServer
 
 
