@@ -38,6 +38,7 @@ __all__ = ["NatsJetStreamSource", "stream_name"]
 
 _T = TypeVar("_T")
 _CONNECT_TIMEOUT = 2.0  # seconds, per attempt
+_PULL_TIMEOUT = 2.0  # seconds for the answer to a no_wait pull (a few ms when all is well)
 _IN_FLIGHT = 20_000  # events published and not yet acknowledged by JetStream
 MAX_ACK_PENDING = 200_000  # delivered and not yet acknowledged, over all processes
 
@@ -120,11 +121,13 @@ class NatsJetStreamSource:
                 raise self._ours(exc, nc) from exc
 
         future = asyncio.run_coroutine_threadsafe(connected(), self._loop)
-        try:
-            return future.result(timeout + _CONNECT_TIMEOUT * 2)
-        except concurrent.futures.TimeoutError as exc:  # the loop itself does not answer
+        # a safety net: every wait on the loop has a shorter timeout of its own
+        concurrent.futures.wait([future], timeout + REPLY_TIMEOUT + _CONNECT_TIMEOUT * 2)
+        if not future.done():
             future.cancel()
-            raise StreamUnavailableError(self.url, "no answer in time") from exc
+            raise StreamUnavailableError(self.url, "no answer in time")
+        try:
+            return future.result()
         except MlopsLabError:
             raise
         except Exception as exc:  # from connecting
@@ -145,7 +148,7 @@ class NatsJetStreamSource:
                 f"durable consumer {self.durable!r} on the server."
             )
         elif isinstance(exc, nats.errors.NoRespondersError | nats.js.errors.NoStreamResponseError):
-            detail = "no JetStream answers: is nats-server started with -js?"
+            detail = "no JetStream answers: is nats-server started with -js, the stream there?"
         elif isinstance(exc, nats.errors.NoServersError):
             detail = self._last_error or "no server answers"
         elif isinstance(exc, nats.errors.Error | OSError):  # TimeoutError is an OSError
@@ -270,7 +273,7 @@ class NatsJetStreamSource:
     async def _fetch(self, max_events: int, block_ms: int) -> list[Delivery]:
         if not self._buffer:  # else: what an earlier pull brought and was not taken yet
             pull = await self._pull(max_events, expires_ms=None)
-            await self._until(pull, lambda: len(self._buffer) >= max_events, REPLY_TIMEOUT)
+            await self._until(pull, lambda: len(self._buffer) >= max_events, _PULL_TIMEOUT)
         if not self._buffer and block_ms > 0:
             pull = await self._pull(max_events, expires_ms=block_ms)
             await self._until(pull, lambda: bool(self._buffer), block_ms / 1000 + 1)
@@ -294,12 +297,17 @@ class NatsJetStreamSource:
             done.cancel()
             arrived.cancel()
         self._pulls.pop(pull.inbox, None)  # a status after this is for nobody
-        if pull.status == "closed":
+        if pull.status in ("closed", "503"):  # 503: no responders (the durable is gone)
             import nats.errors
 
-            raise nats.errors.ConnectionClosedError
-        if pull.status == "409":  # e.g. the consumer was deleted
-            raise _conflict(pull.description)
+            raise (
+                nats.errors.NoRespondersError
+                if pull.status == "503"
+                else nats.errors.ConnectionClosedError
+            )
+        if pull.status == "409" and "deleted" in pull.description.lower():
+            raise _conflict(pull.description)  # connecting again makes the durable again
+        # another 409 (Exceeded MaxAckPending, MaxWaiting...): nothing now, ask again later
 
     # -- writing ------------------------------------------------------------------------
 

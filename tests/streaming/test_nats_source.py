@@ -192,3 +192,20 @@ def test_reads_acks_and_reports_from_threads_side_by_side(source: NatsJetStreamS
     assert source.lag() == 0
     time.sleep(0.7)  # past ack_wait: every one was acknowledged
     assert source.fetch(100, 100) == []
+
+
+def test_a_deleted_durable_is_made_again(source: NatsJetStreamSource, nats_url: str) -> None:
+    source.publish([b'{"a": 1}'])
+
+    async def delete() -> None:
+        import nats
+
+        nc = await nats.connect(nats_url)
+        await nc.jetstream().delete_consumer(stream_name("tx.events"), "mlops-lab-spend")
+        await nc.close()
+
+    asyncio.run(delete())
+    with pytest.raises(StreamUnavailableError):  # said once (a 409, or the pull unanswered)
+        source.fetch(10, 100)
+    (delivery,) = _drain(source, batch=10, until=1)  # made again, from the stream's start
+    assert delivery.payload == b'{"a": 1}'
