@@ -12,7 +12,7 @@ SOURCES := pyproject.toml package.json yarn.lock tsconfig.json install.json \
 INSTALLED := $(VENV)/.installed
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: demo demo-loop demo-stream test lint typecheck jstest pytest install develop chromium redis-server clean
+.PHONY: demo demo-loop demo-stream test lint typecheck jstest pytest install develop chromium redis-server nats-server clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -61,6 +61,10 @@ chromium:
 redis-server:
 	@command -v redis-server >/dev/null || { apt-get update -q && apt-get install -y -q redis-server; }
 
+# NATS JetStream for the streaming tests (Debian installs nats-server in /usr/sbin).
+nats-server:
+	@PATH=$$PATH:/usr/sbin command -v nats-server >/dev/null || { apt-get update -q && apt-get install -y -q nats-server; }
+
 lint: $(INSTALLED)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -77,7 +81,7 @@ jstest: $(INSTALLED)
 	PATH=$(abspath $(BIN)):$$PATH jlpm typecheck
 	PATH=$(abspath $(BIN)):$$PATH jlpm test
 
-pytest: $(INSTALLED) chromium redis-server
+pytest: $(INSTALLED) chromium redis-server nats-server
 	$(BIN)/python -m pytest
 
 ## test: create .venv if needed, install test extras and chromium, run lint, types and all tests

@@ -13,12 +13,9 @@ def open_source(url: str, *, view: str, consumer: str | None = None) -> StreamSo
     group = parsed.group or f"mlops-lab-{view}"
     name = consumer or default_consumer()
     if parsed.broker == "nats":
-        from importlib import import_module
+        from mlops_lab.streaming.nats_jetstream import NatsJetStreamSource
 
-        nats_source: StreamSource = import_module(
-            "mlops_lab.streaming.nats_jetstream"
-        ).NatsJetStreamSource(parsed, durable=group, consumer=name)
-        return nats_source
+        return NatsJetStreamSource(parsed, durable=group, consumer=name)
     from mlops_lab.streaming.redis_streams import RedisStreamSource
 
     return RedisStreamSource(parsed, group=group, consumer=name)
