@@ -5,7 +5,6 @@ per held column, its events in (time, ``__seq``) order, kept up to date as rows 
 from __future__ import annotations
 
 import itertools
-import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -14,6 +13,7 @@ import pyarrow.compute as pc
 
 from mlops_lab.features.online_base import EntityEvents
 from mlops_lab.features.online_tail import StreamTail
+from mlops_lab.features.stream_log import key_text
 
 __all__ = ["EventIndex", "group_events", "merge_events", "rebuild_entities"]
 
@@ -143,7 +143,7 @@ def rebuild_entities(
         rows[tuple(row[:width])][row[width + 1]] = (row[width], *row[width + 2 :])
     if tail is not None:
         for entity in entities:
-            for row in tail.rows(version, cached.held, key=json.dumps(list(entity))):
+            for row in tail.rows(version, cached.held, key=key_text(entity)):
                 rows[entity].setdefault(row[3], (row[2], *row[4:]))
     for entity, events in rows.items():
         ordered = sorted(events.items(), key=lambda item: (item[1][0], item[0]))

@@ -155,8 +155,9 @@ class StreamWriter:
         needed online, nor kept there)."""
         self._con.register("incoming", table)
         try:
+            key = f"json_array({', '.join(_q(k) for k in self.keys)})::VARCHAR"
             return self._con.sql(
-                f"SELECT * FROM ({self._sql}) WHERE event_timestamp > ? "
+                f"SELECT *, {key} AS __key FROM ({self._sql}) WHERE event_timestamp > ? "
                 f"ORDER BY {', '.join(_q(k) for k in self.keys)}, event_timestamp, __seq",
                 params=[self.horizon],
             ).to_arrow_table()
@@ -171,13 +172,13 @@ class StreamWriter:
             return AppendResult(new=0, repeated=0, part=None)
         if isinstance(self.online, EmbeddedOnlineStore):
             events = self._online_events(table)
-            held = [c for c in events.column_names if c not in (*self.keys, "event_timestamp")]
-            held = [c for c in held if c not in ("created_timestamp", "__seq")]
+            skip = (*self.keys, "event_timestamp", "created_timestamp", "__seq", "__key")
+            held = [c for c in events.column_names if c not in skip]
             rows = OnlineRows(version=self.view.version, keys=self.keys, held=held, events=events)
             return self.log.append(table, online=rows)
         offline = self._pool.submit(self.log.append, table)
         try:
-            events = self._online_events(table)
+            events = self._online_events(table).drop_columns(["__key"])
             self.online.write_events(
                 self.view.name,
                 self.view.version,

@@ -39,7 +39,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-__all__ = ["AppendResult", "OnlineRows", "SeqIndex", "StreamLog", "online_table"]
+__all__ = [
+    "AppendResult",
+    "OnlineRows",
+    "SeqIndex",
+    "StreamLog",
+    "key_text",
+    "online_table",
+]
 
 _BUSY_TIMEOUT_S = 30.0
 _SCHEMA = """
@@ -92,7 +99,12 @@ class OnlineRows:
     version: int
     keys: list[str]
     held: list[str]
-    events: pa.Table
+    events: pa.Table  # with ``__key``: the key values as compact JSON (see key_text)
+
+
+def key_text(key: tuple[object, ...]) -> str:
+    """An entity key as the tail stores it: compact JSON, as DuckDB's ``json_array`` writes."""
+    return json.dumps(list(key), separators=(",", ":"), ensure_ascii=False, default=str)
 
 
 def online_table(version: int) -> str:
@@ -280,8 +292,7 @@ def _insert_online(con: sqlite3.Connection, online: OnlineRows, fresh: np.ndarra
         f'CREATE TABLE IF NOT EXISTS "{table}" (id INTEGER PRIMARY KEY AUTOINCREMENT, '
         f"k TEXT NOT NULL, us INTEGER NOT NULL, seq INTEGER NOT NULL{definitions})"
     )
-    key_values = zip(*(events.column(k).to_pylist() for k in online.keys), strict=True)
-    names = [json.dumps(list(key), default=str) for key in key_values]
+    names = events.column("__key").to_pylist()  # the keys as compact JSON (key_text)
     stamps = pc.cast(events.column("event_timestamp"), pa.timestamp("us", tz="UTC"))
     columns = [
         names,

@@ -197,3 +197,25 @@ def test_pruning_drops_online_only_what_no_window_reads(
     for row, got in zip(customers, again.get_many(customers, as_of=old), strict=True):
         expected = reference(history, events, row["customer_id"], old)
         assert {k: got[k] for k in expected} == pytest.approx(expected)
+
+
+def test_events_of_equal_time_are_ordered_by_seq_online_as_offline(workspace: Workspace) -> None:
+    now = datetime.now(UTC)
+    history = make_view(workspace, now=now)
+    at = (now - timedelta(minutes=5)).isoformat()
+    same = [
+        {"tx_id": f"tie{i}", "customer_id": "c2", "event_at": at, "amount": float(10 + i)}
+        for i in range(6)
+    ]
+    workspace.features.materialize(VIEW)
+    reader = OnlineFeatureReader(workspace, FEATURES)
+    reader.get({"customer_id": "c2"})  # the index is built before the events arrive
+    for event in same:  # one at a time: each merge meets the earlier ones' equal time
+        assert workspace.features.push(VIEW, [event], id_column="tx_id")["applied"] == 1
+        got = reader.get({"customer_id": "c2"}, as_of=now)
+        expected = reference(history, same[: same.index(event) + 1], "c2", now)
+        assert {k: got[k] for k in expected} == pytest.approx(expected)
+    frame = workspace.features.get_training_frame(
+        pd.DataFrame({"customer_id": ["c2"], "event_timestamp": [pd.Timestamp(now)]}), FEATURES
+    )
+    assert frame.iloc[0]["amount_last_1h"] == reference(history, same, "c2", now)["amount_last_1h"]
