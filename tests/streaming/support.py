@@ -7,8 +7,10 @@ import json
 import random
 import shutil
 import socket
+import sqlite3
 import subprocess
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -173,3 +175,22 @@ class RedisServer:
             self.process.terminate()
             self.process.wait(10)
             self.process = None
+
+
+def applied_count(workspace: Workspace) -> int:
+    """Events in the view's offline parts so far, from its ledger."""
+    ledger = workspace.state_dir / "streams" / VIEW / "ledger.sqlite"
+    if not ledger.exists():
+        return 0
+    try:
+        with sqlite3.connect(ledger, timeout=30) as con:
+            return int(con.execute("SELECT coalesce(sum(rows), 0) FROM parts").fetchone()[0])
+    except sqlite3.OperationalError:  # its tables are being made
+        return 0
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)

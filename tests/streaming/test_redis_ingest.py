@@ -28,11 +28,13 @@ from tests.streaming.support import (
     FEATURES,
     VIEW,
     RedisServer,
+    applied_count,
     encode,
     make_events,
     make_view,
     offline_ids,
     reference,
+    wait_for,
 )
 
 pytestmark = pytest.mark.timeout(180)
@@ -186,23 +188,6 @@ def _consumer(workspace: Workspace, url: str, *extra: str) -> subprocess.Popen[b
     )
 
 
-def _applied(workspace: Workspace) -> int:
-    ledger = workspace.state_dir / "streams" / VIEW / "ledger.sqlite"
-    if not ledger.exists():
-        return 0
-    import sqlite3
-
-    with sqlite3.connect(ledger, timeout=30) as con:
-        return int(con.execute("SELECT coalesce(sum(rows), 0) FROM parts").fetchone()[0])
-
-
-def _wait(condition, timeout: float = 60.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
-
-
 def test_a_consumer_killed_mid_batch_loses_nothing_and_applies_nothing_twice(
     workspace: Workspace, redis_url: str
 ) -> None:
@@ -215,10 +200,10 @@ def test_a_consumer_killed_mid_batch_loses_nothing_and_applies_nothing_twice(
     source.publish(encode(events))
 
     first = _consumer(workspace, url, "--batch", "300")
-    _wait(lambda: _applied(workspace) >= 3000)
+    wait_for(lambda: applied_count(workspace) >= 3000)
     first.send_signal(signal.SIGKILL)
     first.wait(10)
-    killed_at = _applied(workspace)
+    killed_at = applied_count(workspace)
     assert killed_at < 20_000
 
     second = _consumer(workspace, url, "--batch", "2000", "--idle-exit", "2")
@@ -228,7 +213,7 @@ def test_a_consumer_killed_mid_batch_loses_nothing_and_applies_nothing_twice(
     ids = offline_ids(workspace)
     counts = Counter(ids)
     assert len(ids) == 20_000 and max(counts.values()) == 1  # none lost, none twice
-    assert _applied(workspace) == 20_000
+    assert applied_count(workspace) == 20_000
     assert source.pending() == 0
     _check_windows(workspace, history, events, 20)
 
@@ -281,7 +266,7 @@ def test_broker_down_at_the_start_and_mid_stream_is_waited_for_and_nothing_is_lo
     thread = threading.Thread(target=ingestor.run, daemon=True)
     thread.start()
     try:
-        _wait(lambda: ingestor.stats.last_error is not None, 10)
+        wait_for(lambda: ingestor.stats.last_error is not None, 10)
         assert "cannot be reached" in ingestor.stats.last_error
         row = workspace.catalog.read(
             "SELECT status, last_error FROM stream_consumers WHERE view = ?", [VIEW]
@@ -292,16 +277,16 @@ def test_broker_down_at_the_start_and_mid_stream_is_waited_for_and_nothing_is_lo
         server.start()
         source = open_source(url, view="publisher")
         source.publish(encode(events[:1500]))
-        _wait(lambda: ingestor.stats.applied == 1500)
+        wait_for(lambda: ingestor.stats.applied == 1500)
 
         server.stop()  # mid-stream
         errors_before = len([line for line in lines if "retrying" in line])
-        _wait(lambda: len([line for line in lines if "retrying" in line]) > errors_before, 10)
+        wait_for(lambda: len([line for line in lines if "retrying" in line]) > errors_before, 10)
         assert thread.is_alive()
         server.start()
         source = open_source(url, view="publisher")
         source.publish(encode(events[1500:]))
-        _wait(lambda: ingestor.stats.applied == 3000)
+        wait_for(lambda: ingestor.stats.applied == 3000)
     finally:
         ingestor.stop()
         thread.join(30)
@@ -400,7 +385,7 @@ def test_an_online_store_down_at_the_start_is_waited_for(
         time.sleep(1.0)
         assert thread.is_alive() and ingestor.stats.applied == 0
         online.start()
-        _wait(lambda: ingestor.stats.applied == 500, 30)
+        wait_for(lambda: ingestor.stats.applied == 500, 30)
         ingestor.stop()
         thread.join(30)
         _check_windows(workspace, history, events, 20)
