@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -169,31 +169,43 @@ class RedisOnlineStore:
         """Merge one batch's events into their entities' values, atomically: the values
         are watched while read and written in one transaction, which is retried when
         another writer (a second stream consumer, a materialization) changed one."""
+        return self._edit_atomically(
+            list(grouped),
+            lambda name, current: _merged(current, grouped[name], times, seqs, values, columns),
+        )
+
+    def _edit_atomically(
+        self, names: list[Any], edit: Callable[[Any, Any], tuple[str | None, int]]
+    ) -> int:
+        """Rewrite the values ``names`` in one transaction while watched (retried when
+        another writer changed one): ``edit(name, current)`` gives the new value (None:
+        delete it) and how many events it added or dropped (0: leave it as it is)."""
         import redis
 
-        unique = list(grouped)
         while True:
             with self._client.pipeline(transaction=True) as pipe:
                 try:
-                    pipe.watch(*unique)  # type: ignore[no-untyped-call]
-                    held = pipe.mget(unique)
+                    pipe.watch(*names)  # type: ignore[no-untyped-call]
+                    held = pipe.mget(names)
                     pipe.multi()
-                    written = 0
-                    for name, current in zip(unique, held, strict=True):
-                        value, added = _merged(current, grouped[name], times, seqs, values, columns)
-                        if added:
-                            written += added
+                    changed = 0
+                    for name, current in zip(names, held, strict=True):
+                        value, count = edit(name, current)
+                        if not count:
+                            continue
+                        changed += count
+                        if value is None:
+                            pipe.delete(name)
+                        else:
                             pipe.set(name, value)
                     pipe.execute()
-                    return written
+                    return changed
                 except redis.exceptions.WatchError:
                     continue
 
     def prune_events(self, view: str, version: int, keys: list[str], horizon: datetime) -> int:
         """Drop the events at or before ``horizon`` from every entity's value (an entity
         left with none is deleted) and make it the horizon."""
-        import redis
-
         cutoff = micros_of(horizon)
         prefix = f"mlops:w:{view}:v{version}:"
         horizon_key = self._horizon_key(view, version)
@@ -206,36 +218,9 @@ class RedisOnlineStore:
             if n.decode() != horizon_key
         ]
         for start in range(0, len(names), 500):
-            chunk = names[start : start + 500]
-            while True:
-                with self._client.pipeline(transaction=True) as pipe:
-                    try:
-                        pipe.watch(*chunk)  # type: ignore[no-untyped-call]
-                        held = pipe.mget(chunk)
-                        pipe.multi()
-                        removed = 0
-                        for name, current in zip(chunk, held, strict=True):
-                            if current is None:
-                                continue
-                            events = json.loads(current)
-                            keep = [j for j, t in enumerate(events["t"]) if t > cutoff]
-                            if len(keep) == len(events["t"]):
-                                continue
-                            removed += len(events["t"]) - len(keep)
-                            if not keep:
-                                pipe.delete(name)
-                                continue
-                            value = {
-                                "t": [events["t"][j] for j in keep],
-                                "s": [events["s"][j] for j in keep],
-                                "v": {c: [v[j] for j in keep] for c, v in events["v"].items()},
-                            }
-                            pipe.set(name, json.dumps(value, default=str))
-                        pipe.execute()
-                        dropped += removed
-                        break
-                    except redis.exceptions.WatchError:
-                        continue
+            dropped += self._edit_atomically(
+                names[start : start + 500], lambda _name, current: _pruned(current, cutoff)
+            )
         script = self._client.register_script(
             "local h = redis.call('HGET', KEYS[1], 'horizon') "
             "if (not h) or tonumber(h) < tonumber(ARGV[1]) then "
@@ -327,3 +312,21 @@ def _merged(
         "v": {c: [row[j] for _, _, row in merged] for j, c in enumerate(columns)},
     }
     return json.dumps(value, default=str), added
+
+
+def _pruned(current: bytes | str | None, cutoff: int) -> tuple[str | None, int]:
+    """An entity's value without its events at or before ``cutoff`` (None: none left),
+    and how many were dropped."""
+    if current is None:
+        return None, 0
+    events = json.loads(current)
+    keep = [j for j, t in enumerate(events["t"]) if t > cutoff]
+    dropped = len(events["t"]) - len(keep)
+    if not dropped or not keep:
+        return None, dropped
+    value = {
+        "t": [events["t"][j] for j in keep],
+        "s": [events["s"][j] for j in keep],
+        "v": {c: [v[j] for j in keep] for c, v in events["v"].items()},
+    }
+    return json.dumps(value, default=str), dropped
