@@ -18,10 +18,9 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import duckdb
@@ -30,13 +29,12 @@ import pyarrow.compute as pc
 import pyarrow.json as pa_json
 
 from mlops_lab.errors import InvalidInputError
+from mlops_lab.features.event_values import Checker, TextFields, checker, decode, from_text
 
-__all__ = ["EventSchema", "ParsedBatch", "TextFields", "event_seq", "event_seqs"]
+__all__ = ["EventSchema", "ParsedBatch", "event_seq", "event_seqs"]
 
 _SEQ_BASE = 1 << 62
 _SEQ_MASK = (1 << 62) - 1
-
-Checker = Callable[[Any], Any]  # returns the value to store, or raises ValueError(reason)
 
 
 def event_seq(event_id: str) -> int:
@@ -58,81 +56,6 @@ def event_seqs(con: duckdb.DuckDBPyConnection, ids: pa.Array) -> pa.Array:
         return con.sql(_SEQ_SQL).to_arrow_table().column(0).combine_chunks()
     finally:
         con.unregister("event_ids")
-
-
-def _integer(value: Any) -> Any:
-    if isinstance(value, bool) or not isinstance(value, int):
-        if isinstance(value, float) and value.is_integer():
-            return int(value)
-        raise ValueError(f"expected an integer, got {_shown(value)}")
-    return value
-
-
-def _number(value: Any) -> Any:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError(f"expected a number, got {_shown(value)}")
-    if isinstance(value, float) and not math.isfinite(value):
-        raise ValueError(f"expected a finite number, got {value}")
-    return float(value)
-
-
-def _string(value: Any) -> Any:
-    if not isinstance(value, str):
-        raise ValueError(f"expected a string, got {_shown(value)}")
-    return value
-
-
-def _boolean(value: Any) -> Any:
-    if not isinstance(value, bool):
-        raise ValueError(f"expected true or false, got {_shown(value)}")
-    return value
-
-
-def _date(value: Any) -> Any:
-    if not isinstance(value, str):
-        raise ValueError(f"expected a date (YYYY-MM-DD), got {_shown(value)}")
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise ValueError(f"expected a date (YYYY-MM-DD), got {value!r}") from None
-
-
-def _timestamp(naive: bool) -> Checker:
-    def check(value: Any) -> Any:
-        if not isinstance(value, str):
-            raise ValueError(f"expected an ISO 8601 time with a zone, got {_shown(value)}")
-        try:
-            stamp = datetime.fromisoformat(value)
-        except ValueError:
-            raise ValueError(f"expected an ISO 8601 time with a zone, got {value!r}") from None
-        if stamp.tzinfo is None or stamp.utcoffset() is None:
-            raise ValueError(f"the time {value!r} has no zone (add Z or +00:00)")
-        stamp = stamp.astimezone(UTC)
-        return stamp.replace(tzinfo=None) if naive else stamp
-
-    return check
-
-
-def _shown(value: Any) -> str:
-    kind = "null" if value is None else type(value).__name__
-    text = json.dumps(value, default=str)
-    return f"{kind} {text[:40]}"
-
-
-def _checker(kind: pa.DataType) -> Checker | None:
-    if pa.types.is_integer(kind):
-        return _integer
-    if pa.types.is_floating(kind) or pa.types.is_decimal(kind):
-        return _number
-    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
-        return _string
-    if pa.types.is_boolean(kind):
-        return _boolean
-    if pa.types.is_timestamp(kind):
-        return _timestamp(naive=kind.tz is None)
-    if pa.types.is_date(kind):
-        return _date
-    return None  # anything else: taken as given, cast by Arrow
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -176,7 +99,7 @@ class EventSchema:
         self.max_future_us = max_future_seconds * 1_000_000
         required_set = set(required) | ({id_column} if id_column else set())
         self.columns: list[tuple[str, Checker | None, bool]] = [
-            (f.name, _checker(f.type), f.name in required_set) for f in source
+            (f.name, checker(f.type), f.name in required_set) for f in source
         ]
         # What Arrow's JSON reader reads (times as text, checked and converted after).
         self._json_schema = pa.schema(
@@ -310,7 +233,7 @@ class EventSchema:
         ts_name = self.timestamp
         for position, raw in enumerate(events):
             try:
-                event = _decode(raw)
+                event = decode(raw)
                 text = isinstance(event, TextFields)
                 row: list[Any] = []
                 for name, check, required in columns:
@@ -323,7 +246,7 @@ class EventSchema:
                     if check is not None:
                         try:
                             if text and isinstance(value, str):
-                                value = _from_text(value, check)
+                                value = from_text(value, check)
                             value = check(value)
                         except ValueError as exc:
                             raise ValueError(f"field {name!r}: {exc}") from None
@@ -391,39 +314,3 @@ class EventSchema:
             tables.append(single.table)
         table = pa.concat_tables(tables) if tables else self.arrow.empty_table()
         return ParsedBatch(table=table, refused=refused, repeated=repeated)
-
-
-class TextFields(dict[str, Any]):
-    """An event given as field/value text pairs (a Redis stream entry's own fields, not
-    one JSON ``event`` field): numbers and booleans are read from their text."""
-
-
-def _from_text(value: str, check: Checker) -> Any:
-    if check is _integer:
-        try:
-            return int(value)
-        except ValueError:
-            raise ValueError(f"expected an integer, got {value!r}") from None
-    if check is _number:
-        try:
-            return float(value)
-        except ValueError:
-            raise ValueError(f"expected a number, got {value!r}") from None
-    if check is _boolean:
-        known = {"true": True, "1": True, "false": False, "0": False}
-        if value.lower() not in known:
-            raise ValueError(f"expected true or false, got {value!r}")
-        return known[value.lower()]
-    return value
-
-
-def _decode(raw: bytes | str | dict[str, Any]) -> dict[str, Any]:
-    if isinstance(raw, dict):
-        return raw
-    try:
-        event = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ValueError(f"malformed JSON ({exc})") from None
-    if not isinstance(event, dict):
-        raise ValueError(f"expected a JSON object, got {type(event).__name__}")
-    return event

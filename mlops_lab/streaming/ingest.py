@@ -19,12 +19,12 @@ Progress goes to the terminal and to the catalog (``stream_consumers``) every se
 
 from __future__ import annotations
 
+import os
 import queue
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -40,6 +40,7 @@ from mlops_lab.errors import (
 from mlops_lab.features.stream_apply import StreamWriter, flush
 from mlops_lab.features.streams import declared_streams, record_progress
 from mlops_lab.streaming.brokers import open_source
+from mlops_lab.streaming.progress import IngestOptions, IngestStats, progress_line
 from mlops_lab.streaming.sources import Delivery, StreamSource, default_consumer
 
 if TYPE_CHECKING:
@@ -48,54 +49,6 @@ if TYPE_CHECKING:
 __all__ = ["IngestOptions", "IngestStats", "Ingestor"]
 
 _TRANSIENT = (StreamUnavailableError, OnlineStoreUnavailableError, CatalogError, OSError)
-
-
-@dataclass(frozen=True, kw_only=True)
-class IngestOptions:
-    batch: int = 5_000
-    block_ms: int = 100
-    flush_every: float | None = 60.0  # seconds; None: never by time
-    flush_rows: int | None = None  # events; None: never by size
-    report_every: float = 1.0
-    # Drop online the events older than every window as of now (see StreamWriter).
-    prune_every: float | None = 600.0
-    max_backoff: float = 30.0
-
-
-@dataclass(kw_only=True)
-class IngestStats:
-    received: int = 0
-    applied: int = 0
-    duplicates: int = 0
-    dead_letters: int = 0
-    parts: int = 0
-    batches: int = 0
-    last_event_ms: int | None = None
-    last_error: str | None = None
-    last_error_at: datetime | None = None
-    dataset_version: int | None = None
-    since_flush: int = 0
-    # publish -> readable online, per event batch (ms), the recent ones
-    freshness: deque[float] = field(default_factory=lambda: deque(maxlen=10_000))
-
-    def to_dict(self) -> dict[str, Any]:
-        ordered = sorted(self.freshness)
-
-        def pct(q: float) -> float | None:
-            return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else None
-
-        return {
-            "received": self.received,
-            "applied": self.applied,
-            "duplicates": self.duplicates,
-            "dead_letters": self.dead_letters,
-            "parts": self.parts,
-            "batches": self.batches,
-            "freshness_p50_ms": pct(0.5),
-            "freshness_p99_ms": pct(0.99),
-            "dataset_version": self.dataset_version,
-            "last_error": self.last_error,
-        }
 
 
 class Ingestor:
@@ -393,7 +346,7 @@ class Ingestor:
         stats = self.stats
         try:
             lag = self.source.lag()
-        except (StreamUnavailableError, Exception):
+        except Exception:  # a report never fails the loop
             lag = None
         summary = stats.to_dict()
         last_event = (
@@ -409,7 +362,7 @@ class Ingestor:
                 self.started_at,
                 source=self.url,
                 status=self._status,
-                pid=_pid(),
+                pid=os.getpid(),
                 received=stats.received,
                 applied=stats.applied,
                 duplicates=stats.duplicates,
@@ -428,17 +381,4 @@ class Ingestor:
         moved = (stats.received, self._status) != self._last_said
         if moved or force or time.monotonic() - self._said_at >= 30:
             self._last_said, self._said_at = (stats.received, self._status), time.monotonic()
-            p99 = summary["freshness_p99_ms"]
-            self.say(
-                f"  {stats.applied:,} applied ({self.rate():,.0f}/s) · lag "
-                f"{'?' if lag is None else f'{lag:,}'} · last event "
-                f"{last_event.isoformat(timespec='seconds') if last_event else '-'} · dead "
-                f"letters {stats.dead_letters:,} · duplicates {stats.duplicates:,} · "
-                f"freshness p99 {'-' if p99 is None else f'{p99:.0f} ms'}"
-            )
-
-
-def _pid() -> int:
-    import os
-
-    return os.getpid()
+            self.say(progress_line(stats, self.rate(), lag, last_event))

@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from mlops_lab.errors import InvalidInputError, StreamUnavailableError
-from mlops_lab.features.stream_events import TextFields
+from mlops_lab.features.event_values import TextFields
 from mlops_lab.streaming.sources import DEAD_LETTER_SUFFIX, Delivery, StreamURL
 
 __all__ = ["RedisStreamSource"]
