@@ -46,6 +46,7 @@ __all__ = [
     "StreamLog",
     "key_text",
     "online_table",
+    "parts_of",
 ]
 
 _BUSY_TIMEOUT_S = 30.0
@@ -236,21 +237,6 @@ class StreamLog:
                 raise
         return int(dropped)
 
-    def parts(self, *, after_version: int | None = None) -> list[Path]:
-        """The parts not yet in the source dataset's version ``after_version`` (all parts
-        not flushed into a version up to it), oldest first; only those in place."""
-        with self._connect() as con:
-            if after_version is None:
-                rows = con.execute("SELECT name FROM parts ORDER BY n").fetchall()
-            else:
-                rows = con.execute(
-                    "SELECT name FROM parts WHERE flushed_into IS NULL OR flushed_into > ? "
-                    "ORDER BY n",
-                    (after_version,),
-                ).fetchall()
-        paths = [self.parts_dir / r[0] for r in rows]
-        return [p for p in paths if p.exists()]
-
     def unflushed(self) -> list[tuple[int, Path]]:
         with self._connect() as con:
             rows = con.execute(
@@ -312,3 +298,25 @@ def _plain(values: list[object]) -> list[object]:
     if any(not isinstance(v, int | float | str | type(None)) for v in values):
         return [v if isinstance(v, int | float | str | type(None)) else str(v) for v in values]
     return values
+
+
+def parts_of(folder: Path, *, after_version: int | None = None) -> list[Path]:
+    """The parts of the streamed view at ``folder`` not yet in its source dataset's version
+    ``after_version`` (all parts not flushed into a version up to it), oldest first; only
+    those in place. Read-only: readers (training frames) never wait for a writer."""
+    path = folder / "ledger.sqlite"
+    if not path.exists():
+        return []
+    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=_BUSY_TIMEOUT_S)
+    try:
+        query, params = "SELECT name FROM parts", []
+        if after_version is not None:
+            query += " WHERE flushed_into IS NULL OR flushed_into > ?"
+            params.append(after_version)
+        rows = con.execute(query + " ORDER BY n", params).fetchall()
+    except sqlite3.OperationalError:  # a ledger whose tables are being made: no parts yet
+        return []
+    finally:
+        con.close()
+    paths = [folder / "parts" / r[0] for r in rows]
+    return [p for p in paths if p.exists()]

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from mlops_lab.features.definitions import validate_identifier
 from mlops_lab.features.queries import get_entity
-from mlops_lab.features.stream_log import StreamLog
+from mlops_lab.features.stream_log import StreamLog, parts_of
 from mlops_lab.features.versions import FeatureViewVersion
 
 if TYPE_CHECKING:
@@ -46,10 +46,7 @@ def projection(view: FeatureViewVersion, keys: list[str], relation: str) -> str:
 def stream_events_sql(workspace: Workspace, view: FeatureViewVersion) -> str | None:
     """SQL for the view's streamed events that its source dataset version does not hold
     yet (in the view table's format), or None when there are none."""
-    folder = workspace.state_dir / "streams" / view.name
-    if not (folder / "ledger.sqlite").exists():
-        return None
-    parts = StreamLog(folder).parts(after_version=view.source_version)
+    parts = parts_of(workspace.state_dir / "streams" / view.name, after_version=view.source_version)
     if not parts:
         return None
     keys = list(get_entity(workspace, view.entity).join_keys)

@@ -187,8 +187,12 @@ def test_two_processes_on_one_durable_share_the_events(workspace: Workspace, nat
 
     (r1, a1, d1), (r2, a2, d2) = _stopped(one), _stopped(two)
 
-    assert a1 > 0 and a2 > 0  # each got some
-    assert a1 + a2 == 4_000 and d1 + d2 == 0 and r1 + r2 == 4_000  # together all, once
+    counts = f"received {r1}+{r2}, applied {a1}+{a2}, duplicates {d1}+{d2}"
+    assert a1 > 0 and a2 > 0, counts  # each got some
+    assert a1 + a2 == 4_000, counts  # together all, each once
+    # at least once: an event redelivered (its ack late under load) is received again and
+    # counted as a duplicate, never applied twice
+    assert r1 + r2 == 4_000 + d1 + d2, counts
     ids = offline_ids(workspace)
     assert len(ids) == 4_000 and set(ids) == {e["tx_id"] for e in events}
     _check_online(workspace, history, events)
