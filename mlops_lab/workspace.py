@@ -32,6 +32,7 @@ from mlops_lab.errors import (
     WorkspaceConfigError,
     WorkspaceNotFoundError,
 )
+from mlops_lab.project import ProjectDefinition, ProjectError, parse_project
 
 if TYPE_CHECKING:
     from mlops_lab.features import FeatureStore
@@ -60,7 +61,7 @@ version: {version}
 name: {name}
 # Settings shared by every notebook, stage and panel of this workspace.
 settings: {{}}
-# Pipelines of papermill stages (see `mlops-lab run --help`).
+{project}# Pipelines of papermill stages (see `mlops-lab run --help`).
 {pipelines}"""
 
 _STATE_GITIGNORE = "# mlops-lab state: catalog and artifacts are not versioned by git\n*\n"
@@ -93,6 +94,8 @@ class WorkspaceConfig:
     # Streamed feature views: view -> {source: URL, id: column, max_future: duration}
     # (a bare URL string stands for {source: URL}); see mlops_lab.streaming.
     streams: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # What the project is for (mlops_lab.project): None when the file has no project:.
+    project: ProjectDefinition | None = None
 
 
 def _load_config(path: Path) -> WorkspaceConfig:
@@ -142,8 +145,19 @@ def _parse_config(path: Path, text: str) -> WorkspaceConfig:
     if online is not None and not isinstance(online, str):
         raise WorkspaceConfigError(path, f"'online_store' must be a URL string, got {online!r}")
     streams = _streams(path, data.get("streams") or {})
+    project = None
+    if data.get("project") is not None:
+        try:
+            project = parse_project(data["project"])
+        except ProjectError as exc:
+            raise WorkspaceConfigError(path, str(exc)) from exc
     return WorkspaceConfig(
-        version=version, name=name, online_store=online, streams=streams, **sections
+        version=version,
+        name=name,
+        online_store=online,
+        streams=streams,
+        project=project,
+        **sections,
     )
 
 
@@ -293,11 +307,13 @@ def init_workspace(
     *,
     name: str | None = None,
     pipelines: str | None = None,
+    project: str | None = None,
     repair: bool = False,
 ) -> Workspace:
     """Create (or complete) a workspace in ``directory`` and its catalog.
 
-    ``pipelines`` is the YAML of a ``pipelines:`` section for a new configuration.
+    ``pipelines`` is the YAML of a ``pipelines:`` section for a new configuration, and
+    ``project`` that of its ``project:`` section (see :mod:`mlops_lab.project`).
     An existing ``mlops_lab.yaml`` is never overwritten, so running this twice is safe.
     ``repair`` starts a new catalog for a workspace whose catalog is missing or
     damaged (see :func:`repair_catalog`).
@@ -312,6 +328,7 @@ def init_workspace(
                 version=CONFIG_VERSION,
                 name=json.dumps(workspace_name),
                 pipelines=pipelines or "pipelines: {}\n",
+                project=project or "",
             ),
             encoding="utf-8",
         )

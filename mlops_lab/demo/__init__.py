@@ -9,7 +9,7 @@ from mlops_lab.demo.kernel_metadata import with_kernel_metadata
 from mlops_lab.errors import MlopsLabError, WorkspaceConfigError
 from mlops_lab.workspace import CONFIG_FILE, Workspace, init_workspace
 
-__all__ = ["DEMO_PIPELINE", "init_demo_workspace", "install_demo"]
+__all__ = ["DEMO_PIPELINE", "DEMO_PROJECT", "init_demo_workspace", "install_demo"]
 
 NOTEBOOKS = (
     "01_generate_data.ipynb",
@@ -20,6 +20,23 @@ NOTEBOOKS = (
     "06_churn_report.ipynb",
     "07_exploration.ipynb",
 )
+
+DEMO_PROJECT = """\
+# What the project is for: the gate, evaluate, check_drift and the SLO watcher read their
+# rules from here (explicit arguments still win); the Lifecycle view shows it on top.
+project:
+  problem: Predict which customers will churn within 30 days so retention can call them first
+  task: classification
+  entity: customer
+  label: churned
+  objective: {metric: roc_auc, min: 0.75}
+  guardrails:
+    - {metric: recall, min: 0.5, slice: segment}   # in every segment
+  gate: {min_improvement: 0.0}   # a challenger must be better than the champion, not equal
+  serving: {p99_ms: 50, error_rate: 0.01, window: 60s}
+  drift: {max_drifted_share: 0.3}
+  owners: {science: churn-science, engineering: ml-platform}
+"""
 
 DEMO_PIPELINE = """\
 pipelines:
@@ -83,7 +100,7 @@ def install_demo(root: Path) -> list[Path]:
 
 def init_demo_workspace(directory: Path, *, name: str | None = None) -> Workspace:
     """A workspace holding the churn demo pipeline and its notebooks."""
-    workspace = init_workspace(directory, name=name, pipelines=DEMO_PIPELINE)
+    workspace = init_workspace(directory, name=name, pipelines=DEMO_PIPELINE, project=DEMO_PROJECT)
     if "churn" not in workspace.config.pipelines:
         raise WorkspaceConfigError(
             workspace.root / CONFIG_FILE,
