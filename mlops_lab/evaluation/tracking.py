@@ -52,12 +52,15 @@ def evaluate(
     thresholds: dict[str, dict[str, float]] | None = None,
     pipeline: str | None = None,
 ) -> Evaluation:
-    """Metrics of ``model`` on ``data``, overall and per value of each ``slices`` column.
+    """Metrics of ``model`` on ``data``, overall and per value of each ``slices`` column
+    (and of each column a guardrail of the project definition is sliced by).
 
     Idempotent: the same model version on the same dataset version (label,
     task, slices) returns the stored evaluation. ``thresholds`` such as
     ``{"roc_auc": {"min": 0.7}}`` open an alert asking ``pipeline`` (default:
-    this run's) to retrain when crossed.
+    this run's) to retrain when crossed. Evaluating the live model (the champion) also
+    judges the project definition's objective and guardrails: each one broken opens an
+    alert naming its rule (``thresholds`` win for the metrics they name).
     """
     ctx = context()
     loaded, name, version = model_input(model)
@@ -74,10 +77,11 @@ def evaluate(
     project = ctx.workspace.config.project
     guarded = [r.slice for r in project.guardrails if r.slice] if project else []
     extra = [c for c in dict.fromkeys(guarded) if c in frame.columns and c not in slices]
+    # The guardrails' slices are measured (and kept in the details) even when not asked for.
     scores, details = _measure(loaded, frame, label, task, slices + extra)
-    every_slice = details["slice_metrics"]  # guardrails' slices too, for the checks only
-    details["slice_metrics"] = [s for s in every_slice if s["column"] in slices]
-    checks = _live_checks(ctx, name, version, scores, every_slice, thresholds, source.ref)
+    checks = _live_checks(
+        ctx, name, version, scores, details["slice_metrics"], thresholds, source.ref
+    )
     blob = json.dumps(details).encode()
     digest, size = ctx.workspace.artifacts.write_blob([blob])
     entry = {
