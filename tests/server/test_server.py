@@ -89,7 +89,7 @@ async def test_every_route_refuses_unauthenticated_requests(
 ) -> None:
     init_workspace(jp_root_dir)
     parts = (API_PREFIX + path).strip("/").split("/")
-    body = {"body": "{}"} if method == "POST" else {}
+    body = {"body": "{}"} if method in ("POST", "PUT") else {}
     with pytest.raises(HTTPClientError) as info:
         await jp_fetch(*parts, method=method, headers={"Authorization": ""}, **body)
     assert info.value.code in (401, 403)
