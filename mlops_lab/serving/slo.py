@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mlops_lab.project import ServingSLO
-from mlops_lab.serving.history import status_class
+from mlops_lab.serving.history import error_counts
 
 __all__ = [
     "ALL",
@@ -138,19 +138,8 @@ def _difference(newer: _Counts, older: _Counts | None) -> _Counts:
 
 
 def _stats(counts: _Counts) -> dict[str, Any]:
-    requests = sum(counts.statuses.values())
-    server = sum(n for s, n in counts.statuses.items() if status_class(s) == "5xx")
-    client = sum(n for s, n in counts.statuses.items() if status_class(s) == "4xx")
     p99, beyond = quantile_ms(counts.buckets)
-    return {
-        "requests": requests,
-        "server_errors": server,
-        "client_errors": client,
-        "error_rate": server / requests if requests else None,
-        "client_error_rate": client / requests if requests else None,
-        "p99_ms": p99,
-        "p99_beyond_buckets": beyond,
-    }
+    return {**error_counts(counts.statuses), "p99_ms": p99, "p99_beyond_buckets": beyond}
 
 
 def window_stats(older: Scrape, newer: Scrape) -> dict[str, dict[str, Any]]:
