@@ -1,6 +1,9 @@
 """Alerts in the catalog: raised once per rule, then updated; acknowledged or closed by someone.
 
-An alert asks a pipeline to retrain (``mlops-lab ct`` acts on active ones).
+An alert asks a pipeline to retrain (``mlops-lab ct`` acts on active ones),
+except the kinds in :data:`NOT_RETRAINED`: a serving SLO breach (``slo``: the
+server is slow or failing) is not answered by a new model, so it is shown and
+closed by a person, never by a run.
 Its ``dedup_key`` names the rule that raised it: the kind, the pipeline and
 the subject (a model, a dataset, a feature view, a metric). While an alert with
 that key is *active* (``open`` or ``acknowledged``), raising it again updates
@@ -29,6 +32,7 @@ from mlops_lab.errors import ConflictError, InvalidInputError, NotFoundError
 __all__ = [
     "ACTIVE",
     "ALERT_COLUMNS",
+    "NOT_RETRAINED",
     "alert_key",
     "alert_row",
     "check_reason",
@@ -37,6 +41,8 @@ __all__ = [
 ]
 
 ACTIVE = ("open", "acknowledged")
+# Kinds of alert a retrain does not answer (mlops_lab.serving.slo_watch: latency, 5xx).
+NOT_RETRAINED = ("slo",)
 _ACTIONS = {"acknowledge": "acknowledged", "close": "closed"}
 MAX_REASON = 4096
 

@@ -17,6 +17,7 @@ from mlops_lab.cli.ingest import ingest, streams
 from mlops_lab.cli.models import models
 from mlops_lab.cli.runs import ci, ct, pipelines, run, runs
 from mlops_lab.cli.serve import monitor, serve
+from mlops_lab.cli.slo import slo
 from mlops_lab.cli.workspace import init, status
 
 __all__ = ["cli", "main"]
@@ -60,6 +61,7 @@ for _command in (
     handoffs,
     serve,
     monitor,
+    slo,
     ingest,
     streams,
 ):

@@ -15,7 +15,8 @@ _BY = click.option("--by", help="Who acts (default: your user name).")
 
 @click.group()
 def alerts() -> None:
-    """Alerts asking a pipeline to retrain (``mlops-lab ct`` acts on active ones)."""
+    """Alerts asking a pipeline to retrain (``mlops-lab ct`` acts on active ones), and
+    serving SLO breaches (kind slo: shown, not retrained)."""
 
 
 @alerts.command("list")

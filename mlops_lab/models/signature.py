@@ -51,9 +51,16 @@ def infer_signature(model: Any, sample: pd.DataFrame | None) -> dict[str, Any] |
 
 def output_kind(model: Any) -> dict[str, Any]:
     """``{"kind": "classification", "classes": [...]}`` or ``{"kind": "regression"}``."""
-    from sklearn.base import is_classifier, is_regressor
+    from sklearn.base import BaseEstimator, is_classifier, is_regressor
 
-    if is_classifier(model):
+    if isinstance(model, BaseEstimator):
+        classifier, regressor = is_classifier(model), is_regressor(model)
+    else:
+        # scikit-learn's checks need its tags, which another model (a trusted pickle)
+        # lacks; such a model may still say what it is, the way scikit-learn once read it.
+        kind = getattr(model, "_estimator_type", None)
+        classifier, regressor = kind == "classifier", kind == "regressor"
+    if classifier:
         classes = getattr(model, "classes_", None)
         listed = (
             [c.item() if hasattr(c, "item") else c for c in classes]
@@ -61,7 +68,7 @@ def output_kind(model: Any) -> dict[str, Any]:
             else None
         )
         return {"kind": "classification", "classes": listed}
-    if is_regressor(model):
+    if regressor:
         return {"kind": "regression"}
     return {"kind": "unknown"}
 

@@ -9,7 +9,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from mlops_lab.alerts import alert_key, raise_alert
+from mlops_lab.alerts import NOT_RETRAINED, alert_key, raise_alert
 from mlops_lab.catalog import Catalog
 from mlops_lab.datasets import get_dataset_version
 from mlops_lab.errors import NotFoundError
@@ -94,11 +94,14 @@ def ci_decision(workspace: Workspace, pipeline: PipelineSpec) -> Decision:
 
 
 def open_alerts(catalog: Catalog, pipeline: str) -> list[dict[str, Any]]:
+    """The active alerts a retrain of ``pipeline`` answers (not the serving SLO's:
+    :data:`~mlops_lab.alerts.NOT_RETRAINED`)."""
+    skipped = ", ".join("?" for _ in NOT_RETRAINED)
     return catalog.read_dicts(
         "SELECT id, kind, message, created_at FROM alerts WHERE pipeline = ? "
-        "AND status IN ('open', 'acknowledged') "
+        f"AND status IN ('open', 'acknowledged') AND kind NOT IN ({skipped}) "
         "ORDER BY created_at",
-        [pipeline],
+        [pipeline, *NOT_RETRAINED],
     )
 
 

@@ -6,7 +6,7 @@ Routes:
   GET  /metadata         served versions, signatures, online features, split, freshness
   GET  /metrics          Prometheus text: requests by variant and status, errors by variant
                          and class (4xx the client's, 5xx the server's), latency histogram,
-                         requests in flight
+                         requests in flight, the time the counters started from
   GET  /metrics/history  the same per 10-second bucket over the last hour (JSON; see
                          :mod:`mlops_lab.serving.history`)
   POST /rollout          {"split": 0.5} moves the challenger's share, no restart
@@ -333,6 +333,7 @@ class MetricsHandler(_Handler):
         extra: dict[str, float] = {
             "split": self.predictor.split.share,
             "requests_in_flight": self.service.predicting,
+            "start_time_seconds": self.metrics.started,
         }
         for name, slot in self.predictor.slots.items():
             extra[f"{name}_version"] = slot.version

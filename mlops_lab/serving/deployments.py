@@ -31,7 +31,7 @@ from mlops_lab.errors import (
     NotFoundError,
     ServerUnreachableError,
 )
-from mlops_lab.serving.history import BUCKETS, latency_quantile_ms, status_class
+from mlops_lab.serving.history import BUCKETS, error_counts, latency_quantile_ms
 from mlops_lab.workspace import Workspace
 
 __all__ = [
@@ -122,21 +122,8 @@ def summarize_metrics(text: str) -> dict[str, Any]:
         }
     return {
         "requests": requests,
-        "errors": {variant: _errors(statuses) for variant, statuses in requests.items()},
+        "errors": {variant: error_counts(statuses) for variant, statuses in requests.items()},
         "latency": latency,
-    }
-
-
-def _errors(statuses: dict[str, int]) -> dict[str, Any]:
-    total = sum(statuses.values())
-    client = sum(n for s, n in statuses.items() if status_class(s) == "4xx")
-    server = sum(n for s, n in statuses.items() if status_class(s) == "5xx")
-    return {
-        "requests": total,
-        "client_errors": client,
-        "server_errors": server,
-        "error_rate": server / total if total else None,
-        "client_error_rate": client / total if total else None,
     }
 
 

@@ -20,8 +20,9 @@ import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
-__all__ = ["BUCKETS", "MetricsHistory", "latency_quantile_ms", "status_class"]
+__all__ = ["BUCKETS", "MetricsHistory", "error_counts", "latency_quantile_ms", "status_class"]
 
 BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0)
 
@@ -30,6 +31,21 @@ def status_class(status: int | str) -> str | None:
     """``"4xx"`` (the client's error), ``"5xx"`` (the server's) or None (answered)."""
     text = str(status)
     return f"{text[0]}xx" if len(text) == 3 and text[0] in "45" else None
+
+
+def error_counts(statuses: dict[str, int]) -> dict[str, Any]:
+    """Requests, 4xx and 5xx among them and their rates, from counts by HTTP status.
+    The error rate is the 5xx one (the server's); the 4xx rate judges nothing."""
+    total = sum(statuses.values())
+    client = sum(n for s, n in statuses.items() if status_class(s) == "4xx")
+    server = sum(n for s, n in statuses.items() if status_class(s) == "5xx")
+    return {
+        "requests": total,
+        "client_errors": client,
+        "server_errors": server,
+        "error_rate": server / total if total else None,
+        "client_error_rate": client / total if total else None,
+    }
 
 
 def latency_quantile_ms(cumulative: Sequence[int], total: int, q: float) -> float | None:

@@ -10,6 +10,7 @@ is shown beside it and never judges the model.
 from __future__ import annotations
 
 import threading
+import time
 from collections import defaultdict
 
 from mlops_lab.serving.history import BUCKETS, MetricsHistory, status_class
@@ -26,6 +27,8 @@ class ServingMetrics:
         self.latency_sum: dict[str, float] = defaultdict(float)
         self.latency_count: dict[str, int] = defaultdict(int)
         self.history = history or MetricsHistory()
+        # When the counters were zero: a watcher's baseline (mlops_lab.serving.slo).
+        self.started = time.time()
 
     def observe(self, variant: str, status: int, seconds: float) -> None:
         with self._lock:

@@ -133,6 +133,16 @@ def test_objects_without_a_safe_flavor_need_trusted(workspace: Workspace) -> Non
     version = register_model(workspace, "custom", _Custom(), trusted=True)
     assert version.flavor == "pickle" and version.trusted
     assert load_model(workspace, "custom").predict(pd.DataFrame({"a": [1, 2]})) == [0, 0]
+    # With a sample: the inputs are recorded; the output kind is what the model says.
+    sample = pd.DataFrame({"a": [1.0, 2.0]})
+    second = register_model(workspace, "custom", _Custom(), trusted=True, X_sample=sample)
+    assert second.signature is not None
+    assert second.signature["output"] == {"kind": "unknown"}
+    assert second.signature["inputs"] == [{"name": "a", "kind": "float", "dtype": "float64"}]
+    regressor = _Custom()
+    regressor._estimator_type = "regressor"  # type: ignore[attr-defined]
+    third = register_model(workspace, "custom", regressor, trusted=True, X_sample=sample)
+    assert third.signature is not None and third.signature["output"] == {"kind": "regression"}
 
 
 def test_a_corrupted_model_artifact_is_refused(workspace: Workspace) -> None:

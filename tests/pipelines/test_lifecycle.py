@@ -228,6 +228,10 @@ def test_ct_reruns_on_new_input_data_and_on_alerts(workspace: Workspace) -> None
     assert first is not None and first.metrics["total"] == {"total": 6.0}
     decision, none = run_trigger(ws, spec, "ct", RunOptions())
     assert none is None and decision["reason"] == "no new input data and no open alert"
+    # A serving SLO breach is not a reason to retrain: a new model does not make it faster.
+    slo = open_alert(ws.catalog, pipeline="demo", kind="slo", message="p99 80 ms > 20 ms")
+    decision, none = run_trigger(ws, spec, "ct", RunOptions())
+    assert none is None and decision["reason"] == "no new input data and no open alert"
     save_dataset(ws, "numbers", pd.DataFrame({"x": [1, 2, 3]}))
     decision, second = run_trigger(ws, spec, "ct", RunOptions())
     assert decision["reason"] == "dataset numbers has a new version (2)"
@@ -239,6 +243,7 @@ def test_ct_reruns_on_new_input_data_and_on_alerts(workspace: Workspace) -> None
     assert open_alerts(ws.catalog, "demo") == []
     closed = ws.catalog.read("SELECT status, closed_by_run FROM alerts WHERE id = ?", [alert])
     assert closed == [("closed", third.id)]
+    assert ws.catalog.read("SELECT status FROM alerts WHERE id = ?", [slo]) == [("open",)]
 
 
 def test_dask_executor_runs_stages_on_a_local_cluster(workspace: Workspace) -> None:
