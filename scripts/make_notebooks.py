@@ -90,8 +90,11 @@ FEATURES = [
         "days up to the time asked for. The training frame takes each customer's windows as "
         "of the end of the period (point-in-time correct: a customer who stopped buying has an "
         "empty 7-day window, count 0 and null amounts), adds recency, tenure and segment, and "
-        "is saved as the dataset `training_frame`. The online store is materialized for "
-        "serving, where the same windows are computed as of each request."
+        "is saved as the dataset `training_frame`. Served requests whose outcomes arrived "
+        "(the dataset `served_outcomes`, collected by `mlops-lab monitor --collect`) are "
+        "appended with the features the model server used, as of each request, so a CT run "
+        "learns from them. The online store is materialized for serving, where the same "
+        "windows are computed as of each request."
     ),
     params("windows = ['7d', '30d']"),
     new_code_cell(
@@ -139,6 +142,25 @@ FEATURES = [
         "    frame[f'segment_{segment}'] = is_segment.astype(float).to_numpy()\n"
         "frame = frame.drop(columns=['event_timestamp'])\n"
         "frame.head()"
+    ),
+    new_code_cell(
+        "# Served requests with their outcomes (none before the first collection): appended\n"
+        "# as served (point in time), the raw segment looked up, what was added logged.\n"
+        "from mlops_lab.errors import NotFoundError\n"
+        "from mlops_lab.features.served import SERVED_PARAM, append_served_rows\n"
+        "\n"
+        "try:\n"
+        "    served = ctx.load_dataset('served_outcomes')\n"
+        "except NotFoundError:\n"
+        "    served = None\n"
+        "if served is not None:\n"
+        "    segment = served.customer_id.map(customers.set_index('customer_id').segment)\n"
+        "    frame, added = append_served_rows(\n"
+        "        frame, served, source=ctx.dataset_version('served_outcomes'),\n"
+        "        fill={'segment': segment},\n"
+        "    )\n"
+        "    ctx.log_params({SERVED_PARAM: added})\n"
+        "len(frame)"
     ),
     new_code_cell(
         "ctx.save_dataset('training_frame', frame)\n"
