@@ -175,11 +175,10 @@ TRAIN = [
         "# 3. Train\n\n"
         "A scikit-learn gradient-boosting classifier on the training frame (behind an imputer "
         "that reads an empty window's null amounts as 0, so the model server does the same), "
-        "with a held-out "
-        "split saved as the dataset `holdout`. The model is registered as the next version of "
-        "`churn` in the model store, stored with skops (a safe format, not pickle), with its "
-        "lineage: this run and notebook, the parameters, the training frame and the feature "
-        "views behind it."
+        "with a held-out split (by customer) saved as the dataset `holdout`. The model is "
+        "registered as the next version of `churn` in the model store, stored with skops (a "
+        "safe format, not pickle), with its lineage: this run and notebook, the parameters, "
+        "the training frame and the feature views behind it."
     ),
     params("learning_rate = 0.1\nmax_depth = 3\nn_estimators = 150\ntest_size = 0.25\nseed = 7"),
     new_code_cell(
@@ -193,9 +192,15 @@ TRAIN = [
         "ctx = mlops_lab.context()\n"
         "frame = ctx.load_dataset('training_frame')\n"
         "features = [c for c in frame.columns if c not in ('customer_id', 'churned', 'segment')]\n"
-        "train, holdout = train_test_split(\n"
-        "    frame, test_size=test_size, random_state=seed, stratify=frame.churned\n"
-        ")"
+        "# Split by customer: all of a customer's rows (served requests appended by the features\n"
+        "# stage too) are in train or all in the holdout, which holds only unseen customers.\n"
+        "labels = frame.groupby('customer_id', sort=False).churned.first()\n"
+        "train_ids, _ = train_test_split(\n"
+        "    labels.index.to_numpy(), test_size=test_size, random_state=seed,\n"
+        "    stratify=labels.to_numpy(),\n"
+        ")\n"
+        "in_train = frame.customer_id.isin(set(train_ids))\n"
+        "train, holdout = frame[in_train], frame[~in_train]"
     ),
     new_code_cell(
         "model = make_pipeline(\n"
