@@ -5,8 +5,11 @@
    45 more days since their last purchase than in the training data);
 3. stop the server (its prediction log is flushed);
 4. record the outcomes that "arrived" (a dataset of labels by customer);
-5. `mlops-lab monitor` finds the drift, measures live metrics and opens alerts;
-6. `mlops-lab ct churn` retrains because of the alerts; the evaluate stage promotes the
+5. `mlops-lab monitor` finds the drift, measures live metrics, appends the served requests
+   with their outcomes (features as served) to the dataset `served_outcomes` and opens
+   alerts;
+6. `mlops-lab ct churn` retrains because of the alerts, on a new version of the training
+   frame: the features stage appends the collected rows; the evaluate stage promotes the
    new version only if it passes the gate against the champion.
 """
 
@@ -21,9 +24,10 @@ import time
 import urllib.request
 from pathlib import Path
 
-from mlops_lab import open_workspace
+from mlops_lab import Workspace, open_workspace
 from mlops_lab.datasets import load_dataset, save_dataset
 from mlops_lab.models import get_model_version
+from mlops_lab.serving.served_rows import new_training_data
 
 OFFLINE = [
     "days_since_last",
@@ -83,9 +87,35 @@ def main(root: Path) -> None:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=60)
     save_dataset(ws, "outcomes", served[["customer_id", "churned"]])
-    _cli(root, "monitor", "churn@champion", "--outcomes", "outcomes", "--label", "churned")
+    _cli(
+        root,
+        *("monitor", "churn@champion", "--outcomes", "outcomes", "--label", "churned"),
+        *("--collect", "served_outcomes"),
+    )
     _cli(root, "alerts", "list")
     _cli(root, "ct", "churn")
+    _report(ws, before)
+
+
+def _report(ws: Workspace, before: int | None) -> None:
+    """What the CT run trained on, and what the gate decided."""
+    latest = get_model_version(ws, "churn")
+    learned = new_training_data(ws, latest.run_id) if latest.run_id else None
+    if learned:
+        print(
+            f"churn/{latest.version} trained on {learned['dataset']}@{learned['version']}: "
+            f"{learned['rows']} rows = {learned['previous']['rows'] if learned['previous'] else 0}"
+            f" before + {learned['new']['rows']} served request(s) with outcomes "
+            f"({learned['new']['from']} to {learned['new']['to']})"
+        )
+    else:
+        print(f"churn/{latest.version} was not trained on served requests with outcomes")
+    for decision, reason in ws.catalog.read(
+        "SELECT decision, reason FROM comparisons WHERE model = 'churn' AND candidate = ? "
+        "ORDER BY created_at DESC LIMIT 1",
+        [latest.version],
+    ):
+        print(f"gate: {decision}: {reason}")
     after = get_model_version(ws, "churn@champion").version
     print(
         f"champion: version {before} before the loop, version {after} after "

@@ -90,8 +90,11 @@ FEATURES = [
         "days up to the time asked for. The training frame takes each customer's windows as "
         "of the end of the period (point-in-time correct: a customer who stopped buying has an "
         "empty 7-day window, count 0 and null amounts), adds recency, tenure and segment, and "
-        "is saved as the dataset `training_frame`. The online store is materialized for "
-        "serving, where the same windows are computed as of each request."
+        "is saved as the dataset `training_frame`. Served requests whose outcomes arrived "
+        "(the dataset `served_outcomes`, collected by `mlops-lab monitor --collect`) are "
+        "appended with the features the model server used, as of each request, so a CT run "
+        "learns from them. The online store is materialized for serving, where the same "
+        "windows are computed as of each request."
     ),
     params("windows = ['7d', '30d']"),
     new_code_cell(
@@ -141,6 +144,25 @@ FEATURES = [
         "frame.head()"
     ),
     new_code_cell(
+        "# Served requests with their outcomes (none before the first collection): appended\n"
+        "# as served (point in time), the raw segment looked up, what was added logged.\n"
+        "from mlops_lab.errors import NotFoundError\n"
+        "from mlops_lab.features.served import SERVED_PARAM, append_served_rows\n"
+        "\n"
+        "try:\n"
+        "    served = ctx.load_dataset('served_outcomes')\n"
+        "except NotFoundError:\n"
+        "    served = None\n"
+        "if served is not None:\n"
+        "    segment = served.customer_id.map(customers.set_index('customer_id').segment)\n"
+        "    frame, added = append_served_rows(\n"
+        "        frame, served, source=ctx.dataset_version('served_outcomes'),\n"
+        "        fill={'segment': segment},\n"
+        "    )\n"
+        "    ctx.log_params({SERVED_PARAM: added})\n"
+        "len(frame)"
+    ),
+    new_code_cell(
         "ctx.save_dataset('training_frame', frame)\n"
         "ctx.log_metric('features', frame.shape[1] - 2)\n"
         "ctx.log_params({'windows': windows, 'feature_view_version': view.version})\n"
@@ -153,11 +175,10 @@ TRAIN = [
         "# 3. Train\n\n"
         "A scikit-learn gradient-boosting classifier on the training frame (behind an imputer "
         "that reads an empty window's null amounts as 0, so the model server does the same), "
-        "with a held-out "
-        "split saved as the dataset `holdout`. The model is registered as the next version of "
-        "`churn` in the model store, stored with skops (a safe format, not pickle), with its "
-        "lineage: this run and notebook, the parameters, the training frame and the feature "
-        "views behind it."
+        "with a held-out split (by customer) saved as the dataset `holdout`. The model is "
+        "registered as the next version of `churn` in the model store, stored with skops (a "
+        "safe format, not pickle), with its lineage: this run and notebook, the parameters, "
+        "the training frame and the feature views behind it."
     ),
     params("learning_rate = 0.1\nmax_depth = 3\nn_estimators = 150\ntest_size = 0.25\nseed = 7"),
     new_code_cell(
@@ -171,9 +192,15 @@ TRAIN = [
         "ctx = mlops_lab.context()\n"
         "frame = ctx.load_dataset('training_frame')\n"
         "features = [c for c in frame.columns if c not in ('customer_id', 'churned', 'segment')]\n"
-        "train, holdout = train_test_split(\n"
-        "    frame, test_size=test_size, random_state=seed, stratify=frame.churned\n"
-        ")"
+        "# Split by customer: all of a customer's rows (served requests appended by the features\n"
+        "# stage too) are in train or all in the holdout, which holds only unseen customers.\n"
+        "labels = frame.groupby('customer_id', sort=False).churned.first()\n"
+        "train_ids, _ = train_test_split(\n"
+        "    labels.index.to_numpy(), test_size=test_size, random_state=seed,\n"
+        "    stratify=labels.to_numpy(),\n"
+        ")\n"
+        "in_train = frame.customer_id.isin(set(train_ids))\n"
+        "train, holdout = frame[in_train], frame[~in_train]"
     ),
     new_code_cell(
         "model = make_pipeline(\n"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import click
@@ -19,6 +20,7 @@ from mlops_lab.cli.runs import ci, ct, pipelines, run, runs
 from mlops_lab.cli.serve import monitor, serve
 from mlops_lab.cli.slo import slo
 from mlops_lab.cli.workspace import init, status
+from mlops_lab.workspace import ENV_HOME
 
 __all__ = ["cli", "main"]
 
@@ -39,6 +41,19 @@ def cli(ctx: click.Context, workspace: Path | None) -> None:
     Start with `mlops-lab init` in a folder, then `mlops-lab status`.
     """
     ctx.obj = workspace
+    if workspace is not None:
+        # The services' mlops_lab.context() (evaluate, check_drift: the run their results
+        # belong to) finds the same workspace, wherever the command runs from.
+        previous = os.environ.get(ENV_HOME)
+        os.environ[ENV_HOME] = str(workspace.resolve())
+        ctx.call_on_close(lambda: _restore_home(previous))
+
+
+def _restore_home(previous: str | None) -> None:
+    if previous is None:
+        os.environ.pop(ENV_HOME, None)
+    else:
+        os.environ[ENV_HOME] = previous
 
 
 cli.add_command(init)

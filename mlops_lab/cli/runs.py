@@ -173,12 +173,22 @@ def _trigger_command(trigger: str, doc: str) -> click.Command:
             else:
                 click.echo(f"Nothing to run for {spec.name}: {decision['reason']}.")
             return
+        from mlops_lab.serving.served_rows import new_training_data
+
+        learned = new_training_data(workspace, record.id)
         if as_json:
-            emit_json({"decision": decision, "run": record.to_dict()})
+            emit_json({"decision": decision, "run": record.to_dict(), "new_data": learned})
             if record.status != "succeeded":
                 sys.exit(1)
             return
         click.echo(f"{trigger} run of {spec.name}: {decision['reason']}")
+        if learned:
+            new = learned["new"]
+            click.echo(
+                f"trained on {learned['dataset']}@{learned['version']} ({learned['rows']} rows): "
+                f"{new['rows']} new served request(s) with outcomes from {new['from']} to "
+                f"{new['to']} ({learned['served']['dataset']}@{learned['served']['version']})"
+            )
         _finish(record, as_json=False)
 
     return command

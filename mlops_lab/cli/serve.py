@@ -137,6 +137,12 @@ def serve(
     default=None,
     help="Alert when more of the columns drifted (default: the project's drift setting, else 0.2).",
 )
+@click.option(
+    "--collect",
+    metavar="DATASET",
+    help="Append the served requests that have an outcome to this dataset (e.g. "
+    "served_outcomes), features as served, so the retraining learns from them.",
+)
 @json_option
 @click.pass_context
 def monitor(
@@ -148,6 +154,7 @@ def monitor(
     min_auc: float | None,
     pipeline: str | None,
     max_drifted_share: float | None,
+    collect: str | None,
     as_json: bool,
 ) -> None:
     """Drift of served features and predictions against REF's training data, and live
@@ -163,6 +170,7 @@ def monitor(
         thresholds=None if min_auc is None else {"roc_auc": {"min": min_auc}},
         pipeline=pipeline,
         max_drifted_share=max_drifted_share,
+        collect=collect,
     )
     if as_json:
         emit_json(result)
@@ -177,6 +185,17 @@ def monitor(
         click.echo(
             f"live metrics on {result['evaluation']['rows']} rows with outcomes: "
             + ", ".join(f"{k} {v:.4f}" for k, v in metrics.items() if v is not None)
+        )
+    collected = result.get("collected")
+    if collected:
+        click.echo(
+            f"collected {collected['new_rows']} new served request(s) with outcomes"
+            + (
+                f" ({collected['from']} to {collected['to']}) into "
+                f"{collected['dataset']}@{collected['version']} ({collected['rows']} rows)"
+                if collected["version"]
+                else f": {collected['dataset']} unchanged ({collected['rows']} rows)"
+            )
         )
     for view, consistent in result.get("consistency", {}).items():
         click.echo(

@@ -49,7 +49,7 @@ pipelines:
       - name: features
         notebook: notebooks/02_features.ipynb
         needs: [generate]
-        inputs: {datasets: [customers, transactions]}
+        inputs: {datasets: [customers, transactions], optional_datasets: [served_outcomes]}
         outputs: {datasets: [training_frame]}
       - name: train
         notebook: notebooks/03_train.ipynb

@@ -106,7 +106,8 @@ class Runner:
 
     def _input_hashes(self, stage: StageSpec) -> dict[str, str]:
         """Content hash of each declared input: the version an upstream stage produced in
-        this run (fresh or cached), else the latest version in the catalog."""
+        this run (fresh or cached), else the latest version in the catalog (an optional
+        dataset without a version yet is left out)."""
         hashes: dict[str, str] = {}
         produced = self._upstream_outputs(stage)["datasets"]
         for name in stage.inputs.get("datasets", ()):
@@ -120,6 +121,14 @@ class Runner:
                     f"declared input dataset {name!r} has no version yet; add the stage that "
                     "saves it to this stage's 'needs', or save it first"
                 ) from exc
+        for name in stage.inputs.get("optional_datasets", ()):
+            if name in produced:
+                hashes[f"dataset:{name}"] = produced[name]["hash"]
+                continue
+            try:  # none yet: the key is the one without it
+                hashes[f"dataset:{name}"] = get_dataset_version(self.workspace, name).artifact_hash
+            except NotFoundError:
+                continue
         for name in stage.inputs.get("feature_views", ()):
             hashes[f"feature_view:{name}"] = name
         return hashes

@@ -43,7 +43,9 @@ __all__ = [
     "load_pipelines",
 ]
 
-INPUT_KINDS = ("datasets", "feature_views")
+# optional_datasets: read when they exist (served requests with outcomes, which arrive
+# after the first run); like datasets, a new version is new data for CT.
+INPUT_KINDS = ("datasets", "optional_datasets", "feature_views")
 OUTPUT_KINDS = ("datasets", "models", "metrics", "artifacts")
 _STAGE_KEYS = {
     "name",

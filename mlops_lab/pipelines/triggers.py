@@ -119,7 +119,8 @@ def ct_decision(workspace: Workspace, pipeline: PipelineSpec) -> Decision:
     seen = last[1] if last else {}
     for stage in pipeline.stages:
         used = seen.get(stage.name, {}).get("inputs", {})
-        for name in stage.inputs.get("datasets", ()):
+        declared = (*stage.inputs.get("datasets", ()), *stage.inputs.get("optional_datasets", ()))
+        for name in declared:
             try:
                 latest = get_dataset_version(workspace, name)
             except NotFoundError:

@@ -9,6 +9,9 @@
 4. opens an alert for the pipeline that trained the model when drift or a
    metric crosses its threshold; ``mlops-lab ct`` then retrains, and the new
    version only replaces the champion through the evaluate stage's gate;
+   with ``collect``, the served requests that have an outcome are appended to
+   that dataset first, so the retraining learns from them
+   (:mod:`mlops_lab.serving.served_rows`);
 5. checks online/offline consistency of every feature view the predictions
    read online (:mod:`mlops_lab.serving.consistency`; a mismatch opens an alert).
 """
@@ -24,6 +27,7 @@ import pandas as pd
 from mlops_lab.errors import InvalidInputError, NotFoundError
 from mlops_lab.models.lookup import get_model_version
 from mlops_lab.serving.predlog import read_predictions
+from mlops_lab.serving.served_rows import collect_served_outcomes
 from mlops_lab.workspace import Workspace
 
 __all__ = ["monitor"]
@@ -57,13 +61,17 @@ def monitor(
     pipeline: str | None = None,
     max_drifted_share: float | None = None,
     min_rows: int = 50,
+    collect: str | None = None,
 ) -> dict[str, Any]:
     from mlops_lab.evaluation import check_drift  # loads scipy: on first use
 
     version = get_model_version(workspace, model)
-    logged = read_predictions(
-        workspace.state_dir / "predictions", since=time.time() - since_hours * 3600
-    )
+    since = time.time() - since_hours * 3600
+    if collect and not (outcomes and label):
+        raise InvalidInputError(
+            "Collecting served requests needs their outcomes: give --outcomes and --label."
+        )
+    logged = read_predictions(workspace.state_dir / "predictions", since=since)
     logged = logged[logged.model == version.name] if len(logged) else logged
     if len(logged) < min_rows:
         raise InvalidInputError(
@@ -79,6 +87,11 @@ def monitor(
         if c in {i["name"] for i in (version.signature or {}).get("inputs", [])}
     ]
     pipeline = pipeline or _pipeline_of(workspace, version.run_id)
+    collected = None
+    if collect and outcomes and label:  # the new data first, then the alerts asking for CT
+        collected = collect_served_outcomes(
+            workspace, version.name, outcomes=outcomes, label=label, into=collect, since=since
+        )
     report = check_drift(
         version.training_dataset,
         features[columns],
@@ -99,6 +112,7 @@ def monitor(
         "pipeline": pipeline,
         "evaluation": None,
         "consistency": _consistency(workspace, logged, since_hours, pipeline),
+        "collected": collected,
     }
     if outcomes:
         if not label:
