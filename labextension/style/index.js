@@ -12,3 +12,4 @@ import './handoffs.css';
 import './deployments.css';
 import './widetable.css';
 import './executed.css';
+import './lifecycle.css';

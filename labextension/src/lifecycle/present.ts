@@ -1,0 +1,379 @@
+/**
+ * The Lifecycle view's pure parts: the Define step derived from the
+ * definition and its checks, the flow's columns, the loops' spans and
+ * texts, the timeline's badges, the project card's facts, and which command
+ * opens what a link points at.
+ */
+import { CommandIDs } from '../commands';
+import { formatAge, formatNumber, formatShare } from '../format';
+import {
+  Health,
+  ICheck,
+  ILifecycle,
+  ILifecycleLink,
+  ILoop,
+  IProject,
+  IProjectSpec,
+  IRule,
+  IStep,
+  IStepItem
+} from './types';
+
+/**
+ * The command that shows the Evaluations view (gate decisions, alerts).
+ */
+export const SHOW_EVALUATIONS = 'mlops-lab:show-evaluations';
+
+export const HEALTH_TEXT: Record<Health, string> = {
+  ok: 'On track',
+  warn: 'Needs attention',
+  bad: 'Failing',
+  idle: 'Nothing yet'
+};
+
+/**
+ * The worse of the healths (`bad` > `warn` > `ok` > `idle`).
+ */
+export function worst(healths: Health[]): Health {
+  const order: Health[] = ['bad', 'warn', 'ok'];
+  return order.find(h => healths.includes(h)) ?? 'idle';
+}
+
+/**
+ * A bound on a metric for reading: `roc_auc ≥ 0.75`, `rmse ≤ 3 in every
+ * region`.
+ */
+export function ruleText(rule: IRule): string {
+  const bounds: string[] = [];
+  if (rule.min !== null && rule.min !== undefined) {
+    bounds.push(`≥ ${formatNumber(rule.min)}`);
+  }
+  if (rule.max !== null && rule.max !== undefined) {
+    bounds.push(`≤ ${formatNumber(rule.max)}`);
+  }
+  const where = rule.slice ? ` in every ${rule.slice}` : '';
+  return `${rule.metric} ${bounds.join(' and ')}${where}`.trim();
+}
+
+/**
+ * The gate's rule for reading.
+ */
+export function gateText(gate: IProjectSpec['gate']): string {
+  if (gate?.non_inferiority !== null && gate?.non_inferiority !== undefined) {
+    return `not worse than the champion by more than ${formatNumber(gate.non_inferiority)}`;
+  }
+  const improvement = gate?.min_improvement ?? 0;
+  return `better than the champion by at least ${formatNumber(improvement)}`;
+}
+
+/**
+ * One line of the project card.
+ */
+export interface IFact {
+  key: string;
+  label: string;
+  value: string;
+}
+
+/**
+ * What the project card lists: each part of the definition that is stated.
+ */
+export function projectFacts(spec: IProjectSpec): IFact[] {
+  const facts: IFact[] = [
+    { key: 'task', label: 'Task', value: spec.task },
+    {
+      key: 'target',
+      label: 'Predicts',
+      value:
+        spec.label || spec.entity
+          ? `${spec.label ?? '?'} per ${spec.entity ?? '?'}`
+          : '–'
+    },
+    { key: 'objective', label: 'Objective', value: ruleText(spec.objective) },
+    {
+      key: 'guardrails',
+      label: 'Guardrails',
+      value: spec.guardrails?.length
+        ? spec.guardrails.map(ruleText).join('; ')
+        : 'none'
+    },
+    { key: 'gate', label: 'Gate', value: gateText(spec.gate) }
+  ];
+  const serving = spec.serving;
+  if (serving) {
+    const parts: string[] = [];
+    if (serving.p99_ms !== null && serving.p99_ms !== undefined) {
+      parts.push(`p99 ≤ ${formatNumber(serving.p99_ms)} ms`);
+    }
+    if (serving.error_rate !== null && serving.error_rate !== undefined) {
+      parts.push(`errors ≤ ${formatShare(serving.error_rate)}`);
+    }
+    if (serving.window) {
+      parts.push(`over ${serving.window}`);
+    }
+    facts.push({
+      key: 'serving',
+      label: 'Serving SLO',
+      value: parts.join(' · ')
+    });
+  }
+  const share = spec.drift?.max_drifted_share;
+  if (share !== null && share !== undefined) {
+    facts.push({
+      key: 'drift',
+      label: 'Drift',
+      value: `at most ${formatShare(share)} of features drifted`
+    });
+  }
+  const owners = Object.entries(spec.owners ?? {});
+  if (owners.length) {
+    facts.push({
+      key: 'owners',
+      label: 'Owners',
+      value: owners.map(([role, team]) => `${team} (${role})`).join(', ')
+    });
+  }
+  return facts;
+}
+
+/**
+ * A check as a step item: `roc_auc ≥ 0.75: 0.81` on its subject.
+ */
+function checkItem(check: ICheck): IStepItem {
+  const value =
+    check.value === null ? 'not measured' : formatNumber(check.value);
+  return {
+    label: `${check.text}: ${value}`,
+    detail: check.subject,
+    status:
+      check.value === null ? 'idle' : check.met ? 'ok' : rulePenalty(check)
+  };
+}
+
+/**
+ * A missed objective fails the project; a missed guardrail needs attention.
+ */
+function rulePenalty(check: ICheck): Health {
+  return check.rule === 'project.objective' ? 'bad' : 'warn';
+}
+
+/**
+ * The first step, Define: the definition and how the latest model version
+ * measures against its rules.
+ */
+export function defineStep(project: IProject, checks: ICheck[]): IStep {
+  if (!project.defined) {
+    return {
+      id: 'define',
+      title: 'Define the project',
+      status: 'warn',
+      summary:
+        'No project definition: state the objective, guardrails and SLO so the gate, monitoring and alerts judge against them.',
+      items: []
+    };
+  }
+  const items = checks.map(checkItem);
+  const missed = checks.filter(c => !c.met && c.value !== null).length;
+  let summary: string;
+  if (!checks.length) {
+    summary = 'No model version measured against the rules yet.';
+  } else if (missed) {
+    summary = `${missed} of ${checks.length} rules not met.`;
+  } else {
+    summary = `All ${checks.length} rules met.`;
+  }
+  return {
+    id: 'define',
+    title: 'Define the project',
+    status: checks.length ? worst(items.map(i => i.status)) : 'idle',
+    summary,
+    items
+  };
+}
+
+/**
+ * One column of the flow, left to right: Define, Data, Train, Deploy &
+ * monitor (two cards).
+ */
+export interface IColumn {
+  id: string;
+  title: string;
+  steps: IStep[];
+  status: Health;
+}
+
+const COLUMNS: { id: string; title: string; steps: string[] }[] = [
+  { id: 'define', title: 'Define', steps: ['define'] },
+  { id: 'data', title: 'Data', steps: ['data'] },
+  { id: 'train', title: 'Train', steps: ['train'] },
+  { id: 'operate', title: 'Deploy & monitor', steps: ['deploy', 'monitor'] }
+];
+
+export function flowColumns(lifecycle: ILifecycle): IColumn[] {
+  const steps = [
+    defineStep(lifecycle.project, lifecycle.checks),
+    ...lifecycle.steps
+  ];
+  return COLUMNS.map(column => {
+    const found = column.steps
+      .map(id => steps.find(s => s.id === id))
+      .filter((s): s is IStep => s !== undefined);
+    return {
+      id: column.id,
+      title: column.title,
+      steps: found,
+      status: worst(found.map(s => s.status))
+    };
+  });
+}
+
+/**
+ * The column (from 0) a step is drawn in.
+ */
+export function columnOf(step: string): number {
+  const index = COLUMNS.findIndex(c => c.steps.includes(step));
+  return index < 0 ? COLUMNS.length - 1 : index;
+}
+
+/**
+ * Where a loop's arrow is drawn beneath the flow: from column `start` to
+ * `end` (from 0, inclusive), pointing `back` (to the left) or not.
+ */
+export interface ILoopSpan {
+  start: number;
+  end: number;
+  back: boolean;
+}
+
+export function loopSpan(loop: ILoop): ILoopSpan {
+  const from = columnOf(loop.from);
+  const to = columnOf(loop.to);
+  return {
+    start: Math.min(from, to),
+    end: Math.max(from, to),
+    back: to <= from
+  };
+}
+
+/**
+ * How often a loop fired and when last: `fired 2× · last 2 h ago`.
+ */
+export function loopText(loop: ILoop, now: Date = new Date()): string {
+  if (!loop.fired) {
+    return 'not fired yet';
+  }
+  const last = loop.last_at ? ` · last ${formatAge(loop.last_at, now)}` : '';
+  return `fired ${loop.fired}×${last}`;
+}
+
+/**
+ * A server label with its ASCII arrows drawn: `Alert -> retrain` as
+ * `Alert → retrain`.
+ */
+export function arrows(text: string): string {
+  return text.replace(/\s*->\s*/g, ' → ');
+}
+
+/**
+ * The continuous activities, for the timeline's badges.
+ */
+export const ACTIVITIES: Record<string, string> = {
+  CI: 'Continuous integration: a pipeline or notebook run, checked',
+  CD: 'Continuous delivery: a promotion or rollout',
+  CT: 'Continuous training: a retrain started by a trigger',
+  CM: 'Continuous monitoring: drift, SLO and alerts'
+};
+
+const KIND_TEXT: Record<string, string> = {
+  run: 'Run',
+  promotion: 'Promotion',
+  deployment: 'Rollout',
+  alert_opened: 'Alert opened',
+  alert_closed: 'Alert closed',
+  gate: 'Gate'
+};
+
+/**
+ * An event's kind for reading: `alert_opened` as `Alert opened`.
+ */
+export function kindText(kind: string): string {
+  return KIND_TEXT[kind] ?? kind.replace(/_/g, ' ');
+}
+
+/**
+ * The events of the chosen activities (all when none is chosen).
+ */
+export function filterTimeline<T extends { activity: string }>(
+  events: T[],
+  chosen: ReadonlySet<string>
+): T[] {
+  return chosen.size ? events.filter(e => chosen.has(e.activity)) : events;
+}
+
+/**
+ * What a link points at, for a button's tooltip: `model churn v2`.
+ */
+export function linkText(link: ILifecycleLink): string {
+  const version =
+    link.version !== null && link.version !== undefined
+      ? link.kind === 'model'
+        ? ` v${link.version}`
+        : `@${link.version}`
+      : '';
+  return `${link.kind.replace(/_/g, ' ')} ${link.id}${version}`;
+}
+
+/**
+ * The command (and its arguments) that opens a link's item: its main-area
+ * tab where it has one, else the sidebar view listing it; null when nothing
+ * shows it (a dataset version: its detail is shown inline).
+ */
+export function linkCommand(
+  link: ILifecycleLink
+): { command: string; args: { [key: string]: string | number | null } } | null {
+  switch (link.kind) {
+    case 'model':
+      return link.version
+        ? {
+            command: CommandIDs.openModelVersion,
+            args: { name: link.id, version: link.version }
+          }
+        : { command: 'mlops-lab:show-models', args: {} };
+    case 'run':
+      return { command: CommandIDs.openRun, args: { runId: link.id } };
+    case 'deployment':
+      return { command: CommandIDs.openDeployment, args: { id: link.id } };
+    case 'drift':
+      return { command: CommandIDs.openDrift, args: { id: link.id } };
+    case 'evaluation':
+      return { command: CommandIDs.openEvaluation, args: { id: link.id } };
+    case 'feature_view':
+      return {
+        command: CommandIDs.showFeatures,
+        args: { name: link.id, version: link.version ?? null }
+      };
+    // Gate decisions and alerts are listed in the Evaluations view.
+    case 'comparison':
+    case 'alert':
+      return { command: SHOW_EVALUATIONS, args: {} };
+    default:
+      return null;
+  }
+}
+
+/**
+ * The lines a team lead reads first: every step and rule that is not on
+ * track, worst first.
+ */
+export function attention(
+  lifecycle: ILifecycle
+): { status: Health; text: string }[] {
+  const lines = flowColumns(lifecycle)
+    .flatMap(c => c.steps)
+    .filter(s => s.status === 'bad' || s.status === 'warn')
+    .map(s => ({ status: s.status, text: `${s.title}: ${s.summary}` }));
+  return [
+    ...lines.filter(l => l.status === 'bad'),
+    ...lines.filter(l => l.status === 'warn')
+  ];
+}

@@ -1,0 +1,249 @@
+import { CommandIDs } from '../src/commands';
+import { LifecycleModel } from '../src/lifecycle/model';
+import {
+  arrows,
+  attention,
+  columnOf,
+  defineStep,
+  filterTimeline,
+  flowColumns,
+  gateText,
+  kindText,
+  linkCommand,
+  linkText,
+  loopSpan,
+  loopText,
+  projectFacts,
+  ruleText,
+  SHOW_EVALUATIONS,
+  worst
+} from '../src/lifecycle/present';
+import { IProjectSpec } from '../src/lifecycle/types';
+import { lifecycleFixture } from './lifecycleFixture';
+
+const NOW = new Date('2026-12-01T18:00:00Z');
+
+describe('project card', () => {
+  it('reads every stated part of the definition', () => {
+    const project = lifecycleFixture().project as IProjectSpec;
+    const facts = Object.fromEntries(
+      projectFacts(project).map(f => [f.key, f.value])
+    );
+    expect(facts).toEqual({
+      task: 'classification',
+      target: 'churned per customer',
+      objective: 'roc_auc ≥ 0.75',
+      guardrails: 'recall ≥ 0.5 in every segment',
+      gate: 'better than the champion by at least 0',
+      serving: 'p99 ≤ 50 ms · errors ≤ 1% · over 60s',
+      drift: 'at most 30% of features drifted',
+      owners: 'churn-science (science), ml-platform (engineering)'
+    });
+  });
+
+  it('leaves out what is not stated', () => {
+    const facts = projectFacts({
+      problem: 'p',
+      task: 'regression',
+      objective: { metric: 'rmse', max: 3 }
+    }).map(f => f.key);
+    expect(facts).toEqual([
+      'task',
+      'target',
+      'objective',
+      'guardrails',
+      'gate'
+    ]);
+  });
+
+  it('reads rules with both bounds and the gate rules', () => {
+    expect(ruleText({ metric: 'mae', min: 0, max: 2.5, slice: 'region' })).toBe(
+      'mae ≥ 0 and ≤ 2.5 in every region'
+    );
+    expect(gateText({ non_inferiority: 0.01 })).toBe(
+      'not worse than the champion by more than 0.01'
+    );
+    expect(gateText(undefined)).toBe('better than the champion by at least 0');
+  });
+});
+
+describe('the Define step', () => {
+  it('judges the checks: a missed guardrail needs attention', () => {
+    const { project, checks } = lifecycleFixture();
+    const step = defineStep(project, checks);
+    expect(step.status).toBe('warn');
+    expect(step.summary).toBe('1 of 2 rules not met.');
+    expect(step.items.map(i => [i.label, i.status])).toEqual([
+      ['roc_auc >= 0.75: 0.81', 'ok'],
+      ['recall >= 0.5 in every segment: 0.44', 'warn']
+    ]);
+  });
+
+  it('fails when the objective is missed, and waits when nothing is measured', () => {
+    const { project, checks } = lifecycleFixture();
+    const missed = [{ ...checks[0], value: 0.7, met: false }];
+    expect(defineStep(project, missed).status).toBe('bad');
+    const none = defineStep(project, []);
+    expect(none.status).toBe('idle');
+    expect(none.summary).toContain('No model version measured');
+  });
+
+  it('asks for a definition when there is none', () => {
+    const step = defineStep({ defined: false, file: '/w/mlops_lab.yaml' }, []);
+    expect(step.status).toBe('warn');
+    expect(step.summary).toMatch(/^No project definition/);
+  });
+});
+
+describe('the flow', () => {
+  it('has four columns, Deploy & monitor holding two cards', () => {
+    const columns = flowColumns(lifecycleFixture());
+    expect(
+      columns.map(c => [c.title, c.steps.map(s => s.id), c.status])
+    ).toEqual([
+      ['Define', ['define'], 'warn'],
+      ['Data', ['data'], 'ok'],
+      ['Train', ['train'], 'warn'],
+      ['Deploy & monitor', ['deploy', 'monitor'], 'bad']
+    ]);
+  });
+
+  it('lists what is not on track, failing first', () => {
+    expect(attention(lifecycleFixture()).map(l => l.status)).toEqual([
+      'bad',
+      'warn',
+      'warn'
+    ]);
+    expect(attention(lifecycleFixture())[0].text).toBe('Monitor: 1 open alert');
+  });
+
+  it('orders healths', () => {
+    expect(worst(['ok', 'idle'])).toBe('ok');
+    expect(worst(['ok', 'warn', 'bad'])).toBe('bad');
+    expect(worst([])).toBe('idle');
+  });
+});
+
+describe('loops', () => {
+  it('span the columns they join, pointing back or forward', () => {
+    const spans = Object.fromEntries(
+      lifecycleFixture().loops.map(l => [l.id, loopSpan(l)])
+    );
+    expect(spans).toEqual({
+      retrain: { start: 2, end: 3, back: true },
+      new_data: { start: 1, end: 2, back: false },
+      gate_held: { start: 1, end: 2, back: true },
+      objective_missed: { start: 0, end: 3, back: true }
+    });
+    expect(columnOf('deploy')).toBe(3);
+    expect(columnOf('unknown')).toBe(3);
+  });
+
+  it('say how often they fired and when last', () => {
+    const [retrain, newData, gateHeld] = lifecycleFixture().loops;
+    expect(loopText(retrain, NOW)).toBe('fired 1× · last 2 h ago');
+    expect(loopText(newData, NOW)).toBe('not fired yet');
+    expect(loopText(gateHeld, NOW)).toBe('fired 2× · last 3 d ago');
+    expect(loopText({ ...gateHeld, last_at: null }, NOW)).toBe('fired 2×');
+  });
+});
+
+describe('the timeline', () => {
+  it('filters by activity, all when none is chosen', () => {
+    const events = lifecycleFixture().timeline;
+    expect(filterTimeline(events, new Set()).length).toBe(3);
+    expect(
+      filterTimeline(events, new Set(['CT', 'CD'])).map(e => e.kind)
+    ).toEqual(['run', 'promotion']);
+  });
+
+  it('names kinds for reading', () => {
+    expect(kindText('alert_opened')).toBe('Alert opened');
+    expect(kindText('deployment')).toBe('Rollout');
+    expect(kindText('feature_refresh')).toBe('feature refresh');
+  });
+});
+
+describe('links', () => {
+  it('open the item tab where there is one', () => {
+    expect(linkCommand({ kind: 'model', id: 'churn', version: 2 })).toEqual({
+      command: CommandIDs.openModelVersion,
+      args: { name: 'churn', version: 2 }
+    });
+    expect(linkCommand({ kind: 'run', id: 'r42' })).toEqual({
+      command: CommandIDs.openRun,
+      args: { runId: 'r42' }
+    });
+    expect(linkCommand({ kind: 'deployment', id: 'd1' })?.command).toBe(
+      CommandIDs.openDeployment
+    );
+    expect(linkCommand({ kind: 'drift', id: 'dr1' })?.command).toBe(
+      CommandIDs.openDrift
+    );
+    expect(linkCommand({ kind: 'evaluation', id: 'e1' })?.command).toBe(
+      CommandIDs.openEvaluation
+    );
+    expect(
+      linkCommand({ kind: 'feature_view', id: 'spend', version: 2 })
+    ).toEqual({
+      command: CommandIDs.showFeatures,
+      args: { name: 'spend', version: 2 }
+    });
+  });
+
+  it('show the view listing the item when it has no tab, or nothing', () => {
+    expect(linkCommand({ kind: 'alert', id: 'a1' })?.command).toBe(
+      SHOW_EVALUATIONS
+    );
+    expect(linkCommand({ kind: 'comparison', id: 'c1' })?.command).toBe(
+      SHOW_EVALUATIONS
+    );
+    expect(
+      linkCommand({ kind: 'dataset', id: 'transactions', version: 3 })
+    ).toBeNull();
+  });
+
+  it('name what they open', () => {
+    expect(linkText({ kind: 'model', id: 'churn', version: 2 })).toBe(
+      'model churn v2'
+    );
+    expect(linkText({ kind: 'dataset', id: 'tx', version: 3 })).toBe(
+      'dataset tx@3'
+    );
+    expect(linkText({ kind: 'feature_view', id: 'spend' })).toBe(
+      'feature view spend'
+    );
+  });
+});
+
+describe('LifecycleModel', () => {
+  it('keeps the last lifecycle when a refresh fails', async () => {
+    let fail = false;
+    const model = new LifecycleModel({
+      api: {
+        lifecycle: () =>
+          fail
+            ? Promise.reject(new Error('server down'))
+            : Promise.resolve(lifecycleFixture()),
+        project: () => Promise.reject(new Error('unused')),
+        validate: () => Promise.reject(new Error('unused')),
+        save: () => Promise.reject(new Error('unused'))
+      }
+    });
+    await model.refresh();
+    expect(model.state.lifecycle?.generated_at).toBe('2026-12-01T18:00:00Z');
+    fail = true;
+    await model.refresh();
+    expect(model.state.error?.message).toContain('server down');
+    expect(model.state.lifecycle?.loops.length).toBe(4);
+    expect(model.state.loading).toBe(false);
+    model.dispose();
+  });
+});
+
+describe('arrows', () => {
+  it('draws the ASCII arrows of server labels', () => {
+    expect(arrows('Alert -> retrain (CT)')).toBe('Alert → retrain (CT)');
+    expect(arrows('churn v2->champion')).toBe('churn v2 → champion');
+  });
+});
