@@ -4,6 +4,7 @@ import {
   arrows,
   attention,
   columnOf,
+  comparisonCommand,
   defineStep,
   filterTimeline,
   flowColumns,
@@ -74,9 +75,11 @@ describe('the Define step', () => {
     expect(step.status).toBe('warn');
     expect(step.summary).toBe('1 of 2 rules not met.');
     expect(step.items.map(i => [i.label, i.status])).toEqual([
-      ['roc_auc >= 0.75: 0.81', 'ok'],
-      ['recall >= 0.5 in every segment: 0.44', 'warn']
+      ['roc_auc ≥ 0.75: 0.81', 'ok'],
+      ['recall ≥ 0.5 in every segment: 0.44', 'warn']
     ]);
+    expect(step.items[1].detail).toBe('churn/2, segment=smb · worst: smb');
+    expect(step.items[1].link).toEqual({ kind: 'evaluation', id: 'e7' });
   });
 
   it('fails when the objective is missed, and waits when nothing is measured', () => {
@@ -85,7 +88,21 @@ describe('the Define step', () => {
     expect(defineStep(project, missed).status).toBe('bad');
     const none = defineStep(project, []);
     expect(none.status).toBe('idle');
-    expect(none.summary).toContain('No model version measured');
+    expect(none.summary).toBe('No champion judged against the rules yet.');
+    const unjudged = defineStep(project, [
+      {
+        ...checks[1],
+        value: null,
+        met: null,
+        worst_slice: undefined,
+        why_unjudged: 'recall per segment was not measured'
+      }
+    ]);
+    expect(unjudged.items[0].status).toBe('idle');
+    expect(unjudged.items[0].label).toBe(
+      'recall ≥ 0.5 in every segment: not measured'
+    );
+    expect(unjudged.summary).toBe('All 1 rules met.');
   });
 
   it('asks for a definition when there is none', () => {
@@ -191,6 +208,15 @@ describe('links', () => {
     });
   });
 
+  it('open a gate decision as its versions side by side', () => {
+    expect(
+      comparisonCommand({ model: 'churn', baseline: 1, candidate: 3 })
+    ).toEqual({
+      command: CommandIDs.openModelComparison,
+      args: { name: 'churn', versions: '1,3' }
+    });
+  });
+
   it('show the view listing the item when it has no tab, or nothing', () => {
     expect(linkCommand({ kind: 'alert', id: 'a1' })?.command).toBe(
       SHOW_EVALUATIONS
@@ -227,7 +253,8 @@ describe('LifecycleModel', () => {
             : Promise.resolve(lifecycleFixture()),
         project: () => Promise.reject(new Error('unused')),
         validate: () => Promise.reject(new Error('unused')),
-        save: () => Promise.reject(new Error('unused'))
+        save: () => Promise.reject(new Error('unused')),
+        comparison: () => Promise.reject(new Error('unused'))
       }
     });
     await model.refresh();
@@ -245,5 +272,6 @@ describe('arrows', () => {
   it('draws the ASCII arrows of server labels', () => {
     expect(arrows('Alert -> retrain (CT)')).toBe('Alert → retrain (CT)');
     expect(arrows('churn v2->champion')).toBe('churn v2 → champion');
+    expect(arrows('rmse <= 3 and r2 >= 0.5')).toBe('rmse ≤ 3 and r2 ≥ 0.5');
   });
 });

@@ -103,7 +103,9 @@ export function lifecycleFixture(): ILifecycle {
         text: 'recall >= 0.5 in every segment',
         value: 0.44,
         met: false,
-        subject: 'churn/2, segment=smb'
+        subject: 'churn/2, segment=smb',
+        worst_slice: 'smb',
+        evaluation: 'e7'
       }
     ],
     loops: [

@@ -154,5 +154,18 @@ describe('problems next to fields', () => {
     expect(savedProblems(fields)).toEqual(['project: is required']);
     const plain = new MlopsApiError({ status: 422, code: 'X', message: 'no' });
     expect(savedProblems(plain)).toEqual(['no']);
+    const joined = new MlopsApiError({
+      status: 422,
+      code: 'InvalidFieldError',
+      message:
+        "project: project.objective.min: must be a number, got 'x'; " +
+        'project.guardrails[0]: needs a bound: min: VALUE; ' +
+        'project.gate: state one rule: min_improvement or non_inferiority'
+    });
+    expect(savedProblems(joined)).toEqual([
+      "project.objective.min: must be a number, got 'x'",
+      'project.guardrails[0]: needs a bound: min: VALUE',
+      'project.gate: state one rule: min_improvement or non_inferiority'
+    ]);
   });
 });

@@ -11,6 +11,17 @@ export interface ILifecycleApi {
   project(): Promise<IProject>;
   validate(project: IProjectSpec): Promise<IValidation>;
   save(project: IProjectSpec): Promise<IProject>;
+  comparison(id: string, model?: string): Promise<IGateComparison | null>;
+}
+
+/**
+ * What the view needs of a gate decision to open its versions side by side.
+ */
+export interface IGateComparison {
+  id: string;
+  model: string;
+  baseline: number;
+  candidate: number;
 }
 
 /**
@@ -45,12 +56,27 @@ export class LifecycleApi implements ILifecycleApi {
     return requestAPI('project', jsonBody('PUT', { project }), this._settings);
   }
 
+  /**
+   * A gate decision by id (of `model`'s when known), or null.
+   */
+  async comparison(
+    id: string,
+    model?: string
+  ): Promise<IGateComparison | null> {
+    const query = model ? `?${new URLSearchParams({ model })}` : '';
+    const { comparisons } = await requestAPI<{
+      comparisons: IGateComparison[];
+    }>(`comparisons${query}`, {}, this._settings);
+    return comparisons.find(c => c.id === id) ?? null;
+  }
+
   private _settings: ServerConnection.ISettings;
 }
 
 /**
  * The problems a refused save reports, each `field.path: what is wrong`:
- * the error's `problems`, else its `fields`, else its message.
+ * the error's `problems`, else its `fields`, else its message (`project:
+ * p1; p2`, as `InvalidFieldError` words them) split into problems.
  */
 export function savedProblems(error: MlopsApiError): string[] {
   const { problems, fields } = error.details as {
@@ -65,5 +91,7 @@ export function savedProblems(error: MlopsApiError): string[] {
       f => `${String(f.field)}: ${String(f.reason)}`
     );
   }
-  return [error.message];
+  return error.message
+    .replace(/^project:\s*(?=project[.[:])/, '')
+    .split(/;\s*(?=project[.[:])/);
 }

@@ -13,7 +13,7 @@ import { CommandIDs } from '../commands';
 import { mlopsIcon } from '../icons';
 import { LifecycleApi } from './api';
 import { LifecycleModel } from './model';
-import { linkCommand } from './present';
+import { comparisonCommand, linkCommand } from './present';
 import { ILifecycleLink } from './types';
 import { LifecycleWidget } from './widget';
 
@@ -37,10 +37,18 @@ export const lifecyclePlugin: JupyterFrontEndPlugin<void> = {
     const tracker = new WidgetTracker<MainAreaWidget<LifecycleWidget>>({
       namespace
     });
-    const openLink = (link: ILifecycleLink) => {
-      const target = linkCommand(link);
+    const api = new LifecycleApi(app.serviceManager.serverSettings);
+    const openLink = async (link: ILifecycleLink) => {
+      let target = linkCommand(link);
+      if (link.kind === 'comparison') {
+        // The gate's versions side by side, when the decision is found.
+        const found = await api
+          .comparison(link.id, link.model)
+          .catch(() => null);
+        target = found ? comparisonCommand(found) : target;
+      }
       if (target) {
-        void app.commands.execute(target.command, target.args);
+        await app.commands.execute(target.command, target.args);
       }
     };
     app.commands.addCommand(CommandIDs.openLifecycle, {
@@ -54,10 +62,11 @@ export const lifecyclePlugin: JupyterFrontEndPlugin<void> = {
           app.shell.activateById(open.id);
           return open;
         }
-        const model = new LifecycleModel({
-          api: new LifecycleApi(app.serviceManager.serverSettings)
+        const model = new LifecycleModel({ api });
+        const content = new LifecycleWidget({
+          model,
+          openLink: link => void openLink(link)
         });
-        const content = new LifecycleWidget({ model, openLink });
         content.title.icon = mlopsIcon;
         const widget = new MainAreaWidget({ content });
         widget.id = namespace;

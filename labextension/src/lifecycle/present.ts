@@ -137,16 +137,22 @@ export function projectFacts(spec: IProjectSpec): IFact[] {
 }
 
 /**
- * A check as a step item: `roc_auc ≥ 0.75: 0.81` on its subject.
+ * A check as a step item: `roc_auc ≥ 0.75: 0.81` on its subject, linking
+ * to the evaluation judged.
  */
 function checkItem(check: ICheck): IStepItem {
   const value =
     check.value === null ? 'not measured' : formatNumber(check.value);
+  const worstSlice =
+    check.worst_slice !== null && check.worst_slice !== undefined
+      ? ` · worst: ${check.worst_slice}`
+      : '';
+  const why = check.why_unjudged ? ` · ${check.why_unjudged}` : '';
   return {
-    label: `${check.text}: ${value}`,
-    detail: check.subject,
-    status:
-      check.value === null ? 'idle' : check.met ? 'ok' : rulePenalty(check)
+    label: `${arrows(check.text)}: ${value}`,
+    detail: `${check.subject}${worstSlice}${why}`,
+    status: check.met === null ? 'idle' : check.met ? 'ok' : rulePenalty(check),
+    link: check.evaluation ? { kind: 'evaluation', id: check.evaluation } : null
   };
 }
 
@@ -173,10 +179,10 @@ export function defineStep(project: IProject, checks: ICheck[]): IStep {
     };
   }
   const items = checks.map(checkItem);
-  const missed = checks.filter(c => !c.met && c.value !== null).length;
+  const missed = checks.filter(c => c.met === false).length;
   let summary: string;
   if (!checks.length) {
-    summary = 'No model version measured against the rules yet.';
+    summary = 'No champion judged against the rules yet.';
   } else if (missed) {
     summary = `${missed} of ${checks.length} rules not met.`;
   } else {
@@ -267,11 +273,14 @@ export function loopText(loop: ILoop, now: Date = new Date()): string {
 }
 
 /**
- * A server label with its ASCII arrows drawn: `Alert -> retrain` as
- * `Alert → retrain`.
+ * A server label with its ASCII arrows and bounds drawn: `Alert -> retrain`
+ * as `Alert → retrain`, `roc_auc >= 0.75` as `roc_auc ≥ 0.75`.
  */
 export function arrows(text: string): string {
-  return text.replace(/\s*->\s*/g, ' → ');
+  return text
+    .replace(/\s*->\s*/g, ' → ')
+    .replace(/\s>=\s/g, ' ≥ ')
+    .replace(/\s<=\s/g, ' ≤ ');
 }
 
 /**
@@ -290,7 +299,8 @@ const KIND_TEXT: Record<string, string> = {
   deployment: 'Rollout',
   alert_opened: 'Alert opened',
   alert_closed: 'Alert closed',
-  gate: 'Gate'
+  gate: 'Gate',
+  drift: 'Drift check'
 };
 
 /**
@@ -359,6 +369,23 @@ export function linkCommand(
     default:
       return null;
   }
+}
+
+/**
+ * The tab comparing a gate decision's versions side by side.
+ */
+export function comparisonCommand(comparison: {
+  model: string;
+  baseline: number;
+  candidate: number;
+}): { command: string; args: { name: string; versions: string } } {
+  return {
+    command: CommandIDs.openModelComparison,
+    args: {
+      name: comparison.model,
+      versions: `${comparison.baseline},${comparison.candidate}`
+    }
+  };
 }
 
 /**

@@ -28,6 +28,10 @@ export interface ILifecycleLink {
     | string;
   id: string;
   version?: number | null;
+  /**
+   * A comparison's model.
+   */
+  model?: string;
 }
 
 /**
@@ -97,9 +101,21 @@ export interface ICheck {
    */
   rule: string;
   text: string;
+  /**
+   * The measured value (a sliced rule's worst slice), null when unmeasured.
+   */
   value: number | null;
-  met: boolean;
+  /**
+   * Null when the rule could not be judged (`why_unjudged` says why).
+   */
+  met: boolean | null;
   subject: string;
+  worst_slice?: string | number | null;
+  why_unjudged?: string;
+  /**
+   * The evaluation judged.
+   */
+  evaluation?: string;
 }
 
 /**
