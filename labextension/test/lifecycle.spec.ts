@@ -1,8 +1,10 @@
 import { CommandIDs } from '../src/commands';
 import { LifecycleModel } from '../src/lifecycle/model';
 import {
+  activityCounts,
   arrows,
   attention,
+  byDay,
   columnOf,
   comparisonCommand,
   defineStep,
@@ -273,5 +275,32 @@ describe('arrows', () => {
     expect(arrows('Alert -> retrain (CT)')).toBe('Alert → retrain (CT)');
     expect(arrows('churn v2->champion')).toBe('churn v2 → champion');
     expect(arrows('rmse <= 3 and r2 >= 0.5')).toBe('rmse ≤ 3 and r2 ≥ 0.5');
+  });
+});
+
+describe('timeline days and counts', () => {
+  it('groups events by day, in order', () => {
+    const now = new Date(2026, 11, 1, 18, 0);
+    const at = (day: number, hour: number) => ({
+      at: new Date(2026, 11, day, hour).toISOString()
+    });
+    const groups = byDay(
+      [at(1, 17), at(1, 9), at(0, 23), at(-1, 8)],
+      now
+    );
+    expect(groups.map(g => [g.day, g.events.length])).toEqual([
+      ['Today', 2],
+      ['Yesterday', 1],
+      [expect.stringContaining('29'), 1]
+    ]);
+    expect(byDay([{ at: 'soon' }], now)[0].day).toBe('Unknown');
+  });
+
+  it('counts events per activity', () => {
+    expect(activityCounts(lifecycleFixture().timeline)).toEqual({
+      CM: 1,
+      CT: 1,
+      CD: 1
+    });
   });
 });

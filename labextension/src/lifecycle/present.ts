@@ -321,6 +321,57 @@ export function filterTimeline<T extends { activity: string }>(
 }
 
 /**
+ * How many events of each activity (for the filter badges).
+ */
+export function activityCounts(
+  events: { activity: string }[]
+): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const event of events) {
+    counts[event.activity] = (counts[event.activity] ?? 0) + 1;
+  }
+  return counts;
+}
+
+/**
+ * Events grouped by the day they happened on (the browser's time zone),
+ * in their order: `Today`, `Yesterday`, then e.g. `Mon, Nov 30`.
+ */
+export function byDay<T extends { at: string }>(
+  events: T[],
+  now: Date = new Date()
+): { day: string; events: T[] }[] {
+  const yesterday = new Date(now);
+  yesterday.setDate(now.getDate() - 1);
+  const groups: { day: string; events: T[] }[] = [];
+  for (const event of events) {
+    const date = new Date(event.at);
+    let day: string;
+    if (Number.isNaN(date.getTime())) {
+      day = 'Unknown';
+    } else if (date.toDateString() === now.toDateString()) {
+      day = 'Today';
+    } else if (date.toDateString() === yesterday.toDateString()) {
+      day = 'Yesterday';
+    } else {
+      day = date.toLocaleDateString(undefined, {
+        weekday: 'short',
+        month: 'short',
+        day: 'numeric',
+        year: date.getFullYear() === now.getFullYear() ? undefined : 'numeric'
+      });
+    }
+    const last = groups[groups.length - 1];
+    if (last && last.day === day) {
+      last.events.push(event);
+    } else {
+      groups.push({ day, events: [event] });
+    }
+  }
+  return groups;
+}
+
+/**
  * What a link points at, for a button's tooltip: `model churn v2`.
  */
 export function linkText(link: ILifecycleLink): string {

@@ -2,7 +2,14 @@ import * as React from 'react';
 
 import { When } from '../components';
 import { LinkOr } from './parts';
-import { ACTIVITIES, arrows, filterTimeline, kindText } from './present';
+import {
+  ACTIVITIES,
+  activityCounts,
+  arrows,
+  byDay,
+  filterTimeline,
+  kindText
+} from './present';
 import { ILifecycleLink, ITimelineEvent } from './types';
 
 /**
@@ -15,6 +22,7 @@ export function Timeline(props: {
 }): JSX.Element {
   const [chosen, setChosen] = React.useState<Set<string>>(new Set());
   const shown = filterTimeline(props.events, chosen);
+  const counts = activityCounts(props.events);
   const toggle = (activity: string) => {
     const next = new Set(chosen);
     if (!next.delete(activity)) {
@@ -42,6 +50,9 @@ export function Timeline(props: {
               onClick={() => toggle(activity)}
             >
               {activity}
+              <span className="jp-mlops-lc-filter-count">
+                {counts[activity] ?? 0}
+              </span>
             </button>
           ))}
         </div>
@@ -53,47 +64,64 @@ export function Timeline(props: {
             : 'No events yet.'}
         </p>
       ) : (
-        <ol className="jp-mlops-lc-events">
-          {shown.map((event, i) => (
-            <li
-              key={`${event.at}-${i}`}
-              className="jp-mlops-lc-event"
-              data-testid="mlops-timeline-row"
-              data-activity={event.activity}
-              data-kind={event.kind}
-            >
-              <span className="jp-mlops-lc-event-at">
-                <When iso={event.at} />
-              </span>
-              <span
-                className="jp-mlops-lc-activity"
-                data-activity={event.activity}
-                title={ACTIVITIES[event.activity] ?? event.activity}
-              >
-                {event.activity}
-              </span>
-              <span className="jp-mlops-lc-event-kind">
-                {kindText(event.kind)}
-              </span>
-              <span className="jp-mlops-lc-event-text">
-                <LinkOr
-                  link={event.link}
+        byDay(shown).map(group => (
+          <div key={group.day} className="jp-mlops-lc-day">
+            <h4 className="jp-mlops-lc-day-title">{group.day}</h4>
+            <ol className="jp-mlops-lc-events">
+              {group.events.map((event, i) => (
+                <Event
+                  key={`${event.at}-${i}`}
+                  event={event}
                   openLink={props.openLink}
-                  testid="mlops-timeline-link"
-                >
-                  {arrows(event.title)}
-                </LinkOr>
-                {event.detail && (
-                  <span className="jp-mlops-lc-event-detail">
-                    {' '}
-                    · {event.detail}
-                  </span>
-                )}
-              </span>
-            </li>
-          ))}
-        </ol>
+                />
+              ))}
+            </ol>
+          </div>
+        ))
       )}
     </section>
+  );
+}
+
+/**
+ * One event: when, its activity, its kind, and what happened, linking to
+ * its item.
+ */
+function Event(props: {
+  event: ITimelineEvent;
+  openLink: (link: ILifecycleLink) => void;
+}): JSX.Element {
+  const { event } = props;
+  return (
+    <li
+      className="jp-mlops-lc-event"
+      data-testid="mlops-timeline-row"
+      data-activity={event.activity}
+      data-kind={event.kind}
+    >
+      <span className="jp-mlops-lc-event-at">
+        <When iso={event.at} />
+      </span>
+      <span
+        className="jp-mlops-lc-activity"
+        data-activity={event.activity}
+        title={ACTIVITIES[event.activity] ?? event.activity}
+      >
+        {event.activity}
+      </span>
+      <span className="jp-mlops-lc-event-kind">{kindText(event.kind)}</span>
+      <span className="jp-mlops-lc-event-text">
+        <LinkOr
+          link={event.link}
+          openLink={props.openLink}
+          testid="mlops-timeline-link"
+        >
+          {arrows(event.title)}
+        </LinkOr>
+        {event.detail && (
+          <span className="jp-mlops-lc-event-detail"> · {event.detail}</span>
+        )}
+      </span>
+    </li>
   );
 }
