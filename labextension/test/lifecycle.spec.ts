@@ -284,10 +284,7 @@ describe('timeline days and counts', () => {
     const at = (day: number, hour: number) => ({
       at: new Date(2026, 11, day, hour).toISOString()
     });
-    const groups = byDay(
-      [at(1, 17), at(1, 9), at(0, 23), at(-1, 8)],
-      now
-    );
+    const groups = byDay([at(1, 17), at(1, 9), at(0, 23), at(-1, 8)], now);
     expect(groups.map(g => [g.day, g.events.length])).toEqual([
       ['Today', 2],
       ['Yesterday', 1],
