@@ -41,6 +41,7 @@ __all__ = [
     "ServingSLO",
     "parse_duration_seconds",
     "parse_project",
+    "rule_checks",
 ]
 
 TASKS = ("classification", "regression")
@@ -364,3 +365,60 @@ def parse_project(value: Any, *, where: str = "project") -> ProjectDefinition:
         max_drifted_share=drifted,
         owners=owners,
     )
+
+
+def rule_checks(
+    rules: tuple[Rule, ...],
+    metrics: dict[str, Any],
+    slice_metrics: list[dict[str, Any]] | None,
+    *,
+    subject: str,
+) -> list[dict[str, Any]]:
+    """Each rule judged on an evaluation's numbers: one check per rule (a sliced rule is
+    judged on its worst slice, and every slice that breaks it is listed).
+
+    ``metrics`` are the overall numbers, ``slice_metrics`` the per-slice ones as
+    ``evaluate`` stores them (``[{"column", "value", "rows", "metrics"}]``). ``met`` is
+    None when the rule could not be judged (the metric or the slice was not measured).
+    """
+    checks = []
+    for rule in rules:
+        check: dict[str, Any] = {
+            "rule": rule.name,
+            "text": rule.bound_text(),
+            "metric": rule.metric,
+            "slice": rule.slice,
+            "subject": subject,
+            "value": None,
+            "met": None,
+            "breaches": [],
+        }
+        if rule.slice is None:
+            value = metrics.get(rule.metric)
+            if value is not None:
+                check["value"] = float(value)
+                check["met"] = not rule.breached_by(float(value))
+            else:
+                check["why_unjudged"] = f"{rule.metric} was not measured"
+        else:
+            rows = [s for s in slice_metrics or [] if s.get("column") == rule.slice]
+            values = [(s["value"], s.get("metrics", {}).get(rule.metric)) for s in rows]
+            judged = [(v, float(m)) for v, m in values if m is not None]
+            if not judged:
+                check["why_unjudged"] = (
+                    f"{rule.metric} per {rule.slice} was not measured "
+                    f"(evaluate with slices=[{rule.slice!r}])"
+                )
+            else:
+                higher = rule.min is not None
+                worst = (
+                    min(judged, key=lambda p: p[1]) if higher else max(judged, key=lambda p: p[1])
+                )
+                check["value"] = worst[1]
+                check["worst_slice"] = worst[0]
+                check["breaches"] = [
+                    {"slice_value": v, "value": m} for v, m in judged if rule.breached_by(m)
+                ]
+                check["met"] = not check["breaches"]
+        checks.append(check)
+    return checks

@@ -126,12 +126,17 @@ def serve(
 @click.option(
     "--min-auc",
     type=float,
-    default=0.7,
-    show_default=True,
-    help="Open an alert when the live ROC AUC falls below this.",
+    default=None,
+    help="Open an alert when the live ROC AUC falls below this (default: the project "
+    "definition's objective and guardrails judge the live model; without one, 0.7).",
 )
 @click.option("--pipeline", help="Pipeline to retrain (default: the one that trained REF).")
-@click.option("--max-drifted-share", type=float, default=0.2, show_default=True)
+@click.option(
+    "--max-drifted-share",
+    type=float,
+    default=None,
+    help="Alert when more of the columns drifted (default: the project's drift setting, else 0.2).",
+)
 @json_option
 @click.pass_context
 def monitor(
@@ -140,9 +145,9 @@ def monitor(
     since_hours: float,
     outcomes: str | None,
     label: str | None,
-    min_auc: float,
+    min_auc: float | None,
     pipeline: str | None,
-    max_drifted_share: float,
+    max_drifted_share: float | None,
     as_json: bool,
 ) -> None:
     """Drift of served features and predictions against REF's training data, and live
@@ -155,7 +160,7 @@ def monitor(
         since_hours=since_hours,
         outcomes=outcomes,
         label=label,
-        thresholds={"roc_auc": {"min": min_auc}},
+        thresholds=None if min_auc is None else {"roc_auc": {"min": min_auc}},
         pipeline=pipeline,
         max_drifted_share=max_drifted_share,
     )

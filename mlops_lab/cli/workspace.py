@@ -95,10 +95,20 @@ def _echo_repair(workspace: Workspace, repaired: dict[str, Any]) -> None:
 
 
 @click.command()
+@click.option(
+    "--lifecycle",
+    is_flag=True,
+    help="Where the project stands: its definition, each step, the loops and the timeline.",
+)
 @json_option
 @click.pass_context
-def status(ctx: click.Context, as_json: bool) -> None:
+def status(ctx: click.Context, lifecycle: bool, as_json: bool) -> None:
     """Show the workspace, catalog schema version and what is registered."""
+    if lifecycle:
+        from mlops_lab.cli.lifecycle import show_lifecycle
+
+        show_lifecycle(current_workspace(ctx), as_json=as_json)
+        return
     result = workspace_status(current_workspace(ctx))
     if as_json:
         emit_json(result.to_dict())

@@ -29,12 +29,12 @@ project:
   task: classification
   entity: customer
   label: churned
-  objective: {metric: roc_auc, min: 0.75}
+  objective: {metric: roc_auc, min: 0.85}
   guardrails:
-    - {metric: recall, min: 0.5, slice: segment}   # in every segment
+    - {metric: recall, min: 0.70, slice: segment}   # in every segment
   gate: {min_improvement: 0.0}   # a challenger must be better than the champion, not equal
-  serving: {p99_ms: 50, error_rate: 0.01, window: 60s}
-  drift: {max_drifted_share: 0.3}
+  serving: {p99_ms: 20, error_rate: 0.01, window: 60s}
+  drift: {max_drifted_share: 0.2}
   owners: {science: churn-science, engineering: ml-platform}
 """
 

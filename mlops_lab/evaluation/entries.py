@@ -116,7 +116,51 @@ def _evaluation_entry(
                 *sorted(_crossed_names(entry["metrics"], entry["thresholds"])),
             ),
         )
+    _project_alerts(con, state, entry, eid, f"{model}/{version}", f"{dataset}@{dataset_version}")
     state.created.append(evaluation)
+
+
+def _model_pipeline(con: duckdb.DuckDBPyConnection, model: str) -> str | None:
+    """The pipeline of the run that registered ``model`` ("name/version")."""
+    name, version = model.rsplit("/", 1)
+    rows = con.execute(
+        "SELECT r.pipeline FROM model_versions v JOIN runs r ON r.id = v.run_id "
+        "WHERE v.name = ? AND v.version = ?",
+        [name, int(version)],
+    ).fetchall()
+    return rows[0][0] if rows and rows[0][0] else None
+
+
+def _project_alerts(
+    con: duckdb.DuckDBPyConnection,
+    state: CommitState,
+    entry: dict[str, Any],
+    eid: str,
+    model: str,
+    dataset: str,
+) -> None:
+    """An alert per rule of the project definition the live model breaks on this data:
+    kind ``objective`` (the objective) or ``guardrail``; ``data.rule`` names the rule."""
+    broken = [c for c in entry.get("project_checks") or [] if c.get("met") is False]
+    if not broken:
+        return
+    pipeline = (
+        _pipeline(con, state, entry.get("pipeline")) or _model_pipeline(con, model) or "manual"
+    )
+    for check in broken:
+        kind = "objective" if check["rule"] == "project.objective" else "guardrail"
+        worst = f" ({check['slice']}={check['worst_slice']})" if check.get("slice") else ""
+        open_alert_in(
+            con,
+            pipeline=pipeline,
+            kind=kind,
+            message=(
+                f"{model} on {dataset} misses {check['rule']}: {check['text']}, "
+                f"measured {check['value']:.4g}{worst}"
+            ),
+            data={"rule": check["rule"], "evaluation": eid, "check": check},
+            subject=(model.split("/")[0], check["rule"]),
+        )
 
 
 def _crossed_names(metrics: dict[str, Any], thresholds: dict[str, dict[str, float]]) -> list[str]:
@@ -144,7 +188,12 @@ def _comparison(con: duckdb.DuckDBPyConnection, state: CommitState, entry: dict[
     candidate = state.model_version(model, entry["candidate"])
     dataset, dataset_version = _dataset_ref(state, entry["dataset"])
     cid = entry.get("id") or f"c{secrets.token_hex(6)}"
-    result = {**entry["result"], "min_improvement": entry["min_improvement"]}
+    result = {
+        **entry["result"],
+        "min_improvement": entry["min_improvement"],
+        "rule": entry.get("rule"),
+        "checks": entry.get("checks") or [],
+    }
     con.execute(
         "INSERT INTO comparisons (id, model, baseline, candidate, dataset, dataset_version, "
         "metric, result, decision, reason, run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -217,7 +266,11 @@ def _drift(con: duckdb.DuckDBPyConnection, state: CommitState, entry: dict[str, 
                 pipeline=pipeline,
                 kind="drift",
                 message=f"{current} drifted from {reference}: {entry['alert']}",
-                data={"drifted": entry["drifted"], "share": entry["drifted_share"]},
+                data={
+                    "drifted": entry["drifted"],
+                    "share": entry["drifted_share"],
+                    "rule": settings.get("max_drifted_share_from", "argument"),
+                },
                 subject=(
                     str(model).split("/")[0] if model else "",
                     reference.split("@")[0],

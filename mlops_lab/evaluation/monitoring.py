@@ -85,7 +85,7 @@ def check_drift(
     columns: list[str] | None = None,
     rules: dict[str, ColumnRule | dict[str, Any]] | None = None,
     model: str | None = None,
-    max_drifted_share: float = 0.2,
+    max_drifted_share: float | None = None,
     pipeline: str | None = None,
 ) -> DriftReport:
     """Per-column drift of ``current`` from ``reference`` (see :mod:`.drift` for the rule).
@@ -94,8 +94,17 @@ def check_drift(
     its predictions on both are compared too (prediction drift). When more
     than ``max_drifted_share`` of the columns drifted, or the predictions
     did, an alert asks ``pipeline`` (default: this run's) to retrain.
+    ``max_drifted_share`` defaults to the project definition's
+    ``drift: {max_drifted_share: ...}`` (``project.drift``), else 0.2.
     """
     ctx = context()
+    project = ctx.workspace.config.project
+    rule = "argument"
+    if max_drifted_share is None:
+        if project is not None and project.max_drifted_share is not None:
+            max_drifted_share, rule = project.max_drifted_share, "project.drift.max_drifted_share"
+        else:
+            max_drifted_share, rule = 0.2, "default"
     ref = data_input(ctx, reference, "drift_reference")
     cur = data_input(ctx, current, "drift_current")
     if columns is None:
@@ -149,6 +158,7 @@ def check_drift(
         "profile": recorded,
         "settings": {
             "max_drifted_share": max_drifted_share,
+            "max_drifted_share_from": rule,
             "rules": {k: v.__dict__ for k, v in parsed.items()},
             "correction": "benjamini-hochberg",
         },

@@ -35,6 +35,11 @@ from mlops_lab.server.handoff_handlers import (
     HandoffsHandler,
     HandoffStageHandler,
 )
+from mlops_lab.server.lifecycle_handlers import (
+    LifecycleHandler,
+    ProjectHandler,
+    ProjectValidateHandler,
+)
 from mlops_lab.server.models_handlers import (
     DatasetVersionHandler,
     ModelAliasesHandler,
@@ -71,6 +76,9 @@ API_PREFIX = "/mlops-lab/api"
 ROUTES: list[tuple[str, type]] = [
     ("/status", StatusHandler),
     ("/openapi.yaml", OpenAPIHandler),
+    ("/project", ProjectHandler),
+    ("/project/validate", ProjectValidateHandler),
+    ("/lifecycle", LifecycleHandler),
     ("/pipelines", PipelinesHandler),
     ("/runs", RunsHandler),
     ("/runs/compare", CompareRunsHandler),

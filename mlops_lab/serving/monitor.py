@@ -36,6 +36,16 @@ def _pipeline_of(workspace: Workspace, run_id: str | None) -> str | None:
     return str(value) if value else None
 
 
+def _thresholds(given: dict[str, dict[str, float]] | None) -> dict[str, dict[str, float]]:
+    """Explicit thresholds; else none when the project definition states the rules (its
+    objective and guardrails judge the live model), else ROC AUC at least 0.7."""
+    from mlops_lab.run_context import context
+
+    if given:
+        return given
+    return {} if context().workspace.config.project else {"roc_auc": {"min": 0.7}}
+
+
 def monitor(
     workspace: Workspace,
     model: str,
@@ -45,7 +55,7 @@ def monitor(
     label: str | None = None,
     thresholds: dict[str, dict[str, float]] | None = None,
     pipeline: str | None = None,
-    max_drifted_share: float = 0.2,
+    max_drifted_share: float | None = None,
     min_rows: int = 50,
 ) -> dict[str, Any]:
     from mlops_lab.evaluation import check_drift  # loads scipy: on first use
@@ -159,7 +169,7 @@ def _live_metrics(
         f"{version.name}/{version.version}",
         joined[[*columns, label]],
         label=label,
-        thresholds=thresholds or {"roc_auc": {"min": 0.7}},
+        thresholds=_thresholds(thresholds),
         pipeline=pipeline,
     )
     result: dict[str, Any] = {

@@ -303,8 +303,11 @@ def test_every_body_with_fields_has_a_client_type_or_none_is_needed() -> None:
     with_fields = {p for m, p in BODY_OPERATIONS if (SCHEMAS.schema(m, p) or {}).get("properties")}
     # These one-field bodies are built inline by the client ({since}: features/api.ts;
     # {notebook}: handoffs/api.ts); the push routes are for apps and tests, the extension
-    # never sends events. A new body with fields needs a request type above.
+    # never sends events; {project}: the Lifecycle view's form (lifecycle/api.ts) sends
+    # the definition as one object. A new body with fields needs a request type above.
     assert with_fields - typed == {
+        "/project",
+        "/project/validate",
         "/features/views/{name}/consistency",
         "/handoffs/parameters",
         "/features/views/{name}/push",

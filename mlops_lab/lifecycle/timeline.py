@@ -1,0 +1,144 @@
+"""The lifecycle's loops back (how often each fired, when last) and its event timeline.
+
+The loops, each read from what the catalog records:
+
+- ``retrain`` (monitor -> train): CT runs started because of open alerts (``mlops-lab ct``
+  records "open alert(s): ..." as the run's reason, and the run closes those alerts);
+- ``new_data`` (data -> train): CT runs started by new versions of their input datasets
+  and no alert;
+- ``gate_held`` (train -> data): gate decisions that kept the champion (the challenger was
+  no better, or broke the objective or a guardrail): back to data and features;
+- ``objective_missed`` (monitor -> define): alerts raised because the live model broke the
+  project's objective or a guardrail: the project's goal or its data needs rethinking.
+
+The timeline joins runs (CI when ``mlops-lab ci`` started them, CT otherwise), gate
+decisions (CT), alias moves and deployments (CD), drift checks and alerts opened and closed
+(CM), newest first.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mlops_lab.catalog import iso_utc
+from mlops_lab.workspace import Workspace
+
+__all__ = ["LOOPS", "loops", "timeline"]
+
+MAX_EVENTS = 50
+
+# id, from, to, label
+LOOPS: tuple[tuple[str, str, str, str], ...] = (
+    ("retrain", "monitor", "train", "Alert -> retrain (CT)"),
+    ("new_data", "data", "train", "New data -> rerun (CT)"),
+    ("gate_held", "train", "data", "Gate held -> more data or features"),
+    ("objective_missed", "monitor", "define", "Live model misses the project's rules"),
+)
+
+_ALERT_CT = "reason LIKE 'open alert%' OR id IN (SELECT closed_by_run FROM alerts)"
+_QUERIES = {
+    "retrain": (
+        f"SELECT id, {iso_utc('started_at', 'at')} FROM runs WHERE trigger = 'ct' "
+        f"AND ({_ALERT_CT}) ORDER BY started_at DESC",
+        "run",
+    ),
+    "new_data": (
+        f"SELECT id, {iso_utc('started_at', 'at')} FROM runs WHERE trigger = 'ct' "
+        f"AND NOT ({_ALERT_CT}) ORDER BY started_at DESC",
+        "run",
+    ),
+    "gate_held": (
+        f"SELECT id, {iso_utc('created_at', 'at')} FROM comparisons WHERE decision <> 'promote' "
+        "ORDER BY created_at DESC",
+        "comparison",
+    ),
+    "objective_missed": (
+        f"SELECT id, {iso_utc('created_at', 'at')} FROM alerts "
+        "WHERE kind IN ('objective', 'guardrail') ORDER BY created_at DESC",
+        "alert",
+    ),
+}
+
+
+def loops(workspace: Workspace) -> list[dict[str, Any]]:
+    out = []
+    for loop_id, source, target, label in LOOPS:
+        sql, kind = _QUERIES[loop_id]
+        rows = workspace.catalog.read_dicts(sql)
+        out.append(
+            {
+                "id": loop_id,
+                "from": source,
+                "to": target,
+                "label": label,
+                "fired": len(rows),
+                "last_at": rows[0]["at"] if rows else None,
+                "link": {"kind": kind, "id": rows[0]["id"]} if rows else None,
+            }
+        )
+    return out
+
+
+_EVENTS = f"""
+SELECT * FROM (
+  SELECT {iso_utc("started_at", "event_at")},
+         CASE WHEN trigger = 'ci' THEN 'CI' ELSE 'CT' END AS activity, 'run' AS kind,
+         'run ' || coalesce(pipeline, kind) || ' (' || trigger || '): ' || status AS title,
+         reason AS detail, 'run' AS link_kind, id AS link_id, NULL AS link_version
+  FROM runs WHERE kind = 'pipeline'
+  UNION ALL
+  SELECT {iso_utc("created_at", "event_at")}, 'CT', 'gate',
+         'gate ' || model || '/' || candidate || ' vs /' || baseline || ': ' || decision,
+         reason, 'comparison', id, NULL
+  FROM comparisons
+  UNION ALL
+  SELECT {iso_utc("changed_at", "event_at")}, 'CD', 'promotion',
+         name || '@' || alias || ' -> version ' || to_version
+           || coalesce(' (was ' || from_version || ')', ''),
+         reason || ' · by ' || changed_by, 'model', name, to_version
+  FROM alias_history
+  UNION ALL
+  SELECT {iso_utc("started_at", "event_at")}, 'CD', 'deployment',
+         'serving ' || ref || coalesce(' + ' || challenger || ' at '
+           || CAST(round(split * 100) AS INTEGER) || '%', ''),
+         url, 'deployment', id, NULL
+  FROM deployments
+  UNION ALL
+  SELECT {iso_utc("stopped_at", "event_at")}, 'CD', 'deployment',
+         'stopped ' || ref, url, 'deployment', id, NULL
+  FROM deployments WHERE stopped_at IS NOT NULL
+  UNION ALL
+  SELECT {iso_utc("created_at", "event_at")}, 'CM', 'drift',
+         'drift check ' || current || ' vs ' || reference || ': ' || verdict,
+         CAST(round(drifted_share * 100) AS INTEGER) || '% of columns drifted', 'drift', id, NULL
+  FROM drift_reports
+  UNION ALL
+  SELECT {iso_utc("created_at", "event_at")}, 'CM', 'alert_opened', kind || ' alert opened',
+         message, 'alert', id, NULL
+  FROM alerts
+  UNION ALL
+  SELECT {iso_utc("closed_at", "event_at")}, 'CM', 'alert_closed', kind || ' alert closed',
+         coalesce(close_reason, '') || coalesce(' · by ' || closed_by, ''), 'alert', id, NULL
+  FROM alerts WHERE closed_at IS NOT NULL
+) ORDER BY event_at DESC LIMIT {MAX_EVENTS}
+"""
+
+
+def timeline(workspace: Workspace) -> list[dict[str, Any]]:
+    """CI/CD/CT/CM events, newest first (at most ``MAX_EVENTS``)."""
+    events = []
+    for row in workspace.catalog.read_dicts(_EVENTS):
+        link: dict[str, Any] = {"kind": row["link_kind"], "id": row["link_id"]}
+        if row["link_version"] is not None:
+            link["version"] = row["link_version"]
+        events.append(
+            {
+                "at": row["event_at"],
+                "activity": row["activity"],
+                "kind": row["kind"],
+                "title": row["title"],
+                "detail": row["detail"] or "",
+                "link": link,
+            }
+        )
+    return events
