@@ -10,6 +10,7 @@ import {
   defineStep,
   filterTimeline,
   flowColumns,
+  ITEMS_SHOWN,
   gateText,
   kindText,
   linkCommand,
@@ -19,9 +20,10 @@ import {
   projectFacts,
   ruleText,
   SHOW_EVALUATIONS,
+  visibleItems,
   worst
 } from '../src/lifecycle/present';
-import { IProjectSpec } from '../src/lifecycle/types';
+import { Health, IProjectSpec } from '../src/lifecycle/types';
 import { lifecycleFixture } from './lifecycleFixture';
 
 const NOW = new Date('2026-12-01T18:00:00Z');
@@ -299,5 +301,24 @@ describe('timeline days and counts', () => {
       CT: 1,
       CD: 1
     });
+  });
+});
+
+describe('step items', () => {
+  it('shows the first few and never hides one that is not on track', () => {
+    const items = ['ok', 'ok', 'idle', 'ok', 'ok', 'bad', 'ok'].map(
+      (status, i) => ({ status: status as Health, label: `i${i}` })
+    );
+    const folded = visibleItems(items, false);
+    expect(folded.shown.map(i => i.label)).toEqual([
+      'i0',
+      'i1',
+      'i2',
+      'i3',
+      'i5'
+    ]);
+    expect(folded.hidden).toBe(2);
+    expect(visibleItems(items, true)).toEqual({ shown: items, hidden: 0 });
+    expect(ITEMS_SHOWN).toBe(4);
   });
 });

@@ -6,8 +6,10 @@ import {
   flowColumns,
   HEALTH_TEXT,
   IColumn,
+  ITEMS_SHOWN,
   loopSpan,
-  loopText
+  loopText,
+  visibleItems
 } from './present';
 import { ILifecycle, ILifecycleLink, ILoop, IStep, IStepItem } from './types';
 
@@ -62,6 +64,8 @@ function StepCard(props: {
   openLink: (link: ILifecycleLink) => void;
 }): JSX.Element {
   const { step } = props;
+  const [expanded, setExpanded] = React.useState(false);
+  const { shown, hidden } = visibleItems(step.items, expanded);
   return (
     <article
       className="jp-mlops-lc-step"
@@ -76,12 +80,23 @@ function StepCard(props: {
         </span>
       </header>
       <p className="jp-mlops-lc-summary">{step.summary}</p>
-      {step.items.length > 0 && (
+      {shown.length > 0 && (
         <ul className="jp-mlops-lc-items">
-          {step.items.map((item, i) => (
+          {shown.map((item, i) => (
             <Item key={i} item={item} openLink={props.openLink} />
           ))}
         </ul>
+      )}
+      {(hidden > 0 || expanded) && step.items.length > ITEMS_SHOWN && (
+        <button
+          type="button"
+          className="jp-mlops-lc-link jp-mlops-lc-more"
+          data-testid="mlops-lifecycle-more"
+          aria-expanded={expanded}
+          onClick={() => setExpanded(!expanded)}
+        >
+          {expanded ? 'Show fewer' : `${hidden} more`}
+        </button>
       )}
     </article>
   );
@@ -105,7 +120,9 @@ function Item(props: {
           {item.label}
         </LinkOr>
         {item.detail && (
-          <div className="jp-mlops-lc-item-detail">{item.detail}</div>
+          <div className="jp-mlops-lc-item-detail" title={item.detail}>
+            {item.detail}
+          </div>
         )}
       </div>
     </li>

@@ -170,7 +170,7 @@ export function ProjectForm(props: {
 
       <GuardrailsFieldset form={form} change={change} field={field} />
 
-      <div className="jp-mlops-lc-form-grid">
+      <div className="jp-mlops-lc-form-row">
         <fieldset className="jp-mlops-lc-fieldset">
           <legend>Gate</legend>
           <Problems messages={field('project.gate')} path="project.gate" />

@@ -5,7 +5,7 @@
  * opens what a link points at.
  */
 import { CommandIDs } from '../commands';
-import { formatAge, formatNumber, formatShare } from '../format';
+import { formatAge, formatMetric, formatNumber, formatShare } from '../format';
 import {
   Health,
   ICheck,
@@ -142,7 +142,7 @@ export function projectFacts(spec: IProjectSpec): IFact[] {
  */
 function checkItem(check: ICheck): IStepItem {
   const value =
-    check.value === null ? 'not measured' : formatNumber(check.value);
+    check.value === null ? 'not measured' : formatMetric(check.value);
   const worstSlice =
     check.worst_slice !== null && check.worst_slice !== undefined
       ? ` · worst: ${check.worst_slice}`
@@ -195,6 +195,29 @@ export function defineStep(project: IProject, checks: ICheck[]): IStep {
     summary,
     items
   };
+}
+
+/**
+ * How many items a step card shows before "N more".
+ */
+export const ITEMS_SHOWN = 4;
+
+/**
+ * The items a step card shows: the first `ITEMS_SHOWN` and every one that
+ * is not on track (never hidden), or all when `expanded`; `hidden` is how
+ * many are left out.
+ */
+export function visibleItems<T extends { status: Health }>(
+  items: T[],
+  expanded: boolean
+): { shown: T[]; hidden: number } {
+  const shown = expanded
+    ? items
+    : items.filter(
+        (item, i) =>
+          i < ITEMS_SHOWN || item.status === 'bad' || item.status === 'warn'
+      );
+  return { shown, hidden: items.length - shown.length };
 }
 
 /**

@@ -119,7 +119,9 @@ function Event(props: {
           {arrows(event.title)}
         </LinkOr>
         {event.detail && (
-          <span className="jp-mlops-lc-event-detail"> · {event.detail}</span>
+          <span className="jp-mlops-lc-event-detail" title={event.detail}>
+            {event.detail}
+          </span>
         )}
       </span>
     </li>
