@@ -39,7 +39,7 @@ describe('project card', () => {
       target: 'churned per customer',
       objective: 'roc_auc ≥ 0.75',
       guardrails: 'recall ≥ 0.5 in every segment',
-      gate: 'better than the champion by at least 0',
+      gate: 'better than the champion',
       serving: 'p99 ≤ 50 ms · errors ≤ 1% · over 60s',
       drift: 'at most 30% of features drifted',
       owners: 'churn-science (science), ml-platform (engineering)'
@@ -68,7 +68,10 @@ describe('project card', () => {
     expect(gateText({ non_inferiority: 0.01 })).toBe(
       'not worse than the champion by more than 0.01'
     );
-    expect(gateText(undefined)).toBe('better than the champion by at least 0');
+    expect(gateText(undefined)).toBe('better than the champion');
+    expect(gateText({ min_improvement: 0.02 })).toBe(
+      'better than the champion by at least 0.02'
+    );
   });
 });
 

@@ -169,3 +169,11 @@ describe('problems next to fields', () => {
     ]);
   });
 });
+
+describe('an empty form', () => {
+  it('leaves the problem out, for the server to say it is required', () => {
+    const spec = fromForm(toForm(null));
+    expect('problem' in spec).toBe(false);
+    expect(spec.objective).toEqual({ metric: 'roc_auc' });
+  });
+});

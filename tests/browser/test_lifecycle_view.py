@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from conftest import open_mlops, shoot
+from conftest import open_mlops, shoot, widen_sidebar
 from deployments_support import api, copy_demo, send_predictions
 from playwright.sync_api import Locator, Page, expect
 
@@ -219,3 +219,79 @@ def test_lifecycle_view_links_and_project_form(
     saved = lifecycle(server)["project"]
     assert saved["objective"] == {"metric": "roc_auc", "min": 0.8}, saved
     assert saved["guardrails"] == state["project"]["guardrails"], saved
+
+
+def test_lifecycle_view_defines_a_project(
+    start_lab: LabFactory, page: Page, tmp_path: Path, screenshots_dir: Path
+) -> None:
+    """A workspace without a definition: the card asks for one, the form writes it."""
+    server = start_lab(tmp_path / "ws")
+    config = server.root / "mlops_lab.yaml"
+    before = config.read_text(encoding="utf-8")
+    assert "project:" not in before
+
+    panel = open_mlops(page, server.lab_url)
+    panel.get_by_test_id("mlops-open-lifecycle").click()
+    view = page.get_by_test_id("mlops-lifecycle")
+    card = view.get_by_test_id("mlops-lifecycle-project")
+    expect(card).to_have_attribute("data-defined", "false")
+    define = view.locator('[data-testid="mlops-lifecycle-step"][data-step="define"]')
+    expect(define).to_have_attribute("data-status", "warn")
+    expect(define.locator(".jp-mlops-lc-summary")).to_contain_text("No project definition")
+    for step in ("data", "train", "deploy", "monitor"):
+        expect(view.locator(f'[data-step="{step}"]')).to_have_attribute("data-status", "idle")
+    expect(view.get_by_test_id("mlops-loop-count")).to_have_text(["not fired yet"] * 4)
+
+    card.get_by_test_id("mlops-project-define").click()
+    form = view.get_by_test_id("mlops-project-form")
+    # Nothing filled in: the server names what is missing, next to each field.
+    form.get_by_test_id("mlops-project-check").click()
+    expect(
+        form.locator('[data-testid="mlops-project-problem"][data-field="project.problem"]')
+    ).to_have_text("is required")
+    expect(
+        form.locator('[data-testid="mlops-project-problem"][data-field="project.objective"]')
+    ).to_contain_text("needs a bound")
+
+    field(form, "project.problem").fill("Predict next month's demand per store")
+    form.locator('[name="project.task"]').select_option("regression")
+    field(form, "project.entity").fill("store")
+    field(form, "project.label").fill("demand")
+    field(form, "project.objective.metric").fill("rmse")
+    field(form, "project.objective.max").fill("12.5")
+    form.get_by_test_id("mlops-project-guardrail-add").click()
+    field(form, "project.guardrails[0].metric").fill("mae")
+    field(form, "project.guardrails[0].max").fill("20")
+    field(form, "project.guardrails[0].slice").fill("region")
+    field(form, "project.owners[0].team").fill("forecasting")
+    form.get_by_test_id("mlops-project-save").click()
+    expect(form).to_have_count(0)
+    expect(card).to_have_attribute("data-defined", "true")
+    expect(card.get_by_test_id("mlops-project-problem")).to_have_text(
+        "Predict next month's demand per store"
+    )
+    expect(card.locator('[data-fact="objective"] dd')).to_have_text("rmse ≤ 12.5")
+    expect(card.locator('[data-fact="guardrails"] dd')).to_have_text("mae ≤ 20 in every region")
+
+    after = config.read_text(encoding="utf-8")
+    for line in before.splitlines():
+        assert line in after, f"lost {line!r}:\n{after}"
+    status, saved = api(server, "project")
+    assert status == 200, saved
+    assert saved["task"] == "regression"
+    assert saved["objective"] == {"metric": "rmse", "max": 12.5}
+    assert saved["guardrails"] == [{"metric": "mae", "max": 20, "slice": "region"}]
+    assert saved["owners"] == {"science": "forecasting"}
+    shoot(page, screenshots_dir / "lifecycle-defined-{theme}.png")
+
+    # A narrow main area: the steps one under the other, the loops as a list.
+    page.wait_for_timeout(500)  # the theme switched back: let its layout settle
+    widen_sidebar(page, 700)
+    expect(view.locator(".jp-mlops-lc-loop-arrow").first).to_be_hidden()
+    columns = [view.locator(f'[data-column="{c}"]') for c in ("define", "data", "train")]
+    boxes = [column.bounding_box() for column in columns]
+    assert all(b is not None for b in boxes), boxes
+    assert len({round(b["x"]) for b in boxes if b}) == 1, boxes
+    ys = [b["y"] for b in boxes if b]
+    assert ys == sorted(ys), ys
+    shoot(page, screenshots_dir / "lifecycle-narrow-{theme}.png")

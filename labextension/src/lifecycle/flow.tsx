@@ -46,7 +46,6 @@ function Column(props: {
       className="jp-mlops-lc-column"
       data-column={column.id}
       data-status={column.status}
-      style={{ gridColumn: index + 1 }}
     >
       <div className="jp-mlops-lc-column-title">
         <span className="jp-mlops-lc-step-number">{index + 1}</span>
@@ -141,8 +140,9 @@ function Loop(props: {
   const { loop } = props;
   const span = loopSpan(loop);
   const style = {
-    gridColumn: `${span.start + 1} / ${span.end + 2}`,
-    gridRow: props.row + 2,
+    '--jp-mlops-lc-from': span.start + 1,
+    '--jp-mlops-lc-to': span.end + 2,
+    '--jp-mlops-lc-row': props.row + 2,
     '--jp-mlops-lc-span': span.end - span.start + 1
   } as React.CSSProperties;
   return (

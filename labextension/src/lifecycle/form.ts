@@ -154,7 +154,7 @@ export function fromForm(form: IProjectForm): IProjectSpec {
   const hasSlo =
     serving.p99_ms !== undefined || serving.error_rate !== undefined;
   return stated({
-    problem: form.problem.trim(),
+    problem: textField(form.problem),
     task: form.task,
     entity: textField(form.entity),
     label: textField(form.label),

@@ -195,36 +195,24 @@ export function OwnersFieldset(props: {
           className="jp-mlops-lc-inline"
           data-testid="mlops-project-owner"
         >
-          <input
-            className="jp-mod-styled"
-            aria-label="Role"
-            name={`project.owners[${i}].role`}
-            value={owner.role}
-            placeholder="role"
-            onChange={e =>
-              change({
-                ...form,
-                owners: form.owners.map((o, j) =>
-                  j === i ? { ...o, role: e.currentTarget.value } : o
-                )
-              })
-            }
-          />
-          <input
-            className="jp-mod-styled"
-            aria-label="Team"
-            name={`project.owners[${i}].team`}
-            value={owner.team}
-            placeholder="team"
-            onChange={e =>
-              change({
-                ...form,
-                owners: form.owners.map((o, j) =>
-                  j === i ? { ...o, team: e.currentTarget.value } : o
-                )
-              })
-            }
-          />
+          {(['role', 'team'] as const).map(key => (
+            <input
+              key={key}
+              className="jp-mod-styled"
+              aria-label={key}
+              name={`project.owners[${i}].${key}`}
+              value={owner[key]}
+              placeholder={key}
+              onChange={e =>
+                change({
+                  ...form,
+                  owners: form.owners.map((o, j) =>
+                    j === i ? { ...o, [key]: e.currentTarget.value } : o
+                  )
+                })
+              }
+            />
+          ))}
           <button
             type="button"
             className="jp-Button jp-mod-small jp-mlops-button"

@@ -63,7 +63,9 @@ export function gateText(gate: IProjectSpec['gate']): string {
     return `not worse than the champion by more than ${formatNumber(gate.non_inferiority)}`;
   }
   const improvement = gate?.min_improvement ?? 0;
-  return `better than the champion by at least ${formatNumber(improvement)}`;
+  return improvement
+    ? `better than the champion by at least ${formatNumber(improvement)}`
+    : 'better than the champion';
 }
 
 /**
