@@ -201,10 +201,12 @@ EVALUATE = [
         "# 4. Evaluate and promote\n\n"
         "Evaluates the version the train stage registered on the holdout set, overall and per "
         "segment (stored in the evaluation store). The first version becomes `champion`; a "
-        "later one must beat the champion on ROC AUC by `min_improvement`, judged by a paired "
-        "bootstrap interval, to take its place."
+        "later one takes its place only through the gate: judged by a paired bootstrap "
+        "interval on the project's objective metric, with the rule of `mlops_lab.yaml`'s "
+        "`project: gate:` (or `min_improvement` when set here), and meeting the project's "
+        "objective and guardrails in every segment."
     ),
-    params("min_improvement = 0.0"),
+    params("min_improvement = None  # None: the project definition's gate rule"),
     new_code_cell(
         "import mlops_lab\n"
         "from mlops_lab.errors import NotFoundError\n"
@@ -233,7 +235,7 @@ EVALUATE = [
         "elif champion != version:\n"
         "    decision = mlops_lab.compare(\n"
         "        'churn', 'holdout', label='churned', baseline='champion',\n"
-        "        candidate=str(version), metric='roc_auc', min_improvement=min_improvement,\n"
+        "        candidate=str(version), min_improvement=min_improvement,\n"
         "        promote_to='champion',\n"
         "    )\n"
         "else:\n"

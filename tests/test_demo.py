@@ -11,6 +11,7 @@ from mlops_lab.datasets import list_dataset_versions
 from mlops_lab.demo import init_demo_workspace
 from mlops_lab.evaluation import list_ab_tests, list_alerts, list_drift_reports, list_evaluations
 from mlops_lab.handoff import check_notebook
+from mlops_lab.lifecycle.state import lifecycle_state
 from mlops_lab.models import get_model_version
 from mlops_lab.pipelines import Runner, RunOptions, load_pipeline
 
@@ -51,6 +52,22 @@ def test_the_demo_pipeline_runs_end_to_end_then_is_cached(tmp_path: Path) -> Non
         {"customer_id": "c00001"}
     )
     assert online["amount_count_30d"] is None or online["amount_count_30d"] >= 1
+    # The Lifecycle view's story: the project, its champion meeting its rules, the shifted
+    # batch's drift alert, no loop fired yet.
+    state = lifecycle_state(ws)
+    assert state["project"]["objective"] == {"metric": "roc_auc", "min": 0.85}
+    assert {c["rule"]: c["met"] for c in state["checks"]} == {
+        "project.objective": True,
+        "project.guardrails[0]": True,
+    }
+    steps = {s["id"]: s for s in state["steps"]}
+    assert steps["train"]["summary"] == "champion churn/1"
+    assert steps["monitor"]["status"] == "bad" and steps["monitor"]["items"][1]["rule"] == (
+        "project.drift.max_drifted_share"
+    )
+    assert [loop["fired"] for loop in state["loops"]] == [0, 0, 0, 0]
+    kinds = {(e["activity"], e["kind"]) for e in state["timeline"]}
+    assert {("CT", "run"), ("CD", "promotion"), ("CM", "drift"), ("CM", "alert_opened")} <= kinds
     second = Runner(ws, load_pipeline(ws, "churn"), RunOptions()).run()
     assert {s.status for s in second.stages} == {"cached"}
     # The two handoff notebooks: one ready, one failing with its findings on their cells.

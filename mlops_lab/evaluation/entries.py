@@ -109,7 +109,7 @@ def _evaluation_entry(
             pipeline=pipeline,
             kind="metric",
             message=f"{model}/{version} on {dataset}@{dataset_version}: " + "; ".join(crossed),
-            data={"evaluation": eid, "crossed": crossed},
+            data={"evaluation": eid, "crossed": crossed, "rule": "thresholds"},
             subject=(
                 model,
                 dataset,

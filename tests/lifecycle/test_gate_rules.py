@@ -7,6 +7,7 @@ opens an alert naming the rule; explicit arguments still win.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from sklearn.linear_model import LogisticRegression
 import mlops_lab
 from mlops_lab.evaluation import list_alerts
 from mlops_lab.workspace import init_workspace
+from tests.cli_runner import run_cli
 from tests.contexts import interactive
 
 PROJECT = """\
@@ -171,3 +173,25 @@ def test_check_drift_takes_the_projects_share_unless_given(ctx) -> None:  # type
     )
     (alert,) = list_alerts(ctx.workspace)
     assert alert["kind"] == "drift" and alert["data"]["rule"] == "argument"
+
+
+def test_status_lifecycle_in_the_terminal_and_as_json(ctx) -> None:  # type: ignore[no-untyped-def]
+    train = _frame()
+    champion = _register(train, (train.noise > 0).to_numpy())
+    mlops_lab.promote("churn", champion, alias="champion", reason="first")
+    _holdout(ctx)
+    mlops_lab.evaluate("churn@champion", "holdout", label="churned", pipeline="churn")
+    root = str(ctx.workspace.root)
+
+    code, out, _ = run_cli("--workspace", root, "status", "--lifecycle")
+
+    assert code == 0
+    assert "Project        Who churns" in out
+    assert "Guardrail      recall (min 0.5) in every segment" in out
+    assert "BROKEN     project.objective: roc_auc >= 0.6 = " in out
+    assert "[BAD ] Train and iterate: champion churn/1 breaks the project's rules" in out
+    assert "monitor -> define  Live model misses the project's rules: fired 2 time(s)" in out
+    code, out, _ = run_cli("--workspace", root, "status", "--lifecycle", "--json")
+    state = json.loads(out)
+    assert code == 0 and state["project"]["label"] == "churned"
+    assert [loop["fired"] for loop in state["loops"]] == [0, 0, 0, 2]
