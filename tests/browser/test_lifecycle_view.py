@@ -185,6 +185,13 @@ def test_lifecycle_view_links_and_project_form(
     deployment.click()
     expect(shown_tab(page, "mlops-deployment-tab")).to_have_count(1)
     tab.click()
+    # An alert has no tab: its link shows the Evaluations view, which lists the open ones.
+    monitor = next(s for s in state["steps"] if s["id"] == "monitor")
+    assert any(item["link"]["kind"] == "alert" for item in monitor["items"]), monitor
+    view.locator(
+        '[data-step="monitor"] [data-testid="mlops-lifecycle-link"][data-kind="alert"]'
+    ).first.click()
+    expect(panel.locator(".jp-mlops-sidebar-heading")).to_have_text("Evaluations")
 
     # The form: a wrong value is named next to its field, nothing is written.
     card.get_by_test_id("mlops-project-edit").click()
