@@ -302,3 +302,13 @@ def test_lifecycle_view_defines_a_project(
     ys = [b["y"] for b in boxes if b]
     assert ys == sorted(ys), ys
     shoot(page, screenshots_dir / "lifecycle-narrow-{theme}.png")
+
+    # A reload restores the tab, which loads its own data.
+    page.wait_for_timeout(1500)  # the layout is saved after a debounce
+    page.reload()
+    expect(page.locator(MAIN_TABS, has_text=re.compile("^Lifecycle$"))).to_have_count(
+        1, timeout=60_000
+    )
+    expect(card.get_by_test_id("mlops-project-problem")).to_have_text(
+        "Predict next month's demand per store"
+    )
