@@ -306,9 +306,9 @@ def test_lifecycle_view_defines_a_project(
     # A reload restores the tab, which loads its own data.
     page.wait_for_timeout(1500)  # the layout is saved after a debounce
     page.reload()
-    expect(page.locator(MAIN_TABS, has_text=re.compile("^Lifecycle$"))).to_have_count(
-        1, timeout=60_000
-    )
+    restored = page.locator(MAIN_TABS, has_text=re.compile("^Lifecycle$"))
+    expect(restored).to_have_count(1, timeout=60_000)
+    restored.click()
     expect(card.get_by_test_id("mlops-project-problem")).to_have_text(
-        "Predict next month's demand per store"
+        "Predict next month's demand per store", timeout=30_000
     )
