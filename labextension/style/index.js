@@ -13,3 +13,4 @@ import './deployments.css';
 import './widetable.css';
 import './executed.css';
 import './lifecycle.css';
+import './lifecycle-form.css';

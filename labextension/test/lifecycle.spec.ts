@@ -2,24 +2,28 @@ import { CommandIDs } from '../src/commands';
 import { LifecycleModel } from '../src/lifecycle/model';
 import {
   activityCounts,
+  byDay,
+  filterTimeline,
+  kindText
+} from '../src/lifecycle/events';
+import {
+  comparisonCommand,
+  linkCommand,
+  linkText,
+  SHOW_EVALUATIONS
+} from '../src/lifecycle/links';
+import {
   arrows,
   attention,
-  byDay,
   columnOf,
-  comparisonCommand,
   defineStep,
-  filterTimeline,
   flowColumns,
   ITEMS_SHOWN,
   gateText,
-  kindText,
-  linkCommand,
-  linkText,
   loopSpan,
   loopText,
   projectFacts,
   ruleText,
-  SHOW_EVALUATIONS,
   visibleItems,
   worst
 } from '../src/lifecycle/present';

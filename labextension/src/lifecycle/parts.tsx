@@ -1,6 +1,7 @@
 import * as React from 'react';
 
-import { HEALTH_TEXT, linkCommand, linkText } from './present';
+import { linkCommand, linkText } from './links';
+import { HEALTH_TEXT } from './present';
 import { Health, ILifecycleLink } from './types';
 
 /**

@@ -13,7 +13,7 @@ import { CommandIDs } from '../commands';
 import { mlopsIcon } from '../icons';
 import { LifecycleApi } from './api';
 import { LifecycleModel } from './model';
-import { comparisonCommand, linkCommand } from './present';
+import { comparisonCommand, linkCommand } from './links';
 import { ILifecycleLink } from './types';
 import { LifecycleWidget } from './widget';
 

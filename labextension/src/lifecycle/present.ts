@@ -1,16 +1,14 @@
 /**
  * The Lifecycle view's pure parts: the Define step derived from the
  * definition and its checks, the flow's columns, the loops' spans and
- * texts, the timeline's badges, the project card's facts, and which command
- * opens what a link points at.
+ * texts, the project card's facts, and what needs attention (the
+ * timeline's in events.ts, the links' in links.ts).
  */
-import { CommandIDs } from '../commands';
 import { formatAge, formatMetric, formatNumber, formatShare } from '../format';
 import {
   Health,
   ICheck,
   ILifecycle,
-  ILifecycleLink,
   ILoop,
   IProject,
   IProjectSpec,
@@ -18,11 +16,6 @@ import {
   IStep,
   IStepItem
 } from './types';
-
-/**
- * The command that shows the Evaluations view (gate decisions, alerts).
- */
-export const SHOW_EVALUATIONS = 'mlops-lab:show-evaluations';
 
 export const HEALTH_TEXT: Record<Health, string> = {
   ok: 'On track',
@@ -306,162 +299,6 @@ export function arrows(text: string): string {
     .replace(/\s*->\s*/g, ' → ')
     .replace(/\s>=\s/g, ' ≥ ')
     .replace(/\s<=\s/g, ' ≤ ');
-}
-
-/**
- * The continuous activities, for the timeline's badges.
- */
-export const ACTIVITIES: Record<string, string> = {
-  CI: 'Continuous integration: a pipeline or notebook run, checked',
-  CD: 'Continuous delivery: a promotion or rollout',
-  CT: 'Continuous training: a retrain started by a trigger',
-  CM: 'Continuous monitoring: drift, SLO and alerts'
-};
-
-const KIND_TEXT: Record<string, string> = {
-  run: 'Run',
-  promotion: 'Promotion',
-  deployment: 'Rollout',
-  alert_opened: 'Alert opened',
-  alert_closed: 'Alert closed',
-  gate: 'Gate',
-  drift: 'Drift check'
-};
-
-/**
- * An event's kind for reading: `alert_opened` as `Alert opened`.
- */
-export function kindText(kind: string): string {
-  return KIND_TEXT[kind] ?? kind.replace(/_/g, ' ');
-}
-
-/**
- * The events of the chosen activities (all when none is chosen).
- */
-export function filterTimeline<T extends { activity: string }>(
-  events: T[],
-  chosen: ReadonlySet<string>
-): T[] {
-  return chosen.size ? events.filter(e => chosen.has(e.activity)) : events;
-}
-
-/**
- * How many events of each activity (for the filter badges).
- */
-export function activityCounts(
-  events: { activity: string }[]
-): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const event of events) {
-    counts[event.activity] = (counts[event.activity] ?? 0) + 1;
-  }
-  return counts;
-}
-
-/**
- * Events grouped by the day they happened on (the browser's time zone),
- * in their order: `Today`, `Yesterday`, then e.g. `Mon, Nov 30`.
- */
-export function byDay<T extends { at: string }>(
-  events: T[],
-  now: Date = new Date()
-): { day: string; events: T[] }[] {
-  const yesterday = new Date(now);
-  yesterday.setDate(now.getDate() - 1);
-  const groups: { day: string; events: T[] }[] = [];
-  for (const event of events) {
-    const date = new Date(event.at);
-    let day: string;
-    if (Number.isNaN(date.getTime())) {
-      day = 'Unknown';
-    } else if (date.toDateString() === now.toDateString()) {
-      day = 'Today';
-    } else if (date.toDateString() === yesterday.toDateString()) {
-      day = 'Yesterday';
-    } else {
-      day = date.toLocaleDateString(undefined, {
-        weekday: 'short',
-        month: 'short',
-        day: 'numeric',
-        year: date.getFullYear() === now.getFullYear() ? undefined : 'numeric'
-      });
-    }
-    const last = groups[groups.length - 1];
-    if (last && last.day === day) {
-      last.events.push(event);
-    } else {
-      groups.push({ day, events: [event] });
-    }
-  }
-  return groups;
-}
-
-/**
- * What a link points at, for a button's tooltip: `model churn v2`.
- */
-export function linkText(link: ILifecycleLink): string {
-  const version =
-    link.version !== null && link.version !== undefined
-      ? link.kind === 'model'
-        ? ` v${link.version}`
-        : `@${link.version}`
-      : '';
-  return `${link.kind.replace(/_/g, ' ')} ${link.id}${version}`;
-}
-
-/**
- * The command (and its arguments) that opens a link's item: its main-area
- * tab where it has one, else the sidebar view listing it; null when nothing
- * shows it (a dataset version: its detail is shown inline).
- */
-export function linkCommand(
-  link: ILifecycleLink
-): { command: string; args: { [key: string]: string | number | null } } | null {
-  switch (link.kind) {
-    case 'model':
-      return link.version
-        ? {
-            command: CommandIDs.openModelVersion,
-            args: { name: link.id, version: link.version }
-          }
-        : { command: 'mlops-lab:show-models', args: {} };
-    case 'run':
-      return { command: CommandIDs.openRun, args: { runId: link.id } };
-    case 'deployment':
-      return { command: CommandIDs.openDeployment, args: { id: link.id } };
-    case 'drift':
-      return { command: CommandIDs.openDrift, args: { id: link.id } };
-    case 'evaluation':
-      return { command: CommandIDs.openEvaluation, args: { id: link.id } };
-    case 'feature_view':
-      return {
-        command: CommandIDs.showFeatures,
-        args: { name: link.id, version: link.version ?? null }
-      };
-    // Gate decisions and alerts are listed in the Evaluations view.
-    case 'comparison':
-    case 'alert':
-      return { command: SHOW_EVALUATIONS, args: {} };
-    default:
-      return null;
-  }
-}
-
-/**
- * The tab comparing a gate decision's versions side by side.
- */
-export function comparisonCommand(comparison: {
-  model: string;
-  baseline: number;
-  candidate: number;
-}): { command: string; args: { name: string; versions: string } } {
-  return {
-    command: CommandIDs.openModelComparison,
-    args: {
-      name: comparison.model,
-      versions: `${comparison.baseline},${comparison.candidate}`
-    }
-  };
 }
 
 /**

@@ -5,11 +5,11 @@ import { LinkOr } from './parts';
 import {
   ACTIVITIES,
   activityCounts,
-  arrows,
   byDay,
   filterTimeline,
   kindText
-} from './present';
+} from './events';
+import { arrows } from './present';
 import { ILifecycleLink, ITimelineEvent } from './types';
 
 /**
