@@ -19,4 +19,5 @@ export namespace CommandIDs {
   export const showHandoffs = 'mlops-lab:show-handoffs';
   export const checkHandoff = 'mlops-lab:check-handoff';
   export const showDeployments = 'mlops-lab:show-deployments';
+  export const openLifecycle = 'mlops-lab:open-lifecycle';
 }

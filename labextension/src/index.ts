@@ -12,6 +12,7 @@ import { evaluationsPlugin } from './evaluations/plugin';
 import { executedNotebooksPlugin } from './executed';
 import { featuresPlugin } from './features/plugin';
 import { handoffsPlugin } from './handoffs/plugin';
+import { lifecyclePlugin } from './lifecycle/plugin';
 import { mlopsIcon } from './icons';
 import { StatusModel } from './model';
 import { modelsPlugin } from './models/plugin';
@@ -45,7 +46,11 @@ const sidebarPlugin: JupyterFrontEndPlugin<IMlopsSidebar> = {
     const model = new StatusModel({
       serverSettings: app.serviceManager.serverSettings
     });
-    const overview = new MlopsPanel(model, sidebar);
+    const overview = new MlopsPanel(
+      model,
+      sidebar,
+      () => void app.commands.execute(CommandIDs.openLifecycle)
+    );
     overview.disposed.connect(() => model.dispose());
     sidebar.addView('overview', overview, 0);
 
@@ -71,5 +76,6 @@ export default [
   handoffsPlugin,
   deploymentsPlugin,
   runsPlugin,
-  executedNotebooksPlugin
+  executedNotebooksPlugin,
+  lifecyclePlugin
 ];

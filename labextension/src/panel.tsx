@@ -39,10 +39,15 @@ const NOUNS: Record<keyof IStatusCounts, string> = {
  * have a view of their own (e.g. Runs) link to it through `navigator`.
  */
 export class MlopsPanel extends ShownReactWidget {
-  constructor(model: StatusModel, navigator?: IViewNavigator) {
+  constructor(
+    model: StatusModel,
+    navigator?: IViewNavigator,
+    openLifecycle?: () => void
+  ) {
     super();
     this._model = model;
     this._navigator = navigator ?? null;
+    this._openLifecycle = openLifecycle ?? null;
     this.addClass('jp-mlops-panel');
     this.title.label = 'Overview';
   }
@@ -60,6 +65,7 @@ export class MlopsPanel extends ShownReactWidget {
             state={state ?? model.state}
             onRefresh={() => void model.refresh()}
             navigator={this._navigator}
+            openLifecycle={this._openLifecycle}
           />
         )}
       </UseSignal>
@@ -68,6 +74,7 @@ export class MlopsPanel extends ShownReactWidget {
 
   private _model: StatusModel;
   private _navigator: IViewNavigator | null;
+  private _openLifecycle: (() => void) | null;
 }
 
 /**
@@ -77,6 +84,7 @@ export function StatusView(props: {
   state: StatusState;
   onRefresh: () => void;
   navigator?: IViewNavigator | null;
+  openLifecycle?: (() => void) | null;
 }): JSX.Element {
   const { state, onRefresh } = props;
   const loading = state.phase === 'loading' || state.phase === 'idle';
@@ -99,6 +107,20 @@ export function StatusView(props: {
         />
       </div>
       {state.error && <ErrorNotice error={state.error} />}
+      {props.openLifecycle && (
+        <button
+          type="button"
+          className="jp-mlops-lifecycle-open"
+          data-testid="mlops-open-lifecycle"
+          title="Open the Lifecycle view in the main area"
+          onClick={props.openLifecycle}
+        >
+          <span className="jp-mlops-lifecycle-open-title">Lifecycle</span>
+          <span className="jp-mlops-section-detail">
+            Objective, steps, loops back and the CI/CD/CT/CM timeline
+          </span>
+        </button>
+      )}
       {state.status && (
         <StatusDetails
           status={state.status}

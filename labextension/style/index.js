@@ -12,3 +12,5 @@ import './handoffs.css';
 import './deployments.css';
 import './widetable.css';
 import './executed.css';
+import './lifecycle.css';
+import './lifecycle-form.css';
