@@ -22,6 +22,7 @@ from mlops_lab.features.streams import stream_status
 from mlops_lab.lifecycle.definition import read_project
 from mlops_lab.lifecycle.timeline import LOOPS, loops, timeline
 from mlops_lab.project import rule_checks
+from mlops_lab.serving.slo_watch import latest_slo_checks
 from mlops_lab.workspace import Workspace
 
 __all__ = ["LOOPS", "lifecycle_state"]
@@ -215,15 +216,18 @@ def _deploy_step(workspace: Workspace, now: datetime) -> dict[str, Any]:
         "SELECT id, message, data FROM alerts WHERE kind = 'slo' "
         "AND status IN ('open', 'acknowledged')"
     )
+    checked = {c.get("deployment_id"): c for c in reversed(latest_slo_checks(workspace))}
     items = []
     for row in rows:
         breaches = [
-            a for a in slo if (json.loads(a["data"] or "{}") or {}).get("deployment") == row["id"]
+            a
+            for a in slo
+            if (json.loads(a["data"] or "{}") or {}).get("deployment_id") == row["id"]
         ]
         running = row["status"] == "running"
         split = f" · {row['challenger']} at {row['split']:.0%}" if row["challenger"] else ""
         when = _age(row["started_at"] if running else row["stopped_at"], now)
-        slo_text = "SLO breached" if breaches else ("SLO ok" if running else "")
+        slo_text = _slo_text(checked.get(row["id"]), bool(breaches), running, now)
         items.append(
             {
                 "label": row["ref"],
@@ -247,6 +251,27 @@ def _deploy_step(workspace: Workspace, now: datetime) -> dict[str, Any]:
         ),
         "items": items,
     }
+
+
+def _slo_text(check: dict[str, Any] | None, breached: bool, running: bool, now: datetime) -> str:
+    """The deployment's SLO as the last ``mlops-lab slo`` check saw it."""
+    if check is None:
+        return "SLO breached (open alert)" if breached else ("SLO not checked" if running else "")
+    overall = (check.get("stats") or {}).get("all") or {}
+    numbers = []
+    if overall.get("p99_ms") is not None:
+        numbers.append(f"p99 {overall['p99_ms']:.1f} ms")
+    if overall.get("error_rate") is not None:
+        numbers.append(f"errors {overall['error_rate']:.2%}")
+    status = check.get("status", "unknown")
+    status = "breached" if status == "breach" else status
+    if breached and status != "breached":
+        status += ", an alert is open"
+    return (
+        f"SLO {status}"
+        + (f" ({', '.join(numbers)})" if numbers else "")
+        + f", checked {_age(check.get('checked_at'), now)}"
+    )
 
 
 def _monitor_step(workspace: Workspace, now: datetime) -> dict[str, Any]:

@@ -4,6 +4,8 @@ The loops, each read from what the catalog records:
 
 - ``retrain`` (monitor -> train): CT runs started because of open alerts (``mlops-lab ct``
   records "open alert(s): ..." as the run's reason, and the run closes those alerts);
+  ``learned`` says what the newest one trained on that was new (the served requests with
+  outcomes appended to its training frame, see :func:`new_training_data`);
 - ``new_data`` (data -> train): CT runs started by new versions of their input datasets
   and no alert;
 - ``gate_held`` (train -> data): gate decisions that kept the champion (the challenger was
@@ -21,6 +23,7 @@ from __future__ import annotations
 from typing import Any
 
 from mlops_lab.catalog import iso_utc
+from mlops_lab.serving.served_rows import new_training_data
 from mlops_lab.workspace import Workspace
 
 __all__ = ["LOOPS", "loops", "timeline"]
@@ -65,17 +68,18 @@ def loops(workspace: Workspace) -> list[dict[str, Any]]:
     for loop_id, source, target, label in LOOPS:
         sql, kind = _QUERIES[loop_id]
         rows = workspace.catalog.read_dicts(sql)
-        out.append(
-            {
-                "id": loop_id,
-                "from": source,
-                "to": target,
-                "label": label,
-                "fired": len(rows),
-                "last_at": rows[0]["at"] if rows else None,
-                "link": {"kind": kind, "id": rows[0]["id"]} if rows else None,
-            }
-        )
+        loop: dict[str, Any] = {
+            "id": loop_id,
+            "from": source,
+            "to": target,
+            "label": label,
+            "fired": len(rows),
+            "last_at": rows[0]["at"] if rows else None,
+            "link": {"kind": kind, "id": rows[0]["id"]} if rows else None,
+        }
+        if kind == "run" and rows:  # what the newest retraining learnt that was new
+            loop["learned"] = new_training_data(workspace, rows[0]["id"])
+        out.append(loop)
     return out
 
 

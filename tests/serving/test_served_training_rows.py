@@ -22,6 +22,7 @@ from mlops_lab.datasets import get_dataset_version, load_dataset, save_dataset
 from mlops_lab.demo import init_demo_workspace
 from mlops_lab.errors import InvalidInputError
 from mlops_lab.features.served import append_served_rows
+from mlops_lab.lifecycle.state import lifecycle_state
 from mlops_lab.models import get_model_version
 from mlops_lab.pipelines import Runner, RunOptions, load_pipeline
 from mlops_lab.pipelines.service import run_trigger
@@ -180,6 +181,11 @@ def test_a_ct_run_on_the_alert_trains_on_the_frame_with_the_served_rows(
     assert set(learned["new"]["request_ids"]) == {a["request_id"] for a in answers}
     assert learned["new"]["from"] <= learned["new"]["to"]
     assert new_training_data(ws, _first_run(ws)) is None  # trained on generated data only
+    # The lifecycle: the CT loop fired once, on the frame holding the outcomes that arrived.
+    loops = {loop["id"]: loop for loop in lifecycle_state(ws)["loops"]}
+    assert loops["retrain"]["fired"] == 1 and loops["retrain"]["link"]["id"] == record.id
+    assert loops["retrain"]["learned"]["new"]["rows"] == SERVED
+    assert loops["retrain"]["learned"]["version"] == after.version
 
 
 def test_outcomes_join_by_request_id_and_bad_inputs_are_explained(
