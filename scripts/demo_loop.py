@@ -3,6 +3,7 @@
 1. serve churn@champion on loopback;
 2. send predictions for customers whose behaviour shifted (they went quiet:
    45 more days since their last purchase than in the training data);
+   then `mlops-lab slo --once` judges the server against the project's serving SLO;
 3. stop the server (its prediction log is flushed);
 4. record the outcomes that "arrived" (a dataset of labels by customer);
 5. `mlops-lab monitor` finds the drift, measures live metrics, appends the served requests
@@ -10,7 +11,8 @@
    alerts;
 6. `mlops-lab ct churn` retrains because of the alerts, on a new version of the training
    frame: the features stage appends the collected rows; the evaluate stage promotes the
-   new version only if it passes the gate against the champion.
+   new version only if it passes the gate against the champion;
+7. `mlops-lab status --lifecycle`: the project and the loops that fired.
 """
 
 from __future__ import annotations
@@ -83,6 +85,8 @@ def main(root: Path) -> None:
             request = urllib.request.Request(f"http://127.0.0.1:{port}/predict", data=body)
             urllib.request.urlopen(request, timeout=5).read()
         print(f"sent {len(served)} predictions with the injected shift", flush=True)
+        # CM of system health: the server's p99 and error rate against the project's SLO.
+        _cli(root, "slo", "--url", f"http://127.0.0.1:{port}", "--once", "--every", "1s")
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=60)
@@ -95,6 +99,7 @@ def main(root: Path) -> None:
     _cli(root, "alerts", "list")
     _cli(root, "ct", "churn")
     _report(ws, before)
+    _cli(root, "status", "--lifecycle")
 
 
 def _report(ws: Workspace, before: int | None) -> None:
