@@ -41,6 +41,7 @@ demo: $(INSTALLED)
 	$(BIN)/mlops-lab --workspace $(DEMO_DIR) run churn
 	$(BIN)/mlops-lab --workspace $(DEMO_DIR) handoff notebooks/06_churn_report.ipynb --pipeline reports
 	-$(BIN)/mlops-lab --workspace $(DEMO_DIR) handoff notebooks/07_exploration.ipynb --pipeline reports
+	$(BIN)/python scripts/demo_loop.py $(DEMO_DIR) --first
 	$(BIN)/mlops-lab --workspace $(DEMO_DIR) status
 	@echo "Starting JupyterLab on http://127.0.0.1:$(PORT)/lab (the URL with its token follows)"
 	$(BIN)/jupyter lab --ip 127.0.0.1 --port $(PORT) --no-browser $(ROOT_FLAG) \

@@ -128,5 +128,20 @@ def _report(ws: Workspace, before: int | None) -> None:
     )
 
 
+def _looped(root: Path) -> bool:
+    """Whether a CT run already answered this workspace's alerts (the loop ran once)."""
+    ws = open_workspace(root)
+    return bool(ws.catalog.read_value("SELECT count(*) FROM runs WHERE trigger = 'ct'"))
+
+
 if __name__ == "__main__":
-    main(Path(sys.argv[1] if len(sys.argv) > 1 else "demo-workspace").resolve())
+    # --first: run the loop only on a workspace where it never ran (`make demo` uses it,
+    # so a second `make demo` finds everything done instead of serving and retraining again).
+    args = [a for a in sys.argv[1:] if a != "--first"]
+    folder = Path(args[0] if args else "demo-workspace").resolve()
+    if "--first" in sys.argv and _looped(folder):
+        print(
+            "the monitoring loop already ran in this workspace: see `mlops-lab status --lifecycle`"
+        )
+    else:
+        main(folder)
