@@ -26,6 +26,9 @@ VIEW = "spend"
 FEATURES = [
     f"{VIEW}:amount_{f}_{w}" for w in ("1h", "1d", "7d") for f in ("sum", "count", "max", "last")
 ]
+# A catch-up run stops once it has received the events a test published (max_events); the
+# idle exit is only a backstop, long enough for a slow fetch on a loaded CI machine.
+IDLE = 30.0
 WINDOWS = {"1h": timedelta(hours=1), "1d": timedelta(days=1), "7d": timedelta(days=7)}
 
 

@@ -23,6 +23,7 @@ from mlops_lab.streaming import IngestOptions, Ingestor, open_source
 from mlops_lab.workspace import Workspace
 from tests.streaming.support import (
     FEATURES,
+    IDLE,
     VIEW,
     applied_count,
     make_events,
@@ -77,7 +78,7 @@ def test_duplicates_and_out_of_order_events_are_applied_once_and_windows_equal_t
         id_column="tx_id",
         options=IngestOptions(batch=500, flush_every=None),
     )
-    stats = ingestor.run(idle_exit=0.5)
+    stats = ingestor.run(max_events=len(published), idle_exit=IDLE)
 
     assert (stats.received, stats.applied, stats.duplicates) == (len(published), 2_000, 230)
     assert stats.dead_letters == 0

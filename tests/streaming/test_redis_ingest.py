@@ -26,6 +26,7 @@ from mlops_lab.workspace import Workspace
 from tests.cli_runner import run_cli
 from tests.streaming.support import (
     FEATURES,
+    IDLE,
     VIEW,
     RedisServer,
     applied_count,
@@ -97,7 +98,7 @@ def test_duplicates_and_out_of_order_events_are_applied_once_and_windows_equal_t
     source.open()
     source.publish(encode(published))
 
-    stats = _ingest(workspace, url).run(idle_exit=0.5)
+    stats = _ingest(workspace, url).run(max_events=len(published), idle_exit=IDLE)
 
     assert stats.received == len(published)
     assert stats.applied == 3000
@@ -110,7 +111,7 @@ def test_duplicates_and_out_of_order_events_are_applied_once_and_windows_equal_t
 
     # The same events again (a replay): nothing changes, offline or online.
     source.publish(encode(events[:1000]))
-    again = _ingest(workspace, url).run(idle_exit=0.5)
+    again = _ingest(workspace, url).run(max_events=1000, idle_exit=IDLE)
     assert again.applied == 0 and again.duplicates == 1000
     assert len(offline_ids(workspace)) == 3000
     _check_windows(workspace, history, published, 20)
@@ -139,7 +140,7 @@ def test_bad_events_go_to_the_dead_letter_stream_with_their_reasons(
     client = redis.Redis.from_url(redis_url)
     client.xadd("tx", {"something": "else"})  # an entry without an event field
 
-    stats = _ingest(workspace, url).run(idle_exit=0.5)
+    stats = _ingest(workspace, url).run(max_events=len(good) + len(bad) + 1, idle_exit=IDLE)
 
     assert stats.applied == 5
     assert stats.dead_letters == len(bad) + 1
@@ -206,7 +207,7 @@ def test_a_consumer_killed_mid_batch_loses_nothing_and_applies_nothing_twice(
     killed_at = applied_count(workspace)
     assert killed_at < 20_000
 
-    second = _consumer(workspace, url, "--batch", "2000", "--idle-exit", "2")
+    second = _consumer(workspace, url, "--batch", "2000", "--idle-exit", "5")
     _out, err = second.communicate(timeout=120)
     assert second.returncode == 0, err.decode()
 
@@ -227,7 +228,7 @@ def test_two_consumers_share_one_stream_each_event_once(
     url = f"{redis_url}?stream=tx"
     source = open_source(url, view=VIEW)
     source.open()
-    consumers = [_consumer(workspace, url, "--batch", "500", "--idle-exit", "3") for _ in range(2)]
+    consumers = [_consumer(workspace, url, "--batch", "500", "--idle-exit", "5") for _ in range(2)]
     time.sleep(1.0)  # both are reading before the events arrive
     for start in range(0, 20_000, 2000):
         source.publish(encode(events[start : start + 2000]))
@@ -306,7 +307,7 @@ def test_flush_cuts_a_dataset_version_that_training_frames_do_not_count_twice(
     source = open_source(url, view=VIEW)
     source.open()
     source.publish(encode(events[:600]))
-    stats = _ingest(workspace, url, flush_rows=500).run(idle_exit=0.5)
+    stats = _ingest(workspace, url, flush_rows=500).run(max_events=600, idle_exit=IDLE)
     assert stats.dataset_version == 2  # cut when 500 were streamed in
     versions = workspace.catalog.read(
         "SELECT version, row_count FROM dataset_versions WHERE name = 'transactions' "
@@ -331,7 +332,7 @@ def test_flush_cuts_a_dataset_version_that_training_frames_do_not_count_twice(
         ],
     )
     source.publish(encode(events[600:]))
-    _ingest(workspace, url).run(idle_exit=0.5)
+    _ingest(workspace, url).run(max_events=400, idle_exit=IDLE)
     _check_windows(workspace, history, events, 20)
 
 
@@ -350,7 +351,7 @@ def test_entries_of_plain_fields_and_single_json_fields_are_read_too(
     client.xadd("tx", {"event": json.dumps(events[3]), "source": "pos"})
     client.xadd("tx", {**{k: str(v) for k, v in events[0].items()}, "amount": "lots"})
 
-    stats = _ingest(workspace, url).run(idle_exit=0.5)
+    stats = _ingest(workspace, url).run(max_events=5, idle_exit=IDLE)
 
     assert (stats.applied, stats.duplicates, stats.dead_letters) == (4, 0, 1)
     [(_, letter)] = client.xrange("tx:dead-letters")
@@ -414,7 +415,7 @@ def test_ingest_all_consumes_every_declared_stream(workspace: Workspace, redis_u
     events = make_events(300, now=now)
     open_source(f"{redis_url}?stream=tx", view="publisher").publish(encode(events))
 
-    args = ["--workspace", str(workspace.root), "ingest", "--all", "--idle-exit", "1"]
+    args = ["--workspace", str(workspace.root), "ingest", "--all", "--idle-exit", "3"]
     code, out, err = run_cli(*args, "--flush-every", "never")
 
     assert code == 0, err
