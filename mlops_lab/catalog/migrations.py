@@ -507,4 +507,59 @@ MIGRATIONS: tuple[Migration, ...] = (
             """,
         ),
     ),
+    Migration(
+        version=16,
+        description="progressive rollouts: their state and every decision with its numbers",
+        statements=(
+            # One row per `mlops-lab rollout`: what moves (model, alias, the version of
+            # to_alias), where (the deployment), its plan and bounds, and where it is.
+            # `control` is a request (pause, resume, abort) the controller reads.
+            """
+            CREATE TABLE rollouts (
+                id            VARCHAR PRIMARY KEY,
+                model         VARCHAR NOT NULL,
+                alias         VARCHAR NOT NULL,
+                to_alias      VARCHAR NOT NULL,
+                from_version  INTEGER,
+                to_version    INTEGER NOT NULL,
+                deployment_id VARCHAR NOT NULL,
+                url           VARCHAR NOT NULL,
+                steps         JSON NOT NULL,
+                interval_s    DOUBLE NOT NULL,
+                bounds        JSON NOT NULL,
+                outcomes      JSON,
+                state         VARCHAR NOT NULL DEFAULT 'running',
+                step_index    INTEGER NOT NULL DEFAULT 0,
+                split         DOUBLE NOT NULL DEFAULT 0,
+                holds         INTEGER NOT NULL DEFAULT 0,
+                control       VARCHAR,
+                control_by    VARCHAR,
+                reason        VARCHAR,
+                host          VARCHAR NOT NULL,
+                pid           INTEGER NOT NULL,
+                started_by    VARCHAR NOT NULL,
+                started_at    TIMESTAMPTZ NOT NULL DEFAULT current_timestamp,
+                updated_at    TIMESTAMPTZ NOT NULL DEFAULT current_timestamp,
+                ended_at      TIMESTAMPTZ
+            )
+            """,
+            # Every decision (continue, hold, rollback, promote, pause, resume, abort) with
+            # the step's window and the numbers it was taken on.
+            """
+            CREATE TABLE rollout_decisions (
+                rollout_id    VARCHAR NOT NULL,
+                seq           INTEGER NOT NULL,
+                step_index    INTEGER NOT NULL,
+                split         DOUBLE NOT NULL,
+                decision      VARCHAR NOT NULL,
+                reason        VARCHAR NOT NULL,
+                analysis      JSON,
+                window_start  TIMESTAMPTZ,
+                window_end    TIMESTAMPTZ,
+                decided_at    TIMESTAMPTZ NOT NULL DEFAULT current_timestamp,
+                PRIMARY KEY (rollout_id, seq)
+            )
+            """,
+        ),
+    ),
 )

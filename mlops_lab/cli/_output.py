@@ -44,6 +44,18 @@ json_errors_option = _json_flag(
 """``--json`` for a command whose output is not JSON (bytes, a server): errors only."""
 
 
+def seconds_option(_ctx: click.Context, param: click.Parameter, value: str | None) -> float | None:
+    """An option's callback reading a duration (``60``, ``"60s"``, ``"500ms"``, ``"5m"``)."""
+    from mlops_lab.project import parse_duration_seconds
+
+    if value is None:
+        return None
+    try:
+        return parse_duration_seconds(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param=param) from None
+
+
 def emit_json(payload: Any) -> None:
     click.echo(json.dumps(payload, indent=2, default=str))
 

@@ -8,18 +8,7 @@ from typing import Any
 import click
 
 from mlops_lab.cli._context import current_workspace
-from mlops_lab.cli._output import emit_json, json_option
-
-
-def _seconds(_ctx: click.Context, param: click.Parameter, value: str | None) -> float | None:
-    from mlops_lab.project import parse_duration_seconds
-
-    if value is None:
-        return None
-    try:
-        return parse_duration_seconds(value)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param=param) from None
+from mlops_lab.cli._output import emit_json, json_option, seconds_option
 
 
 def _line(result: dict[str, Any]) -> str:
@@ -45,12 +34,12 @@ def _line(result: dict[str, Any]) -> str:
 @click.option("--deployment", "deployment", metavar="ID", help="A recorded deployment's id.")
 @click.option(
     "--window",
-    callback=_seconds,
+    callback=seconds_option,
     help="The sliding window, e.g. 60s or 5m (default: the project's serving window, 60s).",
 )
 @click.option(
     "--every",
-    callback=_seconds,
+    callback=seconds_option,
     default="10s",
     show_default=True,
     help="Time between checks (with --once: between its two scrapes, when it needs two).",

@@ -35,6 +35,7 @@ from mlops_lab.serving.history import BUCKETS, error_counts, latency_quantile_ms
 from mlops_lab.workspace import Workspace
 
 __all__ = [
+    "fetch_server",
     "get_deployment",
     "get_history",
     "list_deployments",
@@ -75,7 +76,10 @@ def record_stop(workspace: Workspace, deployment_id: str, counts: dict[str, int]
     )
 
 
-def _fetch(url: str, *, body: dict[str, Any] | None = None, timeout: float = 1.0) -> Any:
+def fetch_server(url: str, *, body: dict[str, Any] | None = None, timeout: float = 1.0) -> Any:
+    """GET a model server's route (POST ``body`` when given): JSON decoded, text as is. Its
+    error answer becomes an InvalidInputError with its message; no answer, a
+    ServerUnreachableError."""
     data = json.dumps(body).encode() if body is not None else None
     request = urllib.request.Request(
         url,
@@ -131,8 +135,8 @@ def _live(row: dict[str, Any]) -> dict[str, Any]:
     if row["status"] != "running":
         return {"alive": False}
     try:
-        metadata = _fetch(row["url"] + "/metadata")
-        metrics = summarize_metrics(_fetch(row["url"] + "/metrics"))
+        metadata = fetch_server(row["url"] + "/metadata")
+        metrics = summarize_metrics(fetch_server(row["url"] + "/metrics"))
     except (ServerUnreachableError, InvalidInputError) as exc:
         return {"alive": False, "error": str(exc)}
     return {"alive": True, "metadata": metadata, "metrics": metrics}
@@ -172,9 +176,9 @@ def set_split(
     if not found["alive"]:
         raise ConflictError(f"Deployment {deployment_id} is not running.")
     if split == 0:
-        change = _fetch(found["url"] + "/rollback", body={"reason": reason or "rollback"})
+        change = fetch_server(found["url"] + "/rollback", body={"reason": reason or "rollback"})
     else:
-        change = _fetch(found["url"] + "/rollout", body={"split": split, "reason": reason})
+        change = fetch_server(found["url"] + "/rollout", body={"split": split, "reason": reason})
     workspace.catalog.write("UPDATE deployments SET split = ? WHERE id = ?", [split, deployment_id])
     return dict(change)
 
@@ -187,7 +191,7 @@ def get_history(workspace: Workspace, deployment_id: str) -> dict[str, Any]:
             f"Deployment {deployment_id} is stopped: its history went with its process."
         )
     try:
-        history = _fetch(found["url"] + "/metrics/history")
+        history = fetch_server(found["url"] + "/metrics/history")
     except InvalidInputError:  # an older server, without the route
         raise ServerUnreachableError(
             f"The model server at {found['url']} keeps no history: restart it with this "
