@@ -61,9 +61,12 @@ from mlops_lab.server.runs_handlers import (
 from mlops_lab.server.serving_handlers import (
     DeploymentHandler,
     DeploymentHistoryHandler,
+    DeploymentRolloutsHandler,
     DeploymentsHandler,
     DeploymentSplitHandler,
     ModelPredictHandler,
+    RolloutActionHandler,
+    RolloutHandler,
 )
 from mlops_lab.server.streams_handlers import FeaturePushHandler
 from mlops_lab.serving.quick import QuickPredictors
@@ -121,6 +124,9 @@ ROUTES: list[tuple[str, type]] = [
     ("/deployments/{deployment_id}", DeploymentHandler),
     ("/deployments/{deployment_id}/split", DeploymentSplitHandler),
     ("/deployments/{deployment_id}/history", DeploymentHistoryHandler),
+    ("/deployments/{deployment_id}/rollouts", DeploymentRolloutsHandler),
+    ("/rollouts/{rollout_id}", RolloutHandler),
+    ("/rollouts/{rollout_id}/{action}", RolloutActionHandler),
 ]
 
 _SEGMENT = re.compile(r"\{\w+\}")

@@ -9,7 +9,10 @@
    pause / resume / abort requests every 0.1 s), scrapes again;
 3. analyses that window's traffic only and decides continue, hold or rollback
    (:mod:`mlops_lab.serving.rollout_analysis`), recording the decision with its
-   numbers (:mod:`mlops_lab.serving.rollout_store`).
+   numbers (:mod:`mlops_lab.serving.rollout_store`). The prediction drift compares
+   the window's challenger predictions with the champion's of the same window, or
+   of the latest step that had enough of them (at 100%): scores, unlike latencies,
+   do not depend on the load.
 
 A hold judges the same step again over a new window; more than ``max_holds`` holds in
 a row roll back. A rollback sets the split to 0 and leaves the alias where it was. When
@@ -25,6 +28,10 @@ never stays half-way with nobody watching it.
 from __future__ import annotations
 
 import itertools
+import os
+import subprocess
+import sys
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -56,7 +63,14 @@ from mlops_lab.serving.served_rows import served_training_rows
 from mlops_lab.serving.slo import Scrape, parse_metrics, window_stats
 from mlops_lab.workspace import Workspace
 
-__all__ = ["DEFAULT_STEPS", "RolloutController", "control_rollout", "parse_steps", "plan_rollout"]
+__all__ = [
+    "DEFAULT_STEPS",
+    "RolloutController",
+    "control_rollout",
+    "parse_steps",
+    "plan_rollout",
+    "start_in_background",
+]
 
 DEFAULT_STEPS = (0.05, 0.25, 0.5, 1.0)
 _POLL_S = 0.1
@@ -65,8 +79,10 @@ _SWAP_TIMEOUT_S = 30.0
 Report = Callable[[dict[str, Any]], None]
 
 
-def parse_steps(text: str) -> list[float]:
-    """``"5,25,50,100"`` (percent) as shares, increasing and ending at 100%."""
+def parse_steps(steps: str | list[float]) -> list[float]:
+    """``"5,25,50,100"`` or ``[5, 25, 50, 100]`` (percent) as shares, increasing and ending
+    at 100%."""
+    text = steps if isinstance(steps, str) else ",".join(map(str, steps))
     try:
         percents = [float(part) for part in text.split(",") if part.strip()]
     except ValueError:
@@ -200,7 +216,6 @@ class RolloutController:
         self.split = 0.0
         self._generation = -1
         self._by = ""  # who asked for the latest pause, resume or abort
-        self._reference: dict[str, Any] | None = None  # the champion's latest numbers
         self._reference_predictions: pd.Series | None = None
         log = get_deployment(workspace, self.rollout["deployment_id"]).get("log_folder")
         self._log_folder = log
@@ -209,6 +224,7 @@ class RolloutController:
 
     def run(self) -> dict[str, Any]:
         """Run every step; returns the rollout as recorded at its end."""
+        update_rollout(self.workspace, self.id, pid=os.getpid())  # this process drives it
         try:
             self._run()
         except _Stop as stop:
@@ -270,10 +286,10 @@ class RolloutController:
                 return None
             self.sleep(min(_POLL_S, left))
         end, ended = self._scrape(), time.time()
-        analysis = self._analyse(index, start, end, started, ended)
+        analysis = self._analyse(start, end, started, ended)
         verdict = decide(
             challenger=analysis["variants"]["challenger"],
-            champion=analysis["champion_reference"],
+            champion=analysis["variants"]["champion"],
             drift=analysis["drift"],
             ab=analysis["ab"],
             bounds=self.bounds,
@@ -322,14 +338,10 @@ class RolloutController:
         text = fetch_server(self.rollout["url"] + "/metrics", timeout=5.0)
         return parse_metrics(str(text), at=time.time())
 
-    def _analyse(
-        self, index: int, start: Scrape, end: Scrape, started: float, ended: float
-    ) -> dict[str, Any]:
+    def _analyse(self, start: Scrape, end: Scrape, started: float, ended: float) -> dict[str, Any]:
         stats = window_stats(start, end)
         champion = variant_numbers(stats.get("champion"))
         challenger = variant_numbers(stats.get("challenger"))
-        if champion and (champion["requests"] or 0) >= self.bounds.min_requests:
-            self._reference = {**champion, "step_index": index}
         predictions = self._predictions(started, ended)
         drift: dict[str, Any] = {"status": "no prediction log"}
         if predictions is not None:
@@ -345,7 +357,6 @@ class RolloutController:
         return {
             "window_s": round(ended - started, 3),
             "variants": {"champion": champion, "challenger": challenger},
-            "champion_reference": self._reference,
             "drift": drift,
             "ab": self._ab(predictions, started),
         }
@@ -479,3 +490,43 @@ def control_rollout(
     )
     update_rollout(workspace, rollout_id, state="aborted", split=split, reason=reason, control=None)
     return {**requested, "state": "aborted"}
+
+
+def start_in_background(
+    workspace: Workspace,
+    deployment_id: str,
+    *,
+    to_alias: str,
+    steps: list[float] | None = None,
+    interval_s: float = 60.0,
+    limits: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Record a rollout of the deployment's challenger and drive it in a process of its
+    own (``mlops-lab rollout drive ID``, its output in ``.mlops_lab/rollouts/ID.log``):
+    it outlives the request, and the Jupyter server stays responsive."""
+    found = get_deployment(workspace, deployment_id)
+    model = str(found["ref"]).partition("@")[0]
+    rollout_id = plan_rollout(
+        workspace,
+        model,
+        to_alias=to_alias,
+        deployment=deployment_id,
+        steps=steps,
+        interval_s=interval_s,
+        bounds=RolloutBounds.resolve(workspace.config.project, **(limits or {})),
+    )
+    folder = workspace.state_dir / "rollouts"
+    folder.mkdir(parents=True, exist_ok=True)
+    log_path = folder / f"{rollout_id}.log"
+    command = [sys.executable, "-m", "mlops_lab", "--workspace", str(workspace.root)]
+    with open(log_path, "w") as log:
+        process = subprocess.Popen(
+            [*command, "rollout", "drive", rollout_id],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,  # not stopped with the Jupyter server's process group
+        )
+    update_rollout(workspace, rollout_id, pid=process.pid)
+    threading.Thread(target=process.wait, daemon=True).start()  # reaped when it ends
+    return {"rollout_id": rollout_id, "pid": process.pid, "log": str(log_path)}

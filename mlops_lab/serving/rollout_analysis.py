@@ -23,7 +23,7 @@ predicted right (:func:`mlops_lab.evaluation.abtest.ab_results`).
    10 ms apart at the fast end: a ratio of two tiny latencies is noise);
 
    a p99 is judged (rules 3 and 4) only on :data:`P99_MIN_REQUESTS` requests or more,
-   the champion's too for the ratio: below 100, the 99th percentile is the slowest
+   the champion's too for the ratio: on fewer, the 99th percentile is the slowest
    request, and one cold request would decide (the check says ``not enough
    requests for a p99``; the error rate is still judged);
 5. ``max_prediction_psi`` set and the prediction PSI over it: **rollback**;
@@ -31,8 +31,10 @@ predicted right (:func:`mlops_lab.evaluation.abtest.ab_results`).
    champion (the A/B interval of the difference wholly below 0): **rollback**;
 7. otherwise **continue**.
 
-The champion's numbers are this step's when it had ``min_requests``; at 100% (or a
-quiet champion) they are the latest step's that had them, and say which step.
+The champion is compared in the same window only (the same load on the same server):
+when it served fewer than ``min_requests`` (at 100%, or a quiet champion), rules 2-4
+judge the challenger against the absolute bounds alone and the ratio is ``not judged``.
+A latency measured in another window, under other load, is no baseline.
 """
 
 from __future__ import annotations
@@ -58,8 +60,8 @@ __all__ = [
     "variant_numbers",
 ]
 
-P99_SLACK_MS = 5.0
-P99_MIN_REQUESTS = 100
+P99_SLACK_MS = 10.0
+P99_MIN_REQUESTS = 50
 DEFAULT_ERROR_RATE = 0.01
 DEFAULT_P99_RATIO = 1.5
 DEFAULT_MAX_HOLDS = 3
@@ -196,8 +198,7 @@ def decide(
     bounds: RolloutBounds,
 ) -> dict[str, Any]:
     """``{"decision", "reason", "checks"}`` for one step's numbers (see the module
-    docstring for the rules). ``champion`` is the reference (possibly an earlier
-    step's); None when no step had enough champion traffic."""
+    docstring for the rules); ``champion``: the same window's numbers, or None."""
     checks: list[dict[str, Any]] = []
     served = (challenger or {}).get("requests") or 0
     if served < bounds.min_requests:

@@ -32,6 +32,7 @@ __all__ = [
     "FINISHED",
     "controller_alive",
     "create_rollout",
+    "deployment_rollouts",
     "get_rollout",
     "list_rollouts",
     "record_decision",
@@ -120,7 +121,7 @@ def create_rollout(
 def update_rollout(workspace: Workspace, rollout_id: str, **values: Any) -> None:
     """Set columns of the rollout (the controller's own state); ``ended_at`` is set
     when the state becomes a finished one."""
-    allowed = {"state", "step_index", "split", "holds", "reason", "control", "control_by"}
+    allowed = {"state", "step_index", "split", "holds", "reason", "control", "control_by", "pid"}
     unknown = set(values) - allowed
     if unknown:
         raise InvalidInputError(f"Not a rollout column: {', '.join(sorted(unknown))}.")
@@ -231,6 +232,14 @@ def list_rollouts(
         [*params, limit],
     )
     return [_decode(row) for row in rows]
+
+
+def deployment_rollouts(workspace: Workspace, deployment_id: str) -> dict[str, Any]:
+    """A deployment's latest rollouts, and the newest one in full (``current``, with its
+    decisions; None when it never had one): what the Deployments view shows."""
+    found = list_rollouts(workspace, deployment_id=deployment_id, limit=10)
+    current = get_rollout(workspace, found[0]["id"]) if found else None
+    return {"deployment_id": deployment_id, "rollouts": found, "current": current}
 
 
 def request_control(

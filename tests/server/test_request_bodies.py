@@ -271,6 +271,7 @@ CLIENT_BODIES = [
     ("models/types.ts", "IPromoteRequest", "/models/{name}/aliases"),
     ("models/types.ts", "IPredictRequest", "/models/{name}/predict"),
     ("deployments/types.ts", "ISplitRequest", "/deployments/{deployment_id}/split"),
+    ("deployments/types.ts", "IStartRolloutRequest", "/deployments/{deployment_id}/rollouts"),
     ("evaluations/types.ts", "IReasonRequest", "/alerts/{alert_id}/acknowledge"),
     ("evaluations/types.ts", "IReasonRequest", "/alerts/{alert_id}/close"),
     ("evaluations/types.ts", "IReasonRequest", "/ab-tests/{test_id}/close"),

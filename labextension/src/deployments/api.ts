@@ -5,9 +5,12 @@ import {
   IAlert,
   IDeployment,
   IDeploymentHistory,
+  IDeploymentRollouts,
   IDeploymentsApi,
   ISplitChange,
-  ISplitRequest
+  ISplitRequest,
+  IStartRolloutRequest,
+  RolloutAction
 } from './types';
 
 /**
@@ -34,6 +37,32 @@ export class DeploymentsApi implements IDeploymentsApi {
     return requestAPI(
       `${deploymentPath(id)}/split`,
       jsonBody('POST', request),
+      this._settings
+    );
+  }
+
+  getRollouts(id: string): Promise<IDeploymentRollouts> {
+    return this._get(`${deploymentPath(id)}/rollouts`);
+  }
+
+  startRollout(
+    id: string,
+    request: IStartRolloutRequest
+  ): Promise<{ rollout_id: string }> {
+    return requestAPI(
+      `${deploymentPath(id)}/rollouts`,
+      jsonBody('POST', request),
+      this._settings
+    );
+  }
+
+  controlRollout(
+    rolloutId: string,
+    action: RolloutAction
+  ): Promise<{ requested: RolloutAction; by: string }> {
+    return requestAPI(
+      `rollouts/${encodeURIComponent(rolloutId)}/${action}`,
+      jsonBody('POST', {}),
       this._settings
     );
   }

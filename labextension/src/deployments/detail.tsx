@@ -13,6 +13,7 @@ import {
   livenessOf,
   SplitBar
 } from './parts';
+import { RolloutSection } from './rollout';
 import { SplitControl } from './split';
 import {
   currentSplit,
@@ -26,8 +27,8 @@ import { OnlineFeatures } from './features';
 import { IDeployment, IServerMetadata } from './types';
 
 /**
- * A deployment: where it runs, its variants' traffic, errors (5xx apart
- * from 4xx) and latency, the same over time (charts), the split (and
+ * A deployment: where it runs, its progressive rollout (live, with its
+ * decisions), its variants' traffic, errors (5xx apart from 4xx) and latency, the same over time (charts), the split (and
  * changing it), the split history, online features and their
  * freshness, load errors and where predictions are logged.
  */
@@ -92,6 +93,7 @@ export function DeploymentDetail(props: {
               </p>
             )}
           </section>
+          <RolloutSection model={model} state={state} deployment={detail} />
           {traffic && <Variants traffic={traffic} />}
           {livenessOf(detail) === 'alive' && (
             <TrafficHistory

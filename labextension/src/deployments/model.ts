@@ -5,7 +5,10 @@ import {
   IAlert,
   IDeployment,
   IDeploymentHistory,
-  IDeploymentsApi
+  IDeploymentRollouts,
+  IDeploymentsApi,
+  IStartRolloutRequest,
+  RolloutAction
 } from './types';
 
 /**
@@ -26,12 +29,18 @@ export interface IDeploymentsExtra {
    */
   history: IDeploymentHistory | null;
   historyError: MlopsApiError | null;
+  /**
+   * The shown deployment's progressive rollouts, the newest with its
+   * decisions.
+   */
+  rollouts: IDeploymentRollouts | null;
+  rolloutsError: MlopsApiError | null;
 }
 
 /**
  * Everything the Deployments view shows. A new object on every change.
- * Actions in flight (`pending`): `split`; `notice` says what the last one
- * did, e.g. "Split 20% → 50%".
+ * Actions in flight (`pending`): `split`, `rollout`; `notice` says what the
+ * last one did, e.g. "Split 20% → 50%".
  */
 export type IDeploymentsState = ViewModel.State<
   IDeployment,
@@ -58,7 +67,9 @@ export class DeploymentsModel extends ViewModel<
       alerts: [],
       alertsError: null,
       history: null,
-      historyError: null
+      historyError: null,
+      rollouts: null,
+      rolloutsError: null
     });
     this._api = options.api;
     this._interval = options.interval ?? POLL_INTERVAL;
@@ -135,6 +146,46 @@ export class DeploymentsModel extends ViewModel<
     return true;
   }
 
+  /**
+   * Start a progressive rollout of the shown deployment's challenger (its
+   * controller runs on the server), then reload it.
+   */
+  async startRollout(request: IStartRolloutRequest): Promise<boolean> {
+    const id = this.state.detail?.id;
+    if (!id) {
+      return false;
+    }
+    const started = await this.act('rollout', 'The rollout did not start', () =>
+      this._api.startRollout(id, request)
+    );
+    if (!started) {
+      return false;
+    }
+    this.update({ notice: `Rollout ${started.rollout_id} started` });
+    await this.loadDetail();
+    return true;
+  }
+
+  /**
+   * Ask the shown rollout's controller to pause, resume or abort (it acts
+   * within a second), then reload.
+   */
+  async controlRollout(action: RolloutAction): Promise<boolean> {
+    const rollout = this.state.rollouts?.current;
+    if (!rollout) {
+      return false;
+    }
+    const done = await this.act('rollout', `Could not ${action}`, () =>
+      this._api.controlRollout(rollout.id, action)
+    );
+    if (!done) {
+      return false;
+    }
+    this.update({ notice: `Rollout ${rollout.id}: ${action} requested` });
+    await this.loadDetail();
+    return true;
+  }
+
   protected onSelect(
     id: string | null,
     same: boolean
@@ -142,6 +193,8 @@ export class DeploymentsModel extends ViewModel<
     return {
       history: same ? this.state.history : null,
       historyError: null,
+      rollouts: same ? this.state.rollouts : null,
+      rolloutsError: null,
       actionError: null,
       notice: null
     };
@@ -165,13 +218,24 @@ export class DeploymentsModel extends ViewModel<
   }
 
   /**
-   * Load the shown deployment, then its traffic history if it answers.
+   * Load the shown deployment, then its rollouts, and its traffic history if
+   * it answers.
    */
   protected async loadDetail(): Promise<IDeployment | null> {
     const history = this.bump('history');
     const detail = await super.loadDetail();
     if (!detail || !history()) {
       return detail;
+    }
+    const rollouts = await this.latest('rollouts', () =>
+      this._api.getRollouts(detail.id)
+    );
+    if (rollouts) {
+      this.update(
+        rollouts.ok
+          ? { rollouts: rollouts.value, rolloutsError: null }
+          : { rolloutsError: rollouts.error }
+      );
     }
     if (detail.status !== 'running' || !detail.alive) {
       this.update({ history: null, historyError: null });

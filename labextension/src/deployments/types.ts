@@ -1,7 +1,8 @@
 /**
  * The deployment routes of the mlops-lab REST API: what they return
  * (`GET deployments`, `GET deployments/{id}`, `GET deployments/{id}/history`,
- * `POST deployments/{id}/split`, and the open alerts of `GET alerts`) and
+ * `POST deployments/{id}/split`, `GET|POST deployments/{id}/rollouts`,
+ * `POST rollouts/{id}/{action}`, and the open alerts of `GET alerts`) and
  * the client calling them.
  */
 
@@ -168,6 +169,145 @@ export interface ISplitChange {
 }
 
 /**
+ * One variant's numbers over a rollout step's window (the difference of two
+ * `/metrics` scrapes); `error_rate` is the 5xx rate, null without requests.
+ */
+export interface IStepNumbers {
+  requests: number;
+  server_errors: number;
+  error_rate: number | null;
+  p99_ms: number | null;
+  p99_beyond_buckets: boolean;
+}
+
+/**
+ * One rule judged at a step: its value, bound and verdict (`ok`, `breach`,
+ * `both` (the champion breaches too), `not enough traffic`, `not judged`...).
+ */
+export interface IRolloutCheck {
+  metric: string;
+  value: number | null;
+  bound: number | null;
+  verdict: string;
+}
+
+/**
+ * What a step's decision was taken on.
+ */
+export interface IRolloutAnalysis {
+  window_s: number;
+  variants: Record<string, IStepNumbers | null>;
+  /**
+   * Prediction drift between the variants: `status` is `measured` (with
+   * `psi`, `ks_statistic`, `p_value`, `drifted`) or why it is not.
+   */
+  drift: {
+    status: string;
+    psi?: number;
+    ks_statistic?: number;
+    p_value?: number;
+    drifted?: boolean;
+  };
+  /**
+   * The A/B test on outcomes: `measured` (the challenger's `difference`
+   * from the champion with its interval) or e.g. `no outcomes yet`.
+   */
+  ab: {
+    status: string;
+    outcome?: string;
+    difference?: number;
+    ci_low?: number;
+    ci_high?: number;
+    p_value?: number;
+  };
+  checks: IRolloutCheck[];
+}
+
+export type RolloutDecisionKind =
+  | 'continue'
+  | 'hold'
+  | 'rollback'
+  | 'promote'
+  | 'pause'
+  | 'resume'
+  | 'abort'
+  | 'fail';
+
+export interface IRolloutDecision {
+  seq: number;
+  step_index: number;
+  split: number;
+  decision: RolloutDecisionKind;
+  reason: string;
+  analysis: IRolloutAnalysis | null;
+  window_start: string | null;
+  window_end: string | null;
+  decided_at: string;
+}
+
+export type RolloutState =
+  'running' | 'paused' | 'completed' | 'rolled_back' | 'aborted' | 'failed';
+
+/**
+ * A progressive rollout (`mlops-lab rollout`): the challenger's version
+ * moved through `steps` (shares), each judged; `decisions` when read one by
+ * one.
+ */
+export interface IRollout {
+  id: string;
+  model: string;
+  alias: string;
+  to_alias: string;
+  from_version: number | null;
+  to_version: number;
+  deployment_id: string;
+  steps: number[];
+  interval_s: number;
+  bounds: Record<string, unknown>;
+  state: RolloutState;
+  step_index: number;
+  split: number;
+  holds: number;
+  /**
+   * A pause, resume or abort its controller has not read yet.
+   */
+  control: string | null;
+  reason: string | null;
+  started_by: string;
+  started_at: string;
+  ended_at: string | null;
+  controller_alive: boolean;
+  decisions?: IRolloutDecision[];
+}
+
+/**
+ * `GET deployments/{id}/rollouts`: the latest ones and the newest in full.
+ */
+export interface IDeploymentRollouts {
+  deployment_id: string;
+  rollouts: IRollout[];
+  current: IRollout | null;
+}
+
+/**
+ * `POST deployments/{id}/rollouts`: every field optional (the project's
+ * settings, else the defaults); `steps` in percent.
+ */
+export interface IStartRolloutRequest {
+  to?: string;
+  steps?: number[];
+  interval_s?: number;
+  min_requests?: number;
+  max_error_rate?: number;
+  max_p99_ms?: number;
+  max_p99_ratio?: number;
+  max_prediction_psi?: number;
+  max_holds?: number;
+}
+
+export type RolloutAction = 'pause' | 'resume' | 'abort';
+
+/**
  * The deployments REST API, as the Deployments view uses it.
  */
 export interface IDeploymentsApi {
@@ -181,5 +321,17 @@ export interface IDeploymentsApi {
    */
   getHistory(id: string): Promise<IDeploymentHistory>;
   setSplit(id: string, request: ISplitRequest): Promise<ISplitChange>;
+  /**
+   * A deployment's rollouts, the newest with its decisions.
+   */
+  getRollouts(id: string): Promise<IDeploymentRollouts>;
+  startRollout(
+    id: string,
+    request: IStartRolloutRequest
+  ): Promise<{ rollout_id: string }>;
+  controlRollout(
+    rolloutId: string,
+    action: RolloutAction
+  ): Promise<{ requested: RolloutAction; by: string }>;
   listActiveAlerts(): Promise<{ alerts: IAlert[] }>;
 }
