@@ -12,23 +12,31 @@
 6. `mlops-lab ct churn` retrains because of the alerts, on a new version of the training
    frame: the features stage appends the collected rows; the evaluate stage promotes the
    new version only if it passes the gate against the champion;
-7. `mlops-lab status --lifecycle`: the project and the loops that fired.
+7. a progressive rollout of the gate's pick: a server serves `churn@production` (what
+   takes live traffic; set to the champion from before the loop the first time) with
+   `churn@champion` as challenger, and `mlops-lab rollout churn --to champion` moves the
+   split 20%, 50%, 100% (2 s a step, under load), judging each step, then moves
+   `production`; its decisions are printed with their numbers;
+8. `mlops-lab status --lifecycle`: the project and the loops that fired.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
 
 from mlops_lab import Workspace, open_workspace
 from mlops_lab.datasets import load_dataset, save_dataset
-from mlops_lab.models import get_model_version
+from mlops_lab.errors import NotFoundError
+from mlops_lab.models import get_model_version, promote
 from mlops_lab.serving.served_rows import new_training_data
 
 OFFLINE = [
@@ -47,32 +55,27 @@ def _cli(root: Path, *args: str) -> None:
     )
 
 
-def main(root: Path) -> None:
-    ws = open_workspace(root)
-    before = get_model_version(ws, "churn@champion").version
+def _serve(root: Path, *refs: str) -> tuple[subprocess.Popen[bytes], int]:
+    """`mlops-lab serve REFS` on a free loopback port, once /health answers."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "mlops_lab",
-            "--workspace",
-            str(root),
-            "serve",
-            "churn@champion",
-            "--port",
-            str(port),
-        ]
-    )
+    command = [sys.executable, "-m", "mlops_lab", "--workspace", str(root), "serve", *refs]
+    server = subprocess.Popen([*command, "--port", str(port)])
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1)
+            break
+        except OSError:
+            time.sleep(0.2)
+    return server, port
+
+
+def main(root: Path) -> None:
+    ws = open_workspace(root)
+    before = get_model_version(ws, "churn@champion").version
+    server, port = _serve(root, "churn@champion")
     try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.2)
         frame = load_dataset(ws, "training_frame")
         bought = set(load_dataset(ws, "transactions").customer_id)
         served = frame[frame.customer_id.isin(bought)].head(500)
@@ -99,7 +102,62 @@ def main(root: Path) -> None:
     _cli(root, "alerts", "list")
     _cli(root, "ct", "churn")
     _report(ws, before)
+    _rollout(root, ws, before)
     _cli(root, "status", "--lifecycle")
+
+
+def _rollout(root: Path, ws: Workspace, before: int | None) -> None:
+    """Roll the gate's champion out to `churn@production` on a live server, under load."""
+    try:
+        production = get_model_version(ws, "churn@production").version
+    except NotFoundError:
+        production = before
+        promote(
+            ws,
+            "churn",
+            int(production or 0),
+            alias="production",
+            reason="the demo: what takes live traffic, moved by rollouts",
+            by="demo-loop",
+        )
+    champion = get_model_version(ws, "churn@champion").version
+    if champion == production:
+        print(f"churn@production is already v{production}, the champion: nothing to roll out")
+        return
+    server, port = _serve(root, "churn@production", "--challenger", "churn@champion")
+    stop = threading.Event()
+    frame = load_dataset(ws, "training_frame").head(1000)
+
+    def load() -> None:  # live traffic, bounded: one request at a time, 5 ms apart
+        rows = frame.to_dict("records")
+        while not stop.is_set():
+            for row in rows:
+                if stop.is_set():
+                    break
+                features = {c: float(row[c]) for c in OFFLINE}
+                body = json.dumps(
+                    {"entity": {"customer_id": row["customer_id"]}, "features": features}
+                )
+                request = urllib.request.Request(
+                    f"http://127.0.0.1:{port}/predict", data=body.encode()
+                )
+                with contextlib.suppress(OSError):
+                    urllib.request.urlopen(request, timeout=5).read()
+                time.sleep(0.005)
+
+    sender = threading.Thread(target=load, daemon=True)
+    sender.start()
+    try:
+        _cli(
+            root,
+            *("rollout", "churn", "--to", "champion", "--steps", "20,50,100"),
+            *("--interval", "2s", "--min-requests", "10"),
+        )
+    finally:
+        stop.set()
+        sender.join(10)
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=60)
 
 
 def _report(ws: Workspace, before: int | None) -> None:

@@ -231,7 +231,7 @@ class RolloutController:
             self._roll_back("abort", f"aborted by {stop.by}", "aborted")
         except KeyboardInterrupt:
             self._roll_back("abort", "aborted: the controller was interrupted", "aborted")
-        except MlopsLabError as exc:
+        except Exception as exc:  # a server gone, a catalog error: back to 0, said why
             self._roll_back("fail", f"the controller stopped: {exc}", "failed")
             raise
         return get_rollout(self.workspace, self.id)

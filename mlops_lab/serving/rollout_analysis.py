@@ -301,10 +301,15 @@ def decide(
                 f"p {ab['p_value']:.3g})",
                 "checks": checks,
             }
+    latency = (
+        f"p99 {_ms(p99)} (champion {_ms(ref_p99)})"
+        if p99 is not None
+        else f"p99 not judged (fewer than {P99_MIN_REQUESTS} requests)"
+    )
     return {
         "decision": "continue",
         "reason": f"healthy: {served} challenger requests, error rate {_rate(rate)} "
-        f"(<= {_rate(bounds.max_error_rate)}), p99 {_ms(p99)} (champion {_ms(ref_p99)})",
+        f"(<= {_rate(bounds.max_error_rate)}), {latency}",
         "checks": checks,
     }
 

@@ -89,7 +89,9 @@ def _free_port() -> int:
 class ModelServer:
     """A `mlops-lab serve` subprocess in the lab's workspace."""
 
-    def __init__(self, server: LabServer, log: Path, *, challenger: bool = True) -> None:
+    def __init__(self, server: LabServer, log: Path, *, challenger: bool | str = True) -> None:
+        """`challenger`: True serves churn@champion as its own challenger at 20%; a
+        reference (e.g. churn@challenger) serves that at 0%; False none."""
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = log
@@ -99,7 +101,7 @@ class ModelServer:
                     *_cli(),
                     "serve",
                     "churn@champion",
-                    *(["--challenger", "churn@champion", "--split", "0.2"] if challenger else []),
+                    *_challenger_args(challenger),
                     "--port",
                     str(self.port),
                 ],
@@ -140,6 +142,12 @@ class ModelServer:
                 self.process.wait(timeout=10)
 
 
+def _challenger_args(challenger: bool | str) -> list[str]:
+    if isinstance(challenger, str):
+        return ["--challenger", challenger]
+    return ["--challenger", "churn@champion", "--split", "0.2"] if challenger else []
+
+
 class ModelServers:
     """Model servers started for a test; each is stopped (SIGTERM) by `stop_all`."""
 
@@ -147,7 +155,7 @@ class ModelServers:
         self.folder = folder
         self.started: list[ModelServer] = []
 
-    def __call__(self, server: LabServer, *, challenger: bool = True) -> ModelServer:
+    def __call__(self, server: LabServer, *, challenger: bool | str = True) -> ModelServer:
         log = self.folder / f"serve-{len(self.started)}.log"
         model_server = ModelServer(server, log, challenger=challenger)
         self.started.append(model_server)

@@ -13,7 +13,7 @@ import {
   livenessOf,
   SplitBar
 } from './parts';
-import { RolloutSection } from './rollout';
+import { rolloutActive, RolloutSection } from './rollout';
 import { SplitControl } from './split';
 import {
   currentSplit,
@@ -84,7 +84,7 @@ export function DeploymentDetail(props: {
                 key={`${detail.id}:${currentSplit(detail)}`}
                 model={model}
                 deployment={detail}
-                pending={state.pending.has('split')}
+                pending={state.pending.has('split') || rolloutActive(state)}
               />
             ) : (
               <p className="jp-mlops-placeholder">

@@ -227,19 +227,19 @@ export class DeploymentsModel extends ViewModel<
     if (!detail || !history()) {
       return detail;
     }
-    const rollouts = await this.latest('rollouts', () =>
-      this._api.getRollouts(detail.id)
-    );
-    if (rollouts) {
-      this.update(
-        rollouts.ok
-          ? { rollouts: rollouts.value, rolloutsError: null }
-          : { rolloutsError: rollouts.error }
-      );
-    }
+    // Side by side: the history right after the detail said the server runs.
+    await Promise.all([this._loadHistory(detail), this._loadRollouts(detail)]);
+    return detail;
+  }
+
+  protected onDispose(): void {
+    this.stopPolling();
+  }
+
+  private async _loadHistory(detail: IDeployment): Promise<void> {
     if (detail.status !== 'running' || !detail.alive) {
       this.update({ history: null, historyError: null });
-      return detail;
+      return;
     }
     const loaded = await this.latest('history', () =>
       this._api.getHistory(detail.id)
@@ -251,11 +251,19 @@ export class DeploymentsModel extends ViewModel<
           : { historyError: loaded.error }
       );
     }
-    return detail;
   }
 
-  protected onDispose(): void {
-    this.stopPolling();
+  private async _loadRollouts(detail: IDeployment): Promise<void> {
+    const loaded = await this.latest('rollouts', () =>
+      this._api.getRollouts(detail.id)
+    );
+    if (loaded) {
+      this.update(
+        loaded.ok
+          ? { rollouts: loaded.value, rolloutsError: null }
+          : { rolloutsError: loaded.error }
+      );
+    }
   }
 
   private async _loadAlerts(): Promise<void> {

@@ -15,6 +15,14 @@ import {
 
 const ACTIVE: RolloutState[] = ['running', 'paused'];
 
+/**
+ * Whether a rollout drives the deployment's split now (running or paused).
+ */
+export function rolloutActive(state: IDeploymentsState): boolean {
+  const current = state.rollouts?.current;
+  return !!current && ACTIVE.includes(current.state);
+}
+
 const STATE_LABEL: Record<RolloutState, string> = {
   running: 'running',
   paused: 'paused',
@@ -233,8 +241,11 @@ function Decision(props: {
       <div className="jp-mlops-ro-decision-head">
         <span className="jp-mlops-ro-kind">{decision.decision}</span>
         <span className="jp-mlops-meta">
-          step {Math.min(decision.step_index + 1, steps.length)}/{steps.length}{' '}
-          at {formatShare(decision.split)} ·{' '}
+          {decision.decision === 'promote'
+            ? 'after the last step'
+            : `step ${decision.step_index + 1}/${steps.length} at ` +
+              formatShare(decision.split)}{' '}
+          ·{' '}
           <time
             dateTime={decision.decided_at}
             title={formatStarted(decision.decided_at)}
