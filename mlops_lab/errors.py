@@ -456,9 +456,16 @@ class InvalidFieldError(InvalidInputError):
 
     http_status = 422
 
-    def __init__(self, field: str, message: str) -> None:
+    def __init__(self, field: str, message: str, *, problems: list[str] | None = None) -> None:
         super().__init__(f"{field}: {message}" if field else message)
         self.field = field
+        self.problems = problems
+
+    def to_dict(self) -> dict[str, Any]:
+        body = super().to_dict()
+        if self.problems is not None:  # each problem of the field, naming its path
+            body["problems"] = list(self.problems)
+        return body
 
 
 class FeatureTransformError(InvalidInputError):

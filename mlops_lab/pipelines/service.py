@@ -141,6 +141,7 @@ def run_trigger(
 ) -> tuple[dict[str, Any], RunRecord | None]:
     """Decide (ci or ct) and run if needed; alerts that caused a successful run are closed."""
     decide = ci_decision if trigger == "ci" else ct_decision
+    [(decided_at,)] = workspace.catalog.read("SELECT current_timestamp")
     decision = decide(workspace, spec)
     if not decision.run:
         return decision.to_dict(), None
@@ -154,7 +155,7 @@ def run_trigger(
     )
     record = run_pipeline(workspace, spec, opts, on_event=on_event)
     if record.status == "succeeded" and decision.alerts:
-        close_alerts(workspace.catalog, decision.alerts, record.id)
+        close_alerts(workspace.catalog, decision.alerts, record.id, seen_before=decided_at)
     return decision.to_dict(), record
 
 

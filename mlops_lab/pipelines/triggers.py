@@ -164,13 +164,21 @@ def open_alert(
     )
 
 
-def close_alerts(catalog: Catalog, alert_ids: tuple[str, ...], run_id: str) -> None:
-    """Close the alerts a successful run answered (open or acknowledged ones)."""
+def close_alerts(
+    catalog: Catalog, alert_ids: tuple[str, ...], run_id: str, *, seen_before: Any = None
+) -> None:
+    """Close the alerts a successful run answered (open or acknowledged ones).
+
+    With ``seen_before`` (a catalog timestamp taken when the run was decided), an alert
+    raised again since (its rule still broken while, or after, the run trained: e.g. the
+    monitor still sees drift) stays open: the run did not answer it."""
     for alert_id in alert_ids:
         catalog.write(
             "UPDATE alerts SET status = 'closed', closed_at = current_timestamp, "
             "closed_by_run = ?, closed_by = coalesce(closed_by, 'run ' || ?), "
             "close_reason = coalesce(close_reason, 'retrained') "
-            "WHERE id = ? AND status IN ('open', 'acknowledged')",
-            [run_id, run_id, alert_id],
+            "WHERE id = ? AND status IN ('open', 'acknowledged') "
+            "AND (CAST(? AS TIMESTAMPTZ) IS NULL OR last_seen_at IS NULL "
+            "OR last_seen_at <= CAST(? AS TIMESTAMPTZ))",
+            [run_id, run_id, alert_id, seen_before, seen_before],
         )
