@@ -90,6 +90,9 @@ class WorkspaceConfig:
     name: str
     settings: dict[str, Any] = field(default_factory=dict)
     pipelines: dict[str, Any] = field(default_factory=dict)
+    # What `mlops-lab ci` checks besides the stages: {lint: {select, fail}}
+    # (validated by mlops_lab.pipelines.lint when ci runs).
+    ci: dict[str, Any] = field(default_factory=dict)
     online_store: str | None = None  # None: the embedded DuckDB store; else a redis:// URL
     # Streamed feature views: view -> {source: URL, id: column, max_future: duration}
     # (a bare URL string stands for {source: URL}); see mlops_lab.streaming.
@@ -134,7 +137,7 @@ def _parse_config(path: Path, text: str) -> WorkspaceConfig:
     if not isinstance(name, str) or not name:
         raise WorkspaceConfigError(path, f"'name' must be a non-empty string, got {name!r}")
     sections: dict[str, dict[str, Any]] = {}
-    for key in ("settings", "pipelines"):
+    for key in ("settings", "pipelines", "ci"):
         value = data.get(key) or {}
         if not isinstance(value, dict):
             raise WorkspaceConfigError(

@@ -507,4 +507,11 @@ MIGRATIONS: tuple[Migration, ...] = (
             """,
         ),
     ),
+    Migration(
+        version=17,
+        description="stage runs keep the results of their checks (assertions, lint)",
+        # A list of {kind, name, status, expected, observed, message}: see
+        # mlops_lab.pipelines.assertions; a cached stage keeps those of the run it reused.
+        statements=("ALTER TABLE stage_runs ADD COLUMN checks JSON",),
+    ),
 )

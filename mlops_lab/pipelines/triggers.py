@@ -27,6 +27,8 @@ class Decision:
     reason: str
     force_stages: frozenset[str] = frozenset()
     alerts: tuple[str, ...] = ()
+    since_run: str | None = None  # the last successful run the decision compared with
+    decided_at: Any = None  # the catalog's time before deciding (set by service.decide)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -36,6 +38,7 @@ class Decision:
             "reason": self.reason,
             "force_stages": sorted(self.force_stages),
             "alerts": list(self.alerts),
+            "since_run": self.since_run,
         }
 
 
@@ -80,6 +83,7 @@ def ci_decision(workspace: Workspace, pipeline: PipelineSpec) -> Decision:
             trigger="ci",
             run=False,
             reason=f"no stage's code changed since run {run_id}",
+            since_run=run_id,
         )
     force: set[str] = set()
     for name in changed:
@@ -90,6 +94,7 @@ def ci_decision(workspace: Workspace, pipeline: PipelineSpec) -> Decision:
         run=True,
         reason=f"code changed since run {run_id}: {', '.join(changed)}",
         force_stages=frozenset(force),
+        since_run=run_id,
     )
 
 
