@@ -16,6 +16,7 @@ assertion failed, a lint finding with ``fail: true``).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
@@ -137,60 +138,49 @@ def _lint(
 
 
 def _lint_checks(workspace: Workspace, outcome: CiOutcome) -> list[CheckResult]:
-    """A test case per linted file without findings, per notebook cell (or module) with
-    some; and the ``lint: true`` of each stage that ran."""
-    results: list[CheckResult] = []
+    """ci's lint of what changed, and the ``lint: true`` of each stage that ran."""
     where = f"{outcome.pipeline.name}.lint"
-    report = outcome.lint
-    if report is not None and report.error is not None:
-        status = "error" if report.fail else "warning"
-        results.append(
-            CheckResult(
-                suite="lint", name="ruff", status=status, message=report.error, classname=where
-            )
-        )
-    elif report is not None and not report.files:
-        results.append(
-            CheckResult(
-                suite="lint",
-                name="ruff",
-                status="skipped",
-                classname=where,
-                message="nothing to lint: " + "; ".join(report.notes),
-            )
-        )
-    elif report is not None:
-        bad = "failed" if report.fail else "warning"
-        for path in report.files:
-            found = report.in_file(path)
-            if not found:
-                results.append(
-                    CheckResult(
-                        suite="lint",
-                        name=path,
-                        status="passed",
-                        classname=where,
-                        message=f"ruff {','.join(report.select)}: no findings",
-                    )
-                )
-            for cell in dict.fromkeys(f.cell for f in found):
-                mine = [f for f in found if f.cell == cell]
-                name = path if cell is None else f"{path} cell {cell}: {mine[0].cell_line}"
-                message = "; ".join(f"{f.code} {f.message} (line {f.row}:{f.column})" for f in mine)
-                results.append(
-                    CheckResult(
-                        suite="lint",
-                        name=name,
-                        status=bad,
-                        classname=where,
-                        message=message,
-                        details="\n".join(describe_findings(mine)),
-                    )
-                )
+    results = [] if outcome.lint is None else _report_checks(outcome.lint, where)
     for stage in _stages(outcome):
         for check in stage.checks or []:
             if check.get("kind") == "lint":
                 results.append(_recorded(outcome, stage, check, suite="lint"))
+    return results
+
+
+def _report_checks(report: LintReport, where: str) -> list[CheckResult]:
+    """A test case per linted file without findings, and per notebook cell (or module)
+    with some."""
+
+    def check(name: str, status: str, message: str, details: str = "") -> CheckResult:
+        return CheckResult(
+            suite="lint",
+            name=name,
+            status=status,
+            message=message,
+            details=details,
+            classname=where,
+        )
+
+    if report.error is not None:
+        return [check("ruff", "error" if report.fail else "warning", report.error)]
+    if not report.files:
+        return [check("ruff", "skipped", "nothing to lint: " + "; ".join(report.notes))]
+    results = []
+    for path in report.files:
+        found = report.in_file(path)
+        if not found:
+            results.append(check(path, "passed", f"ruff {','.join(report.select)}: no findings"))
+        for cell in dict.fromkeys(f.cell for f in found):
+            mine = [f for f in found if f.cell == cell]
+            results.append(
+                check(
+                    path if cell is None else f"{path} cell {cell}: {mine[0].cell_line}",
+                    "failed" if report.fail else "warning",
+                    "; ".join(f"{f.code} {f.message} (line {f.row}:{f.column})" for f in mine),
+                    "\n".join(describe_findings(mine)),
+                )
+            )
     return results
 
 
@@ -280,12 +270,21 @@ def _recorded(
     message = str(check.get("message", ""))
     if stage.status == "cached":
         message += f" (checked in run {stage.cached_from})"
+    details = message
+    if check.get("kind") == "assertion":
+        details = (
+            "\n".join(
+                f"{key}: {json.dumps(check.get(key), default=str)}"
+                for key in ("expected", "observed")
+            )
+            + f"\n{message}"
+        )
     return CheckResult(
         suite=suite,
         name=f"{stage.stage}: {check.get('name')}",
         status="failed" if check.get("status") == "failed" else "passed",
         message=message,
-        details=message,
+        details=details,
         classname=f"{outcome.pipeline.name}.{stage.stage}",
     )
 

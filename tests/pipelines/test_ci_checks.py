@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import textwrap
 from pathlib import Path
@@ -274,6 +275,11 @@ def test_ci_junit_and_summary_report_lint_stages_and_assertions(
         "make: dataset numbers rows >= 3": ("passed", ""),
         "total: metric total >= 100": ("failure", "metric total = 6, expected at least 100"),
     }
+    failure = cases["assertions"]["total: metric total >= 100"].result[0]
+    assert failure.text.startswith('expected: {"metric": "total", "min": 100.0}\nobserved: 6.0\n')
+    run_id = json.loads(run_cli("runs", "list", "--json")[1])["runs"][0]["id"]
+    shown = run_cli("runs", "show", run_id)[1]
+    assert "expect metric total >= 100: failed (metric total = 6, expected at least 100)" in shown
     text = summary.read_text()
     assert text.startswith("## ❌ mlops-lab ci: demo: failed\n")
     assert "| lint | 1 | 2 | 0 |" in text and "| assertions | 1 | 1 | 0 |" in text
@@ -306,3 +312,19 @@ def test_ci_junit_and_summary_report_lint_stages_and_assertions(
     assert set(cases["lint"]) == {"total.ipynb"}
     assert _result(cases["assertions"]["make: dataset numbers rows >= 3"])[0] == "passed"
     assert _result(cases["assertions"]["total: metric total >= 5"])[0] == "passed"
+
+    # Nothing changed: nothing runs, every check is skipped, and ci passes.
+    code, out, _ = run_cli("ci", "--junit", str(junit))
+    assert code == 0 and "Nothing to run for demo: no stage's code changed" in out
+    cases = _junit(junit)
+    assert {n: _result(c)[0] for suite in cases.values() for n, c in suite.items()} == {
+        "ruff": "skipped",
+        "make": "skipped",
+        "total": "skipped",
+        "make: dataset numbers rows >= 3": "skipped",
+        "total: metric total >= 5": "skipped",
+    }
+    assert _result(cases["lint"]["ruff"])[1].startswith("nothing to lint: ")
+    # ct writes the same reports, without ci's lint
+    code, out, _ = run_cli("ct", "--junit", str(junit))
+    assert code == 0 and [len(s) for s in _junit(junit).values()] == [0, 2, 2]
