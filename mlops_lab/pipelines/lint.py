@@ -166,6 +166,7 @@ def lint_paths(
         "--output-format=json",
         "--no-cache",
         "--exit-zero",
+        "--force-exclude",  # the project's excludes apply to the files named too
         f"--select={','.join(settings.select)}",
         "--",
         *files,
