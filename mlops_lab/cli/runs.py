@@ -11,7 +11,8 @@ import click
 
 from mlops_lab.cli._context import current_workspace
 from mlops_lab.cli._output import emit_json, json_errors_option, json_option, print_table
-from mlops_lab.pipelines.ci import run_checks
+from mlops_lab.errors import MlopsLabError
+from mlops_lab.pipelines.ci import error_reports, run_checks
 from mlops_lab.pipelines.lint import LintReport, describe_findings
 from mlops_lab.pipelines.parameters import parse_override
 from mlops_lab.pipelines.progress import TerminalProgress
@@ -152,7 +153,8 @@ def run(
 _EXIT_CODES = """
 Exit codes: 0 every check passed (or nothing had to run); 1 a check failed (a stage or
 one of its `expect:` assertions failed, a lint finding with `ci.lint.fail: true`) or an
-error stopped it first (said on standard error; no report written); 2 wrong usage.
+error stopped it first (said on standard error; the reports asked for hold that one error);
+2 wrong usage.
 """
 
 
@@ -180,18 +182,19 @@ def _trigger_command(trigger: str, doc: str) -> click.Command:
         scheduler: str | None,
         as_json: bool,
     ) -> None:
-        workspace = current_workspace(ctx)
-        overrides = _overrides(params)
-        spec = resolve_pipeline(workspace, pipeline=pipeline, overrides=overrides)
-        options = _options(jobs, executor, scheduler, parameters=overrides)
-        with TerminalProgress(spec) as progress:
-            outcome = run_checks(
-                workspace, spec, trigger, options, on_event=None if as_json else progress
-            )
-        for path, text in ((junit, outcome.junit), (summary, outcome.markdown)):
-            if path is not None:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_text(text(), encoding="utf-8")
+        try:
+            workspace = current_workspace(ctx)
+            overrides = _overrides(params)
+            spec = resolve_pipeline(workspace, pipeline=pipeline, overrides=overrides)
+            options = _options(jobs, executor, scheduler, parameters=overrides)
+            with TerminalProgress(spec) as progress:
+                outcome = run_checks(
+                    workspace, spec, trigger, options, on_event=None if as_json else progress
+                )
+        except MlopsLabError as exc:  # the CI server's test report shows it too
+            _write_reports(junit, summary, *error_reports(f"mlops-lab {trigger}", exc.message))
+            raise
+        _write_reports(junit, summary, outcome.junit(), outcome.markdown())
         record = outcome.record
         from mlops_lab.serving.served_rows import new_training_data
 
@@ -224,6 +227,13 @@ def _trigger_command(trigger: str, doc: str) -> click.Command:
         sys.exit(outcome.exit_code)
 
     return command
+
+
+def _write_reports(junit: Path | None, summary: Path | None, xml: str, markdown: str) -> None:
+    for path, text in ((junit, xml), (summary, markdown)):
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
 
 
 def _print_lint(report: LintReport | None) -> None:

@@ -127,30 +127,26 @@ def _parse_one(item: Any, where: str, problems: list[str]) -> Expectation | None
     if not isinstance(name, str) or not name:
         problems.append(f"{where}: {kind} must be a name, got {name!r}")
         return None
+    where = f"{where} ({kind} {name})"
     unknown = sorted(set(item) - _FIELDS[kind])
     if unknown:
         fields = ", ".join(sorted(_FIELDS[kind] - {kind}))
         problems.append(
-            f"{where} ({kind} {name}): unknown field(s) {', '.join(unknown)} "
-            f"(a {kind} expectation takes: {fields})"
+            f"{where}: unknown field(s) {', '.join(unknown)} (a {kind} expectation takes: {fields})"
         )
         return None
     if kind == "metric":
-        low, high = _number(item, "min", where, problems), _number(item, "max", where, problems)
-        if low is None and high is None:
-            problems.append(f"{where} (metric {name}): give 'min', 'max' or both")
+        bounds = _range(item, where, problems)
+        if bounds is None:
             return None
-        if low is not None and high is not None and low > high:
-            problems.append(f"{where} (metric {name}): min {low:g} is above max {high:g}")
+        if bounds == (None, None):
+            problems.append(f"{where}: give 'min', 'max' or both")
             return None
-        return Expectation(kind=kind, name=name, min=low, max=high)
+        return Expectation(kind=kind, name=name, min=bounds[0], max=bounds[1])
     if kind == "dataset":
         return _parse_dataset(item, name, where, problems)
     if item.get("signature") != "unchanged":
-        problems.append(
-            f"{where} (model {name}): 'signature' must be 'unchanged', got "
-            f"{item.get('signature')!r}"
-        )
+        problems.append(f"{where}: 'signature' must be 'unchanged', got {item.get('signature')!r}")
         return None
     return Expectation(kind=kind, name=name, signature_unchanged=True)
 
@@ -158,16 +154,15 @@ def _parse_one(item: Any, where: str, problems: list[str]) -> Expectation | None
 def _parse_dataset(
     item: Mapping[str, Any], name: str, where: str, problems: list[str]
 ) -> Expectation | None:
-    where = f"{where} (dataset {name})"
     rows = item.get("rows")
     low = high = None
     if isinstance(rows, int) and not isinstance(rows, bool) and rows >= 0:
         low = high = float(rows)
     elif isinstance(rows, Mapping) and rows and set(rows) <= {"min", "max"}:
-        low, high = _number(rows, "min", where, problems), _number(rows, "max", where, problems)
-        if low is not None and high is not None and low > high:
-            problems.append(f"{where}: rows min {low:g} is above max {high:g}")
+        bounds = _range(rows, f"{where}: rows", problems)
+        if bounds is None:
             return None
+        low, high = bounds
     elif rows is not None:
         problems.append(f"{where}: 'rows' must be a count or {{min: N, max: N}}, got {rows!r}")
         return None
@@ -181,6 +176,17 @@ def _parse_dataset(
         problems.append(f"{where}: give 'rows', 'columns' or both")
         return None
     return Expectation(kind="dataset", name=name, min=low, max=high, columns=tuple(columns or ()))
+
+
+def _range(
+    raw: Mapping[str, Any], where: str, problems: list[str]
+) -> tuple[float | None, float | None] | None:
+    """``raw``'s min and max (each a number or absent); None after a problem."""
+    before = len(problems)
+    low, high = _number(raw, "min", where, problems), _number(raw, "max", where, problems)
+    if low is not None and high is not None and low > high:
+        problems.append(f"{where}: min {low:g} is above max {high:g}")
+    return None if len(problems) > before else (low, high)
 
 
 def _number(raw: Mapping[str, Any], key: str, where: str, problems: list[str]) -> float | None:

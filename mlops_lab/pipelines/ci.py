@@ -36,7 +36,7 @@ from mlops_lab.pipelines.spec import PipelineSpec
 from mlops_lab.pipelines.verdict import strip_ansi
 from mlops_lab.workspace import Workspace
 
-__all__ = ["SUITES", "CiOutcome", "run_checks"]
+__all__ = ["SUITES", "CiOutcome", "error_reports", "run_checks"]
 
 _FAILED_STAGE = ("failed", "cancelled", "interrupted")
 
@@ -120,6 +120,13 @@ def run_checks(
     outcome = CiOutcome(pipeline=spec, trigger=trigger, decision=taken, record=record, lint=lint)
     checks = [result for _, collect in SUITES for result in collect(workspace, outcome)]
     return replace(outcome, checks=tuple(checks))
+
+
+def error_reports(title: str, message: str) -> tuple[str, str]:
+    """JUnit XML and Markdown for a check that could not start (a bad ``mlops_lab.yaml``):
+    one ``error`` test case, so the CI server's report says why."""
+    error = CheckResult(suite="setup", name=title, status="error", message=message)
+    return junit_xml([error], name=title), markdown_summary([error], title=title)
 
 
 def _lint(

@@ -328,3 +328,18 @@ def test_ci_junit_and_summary_report_lint_stages_and_assertions(
     # ct writes the same reports, without ci's lint
     code, out, _ = run_cli("ct", "--junit", str(junit))
     assert code == 0 and [len(s) for s in _junit(junit).values()] == [0, 2, 2]
+
+
+def test_ci_that_cannot_start_still_writes_its_reports(
+    in_workspace: Workspace, tmp_path: Path
+) -> None:
+    _make_stage(in_workspace, "expect: [{metric: n, min: high}]\n")
+    junit, summary = tmp_path / "junit.xml", tmp_path / "summary.md"
+    code, _, err = run_cli("ci", "--junit", str(junit), "--summary", str(summary))
+    problem = "pipeline 'p' stage 'make': expect[0] (metric n): 'min' must be a number, got 'high'"
+    assert code == 1 and problem in err
+    cases = _junit(junit)
+    assert list(cases) == ["setup"]
+    (case,) = cases["setup"].values()
+    assert _result(case) == ("error", f"Invalid pipeline: {problem}.")
+    assert summary.read_text().startswith("## ❌ mlops-lab ci: failed\n")
