@@ -44,6 +44,7 @@ __all__ = [
     "describe_findings",
     "lint_paths",
     "lint_settings",
+    "notebook_check",
 ]
 
 DEFAULT_SELECT = ("E4", "E7", "E9", "F")  # ruff's default rule set: correctness, not style
@@ -227,6 +228,28 @@ def describe_findings(findings: Iterable[LintFinding]) -> list[str]:
         indent = "    " if finding.cell is not None else "  "
         lines.append(f"{indent}{finding.row}:{finding.column} {finding.code} {finding.message}")
     return lines
+
+
+def notebook_check(root: Path, notebook: str, settings: LintSettings) -> dict[str, Any]:
+    """A stage's ``lint: true``, as the check kept with its stage run: failed on any
+    finding (whatever ``fail`` says: the stage asked for it), or when ruff cannot run."""
+    report = lint_paths(root, [notebook], settings)
+    failed = bool(report.findings) or report.error is not None
+    if report.error is not None:
+        message = report.error
+    elif failed:
+        found = [line.strip() for line in describe_findings(report.findings)[1:]]
+        message = f"ruff found {len(report.findings)} problem(s): " + " | ".join(found)
+    else:
+        message = f"ruff ({','.join(report.select)}): no findings"
+    return {
+        "kind": "lint",
+        "name": f"ruff {notebook}",
+        "status": "failed" if failed else "passed",
+        "expected": {"select": list(report.select)},
+        "observed": [f.to_dict() for f in report.findings],
+        "message": message,
+    }
 
 
 # -- which modules changed ------------------------------------------------------------

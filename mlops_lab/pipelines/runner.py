@@ -37,7 +37,7 @@ from mlops_lab.pipelines.executor import (
     execute_stage,
 )
 from mlops_lab.pipelines.kernels import choose_kernel
-from mlops_lab.pipelines.lint import describe_findings, lint_paths, lint_settings
+from mlops_lab.pipelines.lint import lint_settings, notebook_check
 from mlops_lab.pipelines.records import RunRecord, get_run, new_run_id
 from mlops_lab.pipelines.selection import not_selected_reason, select, with_ancestors
 from mlops_lab.pipelines.spec import PipelineSpec, StageSpec
@@ -324,28 +324,12 @@ class Runner:
     def _lint(self, stage: StageSpec) -> bool:
         """Lint the stage's notebook (``lint: true``); False: it failed the stage."""
         assert self._lint_settings is not None
-        report = lint_paths(self.workspace.root, [stage.notebook], self._lint_settings)
-        failed = bool(report.findings) or report.error is not None
-        if report.error is not None:
-            message = report.error
-        elif failed:
-            found = [line.strip() for line in describe_findings(report.findings)[1:]]
-            message = f"ruff found {len(report.findings)} problem(s): " + " | ".join(found)
-        else:
-            message = f"ruff ({','.join(report.select)}): no findings"
-        self._checks[stage.name] = [
-            {
-                "kind": "lint",
-                "name": f"ruff {stage.notebook}",
-                "status": "failed" if failed else "passed",
-                "expected": {"select": list(report.select)},
-                "observed": [f.to_dict() for f in report.findings],
-                "message": message,
-            }
-        ]
-        if failed:
-            self._fail_before_start(stage, message, name="LintError")
-        return not failed
+        check = notebook_check(self.workspace.root, stage.notebook, self._lint_settings)
+        self._checks[stage.name] = [check]
+        if check["status"] == "failed":
+            self._fail_before_start(stage, check["message"], name="LintError")
+            return False
+        return True
 
     def _fail_before_start(
         self, stage: StageSpec, message: str, *, name: str = "StageNotStarted"
