@@ -117,7 +117,7 @@ def lint_settings(workspace: Workspace) -> LintSettings:
         raise WorkspaceConfigError(
             where, f"'ci.lint' must be true, false or {{select: [...], fail: ...}}, got {raw!r}"
         )
-    unknown = sorted(set(raw) - {"select", "fail", "enabled"})
+    unknown = sorted(set(raw) - {"select", "fail"})
     if unknown:
         raise WorkspaceConfigError(
             where, f"'ci.lint' has unknown field(s) {', '.join(unknown)} (fields: select, fail)"
@@ -134,13 +134,10 @@ def lint_settings(workspace: Workspace) -> LintSettings:
             where,
             f"'ci.lint.select' must be a list of ruff rule codes such as [E4, F], got {select!r}",
         )
-    flags = {}
-    for key in ("fail", "enabled"):
-        value = raw.get(key, True)
-        if not isinstance(value, bool):
-            raise WorkspaceConfigError(where, f"'ci.lint.{key}' must be true or false")
-        flags[key] = value
-    return LintSettings(select=tuple(s.strip() for s in select), **flags)
+    fail = raw.get("fail", True)
+    if not isinstance(fail, bool):
+        raise WorkspaceConfigError(where, "'ci.lint.fail' must be true or false")
+    return LintSettings(select=tuple(s.strip() for s in select), fail=fail)
 
 
 def _ruff() -> str | None:
