@@ -24,6 +24,7 @@ FAILING = ("failed", "error")
 _ICONS = {"passed": "✅", "failed": "❌", "error": "💥", "skipped": "⏭️", "warning": "⚠️"}
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")  # not allowed in XML 1.0
 _MESSAGE_CHARS = 240  # a testcase's message attribute and a Markdown table cell
+_MARKDOWN_ROWS = 50  # per suite: a PR comment has a size limit (GitHub: 65,536 characters)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -143,7 +144,7 @@ def markdown_summary(
     suites: Sequence[str] = (),
 ) -> str:
     """A pull-request comment: the verdict, ``lines`` about the run, a count per suite,
-    then a table per suite (failures first)."""
+    then a table per suite (failures first; at most 50 rows each)."""
     failed = any(r.failed for r in results)
     verdict = "failed" if failed else "passed"
     out = [f"## {_ICONS['failed' if failed else 'passed']} {title}: {verdict}", ""]
@@ -165,10 +166,12 @@ def markdown_summary(
             "| --- | --- |" + (" ---: |" if timed else "") + " --- |",
         ]
         ordered = sorted(members, key=lambda r: not r.failed)  # stable: failures first
-        for result in ordered:
+        for result in ordered[:_MARKDOWN_ROWS]:
             shown = result.outcome or result.status
             row = f"| {_cell(result.name)} | {_ICONS[result.status]} {_cell(shown)} |"
             if timed:
                 row += f" {result.time_s:.1f} s |" if result.time_s is not None else " |"
             out.append(row + f" {_cell(result.message)} |")
+        if len(ordered) > _MARKDOWN_ROWS:
+            out += ["", f"… and {len(ordered) - _MARKDOWN_ROWS} more (all in the JUnit XML)."]
     return "\n".join(out) + "\n"

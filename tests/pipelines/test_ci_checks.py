@@ -17,7 +17,7 @@ from mlops_lab.datasets import list_dataset_versions
 from mlops_lab.errors import PipelineSpecError, WorkspaceConfigError
 from mlops_lab.pipelines import Runner, RunOptions, load_pipeline
 from mlops_lab.pipelines.assertions import Expectation, check_expectations
-from mlops_lab.pipelines.ci_report import CheckResult, junit_xml
+from mlops_lab.pipelines.ci_report import CheckResult, junit_xml, markdown_summary
 from mlops_lab.pipelines.lint import LintSettings, describe_findings, lint_paths, lint_settings
 from tests.cli_runner import run_cli
 from tests.notebooks import SAVE_NUMBERS, SUM_NUMBERS, write_notebook, write_pipelines
@@ -202,6 +202,17 @@ def test_junit_xml_escapes_and_counts_each_suite() -> None:
     assert failed.result[0].message == 'x "y"[31m' and failed.result[0].text == "tb"
     warned = next(iter(suites["lint"]))
     assert warned.is_passed and warned.system_out == "WARNING: F401\n"
+
+
+def test_markdown_summary_puts_failures_first_and_stays_short() -> None:
+    results = [CheckResult(suite="lint", name=f"f{i}.py", status="passed") for i in range(60)]
+    results.append(CheckResult(suite="lint", name="bad.py", status="failed", message="a | b"))
+    text = markdown_summary(results, title="t", suites=["lint", "stages"])
+    assert text.startswith("## ❌ t: failed\n")
+    assert "| lint | 60 | 1 | 0 |\n| stages | 0 | 0 | 0 |" in text
+    rows = [line for line in text.splitlines() if line.startswith(("| bad.py", "| f"))]
+    assert rows[0] == "| bad.py | ❌ failed | a \\| b |" and len(rows) == 50
+    assert text.endswith("… and 11 more (all in the JUnit XML).\n")
 
 
 CI_PIPELINE = """
