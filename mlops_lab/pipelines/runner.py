@@ -14,11 +14,13 @@ import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from mlops_lab.datachecks import CheckedVersion, check_entries, record_checks
 from mlops_lab.datasets import get_dataset_version
-from mlops_lab.errors import InvalidInputError, MlopsLabError, NotFoundError
+from mlops_lab.errors import DataCheckError, InvalidInputError, MlopsLabError, NotFoundError
 from mlops_lab.pipelines import bookkeeping as books
 from mlops_lab.pipelines.cache import cache_key, reusable_run
 from mlops_lab.pipelines.cellmap import cell_number
@@ -371,12 +373,18 @@ class Runner:
             )
         executed = self._store_executed(Path(job.output_path))
         missing = _missing_outputs(stage, outcome) if outcome.ok else []
+        entries = outcome.entries
+        if outcome.ok and not missing:
+            entries, refused = check_entries(self.workspace, outcome.entries)
+            if refused:
+                self._refuse(stage, outcome, executed, entries, [e for _, e in refused])
+                return
         if outcome.ok and not missing:
             outputs = books.record_stage_success(
                 self.workspace.catalog,
                 run_id=self.run_id,
                 stage=stage.name,
-                entries=outcome.entries,
+                entries=entries,
                 executed=executed,
                 duration_s=outcome.duration_s,
                 cells_total=outcome.cells_total,
@@ -411,6 +419,46 @@ class Runner:
         self._emit(
             stage.name, status, message=f"{outcome.error_name}{where}: {outcome.error_value}"
         )
+
+    def _refuse(
+        self,
+        stage: StageSpec,
+        outcome: StageOutcome,
+        executed: tuple[str, int] | None,
+        entries: list[dict[str, Any]],
+        errors: list[DataCheckError],
+    ) -> None:
+        """A dataset the stage saved fails a declared check: the stage fails, nothing it
+        produced is registered, and every check evaluated on its datasets is kept with the
+        run (no version)."""
+        now = datetime.now(UTC)
+        for entry in entries:
+            if entry.get("type") == "dataset" and entry.get("checks") is not None:
+                about = CheckedVersion(
+                    dataset=entry["name"],
+                    version=None,
+                    artifact_hash=entry["hash"],
+                    checked_at=now,
+                    run_id=self.run_id,
+                    stage=stage.name,
+                )
+                record_checks(self.workspace, about, entry["checks"])
+        message = "\n".join(e.message for e in errors)
+        books.record_stage_failure(
+            self.workspace.catalog,
+            run_id=self.run_id,
+            stage=stage.name,
+            status="failed",
+            executed=executed,
+            duration_s=outcome.duration_s,
+            cells_total=outcome.cells_total,
+            error_cell=None,
+            error_name=DataCheckError.__name__,
+            error_value=message,
+            traceback=None,
+            reads=self._reads(stage, outcome),
+        )
+        self._emit(stage.name, "failed", message=f"{DataCheckError.__name__}: {message}")
 
     def _reads(self, stage: StageSpec, outcome: StageOutcome) -> dict[str, Any] | None:
         """The stage's observed reads, with why its cached result was not reused."""
