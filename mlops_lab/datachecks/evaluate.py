@@ -230,7 +230,8 @@ class _Evaluation:
             marks = ", ".join("?" if as_numbers else "CAST(? AS VARCHAR)" for _ in values)
             bad = f"SELECT * FROM data WHERE {present} AND {cast} NOT IN ({marks})"
             observed = (
-                f"SELECT list(v) FROM (SELECT DISTINCT {col} AS v FROM bad ORDER BY 1 LIMIT 10)"
+                "SELECT coalesce(list(v), []) FROM "
+                f"(SELECT DISTINCT {col} AS v FROM bad ORDER BY 1 LIMIT 10)"
             )
             params = values
         else:  # pattern
