@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import textwrap
+import warnings
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -11,13 +13,19 @@ import pandas as pd
 import pytest
 
 from mlops_lab import Workspace
+from mlops_lab.artifacts import dataframe_to_parquet
+from mlops_lab.checkspec import parse_dataset_checks
 from mlops_lab.datachecks import DataCheckWarning, checks_for_run, version_checks
+from mlops_lab.datachecks.evaluate import evaluate_checks
 from mlops_lab.datasets import check_dataset, list_dataset_versions, save_dataset
 from mlops_lab.errors import WorkspaceConfigError
+from mlops_lab.features.stream_apply import flush
 from mlops_lab.pipelines import Runner, load_pipeline
 from mlops_lab.workspace import init_workspace
 from tests.cli_runner import run_cli
+from tests.contexts import interactive
 from tests.notebooks import SAVE_NUMBERS, SUM_NUMBERS, TWO_STAGES, write_notebook
+from tests.streaming.support import VIEW, make_events, make_view
 
 NOW = pd.Timestamp.now(tz="UTC").floor("s")
 
@@ -294,3 +302,48 @@ def test_checks_refresh_with_check_dataset(workspace: Workspace) -> None:
     ws = _configure(workspace, CUSTOMERS)
     assert check_dataset(ws, "customers")["status"] == "passed"
     assert version_checks(ws, "customers", 1)["passed"] == 15
+
+
+def test_interactive_ctx_save_dataset_keeps_the_version_and_warns(workspace: Workspace) -> None:
+    ws = _configure(workspace, CUSTOMERS)
+    warned = pytest.warns(DataCheckWarning, match=r"columns.tenure.max: tenure: 1 row above")
+    with interactive(ws.root) as ctx, warned:
+        saved = ctx.save_dataset("customers", _customers(tenure=[1, 2, 500, 3]))
+    assert saved.version == 1
+    result = version_checks(ws, "customers", 1)
+    assert result["failed"] == 1 and result["checks"][0]["run_id"] == ctx.run_id
+
+
+def test_a_streamed_version_cut_is_checked_and_says_so(workspace: Workspace) -> None:
+    ws = _configure(
+        workspace,
+        "datasets: {transactions: {checks: {columns: {amount: {min: 0}, tx_id: {unique: true}}}}}",
+    )
+    now = datetime.now(UTC)
+    make_view(ws, now=now)
+    frame = pd.DataFrame(make_events(30, now=now))
+    frame["event_at"] = pd.to_datetime(frame["event_at"], utc=True)
+    frame.loc[[4, 9], "amount"] = -1.0
+    ws.features.push(VIEW, frame, id_column="tx_id")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DataCheckWarning)  # said in the result, not warned
+        cut = flush(ws, VIEW)
+    assert cut is not None and cut["version"] == 2
+    assert cut["checks"]["failing"] == ["columns.amount.min"]
+    checks = _by_name(version_checks(ws, "transactions", 2)["checks"])
+    assert checks["columns.amount.min"]["failing_rows"] == 2
+    assert {r["values"]["tx_id"] for r in checks["columns.amount.min"]["sample"]} == {
+        frame.tx_id[4],
+        frame.tx_id[9],
+    }
+    assert checks["columns.tx_id.unique"]["passed"]
+
+
+def test_checks_read_parquet_bytes_when_the_store_is_not_local() -> None:
+    frame = _customers(tenure=[1, 2, 300, 4])
+    spec = parse_dataset_checks({"c": {"checks": {"columns": {"tenure": {"max": 120}}}}})["c"]
+    from_bytes = evaluate_checks(spec, dataframe_to_parquet(frame))
+    assert [(r.name, r.passed, r.failing_rows) for r in from_bytes] == [
+        ("columns.tenure.max", False, 1)
+    ]
+    assert from_bytes[0].sample[0]["row"] == 2
