@@ -18,8 +18,10 @@ The declaration (``datasets: NAME: checks: ...``) is parsed with the workspace f
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
+
+import duckdb
 
 from mlops_lab.checkspec import DatasetChecks
 from mlops_lab.datachecks.evaluate import SAMPLE_ROWS, CheckResult, evaluate_checks
@@ -47,6 +49,7 @@ __all__ = [
     "failure_error",
     "insert_checks",
     "record_checks",
+    "record_refused",
     "summaries",
     "version_checks",
 ]
@@ -124,6 +127,29 @@ def record_checks(
 ) -> None:
     """Store one evaluation in a transaction of its own."""
     workspace.catalog.transaction(lambda con: insert_checks(con, about, results))
+
+
+def record_refused(
+    workspace: Workspace, run_id: str, stage: str, entries: list[dict[str, Any]]
+) -> None:
+    """Keep the checks of a stage's datasets when a failing one refused its outputs: with
+    the run and stage, no version (none was registered)."""
+    checked_at = datetime.now(UTC)
+
+    def write(con: duckdb.DuckDBPyConnection) -> None:
+        for entry in entries:
+            if entry.get("type") == "dataset" and entry.get("checks") is not None:
+                about = CheckedVersion(
+                    dataset=str(entry["name"]),
+                    version=None,
+                    artifact_hash=str(entry["hash"]),
+                    checked_at=checked_at,
+                    run_id=run_id,
+                    stage=stage,
+                )
+                insert_checks(con, about, entry["checks"])
+
+    workspace.catalog.transaction(write)
 
 
 def version_checks(workspace: Workspace, dataset: str, version: int) -> dict[str, Any]:

@@ -219,6 +219,9 @@ class _Evaluation:
             nan = f" OR isnan({col})" if self.types[rules.name] in ("FLOAT", "DOUBLE") else ""
             bad = f"SELECT * FROM data WHERE {col} IS NULL{nan}"
             observed = "SELECT count(*) FROM bad"
+        elif kind in ("min", "max") and not numeric:
+            problem = f"{kind} needs a numeric column; {rules.name} is {self.types[rules.name]}"
+            return self._verdict(where, kind, rules.name, False, expected, None, None, [], problem)
         elif kind in ("min", "max"):
             op, agg = ("<", "min") if kind == "min" else (">", "max")
             bad = f"SELECT * FROM data WHERE {col} {op} ?"

@@ -14,11 +14,10 @@ import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from mlops_lab.datachecks import CheckedVersion, check_entries, record_checks
+from mlops_lab.datachecks import check_entries, record_refused
 from mlops_lab.datasets import get_dataset_version
 from mlops_lab.errors import DataCheckError, InvalidInputError, MlopsLabError, NotFoundError
 from mlops_lab.pipelines import bookkeeping as books
@@ -374,12 +373,10 @@ class Runner:
         executed = self._store_executed(Path(job.output_path))
         missing = _missing_outputs(stage, outcome) if outcome.ok else []
         entries = outcome.entries
-        if outcome.ok and not missing:
+        refused: list[tuple[dict[str, Any], DataCheckError]] = []
+        if outcome.ok and not missing:  # datasets checked before anything is committed
             entries, refused = check_entries(self.workspace, outcome.entries)
-            if refused:
-                self._refuse(stage, outcome, executed, entries, [e for _, e in refused])
-                return
-        if outcome.ok and not missing:
+        if outcome.ok and not missing and not refused:
             outputs = books.record_stage_success(
                 self.workspace.catalog,
                 run_id=self.run_id,
@@ -394,6 +391,14 @@ class Runner:
             self._outputs[stage.name] = outputs
             self._emit(stage.name, "succeeded", message=f"{outcome.duration_s:.1f} s")
             return
+        error_name, error_value = outcome.error_name, outcome.error_value
+        if missing:
+            error_name = "MissingOutputError"
+            error_value = f"declared outputs not saved by the notebook: {', '.join(missing)}"
+        elif refused:  # nothing of the stage is registered; its checks are kept with the run
+            record_refused(self.workspace, self.run_id, stage.name, entries)
+            error_name = DataCheckError.__name__
+            error_value = "\n".join(error.message for _, error in refused)
         status = "cancelled" if outcome.cancelled else "failed"
         books.record_stage_failure(
             self.workspace.catalog,
@@ -404,61 +409,15 @@ class Runner:
             duration_s=outcome.duration_s,
             cells_total=outcome.cells_total,
             error_cell=cell_number(outcome.error_cell),
-            error_name="MissingOutputError" if missing else outcome.error_name,
-            error_value=(
-                f"declared outputs not saved by the notebook: {', '.join(missing)}"
-                if missing
-                else outcome.error_value
-            ),
+            error_name=error_name,
+            error_value=error_value,
             traceback=outcome.traceback,
             reads=self._reads(stage, outcome),
         )
         where = (
             f" in cell {cell_number(outcome.error_cell)}" if outcome.error_cell is not None else ""
         )
-        self._emit(
-            stage.name, status, message=f"{outcome.error_name}{where}: {outcome.error_value}"
-        )
-
-    def _refuse(
-        self,
-        stage: StageSpec,
-        outcome: StageOutcome,
-        executed: tuple[str, int] | None,
-        entries: list[dict[str, Any]],
-        errors: list[DataCheckError],
-    ) -> None:
-        """A dataset the stage saved fails a declared check: the stage fails, nothing it
-        produced is registered, and every check evaluated on its datasets is kept with the
-        run (no version)."""
-        now = datetime.now(UTC)
-        for entry in entries:
-            if entry.get("type") == "dataset" and entry.get("checks") is not None:
-                about = CheckedVersion(
-                    dataset=entry["name"],
-                    version=None,
-                    artifact_hash=entry["hash"],
-                    checked_at=now,
-                    run_id=self.run_id,
-                    stage=stage.name,
-                )
-                record_checks(self.workspace, about, entry["checks"])
-        message = "\n".join(e.message for e in errors)
-        books.record_stage_failure(
-            self.workspace.catalog,
-            run_id=self.run_id,
-            stage=stage.name,
-            status="failed",
-            executed=executed,
-            duration_s=outcome.duration_s,
-            cells_total=outcome.cells_total,
-            error_cell=None,
-            error_name=DataCheckError.__name__,
-            error_value=message,
-            traceback=None,
-            reads=self._reads(stage, outcome),
-        )
-        self._emit(stage.name, "failed", message=f"{DataCheckError.__name__}: {message}")
+        self._emit(stage.name, status, message=f"{error_name}{where}: {error_value}")
 
     def _reads(self, stage: StageSpec, outcome: StageOutcome) -> dict[str, Any] | None:
         """The stage's observed reads, with why its cached result was not reused."""

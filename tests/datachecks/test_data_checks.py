@@ -158,21 +158,25 @@ def test_dtype_rows_strict_and_missing_columns_fail(workspace: Workspace) -> Non
                 a: {dtype: integer}
                 b: {}
                 c: {min: 1}
+                word: {min: 0}
               rows: {min: 10}
         """,
     )
-    with pytest.warns(DataCheckWarning, match="failed 5 of 5 data checks"):
-        save_dataset(ws, "small", pd.DataFrame({"a": [1.5, 2.0], "extra": ["x", "y"]}))
+    frame = pd.DataFrame({"a": [1.5, 2.0], "word": ["x", "y"], "extra": [1, 2]})
+    with pytest.warns(DataCheckWarning, match="failed 6 of 6 data checks"):
+        save_dataset(ws, "small", frame)
     checks = _by_name(version_checks(ws, "small", 1)["checks"])
     assert {n: c["passed"] for n, c in checks.items()} == {
         "columns.a.dtype": False,
         "columns.b.exists": False,
         "columns.c.min": False,
+        "columns.word.min": False,
         "strict": False,
         "rows": False,
     }
     assert checks["columns.a.dtype"]["observed"] == "DOUBLE"
     assert checks["columns.c.min"]["message"].startswith("column 'c' is missing")
+    assert checks["columns.word.min"]["message"] == "min needs a numeric column; word is VARCHAR"
     assert checks["strict"]["observed"] == ["extra"]
     assert checks["rows"]["message"] == "2 rows (not >= 10)"
 
