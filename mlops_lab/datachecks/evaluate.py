@@ -15,18 +15,16 @@ Nulls are left to the ``nulls`` rule: ``min``, ``max``, ``allowed``, ``pattern``
 from __future__ import annotations
 
 import io
-import json
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
-from decimal import Decimal
+from datetime import UTC, datetime, time
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
 from mlops_lab.checkspec import ColumnRules, DatasetChecks
+from mlops_lab.datachecks.text import check_message, duration, jsonable
 
 __all__ = ["SAMPLE_ROWS", "CheckResult", "evaluate_checks"]
 
@@ -305,7 +303,7 @@ class _Evaluation:
             latest = latest.replace(tzinfo=UTC)
         age = (now - latest).total_seconds()
         ok = age <= float(checks.freshness_max_age_s or 0)
-        observed = {"latest": latest.isoformat(), "age": _duration(age)}
+        observed = {"latest": latest.isoformat(), "age": duration(age)}
         return self._verdict("", "freshness", column, ok, expected, observed, None, [])
 
     # -- the verdict ----------------------------------------------------------------------
@@ -332,7 +330,7 @@ class _Evaluation:
             observed=observed,
             failing_rows=failing,
             sample=sample,
-            message=problem or _message(kind, column, passed, expected, observed, failing),
+            message=problem or check_message(kind, column, passed, expected, observed, failing),
         )
 
 
@@ -352,76 +350,5 @@ def _declared(rules: ColumnRules) -> list[tuple[str, Any]]:
     return out or [("exists", True)]
 
 
-def _message(
-    kind: str, column: str | None, passed: bool, expected: Any, observed: Any, failing: int | None
-) -> str:
-    who = f"{column}: " if column else ""
-    rows = f"{failing} row{'s' if failing != 1 else ''}"
-    if kind == "exists":
-        return f"{who}present"
-    if kind == "dtype":
-        return f"{who}{observed} is {'' if passed else 'not '}{expected}"
-    if kind == "nulls":
-        return f"{who}no nulls" if passed else f"{who}{rows} with a null value"
-    if kind == "unique":
-        if passed:
-            return f"{who}values are unique" if column else f"{', '.join(expected)} unique"
-        values = f"{observed} value{'s' if observed != 1 else ''}"
-        return f"{who}{rows} share a value with another row ({values} repeated)"
-    if kind in ("min", "max"):
-        side = "below" if kind == "min" else "above"
-        if passed:
-            return f"{who}{kind} {observed} within bound {expected}"
-        return f"{who}{rows} {side} {kind} {expected} (observed {kind} {observed})"
-    if kind == "allowed":
-        if passed:
-            return f"{who}every value allowed"
-        return f"{who}{rows} with values not allowed: {json.dumps(observed)}"
-    if kind == "pattern":
-        if passed:
-            return f"{who}every value matches {expected}"
-        return f"{who}{rows} not matching {expected}"
-    if kind == "strict":
-        return "no undeclared columns" if passed else f"undeclared columns: {', '.join(observed)}"
-    if kind == "rows":
-        bounds = " and ".join(f"{'>=' if k == 'min' else '<='} {v}" for k, v in expected.items())
-        return f"{observed} rows ({'within' if passed else 'not'} {bounds})"
-    if kind == "freshness":
-        age, latest = observed["age"], observed["latest"]
-        verdict = "within" if passed else "older than"
-        return f"{column}: latest {latest} is {age} old ({verdict} {expected['max_age']})"
-    return "passed" if passed else "failed"
-
-
 def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-def _duration(seconds: float) -> str:
-    span = timedelta(seconds=round(seconds))
-    if abs(seconds) >= 86400:
-        return f"{seconds / 86400:.1f}d"
-    if abs(seconds) >= 3600:
-        return f"{seconds / 3600:.1f}h"
-    return str(span)
-
-
-def jsonable(value: Any) -> Any:
-    """A value read from DuckDB as JSON: times as ISO text, NaN as null."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, Decimal):
-        return float(value)
-    if isinstance(value, datetime | date | time):
-        return value.isoformat()
-    if isinstance(value, timedelta):
-        return value.total_seconds()
-    if isinstance(value, bytes):
-        return value.hex()
-    if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [jsonable(v) for v in value]
-    if value is None or isinstance(value, str | int | bool):
-        return value
-    return str(value)
