@@ -27,6 +27,7 @@ REST API answers with, and says what went wrong and what to do next::
     │   └── PortUnavailableError (409)
     ├── WorkspaceConfigError (422)
     ├── PipelineSpecError (422)
+    ├── DataCheckError (422)
     ├── CatalogError (500)
     │   ├── NotACatalogError (500)
     │   ├── SchemaVersionError (409)
@@ -69,6 +70,7 @@ __all__ = [
     "CatalogError",
     "CatalogMissingError",
     "ConflictError",
+    "DataCheckError",
     "DatasetNotFoundError",
     "DiskFullError",
     "FeatureNotFoundError",
@@ -214,6 +216,23 @@ class PipelineSpecError(MlopsLabError):
         else:
             text = "Invalid pipelines:\n" + "\n".join(f"  - {p}" for p in problems)
         super().__init__(text)
+
+
+class DataCheckError(MlopsLabError):
+    """A dataset version breaks checks declared for it in ``mlops_lab.yaml``.
+
+    ``failed`` holds each failing check (name, message, failing rows, sample rows).
+    """
+
+    http_status = 422
+
+    def __init__(self, message: str, *, dataset: str, failed: list[dict[str, Any]]) -> None:
+        super().__init__(message)
+        self.dataset = dataset
+        self.failed = failed
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**super().to_dict(), "dataset": self.dataset, "failed": self.failed}
 
 
 class PipelineNotFoundError(NotFoundError):

@@ -508,6 +508,38 @@ MIGRATIONS: tuple[Migration, ...] = (
         ),
     ),
     Migration(
+        version=14,
+        description="data checks: each evaluation of a dataset version's declared checks",
+        statements=(
+            # One row per check of one evaluation. version is NULL when the version was
+            # refused: its stage failed on a check, so it was never registered.
+            """
+            CREATE TABLE dataset_checks (
+                evaluation    VARCHAR NOT NULL,
+                position      INTEGER NOT NULL,
+                dataset       VARCHAR NOT NULL,
+                version       INTEGER,
+                artifact_hash VARCHAR NOT NULL,
+                check_name    VARCHAR NOT NULL,
+                kind          VARCHAR NOT NULL,
+                column_name   VARCHAR,
+                passed        BOOLEAN NOT NULL,
+                expected      JSON,
+                observed      JSON,
+                failing_rows  BIGINT,
+                sample        JSON,
+                message       VARCHAR NOT NULL,
+                run_id        VARCHAR,
+                stage         VARCHAR,
+                checked_at    TIMESTAMPTZ NOT NULL,
+                PRIMARY KEY (evaluation, position)
+            )
+            """,
+            "CREATE INDEX dataset_checks_version ON dataset_checks (dataset, version)",
+            "CREATE INDEX dataset_checks_run ON dataset_checks (run_id)",
+        ),
+    ),
+    Migration(
         version=17,
         description="stage runs keep the results of their checks (assertions, lint)",
         # A list of {kind, name, status, expected, observed, message}: see

@@ -11,6 +11,7 @@ from mlops_lab._version import __version__
 from mlops_lab.cli._output import ErrorHandlingGroup
 from mlops_lab.cli.alerts import ab_tests, alerts
 from mlops_lab.cli.artifacts import artifacts, gc
+from mlops_lab.cli.datasets import datasets
 from mlops_lab.cli.evaluations import drift, evaluations
 from mlops_lab.cli.features import features
 from mlops_lab.cli.handoff import handoff, handoffs
@@ -66,6 +67,7 @@ for _command in (
     pipelines,
     ci,
     ct,
+    datasets,
     features,
     models,
     evaluations,

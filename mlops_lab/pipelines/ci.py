@@ -7,7 +7,7 @@ results of every suite of checks into one list of
 reports are written from.
 
 The suites are listed once, in :data:`SUITES`: a suite is a name and a function
-``(workspace, outcome) -> list[CheckResult]``. To add one (dataset checks, ...), write
+``(workspace, outcome) -> list[CheckResult]``. To add one, write
 that function and add it there.
 
 Exit code of the command: 0 when no check failed, 1 when one did (a stage or an
@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
+from mlops_lab.datachecks import checks_for_run
 from mlops_lab.pipelines.ci_report import CheckResult, junit_xml, markdown_summary
 from mlops_lab.pipelines.lint import (
     LintReport,
@@ -296,6 +297,36 @@ def _recorded(
     )
 
 
+def _data_checks(workspace: Workspace, outcome: CiOutcome) -> list[CheckResult]:
+    """A test case per declared data check evaluated on a dataset the stages saved (a
+    cached stage: in the run it reused), refused versions included."""
+    runs: dict[str, str] = {}  # run id -> how the report says where it was checked
+    if outcome.record is not None:
+        runs[outcome.record.id] = ""
+        for stage in outcome.record.stages:
+            if stage.status == "cached" and stage.cached_from:
+                runs.setdefault(stage.cached_from, f" (checked in run {stage.cached_from})")
+    results = []
+    for run_id, note in runs.items():
+        for check in checks_for_run(workspace, run_id):
+            version = "refused" if check["version"] is None else f"v{check['version']}"
+            details = "\n".join(
+                f"{key}: {json.dumps(check.get(key), default=str)}"
+                for key in ("expected", "observed", "failing_rows", "sample")
+            )
+            results.append(
+                CheckResult(
+                    suite="data",
+                    name=f"{check['stage']}: {check['dataset']} {version}: {check['name']}",
+                    status="passed" if check["passed"] else "failed",
+                    message=f"{check['message']}{note}",
+                    details=f"{details}\n{check['message']}",
+                    classname=f"{outcome.pipeline.name}.{check['stage']}",
+                )
+            )
+    return results
+
+
 Suite = Callable[[Workspace, CiOutcome], list[CheckResult]]
 
 # Every suite of checks, in report order.
@@ -303,6 +334,7 @@ SUITES: tuple[tuple[str, Suite], ...] = (
     ("lint", _lint_checks),
     ("stages", _stage_checks),
     ("assertions", _assertion_checks),
+    ("data", _data_checks),
 )
 
 

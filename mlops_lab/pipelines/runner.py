@@ -22,8 +22,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mlops_lab.datachecks import check_entries, record_refused
 from mlops_lab.datasets import get_dataset_version
-from mlops_lab.errors import InvalidInputError, MlopsLabError, NotFoundError
+from mlops_lab.errors import DataCheckError, InvalidInputError, MlopsLabError, NotFoundError
 from mlops_lab.pipelines import bookkeeping as books
 from mlops_lab.pipelines.assertions import check_expectations, failure_message
 from mlops_lab.pipelines.cache import cache_key, reusable_run
@@ -397,16 +398,20 @@ class Runner:
             )
         executed = self._store_executed(Path(job.output_path))
         missing = _missing_outputs(stage, outcome) if outcome.ok else []
+        entries = outcome.entries
+        refused: list[tuple[dict[str, Any], DataCheckError]] = []
         checks = list(self._checks.get(stage.name, []))
-        if outcome.ok and not missing and stage.expect:
-            checks += check_expectations(self.workspace.catalog, stage.expect, outcome.entries)
+        if outcome.ok and not missing:  # datasets checked before anything is committed
+            entries, refused = check_entries(self.workspace, outcome.entries)
+            if not refused and stage.expect:
+                checks += check_expectations(self.workspace.catalog, stage.expect, entries)
         unmet = failure_message(checks)
-        if outcome.ok and not missing and not unmet:
+        if outcome.ok and not missing and not refused and not unmet:
             outputs = books.record_stage_success(
                 self.workspace.catalog,
                 run_id=self.run_id,
                 stage=stage.name,
-                entries=outcome.entries,
+                entries=entries,
                 executed=executed,
                 duration_s=outcome.duration_s,
                 cells_total=outcome.cells_total,
@@ -422,6 +427,10 @@ class Runner:
         if missing:
             error_name = "MissingOutputError"
             error_value = f"declared outputs not saved by the notebook: {', '.join(missing)}"
+        elif refused:  # nothing of the stage is registered; its checks are kept with the run
+            record_refused(self.workspace, self.run_id, stage.name, entries)
+            error_name = DataCheckError.__name__
+            error_value = "\n".join(error.message for _, error in refused)
         elif outcome.ok:  # an assertion failed: nothing was committed
             error_name, error_value = "ExpectationError", f"expectation not met: {unmet}"
         books.record_stage_failure(

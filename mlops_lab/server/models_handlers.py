@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import tornado.web
 
-from mlops_lab.datasets import get_dataset_version
+from mlops_lab.datasets import dataset_version_detail
 from mlops_lab.errors import InvalidInputError
 from mlops_lab.models.aliases import promote
 from mlops_lab.pages.model_compare import compare_versions, version_example
@@ -84,5 +84,4 @@ class DatasetVersionHandler(BaseHandler):
     @tornado.web.authenticated
     async def get(self, name: str, version: str) -> None:
         number = path_int(version, "version")
-        found = await self.in_workspace(get_dataset_version, name, number)
-        self.write_json(found.to_dict())
+        self.write_json(await self.in_workspace(dataset_version_detail, name, number))

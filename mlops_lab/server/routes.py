@@ -7,6 +7,7 @@ from typing import Any
 
 from jupyter_server.utils import url_path_join
 
+from mlops_lab.server.datasets_handlers import DatasetChecksHandler
 from mlops_lab.server.evaluations_handlers import (
     ABTestCloseHandler,
     ABTestHandler,
@@ -101,6 +102,7 @@ ROUTES: list[tuple[str, type]] = [
     ("/models/{name}/aliases", ModelAliasesHandler),
     ("/models/{name}/predict", ModelPredictHandler),
     ("/datasets/{name}/versions/{version}", DatasetVersionHandler),
+    ("/datasets/{name}/versions/{version}/checks", DatasetChecksHandler),
     ("/evaluations", EvaluationsHandler),
     ("/evaluations/{evaluation_id}", EvaluationHandler),
     ("/comparisons", ComparisonsHandler),

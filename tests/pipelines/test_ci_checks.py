@@ -218,6 +218,10 @@ def test_markdown_summary_puts_failures_first_and_stays_short() -> None:
 CI_PIPELINE = """
 ci:
   lint: {select: [F]}  # SAVE_NUMBERS imports two modules on one line (E401)
+datasets:
+  numbers:
+    checks:
+      columns: {x: {nulls: false, max: MAX_X}}
 pipelines:
   demo:
     stages:
@@ -232,6 +236,10 @@ pipelines:
         expect:
           - {metric: total, min: MIN}
 """
+
+
+def _pipeline(*, min_total: int, max_x: int = 10) -> str:
+    return CI_PIPELINE.replace("MIN", str(min_total)).replace("MAX_X", str(max_x))
 
 
 def _junit(path: Path) -> dict[str, dict[str, junitparser.TestCase]]:
@@ -260,7 +268,7 @@ def test_ci_junit_and_summary_report_lint_stages_and_assertions(
     write_notebook(root / "make.ipynb", "n = 3", SAVE_NUMBERS)
     write_notebook(root / "total.ipynb", "factor = 2.0", "md:# Sum", "import os\n" + SUM_NUMBERS)
     (root / "helpers.py").write_text("import sys\n")
-    write_pipelines(in_workspace, CI_PIPELINE.replace("MIN", "100"))
+    write_pipelines(in_workspace, _pipeline(min_total=100))
     (root / ".gitignore").write_text(".mlops_lab/\n")
     subprocess.run(["git", "init", "-q"], cwd=root, check=True)
     _commit(root)
@@ -269,7 +277,11 @@ def test_ci_junit_and_summary_report_lint_stages_and_assertions(
     code, out, _ = run_cli("ci", "--junit", str(junit), "--summary", str(summary), "-j", "2")
     assert code == 1, out
     cases = _junit(junit)
-    assert list(cases) == ["lint", "stages", "assertions"]
+    assert list(cases) == ["lint", "stages", "assertions", "data"]
+    assert {n: _result(c) for n, c in cases["data"].items()} == {
+        "make: numbers v1: columns.x.nulls": ("passed", ""),
+        "make: numbers v1: columns.x.max": ("passed", ""),
+    }
     assert {n: _result(c) for n, c in cases["lint"].items()} == {
         "helpers.py": ("failure", "F401 `sys` imported but unused (line 1:8)"),
         "make.ipynb": ("passed", ""),
@@ -304,7 +316,7 @@ def test_ci_junit_and_summary_report_lint_stages_and_assertions(
     # Fixed: lint clean, the threshold met; ci passes (exit 0) and says so in both reports.
     write_notebook(root / "total.ipynb", "factor = 2.0", "md:# Sum", SUM_NUMBERS)
     (root / "helpers.py").write_text("import sys\n\nprint(sys.argv)\n")
-    write_pipelines(in_workspace, CI_PIPELINE.replace("MIN", "5"))
+    write_pipelines(in_workspace, _pipeline(min_total=5))
     _commit(root)
     code, out, _ = run_cli("ci", "--junit", str(junit), "--summary", str(summary))
     assert code == 0, out
@@ -323,6 +335,8 @@ def test_ci_junit_and_summary_report_lint_stages_and_assertions(
     assert set(cases["lint"]) == {"total.ipynb"}
     assert _result(cases["assertions"]["make: dataset numbers rows >= 3"])[0] == "passed"
     assert _result(cases["assertions"]["total: metric total >= 5"])[0] == "passed"
+    assert {_result(c)[0] for c in cases["data"].values()} == {"passed"}
+    assert all("(checked in run " in c.system_out for c in cases["data"].values())
 
     # Nothing changed: nothing runs, every check is skipped, and ci passes.
     code, out, _ = run_cli("ci", "--junit", str(junit))
@@ -338,7 +352,19 @@ def test_ci_junit_and_summary_report_lint_stages_and_assertions(
     assert _result(cases["lint"]["ruff"])[1].startswith("nothing to lint: ")
     # ct writes the same reports, without ci's lint
     code, out, _ = run_cli("ct", "--junit", str(junit))
-    assert code == 0 and [len(s) for s in _junit(junit).values()] == [0, 2, 2]
+    assert code == 0 and [len(s) for s in _junit(junit).values()] == [0, 2, 2, 0]
+
+    # A data check the new numbers break: make fails, its dataset refused, and the report
+    # names the check with the rows that broke it.
+    write_pipelines(in_workspace, _pipeline(min_total=5, max_x=1))
+    write_notebook(root / "make.ipynb", "n = 4", SAVE_NUMBERS)
+    code, out, _ = run_cli("ci", "--junit", str(junit))
+    assert code == 1, out
+    cases = _junit(junit)
+    assert _result(cases["stages"]["make"])[1].startswith("DataCheckError")
+    refused = cases["data"]["make: numbers refused: columns.x.max"]
+    assert _result(refused)[0] == "failure"
+    assert "failing_rows: 2\n" in refused.result[0].text and '"x": 3' in refused.result[0].text
 
 
 def test_ci_that_cannot_start_still_writes_its_reports(
