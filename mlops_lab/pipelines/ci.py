@@ -314,13 +314,14 @@ def _data_checks(workspace: Workspace, outcome: CiOutcome) -> list[CheckResult]:
                 f"{key}: {json.dumps(check.get(key), default=str)}"
                 for key in ("expected", "observed", "failing_rows", "sample")
             )
+            message = f"{check['message']}{note}"
             results.append(
                 CheckResult(
                     suite="data",
                     name=f"{check['stage']}: {check['dataset']} {version}: {check['name']}",
                     status="passed" if check["passed"] else "failed",
-                    message=f"{check['message']}{note}",
-                    details=f"{details}\n{check['message']}",
+                    message=message,
+                    details=f"{details}\n{message}",
                     classname=f"{outcome.pipeline.name}.{check['stage']}",
                 )
             )

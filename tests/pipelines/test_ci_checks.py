@@ -336,7 +336,9 @@ def test_ci_junit_and_summary_report_lint_stages_and_assertions(
     assert _result(cases["assertions"]["make: dataset numbers rows >= 3"])[0] == "passed"
     assert _result(cases["assertions"]["total: metric total >= 5"])[0] == "passed"
     assert {_result(c)[0] for c in cases["data"].values()} == {"passed"}
-    assert all("(checked in run " in c.system_out for c in cases["data"].values())
+    assert all("(checked in run " in c.system_out for c in cases["data"].values()), [
+        (n, c.system_out) for n, c in cases["data"].items()
+    ]
 
     # Nothing changed: nothing runs, every check is skipped, and ci passes.
     code, out, _ = run_cli("ci", "--junit", str(junit))
