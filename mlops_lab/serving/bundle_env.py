@@ -61,8 +61,9 @@ def serving_imports(folder: Path) -> list[str]:
     from mlops_lab.serving.bundle_load import open_bundle
 
     assert mlops_lab.serving.__main__ and mlops_lab.serving.lifecycle
-    open_bundle(folder, store_url=None, connect=False)
-    names: set[str] = set()
+    bundle = open_bundle(folder, store_url=None, connect=False)
+    # A trusted pickle's class comes from its own library (or from local code: refused).
+    names: set[str] = {type(bundle.loaded.model).__module__.split(".")[0]}
     loaded = set(sys.modules)
     for module in list(sys.modules.values()):
         name = getattr(module, "__name__", "")
@@ -74,8 +75,8 @@ def serving_imports(folder: Path) -> list[str]:
                 names.update(alias.name.split(".")[0] for alias in node.names)
             elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
                 names.add(node.module.split(".")[0])
-    stdlib = set(sys.stdlib_module_names)
-    return sorted(n for n in names if n in loaded and n not in stdlib and n != "mlops_lab")
+    stdlib = set(sys.stdlib_module_names) | {"__main__", "builtins"}
+    return sorted(n for n in names if n in loaded and n not in stdlib)
 
 
 def serving_roots(folder: Path) -> list[str]:
@@ -94,6 +95,13 @@ def serving_roots(folder: Path) -> list[str]:
         )
     modules = json.loads(done.stdout.strip().splitlines()[-1])
     owners = metadata.packages_distributions()
+    unowned = [m for m in modules if m not in owners and m != "mlops_lab"]
+    if unowned:
+        raise InvalidInputError(
+            f"The model needs {', '.join(unowned)}, which no installed package provides (local "
+            "code): a bundle carries no code but mlops-lab's. Make it an installable package, "
+            "install it, and package again."
+        )
     roots = {_normal(d) for m in modules for d in owners.get(m, [])}
     roots.discard("mlops-lab")
     return sorted(roots | _extras_with(roots))

@@ -13,9 +13,11 @@ URL or the path of an ``online.duckdb`` file, or is refused with that advice.
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import json
 import os
+import shutil
 import tarfile
 import tempfile
 from dataclasses import dataclass
@@ -82,6 +84,7 @@ def _unpacked(path: Path) -> Path:
         return path
     if path.is_file() and tarfile.is_tarfile(path):
         target = Path(tempfile.mkdtemp(prefix="mlops-lab-bundle-"))
+        atexit.register(shutil.rmtree, target, ignore_errors=True)  # served from it till exit
         with tarfile.open(path, "r:gz") as archive:
             archive.extractall(target, filter="data")
         inner = [p for p in target.iterdir() if p.is_dir()]

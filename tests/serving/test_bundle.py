@@ -26,6 +26,7 @@ from mlops_lab.errors import BundleIntegrityError, InvalidInputError
 from mlops_lab.models import promote, register_model
 from mlops_lab.models.bundles import list_bundles
 from mlops_lab.serving.app import make_app
+from mlops_lab.serving.bundle import build_bundle
 from mlops_lab.serving.bundle_load import open_bundle
 from mlops_lab.serving.predictor import Predictor
 from mlops_lab.workspace import Workspace, init_workspace
@@ -243,23 +244,27 @@ def test_a_bundle_serves_from_a_fresh_venv_with_the_workspace_moved_away(
 
 
 async def test_a_bundle_from_an_embedded_store_needs_a_store_given(
-    jp_fetch: Any, jp_root_dir: Path, tmp_path: Path
+    jp_fetch: Any, jp_root_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ws = _workspace(jp_root_dir, None)
     code, out, err = run_cli(
-        "--workspace", str(ws.root), "package", "churn/1", "--out", str(tmp_path / "out"), "--json"
+        "--workspace", str(ws.root), "package", "churn/1", "--out", str(tmp_path / "out")
     )
     assert code == 0, err
-    built = json.loads(out)
-    folder = Path(built["folder"])
+    folder = tmp_path / "out" / "churn-v1"
+    assert out.splitlines()[0] == f"Packaged churn v1 (churn/1) into {folder}"
+    assert f"image     docker build -t churn:1 {folder}" in out
+    assert f"serve     python -m mlops_lab.serving {folder}" in out
     assert json.loads((folder / "bundle.json").read_text())["online"]["store"] == "embedded"
     with pytest.raises(InvalidInputError, match="online store is embedded"):
         open_bundle(folder)
     # Given the workspace's online store file, it serves what the workspace serves.
-    bundle = open_bundle(folder, store_url=str(ws.state_dir / "online.duckdb"))
+    monkeypatch.setenv("MLOPS_LAB_ONLINE_STORE", str(ws.state_dir / "online.duckdb"))
+    bundle = open_bundle(folder)
     entity = {"customer_id": "c007"}
     got = bundle.predictor().predict(entity)["score"]
     assert got == pytest.approx(Predictor(ws, "churn@champion").predict(entity)["score"])
+    monkeypatch.delenv("MLOPS_LAB_ONLINE_STORE")
     with pytest.raises(BundleIntegrityError, match=r"bundle\.json hashes to"):
         open_bundle(folder, store_url="redis://127.0.0.1:1/0", expect_hash="0" * 64)
     code, _, err = run_cli("--workspace", str(ws.root), "package", "nope@champion")
@@ -268,10 +273,33 @@ async def test_a_bundle_from_an_embedded_store_needs_a_store_given(
     # The artifact repository over REST: the version's bundles, and in its detail.
     response = await jp_fetch("mlops-lab", "api", "models", "churn", "versions", "1", "bundles")
     (listed,) = json.loads(response.body)["bundles"]
-    assert listed["artifact_hash"] == built["artifact_hash"] and listed["ref"] == "churn/1"
+    archive = (tmp_path / "out" / "churn-v1.tar.gz").read_bytes()
+    assert listed["artifact_hash"] == hashlib.sha256(archive).hexdigest()
+    assert listed["ref"] == "churn/1" and listed["size"] == len(archive)
     assert listed["created_by"] and listed["path"] == str(folder)
     response = await jp_fetch("mlops-lab", "api", "models", "churn", "versions", "1")
     assert json.loads(response.body)["bundles"] == [listed]
     with pytest.raises(HTTPClientError) as missing:
         await jp_fetch("mlops-lab", "api", "models", "churn", "versions", "9", "bundles")
     assert missing.value.code == 404
+
+
+def test_a_trusted_pickle_of_local_code_is_not_packaged(tmp_path: Path) -> None:
+    from tests.serving.sleepy import SleepyModel
+
+    ws = init_workspace(tmp_path / "ws", name="local")
+    sample = pd.DataFrame({"x": [1.0, 2.0]})
+    version = register_model(ws, "sleepy", SleepyModel(0.0), X_sample=sample, trusted=True)
+    with pytest.raises(InvalidInputError, match="tests, which no installed package provides"):
+        build_bundle(ws, f"sleepy/{version.version}", out=tmp_path / "out")
+    assert [p.name for p in (tmp_path / "out").iterdir()] == []  # nothing half-written
+    assert ws.catalog.read("SELECT count(*) FROM model_bundles") == [(0,)]
+
+
+def test_the_manifest_keeps_no_store_password() -> None:
+    from mlops_lab.serving.bundle import _without_password
+
+    assert _without_password("redis://:s3cret@cache:6379/0") == "redis://cache:6379/0"
+    assert _without_password("redis://app:s3cret@cache/1") == "redis://app@cache/1"
+    assert _without_password("redis://cache:6379/0") == "redis://cache:6379/0"
+    assert _without_password("embedded") == "embedded"
