@@ -38,6 +38,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from mlops_lab._version import __version__
+from mlops_lab.artifacts.verified import hash_file
 from mlops_lab.features.serving import online_store_of
 from mlops_lab.models.bundles import ModelBundle, record_bundle
 from mlops_lab.models.formats import PICKLE
@@ -51,7 +52,7 @@ from mlops_lab.serving.bundle_env import (
     pinned_closure,
     serving_roots,
 )
-from mlops_lab.serving.bundle_load import FORMAT, MANIFEST, ONLINE_STORE_ENV, file_digest
+from mlops_lab.serving.bundle_load import FORMAT, MANIFEST, ONLINE_STORE_ENV
 from mlops_lab.serving.inputs import inputs_plan, model_inputs
 from mlops_lab.workspace import Workspace
 
@@ -155,7 +156,7 @@ def build_bundle(
     work = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=target_dir))
     try:
         (work / model["file"]).write_bytes(model_bytes)
-        manifest["files"] = {model["file"]: file_digest(work / model["file"])}
+        manifest["files"] = {model["file"]: hash_file(work / model["file"])}
         _write_manifest(work, manifest)
         roots = serving_roots(work)  # also proves the bundle loads without the workspace
         pins = pinned_closure(roots)
@@ -166,7 +167,7 @@ def build_bundle(
         (work / ".dockerignore").write_text(DOCKERIGNORE)
         manifest["requirements"] = {"lock": "requirements.lock", "mlops_lab": SERVING_VERSION}
         manifest["files"] = {
-            path.relative_to(work).as_posix(): file_digest(path)
+            path.relative_to(work).as_posix(): hash_file(path)
             for path in sorted(work.rglob("*"))
             if path.is_file() and path.name != MANIFEST
         }

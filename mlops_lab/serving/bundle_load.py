@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from mlops_lab.artifacts.verified import hash_file
 from mlops_lab.errors import BundleIntegrityError, InvalidInputError
 from mlops_lab.features.online import EmbeddedOnlineStore, RedisOnlineStore
 from mlops_lab.models.formats import load_model_bytes
@@ -34,20 +35,11 @@ from mlops_lab.serving.models import ModelSlot
 from mlops_lab.serving.predictor import Predictor
 from mlops_lab.serving.predlog import PredictionLog
 
-__all__ = ["MANIFEST", "ONLINE_STORE_ENV", "OpenBundle", "file_digest", "open_bundle"]
+__all__ = ["MANIFEST", "ONLINE_STORE_ENV", "OpenBundle", "open_bundle"]
 
 MANIFEST = "bundle.json"
 ONLINE_STORE_ENV = "MLOPS_LAB_ONLINE_STORE"
 FORMAT = 1
-_CHUNK = 1 << 20
-
-
-def file_digest(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(_CHUNK), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -123,7 +115,7 @@ def _verify(folder: Path, manifest: dict[str, Any], expect: str | None, digest: 
             problems.append(f"{name} is outside the bundle")
         elif not path.is_file():
             problems.append(f"{name} is missing")
-        elif (actual := file_digest(path)) != wanted:
+        elif (actual := hash_file(path)) != wanted:
             problems.append(f"{name} hashes to {actual}, the manifest records {wanted}")
     model = manifest["model"]
     if manifest["files"].get(model["file"]) != model["artifact_hash"]:

@@ -29,6 +29,7 @@ from mlops_lab.serving.app import make_app
 from mlops_lab.serving.bundle import build_bundle
 from mlops_lab.serving.bundle_load import open_bundle
 from mlops_lab.serving.predictor import Predictor
+from mlops_lab.serving.predlog import read_predictions
 from mlops_lab.workspace import Workspace, init_workspace
 from tests.cli_runner import run_cli
 from tests.serving.inprocess import call, listening
@@ -215,7 +216,14 @@ def test_a_bundle_serves_from_a_fresh_venv_with_the_workspace_moved_away(
     installed = time.monotonic() - started
     shutil.move(ws.root, tmp_path / "moved-away")  # the workspace is gone
     port = _free_port()
-    server = _serve(python, archive, port, tmp_path, "--expect-hash", recorded["manifest_hash"])
+    logs = tmp_path / "predictions"
+    server = _serve(
+        python,
+        archive,
+        port,
+        tmp_path,
+        *("--expect-hash", recorded["manifest_hash"], "--log-dir", str(logs)),
+    )
     try:
         base = f"http://127.0.0.1:{port}"
         assert _wait_healthy(server, base)["versions"] == {"champion": 1}
@@ -230,6 +238,10 @@ def test_a_bundle_serves_from_a_fresh_venv_with_the_workspace_moved_away(
         server.send_signal(signal.SIGTERM)
         server.wait(30)
     print(f"fresh venv installed in {installed:.1f} s")
+    assert server.returncode == 0
+    logged = read_predictions(logs)  # flushed at the stop: every answered prediction
+    assert sorted(logged.entity.map(lambda e: json.loads(e)["customer_id"])) == sorted(ASKED)
+    assert set(logged.model) == {"churn"} and set(logged.version) == {1}
 
     # A changed model file is refused, naming it.
     tampered = tmp_path / "tampered"
