@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     logging.getLogger("tornado.access").setLevel(logging.WARNING)
     try:
-        from mlops_lab.serving.bundle_load import open_bundle
+        from mlops_lab.serving.bundle_load import open_bundle, without_password
         from mlops_lab.serving.lifecycle import bind, run_server
         from mlops_lab.serving.limits import ServingLimits
         from mlops_lab.serving.predlog import PredictionLog
@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"Serving {model['name']} v{model['version']} (bundle {bundle.manifest_hash[:12]}, "
             f"built from {model['ref']}) on http://{args.host}:{args.port}"
-            + (f", online store {bundle.store_url}" if bundle.store_url else ""),
+            + (f", online store {without_password(bundle.store_url)}" if bundle.store_url else ""),
             file=sys.stderr,
             flush=True,
         )

@@ -35,11 +35,9 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 from mlops_lab._version import __version__
 from mlops_lab.artifacts.verified import hash_file
-from mlops_lab.features.serving import online_store_of
 from mlops_lab.models.bundles import ModelBundle, record_bundle
 from mlops_lab.models.formats import PICKLE
 from mlops_lab.models.lookup import get_model_version, load_model
@@ -52,7 +50,7 @@ from mlops_lab.serving.bundle_env import (
     pinned_closure,
     serving_roots,
 )
-from mlops_lab.serving.bundle_load import FORMAT, MANIFEST, ONLINE_STORE_ENV
+from mlops_lab.serving.bundle_load import FORMAT, MANIFEST, ONLINE_STORE_ENV, without_password
 from mlops_lab.serving.inputs import inputs_plan, model_inputs
 from mlops_lab.workspace import Workspace
 
@@ -62,25 +60,10 @@ DEFAULT_PORT = 8000
 _CHUNK = 1 << 20
 
 
-def _without_password(url: str | None) -> str | None:
-    """A store URL as the manifest keeps it: no password (give it at serve time)."""
-    if not url or "://" not in url:
-        return url
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.hostname or ""
-    netloc = (f"{parts.username}@" if parts.username else "") + host
-    netloc += f":{parts.port}" if parts.port else ""
-    return urlunsplit(parts._replace(netloc=netloc))
-
-
 def _manifest(workspace: Workspace, ref: str) -> tuple[dict[str, Any], bytes]:
     version = get_model_version(workspace, ref)
     loaded = load_model(workspace, version.ref)
     inputs = model_inputs(workspace, loaded)
-    url = workspace.config.online_store
-    store = online_store_of(workspace).url if inputs.reader is not None else url
     model = {
         "name": version.name,
         "version": version.version,
@@ -99,7 +82,7 @@ def _manifest(workspace: Workspace, ref: str) -> tuple[dict[str, Any], bytes]:
     }
     online = {
         **inputs_plan(inputs),
-        "store": _without_password(store if url else "embedded"),
+        "store": without_password(workspace.config.online_store or "embedded"),
         "override": ONLINE_STORE_ENV,
     }
     manifest = {

@@ -23,6 +23,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from mlops_lab.artifacts.verified import hash_file
 from mlops_lab.errors import BundleIntegrityError, InvalidInputError
@@ -35,7 +36,7 @@ from mlops_lab.serving.models import ModelSlot
 from mlops_lab.serving.predictor import Predictor
 from mlops_lab.serving.predlog import PredictionLog
 
-__all__ = ["MANIFEST", "ONLINE_STORE_ENV", "OpenBundle", "open_bundle"]
+__all__ = ["MANIFEST", "ONLINE_STORE_ENV", "OpenBundle", "open_bundle", "without_password"]
 
 MANIFEST = "bundle.json"
 ONLINE_STORE_ENV = "MLOPS_LAB_ONLINE_STORE"
@@ -64,10 +65,23 @@ class OpenBundle:
                 "manifest_hash": self.manifest_hash,
                 "built_from": model["ref"],
                 "created_at": self.manifest["created_at"],
-                "online_store": self.store_url,
+                "online_store": without_password(self.store_url),
             }
         }
         return Predictor(None, slot, log=log, inputs={key: self.inputs}, about=about)
+
+
+def without_password(url: str | None) -> str | None:
+    """A store URL as the manifest and /metadata show it: without its password."""
+    if not url or "://" not in url:
+        return url
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    netloc = (f"{parts.username}@" if parts.username else "") + host
+    netloc += f":{parts.port}" if parts.port else ""
+    return urlunsplit(parts._replace(netloc=netloc))
 
 
 def _unpacked(path: Path) -> Path:

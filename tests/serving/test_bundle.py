@@ -27,7 +27,7 @@ from mlops_lab.models import promote, register_model
 from mlops_lab.models.bundles import list_bundles
 from mlops_lab.serving.app import make_app
 from mlops_lab.serving.bundle import build_bundle
-from mlops_lab.serving.bundle_load import open_bundle
+from mlops_lab.serving.bundle_load import open_bundle, without_password
 from mlops_lab.serving.predictor import Predictor
 from mlops_lab.serving.predlog import read_predictions
 from mlops_lab.workspace import Workspace, init_workspace
@@ -309,9 +309,7 @@ def test_a_trusted_pickle_of_local_code_is_not_packaged(tmp_path: Path) -> None:
 
 
 def test_the_manifest_keeps_no_store_password() -> None:
-    from mlops_lab.serving.bundle import _without_password
-
-    assert _without_password("redis://:s3cret@cache:6379/0") == "redis://cache:6379/0"
-    assert _without_password("redis://app:s3cret@cache/1") == "redis://app@cache/1"
-    assert _without_password("redis://cache:6379/0") == "redis://cache:6379/0"
-    assert _without_password("embedded") == "embedded"
+    assert without_password("redis://:s3cret@cache:6379/0") == "redis://cache:6379/0"
+    assert without_password("redis://app:s3cret@cache/1") == "redis://app@cache/1"
+    assert without_password("redis://cache:6379/0") == "redis://cache:6379/0"
+    assert without_password("embedded") == "embedded"
