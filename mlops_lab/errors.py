@@ -37,6 +37,7 @@ REST API answers with, and says what went wrong and what to do next::
     │   ├── ReadOnlyCatalogError (409)
     │   └── DiskFullError (507)
     ├── ArtifactCorruptError (500)
+    ├── BundleIntegrityError (500)
     ├── OnlineStoreUnavailableError (503)
     ├── StreamUnavailableError (503)
     ├── ServerUnreachableError (502)
@@ -65,6 +66,7 @@ from typing import Any, ClassVar
 __all__ = [
     "ArtifactCorruptError",
     "ArtifactNotFoundError",
+    "BundleIntegrityError",
     "CatalogBusyError",
     "CatalogDamagedError",
     "CatalogError",
@@ -385,6 +387,19 @@ class ArtifactCorruptError(MlopsLabError):
             "used_by": [{"kind": k, "name": n} for k, n, _ in self.references],
         }
         return body
+
+
+class BundleIntegrityError(MlopsLabError):
+    """A model bundle's file does not match the hash its manifest records (or is missing)."""
+
+    def __init__(self, bundle: str, problems: list[str]) -> None:
+        super().__init__(
+            f"The model bundle {bundle} is damaged or was changed after it was built: "
+            f"{'; '.join(problems)}. It was not served. Build it again (`mlops-lab package`) "
+            "or unpack the archive the catalog records."
+        )
+        self.bundle = bundle
+        self.problems = problems
 
 
 class PayloadTooLargeError(InvalidInputError):

@@ -540,6 +540,31 @@ MIGRATIONS: tuple[Migration, ...] = (
         ),
     ),
     Migration(
+        version=15,
+        description="model bundles: a version packaged for serving without the workspace",
+        statements=(
+            # One row per `mlops-lab package` of a model version: its archive (an artifact),
+            # the manifest's hash (the bundle's identity, checked at serve time), where it
+            # was written, and how it resolved the reference.
+            """
+            CREATE TABLE model_bundles (
+                id              VARCHAR PRIMARY KEY,
+                model           VARCHAR NOT NULL,
+                version         INTEGER NOT NULL,
+                ref             VARCHAR NOT NULL,
+                artifact_hash   VARCHAR NOT NULL,
+                manifest_hash   VARCHAR NOT NULL,
+                size            BIGINT NOT NULL,
+                path            VARCHAR NOT NULL,
+                online_store    VARCHAR,
+                mlops_lab_version VARCHAR NOT NULL,
+                created_by      VARCHAR,
+                created_at      TIMESTAMPTZ NOT NULL DEFAULT current_timestamp
+            )
+            """,
+        ),
+    ),
+    Migration(
         version=17,
         description="stage runs keep the results of their checks (assertions, lint)",
         # A list of {kind, name, status, expected, observed, message}: see

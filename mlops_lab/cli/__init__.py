@@ -17,6 +17,7 @@ from mlops_lab.cli.features import features
 from mlops_lab.cli.handoff import handoff, handoffs
 from mlops_lab.cli.ingest import ingest, streams
 from mlops_lab.cli.models import models
+from mlops_lab.cli.package import package
 from mlops_lab.cli.runs import ci, ct, pipelines, run, runs
 from mlops_lab.cli.serve import monitor, serve
 from mlops_lab.cli.slo import slo
@@ -77,6 +78,7 @@ for _command in (
     handoff,
     handoffs,
     serve,
+    package,
     monitor,
     slo,
     ingest,

@@ -44,6 +44,7 @@ from mlops_lab.server.lifecycle_handlers import (
 from mlops_lab.server.models_handlers import (
     DatasetVersionHandler,
     ModelAliasesHandler,
+    ModelBundlesHandler,
     ModelCompareHandler,
     ModelExampleHandler,
     ModelHandler,
@@ -98,6 +99,7 @@ ROUTES: list[tuple[str, type]] = [
     ("/models/{name}", ModelHandler),
     ("/models/{name}/versions/{version}", ModelVersionHandler),
     ("/models/{name}/versions/{version}/example", ModelExampleHandler),
+    ("/models/{name}/versions/{version}/bundles", ModelBundlesHandler),
     ("/models/{name}/compare", ModelCompareHandler),
     ("/models/{name}/aliases", ModelAliasesHandler),
     ("/models/{name}/predict", ModelPredictHandler),
