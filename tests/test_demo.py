@@ -67,6 +67,9 @@ def test_the_demo_pipeline_runs_end_to_end_then_is_cached(tmp_path: Path) -> Non
     }
     steps = {s["id"]: s for s in state["steps"]}
     assert steps["train"]["summary"] == "champion churn/1"
+    data = {i["label"]: i for i in steps["data"]["items"]}
+    assert data["customers@1"]["status"] == "ok"
+    assert "data check(s) pass" in data["customers@1"]["detail"]
     assert steps["monitor"]["status"] == "bad" and steps["monitor"]["items"][1]["rule"] == (
         "project.drift.max_drifted_share"
     )

@@ -20,6 +20,7 @@ from mlops_lab.datachecks.evaluate import evaluate_checks
 from mlops_lab.datasets import check_dataset, list_dataset_versions, save_dataset
 from mlops_lab.errors import WorkspaceConfigError
 from mlops_lab.features.stream_apply import flush
+from mlops_lab.lifecycle.state import lifecycle_state
 from mlops_lab.pipelines import Runner, load_pipeline
 from mlops_lab.workspace import init_workspace
 from tests.cli_runner import run_cli
@@ -144,6 +145,12 @@ def test_each_kind_of_check_fails_with_its_rows(workspace: Workspace) -> None:
     assert checks["freshness"]["observed"]["age"] == "3.0d"
     assert "older than 2d" in checks["freshness"]["message"]
     assert result["status"] == "failed" and result["failed"] == 9
+    # The Lifecycle view's data step shows the version as bad, naming what fails.
+    [data] = [s for s in lifecycle_state(ws)["steps"] if s["id"] == "data"]
+    assert data["status"] == "bad" and data["items"][0]["status"] == "bad"
+    assert (
+        " · 9 of 15 data check(s) fail: columns.customer_id.nulls, " in (data["items"][0]["detail"])
+    )
 
 
 def test_dtype_rows_strict_and_missing_columns_fail(workspace: Workspace) -> None:
