@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import warnings
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, cast
@@ -15,6 +16,16 @@ from typing import TYPE_CHECKING, Any, cast
 import duckdb
 
 from mlops_lab.artifacts import PARQUET, dataframe_to_parquet, register_artifact
+from mlops_lab.datachecks import (
+    CheckedVersion,
+    DataCheckWarning,
+    evaluate_version,
+    failure_error,
+    insert_checks,
+    record_checks,
+    summaries,
+    version_checks,
+)
 from mlops_lab.errors import DatasetNotFoundError, InvalidInputError
 from mlops_lab.lineage import add_edge, record_feature_use
 from mlops_lab.manifest import CommitState, register
@@ -27,6 +38,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DatasetVersion",
+    "check_dataset",
+    "dataset_version_checks",
+    "dataset_version_detail",
     "describe_columns",
     "get_dataset_version",
     "list_dataset_versions",
@@ -35,6 +49,7 @@ __all__ = [
     "register_dataset_version",
     "save_dataset",
     "validate_name",
+    "warn_failed_checks",
 ]
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,127}")
@@ -166,8 +181,13 @@ def record_dataset_version(
     run_id: str | None = None,
     stage: str | None = None,
 ) -> DatasetVersion:
-    """The catalog part of :func:`save_dataset` for a Parquet blob already stored."""
+    """The catalog part of :func:`save_dataset` for a Parquet blob already stored.
+
+    The dataset's declared checks are evaluated first and stored with a new version; a
+    failing one is reported with a :class:`~mlops_lab.datachecks.DataCheckWarning`.
+    """
     validate_name(name)
+    checks = evaluate_version(workspace, name, digest)
 
     def plan(memo: Memo, rec: Recorder) -> DatasetVersion:
         known: dict[int, DatasetVersion] = memo.get(
@@ -203,9 +223,33 @@ def record_dataset_version(
             ],
         )
         known[created.version or 0] = created  # the memo's own dictionary
+        if checks is not None:
+            about = CheckedVersion(
+                dataset=name,
+                version=created.version,
+                artifact_hash=digest,
+                checked_at=created.created_at or datetime.now(UTC),
+                run_id=run_id,
+                stage=stage,
+            )
+            insert_checks(rec, about, checks)
         return created
 
-    return workspace.catalog.journaled(plan)
+    version = workspace.catalog.journaled(plan)
+    warn_failed_checks(name, version.version, checks)
+    return version
+
+
+def warn_failed_checks(name: str, version: int | None, checks: list[dict[str, Any]] | None) -> None:
+    """Outside a pipeline a version that fails its checks is kept: say so, with the rows."""
+    error = failure_error(name, checks or [])
+    if error is not None:
+        warnings.warn(
+            f"{error.message}\nThe version was saved as {name}@{version}; a pipeline stage "
+            "saving it would fail.",
+            DataCheckWarning,
+            stacklevel=3,
+        )
 
 
 def _versions_by_number(con: duckdb.DuckDBPyConnection, name: str) -> dict[int, DatasetVersion]:
@@ -264,6 +308,40 @@ def load_dataset(workspace: Workspace, name: str, version: int | None = None) ->
     return workspace.artifacts.get_dataframe(found.artifact_hash)
 
 
+def dataset_version_detail(workspace: Workspace, name: str, version: int) -> dict[str, Any]:
+    """A version as the REST API shows it: its record plus its checks' pass/fail summary
+    (``checks`` null when it was never checked)."""
+    found = get_dataset_version(workspace, name, version)
+    summary = summaries(workspace.catalog, [(name, version)]).get((name, version))
+    return {**found.to_dict(), "checks": summary}
+
+
+def dataset_version_checks(workspace: Workspace, name: str, version: int) -> dict[str, Any]:
+    """The stored checks of a version (404 for an unknown one)."""
+    get_dataset_version(workspace, name, version)
+    return version_checks(workspace, name, version)
+
+
+def check_dataset(workspace: Workspace, name: str, version: int | None = None) -> dict[str, Any]:
+    """Evaluate the declared checks on a version (the latest by default) again, store the
+    evaluation and return it (:func:`mlops_lab.datachecks.version_checks`)."""
+    found = get_dataset_version(workspace, name, version)
+    checks = evaluate_version(workspace, name, found.artifact_hash)
+    if checks is None:
+        raise InvalidInputError(
+            f"Dataset {name!r} declares no checks. Declare them in mlops_lab.yaml under "
+            f"datasets: {name}: checks: (columns, rows, freshness)."
+        )
+    about = CheckedVersion(
+        dataset=name,
+        version=found.version,
+        artifact_hash=found.artifact_hash,
+        checked_at=datetime.now(UTC),
+    )
+    record_checks(workspace, about, checks)
+    return version_checks(workspace, name, int(found.version or 0))
+
+
 @register("dataset")
 def _dataset_entry(
     con: duckdb.DuckDBPyConnection, state: CommitState, entry: dict[str, Any]
@@ -282,6 +360,16 @@ def _dataset_entry(
         stage=state.stage,
     )
     state.datasets[entry["name"]] = version
+    if entry.get("checks") is not None:  # evaluated before the commit (datachecks)
+        about = CheckedVersion(
+            dataset=entry["name"],
+            version=version.version,
+            artifact_hash=entry["hash"],
+            checked_at=datetime.now(UTC),
+            run_id=state.run_id,
+            stage=state.stage,
+        )
+        insert_checks(con, about, entry["checks"])
     ref = f"{entry['name']}@{version.version}"
     state.outputs["datasets"][entry["name"]] = {"version": version.version, "hash": entry["hash"]}
     add_edge(con, "stage_run", f"{state.run_id}/{state.stage}", "dataset_version", ref)

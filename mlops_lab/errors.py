@@ -27,6 +27,7 @@ REST API answers with, and says what went wrong and what to do next::
     │   └── PortUnavailableError (409)
     ├── WorkspaceConfigError (422)
     ├── PipelineSpecError (422)
+    ├── DataCheckError (422)
     ├── CatalogError (500)
     │   ├── NotACatalogError (500)
     │   ├── SchemaVersionError (409)
@@ -36,6 +37,7 @@ REST API answers with, and says what went wrong and what to do next::
     │   ├── ReadOnlyCatalogError (409)
     │   └── DiskFullError (507)
     ├── ArtifactCorruptError (500)
+    ├── BundleIntegrityError (500)
     ├── OnlineStoreUnavailableError (503)
     ├── StreamUnavailableError (503)
     ├── ServerUnreachableError (502)
@@ -64,11 +66,13 @@ from typing import Any, ClassVar
 __all__ = [
     "ArtifactCorruptError",
     "ArtifactNotFoundError",
+    "BundleIntegrityError",
     "CatalogBusyError",
     "CatalogDamagedError",
     "CatalogError",
     "CatalogMissingError",
     "ConflictError",
+    "DataCheckError",
     "DatasetNotFoundError",
     "DiskFullError",
     "FeatureNotFoundError",
@@ -214,6 +218,23 @@ class PipelineSpecError(MlopsLabError):
         else:
             text = "Invalid pipelines:\n" + "\n".join(f"  - {p}" for p in problems)
         super().__init__(text)
+
+
+class DataCheckError(MlopsLabError):
+    """A dataset version breaks checks declared for it in ``mlops_lab.yaml``.
+
+    ``failed`` holds each failing check (name, message, failing rows, sample rows).
+    """
+
+    http_status = 422
+
+    def __init__(self, message: str, *, dataset: str, failed: list[dict[str, Any]]) -> None:
+        super().__init__(message)
+        self.dataset = dataset
+        self.failed = failed
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**super().to_dict(), "dataset": self.dataset, "failed": self.failed}
 
 
 class PipelineNotFoundError(NotFoundError):
@@ -368,6 +389,19 @@ class ArtifactCorruptError(MlopsLabError):
         return body
 
 
+class BundleIntegrityError(MlopsLabError):
+    """A model bundle's file does not match the hash its manifest records (or is missing)."""
+
+    def __init__(self, bundle: str, problems: list[str]) -> None:
+        super().__init__(
+            f"The model bundle {bundle} is damaged or was changed after it was built: "
+            f"{'; '.join(problems)}. It was not served. Build it again (`mlops-lab package`) "
+            "or unpack the archive the catalog records."
+        )
+        self.bundle = bundle
+        self.problems = problems
+
+
 class PayloadTooLargeError(InvalidInputError):
     """A request body, or the batch in it, larger than the API or the model server accepts.
 
@@ -456,9 +490,16 @@ class InvalidFieldError(InvalidInputError):
 
     http_status = 422
 
-    def __init__(self, field: str, message: str) -> None:
+    def __init__(self, field: str, message: str, *, problems: list[str] | None = None) -> None:
         super().__init__(f"{field}: {message}" if field else message)
         self.field = field
+        self.problems = problems
+
+    def to_dict(self) -> dict[str, Any]:
+        body = super().to_dict()
+        if self.problems is not None:  # each problem of the field, naming its path
+            body["problems"] = list(self.problems)
+        return body
 
 
 class FeatureTransformError(InvalidInputError):

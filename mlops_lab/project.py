@@ -34,6 +34,7 @@ from typing import Any
 from mlops_lab.metric_direction import higher_is_better
 
 __all__ = [
+    "FieldChecker",
     "GateRule",
     "ProjectDefinition",
     "ProjectError",
@@ -58,7 +59,7 @@ _KEYS = (
     "owners",
 )
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
 
 
 class ProjectError(ValueError):
@@ -192,7 +193,8 @@ class ProjectDefinition:
 
 
 def parse_duration_seconds(value: Any) -> float:
-    """``60``, ``"60s"``, ``"500ms"``, ``"5m"``, ``"1h"`` as seconds (ValueError otherwise)."""
+    """``60``, ``"60s"``, ``"500ms"``, ``"5m"``, ``"1h"``, ``"2d"`` as seconds (ValueError
+    otherwise)."""
     if isinstance(value, bool):
         raise ValueError(f"{value!r} is not a duration")
     if isinstance(value, int | float):
@@ -201,14 +203,16 @@ def parse_duration_seconds(value: Any) -> float:
         match = _DURATION.match(str(value))
         if not match:
             raise ValueError(f"{value!r} is not a duration such as 60s, 500ms, 5m or 1h")
-        unit = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}[match.group(2) or "s"]
+        unit = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}[match.group(2) or "s"]
         seconds = float(match.group(1)) * unit
     if not math.isfinite(seconds) or seconds <= 0:
         raise ValueError(f"{value!r} must be a positive duration")
     return seconds
 
 
-class _Checker:
+class FieldChecker:
+    """Collects every problem of a parsed mapping, each naming its field (``a.b[0].c``)."""
+
     def __init__(self) -> None:
         self.problems: list[str] = []
 
@@ -283,7 +287,7 @@ def _kind(value: Any) -> str:
 def parse_project(value: Any, *, where: str = "project") -> ProjectDefinition:
     """The definition in ``value`` (the ``project:`` mapping); :class:`ProjectError` lists
     every problem when it is not valid."""
-    check = _Checker()
+    check = FieldChecker()
     spec = check.mapping(where, value, _KEYS)
     if spec is None:
         raise ProjectError(check.problems)

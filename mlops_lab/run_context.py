@@ -31,11 +31,13 @@ from mlops_lab._stage_env import (
     ENV_UPSTREAM,
 )
 from mlops_lab.artifacts import Artifact, dataframe_to_parquet
+from mlops_lab.datachecks import check_entries
 from mlops_lab.datasets import (
     DatasetVersion,
     describe_columns,
     get_dataset_version,
     validate_name,
+    warn_failed_checks,
 )
 from mlops_lab.errors import InvalidInputError, NotFoundError
 from mlops_lab.manifest import append_entry, commit_entries, commit_state
@@ -223,8 +225,12 @@ class RunContext:
             )
             self._pending_datasets[name] = pending
             return pending
-        versions = commit_entries(self.workspace.catalog, self.run_id, self.stage, [entry])
-        return versions[name]  # type: ignore[no-any-return]
+        # Interactive: checked now, kept with its results (a stage's are checked at commit)
+        checked, _ = check_entries(self.workspace, [entry])
+        versions = commit_entries(self.workspace.catalog, self.run_id, self.stage, checked)
+        saved: DatasetVersion = versions[name]
+        warn_failed_checks(name, saved.version, checked[0].get("checks"))
+        return saved
 
     def dataset_version(self, name: str) -> DatasetVersion:
         """The version :meth:`load_dataset` would read (upstream's in a stage, else latest)."""

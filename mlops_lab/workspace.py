@@ -25,6 +25,7 @@ from mlops_lab.artifacts import PARQUET, ArtifactStore, BlobLocation, register_a
 from mlops_lab.artifacts.records import OCTET_STREAM
 from mlops_lab.catalog import Catalog
 from mlops_lab.catalog.lease import release
+from mlops_lab.checkspec import ChecksSpecError, DatasetChecks, parse_dataset_checks
 from mlops_lab.errors import (
     CatalogDamagedError,
     CatalogMissingError,
@@ -90,12 +91,17 @@ class WorkspaceConfig:
     name: str
     settings: dict[str, Any] = field(default_factory=dict)
     pipelines: dict[str, Any] = field(default_factory=dict)
+    # What `mlops-lab ci` checks besides the stages: {lint: {select, fail}}
+    # (validated by mlops_lab.pipelines.lint when ci runs).
+    ci: dict[str, Any] = field(default_factory=dict)
     online_store: str | None = None  # None: the embedded DuckDB store; else a redis:// URL
     # Streamed feature views: view -> {source: URL, id: column, max_future: duration}
     # (a bare URL string stands for {source: URL}); see mlops_lab.streaming.
     streams: dict[str, dict[str, Any]] = field(default_factory=dict)
     # What the project is for (mlops_lab.project): None when the file has no project:.
     project: ProjectDefinition | None = None
+    # Data checks of each dataset's versions (mlops_lab.checkspec): dataset -> its checks.
+    datasets: dict[str, DatasetChecks] = field(default_factory=dict)
 
 
 def _load_config(path: Path) -> WorkspaceConfig:
@@ -134,7 +140,7 @@ def _parse_config(path: Path, text: str) -> WorkspaceConfig:
     if not isinstance(name, str) or not name:
         raise WorkspaceConfigError(path, f"'name' must be a non-empty string, got {name!r}")
     sections: dict[str, dict[str, Any]] = {}
-    for key in ("settings", "pipelines"):
+    for key in ("settings", "pipelines", "ci"):
         value = data.get(key) or {}
         if not isinstance(value, dict):
             raise WorkspaceConfigError(
@@ -151,12 +157,17 @@ def _parse_config(path: Path, text: str) -> WorkspaceConfig:
             project = parse_project(data["project"])
         except ProjectError as exc:
             raise WorkspaceConfigError(path, str(exc)) from exc
+    try:
+        datasets = parse_dataset_checks(data.get("datasets"))
+    except ChecksSpecError as exc:
+        raise WorkspaceConfigError(path, str(exc)) from exc
     return WorkspaceConfig(
         version=version,
         name=name,
         online_store=online,
         streams=streams,
         project=project,
+        datasets=datasets,
         **sections,
     )
 

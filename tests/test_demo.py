@@ -7,6 +7,7 @@ from click.testing import CliRunner
 
 from mlops_lab import Workspace
 from mlops_lab.cli import cli
+from mlops_lab.datachecks import checks_for_run
 from mlops_lab.datasets import list_dataset_versions
 from mlops_lab.demo import init_demo_workspace
 from mlops_lab.evaluation import list_ab_tests, list_alerts, list_drift_reports, list_evaluations
@@ -27,6 +28,10 @@ def test_the_demo_pipeline_runs_end_to_end_then_is_cached(tmp_path: Path) -> Non
     assert first.metrics["generate"]["customers"] == 2000.0
     for name in ("customers", "transactions", "training_frame", "holdout"):
         assert len(list_dataset_versions(ws, name)) == 1, name
+    # The demo's declared data checks hold on its data (customers, transactions, training_frame).
+    checked = checks_for_run(ws, first.id)
+    assert {c["dataset"] for c in checked} == {"customers", "transactions", "training_frame"}
+    assert [c["name"] for c in checked if not c["passed"]] == []
     assert first.stages[2].outputs is not None
     assert first.stages[2].outputs["models"]["churn"]["version"] == 1
     champion = get_model_version(ws, "churn@champion")
@@ -62,6 +67,9 @@ def test_the_demo_pipeline_runs_end_to_end_then_is_cached(tmp_path: Path) -> Non
     }
     steps = {s["id"]: s for s in state["steps"]}
     assert steps["train"]["summary"] == "champion churn/1"
+    data = {i["label"]: i for i in steps["data"]["items"]}
+    assert data["customers@1"]["status"] == "ok"
+    assert "data check(s) pass" in data["customers@1"]["detail"]
     assert steps["monitor"]["status"] == "bad" and steps["monitor"]["items"][1]["rule"] == (
         "project.drift.max_drifted_share"
     )

@@ -37,6 +37,11 @@ _USERS: tuple[tuple[str, str, str], ...] = (
         "register the model again from its training run",
     ),
     (
+        "model bundle",
+        "SELECT model, version FROM model_bundles WHERE artifact_hash = ?",
+        "package the model version again (`mlops-lab package {name}/{version}`)",
+    ),
+    (
         "evaluation report",
         "SELECT id, NULL FROM evaluations WHERE details_artifact = ?",
         "evaluate the model again",

@@ -508,6 +508,63 @@ MIGRATIONS: tuple[Migration, ...] = (
         ),
     ),
     Migration(
+        version=14,
+        description="data checks: each evaluation of a dataset version's declared checks",
+        statements=(
+            # One row per check of one evaluation. version is NULL when the version was
+            # refused: its stage failed on a check, so it was never registered.
+            """
+            CREATE TABLE dataset_checks (
+                evaluation    VARCHAR NOT NULL,
+                position      INTEGER NOT NULL,
+                dataset       VARCHAR NOT NULL,
+                version       INTEGER,
+                artifact_hash VARCHAR NOT NULL,
+                check_name    VARCHAR NOT NULL,
+                kind          VARCHAR NOT NULL,
+                column_name   VARCHAR,
+                passed        BOOLEAN NOT NULL,
+                expected      JSON,
+                observed      JSON,
+                failing_rows  BIGINT,
+                sample        JSON,
+                message       VARCHAR NOT NULL,
+                run_id        VARCHAR,
+                stage         VARCHAR,
+                checked_at    TIMESTAMPTZ NOT NULL,
+                PRIMARY KEY (evaluation, position)
+            )
+            """,
+            "CREATE INDEX dataset_checks_version ON dataset_checks (dataset, version)",
+            "CREATE INDEX dataset_checks_run ON dataset_checks (run_id)",
+        ),
+    ),
+    Migration(
+        version=15,
+        description="model bundles: a version packaged for serving without the workspace",
+        statements=(
+            # One row per `mlops-lab package` of a model version: its archive (an artifact),
+            # the manifest's hash (the bundle's identity, checked at serve time), where it
+            # was written, and how it resolved the reference.
+            """
+            CREATE TABLE model_bundles (
+                id              VARCHAR PRIMARY KEY,
+                model           VARCHAR NOT NULL,
+                version         INTEGER NOT NULL,
+                ref             VARCHAR NOT NULL,
+                artifact_hash   VARCHAR NOT NULL,
+                manifest_hash   VARCHAR NOT NULL,
+                size            BIGINT NOT NULL,
+                path            VARCHAR NOT NULL,
+                online_store    VARCHAR,
+                mlops_lab_version VARCHAR NOT NULL,
+                created_by      VARCHAR,
+                created_at      TIMESTAMPTZ NOT NULL DEFAULT current_timestamp
+            )
+            """,
+        ),
+    ),
+    Migration(
         version=16,
         description="progressive rollouts: their state and every decision with its numbers",
         statements=(
@@ -561,5 +618,12 @@ MIGRATIONS: tuple[Migration, ...] = (
             )
             """,
         ),
+    ),
+    Migration(
+        version=17,
+        description="stage runs keep the results of their checks (assertions, lint)",
+        # A list of {kind, name, status, expected, observed, message}: see
+        # mlops_lab.pipelines.assertions; a cached stage keeps those of the run it reused.
+        statements=("ALTER TABLE stage_runs ADD COLUMN checks JSON",),
     ),
 )

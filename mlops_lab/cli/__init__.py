@@ -11,11 +11,13 @@ from mlops_lab._version import __version__
 from mlops_lab.cli._output import ErrorHandlingGroup
 from mlops_lab.cli.alerts import ab_tests, alerts
 from mlops_lab.cli.artifacts import artifacts, gc
+from mlops_lab.cli.datasets import datasets
 from mlops_lab.cli.evaluations import drift, evaluations
 from mlops_lab.cli.features import features
 from mlops_lab.cli.handoff import handoff, handoffs
 from mlops_lab.cli.ingest import ingest, streams
 from mlops_lab.cli.models import models
+from mlops_lab.cli.package import package
 from mlops_lab.cli.rollout import rollout
 from mlops_lab.cli.runs import ci, ct, pipelines, run, runs
 from mlops_lab.cli.serve import monitor, serve
@@ -67,6 +69,7 @@ for _command in (
     pipelines,
     ci,
     ct,
+    datasets,
     features,
     models,
     evaluations,
@@ -76,6 +79,7 @@ for _command in (
     handoff,
     handoffs,
     serve,
+    package,
     monitor,
     slo,
     rollout,

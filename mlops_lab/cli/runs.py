@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
 from mlops_lab.cli._context import current_workspace
 from mlops_lab.cli._output import emit_json, json_errors_option, json_option, print_table
+from mlops_lab.errors import MlopsLabError
+from mlops_lab.pipelines.ci import error_reports, run_checks
+from mlops_lab.pipelines.lint import LintReport, describe_findings
 from mlops_lab.pipelines.parameters import parse_override
 from mlops_lab.pipelines.progress import TerminalProgress
 from mlops_lab.pipelines.reads import describe_reads
@@ -20,10 +24,11 @@ from mlops_lab.pipelines.service import (
     request_cancel,
     resolve_pipeline,
     run_pipeline,
-    run_trigger,
 )
 from mlops_lab.pipelines.spec import load_pipelines
 from mlops_lab.pipelines.verdict import strip_ansi
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _overrides(values: tuple[str, ...]) -> dict[str, Any]:
@@ -145,43 +150,63 @@ def run(
     _finish(record, as_json)
 
 
+_EXIT_CODES = """
+Exit codes: 0 every check passed (or nothing had to run); 1 a check failed (a stage or
+one of its `expect:` assertions failed, a lint finding with `ci.lint.fail: true`) or an
+error stopped it first (said on standard error; the reports asked for hold that one error);
+2 wrong usage.
+"""
+
+
+def _report_path(flag: str, help_text: str) -> Callable[[F], F]:
+    return click.option(
+        flag, type=click.Path(dir_okay=False, path_type=Path), metavar="PATH", help=help_text
+    )
+
+
 def _trigger_command(trigger: str, doc: str) -> click.Command:
-    @click.command(name=trigger, help=doc)
+    @click.command(name=trigger, help=doc + "\n" + _EXIT_CODES)
     @click.argument("pipeline", required=False)
+    @_report_path("--junit", "Write every check (lint, stages, assertions) as JUnit XML.")
+    @_report_path("--summary", "Write a Markdown summary of the checks (a PR comment).")
     @_run_options
     @click.pass_context
     def command(
         ctx: click.Context,
         pipeline: str | None,
+        junit: Path | None,
+        summary: Path | None,
         params: tuple[str, ...],
         jobs: int | None,
         executor: str,
         scheduler: str | None,
         as_json: bool,
     ) -> None:
-        workspace = current_workspace(ctx)
-        overrides = _overrides(params)
-        spec = resolve_pipeline(workspace, pipeline=pipeline, overrides=overrides)
-        options = _options(jobs, executor, scheduler, parameters=overrides)
-        with TerminalProgress(spec) as progress:
-            decision, record = run_trigger(
-                workspace, spec, trigger, options, on_event=None if as_json else progress
-            )
-        if record is None:
-            if as_json:
-                emit_json({"decision": decision, "run": None})
-            else:
-                click.echo(f"Nothing to run for {spec.name}: {decision['reason']}.")
-            return
+        try:
+            workspace = current_workspace(ctx)
+            overrides = _overrides(params)
+            spec = resolve_pipeline(workspace, pipeline=pipeline, overrides=overrides)
+            options = _options(jobs, executor, scheduler, parameters=overrides)
+            with TerminalProgress(spec) as progress:
+                outcome = run_checks(
+                    workspace, spec, trigger, options, on_event=None if as_json else progress
+                )
+        except MlopsLabError as exc:  # the CI server's test report shows it too
+            _write_reports(junit, summary, *error_reports(f"mlops-lab {trigger}", exc.message))
+            raise
+        _write_reports(junit, summary, outcome.junit(), outcome.markdown())
+        record = outcome.record
         from mlops_lab.serving.served_rows import new_training_data
 
-        learned = new_training_data(workspace, record.id)
+        learned = None if record is None else new_training_data(workspace, record.id)
         if as_json:
-            emit_json({"decision": decision, "run": record.to_dict(), "new_data": learned})
-            if record.status != "succeeded":
-                sys.exit(1)
-            return
-        click.echo(f"{trigger} run of {spec.name}: {decision['reason']}")
+            emit_json({**outcome.to_dict(), "new_data": learned})
+            sys.exit(outcome.exit_code)
+        _print_lint(outcome.lint)
+        if record is None:
+            click.echo(f"Nothing to run for {spec.name}: {outcome.decision['reason']}.")
+        else:
+            click.echo(f"{trigger} run of {spec.name}: {outcome.decision['reason']}")
         if learned:
             new = learned["new"]
             click.echo(
@@ -189,15 +214,50 @@ def _trigger_command(trigger: str, doc: str) -> click.Command:
                 f"{new['rows']} new served request(s) with outcomes from {new['from']} to "
                 f"{new['to']} ({learned['served']['dataset']}@{learned['served']['version']})"
             )
-        _finish(record, as_json=False)
+        if record is not None:
+            _print_run(record)
+        failed = [c for c in outcome.checks if c.failed]
+        for path, kind in ((junit, "JUnit XML"), (summary, "Markdown summary")):
+            if path is not None:
+                click.echo(f"Wrote {kind} to {path}")
+        if failed:
+            click.echo(f"{len(failed)} check(s) failed:")
+            for check in failed:
+                click.echo(f"  {check.suite}: {check.name}: {check.message}")
+        sys.exit(outcome.exit_code)
 
     return command
 
 
+def _write_reports(junit: Path | None, summary: Path | None, xml: str, markdown: str) -> None:
+    for path, text in ((junit, xml), (summary, markdown)):
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+
+
+def _print_lint(report: LintReport | None) -> None:
+    if report is None:
+        return
+    rules = ",".join(report.select)
+    if report.error is not None:
+        click.echo(f"Lint (ruff {rules}): {report.error}")
+        return
+    files = len(report.files)
+    if not report.findings:
+        click.echo(f"Lint (ruff {rules}): {files} file(s), no findings")
+        return
+    effect = "" if report.fail else " (reported, not failing: ci.lint.fail is false)"
+    click.echo(f"Lint (ruff {rules}): {len(report.findings)} finding(s) in {files} file(s){effect}")
+    for line in describe_findings(report.findings):
+        click.echo(f"  {line}")
+
+
 ci = _trigger_command(
     "ci",
-    "CI: rerun the stages of PIPELINE whose notebook code changed since its last successful "
-    "run, and everything downstream of them.",
+    "CI: lint the changed notebooks and modules with ruff (per cell), rerun the stages of "
+    "PIPELINE whose notebook code changed since its last successful run and everything "
+    "downstream of them, and check their `expect:` assertions.",
 )
 ct = _trigger_command(
     "ct",
@@ -371,6 +431,9 @@ def _print_run(record: RunRecord) -> None:
             click.echo(f"      ran again: {stage.reads['rerun_because']}")
         for line in describe_reads(stage.reads):
             click.echo(f"      {line}")
+        for check in stage.checks or []:
+            if check.get("kind") == "assertion":
+                click.echo(f"      expect {check['name']}: {check['status']} ({check['message']})")
         if stage.status == "failed":
             cell = f" in cell {stage.error_cell}" if stage.error_cell is not None else ""
             click.echo(f"      {stage.error_name}{cell}: {strip_ansi(stage.error_value)}")

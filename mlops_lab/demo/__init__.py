@@ -9,7 +9,7 @@ from mlops_lab.demo.kernel_metadata import with_kernel_metadata
 from mlops_lab.errors import MlopsLabError, WorkspaceConfigError
 from mlops_lab.workspace import CONFIG_FILE, Workspace, init_workspace
 
-__all__ = ["DEMO_PIPELINE", "DEMO_PROJECT", "init_demo_workspace", "install_demo"]
+__all__ = ["DEMO_DATASETS", "DEMO_PIPELINE", "DEMO_PROJECT", "init_demo_workspace", "install_demo"]
 
 NOTEBOOKS = (
     "01_generate_data.ipynb",
@@ -68,6 +68,35 @@ pipelines:
         outputs: {datasets: [current_batch], metrics: [drifted_columns]}
 """
 
+DEMO_DATASETS = """\
+# Data checks: every new version of these datasets is checked (a stage saving one that
+# fails a check fails); `mlops-lab datasets check NAME` checks a version again.
+datasets:
+  customers:
+    checks:
+      columns:
+        customer_id: {dtype: string, nulls: false, unique: true, pattern: "c[0-9]{5}"}
+        segment: {allowed: [consumer, smb, enterprise]}
+        signup_at: {dtype: timestamp, nulls: false}
+        churned: {dtype: boolean, nulls: false}
+      rows: {min: 100}
+  transactions:
+    checks:
+      columns:
+        customer_id: {dtype: string, nulls: false}
+        event_at: {dtype: timestamp, nulls: false}
+        amount: {dtype: float, nulls: false, min: 0}
+      rows: {min: 1000}
+      freshness: {column: event_at, max_age: 7d}
+  training_frame:
+    checks:
+      columns:
+        customer_id: {nulls: false}
+        churned: {nulls: false}
+        segment: {allowed: [consumer, smb, enterprise]}
+      rows: {min: 100}
+"""
+
 
 def _source_folder() -> Path:
     """Packaged notebooks in an installed wheel; the repository's notebooks/ from a checkout."""
@@ -100,7 +129,9 @@ def install_demo(root: Path) -> list[Path]:
 
 def init_demo_workspace(directory: Path, *, name: str | None = None) -> Workspace:
     """A workspace holding the churn demo pipeline and its notebooks."""
-    workspace = init_workspace(directory, name=name, pipelines=DEMO_PIPELINE, project=DEMO_PROJECT)
+    workspace = init_workspace(
+        directory, name=name, pipelines=DEMO_PIPELINE + DEMO_DATASETS, project=DEMO_PROJECT
+    )
     if "churn" not in workspace.config.pipelines:
         raise WorkspaceConfigError(
             workspace.root / CONFIG_FILE,

@@ -6,6 +6,7 @@ import difflib
 import json
 from typing import Any
 
+from mlops_lab.datachecks import summaries, version_checks
 from mlops_lab.features.queries import consumers, get_entity, get_view, view_versions
 from mlops_lab.features.streams import stream_status
 from mlops_lab.workspace import Workspace
@@ -22,6 +23,8 @@ def view_detail(workspace: Workspace, name: str, version: int | None = None) -> 
     fresh = workspace.catalog.read_value(
         "SELECT max(last_event_at) FROM materializations WHERE view = ?", [name]
     )
+    versions = view_versions(workspace, name)
+    checked = summaries(workspace.catalog, [(v.source_dataset, v.source_version) for v in versions])
     refs = "".join(f'    "{view.name}:{f}",\n' for f in view.feature_names)
     snippet = (
         "import mlops_lab\n\n"
@@ -43,14 +46,19 @@ def view_detail(workspace: Workspace, name: str, version: int | None = None) -> 
                 "version": v.version,
                 "created_at": v.created_at.isoformat(),
                 "digest": v.digest,
-                "source": {"dataset": v.source_dataset, "version": v.source_version},
+                "source": {
+                    "dataset": v.source_dataset,
+                    "version": v.source_version,
+                    "checks": checked.get((v.source_dataset, v.source_version)),
+                },
             }
-            for v in view_versions(workspace, name)
+            for v in versions
         ],
         "consumers": consumers(workspace, name),
         "freshness": fresh.isoformat() if fresh else None,
         "snippet": snippet,
         "stream": next((s for s in stream_status(workspace) if s["view"] == name), None),
+        "source_checks": version_checks(workspace, view.source_dataset, view.source_version),
     }
 
 

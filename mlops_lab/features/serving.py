@@ -272,8 +272,50 @@ class OnlineFeatureReader:
             self._groups.append(
                 _Group(view=name, version=version, keys=keys, names=names, windows=windows)
             )
+        self._index_groups()
+
+    def _index_groups(self) -> None:
         self.join_keys = sorted({k for g in self._groups for k in g.keys})
         self.versions = {g.view: g.version for g in self._groups}
+
+    def plan(self) -> list[dict[str, Any]]:
+        """What this reader reads, as JSON: per view, its version, join keys, features and
+        window features. :meth:`from_plan` reads the same from a store without the catalog
+        (a model bundle serves that way)."""
+        return [
+            {
+                "view": g.view,
+                "version": g.version,
+                "keys": list(g.keys),
+                "features": list(g.names),
+                "windows": None if g.windows is None else [list(f) for f in g.windows.features],
+            }
+            for g in self._groups
+        ]
+
+    @classmethod
+    def from_plan(
+        cls, plan: Sequence[Mapping[str, Any]], store: EmbeddedOnlineStore | RedisOnlineStore
+    ) -> OnlineFeatureReader:
+        """A reader of what :meth:`plan` described, from ``store``, without a workspace."""
+        reader = cls.__new__(cls)
+        reader.store = store
+        reader._groups = [
+            _Group(
+                view=str(p["view"]),
+                version=int(p["version"]),
+                keys=[str(k) for k in p["keys"]],
+                names=[str(n) for n in p["features"]],
+                windows=None
+                if p.get("windows") is None
+                else WindowAggregator(
+                    [(str(n), str(f), str(c), int(s)) for n, f, c, s in p["windows"]]
+                ),
+            )
+            for p in plan
+        ]
+        reader._index_groups()
+        return reader
 
     def _materialized(self, workspace: Workspace, view: str, latest: int) -> int:
         version = workspace.catalog.read_value(

@@ -17,6 +17,7 @@ a crash adds nothing, offline or online.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from mlops_lab.datachecks import DataCheckWarning, summaries
 from mlops_lab.datasets import get_dataset_version, save_dataset
 from mlops_lab.errors import FeatureTransformError, InvalidInputError
 from mlops_lab.features.compute import memory_connection
@@ -273,15 +275,19 @@ def flush(workspace: Workspace, view_name: str) -> dict[str, Any] | None:
         ).fetchone()
     finally:
         con.close()
-    version = save_dataset(workspace, view.source_dataset, frame)
+    with warnings.catch_warnings():  # a long-running ingestor says it on every cut instead
+        warnings.simplefilter("ignore", DataCheckWarning)
+        version = save_dataset(workspace, view.source_dataset, frame)
     assert version.version is not None
     log.mark_flushed([n for n, _ in pending], version.version)
+    checked = summaries(workspace.catalog, [(view.source_dataset, version.version)])
     return {
         "dataset": view.source_dataset,
         "version": version.version,
         "rows": version.row_count,
         "added": int(added[0]) if added else 0,
         "parts": len(pending),
+        "checks": checked.get((view.source_dataset, version.version)),  # None: none declared
     }
 
 

@@ -74,7 +74,7 @@ def write_project(root: Path | str, value: Any) -> dict[str, Any]:
     try:
         parse_project(value)
     except ProjectError as exc:
-        raise InvalidFieldError("project", "; ".join(exc.problems)) from exc
+        raise InvalidFieldError("project", "; ".join(exc.problems), problems=exc.problems) from exc
     path = Path(root).resolve() / CONFIG_FILE
     yaml = _yaml()
     try:

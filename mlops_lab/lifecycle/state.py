@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from mlops_lab.catalog import iso_utc
+from mlops_lab.datachecks import summaries
 from mlops_lab.errors import ArtifactCorruptError, ArtifactNotFoundError
 from mlops_lab.features.streams import stream_status
 from mlops_lab.lifecycle.definition import read_project
@@ -54,16 +55,21 @@ def _data_step(workspace: Workspace, now: datetime) -> dict[str, Any]:
         "WHERE version = (SELECT max(version) FROM dataset_versions e WHERE e.name = d.name) "
         "ORDER BY created_at DESC"
     )
-    items = [
-        {
-            "label": f"{r['name']}@{r['version']}",
-            "detail": f"{r['row_count']:,} rows · {_age(r['created_at'], now)}",
-            "status": "ok",
-            "at": r["created_at"],
-            "link": {"kind": "dataset", "id": r["name"], "version": r["version"]},
-        }
-        for r in rows[:MAX_ITEMS]
-    ]
+    shown = rows[:MAX_ITEMS]
+    checked = summaries(workspace.catalog, [(r["name"], r["version"]) for r in shown])
+    items = []
+    for r in shown:
+        checks = checked.get((r["name"], r["version"]))
+        items.append(
+            {
+                "label": f"{r['name']}@{r['version']}",
+                "detail": f"{r['row_count']:,} rows · {_age(r['created_at'], now)}"
+                + _checks_text(checks),
+                "status": "bad" if checks and checks["failed"] else "ok",
+                "at": r["created_at"],
+                "link": {"kind": "dataset", "id": r["name"], "version": r["version"]},
+            }
+        )
     for stream in stream_status(workspace):
         running = stream["consumers_running"]
         status = "warn" if stream["last_error"] or not running else "ok"
@@ -97,6 +103,16 @@ def _data_step(workspace: Workspace, now: datetime) -> dict[str, Any]:
         "summary": summary,
         "items": items,
     }
+
+
+def _checks_text(checks: dict[str, Any] | None) -> str:
+    """A version's declared data checks, as the data step says them."""
+    if checks is None:
+        return ""
+    total = checks["passed"] + checks["failed"]
+    if not checks["failed"]:
+        return f" · {total} data check(s) pass"
+    return f" · {checks['failed']} of {total} data check(s) fail: " + ", ".join(checks["failing"])
 
 
 def _evaluation_checks(workspace: Workspace, name: str, version: int) -> list[dict[str, Any]]:

@@ -11,6 +11,7 @@ from typing import Any
 import duckdb
 
 from mlops_lab.catalog import iso_utc
+from mlops_lab.models.bundles import list_bundles
 from mlops_lab.models.lookup import get_model_version, raise_unknown_model
 from mlops_lab.models.version import VERSION_COLUMNS, version_from_row
 from mlops_lab.workspace import Workspace
@@ -181,4 +182,5 @@ def version_detail(workspace: Workspace, name: str, version: int) -> dict[str, A
     detail["run"] = runs[0] if runs else None
     evaluations, _ = list_evaluations(workspace, model=name, limit=1000)
     detail["evaluations"] = [e for e in evaluations if e["version"] == version]
+    detail["bundles"] = list_bundles(workspace, name, version)
     return detail

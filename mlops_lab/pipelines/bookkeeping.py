@@ -51,6 +51,7 @@ class CachedResult:
     outputs_hash: str
     executed_notebook: str | None
     reads: dict[str, Any] | None = None  # what the run read (mlops_lab.pipelines.reads)
+    checks: list[dict[str, Any]] | None = None  # its checks' results (pipelines.assertions)
 
 
 def git_state(root: Path) -> GitState:
@@ -133,19 +134,20 @@ def update_stage(catalog: Catalog, run_id: str, stage: str, **fields: Any) -> No
 
 
 _CACHED_SQL = (
-    "SELECT run_id, outputs, outputs_hash, executed_notebook, reads FROM stage_runs "
+    "SELECT run_id, outputs, outputs_hash, executed_notebook, reads, checks FROM stage_runs "
     "WHERE cache_key = ? AND status = 'succeeded'"
 )
 
 
 def _cached(row: Any) -> CachedResult:
-    run_id, outputs, digest, notebook, reads = row
+    run_id, outputs, digest, notebook, reads, checks = row
     return CachedResult(
         run_id=run_id,
         outputs=json.loads(outputs) if isinstance(outputs, str) else outputs,
         outputs_hash=digest,
         executed_notebook=notebook,
         reads=json.loads(reads) if isinstance(reads, str) else reads,
+        checks=json.loads(checks) if isinstance(checks, str) else checks,
     )
 
 
@@ -195,7 +197,7 @@ def begin_stage(
             con.execute(
                 "UPDATE stage_runs SET status = 'cached', cache_key = ?, inputs = ?, "
                 "cached_from = ?, outputs = ?, outputs_hash = ?, executed_notebook = ?, "
-                "reads = ?, duration_s = 0, started_at = current_timestamp, "
+                "reads = ?, checks = ?, duration_s = 0, started_at = current_timestamp, "
                 "ended_at = current_timestamp WHERE run_id = ? AND stage = ?",
                 [
                     key,
@@ -205,6 +207,7 @@ def begin_stage(
                     cached.outputs_hash,
                     cached.executed_notebook,
                     None if cached.reads is None else json.dumps(cached.reads),
+                    None if cached.checks is None else json.dumps(cached.checks),
                     run_id,
                     stage,
                 ],
@@ -267,8 +270,10 @@ def record_stage_success(
     duration_s: float,
     cells_total: int,
     reads: dict[str, Any] | None = None,
+    checks: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """Register every output of the stage and mark it succeeded, in one transaction."""
+    """Register every output of the stage and mark it succeeded, in one transaction
+    (``checks``: the results of its checks, all passed)."""
 
     def write(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         outputs, _ = apply_entries(con, run_id, stage, entries)
@@ -276,7 +281,7 @@ def record_stage_success(
         con.execute(
             "UPDATE stage_runs SET status = 'succeeded', ended_at = current_timestamp, "
             "duration_s = ?, cells_total = ?, cells_done = ?, executed_notebook = ?, "
-            "outputs = ?, outputs_hash = ?, reads = ? WHERE run_id = ? AND stage = ?",
+            "outputs = ?, outputs_hash = ?, reads = ?, checks = ? WHERE run_id = ? AND stage = ?",
             [
                 duration_s,
                 cells_total,
@@ -285,6 +290,7 @@ def record_stage_success(
                 json.dumps(outputs),
                 outputs_hash(outputs),
                 _json_or_null(reads),
+                _json_or_null(checks),
                 run_id,
                 stage,
             ],
@@ -308,15 +314,17 @@ def record_stage_failure(
     error_value: str | None,
     traceback: str | None,
     reads: dict[str, Any] | None = None,
+    checks: list[dict[str, Any]] | None = None,
 ) -> None:
-    """Mark the stage failed (or cancelled) with its error; only the executed notebook is kept."""
+    """Mark the stage failed (or cancelled) with its error; only the executed notebook is kept
+    (``checks``: the results of its checks, a failed one among them)."""
 
     def write(con: duckdb.DuckDBPyConnection) -> None:
         notebook = _store_executed(con, executed, run_id)
         con.execute(
             "UPDATE stage_runs SET status = ?, ended_at = current_timestamp, duration_s = ?, "
             "cells_total = ?, executed_notebook = ?, error_cell = ?, error_name = ?, "
-            "error_value = ?, traceback = ?, reads = ? WHERE run_id = ? AND stage = ?",
+            "error_value = ?, traceback = ?, reads = ?, checks = ? WHERE run_id = ? AND stage = ?",
             [
                 status,
                 duration_s,
@@ -327,6 +335,7 @@ def record_stage_failure(
                 error_value,
                 traceback,
                 _json_or_null(reads),
+                _json_or_null(checks),
                 run_id,
                 stage,
             ],
@@ -335,7 +344,7 @@ def record_stage_failure(
     catalog.transaction(write)
 
 
-def _json_or_null(value: dict[str, Any] | None) -> str | None:
+def _json_or_null(value: dict[str, Any] | list[Any] | None) -> str | None:
     return None if value is None else json.dumps(value)
 
 

@@ -4,7 +4,8 @@ Two levels, as build tools with dependency files do:
 
 1. the *cache key*: SHA-256 of the notebook's code hash, its parameters, the
    output hashes of the stages it needs, the content hashes of its declared
-   inputs, the kernel asked for by name and the mlops_lab version;
+   inputs, the kernel asked for by name, the stage's ``expect:`` assertions
+   and the mlops_lab version;
 2. the *observed reads* of each earlier successful run with that key
    (:mod:`mlops_lab.pipelines.reads`): reused only while every workspace file
    it read has the same hash, every probe the same answer and every listed
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from typing import Any
 
 from mlops_lab._version import __version__
 from mlops_lab.pipelines import bookkeeping as books
@@ -26,7 +28,7 @@ __all__ = ["cache_key", "reusable_run"]
 
 
 def cache_key(stage: StageSpec, upstream: dict[str, str], inputs: dict[str, str]) -> str:
-    payload = {
+    payload: dict[str, Any] = {
         "notebook": stage.source_hash,
         "parameters": stage.parameters,
         "upstream": upstream,
@@ -35,6 +37,8 @@ def cache_key(stage: StageSpec, upstream: dict[str, str], inputs: dict[str, str]
     }
     if stage.kernel:  # a kernel asked for by name is part of what the stage ran with
         payload["kernel"] = stage.kernel
+    if stage.expect:  # a cached result passed these checks, not others
+        payload["expect"] = [e.to_dict() for e in stage.expect]
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
 
 

@@ -67,7 +67,7 @@ _STAGE_COLUMNS = (
     "run_id, stage, position, needs, notebook, source_hash, parameters, inputs, cache_key, status, "
     "cached_from, started_at, ended_at, duration_s, cells_total, cells_done, executed_notebook, "
     "outputs, "
-    "outputs_hash, error_cell, error_name, error_value, traceback, reads, execution"
+    "outputs_hash, error_cell, error_name, error_value, traceback, reads, execution, checks"
 )
 
 
@@ -100,6 +100,9 @@ class StageRecord:
     # outside reads (mlops_lab.pipelines.reads); a cached stage: those of the run reused.
     reads: dict[str, Any] | None = None
     execution: dict[str, Any] | None = None  # kernel, kernel_asked, note, timeout, cell_timeout
+    # The stage's checks (its ``expect:`` assertions, its ``lint:``), each a dict
+    # {kind, name, status, expected, observed, message}: mlops_lab.pipelines.assertions.
+    checks: list[dict[str, Any]] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data = dict(self.__dict__)
@@ -191,7 +194,7 @@ def _run(row: Sequence[Any]) -> RunRecord:
 def _stage(row: Sequence[Any]) -> StageRecord:
     names = [c.strip() for c in _STAGE_COLUMNS.split(",")]
     data = dict(zip(names, row, strict=True))
-    for key in ("needs", "parameters", "inputs", "outputs", "reads", "execution"):
+    for key in ("needs", "parameters", "inputs", "outputs", "reads", "execution", "checks"):
         data[key] = _json(data[key])
     for key in ("error_value", "traceback"):  # older records kept IPython's colour codes
         data[key] = strip_ansi(data[key])

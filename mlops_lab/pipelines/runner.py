@@ -3,6 +3,11 @@
 A stage whose cache key has an earlier successful run, whose observed reads
 still hold, is reused (status ``cached``; no kernel is started for it): see
 :mod:`mlops_lab.pipelines.cache`.
+
+A stage with ``lint: true`` is linted before it starts (:mod:`mlops_lab.pipelines.lint`);
+its ``expect:`` assertions are checked after it succeeds and before its outputs are
+committed (:mod:`mlops_lab.pipelines.assertions`). Either failing fails the stage, and the
+results are kept with the stage run.
 """
 
 from __future__ import annotations
@@ -17,9 +22,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mlops_lab.datachecks import check_entries, record_refused
 from mlops_lab.datasets import get_dataset_version
-from mlops_lab.errors import InvalidInputError, MlopsLabError, NotFoundError
+from mlops_lab.errors import DataCheckError, InvalidInputError, MlopsLabError, NotFoundError
 from mlops_lab.pipelines import bookkeeping as books
+from mlops_lab.pipelines.assertions import check_expectations, failure_message
 from mlops_lab.pipelines.cache import cache_key, reusable_run
 from mlops_lab.pipelines.cellmap import cell_number
 from mlops_lab.pipelines.entries import outputs_hash
@@ -31,6 +38,7 @@ from mlops_lab.pipelines.executor import (
     execute_stage,
 )
 from mlops_lab.pipelines.kernels import choose_kernel
+from mlops_lab.pipelines.lint import lint_settings, notebook_check
 from mlops_lab.pipelines.records import RunRecord, get_run, new_run_id
 from mlops_lab.pipelines.selection import not_selected_reason, select, with_ancestors
 from mlops_lab.pipelines.spec import PipelineSpec, StageSpec
@@ -93,6 +101,10 @@ class Runner:
         self._lock = threading.Lock()
         self._progress_pending: dict[str, int] = {}  # cells done, not yet in the catalog
         self._rerun_because: dict[str, str] = {}  # why a cached result was not reused
+        self._checks: dict[str, list[dict[str, Any]]] = {}  # a stage's lint, before it ran
+        # a stage's `lint: true` uses ci.lint's rules (a bad setting: an error before the run)
+        linted = any(s.lint for s in pipeline.stages)
+        self._lint_settings = lint_settings(workspace) if linted else None
         self.run_id = self.options.run_id or new_run_id()
         self._scratch = workspace.state_dir / "runs" / self.run_id
         self._log_dir = workspace.state_dir / "logs" / self.run_id
@@ -302,13 +314,27 @@ class Runner:
         if kernel is None:
             self._fail_before_start(stage, problem)
             return None
+        if stage.lint and not self._lint(stage):
+            return None
         if stale:
             self._rerun_because[stage.name] = stale
         message = "; ".join(m for m in (stale, kernel.note) if m)
         self._emit(stage.name, "running", cells_done=0, cells_total=total, message=message)
         return pool.submit(self._execute, stage, kernel.name)
 
-    def _fail_before_start(self, stage: StageSpec, message: str) -> None:
+    def _lint(self, stage: StageSpec) -> bool:
+        """Lint the stage's notebook (``lint: true``); False: it failed the stage."""
+        assert self._lint_settings is not None
+        check = notebook_check(self.workspace.root, stage.notebook, self._lint_settings)
+        self._checks[stage.name] = [check]
+        if check["status"] == "failed":
+            self._fail_before_start(stage, check["message"], name="LintError")
+            return False
+        return True
+
+    def _fail_before_start(
+        self, stage: StageSpec, message: str, *, name: str = "StageNotStarted"
+    ) -> None:
         books.record_stage_failure(
             self.workspace.catalog,
             run_id=self.run_id,
@@ -318,9 +344,10 @@ class Runner:
             duration_s=None,
             cells_total=None,
             error_cell=None,
-            error_name="StageNotStarted",
+            error_name=name,
             error_value=message,
             traceback=None,
+            checks=self._checks.get(stage.name),
         )
         self._emit(stage.name, "failed", message=message)
 
@@ -371,22 +398,41 @@ class Runner:
             )
         executed = self._store_executed(Path(job.output_path))
         missing = _missing_outputs(stage, outcome) if outcome.ok else []
-        if outcome.ok and not missing:
+        entries = outcome.entries
+        refused: list[tuple[dict[str, Any], DataCheckError]] = []
+        checks = list(self._checks.get(stage.name, []))
+        if outcome.ok and not missing:  # datasets checked before anything is committed
+            entries, refused = check_entries(self.workspace, outcome.entries)
+            if not refused and stage.expect:
+                checks += check_expectations(self.workspace.catalog, stage.expect, entries)
+        unmet = failure_message(checks)
+        if outcome.ok and not missing and not refused and not unmet:
             outputs = books.record_stage_success(
                 self.workspace.catalog,
                 run_id=self.run_id,
                 stage=stage.name,
-                entries=outcome.entries,
+                entries=entries,
                 executed=executed,
                 duration_s=outcome.duration_s,
                 cells_total=outcome.cells_total,
                 reads=self._reads(stage, outcome),
+                checks=checks or None,
             )
             self._outputs_hash[stage.name] = outputs_hash(outputs)
             self._outputs[stage.name] = outputs
             self._emit(stage.name, "succeeded", message=f"{outcome.duration_s:.1f} s")
             return
         status = "cancelled" if outcome.cancelled else "failed"
+        error_name, error_value = outcome.error_name, outcome.error_value
+        if missing:
+            error_name = "MissingOutputError"
+            error_value = f"declared outputs not saved by the notebook: {', '.join(missing)}"
+        elif refused:  # nothing of the stage is registered; its checks are kept with the run
+            record_refused(self.workspace, self.run_id, stage.name, entries)
+            error_name = DataCheckError.__name__
+            error_value = "\n".join(error.message for _, error in refused)
+        elif outcome.ok:  # an assertion failed: nothing was committed
+            error_name, error_value = "ExpectationError", f"expectation not met: {unmet}"
         books.record_stage_failure(
             self.workspace.catalog,
             run_id=self.run_id,
@@ -396,21 +442,16 @@ class Runner:
             duration_s=outcome.duration_s,
             cells_total=outcome.cells_total,
             error_cell=cell_number(outcome.error_cell),
-            error_name="MissingOutputError" if missing else outcome.error_name,
-            error_value=(
-                f"declared outputs not saved by the notebook: {', '.join(missing)}"
-                if missing
-                else outcome.error_value
-            ),
+            error_name=error_name,
+            error_value=error_value,
             traceback=outcome.traceback,
             reads=self._reads(stage, outcome),
+            checks=checks or None,
         )
         where = (
             f" in cell {cell_number(outcome.error_cell)}" if outcome.error_cell is not None else ""
         )
-        self._emit(
-            stage.name, status, message=f"{outcome.error_name}{where}: {outcome.error_value}"
-        )
+        self._emit(stage.name, status, message=f"{error_name}{where}: {error_value}")
 
     def _reads(self, stage: StageSpec, outcome: StageOutcome) -> dict[str, Any] | None:
         """The stage's observed reads, with why its cached result was not reused."""

@@ -8,6 +8,7 @@ import stat
 import subprocess
 import sys
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -29,12 +30,13 @@ from mlops_lab.pipelines.parameters import apply_parameters
 from mlops_lab.pipelines.records import RunRecord, get_run, new_run_id
 from mlops_lab.pipelines.runner import RunEvent, Runner, RunOptions
 from mlops_lab.pipelines.spec import PipelineSpec, StageSpec, load_pipeline
-from mlops_lab.pipelines.triggers import ci_decision, close_alerts, ct_decision
+from mlops_lab.pipelines.triggers import Decision, ci_decision, close_alerts, ct_decision
 from mlops_lab.pipelines.verdict import examine
 from mlops_lab.workspace import Workspace
 
 __all__ = [
     "compare_runs",
+    "decide",
     "executed_notebook",
     "launch_run",
     "notebook_path_problem",
@@ -138,10 +140,13 @@ def run_trigger(
     options: RunOptions,
     *,
     on_event: Callable[[RunEvent], None] | None = None,
+    decision: Decision | None = None,
 ) -> tuple[dict[str, Any], RunRecord | None]:
-    """Decide (ci or ct) and run if needed; alerts that caused a successful run are closed."""
-    decide = ci_decision if trigger == "ci" else ct_decision
-    decision = decide(workspace, spec)
+    """Decide (ci or ct) and run if needed; alerts that caused a successful run are closed.
+
+    ``decision``: one already taken (by :func:`decide`)."""
+    if decision is None:
+        decision = decide(workspace, spec, trigger)
     if not decision.run:
         return decision.to_dict(), None
     opts = RunOptions(
@@ -154,8 +159,16 @@ def run_trigger(
     )
     record = run_pipeline(workspace, spec, opts, on_event=on_event)
     if record.status == "succeeded" and decision.alerts:
-        close_alerts(workspace.catalog, decision.alerts, record.id)
+        close_alerts(workspace.catalog, decision.alerts, record.id, seen_before=decision.decided_at)
     return decision.to_dict(), record
+
+
+def decide(workspace: Workspace, spec: PipelineSpec, trigger: str) -> Decision:
+    """Whether ``trigger`` (ci or ct) runs ``spec`` now, which stages, and why; with the
+    catalog's time before deciding (an alert raised again after it is not closed by the run)."""
+    [(decided_at,)] = workspace.catalog.read("SELECT current_timestamp")
+    decision = (ci_decision if trigger == "ci" else ct_decision)(workspace, spec)
+    return replace(decision, decided_at=decided_at)
 
 
 def launch_run(

@@ -15,6 +15,9 @@
             needs: [generate]
             inputs: {datasets: [transactions]}
             outputs: {datasets: [customer_features]}
+            expect:                    # checked before its outputs are committed
+              - {dataset: customer_features, rows: {min: 1000}}
+            lint: true                 # ruff on the notebook before it runs
 
 Stage parameters override the defaults of the notebook's ``parameters``
 cell and must have the same type (an int is accepted for a float; a ``None``
@@ -30,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from mlops_lab.errors import PipelineNotFoundError, PipelineSpecError
+from mlops_lab.pipelines.assertions import Expectation, parse_expectations
 from mlops_lab.pipelines.notebook import NotebookInfo, ParameterSpec, read_notebook
 from mlops_lab.pipelines.parameters import apply_parameters
 from mlops_lab.workspace import Workspace
@@ -57,6 +61,8 @@ _STAGE_KEYS = {
     "timeout",
     "cell_timeout",
     "kernel",
+    "expect",
+    "lint",
 }
 _PIPELINE_KEYS = {"description", "stages"}
 
@@ -72,6 +78,9 @@ class StageSpec:
     timeout: float | None = None  # seconds for the whole stage (from its first cell's start)
     cell_timeout: float | None = None  # seconds any one cell may take
     kernel: str | None = None  # kernelspec name; None: the notebook's (or the workspace's Python)
+    # checked after it runs, before its outputs are committed (mlops_lab.pipelines.assertions)
+    expect: tuple[Expectation, ...] = ()
+    lint: bool = False  # ruff on its notebook before it runs (mlops_lab.pipelines.lint)
     source_hash: str = ""
     parameter_specs: dict[str, ParameterSpec] = field(default_factory=dict)
 
@@ -86,6 +95,8 @@ class StageSpec:
             "timeout": self.timeout,
             "cell_timeout": self.cell_timeout,
             "kernel": self.kernel,
+            "expect": [e.to_dict() for e in self.expect],
+            "lint": self.lint,
         }
 
 
@@ -201,6 +212,10 @@ def _stage(
     if kernel is not None and (not isinstance(kernel, str) or not kernel.strip()):
         problems.append(f"{where}: 'kernel' must be a kernelspec name (`jupyter kernelspec list`)")
         kernel = None
+    lint = raw.get("lint", False)
+    if not isinstance(lint, bool):
+        problems.append(f"{where}: 'lint' must be true or false, got {lint!r}")
+        lint = False
     return StageSpec(
         name=name,
         notebook=notebook,
@@ -211,6 +226,8 @@ def _stage(
         timeout=timeout,
         cell_timeout=cell_timeout,
         kernel=kernel,
+        expect=parse_expectations(raw.get("expect"), where, problems),
+        lint=lint,
         source_hash=info.source_hash,
         parameter_specs=info.parameters,
     )

@@ -27,6 +27,8 @@ class Decision:
     reason: str
     force_stages: frozenset[str] = frozenset()
     alerts: tuple[str, ...] = ()
+    since_run: str | None = None  # the last successful run the decision compared with
+    decided_at: Any = None  # the catalog's time before deciding (set by service.decide)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -36,6 +38,7 @@ class Decision:
             "reason": self.reason,
             "force_stages": sorted(self.force_stages),
             "alerts": list(self.alerts),
+            "since_run": self.since_run,
         }
 
 
@@ -80,6 +83,7 @@ def ci_decision(workspace: Workspace, pipeline: PipelineSpec) -> Decision:
             trigger="ci",
             run=False,
             reason=f"no stage's code changed since run {run_id}",
+            since_run=run_id,
         )
     force: set[str] = set()
     for name in changed:
@@ -90,6 +94,7 @@ def ci_decision(workspace: Workspace, pipeline: PipelineSpec) -> Decision:
         run=True,
         reason=f"code changed since run {run_id}: {', '.join(changed)}",
         force_stages=frozenset(force),
+        since_run=run_id,
     )
 
 
@@ -164,13 +169,21 @@ def open_alert(
     )
 
 
-def close_alerts(catalog: Catalog, alert_ids: tuple[str, ...], run_id: str) -> None:
-    """Close the alerts a successful run answered (open or acknowledged ones)."""
+def close_alerts(
+    catalog: Catalog, alert_ids: tuple[str, ...], run_id: str, *, seen_before: Any = None
+) -> None:
+    """Close the alerts a successful run answered (open or acknowledged ones).
+
+    With ``seen_before`` (a catalog timestamp taken when the run was decided), an alert
+    raised again since (its rule still broken while, or after, the run trained: e.g. the
+    monitor still sees drift) stays open: the run did not answer it."""
     for alert_id in alert_ids:
         catalog.write(
             "UPDATE alerts SET status = 'closed', closed_at = current_timestamp, "
             "closed_by_run = ?, closed_by = coalesce(closed_by, 'run ' || ?), "
             "close_reason = coalesce(close_reason, 'retrained') "
-            "WHERE id = ? AND status IN ('open', 'acknowledged')",
-            [run_id, run_id, alert_id],
+            "WHERE id = ? AND status IN ('open', 'acknowledged') "
+            "AND (CAST(? AS TIMESTAMPTZ) IS NULL OR last_seen_at IS NULL "
+            "OR last_seen_at <= CAST(? AS TIMESTAMPTZ))",
+            [run_id, run_id, alert_id, seen_before, seen_before],
         )

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import tornado.web
 
-from mlops_lab.datasets import get_dataset_version
+from mlops_lab.datasets import dataset_version_detail
 from mlops_lab.errors import InvalidInputError
 from mlops_lab.models.aliases import promote
+from mlops_lab.models.bundles import list_bundles
 from mlops_lab.pages.model_compare import compare_versions, version_example
 from mlops_lab.pages.models import list_models_page, model_detail, version_detail
 from mlops_lab.server.handlers import BaseHandler, user_name
@@ -15,6 +16,7 @@ from mlops_lab.server.validation import page, path_int, query_text
 __all__ = [
     "DatasetVersionHandler",
     "ModelAliasesHandler",
+    "ModelBundlesHandler",
     "ModelCompareHandler",
     "ModelExampleHandler",
     "ModelHandler",
@@ -58,6 +60,13 @@ class ModelAliasesHandler(BaseHandler):
         self.write_json(moved)
 
 
+class ModelBundlesHandler(BaseHandler):
+    @tornado.web.authenticated
+    async def get(self, name: str, version: str) -> None:
+        number = path_int(version, "version")
+        self.write_json({"bundles": await self.in_workspace(list_bundles, name, number)})
+
+
 class ModelExampleHandler(BaseHandler):
     @tornado.web.authenticated
     async def get(self, name: str, version: str) -> None:
@@ -84,5 +93,4 @@ class DatasetVersionHandler(BaseHandler):
     @tornado.web.authenticated
     async def get(self, name: str, version: str) -> None:
         number = path_int(version, "version")
-        found = await self.in_workspace(get_dataset_version, name, number)
-        self.write_json(found.to_dict())
+        self.write_json(await self.in_workspace(dataset_version_detail, name, number))

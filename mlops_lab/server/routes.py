@@ -7,6 +7,7 @@ from typing import Any
 
 from jupyter_server.utils import url_path_join
 
+from mlops_lab.server.datasets_handlers import DatasetChecksHandler
 from mlops_lab.server.evaluations_handlers import (
     ABTestCloseHandler,
     ABTestHandler,
@@ -43,6 +44,7 @@ from mlops_lab.server.lifecycle_handlers import (
 from mlops_lab.server.models_handlers import (
     DatasetVersionHandler,
     ModelAliasesHandler,
+    ModelBundlesHandler,
     ModelCompareHandler,
     ModelExampleHandler,
     ModelHandler,
@@ -100,10 +102,12 @@ ROUTES: list[tuple[str, type]] = [
     ("/models/{name}", ModelHandler),
     ("/models/{name}/versions/{version}", ModelVersionHandler),
     ("/models/{name}/versions/{version}/example", ModelExampleHandler),
+    ("/models/{name}/versions/{version}/bundles", ModelBundlesHandler),
     ("/models/{name}/compare", ModelCompareHandler),
     ("/models/{name}/aliases", ModelAliasesHandler),
     ("/models/{name}/predict", ModelPredictHandler),
     ("/datasets/{name}/versions/{version}", DatasetVersionHandler),
+    ("/datasets/{name}/versions/{version}/checks", DatasetChecksHandler),
     ("/evaluations", EvaluationsHandler),
     ("/evaluations/{evaluation_id}", EvaluationHandler),
     ("/comparisons", ComparisonsHandler),

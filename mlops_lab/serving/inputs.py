@@ -12,12 +12,13 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from mlops_lab.errors import InvalidFieldError
+from mlops_lab.errors import InvalidFieldError, InvalidInputError
+from mlops_lab.features.online import EmbeddedOnlineStore, RedisOnlineStore
 from mlops_lab.features.serving import OnlineFeatureReader
 from mlops_lab.models.lookup import LoadedModel
 from mlops_lab.workspace import Workspace
 
-__all__ = ["ModelInputs", "check_given", "model_inputs"]
+__all__ = ["ModelInputs", "check_given", "inputs_from_plan", "inputs_plan", "model_inputs"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -45,7 +46,7 @@ def model_inputs(workspace: Workspace, loaded: LoadedModel) -> ModelInputs:
         online.setdefault(view, []).append(feature)
     reader = None
     ttl: dict[str, int | None] = {}
-    windowed = set()
+    windowed: set[str] = set()
     if online:
         reader = OnlineFeatureReader(
             workspace, [f"{v}:{f}" for v, fs in online.items() for f in fs]
@@ -55,19 +56,56 @@ def model_inputs(workspace: Workspace, loaded: LoadedModel) -> ModelInputs:
             ttl[view] = definition.ttl_seconds
             if definition.windowed:
                 windowed.add(view)
-    signature = (version.signature or {}).get("inputs", [])
-    columns = [c["name"] for c in signature]
-    kinds = {c["name"]: c["kind"] for c in signature}
-    numeric = bool(signature) and all(c["kind"] in ("int", "float", "bool") for c in signature)
+    return _inputs(reader, online, ttl, windowed, version.signature)
+
+
+def _inputs(
+    reader: OnlineFeatureReader | None,
+    online: dict[str, list[str]],
+    ttl: dict[str, int | None],
+    windowed: set[str],
+    signature: dict[str, Any] | None,
+) -> ModelInputs:
+    columns = (signature or {}).get("inputs", [])
     return ModelInputs(
         reader=reader,
         online=online,
         ttl=ttl,
         windowed=frozenset(windowed),
-        columns=columns,
-        kinds=kinds,
-        numeric=numeric,
+        columns=[c["name"] for c in columns],
+        kinds={c["name"]: c["kind"] for c in columns},
+        numeric=bool(columns) and all(c["kind"] in ("int", "float", "bool") for c in columns),
     )
+
+
+def inputs_plan(inputs: ModelInputs) -> dict[str, Any]:
+    """A model version's online inputs as JSON (a bundle's manifest keeps them):
+    :func:`inputs_from_plan` serves from them without the catalog."""
+    return {
+        "features": inputs.online,
+        "ttl": inputs.ttl,
+        "windowed": sorted(inputs.windowed),
+        "reader": inputs.reader.plan() if inputs.reader is not None else [],
+    }
+
+
+def inputs_from_plan(
+    plan: dict[str, Any],
+    signature: dict[str, Any] | None,
+    store: EmbeddedOnlineStore | RedisOnlineStore | None,
+) -> ModelInputs:
+    """The inputs :func:`inputs_plan` described, read from ``store`` (None: the model
+    reads no online feature)."""
+    online = {str(v): [str(f) for f in fs] for v, fs in plan["features"].items()}
+    reader = None
+    if online:
+        if store is None:
+            raise InvalidInputError(
+                f"This model reads online features ({', '.join(online)}): give an online store."
+            )
+        reader = OnlineFeatureReader.from_plan(plan["reader"], store)
+    ttl = {str(v): None if t is None else int(t) for v, t in plan["ttl"].items()}
+    return _inputs(reader, online, ttl, {str(v) for v in plan["windowed"]}, signature)
 
 
 def check_given(inputs: ModelInputs, features: dict[str, Any]) -> dict[str, Any]:

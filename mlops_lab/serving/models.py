@@ -32,14 +32,26 @@ log = logging.getLogger("mlops_lab.serving")
 class ModelSlot:
     """One served reference (``name@alias``, ``name/3`` or ``name``), kept current."""
 
-    def __init__(self, workspace: Workspace, ref: str, *, variant: str) -> None:
+    def __init__(
+        self,
+        workspace: Workspace | None,
+        ref: str,
+        *,
+        variant: str,
+        loaded: LoadedModel | None = None,
+    ) -> None:
+        """``loaded`` without a workspace: a fixed version (a model bundle's), never swapped."""
         self.workspace = workspace
         self.ref = ref
         self.variant = variant
-        self.current: LoadedModel = load_model(workspace, ref)
+        if loaded is None:
+            if workspace is None:
+                raise InvalidInputError(f"{ref}: a model slot needs a workspace or a model.")
+            loaded = load_model(workspace, ref)
+        self.current: LoadedModel = loaded
         self.last_error: str | None = None
         self.swaps = 0
-        self._generation = workspace.catalog.generation()
+        self._generation = workspace.catalog.generation() if workspace is not None else 0
 
     @property
     def version(self) -> int:
@@ -47,6 +59,8 @@ class ModelSlot:
 
     def refresh(self) -> bool:
         """Load the version the reference points at now, if it changed; True if swapped."""
+        if self.workspace is None:  # a fixed version
+            return False
         generation = self.workspace.catalog.generation()
         if generation == self._generation:
             return False

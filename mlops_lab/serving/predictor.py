@@ -60,22 +60,31 @@ class Predictor:
 
     def __init__(
         self,
-        workspace: Workspace,
-        champion: str,
+        workspace: Workspace | None,
+        champion: str | ModelSlot,
         *,
         challenger: str | None = None,
         split: float = 0.0,
         log: PredictionLog | None = None,
+        inputs: dict[tuple[str, int], ModelInputs] | None = None,
+        about: dict[str, Any] | None = None,
     ) -> None:
+        """Without a workspace (a model bundle): ``champion`` is a slot holding its model,
+        ``inputs`` what it reads, ``about`` what ``/metadata`` adds (the bundle)."""
         self.workspace = workspace
-        self.slots = {"champion": ModelSlot(workspace, champion, variant="champion")}
+        self.slots = {
+            "champion": champion
+            if isinstance(champion, ModelSlot)
+            else ModelSlot(workspace, champion, variant="champion")
+        }
         if challenger:
             self.slots["challenger"] = ModelSlot(workspace, challenger, variant="challenger")
         elif split:
             raise InvalidInputError("A split needs a challenger (--challenger name@alias).")
         self.split = TrafficSplit(split)
         self.log = log
-        self._inputs: dict[tuple[str, int], ModelInputs] = {}
+        self.about = dict(about or {})
+        self._inputs: dict[tuple[str, int], ModelInputs] = dict(inputs or {})
         self._fast: FastPath = {}
         # The fast path feeds numpy rows in the fitted column order; scikit-learn would
         # warn on every request that they carry no column names.
@@ -86,6 +95,8 @@ class Predictor:
     def inputs_of(self, loaded: LoadedModel) -> ModelInputs:
         key = (loaded.version.name, int(loaded.version.version or 0))
         if key not in self._inputs:
+            if self.workspace is None:
+                raise InvalidInputError(f"No inputs known for {key[0]}/{key[1]}.")
             self._inputs[key] = model_inputs(self.workspace, loaded)
         return self._inputs[key]
 
@@ -260,6 +271,7 @@ class Predictor:
             "served": served,
             "split": self.split.share,
             "split_history": self.split.history,
-            "feature_freshness": freshness(self.workspace),
+            "feature_freshness": freshness(self.workspace) if self.workspace is not None else {},
             "at": time.time(),
+            **self.about,
         }

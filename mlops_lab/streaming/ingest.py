@@ -300,6 +300,13 @@ class Ingestor:
                 f"  {cut['dataset']} v{cut['version']}: +{cut['added']} streamed events "
                 f"({cut['rows']} rows)"
             )
+            checks = cut.get("checks")
+            if checks and checks["failed"]:
+                self.say(
+                    f"  ! {cut['dataset']} v{cut['version']} fails data checks: "
+                    f"{', '.join(checks['failing'])} (mlops-lab datasets check "
+                    f"{cut['dataset']}@{cut['version']} shows the rows)"
+                )
 
     def _maybe_prune(self) -> None:
         every = self.options.prune_every

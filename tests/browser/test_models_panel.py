@@ -49,6 +49,20 @@ register_model(ws, "churn", LogisticRegression().fit(X, y), X_sample=X.head(5),
 register_model(ws, "lookup", {"a": 1}, trusted=True, description="A lookup table")
 """
 
+# churn v1 packaged as a deployable bundle (`mlops-lab package churn/1`), once its
+# features are in the online store.
+PACKAGE = """
+import sys
+import mlops_lab
+from mlops_lab.models import get_model_version
+from mlops_lab.serving.bundle import build_bundle
+
+ws = mlops_lab.open_workspace(sys.argv[1])
+for view in get_model_version(ws, "churn/1").feature_views:
+    ws.features.materialize(view.partition("@")[0])
+build_bundle(ws, "churn/1", out=sys.argv[2], by="ci")
+"""
+
 # Enough models for more than one page (the view asks for 50 at a time).
 REGISTER_MANY = """
 import sys
@@ -112,6 +126,7 @@ def test_models_versions_lineage_and_promote(
     root = churn_demo(demo, tmp_path / "demo")
     server = start_lab(root, init=False)
     server.python(REGISTER, str(root))
+    server.python(PACKAGE, str(root), str(tmp_path / "bundles"))
     listed = {m["name"]: m for m in api(server, "models")["models"]}
     churn = listed["churn"]
     assert churn["aliases"] == {"champion": 1}, churn
@@ -229,6 +244,17 @@ def test_models_versions_lineage_and_promote(
     )
     expect(version.get_by_test_id("mlops-lineage-notebook-hash")).to_have_text(
         served_version["notebook_hash"][:12]
+    )
+    # The bundle packaged from it: where, from which reference, the archive's hash.
+    (bundle,) = served_version["bundles"]
+    packaged = version.get_by_test_id("mlops-version-bundle")
+    expect(packaged).to_have_count(1)
+    expect(packaged.locator("code").first).to_have_text(bundle["path"])
+    expect(packaged).to_contain_text("from churn/1 · ")
+    expect(packaged).to_contain_text(bundle["artifact_hash"][:12])
+    expect(packaged).to_contain_text("by ci")
+    version.get_by_test_id("mlops-version-bundles").screenshot(
+        path=screenshots_dir / "models-version-bundles.png"
     )
     page.screenshot(path=screenshots_dir / "models-version.png", clip=CLIP)
 

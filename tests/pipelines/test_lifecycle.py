@@ -245,6 +245,25 @@ def test_ct_reruns_on_new_input_data_and_on_alerts(workspace: Workspace) -> None
     assert closed == [("closed", third.id)]
     assert ws.catalog.read("SELECT status FROM alerts WHERE id = ?", [slo]) == [("open",)]
 
+    # The drift is seen again while the retrain runs (the monitor still finds it): the run
+    # did not answer that, so the alert stays open for the next one.
+    again = open_alert(ws.catalog, pipeline="demo", kind="drift", message="amount drifted")
+    reraised: list[str] = []
+
+    def monitor_meanwhile(event: object) -> None:
+        if not reraised:
+            reraised.append(
+                open_alert(ws.catalog, pipeline="demo", kind="drift", message="still drifted")
+            )
+
+    decision, fourth = run_trigger(ws, spec, "ct", RunOptions(), on_event=monitor_meanwhile)
+    assert decision["alerts"] == [again] and reraised == [again]
+    assert fourth is not None and fourth.status == "succeeded"
+    [(status, message, occurrences)] = ws.catalog.read(
+        "SELECT status, message, occurrences FROM alerts WHERE id = ?", [again]
+    )
+    assert (status, message, occurrences) == ("open", "still drifted", 2)
+
 
 def test_dask_executor_runs_stages_on_a_local_cluster(workspace: Workspace) -> None:
     distributed = pytest.importorskip("distributed")

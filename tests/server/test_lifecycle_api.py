@@ -67,8 +67,9 @@ async def test_a_save_keeps_the_sections_comments_and_refuses_an_invalid_definit
             "mlops-lab", "api", "project", method="PUT", body=json.dumps({"project": bad})
         )
     assert refused.value.code == 422
-    message = json.loads(refused.value.response.body)["error"]["message"]
-    assert "project.objective: needs a bound: min: VALUE" in message
+    error = json.loads(refused.value.response.body)["error"]
+    assert "project.objective: needs a bound: min: VALUE" in error["message"]
+    assert any(p.startswith("project.objective: needs a bound") for p in error["problems"])
     assert config.read_text() == text  # nothing written
 
     checked = await _json(

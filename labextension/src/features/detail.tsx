@@ -11,6 +11,7 @@ import * as React from 'react';
 import { DetailShell } from '../listView';
 import { formatDateTime, formatTtl } from '../format';
 import { IFeatureViewDetail } from './types';
+import { CheckBadge, DataChecks } from './checks';
 import { Consistency, VerdictBadge } from './consistency';
 import { Consumers, groupConsumers } from './consumers';
 import { Definition } from './definition';
@@ -154,6 +155,22 @@ function DetailBody(props: {
           ))}
         </ul>
       </details>
+      {detail.source_checks && (
+        <details
+          className="jp-mlops-fv-section"
+          data-testid="mlops-fv-checks"
+          open={detail.source_checks.status === 'failed'}
+        >
+          <summary>
+            Data checks
+            <CheckBadge
+              summary={detail.source_checks}
+              testid="mlops-fv-checks-badge"
+            />
+          </summary>
+          <DataChecks checks={detail.source_checks} />
+        </details>
+      )}
       <details
         className="jp-mlops-fv-section"
         data-testid="mlops-fv-consistency"
@@ -304,6 +321,10 @@ function Facts(props: { detail: IFeatureViewDetail }): JSX.Element {
             <code>
               {source.dataset}@{source.version}
             </code>
+            <CheckBadge
+              summary={detail.source_checks}
+              testid="mlops-fv-source-checks"
+            />
           </dd>
         </>
       )}
@@ -385,6 +406,7 @@ function VersionList(props: {
                   {v.source.dataset}@{v.source.version}
                 </code>
               )}
+              {v.source && <CheckBadge summary={v.source.checks} />}
               {v.created_at && (
                 <time dateTime={v.created_at}>
                   {formatDateTime(v.created_at)}

@@ -113,7 +113,56 @@ export interface IFeatureViewVersion {
   version: number;
   created_at?: string;
   digest?: string;
-  source?: { dataset: string; version: number };
+  source?: { dataset: string; version: number; checks?: ICheckSummary | null };
+}
+
+/**
+ * Pass/fail counts of a dataset version's data checks (its latest evaluation).
+ */
+export interface ICheckSummary {
+  status: 'passed' | 'failed';
+  passed: number;
+  failed: number;
+  /**
+   * Names of the failing checks, e.g. `columns.tenure.max`.
+   */
+  failing: string[];
+  checked_at?: string | null;
+}
+
+/**
+ * One data check of a dataset version, with a sample of the rows that
+ * break it (`row`: 0-based row number in the version).
+ */
+export interface IDataCheck {
+  name: string;
+  kind: string;
+  column?: string | null;
+  passed: boolean;
+  expected?: JSONValue;
+  observed?: JSONValue;
+  failing_rows?: number | null;
+  sample: { row: number; values: { [column: string]: JSONValue } }[];
+  message: string;
+  run_id?: string | null;
+  stage?: string | null;
+  checked_at?: string;
+}
+
+/**
+ * The payload of `GET mlops-lab/api/datasets/{name}/versions/{version}/checks`.
+ */
+export interface IDatasetChecks {
+  dataset: string;
+  version: number;
+  /**
+   * `unchecked`: no checks were declared when the version was made.
+   */
+  status: 'passed' | 'failed' | 'unchecked';
+  passed: number;
+  failed: number;
+  checked_at?: string | null;
+  checks: IDataCheck[];
 }
 
 /**
@@ -168,6 +217,10 @@ export interface IFeatureViewDetail {
    * How the view's stream ingest is doing; null when it is not streamed.
    */
   stream?: IStreamStatus | null;
+  /**
+   * The data checks of this version's source dataset version.
+   */
+  source_checks?: IDatasetChecks | null;
 }
 
 /**

@@ -181,6 +181,28 @@ export interface IModelVersionDetail {
   notebook_hash: string | null;
   run: IVersionRun | null;
   evaluations: IVersionEvaluation[];
+  /**
+   * Deployable bundles packaged from this version (`mlops-lab package`), newest first.
+   */
+  bundles?: IModelBundle[];
+}
+
+/**
+ * A model version packaged to serve without the workspace: its archive is an artifact.
+ */
+export interface IModelBundle {
+  id: string;
+  model: string;
+  version: number;
+  ref: string;
+  artifact_hash: string;
+  manifest_hash: string;
+  size: number;
+  path: string;
+  online_store: string | null;
+  mlops_lab_version: string;
+  created_by: string | null;
+  created_at: string;
 }
 
 export interface IPromoteRequest {

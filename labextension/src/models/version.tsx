@@ -2,7 +2,7 @@ import * as React from 'react';
 
 import { DetailShell } from '../listView';
 import { OpenInTab } from '../openInTab';
-import { formatAge, formatDateTime, formatValue } from '../format';
+import { formatAge, formatBytes, formatDateTime, formatValue } from '../format';
 import { promoteWithDialog } from './detail';
 import { IModelsState, ModelsModel } from './model';
 import { ActionFeedback, AliasBadges, Flavor, Metrics } from './parts';
@@ -117,6 +117,7 @@ export function VersionDetail(props: {
           />
           <Parameters parameters={detail.parameters} />
           <Evaluations detail={detail} />
+          <Bundles detail={detail} />
         </>
       )}
     </DetailShell>
@@ -357,6 +358,52 @@ function Evaluations(props: { detail: IModelVersionDetail }): JSX.Element {
                 {formatDateTime(evaluation.created_at)}
               </span>
               <Metrics metrics={evaluation.metrics} limit={8} />
+            </li>
+          ))}
+        </ul>
+      )}
+    </details>
+  );
+}
+
+/**
+ * The bundles packaged from the version: where, when, by whom, the archive's hash.
+ */
+function Bundles(props: { detail: IModelVersionDetail }): JSX.Element {
+  const bundles = props.detail.bundles ?? [];
+  const { name, version } = props.detail;
+  return (
+    <details
+      className="jp-mlops-fv-section"
+      data-testid="mlops-version-bundles"
+      open={bundles.length > 0}
+    >
+      <summary>
+        Bundles
+        <span className="jp-mlops-badge">{bundles.length}</span>
+      </summary>
+      {bundles.length === 0 ? (
+        <p className="jp-mlops-placeholder">
+          Not packaged yet:{' '}
+          <code>
+            mlops-lab package {name}/{version}
+          </code>{' '}
+          writes a bundle that serves without the workspace.
+        </p>
+      ) : (
+        <ul className="jp-mlops-version-evaluations">
+          {bundles.map(bundle => (
+            <li key={bundle.id} data-testid="mlops-version-bundle">
+              <code title={bundle.path}>{bundle.path}</code>
+              <span className="jp-mlops-meta">
+                {' '}
+                from <code>{bundle.ref}</code> · {formatBytes(bundle.size)} ·{' '}
+                <code title={bundle.artifact_hash}>
+                  {bundle.artifact_hash.slice(0, HASH_CHARS)}
+                </code>{' '}
+                · {formatDateTime(bundle.created_at)}
+                {bundle.created_by ? ` by ${bundle.created_by}` : ''}
+              </span>
             </li>
           ))}
         </ul>
