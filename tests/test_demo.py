@@ -73,7 +73,7 @@ def test_the_demo_pipeline_runs_end_to_end_then_is_cached(tmp_path: Path) -> Non
     assert steps["monitor"]["status"] == "bad" and steps["monitor"]["items"][1]["rule"] == (
         "project.drift.max_drifted_share"
     )
-    assert [loop["fired"] for loop in state["loops"]] == [0, 0, 0, 0]
+    assert [loop["fired"] for loop in state["loops"]] == [0, 0, 0, 0, 0]
     kinds = {(e["activity"], e["kind"]) for e in state["timeline"]}
     assert {("CT", "run"), ("CD", "promotion"), ("CM", "drift"), ("CM", "alert_opened")} <= kinds
     second = Runner(ws, load_pipeline(ws, "churn"), RunOptions()).run()

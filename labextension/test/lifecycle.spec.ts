@@ -187,7 +187,8 @@ describe('the timeline', () => {
 
   it('names kinds for reading', () => {
     expect(kindText('alert_opened')).toBe('Alert opened');
-    expect(kindText('deployment')).toBe('Rollout');
+    expect(kindText('deployment')).toBe('Deployment');
+    expect(kindText('rollout_decision')).toBe('Rollout step');
     expect(kindText('feature_refresh')).toBe('feature refresh');
   });
 });

@@ -11,10 +11,13 @@ The loops, each read from what the catalog records:
 - ``gate_held`` (train -> data): gate decisions that kept the champion (the challenger was
   no better, or broke the objective or a guardrail): back to data and features;
 - ``objective_missed`` (monitor -> define): alerts raised because the live model broke the
-  project's objective or a guardrail: the project's goal or its data needs rethinking.
+  project's objective or a guardrail: the project's goal or its data needs rethinking;
+- ``rolled_back`` (deploy -> train): progressive rollouts that rolled back on their own
+  (the challenger broke a bound on live traffic): the model goes back to training.
 
 The timeline joins runs (CI when ``mlops-lab ci`` started them, CT otherwise), gate
-decisions (CT), alias moves and deployments (CD), drift checks and alerts opened and closed
+decisions (CT), alias moves, deployments and rollouts with each of their decisions (CD),
+drift checks and alerts opened and closed
 (CM), newest first.
 """
 
@@ -36,6 +39,7 @@ LOOPS: tuple[tuple[str, str, str, str], ...] = (
     ("new_data", "data", "train", "New data -> rerun (CT)"),
     ("gate_held", "train", "data", "Gate held -> more data or features"),
     ("objective_missed", "monitor", "define", "Live model misses the project's rules"),
+    ("rolled_back", "deploy", "train", "Rollout rolled back -> back to training"),
 )
 
 _ALERT_CT = "reason LIKE 'open alert%' OR id IN (SELECT closed_by_run FROM alerts)"
@@ -59,6 +63,11 @@ _QUERIES = {
         f"SELECT id, {iso_utc('created_at', 'at')} FROM alerts "
         "WHERE kind IN ('objective', 'guardrail') ORDER BY created_at DESC",
         "alert",
+    ),
+    "rolled_back": (
+        f"SELECT deployment_id AS id, {iso_utc('ended_at', 'at')} FROM rollouts "
+        "WHERE state = 'rolled_back' ORDER BY ended_at DESC",
+        "deployment",
     ),
 }
 
@@ -111,6 +120,22 @@ SELECT * FROM (
   SELECT {iso_utc("stopped_at", "event_at")}, 'CD', 'deployment',
          'stopped ' || ref, url, 'deployment', id, NULL
   FROM deployments WHERE stopped_at IS NOT NULL
+  UNION ALL
+  SELECT {iso_utc("started_at", "event_at")}, 'CD', 'rollout',
+         'rollout ' || model || '@' || alias || ' -> ' || to_alias || ' (version '
+           || to_version || ') in steps ' || array_to_string(
+             list_transform(CAST(steps AS DOUBLE[]), lambda s: CAST(round(s * 100) AS INTEGER)),
+             ', ') || '%',
+         url, 'deployment', deployment_id, NULL
+  FROM rollouts
+  UNION ALL
+  SELECT {iso_utc("d.decided_at", "event_at")}, 'CD', 'rollout_decision',
+         'rollout ' || r.model || '@' || r.alias || CASE
+           WHEN d.decision IN ('continue', 'hold', 'rollback')
+           THEN ' at ' || CAST(round(d.split * 100) AS INTEGER) || '%' ELSE '' END
+           || ': ' || d.decision,
+         d.reason, 'deployment', r.deployment_id, NULL
+  FROM rollout_decisions d JOIN rollouts r ON r.id = d.rollout_id
   UNION ALL
   SELECT {iso_utc("created_at", "event_at")}, 'CM', 'drift',
          'drift check ' || current || ' vs ' || reference || ': ' || verdict,

@@ -194,4 +194,4 @@ def test_status_lifecycle_in_the_terminal_and_as_json(ctx) -> None:  # type: ign
     code, out, _ = run_cli("--workspace", root, "status", "--lifecycle", "--json")
     state = json.loads(out)
     assert code == 0 and state["project"]["label"] == "churned"
-    assert [loop["fired"] for loop in state["loops"]] == [0, 0, 0, 2]
+    assert [loop["fired"] for loop in state["loops"]] == [0, 0, 0, 2, 0]

@@ -22,6 +22,7 @@ import pytest
 from tornado.httpclient import HTTPClientError
 
 from mlops_lab.errors import ConflictError, InvalidInputError, NotFoundError
+from mlops_lab.lifecycle.timeline import loops, timeline
 from mlops_lab.models import alias_history, promote
 from mlops_lab.models.lookup import get_model_version
 from mlops_lab.serving.rollout import RolloutController, control_rollout, parse_steps, plan_rollout
@@ -157,6 +158,18 @@ def test_a_healthy_challenger_rolls_out_and_becomes_the_champion(ws: Workspace) 
     assert latest["id"] in moved["reason"] and moved["changed_by"] == "mlops-lab rollout"
     code, out, _ = run_cli(*where, "status", latest["id"])
     assert code == 0 and "completed" in out and "promote" in out
+    # The Lifecycle timeline tells it as CD events: the rollout, then each decision.
+    events = [e for e in timeline(ws) if e["kind"].startswith("rollout")]
+    assert sorted(e["title"] for e in events) == [
+        "rollout m@champion -> challenger (version 2) in steps 20, 50, 100%",
+        "rollout m@champion at 100%: continue",
+        "rollout m@champion at 20%: continue",
+        "rollout m@champion at 50%: continue",
+        "rollout m@champion: promote",
+    ]
+    assert {e["activity"] for e in events} == {"CD"}
+    assert events[0]["link"] == {"kind": "deployment", "id": found["deployment_id"]}
+    assert next(loop for loop in loops(ws) if loop["id"] == "rolled_back")["fired"] == 0
 
 
 def test_a_challenger_that_errors_rolls_back_on_its_own(ws: Workspace) -> None:
@@ -176,6 +189,8 @@ def test_a_challenger_that_errors_rolls_back_on_its_own(ws: Workspace) -> None:
     assert decision["decision"] == "rollback" and decision["step_index"] == 0
     challenger = decision["analysis"]["variants"]["challenger"]
     assert 0.15 < challenger["error_rate"] < 0.5  # x < 3: 30% of the requests
+    rolled_back = next(loop for loop in loops(ws) if loop["id"] == "rolled_back")
+    assert (rolled_back["from"], rolled_back["to"], rolled_back["fired"]) == ("deploy", "train", 1)
     check = next(c for c in decision["analysis"]["checks"] if c["metric"] == "error_rate")
     assert check["verdict"] == "breach" and check["bound"] == 0.05
     assert (

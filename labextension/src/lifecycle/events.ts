@@ -15,7 +15,9 @@ export const ACTIVITIES: Record<string, string> = {
 const KIND_TEXT: Record<string, string> = {
   run: 'Run',
   promotion: 'Promotion',
-  deployment: 'Rollout',
+  deployment: 'Deployment',
+  rollout: 'Rollout',
+  rollout_decision: 'Rollout step',
   alert_opened: 'Alert opened',
   alert_closed: 'Alert closed',
   gate: 'Gate',
