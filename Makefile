@@ -83,7 +83,7 @@ jstest: $(INSTALLED)
 	PATH=$(abspath $(BIN)):$$PATH jlpm test
 
 pytest: $(INSTALLED) chromium redis-server nats-server
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --durations=40
 
 ## test: create .venv if needed, install test extras and chromium, run lint, types and all tests
 test: lint typecheck jstest pytest

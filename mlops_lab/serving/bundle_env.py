@@ -81,30 +81,41 @@ def serving_imports(folder: Path) -> list[str]:
 
 def serving_roots(folder: Path) -> list[str]:
     """The distributions the server needs directly (measured in a fresh Python)."""
+    # Run in the bundle's folder: `python -m` puts the working directory on sys.path, and a
+    # served bundle has no workspace or project code beside it either.
     done = subprocess.run(
         [sys.executable, "-m", "mlops_lab.serving.bundle_env", str(folder)],
         capture_output=True,
         text=True,
         timeout=300,
         check=False,
+        cwd=folder,
     )
+    owners = metadata.packages_distributions()
     if done.returncode != 0:
+        missing = re.findall(r"ModuleNotFoundError: No module named '([\w.]+)'", done.stderr)
+        local = [m.split(".")[0] for m in missing if m.split(".")[0] not in owners]
+        if local:
+            raise _local_code(local)
         raise InvalidInputError(
             f"The bundle at {folder} does not load in a fresh Python, so it was not packaged: "
             f"{done.stderr.strip()[-2000:]}"
         )
     modules = json.loads(done.stdout.strip().splitlines()[-1])
-    owners = metadata.packages_distributions()
     unowned = [m for m in modules if m not in owners and m != "mlops_lab"]
     if unowned:
-        raise InvalidInputError(
-            f"The model needs {', '.join(unowned)}, which no installed package provides (local "
-            "code): a bundle carries no code but mlops-lab's. Make it an installable package, "
-            "install it, and package again."
-        )
+        raise _local_code(unowned)
     roots = {_normal(d) for m in modules for d in owners.get(m, [])}
     roots.discard("mlops-lab")
     return sorted(roots | _extras_with(roots))
+
+
+def _local_code(modules: list[str]) -> InvalidInputError:
+    return InvalidInputError(
+        f"The model needs {', '.join(dict.fromkeys(modules))}, which no installed package "
+        "provides (local code): a bundle carries no code but mlops-lab's. Make it an "
+        "installable package, install it, and package again."
+    )
 
 
 def _extras_with(roots: set[str]) -> set[str]:
