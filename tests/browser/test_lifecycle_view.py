@@ -20,6 +20,8 @@ from conftest import open_mlops, shoot, widen_sidebar
 from deployments_support import api, copy_demo, send_predictions
 from playwright.sync_api import Locator, Page, expect
 
+from mlops_lab.lifecycle.timeline import LOOPS
+
 if TYPE_CHECKING:  # fixtures' types, from this folder's conftest.py
     from conftest import LabFactory
 
@@ -247,7 +249,7 @@ def test_lifecycle_view_defines_a_project(
     expect(define.locator(".jp-mlops-lc-summary")).to_contain_text("No project definition")
     for step in ("data", "train", "deploy", "monitor"):
         expect(view.locator(f'[data-step="{step}"]')).to_have_attribute("data-status", "idle")
-    expect(view.get_by_test_id("mlops-loop-count")).to_have_text(["not fired yet"] * 4)
+    expect(view.get_by_test_id("mlops-loop-count")).to_have_text(["not fired yet"] * len(LOOPS))
 
     card.get_by_test_id("mlops-project-define").click()
     form = view.get_by_test_id("mlops-project-form")
