@@ -17,10 +17,11 @@ from mlops_lab.features.online_base import EntityEvents
 from mlops_lab.features.online_index import (
     EventIndex,
     group_events,
+    group_tail,
     merge_events,
     rebuild_entities,
 )
-from mlops_lab.features.online_tail import StreamTail, group_rows
+from mlops_lab.features.online_tail import StreamTail
 
 __all__ = ["EmbeddedOnlineStore"]
 
@@ -287,16 +288,16 @@ class EmbeddedOnlineStore:
         keys: list[str],
         version: int,
     ) -> None:
-        """Merge the streamed rows committed since the index last looked."""
+        """Merge the streamed events committed since the index last looked."""
         if tail is None or not index.held:
             return
         if not tail.changed() and index.tail_id > 0:
             return
-        rows = tail.rows(version, index.held, after=index.tail_id)
-        if not rows:
+        last, events = tail.events(version, index.held, after=index.tail_id)
+        index.tail_id = last
+        if events is None:
             return
-        index.tail_id = rows[-1][0]
-        ties = merge_events(index.index, group_rows(rows, index.held))
+        ties = merge_events(index.index, group_tail(events, index.held, tail.names))
         if ties:
             with open_connection(self.path, self._retry) as con:
                 rebuild_entities(con, index, keys, ties, table, tail, version)

@@ -5,6 +5,7 @@ per held column, its events in (time, ``__seq``) order, kept up to date as rows 
 from __future__ import annotations
 
 import itertools
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -15,7 +16,7 @@ from mlops_lab.features.online_base import EntityEvents
 from mlops_lab.features.online_tail import StreamTail
 from mlops_lab.features.stream_log import key_text
 
-__all__ = ["EventIndex", "group_events", "merge_events", "rebuild_entities"]
+__all__ = ["EventIndex", "group_events", "group_tail", "merge_events", "rebuild_entities"]
 
 
 def _q(name: str) -> str:
@@ -53,6 +54,22 @@ def group_events(
                 events[column] = (entity_times, picked)
         index[key_values[lo]] = events
     return index
+
+
+def group_tail(
+    table: pa.Table, held: Sequence[str], names: dict[str, tuple[Any, ...]]
+) -> dict[tuple[Any, ...], EntityEvents]:
+    """Tail events -> per entity key, per held column, its events in (time, ``__seq``)
+    order; ``names`` caches each key's JSON text as its tuple."""
+    ordered = table.sort_by([("k", "ascending"), ("us", "ascending"), ("seq", "ascending")])
+    grouped = group_events(ordered.rename_columns(["k", "__us", "seq", *held]), ["k"], held)
+    out: dict[tuple[Any, ...], EntityEvents] = {}
+    for (text,), events in grouped.items():
+        key = names.get(text)
+        if key is None:
+            key = names[text] = tuple(json.loads(text))
+        out[key] = events
+    return out
 
 
 class EventIndex:
@@ -141,10 +158,18 @@ def rebuild_entities(
     rows: dict[tuple[Any, ...], dict[int, tuple[Any, ...]]] = {e: {} for e in entities}
     for row in found:
         rows[tuple(row[:width])][row[width + 1]] = (row[width], *row[width + 2 :])
-    if tail is not None:
-        for entity in entities:
-            for row in tail.rows(version, cached.held, key=key_text(entity)):
-                rows[entity].setdefault(row[3], (row[2], *row[4:]))
+    streamed = (
+        None
+        if tail is None
+        else tail.entity_events(version, cached.held, [key_text(e) for e in entities])
+    )
+    if streamed is not None:
+        by_text = {key_text(e): e for e in entities}
+        held_values = [streamed.column(c).to_pylist() for c in cached.held]
+        for i, (text, us, seq) in enumerate(
+            zip(*(streamed.column(c).to_pylist() for c in ("k", "us", "seq")), strict=True)
+        ):
+            rows[by_text[text]].setdefault(seq, (us, *(values[i] for values in held_values)))
     for entity, events in rows.items():
         ordered = sorted(events.items(), key=lambda item: (item[1][0], item[0]))
         result: EntityEvents = {}

@@ -4,12 +4,14 @@ A stream consumer does not write its events into ``online.duckdb``: DuckDB lets 
 process at a time open the file, and a model server reading it while a consumer writes
 many times a second would hand it back and forth, each handover a checkpoint and a
 reopen. It writes them into its ledger (``.mlops_lab/streams/<view>/ledger.sqlite``,
-table ``online_v<version>``), in the transaction that records their offline part (see
-:mod:`stream_log`), and readers tail that table: SQLite in WAL mode has one writer and
-any number of readers in other processes, none waiting.
+table ``online_batches_v<version>``: one row per applied batch, its events as an Arrow
+IPC stream), in the transaction that records their offline part (see :mod:`stream_log`),
+and readers tail that table: SQLite in WAL mode has one writer and any number of readers
+in other processes, none waiting. Readers decode each batch once and group its events
+per entity with Arrow, so following a fast stream costs them little.
 
 A reader's index of a window view version is therefore the events materialized into
-``online.duckdb`` plus the tail's rows, merged as they come (see
+``online.duckdb`` plus the tail's events, merged as they come (see
 :meth:`EmbeddedOnlineStore._event_index`). The two never hold the same event: a stream
 writes online only events after the store's horizon, and a materialization reads the
 streamed parts only at or before it (events a prune dropped, see stream_apply.py).
@@ -17,27 +19,29 @@ streamed parts only at or before it (events a prune dropped, see stream_apply.py
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from mlops_lab.features.online_base import EntityEvents
-from mlops_lab.features.stream_log import online_table
+import pyarrow as pa
+import pyarrow.compute as pc
 
-__all__ = ["StreamTail", "group_rows"]
+from mlops_lab.features.stream_log import CUTOFFS, decode_events, online_table
 
-Row = tuple[Any, ...]  # (id, k, us, seq, *held values)
+__all__ = ["StreamTail"]
 
 
 class StreamTail:
-    """One streamed view's ledger, read-only, and what changed in it since last asked."""
+    """One streamed view's ledger, read-only: its online batches as Arrow tables, decoded
+    once and kept (a reader holds their events anyway), and what changed since last asked."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self._con: sqlite3.Connection | None = None
         self._seen: int | None = None  # PRAGMA data_version when last read
+        self._decoded: dict[int, list[tuple[int, pa.Table]]] = {}  # version: (id, batch)
+        self.names: dict[str, tuple[Any, ...]] = {}  # key JSON text -> key (group_tail)
 
     def _connection(self) -> sqlite3.Connection | None:
         if self._con is None:
@@ -58,25 +62,53 @@ class StreamTail:
         self._seen = version
         return bool(changed)
 
-    def rows(
-        self, version: int, held: Sequence[str], *, after: int = 0, key: str | None = None
-    ) -> list[Row]:
-        """The version's rows after id ``after`` (of one entity key's JSON, if given)."""
+    def _cutoff(self, con: sqlite3.Connection, version: int) -> int | None:
+        if not con.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (CUTOFFS,)).fetchone():
+            return None
+        row = con.execute(
+            f"SELECT cutoff_us FROM {CUTOFFS} WHERE version = ?", (version,)
+        ).fetchone()
+        return None if row is None else int(row[0])
+
+    def _batches(self, version: int) -> tuple[list[tuple[int, pa.Table]], int | None]:
+        """All the version's batches (the new ones read and decoded now), and its cutoff."""
         con = self._connection()
+        decoded = self._decoded.setdefault(version, [])
         if con is None:
-            return []
+            return decoded, None
         table = online_table(version)
         if not con.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (table,)).fetchone():
-            return []
-        columns = "".join(f', "{c}"' for c in held)
-        where = "id > ?"
-        params: list[Any] = [after]
-        if key is not None:
-            where += " AND k = ?"
-            params.append(key)
-        return con.execute(
-            f'SELECT id, k, us, seq{columns} FROM "{table}" WHERE {where} ORDER BY id', params
+            return decoded, None
+        after = decoded[-1][0] if decoded else 0
+        added = con.execute(
+            f'SELECT id, events FROM "{table}" WHERE id > ? ORDER BY id', (after,)
         ).fetchall()
+        cutoff = self._cutoff(con, version)  # after the batches: a prune since only raises it
+        oldest = con.execute(f'SELECT min(id) FROM "{table}"').fetchone()[0]
+        decoded.extend((n, decode_events(blob)) for n, blob in added)
+        if oldest is not None and decoded and decoded[0][0] < oldest:  # pruned since
+            decoded[:] = [(n, t) for n, t in decoded if n >= oldest]
+        return decoded, cutoff
+
+    def events(
+        self, version: int, held: Sequence[str], *, after: int = 0
+    ) -> tuple[int, pa.Table | None]:
+        """The version's events in batches after id ``after`` (columns ``k``, ``us``,
+        ``seq`` and ``held``; none at or before the cutoff), and the last batch's id."""
+        batches, cutoff = self._batches(version)
+        picked = [t for n, t in batches if n > after]
+        last = batches[-1][0] if batches else after
+        return last, _combine(picked, held, cutoff)
+
+    def entity_events(
+        self, version: int, held: Sequence[str], keys: Sequence[str]
+    ) -> pa.Table | None:
+        """All the version's events of the entities ``keys`` (as :func:`key_text`)."""
+        batches, cutoff = self._batches(version)
+        table = _combine([t for _, t in batches], held, cutoff)
+        if table is None:
+            return None
+        return table.filter(pc.is_in(table.column("k"), value_set=pa.array(keys, pa.string())))
 
     def close(self) -> None:
         if self._con is not None:
@@ -84,17 +116,24 @@ class StreamTail:
             self._con = None
 
 
-def group_rows(rows: Sequence[Row], held: Sequence[str]) -> dict[tuple[Any, ...], EntityEvents]:
-    """Rows -> per entity key, per held column, its events in (time, ``__seq``) order."""
-    by_key: dict[str, list[Row]] = {}
-    for row in rows:
-        by_key.setdefault(row[1], []).append(row)
-    out: dict[tuple[Any, ...], EntityEvents] = {}
-    for name, found in by_key.items():
-        found.sort(key=lambda r: (r[2], r[3]))
-        events: EntityEvents = {}
-        for j, column in enumerate(held, start=4):
-            kept = [(r[2], r[j]) for r in found if r[j] is not None]
-            events[column] = ([t for t, _ in kept], [v for _, v in kept])
-        out[tuple(json.loads(name))] = events
-    return out
+def _combine(
+    tables: Sequence[pa.Table], held: Sequence[str], cutoff: int | None
+) -> pa.Table | None:
+    """Batches as one table of ``k``, ``us``, ``seq`` and ``held`` (a column a batch lacks
+    is null), without the events at or before ``cutoff``."""
+    if not tables:
+        return None
+    shaped = []
+    for table in tables:
+        columns = {name: table.column(name) for name in ("k", "us", "seq")}
+        for name in held:
+            columns[name] = (
+                table.column(name)
+                if name in table.column_names
+                else pa.nulls(table.num_rows, pa.null())
+            )
+        shaped.append(pa.table(columns))
+    combined = pa.concat_tables(shaped, promote_options="permissive")
+    if cutoff is not None:
+        combined = combined.filter(pc.greater(combined.column("us"), cutoff))
+    return combined if combined.num_rows else None

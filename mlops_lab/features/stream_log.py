@@ -40,10 +40,13 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 __all__ = [
+    "CUTOFFS",
     "AppendResult",
     "OnlineRows",
     "SeqIndex",
     "StreamLog",
+    "decode_events",
+    "encode_events",
     "key_text",
     "online_table",
     "parts_of",
@@ -109,7 +112,11 @@ def key_text(key: tuple[object, ...]) -> str:
 
 
 def online_table(version: int) -> str:
-    return f"online_v{int(version)}"
+    """The ledger's table of a view version's online rows: one row per applied batch."""
+    return f"online_batches_v{int(version)}"
+
+
+CUTOFFS = "online_cutoffs"  # per view version: events at or before it were pruned
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -129,6 +136,14 @@ class StreamLog:
         self.path = folder / "ledger.sqlite"
         with self._connect() as con:
             con.executescript(_SCHEMA)
+            con.execute("BEGIN IMMEDIATE")
+            try:
+                _convert_row_tables(con)
+                con.execute("COMMIT")
+            except BaseException:
+                with contextlib.suppress(sqlite3.Error):
+                    con.execute("ROLLBACK")
+                raise
         self._recovered = False
         self._index = SeqIndex()
         self._seen_part = 0  # the last part whose ids are in the index
@@ -218,24 +233,52 @@ class StreamLog:
         return AppendResult(new=fresh, repeated=len(seqs) - fresh, part=name)
 
     def prune_online(self, version: int, cutoff_us: int) -> int:
-        """Drop the embedded online store's events at or before ``cutoff_us``."""
+        """Drop the embedded online store's events at or before ``cutoff_us`` (how many):
+        the batch rows whose events all are, those events of the others; the cutoff is
+        recorded, so readers skip such events in the batches they decoded before."""
+        table = online_table(version)
         with self._connect() as con:
             con.execute("BEGIN IMMEDIATE")
             try:
-                exists = con.execute(
-                    "SELECT 1 FROM sqlite_master WHERE name = ?", (online_table(version),)
-                ).fetchone()
+                con.execute(
+                    f"CREATE TABLE IF NOT EXISTS {CUTOFFS} (version INTEGER PRIMARY KEY, "
+                    "cutoff_us INTEGER NOT NULL)"
+                )
+                con.execute(
+                    f"INSERT INTO {CUTOFFS} VALUES (?, ?) ON CONFLICT (version) DO UPDATE "
+                    "SET cutoff_us = max(cutoff_us, excluded.cutoff_us)",
+                    (version, cutoff_us),
+                )
                 dropped = 0
-                if exists:
-                    dropped = con.execute(
-                        f'DELETE FROM "{online_table(version)}" WHERE us <= ?', (cutoff_us,)
-                    ).rowcount
+                if con.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (table,)).fetchone():
+                    row = con.execute(
+                        f'SELECT coalesce(sum(rows), 0) FROM "{table}" WHERE max_us <= ?',
+                        (cutoff_us,),
+                    ).fetchone()
+                    con.execute(f'DELETE FROM "{table}" WHERE max_us <= ?', (cutoff_us,))
+                    dropped = int(row[0])
+                    straddling = con.execute(  # some events before the cutoff, some after
+                        f'SELECT id, events FROM "{table}" WHERE min_us <= ?', (cutoff_us,)
+                    ).fetchall()
+                    for number, blob in straddling:
+                        events = decode_events(blob)
+                        kept = events.filter(pc.greater(events.column("us"), cutoff_us))
+                        dropped += events.num_rows - kept.num_rows
+                        con.execute(
+                            f'UPDATE "{table}" SET rows = ?, min_us = ?, events = ? WHERE id = ?',
+                            (
+                                kept.num_rows,
+                                pc.min(kept.column("us")).as_py(),
+                                encode_events(kept),
+                                number,
+                            ),
+                        )
                 con.execute("COMMIT")
             except BaseException:
                 with contextlib.suppress(sqlite3.Error):
                     con.execute("ROLLBACK")
                 raise
-        return int(dropped)
+        return dropped
 
     def unflushed(self) -> list[tuple[int, Path]]:
         with self._connect() as con:
@@ -263,41 +306,85 @@ class StreamLog:
 
 
 def _insert_online(con: sqlite3.Connection, online: OnlineRows, fresh: np.ndarray) -> None:
-    """The rows of ``online.events`` whose ``__seq`` is in ``fresh``: one per event with
-    its key (JSON), time (microseconds), ``__seq`` and the held columns' values."""
+    """The events of ``online.events`` whose ``__seq`` is in ``fresh``, as one row: their
+    key (JSON), time (microseconds), ``__seq`` and held columns as an Arrow IPC stream
+    (see :func:`encode_events`), with the batch's first and last event time."""
     events = online.events
     if events.num_rows == 0:
         return
     keep = np.isin(events.column("__seq").to_numpy(), fresh)
     if not keep.all():
         events = events.filter(pa.array(keep))
-    table = online_table(online.version)
-    held = ", ".join(f'"{c}"' for c in online.held)
-    definitions = "".join(f', "{c}"' for c in online.held)
-    con.execute(
-        f'CREATE TABLE IF NOT EXISTS "{table}" (id INTEGER PRIMARY KEY AUTOINCREMENT, '
-        f"k TEXT NOT NULL, us INTEGER NOT NULL, seq INTEGER NOT NULL{definitions})"
-    )
-    names = events.column("__key").to_pylist()  # the keys as compact JSON (key_text)
+    if events.num_rows == 0:
+        return
     stamps = pc.cast(events.column("event_timestamp"), pa.timestamp("us", tz="UTC"))
-    columns = [
-        names,
-        pc.cast(stamps, pa.int64()).to_pylist(),
-        events.column("__seq").to_pylist(),
-        *(_plain(events.column(c).to_pylist()) for c in online.held),
-    ]
-    marks = ", ".join("?" for _ in columns)
-    con.executemany(
-        f'INSERT INTO "{table}" (k, us, seq{", " + held if held else ""}) VALUES ({marks})',
-        zip(*columns, strict=True),
+    micros = pc.cast(stamps, pa.int64())
+    batch = pa.table(
+        {
+            "k": events.column("__key"),
+            "us": micros,
+            "seq": events.column("__seq"),
+            **{c: events.column(c) for c in online.held},
+        }
+    )
+    _insert_blob(con, online.version, batch)
+
+
+def _insert_blob(con: sqlite3.Connection, version: int, batch: pa.Table) -> None:
+    span = pc.min_max(batch.column("us")).as_py()
+    con.execute(
+        f'CREATE TABLE IF NOT EXISTS "{online_table(version)}" (id INTEGER PRIMARY KEY '
+        "AUTOINCREMENT, rows INTEGER NOT NULL, min_us INTEGER NOT NULL, max_us INTEGER NOT "
+        "NULL, events BLOB NOT NULL)"
+    )
+    con.execute(
+        f'INSERT INTO "{online_table(version)}" (rows, min_us, max_us, events) VALUES (?, ?, ?, ?)',
+        (batch.num_rows, span["min"], span["max"], encode_events(batch)),
     )
 
 
-def _plain(values: list[object]) -> list[object]:
-    """Values SQLite keeps as they are (numbers, text); others as ISO text."""
-    if any(not isinstance(v, int | float | str | type(None)) for v in values):
-        return [v if isinstance(v, int | float | str | type(None)) else str(v) for v in values]
-    return values
+_IPC = pa.ipc.IpcWriteOptions(compression="lz4" if pa.Codec.is_available("lz4") else None)
+
+
+def encode_events(table: pa.Table) -> bytes:
+    """A batch of online rows as an Arrow IPC stream (LZ4-compressed where pyarrow can)."""
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema, options=_IPC) as writer:
+        writer.write_table(table)
+    return bytes(sink.getvalue().to_pybytes())
+
+
+def decode_events(blob: bytes) -> pa.Table:
+    return pa.ipc.open_stream(pa.py_buffer(blob)).read_all()
+
+
+def _convert_row_tables(con: sqlite3.Connection) -> None:
+    """Ledgers written before the online rows went in batches (one SQLite row per event,
+    table ``online_v<n>``): their rows become one batch row each, the old table goes."""
+    names = [
+        r[0]
+        for r in con.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name GLOB 'online_v[0-9]*'"
+        )
+    ]
+    for name in names:
+        version = int(name.removeprefix("online_v"))
+        cursor = con.execute(f'SELECT k, us, seq, * FROM "{name}" ORDER BY id')
+        columns = [d[0] for d in cursor.description or []]
+        held = [c for c in columns[3:] if c not in ("id", "k", "us", "seq")]
+        rows = cursor.fetchall()
+        if rows:
+            at = {c: i for i, c in enumerate(columns) if i >= 3}
+            batch = pa.table(
+                {
+                    "k": pa.array([r[0] for r in rows], pa.string()),
+                    "us": pa.array([r[1] for r in rows], pa.int64()),
+                    "seq": pa.array([r[2] for r in rows], pa.int64()),
+                    **{c: pa.array([r[at[c]] for r in rows]) for c in held},
+                }
+            )
+            _insert_blob(con, version, batch)
+        con.execute(f'DROP TABLE "{name}"')
 
 
 def parts_of(folder: Path, *, after_version: int | None = None) -> list[Path]:

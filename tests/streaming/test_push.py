@@ -4,6 +4,7 @@ declarations (mlops_lab.yaml and Python) and the CLI around them."""
 from __future__ import annotations
 
 import json
+import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from mlops_lab import init_workspace
 from mlops_lab.errors import InvalidInputError, WorkspaceConfigError
 from mlops_lab.features.serving import OnlineFeatureReader
 from mlops_lab.features.stream_apply import StreamWriter
+from mlops_lab.features.stream_log import decode_events
 from mlops_lab.workspace import Workspace
 from tests.cli_runner import run_cli
 from tests.streaming.support import FEATURES, VIEW, make_events, make_view, offline_ids, reference
@@ -219,3 +221,53 @@ def test_events_of_equal_time_are_ordered_by_seq_online_as_offline(workspace: Wo
         pd.DataFrame({"customer_id": ["c2"], "event_timestamp": [pd.Timestamp(now)]}), FEATURES
     )
     assert frame.iloc[0]["amount_last_1h"] == reference(history, same, "c2", now)["amount_last_1h"]
+
+
+def test_a_ledger_with_one_row_per_online_event_is_read_after_conversion(
+    workspace: Workspace,
+) -> None:
+    """Ledgers written before the online rows went in batches (table online_v<n>, one
+    SQLite row per event) are converted when a writer opens them; readers see the same."""
+    now = datetime.now(UTC)
+    history = make_view(workspace, now=now)
+    events = make_events(150, now=now)
+    workspace.features.push(VIEW, events, id_column="tx_id")
+    ledger = workspace.state_dir / "streams" / VIEW / "ledger.sqlite"
+    con = sqlite3.connect(ledger, isolation_level=None)
+    version = _batches_table(con)
+    (blob,), *more = con.execute(f"SELECT events FROM {version}").fetchall()
+    assert more == []  # one push: one batch
+    table = decode_events(blob)
+    number = int(version.removeprefix("online_batches_v"))
+    held = [c for c in table.column_names if c not in ("k", "us", "seq")]
+    con.execute(
+        f"CREATE TABLE online_v{number} (id INTEGER PRIMARY KEY AUTOINCREMENT, k TEXT NOT NULL, "
+        f"us INTEGER NOT NULL, seq INTEGER NOT NULL{''.join(f', {c}' for c in held)})"
+    )
+    con.executemany(
+        f"INSERT INTO online_v{number} (k, us, seq{''.join(f', {c}' for c in held)}) "
+        f"VALUES (?, ?, ?{', ?' * len(held)})",
+        zip(*(table.column(c).to_pylist() for c in table.column_names), strict=True),
+    )
+    con.execute(f"DROP TABLE {version}")
+    con.close()
+
+    StreamWriter(workspace, VIEW, id_column="tx_id").close()  # opens the ledger: converts
+    con = sqlite3.connect(ledger)
+    names = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert f"online_v{number}" not in names and version in names
+    assert con.execute(f"SELECT sum(rows) FROM {version}").fetchone()[0] == 150
+    con.close()
+    at = datetime.now(UTC)
+    reader = OnlineFeatureReader(workspace, FEATURES)
+    for customer in ("c1", "c7"):
+        got = reader.get({"customer_id": customer}, as_of=at)
+        expected = reference(history, events, customer, at)
+        assert {k: got[k] for k in expected} == pytest.approx(expected)
+
+
+def _batches_table(con: sqlite3.Connection) -> str:
+    (name,) = con.execute(
+        "SELECT name FROM sqlite_master WHERE name GLOB 'online_batches_v*'"
+    ).fetchone()
+    return str(name)
