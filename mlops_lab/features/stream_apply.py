@@ -23,7 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -147,10 +147,11 @@ class StreamWriter:
             raise FeatureTransformError(self.view.name, "the transform drops __seq")
 
     def parse(self, events: Sequence[bytes | str | Mapping[str, Any]]) -> ParsedBatch:
-        return self.schema.parse(
-            [e if isinstance(e, bytes | str | dict) else dict(e) for e in events],
-            now=datetime.now(UTC),
-        )
+        if set(map(type, events)) <= {bytes, str, dict}:  # the usual case, checked fast
+            plain = cast("Sequence[bytes | str | dict[str, Any]]", events)
+        else:
+            plain = [e if isinstance(e, bytes | str | dict) else dict(e) for e in events]
+        return self.schema.parse(plain, now=datetime.now(UTC))
 
     def _online_events(self, table: pa.Table) -> pa.Table:
         """The view's events of a batch, after the store's horizon (older ones are not

@@ -129,7 +129,7 @@ class EventSchema:
         self, events: Sequence[bytes | str | dict[str, Any]], *, now: datetime
     ) -> ParsedBatch:
         """Check each event; the passed ones as one table, in order, once per id."""
-        if self.id_column is not None and events and all(isinstance(e, bytes) for e in events):
+        if self.id_column is not None and events and set(map(type, events)) == {bytes}:
             fast = self._parse_columnar(events, now=now)  # type: ignore[arg-type]
             if fast is not None:
                 return fast
@@ -141,7 +141,7 @@ class EventSchema:
         not one JSON object of the right types, or a time Arrow cannot read). Events that
         fail a row check (a missing field, a time without a zone or too far ahead) are
         checked again one by one for their reason."""
-        if any(not p.strip() for p in payloads):
+        if b"" in map(bytes.strip, payloads):
             return None
         data = b"\n".join(payloads)
         if data.count(b"\n") != len(payloads) - 1 or b"\r" in data:

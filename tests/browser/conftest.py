@@ -45,6 +45,9 @@ CHROMIUM_ARGS = [
 ]
 SERVER_START_TIMEOUT = 90.0
 REPO_ROOT = Path(__file__).resolve().parents[2]
+# Assertions wait up to 15 s (playwright's default is 5 s): on a loaded 2-core machine a
+# panel's first REST call can take longer than that; a passing assertion does not wait.
+expect.set_options(timeout=15_000)
 
 
 def _unavailable(reason: str) -> None:

@@ -267,7 +267,7 @@ def test_broker_down_at_the_start_and_mid_stream_is_waited_for_and_nothing_is_lo
     thread = threading.Thread(target=ingestor.run, daemon=True)
     thread.start()
     try:
-        wait_for(lambda: ingestor.stats.last_error is not None, 10)
+        wait_for(lambda: ingestor.stats.last_error is not None, 30)
         assert "cannot be reached" in ingestor.stats.last_error
         row = workspace.catalog.read(
             "SELECT status, last_error FROM stream_consumers WHERE view = ?", [VIEW]
@@ -282,7 +282,7 @@ def test_broker_down_at_the_start_and_mid_stream_is_waited_for_and_nothing_is_lo
 
         server.stop()  # mid-stream
         errors_before = len([line for line in lines if "retrying" in line])
-        wait_for(lambda: len([line for line in lines if "retrying" in line]) > errors_before, 10)
+        wait_for(lambda: len([line for line in lines if "retrying" in line]) > errors_before, 30)
         assert thread.is_alive()
         server.start()
         source = open_source(url, view="publisher")
