@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 import yaml
-from conftest import DARK, shoot, switch_theme
+from conftest import DARK, open_mlops, shoot, switch_theme
 from playwright.sync_api import Locator, Page, expect
 
 from tests.notebooks import write_notebook
@@ -196,11 +196,8 @@ def test_executed_copies_open_read_only_titled_and_marked(
     assert run["status"] == "failed", run
 
     # From the Runs view, as a user would: the failing stage's executed notebook.
-    page.goto(server.lab_url)
-    tab = page.locator('.jp-SideBar .lm-TabBar-tab[data-id="mlops-lab-panel"]')
-    expect(tab).to_be_visible(timeout=60_000)
-    tab.click()
-    sidebar = page.locator("#mlops-lab-panel")
+    # open_mlops waits until JupyterLab is restored: a click before may be undone by it.
+    sidebar = open_mlops(page, server.lab_url)
     sidebar.get_by_test_id("mlops-open-runs").click()
     row = sidebar.locator(f'[data-testid="mlops-run"][data-run-id="{run_id}"]')
     row.get_by_test_id("mlops-run-toggle").click()
