@@ -33,6 +33,8 @@ def open_panel(page: Page, server: LabServer) -> Locator:
     tab = page.locator('.jp-SideBar .lm-TabBar-tab[data-id="mlops-lab-panel"]')
     expect(tab).to_be_visible(timeout=60_000)
     expect(tab).to_have_attribute("title", "MLOps")
+    # Once restored, JupyterLab focuses the launcher; a click before may be undone.
+    expect(page.locator(".jp-Launcher")).to_be_focused(timeout=60_000)
     tab.click()
     panel = page.locator(PANEL)
     expect(panel).to_be_visible()

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from conftest import DARK, shoot
+from conftest import DARK, open_mlops, shoot
 from playwright.sync_api import Locator, Page, expect
 
 from tests.notebooks import write_notebook
@@ -111,11 +111,7 @@ def mark_handoff(server: LabServer, run_id: str) -> None:
 
 
 def open_runs(page: Page, server: LabServer) -> Locator:
-    page.goto(server.lab_url)
-    tab = page.locator('.jp-SideBar .lm-TabBar-tab[data-id="mlops-lab-panel"]')
-    expect(tab).to_be_visible(timeout=60_000)
-    tab.click()
-    panel = page.locator(PANEL)
+    panel = open_mlops(page, server.lab_url)  # once restored: the restore cannot undo it
     panel.get_by_test_id("mlops-open-runs").click()
     runs = panel.get_by_test_id("mlops-runs")
     expect(runs).to_be_visible()

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import nbformat
 import pytest
+from conftest import open_mlops
 from nbformat.v4 import new_code_cell, new_notebook
 from playwright.sync_api import Locator, Page, expect
 
@@ -94,11 +95,7 @@ def pipelines_lab(start_lab: LabFactory, tmp_path: Path) -> Callable[..., LabSer
 
 def open_runs(page: Page, server: LabServer) -> Locator:
     """Load JupyterLab, open the MLOps sidebar and go to Runs from the overview."""
-    page.goto(server.lab_url)
-    tab = page.locator('.jp-SideBar .lm-TabBar-tab[data-id="mlops-lab-panel"]')
-    expect(tab).to_be_visible(timeout=60_000)
-    tab.click()
-    panel = page.locator(PANEL)
+    panel = open_mlops(page, server.lab_url)  # once restored: the restore cannot undo it
     # The overview's Runs row leads to the Runs view.
     panel.get_by_test_id("mlops-open-runs").click()
     runs = panel.get_by_test_id("mlops-runs")
