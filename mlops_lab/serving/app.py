@@ -130,10 +130,10 @@ class _Handler(tornado.web.RequestHandler):
         self.service = service
         self.predictor = service.predictor
         self.metrics = service.metrics
-        self._counted = False
-
-    def prepare(self) -> None:
-        self.service.enter(self._predict)
+        # Counted in flight as soon as tornado has the request's headers (it creates the
+        # handler then, and runs prepare() only on a later turn of the loop): a drain that
+        # ends between the two would otherwise refuse a request it had received.
+        service.enter(self._predict)
         self._counted = True
 
     def on_finish(self) -> None:

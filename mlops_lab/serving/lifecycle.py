@@ -21,6 +21,7 @@ import re
 import signal
 import socket
 import time
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +29,7 @@ from typing import Any
 
 import tornado.httpserver
 import tornado.ioloop
+import tornado.iostream
 import tornado.netutil
 import tornado.web
 
@@ -63,10 +65,28 @@ def bind(host: str, port: int) -> list[socket.socket]:
         ) from None
 
 
+class _Server(tornado.httpserver.HTTPServer):
+    """An HTTP server that can close every connection at once (:meth:`close_streams`)."""
+
+    def handle_stream(self, stream: tornado.iostream.IOStream, address: tuple[Any, ...]) -> None:
+        streams: weakref.WeakSet[tornado.iostream.IOStream] = self.__dict__.setdefault(
+            "_open_streams", weakref.WeakSet()
+        )
+        streams.add(stream)
+        super().handle_stream(stream, address)
+
+    def close_streams(self) -> None:
+        """Close every connection now, idle keep-alive ones included. Closing them one
+        after another (``close_all_connections``) lets a client whose connection is not
+        closed yet send one more request, which would then be refused."""
+        for stream in list(self.__dict__.get("_open_streams", ())):
+            stream.close()
+
+
 def http_server(app: tornado.web.Application) -> tornado.httpserver.HTTPServer:
     """The server for ``app``: the body limit is enforced by tornado too (chunked bodies)."""
     service: ServerState = app.settings["service"]
-    return tornado.httpserver.HTTPServer(app, max_body_size=service.limits.max_body_bytes)
+    return _Server(app, max_body_size=service.limits.max_body_bytes)
 
 
 async def shutdown(
@@ -89,7 +109,12 @@ async def shutdown(
             service.in_flight,
             drain_seconds,
         )
+    # No await from the drain's end to here: no request can start in between. A request
+    # still in flight (the drain timed out) finds its connection closed: not answered,
+    # so not logged.
     service.closing = True
+    if isinstance(server, _Server):
+        server.close_streams()
     await server.close_all_connections()
     service.executor.shutdown(wait=False, cancel_futures=True)
     return drained
