@@ -4,6 +4,8 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8888
+# pytest-xdist processes for make pytest, each running one test file at a time (0: none)
+PYTEST_WORKERS ?= 2
 DEMO_DIR ?= demo-workspace
 # Reinstall when any packaged source changes (the build hook rebuilds the frontend).
 SOURCES := pyproject.toml package.json yarn.lock tsconfig.json install.json \
@@ -83,7 +85,7 @@ jstest: $(INSTALLED)
 	PATH=$(abspath $(BIN)):$$PATH jlpm test
 
 pytest: $(INSTALLED) chromium redis-server nats-server
-	$(BIN)/python -m pytest --durations=40
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile --durations=40
 
 ## test: create .venv if needed, install test extras and chromium, run lint, types and all tests
 test: lint typecheck jstest pytest

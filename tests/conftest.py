@@ -18,6 +18,20 @@ from tests.contexts import interactive
 pytest_plugins = ["pytest_jupyter.jupyter_server"]
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test has its own node id. schemathesis names its items per API operation
+    (``test_x[GET /status]``), but under pytest 9 they keep one node id, and pytest-xdist,
+    which schedules by node id, ran only the first of them: the label goes into the id."""
+    seen: set[str] = set()
+    for item in items:
+        if item.name.endswith("]") and "[" in item.name and not item.nodeid.endswith("]"):
+            params = item.name.split("[", 1)[1][:-1]
+            item._id = item._id.with_params(params)  # type: ignore[attr-defined]
+        if item.nodeid in seen:
+            raise pytest.UsageError(f"two tests have the node id {item.nodeid}")
+        seen.add(item.nodeid)
+
+
 @pytest.fixture
 def jp_server_config() -> dict[str, Any]:
     """The Jupyter server of jp_fetch runs with the mlops_lab server extension."""
