@@ -89,30 +89,47 @@ class RedisBroker(Broker):
     def ceiling(
         self, events: int, payloads: Payloads, *, chunk: int, batch: int
     ) -> dict[str, float]:
-        """XADD the events (pipelined in ``chunk``s), then XREADGROUP them in ``batch``es
-        and XACK each batch: seconds of each side, payload encoding not counted."""
+        """XADD the events (a ``chunk`` packed in one write, as the publisher does), then
+        XREADGROUP them in ``batch``es (the reply left as read, as the consumer does) and
+        XACK each batch: seconds of each side, payload encoding not counted."""
         import redis
 
+        from mlops_lab.streaming.redis_streams import pack_xadds
+
         client = redis.Redis(host="127.0.0.1", port=self.port)
+        client.set_response_callback("XREADGROUP", lambda reply, **_: reply)
         stream = "ceiling"
         client.delete(stream)
         client.xgroup_create(stream, "ceiling", id="0", mkstream=True)
         publish = 0.0
+        connection = client.connection_pool.get_connection()
         for start in range(0, events, chunk):
             block = payloads(start, min(chunk, events - start))
             began = time.perf_counter()
-            pipe = client.pipeline(transaction=False)
-            for payload in block:
-                pipe.xadd(stream, {b"event": payload})
-            pipe.execute()
+            connection.send_packed_command([pack_xadds(stream, block)])
+            for _ in block:
+                connection.read_response()
             publish += time.perf_counter() - began
+        client.connection_pool.release(connection)
         began = time.perf_counter()
         read = 0
         while read < events:
-            reply = client.xreadgroup("ceiling", "c", {stream: ">"}, count=batch, block=1000)
+            reply = client.execute_command(
+                "XREADGROUP",
+                "GROUP",
+                "ceiling",
+                "c",
+                "COUNT",
+                batch,
+                "BLOCK",
+                1000,
+                "STREAMS",
+                stream,
+                ">",
+            )
             if not reply:
                 break
-            entries = reply[0][1]
+            entries = next(iter(reply.values())) if isinstance(reply, dict) else reply[0][1]
             client.xack(stream, "ceiling", *[entry_id for entry_id, _ in entries])
             read += len(entries)
         consume = time.perf_counter() - began

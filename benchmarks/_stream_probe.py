@@ -103,7 +103,9 @@ class Probe:
         self.source.close()
 
     def percentiles(self, lo: float, hi: float) -> tuple[str, str]:
-        values = sorted(s for t, s in self.samples if lo <= t < hi)
+        """p50 and p99 (ms) of the markers that became readable in [lo, hi): a marker
+        pending when a consumer is killed counts for the one that applies it."""
+        values = sorted(s for t, s in self.samples if lo <= t + s < hi)
         if not values:
             return "-", "-"
         p99 = values[min(len(values) - 1, int(len(values) * 0.99))]

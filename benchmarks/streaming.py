@@ -16,15 +16,18 @@ with a transactions dataset (5 events per customer, 2 h to 7 d old) and the wind
   ``--kill-at`` of the run it is SIGKILLed and a second one (another consumer name) takes
   over: its predecessor's pending events are claimed after ``claim_idle=1000`` ms;
 - this process publishes a marker event for the customer ``probe`` every ~100 ms and polls
-  ``OnlineFeatureReader.get`` until the marker is counted: publish -> readable online;
+  ``OnlineFeatureReader.get`` until the marker is counted: publish -> readable online (in
+  the row of the consumer that made it readable: one pending at the SIGKILL counts for the
+  restart, whose row shows what the kill cost);
 - afterwards: events lost (published ids in no offline part) and applied twice (ids in
   more than one part row), and online: each customer's 1h count against what was published;
 - then a backlog drain: ``--drain`` events published first, then one consumer (in this
   process) applies them: its own rate, with no publisher competing for the 2 cores.
 
 Baseline side by side, the broker's own ceiling for the same number of events, no
-processing: Redis ``XADD`` (pipelined in the same chunks) then ``XREADGROUP`` (same
-batch) + ``XACK``; NATS JetStream publish (async acks) then pull fetch + ack.
+processing: Redis ``XADD`` (the same chunks, packed in one write as ``publish`` does) then
+``XREADGROUP`` (same batch, the raw reply as the consumer reads it) + ``XACK``; NATS
+JetStream publish (async acks) then pull fetch + ack.
 
 ``--profile N`` instead publishes N events to Redis and prints the top 25 functions
 (cumulative time, then own time) of one ``Ingestor.run`` over them, in this process.

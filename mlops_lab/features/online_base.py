@@ -11,8 +11,8 @@ import pyarrow as pa
 __all__ = ["EntityEvents", "OnlineStore", "micros_of"]
 
 # One entity's events per aggregated column: event times (microseconds) and the
-# matching non-null values, in event order.
-EntityEvents = dict[str, tuple[list[int], list[Any]]]
+# matching non-null values, in event order (lists, or tuples: see online_index.py).
+EntityEvents = dict[str, tuple[Sequence[int], Sequence[Any]]]
 
 
 def micros_of(stamp: datetime) -> int:

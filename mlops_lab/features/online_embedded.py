@@ -17,9 +17,10 @@ from mlops_lab.features.online_base import EntityEvents
 from mlops_lab.features.online_index import (
     EventIndex,
     group_events,
-    group_tail,
     merge_events,
+    merge_tail,
     rebuild_entities,
+    without_collections,
 )
 from mlops_lab.features.online_tail import StreamTail
 
@@ -244,7 +245,8 @@ class EmbeddedOnlineStore:
                     f"{cached.select} WHERE rowid > {cached.max_rowid} {cached.order}"
                 ).to_arrow_table()
                 if cached.rows + added.num_rows == count:
-                    ties = merge_events(cached.index, group_events(added, keys, cached.held))
+                    with without_collections():
+                        ties = merge_events(cached.index, group_events(added, keys, cached.held))
                     if ties:  # equal event times: their order needs __seq, so reread them
                         rebuild_entities(con, cached, keys, ties, table, tail, version)
                     cached.generation, cached.horizon = generation, horizon
@@ -265,7 +267,8 @@ class EmbeddedOnlineStore:
                 arrow = con.sql(f"{select} WHERE rowid <= {newest} {order}").to_arrow_table()
                 index = EventIndex(generation, horizon, {}, newest, arrow.num_rows, held)
                 index.select, index.order = select, order
-                index.index = group_events(arrow, keys, held)
+                with without_collections():
+                    index.index = group_events(arrow, keys, held)
         self._event_indexes[(view, version)] = index
         self._merge_tail(index, tail, table, keys, version)
         return horizon, index.index
@@ -297,7 +300,7 @@ class EmbeddedOnlineStore:
         index.tail_id = last
         if events is None:
             return
-        ties = merge_events(index.index, group_tail(events, index.held, tail.names))
+        ties = merge_tail(index.index, events, index.held, tail.names)
         if ties:
             with open_connection(self.path, self._retry) as con:
                 rebuild_entities(con, index, keys, ties, table, tail, version)

@@ -4,9 +4,11 @@ per held column, its events in (time, ``__seq``) order, kept up to date as rows 
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import itertools
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import pyarrow as pa
@@ -16,7 +18,14 @@ from mlops_lab.features.online_base import EntityEvents
 from mlops_lab.features.online_tail import StreamTail
 from mlops_lab.features.stream_log import key_text
 
-__all__ = ["EventIndex", "group_events", "group_tail", "merge_events", "rebuild_entities"]
+__all__ = [
+    "EventIndex",
+    "group_events",
+    "merge_events",
+    "merge_tail",
+    "rebuild_entities",
+    "without_collections",
+]
 
 
 def _q(name: str) -> str:
@@ -38,8 +47,11 @@ def group_events(
     assert change is not None
     starts = [0, *(i + 1 for i in pc.indices_nonzero(change).to_pylist()), n]
     key_values = list(zip(*(table.column(k).to_pylist() for k in keys), strict=True))
-    times: list[int] = table.column("__us").to_pylist()
-    values = {c: table.column(c).to_pylist() for c in columns}
+    # Tuples, not lists: the garbage collector stops tracking a tuple of numbers or strings,
+    # so a large index costs its collections nothing (lists cost a reader a third of its
+    # time merging a fast stream).
+    times: tuple[int, ...] = tuple(table.column("__us").to_pylist())
+    values = {c: tuple(table.column(c).to_pylist()) for c in columns}
     has_nulls = {c: table.column(c).null_count > 0 for c in columns}
     index: dict[tuple[Any, ...], EntityEvents] = {}
     for lo, hi in itertools.pairwise(starts):
@@ -49,27 +61,96 @@ def group_events(
             picked = values[column][lo:hi]
             if has_nulls[column]:
                 kept = [(t, v) for t, v in zip(entity_times, picked, strict=True) if v is not None]
-                events[column] = ([t for t, _ in kept], [v for _, v in kept])
+                events[column] = (tuple(t for t, _ in kept), tuple(v for _, v in kept))
             else:
                 events[column] = (entity_times, picked)
         index[key_values[lo]] = events
     return index
 
 
-def group_tail(
-    table: pa.Table, held: Sequence[str], names: dict[str, tuple[Any, ...]]
-) -> dict[tuple[Any, ...], EntityEvents]:
-    """Tail events -> per entity key, per held column, its events in (time, ``__seq``)
-    order; ``names`` caches each key's JSON text as its tuple."""
+def merge_tail(
+    index: dict[tuple[Any, ...], EntityEvents],
+    table: pa.Table,
+    held: Sequence[str],
+    names: dict[str, tuple[Any, ...]],
+) -> list[tuple[Any, ...]]:
+    """Merge tail events (columns ``k``, ``us``, ``seq`` and ``held``) into ``index``, as
+    :func:`merge_events` does with them grouped, in one pass (a reader does this for every
+    batch a stream commits); ``names`` caches each key's JSON text as its tuple. Returns
+    the entities left for a reread (see :func:`merge_events`)."""
+    n = table.num_rows
+    if n == 0:
+        return []
     ordered = table.sort_by([("k", "ascending"), ("us", "ascending"), ("seq", "ascending")])
-    grouped = group_events(ordered.rename_columns(["k", "__us", "seq", *held]), ["k"], held)
-    out: dict[tuple[Any, ...], EntityEvents] = {}
-    for (text,), events in grouped.items():
-        key = names.get(text)
-        if key is None:
-            key = names[text] = tuple(json.loads(text))
-        out[key] = events
-    return out
+    text = ordered.column("k")
+    change = pc.fill_null(pc.not_equal(text.slice(1), text.slice(0, n - 1)), True)
+    starts = [0, *(i + 1 for i in pc.indices_nonzero(change).to_pylist())]
+    texts = pc.take(text, pa.array(starts, pa.int64())).to_pylist()
+    starts.append(n)
+    times: tuple[int, ...] = tuple(ordered.column("us").to_pylist())
+    values = {c: tuple(ordered.column(c).to_pylist()) for c in held}
+    nulls = {c for c in held if ordered.column(c).null_count}
+    ties = []
+    with without_collections():
+        for position, name in enumerate(texts):
+            lo, hi = starts[position], starts[position + 1]
+            key = names.get(name)
+            if key is None:
+                key = names[name] = tuple(json.loads(name))
+            current = index.get(key)
+            merged: EntityEvents = {} if current is None else dict(current)
+            tied = False
+            for column in held:
+                new_times, new_values = times[lo:hi], values[column][lo:hi]
+                if column in nulls:
+                    kept = [
+                        (t, v) for t, v in zip(new_times, new_values, strict=True) if v is not None
+                    ]
+                    new_times = tuple(t for t, _ in kept)
+                    new_values = tuple(v for _, v in kept)
+                if current is None:
+                    merged[column] = (new_times, new_values)
+                    continue
+                if not new_times:
+                    continue
+                old_times, old_values = current.get(column, ((), ()))
+                if not old_times or new_times[0] > old_times[-1]:  # the usual case
+                    merged[column] = (
+                        tuple(old_times) + new_times,
+                        tuple(old_values) + new_values,
+                    )
+                    continue
+                if set(new_times) & set(old_times):
+                    tied = True
+                    break
+                pairs = sorted(
+                    [
+                        *zip(old_times, old_values, strict=True),
+                        *zip(new_times, new_values, strict=True),
+                    ],
+                    key=lambda pair: pair[0],
+                )
+                merged[column] = (tuple(t for t, _ in pairs), tuple(v for _, v in pairs))
+            if tied:
+                ties.append(key)
+            else:
+                index[key] = merged
+    return ties
+
+
+@contextlib.contextmanager
+def without_collections() -> Iterator[None]:
+    """No garbage collection while a merge runs. It allocates many containers, all kept
+    (they are the index), so a collection frees nothing, yet each young-generation pass
+    walks the batch's large tuples again: half a reader's merge time. Collections resume
+    after as they were (one pass then sees the merge's objects once)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 class EventIndex:
@@ -98,7 +179,7 @@ class EventIndex:
 def merge_events(
     index: dict[tuple[Any, ...], EntityEvents], added: dict[tuple[Any, ...], EntityEvents]
 ) -> list[tuple[Any, ...]]:
-    """Merge new events into ``index`` (new lists: a reader may hold the old ones); the
+    """Merge new events into ``index`` (new tuples: a reader may hold the old ones); the
     entities where a new event ties an old one on event time (left for a reread)."""
     ties = []
     for key, events in added.items():
@@ -109,11 +190,15 @@ def merge_events(
         merged: EntityEvents = {}
         tied = False
         for column, (times, values) in events.items():
-            old_times, old_values = current.get(column, ([], []))
+            old_times, old_values = current.get(column, ((), ()))
             if not times:
                 continue
             if not old_times or times[0] > old_times[-1]:  # the usual case: newer events
-                merged[column] = (old_times + times, old_values + values)
+                # tuple() of a tuple is itself: no copy beyond the concatenation
+                merged[column] = (
+                    tuple(old_times) + tuple(times),
+                    tuple(old_values) + tuple(values),
+                )
                 continue
             if set(times) & set(old_times):
                 tied = True
@@ -122,7 +207,7 @@ def merge_events(
                 [*zip(old_times, old_values, strict=True), *zip(times, values, strict=True)],
                 key=lambda pair: pair[0],
             )
-            merged[column] = ([t for t, _ in pairs], [v for _, v in pairs])
+            merged[column] = (tuple(t for t, _ in pairs), tuple(v for _, v in pairs))
         if tied:
             ties.append(key)
             continue
@@ -175,5 +260,5 @@ def rebuild_entities(
         result: EntityEvents = {}
         for j, column in enumerate(cached.held, start=1):
             kept = [(v[0], v[j]) for _, v in ordered if v[j] is not None]
-            result[column] = ([t for t, _ in kept], [x for _, x in kept])
+            result[column] = (tuple(t for t, _ in kept), tuple(x for _, x in kept))
         cached.index[entity] = result

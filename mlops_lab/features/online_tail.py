@@ -41,7 +41,7 @@ class StreamTail:
         self._con: sqlite3.Connection | None = None
         self._seen: int | None = None  # PRAGMA data_version when last read
         self._decoded: dict[int, list[tuple[int, pa.Table]]] = {}  # version: (id, batch)
-        self.names: dict[str, tuple[Any, ...]] = {}  # key JSON text -> key (group_tail)
+        self.names: dict[str, tuple[Any, ...]] = {}  # key JSON text -> key (merge_tail)
 
     def _connection(self) -> sqlite3.Connection | None:
         if self._con is None:

@@ -193,7 +193,7 @@ class WindowAggregator:
 
     def aggregate(
         self,
-        columns: dict[str, tuple[list[int], list[Any]]] | None,
+        columns: dict[str, tuple[Sequence[int], Sequence[Any]]] | None,
         at: int,
         out: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
@@ -227,19 +227,19 @@ def _empty(funcs: list[tuple[str, str]]) -> dict[str, Any]:
     return {name: (0 if function.startswith("count") else None) for name, function in funcs}
 
 
-def _avg(window: list[Any]) -> Any:
+def _avg(window: Sequence[Any]) -> Any:
     return sum(window) / len(window)
 
 
-def _last(window: list[Any]) -> Any:
+def _last(window: Sequence[Any]) -> Any:
     return window[-1]
 
 
-def _count_distinct(window: list[Any]) -> int:
+def _count_distinct(window: Sequence[Any]) -> int:
     return len(set(window))
 
 
-def _stddev(window: list[Any]) -> float | None:
+def _stddev(window: Sequence[Any]) -> float | None:
     n = len(window)  # the sample standard deviation: null below two values
     if n < 2:
         return None
@@ -248,7 +248,7 @@ def _stddev(window: list[Any]) -> float | None:
 
 
 # Each function over a non-empty window (see the module doc); builtins where they fit.
-_FUNCTIONS: dict[str, Callable[[list[Any]], Any]] = {
+_FUNCTIONS: dict[str, Callable[[Sequence[Any]], Any]] = {
     "count": len,
     "sum": sum,
     "avg": _avg,

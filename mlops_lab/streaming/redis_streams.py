@@ -11,7 +11,7 @@ from mlops_lab.errors import InvalidInputError, StreamUnavailableError
 from mlops_lab.features.event_values import TextFields
 from mlops_lab.streaming.sources import DEAD_LETTER_SUFFIX, Delivery, StreamURL
 
-__all__ = ["RedisStreamSource"]
+__all__ = ["RedisStreamSource", "pack_xadds"]
 
 _T = TypeVar("_T")
 FIELD = b"event"
@@ -33,6 +33,29 @@ def _event_of(fields: list[bytes]) -> bytes | TextFields:
 
 def _ms_of(entry_id: bytes) -> int:
     return int(entry_id.split(b"-", 1)[0])
+
+
+def _payload_bytes(payload: object) -> bytes:
+    if isinstance(payload, bytes | bytearray | memoryview):
+        return bytes(payload)
+    if isinstance(payload, str):
+        return payload.encode()
+    raise InvalidInputError(
+        f"An event to publish is JSON text (bytes or str), not {type(payload).__name__}."
+    )
+
+
+def pack_xadds(stream: str, payloads: Sequence[bytes], field: bytes = FIELD) -> bytes:
+    """``XADD stream * field payload`` for each payload, as the Redis protocol (RESP) says,
+    ready to be sent in one write."""
+    name = stream.encode()
+    head = b"*5\r\n$4\r\nXADD\r\n$%d\r\n%b\r\n$1\r\n*\r\n$%d\r\n%b\r\n" % (
+        len(name),
+        name,
+        len(field),
+        field,
+    )
+    return b"".join([b"%b$%d\r\n%b\r\n" % (head, len(p), p) for p in payloads])
 
 
 class RedisStreamSource:
@@ -170,10 +193,28 @@ class RedisStreamSource:
         self._call(pipe.execute)
 
     def publish(self, payloads: Sequence[bytes]) -> list[Any]:
-        pipe = self._client.pipeline(transaction=False)
-        for payload in payloads:
-            pipe.xadd(self.stream, {FIELD: payload})
-        return list(self._call(pipe.execute))
+        """XADD each payload (as its ``event`` field), all in one write: the commands are
+        packed here (redis-py's pipeline spends four times the CPU per event), then the
+        entry ids read back in order."""
+        if not payloads:
+            return []
+        if not all(isinstance(p, bytes) for p in payloads):
+            payloads = [_payload_bytes(p) for p in payloads]
+        packed = pack_xadds(self.stream, payloads)
+        pool = self._client.connection_pool
+
+        def send() -> list[Any]:
+            connection = pool.get_connection()
+            try:
+                connection.send_packed_command([packed])  # type: ignore[no-untyped-call]
+                return [connection.read_response() for _ in payloads]
+            except BaseException:
+                connection.disconnect()  # type: ignore[no-untyped-call]  # replies may be unread
+                raise
+            finally:
+                pool.release(connection)
+
+        return self._call(send)
 
     def lag(self) -> int | None:
         groups = self._call(lambda: self._client.xinfo_groups(self.stream))

@@ -19,6 +19,7 @@ import pandas as pd
 import pytest
 import redis
 
+from mlops_lab.errors import InvalidInputError
 from mlops_lab.features.serving import OnlineFeatureReader
 from mlops_lab.features.stream_apply import flush
 from mlops_lab.streaming import IngestOptions, Ingestor, open_source
@@ -358,6 +359,29 @@ def test_entries_of_plain_fields_and_single_json_fields_are_read_too(
     assert "field 'amount': expected a number, got 'lots'" in letter[b"reason"].decode()
     assert json.loads(letter[b"event"])["amount"] == "lots"
     _check_windows(workspace, history, events, 20)
+
+
+def test_publish_adds_each_payload_as_one_entry_in_order_and_refuses_what_is_not_text(
+    redis_url: str,
+) -> None:
+    client = redis.Redis.from_url(redis_url)
+    source = open_source(f"{redis_url}?stream=tx", view=VIEW)
+    source.open()
+    payloads: list[bytes | str] = [b'{"i": 0}', '{"i": 1, "s": "\u00e9\\r\\n"}', b"x" * 100_000]
+    ids = source.publish(payloads)  # type: ignore[arg-type]
+    entries = client.xrange("tx")
+    assert [entry_id for entry_id, _ in entries] == ids
+    assert [fields for _, fields in entries] == [
+        {b"event": p if isinstance(p, bytes) else p.encode()} for p in payloads
+    ]
+    with pytest.raises(InvalidInputError, match="not int"):
+        source.publish([b"{}", 7])  # type: ignore[list-item]
+    client.set("not-a-stream", "v")  # an error reply in the middle: raised, the rest read
+    wrong = open_source(f"{redis_url}?stream=not-a-stream", view=VIEW)
+    with pytest.raises(redis.exceptions.ResponseError, match="WRONGTYPE"):
+        wrong.publish([b"{}", b"{}"])
+    assert len(source.publish([b"{}"] * 3)) == 3  # the connections still answer in step
+    assert client.xlen("tx") == 6
 
 
 def test_an_online_store_down_at_the_start_is_waited_for(
