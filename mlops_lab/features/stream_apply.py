@@ -153,15 +153,20 @@ class StreamWriter:
             plain = [e if isinstance(e, bytes | str | dict) else dict(e) for e in events]
         return self.schema.parse(plain, now=datetime.now(UTC))
 
-    def _online_events(self, table: pa.Table) -> pa.Table:
+    def _online_events(self, table: pa.Table, *, ordered: bool = True) -> pa.Table:
         """The view's events of a batch, after the store's horizon (older ones are not
-        needed online, nor kept there)."""
+        needed online, nor kept there); ``ordered``: by key, time and ``__seq`` (the
+        embedded store's readers order what they read themselves)."""
         self._con.register("incoming", table)
         try:
             key = f"json_array({', '.join(_q(k) for k in self.keys)})::VARCHAR"
+            order = (
+                f" ORDER BY {', '.join(_q(k) for k in self.keys)}, event_timestamp, __seq"
+                if ordered
+                else ""
+            )
             return self._con.sql(
-                f"SELECT *, {key} AS __key FROM ({self._sql}) WHERE event_timestamp > ? "
-                f"ORDER BY {', '.join(_q(k) for k in self.keys)}, event_timestamp, __seq",
+                f"SELECT *, {key} AS __key FROM ({self._sql}) WHERE event_timestamp > ?{order}",
                 params=[self.horizon],
             ).to_arrow_table()
         finally:
@@ -174,7 +179,7 @@ class StreamWriter:
         if table.num_rows == 0:
             return AppendResult(new=0, repeated=0, part=None)
         if isinstance(self.online, EmbeddedOnlineStore):
-            events = self._online_events(table)
+            events = self._online_events(table, ordered=False)
             skip = (*self.keys, "event_timestamp", "created_timestamp", "__seq", "__key")
             held = [c for c in events.column_names if c not in skip]
             rows = OnlineRows(version=self.view.version, keys=self.keys, held=held, events=events)
