@@ -27,7 +27,7 @@ with a transactions dataset (5 events per customer, 2 h to 7 d old) and the wind
 Baseline side by side, the broker's own ceiling for the same number of events, no
 processing: Redis ``XADD`` (the same chunks, packed in one write as ``publish`` does) then
 ``XREADGROUP`` (same batch, the raw reply as the consumer reads it) + ``XACK``; NATS
-JetStream publish (async acks) then pull fetch + ack.
+JetStream publish (pipelined, as ``publish`` does) then the source's own pull fetch + ack.
 
 ``--profile N`` instead publishes N events to Redis and prints the top 25 functions
 (cumulative time, then own time) of one ``Ingestor.run`` over them, in this process.
