@@ -28,23 +28,30 @@ def amount_of(index: int) -> float:
 
 
 def payloads(start: int, count: int, customers: int) -> list[bytes]:
-    """Events ``p<start>``..: unique ``tx_id``, event time now (microseconds apart)."""
-    now = datetime.now(UTC)
-    stamp = now.isoformat()
-    out = []
-    for index in range(start, start + count):
-        out.append(
-            json.dumps(
-                {
-                    "tx_id": f"p{index}",
-                    "customer_id": f"c{customer_of(index, customers)}",
-                    "event_at": stamp,
-                    "amount": amount_of(index),
-                },
-                separators=(",", ":"),
-            ).encode()
-        )
-    return out
+    """Events ``p<start>``..: unique ``tx_id``, event time now (microseconds apart).
+
+    The bytes ``json.dumps`` gives (:func:`reference_payload`, checked by the benchmark at
+    start), formatted from a template: json.dumps cost the publisher 7.5 us an event, a
+    third of a core at 50,000/s taken from the consumer it measures; this takes 1.1 us."""
+    stamp = json.dumps(datetime.now(UTC).isoformat())
+    template = ('{"tx_id":"p%d","customer_id":"c%d","event_at":' + stamp + ',"amount":%r}').encode()
+    return [
+        template % (index, customer_of(index, customers), amount_of(index))
+        for index in range(start, start + count)
+    ]
+
+
+def reference_payload(index: int, customers: int, stamp: str) -> bytes:
+    """Event ``index`` as ``json.dumps`` writes it (what :func:`payloads` must equal)."""
+    return json.dumps(
+        {
+            "tx_id": f"p{index}",
+            "customer_id": f"c{customer_of(index, customers)}",
+            "event_at": stamp,
+            "amount": amount_of(index),
+        },
+        separators=(",", ":"),
+    ).encode()
 
 
 def publish(settings: dict[str, Any]) -> None:

@@ -36,6 +36,7 @@ JetStream publish (pipelined, as ``publish`` does) then the source's own pull fe
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import signal
@@ -49,7 +50,7 @@ import numpy as np
 import pandas as pd
 from _brokers import Broker, NatsBroker, RedisBroker
 from _stream_probe import Child, Probe, offline_counts, online_counts
-from _stream_roles import VIEW, payloads
+from _stream_roles import VIEW, payloads, reference_payload
 from _table import print_table
 
 from mlops_lab import Workspace, init_workspace
@@ -334,6 +335,7 @@ def main() -> None:
     )
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     args = parser.parse_args()
+    _check_payloads(args.customers)
     root = Path(tempfile.mkdtemp(prefix="mlops-lab-streaming-bench-"))
     online = RedisBroker(root / "online") if args.online == "redis" else None
     args.online_url = None
@@ -353,6 +355,15 @@ def main() -> None:
             print(f"\nkept {root}")
         else:
             shutil.rmtree(root, ignore_errors=True)
+
+
+def _check_payloads(customers: int) -> None:
+    """The publisher's fast payloads are the bytes json.dumps writes (or the run stops)."""
+    for index in [0, 1, 499, 500, 12_345, 2_999_999, 10**9]:
+        made = payloads(index, 1, customers)[0]
+        stamp = json.loads(made)["event_at"]
+        if made != reference_payload(index, customers, stamp):
+            raise SystemExit(f"payloads({index}) differs from json.dumps: {made!r}")
 
 
 def _all(root: Path, args: argparse.Namespace) -> None:
