@@ -14,14 +14,7 @@ import pyarrow as pa
 from mlops_lab.catalog.connection import open_connection
 from mlops_lab.catalog.retry import RetryPolicy
 from mlops_lab.features.online_base import EntityEvents
-from mlops_lab.features.online_index import (
-    EventIndex,
-    group_events,
-    merge_events,
-    merge_tail,
-    rebuild_entities,
-    without_collections,
-)
+from mlops_lab.features.online_index import EventIndex, EventRuns
 from mlops_lab.features.online_tail import StreamTail
 
 __all__ = ["EmbeddedOnlineStore"]
@@ -209,28 +202,26 @@ class EmbeddedOnlineStore:
         os.utime(self._generation_file)
         return int(row[0][0]) if row else 0
 
-    def _event_index(
-        self, view: str, version: int, keys: list[str], columns: Sequence[str]
-    ) -> tuple[int | None, dict[tuple[Any, ...], EntityEvents]]:
-        """The view version's events per entity, loaded once and then refreshed with only
-        the rows inserted since (events are only ever added: by materialization or by a
-        stream), so a stream's writes cost readers little."""
+    def _event_index(self, view: str, version: int, keys: list[str]) -> EventIndex:
+        """The view version's events, loaded once and then refreshed with only the rows
+        inserted since (events are only ever added: by materialization or by a stream),
+        so a stream's writes cost readers little."""
         generation = self._generation()
         cached = self._event_indexes.get((view, version))
         tail = self._tail(view)
-        table = _events_table(view, version)
         if cached is not None and cached.generation == generation:
-            self._merge_tail(cached, tail, table, keys, version)
-            return cached.horizon, cached.index
+            self._add_tail(cached, tail, version)
+            return cached
+        table = _events_table(view, version)
         with open_connection(self.path, self._retry) as con:
             names = {
                 r[0]
                 for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
             }
             if "window_horizons" not in names or table not in names:
-                empty = EventIndex(generation, None, {}, -1, 0, [])
+                empty = EventIndex(generation, None, EventRuns([]), -1, 0)
                 self._event_indexes[(view, version)] = empty
-                return None, empty.index
+                return empty
             rows = con.execute(
                 "SELECT epoch_us(horizon) FROM window_horizons WHERE view = ? AND version = ?",
                 [view, version],
@@ -242,13 +233,10 @@ class EmbeddedOnlineStore:
             index: EventIndex | None = None
             if cached is not None and newest >= cached.max_rowid:
                 added = con.sql(
-                    f"{cached.select} WHERE rowid > {cached.max_rowid} {cached.order}"
+                    f"{cached.select} WHERE rowid > {cached.max_rowid} AND rowid <= {newest}"
                 ).to_arrow_table()
                 if cached.rows + added.num_rows == count:
-                    with without_collections():
-                        ties = merge_events(cached.index, group_events(added, keys, cached.held))
-                    if ties:  # equal event times: their order needs __seq, so reread them
-                        rebuild_entities(con, cached, keys, ties, table, tail, version)
+                    cached.events.add_rows(added, keys)
                     cached.generation, cached.horizon = generation, horizon
                     cached.max_rowid, cached.rows = newest, count
                     index = cached
@@ -256,22 +244,20 @@ class EmbeddedOnlineStore:
                 held = [
                     r[0]
                     for r in con.execute(f"DESCRIBE {_q(table)}").fetchall()
-                    if r[0] not in (*keys, "event_timestamp", "__seq")
+                    if r[0] not in (*keys, "event_timestamp", "__seq", "created_timestamp")
                 ]
-                key_list = ", ".join(_q(k) for k in keys)
                 select = (
-                    f"SELECT {key_list}, epoch_us(event_timestamp) AS __us"
+                    f"SELECT {', '.join(_q(k) for k in keys)}, "
+                    "epoch_us(event_timestamp) AS __us, __seq"
                     f"{''.join(', ' + _q(c) for c in held)} FROM {_q(table)}"
                 )
-                order = f"ORDER BY {key_list}, event_timestamp, __seq"
-                arrow = con.sql(f"{select} WHERE rowid <= {newest} {order}").to_arrow_table()
-                index = EventIndex(generation, horizon, {}, newest, arrow.num_rows, held)
-                index.select, index.order = select, order
-                with without_collections():
-                    index.index = group_events(arrow, keys, held)
+                arrow = con.sql(f"{select} WHERE rowid <= {newest}").to_arrow_table()
+                index = EventIndex(generation, horizon, EventRuns(held), newest, arrow.num_rows)
+                index.select = select
+                index.events.add_rows(arrow, keys)
         self._event_indexes[(view, version)] = index
-        self._merge_tail(index, tail, table, keys, version)
-        return horizon, index.index
+        self._add_tail(index, tail, version)
+        return index
 
     def _tail(self, view: str) -> StreamTail | None:
         """The view's stream tail, when a stream ever wrote it (see online_tail.py)."""
@@ -283,27 +269,16 @@ class EmbeddedOnlineStore:
             tail = self._tails[view] = StreamTail(path)
         return tail
 
-    def _merge_tail(
-        self,
-        index: EventIndex,
-        tail: StreamTail | None,
-        table: str,
-        keys: list[str],
-        version: int,
-    ) -> None:
-        """Merge the streamed events committed since the index last looked."""
+    def _add_tail(self, index: EventIndex, tail: StreamTail | None, version: int) -> None:
+        """Add the streamed events committed since the index last looked."""
         if tail is None or not index.held:
             return
         if not tail.changed() and index.tail_id > 0:
             return
         last, events = tail.events(version, index.held, after=index.tail_id)
         index.tail_id = last
-        if events is None:
-            return
-        ties = merge_tail(index.index, events, index.held, tail.names)
-        if ties:
-            with open_connection(self.path, self._retry) as con:
-                rebuild_entities(con, index, keys, ties, table, tail, version)
+        if events is not None:
+            index.events.add_tail(events)
 
     def read_events(
         self,
@@ -315,11 +290,10 @@ class EmbeddedOnlineStore:
         since: int,
         until: int,
     ) -> tuple[int | None, list[EntityEvents | None]]:
-        """The horizon, and each entity's events per column (all it holds: the caller picks
-        the window)."""
-        horizon, index = self._event_index(view, version, keys, columns)
-        get = index.get
-        return horizon, [get(key) for key in key_values]
+        """The horizon, and each entity's events per column from ``since`` to ``until``
+        (microseconds; the caller picks each window)."""
+        index = self._event_index(view, version, keys)
+        return index.horizon, index.events.read(key_values, since, until)
 
 
 def _clean(value: Any) -> Any:

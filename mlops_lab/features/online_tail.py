@@ -7,11 +7,11 @@ reopen. It writes them into its ledger (``.mlops_lab/streams/<view>/ledger.sqlit
 table ``online_batches_v<version>``: one row per applied batch, its events as an Arrow
 IPC stream), in the transaction that records their offline part (see :mod:`stream_log`),
 and readers tail that table: SQLite in WAL mode has one writer and any number of readers
-in other processes, none waiting. Readers decode each batch once and group its events
-per entity with Arrow, so following a fast stream costs them little.
+in other processes, none waiting. A reader reads and decodes each batch once, into its
+columnar index (online_index.py), so following a fast stream costs it little.
 
 A reader's index of a window view version is therefore the events materialized into
-``online.duckdb`` plus the tail's events, merged as they come (see
+``online.duckdb`` plus the tail's events, added as they come (see
 :meth:`EmbeddedOnlineStore._event_index`). The two never hold the same event: a stream
 writes online only events after the store's horizon, and a materialization reads the
 streamed parts only at or before it (events a prune dropped, see stream_apply.py).
@@ -22,7 +22,6 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -33,15 +32,13 @@ __all__ = ["StreamTail"]
 
 
 class StreamTail:
-    """One streamed view's ledger, read-only: its online batches as Arrow tables, decoded
-    once and kept (a reader holds their events anyway), and what changed since last asked."""
+    """One streamed view's ledger, read-only: its online batches as Arrow tables, and
+    whether anything changed since last asked."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self._con: sqlite3.Connection | None = None
         self._seen: int | None = None  # PRAGMA data_version when last read
-        self._decoded: dict[int, list[tuple[int, pa.Table]]] = {}  # version: (id, batch)
-        self.names: dict[str, tuple[Any, ...]] = {}  # key JSON text -> key (merge_tail)
 
     def _connection(self) -> sqlite3.Connection | None:
         if self._con is None:
@@ -70,45 +67,23 @@ class StreamTail:
         ).fetchone()
         return None if row is None else int(row[0])
 
-    def _batches(self, version: int) -> tuple[list[tuple[int, pa.Table]], int | None]:
-        """All the version's batches (the new ones read and decoded now), and its cutoff."""
-        con = self._connection()
-        decoded = self._decoded.setdefault(version, [])
-        if con is None:
-            return decoded, None
-        table = online_table(version)
-        if not con.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (table,)).fetchone():
-            return decoded, None
-        after = decoded[-1][0] if decoded else 0
-        added = con.execute(
-            f'SELECT id, events FROM "{table}" WHERE id > ? ORDER BY id', (after,)
-        ).fetchall()
-        cutoff = self._cutoff(con, version)  # after the batches: a prune since only raises it
-        oldest = con.execute(f'SELECT min(id) FROM "{table}"').fetchone()[0]
-        decoded.extend((n, decode_events(blob)) for n, blob in added)
-        if oldest is not None and decoded and decoded[0][0] < oldest:  # pruned since
-            decoded[:] = [(n, t) for n, t in decoded if n >= oldest]
-        return decoded, cutoff
-
     def events(
         self, version: int, held: Sequence[str], *, after: int = 0
     ) -> tuple[int, pa.Table | None]:
         """The version's events in batches after id ``after`` (columns ``k``, ``us``,
         ``seq`` and ``held``; none at or before the cutoff), and the last batch's id."""
-        batches, cutoff = self._batches(version)
-        picked = [t for n, t in batches if n > after]
-        last = batches[-1][0] if batches else after
-        return last, _combine(picked, held, cutoff)
-
-    def entity_events(
-        self, version: int, held: Sequence[str], keys: Sequence[str]
-    ) -> pa.Table | None:
-        """All the version's events of the entities ``keys`` (as :func:`key_text`)."""
-        batches, cutoff = self._batches(version)
-        table = _combine([t for _, t in batches], held, cutoff)
-        if table is None:
-            return None
-        return table.filter(pc.is_in(table.column("k"), value_set=pa.array(keys, pa.string())))
+        con = self._connection()
+        if con is None:
+            return after, None
+        table = online_table(version)
+        if not con.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (table,)).fetchone():
+            return after, None
+        added = con.execute(
+            f'SELECT id, events FROM "{table}" WHERE id > ? ORDER BY id', (after,)
+        ).fetchall()
+        cutoff = self._cutoff(con, version)  # after the batches: a prune since only raises it
+        last = added[-1][0] if added else after
+        return last, _combine([decode_events(blob) for _, blob in added], held, cutoff)
 
     def close(self) -> None:
         if self._con is not None:
