@@ -47,6 +47,23 @@ class _Run:
     def __len__(self) -> int:
         return len(self.entity)
 
+    @classmethod
+    def of(
+        cls,
+        entity: np.ndarray,
+        us: np.ndarray,
+        seq: np.ndarray,
+        columns: dict[str, tuple[np.ndarray, np.ndarray | None]],
+    ) -> _Run:
+        """A run from its arrays and each held column's (values, which are set)."""
+        return cls(
+            entity,
+            us,
+            seq,
+            {c: v for c, (v, _) in columns.items()},
+            {c: m for c, (_, m) in columns.items()},
+        )
+
     def taken(self, order: np.ndarray) -> _Run:
         return _Run(
             self.entity[order],
@@ -102,12 +119,11 @@ def _merged(runs: Sequence[_Run], held: Sequence[str]) -> _Run:
     those entities' rows are sorted again."""
     entity = np.concatenate([r.entity for r in runs])
     columns = {c: _concat([(r.values[c], r.valid[c]) for r in runs]) for c in held}
-    run = _Run(
+    run = _Run.of(
         entity,
         np.concatenate([r.us for r in runs]),
         np.concatenate([r.seq for r in runs]),
-        {c: v for c, (v, _) in columns.items()},
-        {c: m for c, (_, m) in columns.items()},
+        columns,
     ).taken(np.argsort(entity, kind="stable"))
     entity, us, seq = run.entity, run.us, run.seq
     same = entity[1:] == entity[:-1]
@@ -176,12 +192,11 @@ class EventRuns:
             c: _numpy(table.column(c)) if c in table.column_names else _numpy(pa.nulls(n))
             for c in self.held
         }
-        run = _Run(
+        run = _Run.of(
             entity,
             us.to_numpy().astype(np.int64, copy=False),
             seq.to_numpy().astype(np.int64, copy=False),
-            {c: v for c, (v, _) in columns.items()},
-            {c: m for c, (_, m) in columns.items()},
+            columns,
         )
         run = run.taken(np.lexsort((run.seq, run.us, entity)))
         self.runs.append(run)
