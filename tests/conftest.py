@@ -107,7 +107,8 @@ class NatsServer:
     """nats-server with JetStream on a free loopback port, its files in ``folder``: it can
     be stopped and started again (its streams kept)."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, *args: str) -> None:
+        self.args = args  # more options, e.g. --user NAME --pass SECRET
         # Debian's package puts it in /usr/sbin, outside a normal user's PATH
         binary = shutil.which("nats-server") or shutil.which("nats-server", path="/usr/sbin")
         if binary is None:
@@ -123,7 +124,10 @@ class NatsServer:
 
     def start(self) -> None:
         self.process = subprocess.Popen(
-            [self.binary, "-js", "-a", "127.0.0.1", "-p", str(self.port), "-sd", str(self.folder)],
+            [
+                *(self.binary, "-js", "-a", "127.0.0.1", "-p", str(self.port)),
+                *("-sd", str(self.folder), *self.args),
+            ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )

@@ -1,96 +1,153 @@
-"""NATS messages to and from JetStream, the fast way (see :mod:`nats_jetstream`)."""
+"""JetStream over :mod:`nats_wire`: its API calls, deliveries and pipelined publishes."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
+import re
+import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Any, NamedTuple
 
+from mlops_lab.streaming.nats_wire import (
+    Connection,
+    JetStreamAPIError,
+    NoRespondersError,
+    new_inbox,
+    pack_publish,
+    status_of,
+)
 from mlops_lab.streaming.sources import Delivery
 
-if TYPE_CHECKING:
-    from nats.aio.client import Client
-    from nats.aio.msg import Msg
-
-__all__ = ["REPLY_TIMEOUT", "Ack", "delivery_of", "publish_pipelined"]
+__all__ = ["REPLY_TIMEOUT", "Ack", "api", "delivery_of", "publish_pipelined"]
 
 REPLY_TIMEOUT = 5.0  # seconds: JetStream API calls, flushes, a no_wait pull
+NOT_FOUND = 404  # the API's status for a stream or consumer that is not there
 
 
-@dataclass(frozen=True, slots=True)
-class Ack:
-    """A delivery's token: the stream sequence, and the subject that acknowledges it."""
+class Ack(NamedTuple):
+    """A delivery's token: the stream sequence, and the subject that acknowledges it (a
+    named tuple: tens of thousands are made a second)."""
 
     sequence: int
-    reply: str
+    reply: bytes
 
     def __repr__(self) -> str:
         return str(self.sequence)
 
 
-def delivery_of(msg: Msg) -> Delivery:
-    """The delivery of ``msg``, read from its ack subject (faster than ``msg.metadata``):
+def delivery_of(reply: bytes, data: bytes) -> Delivery:
+    """The delivery of a message, read from its ack subject (``reply``):
     ``$JS.ACK.[<domain>.<account>.]<stream>.<consumer>.<delivered>.<stream seq>.<consumer
     seq>.<time ns>.<pending>[.<token>]``."""
-    tokens = msg.reply.split(".")
+    tokens = reply.split(b".")
     at = 2 if len(tokens) == 9 else 4
     return Delivery(
-        token=Ack(int(tokens[at + 3]), msg.reply),
-        payload=msg.data,
+        token=Ack(int(tokens[at + 3]), reply),
+        payload=data,
         published_ms=int(tokens[at + 5]) // 1_000_000,
-        redelivered=tokens[at + 2] != "1",
+        redelivered=tokens[at + 2] != b"1",
     )
 
 
-async def publish_pipelined(
-    nc: Client, subject: str, payloads: Sequence[bytes], *, in_flight: int
+def api(conn: Connection, subject: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A JetStream API call (``$JS.API.`` + ``subject``): its JSON answer, or
+    :class:`JetStreamAPIError`."""
+    payload = json.dumps(body).encode() if body is not None else b""
+    reply = json.loads(conn.request(f"$JS.API.{subject}", payload, REPLY_TIMEOUT).data)
+    if reply.get("error"):
+        raise JetStreamAPIError.of(reply)
+    return dict(reply)
+
+
+_SEQUENCE = re.compile(rb'"seq":\s*(\d+)')
+
+
+def publish_pipelined(
+    conn: Connection,
+    subject: str,
+    payloads: Sequence[bytes],
+    *,
+    in_flight: int,
+    headers: Sequence[bytes] | None = None,
 ) -> list[int]:
-    """JetStream publishes of ``payloads`` to ``subject``, up to ``in_flight`` sent before
-    their acks come back (nats-py's ``publish_async`` yields to its flusher once per event,
-    so each goes out in a write of its own: about 4,000 events/s here); their sequences."""
-    import nats.errors
-    import nats.js.errors
-
-    sequences = [0] * len(payloads)
+    """JetStream publishes of ``payloads`` to ``subject`` (each with the header block in
+    ``headers``, if given), up to ``in_flight`` sent before their acks come back, packed
+    many to a write; their stream sequences. An error in any ack is raised after all came
+    back (what was stored stays stored). The acks (``{"stream":"S","seq":12}``) are kept
+    as they come and read at the end, in one pass."""
+    too_big = [i for i, p in enumerate(payloads) if len(p) > conn.max_payload]
+    if too_big:
+        raise ValueError(
+            f"event {too_big[0]} is {len(payloads[too_big[0]]):,} bytes: the server takes "
+            f"at most {conn.max_payload:,} a message"
+        )
+    acks: list[bytes] = [b""] * len(payloads)
     problems: list[Exception] = []
-    window = asyncio.Semaphore(in_flight)
-    all_back = asyncio.Event()
-    left = len(payloads)
+    room = threading.Condition()
+    back, need = 0, 0  # acks come back; the waiter is woken once ``need`` did
 
-    async def acked(msg: Msg) -> None:
-        nonlocal left
-        status = msg.headers.get("Status") if msg.headers else None
-        if status == "503":
-            problems.append(nats.errors.NoRespondersError())
-        else:
-            reply = json.loads(msg.data)
-            if "error" in reply:
-                problems.append(nats.js.errors.APIError.from_error(reply["error"]))
-            else:
-                sequences[int(msg.subject.rsplit(".", 1)[1])] = reply["seq"]
-        window.release()
-        left -= 1
-        if left == 0:
-            all_back.set()
+    def acked(
+        subject: bytes, _reply: bytes | None, headers: bytes | None, data: bytes
+    ) -> None:  # on the reader thread
+        nonlocal back
+        if headers is not None and status_of(headers)[0] == "503":
+            problems.append(NoRespondersError(subject.decode()))
+        acks[int(subject.rsplit(b".", 1)[1])] = data
+        back += 1
 
-    inbox = nc.new_inbox()
-    sub = await nc.subscribe(f"{inbox}.*", cb=acked)
+    def wake() -> None:
+        if back >= need or conn.closed:
+            with room:
+                room.notify_all()
+
+    def wait_for(count: int) -> None:
+        nonlocal need
+        with room:
+            need = count
+            if not room.wait_for(lambda: conn.closed or back >= count, REPLY_TIMEOUT):
+                raise TimeoutError(f"no publish ack within {REPLY_TIMEOUT:.0f} s")
+        conn.check()
+
+    inbox = new_inbox().encode()
+    target = subject.encode()
+    sid = conn.subscribe(inbox + b".*", acked)
+    conn.add_hook(wake)
     try:
-        for i, payload in enumerate(payloads):
-            if window.locked():  # else no yield: the flusher then sends many at once
-                await asyncio.wait_for(window.acquire(), REPLY_TIMEOUT)
-            else:
-                await window.acquire()
-            await nc.publish(subject, payload, reply=f"{inbox}.{i}")
-        if payloads:
-            await nc.flush(timeout=int(REPLY_TIMEOUT))
-            await asyncio.wait_for(all_back.wait(), REPLY_TIMEOUT)
+        sent, chunk = 0, max(1, min(1000, in_flight // 4))
+        while sent < len(payloads):
+            wait_for(sent - in_flight + 1)
+            stop = min(len(payloads), sent + chunk, back + in_flight)
+            conn.send(
+                b"".join(
+                    pack_publish(
+                        target,
+                        payloads[i],
+                        b"%s.%d" % (inbox, i),
+                        headers[i] if headers is not None else None,
+                    )
+                    for i in range(sent, stop)
+                )
+            )
+            sent = stop
+        wait_for(len(payloads))
     finally:
-        with contextlib.suppress(Exception):
-            await sub.unsubscribe()
+        conn.remove_hook(wake)
+        conn.unsubscribe(sid)
     if problems:
         raise problems[0]
-    return sequences
+    return _sequences(acks)
+
+
+def _sequences(acks: list[bytes]) -> list[int]:
+    """The stream sequences in publish acks, or the first refusal among them raised."""
+    found = _SEQUENCE.findall(b"\n".join(acks))
+    if len(found) == len(acks) and not any(b'"error"' in ack for ack in acks):
+        return [int(sequence) for sequence in found]
+    for ack in acks:
+        try:
+            reply = json.loads(ack)
+        except ValueError:
+            raise JetStreamAPIError(0, 0, f"an answer that is not JSON: {ack[:80]!r}") from None
+        if "error" in reply or "seq" not in reply:
+            raise JetStreamAPIError.of(reply)
+    raise AssertionError("every ack had a sequence")  # pragma: no cover - found them all
