@@ -29,8 +29,9 @@ processing: Redis ``XADD`` (the same chunks, packed in one write as ``publish`` 
 ``XREADGROUP`` (same batch, the raw reply as the consumer reads it) + ``XACK``; NATS
 JetStream publish (pipelined, as ``publish`` does) then the source's own pull fetch + ack.
 
-``--profile N`` instead publishes N events to Redis and prints the top 25 functions
-(cumulative time, then own time) of one ``Ingestor.run`` over them, in this process.
+``--profile N`` instead publishes N events to Redis (NATS with ``--no-redis``) and prints
+the top 25 functions (cumulative time, then own time) of one ``Ingestor.run`` over them,
+in this process.
 """
 
 from __future__ import annotations
@@ -275,7 +276,7 @@ def _profile(root: Path, args: argparse.Namespace) -> None:
 
     from mlops_lab.streaming import IngestOptions, Ingestor
 
-    broker = RedisBroker(root / "redis")
+    broker: Broker = NatsBroker(root / "nats") if args.no_redis else RedisBroker(root / "redis")
     broker.start()
     try:
         ws = _setup(root / "ws", args.customers, args.online_url)
@@ -412,14 +413,22 @@ def _all(root: Path, args: argparse.Namespace) -> None:
         )
         print_table(header, rows)
         print(f"publisher: {numbers['publisher']}")
-        ratio = numbers["ceiling"] / numbers["ingest"]
+        # The run's ingest is held to what the publisher offers (60,000/s): against a fast
+        # broker's ceiling that would fail a consumer that kept up with all of it. The
+        # consumer's own capacity is the faster of the run and the drain.
+        capacity = max(numbers["ingest"], drained / took)
+        ratio = numbers["ceiling"] / capacity
         checks = [
             (numbers["ingest"] >= 50_000, f"ingest {numbers['ingest']:,.0f}/s >= 50,000/s"),
             (
                 drained / took >= 50_000,
                 f"backlog drain {drained / took:,.0f}/s >= 50,000/s (no publisher beside it)",
             ),
-            (ratio <= 3, f"broker ceiling / ingest = {ratio:.2f}x <= 3x"),
+            (
+                ratio <= 3,
+                f"broker ceiling / ingest = {ratio:.2f}x <= 3x (ingest: the faster of the "
+                f"run and the drain, {capacity:,.0f}/s)",
+            ),
             (
                 numbers["p99"] is not None and numbers["p99"] < 1000,
                 "freshness p99 "

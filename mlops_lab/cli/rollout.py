@@ -157,8 +157,8 @@ def start(
 ) -> None:
     """Roll MODEL@ALIAS out on its running server, one line per decision; exits 1 unless
     the rollout completed (the alias moved)."""
-    from mlops_lab.serving.rollout import parse_steps, plan_rollout
     from mlops_lab.serving.rollout_analysis import RolloutBounds
+    from mlops_lab.serving.rollout_plan import parse_steps, plan_rollout
 
     workspace = current_workspace(ctx)
     bounds = RolloutBounds.resolve(
@@ -280,7 +280,7 @@ def _act(action: str) -> click.Command:
     @json_option
     @click.pass_context
     def act(ctx: click.Context, rollout_id: str, as_json: bool) -> None:
-        from mlops_lab.serving.rollout import control_rollout
+        from mlops_lab.serving.rollout_plan import control_rollout
 
         done = control_rollout(current_workspace(ctx), rollout_id, action)
         if as_json:

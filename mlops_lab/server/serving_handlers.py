@@ -14,7 +14,7 @@ from mlops_lab.serving.deployments import (
     set_split,
 )
 from mlops_lab.serving.quick import QuickPredictors
-from mlops_lab.serving.rollout import control_rollout, parse_steps, start_in_background
+from mlops_lab.serving.rollout_plan import control_rollout, parse_steps, start_in_background
 from mlops_lab.serving.rollout_store import deployment_rollouts, get_rollout
 
 __all__ = [

@@ -25,8 +25,9 @@ from mlops_lab.errors import ConflictError, InvalidInputError, NotFoundError
 from mlops_lab.lifecycle.timeline import loops, timeline
 from mlops_lab.models import alias_history, promote
 from mlops_lab.models.lookup import get_model_version
-from mlops_lab.serving.rollout import RolloutController, control_rollout, parse_steps, plan_rollout
+from mlops_lab.serving.rollout import RolloutController
 from mlops_lab.serving.rollout_analysis import RolloutBounds, ab_on_outcomes, decide
+from mlops_lab.serving.rollout_plan import control_rollout, parse_steps, plan_rollout
 from mlops_lab.serving.rollout_store import get_rollout
 from mlops_lab.workspace import Workspace
 from tests.cli_runner import run_cli
