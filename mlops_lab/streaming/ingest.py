@@ -93,7 +93,6 @@ class Ingestor:
         except _TRANSIENT as exc:
             self._error(f"preparing the stores: {exc}")
         self._status = "starting"
-        self._last_report = 0.0
         self._last_flush = time.monotonic()
         self._last_prune = time.monotonic()
         self._upkeep: threading.Thread | None = None
@@ -132,6 +131,12 @@ class Ingestor:
             target=self._fetch_into, args=(batches, fetching), daemon=True, name="ingest-read"
         )
         acker = threading.Thread(target=self._ack_loop, daemon=True, name="ingest-ack")
+        # progress (the lag asked of the broker, a catalog write) is reported beside the
+        # batches, so the loop never waits on it
+        reporting = threading.Event()
+        reporter = threading.Thread(
+            target=self._report_loop, args=(reporting,), daemon=True, name="ingest-report"
+        )
         try:
 
             def connect() -> bool:
@@ -145,6 +150,7 @@ class Ingestor:
                 return self.stats
             reader.start()
             acker.start()
+            reporter.start()
             idle_since = time.monotonic()
             while not self.stop_event.is_set():
                 if max_events is not None and self.stats.received >= max_events:
@@ -162,7 +168,6 @@ class Ingestor:
                     idle_since = time.monotonic()
                 self._maybe_flush()
                 self._maybe_prune()
-                self._maybe_report()
         finally:
             fetching.clear()
             deadline = time.monotonic() + self.options.block_ms / 1000 + 30
@@ -175,6 +180,9 @@ class Ingestor:
             if acker.is_alive():
                 self._acks.put(None)
                 acker.join()
+            reporting.set()
+            if reporter.is_alive():
+                reporter.join()
             self._status = "stopped"
             if self._upkeep is not None:
                 self._upkeep.join()
@@ -344,12 +352,14 @@ class Ingestor:
         (t0, a0), (t1, a1) = self._window[0], self._window[-1]
         return (a1 - a0) / (t1 - t0) if t1 > t0 else 0.0
 
-    def _maybe_report(self) -> None:
-        if time.monotonic() - self._last_report >= self.options.report_every:
-            self._report()
+    def _report_loop(self, done: threading.Event) -> None:
+        while not done.wait(self.options.report_every):
+            try:
+                self._report()
+            except Exception as exc:  # a report never stops the reports
+                self._error(f"reporting progress: {exc}")
 
     def _report(self, *, force: bool = False) -> None:
-        self._last_report = time.monotonic()
         stats = self.stats
         try:
             lag = self.source.lag()
