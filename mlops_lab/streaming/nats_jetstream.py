@@ -26,7 +26,7 @@ from mlops_lab.streaming.nats_messages import (
     NOT_FOUND,
     REPLY_TIMEOUT,
     api,
-    delivery_of,
+    deliveries_of,
     publish_pipelined,
 )
 from mlops_lab.streaming.nats_wire import (
@@ -259,8 +259,7 @@ class NatsJetStreamSource:
             pull = self._pull(conn, max_events, expires_ms=block_ms)
             self._until(conn, pull, lambda: bool(self._buffer), block_ms / 1000 + 1)
         buffer = self._buffer
-        taken = [buffer.popleft() for _ in range(min(max_events, len(buffer)))]
-        return [delivery_of(reply, data) for reply, data in taken]
+        return deliveries_of([buffer.popleft() for _ in range(min(max_events, len(buffer)))])
 
     def _until(
         self, conn: Connection, pull: _Pull, enough: Callable[[], bool], timeout: float

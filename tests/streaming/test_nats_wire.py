@@ -13,6 +13,7 @@ import pytest
 
 from mlops_lab.errors import InvalidInputError
 from mlops_lab.streaming import open_source
+from mlops_lab.streaming.nats_messages import deliveries_of
 from mlops_lab.streaming.nats_wire import (
     Connection,
     NatsClosedError,
@@ -161,3 +162,14 @@ def test_what_cannot_be_published_is_refused_by_name(nats_url: str) -> None:
         source.close()
     with pytest.raises(InvalidInputError, match="without spaces"):
         open_source(f"{nats_url}?subject=tx events", view="spend")
+
+
+def test_a_delivery_is_read_from_its_ack_subject_old_and_new_forms() -> None:
+    old = b"$JS.ACK.TX_EVENTS.mlops-lab-spend.2.10.5.1764770000123456789.0"
+    new = b"$JS.ACK.hub.ACCOUNTHASH.TX_EVENTS.mlops-lab-spend.1.11.6.1764770000987654321.3.xyz"
+    first, second = deliveries_of([(old, b"a"), (new, b"b")])
+    assert (first.token.sequence, first.token.reply, first.payload) == (10, old, b"a")
+    assert (first.published_ms, first.redelivered) == (1764770000123, True)
+    assert (second.token.sequence, second.payload) == (11, b"b")
+    assert (second.published_ms, second.redelivered) == (1764770000987, False)
+    assert repr(first.token) == "10"
