@@ -11,7 +11,7 @@ with a transactions dataset (5 events per customer, 2 h to 7 d old) and the wind
 
 - a publisher process sends JSON events with unique ``tx_id`` (event time now) at
   ``--rate`` events/s (0: as fast as it can) for ``--seconds``, through
-  ``open_source(url).publish`` in chunks of ``--chunk``;
+  ``open_source(url).publish`` in chunks of ``--chunk``, two chunks in flight;
 - a consumer process runs ``Ingestor(...).run()`` (what ``mlops-lab ingest`` runs); at
   ``--kill-at`` of the run it is SIGKILLed and a second one (another consumer name) takes
   over: its predecessor's pending events are claimed after ``claim_idle=1000`` ms;
