@@ -14,7 +14,7 @@ become a new version of the view's source dataset, so ``mlops-lab ct`` sees new 
 
 A broker that is down (at the start or later) is retried with backoff (0.5 s doubling
 to 30 s), with a clear message each time and no crash; the store being busy likewise.
-Progress goes to the terminal and to the catalog (``stream_consumers``) every second.
+Progress goes to the terminal and the catalog (``stream_consumers``) each second, off the loop.
 """
 
 from __future__ import annotations
@@ -131,8 +131,7 @@ class Ingestor:
             target=self._fetch_into, args=(batches, fetching), daemon=True, name="ingest-read"
         )
         acker = threading.Thread(target=self._ack_loop, daemon=True, name="ingest-ack")
-        # progress (the lag asked of the broker, a catalog write) is reported beside the
-        # batches, so the loop never waits on it
+        # progress (the broker's lag, a catalog write) is reported beside the batches
         reporting = threading.Event()
         reporter = threading.Thread(
             target=self._report_loop, args=(reporting,), daemon=True, name="ingest-report"
