@@ -23,10 +23,10 @@ from typing import Any, TypeVar
 
 from mlops_lab.errors import InvalidInputError, MlopsLabError, StreamUnavailableError
 from mlops_lab.streaming.nats_messages import (
-    NOT_FOUND,
     REPLY_TIMEOUT,
     api,
     deliveries_of,
+    ensure,
     publish_pipelined,
 )
 from mlops_lab.streaming.nats_wire import (
@@ -151,44 +151,36 @@ class NatsJetStreamSource:
         if self.stream is None:
             names = api(conn, "STREAM.NAMES", {"subject": self.subject}).get("streams")
             self.stream = names[0] if names else stream_name(self.subject)
-        try:
-            api(conn, f"STREAM.INFO.{self.stream}")
-        except JetStreamAPIError as exc:
-            if exc.code != NOT_FOUND:
-                raise
-            api(
-                conn,
-                f"STREAM.CREATE.{self.stream}",
-                {
-                    "name": self.stream,
-                    "subjects": [self.subject, self.dead_letters],
-                    "storage": "file",
-                    "retention": "limits",
-                    "discard": "old",
-                    "num_replicas": 1,
+        ensure(
+            conn,
+            f"STREAM.INFO.{self.stream}",
+            f"STREAM.CREATE.{self.stream}",
+            {
+                "name": self.stream,
+                "subjects": [self.subject, self.dead_letters],
+                "storage": "file",
+                "retention": "limits",
+                "discard": "old",
+                "num_replicas": 1,
+            },
+        )
+        ensure(
+            conn,
+            f"CONSUMER.INFO.{self.stream}.{self.durable}",
+            f"CONSUMER.DURABLE.CREATE.{self.stream}.{self.durable}",
+            {
+                "stream_name": self.stream,
+                "config": {
+                    "durable_name": self.durable,
+                    "ack_policy": "explicit",
+                    "ack_wait": int(self._ack_wait * 1e9),
+                    "max_ack_pending": MAX_ACK_PENDING,
+                    "filter_subject": self.subject,
+                    "deliver_policy": "all",
+                    "replay_policy": "instant",
                 },
-            )
-        try:
-            api(conn, f"CONSUMER.INFO.{self.stream}.{self.durable}")
-        except JetStreamAPIError as exc:
-            if exc.code != NOT_FOUND:
-                raise
-            api(
-                conn,
-                f"CONSUMER.DURABLE.CREATE.{self.stream}.{self.durable}",
-                {
-                    "stream_name": self.stream,
-                    "config": {
-                        "durable_name": self.durable,
-                        "ack_policy": "explicit",
-                        "ack_wait": int(self._ack_wait * 1e9),
-                        "max_ack_pending": MAX_ACK_PENDING,
-                        "filter_subject": self.subject,
-                        "deliver_policy": "all",
-                        "replay_policy": "instant",
-                    },
-                },
-            )
+            },
+        )
         self._inbox = new_inbox().encode()
         conn.add_hook(self._wake)
         conn.subscribe(self._inbox + b".*", self._received)

@@ -18,10 +18,10 @@ from mlops_lab.streaming.nats_wire import (
 )
 from mlops_lab.streaming.sources import Delivery
 
-__all__ = ["REPLY_TIMEOUT", "Ack", "api", "deliveries_of", "publish_pipelined"]
+__all__ = ["REPLY_TIMEOUT", "Ack", "api", "deliveries_of", "ensure", "publish_pipelined"]
 
 REPLY_TIMEOUT = 5.0  # seconds: JetStream API calls, flushes, a no_wait pull
-NOT_FOUND = 404  # the API's status for a stream or consumer that is not there
+_NOT_FOUND = 404  # the API's status for a stream or consumer that is not there
 
 
 class Ack(NamedTuple):
@@ -64,6 +64,17 @@ def api(conn: Connection, subject: str, body: dict[str, Any] | None = None) -> d
     if reply.get("error"):
         raise JetStreamAPIError.of(reply)
     return dict(reply)
+
+
+def ensure(conn: Connection, info: str, create: str, body: dict[str, Any]) -> None:
+    """The API call ``info`` answered, or, when what it asks about is not there, ``create``
+    made with ``body`` (a stream or a durable consumer)."""
+    try:
+        api(conn, info)
+    except JetStreamAPIError as exc:
+        if exc.code != _NOT_FOUND:
+            raise
+        api(conn, create, body)
 
 
 _SEQUENCE = re.compile(rb'"seq":\s*(\d+)')
