@@ -9,6 +9,7 @@ HTTP, Debian Chromium.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -214,7 +215,9 @@ def test_try_prediction_and_dark_theme(
     tryout = version.get_by_test_id("mlops-try-predict")
     tryout.locator("summary").click()
     box = tryout.get_by_test_id("mlops-try-input")
-    expect(box).to_have_value('{\n  "entity": {},\n  "features": {}\n}')
+    # The request starts as a training row once it is fetched; typing replaces it.
+    expect(tryout.get_by_test_id("mlops-try-source")).to_contain_text("Prefilled with row")
+    expect(box).to_have_value(re.compile(r'"customer_id": "c\d+"'))
     box.fill(json.dumps({"entity": {"customer_id": "c00001"}, "features": RAW}, indent=2))
     tryout.get_by_test_id("mlops-try-predict-button").click()
     answer = tryout.get_by_test_id("mlops-try-answer")
