@@ -97,6 +97,7 @@ def consume(settings: dict[str, Any]) -> None:
     """An ``mlops-lab ingest`` equivalent on the view, until idle for ``idle_exit`` s."""
     from mlops_lab import Workspace
     from mlops_lab.streaming import IngestOptions, Ingestor
+    from mlops_lab.streaming.consumer_process import tune_collector
 
     ingestor: Ingestor | None = None
 
@@ -116,6 +117,7 @@ def consume(settings: dict[str, Any]) -> None:
         ),
         say=say,
     )
+    tune_collector()  # as mlops-lab ingest does
     print(json.dumps({"t": time.time(), "ready": True}), flush=True)
     stats = ingestor.run(idle_exit=settings.get("idle_exit"))
     print(json.dumps({"t": time.time(), "final": True, **stats.to_dict()}), flush=True)

@@ -248,6 +248,7 @@ def _drain(broker: Broker, root: Path, args: argparse.Namespace, events: int) ->
     """``events`` published first, then one Ingestor (in this process) applies them all:
     the consumer's own rate, without a publisher on the same 2 cores. Applied, seconds."""
     from mlops_lab.streaming import IngestOptions, Ingestor
+    from mlops_lab.streaming.consumer_process import tune_collector
 
     ws = _setup(root / "ws", args.customers, args.online_url)
     url = broker.url("drain")
@@ -264,6 +265,7 @@ def _drain(broker: Broker, root: Path, args: argparse.Namespace, events: int) ->
         consumer="bench-drain",
         options=IngestOptions(batch=args.batch, flush_every=None),
     )
+    tune_collector()  # as mlops-lab ingest does
     began = time.perf_counter()
     stats = ingestor.run(max_events=events, idle_exit=5.0)
     return stats.applied, time.perf_counter() - began
@@ -275,6 +277,7 @@ def _profile(root: Path, args: argparse.Namespace) -> None:
     import pstats
 
     from mlops_lab.streaming import IngestOptions, Ingestor
+    from mlops_lab.streaming.consumer_process import tune_collector
 
     broker: Broker = NatsBroker(root / "nats") if args.no_redis else RedisBroker(root / "redis")
     broker.start()
@@ -294,6 +297,7 @@ def _profile(root: Path, args: argparse.Namespace) -> None:
             consumer="bench-profile",
             options=IngestOptions(batch=args.batch, flush_every=None),
         )
+        tune_collector()  # as mlops-lab ingest does
         profiler = cProfile.Profile()
         began = time.perf_counter()
         profiler.enable()

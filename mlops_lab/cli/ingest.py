@@ -69,6 +69,7 @@ def ingest(
     """
     from mlops_lab.errors import InvalidInputError
     from mlops_lab.features.streams import declared_streams
+    from mlops_lab.streaming.consumer_process import tune_collector
     from mlops_lab.streaming.ingest import IngestOptions, Ingestor
 
     workspace = current_workspace(ctx)
@@ -121,6 +122,7 @@ def ingest(
         for ingestor in ingestors:
             ingestor.stop()
 
+    tune_collector()  # this process only consumes from here on
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         if len(ingestors) == 1:

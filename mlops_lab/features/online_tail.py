@@ -26,7 +26,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from mlops_lab.features.stream_log import CUTOFFS, decode_events, online_table
+from mlops_lab.features.stream_online_rows import CUTOFFS, decode_events, online_table
 
 __all__ = ["StreamTail"]
 

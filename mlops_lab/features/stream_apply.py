@@ -39,13 +39,15 @@ from mlops_lab.features.queries import get_entity, get_view
 from mlops_lab.features.registry import current_view
 from mlops_lab.features.serving import materialize, online_store_of
 from mlops_lab.features.stream_events import EventSchema, ParsedBatch
-from mlops_lab.features.stream_log import AppendResult, OnlineRows
+from mlops_lab.features.stream_log import AppendResult, StreamLog
+from mlops_lab.features.stream_online_rows import OnlineRows
 from mlops_lab.features.stream_sql import projection, stream_log
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from mlops_lab.features.online import RedisOnlineStore
+    from mlops_lab.features.versions import FeatureViewVersion
     from mlops_lab.workspace import Workspace
 
 __all__ = [
@@ -255,6 +257,7 @@ class StreamWriter:
     def close(self) -> None:
         self._pool.shutdown()
         self._con.close()
+        self.log.close()
 
 
 def flush(workspace: Workspace, view_name: str) -> dict[str, Any] | None:
@@ -262,6 +265,13 @@ def flush(workspace: Workspace, view_name: str) -> dict[str, Any] | None:
     streamed events not yet in a version. None when there is nothing to add."""
     view = get_view(workspace, view_name)
     log = stream_log(workspace, view.name)
+    try:
+        return _flush(workspace, view, log)
+    finally:
+        log.close()
+
+
+def _flush(workspace: Workspace, view: FeatureViewVersion, log: StreamLog) -> dict[str, Any] | None:
     pending = [(n, p) for n, p in log.unflushed() if p.exists()]
     if not pending:
         return None

@@ -25,9 +25,9 @@ exactly one part.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import sqlite3
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -39,18 +39,17 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-__all__ = [
-    "CUTOFFS",
-    "AppendResult",
-    "OnlineRows",
-    "SeqIndex",
-    "StreamLog",
-    "decode_events",
-    "encode_events",
-    "key_text",
-    "online_table",
-    "parts_of",
-]
+from mlops_lab.features.stream_online_rows import (
+    CUTOFFS,
+    OnlineRows,
+    convert_row_tables,
+    decode_events,
+    encode_events,
+    insert_online,
+    online_table,
+)
+
+__all__ = ["AppendResult", "SeqIndex", "StreamLog", "parts_of"]
 
 _BUSY_TIMEOUT_S = 30.0
 _SCHEMA = """
@@ -65,6 +64,9 @@ CREATE TABLE IF NOT EXISTS parts (
     flushed_into INTEGER
 );
 """
+
+
+_INHERITED: list[sqlite3.Connection] = []  # a forked child's copies of its parent's connections
 
 
 class SeqIndex:
@@ -95,31 +97,6 @@ class SeqIndex:
 
 
 @dataclass(frozen=True, kw_only=True)
-class OnlineRows:
-    """The embedded online store's copy of a batch (see online_tail.py): the view
-    version's events (join keys, the held columns, ``event_timestamp``, ``__seq``), of
-    which those with new ids are written in the part's own transaction."""
-
-    version: int
-    keys: list[str]
-    held: list[str]
-    events: pa.Table  # with ``__key``: the key values as compact JSON (see key_text)
-
-
-def key_text(key: tuple[object, ...]) -> str:
-    """An entity key as the tail stores it: compact JSON, as DuckDB's ``json_array`` writes."""
-    return json.dumps(list(key), separators=(",", ":"), ensure_ascii=False, default=str)
-
-
-def online_table(version: int) -> str:
-    """The ledger's table of a view version's online rows: one row per applied batch."""
-    return f"online_batches_v{int(version)}"
-
-
-CUTOFFS = "online_cutoffs"  # per view version: events at or before it were pruned
-
-
-@dataclass(frozen=True, kw_only=True)
 class AppendResult:
     new: int  # events written (their ids were not in the ledger)
     repeated: int  # events whose id was already applied
@@ -134,11 +111,14 @@ class StreamLog:
         self.parts_dir = folder / "parts"
         self.parts_dir.mkdir(parents=True, exist_ok=True)
         self.path = folder / "ledger.sqlite"
+        self._local = threading.local()
+        self._open: list[sqlite3.Connection] = []
+        self._guard = threading.Lock()
         with self._connect() as con:
             con.executescript(_SCHEMA)
             con.execute("BEGIN IMMEDIATE")
             try:
-                _convert_row_tables(con)
+                convert_row_tables(con)
                 con.execute("COMMIT")
             except BaseException:
                 with contextlib.suppress(sqlite3.Error):
@@ -150,13 +130,47 @@ class StreamLog:
 
     @contextlib.contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
-        con = sqlite3.connect(self.path, timeout=_BUSY_TIMEOUT_S, isolation_level=None)
+        """This thread's connection to the ledger, kept open between calls (closing the last
+        one checkpoints the WAL, an fsync each batch); one that failed is dropped and the
+        next call opens another. A forked child opens its own, never touching the parent's."""
+        mine = self._local.__dict__.get("con")
+        if mine is None or mine[1] != os.getpid():
+            if mine is not None:
+                _INHERITED.append(mine[0])  # the parent's: closing it would checkpoint
+            con = sqlite3.connect(
+                self.path, timeout=_BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
+            )
+            try:
+                con.execute("PRAGMA journal_mode=WAL")
+                con.execute("PRAGMA synchronous=NORMAL")
+            except BaseException:
+                con.close()
+                raise
+            mine = self._local.con = (con, os.getpid())
+            with self._guard:
+                self._open.append(con)
         try:
-            con.execute("PRAGMA journal_mode=WAL")
-            con.execute("PRAGMA synchronous=NORMAL")
-            yield con
-        finally:
+            yield mine[0]
+        except sqlite3.Error:
+            self._local.con = None
+            self._close(mine[0])
+            raise
+
+    def _close(self, con: sqlite3.Connection) -> None:
+        with self._guard:
+            if con in self._open:
+                self._open.remove(con)
+        with contextlib.suppress(sqlite3.Error):
             con.close()
+
+    def close(self) -> None:
+        """Close the ledger connections of every thread (the next call opens one again)."""
+        with self._guard:
+            held, self._open = self._open, []
+        for con in held:
+            with contextlib.suppress(sqlite3.Error):
+                con.close()
+        self._local = threading.local()
 
     def recover(self, con: sqlite3.Connection) -> None:
         """Within a write transaction: finish the renames of committed parts, remove the
@@ -210,7 +224,9 @@ class StreamLog:
                     "__ingested_at",
                     pa.array([int(stamp * 1e6)] * table.num_rows, pa.timestamp("us", tz="UTC")),
                 )
-                pq.write_table(written, self.parts_dir / tmp)
+                # No dictionaries: a part is short-lived (a flush rewrites its events into a
+                # dataset version) and ids are unique; half the time, a smaller file.
+                pq.write_table(written, self.parts_dir / tmp, use_dictionary=False)
                 cursor = con.execute(
                     "INSERT INTO parts (name, tmp, rows, written_at) VALUES (?, ?, ?, ?) "
                     "RETURNING n",
@@ -220,7 +236,7 @@ class StreamLog:
                 name = f"part-{number:09d}.parquet"
                 con.execute("UPDATE parts SET name = ? WHERE n = ?", (name, number))
                 if online is not None:
-                    _insert_online(con, online, seqs[~old])
+                    insert_online(con, online, None if fresh == len(seqs) else seqs[~old])
                 con.execute("COMMIT")
             except BaseException:
                 with contextlib.suppress(sqlite3.Error):
@@ -303,88 +319,6 @@ class StreamLog:
                 "count(*) FILTER (WHERE flushed_into IS NULL) FROM parts"
             ).fetchone()
         return {"events": int(ids), "parts": int(parts), "unflushed_parts": int(unflushed)}
-
-
-def _insert_online(con: sqlite3.Connection, online: OnlineRows, fresh: np.ndarray) -> None:
-    """The events of ``online.events`` whose ``__seq`` is in ``fresh``, as one row: their
-    key (JSON), time (microseconds), ``__seq`` and held columns as an Arrow IPC stream
-    (see :func:`encode_events`), with the batch's first and last event time."""
-    events = online.events
-    if events.num_rows == 0:
-        return
-    keep = np.isin(events.column("__seq").to_numpy(), fresh)
-    if not keep.all():
-        events = events.filter(pa.array(keep))
-    if events.num_rows == 0:
-        return
-    stamps = pc.cast(events.column("event_timestamp"), pa.timestamp("us", tz="UTC"))
-    micros = pc.cast(stamps, pa.int64())
-    batch = pa.table(
-        {
-            "k": events.column("__key"),
-            "us": micros,
-            "seq": events.column("__seq"),
-            **{c: events.column(c) for c in online.held},
-        }
-    )
-    _insert_blob(con, online.version, batch)
-
-
-def _insert_blob(con: sqlite3.Connection, version: int, batch: pa.Table) -> None:
-    span = pc.min_max(batch.column("us")).as_py()
-    con.execute(
-        f'CREATE TABLE IF NOT EXISTS "{online_table(version)}" (id INTEGER PRIMARY KEY '
-        "AUTOINCREMENT, rows INTEGER NOT NULL, min_us INTEGER NOT NULL, max_us INTEGER NOT "
-        "NULL, events BLOB NOT NULL)"
-    )
-    con.execute(
-        f'INSERT INTO "{online_table(version)}" (rows, min_us, max_us, events) VALUES (?, ?, ?, ?)',
-        (batch.num_rows, span["min"], span["max"], encode_events(batch)),
-    )
-
-
-_IPC = pa.ipc.IpcWriteOptions(compression="lz4" if pa.Codec.is_available("lz4") else None)
-
-
-def encode_events(table: pa.Table) -> bytes:
-    """A batch of online rows as an Arrow IPC stream (LZ4-compressed where pyarrow can)."""
-    sink = pa.BufferOutputStream()
-    with pa.ipc.new_stream(sink, table.schema, options=_IPC) as writer:
-        writer.write_table(table)
-    return bytes(sink.getvalue().to_pybytes())
-
-
-def decode_events(blob: bytes) -> pa.Table:
-    return pa.ipc.open_stream(pa.py_buffer(blob)).read_all()
-
-
-def _convert_row_tables(con: sqlite3.Connection) -> None:
-    """Ledgers written before the online rows went in batches (one SQLite row per event,
-    table ``online_v<n>``): their rows become one batch row each, the old table goes."""
-    names = [
-        r[0]
-        for r in con.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name GLOB 'online_v[0-9]*'"
-        )
-    ]
-    for name in names:
-        version = int(name.removeprefix("online_v"))
-        cursor = con.execute(f'SELECT k, us, seq, * FROM "{name}" ORDER BY id')
-        columns = [d[0] for d in cursor.description or []]
-        held = [c for c in columns[3:] if c not in ("id", "k", "us", "seq")]
-        rows = cursor.fetchall()
-        if rows:
-            at = {c: i for i, c in enumerate(columns) if i >= 3}
-            batch = pa.table(
-                {
-                    "k": pa.array([r[0] for r in rows], pa.string()),
-                    "us": pa.array([r[1] for r in rows], pa.int64()),
-                    "seq": pa.array([r[2] for r in rows], pa.int64()),
-                    **{c: pa.array([r[at[c]] for r in rows]) for c in held},
-                }
-            )
-            _insert_blob(con, version, batch)
-        con.execute(f'DROP TABLE "{name}"')
 
 
 def parts_of(folder: Path, *, after_version: int | None = None) -> list[Path]:

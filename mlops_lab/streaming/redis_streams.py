@@ -11,7 +11,7 @@ from mlops_lab.errors import InvalidInputError, StreamUnavailableError
 from mlops_lab.features.event_values import TextFields
 from mlops_lab.streaming.sources import DEAD_LETTER_SUFFIX, Delivery, StreamURL
 
-__all__ = ["RedisStreamSource", "pack_xadds"]
+__all__ = ["RedisStreamSource", "pack_xack", "pack_xadds"]
 
 _T = TypeVar("_T")
 FIELD = b"event"
@@ -45,6 +45,26 @@ def _payload_bytes(payload: object) -> bytes:
     )
 
 
+def _bulks(items: Sequence[bytes], before: bytes = b"") -> bytes:
+    """Each item as a RESP bulk string (``$len CRLF item CRLF``), each after ``before``:
+    joined in one pass, with the few distinct length headers made once."""
+    if not items:
+        return b""
+    heads: dict[int, bytes] = {}
+    out: list[bytes] = [b""] * (2 * len(items))
+    out[0::2] = [
+        heads.get(n) or heads.setdefault(n, b"%b$%d" % (before, n)) for n in map(len, items)
+    ]
+    out[1::2] = items
+    return b"\r\n".join(out) + b"\r\n"
+
+
+def _as_bytes(items: Sequence[bytes | str]) -> Sequence[bytes]:
+    if set(map(type, items)) <= {bytes}:
+        return items  # type: ignore[return-value]
+    return [i if isinstance(i, bytes) else str(i).encode() for i in items]
+
+
 def pack_xadds(stream: str, payloads: Sequence[bytes], field: bytes = FIELD) -> bytes:
     """``XADD stream * field payload`` for each payload, as the Redis protocol (RESP) says,
     ready to be sent in one write."""
@@ -55,7 +75,17 @@ def pack_xadds(stream: str, payloads: Sequence[bytes], field: bytes = FIELD) -> 
         len(field),
         field,
     )
-    return b"".join([b"%b$%d\r\n%b\r\n" % (head, len(p), p) for p in payloads])
+    return _bulks(payloads, head)
+
+
+def pack_xack(stream: str, group: str, ids: Sequence[bytes | str]) -> bytes:
+    """``XACK stream group id...`` as RESP (redis-py's packing spent 1.3 us an id)."""
+    ids = _as_bytes(ids)
+    return (
+        b"*%d\r\n" % (len(ids) + 3)
+        + _bulks([b"XACK", stream.encode(), group.encode()])
+        + _bulks(ids)
+    )
 
 
 class RedisStreamSource:
@@ -133,8 +163,13 @@ class RedisStreamSource:
         if not reply:
             return []
         entries = next(iter(reply.values())) if isinstance(reply, dict) else reply[0][1]
-        return [
-            Delivery(entry_id, _event_of(fields), _ms_of(entry_id), False)
+        return [  # _event_of and _ms_of inlined for the usual entry: one field
+            Delivery(
+                entry_id,
+                fields[1] if len(fields) == 2 else _event_of(fields),
+                int(entry_id[: entry_id.index(b"-")]),
+                False,
+            )
             for entry_id, fields in entries
         ]
 
@@ -171,8 +206,22 @@ class RedisStreamSource:
 
     def ack(self, deliveries: Sequence[Delivery]) -> None:
         if deliveries:
-            ids = [d.token for d in deliveries]
-            self._call(lambda: self._client.xack(self.stream, self.group, *ids))
+            packed = pack_xack(self.stream, self.group, [d.token for d in deliveries])
+            self._call(lambda: self._send_packed(packed, 1))
+
+    def _send_packed(self, packed: bytes, replies: int) -> list[Any]:
+        """Send commands packed as RESP in one write on a pooled connection; their
+        ``replies`` replies, in order (an error reply raises, as redis-py's own calls)."""
+        pool = self._client.connection_pool
+        connection = pool.get_connection()
+        try:
+            connection.send_packed_command([packed])  # type: ignore[no-untyped-call]
+            return [connection.read_response() for _ in range(replies)]
+        except BaseException:
+            connection.disconnect()  # type: ignore[no-untyped-call]  # replies may be unread
+            raise
+        finally:
+            pool.release(connection)
 
     def dead_letter(self, deliveries: Sequence[tuple[Delivery, str]]) -> None:
         if not deliveries:
@@ -201,20 +250,7 @@ class RedisStreamSource:
         if not all(isinstance(p, bytes) for p in payloads):
             payloads = [_payload_bytes(p) for p in payloads]
         packed = pack_xadds(self.stream, payloads)
-        pool = self._client.connection_pool
-
-        def send() -> list[Any]:
-            connection = pool.get_connection()
-            try:
-                connection.send_packed_command([packed])  # type: ignore[no-untyped-call]
-                return [connection.read_response() for _ in payloads]
-            except BaseException:
-                connection.disconnect()  # type: ignore[no-untyped-call]  # replies may be unread
-                raise
-            finally:
-                pool.release(connection)
-
-        return self._call(send)
+        return self._call(lambda: self._send_packed(packed, len(payloads)))
 
     def lag(self) -> int | None:
         groups = self._call(lambda: self._client.xinfo_groups(self.stream))

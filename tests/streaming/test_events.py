@@ -1,11 +1,16 @@
 """Event checks: the columnar path (whole batches) agrees with the per-event one, ids hash
-the same in Python and DuckDB, and the id index finds what it holds."""
+the same in Python and DuckDB, the id index finds what it holds, and the ledger's kept
+connections survive threads, a fork and a close."""
 
 from __future__ import annotations
 
 import json
+import os
 import random
+import sqlite3
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import duckdb
 import numpy as np
@@ -13,7 +18,7 @@ import pyarrow as pa
 import pytest
 
 from mlops_lab.features.stream_events import EventSchema, event_seq, event_seqs
-from mlops_lab.features.stream_log import SeqIndex
+from mlops_lab.features.stream_log import SeqIndex, StreamLog
 
 NOW = datetime(2026, 12, 1, 12, tzinfo=UTC)
 SOURCE = pa.schema(
@@ -155,3 +160,43 @@ def test_the_id_index_holds_what_was_added() -> None:
     assert index.contains(everything).all()
     others = rng.integers(2**62, 2**63 - 1, 5000, dtype=np.int64)
     assert not index.contains(np.setdiff1d(others, everything)).any()
+
+
+def _part(start: int, count: int) -> pa.Table:
+    return pa.table(
+        {
+            "x": list(range(start, start + count)),
+            "__seq": [2**62 + i for i in range(start, start + count)],
+        }
+    )
+
+
+def test_the_ledger_keeps_a_connection_per_thread_and_a_forked_child_opens_its_own(
+    tmp_path: Path,
+) -> None:
+    log = StreamLog(tmp_path / "view")
+    assert log.append(_part(0, 10)).new == 10
+    with ThreadPoolExecutor(2) as pool:  # two threads at once: one writes at a time
+        done = list(pool.map(lambda s: log.append(_part(s, 10)), [10, 20, 20]))
+    assert sorted(d.new for d in done) == [0, 10, 10]
+    assert log.counts()["events"] == 30
+
+    pid = os.fork()
+    if pid == 0:  # the child: its own connection, the parent's left untouched
+        code = 0
+        try:
+            child = log.append(_part(25, 10))  # 25-29 held already (by the parent)
+            code = 0 if (child.new, child.repeated) == (5, 5) else 3
+        except BaseException:
+            code = 4
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert log.append(_part(35, 5)).new == 5  # the parent's connection still answers
+    log.close()
+    assert log.append(_part(0, 45)).new == 5  # reopened; the child's events are known
+    assert log.counts() == {"events": 45, "parts": 6, "unflushed_parts": 6}
+    with sqlite3.connect(log.path) as con:
+        assert con.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    log.close()

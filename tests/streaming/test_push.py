@@ -17,7 +17,7 @@ from mlops_lab import init_workspace
 from mlops_lab.errors import InvalidInputError, WorkspaceConfigError
 from mlops_lab.features.serving import OnlineFeatureReader
 from mlops_lab.features.stream_apply import StreamWriter
-from mlops_lab.features.stream_log import decode_events
+from mlops_lab.features.stream_online_rows import decode_events
 from mlops_lab.workspace import Workspace
 from tests.cli_runner import run_cli
 from tests.streaming.support import FEATURES, VIEW, make_events, make_view, offline_ids, reference

@@ -23,6 +23,7 @@ from mlops_lab.errors import InvalidInputError
 from mlops_lab.features.serving import OnlineFeatureReader
 from mlops_lab.features.stream_apply import flush
 from mlops_lab.streaming import IngestOptions, Ingestor, open_source
+from mlops_lab.streaming.redis_streams import pack_xack, pack_xadds
 from mlops_lab.workspace import Workspace
 from tests.cli_runner import run_cli
 from tests.streaming.support import (
@@ -382,6 +383,34 @@ def test_publish_adds_each_payload_as_one_entry_in_order_and_refuses_what_is_not
         wrong.publish([b"{}", b"{}"])
     assert len(source.publish([b"{}"] * 3)) == 3  # the connections still answer in step
     assert client.xlen("tx") == 6
+
+
+def test_acks_packed_here_are_what_redis_py_sends_and_clear_the_pending_entries(
+    redis_url: str,
+) -> None:
+    from redis.connection import Encoder, PythonRespSerializer
+
+    encode = Encoder("utf-8", "strict", False).encode
+    ids = [b"1764781234567-0", "1764781234567-12", b"9-99999"]
+    by_redis_py = b"".join(PythonRespSerializer(1000, encode).pack("XACK", "s", "g", *ids))
+    assert pack_xack("s", "g", ids) == by_redis_py
+    payloads = [b'{"i":1}', b"", b"x" * 70_000]
+    packed = b"".join(
+        b"".join(PythonRespSerializer(1000, encode).pack("XADD", "s", "*", "event", p))
+        for p in payloads
+    )
+    assert pack_xadds("s", payloads) == packed
+
+    client = redis.Redis.from_url(redis_url)
+    source = open_source(f"{redis_url}?stream=acked", view=VIEW, consumer="one")
+    source.open()
+    source.publish([json.dumps({"i": i}).encode() for i in range(1200)])
+    got = source.fetch(2000, 100)
+    assert len(got) == 1200
+    assert client.xpending("acked", source.group)["pending"] == 1200  # type: ignore[attr-defined]
+    source.ack(got[:1000])
+    source.ack([d._replace(token=d.token.decode()) for d in got[1000:]])  # text ids too
+    assert client.xpending("acked", source.group)["pending"] == 0  # type: ignore[attr-defined]
 
 
 def test_an_online_store_down_at_the_start_is_waited_for(
