@@ -12,11 +12,13 @@ with a transactions dataset (5 events per customer, 2 h to 7 d old) and the wind
 - a publisher process sends JSON events with unique ``tx_id`` (event time now) at
   ``--rate`` events/s (0: as fast as it can) for ``--seconds``, through
   ``open_source(url).publish`` in chunks of ``--chunk``, two chunks in flight;
-- a consumer process runs ``Ingestor(...).run()`` (what ``mlops-lab ingest`` runs); at
+- a consumer process runs ``Ingestor(...).run()`` (what ``mlops-lab ingest`` runs, with its
+  collector settings, see ``mlops_lab/streaming/consumer_process.py``); at
   ``--kill-at`` of the run it is SIGKILLed and a second one (another consumer name) takes
   over: its predecessor's pending events are claimed after ``claim_idle=1000`` ms;
 - this process publishes a marker event for the customer ``probe`` every ~100 ms and polls
-  ``OnlineFeatureReader.get`` until the marker is counted: publish -> readable online (in
+  ``OnlineFeatureReader.get`` every 10 ms until the marker is counted (so a figure is at
+  most 10 ms late): publish -> readable online (in
   the row of the consumer that made it readable: one pending at the SIGKILL counts for the
   restart, whose row shows what the kill cost);
 - afterwards: events lost (published ids in no offline part) and applied twice (ids in

@@ -135,17 +135,17 @@ def publish_pipelined(
         while sent < len(payloads):
             wait_for(sent - in_flight + 1)
             stop = min(len(payloads), sent + chunk, back + in_flight)
-            conn.send(
-                b"".join(
-                    pack_publish(
-                        target,
-                        payloads[i],
-                        b"%s.%d" % (inbox, i),
-                        headers[i] if headers is not None else None,
-                    )
+            if headers is None:  # pack_publish's PUB, formatted in place: one call less each
+                packed = [
+                    b"PUB %b %b.%d %d\r\n%b\r\n" % (target, inbox, i, len(p), p)
+                    for i, p in enumerate(payloads[sent:stop], sent)
+                ]
+            else:
+                packed = [
+                    pack_publish(target, payloads[i], b"%s.%d" % (inbox, i), headers[i])
                     for i in range(sent, stop)
-                )
-            )
+                ]
+            conn.send(b"".join(packed))
             sent = stop
         wait_for(len(payloads))
     finally:
