@@ -186,6 +186,7 @@ def test_the_ledger_keeps_a_connection_per_thread_and_a_forked_child_opens_its_o
         code = 0
         try:
             child = log.append(_part(25, 10))  # 25-29 held already (by the parent)
+            log.close()  # its own connection only
             code = 0 if (child.new, child.repeated) == (5, 5) else 3
         except BaseException:
             code = 4
@@ -200,3 +201,16 @@ def test_the_ledger_keeps_a_connection_per_thread_and_a_forked_child_opens_its_o
     with sqlite3.connect(log.path) as con:
         assert con.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     log.close()
+
+
+@pytest.mark.parametrize("parts", [3, 20])  # one file at a time, and all at once
+def test_a_new_writer_knows_every_id_in_the_parts(tmp_path: Path, parts: int) -> None:
+    first = StreamLog(tmp_path / "view")
+    for i in range(parts):
+        assert first.append(_part(i * 10, 10)).new == 10
+    first.close()
+    second = StreamLog(tmp_path / "view")
+    again = second.append(_part(5, parts * 10))  # all held but the last 5
+    assert (again.new, again.repeated) == (5, parts * 10 - 5)
+    assert len(second._index) == parts * 10 + 5
+    second.close()
