@@ -5,9 +5,9 @@ objects. A fetched batch of 5,000 events makes some 25,000 (the broker client's 
 tuples, one :class:`~mlops_lab.streaming.sources.Delivery` each), none of them in a cycle,
 so the collector ran dozens of times a batch, each time walking everything the last
 collection left young. Measured on a Redis drain of 300,000 events (the consumer's own
-CPU, ``/proc`` per thread): 16.6 us an event with the default, 13.1 us with the objects
-made at start-up frozen and a threshold of 20,000; the reader thread's share went from
-1.3-1.8 s to 0.8 s. Cycles are still collected, just less often.
+CPU, ``/proc`` per thread, the start-up objects frozen in both): 16.6 us an event with a
+threshold of 700, 13.1 us with 20,000; the reader thread's share went from 1.3-1.4 s to
+0.8 s. Cycles are still collected, just less often.
 
 Only the ``ingest`` command (and the benchmark, which stands for it) calls this: a notebook
 or the Jupyter server that runs an :class:`~mlops_lab.streaming.ingest.Ingestor` keeps the

@@ -1,5 +1,6 @@
 """Shared by the streaming tests: a window view over transactions, events to publish, a
-Redis server that can be stopped and started again (its stream kept), and the reference."""
+Redis server that can be stopped and started again (its stream kept), the reference, a
+catch-up consumer and the check of every customer's windows against the reference."""
 
 from __future__ import annotations
 
@@ -17,9 +18,12 @@ from typing import Any
 
 import pandas as pd
 import pyarrow.parquet as pq
+import pytest
 
 from mlops_lab.datasets import save_dataset
+from mlops_lab.features.serving import OnlineFeatureReader
 from mlops_lab.features.stream_events import event_seq
+from mlops_lab.streaming import IngestOptions, Ingestor
 from mlops_lab.workspace import Workspace
 
 VIEW = "spend"
@@ -197,3 +201,41 @@ def wait_for(condition: Callable[[], bool], timeout: float = 60.0) -> None:
     while not condition():
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.02)
+
+
+def ingestor(workspace: Workspace, url: str, **options: object) -> Ingestor:
+    """A catch-up consumer of the view on ``url`` (batches of 400, no flush)."""
+    return Ingestor(
+        workspace,
+        VIEW,
+        source=url,
+        id_column="tx_id",
+        options=IngestOptions(**{"batch": 400, "flush_every": None, **options}),  # type: ignore[arg-type]
+    )
+
+
+def check_windows(
+    workspace: Workspace, history: pd.DataFrame, events: list[dict], customers: int
+) -> None:
+    """Online windows as of now and the training frame as of the same time equal the
+    reference, for every customer."""
+    at = datetime.now(UTC)
+    names = [f.split(":")[1] for f in FEATURES]
+    reader = OnlineFeatureReader(workspace, FEATURES)
+    rows = [{"customer_id": f"c{i}"} for i in range(customers)]
+    online = reader.get_many(rows, as_of=at)
+    frame = workspace.features.get_training_frame(
+        pd.DataFrame(
+            {
+                "customer_id": [r["customer_id"] for r in rows],
+                "event_timestamp": [pd.Timestamp(at)] * customers,
+            }
+        ),
+        FEATURES,
+    )
+    for i, row in enumerate(rows):
+        expected = reference(history, events, row["customer_id"], at)
+        got_online = {n: online[i][n] for n in names}
+        got_offline = {n: (None if pd.isna(frame.iloc[i][n]) else frame.iloc[i][n]) for n in names}
+        assert got_online == pytest.approx(expected), row
+        assert got_offline == pytest.approx(expected), row

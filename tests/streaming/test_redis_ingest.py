@@ -15,69 +15,29 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pandas as pd
 import pytest
 import redis
 
-from mlops_lab.errors import InvalidInputError
 from mlops_lab.features.serving import OnlineFeatureReader
 from mlops_lab.features.stream_apply import flush
 from mlops_lab.streaming import IngestOptions, Ingestor, open_source
-from mlops_lab.streaming.redis_streams import pack_xack, pack_xadds
 from mlops_lab.workspace import Workspace
 from tests.cli_runner import run_cli
 from tests.streaming.support import (
-    FEATURES,
     IDLE,
     VIEW,
     RedisServer,
     applied_count,
+    check_windows,
     encode,
+    ingestor,
     make_events,
     make_view,
     offline_ids,
-    reference,
     wait_for,
 )
 
 pytestmark = pytest.mark.timeout(180)
-
-
-def _ingest(workspace: Workspace, url: str, **options: object) -> Ingestor:
-    return Ingestor(
-        workspace,
-        VIEW,
-        source=url,
-        id_column="tx_id",
-        options=IngestOptions(**{"batch": 400, "flush_every": None, **options}),  # type: ignore[arg-type]
-    )
-
-
-def _check_windows(
-    workspace: Workspace, history: pd.DataFrame, events: list[dict], customers: int
-) -> None:
-    """Online windows as of now and the training frame as of the same time equal the
-    reference, for every customer."""
-    at = datetime.now(UTC)
-    names = [f.split(":")[1] for f in FEATURES]
-    reader = OnlineFeatureReader(workspace, FEATURES)
-    rows = [{"customer_id": f"c{i}"} for i in range(customers)]
-    online = reader.get_many(rows, as_of=at)
-    frame = workspace.features.get_training_frame(
-        pd.DataFrame(
-            {
-                "customer_id": [r["customer_id"] for r in rows],
-                "event_timestamp": [pd.Timestamp(at)] * customers,
-            }
-        ),
-        FEATURES,
-    )
-    for i, row in enumerate(rows):
-        expected = reference(history, events, row["customer_id"], at)
-        got_online = {n: online[i][n] for n in names}
-        got_offline = {n: (None if pd.isna(frame.iloc[i][n]) else frame.iloc[i][n]) for n in names}
-        assert got_online == pytest.approx(expected), row
-        assert got_offline == pytest.approx(expected), row
 
 
 @pytest.mark.parametrize("online", ["embedded", "redis"])
@@ -100,7 +60,7 @@ def test_duplicates_and_out_of_order_events_are_applied_once_and_windows_equal_t
     source.open()
     source.publish(encode(published))
 
-    stats = _ingest(workspace, url).run(max_events=len(published), idle_exit=IDLE)
+    stats = ingestor(workspace, url).run(max_events=len(published), idle_exit=IDLE)
 
     assert stats.received == len(published)
     assert stats.applied == 3000
@@ -109,14 +69,14 @@ def test_duplicates_and_out_of_order_events_are_applied_once_and_windows_equal_t
     ids = offline_ids(workspace)
     assert len(ids) == 3000 and set(ids) == {e["tx_id"] for e in events}
     assert source.lag() == 0
-    _check_windows(workspace, history, published, 20)
+    check_windows(workspace, history, published, 20)
 
     # The same events again (a replay): nothing changes, offline or online.
     source.publish(encode(events[:1000]))
-    again = _ingest(workspace, url).run(max_events=1000, idle_exit=IDLE)
+    again = ingestor(workspace, url).run(max_events=1000, idle_exit=IDLE)
     assert again.applied == 0 and again.duplicates == 1000
     assert len(offline_ids(workspace)) == 3000
-    _check_windows(workspace, history, published, 20)
+    check_windows(workspace, history, published, 20)
 
 
 def test_bad_events_go_to_the_dead_letter_stream_with_their_reasons(
@@ -142,7 +102,7 @@ def test_bad_events_go_to_the_dead_letter_stream_with_their_reasons(
     client = redis.Redis.from_url(redis_url)
     client.xadd("tx", {"something": "else"})  # an entry without an event field
 
-    stats = _ingest(workspace, url).run(max_events=len(good) + len(bad) + 1, idle_exit=IDLE)
+    stats = ingestor(workspace, url).run(max_events=len(good) + len(bad) + 1, idle_exit=IDLE)
 
     assert stats.applied == 5
     assert stats.dead_letters == len(bad) + 1
@@ -218,7 +178,7 @@ def test_a_consumer_killed_mid_batch_loses_nothing_and_applies_nothing_twice(
     assert len(ids) == 20_000 and max(counts.values()) == 1  # none lost, none twice
     assert applied_count(workspace) == 20_000
     assert source.pending() == 0
-    _check_windows(workspace, history, events, 20)
+    check_windows(workspace, history, events, 20)
 
 
 def test_two_consumers_share_one_stream_each_event_once(
@@ -246,7 +206,7 @@ def test_two_consumers_share_one_stream_each_event_once(
     assert sum(applied for _, applied in rows) == 20_000
     assert Counter(offline_ids(workspace)).most_common(1)[0][1] == 1
     assert len(offline_ids(workspace)) == 20_000
-    _check_windows(workspace, history, events, 20)
+    check_windows(workspace, history, events, 20)
 
 
 def test_broker_down_at_the_start_and_mid_stream_is_waited_for_and_nothing_is_lost(
@@ -296,7 +256,7 @@ def test_broker_down_at_the_start_and_mid_stream_is_waited_for_and_nothing_is_lo
         server.stop()
     assert Counter(offline_ids(workspace)).most_common(1)[0][1] == 1
     assert len(offline_ids(workspace)) == 3000
-    _check_windows(workspace, history, events, 20)
+    check_windows(workspace, history, events, 20)
 
 
 def test_flush_cuts_a_dataset_version_that_training_frames_do_not_count_twice(
@@ -309,7 +269,7 @@ def test_flush_cuts_a_dataset_version_that_training_frames_do_not_count_twice(
     source = open_source(url, view=VIEW)
     source.open()
     source.publish(encode(events[:600]))
-    stats = _ingest(workspace, url, flush_rows=500).run(max_events=600, idle_exit=IDLE)
+    stats = ingestor(workspace, url, flush_rows=500).run(max_events=600, idle_exit=IDLE)
     assert stats.dataset_version == 2  # cut when 500 were streamed in
     versions = workspace.catalog.read(
         "SELECT version, row_count FROM dataset_versions WHERE name = 'transactions' "
@@ -334,83 +294,8 @@ def test_flush_cuts_a_dataset_version_that_training_frames_do_not_count_twice(
         ],
     )
     source.publish(encode(events[600:]))
-    _ingest(workspace, url).run(max_events=400, idle_exit=IDLE)
-    _check_windows(workspace, history, events, 20)
-
-
-def test_entries_of_plain_fields_and_single_json_fields_are_read_too(
-    workspace: Workspace, redis_url: str
-) -> None:
-    now = datetime.now(UTC)
-    history = make_view(workspace, now=now)
-    events = make_events(4, now=now)
-    client = redis.Redis.from_url(redis_url)
-    url = f"{redis_url}?stream=tx"
-    open_source(url, view=VIEW).open()
-    for event in events[:2]:  # XADD tx * tx_id e0 customer_id c4 amount 203.0 ...
-        client.xadd("tx", {k: str(v) for k, v in event.items()})
-    client.xadd("tx", {"data": json.dumps(events[2])})  # one field, whatever its name
-    client.xadd("tx", {"event": json.dumps(events[3]), "source": "pos"})
-    client.xadd("tx", {**{k: str(v) for k, v in events[0].items()}, "amount": "lots"})
-
-    stats = _ingest(workspace, url).run(max_events=5, idle_exit=IDLE)
-
-    assert (stats.applied, stats.duplicates, stats.dead_letters) == (4, 0, 1)
-    [(_, letter)] = client.xrange("tx:dead-letters")
-    assert "field 'amount': expected a number, got 'lots'" in letter[b"reason"].decode()
-    assert json.loads(letter[b"event"])["amount"] == "lots"
-    _check_windows(workspace, history, events, 20)
-
-
-def test_publish_adds_each_payload_as_one_entry_in_order_and_refuses_what_is_not_text(
-    redis_url: str,
-) -> None:
-    client = redis.Redis.from_url(redis_url)
-    source = open_source(f"{redis_url}?stream=tx", view=VIEW)
-    source.open()
-    payloads: list[bytes | str] = [b'{"i": 0}', '{"i": 1, "s": "\u00e9\\r\\n"}', b"x" * 100_000]
-    ids = source.publish(payloads)  # type: ignore[arg-type]
-    entries = client.xrange("tx")
-    assert [entry_id for entry_id, _ in entries] == ids
-    assert [fields for _, fields in entries] == [
-        {b"event": p if isinstance(p, bytes) else p.encode()} for p in payloads
-    ]
-    with pytest.raises(InvalidInputError, match="not int"):
-        source.publish([b"{}", 7])  # type: ignore[list-item]
-    client.set("not-a-stream", "v")  # an error reply in the middle: raised, the rest read
-    wrong = open_source(f"{redis_url}?stream=not-a-stream", view=VIEW)
-    with pytest.raises(redis.exceptions.ResponseError, match="WRONGTYPE"):
-        wrong.publish([b"{}", b"{}"])
-    assert len(source.publish([b"{}"] * 3)) == 3  # the connections still answer in step
-    assert client.xlen("tx") == 6
-
-
-def test_acks_packed_here_are_what_redis_py_sends_and_clear_the_pending_entries(
-    redis_url: str,
-) -> None:
-    from redis.connection import Encoder, PythonRespSerializer
-
-    encode = Encoder("utf-8", "strict", False).encode
-    ids = [b"1764781234567-0", "1764781234567-12", b"9-99999"]
-    by_redis_py = b"".join(PythonRespSerializer(1000, encode).pack("XACK", "s", "g", *ids))
-    assert pack_xack("s", "g", ids) == by_redis_py
-    payloads = [b'{"i":1}', b"", b"x" * 70_000]
-    packed = b"".join(
-        b"".join(PythonRespSerializer(1000, encode).pack("XADD", "s", "*", "event", p))
-        for p in payloads
-    )
-    assert pack_xadds("s", payloads) == packed
-
-    client = redis.Redis.from_url(redis_url)
-    source = open_source(f"{redis_url}?stream=acked", view=VIEW, consumer="one")
-    source.open()
-    source.publish([json.dumps({"i": i}).encode() for i in range(1200)])
-    got = source.fetch(2000, 100)
-    assert len(got) == 1200
-    assert client.xpending("acked", source.group)["pending"] == 1200  # type: ignore[attr-defined]
-    source.ack(got[:1000])
-    source.ack([d._replace(token=d.token.decode()) for d in got[1000:]])  # text ids too
-    assert client.xpending("acked", source.group)["pending"] == 0  # type: ignore[attr-defined]
+    ingestor(workspace, url).run(max_events=400, idle_exit=IDLE)
+    check_windows(workspace, history, events, 20)
 
 
 def test_an_online_store_down_at_the_start_is_waited_for(
@@ -442,7 +327,7 @@ def test_an_online_store_down_at_the_start_is_waited_for(
         wait_for(lambda: ingestor.stats.applied == 500, 30)
         ingestor.stop()
         thread.join(30)
-        _check_windows(workspace, history, events, 20)
+        check_windows(workspace, history, events, 20)
     finally:
         ingestor.stop()
         online.stop()
