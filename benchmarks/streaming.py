@@ -49,54 +49,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import pandas as pd
 from _brokers import Broker, NatsBroker, RedisBroker
+from _stream_consumer import STREAM, drain, profile, setup_workspace
 from _stream_probe import Child, Probe, offline_counts, online_counts
-from _stream_roles import VIEW, payloads, reference_payload
+from _stream_roles import payloads, reference_payload
 from _table import print_table
 
-from mlops_lab import Workspace, init_workspace
 from mlops_lab.catalog.lease import release_all
-from mlops_lab.datasets import save_dataset
-from mlops_lab.features.serving import materialize
-from mlops_lab.streaming import open_source
-
-FUNCTIONS = ["avg", "max", "min", "sum", "count"]
-WINDOWS = ["1h", "1d", "7d"]
-STREAM = "transactions"
-
-
-def _setup(root: Path, customers: int, online: str | None) -> Workspace:
-    """A fresh workspace: the transactions dataset and the window view, materialized;
-    ``online``: the online store's URL (None: the embedded store)."""
-    ws = init_workspace(root)
-    if online:
-        config = ws.root / "mlops_lab.yaml"
-        config.write_text(config.read_text() + f"\nonline_store: {online}\n")
-        ws = Workspace(root)
-    rng = np.random.default_rng(1)
-    n = customers * 5
-    now = pd.Timestamp.now(tz="UTC")
-    history = pd.DataFrame(
-        {
-            "customer_id": [f"c{i}" for i in range(customers) for _ in range(5)],
-            "event_at": now - pd.to_timedelta(rng.integers(7200, 7 * 86400, n), unit="s"),
-            "amount": np.round(rng.gamma(2.0, 20.0, n), 2),
-            "tx_id": [f"h{i}" for i in range(n)],
-        }
-    )
-    save_dataset(ws, "transactions", history)
-    ws.features.register_entity("customer", ["customer_id"])
-    ws.features.register_feature_view(
-        VIEW,
-        entity="customer",
-        source="transactions",
-        timestamp="event_at",
-        aggregations=[{"column": "amount", "functions": FUNCTIONS, "windows": WINDOWS}],
-    )
-    materialize(ws, VIEW)
-    return ws
 
 
 def _own(stats: dict[str, Any]) -> str:
@@ -110,7 +69,7 @@ def _rate(events: int, seconds: float) -> str:
 
 def _run(broker: Broker, root: Path, args: argparse.Namespace) -> tuple[list[list[str]], dict]:
     """One broker: ingest with a SIGKILL + restart, then its ceiling; rows and numbers."""
-    ws = _setup(root / "ws", args.customers, args.online_url)
+    ws = setup_workspace(root / "ws", args.customers, args.online_url)
     url = broker.url(STREAM)
     consumer = {
         "workspace": str(ws.root),
@@ -246,76 +205,6 @@ def _run(broker: Broker, root: Path, args: argparse.Namespace) -> tuple[list[lis
     return rows, numbers
 
 
-def _drain(broker: Broker, root: Path, args: argparse.Namespace, events: int) -> tuple[int, float]:
-    """``events`` published first, then one Ingestor (in this process) applies them all:
-    the consumer's own rate, without a publisher on the same 2 cores. Applied, seconds."""
-    from mlops_lab.streaming import IngestOptions, Ingestor
-    from mlops_lab.streaming.consumer_process import tune_collector
-
-    ws = _setup(root / "ws", args.customers, args.online_url)
-    url = broker.url("drain")
-    source = open_source(url, view=VIEW, consumer="bench-publisher")
-    source.open()
-    for start in range(0, events, args.chunk):
-        source.publish(payloads(start, min(args.chunk, events - start), args.customers))
-    source.close()
-    ingestor = Ingestor(
-        ws,
-        VIEW,
-        source=url,
-        id_column="tx_id",
-        consumer="bench-drain",
-        options=IngestOptions(batch=args.batch, flush_every=None),
-    )
-    tune_collector()  # as mlops-lab ingest does
-    began = time.perf_counter()
-    stats = ingestor.run(max_events=events, idle_exit=5.0)
-    return stats.applied, time.perf_counter() - began
-
-
-def _profile(root: Path, args: argparse.Namespace) -> None:
-    """Top 25 by cumulative time of one Ingestor.run over ``--profile`` events."""
-    import cProfile
-    import pstats
-
-    from mlops_lab.streaming import IngestOptions, Ingestor
-    from mlops_lab.streaming.consumer_process import tune_collector
-
-    broker: Broker = NatsBroker(root / "nats") if args.no_redis else RedisBroker(root / "redis")
-    broker.start()
-    try:
-        ws = _setup(root / "ws", args.customers, args.online_url)
-        url = broker.url(STREAM)
-        source = open_source(url, view=VIEW, consumer="bench-publisher")
-        source.open()
-        for start in range(0, args.profile, args.chunk):
-            source.publish(payloads(start, min(args.chunk, args.profile - start), args.customers))
-        source.close()
-        ingestor = Ingestor(
-            ws,
-            VIEW,
-            source=url,
-            id_column="tx_id",
-            consumer="bench-profile",
-            options=IngestOptions(batch=args.batch, flush_every=None),
-        )
-        tune_collector()  # as mlops-lab ingest does
-        profiler = cProfile.Profile()
-        began = time.perf_counter()
-        profiler.enable()
-        stats = ingestor.run(max_events=args.profile, idle_exit=1.0)
-        profiler.disable()
-        took = time.perf_counter() - began
-        print(
-            f"{stats.applied:,} events applied in {took:.1f} s ({stats.applied / took:,.0f}/s), "
-            f"{stats.batches} batches of up to {args.batch}, {stats.parts} parts\n"
-        )
-        pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
-        pstats.Stats(profiler).sort_stats("tottime").print_stats(15)
-    finally:
-        broker.stop()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=60.0)
@@ -351,7 +240,7 @@ def main() -> None:
         args.online_url = f"redis://127.0.0.1:{online.port}/0"
     try:
         if args.profile:
-            _profile(root, args)
+            profile(root, args)
         else:
             _all(root, args)
     finally:
@@ -401,7 +290,7 @@ def _all(root: Path, args: argparse.Namespace) -> None:
         broker.start()
         try:
             rows, numbers = _run(broker, root / kind.name, args)
-            drained, took = _drain(broker, root / kind.name / "drain", args, args.drain)
+            drained, took = drain(broker, root / kind.name / "drain", args, args.drain)
         finally:
             broker.stop()
         rows.append(
