@@ -154,7 +154,7 @@ def _materialize_events(
     )[0]
     old_horizon, old_last = previous
     source = "read_parquet('" + str(table).replace("'", "''") + "')"
-    streamed = stream_events_sql(workspace, view)
+    streamed = stream_events_sql(workspace, view, at_or_before=old_horizon)
     if streamed is not None:  # events streamed in since the view's source version
         # A stream wrote online its events after the horizon; those at or before it (a
         # prune dropped them) come from its parts.

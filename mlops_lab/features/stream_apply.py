@@ -40,7 +40,7 @@ from mlops_lab.features.registry import current_view
 from mlops_lab.features.serving import materialize, online_store_of
 from mlops_lab.features.stream_events import EventSchema, ParsedBatch
 from mlops_lab.features.stream_log import AppendResult, StreamLog
-from mlops_lab.features.stream_online_rows import OnlineRows
+from mlops_lab.features.stream_online_rows import OnlineRows, arrow_events
 from mlops_lab.features.stream_sql import projection, stream_log
 
 if TYPE_CHECKING:
@@ -159,6 +159,18 @@ class StreamWriter:
         """The view's events of a batch, after the store's horizon (older ones are not
         needed online, nor kept there); ``ordered``: by key, time and ``__seq`` (the
         embedded store's readers order what they read themselves)."""
+        definition = self.view.definition
+        if not ordered and definition.transform is None:
+            done = arrow_events(
+                table,
+                keys=self.keys,
+                aggregated=sorted({a.column for a in definition.aggregations}),
+                timestamp=definition.timestamp,
+                created=definition.created_timestamp,
+                after=self.horizon,
+            )
+            if done is not None:
+                return done
         self._con.register("incoming", table)
         try:
             key = f"json_array({', '.join(_q(k) for k in self.keys)})::VARCHAR"
@@ -185,8 +197,10 @@ class StreamWriter:
             skip = (*self.keys, "event_timestamp", "created_timestamp", "__seq", "__key")
             held = [c for c in events.column_names if c not in skip]
             rows = OnlineRows(version=self.view.version, keys=self.keys, held=held, events=events)
-            return self.log.append(table, online=rows)
-        offline = self._pool.submit(self.log.append, table)
+            return self.log.append(table, online=rows, timestamp=self.view.definition.timestamp)
+        offline = self._pool.submit(
+            self.log.append, table, timestamp=self.view.definition.timestamp
+        )
         try:
             events = self._online_events(table).drop_columns(["__key"])
             self.online.write_events(

@@ -12,6 +12,8 @@ from __future__ import annotations
 import json
 import sqlite3
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -20,6 +22,7 @@ import pyarrow.compute as pc
 __all__ = [
     "CUTOFFS",
     "OnlineRows",
+    "arrow_events",
     "convert_row_tables",
     "decode_events",
     "encode_events",
@@ -136,3 +139,75 @@ def convert_row_tables(con: sqlite3.Connection) -> None:
             )
             insert_blob(con, version, batch)
         con.execute(f'DROP TABLE "{name}"')
+
+
+# Key text Arrow can write as DuckDB's json_array does: printable ASCII but '"' and '\'.
+_NEEDS_ESCAPE = r"[^\x20\x21\x23-\x5b\x5d-\x7e]"
+
+
+def arrow_events(
+    table: pa.Table,
+    *,
+    keys: list[str],
+    aggregated: list[str],
+    timestamp: str,
+    created: str | None,
+    after: datetime,
+) -> pa.Table | None:
+    """The online events of a checked batch for a view without a transform, as
+    :func:`stream_sql.projection` and the writer's ``__key`` (``json_array`` of the keys)
+    make them in DuckDB, computed with Arrow: join keys and aggregated columns,
+    ``event_timestamp`` and ``created_timestamp`` (UTC), ``__seq``, ``__key``; events at
+    or before ``after`` left out. 0.26-0.33 us an event on 5,000-event batches, against
+    DuckDB's 0.92-1.02 (the two in turn, in one process).
+
+    None when DuckDB must do it: a time that is not a timestamp, a key that is not text or
+    an integer, a null key, key text JSON would escape, or a column neither text, a number
+    nor a boolean (tests/streaming/test_online_events.py checks that both agree)."""
+    schema = table.schema
+    utc = pa.timestamp("us", tz="UTC")
+    stamps = {}
+    for name in dict.fromkeys([timestamp, created or timestamp]):
+        if not pa.types.is_timestamp(schema.field(name).type):
+            return None
+        stamps[name] = pc.cast(table.column(name), utc)
+    pieces: list[Any] = ["["]
+    for position, key in enumerate(keys):
+        column, kind = table.column(key), schema.field(key).type
+        if column.null_count:
+            return None
+        if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+            if pc.any(pc.match_substring_regex(column, _NEEDS_ESCAPE)).as_py():
+                return None
+            pieces += ['"', pc.cast(column, pa.string()), '"']
+        elif pa.types.is_integer(kind):
+            pieces.append(pc.cast(column, pa.string()))
+        else:
+            return None
+        pieces.append("," if position < len(keys) - 1 else "]")
+    key_text = pc.binary_join_element_wise(*pieces, "")
+    moment = stamps[timestamp]
+    columns = {}
+    for name in dict.fromkeys([*keys, *aggregated]):
+        column, kind = table.column(name), schema.field(name).type
+        if pa.types.is_large_string(kind):  # DuckDB hands VARCHAR back as string
+            column = pc.cast(column, pa.string())
+        elif not (
+            pa.types.is_string(kind)
+            or pa.types.is_integer(kind)
+            or pa.types.is_floating(kind)
+            or pa.types.is_boolean(kind)
+        ):
+            return None
+        columns[name] = column
+    out = pa.table(
+        {
+            **columns,
+            "event_timestamp": moment,
+            "created_timestamp": stamps[created or timestamp],
+            "__seq": table.column("__seq"),
+            "__key": key_text,
+        }
+    )
+    keep = pc.fill_null(pc.greater(moment, pa.scalar(after, utc)), False)
+    return out if pc.all(keep).as_py() else out.filter(keep)

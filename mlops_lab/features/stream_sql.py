@@ -7,10 +7,13 @@ from typing import TYPE_CHECKING
 
 from mlops_lab.features.definitions import validate_identifier
 from mlops_lab.features.queries import get_entity
-from mlops_lab.features.stream_log import StreamLog, parts_of
+from mlops_lab.features.stream_log import StreamLog
+from mlops_lab.features.stream_parts import parts_of
 from mlops_lab.features.versions import FeatureViewVersion
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from mlops_lab.workspace import Workspace
 
 __all__ = ["projection", "stream_events_sql", "stream_log"]
@@ -43,10 +46,20 @@ def projection(view: FeatureViewVersion, keys: list[str], relation: str) -> str:
     )
 
 
-def stream_events_sql(workspace: Workspace, view: FeatureViewVersion) -> str | None:
+def stream_events_sql(
+    workspace: Workspace, view: FeatureViewVersion, *, at_or_before: datetime | None = None
+) -> str | None:
     """SQL for the view's streamed events that its source dataset version does not hold
-    yet (in the view table's format), or None when there are none."""
-    parts = parts_of(workspace.state_dir / "streams" / view.name, after_version=view.source_version)
+    yet (in the view table's format), or None when there are none. ``at_or_before``: the
+    caller reads only events up to that time, so parts whose first event is later are left
+    out (not for a view with a transform, which may change the times)."""
+    if view.definition.transform is not None:
+        at_or_before = None
+    parts = parts_of(
+        workspace.state_dir / "streams" / view.name,
+        after_version=view.source_version,
+        first_at_or_before=at_or_before,
+    )
     if not parts:
         return None
     keys = list(get_entity(workspace, view.entity).join_keys)
