@@ -16,7 +16,8 @@ from _stream_roles import VIEW, payloads
 from mlops_lab import Workspace, init_workspace
 from mlops_lab.datasets import save_dataset
 from mlops_lab.features.serving import materialize
-from mlops_lab.streaming import open_source
+from mlops_lab.streaming import IngestOptions, Ingestor, open_source
+from mlops_lab.streaming.consumer_process import tune_collector
 
 FUNCTIONS = ["avg", "max", "min", "sum", "count"]
 WINDOWS = ["1h", "1d", "7d"]
@@ -55,14 +56,12 @@ def setup_workspace(root: Path, customers: int, online: str | None) -> Workspace
     return ws
 
 
-def drain(broker: Broker, root: Path, args: argparse.Namespace, events: int) -> tuple[int, float]:
-    """``events`` published first, then one Ingestor (in this process) applies them all:
-    the consumer's own rate, without a publisher on the same 2 cores. Applied, seconds."""
-    from mlops_lab.streaming import IngestOptions, Ingestor
-    from mlops_lab.streaming.consumer_process import tune_collector
-
+def _backlog(
+    url: str, root: Path, args: argparse.Namespace, events: int, consumer: str
+) -> Ingestor:
+    """A fresh workspace, ``events`` published to ``url`` first, and the consumer that will
+    apply them (the collector set as mlops-lab ingest sets it)."""
     ws = setup_workspace(root / "ws", args.customers, args.online_url)
-    url = broker.url("drain")
     source = open_source(url, view=VIEW, consumer="bench-publisher")
     source.open()
     for start in range(0, events, args.chunk):
@@ -73,10 +72,17 @@ def drain(broker: Broker, root: Path, args: argparse.Namespace, events: int) -> 
         VIEW,
         source=url,
         id_column="tx_id",
-        consumer="bench-drain",
+        consumer=consumer,
         options=IngestOptions(batch=args.batch, flush_every=None),
     )
-    tune_collector()  # as mlops-lab ingest does
+    tune_collector()
+    return ingestor
+
+
+def drain(broker: Broker, root: Path, args: argparse.Namespace, events: int) -> tuple[int, float]:
+    """``events`` published first, then one Ingestor (in this process) applies them all:
+    the consumer's own rate, without a publisher on the same 2 cores. Applied, seconds."""
+    ingestor = _backlog(broker.url("drain"), root, args, events, "bench-drain")
     began = time.perf_counter()
     stats = ingestor.run(max_events=events, idle_exit=5.0)
     return stats.applied, time.perf_counter() - began
@@ -87,28 +93,10 @@ def profile(root: Path, args: argparse.Namespace) -> None:
     import cProfile
     import pstats
 
-    from mlops_lab.streaming import IngestOptions, Ingestor
-    from mlops_lab.streaming.consumer_process import tune_collector
-
     broker: Broker = NatsBroker(root / "nats") if args.no_redis else RedisBroker(root / "redis")
     broker.start()
     try:
-        ws = setup_workspace(root / "ws", args.customers, args.online_url)
-        url = broker.url(STREAM)
-        source = open_source(url, view=VIEW, consumer="bench-publisher")
-        source.open()
-        for start in range(0, args.profile, args.chunk):
-            source.publish(payloads(start, min(args.chunk, args.profile - start), args.customers))
-        source.close()
-        ingestor = Ingestor(
-            ws,
-            VIEW,
-            source=url,
-            id_column="tx_id",
-            consumer="bench-profile",
-            options=IngestOptions(batch=args.batch, flush_every=None),
-        )
-        tune_collector()  # as mlops-lab ingest does
+        ingestor = _backlog(broker.url(STREAM), root, args, args.profile, "bench-profile")
         profiler = cProfile.Profile()
         began = time.perf_counter()
         profiler.enable()

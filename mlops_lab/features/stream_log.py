@@ -148,7 +148,7 @@ class StreamLog:
         """This thread's connection to the ledger, kept open between calls (closing the last
         one checkpoints the WAL, an fsync each batch); one that failed is dropped and the
         next call opens another. A forked child opens its own, never touching the parent's."""
-        mine = self._local.__dict__.get("con")
+        mine = getattr(self._local, "con", None)
         if mine is None or mine[1] != os.getpid():
             if mine is not None:
                 _INHERITED.append(mine[0])  # the parent's: closing it would checkpoint
