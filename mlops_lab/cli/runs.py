@@ -18,7 +18,7 @@ from mlops_lab.pipelines.parameters import parse_override
 from mlops_lab.pipelines.progress import TerminalProgress
 from mlops_lab.pipelines.reads import describe_reads
 from mlops_lab.pipelines.records import RUN_STATUSES, RunRecord, get_run, list_runs
-from mlops_lab.pipelines.runner import RunOptions
+from mlops_lab.pipelines.run_options import RunOptions
 from mlops_lab.pipelines.service import (
     executed_notebook,
     request_cancel,

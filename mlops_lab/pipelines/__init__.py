@@ -20,7 +20,8 @@ __all__ = [
 
 if TYPE_CHECKING:
     from mlops_lab.pipelines.records import RunRecord, StageRecord, get_run, list_runs
-    from mlops_lab.pipelines.runner import RunEvent, Runner, RunOptions
+    from mlops_lab.pipelines.run_options import RunEvent, RunOptions
+    from mlops_lab.pipelines.runner import Runner
     from mlops_lab.pipelines.spec import PipelineSpec, StageSpec, load_pipeline, load_pipelines
 
 # Imported on first use: the stage kernel's observer (mlops_lab.pipelines.observe) is a
@@ -30,9 +31,9 @@ _LAZY = {
     "StageRecord": "mlops_lab.pipelines.records",
     "get_run": "mlops_lab.pipelines.records",
     "list_runs": "mlops_lab.pipelines.records",
-    "RunEvent": "mlops_lab.pipelines.runner",
+    "RunEvent": "mlops_lab.pipelines.run_options",
     "Runner": "mlops_lab.pipelines.runner",
-    "RunOptions": "mlops_lab.pipelines.runner",
+    "RunOptions": "mlops_lab.pipelines.run_options",
     "PipelineSpec": "mlops_lab.pipelines.spec",
     "StageSpec": "mlops_lab.pipelines.spec",
     "load_pipeline": "mlops_lab.pipelines.spec",

@@ -31,7 +31,7 @@ from mlops_lab.pipelines.lint import (
     lint_settings,
 )
 from mlops_lab.pipelines.records import RunRecord, StageRecord
-from mlops_lab.pipelines.runner import RunEvent, RunOptions
+from mlops_lab.pipelines.run_options import RunEvent, RunOptions
 from mlops_lab.pipelines.service import decide, run_trigger
 from mlops_lab.pipelines.spec import PipelineSpec
 from mlops_lab.pipelines.verdict import strip_ansi

@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
-from mlops_lab.pipelines.runner import RunEvent
+from mlops_lab.pipelines.run_options import RunEvent
 from mlops_lab.pipelines.spec import PipelineSpec
 
 __all__ = ["TerminalProgress"]

@@ -1,80 +1,49 @@
 """The pipeline runner: resolve the DAG, skip what is cached, run the rest in parallel.
 
-A stage whose cache key has an earlier successful run, whose observed reads
-still hold, is reused (status ``cached``; no kernel is started for it): see
-:mod:`mlops_lab.pipelines.cache`.
+A stage whose cache key (:mod:`mlops_lab.pipelines.stage_inputs`) has an earlier
+successful run, whose observed reads still hold, is reused (status ``cached``; no kernel
+is started for it): see :mod:`mlops_lab.pipelines.cache`.
 
 A stage with ``lint: true`` is linted before it starts (:mod:`mlops_lab.pipelines.lint`);
 its ``expect:`` assertions are checked after it succeeds and before its outputs are
-committed (:mod:`mlops_lab.pipelines.assertions`). Either failing fails the stage, and the
-results are kept with the stage run.
+committed (:mod:`mlops_lab.pipelines.stage_result`, with
+:mod:`mlops_lab.pipelines.assertions`). Either failing fails the stage, and the results
+are kept with the stage run.
 """
 
 from __future__ import annotations
 
-import os
 import shutil
 import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mlops_lab.datachecks import check_entries, record_refused
-from mlops_lab.datasets import get_dataset_version
-from mlops_lab.errors import DataCheckError, InvalidInputError, MlopsLabError, NotFoundError
+from mlops_lab.errors import InvalidInputError, MlopsLabError
 from mlops_lab.pipelines import bookkeeping as books
-from mlops_lab.pipelines.assertions import check_expectations, failure_message
-from mlops_lab.pipelines.cache import cache_key, reusable_run
-from mlops_lab.pipelines.cellmap import cell_number
+from mlops_lab.pipelines.cache import reusable_run
 from mlops_lab.pipelines.entries import outputs_hash
-from mlops_lab.pipelines.executor import (
-    KernelRegistry,
-    StageJob,
-    StageOutcome,
-    count_cells,
-    execute_stage,
-)
+from mlops_lab.pipelines.executor import KernelRegistry, count_cells, execute_stage
 from mlops_lab.pipelines.kernels import choose_kernel
 from mlops_lab.pipelines.lint import lint_settings, notebook_check
 from mlops_lab.pipelines.records import RunRecord, get_run, new_run_id
+from mlops_lab.pipelines.run_options import RunEvent, RunOptions
 from mlops_lab.pipelines.selection import not_selected_reason, select, with_ancestors
 from mlops_lab.pipelines.spec import PipelineSpec, StageSpec
+from mlops_lab.pipelines.stage_inputs import (
+    MissingInputError,
+    stage_job,
+    stage_key,
+    upstream_outputs,
+)
+from mlops_lab.pipelines.stage_result import finish_stage
 from mlops_lab.workspace import Workspace
 
-__all__ = ["RunEvent", "RunOptions", "Runner", "cache_key"]
+__all__ = ["Runner"]
 
 _DONE_OK = ("succeeded", "cached")
-
-
-@dataclass(frozen=True, kw_only=True)
-class RunOptions:
-    jobs: int = field(default_factory=lambda: os.cpu_count() or 1)
-    force: bool = False
-    only: str | None = None
-    from_stage: str | None = None
-    trigger: str = "manual"
-    reason: str = ""
-    run_id: str | None = None  # a run already recorded (by the REST API) to carry out
-    parameters: dict[str, Any] = field(default_factory=dict)  # the overrides, for the record
-    force_stages: frozenset[str] = frozenset()  # run these even if cached (ci trigger)
-    stage_runner: Callable[[StageJob], StageOutcome] | None = None  # e.g. a Dask submitter
-
-
-@dataclass(frozen=True, kw_only=True)
-class RunEvent:
-    run_id: str
-    stage: str | None
-    status: str
-    cells_done: int | None = None
-    cells_total: int | None = None
-    message: str = ""
-
-
-class _StageError(Exception):
-    """A stage cannot start (e.g. a declared input has no version)."""
 
 
 class Runner:
@@ -111,44 +80,10 @@ class Runner:
         self._selected = self._selection()
         self._needed = with_ancestors(pipeline, self._selected)
 
-    # -- selection and keys -----------------------------------------------------
+    # -- selection ----------------------------------------------------------------
 
     def _selection(self) -> set[str]:
         return select(self.pipeline, self.options.only, self.options.from_stage)
-
-    def _input_hashes(self, stage: StageSpec) -> dict[str, str]:
-        """Content hash of each declared input: the version an upstream stage produced in
-        this run (fresh or cached), else the latest version in the catalog (an optional
-        dataset without a version yet is left out)."""
-        hashes: dict[str, str] = {}
-        produced = self._upstream_outputs(stage)["datasets"]
-        for name in stage.inputs.get("datasets", ()):
-            if name in produced:
-                hashes[f"dataset:{name}"] = produced[name]["hash"]
-                continue
-            try:
-                hashes[f"dataset:{name}"] = get_dataset_version(self.workspace, name).artifact_hash
-            except NotFoundError as exc:
-                raise _StageError(
-                    f"declared input dataset {name!r} has no version yet; add the stage that "
-                    "saves it to this stage's 'needs', or save it first"
-                ) from exc
-        for name in stage.inputs.get("optional_datasets", ()):
-            if name in produced:
-                hashes[f"dataset:{name}"] = produced[name]["hash"]
-                continue
-            try:  # none yet: the key is the one without it
-                hashes[f"dataset:{name}"] = get_dataset_version(self.workspace, name).artifact_hash
-            except NotFoundError:
-                continue
-        for name in stage.inputs.get("feature_views", ()):
-            hashes[f"feature_view:{name}"] = name
-        return hashes
-
-    def _key(self, stage: StageSpec) -> tuple[str, dict[str, str]]:
-        inputs = self._input_hashes(stage)
-        upstream = {need: self._outputs_hash[need] for need in stage.needs}
-        return cache_key(stage, upstream, inputs), inputs
 
     # -- events -----------------------------------------------------------------
 
@@ -263,8 +198,14 @@ class Runner:
     def _start(self, stage: StageSpec, pool: ThreadPoolExecutor) -> Future[None] | None:
         catalog = self.workspace.catalog
         try:
-            key, inputs = self._key(stage)
-        except _StageError as exc:
+            key, inputs = stage_key(
+                self.workspace,
+                self.pipeline,
+                stage,
+                outputs=self._outputs,
+                outputs_hash=self._outputs_hash,
+            )
+        except MissingInputError as exc:
             self._fail_before_start(stage, str(exc))
             return None
         selected = stage.name in self._selected
@@ -351,43 +292,16 @@ class Runner:
         )
         self._emit(stage.name, "failed", message=message)
 
-    def _job(self, stage: StageSpec, kernel: str | None = None) -> StageJob:
-        folder = self._scratch / stage.name
-        folder.mkdir(parents=True, exist_ok=True)
-        self._log_dir.mkdir(parents=True, exist_ok=True)
-        return StageJob(
-            workspace_root=str(self.workspace.root),
-            run_id=self.run_id,
-            stage=stage.name,
-            notebook=stage.notebook,
-            source_hash=stage.source_hash,
-            parameters=stage.parameters,
-            output_path=str(folder / "executed.ipynb"),
-            manifest_path=str(folder / "manifest.jsonl"),
-            timeout=stage.timeout,
-            cell_timeout=stage.cell_timeout,
-            kernel_name=kernel,
-            upstream=self._upstream_outputs(stage),
-            kernel_log=str(self._log_dir / f"{stage.name}.kernel.log"),
-        )
-
-    def _upstream_outputs(self, stage: StageSpec) -> dict[str, dict[str, Any]]:
-        """Datasets, artifacts and models of every stage ``stage`` needs (nearest wins)."""
-        ancestors: list[str] = []
-        pending = list(stage.needs)
-        while pending:
-            name = pending.pop()
-            if name not in ancestors:
-                ancestors.append(name)
-                pending.extend(self.pipeline.stage(name).needs)
-        merged: dict[str, dict[str, Any]] = {"datasets": {}, "artifacts": {}, "models": {}}
-        for name in reversed(ancestors):
-            for kind in merged:
-                merged[kind].update(self._outputs.get(name, {}).get(kind, {}))
-        return merged
-
     def _execute(self, stage: StageSpec, kernel: str | None = None) -> None:
-        job = self._job(stage, kernel)
+        job = stage_job(
+            self.workspace,
+            stage,
+            run_id=self.run_id,
+            kernel=kernel,
+            scratch=self._scratch,
+            log_dir=self._log_dir,
+            upstream=upstream_outputs(self.pipeline, stage, self._outputs),
+        )
         if self.options.stage_runner is not None:
             outcome = self.options.stage_runner(job)
         else:
@@ -396,89 +310,22 @@ class Runner:
                 on_progress=lambda done, total: self._progress(stage.name, done, total),
                 registry=self._registry,
             )
-        executed = self._store_executed(Path(job.output_path))
-        missing = _missing_outputs(stage, outcome) if outcome.ok else []
-        entries = outcome.entries
-        refused: list[tuple[dict[str, Any], DataCheckError]] = []
-        checks = list(self._checks.get(stage.name, []))
-        if outcome.ok and not missing:  # datasets checked before anything is committed
-            entries, refused = check_entries(self.workspace, outcome.entries)
-            if not refused and stage.expect:
-                checks += check_expectations(self.workspace.catalog, stage.expect, entries)
-        unmet = failure_message(checks)
-        if outcome.ok and not missing and not refused and not unmet:
-            outputs = books.record_stage_success(
-                self.workspace.catalog,
-                run_id=self.run_id,
-                stage=stage.name,
-                entries=entries,
-                executed=executed,
-                duration_s=outcome.duration_s,
-                cells_total=outcome.cells_total,
-                reads=self._reads(stage, outcome),
-                checks=checks or None,
-            )
-            self._outputs_hash[stage.name] = outputs_hash(outputs)
-            self._outputs[stage.name] = outputs
-            self._emit(stage.name, "succeeded", message=f"{outcome.duration_s:.1f} s")
-            return
-        status = "cancelled" if outcome.cancelled else "failed"
-        error_name, error_value = outcome.error_name, outcome.error_value
-        if missing:
-            error_name = "MissingOutputError"
-            error_value = f"declared outputs not saved by the notebook: {', '.join(missing)}"
-        elif refused:  # nothing of the stage is registered; its checks are kept with the run
-            record_refused(self.workspace, self.run_id, stage.name, entries)
-            error_name = DataCheckError.__name__
-            error_value = "\n".join(error.message for _, error in refused)
-        elif outcome.ok:  # an assertion failed: nothing was committed
-            error_name, error_value = "ExpectationError", f"expectation not met: {unmet}"
-        books.record_stage_failure(
-            self.workspace.catalog,
+        result = finish_stage(
+            self.workspace,
+            stage,
+            outcome,
             run_id=self.run_id,
-            stage=stage.name,
-            status=status,
-            executed=executed,
-            duration_s=outcome.duration_s,
-            cells_total=outcome.cells_total,
-            error_cell=cell_number(outcome.error_cell),
-            error_name=error_name,
-            error_value=error_value,
-            traceback=outcome.traceback,
-            reads=self._reads(stage, outcome),
-            checks=checks or None,
+            executed_path=Path(job.output_path),
+            checks=self._checks.get(stage.name, []),
+            rerun_because=self._rerun_because.get(stage.name),
         )
-        where = (
-            f" in cell {cell_number(outcome.error_cell)}" if outcome.error_cell is not None else ""
-        )
-        self._emit(stage.name, status, message=f"{error_name}{where}: {error_value}")
-
-    def _reads(self, stage: StageSpec, outcome: StageOutcome) -> dict[str, Any] | None:
-        """The stage's observed reads, with why its cached result was not reused."""
-        if outcome.reads is None:
-            return None
-        because = self._rerun_because.get(stage.name)
-        return {**outcome.reads, "rerun_because": because} if because else outcome.reads
-
-    def _store_executed(self, path: Path) -> tuple[str, int] | None:
-        if not path.exists():
-            return None
-        with path.open("rb") as handle:
-            return self.workspace.artifacts.write_blob(iter(lambda: handle.read(1 << 20), b""))
+        if result.outputs is not None:
+            self._outputs_hash[stage.name] = outputs_hash(result.outputs)
+            self._outputs[stage.name] = result.outputs
+        self._emit(stage.name, result.status, message=result.message)
 
     def _cancel_running(self) -> None:
         with self._lock:
             running = [name for name, status in self._status.items() if status == "running"]
         for name in running:
             self._registry.cancel(f"{self.run_id}/{name}")
-
-
-def _missing_outputs(stage: StageSpec, outcome: StageOutcome) -> list[str]:
-    """Outputs the stage declares that its notebook did not save ("dataset x", ...)."""
-    saved = {(e.get("type"), e.get("name")) for e in outcome.entries}
-    return [
-        f"{kind[:-1]} {name}"
-        for kind in ("datasets", "artifacts", "models", "metrics")
-        for name in stage.outputs.get(kind, ())
-        if (kind[:-1], name) not in saved
-    ]

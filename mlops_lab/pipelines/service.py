@@ -28,7 +28,8 @@ from mlops_lab.pipelines.kernels import choose_kernel
 from mlops_lab.pipelines.notebook import read_notebook
 from mlops_lab.pipelines.parameters import apply_parameters
 from mlops_lab.pipelines.records import RunRecord, get_run, new_run_id
-from mlops_lab.pipelines.runner import RunEvent, Runner, RunOptions
+from mlops_lab.pipelines.run_options import RunEvent, RunOptions
+from mlops_lab.pipelines.runner import Runner
 from mlops_lab.pipelines.spec import PipelineSpec, StageSpec, load_pipeline
 from mlops_lab.pipelines.triggers import Decision, ci_decision, close_alerts, ct_decision
 from mlops_lab.pipelines.verdict import examine

@@ -30,7 +30,7 @@ from mlops_lab.handoff.static import (
 )
 from mlops_lab.pipelines import load_pipeline
 from mlops_lab.pipelines.notebook import read_notebook
-from mlops_lab.pipelines.runner import RunOptions
+from mlops_lab.pipelines.run_options import RunOptions
 from mlops_lab.pipelines.service import notebook_pipeline, run_pipeline
 from tests.notebooks import write_notebook, write_pipelines
 

@@ -18,7 +18,7 @@ from mlops_lab.cli import cli
 from mlops_lab.errors import InvalidInputError, KernelNotFoundError, PipelineSpecError
 from mlops_lab.handoff import check_notebook
 from mlops_lab.pipelines.records import get_run
-from mlops_lab.pipelines.runner import RunOptions
+from mlops_lab.pipelines.run_options import RunOptions
 from mlops_lab.pipelines.service import notebook_pipeline, open_executed_notebook, run_pipeline
 from mlops_lab.pipelines.spec import load_pipeline
 from mlops_lab.pipelines.verdict import strip_ansi

@@ -22,7 +22,8 @@ from mlops_lab.handoff.static import parse_cells
 from mlops_lab.pipelines import reads as reads_module
 from mlops_lab.pipelines.executor import StageJob, execute_stage
 from mlops_lab.pipelines.records import RunRecord
-from mlops_lab.pipelines.runner import RunEvent, Runner, RunOptions
+from mlops_lab.pipelines.run_options import RunEvent, RunOptions
+from mlops_lab.pipelines.runner import Runner
 from mlops_lab.pipelines.service import notebook_pipeline
 from tests.notebooks import write_notebook
 
