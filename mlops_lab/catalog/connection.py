@@ -93,7 +93,7 @@ def open_connection(
 
 def _should_hand_over(lease: Lease) -> bool:
     busy_for = time.monotonic() - lease.taken_at
-    return busy_for >= lease.quantum and lease.someone_waits()
+    return busy_for >= lease.quantum and lease.waiters.someone_waits()
 
 
 def journaled_write(

@@ -18,10 +18,11 @@ So each process holds a *lease* on a database file:
   for up to :data:`HOLD_SECONDS` of idleness, so the next call costs
   microseconds instead of a reconnect.
 * A process that wants the file while another one holds it announces itself
-  with a shared ``flock`` on ``<file>.wait`` while it waits. The holder
-  checks for such waiters after each session and, while idle, every
-  :data:`POLL_SECONDS` on a background thread, and hands the file over
-  (closes, which checkpoints, and unlocks) as soon as one appears.
+  with a shared ``flock`` on ``<file>.wait`` while it waits, and rings the
+  holder's bell. The holder checks for such waiters after each session and,
+  while idle, on a background thread the bell wakes (see
+  :mod:`mlops_lab.catalog.handover`), and hands the file over (closes, which
+  checkpoints, and unlocks) as soon as one appears.
 
 Sessions on a lease (and retries on conflict) are in
 :mod:`mlops_lab.catalog.connection`. A workspace the user cannot write (a
@@ -38,7 +39,6 @@ import logging
 import os
 import threading
 import time
-import weakref
 from collections.abc import Callable
 from contextlib import suppress
 from pathlib import Path
@@ -56,6 +56,12 @@ from mlops_lab.catalog.faults import (
     is_permission_error,
     translate_error,
 )
+from mlops_lab.catalog.handover import (
+    HOLD_SECONDS,
+    POLL_SECONDS,
+    Keeper,
+    Waiters,
+)
 from mlops_lab.catalog.journal import Journal, Memo
 from mlops_lab.catalog.retry import RetryPolicy
 from mlops_lab.errors import CatalogBusyError, DiskFullError, ReadOnlyCatalogError
@@ -70,15 +76,6 @@ __all__ = [
 ]
 
 T = TypeVar("T")
-
-HOLD_SECONDS = float(os.environ.get("MLOPS_LAB_CATALOG_HOLD", "1.0"))
-"""How long an idle process keeps a database file open when nobody else wants it."""
-
-PAUSE_SECONDS = 0.005
-"""A holder that has not used the file for this long has paused: a waiter may have it."""
-
-POLL_SECONDS = 0.002
-"""How often an idle holder looks for processes waiting for the file."""
 
 QUANTUM_SECONDS = 0.02
 """A busy holder keeps the file at least this long (or twice what opening it cost, if more)
@@ -99,7 +96,7 @@ class Lease:
         self.threads = threads
         self.mutex = threading.RLock()
         self.lock_fd: int | None = None
-        self.wait_fd: int | None = None
+        self.waiters = Waiters(path)
         self.con: duckdb.DuckDBPyConnection | None = None
         self.read_only = False
         self.identity: tuple[int, ...] | None = None
@@ -126,31 +123,6 @@ class Lease:
                     raise translated from exc
                 raise
 
-    # Waiters -----------------------------------------------------------------
-
-    def _wait_file(self) -> int | None:
-        if self.wait_fd is None:
-            try:
-                self.wait_fd = os.open(f"{self.path}.wait", os.O_RDWR | os.O_CREAT, 0o666)
-            except OSError:
-                try:
-                    self.wait_fd = os.open(f"{self.path}.wait", os.O_RDONLY)
-                except OSError:
-                    return None
-        return self.wait_fd
-
-    def someone_waits(self) -> bool:
-        """True while another process holds a shared lock on ``<file>.wait``."""
-        fd = self._wait_file()
-        if fd is None:
-            return False
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return True
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        return False
-
     # Taking and giving back --------------------------------------------------
 
     def _open_lock_file(self) -> int | None:
@@ -173,10 +145,7 @@ class Lease:
             return
         except BlockingIOError:
             pass
-        wait_fd = self._wait_file()
-        if wait_fd is not None:
-            fcntl.flock(wait_fd, fcntl.LOCK_SH)  # announce: the holder hands over
-        try:
+        with self.waiters.announce():  # the holder hands over
             delays = _WAITER_POLICY.delays()
             while True:
                 try:
@@ -189,9 +158,6 @@ class Lease:
                             self.path, waited, "another mlops-lab session"
                         ) from None
                     time.sleep(next(delays))
-        finally:
-            if wait_fd is not None:
-                fcntl.flock(wait_fd, fcntl.LOCK_UN)
 
     def _connect(self, policy: RetryPolicy, start: float) -> duckdb.DuckDBPyConnection:
         if not self.read_only and not os.access(self.path.parent, os.W_OK):
@@ -280,6 +246,13 @@ class Lease:
         finally:
             if fd is not None:
                 os.close(fd)
+            self._let_go_of_bell()
+
+    def _let_go_of_bell(self) -> None:
+        """Have the keeper unbind this file's bell now (it binds and unbinds it, never a
+        session), so the next holder can bind it."""
+        if self.waiters.bell is not None:
+            _keeper.nudge()
 
     def abandon(self) -> None:
         """Let go of a file changed behind this process's back, without writing to it.
@@ -310,6 +283,7 @@ class Lease:
         finally:
             if fd is not None:
                 os.close(fd)
+            self._let_go_of_bell()
 
     def forget(self) -> None:
         """In a forked child: drop the parent's connection and lock without touching them."""
@@ -318,64 +292,15 @@ class Lease:
         if self.lock_fd is not None:
             with suppress(OSError):
                 os.close(self.lock_fd)  # the parent's descriptor keeps the flock
-        if self.wait_fd is not None:
-            with suppress(OSError):
-                os.close(self.wait_fd)
+        self.waiters.forget()
         self.journal.forget()
         self.memo.clear()
-        self.con, self.lock_fd, self.wait_fd, self.identity = None, None, None, None
+        self.con, self.lock_fd, self.identity = None, None, None
         self.mutex = threading.RLock()
         self.depth = 0
 
 
-class _Keeper:
-    """One background thread per process: gives idle leases back when due or wanted."""
-
-    def __init__(self) -> None:
-        self.leases: weakref.WeakSet[Lease] = weakref.WeakSet()
-        self.wake = threading.Event()
-        self.thread: threading.Thread | None = None
-        self.guard = threading.Lock()
-
-    def watch(self, lease: Lease) -> None:
-        with self.guard:
-            self.leases.add(lease)
-            if self.thread is None or not self.thread.is_alive():
-                self.thread = threading.Thread(
-                    target=self._run, name="mlops-lab-catalog-lease", daemon=True
-                )
-                self.thread.start()
-        self.wake.set()
-
-    def _run(self) -> None:
-        while True:
-            held = False
-            for lease in list(self.leases):
-                if lease.con is None or not lease.mutex.acquire(blocking=False):
-                    held = held or lease.con is not None
-                    continue
-                try:
-                    if lease.con is None or lease.depth:
-                        continue
-                    now = time.monotonic()
-                    idle = now - lease.last_used
-                    # A holder between two calls of a loop is not idle: hand over to a waiter
-                    # once it pauses (or has had its quantum), as at the end of a session.
-                    due = idle >= PAUSE_SECONDS or now - lease.taken_at >= lease.quantum
-                    if idle >= HOLD_SECONDS or (due and lease.someone_waits()):
-                        lease.give_back()
-                    else:
-                        held = True
-                finally:
-                    lease.mutex.release()
-            if held:
-                time.sleep(POLL_SECONDS)
-            else:
-                self.wake.wait()
-                self.wake.clear()
-
-
-_keeper = _Keeper()
+_keeper = Keeper()
 _LEASES: dict[str, Lease] = {}
 _LEASES_GUARD = threading.Lock()
 _ORPHANS: list[duckdb.DuckDBPyConnection] = []
@@ -402,10 +327,7 @@ def release_all() -> None:
     for lease in list(_LEASES.values()):
         with lease.mutex:
             lease.give_back()
-            if lease.wait_fd is not None:
-                with suppress(OSError):
-                    os.close(lease.wait_fd)
-                lease.wait_fd = None
+            lease.waiters.close_wait_file()
 
 
 def _after_fork_in_child() -> None:
@@ -414,7 +336,7 @@ def _after_fork_in_child() -> None:
         lease.forget()
     _LEASES.clear()
     _LEASES_GUARD = threading.Lock()
-    _keeper = _Keeper()
+    _keeper = Keeper()
 
 
 atexit.register(release_all)

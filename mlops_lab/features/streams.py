@@ -24,6 +24,8 @@ from mlops_lab.features.definitions import parse_duration, validate_identifier
 from mlops_lab.features.queries import get_view
 
 if TYPE_CHECKING:
+    import duckdb
+
     from mlops_lab.workspace import Workspace
 
 __all__ = [
@@ -148,21 +150,29 @@ _PROGRESS_COLUMNS = (
 def record_progress(
     workspace: Workspace, view: str, consumer: str, started_at: datetime, **values: Any
 ) -> None:
-    """Upsert one consumer's progress row (``values``: columns of stream_consumers)."""
+    """Upsert one consumer's progress row (``values``: columns of stream_consumers): an
+    UPDATE, and an INSERT only when there was no row (DuckDB plans ``INSERT .. ON
+    CONFLICT`` at 7 ms here, the UPDATE at 1.6: a consumer reports every second)."""
     unknown = set(values) - set(_PROGRESS_COLUMNS)
     if unknown:  # pragma: no cover - a programming error
         raise ValueError(f"unknown progress fields {sorted(unknown)}")
-    names = list(values)
-    now = datetime.now(UTC)
-    columns = ["view", "consumer", "started_at", "updated_at", *names]
-    params = [view, consumer, started_at, now, *(values[n] for n in names)]
-    updates = ", ".join(f"{c} = excluded.{c}" for c in ["updated_at", *names])
-    workspace.catalog.write(
-        f"INSERT INTO stream_consumers ({', '.join(columns)}) VALUES "
-        f"({', '.join('?' for _ in columns)}) ON CONFLICT (view, consumer) DO UPDATE SET "
-        f"{updates}",
-        params,
-    )
+    names = ["updated_at", *values]
+    settings = [datetime.now(UTC), *values.values()]
+
+    def upsert(con: duckdb.DuckDBPyConnection) -> None:
+        updated = con.execute(
+            f"UPDATE stream_consumers SET {', '.join(f'{n} = ?' for n in names)} "
+            "WHERE view = ? AND consumer = ?",
+            [*settings, view, consumer],
+        ).fetchone()
+        if not updated or not updated[0]:
+            con.execute(
+                f"INSERT INTO stream_consumers (view, consumer, started_at, {', '.join(names)}) "
+                f"VALUES ({', '.join('?' for _ in range(len(names) + 3))})",
+                [view, consumer, started_at, *settings],
+            )
+
+    workspace.catalog.transaction(upsert)
 
 
 def stream_status(workspace: Workspace) -> list[dict[str, Any]]:

@@ -19,7 +19,6 @@ Progress goes to the terminal and the catalog (``stream_consumers``) each second
 
 from __future__ import annotations
 
-import os
 import queue
 import threading
 import time
@@ -40,7 +39,13 @@ from mlops_lab.errors import (
 from mlops_lab.features.stream_apply import StreamWriter, flush
 from mlops_lab.features.streams import declared_streams, record_progress
 from mlops_lab.streaming.brokers import open_source
-from mlops_lab.streaming.progress import IngestOptions, IngestStats, progress_line
+from mlops_lab.streaming.progress import (
+    IngestOptions,
+    IngestStats,
+    ProgressWrites,
+    progress_line,
+    progress_values,
+)
 from mlops_lab.streaming.sources import Delivery, StreamSource, default_consumer
 
 if TYPE_CHECKING:
@@ -101,6 +106,7 @@ class Ingestor:
         self._backoff = 0.5
         self._last_said: tuple[int, str] | None = None  # the last progress line printed
         self._said_at = 0.0
+        self._writes = ProgressWrites()  # what goes to the catalog
 
     @property
     def writer(self) -> StreamWriter:
@@ -364,36 +370,25 @@ class Ingestor:
             lag = self.source.lag()
         except Exception:  # a report never fails the loop
             lag = None
-        summary = stats.to_dict()
         last_event = (
             datetime.fromtimestamp(stats.last_event_ms / 1000, UTC)
             if stats.last_event_ms is not None
             else None
         )
-        try:
-            record_progress(
-                self.workspace,
-                self.view,
-                self.consumer,
-                self.started_at,
-                source=self.url,
-                status=self._status,
-                pid=os.getpid(),
-                received=stats.received,
-                applied=stats.applied,
-                duplicates=stats.duplicates,
-                dead_letters=stats.dead_letters,
-                rate=self.rate(),
-                lag=lag,
-                freshness_ms=summary["freshness_p99_ms"],
-                last_event_at=last_event,
-                last_error=stats.last_error,
-                last_error_at=stats.last_error_at,
-                parts=stats.parts,
-                dataset_version=stats.dataset_version,
-            )
-        except (CatalogError, OSError) as exc:
-            self.say(f"  ! progress not recorded: {exc}")
+        values = progress_values(
+            stats,
+            source=self.url,
+            status=self._status,
+            rate=self.rate(),
+            lag=lag,
+            last_event=last_event,
+        )
+        if self._writes.due(values, force=force):
+            try:
+                record_progress(self.workspace, self.view, self.consumer, self.started_at, **values)
+                self._writes.written(values)
+            except (CatalogError, OSError) as exc:
+                self.say(f"  ! progress not recorded: {exc}")
         moved = (stats.received, self._status) != self._last_said
         if moved or force or time.monotonic() - self._said_at >= 30:
             self._last_said, self._said_at = (stats.received, self._status), time.monotonic()

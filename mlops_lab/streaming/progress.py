@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+import os
+import time
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-__all__ = ["IngestOptions", "IngestStats", "progress_line"]
+__all__ = [
+    "HEARTBEAT_SECONDS",
+    "IngestOptions",
+    "IngestStats",
+    "ProgressWrites",
+    "progress_line",
+    "progress_values",
+]
+
+HEARTBEAT_SECONDS = 10.0
+"""How often a consumer whose progress has not changed writes it anyway: its row's
+``updated_at`` tells the panel it is alive (gone after ``streams.STALE_SECONDS``)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -58,6 +71,35 @@ class IngestStats:
         }
 
 
+def progress_values(
+    stats: IngestStats,
+    *,
+    source: str,
+    status: str,
+    rate: float,
+    lag: int | None,
+    last_event: datetime | None,
+) -> dict[str, Any]:
+    """A consumer's progress as the catalog's ``stream_consumers`` columns."""
+    return {
+        "source": source,
+        "status": status,
+        "pid": os.getpid(),
+        "received": stats.received,
+        "applied": stats.applied,
+        "duplicates": stats.duplicates,
+        "dead_letters": stats.dead_letters,
+        "rate": rate,
+        "lag": lag,
+        "freshness_ms": stats.to_dict()["freshness_p99_ms"],
+        "last_event_at": last_event,
+        "last_error": stats.last_error,
+        "last_error_at": stats.last_error_at,
+        "parts": stats.parts,
+        "dataset_version": stats.dataset_version,
+    }
+
+
 def progress_line(stats: IngestStats, rate: float, lag: int | None, last: datetime | None) -> str:
     """One terminal line of a consumer's progress."""
     p99 = stats.to_dict()["freshness_p99_ms"]
@@ -68,3 +110,18 @@ def progress_line(stats: IngestStats, rate: float, lag: int | None, last: dateti
         f"letters {stats.dead_letters:,} · duplicates {stats.duplicates:,} · "
         f"freshness p99 {'-' if p99 is None else f'{p99:.0f} ms'}"
     )
+
+
+class ProgressWrites:
+    """Which progress reports go to the catalog: one that changed, or a heartbeat (an
+    idle consumer writing every second kept the catalog busy for nothing)."""
+
+    def __init__(self) -> None:
+        self._last: dict[str, Any] | None = None
+        self._at = float("-inf")
+
+    def due(self, values: dict[str, Any], *, force: bool = False) -> bool:
+        return force or values != self._last or time.monotonic() - self._at >= HEARTBEAT_SECONDS
+
+    def written(self, values: dict[str, Any]) -> None:
+        self._last, self._at = values, time.monotonic()
