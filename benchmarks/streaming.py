@@ -211,7 +211,7 @@ def main() -> None:
     parser.add_argument("--rate", type=int, default=60_000, help="events/s; 0: as fast as possible")
     parser.add_argument("--customers", type=int, default=20_000)
     parser.add_argument("--chunk", type=int, default=1_000, help="events per publish call")
-    parser.add_argument("--batch", type=int, default=5_000, help="events per consumer fetch")
+    parser.add_argument("--batch", type=int, default=20_000, help="events per fetch, at most")
     parser.add_argument("--flush-every", type=float, default=60.0, help="seconds per version")
     parser.add_argument("--kill-at", type=float, default=0.5, help="fraction of --seconds")
     parser.add_argument(

@@ -32,7 +32,13 @@ def _seconds(value: str | None, what: str) -> float | None:
 @click.option("--id-column", help="The column that identifies an event (default: its hash).")
 @click.option("--max-future", help="Dead-letter events further ahead than this (default 5m).")
 @click.option("--consumer", help="This consumer's name in its group (default: host-pid).")
-@click.option("--batch", default=5000, show_default=True, type=click.IntRange(1, 100_000))
+@click.option(
+    "--batch",
+    default=20_000,
+    show_default=True,
+    type=click.IntRange(1, 100_000),
+    help="Events per fetch, at most: a consumer that is behind catches up in larger batches.",
+)
 @click.option(
     "--flush-every",
     default="60s",

@@ -25,7 +25,7 @@ HEARTBEAT_SECONDS = 10.0
 
 @dataclass(frozen=True, kw_only=True)
 class IngestOptions:
-    batch: int = 5_000
+    batch: int = 20_000  # at most, a fetch: a consumer behind catches up in fewer, larger batches
     block_ms: int = 100
     flush_every: float | None = 60.0  # seconds; None: never by time
     flush_rows: int | None = None  # events; None: never by size
