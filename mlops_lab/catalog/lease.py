@@ -336,6 +336,7 @@ def _after_fork_in_child() -> None:
         lease.forget()
     _LEASES.clear()
     _LEASES_GUARD = threading.Lock()
+    _keeper.forget()  # the parent's keeper pipe; its thread is not in this process
     _keeper = Keeper()
 
 

@@ -4,6 +4,7 @@ rings, and a keeper that sleeps while nobody waits."""
 from __future__ import annotations
 
 import multiprocessing
+import os
 import select
 import sys
 import time
@@ -94,3 +95,33 @@ def test_the_bell_hands_the_catalog_over_and_is_let_go(workspace: Workspace) -> 
 
 def _count_models(path: str) -> int:
     return int(Catalog(path).read_value("SELECT count(*) FROM models"))
+
+
+@linux_only
+def test_a_forked_child_waits_like_any_process_and_drops_the_parents_keeper(
+    workspace: Workspace,
+) -> None:
+    workspace.catalog.read("SELECT 1")
+    lease = leases.lease_for(workspace.catalog_path)
+    time.sleep(0.1)
+    assert lease.waiters.bell is not None
+    parents = (leases._keeper._nudge_r, leases._keeper._nudge_w)
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(1) as pool:
+        count, closed = pool.apply(_in_forked_child, (str(workspace.catalog_path), parents))
+    assert count == 0  # the parent rang, handed over
+    assert closed  # the child closed its copies of the parent's keeper pipe
+    assert lease.con is None
+
+
+def _in_forked_child(path: str, parents: tuple[int, int]) -> tuple[int, bool]:
+    closed = True
+    for fd in parents:
+        if fd in (leases._keeper._nudge_r, leases._keeper._nudge_w):
+            continue  # the number was reused by the child's own keeper
+        try:
+            os.fstat(fd)
+            closed = False
+        except OSError:
+            pass
+    return _count_models(path), closed
