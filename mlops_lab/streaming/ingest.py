@@ -14,7 +14,8 @@ become a new version of the view's source dataset, so ``mlops-lab ct`` sees new 
 
 A broker that is down (at the start or later) is retried with backoff (0.5 s doubling
 to 30 s), with a clear message each time and no crash; the store being busy likewise.
-Progress goes to the terminal and the catalog (``stream_consumers``) each second, off the loop.
+Progress is reported each second, off the loop: to the terminal, and to the catalog
+(``stream_consumers``) when it changed, else every ``HEARTBEAT_SECONDS``.
 """
 
 from __future__ import annotations
